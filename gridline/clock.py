@@ -1,0 +1,48 @@
+"""Time comes from an injected clock so that tests can move it; stored times are UTC."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FakeClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
+        with self._lock:
+            self._now = self._now + (delta or timedelta(**kwargs))
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        if when.tzinfo is None:
+            raise ValueError("FakeClock.set needs an aware datetime")
+        with self._lock:
+            self._now = when.astimezone(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Databases (SQLite) may hand back naive datetimes; every stored time is UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -1,0 +1,210 @@
+"""Settings: a TOML file (``GRIDLINE_CONFIG``, default ``config/gridline.toml``) overridden by
+environment variables ``GRIDLINE_<SECTION>__<KEY>``.
+
+The shape of the TOML file is a public contract: keys may be added, never renamed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG = Path("config/gridline.toml")
+
+
+class ServerSettings(BaseModel):
+    public_base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_json: bool = False
+    log_level: str = "INFO"
+    # Secret used to sign console session cookies and link codes; must be set in production.
+    secret_key: str = "change-me-in-production"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite:///var/gridline.db"
+    echo: bool = False
+
+
+class RedisSettings(BaseModel):
+    url: str = ""  # empty = embedded, no Redis
+    state_ttl_seconds: int = 1800
+    idempotency_ttl_seconds: int = 86400
+
+
+class NluSettings(BaseModel):
+    engine: Literal["embedded", "rasa"] = "embedded"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = ""
+    rasa_timeout_seconds: float = 2.0
+    model_dir: str = "var/models"
+    training_data: str = "config/nlu/train.yml"
+    # Below this confidence the resident is asked to choose among the top categories.
+    confidence_threshold: float = 0.45
+    # After this many consecutive Rasa failures the circuit opens for ``breaker_reset_seconds``.
+    breaker_failures: int = 3
+    breaker_reset_seconds: float = 30.0
+
+
+class TelegramBotSettings(BaseModel):
+    token: str = ""
+    secret_token: str = ""
+    api_base_url: str = "https://api.telegram.org"
+    framework: Literal["ptb", "aiogram"] = "ptb"
+    # Which audience the bot serves; one bot may serve both.
+    audience: Literal["residents", "staff", "both"] = "both"
+    use_polling: bool = False
+
+
+class TelegramSettings(BaseModel):
+    bots: dict[str, TelegramBotSettings] = Field(default_factory=dict)
+
+
+class TwilioSettings(BaseModel):
+    account_sid: str = ""
+    auth_token: str = ""
+    previous_auth_token: str = ""
+    sms_number: str = ""
+    voice_number: str = ""
+    api_base_url: str = "https://api.twilio.com"
+    default_region: str = "CN"
+    say_language: str = "zh-CN"
+    say_voice: str = "Polly.Zhiyu"
+    speech_language: str = "cmn-Hans-CN"
+    dial_timeout_seconds: int = 20
+    max_auto_replies_per_hour: int = 10
+
+
+class EscalationStepSettings(BaseModel):
+    """One step of an escalation policy: whom to notify, then how long to wait for an ack."""
+
+    notify: list[str]
+    wait_minutes: float = 5
+
+
+class EscalationPolicySettings(BaseModel):
+    steps: list[EscalationStepSettings]
+    repeat: int = 0
+
+
+def _default_policies() -> dict[str, EscalationPolicySettings]:
+    step = EscalationStepSettings
+    return {
+        "normal": EscalationPolicySettings(
+            steps=[
+                step(notify=["on_duty_leader"], wait_minutes=15),
+                step(notify=["backup"], wait_minutes=15),
+                step(notify=["level2_contact"], wait_minutes=30),
+                step(notify=["level1_contact"], wait_minutes=60),
+            ],
+            repeat=1,
+        ),
+        "urgent": EscalationPolicySettings(
+            steps=[
+                step(notify=["on_duty_leader"], wait_minutes=5),
+                step(notify=["backup", "department"], wait_minutes=5),
+                step(notify=["level2_contact"], wait_minutes=10),
+                step(notify=["level1_contact", "supervisors"], wait_minutes=15),
+            ],
+            repeat=2,
+        ),
+        "emergency": EscalationPolicySettings(
+            steps=[
+                step(notify=["on_duty_leader", "backup", "level2_contact", "supervisors"], wait_minutes=2),
+                step(notify=["level1_contact", "department"], wait_minutes=3),
+            ],
+            repeat=3,
+        ),
+    }
+
+
+class CasesSettings(BaseModel):
+    duplicate_window_minutes: int = 120
+    # Minutes until a case breaches its SLA, per priority (acknowledgement SLA).
+    ack_sla_minutes: dict[str, int] = Field(
+        default_factory=lambda: {"emergency": 5, "urgent": 15, "normal": 60}
+    )
+    resolve_sla_hours: dict[str, int] = Field(
+        default_factory=lambda: {"emergency": 4, "urgent": 24, "normal": 72}
+    )
+    escalation: dict[str, EscalationPolicySettings] = Field(default_factory=_default_policies)
+    # Show the leader's personal phone number to residents (off by default: hotline only).
+    disclose_leader_phone: bool = False
+    hotline_display: str = "12345"
+
+
+class JobsSettings(BaseModel):
+    poll_seconds: float = 1.0
+    reconcile_seconds: float = 10.0
+    # A claimed delivery whose worker vanished is retried after this lease.
+    lease_seconds: float = 60.0
+    max_delivery_attempts: int = 5
+
+
+class ConsoleSettings(BaseModel):
+    retention_days: int = 0  # 0 = keep message text forever
+    session_hours: int = 12
+    cookie_secure: bool = False
+
+
+class Settings(BaseSettings):
+    """All of Gridline's settings. Use :func:`load_settings` to build one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDLINE_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    timezone: str = "Asia/Shanghai"
+    default_language: Literal["zh-CN", "en"] = "zh-CN"
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    nlu: NluSettings = Field(default_factory=NluSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    cases: CasesSettings = Field(default_factory=CasesSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_path()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def _config_path() -> Path | None:
+    explicit = os.environ.get("GRIDLINE_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise FileNotFoundError(f"GRIDLINE_CONFIG points at {path}, which does not exist")
+        return path
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the TOML file and the environment; keyword overrides win (tests use them)."""
+    return Settings(**overrides)
