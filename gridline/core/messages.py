@@ -1,0 +1,79 @@
+"""Channel-neutral messages: what bots hand to the core and what the core hands back to bots.
+
+Bots translate provider payloads into :class:`InboundMessage`; the core answers with
+:class:`Reply` objects (already stored as outbound messages) and, for staff, pages. Nothing here
+knows Telegram or Twilio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Channel = Literal["telegram", "sms", "voice", "web"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A choice offered to the person (a Telegram button, a numbered SMS choice, a web button).
+
+    ``data`` comes back as :attr:`InboundMessage.choice` when picked; it is short (≤ 40 bytes) so
+    every channel can carry it.
+    """
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One thing a resident or a staff member did on a channel."""
+
+    channel: Channel
+    external_id: str  # Telegram user id, E.164 phone number, web session id
+    text: str | None = None
+    bot_name: str = ""
+    provider_message_id: str | None = None
+    chat_id: str | None = None
+    # A shared location: (latitude, longitude).
+    location: tuple[float, float] | None = None
+    # A phone number the provider vouches for (Telegram contact of the sender themselves, caller id).
+    verified_phone: str | None = None
+    # The data of an Option the person picked.
+    choice: str | None = None
+    # Bot commands without the slash: "start", "lang", "status", "duty", "cases", "help".
+    command: str | None = None
+    command_args: str = ""
+    media: list[dict[str, Any]] = field(default_factory=list)
+    display_name: str | None = None
+    lang: str | None = None
+    received_at: datetime | None = None
+    # The case a staff member's reply is about (Telegram reply-to a page), if the channel knows it.
+    reply_to_case_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Something the core wants said back to the person on the same channel."""
+
+    text: str
+    options: tuple[Option, ...] = ()
+    message_id: int | None = None  # the stored outbound Message row
+    # A hint for voice channels: what the call should do next ("gather", "hangup", "dial_leader").
+    next_action: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """The result of handling one inbound message."""
+
+    replies: list[Reply] = field(default_factory=list)
+    case_ref: str | None = None
+    case_id: int | None = None
+    resident_id: int | None = None
+    staff_id: int | None = None
+    created_case: bool = False
+    joined_case: bool = False
+    message_id: int | None = None

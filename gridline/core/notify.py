@@ -1,0 +1,110 @@
+"""Notifiers: how pages and outbound messages leave Gridline, one per channel.
+
+The core never calls a provider itself: it writes ``Page`` rows and outbound ``Message`` rows (the
+outbox), and delivery jobs hand them to the notifier registered for their channel. Telegram and Twilio
+register theirs; the core brings the web sandbox notifier and a log notifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from gridline.core.messages import Option
+
+DeliveryState = Literal["sent", "delivered", "retry", "failed"]
+
+
+@dataclass(frozen=True)
+class PageNotice:
+    """Everything a notifier needs to page one person about one case."""
+
+    page_id: int
+    case_id: int
+    case_ref: str
+    channel: str
+    target: str  # chat id / E.164 / "" for web
+    bot_name: str
+    staff_id: int
+    staff_name: str
+    lang: str
+    text: str  # rendered in the staff member's language, channel-neutral
+    short_text: str  # fits one SMS segment where possible (with the reply code)
+    code: int | None  # SMS reply code
+    category: str
+    category_label: str
+    priority: str
+    grid_name: str
+    address: str | None
+    report_count: int
+    options: tuple[Option, ...] = ()
+
+
+@dataclass(frozen=True)
+class MessageNotice:
+    """An outbound message (to a resident or a staff member) waiting in the outbox."""
+
+    message_id: int
+    channel: str
+    target: str
+    bot_name: str
+    text: str
+    lang: str
+    options: tuple[Option, ...] = ()
+    case_ref: str | None = None
+    media: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class PageUpdate:
+    """A change to show on a page already delivered (e.g. Telegram: remove buttons, show who acked)."""
+
+    page_id: int
+    channel: str
+    target: str
+    bot_name: str
+    text: str
+    provider_ref: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a notifier reports back.
+
+    ``state``: ``sent`` / ``delivered`` — accepted; ``retry`` — temporary failure, try again after
+    ``retry_after`` seconds; ``failed`` — permanent on this channel (``unreachable`` marks the contact
+    method so the next channel is used from now on).
+    """
+
+    state: DeliveryState
+    provider_message_id: str | None = None
+    provider_ref: dict[str, Any] = field(default_factory=dict)
+    retry_after: float | None = None
+    error: str | None = None
+    unreachable: bool = False
+
+
+class Notifier(Protocol):
+    channel: str
+
+    async def send_page(self, notice: PageNotice) -> Delivery: ...
+
+    async def send_message(self, notice: MessageNotice) -> Delivery: ...
+
+    async def update_page(self, update: PageUpdate) -> None: ...
+
+
+class NotifierRegistry:
+    """Notifiers by channel. A channel with no notifier falls back to the log notifier."""
+
+    def __init__(self) -> None:
+        self._by_channel: dict[str, Notifier] = {}
+
+    def register(self, notifier: Notifier) -> None:
+        self._by_channel[notifier.channel] = notifier
+
+    def get(self, channel: str) -> Notifier | None:
+        return self._by_channel.get(channel)
+
+    def channels(self) -> list[str]:
+        return sorted(self._by_channel)

@@ -1,0 +1,71 @@
+"""The services every part of Gridline is given (dependency injection, no globals).
+
+``build_services`` wires the embedded defaults or PostgreSQL + Redis from settings; tests build one
+with a fake clock. Channel packages add their notifiers and inbound processors at start-up through
+their ``install`` hook (see ``gridline.app``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gridline.clock import Clock, SystemClock
+from gridline.core.notify import NotifierRegistry
+from gridline.settings import Settings
+from gridline.storage.db import Database
+
+if TYPE_CHECKING:
+    from gridline.nlu.types import NluEngine
+    from gridline.storage.events import EventBus
+    from gridline.storage.jobs import JobQueue
+    from gridline.storage.models import InboundEvent
+    from gridline.storage.state import StateStore
+
+InboundProcessor = Callable[["Services", "InboundEvent"], Awaitable[None]]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    nlu: NluEngine
+    jobs: JobQueue
+    state: StateStore
+    events: EventBus
+    notifiers: NotifierRegistry = field(default_factory=NotifierRegistry)
+    # provider prefix ("telegram", "twilio", "web") → coroutine that processes a stored InboundEvent
+    inbound_processors: dict[str, InboundProcessor] = field(default_factory=dict)
+    # Anything a channel package wants to keep for the life of the process (bot runtimes, clients).
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def aclose(self) -> None:
+        await self.jobs.close()
+        await self.state.close()
+        await self.events.close()
+        closer = self.extras.get("close_hooks", [])
+        for hook in closer:
+            await hook()
+        self.db.dispose()
+
+
+def build_services(settings: Settings, clock: Clock | None = None, *, nlu: NluEngine | None = None) -> Services:
+    """Wire services from settings: embedded when ``redis.url`` is empty, Redis-backed otherwise."""
+    from gridline.nlu.engines import build_engine
+    from gridline.storage.events import build_event_bus
+    from gridline.storage.jobs import build_job_queue
+    from gridline.storage.state import build_state_store
+
+    clock = clock or SystemClock()
+    db = Database(settings.database.url, echo=settings.database.echo)
+    return Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        nlu=nlu or build_engine(settings),
+        jobs=build_job_queue(settings, clock),
+        state=build_state_store(settings, clock),
+        events=build_event_bus(settings),
+    )
