@@ -131,6 +131,8 @@ def _default_policies() -> dict[str, EscalationPolicySettings]:
 
 class CasesSettings(BaseModel):
     duplicate_window_minutes: int = 120
+    # A resident asked to pick a category has this long before the case is paged with the best guess.
+    choice_timeout_minutes: float = 5
     # Minutes until a case breaches its SLA, per priority (acknowledgement SLA).
     ack_sla_minutes: dict[str, int] = Field(
         default_factory=lambda: {"emergency": 5, "urgent": 15, "normal": 60}

@@ -1,0 +1,404 @@
+"""The resident side of every channel: one inbound message in, replies (and maybe a case) out.
+
+Bots translate provider payloads into :class:`InboundMessage`; this module decides what it means
+for the conversation — registration, a report, a choice, a rating, a status question — and hands
+reports to ``gridline.routing``. It never knows which provider carried the message.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import col, select
+
+from gridline.core.identify import Sender, identify, link_resident_by_phone
+from gridline.core.messages import InboundMessage, Option, Outcome, Reply
+from gridline.core.outbox import queue_message
+from gridline.core.reports import ReportDecision, decide_report, file_report, reroute_after_registration
+from gridline.core.work import Work, unit_of_work
+from gridline.i18n import normalise_language, t
+from gridline.nlu.types import OUT_OF_SCOPE, NluResult
+from gridline.routing.directory import Directory
+from gridline.routing.lifecycle import OPEN_CASE_STATUSES, CaseStatus
+from gridline.routing.rota import who_is_on_duty
+from gridline.storage.models import Case, CaseEvent, Grid, Message, Staff
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+log = logging.getLogger(__name__)
+
+CHOICE_RE = re.compile(r"^(cat|rate):([A-Z0-9]{6}):([a-z_]+|[1-5])$")
+
+
+@dataclass
+class Turn:
+    """What one inbound message amounts to, worked out before the transaction."""
+
+    msg: InboundMessage
+    nlu: NluResult | None = None
+    choice: str | None = None
+
+
+def _state_key(sender: Sender) -> str:
+    return f"conv:{sender.identity.id}"
+
+
+async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_replies: bool = True) -> Outcome:
+    """Handle one resident message end to end (see the module docstring)."""
+    if msg.provider_message_id and _already_handled(services, msg):
+        return Outcome()
+    async with unit_of_work(services) as work:
+        sender = identify(work.session, msg, work.now)
+        if sender.staff is not None:
+            return Outcome(staff_id=sender.staff.id)
+        identity_id = sender.identity.id
+    state_key = f"conv:{identity_id}"
+    state = await services.state.get(state_key) or {}
+    turn = Turn(msg=msg, choice=msg.choice)
+    text = (msg.text or "").strip()
+    # A bare number on SMS/voice answers the options we offered last.
+    if turn.choice is None and text and state.get("options") and text.isdigit():
+        options: list[str] = state["options"]
+        number = int(text)
+        if 1 <= number <= len(options):
+            turn.choice = options[number - 1]
+    needs_nlu = (
+        turn.choice is None and msg.command is None and bool(text) and msg.location is None
+        and not (state.get("awaiting") == "address")
+    )
+    if needs_nlu:
+        turn.nlu = await services.nlu.parse(text)
+    async with unit_of_work(services) as work:
+        sender = identify(work.session, msg, work.now)
+        assert sender.resident is not None
+        outcome = Outcome(resident_id=sender.resident.id)
+        inbound = _store_inbound(work, sender, msg, turn.nlu)
+        outcome.message_id = inbound.id
+        replies: list[tuple[str, tuple[Option, ...]]] = []
+        new_state: dict[str, Any] | None = state
+        new_state = await _dispatch(services, work, sender, turn, state, replies, outcome, inbound)
+        for text_out, opts in replies:
+            stored = queue_message(
+                work, channel=msg.channel, identity=sender.identity, text=text_out, lang=sender.lang,
+                options=opts, case_id=outcome.case_id, resident_id=sender.resident.id,
+                conversation_id=sender.conversation.id, deliver=deliver_replies,
+            )
+            outcome.replies.append(Reply(text=text_out, options=opts, message_id=stored.id))
+        if outcome.case_id is not None and inbound.case_id is None:
+            inbound.case_id = outcome.case_id
+    ttl = services.settings.redis.state_ttl_seconds
+    if new_state:
+        await services.state.set(state_key, new_state, ttl)
+    elif state:
+        await services.state.delete(state_key)
+    return outcome
+
+
+def _already_handled(services: Services, msg: InboundMessage) -> bool:
+    with services.db.session() as session:
+        return session.exec(
+            select(Message.id).where(
+                Message.channel == msg.channel, Message.direction == "in",
+                Message.provider_message_id == msg.provider_message_id,
+            ).limit(1)
+        ).first() is not None
+
+
+def _store_inbound(work: Work, sender: Sender, msg: InboundMessage, nlu: NluResult | None) -> Message:
+    text = msg.text
+    if text is None and msg.choice:
+        text = f"[{msg.choice}]"
+    if text is None and msg.location:
+        text = f"[location {msg.location[0]:.5f},{msg.location[1]:.5f}]"
+    message = Message(
+        conversation_id=sender.conversation.id, direction="in", channel=msg.channel, sender_kind="resident",
+        resident_id=sender.resident.id if sender.resident else None, identity_id=sender.identity.id,
+        provider_message_id=msg.provider_message_id, text=text, media=list(msg.media),
+        nlu=nlu.to_rasa() if nlu else None, intent=nlu.intent if nlu else None,
+        confidence=nlu.confidence if nlu else None, lang=sender.lang, created_at=work.now, status="received",
+    )
+    work.session.add(message)
+    work.session.flush()
+    return message
+
+
+async def _dispatch(
+    services: Services, work: Work, sender: Sender, turn: Turn, state: dict[str, Any],
+    replies: list[tuple[str, tuple[Option, ...]]], outcome: Outcome, inbound: Message,
+) -> dict[str, Any] | None:
+    """Decide the conversation's next move; returns the new conversation state."""
+    msg, lang = turn.msg, sender.lang
+    resident = sender.resident
+    assert resident is not None
+    directory = Directory.for_services(services)
+
+    if msg.command:
+        return _command(services, work, sender, msg, replies)
+    if turn.choice:
+        return _choice(services, work, sender, turn.choice, replies, outcome)
+    if msg.verified_phone:
+        link_resident_by_phone(work.session, sender, msg.verified_phone)
+        resident = sender.resident
+        assert resident is not None
+        if resident.grid_code:
+            replies.append((_registered_text(services, work, resident.grid_code, sender.lang), ()))
+            return await _after_registration(services, work, sender, state, replies, outcome)
+        replies.append((t("registration.ask_location", lang), ()))
+        return {**state, "awaiting": "address"}
+    if msg.location is not None:
+        lat, lon = msg.location
+        grid_code = directory.locate(lon, lat)
+        if grid_code is None:
+            replies.append((t("registration.outside", lang), ()))
+            return {**state, "awaiting": "address"}
+        resident.grid_code, resident.lat, resident.lon = grid_code, lat, lon
+        replies.append((_registered_text(services, work, grid_code, lang), ()))
+        return await _after_registration(services, work, sender, state, replies, outcome)
+    text = (msg.text or "").strip()
+    if not text and msg.media:
+        return _attach_media(services, work, sender, msg, replies, outcome)
+    if not text:
+        replies.append((t("conversation.not_understood", lang), ()))
+        return state or None
+    if state.get("awaiting") == "address":
+        match = directory.match_address(text)
+        if match is not None:
+            resident.grid_code, resident.address_id = match.grid_code, match.address_id
+            resident.address_text = match.address + (match.detail or "")
+            replies.append((_registered_text(services, work, match.grid_code, lang), ()))
+            return await _after_registration(services, work, sender, state, replies, outcome)
+        tries = int(state.get("tries", 0)) + 1
+        if tries >= 2 or len(text) > 25:
+            # Maybe it was a report, not an address: understand it rather than ask a third time.
+            turn.nlu = await services.nlu.parse(text)
+            inbound.nlu, inbound.intent, inbound.confidence = turn.nlu.to_rasa(), turn.nlu.intent, turn.nlu.confidence
+            state = {k: v for k, v in state.items() if k not in ("awaiting", "tries")}
+        else:
+            replies.append((t("registration.address_not_found", lang), ()))
+            return {**state, "tries": tries}
+    nlu = turn.nlu
+    assert nlu is not None
+    return _understood(services, work, sender, nlu, text, msg, replies, outcome, state)
+
+
+def _understood(
+    services: Services, work: Work, sender: Sender, nlu: NluResult, text: str, msg: InboundMessage,
+    replies: list[tuple[str, tuple[Option, ...]]], outcome: Outcome, state: dict[str, Any],
+) -> dict[str, Any] | None:
+    lang = sender.lang
+    resident = sender.resident
+    assert resident is not None
+    intent = nlu.intent
+    threshold = services.settings.nlu.confidence_threshold
+    confident = nlu.confidence >= threshold
+    if confident and intent == "find_leader":
+        replies.append((_find_leader_text(services, work, resident.grid_code, lang), ()))
+        return None if not resident.grid_code else state or None
+    if confident and intent == "check_status":
+        replies.append((_status_text(work, resident.id or 0, lang), ()))
+        return state or None
+    if confident and intent in ("greet", "thanks", "affirm", "deny"):
+        replies.append((t(f"conversation.{intent}", lang), ()))
+        if intent == "greet" and not resident.grid_code:
+            replies.append((t("registration.ask_location", lang), ()))
+            return {**state, "awaiting": "address"}
+        return state or None
+    if not nlu.is_issue and (intent == OUT_OF_SCOPE or not _substantive(text)):
+        replies.append((t("conversation.not_understood", lang), ()))
+        return state or None
+    decision = decide_report(services, work, sender, nlu, text, msg)
+    return _filed(services, work, sender, decision, replies, outcome, state)
+
+
+def _filed(
+    services: Services, work: Work, sender: Sender, decision: ReportDecision,
+    replies: list[tuple[str, tuple[Option, ...]]], outcome: Outcome, state: dict[str, Any],
+) -> dict[str, Any] | None:
+    lang = sender.lang
+    filed = file_report(services, work, sender, decision)
+    case = filed.case
+    outcome.case_id, outcome.case_ref = case.id, case.ref
+    outcome.created_case, outcome.joined_case = filed.created, not filed.created
+    if decision.priority == "emergency":
+        replies.append((t("emergency.advice", lang), ()))
+    if not filed.created:
+        replies.append((t("case.joined", lang, ref=case.ref, count=case.report_count), ()))
+        return state or None
+    who = filed.holder_name
+    grid_name = filed.grid_name
+    new_state: dict[str, Any] = {k: v for k, v in state.items() if k not in ("options",)}
+    if decision.ask_category:
+        options = tuple(
+            Option(t(f"category.{c}", lang), f"cat:{case.ref}:{c}") for c in decision.candidates
+        ) + (Option(t("category.other", lang), f"cat:{case.ref}:other"),)
+        replies.append((t("case.choose_category", lang, ref=case.ref), options))
+        new_state["options"] = [o.data for o in options]
+        return new_state
+    if case.grid_code is None:
+        replies.append((t("case.created_triage", lang, ref=case.ref), ()))
+        replies.append((t("registration.ask_location", lang), ()))
+        new_state.update(awaiting="address", triage_case_id=case.id)
+        return new_state
+    if who:
+        replies.append((t("case.created", lang, ref=case.ref, who=who, grid=grid_name,
+                          category=t(f"category.{case.category}", lang)), ()))
+    else:
+        replies.append((t("case.created_nobody", lang, ref=case.ref, grid=grid_name,
+                          category=t(f"category.{case.category}", lang)), ()))
+    return new_state or None
+
+
+def _substantive(text: str) -> bool:
+    """Enough words to be worth a person's attention (not a stray emoji or 'ok')."""
+    letters = [c for c in text if c.isalpha()]
+    cjk = [c for c in letters if "\u4e00" <= c <= "\u9fff"]
+    return len(cjk) >= 4 or len(letters) >= 12
+
+
+async def _after_registration(
+    services: Services, work: Work, sender: Sender, state: dict[str, Any],
+    replies: list[tuple[str, tuple[Option, ...]]], outcome: Outcome,
+) -> dict[str, Any] | None:
+    """A resident just told us where they live: move a waiting triage case to their grid."""
+    resident = sender.resident
+    assert resident is not None and resident.grid_code
+    case_id = state.get("triage_case_id")
+    rest = {k: v for k, v in state.items() if k not in ("awaiting", "tries", "triage_case_id")}
+    if case_id:
+        case = work.session.get(Case, case_id)
+        if case is not None and case.resident_id == resident.id and case.grid_code is None:
+            reroute_after_registration(services, work, case, resident.grid_code)
+            outcome.case_id, outcome.case_ref = case.id, case.ref
+            replies.append((t("case.rerouted", sender.lang, ref=case.ref,
+                              grid=_grid_name(work, resident.grid_code)), ()))
+    return rest or None
+
+
+def _command(
+    services: Services, work: Work, sender: Sender, msg: InboundMessage,
+    replies: list[tuple[str, tuple[Option, ...]]],
+) -> dict[str, Any] | None:
+    resident = sender.resident
+    assert resident is not None
+    command = (msg.command or "").lower()
+    if command == "lang":
+        wanted = msg.command_args.strip() or ("en" if resident.lang == "zh-CN" else "zh-CN")
+        resident.lang = normalise_language(wanted)
+        replies.append((t("conversation.language_set", resident.lang), ()))
+        return None
+    if command == "status":
+        replies.append((_status_text(work, resident.id or 0, resident.lang), ()))
+        return None
+    if command == "help":
+        replies.append((t("conversation.help", resident.lang), ()))
+        return None
+    # start (and anything unknown): welcome, then registration if needed
+    if resident.grid_code:
+        replies.append((t("conversation.welcome_back", resident.lang,
+                          grid=_grid_name(work, resident.grid_code)), ()))
+        return None
+    replies.append((t("conversation.welcome", resident.lang), ()))
+    replies.append((t("registration.ask_location", resident.lang), ()))
+    return {"awaiting": "address"}
+
+
+def _choice(
+    services: Services, work: Work, sender: Sender, choice: str,
+    replies: list[tuple[str, tuple[Option, ...]]], outcome: Outcome,
+) -> dict[str, Any] | None:
+    from gridline.core.reports import apply_category_choice
+    from gridline.routing.actions import rate_case
+
+    lang = sender.lang
+    match = CHOICE_RE.match(choice)
+    resident = sender.resident
+    assert resident is not None
+    case = work.session.exec(select(Case).where(Case.ref == match.group(2))).first() if match else None
+    if match is None or case is None or case.resident_id != resident.id:
+        replies.append((t("conversation.choice_expired", lang), ()))
+        return None
+    outcome.case_id, outcome.case_ref = case.id, case.ref
+    kind, value = match.group(1), match.group(3)
+    if kind == "rate":
+        ok = rate_case(work, case, int(value), actor=f"resident:{resident.id}")
+        replies.append((t("case.rating_thanks" if ok else "case.rating_not_now", lang, ref=case.ref), ()))
+        return None
+    text = apply_category_choice(services, work, case, value, lang)
+    replies.append((text, ()))
+    return None
+
+
+def _attach_media(
+    services: Services, work: Work, sender: Sender, msg: InboundMessage,
+    replies: list[tuple[str, tuple[Option, ...]]], outcome: Outcome,
+) -> dict[str, Any] | None:
+    """A photo or voicemail without words: attach it to the resident's latest open case, or open one."""
+    resident = sender.resident
+    assert resident is not None
+    case = work.session.exec(
+        select(Case)
+        .where(Case.resident_id == resident.id, col(Case.status).in_([s.value for s in OPEN_CASE_STATUSES]))
+        .order_by(col(Case.created_at).desc())
+    ).first()
+    if case is not None:
+        work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="media", actor=f"resident:{resident.id}",
+                                   data={"media": list(msg.media)}))
+        outcome.case_id, outcome.case_ref = case.id, case.ref
+        replies.append((t("case.media_attached", sender.lang, ref=case.ref), ()))
+        return None
+    kind = msg.media[0].get("kind", "photo") if msg.media else "photo"
+    summary = t("case.voicemail_summary" if kind == "voicemail" else "case.photo_summary", "zh-CN")
+    nlu = NluResult(text=summary, intent="other", confidence=0.0, engine="none")
+    decision = decide_report(services, work, sender, nlu, summary, msg)
+    return _filed(services, work, sender, decision, replies, outcome, {})
+
+
+def _grid_name(work: Work, grid_code: str | None) -> str:
+    if not grid_code:
+        return "?"
+    grid = work.session.exec(select(Grid).where(Grid.code == grid_code)).first()
+    return grid.name if grid else grid_code
+
+
+def _leader_now(services: Services, work: Work, grid_code: str) -> Staff | None:
+    on_duty = who_is_on_duty(work.session, grid_code, work.now, services.settings.timezone, role="primary")
+    if on_duty:
+        return on_duty[0]
+    return work.session.exec(select(Staff).where(Staff.grid_code == grid_code, Staff.role == "leader")).first()
+
+
+def _registered_text(services: Services, work: Work, grid_code: str, lang: str) -> str:
+    leader = _leader_now(services, work, grid_code)
+    return t("registration.done", lang, grid=_grid_name(work, grid_code), leader=leader.name if leader else "—")
+
+
+def _find_leader_text(services: Services, work: Work, grid_code: str | None, lang: str) -> str:
+    if not grid_code:
+        return t("find_leader.unknown_grid", lang)
+    leader = _leader_now(services, work, grid_code)
+    hotline = services.settings.cases.hotline_display
+    contact = leader.phone if leader and services.settings.cases.disclose_leader_phone and leader.phone else hotline
+    return t("find_leader.answer", lang, grid=_grid_name(work, grid_code),
+             leader=leader.name if leader else "—", contact=contact)
+
+
+def _status_text(work: Work, resident_id: int, lang: str) -> str:
+    cases = work.session.exec(
+        select(Case)
+        .where(Case.resident_id == resident_id, col(Case.status).in_([s.value for s in OPEN_CASE_STATUSES]))
+        .order_by(col(Case.created_at).desc())
+        .limit(5)
+    ).all()
+    if not cases:
+        return t("status.none", lang)
+    lines = [t("status.header", lang, count=len(cases))]
+    for case in cases:
+        holder = work.session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
+        lines.append(t("status.line", lang, ref=case.ref, category=t(f"category.{case.category}", lang),
+                       status=t(f"case_status.{CaseStatus(case.status).value}", lang),
+                       who=holder.name if holder else "—"))
+    return "\n".join(lines)

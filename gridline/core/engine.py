@@ -1,0 +1,128 @@
+"""The engine that owns time-driven work: the job functions and the reconciler.
+
+Job functions take plain ids (they are queued in Redis); each claims its database row, so running
+a job twice is harmless. ``reconcile`` finds work that is due in the database — the truth — and
+queues it again, which heals a crashed worker or a flushed Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+
+from gridline.core.inbox import process_inbound
+from gridline.routing.delivery import deliver_message, deliver_page, update_page
+from gridline.routing.escalation import run_escalation_step
+from gridline.routing.lifecycle import PageStatus
+from gridline.storage.models import EscalationStep, InboundEvent, Message, Page
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def _run_step(services: Services, step_id: int) -> Any:
+    return await run_escalation_step(services, step_id)
+
+
+async def _update_page(services: Services, page_id: int, note_key: str, params: dict[str, str]) -> Any:
+    return await update_page(services, page_id, note_key, params)
+
+
+JOBS: dict[str, Any] = {
+    "process_inbound": process_inbound,
+    "run_escalation_step": _run_step,
+    "deliver_page": deliver_page,
+    "deliver_message": deliver_message,
+    "update_page": _update_page,
+}
+
+
+async def run_job(services: Services, name: str, kwargs: dict[str, Any]) -> Any:
+    """Run one job by name, logging (never raising) failures: the reconciler retries what is due."""
+    try:
+        return await JOBS[name](services, **kwargs)
+    except Exception:
+        log.exception("job %s %s failed", name, kwargs)
+        return None
+
+
+def arq_functions() -> list[Any]:
+    """The job functions wrapped for arq (``ctx["services"]`` is set by the worker)."""
+    from arq.worker import func
+
+    def wrap(name: str) -> Any:
+        async def job(ctx: dict[str, Any], **kwargs: Any) -> Any:
+            return await run_job(ctx["services"], name, kwargs)
+
+        job.__name__ = name
+        return func(job, name=name, max_tries=1)
+
+    return [wrap(name) for name in JOBS]
+
+
+async def reconcile(services: Services, limit: int = 2000) -> int:
+    """Queue everything the database says is due; returns how many jobs were (re)queued."""
+    now = services.clock.now()
+    lease = timedelta(seconds=services.settings.jobs.lease_seconds)
+    queued = 0
+    with services.db.session() as session:
+        # Work whose worker vanished (SIGKILL) goes back to its queue after the lease.
+        session.execute(
+            update(Page).where(col(Page.status) == PageStatus.SENDING.value, col(Page.claimed_at) < now - lease)
+            .values(status=PageStatus.SCHEDULED.value)
+        )
+        session.execute(
+            update(Message).where(col(Message.status) == "sending", col(Message.claimed_at) < now - lease)
+            .values(status="queued")
+        )
+        session.execute(
+            update(EscalationStep).where(col(EscalationStep.status) == "running",
+                                         col(EscalationStep.claimed_at) < now - lease)
+            .values(status="pending")
+        )
+        session.execute(
+            update(InboundEvent).where(col(InboundEvent.status) == "processing",
+                                       col(InboundEvent.processed_at) < now - lease)
+            .values(status="received")
+        )
+        steps = session.exec(
+            select(EscalationStep.id).where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= now)
+            .order_by(col(EscalationStep.due_at)).limit(limit)
+        ).all()
+        pages = session.exec(
+            select(Page.id, Page.attempts).where(
+                Page.status == PageStatus.SCHEDULED.value,
+                or_(col(Page.next_attempt_at).is_(None), col(Page.next_attempt_at) <= now),
+            ).limit(limit)
+        ).all()
+        messages = session.exec(
+            select(Message.id, Message.attempts).where(
+                Message.status == "queued",
+                or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now),
+            ).limit(limit)
+        ).all()
+        events = session.exec(
+            select(InboundEvent.id).where(
+                InboundEvent.status == "received",
+                or_(col(InboundEvent.processed_at).is_(None), col(InboundEvent.processed_at) <= now),
+            ).limit(limit)
+        ).all()
+    for step_id in steps:
+        await services.jobs.enqueue("run_escalation_step", f"step:{step_id}", None, step_id=step_id)
+        queued += 1
+    for page_id, attempts in pages:
+        await services.jobs.enqueue("deliver_page", f"page:{page_id}:{attempts}", None, page_id=page_id)
+        queued += 1
+    for message_id, attempts in messages:
+        await services.jobs.enqueue("deliver_message", f"msg:{message_id}:{attempts}", None, message_id=message_id)
+        queued += 1
+    for event_id in events:
+        await services.jobs.enqueue("process_inbound", f"inbound:{event_id}", None, event_id=event_id)
+        queued += 1
+    return queued

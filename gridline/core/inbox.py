@@ -1,0 +1,78 @@
+"""The durable inbox: a webhook's payload is stored before it is answered, processed afterwards.
+
+``(provider, event_key)`` is unique, so a provider retrying the same update or MessageSid stores it
+once. Processing failures are retried with backoff by the engine's reconciler; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from gridline.storage.models import InboundEvent
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+async def receive_event(services: Services, provider: str, event_key: str, payload: dict[str, Any]) -> tuple[InboundEvent, bool]:
+    """Store an inbound provider event once; queue its processing. Returns (event, is_new)."""
+    now = services.clock.now()
+    event = InboundEvent(provider=provider, event_key=event_key[:128], payload=payload, received_at=now)
+    try:
+        with services.db.session() as session:
+            session.add(event)
+    except IntegrityError:
+        with services.db.session() as session:
+            existing = session.exec(
+                select(InboundEvent).where(InboundEvent.provider == provider, InboundEvent.event_key == event_key[:128])
+            ).one()
+        return existing, False
+    await services.jobs.enqueue("process_inbound", f"inbound:{event.id}", None, event_id=event.id)
+    return event, True
+
+
+async def process_inbound(services: Services, event_id: int) -> str:
+    """Run the processor registered for the event's provider prefix; retry later on failure."""
+    now = services.clock.now()
+    with services.db.session() as session:
+        claimed = session.execute(
+            update(InboundEvent)
+            .where(col(InboundEvent.id) == event_id, col(InboundEvent.status) == "received")
+            .values(status="processing", attempts=InboundEvent.attempts + 1, processed_at=now)
+        ).rowcount  # type: ignore[attr-defined]
+        if claimed != 1:
+            return "not claimed"
+        event = session.get(InboundEvent, event_id, populate_existing=True)
+        assert event is not None
+    prefix = event.provider.split(":", 1)[0]
+    processor = services.inbound_processors.get(prefix)
+    try:
+        if processor is None:
+            raise LookupError(f"no inbound processor for {prefix!r}")
+        await processor(services, event)
+    except Exception as exc:
+        log.exception("processing inbound event %s (%s) failed", event_id, event.provider)
+        with services.db.session() as session:
+            row = session.get(InboundEvent, event_id)
+            assert row is not None
+            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "received"
+            # processed_at doubles as "not before" for the retry.
+            row.processed_at = services.clock.now() + timedelta(seconds=min(600, 5 * 2 ** row.attempts))
+        return "failed"
+    with services.db.session() as session:
+        row = session.get(InboundEvent, event_id)
+        assert row is not None
+        row.status = "processed"
+        row.processed_at = services.clock.now()
+        row.error = None
+    return "processed"

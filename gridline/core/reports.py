@@ -1,0 +1,178 @@
+"""From an understood report to a case: category, priority, grid — each decision with its reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from gridline.core.identify import Sender
+from gridline.core.messages import InboundMessage
+from gridline.core.work import Work
+from gridline.i18n import t
+from gridline.nlu.priority import assess_priority
+from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY, NluResult
+from gridline.routing.cases import CaseDraft, find_duplicate, join_case, open_case
+from gridline.routing.directory import Directory
+from gridline.routing.escalation import cancel_pending_steps, schedule_step
+from gridline.routing.lifecycle import CaseStatus
+from gridline.routing.policy import policy_for
+from gridline.routing.rota import who_is_on_duty
+from gridline.storage.models import Case, CaseEvent, EscalationStep, Grid
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+
+@dataclass
+class ReportDecision:
+    draft: CaseDraft
+    priority: str
+    ask_category: bool = False
+    candidates: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Filed:
+    case: Case
+    created: bool
+    holder_name: str | None
+    grid_name: str
+
+
+def _locate_report(services: Services, sender: Sender, nlu: NluResult, text: str) -> tuple[str | None, str | None, dict[str, Any]]:
+    """The grid a report is about: an address named in it, else where the resident lives."""
+    directory = Directory.for_services(services)
+    resident = sender.resident
+    named = nlu.entity("address") or nlu.entity("compound")
+    match = directory.match_address(named) if named else None
+    if match is None:
+        match = directory.addresses.find_in_text(text)
+    if match is not None:
+        return match.grid_code, match.address + (match.detail or ""), {
+            "decision": "grid", "grid": match.grid_code,
+            "reason": f"address in the report matched the directory ({match.how}): {match.address}",
+        }
+    if resident is not None and resident.grid_code:
+        return resident.grid_code, resident.address_text, {
+            "decision": "grid", "grid": resident.grid_code,
+            "reason": "the resident's registered grid" + (f" ({resident.address_text})" if resident.address_text else ""),
+        }
+    return None, None, {"decision": "grid", "grid": None, "reason": "no address and the resident is not registered: triage"}
+
+
+def decide_report(
+    services: Services, work: Work, sender: Sender, nlu: NluResult, text: str, msg: InboundMessage
+) -> ReportDecision:
+    threshold = services.settings.nlu.confidence_threshold
+    priority = assess_priority(nlu)
+    issue_ranking = [s.name for s in nlu.ranking if s.name in ISSUE_CATEGORIES]
+    if nlu.is_issue and nlu.confidence >= threshold:
+        category, ask = nlu.intent, False
+        category_reason = f"NLU intent {nlu.intent} ({nlu.confidence:.2f} ≥ {threshold:.2f})"
+    elif nlu.intent == OTHER_CATEGORY or not issue_ranking:
+        category, ask = OTHER_CATEGORY, False
+        category_reason = f"not understood (intent {nlu.intent}, {nlu.confidence:.2f}): other"
+    else:
+        category, ask = issue_ranking[0], True
+        category_reason = (
+            f"NLU unsure ({nlu.intent} {nlu.confidence:.2f} < {threshold:.2f}): best guess {category}, "
+            "resident asked to choose"
+        )
+    if priority.priority == "emergency":
+        ask = False  # never make someone in danger answer a quiz first
+    grid_code, address_text, grid_reason = _locate_report(services, sender, nlu, text)
+    resident = sender.resident
+    draft = CaseDraft(
+        category=category, priority=priority.priority, grid_code=grid_code, summary=text,
+        channel=msg.channel, resident_id=resident.id if resident else None, address_text=address_text,
+        lat=resident.lat if resident else None, lon=resident.lon if resident else None,
+        nlu_confidence=nlu.confidence,
+        explanation=[
+            {"decision": "category", "category": category, "reason": category_reason,
+             "engine": nlu.engine, "model_version": nlu.model_version,
+             "ranking": [{"name": s.name, "confidence": round(s.confidence, 4)} for s in nlu.ranking[:5]]},
+            {"decision": "priority", "priority": priority.priority, "reason": "; ".join(priority.reasons) or "default"},
+            grid_reason,
+        ],
+        start_delay_minutes=services.settings.cases.choice_timeout_minutes if ask else 0,
+    )
+    return ReportDecision(draft=draft, priority=priority.priority, ask_category=ask, candidates=issue_ranking[:3])
+
+
+def _holder(services: Services, work: Work, grid_code: str | None) -> str | None:
+    if grid_code is None:
+        return None
+    people = who_is_on_duty(work.session, grid_code, work.now, services.settings.timezone, role="primary")
+    return people[0].name if people else None
+
+
+def grid_name(work: Work, grid_code: str | None) -> str:
+    if grid_code is None:
+        return "—"
+    grid = work.session.exec(select(Grid).where(Grid.code == grid_code)).first()
+    return grid.name if grid else grid_code
+
+
+def file_report(services: Services, work: Work, sender: Sender, decision: ReportDecision) -> Filed:
+    """Join an open duplicate or open a new case."""
+    draft = decision.draft
+    if not decision.ask_category:
+        duplicate = find_duplicate(work.session, services.settings, draft, work.now)
+        if duplicate is not None:
+            join_case(work, duplicate, resident_id=draft.resident_id, summary=draft.summary)
+            return Filed(duplicate, False, None, grid_name(work, duplicate.grid_code))
+    case = open_case(work, services.settings, draft)
+    return Filed(case, True, _holder(services, work, case.grid_code), grid_name(work, case.grid_code))
+
+
+def _page_now(work: Work, case: Case) -> None:
+    """Bring a waiting first step forward to now."""
+    step = work.session.exec(
+        select(EscalationStep).where(EscalationStep.case_id == case.id, EscalationStep.status == "pending")
+        .order_by(col(EscalationStep.due_at))
+    ).first()
+    if step is not None and step.due_at > work.now:
+        step.due_at = work.now
+        work.job("run_escalation_step", f"step:{step.id}:now", work.now, step_id=step.id)
+
+
+def apply_category_choice(services: Services, work: Work, case: Case, category: str, lang: str) -> str:
+    """The resident picked a category for their unclear report."""
+    if category != OTHER_CATEGORY and category not in ISSUE_CATEGORIES:
+        return t("conversation.choice_expired", lang)
+    if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        return t("conversation.choice_expired", lang)
+    previous = case.category
+    case.category = category
+    case.updated_at = work.now
+    case.explanation = [*case.explanation, {"decision": "category", "category": category,
+                                             "reason": f"chosen by the resident (was {previous})"}]
+    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="recategorised", actor="resident",
+                               data={"from": previous, "to": category}))
+    _page_now(work, case)
+    return t("case.category_confirmed", lang, ref=case.ref, category=t(f"category.{category}", lang))
+
+
+def reroute_after_registration(services: Services, work: Work, case: Case, grid_code: str) -> None:
+    """A triage case learns its grid: re-snapshot the policy and page that grid's people now."""
+    case.grid_code = grid_code
+    case.policy = policy_for(services.settings, case.priority).snapshot()
+    case.updated_at = work.now
+    case.explanation = [*case.explanation, {"decision": "grid", "grid": grid_code,
+                                             "reason": "the resident gave their address after reporting"}]
+    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="rerouted", actor="resident",
+                               data={"grid": grid_code}))
+    cancel_pending_steps(work, case.id or 0, "rerouted")
+    work.session.execute(
+        update(EscalationStep).where(col(EscalationStep.case_id) == case.id, col(EscalationStep.status) == "done")
+        .values(outcome="superseded by reroute")
+    )
+    next_round = max(
+        [s.round for s in work.session.exec(select(EscalationStep).where(EscalationStep.case_id == case.id))] or [0]
+    ) + 1
+    schedule_step(work, case, round_=next_round, step_index=0, delay_minutes=0)
+    # The policy snapshot restarts: rounds count from this step.
+    case.policy = {**case.policy, "round_offset": next_round}

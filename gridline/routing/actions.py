@@ -1,0 +1,399 @@
+"""What people do to cases: staff acknowledge / resolve / escalate / reassign (from any channel), the
+resident rates, supervisors re-categorise, merge, note and close from the console.
+
+Staff actions are allowed only to the people paged about the case or someone above in its grid's
+chain. Acknowledgement stops the escalation at once: pending steps are cancelled and every other
+open page expires (and is edited on channels that can edit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from sqlmodel import col, select
+
+from gridline.core.messages import Option
+from gridline.core.outbox import tell_resident
+from gridline.core.work import Work, unit_of_work
+from gridline.i18n import t
+from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
+from gridline.routing.directory import Directory
+from gridline.routing.escalation import cancel_pending_steps, schedule_step
+from gridline.routing.lifecycle import (
+    OPEN_PAGE_STATUSES,
+    CaseStatus,
+    PageStatus,
+    StaffRole,
+    check_case_transition,
+)
+from gridline.routing.pages import create_page, next_contact_method, was_paged
+from gridline.storage import audit
+from gridline.storage.models import Acknowledgement, Case, CaseEvent, EscalationStep, Message, Page, Staff
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+StaffAction = Literal["acknowledge", "resolve", "escalate", "reassign"]
+CHAIN_ROLES = {StaffRole.LEVEL2_CONTACT.value, StaffRole.LEVEL1_CONTACT.value, StaffRole.SUPERVISOR.value}
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    ok: bool
+    code: str  # acknowledged, already_acknowledged, resolved, escalated, reassigned, not_allowed, case_closed, ...
+    text: str  # for the person who acted, in their language
+    case_ref: str = ""
+    by_staff_name: str | None = None
+
+
+def may_act(services: Services, work: Work, case: Case, staff: Staff) -> bool:
+    """The paged person, the grid's own leader, or someone above in the grid's chain."""
+    if not staff.active:
+        return False
+    if was_paged(work.session, case.id or 0, staff.id or 0):
+        return True
+    if case.grid_code is None:
+        return staff.role == StaffRole.SUPERVISOR.value
+    if staff.role == StaffRole.LEADER.value and staff.grid_code == case.grid_code:
+        return True
+    if staff.role in CHAIN_ROLES:
+        chain = Directory.for_services(services).chain_codes(case.grid_code)
+        return staff.grid_code is None or staff.grid_code in chain
+    return False
+
+
+def _expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_key: str, **params: str) -> None:
+    for page in work.session.exec(
+        select(Page).where(Page.case_id == case.id, col(Page.status).in_([s.value for s in OPEN_PAGE_STATUSES]))
+    ):
+        if page.id == keep_page_id:
+            continue
+        was_delivered = page.status in (PageStatus.SENT, PageStatus.DELIVERED)
+        page.status = PageStatus.EXPIRED.value
+        page.expired_at = work.now
+        if was_delivered:
+            work.job("update_page", f"pageupd:{page.id}:{note_key}", page_id=page.id, note_key=note_key, params=params)
+
+
+def _staff_page(work: Work, case: Case, staff: Staff, page_id: int | None) -> Page | None:
+    if page_id is not None:
+        page = work.session.get(Page, page_id)
+        return page if page is not None and page.case_id == case.id and page.staff_id == staff.id else None
+    return work.session.exec(
+        select(Page).where(Page.case_id == case.id, Page.staff_id == staff.id).order_by(col(Page.id).desc())
+    ).first()
+
+
+async def act_on_case(
+    services: Services, *, case_id: int, staff_id: int, action: StaffAction, channel: str,
+    page_id: int | None = None, to_staff_id: int | None = None,
+) -> ActionResult:
+    """A staff member acts on a case from a channel (button, SMS code, key press, console)."""
+    async with unit_of_work(services) as work:
+        session = work.session
+        case = session.get(Case, case_id)
+        staff = session.get(Staff, staff_id)
+        if staff is None:
+            return ActionResult(False, "not_allowed", t("action.not_allowed", "zh-CN"))
+        lang = staff.lang
+        if case is None:
+            return ActionResult(False, "unknown_case", t("action.unknown_case", lang))
+        if not may_act(services, work, case, staff):
+            return ActionResult(False, "not_allowed", t("action.not_allowed", lang, ref=case.ref), case.ref)
+        if (case.status in (CaseStatus.CLOSED, CaseStatus.RESOLVED) and action != "resolve") or case.status == CaseStatus.CLOSED:
+            closer = session.get(Staff, case.resolved_by) if case.resolved_by else None
+            return ActionResult(False, "case_closed", t("action.case_closed", lang, ref=case.ref,
+                                name=closer.name if closer else "—"), case.ref, closer.name if closer else None)
+        actor = f"staff:{staff.code}"
+        if action == "acknowledge":
+            return _acknowledge(work, case, staff, channel, page_id, actor)
+        if action == "resolve":
+            return _resolve(work, case, staff, channel, page_id, actor)
+        if action == "escalate":
+            return _escalate_now(services, work, case, staff, actor)
+        if action == "reassign":
+            target = session.get(Staff, to_staff_id) if to_staff_id else None
+            if target is None or not target.active:
+                return ActionResult(False, "unknown_staff", t("action.unknown_staff", lang), case.ref)
+            return _reassign(work, case, staff, target, actor)
+        raise ValueError(f"unknown action {action!r}")
+
+
+def _acknowledge(work: Work, case: Case, staff: Staff, channel: str, page_id: int | None, actor: str) -> ActionResult:
+    lang = staff.lang
+    if case.status == CaseStatus.ACKNOWLEDGED:
+        holder = work.session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
+        name = holder.name if holder else "—"
+        key = "action.already_yours" if holder and holder.id == staff.id else "action.already_acknowledged"
+        return ActionResult(False, "already_acknowledged", t(key, lang, ref=case.ref, name=name), case.ref, name)
+    check_case_transition(case.status, CaseStatus.ACKNOWLEDGED)
+    page = _staff_page(work, case, staff, page_id)
+    _mark_acknowledged(work, case, staff, channel, page, actor)
+    return ActionResult(True, "acknowledged", t("action.acknowledged", lang, ref=case.ref), case.ref, staff.name)
+
+
+def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page: Page | None, actor: str) -> None:
+    case.status = CaseStatus.ACKNOWLEDGED.value
+    case.acknowledged_at = case.acknowledged_at or work.now
+    case.acknowledged_by = staff.id
+    case.assignee_staff_id = staff.id
+    case.updated_at = work.now
+    cancel_pending_steps(work, case.id or 0, f"acknowledged by {staff.code}")
+    if page is not None and page.status in OPEN_PAGE_STATUSES:
+        page.status = PageStatus.ACKNOWLEDGED.value
+        page.acknowledged_at = work.now
+        work.job("update_page", f"pageupd:{page.id}:mine", page_id=page.id, note_key="page.note_you_acknowledged",
+                 params={})
+    _expire_other_pages(work, case, page.id if page else None, "page.note_acknowledged_by", name=staff.name)
+    work.session.add(Acknowledgement(case_id=case.id or 0, page_id=page.id if page else None, staff_id=staff.id or 0,
+                                     channel=channel, at=work.now))
+    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="acknowledged", actor=actor,
+                               data={"channel": channel, "page_id": page.id if page else None, "name": staff.name}))
+    tell_resident(work, case, "case.acknowledged", name=staff.name)
+    _publish(work, case)
+
+
+def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | None, actor: str) -> ActionResult:
+    lang = staff.lang
+    if case.status == CaseStatus.RESOLVED:
+        return ActionResult(False, "case_closed", t("action.case_closed", lang, ref=case.ref, name=staff.name), case.ref)
+    if case.status != CaseStatus.ACKNOWLEDGED:
+        _mark_acknowledged(work, case, staff, channel, _staff_page(work, case, staff, page_id), actor)
+    check_case_transition(case.status, CaseStatus.RESOLVED)
+    case.status = CaseStatus.RESOLVED.value
+    case.resolved_at = work.now
+    case.resolved_by = staff.id
+    case.updated_at = work.now
+    cancel_pending_steps(work, case.id or 0, "resolved")
+    _expire_other_pages(work, case, None, "page.note_resolved_by", name=staff.name)
+    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="resolved", actor=actor,
+                               data={"channel": channel, "name": staff.name}))
+    _ask_rating(work, case, staff.name)
+    _publish(work, case)
+    return ActionResult(True, "resolved", t("action.resolved", lang, ref=case.ref), case.ref, staff.name)
+
+
+def _ask_rating(work: Work, case: Case, name: str) -> None:
+    options = tuple(Option(f"{'★' * n}", f"rate:{case.ref}:{n}") for n in range(1, 6))
+    tell_resident(work, case, "case.resolved", options=options, name=name)
+
+
+def escalate_case(work: Work, case: Case, reason: str) -> bool:
+    """Run the next escalation step now; False when the policy has no step left."""
+    from gridline.routing.escalation import _next_position
+    from gridline.routing.policy import EscalationPolicy
+
+    last = work.session.exec(
+        select(EscalationStep).where(EscalationStep.case_id == case.id, EscalationStep.status == "done")
+        .order_by(col(EscalationStep.round).desc(), col(EscalationStep.step_index).desc())
+    ).first()
+    cancel_pending_steps(work, case.id or 0, reason)
+    policy = EscalationPolicy.from_snapshot(case.policy)
+    offset = int(case.policy.get("round_offset", 0))
+    nxt = (offset, 0) if last is None else _next_position(policy, last.round, last.step_index, offset)
+    if nxt is None:
+        # Past the last step: one more round of the last step, so 上报 is never a dead end.
+        nxt = (last.round + 1 if last else offset, len(policy.steps) - 1)
+        case.policy = {**case.policy, "repeat": policy.repeat + 1}
+    existing = work.session.exec(
+        select(EscalationStep).where(EscalationStep.case_id == case.id, EscalationStep.round == nxt[0],
+                                     EscalationStep.step_index == nxt[1])
+    ).first()
+    if existing is not None:
+        existing.status, existing.due_at = "pending", work.now
+        work.job("run_escalation_step", f"step:{existing.id}:now", work.now, step_id=existing.id)
+        return True
+    schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=0)
+    return True
+
+
+def _escalate_now(services: Services, work: Work, case: Case, staff: Staff, actor: str) -> ActionResult:
+    if case.status != CaseStatus.ESCALATED:
+        check_case_transition(case.status, CaseStatus.ESCALATED)
+        case.status = CaseStatus.ESCALATED.value
+    case.updated_at = work.now
+    _expire_other_pages(work, case, None, "page.note_escalated_by", name=staff.name)
+    escalate_case(work, case, f"escalated by {staff.code}")
+    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="escalated_by_staff", actor=actor,
+                               data={"name": staff.name}))
+    _publish(work, case)
+    return ActionResult(True, "escalated", t("action.escalated", staff.lang, ref=case.ref), case.ref, staff.name)
+
+
+def _reassign(work: Work, case: Case, staff: Staff, target: Staff, actor: str) -> ActionResult:
+    method = next_contact_method(work.session, target)
+    if method is None:
+        return ActionResult(False, "unreachable", t("action.unreachable", staff.lang, name=target.name), case.ref)
+    _expire_other_pages(work, case, None, "page.note_reassigned", name=target.name)
+    cancel_pending_steps(work, case.id or 0, f"reassigned to {target.code}")
+    if case.status != CaseStatus.PAGED:
+        check_case_transition(case.status, CaseStatus.PAGED)
+        case.status = CaseStatus.PAGED.value
+    case.acknowledged_by = None
+    case.assignee_staff_id = target.id
+    case.updated_at = work.now
+    last_round = max([s.round for s in work.session.exec(
+        select(EscalationStep).where(EscalationStep.case_id == case.id))] or [0])
+    new_round = last_round + 1
+    page = create_page(work.session, case=case, staff=target, method=method, now=work.now, step_index=0,
+                       round_=new_round, reason="reassigned")
+    work.job("deliver_page", f"page:{page.id}:0", page_id=page.id)
+    # Escalation continues from step 2 of a fresh round if the new person does not acknowledge either.
+    from gridline.routing.policy import EscalationPolicy
+
+    policy = EscalationPolicy.from_snapshot(case.policy)
+    case.policy = {**case.policy, "round_offset": new_round}
+    if len(policy.steps) > 1:
+        schedule_step(work, case, round_=new_round, step_index=1, delay_minutes=policy.steps[0].wait_minutes)
+    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="reassigned", actor=actor,
+                               data={"to": target.code, "name": target.name, "by": staff.name}))
+    tell_resident(work, case, "case.reassigned", name=target.name)
+    _publish(work, case)
+    return ActionResult(True, "reassigned", t("action.reassigned", staff.lang, ref=case.ref, name=target.name),
+                        case.ref, target.name)
+
+
+def rate_case(work: Work, case: Case, rating: int, *, actor: str, comment: str | None = None) -> bool:
+    """The resident's 1–5 satisfaction rating; closes a resolved case."""
+    if case.status != CaseStatus.RESOLVED or not 1 <= rating <= 5:
+        return False
+    case.rating = rating
+    case.rating_comment = comment
+    case.status = CaseStatus.CLOSED.value
+    case.closed_at = work.now
+    case.updated_at = work.now
+    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="rated", actor=actor, data={"rating": rating}))
+    _publish(work, case)
+    return True
+
+
+async def relay_staff_reply(services: Services, case_id: int, staff_id: int, text: str, channel: str) -> bool:
+    """A leader's reply about a case, relayed to the resident and logged on the case."""
+    async with unit_of_work(services) as work:
+        case = work.session.get(Case, case_id)
+        staff = work.session.get(Staff, staff_id)
+        if case is None or staff is None or not may_act(services, work, case, staff):
+            return False
+        work.session.add(Message(case_id=case.id, direction="in", channel=channel, sender_kind="staff",
+                                 staff_id=staff.id, text=text, created_at=work.now, status="received", lang=staff.lang))
+        work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="staff_reply", actor=f"staff:{staff.code}",
+                                   data={"text": text[:500], "name": staff.name}))
+        sent = tell_resident(work, case, "case.leader_says", name=staff.name, text=text)
+        return sent is not None
+
+
+# --- console actions (actor "console:<user>"), each audited ---------------------------------------
+
+async def recategorise(services: Services, case_id: int, category: str, actor: str) -> Case:
+    """Change a case's category; an unacknowledged case is re-routed (escalation restarts)."""
+    if category not in ISSUE_CATEGORIES and category != OTHER_CATEGORY:
+        raise ValueError(f"unknown category {category!r}")
+    async with unit_of_work(services) as work:
+        case = _get_case(work, case_id)
+        previous = case.category
+        case.category = category
+        case.updated_at = work.now
+        case.explanation = [*case.explanation, {"decision": "category", "category": category,
+                                                 "reason": f"re-categorised by {actor} (was {previous})"}]
+        work.session.add(CaseEvent(case_id=case_id, at=work.now, kind="recategorised", actor=actor,
+                                   data={"from": previous, "to": category}))
+        if case.status in (CaseStatus.NEW, CaseStatus.PAGED, CaseStatus.ESCALATED, CaseStatus.TRIAGE):
+            _restart(work, case, f"re-categorised to {category}")
+        audit.record(work.session, at=work.now, actor=actor, action="case.recategorise", target_kind="case",
+                     target_id=case_id, detail={"from": previous, "to": category})
+        _publish(work, case)
+        return case
+
+
+def _restart(work: Work, case: Case, reason: str) -> None:
+    cancel_pending_steps(work, case.id or 0, reason)
+    last_round = max([s.round for s in work.session.exec(
+        select(EscalationStep).where(EscalationStep.case_id == case.id))] or [0])
+    case.policy = {**case.policy, "round_offset": last_round + 1}
+    schedule_step(work, case, round_=last_round + 1, step_index=0, delay_minutes=0)
+
+
+async def reassign(services: Services, case_id: int, to_staff_id: int, actor: str) -> ActionResult:
+    async with unit_of_work(services) as work:
+        case = _get_case(work, case_id)
+        target = work.session.get(Staff, to_staff_id)
+        if target is None:
+            raise ValueError("unknown staff member")
+        if case.status == CaseStatus.CLOSED:
+            raise ValueError("the case is closed")
+        console_actor = Staff(code=actor, name=actor, role="supervisor", lang="zh-CN")
+        result = _reassign(work, case, console_actor, target, actor)
+        audit.record(work.session, at=work.now, actor=actor, action="case.reassign", target_kind="case",
+                     target_id=case_id, detail={"to": target.code})
+        return result
+
+
+async def merge(services: Services, case_id: int, into_case_id: int, actor: str) -> Case:
+    """Close ``case_id`` as a duplicate of ``into_case_id``; its reports count on the surviving case."""
+    if case_id == into_case_id:
+        raise ValueError("a case cannot be merged into itself")
+    async with unit_of_work(services) as work:
+        case = _get_case(work, case_id)
+        into = _get_case(work, into_case_id)
+        if into.status == CaseStatus.CLOSED:
+            raise ValueError("cannot merge into a closed case")
+        case.duplicate_of_id = into.id
+        into.report_count += case.report_count
+        _close(work, case, actor, f"merged into {into.ref}")
+        work.session.add(CaseEvent(case_id=into_case_id, at=work.now, kind="merged_in", actor=actor,
+                                   data={"from": case.ref}))
+        tell_resident(work, case, "case.merged", into=into.ref)
+        audit.record(work.session, at=work.now, actor=actor, action="case.merge", target_kind="case",
+                     target_id=case_id, detail={"into": into.ref})
+        _publish(work, into)
+        return into
+
+
+async def add_note(services: Services, case_id: int, text: str, actor: str) -> CaseEvent:
+    async with unit_of_work(services) as work:
+        _get_case(work, case_id)
+        event = CaseEvent(case_id=case_id, at=work.now, kind="note", actor=actor, data={"text": text[:4000]})
+        work.session.add(event)
+        audit.record(work.session, at=work.now, actor=actor, action="case.note", target_kind="case", target_id=case_id)
+        return event
+
+
+async def close_case(services: Services, case_id: int, actor: str, reason: str = "") -> Case:
+    async with unit_of_work(services) as work:
+        case = _get_case(work, case_id)
+        _close(work, case, actor, reason)
+        audit.record(work.session, at=work.now, actor=actor, action="case.close", target_kind="case",
+                     target_id=case_id, detail={"reason": reason})
+        return case
+
+
+def _close(work: Work, case: Case, actor: str, reason: str) -> None:
+    if case.status == CaseStatus.CLOSED:
+        raise ValueError("the case is already closed")
+    check_case_transition(case.status, CaseStatus.CLOSED)
+    case.status = CaseStatus.CLOSED.value
+    case.closed_at = work.now
+    case.updated_at = work.now
+    cancel_pending_steps(work, case.id or 0, "closed")
+    _expire_other_pages(work, case, None, "page.note_closed", name=actor)
+    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="closed", actor=actor, data={"reason": reason}))
+    _publish(work, case)
+
+
+def _get_case(work: Work, case_id: int) -> Case:
+    case = work.session.get(Case, case_id)
+    if case is None:
+        raise LookupError(f"no case {case_id}")
+    return case
+
+
+def _publish(work: Work, case: Case) -> None:
+    work.event("cases", {"type": "case.updated", "case_id": case.id, "ref": case.ref, "grid_code": case.grid_code,
+                         "status": case.status, "category": case.category, "priority": case.priority})
+
+
+__all__ = [
+    "ActionResult", "act_on_case", "add_note", "close_case", "escalate_case", "may_act", "merge",
+    "rate_case", "reassign", "recategorise", "relay_staff_reply",
+]

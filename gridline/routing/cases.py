@@ -1,0 +1,127 @@
+"""Opening cases: reference codes, duplicates, priority, the policy snapshot and the first step."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from gridline.core.work import Work
+from gridline.routing.escalation import schedule_step
+from gridline.routing.lifecycle import OPEN_CASE_STATUSES, CaseStatus
+from gridline.routing.policy import TRIAGE_POLICY, policy_for
+from gridline.settings import Settings
+from gridline.storage.models import Case, CaseEvent
+
+# No 0/O, 1/I/L: references are read out over the phone.
+REF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_ref(session: Session) -> str:
+    while True:
+        ref = "".join(secrets.choice(REF_ALPHABET) for _ in range(6))
+        if session.exec(select(Case.id).where(Case.ref == ref)).first() is None:
+            return ref
+
+
+@dataclass
+class CaseDraft:
+    """Everything decided about a report before it becomes a case, with the reasons."""
+
+    category: str
+    priority: str
+    grid_code: str | None
+    summary: str
+    channel: str
+    resident_id: int | None
+    address_text: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    nlu_confidence: float | None = None
+    explanation: list[dict[str, Any]] = field(default_factory=list)
+    # Minutes before the first page (a resident still choosing a category); 0 = page now.
+    start_delay_minutes: float = 0
+
+
+def find_duplicate(session: Session, settings: Settings, draft: CaseDraft, now: Any) -> Case | None:
+    """An open case in the window with the same grid + category, or the same address."""
+    since = now - timedelta(minutes=settings.cases.duplicate_window_minutes)
+    base = select(Case).where(
+        col(Case.status).in_([s.value for s in OPEN_CASE_STATUSES]),
+        col(Case.created_at) >= since,
+        col(Case.duplicate_of_id).is_(None),
+    )
+    if draft.grid_code is not None and draft.category not in ("other",):
+        same_place = session.exec(
+            base.where(Case.grid_code == draft.grid_code, Case.category == draft.category)
+            .order_by(col(Case.created_at).desc())
+        ).first()
+        if same_place is not None:
+            return same_place
+    if draft.address_text:
+        return session.exec(
+            base.where(Case.address_text == draft.address_text, Case.category == draft.category)
+            .order_by(col(Case.created_at).desc())
+        ).first()
+    return None
+
+
+def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
+    """Store a new case, snapshot its policy and schedule its first escalation step."""
+    triage = draft.grid_code is None
+    policy = TRIAGE_POLICY if triage else policy_for(settings, draft.priority)
+    ack_minutes = settings.cases.ack_sla_minutes.get(draft.priority, 60)
+    resolve_hours = settings.cases.resolve_sla_hours.get(draft.priority, 72)
+    case = Case(
+        ref=new_ref(work.session),
+        resident_id=draft.resident_id,
+        grid_code=draft.grid_code,
+        category=draft.category,
+        priority=draft.priority,
+        status=CaseStatus.NEW.value,
+        channel=draft.channel,
+        summary=draft.summary[:2000],
+        address_text=draft.address_text,
+        lat=draft.lat,
+        lon=draft.lon,
+        nlu_confidence=draft.nlu_confidence,
+        explanation=list(draft.explanation),
+        policy=policy.snapshot(),
+        created_at=work.now,
+        updated_at=work.now,
+        ack_due_at=work.now + timedelta(minutes=ack_minutes),
+        resolve_due_at=work.now + timedelta(hours=resolve_hours),
+    )
+    work.session.add(case)
+    work.session.flush()
+    work.session.add(
+        CaseEvent(
+            case_id=case.id or 0, at=work.now, kind="created", actor="system",
+            data={"category": case.category, "priority": case.priority, "grid": case.grid_code,
+                  "policy": policy.priority, "explanation": draft.explanation},
+        )
+    )
+    schedule_step(work, case, round_=0, step_index=0, delay_minutes=draft.start_delay_minutes)
+    work.event("cases", {
+        "type": "case.created", "case_id": case.id, "ref": case.ref, "grid_code": case.grid_code,
+        "status": case.status, "category": case.category, "priority": case.priority,
+    })
+    return case
+
+
+def join_case(work: Work, case: Case, *, resident_id: int | None, summary: str) -> Case:
+    """A second report of the same problem: counted on the case, nobody paged again."""
+    case.report_count += 1
+    case.updated_at = work.now
+    work.session.add(
+        CaseEvent(case_id=case.id or 0, at=work.now, kind="reported_again", actor="system",
+                  data={"resident_id": resident_id, "summary": summary[:500], "count": case.report_count})
+    )
+    work.event("cases", {
+        "type": "case.updated", "case_id": case.id, "ref": case.ref, "grid_code": case.grid_code,
+        "status": case.status, "category": case.category, "priority": case.priority,
+    })
+    return case

@@ -1,0 +1,272 @@
+"""Delivery of pages and outbox messages through the channel notifiers, with retry and fallback.
+
+A page is claimed (scheduled → sending) in its own short transaction, handed to the notifier, and
+the outcome recorded. Temporary failures are retried with backoff; a permanent failure marks the
+contact method unreachable and pages the same person on their next channel. Before anything is
+sent the case is re-read: a page about an acknowledged case is never sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from gridline.core.messages import Option
+from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
+from gridline.core.work import unit_of_work
+from gridline.i18n import t
+from gridline.routing.escalation import WORKER_ID
+from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES, PageStatus
+from gridline.routing.pages import create_page, next_contact_method
+from gridline.storage.models import Case, ChannelIdentity, ContactMethod, Grid, Message, Page, Staff
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+log = logging.getLogger(__name__)
+
+# Provider statuses in the order they happen; a callback never moves a page or message backwards.
+STATUS_ORDER = {"queued": 0, "accepted": 0, "sending": 1, "sent": 2, "ringing": 2, "in-progress": 3,
+                "delivered": 4, "answered": 4, "completed": 5, "read": 5,
+                "undelivered": 6, "failed": 6, "busy": 6, "no-answer": 6, "canceled": 6}
+FAILED_STATUSES = {"undelivered", "failed", "busy", "no-answer", "canceled"}
+
+
+def _backoff(attempt: int, retry_after: float | None) -> float:
+    return max(retry_after or 0.0, min(300.0, 2.0 * (2 ** attempt)))
+
+
+def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page) -> PageNotice:
+    lang = staff.lang
+    category_label = t(f"category.{case.category}", lang)
+    priority_label = t(f"priority.{case.priority}", lang)
+    where = case.address_text or (grid.name if grid else "—")
+    count = t("page.reports", lang, count=case.report_count) if case.report_count > 1 else ""
+    text = t("page.text", lang, ref=case.ref, priority=priority_label, category=category_label,
+             grid=grid.name if grid else "—", address=where, summary=case.summary[:300], count=count)
+    short = t("page.short", lang, code=page.code or "", category=category_label, address=where[:20],
+              priority=priority_label if case.priority != "normal" else "")
+    options = (
+        Option(t("page.button_ack", lang), f"ack:{page.id}"),
+        Option(t("page.button_resolve", lang), f"res:{page.id}"),
+        Option(t("page.button_escalate", lang), f"esc:{page.id}"),
+        Option(t("page.button_reassign", lang), f"rea:{page.id}"),
+    )
+    return PageNotice(
+        page_id=page.id or 0, case_id=case.id or 0, case_ref=case.ref, channel=page.channel, target=page.target,
+        bot_name=page.bot_name, staff_id=staff.id or 0, staff_name=staff.name, lang=lang, text=text,
+        short_text=short, code=page.code, category=case.category, category_label=category_label,
+        priority=case.priority, grid_name=grid.name if grid else "—", address=case.address_text,
+        report_count=case.report_count, options=options,
+    )
+
+
+async def deliver_page(services: Services, page_id: int) -> str:
+    async with unit_of_work(services) as work:
+        claimed = work.session.execute(
+            update(Page).where(col(Page.id) == page_id, col(Page.status) == PageStatus.SCHEDULED.value)
+            .values(status=PageStatus.SENDING.value, claimed_at=work.now, claimed_by=WORKER_ID)
+        ).rowcount  # type: ignore[attr-defined]
+        if claimed != 1:
+            return "not claimed"
+        page = work.session.get(Page, page_id, populate_existing=True)
+        assert page is not None
+        if page.next_attempt_at and page.next_attempt_at > work.now:
+            page.status = PageStatus.SCHEDULED.value
+            return "not due"
+        case = work.session.get(Case, page.case_id)
+        staff = work.session.get(Staff, page.staff_id)
+        assert case is not None and staff is not None
+        if case.status not in UNACKNOWLEDGED_STATUSES and page.reason != "reassigned":
+            page.status, page.expired_at = PageStatus.EXPIRED.value, work.now
+            return f"expired: case {case.status}"
+        grid = work.session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
+        notice = render_page(case, staff, grid, page)
+    notifier = services.notifiers.get(notice.channel)
+    if notifier is None:
+        delivery = Delivery("failed", error=f"no notifier for channel {notice.channel}", unreachable=False)
+    else:
+        try:
+            delivery = await notifier.send_page(notice)
+        except Exception as exc:  # a notifier bug must not lose the page: retry, then fall back
+            log.exception("notifier %s failed on page %s", notice.channel, page_id)
+            delivery = Delivery("retry", error=f"{type(exc).__name__}: {exc}"[:300])
+    return await _record_page_delivery(services, page_id, delivery)
+
+
+async def _record_page_delivery(services: Services, page_id: int, delivery: Delivery) -> str:
+    async with unit_of_work(services) as work:
+        page = work.session.get(Page, page_id)
+        assert page is not None
+        page.attempts += 1
+        page.error = delivery.error
+        if delivery.provider_message_id:
+            page.provider_message_id = delivery.provider_message_id
+        if delivery.provider_ref:
+            page.provider_ref = {**page.provider_ref, **delivery.provider_ref}
+        if page.status != PageStatus.SENDING:
+            return f"already {page.status}"  # acknowledged or expired meanwhile
+        if delivery.state in ("sent", "delivered"):
+            page.status = PageStatus.SENT.value if delivery.state == "sent" else PageStatus.DELIVERED.value
+            page.sent_at = work.now
+            if delivery.state == "delivered":
+                page.delivered_at = work.now
+            return page.status
+        if delivery.state == "retry" and page.attempts < services.settings.jobs.max_delivery_attempts:
+            delay = _backoff(page.attempts, delivery.retry_after)
+            page.status = PageStatus.SCHEDULED.value
+            page.next_attempt_at = work.now + timedelta(seconds=delay)
+            work.job("deliver_page", f"page:{page.id}:{page.attempts}", page.next_attempt_at, page_id=page.id)
+            return f"retry in {delay:.0f}s"
+        page.status = PageStatus.FAILED.value
+        page.failed_at = work.now
+        _fall_back(work, page, unreachable=delivery.unreachable, reason=delivery.error or delivery.state)
+        return "failed"
+
+
+def _fall_back(work: Any, page: Page, *, unreachable: bool, reason: str) -> Page | None:
+    """Page the same person on their next channel (the page's step and round stay the same)."""
+    session = work.session
+    method = session.get(ContactMethod, page.contact_method_id) if page.contact_method_id else None
+    if unreachable and method is not None:
+        method.unreachable = True
+        method.unreachable_reason = reason[:300]
+        if method.channel == "telegram":
+            for identity in session.exec(select(ChannelIdentity).where(
+                    ChannelIdentity.staff_id == page.staff_id, ChannelIdentity.channel == "telegram")):
+                identity.unreachable = True
+    case = session.get(Case, page.case_id)
+    staff = session.get(Staff, page.staff_id)
+    if case is None or staff is None or case.status not in UNACKNOWLEDGED_STATUSES:
+        return None
+    tried = {p.contact_method_id for p in session.exec(
+        select(Page).where(Page.case_id == page.case_id, Page.staff_id == page.staff_id,
+                           Page.round == page.round, Page.step_index == page.step_index))}
+    nxt = next_contact_method(session, staff, after=method, exclude_ids={i for i in tried if i is not None})
+    if nxt is None:
+        return None
+    new_page = create_page(session, case=case, staff=staff, method=nxt, now=work.now, step_index=page.step_index,
+                           round_=page.round, reason=page.reason)
+    work.job("deliver_page", f"page:{new_page.id}:0", page_id=new_page.id)
+    return new_page
+
+
+async def update_page(services: Services, page_id: int, note_key: str, params: dict[str, str]) -> str:
+    """Show on an already-delivered page what happened since (buttons removed, who acknowledged)."""
+    with services.db.session() as session:
+        page = session.get(Page, page_id)
+        staff = session.get(Staff, page.staff_id) if page else None
+        case = session.get(Case, page.case_id) if page else None
+        if page is None or staff is None or case is None:
+            return "gone"
+        grid = session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
+        notice = render_page(case, staff, grid, page)
+        update_ = PageUpdate(page_id=page_id, channel=page.channel, target=page.target, bot_name=page.bot_name,
+                             text=notice.text + "\n\n" + t(note_key, staff.lang, ref=case.ref, **params),
+                             provider_ref=dict(page.provider_ref))
+    notifier = services.notifiers.get(update_.channel)
+    if notifier is None:
+        return "no notifier"
+    try:
+        await notifier.update_page(update_)
+    except Exception:  # cosmetic: the page's state is already right in the database
+        log.warning("could not update page %s on %s", page_id, update_.channel, exc_info=True)
+        return "failed"
+    return "updated"
+
+
+async def deliver_message(services: Services, message_id: int) -> str:
+    async with unit_of_work(services) as work:
+        claimed = work.session.execute(
+            update(Message).where(col(Message.id) == message_id, col(Message.status) == "queued")
+            .values(status="sending", claimed_at=work.now)
+        ).rowcount  # type: ignore[attr-defined]
+        if claimed != 1:
+            return "not claimed"
+        message = work.session.get(Message, message_id, populate_existing=True)
+        assert message is not None
+        identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
+        case = work.session.get(Case, message.case_id) if message.case_id else None
+        target = (identity.chat_id or identity.external_id) if identity else ""
+        notice = MessageNotice(
+            message_id=message_id, channel=message.channel, target=target,
+            bot_name=identity.bot_name if identity else "", text=message.text or "", lang=message.lang,
+            options=tuple(Option(o["label"], o["data"]) for o in message.options),
+            case_ref=case.ref if case else None,
+        )
+    notifier = services.notifiers.get(notice.channel)
+    if notifier is None:
+        delivery = Delivery("sent", error="no notifier: kept in the conversation log only")
+    else:
+        try:
+            delivery = await notifier.send_message(notice)
+        except Exception as exc:
+            log.exception("notifier %s failed on message %s", notice.channel, message_id)
+            delivery = Delivery("retry", error=f"{type(exc).__name__}: {exc}"[:300])
+    async with unit_of_work(services) as work:
+        message = work.session.get(Message, message_id)
+        assert message is not None
+        message.attempts += 1
+        message.error = delivery.error
+        if delivery.provider_message_id:
+            message.provider_message_id = delivery.provider_message_id
+        if delivery.state in ("sent", "delivered"):
+            message.status = delivery.state
+            return message.status
+        if delivery.state == "retry" and message.attempts < services.settings.jobs.max_delivery_attempts:
+            delay = _backoff(message.attempts, delivery.retry_after)
+            message.status = "queued"
+            message.next_attempt_at = work.now + timedelta(seconds=delay)
+            work.job("deliver_message", f"msg:{message.id}:{message.attempts}", message.next_attempt_at,
+                     message_id=message.id)
+            return f"retry in {delay:.0f}s"
+        message.status = "failed"
+        if delivery.unreachable and message.identity_id:
+            identity = work.session.get(ChannelIdentity, message.identity_id)
+            if identity is not None:
+                identity.unreachable = True
+        return "failed"
+
+
+async def record_provider_status(
+    services: Services, provider_message_id: str, status: str, seq: int, error: str | None = None
+) -> str:
+    """A provider's status callback for a page or a message. Older news never overwrites newer."""
+    status = status.lower()
+    rank = STATUS_ORDER.get(status)
+    if rank is None:
+        return "unknown status"
+    async with unit_of_work(services) as work:
+        page = work.session.exec(select(Page).where(Page.provider_message_id == provider_message_id)).first()
+        if page is not None:
+            if seq <= page.provider_seq:
+                return "stale"
+            page.provider_seq = seq
+            page.provider_status = status
+            if status in FAILED_STATUSES:
+                if page.status in (PageStatus.SENT, PageStatus.DELIVERED, PageStatus.SENDING):
+                    page.status = PageStatus.FAILED.value
+                    page.failed_at = work.now
+                    page.error = (error or status)[:500]
+                    _fall_back(work, page, unreachable=False, reason=error or status)
+                return "failed"
+            if status in ("delivered", "answered", "read") and page.status == PageStatus.SENT:
+                page.status = PageStatus.DELIVERED.value
+                page.delivered_at = work.now
+            return page.status
+        message = work.session.exec(
+            select(Message).where(Message.provider_message_id == provider_message_id, Message.direction == "out")
+        ).first()
+        if message is None:
+            return "unknown message"
+        if seq <= message.status_seq:
+            return "stale"
+        message.status_seq = seq
+        message.status = "failed" if status in FAILED_STATUSES else ("delivered" if rank >= 4 else "sent")
+        if error:
+            message.error = error[:500]
+        return message.status

@@ -1,0 +1,177 @@
+"""The escalation engine: durable steps that page people until someone acknowledges.
+
+Each step is an ``EscalationStep`` row. Running a step claims the row (pending → running) with one
+conditional UPDATE and does all of its database work — pages, the next step, the case status, the
+timeline — in the same transaction, so a step happens exactly once however many workers race for
+it and whatever crashes in between.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from gridline.core.outbox import tell_resident
+from gridline.core.work import Work, unit_of_work
+from gridline.routing.directory import Directory
+from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES, CaseStatus, check_case_transition
+from gridline.routing.pages import create_page, next_contact_method
+from gridline.routing.policy import EscalationPolicy
+from gridline.routing.targets import Target, resolve_targets
+from gridline.storage.models import Case, CaseEvent, EscalationStep
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def schedule_step(work: Work, case: Case, *, round_: int, step_index: int, delay_minutes: float) -> EscalationStep:
+    step = EscalationStep(
+        case_id=case.id or 0,
+        round=round_,
+        step_index=step_index,
+        due_at=work.now + timedelta(minutes=delay_minutes),
+    )
+    work.session.add(step)
+    work.session.flush()
+    work.job("run_escalation_step", f"step:{step.id}", step.due_at, step_id=step.id)
+    return step
+
+
+def cancel_pending_steps(work: Work, case_id: int, outcome: str) -> int:
+    result = work.session.execute(
+        update(EscalationStep)
+        .where(col(EscalationStep.case_id) == case_id, col(EscalationStep.status) == "pending")
+        .values(status="cancelled", done_at=work.now, outcome=outcome)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _claim(work: Work, step_id: int) -> bool:
+    result = work.session.execute(
+        update(EscalationStep)
+        .where(
+            col(EscalationStep.id) == step_id,
+            col(EscalationStep.status) == "pending",
+            col(EscalationStep.due_at) <= work.now,
+        )
+        .values(status="running", claimed_at=work.now, claimed_by=WORKER_ID)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _next_position(policy: EscalationPolicy, round_: int, step_index: int, offset: int) -> tuple[int, int] | None:
+    """The step after (round_, step_index); rounds are counted from ``offset`` (a rerouted case restarts)."""
+    if step_index + 1 < len(policy.steps):
+        return round_, step_index + 1
+    if round_ - offset < policy.repeat:
+        return round_ + 1, 0
+    return None
+
+
+def page_targets(work: Work, case: Case, targets: list[Target], *, step_index: int, round_: int) -> list[dict[str, object]]:
+    """Page each target once on their first reachable channel; returns what was done, for the timeline."""
+    done: list[dict[str, object]] = []
+    seen: set[int] = set()
+    for target in targets:
+        staff = target.staff
+        if staff.id in seen:
+            continue
+        seen.add(staff.id or 0)
+        method = next_contact_method(work.session, staff)
+        if method is None:
+            done.append({"staff": staff.code, "name": staff.name, "why": target.explanation, "channel": None})
+            continue
+        page = create_page(
+            work.session, case=case, staff=staff, method=method, now=work.now,
+            step_index=step_index, round_=round_, reason=target.reason,
+        )
+        work.job("deliver_page", f"page:{page.id}:0", page_id=page.id)
+        done.append(
+            {"staff": staff.code, "name": staff.name, "why": target.explanation, "channel": method.channel, "page_id": page.id}
+        )
+    return done
+
+
+async def run_escalation_step(services_: object, step_id: int) -> str:
+    """Run one due step; returns what happened (for logs and tests)."""
+    from gridline.core.services import Services
+
+    assert isinstance(services_, Services)
+    services = services_
+    directory = Directory.for_services(services)
+    async with unit_of_work(services) as work:
+        if not _claim(work, step_id):
+            return "not claimed"
+        session = work.session
+        step = session.get(EscalationStep, step_id, populate_existing=True)
+        assert step is not None
+        case = session.get(Case, step.case_id, populate_existing=True)
+        assert case is not None
+        step.done_at = work.now
+        if case.status not in UNACKNOWLEDGED_STATUSES:
+            step.status = "cancelled"
+            step.outcome = f"case {case.status}"
+            return step.outcome
+        policy = EscalationPolicy.from_snapshot(case.policy)
+        spec = policy.steps[step.step_index]
+        index = directory.grids
+        tz = services.settings.timezone
+        targets: list[Target] = []
+        for name in spec.notify:
+            targets.extend(resolve_targets(session, index, case, name, work.now, tz))
+        offset = int(case.policy.get("round_offset", 0))
+        first = step.round == offset and step.step_index == 0
+        triage = False
+        if first and not targets:
+            # Nobody on duty (or no grid): the triage queue and the supervisors, never nobody.
+            triage = True
+            targets = resolve_targets(session, index, case, "supervisors", work.now, tz)
+        paged = page_targets(work, case, targets, step_index=step.step_index, round_=step.round)
+        reached = [p for p in paged if p.get("channel")]
+        if triage:
+            new_status = CaseStatus.TRIAGE
+        elif first:
+            new_status = CaseStatus.PAGED if reached else CaseStatus.ESCALATED
+        else:
+            new_status = CaseStatus.ESCALATED
+        if case.status != new_status:
+            check_case_transition(case.status, new_status)
+            case.status = new_status.value
+        case.updated_at = work.now
+        kind = "paged" if first else "escalated"
+        session.add(
+            CaseEvent(
+                case_id=case.id or 0, at=work.now, kind=kind, actor="system",
+                data={"round": step.round, "step": step.step_index, "notify": list(spec.notify),
+                      "people": paged, "triage": triage},
+            )
+        )
+        case.explanation = [
+            *case.explanation,
+            {"decision": kind, "round": step.round, "step": step.step_index,
+             "reason": "; ".join(f"{p['name']}: {p['why']}" for p in paged) or "nobody found for " + ",".join(spec.notify)},
+        ]
+        if reached and not first:
+            names = "、".join(str(p["name"]) for p in reached)
+            tell_resident(work, case, "case.escalated", names=names)
+        nxt = _next_position(policy, step.round, step.step_index, offset)
+        if nxt is not None:
+            # A step that reached nobody does not make the resident wait for its timeout.
+            wait = spec.wait_minutes if reached else 0
+            schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=wait)
+        else:
+            session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="escalation_exhausted", data={}))
+        step.status = "done"
+        step.outcome = f"{kind}: {len(reached)} reached"
+        work.event("cases", _case_event(case))
+        return step.outcome
+
+
+def _case_event(case: Case) -> dict[str, object]:
+    return {
+        "type": "case.updated", "case_id": case.id, "ref": case.ref, "grid_code": case.grid_code,
+        "status": case.status, "category": case.category, "priority": case.priority,
+    }

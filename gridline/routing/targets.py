@@ -1,0 +1,81 @@
+"""Who an escalation step notifies: policy target names → people, each with the reason.
+
+Every choice is explained, because supervisors ask "why was she paged at 3 a.m.?".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from gridline.routing.grids import GridIndex
+from gridline.routing.lifecycle import StaffRole
+from gridline.routing.rota import supervisors_on_duty, who_is_on_duty
+from gridline.storage.models import Case, Staff
+
+
+@dataclass(frozen=True)
+class Target:
+    staff: Staff
+    reason: str  # the policy target that chose this person
+    explanation: str  # human-readable, for the case timeline
+
+
+def _staff_with_role(session: Session, role: StaffRole, grid_code: str | None) -> list[Staff]:
+    query = select(Staff).where(Staff.role == role.value, Staff.active == True)  # noqa: E712
+    if grid_code is not None:
+        query = query.where(Staff.grid_code == grid_code)
+    return list(session.exec(query.order_by(col(Staff.id))))
+
+
+def _ancestor_of_level(index: GridIndex, grid_code: str, level: int) -> str | None:
+    for grid in [g for g in [index.get(grid_code)] if g is not None] + index.ancestors(grid_code):
+        if grid.level == level:
+            return grid.code
+    return None
+
+
+def resolve_targets(
+    session: Session, index: GridIndex, case: Case, target: str, at: datetime, tz: str
+) -> list[Target]:
+    """The people ``target`` means for ``case`` at time ``at``; may be empty (nobody on duty)."""
+    grid = case.grid_code
+    if target in ("on_duty_leader", "backup"):
+        if grid is None:
+            return []
+        role = "primary" if target == "on_duty_leader" else "backup"
+        people = who_is_on_duty(session, grid, at, tz, role=role)
+        label = "值班网格长" if role == "primary" else "备班"
+        return [Target(p, target, f"{label} on duty in {grid} at {at.isoformat()}") for p in people]
+    if target == "leader":
+        if grid is None:
+            return []
+        return [Target(p, target, f"grid leader of {grid}") for p in _staff_with_role(session, StaffRole.LEADER, grid)]
+    if target in ("level2_contact", "level1_contact"):
+        if grid is None:
+            return []
+        level = 2 if target == "level2_contact" else 1
+        role = StaffRole.LEVEL2_CONTACT if level == 2 else StaffRole.LEVEL1_CONTACT
+        parent = _ancestor_of_level(index, grid, level)
+        if parent is None:
+            return []
+        return [Target(p, target, f"level-{level} contact of {parent}") for p in _staff_with_role(session, role, parent)]
+    if target == "department":
+        people = _department_staff(session, index, case)
+        return [Target(p, target, f"department staff for {case.category}") for p in people]
+    if target == "supervisors":
+        chain = [g.code for g in index.chain(grid)] if grid else []
+        people = supervisors_on_duty(session, chain, at, tz)
+        return [Target(p, target, "supervisor on duty" + (f" for {grid}" if grid else " (triage)")) for p in people]
+    raise ValueError(f"unknown escalation target {target!r}")
+
+
+def _department_staff(session: Session, index: GridIndex, case: Case) -> list[Staff]:
+    """Department staff handling the category: those attached to the grid's chain first, then district-wide."""
+    handling = [p for p in _staff_with_role(session, StaffRole.DEPARTMENT, None) if case.category in (p.categories or [])]
+    chain = [g.code for g in index.chain(case.grid_code)] if case.grid_code else []
+    rank = {code: i for i, code in enumerate(chain)}
+    local = sorted((p for p in handling if p.grid_code in rank), key=lambda p: rank[p.grid_code or ""])
+    return local + [p for p in handling if not p.grid_code]
