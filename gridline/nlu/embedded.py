@@ -1,0 +1,195 @@
+"""The embedded NLU engine: trained from the Rasa YAML on the CPU in seconds, no downloads.
+
+A model is saved as two files in the model directory::
+
+    embedded-<version>.joblib   the scikit-learn pipeline and the entity gazetteer
+    embedded-<version>.json     metadata: version, data fingerprint, method, intents, sizes, times
+
+``version`` is a hash of the training data (examples, synonyms, regexes, lookups), ``CODE_VERSION``
+and the method, so a model file always says exactly what it was trained from and a changed training
+set never silently reuses an old model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import sklearn
+
+from gridline.nlu import classifier
+from gridline.nlu.entities import EntityExtractor, Gazetteer
+from gridline.nlu.text import has_content, normalise_for_classifier
+from gridline.nlu.training_data import TrainingData, load_nlu_yaml
+from gridline.nlu.types import OUT_OF_SCOPE, IntentScore, NluResult
+
+ENGINE_NAME = "embedded"
+# Bump when features, model or entity rules change in a way that should invalidate saved models.
+CODE_VERSION = "1"
+# Below this share of known character bigrams a text is treated as out of scope (gibberish, another
+# language); measured on the held-out split, where no real message falls under it.
+MIN_VOCABULARY_COVERAGE = 0.2
+RANKING_SIZE = 10
+# Files loaded with the training file when present beside it (the generated address lookups).
+COMPANION_FILES = ("lookups.yml",)
+
+
+def training_files(data_path: str | Path) -> list[Path]:
+    """The training file plus its companion files (``lookups.yml``) in the same directory."""
+    path = Path(data_path)
+    files = [path]
+    if path.is_file():
+        files += [
+            path.parent / name
+            for name in COMPANION_FILES
+            if (path.parent / name).is_file() and (path.parent / name) != path
+        ]
+    return files
+
+
+def model_version(data: TrainingData, method: str = classifier.DEFAULT_METHOD) -> str:
+    """The version a model trained on ``data`` with ``method`` gets (12 hex digits)."""
+    blob = f"{data.fingerprint()}|{CODE_VERSION}|{method}|{sklearn.__version__}"
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+@dataclass
+class EmbeddedModel:
+    """What is saved: the pipeline, the gazetteer tables and metadata (plain data, easy to pickle)."""
+
+    version: str
+    method: str
+    pipeline: Any
+    lookups: dict[str, list[str]]
+    synonyms: dict[str, str]
+    metadata: dict[str, Any]
+
+
+class EmbeddedEngine:
+    """Intent classifier + rule/lookup entity extractor; implements the ``NluEngine`` protocol."""
+
+    name = ENGINE_NAME
+
+    def __init__(self, model: EmbeddedModel) -> None:
+        self.model = model
+        self.version = model.version
+        self.extractor = EntityExtractor(Gazetteer.from_tables(model.lookups, model.synonyms))
+
+    # -- training, saving, loading ----------------------------------------------------------------
+
+    @classmethod
+    def fit(cls, data: TrainingData, method: str = classifier.DEFAULT_METHOD) -> EmbeddedEngine:
+        """Train in memory (evaluation folds, tests); :func:`train` also saves the files."""
+        started = time.perf_counter()
+        pipeline = classifier.fit([ex.text for ex in data.examples], [ex.intent for ex in data.examples], method)
+        version = model_version(data, method)
+        metadata = {
+            "engine": ENGINE_NAME,
+            "version": version,
+            "code_version": CODE_VERSION,
+            "method": method,
+            "data_fingerprint": data.fingerprint(),
+            "intents": sorted(data.intents),
+            "examples": len(data.examples),
+            "sklearn": sklearn.__version__,
+            "trained_at": datetime.now(UTC).isoformat(),  # build metadata only, not domain logic
+            "train_seconds": round(time.perf_counter() - started, 3),
+        }
+        model = EmbeddedModel(version, method, pipeline, data.lookups, data.synonym_map(), metadata)
+        return cls(model)
+
+    def save(self, model_dir: str | Path) -> Path:
+        """Write ``embedded-<version>.joblib`` and its ``.json`` metadata; returns the model path."""
+        directory = Path(model_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"embedded-{self.version}.joblib"
+        # Write under a temporary name and rename: a concurrent process never loads half a file.
+        tmp = path.with_suffix(f".joblib.tmp{os.getpid()}")
+        joblib.dump(self.model, tmp, compress=3)
+        os.replace(tmp, path)
+        meta_path = path.with_suffix(".json")
+        meta_tmp = meta_path.with_suffix(f".json.tmp{os.getpid()}")
+        meta_tmp.write_text(json.dumps(self.model.metadata, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(meta_tmp, meta_path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> EmbeddedEngine:
+        """Load a saved model file."""
+        model = joblib.load(Path(path))
+        if not isinstance(model, EmbeddedModel):
+            raise ValueError(f"{path} is not an embedded Gridline NLU model")
+        return cls(model)
+
+    # -- parsing ----------------------------------------------------------------------------------
+
+    async def parse(self, text: str) -> NluResult:
+        """Classify ``text`` (the protocol method; the work is synchronous and takes ~1 ms)."""
+        return self.parse_sync(text)
+
+    def parse_sync(self, text: str) -> NluResult:
+        """Intent, confidence, ranking and entities; odd input gives ``nlu_fallback``, never an error."""
+        text = text if isinstance(text, str) else str(text or "")
+        entities = self.extractor.extract(text)
+        cleaned = normalise_for_classifier(text)
+        if not has_content(cleaned):
+            return self._not_understood(text, entities, "no_words")
+        ranking = classifier.predict_proba(self.model.pipeline, cleaned)
+        scores = [IntentScore(name, round(conf, 6)) for name, conf in ranking[:RANKING_SIZE]]
+        coverage = classifier.vocabulary_coverage(self.model.pipeline, cleaned)
+        if coverage < MIN_VOCABULARY_COVERAGE:
+            return self._not_understood(text, entities, f"unknown_words:{coverage:.2f}", scores)
+        best = scores[0]
+        return NluResult(
+            text=text,
+            intent=best.name,
+            confidence=best.confidence,
+            ranking=scores,
+            entities=entities,
+            engine=ENGINE_NAME,
+            model_version=self.version,
+        )
+
+    def _not_understood(
+        self, text: str, entities: list[Any], reason: str, ranking: Sequence[IntentScore] = ()
+    ) -> NluResult:
+        return NluResult(
+            text=text,
+            intent=OUT_OF_SCOPE,
+            confidence=0.0,
+            ranking=list(ranking),
+            entities=entities,
+            engine=ENGINE_NAME,
+            model_version=self.version,
+            note=f"not_understood:{reason}",
+        )
+
+
+def train(
+    data_path: str | Path | Sequence[str | Path],
+    model_dir: str | Path,
+    method: str = classifier.DEFAULT_METHOD,
+) -> Path:
+    """Train on a Rasa NLU file (plus its ``lookups.yml``) and save the model; returns its path."""
+    files = training_files(data_path) if isinstance(data_path, str | Path) else [Path(p) for p in data_path]
+    engine = EmbeddedEngine.fit(load_nlu_yaml(files), method)
+    return engine.save(model_dir)
+
+
+def load(model_dir: str | Path, version: str | None = None) -> EmbeddedEngine:
+    """Load model ``version`` from ``model_dir``, or the newest saved one when no version is given."""
+    directory = Path(model_dir)
+    if version is not None:
+        return EmbeddedEngine.load(directory / f"embedded-{version}.joblib")
+    candidates = sorted(directory.glob("embedded-*.joblib"), key=lambda p: p.stat().st_mtime, reverse=True)
+    if not candidates:
+        raise FileNotFoundError(f"no embedded NLU model in {directory}; run `gridline nlu train`")
+    return EmbeddedEngine.load(candidates[0])

@@ -1,0 +1,93 @@
+"""Cleaning residents' text before classification and entity extraction.
+
+Two normalisations, for two purposes:
+
+* :func:`normalise_keep_offsets` changes characters one for one (full-width digits and letters to
+  ASCII, control characters to spaces) so that entity offsets found in its output are offsets into
+  the text the resident actually sent.
+* :func:`normalise_for_classifier` may change the length (Unicode NFKC, lower case, collapsed
+  whitespace, truncation): only the classifier sees it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Longer messages are cut before classification: the problem is stated at the start, and a 10,000
+# character paste must not cost more than a short message.
+MAX_CLASSIFIER_CHARS = 600
+
+_FULL_WIDTH_START, _FULL_WIDTH_END = 0xFF01, 0xFF5E
+_WHITESPACE = re.compile(r"\s+")
+_CONTENT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z]")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def _one_char(ch: str) -> str:
+    code = ord(ch)
+    if _FULL_WIDTH_START <= code <= _FULL_WIDTH_END:
+        return chr(code - 0xFEE0)
+    if code == 0x3000:  # ideographic space
+        return " "
+    category = unicodedata.category(ch)
+    if category in ("Cc", "Cf", "Zl", "Zp") and ch not in "\t\n":
+        return " "
+    return ch
+
+
+def normalise_keep_offsets(text: str) -> str:
+    """Full-width → half-width, control/format characters → space; same length as ``text``."""
+    return "".join(_one_char(ch) for ch in text)
+
+
+def normalise_for_classifier(text: str) -> str:
+    """The form the classifier sees: NFKC, lower case, single spaces, at most ``MAX_CLASSIFIER_CHARS``."""
+    cleaned = unicodedata.normalize("NFKC", normalise_keep_offsets(text)).lower()
+    cleaned = _WHITESPACE.sub(" ", cleaned).strip()
+    return cleaned[:MAX_CLASSIFIER_CHARS]
+
+
+def has_content(text: str) -> bool:
+    """True when the text has at least one Chinese character or Latin letter (not only emoji/digits)."""
+    return _CONTENT.search(text) is not None
+
+
+def cjk_count(text: str) -> int:
+    return len(_CJK.findall(text))
+
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+
+
+def chinese_number(text: str) -> int | None:
+    """``"3"`` → 3, ``"十二"`` → 12, ``"二十一"`` → 21, ``"九"`` → 9; None when not a number below 100."""
+    if text.isdigit():
+        return int(text)
+    if not text or any(ch not in _CN_DIGITS and ch != "十" for ch in text):
+        return None
+    if "十" not in text:
+        if len(text) == 1:
+            return _CN_DIGITS[text]
+        return int("".join(str(_CN_DIGITS[ch]) for ch in text))
+    tens, _, ones = text.partition("十")
+    if "十" in ones:
+        return None
+    tens_value = _CN_DIGITS.get(tens, -1) if tens else 1
+    ones_value = _CN_DIGITS.get(ones, -1) if ones else 0
+    if tens_value < 0 or ones_value < 0:
+        return None
+    return tens_value * 10 + ones_value

@@ -1,0 +1,97 @@
+"""The embedded engine understands residents the way they write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gridline.nlu.embedded import EmbeddedEngine, load
+from gridline.nlu.engines import build_engine, clear_cache
+from gridline.nlu.types import ALL_INTENTS, OUT_OF_SCOPE
+from gridline.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("俺们楼从昨天就没水了咋弄", {"water_supply"}),
+        ("电梯里困住人了快来人", {"elevator", "emergency"}),
+        ("找网格长", {"find_leader"}),
+        ("老是跳闸，保险丝烧了", {"power_supply"}),
+        ("楼上天天半夜剁东西，吵得睡不着", {"noise"}),
+        ("楼道里有人给电动车充电", {"safety_hazard"}),
+        ("着火了快来人", {"emergency"}),
+        ("谢谢恁", {"thanks"}),
+    ],
+)
+async def test_typical_sentences_get_the_right_intent(engine: EmbeddedEngine, text: str, expected: set[str]) -> None:
+    result = await engine.parse(text)
+    assert result.intent in expected, result.ranking[:3]
+    assert result.engine == "embedded"
+    assert result.model_version == engine.version
+
+
+def test_confidence_and_ranking_are_probabilities(engine: EmbeddedEngine) -> None:
+    result = engine.parse_sync("俺们楼从昨天就没水了咋弄")
+    assert 0.0 < result.confidence <= 1.0
+    assert result.ranking[0].name == result.intent
+    assert [s.confidence for s in result.ranking] == sorted((s.confidence for s in result.ranking), reverse=True)
+    assert all(s.name in ALL_INTENTS for s in result.ranking)
+
+
+def test_entities_carry_offsets_into_the_original_text(engine: EmbeddedEngine) -> None:
+    text = "俺住桐柏路199号院3号楼2单元501，家里停水了"
+    result = engine.parse_sync(text)
+    found = {(e.entity, e.value) for e in result.entities}
+    assert found == {("address", "桐柏路199号院"), ("building", "3号楼"), ("unit", "2单元"), ("room", "501")}
+    for ent in result.entities:
+        assert text[ent.start : ent.end].startswith(ent.value[0])
+
+
+def test_saved_model_loads_and_answers_the_same(tmp_path: Path, engine: EmbeddedEngine) -> None:
+    path = engine.save(tmp_path)
+    assert path.name == f"embedded-{engine.version}.joblib"
+    assert path.with_suffix(".json").is_file()
+    loaded = load(tmp_path)
+    text = "暖气片冰凉冰凉的"
+    assert loaded.parse_sync(text).to_rasa() == engine.parse_sync(text).to_rasa()
+
+
+def test_build_engine_trains_once_then_loads_from_the_model_dir(tmp_path: Path, train_file: Path) -> None:
+    settings = Settings(nlu={"model_dir": str(tmp_path), "training_data": str(train_file)})
+    clear_cache()
+    first = build_engine(settings)
+    assert list(tmp_path.glob("embedded-*.joblib"))
+    assert build_engine(settings) is first  # cached per process
+    clear_cache()
+    again = build_engine(settings)
+    assert again is not first
+    assert again.name == "embedded"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "😀😀😀", "12345678", "\x00\x07\x1b[31m", "？？？！！！"],
+)
+def test_unusable_text_is_not_understood_rather_than_an_error(engine: EmbeddedEngine, text: str) -> None:
+    result = engine.parse_sync(text)
+    assert result.intent == OUT_OF_SCOPE
+    assert result.confidence == 0.0
+    assert result.note and result.note.startswith("not_understood")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "停水" * 5000,
+        "俺家停电了 please help ASAP",
+        "电梯坏了\x00\x08了",
+        "ｗａｔｅｒ没了，１２３４",
+        "qwertyuiop asdfghjkl",
+    ],
+)
+def test_odd_text_still_gives_a_result(engine: EmbeddedEngine, text: str) -> None:
+    result = engine.parse_sync(text)
+    assert result.intent in (*ALL_INTENTS, OUT_OF_SCOPE)
+    assert 0.0 <= result.confidence <= 1.0
