@@ -1,0 +1,95 @@
+"""Importing the address directory (CSV: address, aliases, grid_code, lat, lon, compound)."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Source
+from gridline.importers.csvfile import read_csv
+from gridline.routing.addresses import normalize_address, split_aliases
+from gridline.routing.directory import invalidate_directories
+from gridline.routing.grids import GridIndex
+from gridline.storage.db import Database
+from gridline.storage.models import Address, Grid
+
+COLUMNS = ("address", "grid_code")
+OPTIONAL = ("aliases", "lat", "lon", "compound")
+
+
+def import_addresses(
+    db: Database, source: Source, *, max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None
+) -> ImportSummary:
+    """Insert or update (by address text) every row; grid codes must exist, and a given point must
+    lie in (or within ~100 m of) the named grid."""
+    table = read_csv(source, required=COLUMNS, optional=OPTIONAL, max_bytes=max_bytes, name=name)
+    problems: list[ImportProblem] = []
+    with db.session() as session:
+        index = GridIndex.from_grids(session.exec(select(Grid)).all())
+        parsed: dict[str, tuple[Address, int]] = {}
+        for row in table.rows:
+            address = row.get("address")
+            grid_code = row.get("grid_code")
+            if not address:
+                problems.append(ImportProblem(row.where, "address is empty"))
+                continue
+            if grid_code not in index:
+                problems.append(ImportProblem(row.where, f"unknown grid_code {grid_code!r} for {address}"))
+                continue
+            lat = lon = None
+            if row.get("lat") or row.get("lon"):
+                try:
+                    lat, lon = float(row.get("lat")), float(row.get("lon"))
+                except ValueError:
+                    problems.append(ImportProblem(row.where, "lat/lon must both be decimal degrees"))
+                    continue
+                located = index.locate(lon, lat)
+                if located != grid_code and not _near(index, grid_code, lon, lat):
+                    problems.append(
+                        ImportProblem(
+                            row.where,
+                            f"point {lat},{lon} of {address} lies in {located or 'no grid'}, not in {grid_code}",
+                        )
+                    )
+                    continue
+            if address in parsed:
+                problems.append(ImportProblem(row.where, f"{address} is also on line {parsed[address][1]}"))
+                continue
+            aliases = split_aliases(row.get("aliases"))
+            parsed[address] = (
+                Address(
+                    address=address,
+                    normalized=normalize_address(address),
+                    aliases=aliases,
+                    compound=row.get("compound") or (aliases[0] if aliases else None),
+                    grid_code=grid_code,
+                    lat=lat,
+                    lon=lon,
+                ),
+                row.line,
+            )
+        if problems:
+            raise ImportFailed(table.name, problems)
+        summary = ImportSummary("addresses", table.name, encoding=table.encoding)
+        existing = {a.address: a for a in session.exec(select(Address)).all()}
+        for address, (new, _) in parsed.items():
+            row_db = existing.get(address)
+            if row_db is None:
+                session.add(new)
+                summary.created += 1
+                continue
+            for attr in ("normalized", "aliases", "compound", "grid_code", "lat", "lon"):
+                setattr(row_db, attr, getattr(new, attr))
+            session.add(row_db)
+            summary.updated += 1
+    invalidate_directories(db)
+    return summary
+
+
+def _near(index: GridIndex, grid_code: str, lon: float, lat: float, degrees: float = 0.001) -> bool:
+    """Points digitised on a boundary road may fall just outside; ~100 m is accepted."""
+    from shapely.geometry import Point
+
+    from gridline.routing.grids import parse_geometry
+
+    grid = index.get(grid_code)
+    return grid is not None and parse_geometry(grid.geometry).distance(Point(lon, lat)) <= degrees

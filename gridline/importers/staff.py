@@ -1,0 +1,194 @@
+"""Importing staff and their ordered notification channels.
+
+``channels`` is an ordered list such as ``web|telegram:123456789|sms|voice``: telegram's target is the
+chat id (``telegram@bot:123`` names the bot), sms and voice use the person's phone unless a number
+is given (``sms:+8617000000001``), web needs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Source
+from gridline.importers.csvfile import CsvRow, read_csv
+from gridline.importers.fields import normalize_lang, normalize_phone, split_list
+from gridline.nlu.types import ISSUE_CATEGORIES
+from gridline.routing.lifecycle import StaffRole
+from gridline.storage.db import Database
+from gridline.storage.models import ChannelIdentity, ContactMethod, Grid, Page, Staff
+
+COLUMNS = ("code", "name", "role")
+OPTIONAL = ("grid_code", "department", "categories", "phone", "lang", "channels", "active")
+CHANNELS = ("telegram", "sms", "voice", "web")
+# Roles tied to one grid; the others may be district-wide.
+GRID_ROLES = {StaffRole.LEADER, StaffRole.MEMBER, StaffRole.LEVEL2_CONTACT, StaffRole.LEVEL1_CONTACT}
+
+
+@dataclass(frozen=True)
+class Channel:
+    channel: str
+    target: str
+    bot_name: str = ""
+
+
+def parse_channels(value: str, phone: str | None) -> list[Channel]:
+    """``web|telegram:123|sms|voice`` → ordered channels; raises ValueError with the reason."""
+    out: list[Channel] = []
+    for token in [t.strip() for t in value.split("|") if t.strip()]:
+        kind, _, target = token.partition(":")
+        kind, _, bot = kind.strip().lower().partition("@")
+        target = target.strip()
+        if kind not in CHANNELS:
+            raise ValueError(f"unknown channel {kind!r} (telegram, sms, voice, web)")
+        if kind == "telegram":
+            if not target.lstrip("-").isdigit():
+                raise ValueError(f"telegram needs a numeric chat id, as telegram:123456789 (got {token!r})")
+        elif kind in ("sms", "voice"):
+            target = normalize_phone(target) if target else (phone or "")
+            if not target:
+                raise ValueError(f"{kind} needs a phone number (phone column or {kind}:+86…)")
+        else:
+            target = ""
+        channel = Channel(kind, target, bot)
+        if channel in out:
+            raise ValueError(f"channel {token!r} is listed twice")
+        out.append(channel)
+    return out
+
+
+@dataclass
+class _StaffRow:
+    staff: Staff
+    channels: list[Channel]
+
+
+def _parse_row(row: CsvRow, grid_codes: set[str]) -> tuple[_StaffRow | None, list[str]]:
+    errors: list[str] = []
+    code, name, role = row.get("code"), row.get("name"), row.get("role").lower()
+    if not code:
+        errors.append("code is empty")
+    if not name:
+        errors.append("name is empty")
+    if role not in {r.value for r in StaffRole}:
+        errors.append(f"role {role!r} is not one of {', '.join(r.value for r in StaffRole)}")
+    grid_code = row.get("grid_code") or None
+    if grid_code and grid_code not in grid_codes:
+        errors.append(f"unknown grid_code {grid_code!r}")
+    elif not grid_code and role in GRID_ROLES:
+        errors.append(f"a {role} needs a grid_code")
+    categories = split_list(row.get("categories"))
+    unknown = [c for c in categories if c not in ISSUE_CATEGORIES]
+    if unknown:
+        errors.append(f"unknown categories {', '.join(unknown)} (NLU intents: {', '.join(ISSUE_CATEGORIES)})")
+    phone: str | None = None
+    lang = "zh-CN"
+    channels: list[Channel] = []
+    try:
+        phone = normalize_phone(row.get("phone")) if row.get("phone") else None
+        lang = normalize_lang(row.get("lang"))
+        channels = parse_channels(row.get("channels") or "web", phone)
+    except ValueError as exc:
+        errors.append(str(exc))
+    active = row.get("active").lower() not in ("0", "false", "no", "否")
+    if errors:
+        return None, errors
+    staff = Staff(
+        code=code, name=name, role=role, grid_code=grid_code, department=row.get("department") or None,
+        categories=categories, phone=phone, lang=lang, active=active,
+    )  # fmt: skip
+    return _StaffRow(staff, channels), []
+
+
+def import_staff(
+    db: Database,
+    source: Source,
+    *,
+    now: datetime,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    name: str | None = None,
+) -> ImportSummary:
+    """Insert or update staff by code and set their channels in the file's order.
+
+    A staff member's Telegram chat id is also recorded as their channel identity, so that a message
+    from that account is recognised as staff.
+    """
+    table = read_csv(source, required=COLUMNS, optional=OPTIONAL, max_bytes=max_bytes, name=name)
+    problems: list[ImportProblem] = []
+    with db.session() as session:
+        grid_codes = set(session.exec(select(Grid.code)).all())
+        parsed: dict[str, tuple[_StaffRow, int]] = {}
+        for row in table.rows:
+            result, errors = _parse_row(row, grid_codes)
+            problems.extend(ImportProblem(row.where, e) for e in errors)
+            if result is None:
+                continue
+            if result.staff.code in parsed:
+                first_line = parsed[result.staff.code][1]
+                problems.append(ImportProblem(row.where, f"code {result.staff.code} is also on line {first_line}"))
+                continue
+            parsed[result.staff.code] = (result, row.line)
+        if problems:
+            raise ImportFailed(table.name, problems)
+        summary = ImportSummary("staff", table.name, encoding=table.encoding)
+        existing = {s.code: s for s in session.exec(select(Staff).where(col(Staff.code).in_(list(parsed))))}
+        for code, (item, _) in parsed.items():
+            staff = existing.get(code)
+            if staff is None:
+                staff = item.staff
+                summary.created += 1
+            else:
+                for attr in ("name", "role", "grid_code", "department", "categories", "phone", "lang", "active"):
+                    setattr(staff, attr, getattr(item.staff, attr))
+                summary.updated += 1
+            session.add(staff)
+            session.flush()
+            assert staff.id is not None
+            _set_channels(session, staff.id, item.channels, now)
+    return summary
+
+
+def _set_channels(session: Session, staff_id: int, channels: list[Channel], now: datetime) -> None:
+    current = list(session.exec(select(ContactMethod).where(ContactMethod.staff_id == staff_id)))
+    keyed = {(m.channel, m.target, m.bot_name): m for m in current}
+    kept: set[int] = set()
+    for position, channel in enumerate(channels):
+        method = keyed.get((channel.channel, channel.target, channel.bot_name))
+        if method is None:
+            method = ContactMethod(staff_id=staff_id, channel=channel.channel, target=channel.target,
+                                   bot_name=channel.bot_name)  # fmt: skip
+        method.position = position
+        method.unreachable, method.unreachable_reason = False, None
+        session.add(method)
+        session.flush()
+        assert method.id is not None
+        kept.add(method.id)
+        if channel.channel == "telegram":
+            _ensure_staff_identity(session, staff_id, channel, now)
+    for method in current:
+        if method.id in kept:
+            continue
+        paged = session.exec(select(Page.id).where(Page.contact_method_id == method.id).limit(1)).first()
+        if paged is None:
+            session.delete(method)
+        else:  # pages keep pointing at it; take it out of use instead
+            method.position, method.unreachable = 1000 + method.position, True
+            method.unreachable_reason = "removed by staff import"
+            session.add(method)
+
+
+def _ensure_staff_identity(session: Session, staff_id: int, channel: Channel, now: datetime) -> None:
+    identity = session.exec(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == "telegram",
+            ChannelIdentity.external_id == channel.target,
+            ChannelIdentity.bot_name == channel.bot_name,
+        )
+    ).first()
+    if identity is None:
+        identity = ChannelIdentity(channel="telegram", external_id=channel.target, bot_name=channel.bot_name,
+                                   chat_id=channel.target, created_at=now)  # fmt: skip
+    identity.staff_id = staff_id
+    session.add(identity)

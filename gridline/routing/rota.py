@@ -1,0 +1,247 @@
+"""Duty rotas: who is on duty in a grid at a moment, in the rota's local time zone.
+
+A :class:`~gridline.storage.models.DutyShift` is either a weekly shift (weekday, start, end in local
+wall-clock time; an end not after the start crosses midnight) or an iCalendar recurrence (RRULE,
+local DTSTART, duration). Occurrences are turned into UTC intervals and compared in UTC, so a night
+shift over a DST change lasts 7 or 9 real hours, as the clock on the wall says. Overrides then apply
+in order of their start: ``leave`` removes a person, ``swap`` puts someone in a person's place,
+``cover`` adds someone (or replaces ``replaces_staff_code`` when given).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+from sqlmodel import Session, col, select
+
+from gridline.storage.models import DutyOverride, DutyShift, Staff
+
+WEEK = timedelta(days=7)
+
+
+def parse_hhmm(value: str) -> time:
+    """``08:00`` → 08:00; ``24:00`` means the end of the day and is read as midnight."""
+    hours, _, minutes = value.strip().partition(":")
+    h, m = int(hours), int(minutes or 0)
+    if h == 24 and m == 0:
+        return time(0, 0)
+    return time(h, m)
+
+
+def local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """A local wall-clock time as UTC. A time skipped by spring-forward is read with the earlier
+    offset (02:30 on the change night becomes 03:30 local), an ambiguous one as its first occurrence."""
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ShiftOccurrence:
+    start: datetime  # UTC
+    end: datetime  # UTC
+    grid_code: str
+    staff_code: str
+    role: str
+    shift_id: int | None
+
+
+def occurrences(shift: DutyShift, start: datetime, end: datetime, zone: ZoneInfo) -> Iterator[ShiftOccurrence]:
+    """The occurrences of ``shift`` overlapping the UTC interval [start, end)."""
+    if shift.rrule and shift.dtstart_local and shift.duration_minutes:
+        yield from _rrule_occurrences(shift, start, end, zone)
+        return
+    if shift.weekday is None or not shift.start or not shift.end:
+        return
+    begin_t, end_t = parse_hhmm(shift.start), parse_hhmm(shift.end)
+    crosses_midnight = end_t <= begin_t
+    # Local days whose shift could overlap: one day of slack on each side covers midnight and offsets.
+    first_day = start.astimezone(zone).date() - timedelta(days=1)
+    last_day = end.astimezone(zone).date()
+    day = first_day + timedelta(days=(shift.weekday - first_day.weekday()) % 7)
+    while day <= last_day:
+        if _valid_on(shift, day):
+            occ_start = local_to_utc(day, begin_t, zone)
+            occ_end = local_to_utc(day + timedelta(days=1) if crosses_midnight else day, end_t, zone)
+            if occ_start < end and occ_end > start:
+                yield ShiftOccurrence(occ_start, occ_end, shift.grid_code, shift.staff_code, shift.role, shift.id)
+        day += timedelta(days=7)
+
+
+def _valid_on(shift: DutyShift, day: date) -> bool:
+    if shift.valid_from and day < shift.valid_from:
+        return False
+    return not (shift.valid_until and day > shift.valid_until)
+
+
+def _rrule_occurrences(
+    shift: DutyShift, start: datetime, end: datetime, zone: ZoneInfo
+) -> Iterator[ShiftOccurrence]:
+    assert shift.rrule and shift.dtstart_local and shift.duration_minutes
+    dtstart = datetime.fromisoformat(shift.dtstart_local).replace(tzinfo=None)
+    duration = timedelta(minutes=shift.duration_minutes)
+    rule = rrulestr(shift.rrule, dtstart=dtstart, ignoretz=True, forceset=True)
+    # The rule runs in local wall-clock time (naive); widen the window by a day for offsets.
+    window_start = start.astimezone(zone).replace(tzinfo=None) - duration - timedelta(days=1)
+    window_end = end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+    for local_start in rule.between(window_start, window_end, inc=True):
+        if not _valid_on(shift, local_start.date()):
+            continue
+        local_end = local_start + duration
+        occ_start = local_to_utc(local_start.date(), local_start.time(), zone)
+        occ_end = local_to_utc(local_end.date(), local_end.time(), zone)
+        if occ_start < end and occ_end > start:
+            yield ShiftOccurrence(occ_start, occ_end, shift.grid_code, shift.staff_code, shift.role, shift.id)
+
+
+def scheduled_on_duty(shifts: Sequence[DutyShift], at: datetime, zone: ZoneInfo) -> list[str]:
+    """Staff codes whose shift covers ``at`` (before overrides), earliest shift start first."""
+    at_utc = at.astimezone(UTC)
+    hits: list[tuple[datetime, int, str]] = []
+    for shift in shifts:
+        for occ in occurrences(shift, at_utc, at_utc + timedelta(microseconds=1), zone):
+            hits.append((occ.start, shift.id or 0, shift.staff_code))
+    ordered: list[str] = []
+    for _, _, code in sorted(hits):
+        if code not in ordered:
+            ordered.append(code)
+    return ordered
+
+
+def apply_overrides(codes: list[str], overrides: Sequence[DutyOverride]) -> list[str]:
+    """Apply the overrides in force (already filtered to the moment) in order of their start."""
+    result = list(codes)
+    for override in sorted(overrides, key=lambda o: (o.starts_at, o.id or 0)):
+        if override.kind == "leave":
+            person = override.replaces_staff_code or override.staff_code
+            result = [c for c in result if c != person]
+        elif override.kind in ("swap", "cover") and override.staff_code:
+            newcomer = override.staff_code
+            replaced = override.replaces_staff_code
+            if replaced:
+                if replaced in result:
+                    result = [newcomer if c == replaced else c for c in result]
+                elif override.kind == "cover":
+                    result.append(newcomer)  # covering someone already absent still staffs the role
+            elif override.kind == "swap":
+                result = [newcomer]  # a swap with nobody named takes the whole role over
+            else:
+                result.append(newcomer)
+            result = list(dict.fromkeys(result))
+    return result
+
+
+def on_duty_codes(session: Session, grid_code: str, at: datetime, tz: str, role: str = "primary") -> list[str]:
+    """Codes of the staff on duty (overrides applied), in order; see :func:`who_is_on_duty`."""
+    if at.tzinfo is None:
+        raise ValueError("who_is_on_duty needs an aware datetime")
+    zone = ZoneInfo(tz)
+    shifts = session.exec(
+        select(DutyShift).where(DutyShift.grid_code == grid_code, DutyShift.role == role)
+    ).all()
+    at_utc = at.astimezone(UTC)
+    overrides = session.exec(
+        select(DutyOverride).where(
+            DutyOverride.grid_code == grid_code,
+            DutyOverride.role == role,
+            col(DutyOverride.starts_at) <= at_utc,
+            col(DutyOverride.ends_at) > at_utc,
+        )
+    ).all()
+    return apply_overrides(scheduled_on_duty(shifts, at_utc, zone), overrides)
+
+
+def who_is_on_duty(session: Session, grid_code: str, at: datetime, tz: str, role: str = "primary") -> list[Staff]:
+    """The active staff on duty for ``role`` in ``grid_code`` at ``at`` (aware), in order.
+
+    ``tz`` is the rota's time zone (``settings.timezone``); ``role`` is ``primary`` or ``backup`` for
+    base grids, ``supervisor`` for the supervisors' rota (see :func:`supervisors_on_duty`).
+    """
+    codes = on_duty_codes(session, grid_code, at, tz, role)
+    if not codes:
+        return []
+    rows = session.exec(select(Staff).where(col(Staff.code).in_(codes), Staff.active == True)).all()  # noqa: E712
+    by_code = {s.code: s for s in rows}
+    return [by_code[c] for c in codes if c in by_code]
+
+
+def supervisors_on_duty(session: Session, grid_chain: Sequence[str], at: datetime, tz: str) -> list[Staff]:
+    """On-duty supervisors for a grid.
+
+    ``grid_chain`` is the grid then its ancestors (empty for a case without a grid). The supervisor
+    rota (role ``supervisor``) of the nearest grid in the chain that has someone on duty wins, then
+    the platform-wide rota (grid code ``*``); when no rota has anyone on duty, every active
+    supervisor is returned, so a hole in the rota never swallows a case.
+    """
+    for code in [*grid_chain, "*"]:
+        staff = who_is_on_duty(session, code, at, tz, role="supervisor")
+        if staff:
+            return staff
+    return list(
+        session.exec(
+            select(Staff).where(Staff.role == "supervisor", Staff.active == True).order_by(Staff.code)  # noqa: E712
+        ).all()
+    )
+
+
+def shifts_for_staff(
+    session: Session, staff_code: str, start: datetime, end: datetime, tz: str
+) -> list[tuple[datetime, datetime, str, str]]:
+    """A person's duty between ``start`` and ``end``: (start_utc, end_utc, grid_code, role), by start.
+
+    Their own shifts minus any leave or swap that takes them off, plus the time they swap in or
+    cover for someone (the covered person's shifts within the override, or the override itself).
+    """
+    zone = ZoneInfo(tz)
+    start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
+    own = session.exec(select(DutyShift).where(DutyShift.staff_code == staff_code)).all()
+    intervals: list[tuple[datetime, datetime, str, str]] = [
+        (o.start, o.end, o.grid_code, o.role) for s in own for o in occurrences(s, start_utc, end_utc, zone)
+    ]
+    overrides = session.exec(
+        select(DutyOverride).where(
+            col(DutyOverride.starts_at) < end_utc,
+            col(DutyOverride.ends_at) > start_utc,
+        )
+    ).all()
+    for override in overrides:
+        away = override.kind == "leave" and (override.replaces_staff_code or override.staff_code) == staff_code
+        swapped_out = override.kind in ("swap", "cover") and override.replaces_staff_code == staff_code
+        if away or swapped_out:
+            intervals = _subtract(intervals, override)
+    for override in overrides:
+        if override.kind not in ("swap", "cover") or override.staff_code != staff_code:
+            continue
+        lo, hi = max(override.starts_at, start_utc), min(override.ends_at, end_utc)
+        if override.replaces_staff_code:
+            covered = session.exec(
+                select(DutyShift).where(
+                    DutyShift.staff_code == override.replaces_staff_code,
+                    DutyShift.grid_code == override.grid_code,
+                    DutyShift.role == override.role,
+                )
+            ).all()
+            pieces = [(max(o.start, lo), min(o.end, hi)) for s in covered for o in occurrences(s, lo, hi, zone)]
+            if not pieces and override.kind == "cover":
+                pieces = [(lo, hi)]
+        else:
+            pieces = [(lo, hi)]
+        intervals.extend((a, b, override.grid_code, override.role) for a, b in pieces if a < b)
+    return sorted(set(intervals))
+
+
+def _subtract(
+    intervals: list[tuple[datetime, datetime, str, str]], override: DutyOverride
+) -> list[tuple[datetime, datetime, str, str]]:
+    out: list[tuple[datetime, datetime, str, str]] = []
+    for a, b, grid, role in intervals:
+        if grid != override.grid_code or role != override.role or b <= override.starts_at or a >= override.ends_at:
+            out.append((a, b, grid, role))
+            continue
+        if a < override.starts_at:
+            out.append((a, override.starts_at, grid, role))
+        if b > override.ends_at:
+            out.append((override.ends_at, b, grid, role))
+    return out
