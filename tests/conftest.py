@@ -1,0 +1,189 @@
+"""Shared fixtures: a fake clock, services on SQLite / PostgreSQL / PostgreSQL + Redis with the demo
+city loaded, and ``drain`` to run every job that is due.
+
+PostgreSQL and Redis tests skip locally when the servers are missing (say how to enable them) and
+fail under ``CI=true``, where ``.ci/run`` has started them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gridline.clock import FakeClock
+from gridline.core.services import Services, build_services
+from gridline.settings import Settings
+from gridline.storage.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get("GRIDLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("GRIDLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+BACKENDS = ("sqlite", "postgres", "postgres+redis")
+# Thursday 2026-11-26 10:00 in Asia/Shanghai.
+START = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+
+
+def need_service(name: str, available: bool, how: str) -> None:
+    """Skip locally, fail in CI: a CI run must exercise every real service."""
+    if available:
+        return
+    message = f"{name} is not reachable; {how}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: this test must run)")
+    pytest.skip(message)
+
+
+def _postgres_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), connect_timeout=3) as conn:
+            conn.execute("select 1")
+        return True
+    except Exception:
+        return False
+
+
+def _redis_available() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
+    except Exception:
+        return False
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _pg_url(database: str) -> str:
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+def base_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "timezone": "Asia/Shanghai",
+        "server": {"public_base_url": "http://127.0.0.1:8000"},
+        "nlu": {"engine": "embedded", "model_dir": str(ROOT / "var" / "models"),
+                "training_data": str(ROOT / "config" / "nlu" / "train.yml")},
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(values.get(key), dict):
+            values[key] = {**values[key], **value}
+        else:
+            values[key] = value
+    return Settings(**values)
+
+
+def _load_demo_into(url: str) -> None:
+    from gridline.demo import load_demo
+
+    db = Database(url)
+    db.create_all()
+    load_demo(db, base_settings(database={"url": url}), now=START)
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "demo.db"
+    _load_demo_into(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> str:
+    need_service("PostgreSQL", _postgres_available(),
+                 "start it (pg_ctlcluster ... main start) or set GRIDLINE_TEST_POSTGRES_URL")
+    name = f"gridline_tpl_{os.getpid()}"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    _load_demo_into(_pg_url(name))
+    yield name
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+MakeServices = Callable[..., Awaitable[Services]]
+
+
+@pytest.fixture
+async def make_services(
+    tmp_path: Path, clock: FakeClock, request: pytest.FixtureRequest, sqlite_template: Path
+) -> AsyncIterator[MakeServices]:
+    """Factory: ``await make_services(backend="sqlite", **settings_overrides)`` → Services with the demo city."""
+    created: list[Services] = []
+    databases: list[str] = []
+
+    async def factory(backend: str = "sqlite", **overrides: Any) -> Services:
+        if backend == "sqlite":
+            path = tmp_path / f"gridline-{len(created)}.db"
+            shutil.copyfile(sqlite_template, path)
+            url = f"sqlite:///{path}"
+        else:
+            template = request.getfixturevalue("postgres_template")
+            name = f"gridline_t_{uuid.uuid4().hex[:12]}"
+            _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            databases.append(name)
+            url = _pg_url(name)
+        redis_url = ""
+        if backend.endswith("+redis"):
+            need_service("Redis", _redis_available(), "start redis-server or set GRIDLINE_TEST_REDIS_URL")
+            import redis
+
+            redis.Redis.from_url(REDIS_URL).flushdb()
+            redis_url = REDIS_URL
+        settings = base_settings(database={"url": url}, redis={"url": redis_url}, **overrides)
+        services = build_services(settings, clock)
+        created.append(services)
+        return services
+
+    yield factory
+    for services in created:
+        await services.aclose()
+    for name in databases:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def services(make_services: MakeServices) -> Services:
+    return await make_services()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def scenario_services(make_services: MakeServices, backend: str) -> Services:
+    """The same services on each backend: SQLite, PostgreSQL, PostgreSQL + Redis."""
+    return await make_services(backend)
+
+
+async def _drain(services: Services) -> int:
+    """Run every job due at the fake clock's now (inbound processing, steps, deliveries)."""
+    return await services.jobs.run_due(services)
+
+
+@pytest.fixture
+def drain() -> Callable[[Services], Awaitable[int]]:
+    """``await drain(services)`` runs every job due now until none is left."""
+    return _drain
