@@ -30,29 +30,27 @@ def import_addresses(
             address = row.get("address")
             grid_code = row.get("grid_code")
             if not address:
-                problems.append(ImportProblem(row.where, "address is empty"))
+                problems.append(row.problem("directory.address.empty"))
                 continue
             if grid_code not in index:
-                problems.append(ImportProblem(row.where, f"unknown grid_code {grid_code!r} for {address}"))
+                problems.append(row.problem("directory.address.unknown_grid", grid_code=grid_code, address=address))
                 continue
             lat = lon = None
             if row.get("lat") or row.get("lon"):
                 try:
                     lat, lon = float(row.get("lat")), float(row.get("lon"))
                 except ValueError:
-                    problems.append(ImportProblem(row.where, "lat/lon must both be decimal degrees"))
+                    problems.append(row.problem("directory.address.bad_point"))
                     continue
                 located = index.locate(lon, lat)
                 if located != grid_code and not _near(index, grid_code, lon, lat):
                     problems.append(
-                        ImportProblem(
-                            row.where,
-                            f"point {lat},{lon} of {address} lies in {located or 'no grid'}, not in {grid_code}",
-                        )
-                    )
+                        row.problem("directory.address.point_elsewhere", lat=lat, lon=lon, address=address,
+                                    located=located or "-", grid_code=grid_code)
+                    )  # fmt: skip
                     continue
             if address in parsed:
-                problems.append(ImportProblem(row.where, f"{address} is also on line {parsed[address][1]}"))
+                problems.append(row.problem("directory.address.duplicate", address=address, line=parsed[address][1]))
                 continue
             aliases = split_aliases(row.get("aliases"))
             parsed[address] = (

@@ -8,10 +8,11 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from charset_normalizer import from_bytes
 
-from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, Source, read_source
+from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, Invalid, Source, read_source
 
 # Chinese column names accepted for the English ones.
 HEADER_ALIASES = {
@@ -31,9 +32,11 @@ class CsvRow:
     def get(self, key: str) -> str:
         return (self.values.get(key) or "").strip()
 
-    @property
-    def where(self) -> str:
-        return f"line {self.line}"
+    def problem(self, key: str, **params: Any) -> ImportProblem:
+        return ImportProblem.at_line(self.line, key, **params)
+
+    def invalid(self, exc: Invalid) -> ImportProblem:
+        return ImportProblem.invalid_at_line(self.line, exc)
 
 
 @dataclass(frozen=True)
@@ -67,16 +70,7 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
             text = str(best)
             if _plausible(text):
                 return text, best.encoding
-    raise ImportFailed(
-        name,
-        [
-            ImportProblem(
-                name,
-                "cannot read the file's text encoding: it is not UTF-8 or GBK/GB18030 "
-                "(binary file, or another encoding). Save it as 'CSV UTF-8' and try again.",
-            )
-        ],
-    )
+    raise ImportFailed(name, [ImportProblem.in_file(name, "directory.file.encoding")])
 
 
 def _plausible(text: str) -> bool:
@@ -105,17 +99,16 @@ def read_csv(
     try:
         header = next(reader)
     except StopIteration:
-        raise ImportFailed(label, [ImportProblem(label, "the file is empty")]) from None
+        raise ImportFailed(label, [ImportProblem.in_file(label, "directory.file.empty")]) from None
     except csv.Error as exc:
-        raise ImportFailed(label, [ImportProblem("line 1", f"not a CSV header: {exc}")]) from None
+        raise ImportFailed(label, [ImportProblem.at_line(1, "directory.file.bad_header", error=str(exc))]) from None
     columns = [HEADER_ALIASES.get(h.strip(), h.strip().lower()) for h in header]
     required_list = list(required)
     missing = [c for c in required_list if c not in columns]
     if missing:
         known = ", ".join(required_list + list(optional))
-        raise ImportFailed(
-            label, [ImportProblem("line 1", f"missing column(s) {', '.join(missing)} (columns: {known})")]
-        )
+        problem = ImportProblem.at_line(1, "directory.file.missing_columns", missing=", ".join(missing), known=known)
+        raise ImportFailed(label, [problem])
     rows: list[CsvRow] = []
     line = reader.line_num
     try:
@@ -125,14 +118,13 @@ def read_csv(
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) > len(columns):
-                problems.append(
-                    ImportProblem(f"line {start}", f"{len(cells)} cells but the header has {len(columns)} columns")
-                )
+                key = "directory.file.too_many_cells"
+                problems.append(ImportProblem.at_line(start, key, cells=len(cells), columns=len(columns)))
                 continue
             values = dict(zip(columns, cells, strict=False))
             rows.append(CsvRow(start, values))
     except csv.Error as exc:
-        problems.append(ImportProblem(f"line {reader.line_num}", f"malformed CSV: {exc}"))
+        problems.append(ImportProblem.at_line(reader.line_num, "directory.file.malformed", error=str(exc)))
     if problems:
         raise ImportFailed(label, problems)
     return CsvTable(label, encoding, columns, rows)

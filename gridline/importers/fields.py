@@ -1,6 +1,6 @@
 """Parsing the cells of import files: phone numbers, languages, weekdays, times and dates.
 
-Each parser raises ``ValueError`` with a message fit to show next to the line number.
+Each parser raises :class:`~gridline.importers.Invalid` (a ``ValueError``) naming the catalogue message.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 
 from gridline.i18n import normalise_language
+from gridline.importers import Invalid
 
 _WEEKDAYS = {
     "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "wednesday": 2, "thu": 3, "thur": 3,
@@ -28,9 +29,9 @@ def normalize_phone(value: str, region: str = "CN") -> str:
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"phone {value!r} is not a phone number ({exc})") from None
+        raise Invalid("directory.field.bad_phone", value=value) from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"phone {value!r} is not a valid number")
+        raise Invalid("directory.field.invalid_phone", value=value)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -39,7 +40,7 @@ def normalize_lang(value: str) -> str:
         return "zh-CN"
     lowered = value.strip().lower()
     if not (lowered.startswith("en") or lowered.startswith("zh") or lowered in ("中文", "英文", "english")):
-        raise ValueError(f"language {value!r} is not zh-CN or en")
+        raise Invalid("directory.field.bad_lang", value=value)
     return "en" if lowered in ("英文", "english") else normalise_language(lowered)
 
 
@@ -49,17 +50,17 @@ def _one_weekday(token: str) -> int:
         number = int(token)
         if 1 <= number <= 7:
             return number - 1  # ISO: 1 = Monday … 7 = Sunday
-        raise ValueError(f"weekday number {token!r} is not 1 (Monday) … 7 (Sunday)")
+        raise Invalid("directory.field.bad_weekday_number", value=token)
     if token in _WEEKDAYS:
         return _WEEKDAYS[token]
-    raise ValueError(f"unknown weekday {token!r}")
+    raise Invalid("directory.field.bad_weekday", value=token)
 
 
 def parse_weekdays(value: str) -> list[int]:
     """``Mon``, ``Mon-Fri``, ``1-5``, ``Sat,Sun``, ``Mon|Wed``, ``周一至周五``, ``daily`` → 0 = Monday …"""
     text = value.strip().lower()
     if not text:
-        raise ValueError("weekday is empty")
+        raise Invalid("directory.field.empty_weekday")
     if text in ("daily", "all", "*", "每天", "每日"):
         return list(range(7))
     days: list[int] = []
@@ -74,7 +75,7 @@ def parse_weekdays(value: str) -> list[int]:
         elif len(bounds) == 1:
             days.append(_one_weekday(bounds[0]))
         else:
-            raise ValueError(f"weekday range {part!r} is not like Mon-Fri")
+            raise Invalid("directory.field.bad_weekday_range", value=part)
     return sorted(set(days))
 
 
@@ -82,10 +83,10 @@ def parse_hhmm(value: str) -> str:
     """Validate ``HH:MM`` (``24:00`` allowed as an end) and return it zero-padded."""
     match = _HHMM.match(value.strip())
     if not match:
-        raise ValueError(f"time {value!r} is not HH:MM")
+        raise Invalid("directory.field.bad_time", value=value)
     hours, minutes = int(match.group(1)), int(match.group(2))
     if not (hours < 24 and minutes < 60) and (hours, minutes) != (24, 0):
-        raise ValueError(f"time {value!r} is out of range")
+        raise Invalid("directory.field.time_range", value=value)
     return f"{hours:02d}:{minutes:02d}"
 
 
@@ -95,7 +96,7 @@ def parse_date(value: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError(f"date {value!r} is not YYYY-MM-DD") from None
+        raise Invalid("directory.field.bad_date", value=value) from None
 
 
 def parse_local_datetime(value: str, zone: ZoneInfo) -> datetime:
@@ -104,7 +105,7 @@ def parse_local_datetime(value: str, zone: ZoneInfo) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"time {value!r} is not 'YYYY-MM-DD HH:MM'") from None
+        raise Invalid("directory.field.bad_datetime", value=value) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return parsed

@@ -38,9 +38,13 @@ class GridFeature:
     parent: str | None
     geometry: BaseGeometry
 
-    @property
-    def where(self) -> str:
-        return f"feature #{self.index} (code {self.code or '?'}, name {self.name or '?'})"
+    def problem(self, key: str, **params: Any) -> ImportProblem:
+        return feature_problem(self.index, self.code, self.name, key, **params)
+
+
+def feature_problem(index: int, code: str, name: str, key: str, **params: Any) -> ImportProblem:
+    where = {"index": index, "code": code or "?", "name": name or "?"}
+    return ImportProblem("directory.where.feature", where, key, params)
 
 
 def parse_features(data: bytes, label: str) -> list[GridFeature]:
@@ -48,11 +52,9 @@ def parse_features(data: bytes, label: str) -> list[GridFeature]:
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportFailed(label, [ImportProblem(label, f"not valid GeoJSON text: {exc}")]) from None
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
-        doc.get("features"), list
-    ):
-        raise ImportFailed(label, [ImportProblem(label, "expected a GeoJSON FeatureCollection with 'features'")])
+        raise ImportFailed(label, [ImportProblem.in_file(label, "directory.grid.not_json", error=str(exc))]) from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        raise ImportFailed(label, [ImportProblem.in_file(label, "directory.grid.not_collection")])
     problems: list[ImportProblem] = []
     features: list[GridFeature] = []
     for index, raw in enumerate(doc["features"]):
@@ -66,45 +68,49 @@ def parse_features(data: bytes, label: str) -> list[GridFeature]:
 
 def _parse_feature(index: int, raw: Any, problems: list[ImportProblem]) -> GridFeature | None:
     if not isinstance(raw, dict) or raw.get("type") != "Feature":
-        problems.append(ImportProblem(f"feature #{index}", "not a GeoJSON Feature"))
+        problems.append(feature_problem(index, "", "", "directory.grid.not_feature"))
         return None
     props = raw.get("properties") or {}
     code = str(props.get("code") or "").strip()
     name = str(props.get("name") or "").strip()
-    where = f"feature #{index} (code {code or '?'}, name {name or '?'})"
     bad = len(problems)
+
+    def problem(key: str, **params: Any) -> None:
+        problems.append(feature_problem(index, code, name, key, **params))
+
     if not code:
-        problems.append(ImportProblem(where, "property 'code' is missing"))
+        problem("directory.grid.missing_property", name="code")
     if not name:
-        problems.append(ImportProblem(where, "property 'name' is missing"))
+        problem("directory.grid.missing_property", name="name")
     level = props.get("level")
     if isinstance(level, str) and level.strip().isdigit():
         level = int(level)
     if not isinstance(level, int) or level not in (1, 2, 3):
-        problems.append(ImportProblem(where, f"property 'level' must be 1, 2 or 3, not {level!r}"))
+        problem("directory.grid.bad_level", level=repr(level))
     parent = str(props.get("parent") or "").strip() or None
     geometry: BaseGeometry | None = None
     try:
         geometry = parse_geometry(raw.get("geometry") or {})
     except Exception as exc:  # shapely raises several kinds for broken coordinates
-        problems.append(ImportProblem(where, f"geometry cannot be read: {exc}"))
+        problem("directory.grid.unreadable_geometry", error=str(exc))
     if geometry is not None:
-        problems.extend(ImportProblem(where, message) for message in _geometry_problems(geometry))
+        for key, params in _geometry_problems(geometry):
+            problem(key, **params)
     if len(problems) > bad or geometry is None or not isinstance(level, int):
         return None
     return GridFeature(index, code, name, level, parent, geometry)
 
 
-def _geometry_problems(geom: BaseGeometry) -> list[str]:
+def _geometry_problems(geom: BaseGeometry) -> list[tuple[str, dict[str, Any]]]:
     if not is_area(geom):
-        return [f"geometry must be a Polygon or MultiPolygon, not {geom.geom_type}"]
+        return [("directory.grid.not_area", {"kind": geom.geom_type})]
     if geom.is_empty or geom.area <= 0:
-        return ["geometry is empty"]
+        return [("directory.grid.empty_geometry", {})]
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        return ["coordinates are not lon/lat in degrees (are longitude and latitude swapped?)"]
+        return [("directory.grid.not_lonlat", {})]
     if not geom.is_valid:
-        return [f"geometry is invalid: {shapely.is_valid_reason(geom)}"]
+        return [("directory.grid.invalid_geometry", {"reason": shapely.is_valid_reason(geom)})]
     return []
 
 
@@ -121,7 +127,7 @@ def validate_hierarchy(
     for feature in features:
         if feature.code in seen:
             first = seen[feature.code]
-            problems.append(ImportProblem(feature.where, f"code {feature.code} is also used by {first.where}"))
+            problems.append(feature.problem("directory.grid.duplicate_code", code=feature.code, first=first.index))
         else:
             seen[feature.code] = feature
     stored = {g.code: (g.level, g.parent_code, parse_geometry(g.geometry)) for g in existing if g.code not in seen}
@@ -130,29 +136,23 @@ def validate_hierarchy(
     for feature in seen.values():
         if feature.level == 1:
             if feature.parent:
-                problems.append(ImportProblem(feature.where, f"a level-1 grid has no parent (got {feature.parent})"))
+                problems.append(feature.problem("directory.grid.level1_parent", parent=feature.parent))
             continue
         if not feature.parent:
-            problems.append(ImportProblem(feature.where, f"a level-{feature.level} grid needs a 'parent'"))
+            problems.append(feature.problem("directory.grid.needs_parent", level=feature.level))
             continue
         if feature.parent not in levels:
-            problems.append(
-                ImportProblem(feature.where, f"orphan: parent {feature.parent} is neither in the file nor stored")
-            )
+            problems.append(feature.problem("directory.grid.orphan", parent=feature.parent))
             continue
         if levels[feature.parent] != feature.level - 1:
             problems.append(
-                ImportProblem(
-                    feature.where,
-                    f"level {feature.level} under parent {feature.parent} of level {levels[feature.parent]} "
-                    f"(a child is one level below its parent)",
-                )
-            )
+                feature.problem("directory.grid.level_mismatch", level=feature.level, parent=feature.parent,
+                                parent_level=levels[feature.parent])
+            )  # fmt: skip
         outside = feature.geometry.difference(shapes[feature.parent]).area / feature.geometry.area
         if outside > outside_tolerance:
-            problems.append(
-                ImportProblem(feature.where, f"{outside:.1%} of it lies outside its parent {feature.parent}")
-            )
+            share = f"{outside:.1%}"
+            problems.append(feature.problem("directory.grid.outside_parent", share=share, parent=feature.parent))
     problems.extend(_sibling_overlaps(seen, stored, overlap_tolerance))
     return problems
 
@@ -184,8 +184,8 @@ def _sibling_overlaps(
             shared = geoms[i].intersection(geoms[j]).area / min(geoms[i].area, geoms[j].area)
             if shared > tolerance:
                 mine, other = (a, b) if a in seen else (b, a)
-                label = seen[other].where if other in seen else f"stored grid {other}"
-                problems.append(ImportProblem(seen[mine].where, f"overlaps {label} by {shared:.1%} of the smaller one"))
+                label = f"#{seen[other].index} {other} {seen[other].name}" if other in seen else other
+                problems.append(seen[mine].problem("directory.grid.overlaps", other=label, share=f"{shared:.1%}"))
     return problems
 
 
@@ -202,7 +202,7 @@ def import_grids(
     data, label = read_source(source, max_bytes=max_bytes, name=name)
     features = parse_features(data, label)
     if not features:
-        raise ImportFailed(label, [ImportProblem(label, "the collection has no features")])
+        raise ImportFailed(label, [ImportProblem.in_file(label, "directory.grid.no_features")])
     with db.session() as session:
         existing = list(session.exec(select(Grid)).all())
         problems = validate_hierarchy(

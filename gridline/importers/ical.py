@@ -20,7 +20,7 @@ from dateutil.rrule import rrulestr
 from icalendar import Calendar
 from sqlmodel import select
 
-from gridline.importers import ImportFailed, ImportProblem, ImportSummary
+from gridline.importers import ImportFailed, ImportProblem, ImportSummary, Invalid
 from gridline.importers.rota import known_codes, replace_shifts, role_problem
 from gridline.storage.db import Database
 from gridline.storage.models import DutyShift, Staff
@@ -34,7 +34,7 @@ def _local(value: Any, zone: ZoneInfo) -> datetime:
         return value  # floating time: already local
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
-    raise ValueError(f"unsupported time value {value!r}")
+    raise Invalid("directory.rota.bad_time_value", value=repr(value))
 
 
 def import_ics(
@@ -51,12 +51,12 @@ def import_ics(
     try:
         calendar = Calendar.from_ical(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ImportFailed(name, [ImportProblem(name, f"not a readable iCalendar file: {exc}")]) from None
+        raise ImportFailed(name, [ImportProblem.in_file(name, "directory.rota.bad_ics", error=str(exc))]) from None
     cal_grid = str(calendar.get("X-GRIDLINE-GRID") or "") or default_grid
     cal_role = str(calendar.get("X-GRIDLINE-ROLE") or "") or default_role
     events = list(calendar.walk("VEVENT"))
     if not events:
-        raise ImportFailed(name, [ImportProblem(name, "the calendar has no VEVENT")])
+        raise ImportFailed(name, [ImportProblem.in_file(name, "directory.rota.no_events")])
     problems: list[ImportProblem] = []
     shifts: list[DutyShift] = []
     with db.session() as session:
@@ -66,8 +66,8 @@ def import_ics(
             names.setdefault(person.name, []).append(person.code)
         for number, event in enumerate(events, start=1):
             summary = str(event.get("SUMMARY") or "").strip()
-            where = f"VEVENT #{number} ({summary or event.get('UID') or 'no summary'})"
-            errors: list[str] = []
+            where = {"number": number, "summary": summary or str(event.get("UID") or "-")}
+            errors: list[Invalid] = []
             grid = str(event.get("X-GRIDLINE-GRID") or "") or cal_grid
             role = (str(event.get("X-GRIDLINE-ROLE") or "") or cal_role).lower()
             staff = str(event.get("X-GRIDLINE-STAFF") or "").strip()
@@ -77,29 +77,29 @@ def import_ics(
                 elif len(names.get(summary, [])) == 1:
                     staff = names[summary][0]
                 elif summary in names:
-                    errors.append(f"several staff are named {summary}; add X-GRIDLINE-STAFF")
+                    errors.append(Invalid("directory.rota.ambiguous_name", name=summary))
             if not grid:
-                errors.append("no grid: add X-GRIDLINE-GRID (event or calendar) or pass --grid")
+                errors.append(Invalid("directory.rota.no_grid"))
             elif grid not in grids:
-                errors.append(f"unknown grid code {grid!r}")
+                errors.append(Invalid("directory.rota.unknown_grid", code=grid))
             if staff and staff not in staff_codes:
-                errors.append(f"unknown staff code {staff!r}")
+                errors.append(Invalid("directory.rota.unknown_staff", code=staff))
             elif not staff and not errors:
-                errors.append(f"no staff: SUMMARY {summary!r} is no staff code or name; add X-GRIDLINE-STAFF")
+                errors.append(Invalid("directory.rota.no_staff", summary=summary))
             if problem := role_problem(grid or "", role):
                 errors.append(problem)
             try:
                 shift = _shift_from_event(event, zone)
-            except ValueError as exc:
-                errors.append(str(exc))
+            except Invalid as exc:
+                errors.append(exc)
             if errors:
-                problems.extend(ImportProblem(where, e) for e in errors)
+                problems.extend(ImportProblem("directory.where.event", where, e.key, e.params) for e in errors)
                 continue
             shift.grid_code, shift.staff_code, shift.role = grid or "", staff, role
             shifts.append(shift)
         if problems:
             raise ImportFailed(name, problems)
-        result = ImportSummary("rota shifts (iCalendar)", name)
+        result = ImportSummary("shifts_ics", name)
         result.removed = replace_shifts(session, shifts, source="ics")
         result.created = len(shifts)
     return result
@@ -107,19 +107,19 @@ def import_ics(
 
 def _shift_from_event(event: Any, zone: ZoneInfo) -> DutyShift:
     if event.get("DTSTART") is None:
-        raise ValueError("DTSTART is missing")
+        raise Invalid("directory.rota.no_dtstart")
     start = _local(event.decoded("DTSTART"), zone)
     if event.get("DTEND") is not None:
         end = _local(event.decoded("DTEND"), zone)
     elif event.get("DURATION") is not None:
         end = start + event.decoded("DURATION")
     else:
-        raise ValueError("DTEND or DURATION is missing")
+        raise Invalid("directory.rota.no_end")
     minutes = int((end - start) / timedelta(minutes=1))
     if minutes <= 0:
-        raise ValueError("the event ends before it starts")
+        raise Invalid("directory.rota.ends_first")
     if minutes > 7 * 24 * 60:
-        raise ValueError("a shift longer than a week is not a shift")
+        raise Invalid("directory.rota.too_long")
     rule_text = event.get("RRULE").to_ical().decode() if event.get("RRULE") is not None else "FREQ=DAILY;COUNT=1"
     lines = [f"RRULE:{rule_text}"]
     exdates = event.get("EXDATE")
@@ -130,8 +130,8 @@ def _shift_from_event(event: Any, zone: ZoneInfo) -> DutyShift:
     try:
         rrulestr(text, dtstart=start, ignoretz=True, forceset=True)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"RRULE {rule_text!r} cannot be read: {exc}") from None
+        raise Invalid("directory.rota.bad_rrule", rule=rule_text, error=str(exc)) from None
     if len(text) > 500:
-        raise ValueError("RRULE with its EXDATEs is longer than 500 characters")
+        raise Invalid("directory.rota.rrule_too_long")
     return DutyShift(grid_code="", staff_code="", rrule=text, dtstart_local=start.isoformat(),
                      duration_minutes=minutes, source="ics")  # fmt: skip

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Source
+from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Invalid, Source
 from gridline.importers.csvfile import read_csv
 from gridline.importers.fields import normalize_lang, normalize_phone
 from gridline.routing.addresses import AddressMatcher
@@ -36,37 +36,37 @@ def import_residents(
         matcher = AddressMatcher(session.exec(select(Address)).all())
         seen: dict[str, int] = {}
         for row in table.rows:
-            errors: list[str] = []
+            errors: list[ImportProblem] = []
             phone: str | None = None
             try:
                 phone = normalize_phone(row.get("phone")) if row.get("phone") else None
                 lang = normalize_lang(row.get("lang"))
-            except ValueError as exc:
-                errors.append(str(exc))
+            except Invalid as exc:
+                errors.append(row.invalid(exc))
                 lang = "zh-CN"
             telegram = row.get("telegram") or row.get("telegram_user_id") or None
             if telegram and not telegram.lstrip("-").isdigit():
-                errors.append(f"telegram user id {telegram!r} is not a number")
+                errors.append(row.problem("directory.resident.bad_telegram", value=telegram))
             if not phone and not telegram:
-                errors.append("a resident needs a phone or a telegram user id")
+                errors.append(row.problem("directory.resident.needs_contact"))
             for key in (phone, telegram):
                 if key and key in seen:
-                    errors.append(f"{key} is also on line {seen[key]}")
+                    errors.append(row.problem("directory.resident.duplicate", value=key, line=seen[key]))
                 elif key:
                     seen[key] = row.line
             address_text, grid_code = row.get("address") or None, row.get("grid_code") or None
             address_id = None
             if grid_code and grid_code not in grids:
-                errors.append(f"unknown grid_code {grid_code!r}")
+                errors.append(row.problem("directory.resident.unknown_grid", grid_code=grid_code))
             if address_text:
                 match = matcher.match(address_text)
                 if match is not None and match.score >= MIN_ADDRESS_SCORE:
                     address_id = match.address_id
                     grid_code = grid_code or match.grid_code
             if not grid_code:
-                errors.append(f"address {address_text!r} is not in the directory and no grid_code is given")
+                errors.append(row.problem("directory.resident.no_address", address=address_text or "-"))
             if errors:
-                problems.extend(ImportProblem(row.where, e) for e in errors)
+                problems.extend(errors)
                 continue
             resident = Resident(
                 name=row.get("name") or None, phone=phone, grid_code=grid_code, address_id=address_id,

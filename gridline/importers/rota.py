@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select
 
-from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Source, read_source
+from gridline.importers import (
+    DEFAULT_MAX_BYTES,
+    ImportFailed,
+    ImportProblem,
+    ImportSummary,
+    Invalid,
+    Source,
+    read_source,
+)
 from gridline.importers.csvfile import read_csv
 from gridline.importers.fields import parse_date, parse_hhmm, parse_local_datetime, parse_weekdays
 from gridline.storage.db import Database
@@ -33,11 +41,12 @@ def known_codes(session: Session) -> tuple[set[str], set[str]]:
     return grids, set(session.exec(select(Staff.code)).all())
 
 
-def role_problem(grid_code: str, role: str) -> str | None:
+def role_problem(grid_code: str, role: str) -> Invalid | None:
+    """Why ``role`` cannot be used on ``grid_code`` (None when it can)."""
     if role not in ROTA_ROLES:
-        return f"role {role!r} is not primary, backup or supervisor"
+        return Invalid("directory.rota.bad_role", role=role)
     if grid_code == PLATFORM_GRID and role != "supervisor":
-        return "grid '*' (the whole platform) is only for the supervisor rota"
+        return Invalid("directory.rota.platform_role")
     return None
 
 
@@ -72,23 +81,23 @@ def import_shifts_csv(db: Database, source: Source, *, tz: str, name: str | None
         grids, staff = known_codes(session)
         for row in table.rows:
             grid_code, staff_code, role = row.get("grid_code"), row.get("staff_code"), row.get("role").lower()
-            errors: list[str] = []
+            errors: list[ImportProblem] = []
             if grid_code not in grids:
-                errors.append(f"unknown grid_code {grid_code!r}")
+                errors.append(row.problem("directory.rota.unknown_grid", code=grid_code))
             if staff_code not in staff:
-                errors.append(f"unknown staff_code {staff_code!r}")
+                errors.append(row.problem("directory.rota.unknown_staff", code=staff_code))
             if problem := role_problem(grid_code, role):
-                errors.append(problem)
+                errors.append(row.invalid(problem))
             try:
                 days = parse_weekdays(row.get("weekday") or row.get("weekdays"))
                 start, end = parse_hhmm(row.get("start")), parse_hhmm(row.get("end"))
                 valid_from, valid_until = parse_date(row.get("valid_from")), parse_date(row.get("valid_until"))
                 if valid_from and valid_until and valid_until < valid_from:
-                    errors.append("valid_until is before valid_from")
-            except ValueError as exc:
-                errors.append(str(exc))
+                    errors.append(row.problem("directory.rota.valid_order"))
+            except Invalid as exc:
+                errors.append(row.invalid(exc))
             if errors:
-                problems.extend(ImportProblem(row.where, e) for e in errors)
+                problems.extend(errors)
                 continue
             for day in days:
                 shifts.append(DutyShift(
@@ -98,7 +107,7 @@ def import_shifts_csv(db: Database, source: Source, *, tz: str, name: str | None
                 ))  # fmt: skip
         if problems:
             raise ImportFailed(table.name, problems)
-        summary = ImportSummary("rota shifts", table.name, encoding=table.encoding)
+        summary = ImportSummary("shifts", table.name, encoding=table.encoding)
         summary.removed = replace_shifts(session, shifts, source="csv")
         summary.created = len(shifts)
     return summary
@@ -134,31 +143,33 @@ def import_overrides(
         for row in table.rows:
             grid_code, role, kind = row.get("grid_code"), row.get("role").lower() or "primary", row.get("kind").lower()
             who, replaces = row.get("staff_code") or None, row.get("replaces_staff_code") or None
-            errors: list[str] = []
+            errors: list[ImportProblem] = []
             if grid_code not in grids:
-                errors.append(f"unknown grid_code {grid_code!r}")
+                errors.append(row.problem("directory.rota.unknown_grid", code=grid_code))
             if problem := role_problem(grid_code, role):
-                errors.append(problem)
+                errors.append(row.invalid(problem))
             if kind not in OVERRIDE_KINDS:
-                errors.append(f"kind {kind!r} is not leave, swap or cover")
+                errors.append(row.problem("directory.rota.bad_kind", kind=kind))
             if kind == "leave":
                 who, replaces = None, replaces or who  # stored: the person away is the one replaced
                 if not replaces:
-                    errors.append("leave needs staff_code (the person away)")
+                    errors.append(row.problem("directory.rota.leave_needs"))
             elif kind == "swap" and not (who and replaces):
-                errors.append("swap needs staff_code and replaces_staff_code")
+                errors.append(row.problem("directory.rota.swap_needs"))
             elif kind == "cover" and not who:
-                errors.append("cover needs staff_code")
-            errors.extend(f"unknown staff code {c!r}" for c in (who, replaces) if c and c not in staff)
+                errors.append(row.problem("directory.rota.cover_needs"))
+            errors.extend(
+                row.problem("directory.rota.unknown_staff", code=c) for c in (who, replaces) if c and c not in staff
+            )
             try:
                 starts = parse_local_datetime(row.get("starts_at"), zone)
                 ends = parse_local_datetime(row.get("ends_at"), zone)
                 if ends <= starts:
-                    errors.append("ends_at is not after starts_at")
-            except ValueError as exc:
-                errors.append(str(exc))
+                    errors.append(row.problem("directory.rota.end_before_start"))
+            except Invalid as exc:
+                errors.append(row.invalid(exc))
             if errors:
-                problems.extend(ImportProblem(row.where, e) for e in errors)
+                problems.extend(errors)
                 continue
             overrides.append(DutyOverride(
                 grid_code=grid_code, role=role, kind=kind, staff_code=who, replaces_staff_code=replaces,
@@ -166,7 +177,7 @@ def import_overrides(
             ))  # fmt: skip
         if problems:
             raise ImportFailed(table.name, problems)
-        summary = ImportSummary("rota overrides", table.name, encoding=table.encoding)
+        summary = ImportSummary("overrides", table.name, encoding=table.encoding)
         existing = {_key(o) for o in session.exec(select(DutyOverride)).all()}
         for override in overrides:
             if _key(override) in existing:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Source
+from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Invalid, Source
 from gridline.importers.csvfile import CsvRow, read_csv
 from gridline.importers.fields import normalize_lang, normalize_phone, split_list
 from gridline.nlu.types import ISSUE_CATEGORIES
@@ -35,26 +35,26 @@ class Channel:
 
 
 def parse_channels(value: str, phone: str | None) -> list[Channel]:
-    """``web|telegram:123|sms|voice`` → ordered channels; raises ValueError with the reason."""
+    """``web|telegram:123|sms|voice`` → ordered channels; raises :class:`Invalid` with the reason."""
     out: list[Channel] = []
     for token in [t.strip() for t in value.split("|") if t.strip()]:
         kind, _, target = token.partition(":")
         kind, _, bot = kind.strip().lower().partition("@")
         target = target.strip()
         if kind not in CHANNELS:
-            raise ValueError(f"unknown channel {kind!r} (telegram, sms, voice, web)")
+            raise Invalid("directory.staff.unknown_channel", channel=kind)
         if kind == "telegram":
             if not target.lstrip("-").isdigit():
-                raise ValueError(f"telegram needs a numeric chat id, as telegram:123456789 (got {token!r})")
+                raise Invalid("directory.staff.telegram_target", token=token)
         elif kind in ("sms", "voice"):
             target = normalize_phone(target) if target else (phone or "")
             if not target:
-                raise ValueError(f"{kind} needs a phone number (phone column or {kind}:+86…)")
+                raise Invalid("directory.staff.needs_phone", channel=kind)
         else:
             target = ""
         channel = Channel(kind, target, bot)
         if channel in out:
-            raise ValueError(f"channel {token!r} is listed twice")
+            raise Invalid("directory.staff.channel_twice", token=token)
         out.append(channel)
     return out
 
@@ -65,24 +65,25 @@ class _StaffRow:
     channels: list[Channel]
 
 
-def _parse_row(row: CsvRow, grid_codes: set[str]) -> tuple[_StaffRow | None, list[str]]:
-    errors: list[str] = []
+def _parse_row(row: CsvRow, grid_codes: set[str]) -> tuple[_StaffRow | None, list[ImportProblem]]:
+    errors: list[ImportProblem] = []
     code, name, role = row.get("code"), row.get("name"), row.get("role").lower()
     if not code:
-        errors.append("code is empty")
+        errors.append(row.problem("directory.staff.empty", column="code"))
     if not name:
-        errors.append("name is empty")
+        errors.append(row.problem("directory.staff.empty", column="name"))
     if role not in {r.value for r in StaffRole}:
-        errors.append(f"role {role!r} is not one of {', '.join(r.value for r in StaffRole)}")
+        errors.append(row.problem("directory.staff.bad_role", role=role, roles=", ".join(r.value for r in StaffRole)))
     grid_code = row.get("grid_code") or None
     if grid_code and grid_code not in grid_codes:
-        errors.append(f"unknown grid_code {grid_code!r}")
+        errors.append(row.problem("directory.staff.unknown_grid", grid_code=grid_code))
     elif not grid_code and role in GRID_ROLES:
-        errors.append(f"a {role} needs a grid_code")
+        errors.append(row.problem("directory.staff.needs_grid", role=role))
     categories = split_list(row.get("categories"))
     unknown = [c for c in categories if c not in ISSUE_CATEGORIES]
     if unknown:
-        errors.append(f"unknown categories {', '.join(unknown)} (NLU intents: {', '.join(ISSUE_CATEGORIES)})")
+        errors.append(row.problem("directory.staff.unknown_categories", unknown=", ".join(unknown),
+                                  known=", ".join(ISSUE_CATEGORIES)))  # fmt: skip
     phone: str | None = None
     lang = "zh-CN"
     channels: list[Channel] = []
@@ -90,8 +91,8 @@ def _parse_row(row: CsvRow, grid_codes: set[str]) -> tuple[_StaffRow | None, lis
         phone = normalize_phone(row.get("phone")) if row.get("phone") else None
         lang = normalize_lang(row.get("lang"))
         channels = parse_channels(row.get("channels") or "web", phone)
-    except ValueError as exc:
-        errors.append(str(exc))
+    except Invalid as exc:
+        errors.append(row.invalid(exc))
     active = row.get("active").lower() not in ("0", "false", "no", "否")
     if errors:
         return None, errors
@@ -122,12 +123,12 @@ def import_staff(
         parsed: dict[str, tuple[_StaffRow, int]] = {}
         for row in table.rows:
             result, errors = _parse_row(row, grid_codes)
-            problems.extend(ImportProblem(row.where, e) for e in errors)
+            problems.extend(errors)
             if result is None:
                 continue
             if result.staff.code in parsed:
                 first_line = parsed[result.staff.code][1]
-                problems.append(ImportProblem(row.where, f"code {result.staff.code} is also on line {first_line}"))
+                problems.append(row.problem("directory.staff.duplicate", code=result.staff.code, line=first_line))
                 continue
             parsed[result.staff.code] = (result, row.line)
         if problems:

@@ -97,7 +97,8 @@ class Directory:
         (e.g. the level-2 contact of a base grid's level-2 grid)."""
         for code in self.chain_codes(grid_code):
             staff = session.exec(
-                select(Staff).where(Staff.grid_code == code, Staff.role == role, Staff.active == True)  # noqa: E712
+                select(Staff)
+                .where(Staff.grid_code == code, Staff.role == role, Staff.active == True)  # noqa: E712
                 .order_by(Staff.code)
             ).all()
             if staff:
@@ -108,7 +109,8 @@ class Directory:
         """Department staff handling ``category``: those attached to the grid's chain first, then
         district-wide ones (no grid)."""
         rows = session.exec(
-            select(Staff).where(Staff.role == "department", Staff.active == True)  # noqa: E712
+            select(Staff)
+            .where(Staff.role == "department", Staff.active == True)  # noqa: E712
             .order_by(Staff.code)
         ).all()
         handling = [s for s in rows if category in (s.categories or [])]

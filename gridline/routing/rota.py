@@ -76,9 +76,7 @@ def _valid_on(shift: DutyShift, day: date) -> bool:
     return not (shift.valid_until and day > shift.valid_until)
 
 
-def _rrule_occurrences(
-    shift: DutyShift, start: datetime, end: datetime, zone: ZoneInfo
-) -> Iterator[ShiftOccurrence]:
+def _rrule_occurrences(shift: DutyShift, start: datetime, end: datetime, zone: ZoneInfo) -> Iterator[ShiftOccurrence]:
     assert shift.rrule and shift.dtstart_local and shift.duration_minutes
     dtstart = datetime.fromisoformat(shift.dtstart_local).replace(tzinfo=None)
     duration = timedelta(minutes=shift.duration_minutes)
@@ -138,9 +136,7 @@ def on_duty_codes(session: Session, grid_code: str, at: datetime, tz: str, role:
     if at.tzinfo is None:
         raise ValueError("who_is_on_duty needs an aware datetime")
     zone = ZoneInfo(tz)
-    shifts = session.exec(
-        select(DutyShift).where(DutyShift.grid_code == grid_code, DutyShift.role == role)
-    ).all()
+    shifts = session.exec(select(DutyShift).where(DutyShift.grid_code == grid_code, DutyShift.role == role)).all()
     at_utc = at.astimezone(UTC)
     overrides = session.exec(
         select(DutyOverride).where(
