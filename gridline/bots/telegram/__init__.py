@@ -1,0 +1,30 @@
+"""Telegram: residents report and staff acknowledge, on python-telegram-bot or aiogram.
+
+Data flows one way: update → webhook (stored) → runtime (library handlers) → :mod:`.flows` →
+the conversation core / ``act_on_case`` → outbox → :mod:`.notifier` → the library's ``Bot``.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from gridline.core.services import Services
+
+EXTRAS_KEY = "telegram"
+
+
+def install(app: FastAPI, services: Services) -> None:
+    """Add the webhook route, the notifier, the inbound processor and the start-up/shutdown hooks."""
+    from gridline.bots.telegram.bots import PROVIDER_PREFIX, TelegramBots
+    from gridline.bots.telegram.notifier import TelegramNotifier
+    from gridline.bots.telegram.webhook import webhook_router
+
+    app.include_router(webhook_router(services))
+    bots = TelegramBots(services)
+    services.extras[EXTRAS_KEY] = bots
+    if not len(bots):
+        return
+    services.notifiers.register(TelegramNotifier(services, bots))
+    services.inbound_processors[PROVIDER_PREFIX] = bots.process_event
+    services.extras.setdefault("startup_hooks", []).append(bots.start)
+    services.extras.setdefault("close_hooks", []).append(bots.close)

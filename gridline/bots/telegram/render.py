@@ -1,0 +1,93 @@
+"""What Telegram messages say and which buttons they carry (no sending, no decisions).
+
+Texts come from the catalogue (``gridline/i18n/telegram.toml``); button data is signed by
+:class:`~gridline.bots.telegram.callbacks.CallbackSigner`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gridline.bots.telegram.callbacks import ACTION_CODES, CallbackSigner, StaffAction
+from gridline.bots.telegram.runtime import MAX_TEXT_LENGTH, Button, Keyboard
+from gridline.core.messages import Option
+from gridline.core.notify import PageNotice
+from gridline.i18n import t
+
+# The buttons of a fresh page, in rows; after acknowledgement the acknowledger keeps the follow-ups.
+ActionRows = tuple[tuple[StaffAction, ...], ...]
+PAGE_ACTIONS: ActionRows = (("acknowledge", "resolve"), ("escalate", "reassign"))
+FOLLOW_UP_ACTIONS: ActionRows = (("resolve",), ("escalate", "reassign"))
+
+# Options whose labels are this short (ratings 1–5) share one row; longer ones get a row each.
+SHORT_LABEL = 3
+
+
+def page_text(notice: PageNotice) -> str:
+    """The page as the staff member reads it: the core's text plus how to answer on Telegram."""
+    return f"{notice.text}\n\n{t('telegram.page.reply_hint', notice.lang)}"
+
+
+def page_keyboard(
+    signer: CallbackSigner,
+    chat_id: int | str,
+    page_id: int,
+    lang: str,
+    actions: ActionRows = PAGE_ACTIONS,
+) -> Keyboard:
+    """接单 / 已解决 / 上报 / 转交, each bound to this page and this chat."""
+    return tuple(
+        tuple(
+            Button(
+                label=t(f"telegram.page.button.{ACTION_CODES[action]}", lang),
+                data=signer.page_button(chat_id, page_id, action),
+            )
+            for action in row
+        )
+        for row in actions
+    )
+
+
+def option_keyboard(signer: CallbackSigner, chat_id: int | str, options: Sequence[Option]) -> Keyboard:
+    """The core's Options as buttons: short labels on one row, long ones one per row."""
+    buttons = [Button(label=o.label, data=signer.option_button(chat_id, o.data)) for o in options]
+    if not buttons:
+        return ()
+    if all(len(b.label) <= SHORT_LABEL for b in buttons):
+        return (tuple(buttons),)
+    return tuple((b,) for b in buttons)
+
+
+def split_text(text: str, limit: int = MAX_TEXT_LENGTH) -> list[str]:
+    """Cut ``text`` into messages Telegram accepts, at line breaks where possible.
+
+    Telegram counts UTF-16 code units, so characters outside the BMP (emoji) count twice.
+    """
+    if _units(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    rest = text
+    while _units(rest) > limit:
+        cut = _prefix_fitting(rest, limit)
+        newline = rest.rfind("\n", 0, cut)
+        if newline > cut // 2:  # a break in the second half keeps parts reasonably full
+            cut = newline + 1
+        parts.append(rest[:cut].rstrip("\n"))
+        rest = rest[cut:]
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _prefix_fitting(text: str, limit: int) -> int:
+    """The longest prefix length (in characters) of ``text`` within ``limit`` UTF-16 units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
