@@ -1,0 +1,129 @@
+"""The SMS and voice notifiers: how pages and outbox messages leave Gridline through Twilio.
+
+Both report what Twilio said right away (``sent`` with the sid, ``retry`` on a temporary failure,
+``failed`` for good); later news arrives as status callbacks (see ``statuses`` and ``webhooks``).
+Texts to opted-out numbers are refused (only the opt-out confirmation passes), and a number gets at
+most ``twilio.max_auto_replies_per_hour`` messages an hour so two robots can never text each other
+forever. Pages are never capped: a leader on duty must get every one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from gridline.bots.twilio.client import SendResult, TwilioGateway
+from gridline.bots.twilio.phone import to_e164
+from gridline.bots.twilio.sms_text import render_message, render_page
+from gridline.bots.twilio.twiml import webhook_url
+from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
+from gridline.storage.models import Resident, Staff
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 30.0
+OPT_OUT_EXEMPT_TTL_SECONDS = 24 * 3600
+
+
+def opt_out_exempt_key(message_id: int) -> str:
+    return f"twilio:optout-confirmation:{message_id}"
+
+
+def _delivery(result: SendResult) -> Delivery:
+    if result.ok:
+        return Delivery(state="sent", provider_message_id=result.sid)
+    if result.temporary:
+        return Delivery(state="retry", retry_after=RETRY_AFTER_SECONDS, error=result.error)
+    return Delivery(state="failed", error=result.error, unreachable=result.permanent)
+
+
+class SmsNotifier:
+    """Channel ``sms``: pages with a reply code, and messages with numbered choices."""
+
+    channel = "sms"
+
+    def __init__(self, services: Services, gateway: TwilioGateway) -> None:
+        self.services = services
+        self.gateway = gateway
+
+    def _status_callback(self) -> str:
+        return webhook_url(self.services.settings, "/status")
+
+    def _target(self, raw: str) -> str | None:
+        return to_e164(raw, self.services.settings.twilio.default_region)
+
+    async def send_page(self, notice: PageNotice) -> Delivery:
+        target = self._target(notice.target)
+        if target is None:
+            return Delivery(state="failed", error=f"not a phone number: {notice.target!r}", unreachable=True)
+        body = render_page(notice.short_text, notice.text)
+        return _delivery(await self.gateway.send_sms(target, body, status_callback=self._status_callback()))
+
+    async def send_message(self, notice: MessageNotice) -> Delivery:
+        target = self._target(notice.target)
+        if target is None:
+            return Delivery(state="failed", error=f"not a phone number: {notice.target!r}", unreachable=True)
+        if await self._opted_out(target, notice.message_id):
+            log.info("not texting %s: opted out (message %s)", target, notice.message_id)
+            return Delivery(state="failed", error="recipient opted out (退订)")
+        cap = self.services.settings.twilio.max_auto_replies_per_hour
+        sent_this_hour = await self.services.state.hit(f"twilio:auto-replies:{target}", 3600)
+        if cap and sent_this_hour > cap:
+            log.warning("not texting %s: %d messages this hour, cap %d", target, sent_this_hour, cap)
+            return Delivery(state="failed", error=f"automatic reply cap reached ({cap}/hour)")
+        body = render_message(notice.text, notice.options, notice.lang)
+        return _delivery(await self.gateway.send_sms(target, body, status_callback=self._status_callback()))
+
+    async def update_page(self, update: PageUpdate) -> None:
+        # A text cannot be edited, and another text saying "someone else has it" is only noise.
+        return None
+
+    async def _opted_out(self, phone: str, message_id: int) -> bool:
+        if await self.services.state.get(opt_out_exempt_key(message_id)) is not None:
+            return False
+        with self.services.db.session() as session:
+            opted_out = session.exec(
+                select(Resident.id).where(Resident.phone == phone, Resident.sms_opted_out == True)  # noqa: E712
+            ).first()
+            if opted_out is None:
+                return False
+            # A leader who opted out as a resident still gets what their duty needs.
+            staff = session.exec(select(Staff.id).where(Staff.phone == phone, Staff.active == True)).first()  # noqa: E712
+            return staff is None
+
+
+class VoiceNotifier:
+    """Channel ``voice``: pages as phone calls (press 1 to acknowledge, 2 to escalate)."""
+
+    channel = "voice"
+
+    def __init__(self, services: Services, gateway: TwilioGateway, sms: SmsNotifier) -> None:
+        self.services = services
+        self.gateway = gateway
+        self.sms = sms
+
+    async def send_page(self, notice: PageNotice) -> Delivery:
+        target = to_e164(notice.target, self.services.settings.twilio.default_region)
+        if target is None:
+            return Delivery(state="failed", error=f"not a phone number: {notice.target!r}", unreachable=True)
+        # Twilio fetches what the call says when it is answered (voice_page), from the database.
+        settings = self.services.settings
+        result = await self.gateway.create_call(
+            target,
+            url=webhook_url(settings, f"/voice/page/{notice.page_id}"),
+            status_callback=webhook_url(settings, "/status"),
+            timeout_seconds=settings.twilio.dial_timeout_seconds,
+        )
+        return _delivery(result)
+
+    async def send_message(self, notice: MessageNotice) -> Delivery:
+        # A call cannot carry a message later; the same number gets it as a text.
+        return await self.sms.send_message(notice)
+
+    async def update_page(self, update: PageUpdate) -> None:
+        return None

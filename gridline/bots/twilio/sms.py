@@ -1,0 +1,118 @@
+"""Texts to the SMS hotline, processed after the webhook has stored them.
+
+Residents: 退订/STOP and 订阅/START first (Resident.sms_opted_out), then the core's commands
+(状态/STATUS, 帮助/HELP) and everything else to the conversation core, whose replies go out through
+the outbox and the SMS notifier. Staff: the core recognises them by their number and the reply
+grammar takes over (``staff_sms``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import select
+
+from gridline.bots.twilio.keywords import OptCommand, opt_command, resident_command
+from gridline.bots.twilio.notifiers import OPT_OUT_EXEMPT_TTL_SECONDS, opt_out_exempt_key
+from gridline.bots.twilio.phone import to_e164
+from gridline.bots.twilio.staff_sms import handle_staff_sms
+from gridline.core.conversation import handle_inbound
+from gridline.core.identify import identify
+from gridline.core.messages import InboundMessage
+from gridline.core.outbox import queue_message
+from gridline.core.work import unit_of_work
+from gridline.i18n import t
+from gridline.storage.models import InboundEvent, Message, Resident
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+log = logging.getLogger(__name__)
+MAX_MEDIA = 10
+
+
+def inbound_message(payload: dict[str, Any], phone: str) -> InboundMessage:
+    """The channel-neutral message for one inbound SMS webhook's form."""
+    body = str(payload.get("Body") or "").strip()
+    media = []
+    count = int(payload["NumMedia"]) if str(payload.get("NumMedia") or "").isdigit() else 0
+    for i in range(min(count, MAX_MEDIA)):
+        url = payload.get(f"MediaUrl{i}")
+        if url:
+            media.append({"kind": "photo", "url": url, "content_type": payload.get(f"MediaContentType{i}", "")})
+    command = resident_command(body)
+    return InboundMessage(
+        channel="sms",
+        external_id=phone,
+        text=None if command else (body or None),
+        provider_message_id=str(payload.get("MessageSid") or "") or None,
+        command=command[0] if command else None,
+        command_args=command[1] if command else "",
+        media=media,
+    )
+
+
+async def process_sms(services: Services, event: InboundEvent) -> None:
+    """Process one stored inbound SMS (the inbox retries this if it raises)."""
+    payload = event.payload
+    phone = to_e164(str(payload.get("From") or ""), services.settings.twilio.default_region)
+    if phone is None:
+        log.warning("inbound SMS %s from an unusable number %r dropped", event.event_key, payload.get("From"))
+        return
+    msg = inbound_message(payload, phone)
+    opt = opt_command(msg.text)
+    if opt is not None:
+        await apply_opt_command(services, msg, opt)
+        return
+    outcome = await handle_inbound(services, msg)
+    if outcome.staff_id is not None:
+        await handle_staff_sms(services, outcome.staff_id, phone, msg.text or "")
+
+
+async def apply_opt_command(services: Services, msg: InboundMessage, opt: OptCommand) -> None:
+    """STOP / START: set the resident's flag and confirm (the one text an opted-out number gets)."""
+    async with unit_of_work(services) as work:
+        sender = identify(work.session, msg, work.now)
+        if sender.staff is not None:
+            # Duty pages cannot be unsubscribed by text; the staff grammar explains what it accepts.
+            staff_id = sender.staff.id
+        else:
+            staff_id = None
+            assert sender.resident is not None
+            # Every household record with this number: the person behind the phone said it.
+            for resident in work.session.exec(select(Resident).where(Resident.phone == msg.external_id)):
+                resident.sms_opted_out = opt == "stop"
+            sender.resident.sms_opted_out = opt == "stop"
+            lang = sender.resident.lang
+            work.session.add(
+                Message(
+                    conversation_id=sender.conversation.id,
+                    direction="in",
+                    channel="sms",
+                    sender_kind="resident",
+                    resident_id=sender.resident.id,
+                    identity_id=sender.identity.id,
+                    provider_message_id=msg.provider_message_id,
+                    text=msg.text,
+                    lang=lang,
+                    created_at=work.now,
+                    status="received",
+                )
+            )
+            confirmation = queue_message(
+                work,
+                channel="sms",
+                identity=sender.identity,
+                text=t("twilio.sms.opted_out" if opt == "stop" else "twilio.sms.opted_in", lang),
+                lang=lang,
+                resident_id=sender.resident.id,
+                conversation_id=sender.conversation.id,
+            )
+            # Set before the transaction commits, so the delivery job can never run without it.
+            await services.state.set(
+                opt_out_exempt_key(confirmation.id or 0), {"reason": opt}, OPT_OUT_EXEMPT_TTL_SECONDS
+            )
+            log.info("resident %s texted %s", sender.resident.id, opt.upper())
+    if staff_id is not None:
+        await handle_staff_sms(services, staff_id, msg.external_id, msg.text or "")

@@ -1,0 +1,85 @@
+"""What a leader may text back to a page, as a table.
+
+``12``, ``12a``, ``确认12``, ``ack 12`` acknowledge the page with code 12; ``12r``, ``完成12`` resolve
+it; ``12e``, ``上报12`` escalate it now. A verb without a code (``a``, ``确认``, ``完成``) and a bare
+``1`` mean "the latest page sent to this phone" (a bare ``1`` only when no open page has code 1).
+Full-width digits, case and trailing punctuation do not matter.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+StaffAction = Literal["acknowledge", "resolve", "escalate", "help"]
+
+# Every word a leader may use for an action. Keys are compared after NFKC + lower-casing.
+VERBS: dict[str, StaffAction] = {
+    "a": "acknowledge",
+    "ack": "acknowledge",
+    "ok": "acknowledge",
+    "确认": "acknowledge",
+    "接单": "acknowledge",
+    "收到": "acknowledge",
+    "r": "resolve",
+    "c": "resolve",
+    "resolve": "resolve",
+    "done": "resolve",
+    "完成": "resolve",
+    "办结": "resolve",
+    "已解决": "resolve",
+    "e": "escalate",
+    "esc": "escalate",
+    "escalate": "escalate",
+    "上报": "escalate",
+    "升级": "escalate",
+    "help": "help",
+    "帮助": "help",
+    "?": "help",
+}
+
+_VERB = "|".join(sorted((re.escape(v) for v in VERBS), key=len, reverse=True))
+_CODE = r"\d{1,4}"
+# Order matters only for readability: the patterns never match the same text.
+PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"^(?P<code>{_CODE})$"),  # 12
+    re.compile(rf"^(?P<code>{_CODE})\s*(?P<verb>{_VERB})$"),  # 12a, 12 r, 12确认
+    re.compile(rf"^(?P<verb>{_VERB})\s*(?P<code>{_CODE})?$"),  # ack 12, 确认12, a, 完成
+)
+_TRAILING = "。.!！,，;；~～ \t\r\n"
+
+
+@dataclass(frozen=True)
+class StaffReply:
+    """A parsed reply: what to do, and to which page (``code``; None = the latest page)."""
+
+    action: StaffAction
+    code: int | None
+    # True for a bare number with no verb: ``1`` may also mean "the latest page".
+    bare_number: bool = False
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width, lower case, surrounding spaces and punctuation removed."""
+    return unicodedata.normalize("NFKC", text).strip().strip(_TRAILING).lower()
+
+
+def parse_staff_reply(text: str | None) -> StaffReply | None:
+    """The action a leader's SMS asks for, or None if it is not in the grammar."""
+    if not text:
+        return None
+    cleaned = normalise(text)
+    for pattern in PATTERNS:
+        match = pattern.match(cleaned)
+        if match is None:
+            continue
+        groups = match.groupdict()
+        verb = groups.get("verb")
+        code = int(groups["code"]) if groups.get("code") else None
+        action = VERBS[verb] if verb else "acknowledge"
+        if action == "help":
+            return StaffReply(action="help", code=None) if code is None else None
+        return StaffReply(action=action, code=code, bare_number=verb is None)
+    return None

@@ -1,0 +1,68 @@
+"""What an SMS says: options as numbered choices, and the length of a text in SMS segments.
+
+A text with any Chinese character is sent as UCS-2: 70 UTF-16 units fit one segment, 67 per segment
+after that. Plain GSM-7 texts fit 160 (153). Elderly residents pay per segment on some plans and
+long texts arrive split, so Gridline keeps replies within one segment where it can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gridline.core.messages import Option
+from gridline.i18n import t
+
+UCS2_SINGLE, UCS2_MULTI = 70, 67
+GSM_SINGLE, GSM_MULTI = 160, 153
+# The GSM 03.38 basic character set (extension-table characters count double and are left out).
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+def is_gsm7(text: str) -> bool:
+    return all(ch in _GSM_BASIC for ch in text)
+
+
+def ucs2_units(text: str) -> int:
+    """Length in UTF-16 code units (characters outside the BMP, e.g. emoji, count twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def segments(text: str) -> int:
+    """How many SMS segments ``text`` takes."""
+    if is_gsm7(text):
+        single, multi, length = GSM_SINGLE, GSM_MULTI, len(text)
+    else:
+        single, multi, length = UCS2_SINGLE, UCS2_MULTI, ucs2_units(text)
+    if length <= single:
+        return 1
+    return -(-length // multi)
+
+
+def render_options(options: Sequence[Option], lang: str) -> str:
+    """``回复1 水电 / 回复2 其他`` — the core maps the number back to the option, in this order."""
+    return "\n".join(t("twilio.sms.option_line", lang, n=i, label=o.label) for i, o in enumerate(options, 1))
+
+
+def render_message(text: str, options: Sequence[Option], lang: str) -> str:
+    """The SMS body for a message with optional choices.
+
+    Whitespace runs are squeezed (each one is a paid character); nothing is cut off — a reference
+    code or a choice that does not arrive is worse than a second segment.
+    """
+    body = _squeeze(text)
+    if options:
+        body = body + "\n" + render_options(options, lang)
+    return body
+
+
+def render_page(short_text: str, text: str) -> str:
+    """A page by SMS: the core's short text (with the reply code), else the full text."""
+    return _squeeze(short_text or text)
+
+
+def _squeeze(text: str) -> str:
+    lines = [" ".join(line.split()) for line in text.strip().splitlines()]
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,81 @@
+"""A leader's text back to the hotline: the reply grammar (``sms_grammar``) applied to their pages.
+
+Which page a code means: the newest page to that phone with that code (open or not, so a stale code
+gets an explicit answer rather than "unknown"). No code means the newest open page to that phone;
+so does a bare ``1`` when no page has code 1. The action itself — and who may take it — is the
+core's (``act_on_case``); the answer is sent back through the outbox like any message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, select
+
+from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
+from gridline.core.outbox import queue_message
+from gridline.core.work import unit_of_work
+from gridline.i18n import t
+from gridline.routing.actions import act_on_case
+from gridline.routing.pages import open_pages_for_phone, page_by_code
+from gridline.storage.models import ChannelIdentity, Page, Staff
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def find_page(session: Session, phone: str, reply: StaffReply) -> Page | None:
+    """The page ``reply`` is about (see the module docstring)."""
+    if reply.code is not None:
+        page = page_by_code(session, phone, reply.code)
+        if page is not None or not (reply.bare_number and reply.code == 1):
+            return page
+    open_pages = open_pages_for_phone(session, phone)
+    return open_pages[0] if open_pages else None
+
+
+async def answer_for(services: Services, staff_id: int, phone: str, text: str) -> tuple[str, int | None]:
+    """What to text back to a staff member's SMS, and the case it was about (if any)."""
+    reply = parse_staff_reply(text)
+    with services.db.session() as session:
+        staff = session.get(Staff, staff_id)
+        lang = staff.lang if staff else "zh-CN"
+        if reply is None:
+            return t("twilio.staff.not_understood", lang), None
+        if reply.action == "help":
+            return t("twilio.staff.help", lang), None
+        page = find_page(session, phone, reply)
+        if page is None:
+            if reply.code is not None and not (reply.bare_number and reply.code == 1):
+                return t("twilio.staff.unknown_code", lang, code=reply.code), None
+            return t("twilio.staff.no_open_page", lang), None
+        case_id, page_id = page.case_id, page.id
+    result = await act_on_case(
+        services, case_id=case_id, staff_id=staff_id, action=reply.action, channel="sms", page_id=page_id
+    )
+    log.info("staff %s texted %r → %s on case %s", staff_id, text, result.code, result.case_ref)
+    return result.text, case_id
+
+
+async def handle_staff_sms(services: Services, staff_id: int, phone: str, text: str) -> None:
+    """Act on a staff member's text and queue the answer to their phone."""
+    answer, case_id = await answer_for(services, staff_id, phone, text)
+    async with unit_of_work(services) as work:
+        identity = work.session.exec(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == "sms", ChannelIdentity.external_id == phone, ChannelIdentity.bot_name == ""
+            )
+        ).first()
+        staff = work.session.get(Staff, staff_id)
+        queue_message(
+            work,
+            channel="sms",
+            identity=identity,
+            text=answer,
+            lang=staff.lang if staff else "zh-CN",
+            case_id=case_id,
+            staff_id=staff_id,
+        )

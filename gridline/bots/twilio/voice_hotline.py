@@ -1,0 +1,297 @@
+"""The voice hotline: a resident calls, speaks or presses keys; the core answers; TwiML says it.
+
+Steps of a call (every URL below /webhooks/twilio):
+
+- ``/voice`` — greeting inside a ``<Gather input="speech dtmf">`` (say the problem / 1 leader / 2 status);
+- ``/voice/turn?n=N&mode=menu|choice`` — what the caller said or pressed; ``n`` counts re-prompts of
+  the same question, ``quiet=1`` means the Gather heard nothing. Speech goes to the core as text;
+  in ``menu`` mode 1 connects the grid leader and 2 reads the status of open cases; in ``choice``
+  mode (the core offered options) keys answer the options;
+- ``/voice/dialled`` — how the ``<Dial>`` to the on-duty leader went; no answer → ``<Record>``;
+- ``/voice/voicemail`` — the recording, handed to the core as a voicemail (it lands on a case and
+  the case is paged as any other);
+- ``/voice/wait`` — the answer of a slow step (``voice_turns``).
+
+Silence and bad keys re-prompt up to ``MAX_PROMPTS`` times, then the call ends with a goodbye that
+says what else the caller can do. No step ends without something said.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, Request, Response
+from sqlmodel import select
+
+from gridline.bots.twilio import twiml
+from gridline.bots.twilio.phone import to_e164
+from gridline.bots.twilio.signature import SignedForm, read_signed_form
+from gridline.bots.twilio.voice_turns import VoiceTurns
+from gridline.bots.twilio.webhooks import TWIML, services_of
+from gridline.core.conversation import handle_inbound
+from gridline.core.messages import InboundMessage, Option, Outcome
+from gridline.i18n import t
+from gridline.routing.rota import who_is_on_duty
+from gridline.storage.models import Grid, Resident, Staff
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+MAX_PROMPTS = 3
+# Core texts written for typing; on the phone they are said differently.
+VOICE_VARIANTS = {
+    "registration.ask_location": "twilio.voice.ask_address",
+    "registration.address_not_found": "twilio.voice.address_not_found",
+}
+
+
+def turns_of(services: Services) -> VoiceTurns:
+    turns = services.extras.get("twilio_voice_turns")
+    if turns is None:
+        turns = services.extras["twilio_voice_turns"] = VoiceTurns(services)
+    return turns  # type: ignore[no-any-return]
+
+
+def caller_number(services: Services, form: SignedForm) -> str:
+    """The caller as E.164; withheld numbers get a per-call identity (they can still report)."""
+    phone = to_e164(form.get("From"), services.settings.twilio.default_region)
+    return phone or f"anonymous:{form.get('CallSid')}"
+
+
+def caller_resident(services: Services, phone: str) -> Resident | None:
+    with services.db.session() as session:
+        return session.exec(select(Resident).where(Resident.phone == phone).order_by(Resident.id)).first()  # type: ignore[arg-type]
+
+
+def caller_lang(services: Services, phone: str) -> str:
+    resident = caller_resident(services, phone)
+    return resident.lang if resident else services.settings.default_language
+
+
+def _url(services: Services, path: str, **query: str | int) -> str:
+    return twiml.webhook_url(services.settings, path, **query)
+
+
+def new_step() -> str:
+    """A fresh name for the next step of a call: a retry of a request repeats its URL (and so its
+    step), a new question never does, even when it asks the same thing again."""
+    return secrets.token_hex(4)
+
+
+def step_key(call_sid: str, name: str, step: str, quiet: int = 0) -> str:
+    return f"{call_sid}:{name}:{step}" + (":quiet" if quiet else "")
+
+
+def menu_prompt(services: Services, lang: str, texts: list[str], *, n: int = 1, mode: str = "menu") -> str:
+    """Say ``texts`` and listen for speech or a key; silence comes back with ``quiet=1``."""
+    step = new_step()
+    return twiml.prompt(
+        services.settings,
+        lang,
+        texts,
+        action=_url(services, "/voice/turn", n=n, mode=mode, s=step),
+        on_silence=_url(services, "/voice/turn", n=n, mode=mode, s=step, quiet=1),
+    )
+
+
+def spoken(text: str, lang: str) -> str:
+    for core_key, voice_key in VOICE_VARIANTS.items():
+        if text == t(core_key, lang):
+            return t(voice_key, lang)
+    return text
+
+
+def render_outcome(services: Services, lang: str, outcome: Outcome) -> str:
+    """The core's replies, said; then the options it offered, or "anything else?"."""
+    texts = [spoken(reply.text, lang) for reply in outcome.replies]
+    options: tuple[Option, ...] = next((r.options for r in reversed(outcome.replies) if r.options), ())
+    if options:
+        texts += [t("twilio.voice.option_line", lang, n=i, label=o.label) for i, o in enumerate(options, 1)]
+        return menu_prompt(services, lang, texts, mode="choice")
+    return menu_prompt(services, lang, [*texts, t("twilio.voice.anything_else", lang)])
+
+
+async def core_turn(services: Services, phone: str, key: str, lang: str, **fields: object) -> str:
+    """One message of the caller through the conversation core, rendered as TwiML."""
+    msg = InboundMessage(channel="voice", external_id=phone, provider_message_id=key, **fields)  # type: ignore[arg-type]
+    outcome = await handle_inbound(services, msg, deliver_replies=False)
+    if outcome.staff_id is not None and not outcome.replies:
+        # A leader calling the hotline is treated as any caller who wants to report something.
+        log.info("staff %s called the hotline", outcome.staff_id)
+    return render_outcome(services, lang, outcome)
+
+
+@router.post("/voice")
+async def call_arrives(request: Request) -> Response:
+    services = services_of(request)
+    form = await read_signed_form(request, services.settings)
+    if not form.get("CallSid"):
+        return Response("missing CallSid", status_code=400)
+    phone = caller_number(services, form)
+    lang = caller_lang(services, phone)
+
+    async def greet() -> str:
+        return menu_prompt(services, lang, [t("twilio.voice.greeting", lang)])
+
+    key = f"{form.get('CallSid')}:start"
+    return Response(await turns_of(services).answer(key, form.fields, lang, greet), media_type=TWIML)
+
+
+@router.post("/voice/turn")
+async def caller_turn(request: Request, n: int = 1, mode: str = "menu", s: str = "", quiet: int = 0) -> Response:
+    services = services_of(request)
+    form = await read_signed_form(request, services.settings)
+    call_sid = form.get("CallSid")
+    if not call_sid:
+        return Response("missing CallSid", status_code=400)
+    phone = caller_number(services, form)
+    lang = caller_lang(services, phone)
+    digits = form.get("Digits").strip()
+    speech = form.get("SpeechResult").strip()
+    key = step_key(call_sid, f"turn:{mode}:{n}", s, quiet)
+
+    async def step() -> str:
+        if mode == "leader" and speech:
+            return await _address_then_dial(services, phone, f"{key}:address", lang, speech, call_sid)
+        if mode == "menu" and digits == "1":
+            return await _connect_leader(services, phone, key, lang, call_sid)
+        if mode == "menu" and digits == "2":
+            return await core_turn(services, phone, key, lang, command="status")
+        if speech or (mode == "choice" and digits):
+            return await core_turn(services, phone, key, lang, text=speech or digits)
+        if n >= MAX_PROMPTS:
+            return twiml.goodbye(services.settings, lang, [t("twilio.voice.no_input_goodbye", lang)])
+        return menu_prompt(services, lang, [t("twilio.voice.reprompt", lang)], n=n + 1)
+
+    return Response(await turns_of(services).answer(key, form.fields, lang, step), media_type=TWIML)
+
+
+def _leader_on_duty(services: Services, grid_code: str) -> tuple[Staff | None, str]:
+    """The person to put the caller through to (primary, else backup) and the grid's name."""
+    now = services.clock.now()
+    tz = services.settings.timezone
+    with services.db.session() as session:
+        grid = session.exec(select(Grid).where(Grid.code == grid_code)).first()
+        for role in ("primary", "backup"):
+            for staff in who_is_on_duty(session, grid_code, now, tz, role=role):
+                if staff.phone:
+                    return staff, grid.name if grid else grid_code
+    return None, grid.name if grid else grid_code
+
+
+async def _connect_leader(services: Services, phone: str, key: str, lang: str, call_sid: str) -> str:
+    resident = caller_resident(services, phone)
+    if resident is None or not resident.grid_code:
+        # Registration is the core's: "start" makes it ask for the address; the answer comes back
+        # in "leader" mode so that, once the grid is known, the call is put through.
+        msg = InboundMessage(channel="voice", external_id=phone, provider_message_id=key, command="start")
+        outcome = await handle_inbound(services, msg, deliver_replies=False)
+        texts = [spoken(r.text, lang) for r in outcome.replies] or [t("twilio.voice.ask_address", lang)]
+        step = new_step()
+        return twiml.prompt(
+            services.settings,
+            lang,
+            texts,
+            action=_url(services, "/voice/turn", n=1, mode="leader", s=step),
+            on_silence=_url(services, "/voice/turn", n=1, mode="menu", s=step, quiet=1),
+        )
+    return _dial_or_voicemail(services, lang, resident.grid_code)
+
+
+async def _address_then_dial(
+    services: Services, phone: str, key: str, lang: str, speech: str, call_sid: str
+) -> str:
+    msg = InboundMessage(channel="voice", external_id=phone, provider_message_id=key, text=speech)
+    outcome = await handle_inbound(services, msg, deliver_replies=False)
+    resident = caller_resident(services, phone)
+    if resident is not None and resident.grid_code:
+        return _dial_or_voicemail(services, lang, resident.grid_code)
+    return render_outcome(services, lang, outcome)
+
+
+def _dial_or_voicemail(services: Services, lang: str, grid_code: str) -> str:
+    staff, grid_name = _leader_on_duty(services, grid_code)
+    if staff is None or not staff.phone:
+        return twiml.record_voicemail(
+            services.settings,
+            lang,
+            t("twilio.voice.nobody_on_duty", lang),
+            action=_url(services, "/voice/voicemail", s=new_step()),
+            nothing_recorded=t("twilio.voice.no_voicemail", lang),
+        )
+    return twiml.dial(
+        services.settings,
+        lang,
+        t("twilio.voice.connecting", lang, grid=grid_name),
+        number=staff.phone,
+        action=_url(services, "/voice/dialled", staff=staff.id or 0, s=new_step()),
+    )
+
+
+@router.post("/voice/dialled")
+async def dial_finished(request: Request, s: str = "") -> Response:
+    services = services_of(request)
+    form = await read_signed_form(request, services.settings)
+    call_sid = form.get("CallSid")
+    if not call_sid:
+        return Response("missing CallSid", status_code=400)
+    phone = caller_number(services, form)
+    lang = caller_lang(services, phone)
+    status = form.get("DialCallStatus")
+
+    async def step() -> str:
+        if status == "completed":
+            return twiml.goodbye(services.settings, lang, [t("twilio.voice.call_ended", lang)])
+        log.info("call %s: leader did not answer (%s); taking a voicemail", call_sid, status or "?")
+        return twiml.record_voicemail(
+            services.settings,
+            lang,
+            t("twilio.voice.leave_voicemail", lang),
+            action=_url(services, "/voice/voicemail", s=new_step()),
+            nothing_recorded=t("twilio.voice.no_voicemail", lang),
+        )
+
+    twiml_text = await turns_of(services).answer(step_key(call_sid, "dialled", s), form.fields, lang, step)
+    return Response(twiml_text, media_type=TWIML)
+
+
+@router.post("/voice/voicemail")
+async def voicemail(request: Request, s: str = "") -> Response:
+    services = services_of(request)
+    form = await read_signed_form(request, services.settings)
+    call_sid = form.get("CallSid")
+    if not call_sid:
+        return Response("missing CallSid", status_code=400)
+    phone = caller_number(services, form)
+    lang = caller_lang(services, phone)
+    url = form.get("RecordingUrl")
+    key = step_key(call_sid, "voicemail", s)
+
+    async def step() -> str:
+        if not url:
+            return twiml.goodbye(services.settings, lang, [t("twilio.voice.no_voicemail", lang)])
+        media = {"kind": "voicemail", "url": url, "duration": form.get("RecordingDuration"), "call_sid": call_sid}
+        msg = InboundMessage(channel="voice", external_id=phone, provider_message_id=key, media=[media])
+        outcome = await handle_inbound(services, msg, deliver_replies=False)
+        if outcome.case_ref:
+            text = t("twilio.voice.voicemail_saved_ref", lang, ref=outcome.case_ref)
+        else:
+            text = t("twilio.voice.voicemail_saved", lang)
+        return twiml.goodbye(services.settings, lang, [text])
+
+    return Response(await turns_of(services).answer(key, form.fields, lang, step), media_type=TWIML)
+
+
+@router.post("/voice/wait")
+async def wait_for_answer(request: Request, key: str = "", n: int = 1) -> Response:
+    services = services_of(request)
+    form = await read_signed_form(request, services.settings)
+    if not key or not key.startswith(form.get("CallSid") + ":"):
+        return Response("bad wait key", status_code=400)
+    lang = caller_lang(services, caller_number(services, form))
+    return Response(await turns_of(services).resume(key, lang, n), media_type=TWIML)

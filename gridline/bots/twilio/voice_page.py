@@ -1,0 +1,131 @@
+"""Paging a leader by phone: the call reads the case inside one ``<Gather numDigits="1">``.
+
+``/voice/page/{page_id}`` is fetched when the call is answered. An answering machine (Twilio's
+machine detection, ``AnsweredBy`` ``machine_*`` / ``fax``) is not the leader: the call hangs up and
+the page is reported failed, so the core goes on to the next channel or step. A person hears the
+case and 按1接单 / 按2上报; ``/voice/page/{page_id}/key`` acts through the core and says the result.
+Silence or another key repeats the case up to ``MAX_PROMPTS`` times.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, Request, Response
+from sqlmodel import select
+
+from gridline.bots.twilio import twiml
+from gridline.bots.twilio.signature import read_signed_form
+from gridline.bots.twilio.statuses import MACHINE_VERDICT_SEQ, is_machine
+from gridline.bots.twilio.voice_hotline import step_key, turns_of
+from gridline.bots.twilio.webhooks import TWIML, services_of
+from gridline.i18n import t
+from gridline.routing.actions import act_on_case
+from gridline.routing.delivery import record_provider_status, render_page
+from gridline.routing.lifecycle import OPEN_CASE_STATUSES, OPEN_PAGE_STATUSES
+from gridline.storage.models import Case, Grid, Page, Staff
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+MAX_PROMPTS = 3
+KEY_ACTIONS = {"1": "acknowledge", "2": "escalate"}
+
+
+def _page_script(services: Services, page_id: int, call_sid: str) -> tuple[str, str] | tuple[None, str]:
+    """(what the call says about the case, language), or (None, language) if the page is over."""
+    with services.db.session() as session:
+        page = session.get(Page, page_id)
+        staff = session.get(Staff, page.staff_id) if page else None
+        case = session.get(Case, page.case_id) if page else None
+        lang = staff.lang if staff else services.settings.default_language
+        if page is None or staff is None or case is None:
+            return None, lang
+        if page.provider_message_id and page.provider_message_id != call_sid:
+            log.warning("call %s asked for page %s, which belongs to call %s", call_sid, page_id,
+                        page.provider_message_id)
+            return None, lang
+        if page.status not in OPEN_PAGE_STATUSES or case.status not in OPEN_CASE_STATUSES:
+            return None, lang
+        grid = session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
+        return render_page(case, staff, grid, page).text, lang
+
+
+def _page_prompt(services: Services, page_id: int, lang: str, texts: list[str], n: int) -> str:
+    step = secrets.token_hex(4)
+    path = f"/voice/page/{page_id}/key"
+    return twiml.prompt(
+        services.settings,
+        lang,
+        texts,
+        action=twiml.webhook_url(services.settings, path, n=n, s=step),
+        on_silence=twiml.webhook_url(services.settings, path, n=n, s=step, quiet=1),
+        speech=False,
+    )
+
+
+@router.post("/voice/page/{page_id}")
+async def page_call_answered(request: Request, page_id: int) -> Response:
+    services = services_of(request)
+    form = await read_signed_form(request, services.settings)
+    call_sid = form.get("CallSid")
+    if not call_sid:
+        return Response("missing CallSid", status_code=400)
+    answered_by = form.get("AnsweredBy")
+
+    async def step() -> str:
+        if is_machine(answered_by):
+            # A voicemail box heard the page, the leader did not: not delivered, go on.
+            await record_provider_status(
+                services, call_sid, "failed", MACHINE_VERDICT_SEQ, f"call answered by {answered_by}"
+            )
+            return twiml.hangup()
+        script, lang = _page_script(services, page_id, call_sid)
+        if script is None:
+            return twiml.goodbye(services.settings, lang, [t("twilio.page.gone", lang)])
+        texts = [t("twilio.page.intro", lang), script, t("twilio.page.keys", lang)]
+        return _page_prompt(services, page_id, lang, texts, n=1)
+
+    key = step_key(call_sid, f"page:{page_id}", "start")
+    lang = services.settings.default_language
+    return Response(await turns_of(services).answer(key, form.fields, lang, step), media_type=TWIML)
+
+
+@router.post("/voice/page/{page_id}/key")
+async def page_key_pressed(request: Request, page_id: int, n: int = 1, s: str = "", quiet: int = 0) -> Response:
+    services = services_of(request)
+    form = await read_signed_form(request, services.settings)
+    call_sid = form.get("CallSid")
+    if not call_sid:
+        return Response("missing CallSid", status_code=400)
+    digits = form.get("Digits").strip()
+
+    async def step() -> str:
+        script, lang = _page_script(services, page_id, call_sid)
+        action = KEY_ACTIONS.get(digits[:1])
+        if action is not None:
+            with services.db.session() as session:
+                page = session.get(Page, page_id)
+            if page is None:
+                return twiml.goodbye(services.settings, lang, [t("twilio.page.gone", lang)])
+            result = await act_on_case(
+                services, case_id=page.case_id, staff_id=page.staff_id, action=action,  # type: ignore[arg-type]
+                channel="voice", page_id=page_id,
+            )
+            log.info("page %s: key %s → %s", page_id, digits, result.code)
+            return twiml.goodbye(services.settings, lang, [result.text])
+        if script is None:
+            return twiml.goodbye(services.settings, lang, [t("twilio.page.gone", lang)])
+        if n >= MAX_PROMPTS:
+            return twiml.goodbye(services.settings, lang, [t("twilio.page.no_key", lang)])
+        lead = t("twilio.page.bad_key", lang) if digits else t("twilio.page.repeat", lang)
+        return _page_prompt(services, page_id, lang, [lead, script, t("twilio.page.keys", lang)], n=n + 1)
+
+    key = step_key(call_sid, f"page:{page_id}:key:{n}", s, quiet)
+    lang = services.settings.default_language
+    return Response(await turns_of(services).answer(key, form.fields, lang, step), media_type=TWIML)
