@@ -61,8 +61,8 @@ async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_rep
     turn = Turn(msg=msg, choice=msg.choice)
     text = (msg.text or "").strip()
     # A bare number on SMS/voice answers the options we offered last.
-    if turn.choice is None and text and state.get("options") and text.isdigit():
-        options: list[str] = state["options"]
+    if turn.choice is None and text.isdigit() and len(text) == 1:
+        options: list[str] = state.get("options") or _latest_options(services, identity_id or 0)
         number = int(text)
         if 1 <= number <= len(options):
             turn.choice = options[number - 1]
@@ -96,6 +96,16 @@ async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_rep
     elif state:
         await services.state.delete(state_key)
     return outcome
+
+
+def _latest_options(services: Services, identity_id: int) -> list[str]:
+    """The choices offered in our last message to this person (the database remembers if Redis forgot)."""
+    with services.db.session() as session:
+        last = session.exec(
+            select(Message).where(Message.identity_id == identity_id, Message.direction == "out")
+            .order_by(col(Message.id).desc()).limit(1)
+        ).first()
+    return [o["data"] for o in last.options] if last is not None and last.options else []
 
 
 def _already_handled(services: Services, msg: InboundMessage) -> bool:
@@ -237,6 +247,9 @@ def _filed(
         ) + (Option(t("category.other", lang), f"cat:{case.ref}:other"),)
         replies.append((t("case.choose_category", lang, ref=case.ref), options))
         new_state["options"] = [o.data for o in options]
+        if case.grid_code is None:
+            replies.append((t("registration.ask_location", lang), ()))
+            new_state.update(awaiting="address", triage_case_id=case.id)
         return new_state
     if case.grid_code is None:
         replies.append((t("case.created_triage", lang, ref=case.ref), ()))
