@@ -1,0 +1,40 @@
+"""Settings come from the TOML file and are overridden by GRIDLINE_<SECTION>__<KEY> variables."""
+
+from __future__ import annotations
+
+import pytest
+
+from gridline.routing.policy import PolicyError, policy_for
+from gridline.settings import load_settings
+
+
+def test_toml_file_then_environment(tmp_path, monkeypatch):
+    config = tmp_path / "g.toml"
+    config.write_text(
+        'timezone = "Europe/Berlin"\n[database]\nurl = "sqlite:///x.db"\n'
+        '[telegram.bots.res]\ntoken = "T"\nframework = "aiogram"\n'
+        '[cases.escalation.normal]\nrepeat = 0\nsteps = [{ notify = ["on_duty_leader"], wait_minutes = 1 }]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("GRIDLINE_CONFIG", str(config))
+    monkeypatch.setenv("GRIDLINE_DATABASE__URL", "postgresql+psycopg://db/gridline")
+    settings = load_settings()
+    assert settings.timezone == "Europe/Berlin"
+    assert settings.database.url == "postgresql+psycopg://db/gridline"  # the environment wins
+    assert settings.telegram.bots["res"].framework == "aiogram"
+    assert policy_for(settings, "normal").steps[0].wait_minutes == 1
+    assert policy_for(settings, "urgent").priority == "urgent"  # unlisted priorities fall back to normal's steps
+
+
+def test_missing_config_file_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("GRIDLINE_CONFIG", str(tmp_path / "nope.toml"))
+    with pytest.raises(FileNotFoundError, match="nope.toml"):
+        load_settings()
+
+
+def test_unknown_escalation_target_is_refused(tmp_path, monkeypatch):
+    config = tmp_path / "g.toml"
+    config.write_text('[cases.escalation.normal]\nsteps = [{ notify = ["the_mayor"], wait_minutes = 1 }]\n')
+    monkeypatch.setenv("GRIDLINE_CONFIG", str(config))
+    with pytest.raises(PolicyError, match="the_mayor"):
+        policy_for(load_settings(), "normal")
