@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from gridline.bots.twilio import install
 from gridline.clock import FakeClock
 from gridline.core.services import Services
-from gridline.storage.models import Case, ContactMethod, InboundEvent, Page, Staff
+from gridline.storage.models import Case, ContactMethod, InboundEvent, Message, Page, Staff
 from tests.twilio.fake_twilio import FakePhone, FakeTwilio
 
 # Placeholders, not secrets: the fake accepts whatever it is given.
@@ -96,6 +96,11 @@ class TwilioWorld:
             if case_id is not None:
                 query = query.where(Page.case_id == case_id)
             return list(session.exec(query))
+
+    def message_status(self, provider_message_id: str) -> str:
+        with self.services.db.session() as session:
+            message = session.exec(select(Message).where(Message.provider_message_id == provider_message_id)).one()
+            return message.status
 
     def staff(self, code: str) -> Staff:
         with self.services.db.session() as session:

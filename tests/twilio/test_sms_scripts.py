@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, TwilioWorld
+from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, YAO_XIAOYAN, ZHAO_DEMING, TwilioWorld
 
 
 def code_in(text: str) -> str:
@@ -35,3 +35,172 @@ async def test_resident_texts_leader_acknowledges_by_code_resident_is_told(world
     case = world.case(ref)
     assert case.status == "acknowledged"
     assert case.acknowledged_by == world.staff("LDR-ZY01-01-1").id
+
+
+async def test_the_same_message_delivered_twice_makes_one_case_and_one_answer(world: TwilioWorld) -> None:
+    resident = world.phone(LI_XIUYING)
+    first = await resident.text("桐柏路199号院停水了", sid="SM" + "d" * 32)
+    again = await resident.text("桐柏路199号院停水了", sid="SM" + "d" * 32)
+    assert first.status_code == again.status_code == 200
+    await world.settle()
+    assert len(world.cases()) == 1
+    assert len(world.inbox()) == 1
+    resident.expect_sms("已受理")
+    resident.expect_no_sms()
+
+
+async def test_status_callbacks_out_of_order_never_move_backwards(world: TwilioWorld) -> None:
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    world.fake.out_of_order = True  # every "delivered" arrives before its "sent"
+    await world.phone(LI_XIUYING).text("桐柏路199号院停水了")
+    await world.settle()
+
+    page_sms = world.phone(LONG_XIAOYAN).expect_sms("回复")
+    assert page_sms.callbacks_sent == ["delivered", "sent"]
+    (page,) = world.pages()
+    assert (page.status, page.provider_status) == ("delivered", "delivered")
+    reply = world.phone(LI_XIUYING).expect_sms("已受理")
+    assert world.message_status(reply.sid) == "delivered"
+
+
+async def test_an_undelivered_sms_page_moves_to_the_leaders_next_channel(world: TwilioWorld) -> None:
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    world.fake.sms_outcomes[LONG_XIAOYAN] = "undelivered"
+    world.fake.call_outcomes[LONG_XIAOYAN] = "no-answer"
+    await world.phone(LI_XIUYING).text("桐柏路199号院停水了")
+    await world.settle()
+
+    sms_page, call_page, web_page = world.pages()[:3]
+    assert (sms_page.channel, sms_page.status) == ("sms", "failed")
+    assert "30003" in (sms_page.error or "")
+    assert (call_page.channel, call_page.status) == ("voice", "failed")
+    assert world.fake.calls_to(LONG_XIAOYAN)[0].status == "no-answer"
+    assert (web_page.channel, web_page.staff_id) == ("web", sms_page.staff_id)
+
+
+async def test_a_stale_code_gets_an_explicit_answer(world: TwilioWorld) -> None:
+    """龙小燕 does not answer; after 15 minutes the backup 姚晓燕 is paged and takes the case. When
+    龙小燕 replies later, she is told who has it; codes that never existed are called unknown."""
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    leader, backup = world.phone(LONG_XIAOYAN), world.phone(YAO_XIAOYAN)
+    await world.phone(LI_XIUYING).text("桐柏路199号院停水了")
+    await world.settle()
+    leader_code = code_in(leader.expect_sms("回复").body)
+
+    world.clock.advance(minutes=16)
+    await world.settle()
+    backup_code = code_in(backup.expect_sms("回复").body)
+    await backup.reply(backup_code)
+    await world.settle()
+    backup.expect_sms("接单")
+
+    await leader.reply(leader_code)
+    await world.settle()
+    leader.expect_sms("姚晓燕")
+
+    await leader.reply("57")
+    await world.settle()
+    leader.expect_sms("57", "未找到")
+
+
+async def test_a_resolved_case_answers_that_it_is_closed(world: TwilioWorld) -> None:
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    leader = world.phone(LONG_XIAOYAN)
+    await world.phone(LI_XIUYING).text("桐柏路199号院停水了")
+    await world.settle()
+    code = code_in(leader.expect_sms("回复").body)
+    await leader.reply(f"{code}r")
+    await world.settle()
+    ref = world.cases()[-1].ref
+    leader.expect_sms(ref, "解决")
+    assert world.case(ref).status == "resolved"
+    world.phone(LI_XIUYING).expect_sms("已受理")
+    world.phone(LI_XIUYING).expect_sms("★")  # asked for a rating, with numbered choices
+
+    await leader.reply(code)
+    await world.settle()
+    leader.expect_sms(ref)
+    assert world.case(ref).status == "resolved"
+
+
+async def test_a_bare_a_acknowledges_the_latest_of_two_open_pages(world: TwilioWorld) -> None:
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    leader = world.phone(LONG_XIAOYAN)
+    await world.phone(LI_XIUYING).text("桐柏路199号院停水了")
+    await world.settle()
+    await world.phone(ZHAO_DEMING).text("桐柏路199号院门口的路灯坏了好几天了")
+    await world.settle()
+    first, second = world.cases()
+    assert code_in(leader.expect_sms("回复1").body) == "1"
+    assert code_in(leader.expect_sms("回复2").body) == "2"
+
+    await leader.reply("a")
+    await world.settle()
+
+    assert world.case(second.ref).status == "acknowledged"
+    assert world.case(first.ref).status == "paged"
+    leader.expect_sms(second.ref)
+
+
+async def test_escalate_by_text_pages_the_next_step_now(world: TwilioWorld) -> None:
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    leader, backup = world.phone(LONG_XIAOYAN), world.phone(YAO_XIAOYAN)
+    await world.phone(LI_XIUYING).text("桐柏路199号院停水了")
+    await world.settle()
+    code = code_in(leader.expect_sms("回复").body)
+    await leader.reply(f"上报{code}")
+    await world.settle()
+    backup.expect_sms("回复")  # no fifteen-minute wait
+
+
+async def test_stop_is_respected_until_start(world: TwilioWorld) -> None:
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    resident, leader = world.phone(LI_XIUYING), world.phone(LONG_XIAOYAN)
+    await resident.text("退订")
+    await world.settle()
+    resident.expect_sms("退订", "订阅")
+
+    # Still heard: the report is a case and the leader is paged — the resident just gets no texts.
+    await resident.text("桐柏路199号院停水了")
+    await world.settle()
+    (case,) = world.cases()
+    await leader.reply(code_in(leader.expect_sms("回复").body))
+    await world.settle()
+    assert world.case(case.ref).status == "acknowledged"
+    resident.expect_no_sms()
+
+    await resident.text("START")
+    await world.settle()
+    resident.expect_sms("恢复")
+    await resident.text("状态")
+    await world.settle()
+    resident.expect_sms(case.ref)
+
+
+async def test_automatic_replies_to_a_number_are_capped_per_hour(world: TwilioWorld) -> None:
+    """Another robot answering every text with a text must not make Gridline text forever."""
+    robot = world.phone("+8613912345678")
+    cap = world.services.settings.twilio.max_auto_replies_per_hour
+    for _ in range(cap + 5):
+        await robot.text("您好，您的短信已收到，谢谢。")
+        await world.settle()
+    assert len(world.fake.messages_to(robot.number)) == cap
+    assert len(world.inbox()) == cap + 5  # everything it sent is still stored
+
+    world.clock.advance(hours=1, minutes=1)
+    await robot.text("您好，您的短信已收到，谢谢。")
+    await world.settle()
+    assert len(world.fake.messages_to(robot.number)) > cap
+
+
+async def test_an_unknown_number_is_asked_for_its_address(world: TwilioWorld) -> None:
+    stranger = world.phone("+8613700000009")
+    await stranger.text("停水了，一点水都没有")
+    await world.settle()
+    stranger.expect_sms("住址")
+    (case,) = world.cases()
+    assert case.grid_code is None  # triage until we know where
+
+    await stranger.text("桐柏路199号院")
+    await world.settle()
+    assert world.case(case.ref).grid_code == "ZY01-01-1"

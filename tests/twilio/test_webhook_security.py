@@ -1,0 +1,88 @@
+"""Only Twilio gets in: every webhook's X-Twilio-Signature is checked before anything happens."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from twilio.request_validator import RequestValidator
+
+from tests.twilio.conftest import AUTH_TOKEN, LI_XIUYING, OLD_AUTH_TOKEN, SMS_NUMBER, TwilioWorld
+
+WEBHOOKS = ["/webhooks/twilio/sms", "/webhooks/twilio/voice", "/webhooks/twilio/status",
+            "/webhooks/twilio/voice/turn?n=1&s=ab", "/webhooks/twilio/voice/page/1"]
+
+
+def sms_form(sid: str = "SM" + "1" * 32, body: str = "桐柏路199号院停水了") -> dict[str, str]:
+    return {"AccountSid": "AC" + "0" * 32, "MessageSid": sid, "From": LI_XIUYING, "To": SMS_NUMBER, "Body": body}
+
+
+async def post(world: TwilioWorld, path: str, form: dict[str, str], signature: str | None) -> httpx.Response:
+    headers = {"X-Twilio-Signature": signature} if signature is not None else {}
+    async with httpx.AsyncClient() as client:
+        return await client.post(world.base_url + path, data=form, headers=headers)
+
+
+@pytest.mark.parametrize("path", WEBHOOKS)
+async def test_forged_signature_is_refused_and_nothing_is_stored(world: TwilioWorld, path: str) -> None:
+    form = sms_form()
+    forged = RequestValidator("not-the-token").compute_signature(world.base_url + path, form)
+    response = await post(world, path, form, forged)
+    assert response.status_code == 403
+    await world.settle()
+    assert world.inbox() == []
+    assert world.cases() == []
+    assert world.fake.messages == []
+
+
+async def test_missing_signature_is_refused(world: TwilioWorld) -> None:
+    response = await post(world, "/webhooks/twilio/sms", sms_form(), None)
+    assert response.status_code == 403
+    assert world.inbox() == []
+
+
+async def test_signature_for_another_form_is_refused(world: TwilioWorld) -> None:
+    """A captured signature replayed with a changed body (the attacker's own text) is refused."""
+    url = world.base_url + "/webhooks/twilio/sms"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, sms_form(body="你好"))
+    response = await post(world, "/webhooks/twilio/sms", sms_form(body="煤气泄漏快来人"), signature)
+    assert response.status_code == 403
+    assert world.inbox() == []
+
+
+async def test_signature_for_another_url_is_refused(world: TwilioWorld) -> None:
+    form = sms_form()
+    signature = RequestValidator(AUTH_TOKEN).compute_signature("https://elsewhere.example/webhooks/twilio/sms", form)
+    assert (await post(world, "/webhooks/twilio/sms", form, signature)).status_code == 403
+
+
+async def test_the_previous_auth_token_still_works_during_rotation(world: TwilioWorld) -> None:
+    world.fake.signing_token = OLD_AUTH_TOKEN
+    answer = await world.phone(LI_XIUYING).text("桐柏路199号院停水了")
+    assert answer.status_code == 200
+    await world.settle()
+    assert len(world.cases()) == 1
+
+
+async def test_a_signed_request_that_is_not_a_twilio_form_is_a_client_error(world: TwilioWorld) -> None:
+    url = world.base_url + "/webhooks/twilio/sms"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, {})
+    async with httpx.AsyncClient() as client:
+        as_json = await client.post(url, json={"MessageSid": "SM1"}, headers={"X-Twilio-Signature": signature})
+        empty = await client.post(url, data={}, headers={"X-Twilio-Signature": signature})
+        huge = await client.post(url, data={"Body": "x" * 100_000}, headers={"X-Twilio-Signature": signature})
+    assert as_json.status_code == 415
+    assert empty.status_code == 400  # signed, but no MessageSid / From
+    assert huge.status_code == 413
+    assert world.inbox() == []
+
+
+async def test_signed_status_callback_without_a_status_is_a_client_error(world: TwilioWorld) -> None:
+    response = await world.fake.post_signed(world.base_url + "/webhooks/twilio/status", {"MessageSid": "SM1"})
+    assert response.status_code == 400
+
+
+async def test_status_callback_for_an_unknown_message_is_accepted_and_ignored(world: TwilioWorld) -> None:
+    response = await world.fake.post_signed(
+        world.base_url + "/webhooks/twilio/status", {"MessageSid": "SM404", "MessageStatus": "delivered"}
+    )
+    assert response.status_code == 204
