@@ -1,0 +1,121 @@
+"""The supervisor console at ``/console``: review conversations and cases, correct the NLU, measure
+grids and leaders by residents' satisfaction.
+
+Server-rendered (Jinja2), zh-CN by default with English, a little vendored JavaScript for live
+updates; no CDN. ``install(app, services)`` is called by :func:`gridline.app.create_app`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+import gridline.storage.models.console  # noqa: F401  (registers console_sessions on the metadata)
+from gridline.console.http import (
+    PREFIX,
+    ConsoleState,
+    CsrfFailed,
+    Forbidden,
+    LoginRequired,
+    NotFound,
+    redirect,
+    request_language,
+    state_of,
+)
+from gridline.console.rendering import Renderer
+from gridline.core.services import Services
+
+STATIC = Path(__file__).parent / "static"
+
+# Everything the console shows comes from this server: scripts, styles, images. Inline scripts are
+# refused, so text that slipped through escaping still could not run.
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+}
+
+
+def build_router() -> APIRouter:
+    from gridline.console.views import actions, admin, auth, cases, conversations, dashboard
+
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    router.add_api_route("", cases.home, methods=["GET"])
+    router.add_api_route("/", cases.home, methods=["GET"])
+    for module in (auth, cases, conversations, dashboard, actions, admin):
+        router.include_router(module.router)
+    return router
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding :data:`SECURITY_HEADERS` to console responses (streaming-safe)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                for name, value in SECURITY_HEADERS.items():
+                    if name.encode() not in present:
+                        headers.append((name.encode(), value.encode()))
+                if not scope["path"].startswith(PREFIX + "/static") and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _error_page(request: Request, status_code: int, key: str) -> Response:
+    state = state_of(request)
+    lang = request_language(request)
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept or "text/event-stream" in accept:
+        return Response(status_code=status_code)
+    html = state.renderer.render("error.html", lang, status_code=status_code, message_key=key,
+                                 path=request.url.path, full_path=request.url.path)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def install(app: FastAPI, services: Services) -> None:
+    """Mount the console on ``app``."""
+    app.state.console = ConsoleState(services=services, renderer=Renderer(services.settings.timezone))
+    app.include_router(build_router())
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=str(STATIC)), name="console-static")
+    app.add_middleware(SecurityHeaders)
+
+    async def login_required(request: Request, exc: Exception) -> Response:
+        accept = request.headers.get("accept", "")
+        if request.method == "GET" and "text/event-stream" not in accept and "application/json" not in accept:
+            return redirect(f"{PREFIX}/login", next=str(request.url.path)
+                            + (f"?{request.url.query}" if request.url.query else ""))
+        return Response(status_code=401)
+
+    async def forbidden(request: Request, exc: Exception) -> Response:
+        return _error_page(request, 403, "error.forbidden")
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return _error_page(request, 404, "error.not_found")
+
+    async def csrf_failed(request: Request, exc: Exception) -> Response:
+        return _error_page(request, 403, "error.csrf")
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(Forbidden, forbidden)
+    app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(CsrfFailed, csrf_failed)

@@ -1,0 +1,46 @@
+"""The options of the console's drop-downs, limited to what the viewer may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import col, select
+
+from gridline.console.http import ConsoleContext
+from gridline.nlu.types import ALL_INTENTS, ISSUE_CATEGORIES, OTHER_CATEGORY, OUT_OF_SCOPE
+from gridline.routing.lifecycle import CaseStatus, Priority
+from gridline.storage.models import Case, Grid, Staff
+
+CHANNELS = ("telegram", "sms", "voice", "web")
+CATEGORIES = (*ISSUE_CATEGORIES, OTHER_CATEGORY)
+INTENTS = (*ALL_INTENTS, OUT_OF_SCOPE)
+
+
+@dataclass
+class Choices:
+    grids: list[tuple[str, str, int]]  # code, label, level
+    categories: tuple[str, ...] = CATEGORIES
+    intents: tuple[str, ...] = INTENTS
+    priorities: tuple[str, ...] = tuple(p.value for p in Priority)
+    statuses: tuple[str, ...] = tuple(s.value for s in CaseStatus)
+    channels: tuple[str, ...] = CHANNELS
+    staff: list[Staff] = field(default_factory=list)
+
+
+def form_choices(ctx: ConsoleContext, case: Case | None = None) -> Choices:
+    """Grids of the viewer's scope for the filters; for a case, the staff it may be reassigned to:
+    people of its grid and the grids above it, and the departments."""
+    scope = None if ctx.viewer.grid_codes is None else set(ctx.viewer.grid_codes)
+    if ctx.viewer.role == "leader":
+        scope = set()
+    grids: list[Grid] = ctx.tree.ordered(scope)
+    choices = Choices(grids=[(g.code, g.name, g.level) for g in grids])
+    if case is not None and ctx.viewer.can_manage_cases:
+        chain = ctx.tree.ancestors(case.grid_code)
+        stmt = select(Staff).where(col(Staff.active).is_(True))
+        if chain:
+            stmt = stmt.where(col(Staff.grid_code).in_(chain) | (col(Staff.role) == "department"))
+        else:
+            stmt = stmt.where(col(Staff.role).in_(["department", "supervisor"]))
+        choices.staff = list(ctx.session.exec(stmt.order_by(col(Staff.grid_code), col(Staff.name))).all())
+    return choices

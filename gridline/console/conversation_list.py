@@ -1,0 +1,195 @@
+"""Conversations: every exchange with a resident on one channel, whether or not it became a case."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, func
+from sqlmodel import Session, col, select
+
+from gridline.console.access import Viewer, message_scope
+from gridline.console.filters import PAGE_SIZE, _flag, like_pattern, local_day_bounds, parse_date
+from gridline.console.grids import GridTree
+from gridline.storage.models import Case, ChannelIdentity, Conversation, Message, NluCorrection, Resident
+
+
+@dataclass(frozen=True)
+class ConversationFilters:
+    grid: str = ""
+    channel: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    low_confidence: bool = False
+    without_case: bool = False
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> ConversationFilters:
+        page = params.get("page", "1")
+        return cls(
+            grid=params.get("grid", "").strip(),
+            channel=params.get("channel", "").strip(),
+            date_from=parse_date(params.get("from")),
+            date_to=parse_date(params.get("to")),
+            low_confidence=_flag(params.get("lowconf")),
+            without_case=_flag(params.get("nocase")),
+            q=params.get("q", "").strip()[:200],
+            page=max(1, int(page)) if page.isdigit() else 1,
+        )
+
+    def to_query(self, **changes: object) -> dict[str, str]:
+        out = {
+            "grid": self.grid, "channel": self.channel, "q": self.q,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "lowconf": "1" if self.low_confidence else "", "nocase": "1" if self.without_case else "",
+            "page": str(self.page) if self.page != 1 else "",
+        }
+        out.update({k: str(v) for k, v in changes.items()})
+        return {k: v for k, v in out.items() if v}
+
+
+@dataclass
+class ConversationRow:
+    conversation: Conversation
+    identity: ChannelIdentity | None
+    resident: Resident | None
+    grid_name: str
+    message_count: int
+    last_text: str
+    case_refs: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class ConversationPage:
+    rows: list[ConversationRow]
+    total: int
+    page: int
+    pages: int
+
+
+def list_conversations(
+    session: Session,
+    viewer: Viewer,
+    filters: ConversationFilters,
+    tree: GridTree,
+    *,
+    tz: ZoneInfo,
+    confidence_threshold: float,
+) -> ConversationPage:
+    visible = message_scope(viewer)
+
+    def has_message(*conditions: object) -> object:
+        return exists(select(Message.id).where(Message.conversation_id == Conversation.id, visible, *conditions))
+
+    stmt = select(Conversation)
+    if not viewer.sees_everything:
+        stmt = stmt.where(has_message())
+    if filters.channel:
+        stmt = stmt.where(Conversation.channel == filters.channel)
+    if filters.grid:
+        codes = sorted(tree.subtree(filters.grid)) or [filters.grid]
+        stmt = stmt.where(
+            col(Conversation.resident_id).in_(select(Resident.id).where(col(Resident.grid_code).in_(codes)))
+        )
+    lo, hi = local_day_bounds(filters.date_from, filters.date_to, tz)
+    if lo is not None:
+        stmt = stmt.where(col(Conversation.last_message_at) >= lo)
+    if hi is not None:
+        stmt = stmt.where(col(Conversation.started_at) < hi)
+    if filters.low_confidence:
+        stmt = stmt.where(has_message(Message.direction == "in", col(Message.confidence) < confidence_threshold))
+    if filters.without_case:
+        stmt = stmt.where(~exists(select(Message.id).where(
+            Message.conversation_id == Conversation.id, col(Message.case_id).is_not(None))))
+    if filters.q:
+        stmt = stmt.where(has_message(col(Message.text).ilike(like_pattern(filters.q), escape="\\")))
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(filters.page, pages)
+    conversations = session.exec(
+        stmt.order_by(col(Conversation.last_message_at).desc(), col(Conversation.id).desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    return ConversationPage(
+        rows=[_row(session, viewer, c, tree) for c in conversations], total=total, page=page, pages=pages
+    )
+
+
+def _row(session: Session, viewer: Viewer, conversation: Conversation, tree: GridTree) -> ConversationRow:
+    visible = message_scope(viewer)
+    count = session.exec(
+        select(func.count()).select_from(Message).where(Message.conversation_id == conversation.id, visible)
+    ).one()
+    last = session.exec(
+        select(Message)
+        .where(Message.conversation_id == conversation.id, visible)
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .limit(1)
+    ).first()
+    refs = session.exec(
+        select(Case.id, Case.ref)
+        .where(col(Case.id).in_(select(Message.case_id).where(Message.conversation_id == conversation.id, visible)))
+        .order_by(col(Case.id))
+    ).all()
+    resident = session.get(Resident, conversation.resident_id) if conversation.resident_id else None
+    identity = session.get(ChannelIdentity, conversation.identity_id) if conversation.identity_id else None
+    return ConversationRow(
+        conversation=conversation,
+        identity=identity,
+        resident=resident,
+        grid_name=tree.name(resident.grid_code) if resident else "",
+        message_count=count,
+        last_text=(last.text or "") if last else "",
+        case_refs=[(cid, ref) for cid, ref in refs if cid is not None],
+    )
+
+
+@dataclass
+class ConversationDetail:
+    conversation: Conversation
+    identity: ChannelIdentity | None
+    resident: Resident | None
+    messages: list[Message]
+    corrections: dict[int, NluCorrection]
+    case_refs: dict[int, str]
+
+
+def load_conversation(
+    session: Session, viewer: Viewer, conversation_id: int, now: datetime
+) -> ConversationDetail | None:
+    """The conversation with the messages the viewer may see; None when there are none to see."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        return None
+    messages = list(
+        session.exec(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, message_scope(viewer))
+            .order_by(col(Message.created_at), col(Message.id))
+        ).all()
+    )
+    if not messages and not viewer.sees_everything:
+        return None
+    corrections: dict[int, NluCorrection] = {}
+    ids = [m.id for m in messages if m.id is not None]
+    if ids:
+        for corr in session.exec(
+            select(NluCorrection).where(col(NluCorrection.message_id).in_(ids)).order_by(col(NluCorrection.created_at))
+        ).all():
+            corrections[corr.message_id] = corr
+    case_ids = sorted({m.case_id for m in messages if m.case_id is not None})
+    refs = dict(session.exec(select(Case.id, Case.ref).where(col(Case.id).in_(case_ids))).all()) if case_ids else {}
+    return ConversationDetail(
+        conversation=conversation,
+        identity=session.get(ChannelIdentity, conversation.identity_id) if conversation.identity_id else None,
+        resident=session.get(Resident, conversation.resident_id) if conversation.resident_id else None,
+        messages=messages,
+        corrections=corrections,
+        case_refs={k: v for k, v in refs.items() if k is not None},
+    )

@@ -1,0 +1,123 @@
+"""Jinja2 rendering for the console: autoescaped templates, the message catalogue, local times.
+
+Everything a resident typed reaches a template as plain text and is escaped there; the few places
+that build markup in Python (entity highlighting, the chart) escape every piece themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from gridline.clock import as_utc
+from gridline.console import privacy
+from gridline.i18n import has, t
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def console_text(key: str, lang: str, /, **params: Any) -> str:
+    """A console message (``console.<key>``); unknown keys fall back to the key itself only for
+    open-ended values (categories, statuses) that have no catalogue entry."""
+    full = f"console.{key}"
+    if has(full):
+        return t(full, lang, **params)
+    return key.rsplit(".", 1)[-1]
+
+
+def local_time(value: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return as_utc(value).astimezone(tz).strftime(fmt)
+
+
+def duration_text(delta: timedelta | float | None, lang: str) -> str:
+    """``3 min``, ``2 h 05 min``, ``1 d 4 h`` in the user's language."""
+    if delta is None:
+        return "—"
+    seconds = delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(round(seconds))
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return sign + console_text("unit.d_h", lang, d=days, h=hours)
+    if hours:
+        return sign + console_text("unit.h_min", lang, h=hours, min=f"{minutes:02d}")
+    if minutes:
+        return sign + console_text("unit.min", lang, min=minutes)
+    return sign + console_text("unit.s", lang, s=secs)
+
+
+def highlight_entities(text: str | None, entities: list[dict[str, Any]] | None, masked: bool) -> Markup:
+    """The message text with NLU entities marked; every piece is escaped, offsets out of range are ignored."""
+    text = text or ""
+    spans = []
+    for ent in entities or []:
+        start, end = ent.get("start"), ent.get("end")
+        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+            spans.append((start, end, str(ent.get("entity", ""))))
+    spans.sort()
+    out: list[str] = []
+    pos = 0
+    show = privacy.mask_text if masked else (lambda s: s or "")
+    for start, end, name in spans:
+        if start < pos:  # overlapping entities: keep the first
+            continue
+        out.append(str(escape(show(text[pos:start]))))
+        out.append(
+            f'<mark class="entity" title="{escape(name)}">{escape(show(text[start:end]))}'
+            f'<sub>{escape(name)}</sub></mark>'
+        )
+        pos = end
+    out.append(str(escape(show(text[pos:]))))
+    return Markup("".join(out))
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html", "svg"], default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["mask_phone"] = privacy.mask_phone
+    env.filters["mask_text"] = privacy.mask_text
+    env.filters["mask_handle"] = privacy.mask_handle
+    env.globals["mask_identity"] = privacy.mask_identity
+    env.globals["highlight_entities"] = highlight_entities
+    env.globals["has_contact_details"] = privacy.has_contact_details
+    env.globals["urlencode"] = urlencode
+    return env
+
+
+class Renderer:
+    """Renders templates with the per-request context (language, time zone, user, CSRF token)."""
+
+    def __init__(self, tz_name: str) -> None:
+        self.env = build_environment()
+        self.tz = ZoneInfo(tz_name)
+
+    def render(self, template: str, lang: str, **context: Any) -> str:
+        tz = self.tz
+
+        def _(key: str, **params: Any) -> str:
+            return console_text(key, lang, **params)
+
+        base = {
+            "_": _,
+            "lang": lang,
+            "other_lang": "en" if lang == "zh-CN" else "zh-CN",
+            "tz_name": str(tz),
+            "when": lambda v, fmt="%Y-%m-%d %H:%M": local_time(v, tz, fmt),
+            "duration": lambda d: duration_text(d, lang),
+        }
+        base.update(context)
+        return self.env.get_template(template).render(**base)

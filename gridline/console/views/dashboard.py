@@ -1,0 +1,118 @@
+"""The dashboard page and its CSV export."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from gridline.console.chart import category_colours, daily_chart
+from gridline.console.dashboard import Dashboard, build_dashboard, choose_period
+from gridline.console.export import csv_response, write_csv
+from gridline.console.http import ConsoleContext, client_ip, console_context
+from gridline.console.metrics import Comparison, Summary
+from gridline.storage.audit import record
+
+router = APIRouter()
+
+
+def _dashboard(ctx: ConsoleContext, request: Request) -> Dashboard:
+    today = ctx.now.astimezone(ctx.tz).date()
+    period = choose_period(request.query_params, today)
+    level_text = request.query_params.get("level", "2")
+    level = int(level_text) if level_text in ("1", "2", "3") else 2
+    return build_dashboard(
+        ctx.session,
+        ctx.viewer,
+        ctx.tree,
+        period=period,
+        level=level,
+        now=ctx.now,
+        tz=ctx.tz,
+        triage_label=ctx.text("grid.triage"),
+    )
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard_page(request: Request) -> Response:
+    with console_context(request) as ctx:
+        board = _dashboard(ctx, request)
+
+        def link(day: date, category: str) -> str:
+            query = board.drill(category=category)
+            query.update({"from": day.isoformat(), "to": day.isoformat()})
+            return "/console/cases?" + urlencode(query)
+
+        chart = daily_chart(
+            board.daily,
+            label=lambda c: ctx.text(f"category.{c}"),
+            link=link,
+            title=ctx.text("dash.chart_title"),
+        )
+        query = {k: v for k, v in request.query_params.items() if k in ("from", "to", "days", "level")}
+        return ctx.render(
+            "dashboard.html",
+            board=board,
+            chart=chart,
+            colours=category_colours(board.daily.categories),
+            export_query=urlencode(query),
+            days=request.query_params.get("days", "" if "from" in request.query_params else "7"),
+        )
+
+
+FIGURES: tuple[tuple[str, str], ...] = (
+    ("cases", "dash.cases"),
+    ("tta_median", "dash.tta_median_min"),
+    ("tta_p90", "dash.tta_p90_min"),
+    ("ttr_median", "dash.ttr_median_min"),
+    ("ttr_p90", "dash.ttr_p90_min"),
+    ("breach_rate", "dash.breach_rate_pct"),
+    ("rating_mean", "dash.rating_mean"),
+    ("rated", "dash.rated"),
+    ("satisfied_share", "dash.satisfied_pct"),
+)
+
+
+def figure_value(summary: Summary, name: str) -> str:
+    """A figure as the CSV shows it: minutes for times, percent for rates, blank when undefined."""
+    value = getattr(summary, name)
+    if value is None:
+        return ""
+    if name.startswith(("tta", "ttr")):
+        return f"{value / 60:.1f}"
+    if name in ("breach_rate", "satisfied_share"):
+        return f"{value * 100:.1f}"
+    if name == "rating_mean":
+        return f"{value:.2f}"
+    return str(value)
+
+
+@router.get("/dashboard.csv")
+async def dashboard_export(request: Request) -> Response:
+    with console_context(request) as ctx:
+        board = _dashboard(ctx, request)
+        header = [ctx.text("csv.section"), ctx.text("csv.key"), ctx.text("csv.name"), ctx.text("csv.figure"),
+                  ctx.text("csv.current", start=str(board.period.start), end=str(board.period.end)),
+                  ctx.text("csv.previous", start=str(board.previous.start), end=str(board.previous.end))]
+        rows: list[list[object]] = []
+
+        def add(section: str, comparisons: list[Comparison]) -> None:
+            for comp in comparisons:
+                for name, label in FIGURES:
+                    rows.append([section, comp.key, comp.label, ctx.text(label),
+                                 figure_value(comp.current, name), figure_value(comp.previous, name)])
+
+        add(ctx.text("dash.overall"), [board.overall])
+        add(ctx.text("dash.by_grid"), board.by_grid)
+        add(ctx.text("dash.by_leader"), board.by_leader)
+        for day in board.daily.days:
+            for category, count in sorted(board.daily.counts[day].items()):
+                rows.append([ctx.text("dash.per_day"), day.isoformat(), ctx.text(f"category.{category}"),
+                             ctx.text("dash.cases"), count, ""])
+        record(ctx.session, at=ctx.now, actor=ctx.viewer.actor, action="console.export_dashboard",
+               target_kind="dashboard", detail={"from": str(board.period.start), "to": str(board.period.end)},
+               ip=client_ip(request))
+        return csv_response(write_csv(header, rows),
+                            f"gridline-dashboard-{board.period.start}-{board.period.end}.csv")

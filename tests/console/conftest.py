@@ -1,0 +1,88 @@
+"""Console fixtures: the demo city with one account per role, case rows, and logged-in HTTP clients."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+import gridline.console  # noqa: F401  (registers the console's tables before the template database is built)
+from gridline.app import create_app
+from gridline.console.cli import create_user
+from gridline.core.services import Services
+from tests.console.factories import CaseFactory
+
+PASSWORD = "grid-leader-2026"
+
+# One account per role. Supervisors: the level-2 grid 莲花社区 (GX01-01: GX01-01-1 and GX01-01-2) and
+# the level-1 grid 枫杨街道 (GX02). The leader is 程振华, leader of GX01-01-1.
+ACCOUNTS = {
+    "admin": {"role": "admin"},
+    "sup-lianhua": {"role": "supervisor", "grid": "GX01-01"},
+    "sup-fengyang": {"role": "supervisor", "grid": "GX02"},
+    "leader-cheng": {"role": "leader", "staff": "LDR-GX01-01-1"},
+    "auditor": {"role": "auditor"},
+}
+
+
+@pytest.fixture
+async def console_services(services: Services) -> Services:
+    for name, spec in ACCOUNTS.items():
+        create_user(services.db, name=name, password=PASSWORD, now=services.clock.now(), **spec)
+    return services
+
+
+@pytest.fixture
+def factory(console_services: Services) -> CaseFactory:
+    return CaseFactory(console_services)
+
+
+@pytest.fixture
+def app(console_services: Services) -> FastAPI:
+    return create_app(console_services, run_jobs=False)
+
+
+def csrf_of(html: str) -> str:
+    """The session's CSRF token, as the page carries it."""
+    found = re.search(r'data-csrf="([^"]+)"', html)
+    assert found, "page has no CSRF token"
+    return found.group(1)
+
+
+async def login(client: httpx.AsyncClient, name: str, password: str = PASSWORD) -> httpx.Response:
+    form = await client.get("/console/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token, "login form has no CSRF token"
+    return await client.post(
+        "/console/login",
+        data={"name": name, "password": password, "csrf_token": token.group(1), "next": "/console/cases"},
+    )
+
+
+ClientFor = Callable[[str], Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def client_for(app: FastAPI) -> AsyncIterator[ClientFor]:
+    """``await client_for("sup-lianhua")`` → an HTTP client logged in as that account."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(name: str) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console.test")
+        clients.append(client)
+        response = await login(client, name)
+        assert response.status_code == 303, response.text
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console.test") as client:
+        yield client
