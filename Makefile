@@ -22,7 +22,6 @@ demo: $(VENV)/.runtime
 	$(BIN)/gridline serve --demo
 
 test: $(VENV)/.test
-	$(BIN)/ruff check gridline tests bench
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: $(VENV)/.test

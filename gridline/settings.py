@@ -134,12 +134,8 @@ class CasesSettings(BaseModel):
     # A resident asked to pick a category has this long before the case is paged with the best guess.
     choice_timeout_minutes: float = 5
     # Minutes until a case breaches its SLA, per priority (acknowledgement SLA).
-    ack_sla_minutes: dict[str, int] = Field(
-        default_factory=lambda: {"emergency": 5, "urgent": 15, "normal": 60}
-    )
-    resolve_sla_hours: dict[str, int] = Field(
-        default_factory=lambda: {"emergency": 4, "urgent": 24, "normal": 72}
-    )
+    ack_sla_minutes: dict[str, int] = Field(default_factory=lambda: {"emergency": 5, "urgent": 15, "normal": 60})
+    resolve_sla_hours: dict[str, int] = Field(default_factory=lambda: {"emergency": 4, "urgent": 24, "normal": 72})
     escalation: dict[str, EscalationPolicySettings] = Field(default_factory=_default_policies)
     # Show the leader's personal phone number to residents (off by default: hotline only).
     disclose_leader_phone: bool = False

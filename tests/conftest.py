@@ -77,8 +77,11 @@ def base_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "timezone": "Asia/Shanghai",
         "server": {"public_base_url": "http://127.0.0.1:8000"},
-        "nlu": {"engine": "embedded", "model_dir": str(ROOT / "var" / "models"),
-                "training_data": str(ROOT / "config" / "nlu" / "train.yml")},
+        "nlu": {
+            "engine": "embedded",
+            "model_dir": str(ROOT / "var" / "models"),
+            "training_data": str(ROOT / "config" / "nlu" / "train.yml"),
+        },
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(values.get(key), dict):
@@ -106,8 +109,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_template() -> str:
-    need_service("PostgreSQL", _postgres_available(),
-                 "start it (pg_ctlcluster ... main start) or set GRIDLINE_TEST_POSTGRES_URL")
+    need_service(
+        "PostgreSQL", _postgres_available(), "start it (pg_ctlcluster ... main start) or set GRIDLINE_TEST_POSTGRES_URL"
+    )
     name = f"gridline_tpl_{os.getpid()}"
     _pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
     _pg_admin(f'CREATE DATABASE "{name}"')

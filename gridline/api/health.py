@@ -53,8 +53,11 @@ async def healthz(request: Request) -> JSONResponse:
     if services.settings.redis.url:
         checks["redis"] = await _check("redis", services.state.ping())
     healthy = all(c["ok"] for c in checks.values())
-    body = {"status": "ok" if healthy else "degraded", "checks": checks,
-            "mode": "redis" if services.settings.redis.url else "embedded"}
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "checks": checks,
+        "mode": "redis" if services.settings.redis.url else "embedded",
+    }
     return JSONResponse(body, status_code=200 if healthy else 503)
 
 
@@ -82,8 +85,12 @@ class _DatabaseCollector:
             ):
                 pages.add_metric([channel, status], count)
             steps.add_metric([], session.exec(select(func.count()).where(EscalationStep.status == "pending")).one())
-            due.add_metric([], session.exec(select(func.count()).where(
-                EscalationStep.status == "pending", EscalationStep.due_at <= now)).one())
+            due.add_metric(
+                [],
+                session.exec(
+                    select(func.count()).where(EscalationStep.status == "pending", EscalationStep.due_at <= now)
+                ).one(),
+            )
             outbox.add_metric([], session.exec(select(func.count()).where(Message.status == "queued")).one())
             inbox.add_metric([], session.exec(select(func.count()).where(InboundEvent.status == "received")).one())
         yield from (cases, pages, steps, due, outbox, inbox)

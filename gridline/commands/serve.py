@@ -64,8 +64,15 @@ def register(app: typer.Typer) -> None:
         count = workers or settings.server.workers
         bind_host, bind_port = host or settings.server.host, port or settings.server.port
         typer.echo(f"Gridline on http://{bind_host}:{bind_port}/  (sandbox: /sandbox, console: /console)")
-        uvicorn.run("gridline.commands.serve:app_factory", factory=True, host=bind_host, port=bind_port,
-                    workers=count, proxy_headers=True, log_level=settings.server.log_level.lower())
+        uvicorn.run(
+            "gridline.commands.serve:app_factory",
+            factory=True,
+            host=bind_host,
+            port=bind_port,
+            workers=count,
+            proxy_headers=True,
+            log_level=settings.server.log_level.lower(),
+        )
 
     @app.command()
     def worker(

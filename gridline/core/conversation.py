@@ -67,8 +67,11 @@ async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_rep
         if 1 <= number <= len(options):
             turn.choice = options[number - 1]
     needs_nlu = (
-        turn.choice is None and msg.command is None and bool(text) and msg.location is None
-        and not (state.get("awaiting") == "address")
+        turn.choice is None
+        and msg.command is None
+        and bool(text)
+        and msg.location is None
+        and state.get("awaiting") != "address"
     )
     if needs_nlu:
         turn.nlu = await services.nlu.parse(text)
@@ -83,9 +86,16 @@ async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_rep
         new_state = await _dispatch(services, work, sender, turn, state, replies, outcome, inbound)
         for text_out, opts in replies:
             stored = queue_message(
-                work, channel=msg.channel, identity=sender.identity, text=text_out, lang=sender.lang,
-                options=opts, case_id=outcome.case_id, resident_id=sender.resident.id,
-                conversation_id=sender.conversation.id, deliver=deliver_replies,
+                work,
+                channel=msg.channel,
+                identity=sender.identity,
+                text=text_out,
+                lang=sender.lang,
+                options=opts,
+                case_id=outcome.case_id,
+                resident_id=sender.resident.id,
+                conversation_id=sender.conversation.id,
+                deliver=deliver_replies,
             )
             outcome.replies.append(Reply(text=text_out, options=opts, message_id=stored.id))
         if outcome.case_id is not None and inbound.case_id is None:
@@ -102,20 +112,28 @@ def _latest_options(services: Services, identity_id: int) -> list[str]:
     """The choices offered in our last message to this person (the database remembers if Redis forgot)."""
     with services.db.session() as session:
         last = session.exec(
-            select(Message).where(Message.identity_id == identity_id, Message.direction == "out")
-            .order_by(col(Message.id).desc()).limit(1)
+            select(Message)
+            .where(Message.identity_id == identity_id, Message.direction == "out")
+            .order_by(col(Message.id).desc())
+            .limit(1)
         ).first()
     return [o["data"] for o in last.options] if last is not None and last.options else []
 
 
 def _already_handled(services: Services, msg: InboundMessage) -> bool:
     with services.db.session() as session:
-        return session.exec(
-            select(Message.id).where(
-                Message.channel == msg.channel, Message.direction == "in",
-                Message.provider_message_id == msg.provider_message_id,
-            ).limit(1)
-        ).first() is not None
+        return (
+            session.exec(
+                select(Message.id)
+                .where(
+                    Message.channel == msg.channel,
+                    Message.direction == "in",
+                    Message.provider_message_id == msg.provider_message_id,
+                )
+                .limit(1)
+            ).first()
+            is not None
+        )
 
 
 def _store_inbound(work: Work, sender: Sender, msg: InboundMessage, nlu: NluResult | None) -> Message:
@@ -125,11 +143,21 @@ def _store_inbound(work: Work, sender: Sender, msg: InboundMessage, nlu: NluResu
     if text is None and msg.location:
         text = f"[location {msg.location[0]:.5f},{msg.location[1]:.5f}]"
     message = Message(
-        conversation_id=sender.conversation.id, direction="in", channel=msg.channel, sender_kind="resident",
-        resident_id=sender.resident.id if sender.resident else None, identity_id=sender.identity.id,
-        provider_message_id=msg.provider_message_id, text=text, media=list(msg.media),
-        nlu=nlu.to_rasa() if nlu else None, intent=nlu.intent if nlu else None,
-        confidence=nlu.confidence if nlu else None, lang=sender.lang, created_at=work.now, status="received",
+        conversation_id=sender.conversation.id,
+        direction="in",
+        channel=msg.channel,
+        sender_kind="resident",
+        resident_id=sender.resident.id if sender.resident else None,
+        identity_id=sender.identity.id,
+        provider_message_id=msg.provider_message_id,
+        text=text,
+        media=list(msg.media),
+        nlu=nlu.to_rasa() if nlu else None,
+        intent=nlu.intent if nlu else None,
+        confidence=nlu.confidence if nlu else None,
+        lang=sender.lang,
+        created_at=work.now,
+        status="received",
     )
     work.session.add(message)
     work.session.flush()
@@ -137,8 +165,14 @@ def _store_inbound(work: Work, sender: Sender, msg: InboundMessage, nlu: NluResu
 
 
 async def _dispatch(
-    services: Services, work: Work, sender: Sender, turn: Turn, state: dict[str, Any],
-    replies: list[tuple[str, tuple[Option, ...]]], outcome: Outcome, inbound: Message,
+    services: Services,
+    work: Work,
+    sender: Sender,
+    turn: Turn,
+    state: dict[str, Any],
+    replies: list[tuple[str, tuple[Option, ...]]],
+    outcome: Outcome,
+    inbound: Message,
 ) -> dict[str, Any] | None:
     """Decide the conversation's next move; returns the new conversation state."""
     msg, lang = turn.msg, sender.lang
@@ -196,8 +230,15 @@ async def _dispatch(
 
 
 def _understood(
-    services: Services, work: Work, sender: Sender, nlu: NluResult, text: str, msg: InboundMessage,
-    replies: list[tuple[str, tuple[Option, ...]]], outcome: Outcome, state: dict[str, Any],
+    services: Services,
+    work: Work,
+    sender: Sender,
+    nlu: NluResult,
+    text: str,
+    msg: InboundMessage,
+    replies: list[tuple[str, tuple[Option, ...]]],
+    outcome: Outcome,
+    state: dict[str, Any],
 ) -> dict[str, Any] | None:
     lang = sender.lang
     resident = sender.resident
@@ -225,8 +266,13 @@ def _understood(
 
 
 def _filed(
-    services: Services, work: Work, sender: Sender, decision: ReportDecision,
-    replies: list[tuple[str, tuple[Option, ...]]], outcome: Outcome, state: dict[str, Any],
+    services: Services,
+    work: Work,
+    sender: Sender,
+    decision: ReportDecision,
+    replies: list[tuple[str, tuple[Option, ...]]],
+    outcome: Outcome,
+    state: dict[str, Any],
 ) -> dict[str, Any] | None:
     lang = sender.lang
     filed = file_report(services, work, sender, decision)
@@ -242,9 +288,10 @@ def _filed(
     grid_name = filed.grid_name
     new_state: dict[str, Any] = {k: v for k, v in state.items() if k not in ("options",)}
     if decision.ask_category:
-        options = tuple(
-            Option(t(f"category.{c}", lang), f"cat:{case.ref}:{c}") for c in decision.candidates
-        ) + (Option(t("category.other", lang), f"cat:{case.ref}:other"),)
+        options = (
+            *(Option(t(f"category.{c}", lang), f"cat:{case.ref}:{c}") for c in decision.candidates),
+            Option(t("category.other", lang), f"cat:{case.ref}:other"),
+        )
         replies.append((t("case.choose_category", lang, ref=case.ref), options))
         new_state["options"] = [o.data for o in options]
         if case.grid_code is None:
@@ -257,11 +304,32 @@ def _filed(
         new_state.update(awaiting="address", triage_case_id=case.id)
         return new_state
     if who:
-        replies.append((t("case.created", lang, ref=case.ref, who=who, grid=grid_name,
-                          category=t(f"category.{case.category}", lang)), ()))
+        replies.append(
+            (
+                t(
+                    "case.created",
+                    lang,
+                    ref=case.ref,
+                    who=who,
+                    grid=grid_name,
+                    category=t(f"category.{case.category}", lang),
+                ),
+                (),
+            )
+        )
     else:
-        replies.append((t("case.created_nobody", lang, ref=case.ref, grid=grid_name,
-                          category=t(f"category.{case.category}", lang)), ()))
+        replies.append(
+            (
+                t(
+                    "case.created_nobody",
+                    lang,
+                    ref=case.ref,
+                    grid=grid_name,
+                    category=t(f"category.{case.category}", lang),
+                ),
+                (),
+            )
+        )
     return new_state or None
 
 
@@ -273,8 +341,12 @@ def _substantive(text: str) -> bool:
 
 
 async def _after_registration(
-    services: Services, work: Work, sender: Sender, state: dict[str, Any],
-    replies: list[tuple[str, tuple[Option, ...]]], outcome: Outcome,
+    services: Services,
+    work: Work,
+    sender: Sender,
+    state: dict[str, Any],
+    replies: list[tuple[str, tuple[Option, ...]]],
+    outcome: Outcome,
 ) -> dict[str, Any] | None:
     """A resident just told us where they live: move a waiting triage case to their grid."""
     resident = sender.resident
@@ -286,13 +358,17 @@ async def _after_registration(
         if case is not None and case.resident_id == resident.id and case.grid_code is None:
             reroute_after_registration(services, work, case, resident.grid_code)
             outcome.case_id, outcome.case_ref = case.id, case.ref
-            replies.append((t("case.rerouted", sender.lang, ref=case.ref,
-                              grid=_grid_name(work, resident.grid_code)), ()))
+            replies.append(
+                (t("case.rerouted", sender.lang, ref=case.ref, grid=_grid_name(work, resident.grid_code)), ())
+            )
     return rest or None
 
 
 def _command(
-    services: Services, work: Work, sender: Sender, msg: InboundMessage,
+    services: Services,
+    work: Work,
+    sender: Sender,
+    msg: InboundMessage,
     replies: list[tuple[str, tuple[Option, ...]]],
 ) -> dict[str, Any] | None:
     resident = sender.resident
@@ -311,8 +387,7 @@ def _command(
         return None
     # start (and anything unknown): welcome, then registration if needed
     if resident.grid_code:
-        replies.append((t("conversation.welcome_back", resident.lang,
-                          grid=_grid_name(work, resident.grid_code)), ()))
+        replies.append((t("conversation.welcome_back", resident.lang, grid=_grid_name(work, resident.grid_code)), ()))
         return None
     replies.append((t("conversation.welcome", resident.lang), ()))
     replies.append((t("registration.ask_location", resident.lang), ()))
@@ -320,8 +395,12 @@ def _command(
 
 
 def _choice(
-    services: Services, work: Work, sender: Sender, choice: str,
-    replies: list[tuple[str, tuple[Option, ...]]], outcome: Outcome,
+    services: Services,
+    work: Work,
+    sender: Sender,
+    choice: str,
+    replies: list[tuple[str, tuple[Option, ...]]],
+    outcome: Outcome,
 ) -> dict[str, Any] | None:
     from gridline.core.reports import apply_category_choice
     from gridline.routing.actions import rate_case
@@ -346,8 +425,12 @@ def _choice(
 
 
 def _attach_media(
-    services: Services, work: Work, sender: Sender, msg: InboundMessage,
-    replies: list[tuple[str, tuple[Option, ...]]], outcome: Outcome,
+    services: Services,
+    work: Work,
+    sender: Sender,
+    msg: InboundMessage,
+    replies: list[tuple[str, tuple[Option, ...]]],
+    outcome: Outcome,
 ) -> dict[str, Any] | None:
     """A photo or voicemail without words: attach it to the resident's latest open case, or open one."""
     resident = sender.resident
@@ -358,8 +441,15 @@ def _attach_media(
         .order_by(col(Case.created_at).desc())
     ).first()
     if case is not None:
-        work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="media", actor=f"resident:{resident.id}",
-                                   data={"media": list(msg.media)}))
+        work.session.add(
+            CaseEvent(
+                case_id=case.id or 0,
+                at=work.now,
+                kind="media",
+                actor=f"resident:{resident.id}",
+                data={"media": list(msg.media)},
+            )
+        )
         outcome.case_id, outcome.case_ref = case.id, case.ref
         replies.append((t("case.media_attached", sender.lang, ref=case.ref), ()))
         return None
@@ -395,8 +485,13 @@ def _find_leader_text(services: Services, work: Work, grid_code: str | None, lan
     leader = _leader_now(services, work, grid_code)
     hotline = services.settings.cases.hotline_display
     contact = leader.phone if leader and services.settings.cases.disclose_leader_phone and leader.phone else hotline
-    return t("find_leader.answer", lang, grid=_grid_name(work, grid_code),
-             leader=leader.name if leader else "—", contact=contact)
+    return t(
+        "find_leader.answer",
+        lang,
+        grid=_grid_name(work, grid_code),
+        leader=leader.name if leader else "—",
+        contact=contact,
+    )
 
 
 def _status_text(work: Work, resident_id: int, lang: str) -> str:
@@ -411,7 +506,14 @@ def _status_text(work: Work, resident_id: int, lang: str) -> str:
     lines = [t("status.header", lang, count=len(cases))]
     for case in cases:
         holder = work.session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
-        lines.append(t("status.line", lang, ref=case.ref, category=t(f"category.{case.category}", lang),
-                       status=t(f"case_status.{CaseStatus(case.status).value}", lang),
-                       who=holder.name if holder else "—"))
+        lines.append(
+            t(
+                "status.line",
+                lang,
+                ref=case.ref,
+                category=t(f"category.{case.category}", lang),
+                status=t(f"case_status.{CaseStatus(case.status).value}", lang),
+                who=holder.name if holder else "—",
+            )
+        )
     return "\n".join(lines)

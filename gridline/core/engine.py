@@ -74,44 +74,54 @@ async def reconcile(services: Services, limit: int = 2000) -> int:
     with services.db.session() as session:
         # Work whose worker vanished (SIGKILL) goes back to its queue after the lease.
         session.execute(
-            update(Page).where(col(Page.status) == PageStatus.SENDING.value, col(Page.claimed_at) < now - lease)
+            update(Page)
+            .where(col(Page.status) == PageStatus.SENDING.value, col(Page.claimed_at) < now - lease)
             .values(status=PageStatus.SCHEDULED.value)
         )
         session.execute(
-            update(Message).where(col(Message.status) == "sending", col(Message.claimed_at) < now - lease)
+            update(Message)
+            .where(col(Message.status) == "sending", col(Message.claimed_at) < now - lease)
             .values(status="queued")
         )
         session.execute(
-            update(EscalationStep).where(col(EscalationStep.status) == "running",
-                                         col(EscalationStep.claimed_at) < now - lease)
+            update(EscalationStep)
+            .where(col(EscalationStep.status) == "running", col(EscalationStep.claimed_at) < now - lease)
             .values(status="pending")
         )
         session.execute(
-            update(InboundEvent).where(col(InboundEvent.status) == "processing",
-                                       col(InboundEvent.processed_at) < now - lease)
+            update(InboundEvent)
+            .where(col(InboundEvent.status) == "processing", col(InboundEvent.processed_at) < now - lease)
             .values(status="received")
         )
         steps = session.exec(
-            select(EscalationStep.id).where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= now)
-            .order_by(col(EscalationStep.due_at)).limit(limit)
+            select(EscalationStep.id)
+            .where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= now)
+            .order_by(col(EscalationStep.due_at))
+            .limit(limit)
         ).all()
         pages = session.exec(
-            select(Page.id, Page.attempts).where(
+            select(Page.id, Page.attempts)
+            .where(
                 Page.status == PageStatus.SCHEDULED.value,
                 or_(col(Page.next_attempt_at).is_(None), col(Page.next_attempt_at) <= now),
-            ).limit(limit)
+            )
+            .limit(limit)
         ).all()
         messages = session.exec(
-            select(Message.id, Message.attempts).where(
+            select(Message.id, Message.attempts)
+            .where(
                 Message.status == "queued",
                 or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now),
-            ).limit(limit)
+            )
+            .limit(limit)
         ).all()
         events = session.exec(
-            select(InboundEvent.id).where(
+            select(InboundEvent.id)
+            .where(
                 InboundEvent.status == "received",
                 or_(col(InboundEvent.processed_at).is_(None), col(InboundEvent.processed_at) <= now),
-            ).limit(limit)
+            )
+            .limit(limit)
         ).all()
     for step_id in steps:
         await services.jobs.enqueue("run_escalation_step", f"step:{step_id}", None, step_id=step_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -33,8 +34,6 @@ def _staff_by_phone(session: Session, phone: str) -> Staff | None:
 
 def identify(session: Session, msg: InboundMessage, now: object) -> Sender:
     """Find or create the identity, resident (or staff member) and conversation of ``msg``'s sender."""
-    from datetime import datetime, timedelta
-
     assert isinstance(now, datetime)
     identity = session.exec(
         select(ChannelIdentity).where(
@@ -45,18 +44,22 @@ def identify(session: Session, msg: InboundMessage, now: object) -> Sender:
     ).first()
     if identity is None:
         identity = ChannelIdentity(
-            channel=msg.channel, external_id=msg.external_id, bot_name=msg.bot_name,
-            display=msg.display_name, chat_id=msg.chat_id, created_at=now,
+            channel=msg.channel,
+            external_id=msg.external_id,
+            bot_name=msg.bot_name,
+            display=msg.display_name,
+            chat_id=msg.chat_id,
+            created_at=now,
         )
         if msg.channel in PHONE_CHANNELS:
             staff = _staff_by_phone(session, msg.external_id)
             if staff is not None:
                 identity.staff_id = staff.id
             else:
-                resident = session.exec(
+                household = session.exec(
                     select(Resident).where(Resident.phone == msg.external_id).order_by(col(Resident.id))
                 ).first()
-                identity.resident_id = resident.id if resident else None
+                identity.resident_id = household.id if household else None
         session.add(identity)
         session.flush()
     elif msg.chat_id and identity.chat_id != msg.chat_id:
@@ -78,14 +81,16 @@ def identify(session: Session, msg: InboundMessage, now: object) -> Sender:
             session.flush()
             identity.resident_id = resident.id
     conversation = session.exec(
-        select(Conversation)
-        .where(Conversation.identity_id == identity.id)
-        .order_by(col(Conversation.id).desc())
+        select(Conversation).where(Conversation.identity_id == identity.id).order_by(col(Conversation.id).desc())
     ).first()
     if conversation is None or conversation.last_message_at < now - timedelta(hours=24):
         conversation = Conversation(
-            channel=msg.channel, identity_id=identity.id, resident_id=resident.id if resident else None,
-            staff_id=staff.id if staff else None, started_at=now, last_message_at=now,
+            channel=msg.channel,
+            identity_id=identity.id,
+            resident_id=resident.id if resident else None,
+            staff_id=staff.id if staff else None,
+            started_at=now,
+            last_message_at=now,
         )
         session.add(conversation)
         session.flush()

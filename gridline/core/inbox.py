@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-async def receive_event(services: Services, provider: str, event_key: str, payload: dict[str, Any]) -> tuple[InboundEvent, bool]:
+async def receive_event(
+    services: Services, provider: str, event_key: str, payload: dict[str, Any]
+) -> tuple[InboundEvent, bool]:
     """Store an inbound provider event once; queue its processing. Returns (event, is_new)."""
     now = services.clock.now()
     event = InboundEvent(provider=provider, event_key=event_key[:128], payload=payload, received_at=now)
@@ -67,7 +69,7 @@ async def process_inbound(services: Services, event_id: int) -> str:
             row.error = f"{type(exc).__name__}: {exc}"[:2000]
             row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "received"
             # processed_at doubles as "not before" for the retry.
-            row.processed_at = services.clock.now() + timedelta(seconds=min(600, 5 * 2 ** row.attempts))
+            row.processed_at = services.clock.now() + timedelta(seconds=min(600, 5 * 2**row.attempts))
         return "failed"
     with services.db.session() as session:
         row = session.get(InboundEvent, event_id)

@@ -68,7 +68,9 @@ def resident_identity(session: Session, resident: Resident, prefer_channel: str 
     return None
 
 
-def tell_resident(work: Work, case: Case, key: str, *, options: tuple[Option, ...] = (), **params: Any) -> Message | None:
+def tell_resident(
+    work: Work, case: Case, key: str, *, options: tuple[Option, ...] = (), **params: Any
+) -> Message | None:
     """Queue catalogue message ``key`` to the case's resident on their channel; None if unreachable."""
     if case.resident_id is None:
         return None

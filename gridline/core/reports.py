@@ -42,7 +42,9 @@ class Filed:
     grid_name: str
 
 
-def _locate_report(services: Services, sender: Sender, nlu: NluResult, text: str) -> tuple[str | None, str | None, dict[str, Any]]:
+def _locate_report(
+    services: Services, sender: Sender, nlu: NluResult, text: str
+) -> tuple[str | None, str | None, dict[str, Any]]:
     """The grid a report is about: an address named in it, else where the resident lives."""
     directory = Directory.for_services(services)
     resident = sender.resident
@@ -51,16 +53,31 @@ def _locate_report(services: Services, sender: Sender, nlu: NluResult, text: str
     if match is None:
         match = directory.addresses.find_in_text(text)
     if match is not None:
-        return match.grid_code, match.address + (match.detail or ""), {
-            "decision": "grid", "grid": match.grid_code,
-            "reason": f"address in the report matched the directory ({match.how}): {match.address}",
-        }
+        return (
+            match.grid_code,
+            match.address + (match.detail or ""),
+            {
+                "decision": "grid",
+                "grid": match.grid_code,
+                "reason": f"address in the report matched the directory ({match.how}): {match.address}",
+            },
+        )
     if resident is not None and resident.grid_code:
-        return resident.grid_code, resident.address_text, {
-            "decision": "grid", "grid": resident.grid_code,
-            "reason": "the resident's registered grid" + (f" ({resident.address_text})" if resident.address_text else ""),
-        }
-    return None, None, {"decision": "grid", "grid": None, "reason": "no address and the resident is not registered: triage"}
+        return (
+            resident.grid_code,
+            resident.address_text,
+            {
+                "decision": "grid",
+                "grid": resident.grid_code,
+                "reason": "the resident's registered grid"
+                + (f" ({resident.address_text})" if resident.address_text else ""),
+            },
+        )
+    return (
+        None,
+        None,
+        {"decision": "grid", "grid": None, "reason": "no address and the resident is not registered: triage"},
+    )
 
 
 def decide_report(
@@ -86,14 +103,25 @@ def decide_report(
     grid_code, address_text, grid_reason = _locate_report(services, sender, nlu, text)
     resident = sender.resident
     draft = CaseDraft(
-        category=category, priority=priority.priority, grid_code=grid_code, summary=text,
-        channel=msg.channel, resident_id=resident.id if resident else None, address_text=address_text,
-        lat=resident.lat if resident else None, lon=resident.lon if resident else None,
+        category=category,
+        priority=priority.priority,
+        grid_code=grid_code,
+        summary=text,
+        channel=msg.channel,
+        resident_id=resident.id if resident else None,
+        address_text=address_text,
+        lat=resident.lat if resident else None,
+        lon=resident.lon if resident else None,
         nlu_confidence=nlu.confidence,
         explanation=[
-            {"decision": "category", "category": category, "reason": category_reason,
-             "engine": nlu.engine, "model_version": nlu.model_version,
-             "ranking": [{"name": s.name, "confidence": round(s.confidence, 4)} for s in nlu.ranking[:5]]},
+            {
+                "decision": "category",
+                "category": category,
+                "reason": category_reason,
+                "engine": nlu.engine,
+                "model_version": nlu.model_version,
+                "ranking": [{"name": s.name, "confidence": round(s.confidence, 4)} for s in nlu.ranking[:5]],
+            },
             {"decision": "priority", "priority": priority.priority, "reason": "; ".join(priority.reasons) or "default"},
             grid_reason,
         ],
@@ -131,7 +159,8 @@ def file_report(services: Services, work: Work, sender: Sender, decision: Report
 def _page_now(work: Work, case: Case) -> None:
     """Bring a waiting first step forward to now."""
     step = work.session.exec(
-        select(EscalationStep).where(EscalationStep.case_id == case.id, EscalationStep.status == "pending")
+        select(EscalationStep)
+        .where(EscalationStep.case_id == case.id, EscalationStep.status == "pending")
         .order_by(col(EscalationStep.due_at))
     ).first()
     if step is not None and step.due_at > work.now:
@@ -148,10 +177,19 @@ def apply_category_choice(services: Services, work: Work, case: Case, category: 
     previous = case.category
     case.category = category
     case.updated_at = work.now
-    case.explanation = [*case.explanation, {"decision": "category", "category": category,
-                                             "reason": f"chosen by the resident (was {previous})"}]
-    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="recategorised", actor="resident",
-                               data={"from": previous, "to": category}))
+    case.explanation = [
+        *case.explanation,
+        {"decision": "category", "category": category, "reason": f"chosen by the resident (was {previous})"},
+    ]
+    work.session.add(
+        CaseEvent(
+            case_id=case.id or 0,
+            at=work.now,
+            kind="recategorised",
+            actor="resident",
+            data={"from": previous, "to": category},
+        )
+    )
     _page_now(work, case)
     return t("case.category_confirmed", lang, ref=case.ref, category=t(f"category.{category}", lang))
 
@@ -161,18 +199,25 @@ def reroute_after_registration(services: Services, work: Work, case: Case, grid_
     case.grid_code = grid_code
     case.policy = policy_for(services.settings, case.priority).snapshot()
     case.updated_at = work.now
-    case.explanation = [*case.explanation, {"decision": "grid", "grid": grid_code,
-                                             "reason": "the resident gave their address after reporting"}]
-    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="rerouted", actor="resident",
-                               data={"grid": grid_code}))
+    case.explanation = [
+        *case.explanation,
+        {"decision": "grid", "grid": grid_code, "reason": "the resident gave their address after reporting"},
+    ]
+    work.session.add(
+        CaseEvent(case_id=case.id or 0, at=work.now, kind="rerouted", actor="resident", data={"grid": grid_code})
+    )
     cancel_pending_steps(work, case.id or 0, "rerouted")
     work.session.execute(
-        update(EscalationStep).where(col(EscalationStep.case_id) == case.id, col(EscalationStep.status) == "done")
+        update(EscalationStep)
+        .where(col(EscalationStep.case_id) == case.id, col(EscalationStep.status) == "done")
         .values(outcome="superseded by reroute")
     )
-    next_round = max(
-        [s.round for s in work.session.exec(select(EscalationStep).where(EscalationStep.case_id == case.id))] or [0]
-    ) + 1
+    next_round = (
+        max(
+            [s.round for s in work.session.exec(select(EscalationStep).where(EscalationStep.case_id == case.id))] or [0]
+        )
+        + 1
+    )
     schedule_step(work, case, round_=next_round, step_index=0, delay_minutes=0)
     # The policy snapshot restarts: rounds count from this step.
     case.policy = {**case.policy, "round_offset": next_round}

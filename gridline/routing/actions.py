@@ -86,8 +86,14 @@ def _staff_page(work: Work, case: Case, staff: Staff, page_id: int | None) -> Pa
 
 
 async def act_on_case(
-    services: Services, *, case_id: int, staff_id: int, action: StaffAction, channel: str,
-    page_id: int | None = None, to_staff_id: int | None = None,
+    services: Services,
+    *,
+    case_id: int,
+    staff_id: int,
+    action: StaffAction,
+    channel: str,
+    page_id: int | None = None,
+    to_staff_id: int | None = None,
 ) -> ActionResult:
     """A staff member acts on a case from a channel (button, SMS code, key press, console)."""
     async with unit_of_work(services) as work:
@@ -101,10 +107,17 @@ async def act_on_case(
             return ActionResult(False, "unknown_case", t("action.unknown_case", lang))
         if not may_act(services, work, case, staff):
             return ActionResult(False, "not_allowed", t("action.not_allowed", lang, ref=case.ref), case.ref)
-        if (case.status in (CaseStatus.CLOSED, CaseStatus.RESOLVED) and action != "resolve") or case.status == CaseStatus.CLOSED:
+        if (
+            case.status in (CaseStatus.CLOSED, CaseStatus.RESOLVED) and action != "resolve"
+        ) or case.status == CaseStatus.CLOSED:
             closer = session.get(Staff, case.resolved_by) if case.resolved_by else None
-            return ActionResult(False, "case_closed", t("action.case_closed", lang, ref=case.ref,
-                                name=closer.name if closer else "—"), case.ref, closer.name if closer else None)
+            return ActionResult(
+                False,
+                "case_closed",
+                t("action.case_closed", lang, ref=case.ref, name=closer.name if closer else "—"),
+                case.ref,
+                closer.name if closer else None,
+            )
         actor = f"staff:{staff.code}"
         if action == "acknowledge":
             return _acknowledge(work, case, staff, channel, page_id, actor)
@@ -143,13 +156,28 @@ def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page:
     if page is not None and page.status in OPEN_PAGE_STATUSES:
         page.status = PageStatus.ACKNOWLEDGED.value
         page.acknowledged_at = work.now
-        work.job("update_page", f"pageupd:{page.id}:mine", page_id=page.id, note_key="page.note_you_acknowledged",
-                 params={})
+        work.job(
+            "update_page", f"pageupd:{page.id}:mine", page_id=page.id, note_key="page.note_you_acknowledged", params={}
+        )
     _expire_other_pages(work, case, page.id if page else None, "page.note_acknowledged_by", name=staff.name)
-    work.session.add(Acknowledgement(case_id=case.id or 0, page_id=page.id if page else None, staff_id=staff.id or 0,
-                                     channel=channel, at=work.now))
-    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="acknowledged", actor=actor,
-                               data={"channel": channel, "page_id": page.id if page else None, "name": staff.name}))
+    work.session.add(
+        Acknowledgement(
+            case_id=case.id or 0,
+            page_id=page.id if page else None,
+            staff_id=staff.id or 0,
+            channel=channel,
+            at=work.now,
+        )
+    )
+    work.session.add(
+        CaseEvent(
+            case_id=case.id or 0,
+            at=work.now,
+            kind="acknowledged",
+            actor=actor,
+            data={"channel": channel, "page_id": page.id if page else None, "name": staff.name},
+        )
+    )
     tell_resident(work, case, "case.acknowledged", name=staff.name)
     _publish(work, case)
 
@@ -157,7 +185,9 @@ def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page:
 def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | None, actor: str) -> ActionResult:
     lang = staff.lang
     if case.status == CaseStatus.RESOLVED:
-        return ActionResult(False, "case_closed", t("action.case_closed", lang, ref=case.ref, name=staff.name), case.ref)
+        return ActionResult(
+            False, "case_closed", t("action.case_closed", lang, ref=case.ref, name=staff.name), case.ref
+        )
     if case.status != CaseStatus.ACKNOWLEDGED:
         _mark_acknowledged(work, case, staff, channel, _staff_page(work, case, staff, page_id), actor)
     check_case_transition(case.status, CaseStatus.RESOLVED)
@@ -167,8 +197,15 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
     case.updated_at = work.now
     cancel_pending_steps(work, case.id or 0, "resolved")
     _expire_other_pages(work, case, None, "page.note_resolved_by", name=staff.name)
-    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="resolved", actor=actor,
-                               data={"channel": channel, "name": staff.name}))
+    work.session.add(
+        CaseEvent(
+            case_id=case.id or 0,
+            at=work.now,
+            kind="resolved",
+            actor=actor,
+            data={"channel": channel, "name": staff.name},
+        )
+    )
     _ask_rating(work, case, staff.name)
     _publish(work, case)
     return ActionResult(True, "resolved", t("action.resolved", lang, ref=case.ref), case.ref, staff.name)
@@ -185,7 +222,8 @@ def escalate_case(work: Work, case: Case, reason: str) -> bool:
     from gridline.routing.policy import EscalationPolicy
 
     last = work.session.exec(
-        select(EscalationStep).where(EscalationStep.case_id == case.id, EscalationStep.status == "done")
+        select(EscalationStep)
+        .where(EscalationStep.case_id == case.id, EscalationStep.status == "done")
         .order_by(col(EscalationStep.round).desc(), col(EscalationStep.step_index).desc())
     ).first()
     cancel_pending_steps(work, case.id or 0, reason)
@@ -197,8 +235,9 @@ def escalate_case(work: Work, case: Case, reason: str) -> bool:
         nxt = (last.round + 1 if last else offset, len(policy.steps) - 1)
         case.policy = {**case.policy, "repeat": policy.repeat + 1}
     existing = work.session.exec(
-        select(EscalationStep).where(EscalationStep.case_id == case.id, EscalationStep.round == nxt[0],
-                                     EscalationStep.step_index == nxt[1])
+        select(EscalationStep).where(
+            EscalationStep.case_id == case.id, EscalationStep.round == nxt[0], EscalationStep.step_index == nxt[1]
+        )
     ).first()
     if existing is not None:
         existing.status, existing.due_at = "pending", work.now
@@ -215,8 +254,9 @@ def _escalate_now(services: Services, work: Work, case: Case, staff: Staff, acto
     case.updated_at = work.now
     _expire_other_pages(work, case, None, "page.note_escalated_by", name=staff.name)
     escalate_case(work, case, f"escalated by {staff.code}")
-    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="escalated_by_staff", actor=actor,
-                               data={"name": staff.name}))
+    work.session.add(
+        CaseEvent(case_id=case.id or 0, at=work.now, kind="escalated_by_staff", actor=actor, data={"name": staff.name})
+    )
     _publish(work, case)
     return ActionResult(True, "escalated", t("action.escalated", staff.lang, ref=case.ref), case.ref, staff.name)
 
@@ -233,11 +273,20 @@ def _reassign(work: Work, case: Case, staff: Staff, target: Staff, actor: str) -
     case.acknowledged_by = None
     case.assignee_staff_id = target.id
     case.updated_at = work.now
-    last_round = max([s.round for s in work.session.exec(
-        select(EscalationStep).where(EscalationStep.case_id == case.id))] or [0])
+    last_round = max(
+        [s.round for s in work.session.exec(select(EscalationStep).where(EscalationStep.case_id == case.id))] or [0]
+    )
     new_round = last_round + 1
-    page = create_page(work.session, case=case, staff=target, method=method, now=work.now, step_index=0,
-                       round_=new_round, reason="reassigned")
+    page = create_page(
+        work.session,
+        case=case,
+        staff=target,
+        method=method,
+        now=work.now,
+        step_index=0,
+        round_=new_round,
+        reason="reassigned",
+    )
     work.job("deliver_page", f"page:{page.id}:0", page_id=page.id)
     # Escalation continues from step 2 of a fresh round if the new person does not acknowledge either.
     from gridline.routing.policy import EscalationPolicy
@@ -246,12 +295,20 @@ def _reassign(work: Work, case: Case, staff: Staff, target: Staff, actor: str) -
     case.policy = {**case.policy, "round_offset": new_round}
     if len(policy.steps) > 1:
         schedule_step(work, case, round_=new_round, step_index=1, delay_minutes=policy.steps[0].wait_minutes)
-    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="reassigned", actor=actor,
-                               data={"to": target.code, "name": target.name, "by": staff.name}))
+    work.session.add(
+        CaseEvent(
+            case_id=case.id or 0,
+            at=work.now,
+            kind="reassigned",
+            actor=actor,
+            data={"to": target.code, "name": target.name, "by": staff.name},
+        )
+    )
     tell_resident(work, case, "case.reassigned", name=target.name)
     _publish(work, case)
-    return ActionResult(True, "reassigned", t("action.reassigned", staff.lang, ref=case.ref, name=target.name),
-                        case.ref, target.name)
+    return ActionResult(
+        True, "reassigned", t("action.reassigned", staff.lang, ref=case.ref, name=target.name), case.ref, target.name
+    )
 
 
 def rate_case(work: Work, case: Case, rating: int, *, actor: str, comment: str | None = None) -> bool:
@@ -275,15 +332,34 @@ async def relay_staff_reply(services: Services, case_id: int, staff_id: int, tex
         staff = work.session.get(Staff, staff_id)
         if case is None or staff is None or not may_act(services, work, case, staff):
             return False
-        work.session.add(Message(case_id=case.id, direction="in", channel=channel, sender_kind="staff",
-                                 staff_id=staff.id, text=text, created_at=work.now, status="received", lang=staff.lang))
-        work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="staff_reply", actor=f"staff:{staff.code}",
-                                   data={"text": text[:500], "name": staff.name}))
+        work.session.add(
+            Message(
+                case_id=case.id,
+                direction="in",
+                channel=channel,
+                sender_kind="staff",
+                staff_id=staff.id,
+                text=text,
+                created_at=work.now,
+                status="received",
+                lang=staff.lang,
+            )
+        )
+        work.session.add(
+            CaseEvent(
+                case_id=case.id or 0,
+                at=work.now,
+                kind="staff_reply",
+                actor=f"staff:{staff.code}",
+                data={"text": text[:500], "name": staff.name},
+            )
+        )
         sent = tell_resident(work, case, "case.leader_says", name=staff.name, text=text)
         return sent is not None
 
 
 # --- console actions (actor "console:<user>"), each audited ---------------------------------------
+
 
 async def recategorise(services: Services, case_id: int, category: str, actor: str) -> Case:
     """Change a case's category; an unacknowledged case is re-routed (escalation restarts)."""
@@ -294,22 +370,35 @@ async def recategorise(services: Services, case_id: int, category: str, actor: s
         previous = case.category
         case.category = category
         case.updated_at = work.now
-        case.explanation = [*case.explanation, {"decision": "category", "category": category,
-                                                 "reason": f"re-categorised by {actor} (was {previous})"}]
-        work.session.add(CaseEvent(case_id=case_id, at=work.now, kind="recategorised", actor=actor,
-                                   data={"from": previous, "to": category}))
+        case.explanation = [
+            *case.explanation,
+            {"decision": "category", "category": category, "reason": f"re-categorised by {actor} (was {previous})"},
+        ]
+        work.session.add(
+            CaseEvent(
+                case_id=case_id, at=work.now, kind="recategorised", actor=actor, data={"from": previous, "to": category}
+            )
+        )
         if case.status in (CaseStatus.NEW, CaseStatus.PAGED, CaseStatus.ESCALATED, CaseStatus.TRIAGE):
             _restart(work, case, f"re-categorised to {category}")
-        audit.record(work.session, at=work.now, actor=actor, action="case.recategorise", target_kind="case",
-                     target_id=case_id, detail={"from": previous, "to": category})
+        audit.record(
+            work.session,
+            at=work.now,
+            actor=actor,
+            action="case.recategorise",
+            target_kind="case",
+            target_id=case_id,
+            detail={"from": previous, "to": category},
+        )
         _publish(work, case)
         return case
 
 
 def _restart(work: Work, case: Case, reason: str) -> None:
     cancel_pending_steps(work, case.id or 0, reason)
-    last_round = max([s.round for s in work.session.exec(
-        select(EscalationStep).where(EscalationStep.case_id == case.id))] or [0])
+    last_round = max(
+        [s.round for s in work.session.exec(select(EscalationStep).where(EscalationStep.case_id == case.id))] or [0]
+    )
     case.policy = {**case.policy, "round_offset": last_round + 1}
     schedule_step(work, case, round_=last_round + 1, step_index=0, delay_minutes=0)
 
@@ -324,8 +413,15 @@ async def reassign(services: Services, case_id: int, to_staff_id: int, actor: st
             raise ValueError("the case is closed")
         console_actor = Staff(code=actor, name=actor, role="supervisor", lang="zh-CN")
         result = _reassign(work, case, console_actor, target, actor)
-        audit.record(work.session, at=work.now, actor=actor, action="case.reassign", target_kind="case",
-                     target_id=case_id, detail={"to": target.code})
+        audit.record(
+            work.session,
+            at=work.now,
+            actor=actor,
+            action="case.reassign",
+            target_kind="case",
+            target_id=case_id,
+            detail={"to": target.code},
+        )
         return result
 
 
@@ -341,11 +437,19 @@ async def merge(services: Services, case_id: int, into_case_id: int, actor: str)
         case.duplicate_of_id = into.id
         into.report_count += case.report_count
         _close(work, case, actor, f"merged into {into.ref}")
-        work.session.add(CaseEvent(case_id=into_case_id, at=work.now, kind="merged_in", actor=actor,
-                                   data={"from": case.ref}))
+        work.session.add(
+            CaseEvent(case_id=into_case_id, at=work.now, kind="merged_in", actor=actor, data={"from": case.ref})
+        )
         tell_resident(work, case, "case.merged", into=into.ref)
-        audit.record(work.session, at=work.now, actor=actor, action="case.merge", target_kind="case",
-                     target_id=case_id, detail={"into": into.ref})
+        audit.record(
+            work.session,
+            at=work.now,
+            actor=actor,
+            action="case.merge",
+            target_kind="case",
+            target_id=case_id,
+            detail={"into": into.ref},
+        )
         _publish(work, into)
         return into
 
@@ -363,8 +467,15 @@ async def close_case(services: Services, case_id: int, actor: str, reason: str =
     async with unit_of_work(services) as work:
         case = _get_case(work, case_id)
         _close(work, case, actor, reason)
-        audit.record(work.session, at=work.now, actor=actor, action="case.close", target_kind="case",
-                     target_id=case_id, detail={"reason": reason})
+        audit.record(
+            work.session,
+            at=work.now,
+            actor=actor,
+            action="case.close",
+            target_kind="case",
+            target_id=case_id,
+            detail={"reason": reason},
+        )
         return case
 
 
@@ -389,11 +500,30 @@ def _get_case(work: Work, case_id: int) -> Case:
 
 
 def _publish(work: Work, case: Case) -> None:
-    work.event("cases", {"type": "case.updated", "case_id": case.id, "ref": case.ref, "grid_code": case.grid_code,
-                         "status": case.status, "category": case.category, "priority": case.priority})
+    work.event(
+        "cases",
+        {
+            "type": "case.updated",
+            "case_id": case.id,
+            "ref": case.ref,
+            "grid_code": case.grid_code,
+            "status": case.status,
+            "category": case.category,
+            "priority": case.priority,
+        },
+    )
 
 
 __all__ = [
-    "ActionResult", "act_on_case", "add_note", "close_case", "escalate_case", "may_act", "merge",
-    "rate_case", "reassign", "recategorise", "relay_staff_reply",
+    "ActionResult",
+    "act_on_case",
+    "add_note",
+    "close_case",
+    "escalate_case",
+    "may_act",
+    "merge",
+    "rate_case",
+    "reassign",
+    "recategorise",
+    "relay_staff_reply",
 ]

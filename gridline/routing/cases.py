@@ -56,15 +56,17 @@ def find_duplicate(session: Session, settings: Settings, draft: CaseDraft, now: 
     )
     if draft.grid_code is not None and draft.category not in ("other",):
         same_place = session.exec(
-            base.where(Case.grid_code == draft.grid_code, Case.category == draft.category)
-            .order_by(col(Case.created_at).desc())
+            base.where(Case.grid_code == draft.grid_code, Case.category == draft.category).order_by(
+                col(Case.created_at).desc()
+            )
         ).first()
         if same_place is not None:
             return same_place
     if draft.address_text:
         return session.exec(
-            base.where(Case.address_text == draft.address_text, Case.category == draft.category)
-            .order_by(col(Case.created_at).desc())
+            base.where(Case.address_text == draft.address_text, Case.category == draft.category).order_by(
+                col(Case.created_at).desc()
+            )
         ).first()
     return None
 
@@ -99,16 +101,32 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
     work.session.flush()
     work.session.add(
         CaseEvent(
-            case_id=case.id or 0, at=work.now, kind="created", actor="system",
-            data={"category": case.category, "priority": case.priority, "grid": case.grid_code,
-                  "policy": policy.priority, "explanation": draft.explanation},
+            case_id=case.id or 0,
+            at=work.now,
+            kind="created",
+            actor="system",
+            data={
+                "category": case.category,
+                "priority": case.priority,
+                "grid": case.grid_code,
+                "policy": policy.priority,
+                "explanation": draft.explanation,
+            },
         )
     )
     schedule_step(work, case, round_=0, step_index=0, delay_minutes=draft.start_delay_minutes)
-    work.event("cases", {
-        "type": "case.created", "case_id": case.id, "ref": case.ref, "grid_code": case.grid_code,
-        "status": case.status, "category": case.category, "priority": case.priority,
-    })
+    work.event(
+        "cases",
+        {
+            "type": "case.created",
+            "case_id": case.id,
+            "ref": case.ref,
+            "grid_code": case.grid_code,
+            "status": case.status,
+            "category": case.category,
+            "priority": case.priority,
+        },
+    )
     return case
 
 
@@ -117,11 +135,24 @@ def join_case(work: Work, case: Case, *, resident_id: int | None, summary: str) 
     case.report_count += 1
     case.updated_at = work.now
     work.session.add(
-        CaseEvent(case_id=case.id or 0, at=work.now, kind="reported_again", actor="system",
-                  data={"resident_id": resident_id, "summary": summary[:500], "count": case.report_count})
+        CaseEvent(
+            case_id=case.id or 0,
+            at=work.now,
+            kind="reported_again",
+            actor="system",
+            data={"resident_id": resident_id, "summary": summary[:500], "count": case.report_count},
+        )
     )
-    work.event("cases", {
-        "type": "case.updated", "case_id": case.id, "ref": case.ref, "grid_code": case.grid_code,
-        "status": case.status, "category": case.category, "priority": case.priority,
-    })
+    work.event(
+        "cases",
+        {
+            "type": "case.updated",
+            "case_id": case.id,
+            "ref": case.ref,
+            "grid_code": case.grid_code,
+            "status": case.status,
+            "category": case.category,
+            "priority": case.priority,
+        },
+    )
     return case

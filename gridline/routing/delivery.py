@@ -30,14 +30,28 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Provider statuses in the order they happen; a callback never moves a page or message backwards.
-STATUS_ORDER = {"queued": 0, "accepted": 0, "sending": 1, "sent": 2, "ringing": 2, "in-progress": 3,
-                "delivered": 4, "answered": 4, "completed": 5, "read": 5,
-                "undelivered": 6, "failed": 6, "busy": 6, "no-answer": 6, "canceled": 6}
+STATUS_ORDER = {
+    "queued": 0,
+    "accepted": 0,
+    "sending": 1,
+    "sent": 2,
+    "ringing": 2,
+    "in-progress": 3,
+    "delivered": 4,
+    "answered": 4,
+    "completed": 5,
+    "read": 5,
+    "undelivered": 6,
+    "failed": 6,
+    "busy": 6,
+    "no-answer": 6,
+    "canceled": 6,
+}
 FAILED_STATUSES = {"undelivered", "failed", "busy", "no-answer", "canceled"}
 
 
 def _backoff(attempt: int, retry_after: float | None) -> float:
-    return max(retry_after or 0.0, min(300.0, 2.0 * (2 ** attempt)))
+    return max(retry_after or 0.0, min(300.0, 2.0 * (2**attempt)))
 
 
 def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page) -> PageNotice:
@@ -46,10 +60,25 @@ def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page) -> Page
     priority_label = t(f"priority.{case.priority}", lang)
     where = case.address_text or (grid.name if grid else "—")
     count = t("page.reports", lang, count=case.report_count) if case.report_count > 1 else ""
-    text = t("page.text", lang, ref=case.ref, priority=priority_label, category=category_label,
-             grid=grid.name if grid else "—", address=where, summary=case.summary[:300], count=count)
-    short = t("page.short", lang, code=page.code or "", category=category_label, address=where[:20],
-              priority=priority_label if case.priority != "normal" else "")
+    text = t(
+        "page.text",
+        lang,
+        ref=case.ref,
+        priority=priority_label,
+        category=category_label,
+        grid=grid.name if grid else "—",
+        address=where,
+        summary=case.summary[:300],
+        count=count,
+    )
+    short = t(
+        "page.short",
+        lang,
+        code=page.code or "",
+        category=category_label,
+        address=where[:20],
+        priority=priority_label if case.priority != "normal" else "",
+    )
     options = (
         Option(t("page.button_ack", lang), f"ack:{page.id}"),
         Option(t("page.button_resolve", lang), f"res:{page.id}"),
@@ -57,18 +86,33 @@ def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page) -> Page
         Option(t("page.button_reassign", lang), f"rea:{page.id}"),
     )
     return PageNotice(
-        page_id=page.id or 0, case_id=case.id or 0, case_ref=case.ref, channel=page.channel, target=page.target,
-        bot_name=page.bot_name, staff_id=staff.id or 0, staff_name=staff.name, lang=lang, text=text,
-        short_text=short, code=page.code, category=case.category, category_label=category_label,
-        priority=case.priority, grid_name=grid.name if grid else "—", address=case.address_text,
-        report_count=case.report_count, options=options,
+        page_id=page.id or 0,
+        case_id=case.id or 0,
+        case_ref=case.ref,
+        channel=page.channel,
+        target=page.target,
+        bot_name=page.bot_name,
+        staff_id=staff.id or 0,
+        staff_name=staff.name,
+        lang=lang,
+        text=text,
+        short_text=short,
+        code=page.code,
+        category=case.category,
+        category_label=category_label,
+        priority=case.priority,
+        grid_name=grid.name if grid else "—",
+        address=case.address_text,
+        report_count=case.report_count,
+        options=options,
     )
 
 
 async def deliver_page(services: Services, page_id: int) -> str:
     async with unit_of_work(services) as work:
         claimed = work.session.execute(
-            update(Page).where(col(Page.id) == page_id, col(Page.status) == PageStatus.SCHEDULED.value)
+            update(Page)
+            .where(col(Page.id) == page_id, col(Page.status) == PageStatus.SCHEDULED.value)
             .values(status=PageStatus.SENDING.value, claimed_at=work.now, claimed_by=WORKER_ID)
         ).rowcount  # type: ignore[attr-defined]
         if claimed != 1:
@@ -136,21 +180,40 @@ def _fall_back(work: Any, page: Page, *, unreachable: bool, reason: str) -> Page
         method.unreachable = True
         method.unreachable_reason = reason[:300]
         if method.channel == "telegram":
-            for identity in session.exec(select(ChannelIdentity).where(
-                    ChannelIdentity.staff_id == page.staff_id, ChannelIdentity.channel == "telegram")):
+            for identity in session.exec(
+                select(ChannelIdentity).where(
+                    ChannelIdentity.staff_id == page.staff_id, ChannelIdentity.channel == "telegram"
+                )
+            ):
                 identity.unreachable = True
     case = session.get(Case, page.case_id)
     staff = session.get(Staff, page.staff_id)
     if case is None or staff is None or case.status not in UNACKNOWLEDGED_STATUSES:
         return None
-    tried = {p.contact_method_id for p in session.exec(
-        select(Page).where(Page.case_id == page.case_id, Page.staff_id == page.staff_id,
-                           Page.round == page.round, Page.step_index == page.step_index))}
+    tried = {
+        p.contact_method_id
+        for p in session.exec(
+            select(Page).where(
+                Page.case_id == page.case_id,
+                Page.staff_id == page.staff_id,
+                Page.round == page.round,
+                Page.step_index == page.step_index,
+            )
+        )
+    }
     nxt = next_contact_method(session, staff, after=method, exclude_ids={i for i in tried if i is not None})
     if nxt is None:
         return None
-    new_page = create_page(session, case=case, staff=staff, method=nxt, now=work.now, step_index=page.step_index,
-                           round_=page.round, reason=page.reason)
+    new_page = create_page(
+        session,
+        case=case,
+        staff=staff,
+        method=nxt,
+        now=work.now,
+        step_index=page.step_index,
+        round_=page.round,
+        reason=page.reason,
+    )
     work.job("deliver_page", f"page:{new_page.id}:0", page_id=new_page.id)
     return new_page
 
@@ -165,9 +228,14 @@ async def update_page(services: Services, page_id: int, note_key: str, params: d
             return "gone"
         grid = session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
         notice = render_page(case, staff, grid, page)
-        update_ = PageUpdate(page_id=page_id, channel=page.channel, target=page.target, bot_name=page.bot_name,
-                             text=notice.text + "\n\n" + t(note_key, staff.lang, ref=case.ref, **params),
-                             provider_ref=dict(page.provider_ref))
+        update_ = PageUpdate(
+            page_id=page_id,
+            channel=page.channel,
+            target=page.target,
+            bot_name=page.bot_name,
+            text=notice.text + "\n\n" + t(note_key, staff.lang, ref=case.ref, **params),
+            provider_ref=dict(page.provider_ref),
+        )
     notifier = services.notifiers.get(update_.channel)
     if notifier is None:
         return "no notifier"
@@ -182,7 +250,8 @@ async def update_page(services: Services, page_id: int, note_key: str, params: d
 async def deliver_message(services: Services, message_id: int) -> str:
     async with unit_of_work(services) as work:
         claimed = work.session.execute(
-            update(Message).where(col(Message.id) == message_id, col(Message.status) == "queued")
+            update(Message)
+            .where(col(Message.id) == message_id, col(Message.status) == "queued")
             .values(status="sending", claimed_at=work.now)
         ).rowcount  # type: ignore[attr-defined]
         if claimed != 1:
@@ -193,8 +262,12 @@ async def deliver_message(services: Services, message_id: int) -> str:
         case = work.session.get(Case, message.case_id) if message.case_id else None
         target = (identity.chat_id or identity.external_id) if identity else ""
         notice = MessageNotice(
-            message_id=message_id, channel=message.channel, target=target,
-            bot_name=identity.bot_name if identity else "", text=message.text or "", lang=message.lang,
+            message_id=message_id,
+            channel=message.channel,
+            target=target,
+            bot_name=identity.bot_name if identity else "",
+            text=message.text or "",
+            lang=message.lang,
             options=tuple(Option(o["label"], o["data"]) for o in message.options),
             case_ref=case.ref if case else None,
         )
@@ -221,8 +294,12 @@ async def deliver_message(services: Services, message_id: int) -> str:
             delay = _backoff(message.attempts, delivery.retry_after)
             message.status = "queued"
             message.next_attempt_at = work.now + timedelta(seconds=delay)
-            work.job("deliver_message", f"msg:{message.id}:{message.attempts}", message.next_attempt_at,
-                     message_id=message.id)
+            work.job(
+                "deliver_message",
+                f"msg:{message.id}:{message.attempts}",
+                message.next_attempt_at,
+                message_id=message.id,
+            )
             return f"retry in {delay:.0f}s"
         message.status = "failed"
         if delivery.unreachable and message.identity_id:

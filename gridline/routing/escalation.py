@@ -71,7 +71,9 @@ def _next_position(policy: EscalationPolicy, round_: int, step_index: int, offse
     return None
 
 
-def page_targets(work: Work, case: Case, targets: list[Target], *, step_index: int, round_: int) -> list[dict[str, object]]:
+def page_targets(
+    work: Work, case: Case, targets: list[Target], *, step_index: int, round_: int
+) -> list[dict[str, object]]:
     """Page each target once on their first reachable channel; returns what was done, for the timeline."""
     done: list[dict[str, object]] = []
     seen: set[int] = set()
@@ -85,12 +87,24 @@ def page_targets(work: Work, case: Case, targets: list[Target], *, step_index: i
             done.append({"staff": staff.code, "name": staff.name, "why": target.explanation, "channel": None})
             continue
         page = create_page(
-            work.session, case=case, staff=staff, method=method, now=work.now,
-            step_index=step_index, round_=round_, reason=target.reason,
+            work.session,
+            case=case,
+            staff=staff,
+            method=method,
+            now=work.now,
+            step_index=step_index,
+            round_=round_,
+            reason=target.reason,
         )
         work.job("deliver_page", f"page:{page.id}:0", page_id=page.id)
         done.append(
-            {"staff": staff.code, "name": staff.name, "why": target.explanation, "channel": method.channel, "page_id": page.id}
+            {
+                "staff": staff.code,
+                "name": staff.name,
+                "why": target.explanation,
+                "channel": method.channel,
+                "page_id": page.id,
+            }
         )
     return done
 
@@ -144,15 +158,28 @@ async def run_escalation_step(services_: object, step_id: int) -> str:
         kind = "paged" if first else "escalated"
         session.add(
             CaseEvent(
-                case_id=case.id or 0, at=work.now, kind=kind, actor="system",
-                data={"round": step.round, "step": step.step_index, "notify": list(spec.notify),
-                      "people": paged, "triage": triage},
+                case_id=case.id or 0,
+                at=work.now,
+                kind=kind,
+                actor="system",
+                data={
+                    "round": step.round,
+                    "step": step.step_index,
+                    "notify": list(spec.notify),
+                    "people": paged,
+                    "triage": triage,
+                },
             )
         )
         case.explanation = [
             *case.explanation,
-            {"decision": kind, "round": step.round, "step": step.step_index,
-             "reason": "; ".join(f"{p['name']}: {p['why']}" for p in paged) or "nobody found for " + ",".join(spec.notify)},
+            {
+                "decision": kind,
+                "round": step.round,
+                "step": step.step_index,
+                "reason": "; ".join(f"{p['name']}: {p['why']}" for p in paged)
+                or "nobody found for " + ",".join(spec.notify),
+            },
         ]
         if reached and not first:
             names = "、".join(str(p["name"]) for p in reached)
@@ -172,6 +199,11 @@ async def run_escalation_step(services_: object, step_id: int) -> str:
 
 def _case_event(case: Case) -> dict[str, object]:
     return {
-        "type": "case.updated", "case_id": case.id, "ref": case.ref, "grid_code": case.grid_code,
-        "status": case.status, "category": case.category, "priority": case.priority,
+        "type": "case.updated",
+        "case_id": case.id,
+        "ref": case.ref,
+        "grid_code": case.grid_code,
+        "status": case.status,
+        "category": case.category,
+        "priority": case.priority,
     }

@@ -95,9 +95,7 @@ def create_page(
     if method.channel in PHONE_CHANNELS and target:
         # Reuse the code this phone already has for this case, so replies stay stable across channels.
         existing = session.exec(
-            select(Page.code).where(
-                Page.case_id == case.id, Page.target == target, col(Page.code).is_not(None)
-            )
+            select(Page.code).where(Page.case_id == case.id, Page.target == target, col(Page.code).is_not(None))
         ).first()
         page.code = existing if existing is not None else allocate_code(session, target)
     session.add(page)
@@ -108,9 +106,7 @@ def create_page(
 def open_pages_for_case(session: Session, case_id: int) -> list[Page]:
     return list(
         session.exec(
-            select(Page).where(
-                Page.case_id == case_id, col(Page.status).in_([s.value for s in OPEN_PAGE_STATUSES])
-            )
+            select(Page).where(Page.case_id == case_id, col(Page.status).in_([s.value for s in OPEN_PAGE_STATUSES]))
         )
     )
 

@@ -47,9 +47,7 @@ class EscalationPolicy:
         return cls(
             priority=data.get("priority", "normal"),
             repeat=int(data.get("repeat", 0)),
-            steps=tuple(
-                EscalationStep(tuple(s["notify"]), float(s["wait_minutes"])) for s in data.get("steps", [])
-            ),
+            steps=tuple(EscalationStep(tuple(s["notify"]), float(s["wait_minutes"])) for s in data.get("steps", [])),
         )
 
 

@@ -37,9 +37,7 @@ def _ancestor_of_level(index: GridIndex, grid_code: str, level: int) -> str | No
     return None
 
 
-def resolve_targets(
-    session: Session, index: GridIndex, case: Case, target: str, at: datetime, tz: str
-) -> list[Target]:
+def resolve_targets(session: Session, index: GridIndex, case: Case, target: str, at: datetime, tz: str) -> list[Target]:
     """The people ``target`` means for ``case`` at time ``at``; may be empty (nobody on duty)."""
     grid = case.grid_code
     if target in ("on_duty_leader", "backup"):
@@ -61,7 +59,9 @@ def resolve_targets(
         parent = _ancestor_of_level(index, grid, level)
         if parent is None:
             return []
-        return [Target(p, target, f"level-{level} contact of {parent}") for p in _staff_with_role(session, role, parent)]
+        return [
+            Target(p, target, f"level-{level} contact of {parent}") for p in _staff_with_role(session, role, parent)
+        ]
     if target == "department":
         people = _department_staff(session, index, case)
         return [Target(p, target, f"department staff for {case.category}") for p in people]
@@ -74,7 +74,9 @@ def resolve_targets(
 
 def _department_staff(session: Session, index: GridIndex, case: Case) -> list[Staff]:
     """Department staff handling the category: those attached to the grid's chain first, then district-wide."""
-    handling = [p for p in _staff_with_role(session, StaffRole.DEPARTMENT, None) if case.category in (p.categories or [])]
+    handling = [
+        p for p in _staff_with_role(session, StaffRole.DEPARTMENT, None) if case.category in (p.categories or [])
+    ]
     chain = [g.code for g in index.chain(case.grid_code)] if case.grid_code else []
     rank = {code: i for i, code in enumerate(chain)}
     local = sorted((p for p in handling if p.grid_code in rank), key=lambda p: rank[p.grid_code or ""])

@@ -20,7 +20,11 @@ class RecordingNotifier:
 
     async def send_page(self, notice: PageNotice) -> Delivery:
         self.pages.append(notice)
-        return self.script.pop(0) if self.script else Delivery("sent", provider_message_id=f"{self.channel}-p{notice.page_id}")
+        return (
+            self.script.pop(0)
+            if self.script
+            else Delivery("sent", provider_message_id=f"{self.channel}-p{notice.page_id}")
+        )
 
     async def send_message(self, notice: MessageNotice) -> Delivery:
         self.messages.append(notice)

@@ -62,8 +62,12 @@ async def test_policy_repeats_then_stops(services, drain, clock):
     assert {s for s in steps} >= {(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (1, 3)}
     assert max(r for r, _ in steps) == 1
     with services.db.session() as session:
-        kinds = [e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case_by_ref(
-            services, outcome.case_ref).id))]
+        kinds = [
+            e.kind
+            for e in session.exec(
+                select(CaseEvent).where(CaseEvent.case_id == case_by_ref(services, outcome.case_ref).id)
+            )
+        ]
     assert kinds.count("escalation_exhausted") == 1
 
 
@@ -84,8 +88,9 @@ async def test_acknowledgement_stops_every_later_step(services, drain, clock):
     outcome = await handle_inbound(services, sms("3号楼着火了！浓烟很大，快来人"))
     await drain(services)
     first = pages(services)[0]
-    result = await act_on_case(services, case_id=first.case_id, staff_id=first.staff_id, action="acknowledge",
-                               channel="sms", page_id=first.id)
+    result = await act_on_case(
+        services, case_id=first.case_id, staff_id=first.staff_id, action="acknowledge", channel="sms", page_id=first.id
+    )
     assert result.ok
     await drain(services)
     before = len(pages(services))

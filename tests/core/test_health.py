@@ -19,21 +19,29 @@ async def test_healthz_checks_database_and_nlu(scenario_services):
     assert ("redis" in body["checks"]) == bool(scenario_services.settings.redis.url)
 
 
-async def test_healthz_degrades_when_the_database_is_gone(services, tmp_path):
-    services.db.engine.dispose()
-    services.db.engine = services.db.engine.__class__.__new__(services.db.engine.__class__)  # broken engine
-    app = create_app(services, run_jobs=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        response = await client.get("/healthz")
+async def test_healthz_degrades_when_the_database_is_gone(services):
+    from gridline.storage.db import Database
+
+    working = services.db
+    services.db = Database("postgresql+psycopg://nobody@127.0.0.1:9/none")  # nothing listens on port 9
+    try:
+        app = create_app(services, run_jobs=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            response = await client.get("/healthz")
+    finally:
+        services.db.dispose()
+        services.db = working
     assert response.status_code == 503
     assert response.json()["checks"]["database"]["ok"] is False
 
 
 async def test_metrics_count_cases_by_status(services, drain):
-    await handle_inbound(services, InboundMessage(channel="sms", external_id="+8617000010001", text="楼道里有人充电瓶车，太危险了"))
+    await handle_inbound(
+        services, InboundMessage(channel="sms", external_id="+8617000010001", text="楼道里有人充电瓶车，太危险了")
+    )
     await drain(services)
     app = create_app(services, run_jobs=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         text = (await client.get("/metrics")).text
-    assert 'gridline_cases{' in text
+    assert "gridline_cases{" in text
     assert "gridline_escalation_steps_pending 1.0" in text

@@ -16,8 +16,7 @@ from tests.conftest import _pg_admin, _pg_url, _postgres_available, need_service
 
 def _assert_no_drift(db: Database) -> None:
     with db.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": False}),
-                                SQLModel.metadata)
+        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": False}), SQLModel.metadata)
     assert diff == [], f"models and migrations differ: {diff}"
 
 

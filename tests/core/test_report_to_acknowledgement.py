@@ -40,8 +40,9 @@ async def test_report_pages_on_duty_leader_who_acknowledges_and_resident_is_told
     assert page.case_ref == outcome.case_ref and page.category == "water_supply"
 
     leader = staff(services, "LDR-ZY01-01-1")
-    result = await act_on_case(services, case_id=page.case_id, staff_id=leader.id, action="acknowledge",
-                               channel="web", page_id=page.page_id)
+    result = await act_on_case(
+        services, case_id=page.case_id, staff_id=leader.id, action="acknowledge", channel="web", page_id=page.page_id
+    )
     assert result.ok and result.code == "acknowledged"
     await drain(services)
     told = [m.text for m in sent["sms"].messages]

@@ -28,7 +28,7 @@ def test_toml_file_then_environment(tmp_path, monkeypatch):
 
 def test_missing_config_file_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("GRIDLINE_CONFIG", str(tmp_path / "nope.toml"))
-    with pytest.raises(FileNotFoundError, match="nope.toml"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.toml"):
         load_settings()
 
 

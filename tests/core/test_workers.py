@@ -1,0 +1,122 @@
+"""Real worker processes on PostgreSQL + Redis: a SIGKILLed worker and a flushed Redis lose no
+escalation step and run none twice; two workers racing over 500 cases never page a step twice."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from gridline.clock import SystemClock
+from gridline.core.services import Services, build_services
+from tests.conftest import _redis_available, base_settings, need_service
+from tests.core.worker_support import (
+    WORKERS_REDIS_URL,
+    Ledger,
+    ShortPolicy,
+    WorkerProcess,
+    count_steps,
+    demo_database,
+    escalation_finished,
+    flush_redis,
+    open_cases,
+    start_worker,
+    wait_until,
+    worker_config,
+    write_toml,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+
+
+def services_for(database_url: str, config: dict) -> Services:
+    """The test process's own services: it opens cases; only the workers run jobs."""
+    settings = base_settings(database={"url": database_url}, redis={"url": WORKERS_REDIS_URL},
+                             **{k: v for k, v in config.items() if k != "timezone"})
+    return build_services(settings, SystemClock())
+
+
+def assert_every_step_happened_exactly_once(ledger: Ledger, case_ids: list[int], policy: ShortPolicy) -> None:
+    assert ledger.steps_not_done() == [], "every due step must have run"
+    positions = ledger.positions_by_case()
+    incomplete = {c: sorted(policy.positions() - positions.get(c, set())) for c in case_ids
+                  if positions.get(c) != policy.positions()}
+    assert incomplete == {}, "each case goes through every step of its policy (none lost)"
+    twice = {key: n for key, n in ledger.step_runs().items() if n != 1}
+    assert twice == {}, "each (case, round, step) writes its timeline entry exactly once"
+    assert len(ledger.step_runs()) == len(case_ids) * len(policy.positions())
+    assert set(ledger.exhausted().values()) == {1} and len(ledger.exhausted()) == len(case_ids)
+    assert ledger.duplicate_pages() == {}, "no page per (case, round, step, staff, contact method) twice"
+    assert ledger.duplicate_pages_per_person() == {}, "with one contact method each, one page per person per step"
+    missing, extra = ledger.pages_missing_or_extra()
+    assert (missing, extra) == (set(), set()), "the pages each step recorded are exactly the Page rows"
+    assert ledger.pages, "people were paged"
+    assert not {"scheduled", "sending"} & set(ledger.pages_by_status()), "every page was handed over"
+
+
+@pytest.fixture
+def redis_for_workers() -> None:
+    need_service("Redis", _redis_available(), "start redis-server or set GRIDLINE_TEST_REDIS_URL")
+    flush_redis()
+
+
+async def test_killed_worker_and_flushed_redis_lose_no_step_and_repeat_none(
+    postgres_template: str, redis_for_workers: None, tmp_path: Path
+) -> None:
+    policy = ShortPolicy(wait_minutes=0.02, repeat=1)  # 4 steps, 1.2 s apart, twice: 8 steps per case
+    # A short lease so the deliveries the killed worker had claimed are retried within the test.
+    config = worker_config(policy, lease_seconds=3.0)
+    config_path = write_toml(tmp_path / "gridline.toml", config)
+    workers: list[WorkerProcess] = []
+    with demo_database(postgres_template) as url:
+        services = services_for(url, config)
+        try:
+            first = start_worker(config_path, url, tmp_path / "worker-1.log")
+            workers.append(first)
+            case_ids = await open_cases(services, 20, batch=5)
+            total = len(case_ids) * len(policy.positions())
+
+            wait_until(lambda: count_steps(services.db, "done") >= 30, 60, "30 steps to run", workers)
+            first.kill()
+            done_at_kill = count_steps(services.db, "done")
+            assert 0 < done_at_kill < total, "the worker was killed mid-way through the escalations"
+            flush_redis()  # every queued and deferred job is gone; the database still knows
+            time.sleep(1.5)  # let steps come due while no worker runs
+
+            second = start_worker(config_path, url, tmp_path / "worker-2.log")
+            workers.append(second)
+            wait_until(lambda: escalation_finished(services.db, len(case_ids)), 60,
+                       "every case's escalation to finish", workers)
+            ledger = Ledger.read(services.db)
+        finally:
+            for worker in workers:
+                worker.stop()
+            await services.aclose()
+    assert_every_step_happened_exactly_once(ledger, case_ids, policy)
+    finished_by = {s.claimed_by for s in ledger.steps if s.claimed_by}
+    assert len(finished_by) == 2, "both the killed worker and its replacement ran steps"
+
+
+async def test_two_workers_never_page_a_step_twice(
+    postgres_template: str, redis_for_workers: None, tmp_path: Path
+) -> None:
+    policy = ShortPolicy(notify=("on_duty_leader", "backup"), wait_minutes=0.01, repeat=0)
+    config = worker_config(policy)
+    config_path = write_toml(tmp_path / "gridline.toml", config)
+    workers: list[WorkerProcess] = []
+    with demo_database(postgres_template) as url:
+        services = services_for(url, config)
+        try:
+            workers = [start_worker(config_path, url, tmp_path / f"worker-{n}.log") for n in (1, 2)]
+            case_ids = await open_cases(services, 500, batch=50)
+            wait_until(lambda: escalation_finished(services.db, len(case_ids)), 90,
+                       "500 escalations to finish", workers)
+            ledger = Ledger.read(services.db)
+        finally:
+            for worker in workers:
+                worker.stop()
+            await services.aclose()
+    assert_every_step_happened_exactly_once(ledger, case_ids, policy)
+    ran_by = {s.claimed_by for s in ledger.steps}
+    assert len(ran_by) == 2, "both workers took part"

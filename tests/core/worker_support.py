@@ -1,0 +1,271 @@
+"""Helpers for the worker tests: real ``gridline worker`` processes on PostgreSQL + Redis.
+
+The test process opens cases; the workers (separate processes, started and killed like in
+production) run their escalation steps and page deliveries. What the tests then check is the
+database — the truth: every step row done once, one page per person per step.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import text
+from sqlmodel import col, select
+
+from gridline.core.services import Services
+from gridline.core.work import unit_of_work
+from gridline.routing.cases import CaseDraft, open_case
+from gridline.storage.db import Database
+from gridline.storage.models import CaseEvent, EscalationStep, Grid, Page
+from tests.conftest import REDIS_URL, ROOT, _pg_admin, _pg_url
+
+# A Redis database of its own: the job queue name is fixed and a job is a row id, so a worker must
+# never see another test's queue (that test's step 7 is not this database's step 7).
+WORKERS_REDIS_URL = os.environ.get(
+    "GRIDLINE_TEST_WORKERS_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/13"
+)
+
+
+@dataclass(frozen=True)
+class ShortPolicy:
+    """An escalation policy with waits of about a second, so a whole escalation fits in a test."""
+
+    notify: tuple[str, ...] = ("on_duty_leader", "backup", "level2_contact", "level1_contact")
+    wait_minutes: float = 0.02
+    repeat: int = 1
+
+    def settings(self) -> dict[str, Any]:
+        return {"steps": [{"notify": [n], "wait_minutes": self.wait_minutes} for n in self.notify],
+                "repeat": self.repeat}
+
+    def positions(self) -> set[tuple[int, int]]:
+        """Every (round, step_index) a case that nobody acknowledges goes through."""
+        return {(r, s) for r in range(self.repeat + 1) for s in range(len(self.notify))}
+
+
+def worker_config(policy: ShortPolicy, *, lease_seconds: float = 60.0) -> dict[str, Any]:
+    """Settings shared by the test process and its workers (the policy is snapshotted per case)."""
+    return {
+        "timezone": "Asia/Shanghai",
+        "nlu": {"engine": "embedded", "model_dir": str(ROOT / "var" / "models"),
+                "training_data": str(ROOT / "config" / "nlu" / "train.yml")},
+        "cases": {"escalation": {"normal": policy.settings()}},
+        "jobs": {"reconcile_seconds": 0.5, "lease_seconds": lease_seconds, "poll_seconds": 0.2},
+        "server": {"log_level": "INFO"},
+    }
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(value)
+
+
+def write_toml(path: Path, config: dict[str, Any]) -> Path:
+    """A minimal TOML writer for ``worker_config`` (top-level scalars, then one table per section)."""
+    lines = [f"{k} = {_toml_value(v)}" for k, v in config.items() if not isinstance(v, dict)]
+    for section, values in config.items():
+        if isinstance(values, dict):
+            lines.append(f"[{section}]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in values.items())
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@contextmanager
+def demo_database(template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database from the demo template, every staff member reachable on ``web`` only.
+
+    The worker installs every channel package; the web sandbox's notifier is the one that needs no
+    provider, so pages are handed to it and nothing falls back to a channel without a server.
+    """
+    name = f"gridline_w_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    url = _pg_url(name)
+    db = Database(url)
+    with db.session() as session:
+        session.execute(text("DELETE FROM contact_methods"))
+        session.execute(text(
+            "INSERT INTO contact_methods (staff_id, channel, target, bot_name, position, unreachable) "
+            "SELECT id, 'web', '', '', 0, false FROM staff"
+        ))
+    db.dispose()
+    try:
+        yield url
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def flush_redis(url: str = WORKERS_REDIS_URL) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+@dataclass
+class WorkerProcess:
+    """One ``gridline worker`` process, its output going to a log file for the failure message."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    log_file: IO[bytes] = field(repr=False)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook, no finally block, whatever it was doing is cut off."""
+        os.kill(self.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log_file.close()
+
+    def log_tail(self, lines: int = 40) -> str:
+        self.log_file.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def start_worker(config_path: Path, database_url: str, log_path: Path) -> WorkerProcess:
+    """Start ``gridline worker`` as production does: settings from a TOML file and the environment."""
+    script = Path(sys.executable).with_name("gridline")
+    command = [str(script), "worker"] if script.exists() else [
+        sys.executable, "-c", "from gridline.cli import main; main()", "worker"]
+    env = {**os.environ, "GRIDLINE_CONFIG": str(config_path), "GRIDLINE_DATABASE__URL": database_url,
+           "GRIDLINE_REDIS__URL": WORKERS_REDIS_URL, "PYTHONUNBUFFERED": "1"}
+    log_file = log_path.open("ab")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    return WorkerProcess(process, log_path, log_file)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str, workers: list[WorkerProcess]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        for worker in workers:
+            if worker.process.poll() is not None:
+                raise AssertionError(f"worker {worker.pid} exited ({worker.process.returncode}) while waiting "
+                                     f"for {what}:\n{worker.log_tail()}")
+        time.sleep(0.2)
+    logs = "\n".join(f"--- worker {w.pid}\n{w.log_tail()}" for w in workers)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{logs}")
+
+
+def grid_codes(services: Services) -> list[str]:
+    """Base grids (level 3) of the demo city: each has a leader and a chain above it."""
+    with services.db.session() as session:
+        return list(session.exec(select(Grid.code).where(Grid.level == 3).order_by(col(Grid.code))))
+
+
+async def open_cases(services: Services, count: int, *, batch: int = 50) -> list[int]:
+    """Open ``count`` normal cases spread over the base grids; their first steps are due at once."""
+    grids = grid_codes(services)
+    ids: list[int] = []
+    while len(ids) < count:
+        async with unit_of_work(services) as work:
+            for _ in range(min(batch, count - len(ids))):
+                grid = grids[len(ids) % len(grids)]
+                draft = CaseDraft(category="road_facility", priority="normal", grid_code=grid,
+                                  summary=f"路灯不亮 #{len(ids) + 1}", channel="sms", resident_id=None)
+                ids.append(open_case(work, services.settings, draft).id or 0)
+    return ids
+
+
+def count_steps(db: Database, status: str) -> int:
+    with db.session() as session:
+        return len(session.exec(select(EscalationStep.id).where(EscalationStep.status == status)).all())
+
+
+def escalation_finished(db: Database, case_count: int) -> bool:
+    """Every case has gone through its whole policy and no delivery is still in flight."""
+    with db.session() as session:
+        exhausted = session.exec(select(CaseEvent.id).where(CaseEvent.kind == "escalation_exhausted")).all()
+        in_flight = session.exec(select(Page.id).where(col(Page.status).in_(["scheduled", "sending"]))).all()
+    return len(exhausted) >= case_count and not in_flight
+
+
+@dataclass
+class Ledger:
+    """What the database says happened, arranged for the exactly-once assertions."""
+
+    steps: list[EscalationStep]
+    pages: list[Page]
+    events: list[CaseEvent]
+
+    @classmethod
+    def read(cls, db: Database) -> Ledger:
+        with db.session() as session:
+            return cls(
+                steps=list(session.exec(select(EscalationStep))),
+                pages=list(session.exec(select(Page))),
+                events=list(session.exec(select(CaseEvent))),
+            )
+
+    def steps_not_done(self) -> list[tuple[int, int, int, str]]:
+        return [(s.case_id, s.round, s.step_index, s.status) for s in self.steps if s.status != "done"]
+
+    def positions_by_case(self) -> dict[int, set[tuple[int, int]]]:
+        found: dict[int, set[tuple[int, int]]] = {}
+        for step in self.steps:
+            found.setdefault(step.case_id, set()).add((step.round, step.step_index))
+        return found
+
+    def step_runs(self) -> Counter[tuple[int, int, int]]:
+        """How many times each (case, round, step) was run, from the timeline each run writes."""
+        return Counter(
+            (e.case_id, int(e.data["round"]), int(e.data["step"]))
+            for e in self.events if e.kind in ("paged", "escalated")
+        )
+
+    def exhausted(self) -> Counter[int]:
+        return Counter(e.case_id for e in self.events if e.kind == "escalation_exhausted")
+
+    def duplicate_pages(self) -> dict[tuple[int, int, int, int, int | None], int]:
+        """Pages sent twice: more than one per (case, round, step, staff, contact method)."""
+        counts = Counter((p.case_id, p.round, p.step_index, p.staff_id, p.contact_method_id) for p in self.pages)
+        return {key: n for key, n in counts.items() if n > 1}
+
+    def duplicate_pages_per_person(self) -> dict[tuple[int, int, int, int], int]:
+        """More than one page per (case, round, step, staff) — no fallback happens with web-only contacts."""
+        counts = Counter((p.case_id, p.round, p.step_index, p.staff_id) for p in self.pages)
+        return {key: n for key, n in counts.items() if n > 1}
+
+    def pages_missing_or_extra(self) -> tuple[set[int], set[int]]:
+        """Pages each step's timeline entry says it created vs the Page rows that exist."""
+        promised = {
+            int(person["page_id"])
+            for e in self.events if e.kind in ("paged", "escalated")
+            for person in e.data.get("people", []) if person.get("page_id") is not None
+        }
+        stored = {p.id or 0 for p in self.pages}
+        return promised - stored, stored - promised
+
+    def pages_by_status(self) -> Counter[str]:
+        return Counter(p.status for p in self.pages)
