@@ -1,0 +1,31 @@
+"""The web sandbox: chat as a resident and answer as the paged leader, in one browser page.
+
+It is a real channel of the core, named ``web``: the chat posts into the durable inbox
+(``receive_event``), a job hands the message to ``handle_inbound``, pages and replies leave through
+:class:`~gridline.bots.web.notifier.WebNotifier`, and the leader's buttons call ``act_on_case`` —
+the same path as Telegram, only the provider is the browser.
+
+``install(app, services)`` is called by :func:`gridline.app.create_app`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from gridline.core.services import Services
+
+
+def install(app: FastAPI, services: Services) -> None:
+    """Add the page, its API and static files; register the ``web`` notifier and inbound processor."""
+    from gridline.bots.web.api import build_api
+    from gridline.bots.web.inbound import PREFIX, process_web_event
+    from gridline.bots.web.notifier import WebNotifier
+    from gridline.bots.web.page import STATIC, STATIC_PATH, build_page_router
+
+    app.include_router(build_api(services))
+    # The sandbox is the front door of a demo; "/" has no other owner, so it always leads here.
+    app.include_router(build_page_router(redirect_root=True))
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="sandbox-static")
+    services.notifiers.register(WebNotifier())
+    services.inbound_processors[PREFIX] = process_web_event

@@ -1,0 +1,118 @@
+"""The sandbox's JSON endpoints under ``/sandbox/api``.
+
+Resident side: ``POST messages`` stores the event in the durable inbox (processed by a job, exactly
+like a Telegram update), ``GET conversation`` reads the chat back. Leader side: ``GET inbox/{id}``,
+``POST actions`` (→ ``act_on_case`` on channel ``web``), ``GET cases/{id}`` (the timeline).
+Malformed input gets a 4xx with a JSON body saying what is wrong; nothing here answers 500 for it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
+
+from gridline.bots.web import queries
+from gridline.bots.web.identities import CHANNEL, SESSION_RE, anonymous_external_id, resident_external_id
+from gridline.bots.web.inbound import PROVIDER
+from gridline.bots.web.mapview import grid_map
+from gridline.bots.web.payloads import ResidentMessageIn, StaffActionIn
+from gridline.core.inbox import receive_event
+from gridline.core.services import Services
+from gridline.i18n import t
+from gridline.routing.actions import act_on_case
+from gridline.storage.models import Case, Page, Resident, Staff
+
+API_PREFIX = "/sandbox/api"
+Lang = Annotated[Literal["zh-CN", "en"], Query()]
+
+
+def problem(status: int, code: str, lang: str, **params: Any) -> HTTPException:
+    """An error the page can show as is: a stable ``error`` code and a ``message`` for people."""
+    return HTTPException(status, detail={"error": code, "message": t(f"web.error.{code}", lang, **params)})
+
+
+def build_api(services: Services) -> APIRouter:
+    """The JSON API, bound to ``services`` (no globals)."""
+    router = APIRouter(prefix=API_PREFIX, tags=["sandbox"])
+    clock = queries.Clockface(services.settings.timezone)
+
+    @router.get("/residents")
+    async def residents(lang: Lang = "zh-CN") -> dict[str, Any]:
+        with services.db.session() as session:
+            return {"residents": queries.demo_residents(session, lang)}
+
+    @router.get("/staff")
+    async def staff(lang: Lang = "zh-CN") -> dict[str, Any]:
+        with services.db.session() as session:
+            return {"staff": queries.web_staff(session, lang)}
+
+    @router.get("/map")
+    async def grids_map() -> dict[str, Any]:
+        with services.db.session() as session:
+            return grid_map(session)
+
+    @router.post("/messages", status_code=202)
+    async def post_message(body: ResidentMessageIn) -> dict[str, Any]:
+        lang = body.lang or "zh-CN"
+        if body.resident_id is not None:
+            with services.db.session() as session:
+                if session.get(Resident, body.resident_id) is None:
+                    raise problem(404, "unknown_resident", lang, id=body.resident_id)
+            external_id = resident_external_id(body.resident_id)
+        else:
+            assert body.session_id is not None
+            external_id = anonymous_external_id(body.session_id)
+        event, is_new = await receive_event(services, PROVIDER, str(body.event_id), body.to_payload(external_id))
+        # The embedded scheduler wakes up on enqueue, so the reply is usually there by the next poll.
+        return {"accepted": True, "duplicate": not is_new, "event_id": str(body.event_id),
+                "inbound_event_id": event.id, "external_id": external_id}
+
+    @router.get("/conversation")
+    async def get_conversation(
+        resident_id: Annotated[int | None, Query(ge=1)] = None,
+        session_id: Annotated[str | None, Query(pattern=SESSION_RE.pattern)] = None,
+        lang: Lang = "zh-CN",
+    ) -> dict[str, Any]:
+        if (resident_id is None) == (session_id is None):
+            raise problem(422, "who_is_chatting", lang)
+        external_id = resident_external_id(resident_id) if resident_id is not None \
+            else anonymous_external_id(session_id or "")
+        with services.db.session() as session:
+            return queries.conversation(session, external_id, clock, lang)
+
+    @router.get("/inbox/{staff_id}")
+    async def get_inbox(staff_id: int, lang: Lang = "zh-CN") -> dict[str, Any]:
+        with services.db.session() as session:
+            member = session.get(Staff, staff_id)
+            if member is None:
+                raise problem(404, "unknown_staff", lang, id=staff_id)
+            return {"staff": {"id": member.id, "name": member.name, "code": member.code, "role": member.role,
+                              "role_label": t(f"web.role.{member.role}", lang), "grid_code": member.grid_code},
+                    "pages": queries.inbox(session, member, clock, lang)}
+
+    @router.post("/actions")
+    async def post_action(body: StaffActionIn, lang: Lang = "zh-CN") -> JSONResponse:
+        with services.db.session() as session:
+            page = session.get(Page, body.page_id)
+            if page is None or page.staff_id != body.staff_id or page.channel != CHANNEL:
+                raise problem(404, "unknown_page", lang, id=body.page_id)
+            if body.to_staff_id is not None and session.get(Staff, body.to_staff_id) is None:
+                raise problem(404, "unknown_staff", lang, id=body.to_staff_id)
+            case_id = page.case_id
+        result = await act_on_case(services, case_id=case_id, staff_id=body.staff_id, action=body.action,
+                                   channel=CHANNEL, page_id=body.page_id, to_staff_id=body.to_staff_id)
+        status = 200 if result.ok else 403 if result.code == "not_allowed" else 409
+        return JSONResponse({"ok": result.ok, "code": result.code, "text": result.text, "case_id": case_id,
+                             "case_ref": result.case_ref, "by_staff_name": result.by_staff_name}, status_code=status)
+
+    @router.get("/cases/{case_id}")
+    async def get_case(case_id: int, lang: Lang = "zh-CN") -> dict[str, Any]:
+        with services.db.session() as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                raise problem(404, "unknown_case", lang, id=case_id)
+            return queries.case_timeline(session, case, clock, lang)
+
+    return router

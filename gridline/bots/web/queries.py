@@ -1,0 +1,205 @@
+"""What the sandbox page shows, read straight from the tables the core writes.
+
+The chat is the resident's web identity's Message rows (in and out); the leader's inbox is the
+staff member's ``web`` Page rows; the timeline is the case's CaseEvent rows plus its messages.
+Every function returns plain JSON-ready dicts, with texts in the viewer's language.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from gridline.bots.web.identities import CHANNEL, web_identity
+from gridline.bots.web.timeline import describe_event
+from gridline.i18n import t
+from gridline.routing.lifecycle import OPEN_PAGE_STATUSES, UNACKNOWLEDGED_STATUSES
+from gridline.storage.models import Case, CaseEvent, ContactMethod, Grid, Message, Page, Resident, Staff
+
+PAGE_ACTIONS = ("acknowledge", "resolve", "escalate", "reassign")
+ACTION_BUTTON_KEYS = {
+    "acknowledge": "page.button_ack", "resolve": "page.button_resolve",
+    "escalate": "page.button_escalate", "reassign": "page.button_reassign",
+}
+
+
+class Clockface:
+    """Formats stored UTC times for people: local time in the city's zone."""
+
+    def __init__(self, tz: str) -> None:
+        self.zone = ZoneInfo(tz)
+
+    def stamp(self, at: datetime | None) -> dict[str, str] | None:
+        if at is None:
+            return None
+        local = at.astimezone(self.zone)
+        return {"utc": at.isoformat(), "local": local.strftime("%m-%d %H:%M:%S")}
+
+
+def grid_names(session: Session) -> dict[str, str]:
+    return {code: name for code, name in session.exec(select(Grid.code, Grid.name))}
+
+
+def demo_residents(session: Session, lang: str) -> list[dict[str, Any]]:
+    """Residents from the household records (named and registered in a grid), to chat as."""
+    names = grid_names(session)
+    rows = session.exec(
+        select(Resident).where(col(Resident.name).is_not(None), col(Resident.grid_code).is_not(None))
+        .order_by(col(Resident.id)).limit(200)
+    )
+    return [
+        {"id": r.id, "name": r.name, "grid_code": r.grid_code, "grid_name": names.get(r.grid_code or "", "—"),
+         "address": r.address_text, "lang": r.lang}
+        for r in rows
+    ]
+
+
+def web_staff(session: Session, lang: str) -> list[dict[str, Any]]:
+    """Staff who can be paged on the web inbox, with how many of their web pages are still open."""
+    names = grid_names(session)
+    open_counts = dict(session.exec(  # type: ignore[arg-type]
+        select(Page.staff_id, func.count())
+        .where(Page.channel == CHANNEL, col(Page.status).in_([s.value for s in OPEN_PAGE_STATUSES]))
+        .group_by(col(Page.staff_id))
+    ).all())
+    rows = session.exec(
+        select(Staff).join(ContactMethod, col(ContactMethod.staff_id) == col(Staff.id))
+        .where(ContactMethod.channel == CHANNEL, Staff.active == True)  # noqa: E712
+        .distinct().order_by(col(Staff.grid_code), col(Staff.id))
+    )
+    return [
+        {"id": s.id, "code": s.code, "name": s.name, "role": s.role, "role_label": t(f"web.role.{s.role}", lang),
+         "grid_code": s.grid_code, "grid_name": names.get(s.grid_code or "", "—"),
+         "open_pages": int(open_counts.get(s.id or 0, 0))}
+        for s in rows
+    ]
+
+
+def _message_json(m: Message, clock: Clockface, staff_names: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": m.id, "direction": m.direction,
+        # The browser's event id of a resident message, so the page can drop its "sending…" bubble.
+        "event_id": m.provider_message_id if m.direction == "in" else None,
+        "sender_kind": m.sender_kind, "text": m.text or "",
+        "options": [{"label": o.get("label", ""), "data": o.get("data", "")} for o in m.options],
+        "status": m.status, "at": clock.stamp(m.created_at), "case_id": m.case_id, "intent": m.intent,
+        "confidence": m.confidence, "channel": m.channel,
+        "staff_name": staff_names.get(m.staff_id) if m.staff_id else None,
+    }
+
+
+def conversation(session: Session, external_id: str, clock: Clockface, lang: str) -> dict[str, Any]:
+    """The resident's chat: every web message in and out, oldest first, and their cases."""
+    identity = web_identity(session, external_id)
+    if identity is None:
+        return {"external_id": external_id, "resident": None, "messages": [], "cases": []}
+    messages = session.exec(
+        select(Message).where(Message.identity_id == identity.id, Message.channel == CHANNEL)
+        .order_by(col(Message.created_at), col(Message.id))
+    ).all()
+    resident = session.get(Resident, identity.resident_id) if identity.resident_id else None
+    names = grid_names(session)
+    return {
+        "external_id": external_id,
+        "resident": None if resident is None else {
+            "id": resident.id, "name": resident.name, "grid_code": resident.grid_code,
+            "grid_name": names.get(resident.grid_code or "", None), "lang": resident.lang,
+        },
+        "messages": [_message_json(m, clock, {}) for m in messages],
+        "cases": resident_cases(session, resident.id, clock, lang) if resident and resident.id else [],
+    }
+
+
+def resident_cases(session: Session, resident_id: int, clock: Clockface, lang: str) -> list[dict[str, Any]]:
+    """The resident's cases, newest first, with who was paged on the web inbox (to jump to them)."""
+    cases = session.exec(
+        select(Case).where(Case.resident_id == resident_id).order_by(col(Case.created_at).desc()).limit(10)
+    ).all()
+    out = []
+    for case in cases:
+        paged = session.exec(
+            select(Page.staff_id, Staff.name).join(Staff, col(Staff.id) == col(Page.staff_id))
+            .where(Page.case_id == case.id, Page.channel == CHANNEL).order_by(col(Page.id))
+        ).all()
+        seen: dict[int, str] = {}
+        for staff_id, name in paged:
+            seen.setdefault(staff_id, name)
+        out.append({**_case_json(case, clock, lang),
+                    "paged_on_web": [{"staff_id": k, "name": v} for k, v in seen.items()]})
+    return out
+
+
+def _case_json(case: Case, clock: Clockface, lang: str) -> dict[str, Any]:
+    return {
+        "id": case.id, "ref": case.ref, "status": case.status, "status_label": t(f"case_status.{case.status}", lang),
+        "category": case.category, "category_label": t(f"category.{case.category}", lang),
+        "priority": case.priority, "priority_label": t(f"priority.{case.priority}", lang),
+        "summary": case.summary, "grid_code": case.grid_code, "address": case.address_text,
+        "report_count": case.report_count, "rating": case.rating,
+        "created_at": clock.stamp(case.created_at), "acknowledged_at": clock.stamp(case.acknowledged_at),
+        "resolved_at": clock.stamp(case.resolved_at), "closed_at": clock.stamp(case.closed_at),
+    }
+
+
+def inbox(session: Session, staff: Staff, clock: Clockface, lang: str) -> list[dict[str, Any]]:
+    """The staff member's web pages, newest first, each with its case and the buttons that still apply."""
+    pages = session.exec(
+        select(Page).where(Page.staff_id == staff.id, Page.channel == CHANNEL)
+        .order_by(col(Page.created_at).desc(), col(Page.id).desc()).limit(50)
+    ).all()
+    names = grid_names(session)
+    cases = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_({p.case_id for p in pages})))}
+    out = []
+    for page in pages:
+        case = cases[page.case_id]
+        out.append({
+            "page_id": page.id, "status": page.status, "status_label": t(f"web.page_status.{page.status}", lang),
+            "reason": page.reason, "created_at": clock.stamp(page.created_at),
+            "case": {**_case_json(case, clock, lang), "grid_name": names.get(case.grid_code or "", "—")},
+            "actions": [{"action": a, "label": t(ACTION_BUTTON_KEYS[a], lang)} for a in available_actions(case)],
+        })
+    return out
+
+
+def available_actions(case: Case) -> list[str]:
+    """Buttons worth showing: nothing on a closed case, only 已解决 once acknowledged."""
+    if case.status in ("closed", "resolved"):
+        return []
+    if case.status in {s.value for s in UNACKNOWLEDGED_STATUSES}:
+        return list(PAGE_ACTIONS)
+    return ["resolve", "escalate", "reassign"]
+
+
+def case_timeline(session: Session, case: Case, clock: Clockface, lang: str) -> dict[str, Any]:
+    """The case and, oldest first, what happened to it (events) and what was said about it (messages)."""
+    events = session.exec(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.at), col(CaseEvent.id))
+    ).all()
+    messages = session.exec(
+        select(Message).where(Message.case_id == case.id).order_by(col(Message.created_at), col(Message.id))
+    ).all()
+    staff_ids = {m.staff_id for m in messages if m.staff_id}
+    staff_names = {s.id or 0: s.name for s in session.exec(select(Staff).where(col(Staff.id).in_(staff_ids)))} \
+        if staff_ids else {}
+    # Events before messages of the same instant: "paged" reads before the reply that announces it.
+    keyed: list[tuple[tuple[datetime, int, int], dict[str, Any]]] = []
+    for event in events:
+        keyed.append(((event.at, 0, event.id or 0),
+                      {"kind": "event", "event": event.kind, "actor": event.actor, "at": clock.stamp(event.at),
+                       "text": describe_event(event, lang)}))
+    for message in messages:
+        keyed.append(((message.created_at, 1, message.id or 0),
+                      {"kind": "message", **_message_json(message, clock, staff_names)}))
+    entries = [entry for _, entry in sorted(keyed, key=lambda pair: pair[0])]
+    holder = session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
+    names = grid_names(session)
+    return {
+        "case": {**_case_json(case, clock, lang), "grid_name": names.get(case.grid_code or "", "—"),
+                 "acknowledged_by": holder.name if holder else None,
+                 "explanation": case.explanation},
+        "entries": entries,
+    }

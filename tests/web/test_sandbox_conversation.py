@@ -1,0 +1,132 @@
+"""The whole loop through the sandbox's HTTP endpoints, as a newcomer clicks through it:
+report → page in the leader's inbox → acknowledge → resident told → resolve → rating → closed."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from gridline.storage.models import Case, ChannelIdentity, Page
+from tests.web.support import Sandbox, replies
+
+LEADER = "LDR-ZY01-01-1"  # 龙小燕, leader of 桐柏路199号院's grid, on duty Thursday 10:00
+
+
+async def test_report_page_ack_resident_told_resolve_rating(sandbox: Sandbox) -> None:
+    resident = {"resident_id": await sandbox.resident_id("李秀英")}
+    leader_id = await sandbox.staff_id(LEADER)
+
+    chat = await sandbox.say(resident, text="俺们楼从昨天就没水了咋弄")
+    assert chat["messages"][0]["direction"] == "in"
+    assert chat["messages"][0]["text"] == "俺们楼从昨天就没水了咋弄"
+    told = replies(chat)[-1]["text"]
+    assert "龙小燕" in told
+    (case,) = chat["cases"]
+    assert case["category"] == "water_supply"
+    assert case["paged_on_web"] == [{"staff_id": leader_id, "name": "龙小燕"}]
+
+    (page,) = await sandbox.inbox(leader_id)
+    assert page["case"]["ref"] == case["ref"]
+    assert page["case"]["summary"] == "俺们楼从昨天就没水了咋弄"
+    assert page["status"] == "delivered"  # the web notifier: the row is the delivery
+    assert [a["label"] for a in page["actions"]] == ["接单", "已解决", "上报", "转交"]
+
+    ack = await sandbox.act(leader_id, page["page_id"], "acknowledge")
+    assert ack.status_code == 200 and ack.json()["code"] == "acknowledged"
+    chat = await sandbox.conversation(resident)
+    assert any("龙小燕" in m["text"] and "接单" in m["text"] for m in replies(chat))
+    (page,) = await sandbox.inbox(leader_id)
+    assert page["status"] == "acknowledged"
+    assert [a["action"] for a in page["actions"]] == ["resolve", "escalate", "reassign"]
+
+    done = await sandbox.act(leader_id, page["page_id"], "resolve")
+    assert done.status_code == 200 and done.json()["code"] == "resolved"
+    chat = await sandbox.conversation(resident)
+    rating_prompt = replies(chat)[-1]
+    assert [o["data"] for o in rating_prompt["options"]] == [f"rate:{case['ref']}:{n}" for n in range(1, 6)]
+
+    chat = await sandbox.say(resident, choice=rating_prompt["options"][4]["data"])
+    assert chat["cases"][0]["status"] == "closed"
+    assert chat["cases"][0]["rating"] == 5
+    with sandbox.services.db.session() as session:
+        stored = session.exec(select(Case).where(Case.ref == case["ref"])).one()
+        assert (stored.status, stored.rating, stored.channel) == ("closed", 5, "web")
+
+    timeline = await sandbox.timeline(case["id"])
+    events = [e["event"] for e in timeline["entries"] if e["kind"] == "event"]
+    assert events == ["created", "paged", "acknowledged", "resolved", "rated"]
+    assert timeline["case"]["acknowledged_by"] == "龙小燕"
+    said = [e["text"] for e in timeline["entries"] if e["kind"] == "message"]
+    assert said[0] == "俺们楼从昨天就没水了咋弄"
+    (page,) = await sandbox.inbox(leader_id)
+    assert page["actions"] == []  # nothing left to do on a closed case
+
+
+async def test_demo_resident_chats_through_one_linked_web_identity(sandbox: Sandbox) -> None:
+    resident_id = await sandbox.resident_id("李秀英")
+    await sandbox.say({"resident_id": resident_id}, command="start")
+    chat = await sandbox.say({"resident_id": resident_id}, command="status")
+    assert chat["resident"]["id"] == resident_id
+    assert chat["resident"]["grid_code"] == "ZY01-01-1"
+    assert len(replies(chat)) == 2
+    with sandbox.services.db.session() as session:
+        identities = session.exec(select(ChannelIdentity).where(ChannelIdentity.channel == "web")).all()
+    assert [(i.external_id, i.resident_id) for i in identities] == [(f"resident-{resident_id}", resident_id)]
+
+
+async def test_dropped_pin_registers_the_anonymous_resident_in_the_grid_under_it(sandbox: Sandbox) -> None:
+    newcomer = {"session_id": "pin-test-session-1"}
+    # 桐柏路199号院 lies in base grid ZY01-01-1.
+    chat = await sandbox.say(newcomer, location={"lat": 34.779163, "lon": 113.611855})
+    assert chat["resident"]["grid_code"] == "ZY01-01-1"
+    assert chat["resident"]["grid_name"] in replies(chat)[-1]["text"]
+    assert chat["messages"][0]["text"].startswith("[location 34.77916,113.61186")
+
+    chat = await sandbox.say(newcomer, text="俺们楼从昨天就没水了咋弄")
+    assert chat["cases"][0]["grid_code"] == "ZY01-01-1"
+
+
+async def test_a_pin_outside_every_grid_asks_for_an_address(sandbox: Sandbox) -> None:
+    chat = await sandbox.say({"session_id": "pin-test-session-2"}, location={"lat": 39.9, "lon": 116.4})
+    assert chat["resident"]["grid_code"] is None
+    assert len(replies(chat)) == 1
+
+
+async def test_reassign_moves_the_page_to_the_other_inbox(sandbox: Sandbox) -> None:
+    resident = {"resident_id": await sandbox.resident_id("李秀英")}
+    leader_id = await sandbox.staff_id(LEADER)
+    contact_id = await sandbox.staff_id("L2-ZY01-01")  # 侯霞, the level-2 contact, paged on the web first
+    await sandbox.say(resident, text="俺们楼从昨天就没水了咋弄")
+    (page,) = await sandbox.inbox(leader_id)
+
+    moved = await sandbox.act(leader_id, page["page_id"], "reassign", to_staff_id=contact_id)
+    assert moved.status_code == 200 and moved.json()["code"] == "reassigned"
+    (theirs,) = await sandbox.inbox(contact_id)
+    assert theirs["case"]["ref"] == page["case"]["ref"]
+    assert theirs["status"] == "delivered"
+    (mine,) = await sandbox.inbox(leader_id)
+    assert mine["status"] == "expired"
+
+
+async def test_someone_else_acknowledging_first_is_a_conflict_not_an_error(sandbox: Sandbox) -> None:
+    resident = {"resident_id": await sandbox.resident_id("李秀英")}
+    leader_id = await sandbox.staff_id(LEADER)
+    await sandbox.say(resident, text="俺们楼从昨天就没水了咋弄")
+    (page,) = await sandbox.inbox(leader_id)
+    assert (await sandbox.act(leader_id, page["page_id"], "acknowledge")).status_code == 200
+    again = await sandbox.act(leader_id, page["page_id"], "acknowledge")
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_acknowledged"
+
+
+async def test_a_resent_message_is_stored_and_answered_once(sandbox: Sandbox) -> None:
+    resident = {"resident_id": await sandbox.resident_id("李秀英")}
+    body = {"event_id": "5b0e1c52-3f56-4a55-9d2c-0d6f5d0c8a11", **resident, "text": "俺们楼从昨天就没水了咋弄"}
+    first = await sandbox.http.post("/sandbox/api/messages", json=body)
+    second = await sandbox.http.post("/sandbox/api/messages", json=body)
+    assert (first.status_code, first.json()["duplicate"]) == (202, False)
+    assert (second.status_code, second.json()["duplicate"]) == (202, True)
+    await sandbox.drain()
+    chat = await sandbox.conversation(resident)
+    assert [m["direction"] for m in chat["messages"]].count("in") == 1
+    with sandbox.services.db.session() as session:
+        assert len(session.exec(select(Page)).all()) == 1
