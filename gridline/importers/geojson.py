@@ -42,7 +42,7 @@ class GridFeature:
         return feature_problem(self.index, self.code, self.name, key, **params)
 
 
-def feature_problem(index: int, code: str, name: str, key: str, **params: Any) -> ImportProblem:
+def feature_problem(index: int, code: str, name: str, key: str, /, **params: Any) -> ImportProblem:
     where = {"index": index, "code": code or "?", "name": name or "?"}
     return ImportProblem("directory.where.feature", where, key, params)
 
@@ -79,9 +79,9 @@ def _parse_feature(index: int, raw: Any, problems: list[ImportProblem]) -> GridF
         problems.append(feature_problem(index, code, name, key, **params))
 
     if not code:
-        problem("directory.grid.missing_property", name="code")
+        problem("directory.grid.missing_property", property="code")
     if not name:
-        problem("directory.grid.missing_property", name="name")
+        problem("directory.grid.missing_property", property="name")
     level = props.get("level")
     if isinstance(level, str) and level.strip().isdigit():
         level = int(level)
@@ -104,13 +104,15 @@ def _parse_feature(index: int, raw: Any, problems: list[ImportProblem]) -> GridF
 def _geometry_problems(geom: BaseGeometry) -> list[tuple[str, dict[str, Any]]]:
     if not is_area(geom):
         return [("directory.grid.not_area", {"kind": geom.geom_type})]
-    if geom.is_empty or geom.area <= 0:
+    if geom.is_empty:
+        return [("directory.grid.empty_geometry", {})]
+    if not geom.is_valid:
+        return [("directory.grid.invalid_geometry", {"reason": shapely.is_valid_reason(geom)})]
+    if geom.area <= 0:
         return [("directory.grid.empty_geometry", {})]
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         return [("directory.grid.not_lonlat", {})]
-    if not geom.is_valid:
-        return [("directory.grid.invalid_geometry", {"reason": shapely.is_valid_reason(geom)})]
     return []
 
 
@@ -183,7 +185,11 @@ def _sibling_overlaps(
                 continue  # both already stored: not this file's problem
             shared = geoms[i].intersection(geoms[j]).area / min(geoms[i].area, geoms[j].area)
             if shared > tolerance:
-                mine, other = (a, b) if a in seen else (b, a)
+                # Blame the later feature of the file (the earlier one was there first).
+                if a in seen and b in seen:
+                    mine, other = (a, b) if seen[a].index > seen[b].index else (b, a)
+                else:
+                    mine, other = (a, b) if a in seen else (b, a)
                 label = f"#{seen[other].index} {other} {seen[other].name}" if other in seen else other
                 problems.append(seen[mine].problem("directory.grid.overlaps", other=label, share=f"{shared:.1%}"))
     return problems

@@ -21,7 +21,7 @@ from icalendar import Calendar
 from sqlmodel import select
 
 from gridline.importers import ImportFailed, ImportProblem, ImportSummary, Invalid
-from gridline.importers.rota import known_codes, replace_shifts, role_problem
+from gridline.importers.rota import known_codes, replace_shifts, role_problem, shift_values
 from gridline.storage.db import Database
 from gridline.storage.models import DutyShift, Staff
 
@@ -100,7 +100,7 @@ def import_ics(
         if problems:
             raise ImportFailed(name, problems)
         result = ImportSummary("shifts_ics", name)
-        result.removed = replace_shifts(session, shifts, source="ics")
+        result.removed = replace_shifts(session, [shift_values(s) for s in shifts], source="ics")
         result.created = len(shifts)
     return result
 

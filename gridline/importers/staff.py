@@ -135,6 +135,7 @@ def import_staff(
             raise ImportFailed(table.name, problems)
         summary = ImportSummary("staff", table.name, encoding=table.encoding)
         existing = {s.code: s for s in session.exec(select(Staff).where(col(Staff.code).in_(list(parsed))))}
+        rows: list[tuple[Staff, list[Channel]]] = []
         for code, (item, _) in parsed.items():
             staff = existing.get(code)
             if staff is None:
@@ -145,51 +146,66 @@ def import_staff(
                     setattr(staff, attr, getattr(item.staff, attr))
                 summary.updated += 1
             session.add(staff)
-            session.flush()
-            assert staff.id is not None
-            _set_channels(session, staff.id, item.channels, now)
+            rows.append((staff, item.channels))
+        session.flush()  # one round trip for every staff id
+        _set_channels(session, rows, now)
     return summary
 
 
-def _set_channels(session: Session, staff_id: int, channels: list[Channel], now: datetime) -> None:
-    current = list(session.exec(select(ContactMethod).where(ContactMethod.staff_id == staff_id)))
-    keyed = {(m.channel, m.target, m.bot_name): m for m in current}
-    kept: set[int] = set()
-    for position, channel in enumerate(channels):
-        method = keyed.get((channel.channel, channel.target, channel.bot_name))
-        if method is None:
-            method = ContactMethod(staff_id=staff_id, channel=channel.channel, target=channel.target,
-                                   bot_name=channel.bot_name)  # fmt: skip
-        method.position = position
-        method.unreachable, method.unreachable_reason = False, None
-        session.add(method)
-        session.flush()
-        assert method.id is not None
-        kept.add(method.id)
-        if channel.channel == "telegram":
-            _ensure_staff_identity(session, staff_id, channel, now)
-    for method in current:
-        if method.id in kept:
-            continue
-        paged = session.exec(select(Page.id).where(Page.contact_method_id == method.id).limit(1)).first()
-        if paged is None:
-            session.delete(method)
-        else:  # pages keep pointing at it; take it out of use instead
-            method.position, method.unreachable = 1000 + method.position, True
-            method.unreachable_reason = "removed by staff import"
+def _set_channels(session: Session, rows: list[tuple[Staff, list[Channel]]], now: datetime) -> None:
+    """Give each person exactly the channels listed, in order, reusing rows that pages point at."""
+    staff_ids = [staff.id for staff, _ in rows]
+    current: dict[int, list[ContactMethod]] = {}
+    for method in session.exec(select(ContactMethod).where(col(ContactMethod.staff_id).in_(staff_ids))):
+        current.setdefault(method.staff_id, []).append(method)
+    dropped: list[ContactMethod] = []
+    telegram: dict[tuple[str, str], int] = {}
+    for staff, channels in rows:
+        assert staff.id is not None
+        keyed = {(m.channel, m.target, m.bot_name): m for m in current.get(staff.id, [])}
+        for position, channel in enumerate(channels):
+            method = keyed.pop((channel.channel, channel.target, channel.bot_name), None)
+            if method is None:
+                method = ContactMethod(staff_id=staff.id, channel=channel.channel, target=channel.target,
+                                       bot_name=channel.bot_name)  # fmt: skip
+            method.position = position
+            method.unreachable, method.unreachable_reason = False, None
             session.add(method)
-
-
-def _ensure_staff_identity(session: Session, staff_id: int, channel: Channel, now: datetime) -> None:
-    identity = session.exec(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == "telegram",
-            ChannelIdentity.external_id == channel.target,
-            ChannelIdentity.bot_name == channel.bot_name,
+            if channel.channel == "telegram":
+                telegram[(channel.target, channel.bot_name)] = staff.id
+        dropped.extend(keyed.values())
+    if dropped:
+        paged = set(
+            session.exec(
+                select(Page.contact_method_id).where(col(Page.contact_method_id).in_([m.id for m in dropped]))
+            ).all()
         )
-    ).first()
-    if identity is None:
-        identity = ChannelIdentity(channel="telegram", external_id=channel.target, bot_name=channel.bot_name,
-                                   chat_id=channel.target, created_at=now)  # fmt: skip
-    identity.staff_id = staff_id
-    session.add(identity)
+        for method in dropped:
+            if method.id in paged:  # pages keep pointing at it; take it out of use instead
+                method.position, method.unreachable = 1000 + method.position, True
+                method.unreachable_reason = "removed by staff import"
+                session.add(method)
+            else:
+                session.delete(method)
+    if telegram:
+        _link_telegram_identities(session, telegram, now)
+
+
+def _link_telegram_identities(session: Session, chats: dict[tuple[str, str], int], now: datetime) -> None:
+    """Record staff Telegram chat ids as their channel identities (so their messages are recognised)."""
+    existing = {
+        (i.external_id, i.bot_name): i
+        for i in session.exec(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == "telegram",
+                col(ChannelIdentity.external_id).in_([chat for chat, _ in chats]),
+            )
+        )
+    }
+    for (chat, bot), staff_id in chats.items():
+        identity = existing.get((chat, bot))
+        if identity is None:
+            identity = ChannelIdentity(channel="telegram", external_id=chat, bot_name=bot, chat_id=chat,
+                                       created_at=now)  # fmt: skip
+        identity.staff_id = staff_id
+        session.add(identity)

@@ -35,6 +35,8 @@ _HOUSE_NUMBER = re.compile(r"\d+(?:-\d+)?")
 _DETAIL = re.compile(r"^号?(?:(?P<building>\d+)栋)?(?:(?P<unit>\d+)单元)?(?:(?P<room>\d{2,5}))?")
 _ROAD_NUMBER = re.compile(rf"^(?P<road>.*?{_ROAD})(?P<number>\d+(?:-\d+)?)号")
 _ALIAS_SPLIT = re.compile(r"[|;；]")
+# A district or sub-district name not in ADMIN_PREFIXES still left in front of a road (合成区纬8路).
+_ROAD_ADMIN_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,6}?(?:省|市|区|县|街道|办事处|镇|乡)")
 
 SCORE_EXACT = 1.0
 SCORE_ROAD_NUMBER = 0.95
@@ -96,6 +98,13 @@ def strip_admin_prefixes(text: str) -> str:
 def normalize_address(address: str) -> str:
     """The key an address is stored and matched under (``Address.normalized``)."""
     return strip_admin_prefixes(normalize_text(address))
+
+
+def bare_road(road: str) -> str:
+    """The road name without any administrative name written before it (``XX区长椿路`` → ``长椿路``)."""
+    while (match := _ROAD_ADMIN_PREFIX.match(road)) and len(road) - match.end() >= 2:
+        road = road[match.end() :]
+    return road
 
 
 def road_stem(road: str) -> str:
@@ -176,7 +185,7 @@ class AddressMatcher:
         self._exact.setdefault(key, []).append(row.id)
         parsed = _ROAD_NUMBER.match(key)
         if parsed:
-            road = parsed.group("road")
+            road = bare_road(parsed.group("road"))
             self._by_number.setdefault(parsed.group("number"), []).append((road, road_stem(road), row.id))
         names = [*(row.aliases or []), *([row.compound] if row.compound else [])]
         if not parsed:
