@@ -47,4 +47,9 @@ def create_app(services: Services, *, run_jobs: bool = True) -> FastAPI:
         install = getattr(module, "install", None)
         if install is not None:
             install(app, services)
+    from gridline.core.log_notifier import register_missing
+
+    unconfigured = register_missing(services.notifiers)
+    if unconfigured:
+        log.info("channels without a provider (pages fall through to the next channel): %s", unconfigured)
     return app

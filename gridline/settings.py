@@ -133,6 +133,9 @@ class CasesSettings(BaseModel):
     duplicate_window_minutes: int = 120
     # A resident asked to pick a category has this long before the case is paged with the best guess.
     choice_timeout_minutes: float = 5
+    # Beyond this many messages a minute from one sender, messages are stored but not answered
+    # (a robot or a stuck client); people never get near it.
+    max_messages_per_minute: int = 20
     # Minutes until a case breaches its SLA, per priority (acknowledgement SLA).
     ack_sla_minutes: dict[str, int] = Field(default_factory=lambda: {"emergency": 5, "urgent": 15, "normal": 60})
     resolve_sla_hours: dict[str, int] = Field(default_factory=lambda: {"emergency": 4, "urgent": 24, "normal": 72})

@@ -56,6 +56,9 @@ async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_rep
         if sender.staff is not None:
             return Outcome(staff_id=sender.staff.id)
         identity_id = sender.identity.id
+    sent_lately = await services.state.hit(f"rate:{msg.channel}:{msg.bot_name}:{msg.external_id}", 60)
+    if sent_lately > services.settings.cases.max_messages_per_minute:
+        return await _store_only(services, msg, reason=f"rate limited: {sent_lately} messages in a minute")
     state_key = f"conv:{identity_id}"
     state = await services.state.get(state_key) or {}
     turn = Turn(msg=msg, choice=msg.choice)
@@ -106,6 +109,16 @@ async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_rep
     elif state:
         await services.state.delete(state_key)
     return outcome
+
+
+async def _store_only(services: Services, msg: InboundMessage, *, reason: str) -> Outcome:
+    """Keep the message (nothing a resident sends is dropped) without answering it."""
+    log.warning("not answering %s %s: %s", msg.channel, msg.external_id, reason)
+    async with unit_of_work(services) as work:
+        sender = identify(work.session, msg, work.now)
+        inbound = _store_inbound(work, sender, msg, None)
+        inbound.error = reason[:500]
+        return Outcome(resident_id=sender.resident.id if sender.resident else None, message_id=inbound.id)
 
 
 def _latest_options(services: Services, identity_id: int) -> list[str]:

@@ -28,18 +28,32 @@ async def receive_event(
 ) -> tuple[InboundEvent, bool]:
     """Store an inbound provider event once; queue its processing. Returns (event, is_new)."""
     now = services.clock.now()
-    event = InboundEvent(provider=provider, event_key=event_key[:128], payload=payload, received_at=now)
+    event_key = event_key[:128]
+    # Redis remembers recent keys so a provider's retry storm does not reach the database; the key is
+    # set only after the row is stored, so a hint never hides an event that was not kept.
+    hint = f"idem:{provider}:{event_key}"
+    if await services.state.get(hint) is not None:
+        existing = _find(services, provider, event_key)
+        if existing is not None:
+            return existing, False
+    event = InboundEvent(provider=provider, event_key=event_key, payload=payload, received_at=now)
     try:
         with services.db.session() as session:
             session.add(event)
     except IntegrityError:
-        with services.db.session() as session:
-            existing = session.exec(
-                select(InboundEvent).where(InboundEvent.provider == provider, InboundEvent.event_key == event_key[:128])
-            ).one()
-        return existing, False
+        found = _find(services, provider, event_key)
+        assert found is not None
+        return found, False
+    await services.state.set(hint, {"id": event.id}, services.settings.redis.idempotency_ttl_seconds)
     await services.jobs.enqueue("process_inbound", f"inbound:{event.id}", None, event_id=event.id)
     return event, True
+
+
+def _find(services: Services, provider: str, event_key: str) -> InboundEvent | None:
+    with services.db.session() as session:
+        return session.exec(
+            select(InboundEvent).where(InboundEvent.provider == provider, InboundEvent.event_key == event_key)
+        ).first()
 
 
 async def process_inbound(services: Services, event_id: int) -> str:

@@ -248,3 +248,23 @@ async def test_escalate_now_pages_the_next_step_immediately(services, drain):
     await drain(services)
     assert [p.reason for p in pages(services)][:2] == ["on_duty_leader", "backup"]
     assert timedelta(0) == pages(services)[1].created_at - pages(services)[0].created_at
+
+
+async def test_a_flood_from_one_sender_is_stored_but_not_answered(services, drain):
+    record_all_channels(services)
+    services.settings.cases.max_messages_per_minute = 3
+    outcomes = [await handle_inbound(services, sms(f"你好{i}")) for i in range(5)]
+    assert [bool(o.replies) for o in outcomes] == [True, True, True, False, False]
+    with services.db.session() as session:
+        from gridline.storage.models import Message
+
+        stored = session.exec(select(Message).where(Message.direction == "in")).all()
+    assert len(stored) == 5  # nothing a resident sends is dropped
+
+
+async def test_odd_input_gets_an_answer_never_an_exception(services, drain):
+    record_all_channels(services)
+    for text in ["", "😀😀😀", "\x00\x07\x1b[31m", "1234567890", "x" * 10_000, "my water is out 没水了"]:
+        outcome = await handle_inbound(services, sms(text, sender="+8613900000001"))
+        assert outcome.message_id is not None
+    await drain(services)

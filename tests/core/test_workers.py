@@ -87,7 +87,7 @@ async def test_killed_worker_and_flushed_redis_lose_no_step_and_repeat_none(
             second = start_worker(config_path, url, tmp_path / "worker-2.log")
             workers.append(second)
             wait_until(lambda: escalation_finished(services.db, len(case_ids)), 60,
-                       "every case's escalation to finish", workers)
+                       "every case's escalation to finish", [second])
             ledger = Ledger.read(services.db)
         finally:
             for worker in workers:

@@ -1,0 +1,50 @@
+"""The durable inbox stores each provider event once and processes it afterwards, even when the
+processor fails at first or Redis forgets the idempotency keys."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from gridline.core.inbox import receive_event
+from gridline.storage.models import InboundEvent
+
+
+async def test_a_repeated_event_is_stored_and_processed_once(scenario_services, drain):
+    services = scenario_services
+    seen: list[int] = []
+
+    async def processor(services_, event):
+        seen.append(event.id)
+
+    services.inbound_processors["test"] = processor
+    first, new1 = await receive_event(services, "test:bot", "42", {"update_id": 42})
+    again, new2 = await receive_event(services, "test:bot", "42", {"update_id": 42})
+    assert new1 and not new2 and again.id == first.id
+    if services.settings.redis.url:
+        import redis
+
+        redis.Redis.from_url(services.settings.redis.url).flushdb()  # the hint is gone; the row is not
+    third, new3 = await receive_event(services, "test:bot", "42", {"update_id": 42})
+    assert not new3 and third.id == first.id
+    await drain(services)
+    assert seen == [first.id]
+
+
+async def test_a_failing_processor_is_retried_until_it_succeeds(services, drain, clock):
+    attempts: list[int] = []
+
+    async def flaky(services_, event):
+        attempts.append(event.id)
+        if len(attempts) < 3:
+            raise RuntimeError("provider hiccup")
+
+    services.inbound_processors["test"] = flaky
+    event, _ = await receive_event(services, "test:bot", "7", {})
+    for _ in range(5):
+        await drain(services)
+        clock.advance(minutes=2)
+    await drain(services)
+    with services.db.session() as session:
+        row = session.exec(select(InboundEvent).where(InboundEvent.id == event.id)).one()
+    assert len(attempts) == 3
+    assert row.status == "processed"
