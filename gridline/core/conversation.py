@@ -54,7 +54,10 @@ async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_rep
     async with unit_of_work(services) as work:
         sender = identify(work.session, msg, work.now)
         if sender.staff is not None:
-            return Outcome(staff_id=sender.staff.id)
+            # Staff replies (codes, commands) are the channel's business, but they are logged like any message.
+            staff_message = _store_inbound(work, sender, msg, None)
+            staff_message.sender_kind, staff_message.staff_id = "staff", sender.staff.id
+            return Outcome(staff_id=sender.staff.id, message_id=staff_message.id)
         identity_id = sender.identity.id
     sent_lately = await services.state.hit(f"rate:{msg.channel}:{msg.bot_name}:{msg.external_id}", 60)
     if sent_lately > services.settings.cases.max_messages_per_minute:
