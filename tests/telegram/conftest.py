@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
+from gridline.app import create_app
+from gridline.core.services import Services
+from gridline.settings import TelegramBotSettings
+from tests.conftest import MakeServices
 from tests.telegram.fake_bot_api import FakeBotApi
+from tests.telegram.people import TelegramPerson
 
 FRAMEWORKS = ("ptb", "aiogram")
 
@@ -24,3 +33,73 @@ async def fake_api() -> AsyncIterator[FakeBotApi]:
 def framework(request: pytest.FixtureRequest) -> str:
     """python-telegram-bot or aiogram: the same behaviour is expected from both."""
     return str(request.param)
+
+
+# -- Gridline with Telegram bots, talking to the fake server ------------------------------------------
+
+BOT_NAME = "city"
+PUBLIC_URL = "https://gridline.example.org"
+
+
+@dataclass
+class TelegramWorld:
+    """Gridline (app + services) with one Telegram bot wired to the fake Bot API."""
+
+    services: Services
+    app: FastAPI
+    fake: FakeBotApi
+    client: httpx.AsyncClient
+    bot: TelegramBotSettings
+    bot_name: str
+    drain_jobs: Callable[[Services], Awaitable[int]]
+
+    @property
+    def token(self) -> str:
+        return self.bot.token
+
+    def person(self, user_id: int, first_name: str, **kwargs: Any) -> TelegramPerson:
+        return TelegramPerson(self.fake, self.token, user_id, first_name, **kwargs)
+
+    async def drain(self) -> int:
+        """Run every job due now: processing stored updates, deliveries, escalation steps."""
+        return await self.drain_jobs(self.services)
+
+    async def post(self, update: dict[str, Any], *, secret: str | None = None) -> httpx.Response:
+        """POST an update to the webhook, optionally with a wrong secret (``""`` = no header)."""
+        return await self.fake.deliver(self.token, update, secret_token=secret)
+
+
+def bot_settings(fake: FakeBotApi, framework: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "token": "100001:TEST-city-bot",
+        "secret_token": "webhook-s3cret-for-tests",
+        "api_base_url": fake.url,
+        "framework": framework,
+        "audience": "both",
+        **extra,
+    }
+
+
+@pytest.fixture
+async def telegram_world(
+    make_services: MakeServices, fake_api: FakeBotApi, framework: str, drain: Callable[[Services], Awaitable[int]]
+) -> AsyncIterator[TelegramWorld]:
+    """Gridline on the demo city with bot ``city`` on ``framework``; its webhook is registered with the fake."""
+    config = bot_settings(fake_api, framework)
+    services = await make_services(
+        telegram={"bots": {BOT_NAME: config}}, server={"public_base_url": PUBLIC_URL}
+    )
+    app = create_app(services, run_jobs=False)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL)
+    fake_api.webhook_client = client
+    await services.extras["telegram"].start()  # getMe + setWebhook, as at start-up
+    yield TelegramWorld(
+        services=services,
+        app=app,
+        fake=fake_api,
+        client=client,
+        bot=TelegramBotSettings(**config),
+        bot_name=BOT_NAME,
+        drain_jobs=drain,
+    )
+    await client.aclose()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from gridline.bots.telegram.aiogram_runtime import OptionButton, PageButton
+from gridline.bots.telegram.aiogram_runtime import OptionButton, PageButton, ReassignButton
 from gridline.bots.telegram.callbacks import (
     MAX_CALLBACK_BYTES,
     CallbackSigner,
     CallbackTooLong,
     OptionCallback,
     PageCallback,
+    ReassignCallback,
     derive_key,
 )
 
@@ -70,3 +71,11 @@ def test_the_wire_format_is_what_the_aiogram_callback_data_classes_describe():
     assert PageButton(page=41, act="esc", mac=page.mac).pack() == signer.page_button(CHAT, 41, "escalate")
     option = OptionButton.unpack(signer.option_button(CHAT, "cat:water_supply"))
     assert option.data == "cat:water_supply"
+
+
+def test_a_reassign_choice_round_trips_and_cannot_be_pointed_at_someone_else():
+    data = signer.reassign_button(CHAT, 41, 17)
+    assert signer.verify(CHAT, data) == ReassignCallback(page_id=41, staff_id=17)
+    assert signer.verify(CHAT, data.replace(":17:", ":18:")) is None
+    assert signer.verify(CHAT, signer.reassign_button(CHAT, 41, 0)).cancelled
+    assert ReassignButton.unpack(data).staff == 17

@@ -69,6 +69,14 @@ class PageButton(CallbackData, prefix=callbacks.PAGE_PREFIX, sep=callbacks.PAGE_
     mac: str
 
 
+class ReassignButton(CallbackData, prefix=callbacks.REASSIGN_PREFIX, sep=callbacks.PAGE_SEP):
+    """``to:<page>:<staff>:<mac>`` — whom to hand a case to."""
+
+    page: int
+    staff: int
+    mac: str
+
+
 class OptionButton(CallbackData, prefix=callbacks.OPTION_PREFIX, sep=callbacks.OPTION_SEP):
     """``op|<data>|<mac>`` — an Option offered by the core."""
 
@@ -101,6 +109,7 @@ class AiogramRuntime:
         router.message.register(self._on_text, F.text)
         router.message.register(self._on_unsupported)
         router.callback_query.register(self._on_callback, PageButton.filter())
+        router.callback_query.register(self._on_callback, ReassignButton.filter())
         router.callback_query.register(self._on_callback, OptionButton.filter())
         # Anything else (forged, stale formats) still reaches the flows, which refuse it politely.
         router.callback_query.register(self._on_callback)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from gridline.bots.telegram.callbacks import CallbackSigner, derive_key
+from gridline.bots.telegram.context import BotContext
 from gridline.bots.telegram.flows import TelegramFlows
 from gridline.bots.telegram.inputs import TelegramInput
 from gridline.bots.telegram.polling import UpdatePoller
@@ -61,7 +62,7 @@ class TelegramBots:
         runtime = factory(name, config, on_input)
         key = derive_key(config.token, config.secret_token, self.services.settings.server.secret_key)
         signer = CallbackSigner(key)
-        flows = TelegramFlows(self.services, name, runtime, signer)
+        flows = TelegramFlows(BotContext(self.services, name, runtime, signer))
         holder.append(flows)
         return TelegramBot(name=name, settings=config, runtime=runtime, signer=signer, flows=flows)
 

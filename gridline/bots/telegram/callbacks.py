@@ -9,6 +9,7 @@ pressing a genuine button may act is still decided by the core (``act_on_case``)
 Formats (the separators match the aiogram ``CallbackData`` classes in ``aiogram_runtime``)::
 
     pg:<page id>:<ack|res|esc|fwd>:<mac>     a staff page action
+    to:<page id>:<staff id>:<mac>             whom to reassign the page's case to (0 = cancel)
     op|<option data>|<mac>                    an Option the core offered (e.g. ``cat:water``)
 """
 
@@ -23,6 +24,7 @@ from typing import Literal
 MAX_CALLBACK_BYTES = 64
 MAC_BYTES = 9  # 72 bits, 12 base64url characters
 PAGE_PREFIX = "pg"
+REASSIGN_PREFIX = "to"
 OPTION_PREFIX = "op"
 PAGE_SEP = ":"
 OPTION_SEP = "|"
@@ -53,13 +55,25 @@ class PageCallback:
 
 
 @dataclass(frozen=True)
+class ReassignCallback:
+    """A verified choice of whom to hand a case to; ``staff_id`` 0 means "cancel"."""
+
+    page_id: int
+    staff_id: int
+
+    @property
+    def cancelled(self) -> bool:
+        return self.staff_id == 0
+
+
+@dataclass(frozen=True)
 class OptionCallback:
     """A verified tap on an Option button; ``data`` goes to the core as ``InboundMessage.choice``."""
 
     data: str
 
 
-VerifiedCallback = PageCallback | OptionCallback
+VerifiedCallback = PageCallback | ReassignCallback | OptionCallback
 
 
 def derive_key(bot_token: str, secret_token: str, server_secret: str) -> bytes:
@@ -83,6 +97,11 @@ class CallbackSigner:
         body = PAGE_SEP.join((PAGE_PREFIX, str(int(page_id)), ACTION_CODES[action]))
         return _checked(f"{body}{PAGE_SEP}{self._mac(chat_id, body)}")
 
+    def reassign_button(self, chat_id: int | str, page_id: int, staff_id: int) -> str:
+        """``callback_data`` for "hand this page's case to ``staff_id``" (0 = cancel)."""
+        body = PAGE_SEP.join((REASSIGN_PREFIX, str(int(page_id)), str(int(staff_id))))
+        return _checked(f"{body}{PAGE_SEP}{self._mac(chat_id, body)}")
+
     def option_button(self, chat_id: int | str, data: str) -> str:
         """``callback_data`` for an Option (``cat:...``, ``rate:...``) sent to ``chat_id``."""
         if OPTION_SEP in data:
@@ -94,15 +113,19 @@ class CallbackSigner:
         """What a button pressed in ``chat_id`` means, or ``None`` if it was not made by this bot there."""
         if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
             return None
-        if data.startswith(PAGE_PREFIX + PAGE_SEP):
+        if data.startswith((PAGE_PREFIX + PAGE_SEP, REASSIGN_PREFIX + PAGE_SEP)):
             body, sep, mac = data.rpartition(PAGE_SEP)
             parts = body.split(PAGE_SEP)
             if not sep or len(parts) != 3 or not self._same(chat_id, body, mac):
                 return None
-            _, page_id, code = parts
-            if not page_id.isdigit() or code not in PAGE_ACTIONS:
+            prefix, page_id, last = parts
+            if not page_id.isdigit():
                 return None
-            return PageCallback(page_id=int(page_id), action=PAGE_ACTIONS[code])
+            if prefix == REASSIGN_PREFIX:
+                return ReassignCallback(page_id=int(page_id), staff_id=int(last)) if last.isdigit() else None
+            if last not in PAGE_ACTIONS:
+                return None
+            return PageCallback(page_id=int(page_id), action=PAGE_ACTIONS[last])
         if data.startswith(OPTION_PREFIX + OPTION_SEP):
             body, sep, mac = data.rpartition(OPTION_SEP)
             if not sep or body.count(OPTION_SEP) != 1 or not self._same(chat_id, body, mac):

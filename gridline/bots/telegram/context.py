@@ -1,0 +1,121 @@
+"""What every flow of one bot needs: the services, the runtime to answer through, the signer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session, select
+
+from gridline.bots.telegram import linking
+from gridline.bots.telegram.callbacks import CallbackSigner
+from gridline.bots.telegram.inputs import CallbackInput, Sender
+from gridline.bots.telegram.runtime import BotRuntime, Rejected, TelegramSendError
+from gridline.core.messages import InboundMessage, Outcome
+from gridline.i18n import t
+from gridline.storage.models import ChannelIdentity, Resident, Staff
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BotContext:
+    services: Services
+    bot_name: str
+    runtime: BotRuntime
+    signer: CallbackSigner
+
+    async def to_core(self, sender: Sender, message_id: int | None, **fields: Any) -> Outcome:
+        """Hand what the person did to the conversation core as a channel-neutral message."""
+        from gridline.core.conversation import handle_inbound
+
+        msg = InboundMessage(
+            channel="telegram",
+            external_id=str(sender.user_id),
+            bot_name=self.bot_name,
+            chat_id=str(sender.chat_id),
+            provider_message_id=f"{sender.chat_id}:{message_id}" if message_id is not None else None,
+            display_name=sender.name,
+            received_at=self.services.clock.now(),
+            **fields,
+        )
+        return await handle_inbound(self.services, msg)
+
+    async def say(self, sender: Sender, key: str, **params: Any) -> None:
+        """Say catalogue message ``key`` in the person's language (see :meth:`say_text`)."""
+        lang = self.lang(sender)
+        await self.say_text(sender, t(key, lang, **params), lang)
+
+    async def say_text(self, sender: Sender, text: str, lang: str) -> None:
+        """Something the bot says itself (link results, staff answers, polite refusals).
+
+        It goes through the outbox like the core's replies: stored in the conversation log, delivered
+        in order after them, retried on flood control.
+        """
+        from gridline.core.outbox import queue_message
+        from gridline.core.work import unit_of_work
+
+        async with unit_of_work(self.services) as work:
+            identity = self._identity(work.session, sender)
+            if identity is None:
+                identity = ChannelIdentity(
+                    channel="telegram",
+                    external_id=str(sender.user_id),
+                    bot_name=self.bot_name,
+                    chat_id=str(sender.chat_id),
+                    display=sender.name,
+                    created_at=work.now,
+                )
+                work.session.add(identity)
+                work.session.flush()
+            queue_message(
+                work,
+                channel="telegram",
+                identity=identity,
+                text=text,
+                lang=lang,
+                resident_id=identity.resident_id,
+                staff_id=identity.staff_id,
+            )
+
+    async def answer(self, event: CallbackInput, text: str | None, alert: bool = False) -> None:
+        """Stop the button's spinner, with a toast (or an alert for refusals)."""
+        try:
+            await self.runtime.answer_callback(event.callback_id, text, alert=alert)
+        except Rejected as exc:  # "query is too old": whatever the tap did has already happened
+            log.info("answerCallbackQuery refused: %s", exc)
+
+    async def drop_buttons(self, chat_id: int | str, message_id: int) -> None:
+        try:
+            await self.runtime.remove_keyboard(chat_id, message_id)
+        except TelegramSendError as exc:
+            log.info("could not remove buttons from %s:%s: %s", chat_id, message_id, exc)
+
+    def account(self, sender: Sender) -> linking.TelegramAccount:
+        return linking.TelegramAccount(
+            user_id=sender.user_id, chat_id=sender.chat_id, bot_name=self.bot_name, display=sender.name
+        )
+
+    def lang(self, sender: Sender) -> str:
+        """The language for texts the bot says itself: the person's stored choice, else the default."""
+        with self.services.db.session() as session:
+            identity = self._identity(session, sender)
+            person: Staff | Resident | None = None
+            if identity is not None and identity.staff_id is not None:
+                person = session.get(Staff, identity.staff_id)
+            elif identity is not None and identity.resident_id is not None:
+                person = session.get(Resident, identity.resident_id)
+        return person.lang if person is not None else self.services.settings.default_language
+
+    def _identity(self, session: Session, sender: Sender) -> ChannelIdentity | None:
+        return session.exec(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == "telegram",
+                ChannelIdentity.external_id == str(sender.user_id),
+                ChannelIdentity.bot_name == self.bot_name,
+            )
+        ).first()

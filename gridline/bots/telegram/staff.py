@@ -1,0 +1,210 @@
+"""What staff do on Telegram: link their account, tap page buttons, ask /duty and /cases, reply.
+
+Whether a tap is allowed is decided by the core (``act_on_case``: the paged person or someone above
+in the grid's chain); this module only finds who tapped and which page the button belongs to.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import Session, col, select
+
+from gridline.bots.telegram import linking
+from gridline.bots.telegram.callbacks import PageCallback, ReassignCallback
+from gridline.bots.telegram.context import BotContext
+from gridline.bots.telegram.inputs import CallbackInput, Sender
+from gridline.bots.telegram.runtime import Button, TelegramSendError
+from gridline.bots.telegram.staff_texts import cases_text, duty_text
+from gridline.i18n import t
+from gridline.routing.lifecycle import StaffRole
+from gridline.storage.models import Case, Grid, Page, Staff
+
+log = logging.getLogger(__name__)
+
+DUTY_DAYS = 7
+
+
+class StaffDesk:
+    def __init__(self, ctx: BotContext) -> None:
+        self.ctx = ctx
+        self.services = ctx.services
+
+    # -- linking -------------------------------------------------------------------------------------
+
+    async def redeem_link_code(self, sender: Sender, code: str) -> None:
+        with self.services.db.session() as session:
+            result = linking.redeem_link_code(
+                session,
+                code,
+                self.ctx.account(sender),
+                now=self.services.clock.now(),
+                secret_key=self.services.settings.server.secret_key,
+            )
+        if result.linked:
+            await self.ctx.say(sender, "telegram.link.linked", name=result.staff_name)
+        else:
+            await self.ctx.say(sender, f"telegram.link.{result.status}")
+
+    async def link_by_contact(self, sender: Sender, phone: str) -> bool:
+        """A shared own contact whose number is a staff member's phone links the account."""
+        with self.services.db.session() as session:
+            result = linking.link_by_contact(session, phone, self.ctx.account(sender), now=self.services.clock.now())
+        if result.linked:
+            await self.ctx.say(sender, "telegram.link.linked", name=result.staff_name)
+        return result.linked
+
+    # -- messages ------------------------------------------------------------------------------------
+
+    async def command(self, sender: Sender, staff_id: int, command: str) -> None:
+        from gridline.routing.queries import open_cases_for_staff, staff_shifts
+
+        staff = self._staff(staff_id)
+        if command == "duty":
+            shifts = staff_shifts(self.services, staff_id, days=DUTY_DAYS)
+            codes = {grid_code for _, _, grid_code, _ in shifts}
+            with self.services.db.session() as session:
+                names = {g.code: g.name for g in session.exec(select(Grid).where(col(Grid.code).in_(codes)))}
+            text = duty_text(shifts, staff.lang, DUTY_DAYS, self.services.settings.timezone, names)
+        elif command in ("cases", "status"):
+            text = cases_text(open_cases_for_staff(self.services, staff_id), staff.lang)
+        else:
+            text = t("telegram.staff.help", staff.lang, name=staff.name)
+        await self.ctx.say_text(sender, text, staff.lang)
+
+    async def help(self, sender: Sender, staff_id: int) -> None:
+        staff = self._staff(staff_id)
+        await self.ctx.say(sender, "telegram.staff.help", name=staff.name)
+
+    async def relay(self, sender: Sender, staff_id: int, page: Page, text: str) -> None:
+        """A reply to a page message goes to the resident (the core checks the person may)."""
+        from gridline.routing.actions import relay_staff_reply
+
+        ref = self.case_ref(page) or ""
+        if await relay_staff_reply(self.services, page.case_id, staff_id, text, "telegram"):
+            await self.ctx.say(sender, "telegram.staff.relayed", ref=ref)
+        else:
+            await self.ctx.say(sender, "telegram.staff.relay_failed", ref=ref)
+
+    def page_replied_to(self, sender: Sender, message_id: int | None) -> Page | None:
+        """The page a message replies to (a page stores ``<chat>:<message>`` as its provider id)."""
+        if message_id is None:
+            return None
+        with self.services.db.session() as session:
+            return session.exec(
+                select(Page).where(
+                    Page.channel == "telegram", Page.provider_message_id == f"{sender.chat_id}:{message_id}"
+                )
+            ).first()
+
+    def case_ref(self, page: Page) -> str | None:
+        with self.services.db.session() as session:
+            case = session.get(Case, page.case_id)
+        return case.ref if case else None
+
+    # -- buttons -------------------------------------------------------------------------------------
+
+    async def page_action(self, event: CallbackInput, tap: PageCallback) -> None:
+        from gridline.routing.actions import act_on_case
+
+        found = await self._staff_and_page(event, tap.page_id)
+        if found is None:
+            return
+        staff, page = found
+        if tap.action == "reassign":
+            await self._ask_whom(event, staff, page)
+            return
+        result = await act_on_case(
+            self.services,
+            case_id=page.case_id,
+            staff_id=staff.id or 0,
+            action=tap.action,
+            channel="telegram",
+            page_id=page.id,
+        )
+        await self.ctx.answer(event, result.text, alert=not result.ok)
+        if result.ok and tap.action == "resolve" and event.message_id is not None:
+            await self.ctx.drop_buttons(event.sender.chat_id, event.message_id)
+
+    async def _ask_whom(self, event: CallbackInput, staff: Staff, page: Page) -> None:
+        """转交: whom to? The other people of the case's grid, as buttons, and 取消."""
+        with self.services.db.session() as session:
+            case = session.get(Case, page.case_id)
+            colleagues = reassign_candidates(session, case, staff) if case else []
+        if case is None or not colleagues:
+            await self.ctx.answer(event, t("telegram.reassign.nobody", staff.lang), alert=True)
+            return
+        await self.ctx.answer(event, None)
+        chat, page_id, signer = event.sender.chat_id, page.id or 0, self.ctx.signer
+        rows = [(Button(c.name, signer.reassign_button(chat, page_id, c.id or 0)),) for c in colleagues]
+        rows.append((Button(t("telegram.reassign.cancel", staff.lang), signer.reassign_button(chat, page_id, 0)),))
+        # Sent directly: these buttons are the bot's own (not the core's Options), answered at once.
+        await self.ctx.runtime.send_text(chat, t("telegram.reassign.ask", staff.lang, ref=case.ref), tuple(rows))
+
+    async def reassign_chosen(self, event: CallbackInput, tap: ReassignCallback) -> None:
+        from gridline.routing.actions import act_on_case
+
+        found = await self._staff_and_page(event, tap.page_id)
+        if found is None:
+            return
+        staff, page = found
+        if tap.cancelled:
+            text, ok = t("telegram.reassign.cancelled", staff.lang), True
+        else:
+            result = await act_on_case(
+                self.services,
+                case_id=page.case_id,
+                staff_id=staff.id or 0,
+                action="reassign",
+                channel="telegram",
+                page_id=page.id,
+                to_staff_id=tap.staff_id,
+            )
+            text, ok = result.text, result.ok
+            ref = page.provider_ref
+            if ok and ref.get("chat_id") is not None and ref.get("message_id") is not None:
+                await self.ctx.drop_buttons(ref["chat_id"], int(ref["message_id"]))  # no longer theirs
+        await self.ctx.answer(event, text, alert=not ok)
+        if event.message_id is not None:  # the question is answered either way
+            try:
+                await self.ctx.runtime.edit_text(event.sender.chat_id, event.message_id, text)
+            except TelegramSendError as exc:
+                log.info("could not close the reassign question: %s", exc)
+
+    async def _staff_and_page(self, event: CallbackInput, page_id: int) -> tuple[Staff, Page] | None:
+        """Who tapped (a linked staff member) and the page the button is about; refuses otherwise."""
+        with self.services.db.session() as session:
+            staff = linking.staff_for_account(session, event.sender.user_id, self.ctx.bot_name)
+            page = session.get(Page, page_id)
+        if staff is None or staff.id is None:
+            await self.ctx.answer(event, t("telegram.button.not_linked", self.ctx.lang(event.sender)), alert=True)
+            return None
+        if page is None:
+            await self.ctx.answer(event, t("telegram.button.invalid", staff.lang), alert=True)
+            return None
+        return staff, page
+
+    def _staff(self, staff_id: int) -> Staff:
+        with self.services.db.session() as session:
+            staff = session.get(Staff, staff_id)
+        if staff is None:
+            raise LookupError(f"staff {staff_id} vanished")
+        return staff
+
+
+def reassign_candidates(session: Session, case: Case, staff: Staff) -> list[Staff]:
+    """Whom a case can be handed to from Telegram: the other active leaders and members of its grid."""
+    if case.grid_code is None:
+        return []
+    return list(
+        session.exec(
+            select(Staff)
+            .where(
+                Staff.grid_code == case.grid_code,
+                Staff.active == True,  # noqa: E712
+                Staff.id != staff.id,
+                col(Staff.role).in_([StaffRole.LEADER.value, StaffRole.MEMBER.value]),
+            )
+            .order_by(col(Staff.role), col(Staff.code))
+        )
+    )
