@@ -42,6 +42,10 @@ def create_app(services: Services, *, run_jobs: bool = True) -> FastAPI:
     from gridline.api.health import router as health_router
 
     app.include_router(health_router)
+    if services.settings.open311.enabled:
+        from gridline.api.open311 import router as open311_router
+
+        app.include_router(open311_router)
     for name in CHANNEL_PACKAGES:
         module = importlib.import_module(name)
         install = getattr(module, "install", None)

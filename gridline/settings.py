@@ -153,6 +153,14 @@ class JobsSettings(BaseModel):
     max_delivery_attempts: int = 5
 
 
+class Open311Settings(BaseModel):
+    """Open311 GeoReport v2 API. Reading is public (no resident text is exposed); posting needs a key."""
+
+    enabled: bool = True
+    api_keys: list[str] = Field(default_factory=list)
+    jurisdiction_id: str = "zhengzhou.gridline"
+
+
 class ConsoleSettings(BaseModel):
     retention_days: int = 0  # 0 = keep message text forever
     session_hours: int = 12
@@ -179,6 +187,7 @@ class Settings(BaseSettings):
     cases: CasesSettings = Field(default_factory=CasesSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    open311: Open311Settings = Field(default_factory=Open311Settings)
 
     @classmethod
     def settings_customise_sources(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-Channel = Literal["telegram", "sms", "voice", "web"]
+Channel = Literal["telegram", "sms", "voice", "web", "api"]
 
 
 @dataclass(frozen=True)

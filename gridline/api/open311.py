@@ -1,0 +1,171 @@
+"""Open311 GeoReport v2 (JSON): other city systems list services, file requests and follow them.
+
+Reading is public and exposes no resident text or identity: a request shows its category, status,
+grid and times. Filing a request needs an ``api_key`` from ``[open311] api_keys``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlmodel import col, select
+
+from gridline.clock import as_utc
+from gridline.core.api_requests import ApiRequest, file_api_request
+from gridline.core.services import Services
+from gridline.i18n import normalise_language, t
+from gridline.nlu.types import ISSUE_CATEGORIES
+from gridline.routing.lifecycle import OPEN_CASE_STATUSES
+from gridline.storage.models import Case, Grid
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+MAX_RESULTS = 1000
+
+
+def _error(status: int, description: str) -> JSONResponse:
+    return JSONResponse([{"code": status, "description": description}], status_code=status)
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def _lang(request: Request) -> str:
+    return normalise_language(request.query_params.get("lang") or request.headers.get("accept-language"))
+
+
+@router.get("/services.json")
+async def services_list(request: Request) -> JSONResponse:
+    lang = _lang(request)
+    return JSONResponse(
+        [
+            {
+                "service_code": code,
+                "service_name": t(f"category.{code}", lang),
+                "description": t(f"category.{code}", lang),
+                "metadata": False,
+                "type": "realtime",
+                "keywords": code.replace("_", ","),
+                "group": "grid",
+            }
+            for code in ISSUE_CATEGORIES
+        ]
+    )
+
+
+def _public(case: Case, grid: Grid | None, lang: str) -> dict[str, Any]:
+    return {
+        "service_request_id": case.ref,
+        "status": "open" if case.status in OPEN_CASE_STATUSES else "closed",
+        "status_notes": t(f"case_status.{case.status}", lang),
+        "service_name": t(f"category.{case.category}", lang),
+        "service_code": case.category,
+        "description": t(f"category.{case.category}", lang),  # residents' own words stay private
+        "agency_responsible": grid.name if grid else None,
+        "service_notice": None,
+        "requested_datetime": as_utc(case.created_at).isoformat(),
+        "updated_datetime": as_utc(case.updated_at).isoformat(),
+        "expected_datetime": as_utc(case.resolve_due_at).isoformat() if case.resolve_due_at else None,
+        "address": grid.name if grid else None,
+        "address_id": case.grid_code,
+        "zipcode": None,
+        "lat": None,
+        "long": None,
+        "media_url": None,
+    }
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return as_utc(parsed)
+
+
+@router.get("/requests.json")
+async def requests_list(request: Request) -> JSONResponse:
+    services = _services(request)
+    params = request.query_params
+    try:
+        start, end = _parse_time(params.get("start_date")), _parse_time(params.get("end_date"))
+    except ValueError:
+        return _error(400, "start_date and end_date must be ISO 8601 (e.g. 2026-11-26T00:00:00Z)")
+    now = services.clock.now()
+    end = end or now
+    start = start or end - timedelta(days=90)
+    status = params.get("status")
+    if status not in (None, "", "open", "closed"):
+        return _error(400, "status must be open or closed")
+    query = select(Case).where(col(Case.created_at) >= start, col(Case.created_at) <= end)
+    if ids := params.get("service_request_id"):
+        query = select(Case).where(col(Case.ref).in_([i.strip() for i in ids.split(",") if i.strip()]))
+    if code := params.get("service_code"):
+        query = query.where(col(Case.category).in_(code.split(",")))
+    open_values = [s.value for s in OPEN_CASE_STATUSES]
+    if status == "open":
+        query = query.where(col(Case.status).in_(open_values))
+    elif status == "closed":
+        query = query.where(col(Case.status).not_in(open_values))
+    lang = _lang(request)
+    with services.db.session() as session:
+        cases = session.exec(query.order_by(col(Case.created_at).desc()).limit(MAX_RESULTS)).all()
+        grids = {g.code: g for g in session.exec(select(Grid).where(col(Grid.code).in_({c.grid_code for c in cases})))}
+        return JSONResponse([_public(c, grids.get(c.grid_code or ""), lang) for c in cases])
+
+
+@router.get("/requests/{ref}.json")
+async def request_detail(ref: str, request: Request) -> JSONResponse:
+    services = _services(request)
+    with services.db.session() as session:
+        case = session.exec(select(Case).where(Case.ref == ref.upper())).first()
+        if case is None:
+            return _error(404, f"no service request {ref}")
+        grid = session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
+        return JSONResponse([_public(case, grid, _lang(request))])
+
+
+@router.post("/requests.json")
+async def request_create(request: Request) -> JSONResponse:
+    services = _services(request)
+    try:
+        form = await request.form()
+    except Exception:
+        return _error(400, "the body must be application/x-www-form-urlencoded or multipart/form-data")
+    key = str(form.get("api_key") or "")
+    if not key or not any(hmac.compare_digest(key, k) for k in services.settings.open311.api_keys):
+        return _error(403, "a valid api_key is required to file requests")
+    description = str(form.get("description") or "").strip()
+    code = str(form.get("service_code") or "").strip() or None
+    if code is not None and code not in ISSUE_CATEGORIES:
+        return _error(400, f"unknown service_code {code!r}; see services.json")
+    if not description and code is None:
+        return _error(400, "description or service_code is required")
+    try:
+        lat = float(form["lat"]) if form.get("lat") else None  # type: ignore[arg-type]
+        lon = float(form["long"]) if form.get("long") else None  # type: ignore[arg-type]
+    except ValueError:
+        return _error(400, "lat and long must be numbers")
+    if (lat is None) != (lon is None):
+        return _error(400, "lat and long go together")
+    address = str(form.get("address_string") or "").strip() or None
+    if lat is None and address is None:
+        return _error(400, "a location is required: lat and long, or address_string")
+    api_request = ApiRequest(
+        description=description[:4000] or t(f"category.{code}", "zh-CN"),
+        service_code=code,
+        lat=lat,
+        lon=lon,
+        address=address,
+        phone=str(form.get("phone") or "") or None,
+        name=" ".join(str(form.get(k) or "") for k in ("first_name", "last_name")).strip() or None,
+    )
+    case, created = await file_api_request(services, api_request)
+    notice = None if created else t("case.joined", _lang(request), ref=case.ref, count=case.report_count)
+    return JSONResponse(
+        [{"service_request_id": case.ref, "service_notice": notice, "account_id": None}],
+        status_code=201 if created else 200,
+    )
