@@ -1,10 +1,18 @@
-"""The embedded intent classifier: TF-IDF features + a linear model, chosen by measurement.
+"""The embedded intent classifier: TF-IDF n-gram features + a linear model, chosen by measurement.
 
-Methods (``METHODS``) compared in ``bench/nlu_bench.py`` and ``docs/nlu.md``:
+Methods (``METHODS``), compared in ``bench/nlu_bench.py`` and ``docs/nlu.md``:
 
 * ``char_lr`` — the baseline: character 1–4-gram TF-IDF + logistic regression.
-* ``char_word_lr`` — the same plus jieba word unigrams/bigrams.
-* ``char_word_svm`` — character + word features, linear SVM with sigmoid (Platt) calibration.
+* ``char_svm`` — character 1–3-gram TF-IDF + linear SVM, probabilities from a temperature-scaled
+  softmax of the SVM scores (the chosen default: as accurate as anything tried, trains in well under
+  a second, and its confidence is calibrated).
+* ``char_word_svm`` — ``char_svm`` plus jieba word unigrams.
+
+Calibration: an SVM gives scores, not probabilities. :class:`CalibratedLinearSVC` learns one
+temperature ``T`` so that ``softmax(scores / T)`` minimises the log-loss of *out-of-fold* scores
+(each example scored by a model that did not see it). The resident is asked to choose a category when
+the confidence is below ``settings.nlu.confidence_threshold``; that only makes sense if 0.45 means
+"right about 45% of the time".
 
 The pipeline is plain scikit-learn, so a trained model pickles with joblib and loads in milliseconds.
 """
@@ -12,20 +20,24 @@ The pipeline is plain scikit-learn, so a trained model pickles with joblib and l
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from gridline.nlu.text import normalise_for_classifier
 
-METHODS = ("char_lr", "char_word_lr", "char_word_svm")
-DEFAULT_METHOD = "char_word_lr"
+METHODS = ("char_lr", "char_svm", "char_word_svm")
+DEFAULT_METHOD = "char_svm"
 BASELINE_METHOD = "char_lr"
 
 _jieba_ready = False
@@ -42,12 +54,11 @@ def jieba_words(text: str) -> list[str]:
     return [w for w in jieba.lcut(text) if w.strip()]
 
 
-def _char_features() -> TfidfVectorizer:
+def _char_features(ngrams: tuple[int, int]) -> TfidfVectorizer:
     return TfidfVectorizer(
         analyzer="char_wb",
-        ngram_range=(1, 4),
+        ngram_range=ngrams,
         sublinear_tf=True,
-        min_df=1,
         preprocessor=normalise_for_classifier,
     )
 
@@ -57,24 +68,75 @@ def _word_features() -> TfidfVectorizer:
         tokenizer=jieba_words,
         token_pattern=None,
         lowercase=False,
-        ngram_range=(1, 2),
         sublinear_tf=True,
         preprocessor=normalise_for_classifier,
     )
 
 
+class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
+    """A linear SVM whose ``predict_proba`` is a softmax of its scores at a fitted temperature."""
+
+    def __init__(self, C: float = 0.5, calibration_folds: int = 5, random_state: int = 0) -> None:
+        self.C = C
+        self.calibration_folds = calibration_folds
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Sequence[str]) -> CalibratedLinearSVC:
+        labels = np.asarray(y)
+        self.svm_ = LinearSVC(C=self.C, random_state=self.random_state).fit(X, labels)
+        self.classes_ = self.svm_.classes_
+        self.temperature_ = self._fit_temperature(X, labels)
+        return self
+
+    def _fit_temperature(self, X: Any, labels: np.ndarray) -> float:
+        smallest = min(Counter(labels.tolist()).values())
+        folds = min(self.calibration_folds, smallest)
+        if folds < 2:  # too few examples of some intent to hold any out; a neutral temperature
+            return 1.0
+        cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+        scores = cross_val_predict(
+            LinearSVC(C=self.C, random_state=self.random_state), X, labels, cv=cv, method="decision_function"
+        )
+        if scores.ndim == 1:  # two intents: one score column
+            scores = np.column_stack([-scores, scores])
+        gold = np.searchsorted(self.classes_, labels)
+
+        def nll(log_t: float) -> float:
+            logp = log_softmax(scores / np.exp(log_t), axis=1)
+            return float(-logp[np.arange(len(gold)), gold].mean())
+
+        best = minimize_scalar(nll, bounds=(np.log(0.01), np.log(10.0)), method="bounded")
+        return float(np.exp(best.x))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        scores: np.ndarray = self.svm_.decision_function(X)
+        if scores.ndim == 1:
+            scores = np.column_stack([-scores, scores])
+        return scores
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        result: np.ndarray = softmax(self.decision_function(X) / self.temperature_, axis=1)
+        return result
+
+    def predict(self, X: Any) -> np.ndarray:
+        return np.asarray(self.classes_[np.argmax(self.decision_function(X), axis=1)])
+
+
 def build_pipeline(method: str = DEFAULT_METHOD, *, seed: int = 0) -> Pipeline:
     """An untrained pipeline for ``method`` (one of ``METHODS``)."""
+    features: Any
+    model: Any
     if method == "char_lr":
-        features: Any = _char_features()
-    elif method in ("char_word_lr", "char_word_svm"):
-        features = FeatureUnion([("chars", _char_features()), ("words", _word_features())])
+        features = _char_features((1, 4))
+        model = LogisticRegression(C=20.0, max_iter=3000, random_state=seed)
+    elif method == "char_svm":
+        features = _char_features((1, 3))
+        model = CalibratedLinearSVC(C=0.5, random_state=seed)
+    elif method == "char_word_svm":
+        features = FeatureUnion([("chars", _char_features((1, 3))), ("words", _word_features())])
+        model = CalibratedLinearSVC(C=0.5, random_state=seed)
     else:
         raise ValueError(f"unknown embedded NLU method {method!r}; choose one of {', '.join(METHODS)}")
-    if method == "char_word_svm":
-        model: Any = CalibratedClassifierCV(LinearSVC(C=0.5, random_state=seed), method="sigmoid", cv=3)
-    else:
-        model = LogisticRegression(C=20.0, max_iter=2000, random_state=seed)
     return Pipeline([("features", features), ("model", model)])
 
 
@@ -96,16 +158,21 @@ def predict_proba(pipeline: Pipeline, text: str) -> list[tuple[str, float]]:
 
 
 def vocabulary_coverage(pipeline: Pipeline, text: str) -> float:
-    """Share of the text's character bigrams seen in training: low for gibberish or foreign text."""
+    """Share of the text's character bigrams (unigrams for very short text) seen in training.
+
+    Low for gibberish and for languages the training data does not contain.
+    """
     chars = _char_vectorizer(pipeline)
     if chars is None:
         return 1.0
     cleaned = normalise_for_classifier(text).replace(" ", "")
-    bigrams = {cleaned[i : i + 2] for i in range(len(cleaned) - 1)}
-    if not bigrams:
-        return 1.0 if cleaned in chars.vocabulary_ else 0.0
-    known = sum(1 for bg in bigrams if bg in chars.vocabulary_)
-    return known / len(bigrams)
+    grams = {cleaned[i : i + 2] for i in range(len(cleaned) - 1)}
+    if len(grams) < 3:
+        grams = set(cleaned)
+    if not grams:
+        return 0.0
+    vocabulary = chars.vocabulary_
+    return sum(1 for g in grams if g in vocabulary) / len(grams)
 
 
 def _char_vectorizer(pipeline: Pipeline) -> TfidfVectorizer | None:

@@ -27,6 +27,7 @@ import sklearn
 
 from gridline.nlu import classifier
 from gridline.nlu.entities import EntityExtractor, Gazetteer
+from gridline.nlu.scoring import LinearScorer
 from gridline.nlu.text import has_content, normalise_for_classifier
 from gridline.nlu.training_data import TrainingData, load_nlu_yaml
 from gridline.nlu.types import OUT_OF_SCOPE, IntentScore, NluResult
@@ -82,6 +83,7 @@ class EmbeddedEngine:
         self.model = model
         self.version = model.version
         self.extractor = EntityExtractor(Gazetteer.from_tables(model.lookups, model.synonyms))
+        self.scorer = LinearScorer(model.pipeline)
 
     # -- training, saving, loading ----------------------------------------------------------------
 
@@ -142,8 +144,9 @@ class EmbeddedEngine:
         cleaned = normalise_for_classifier(text)
         if not has_content(cleaned):
             return self._not_understood(text, entities, "no_words")
-        ranking = classifier.predict_proba(self.model.pipeline, cleaned)
-        scores = [IntentScore(name, round(conf, 6)) for name, conf in ranking[:RANKING_SIZE]]
+        probs = self.scorer.proba(cleaned)
+        order = probs.argsort()[::-1][:RANKING_SIZE]
+        scores = [IntentScore(self.scorer.classes[i], round(float(probs[i]), 6)) for i in order]
         coverage = classifier.vocabulary_coverage(self.model.pipeline, cleaned)
         if coverage < MIN_VOCABULARY_COVERAGE:
             return self._not_understood(text, entities, f"unknown_words:{coverage:.2f}", scores)

@@ -24,21 +24,22 @@ _CONTENT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z]")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
-def _one_char(ch: str) -> str:
-    code = ord(ch)
-    if _FULL_WIDTH_START <= code <= _FULL_WIDTH_END:
-        return chr(code - 0xFEE0)
-    if code == 0x3000:  # ideographic space
-        return " "
-    category = unicodedata.category(ch)
-    if category in ("Cc", "Cf", "Zl", "Zp") and ch not in "\t\n":
-        return " "
-    return ch
+def _translation_table() -> dict[int, str]:
+    table: dict[int, str] = {code: chr(code - 0xFEE0) for code in range(_FULL_WIDTH_START, _FULL_WIDTH_END + 1)}
+    table[0x3000] = " "  # ideographic space
+    for code in range(0x10000):
+        if unicodedata.category(chr(code)) in ("Cc", "Cf", "Zl", "Zp") and chr(code) not in "\t\n":
+            table[code] = " "
+    table[0xE0001] = " "  # language tag, the one non-BMP format character residents' phones send
+    return table
+
+
+_TABLE = _translation_table()
 
 
 def normalise_keep_offsets(text: str) -> str:
     """Full-width → half-width, control/format characters → space; same length as ``text``."""
-    return "".join(_one_char(ch) for ch in text)
+    return text.translate(_TABLE)
 
 
 def normalise_for_classifier(text: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 from gridline.nlu.embedded import EmbeddedEngine, load
 from gridline.nlu.engines import build_engine, clear_cache
 from gridline.nlu.types import ALL_INTENTS, OUT_OF_SCOPE
-from gridline.settings import Settings
+from gridline.settings import NluSettings, Settings
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_saved_model_loads_and_answers_the_same(tmp_path: Path, engine: Embedded
 
 
 def test_build_engine_trains_once_then_loads_from_the_model_dir(tmp_path: Path, train_file: Path) -> None:
-    settings = Settings(nlu={"model_dir": str(tmp_path), "training_data": str(train_file)})
+    settings = Settings(nlu=NluSettings(model_dir=str(tmp_path), training_data=str(train_file)))
     clear_cache()
     first = build_engine(settings)
     assert list(tmp_path.glob("embedded-*.joblib"))
@@ -95,3 +95,11 @@ def test_odd_text_still_gives_a_result(engine: EmbeddedEngine, text: str) -> Non
     result = engine.parse_sync(text)
     assert result.intent in (*ALL_INTENTS, OUT_OF_SCOPE)
     assert 0.0 <= result.confidence <= 1.0
+
+
+def test_fast_scorer_gives_the_pipelines_probabilities(engine: EmbeddedEngine) -> None:
+    for text in ["暖气片冰凉冰凉的", "俺们楼从昨天就没水了咋弄", "the lift is broken", "楼上漏水"]:
+        fast = engine.scorer.proba(text)
+        slow = engine.model.pipeline.predict_proba([text])[0]
+        assert list(engine.scorer.classes) == list(engine.model.pipeline.classes_)
+        assert abs(fast - slow).max() < 1e-9
