@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from gridline.clock import FakeClock
 from gridline.storage.models import Case, ChannelIdentity, Page
+from tests.core.support import RecordingNotifier
 from tests.web.support import Sandbox, replies
 
 LEADER = "LDR-ZY01-01-1"  # 龙小燕, leader of 桐柏路199号院's grid, on duty Thursday 10:00
@@ -23,6 +25,7 @@ async def test_report_page_ack_resident_told_resolve_rating(sandbox: Sandbox) ->
     (case,) = chat["cases"]
     assert case["category"] == "water_supply"
     assert case["paged_on_web"] == [{"staff_id": leader_id, "name": "龙小燕"}]
+    assert [(p["name"], p["channel"], p["status"]) for p in case["pages"]] == [("龙小燕", "web", "delivered")]
 
     (page,) = await sandbox.inbox(leader_id)
     assert page["case"]["ref"] == case["ref"]
@@ -45,6 +48,7 @@ async def test_report_page_ack_resident_told_resolve_rating(sandbox: Sandbox) ->
     assert [o["data"] for o in rating_prompt["options"]] == [f"rate:{case['ref']}:{n}" for n in range(1, 6)]
 
     chat = await sandbox.say(resident, choice=rating_prompt["options"][4]["data"])
+    assert chat["messages"][-2]["text"] == "★★★★★"  # the chat shows the button the resident tapped
     assert chat["cases"][0]["status"] == "closed"
     assert chat["cases"][0]["rating"] == 5
     with sandbox.services.db.session() as session:
@@ -130,3 +134,21 @@ async def test_a_resent_message_is_stored_and_answered_once(sandbox: Sandbox) ->
     assert [m["direction"] for m in chat["messages"]].count("in") == 1
     with sandbox.services.db.session() as session:
         assert len(session.exec(select(Page)).all()) == 1
+
+
+async def test_a_page_texted_to_a_phone_can_be_answered_from_the_inbox(sandbox: Sandbox, clock: FakeClock) -> None:
+    texted = RecordingNotifier("sms")
+    sandbox.services.notifiers.register(texted)  # no Twilio here: record what would have been texted
+    clock.advance(hours=12)  # Thursday 22:00: the night member, paged by SMS first, is on duty
+    resident = {"resident_id": await sandbox.resident_id("李秀英")}
+    member_id = await sandbox.staff_id("MBR-ZY01-01-1")
+
+    chat = await sandbox.say(resident, text="俺们楼从昨天就没水了咋弄")
+    assert [(p["channel"], p["status"]) for p in chat["cases"][0]["pages"]] == [("sms", "sent")]
+    assert [p.staff_id for p in texted.pages] == [member_id]
+    (page,) = await sandbox.inbox(member_id)
+    assert (page["channel"], page["channel_label"]) == ("sms", "短信")
+
+    ack = await sandbox.act(member_id, page["page_id"], "acknowledge")
+    assert ack.status_code == 200
+    assert (await sandbox.conversation(resident))["cases"][0]["status"] == "acknowledged"

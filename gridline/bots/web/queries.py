@@ -1,8 +1,10 @@
 """What the sandbox page shows, read straight from the tables the core writes.
 
 The chat is the resident's web identity's Message rows (in and out); the leader's inbox is the
-staff member's ``web`` Page rows; the timeline is the case's CaseEvent rows plus its messages.
-Every function returns plain JSON-ready dicts, with texts in the viewer's language.
+staff member's Page rows — ``web`` pages are delivered there, pages on their other channels are
+listed too (marked with the channel) so a page texted to a phone the sandbox cannot reach can still
+be answered; the timeline is the case's CaseEvent rows plus its messages. Every function returns
+plain JSON-ready dicts, with texts in the viewer's language.
 """
 
 from __future__ import annotations
@@ -92,6 +94,17 @@ def _message_json(m: Message, clock: Clockface, staff_names: dict[int, str]) -> 
     }
 
 
+def _with_choice_labels(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The core stores a tapped button as ``[<data>]``; show the button's label the person saw."""
+    labels = {o["data"]: o["label"] for item in items for o in item.get("options", [])}
+    for item in items:
+        text = item.get("text") or ""
+        if item.get("direction") == "in" and text.startswith("[") and text[1:-1] in labels:
+            item["choice"] = text[1:-1]
+            item["text"] = labels[text[1:-1]]
+    return items
+
+
 def conversation(session: Session, external_id: str, clock: Clockface, lang: str) -> dict[str, Any]:
     """The resident's chat: every web message in and out, oldest first, and their cases."""
     identity = web_identity(session, external_id)
@@ -109,27 +122,33 @@ def conversation(session: Session, external_id: str, clock: Clockface, lang: str
             "id": resident.id, "name": resident.name, "grid_code": resident.grid_code,
             "grid_name": names.get(resident.grid_code or "", None), "lang": resident.lang,
         },
-        "messages": [_message_json(m, clock, {}) for m in messages],
+        "messages": _with_choice_labels([_message_json(m, clock, {}) for m in messages]),
         "cases": resident_cases(session, resident.id, clock, lang) if resident and resident.id else [],
     }
 
 
 def resident_cases(session: Session, resident_id: int, clock: Clockface, lang: str) -> list[dict[str, Any]]:
-    """The resident's cases, newest first, with who was paged on the web inbox (to jump to them)."""
+    """The resident's cases, newest first, with who was paged (on which channel) to jump to their inbox."""
     cases = session.exec(
         select(Case).where(Case.resident_id == resident_id).order_by(col(Case.created_at).desc()).limit(10)
     ).all()
     out = []
     for case in cases:
-        paged = session.exec(
-            select(Page.staff_id, Staff.name).join(Staff, col(Staff.id) == col(Page.staff_id))
-            .where(Page.case_id == case.id, Page.channel == CHANNEL).order_by(col(Page.id))
+        pages = session.exec(
+            select(Page, Staff.name).join(Staff, col(Staff.id) == col(Page.staff_id))
+            .where(Page.case_id == case.id).order_by(col(Page.id))
         ).all()
-        seen: dict[int, str] = {}
-        for staff_id, name in paged:
-            seen.setdefault(staff_id, name)
-        out.append({**_case_json(case, clock, lang),
-                    "paged_on_web": [{"staff_id": k, "name": v} for k, v in seen.items()]})
+        on_web: dict[int, str] = {}
+        for page, name in pages:
+            if page.channel == CHANNEL:
+                on_web.setdefault(page.staff_id, name)
+        out.append({
+            **_case_json(case, clock, lang),
+            "paged_on_web": [{"staff_id": k, "name": v} for k, v in on_web.items()],
+            "pages": [{"staff_id": page.staff_id, "name": name, "channel": page.channel,
+                       "channel_label": t(f"web.channel.{page.channel}", lang), "status": page.status,
+                       "status_label": t(f"web.page_status.{page.status}", lang)} for page, name in pages],
+        })
     return out
 
 
@@ -146,9 +165,9 @@ def _case_json(case: Case, clock: Clockface, lang: str) -> dict[str, Any]:
 
 
 def inbox(session: Session, staff: Staff, clock: Clockface, lang: str) -> list[dict[str, Any]]:
-    """The staff member's web pages, newest first, each with its case and the buttons that still apply."""
+    """The staff member's pages, newest first, each with its case and the buttons that still apply."""
     pages = session.exec(
-        select(Page).where(Page.staff_id == staff.id, Page.channel == CHANNEL)
+        select(Page).where(Page.staff_id == staff.id)
         .order_by(col(Page.created_at).desc(), col(Page.id).desc()).limit(50)
     ).all()
     names = grid_names(session)
@@ -159,6 +178,7 @@ def inbox(session: Session, staff: Staff, clock: Clockface, lang: str) -> list[d
         out.append({
             "page_id": page.id, "status": page.status, "status_label": t(f"web.page_status.{page.status}", lang),
             "reason": page.reason, "created_at": clock.stamp(page.created_at),
+            "channel": page.channel, "channel_label": t(f"web.channel.{page.channel}", lang),
             "case": {**_case_json(case, clock, lang), "grid_name": names.get(case.grid_code or "", "—")},
             "actions": [{"action": a, "label": t(ACTION_BUTTON_KEYS[a], lang)} for a in available_actions(case)],
         })
@@ -194,7 +214,7 @@ def case_timeline(session: Session, case: Case, clock: Clockface, lang: str) -> 
     for message in messages:
         keyed.append(((message.created_at, 1, message.id or 0),
                       {"kind": "message", **_message_json(message, clock, staff_names)}))
-    entries = [entry for _, entry in sorted(keyed, key=lambda pair: pair[0])]
+    entries = _with_choice_labels([entry for _, entry in sorted(keyed, key=lambda pair: pair[0])])
     holder = session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
     names = grid_names(session)
     return {

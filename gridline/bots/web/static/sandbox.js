@@ -147,23 +147,34 @@
     const cases = (state.conversation && state.conversation.cases) || [];
     $("my-cases").hidden = !cases.length;
     $("my-cases-list").replaceChildren(...cases.map((c) => {
-      const last = c.paged_on_web[c.paged_on_web.length - 1];
+      const target = inboxTarget(c);
+      const paged = c.pages.map((p) => `${p.name}（${p.channel_label} · ${p.status_label}）`).join("、");
       return el("li", {},
         el("strong", { text: `#${c.ref}` }),
         el("span", { class: `badge s-${c.status}`, text: c.status_label }),
         el("span", { text: c.category_label }),
         c.rating ? el("span", { text: "★".repeat(c.rating) }) : null,
-        last ? el("button", { type: "button", class: "link", text: fmt(T.open_inbox_of, { name: last.name }),
-          onclick: () => openInbox(last.staff_id, c.id) }) : null);
+        paged ? el("span", { class: "paged", text: T.paged + paged }) : null,
+        target ? el("button", { type: "button", class: "link", text: fmt(T.open_inbox_of, { name: target.name }),
+          onclick: () => openInbox(target.staff_id, c.id) }) : null);
     }));
+  }
+
+  // Whose inbox shows this case: the latest person paged who has a web inbox.
+  function inboxTarget(c) {
+    const reachable = new Set(state.staff.map((s) => s.id));
+    const pages = c.pages.filter((p) => reachable.has(p.staff_id));
+    return pages.length ? pages[pages.length - 1] : null;
   }
 
   // A newcomer who has not picked anyone on the right sees the person just paged.
   function autoOpenInbox() {
     if (state.staffId) return;
     const cases = (state.conversation && state.conversation.cases) || [];
-    const latest = cases.find((c) => c.paged_on_web.length);
-    if (latest) openInbox(latest.paged_on_web[0].staff_id, latest.id);
+    for (const c of cases) {
+      const target = inboxTarget(c);
+      if (target) { openInbox(target.staff_id, c.id); return; }
+    }
   }
 
   function residentById(id) {
@@ -313,6 +324,7 @@
       c.address ? el("span", { text: c.address }) : null,
       c.report_count > 1 ? el("span", { text: fmt(T.reports, { count: c.report_count }) }) : null,
       el("span", { text: page.created_at.local })),
+    page.channel !== "web" ? el("p", { class: "via", text: fmt(T.other_channel, { channel: page.channel_label }) }) : null,
     page.actions.length ? el("div", { class: "actions" }, page.actions.map((a) =>
       el("button", { type: "button", class: a.action, text: a.label,
         onclick: (event) => { event.stopPropagation(); act(page, a.action); } }))) : null,
