@@ -152,3 +152,13 @@ async def test_a_page_texted_to_a_phone_can_be_answered_from_the_inbox(sandbox: 
     ack = await sandbox.act(member_id, page["page_id"], "acknowledge")
     assert ack.status_code == 200
     assert (await sandbox.conversation(resident))["cases"][0]["status"] == "acknowledged"
+
+
+async def test_a_neighbour_reporting_the_same_problem_joins_the_case(sandbox: Sandbox) -> None:
+    leader_id = await sandbox.staff_id(LEADER)
+    first = await sandbox.say({"resident_id": await sandbox.resident_id("李秀英")}, text="俺们楼从昨天就没水了咋弄")
+    second = await sandbox.say({"resident_id": await sandbox.resident_id("赵德明")}, text="俺们楼从昨天就没水了咋弄")
+    assert second["cases"] == []  # the case stays the first reporter's
+    assert "2" in replies(second)[-1]["text"] and first["cases"][0]["ref"] in replies(second)[-1]["text"]
+    (page,) = await sandbox.inbox(leader_id)
+    assert page["case"]["report_count"] == 2
