@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import pytest
 
 from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
 
-ACK, RES, ESC = "acknowledge", "resolve", "escalate"
+ACK: Final = "acknowledge"
+RES: Final = "resolve"
+ESC: Final = "escalate"
 
 UNDERSTOOD = [
     # acknowledge
@@ -43,6 +47,9 @@ UNDERSTOOD = [
     ("完成", StaffReply(RES, None)),
     ("上报", StaffReply(ESC, None)),
     ("1", StaffReply(ACK, 1, bare_number=True)),
+    # words after a code go to the resident, as written
+    ("12 马上到，请稍等", StaffReply("relay", 12, text="马上到，请稍等")),
+    ("３ Coming in 10 min", StaffReply("relay", 3, text="Coming in 10 min")),
     # help
     ("帮助", StaffReply("help", None)),
     ("help", StaffReply("help", None)),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from sqlmodel import select
+
+from gridline.storage.models import Message
 from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, YAO_XIAOYAN, ZHAO_DEMING, TwilioWorld
 
 
@@ -204,3 +207,33 @@ async def test_an_unknown_number_is_asked_for_its_address(world: TwilioWorld) ->
     await stranger.text("桐柏路199号院")
     await world.settle()
     assert world.case(case.ref).grid_code == "ZY01-01-1"
+
+
+async def test_words_after_a_code_are_passed_on_to_the_resident(world: TwilioWorld) -> None:
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    resident, leader = world.phone(LI_XIUYING), world.phone(LONG_XIAOYAN)
+    await resident.text("桐柏路199号院停水了")
+    await world.settle()
+    resident.expect_sms("已受理")
+    code = code_in(leader.expect_sms("回复").body)
+
+    await leader.reply(f"{code} 已联系自来水公司，下午两点前恢复")
+    await world.settle()
+
+    resident.expect_sms("已联系自来水公司，下午两点前恢复")
+    leader.expect_sms("已转告")
+
+
+async def test_leaders_texts_are_kept_in_the_conversation_log(world: TwilioWorld) -> None:
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    leader = world.phone(LONG_XIAOYAN)
+    await world.phone(LI_XIUYING).text("桐柏路199号院停水了")
+    await world.settle()
+    code = code_in(leader.expect_sms("回复").body)
+    await leader.reply(f"ack {code}")
+    await world.settle()
+    with world.services.db.session() as session:
+        texts = session.exec(
+            select(Message.text).where(Message.sender_kind == "staff", Message.direction == "in")
+        ).all()
+    assert texts == [f"ack {code}"]

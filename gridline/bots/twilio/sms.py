@@ -62,57 +62,56 @@ async def process_sms(services: Services, event: InboundEvent) -> None:
         return
     msg = inbound_message(payload, phone)
     opt = opt_command(msg.text)
-    if opt is not None:
-        await apply_opt_command(services, msg, opt)
+    if opt is not None and await apply_opt_command(services, msg, opt):
         return
     outcome = await handle_inbound(services, msg)
     if outcome.staff_id is not None:
-        await handle_staff_sms(services, outcome.staff_id, phone, msg.text or "")
+        body = str(payload.get("Body") or "")
+        await handle_staff_sms(services, outcome.staff_id, phone, body, outcome.message_id)
 
 
-async def apply_opt_command(services: Services, msg: InboundMessage, opt: OptCommand) -> None:
-    """STOP / START: set the resident's flag and confirm (the one text an opted-out number gets)."""
+async def apply_opt_command(services: Services, msg: InboundMessage, opt: OptCommand) -> bool:
+    """STOP / START: set the resident's flag and confirm (the one text an opted-out number gets).
+
+    False for staff: duty pages cannot be unsubscribed by text, their text goes to the staff grammar.
+    """
     async with unit_of_work(services) as work:
         sender = identify(work.session, msg, work.now)
         if sender.staff is not None:
-            # Duty pages cannot be unsubscribed by text; the staff grammar explains what it accepts.
-            staff_id = sender.staff.id
-        else:
-            staff_id = None
-            assert sender.resident is not None
-            # Every household record with this number: the person behind the phone said it.
-            for resident in work.session.exec(select(Resident).where(Resident.phone == msg.external_id)):
-                resident.sms_opted_out = opt == "stop"
-            sender.resident.sms_opted_out = opt == "stop"
-            lang = sender.resident.lang
-            work.session.add(
-                Message(
-                    conversation_id=sender.conversation.id,
-                    direction="in",
-                    channel="sms",
-                    sender_kind="resident",
-                    resident_id=sender.resident.id,
-                    identity_id=sender.identity.id,
-                    provider_message_id=msg.provider_message_id,
-                    text=msg.text,
-                    lang=lang,
-                    created_at=work.now,
-                    status="received",
-                )
-            )
-            confirmation = queue_message(
-                work,
-                channel="sms",
-                identity=sender.identity,
-                text=t("twilio.sms.opted_out" if opt == "stop" else "twilio.sms.opted_in", lang),
-                lang=lang,
-                resident_id=sender.resident.id,
+            return False
+        assert sender.resident is not None
+        # Every household record with this number: the person behind the phone said it.
+        for resident in work.session.exec(select(Resident).where(Resident.phone == msg.external_id)):
+            resident.sms_opted_out = opt == "stop"
+        sender.resident.sms_opted_out = opt == "stop"
+        lang = sender.resident.lang
+        work.session.add(
+            Message(
                 conversation_id=sender.conversation.id,
+                direction="in",
+                channel="sms",
+                sender_kind="resident",
+                resident_id=sender.resident.id,
+                identity_id=sender.identity.id,
+                provider_message_id=msg.provider_message_id,
+                text=msg.text,
+                lang=lang,
+                created_at=work.now,
+                status="received",
             )
-            # Set before the transaction commits, so the delivery job can never run without it.
-            await services.state.set(
-                opt_out_exempt_key(confirmation.id or 0), {"reason": opt}, OPT_OUT_EXEMPT_TTL_SECONDS
-            )
-            log.info("resident %s texted %s", sender.resident.id, opt.upper())
-    if staff_id is not None:
-        await handle_staff_sms(services, staff_id, msg.external_id, msg.text or "")
+        )
+        confirmation = queue_message(
+            work,
+            channel="sms",
+            identity=sender.identity,
+            text=t("twilio.sms.opted_out" if opt == "stop" else "twilio.sms.opted_in", lang),
+            lang=lang,
+            resident_id=sender.resident.id,
+            conversation_id=sender.conversation.id,
+        )
+        # Set before the transaction commits, so the delivery job can never run without it.
+        await services.state.set(
+            opt_out_exempt_key(confirmation.id or 0), {"reason": opt}, OPT_OUT_EXEMPT_TTL_SECONDS
+        )
+        log.info("resident %s texted %s", sender.resident.id, opt.upper())
+    return True

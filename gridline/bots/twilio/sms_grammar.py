@@ -3,7 +3,8 @@
 ``12``, ``12a``, ``确认12``, ``ack 12`` acknowledge the page with code 12; ``12r``, ``完成12`` resolve
 it; ``12e``, ``上报12`` escalate it now. A verb without a code (``a``, ``确认``, ``完成``) and a bare
 ``1`` mean "the latest page sent to this phone" (a bare ``1`` only when no open page has code 1).
-Full-width digits, case and trailing punctuation do not matter.
+Full-width digits, case and trailing punctuation do not matter. Any other text after a code
+(``12 马上到``) is relayed to the resident of that case.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-StaffAction = Literal["acknowledge", "resolve", "escalate", "help"]
+StaffAction = Literal["acknowledge", "resolve", "escalate", "relay", "help"]
 
 # Every word a leader may use for an action. Keys are compared after NFKC + lower-casing.
 VERBS: dict[str, StaffAction] = {
@@ -49,6 +50,8 @@ PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^(?P<verb>{_VERB})\s*(?P<code>{_CODE})?$"),  # ack 12, 确认12, a, 完成
 )
 _TRAILING = "。.!！,，;；~～ \t\r\n"
+# A code, then words for the resident. Checked after the patterns above, so "12 a" stays a verb.
+RELAY = re.compile(rf"^(?P<code>{_CODE})\s+(?P<text>\S.*)$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class StaffReply:
     code: int | None
     # True for a bare number with no verb: ``1`` may also mean "the latest page".
     bare_number: bool = False
+    # What to tell the resident (``relay`` only), as the leader wrote it.
+    text: str = ""
 
 
 def normalise(text: str) -> str:
@@ -82,4 +87,8 @@ def parse_staff_reply(text: str | None) -> StaffReply | None:
         if action == "help":
             return StaffReply(action="help", code=None) if code is None else None
         return StaffReply(action=action, code=code, bare_number=verb is None)
+    # The words are the leader's, as written (no NFKC: it would turn "，" into ",").
+    relay = RELAY.match(text.strip())
+    if relay is not None and any(ch.isalpha() for ch in relay["text"]):
+        return StaffReply(action="relay", code=int(relay["code"]), text=relay["text"].strip())
     return None

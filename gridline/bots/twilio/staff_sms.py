@@ -3,12 +3,14 @@
 Which page a code means: the newest page to that phone with that code (open or not, so a stale code
 gets an explicit answer rather than "unknown"). No code means the newest open page to that phone;
 so does a bare ``1`` when no page has code 1. The action itself — and who may take it — is the
-core's (``act_on_case``); the answer is sent back through the outbox like any message.
+core's (``act_on_case``); words after a code (``12 马上到``) are relayed to the resident
+(``relay_staff_reply``). The answer is sent back through the outbox like any message.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
@@ -17,9 +19,9 @@ from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
 from gridline.core.outbox import queue_message
 from gridline.core.work import unit_of_work
 from gridline.i18n import t
-from gridline.routing.actions import act_on_case
+from gridline.routing.actions import act_on_case, relay_staff_reply
 from gridline.routing.pages import open_pages_for_phone, page_by_code
-from gridline.storage.models import ChannelIdentity, Page, Staff
+from gridline.storage.models import Case, ChannelIdentity, Message, Page, Staff
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -37,32 +39,46 @@ def find_page(session: Session, phone: str, reply: StaffReply) -> Page | None:
     return open_pages[0] if open_pages else None
 
 
-async def answer_for(services: Services, staff_id: int, phone: str, text: str) -> tuple[str, int | None]:
-    """What to text back to a staff member's SMS, and the case it was about (if any)."""
+@dataclass(frozen=True)
+class StaffAnswer:
+    text: str
+    case_id: int | None = None
+
+
+async def answer_for(services: Services, staff_id: int, phone: str, text: str) -> StaffAnswer:
+    """What to text back to a staff member's SMS, after doing what it asks."""
     reply = parse_staff_reply(text)
     with services.db.session() as session:
         staff = session.get(Staff, staff_id)
         lang = staff.lang if staff else "zh-CN"
         if reply is None:
-            return t("twilio.staff.not_understood", lang), None
+            return StaffAnswer(t("twilio.staff.not_understood", lang))
         if reply.action == "help":
-            return t("twilio.staff.help", lang), None
+            return StaffAnswer(t("twilio.staff.help", lang))
         page = find_page(session, phone, reply)
         if page is None:
             if reply.code is not None and not (reply.bare_number and reply.code == 1):
-                return t("twilio.staff.unknown_code", lang, code=reply.code), None
-            return t("twilio.staff.no_open_page", lang), None
+                return StaffAnswer(t("twilio.staff.unknown_code", lang, code=reply.code))
+            return StaffAnswer(t("twilio.staff.no_open_page", lang))
         case_id, page_id = page.case_id, page.id
+        case = session.get(Case, case_id)
+        ref = case.ref if case else "?"
+    if reply.action == "relay":
+        relayed = await relay_staff_reply(services, case_id, staff_id, reply.text, "sms")
+        key = "twilio.staff.relayed" if relayed else "twilio.staff.not_relayed"
+        return StaffAnswer(t(key, lang, ref=ref), case_id)
     result = await act_on_case(
         services, case_id=case_id, staff_id=staff_id, action=reply.action, channel="sms", page_id=page_id
     )
     log.info("staff %s texted %r → %s on case %s", staff_id, text, result.code, result.case_ref)
-    return result.text, case_id
+    return StaffAnswer(result.text, case_id)
 
 
-async def handle_staff_sms(services: Services, staff_id: int, phone: str, text: str) -> None:
-    """Act on a staff member's text and queue the answer to their phone."""
-    answer, case_id = await answer_for(services, staff_id, phone, text)
+async def handle_staff_sms(
+    services: Services, staff_id: int, phone: str, text: str, message_id: int | None = None
+) -> None:
+    """Act on a staff member's text, log it, and queue the answer to their phone."""
+    answer = await answer_for(services, staff_id, phone, text)
     async with unit_of_work(services) as work:
         identity = work.session.exec(
             select(ChannelIdentity).where(
@@ -70,12 +86,17 @@ async def handle_staff_sms(services: Services, staff_id: int, phone: str, text: 
             )
         ).first()
         staff = work.session.get(Staff, staff_id)
+        lang = staff.lang if staff else "zh-CN"
+        stored = work.session.get(Message, message_id) if message_id else None
+        if stored is not None and stored.case_id is None:
+            # The core stored the text; which case it was about is known only here.
+            stored.case_id = answer.case_id
         queue_message(
             work,
             channel="sms",
             identity=identity,
-            text=answer,
-            lang=staff.lang if staff else "zh-CN",
-            case_id=case_id,
+            text=answer.text,
+            lang=lang,
+            case_id=answer.case_id,
             staff_id=staff_id,
         )

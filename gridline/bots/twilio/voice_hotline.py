@@ -3,10 +3,11 @@
 Steps of a call (every URL below /webhooks/twilio):
 
 - ``/voice`` — greeting inside a ``<Gather input="speech dtmf">`` (say the problem / 1 leader / 2 status);
-- ``/voice/turn?n=N&mode=menu|choice`` — what the caller said or pressed; ``n`` counts re-prompts of
-  the same question, ``quiet=1`` means the Gather heard nothing. Speech goes to the core as text;
-  in ``menu`` mode 1 connects the grid leader and 2 reads the status of open cases; in ``choice``
-  mode (the core offered options) keys answer the options;
+- ``/voice/turn?n=N&mode=...&s=STEP`` — what the caller said or pressed; ``n`` counts re-prompts of
+  the same question, ``s`` names the step (see ``new_step``), ``quiet=1`` means the Gather heard
+  nothing. Speech goes to the core as text; in ``menu``/``more`` mode 1 connects the grid leader
+  and 2 reads the status of open cases; in ``choice`` mode (the core offered options) keys answer
+  the options; in ``leader`` mode speech is the caller's address, then the call is put through;
 - ``/voice/dialled`` — how the ``<Dial>`` to the on-duty leader went; no answer → ``<Record>``;
 - ``/voice/voicemail`` — the recording, handed to the core as a voicemail (it lands on a case and
   the case is paged as any other);
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 MAX_PROMPTS = 3
+# Modes of /voice/turn: "menu" (1 leader, 2 status, or speak), "more" (the menu after an answer:
+# silence ends the call), "choice" (keys answer the options the core offered), "leader" (the
+# address of a caller who wants their leader).
+MENU_MODES = ("menu", "more")
 # Core texts written for typing; on the phone they are said differently.
 VOICE_VARIANTS = {
     "registration.ask_location": "twilio.voice.ask_address",
@@ -113,7 +118,7 @@ def render_outcome(services: Services, lang: str, outcome: Outcome) -> str:
     if options:
         texts += [t("twilio.voice.option_line", lang, n=i, label=o.label) for i, o in enumerate(options, 1)]
         return menu_prompt(services, lang, texts, mode="choice")
-    return menu_prompt(services, lang, [*texts, t("twilio.voice.anything_else", lang)])
+    return menu_prompt(services, lang, [*texts, t("twilio.voice.anything_else", lang)], mode="more")
 
 
 async def core_turn(services: Services, phone: str, key: str, lang: str, **fields: object) -> str:
@@ -158,12 +163,15 @@ async def caller_turn(request: Request, n: int = 1, mode: str = "menu", s: str =
     async def step() -> str:
         if mode == "leader" and speech:
             return await _address_then_dial(services, phone, f"{key}:address", lang, speech, call_sid)
-        if mode == "menu" and digits == "1":
+        if mode in MENU_MODES and digits == "1":
             return await _connect_leader(services, phone, key, lang, call_sid)
-        if mode == "menu" and digits == "2":
+        if mode in MENU_MODES and digits == "2":
             return await core_turn(services, phone, key, lang, command="status")
         if speech or (mode == "choice" and digits):
             return await core_turn(services, phone, key, lang, text=speech or digits)
+        if mode == "more" and not digits:
+            # "Anything else?" met with silence: the caller is done.
+            return twiml.goodbye(services.settings, lang, [t("twilio.voice.goodbye", lang)])
         if n >= MAX_PROMPTS:
             return twiml.goodbye(services.settings, lang, [t("twilio.voice.no_input_goodbye", lang)])
         return menu_prompt(services, lang, [t("twilio.voice.reprompt", lang)], n=n + 1)
