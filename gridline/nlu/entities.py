@@ -56,7 +56,7 @@ _GENERIC_NAMES = (
 )
 
 _CN_NUM = "一二三四五六七八九十两"
-_ROAD_NUMBER = re.compile(r"(大道|大街|路|街|巷|胡同)\s*(\d{1,5}(?:-\d{1,4})?)\s*号(院)?")
+_ROAD_NUMBER = re.compile(r"(大道|大街|路|街|巷|胡同|环)\s*(\d{1,5}(?:-\d{1,4})?)\s*号(院)?")
 _COMPOUND_SUFFIX = re.compile(r"家属院|家属楼|小区|花园|家园|新村|公寓|花苑|嘉园|名苑|雅苑|新城|庄园")
 _BUILDING = re.compile(rf"(?<![\d\-])(\d{{1,3}}|[{_CN_NUM}]{{1,3}})\s*(?:号楼|号栋|栋|幢|#楼|#|号院楼)")
 _UNIT = re.compile(rf"(?<![\d\-])(\d{{1,2}}|[{_CN_NUM}]{{1,3}})\s*单元")
