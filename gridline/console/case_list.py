@@ -108,8 +108,8 @@ def to_rows(session: Session, cases: Sequence[Case], tree: GridTree, now: dateti
     for case in cases:
         sid = case.acknowledged_by or case.assignee_staff_id
         staff = people.get(sid) if sid else None
-        rows.append(CaseRow(case=case, grid_name=tree.name(case.grid_code), staff_name=staff.name if staff else "",
-                            sla=sla_state(case, now)))
+        rows.append(CaseRow(case=case, grid_name=tree.short_name(case.grid_code),
+                            staff_name=staff.name if staff else "", sla=sla_state(case, now)))
     return rows
 
 

@@ -42,8 +42,8 @@ def daily_chart(
     label: Callable[[str], str],
     link: Callable[[date, str], str],
     title: str,
-    width: int = 760,
-    height: int = 260,
+    width: int = 1000,
+    height: int = 280,
 ) -> Markup:
     """SVG markup; ``label`` names a category, ``link`` gives the drill-down URL of one segment."""
     left, right, top, bottom = 36, 8, 12, 28

@@ -143,7 +143,7 @@ def _row(session: Session, viewer: Viewer, conversation: Conversation, tree: Gri
         conversation=conversation,
         identity=identity,
         resident=resident,
-        grid_name=tree.name(resident.grid_code) if resident else "",
+        grid_name=tree.short_name(resident.grid_code) if resident else "",
         message_count=count,
         last_text=(last.text or "") if last else "",
         case_refs=[(cid, ref) for cid, ref in refs if cid is not None],

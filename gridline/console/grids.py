@@ -61,6 +61,15 @@ class GridTree:
         grid = self.grids.get(code)
         return grid.name if grid else code
 
+    def short_name(self, code: str | None) -> str:
+        """The name without its parenthesised boundary description, for dense tables."""
+        name = self.name(code)
+        for mark in ("（", "("):
+            head = name.split(mark, 1)[0].strip()
+            if head:
+                name = head
+        return name
+
     def label(self, code: str | None) -> str:
         """``name (code)`` for drop-downs and tables."""
         if not code:
@@ -72,7 +81,12 @@ class GridTree:
         out: list[Grid] = []
         roots = [g.code for g in self.grids.values() if not g.parent_code or g.parent_code not in self.grids]
 
+        seen: set[str] = set()
+
         def walk(code: str) -> None:
+            if code in seen:  # bad data with a loop must not hang the console
+                return
+            seen.add(code)
             if within is None or code in within:
                 out.append(self.grids[code])
             for child in sorted(self.children.get(code, [])):

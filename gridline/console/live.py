@@ -32,10 +32,12 @@ async def scoped_case_events(
     keepalive: float = KEEPALIVE_SECONDS,
 ) -> AsyncIterator[str]:
     """SSE frames for ``viewer``: the events they may see, and comments as keep-alives."""
-    yield "retry: 5000\n: connected\n\n"
     subscription = services.events.subscribe("cases").__aiter__()
-    pending: asyncio.Future[dict[str, Any]] | None = None
+    # Start listening before saying "connected", so no event published after that is missed.
+    pending: asyncio.Future[dict[str, Any]] | None = asyncio.ensure_future(subscription.__anext__())
+    await asyncio.sleep(0)
     try:
+        yield "retry: 5000\n: connected\n\n"
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(subscription.__anext__())

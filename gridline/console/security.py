@@ -42,10 +42,6 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
-
-
 def wait_after_failures(failures: int, now: datetime) -> datetime | None:
     """When the next login attempt is allowed after ``failures`` consecutive failures (None = now)."""
     if failures >= LOCKOUT_AFTER:

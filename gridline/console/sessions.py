@@ -68,8 +68,6 @@ def attempt_login(
             return LoginOutcome(ok=False, reason=reason, retry_at=as_utc(user.locked_until))
         return LoginOutcome(ok=False, reason="bad_credentials")
 
-    if security.needs_rehash(user.password_hash):
-        user.password_hash = security.hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 
 import gridline.console  # noqa: F401  (registers the console's tables before the template database is built)
 from gridline.app import create_app
-from gridline.console.cli import create_user
 from gridline.core.services import Services
+from gridline.storage.models import ConsoleUser
 from tests.console.factories import CaseFactory
 
 PASSWORD = "grid-leader-2026"
@@ -28,10 +30,26 @@ ACCOUNTS = {
 }
 
 
+@functools.cache
+def cheap_hash(password: str) -> str:
+    """A real argon2id hash with small parameters: verifying it (at every test login) is fast on a
+    busy two-core machine. ``create_user`` itself is tested with the production parameters."""
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
+
+
+def add_account(services: Services, name: str, role: str, grid: str | None = None, staff: str | None = None,
+                password: str = PASSWORD) -> ConsoleUser:
+    with services.db.session() as session:
+        user = ConsoleUser(name=name, password_hash=cheap_hash(password), role=role, grid_code=grid,
+                           staff_code=staff, created_at=services.clock.now())
+        session.add(user)
+        return user
+
+
 @pytest.fixture
 async def console_services(services: Services) -> Services:
     for name, spec in ACCOUNTS.items():
-        create_user(services.db, name=name, password=PASSWORD, now=services.clock.now(), **spec)
+        add_account(services, name, **spec)
     return services
 
 

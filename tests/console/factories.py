@@ -29,7 +29,9 @@ ACK_SLA = timedelta(minutes=60)
 RESOLVE_SLA = timedelta(hours=72)
 
 
-def nlu_result(text: str, intent: str, confidence: float, entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def nlu_result(
+    text: str, intent: str, confidence: float, entities: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """What the core stores in ``Message.nlu`` (Rasa's /model/parse shape)."""
     runner_up = "noise" if intent != "noise" else "water_supply"
     return {
@@ -183,3 +185,56 @@ class CaseFactory:
             session.add(message)
             session.flush()
             return message
+
+
+# What residents write, per category (the demo city's streets and compounds).
+SAMPLE_TEXTS: dict[str, list[str]] = {
+    "water_supply": [
+        "俺家停水了，桐柏路199号院3号楼咋回事", "红松嘉园5号楼一早就没水，啥时候来水？", "莲花苑水管爆了，楼道里全是水",
+    ],
+    "power_supply": ["颍河路56号院2号楼停电了，保险丝烧了", "合欢里晚上突然没电了，老人在家害怕"],
+    "noise": ["楼上半夜装修，吵得睡不着", "广场舞音响太大声了，中不中管管"],
+    "elderly_care": ["隔壁孤寡老人两天没出门了，麻烦去看看", "俺娘一个人住，腿脚不方便，想申请上门照顾"],
+    "property_management": ["物业不管垃圾清运，小区门口堆成山了", "电梯坏了一周物业还不修"],
+    "sanitation": ["路边垃圾桶满了没人收", "小区下水道反味，臭得很"],
+    "road_facility": ["梧桐街路灯坏了三个，晚上黑乎乎的", "人行道砖松了，老人差点摔倒"],
+    "neighbor_dispute": ["邻居把电动车停在楼道里充电，说了不听"],
+}
+GRID_LEADERS = {
+    "GX01-01-1": "LDR-GX01-01-1", "GX01-01-2": "LDR-GX01-01-2", "GX01-02-1": "LDR-GX01-02-1",
+    "GX01-03-2": "LDR-GX01-03-2", "GX02-01-1": "LDR-GX02-01-1", "GX02-02-2": "LDR-GX02-02-2",
+}
+
+
+def populate_city(factory: CaseFactory, days: int = 14, per_day: int = 6, seed: int = 7) -> list[Case]:
+    """A fortnight of cases across the demo city, with realistic spread of times and ratings."""
+    import random
+
+    rng = random.Random(seed)
+    cases = []
+    now = factory.now
+    for day in range(days, 0, -1):
+        for _ in range(rng.randint(max(1, per_day - 3), per_day + 3)):
+            grid = rng.choice(list(GRID_LEADERS))
+            category = rng.choice(list(SAMPLE_TEXTS))
+            created = now - timedelta(days=day - 1, hours=rng.randint(0, 9), minutes=rng.randint(0, 59))
+            acked = rng.random() < 0.9
+            ack_after = timedelta(minutes=rng.choice([2, 4, 7, 12, 20, 35, 50, 75, 140])) if acked else None
+            resolved = acked and rng.random() < 0.75 and day > 1
+            resolve_after = None
+            if resolved and ack_after:
+                resolve_after = ack_after + timedelta(hours=rng.choice([1, 3, 6, 20, 48, 90]))
+            cases.append(factory.case(
+                grid=grid,
+                category=category,
+                text=rng.choice(SAMPLE_TEXTS[category]),
+                channel=rng.choice(["telegram", "telegram", "sms", "voice"]),
+                priority=rng.choice(["normal", "normal", "normal", "urgent", "emergency"]),
+                created=created,
+                ack_after=ack_after,
+                resolve_after=resolve_after,
+                staff=GRID_LEADERS[grid],
+                rating=rng.choice([5, 5, 4, 4, 3, 2, 1, None]) if resolved else None,
+                confidence=round(rng.uniform(0.3, 0.98), 2),
+            ))
+    return cases

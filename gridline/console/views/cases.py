@@ -46,6 +46,7 @@ async def case_list(request: Request) -> Response:
             result=result,
             choices=form_choices(ctx),
             live=result.page == 1,
+            threshold=ctx.services.settings.nlu.confidence_threshold,
         )
 
 
@@ -77,7 +78,8 @@ async def case_row(request: Request, case_id: int) -> Response:
         if case is None:
             raise NotFound()
         row = to_rows(ctx.session, [case], ctx.tree, ctx.now)[0]
-        return ctx.render("_case_row.html", row=row, fresh=True)
+        return ctx.render("_case_row.html", row=row, fresh=True,
+                          threshold=ctx.services.settings.nlu.confidence_threshold)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
