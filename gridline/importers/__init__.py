@@ -36,11 +36,11 @@ class ImportProblem:
     params: dict[str, Any]
 
     @classmethod
-    def in_file(cls, name: str, key: str, **params: Any) -> ImportProblem:
+    def in_file(cls, name: str, key: str, /, **params: Any) -> ImportProblem:
         return cls("directory.where.file", {"name": name}, key, params)
 
     @classmethod
-    def at_line(cls, line: int, key: str, **params: Any) -> ImportProblem:
+    def at_line(cls, line: int, key: str, /, **params: Any) -> ImportProblem:
         return cls("directory.where.line", {"line": line}, key, params)
 
     @classmethod

@@ -32,7 +32,7 @@ class CsvRow:
     def get(self, key: str) -> str:
         return (self.values.get(key) or "").strip()
 
-    def problem(self, key: str, **params: Any) -> ImportProblem:
+    def problem(self, key: str, /, **params: Any) -> ImportProblem:
         return ImportProblem.at_line(self.line, key, **params)
 
     def invalid(self, exc: Invalid) -> ImportProblem:

@@ -38,7 +38,7 @@ class GridFeature:
     parent: str | None
     geometry: BaseGeometry
 
-    def problem(self, key: str, **params: Any) -> ImportProblem:
+    def problem(self, key: str, /, **params: Any) -> ImportProblem:
         return feature_problem(self.index, self.code, self.name, key, **params)
 
 

@@ -156,15 +156,16 @@ def _set_channels(session: Session, rows: list[tuple[Staff, list[Channel]]], now
     """Give each person exactly the channels listed, in order, reusing rows that pages point at."""
     staff_ids = [staff.id for staff, _ in rows]
     current: dict[int, list[ContactMethod]] = {}
-    for method in session.exec(select(ContactMethod).where(col(ContactMethod.staff_id).in_(staff_ids))):
-        current.setdefault(method.staff_id, []).append(method)
+    for stored in session.exec(select(ContactMethod).where(col(ContactMethod.staff_id).in_(staff_ids))):
+        current.setdefault(stored.staff_id, []).append(stored)
     dropped: list[ContactMethod] = []
     telegram: dict[tuple[str, str], int] = {}
     for staff, channels in rows:
         assert staff.id is not None
         keyed = {(m.channel, m.target, m.bot_name): m for m in current.get(staff.id, [])}
         for position, channel in enumerate(channels):
-            method = keyed.pop((channel.channel, channel.target, channel.bot_name), None)
+            key = (channel.channel, channel.target, channel.bot_name)
+            method = keyed.pop(key) if key in keyed else None
             if method is None:
                 method = ContactMethod(staff_id=staff.id, channel=channel.channel, target=channel.target,
                                        bot_name=channel.bot_name)  # fmt: skip
