@@ -40,11 +40,14 @@ def install(app: FastAPI, services: Services) -> None:
     gateway = services.extras.get("twilio_gateway")
     if gateway is None:
         gateway = services.extras["twilio_gateway"] = TwilioGateway(services.settings.twilio)
-    if not gateway.configured:
+    if gateway.configured:
+        sms = SmsNotifier(services, gateway)
+        services.notifiers.register(sms)
+        services.notifiers.register(VoiceNotifier(services, gateway, sms))
+    else:
+        # Without an account nothing may try api.twilio.com: the core's log notifier stands in and
+        # pages fall through to the person's next channel at once.
         log.info("twilio is not configured: texts and calls will fail over to other channels")
-    sms = SmsNotifier(services, gateway)
-    services.notifiers.register(sms)
-    services.notifiers.register(VoiceNotifier(services, gateway, sms))
     services.inbound_processors["twilio"] = process_event
     turns = turns_of(services)
     services.extras.setdefault("close_hooks", []).append(turns.aclose)
