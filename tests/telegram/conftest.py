@@ -80,26 +80,49 @@ def bot_settings(fake: FakeBotApi, framework: str, **extra: Any) -> dict[str, An
     }
 
 
+MakeWorld = Callable[..., Awaitable[TelegramWorld]]
+
+
 @pytest.fixture
-async def telegram_world(
+async def make_telegram_world(
     make_services: MakeServices, fake_api: FakeBotApi, framework: str, drain: Callable[[Services], Awaitable[int]]
-) -> AsyncIterator[TelegramWorld]:
-    """Gridline on the demo city with bot ``city`` on ``framework``; its webhook is registered with the fake."""
-    config = bot_settings(fake_api, framework)
-    services = await make_services(
-        telegram={"bots": {BOT_NAME: config}}, server={"public_base_url": PUBLIC_URL}
-    )
-    app = create_app(services, run_jobs=False)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL)
-    fake_api.webhook_client = client
-    await services.extras["telegram"].start()  # getMe + setWebhook, as at start-up
-    yield TelegramWorld(
-        services=services,
-        app=app,
-        fake=fake_api,
-        client=client,
-        bot=TelegramBotSettings(**config),
-        bot_name=BOT_NAME,
-        drain_jobs=drain,
-    )
-    await client.aclose()
+) -> AsyncIterator[MakeWorld]:
+    """Factory: Gridline on the demo city with bot ``city`` on ``framework``, started as at start-up.
+
+    ``public_url`` is ``server.public_base_url`` (public → the webhook is registered with the fake);
+    ``start=False`` leaves start-up to the test; other keywords override the bot's settings.
+    """
+    clients: list[httpx.AsyncClient] = []
+    started: list[Services] = []
+
+    async def factory(*, public_url: str = PUBLIC_URL, start: bool = True, **bot_overrides: Any) -> TelegramWorld:
+        config = bot_settings(fake_api, framework, **bot_overrides)
+        services = await make_services(telegram={"bots": {BOT_NAME: config}}, server={"public_base_url": public_url})
+        app = create_app(services, run_jobs=False)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=public_url)
+        clients.append(client)
+        fake_api.webhook_client = client
+        if start:
+            await services.extras["telegram"].start()  # getMe, then setWebhook or polling
+            started.append(services)
+        return TelegramWorld(
+            services=services,
+            app=app,
+            fake=fake_api,
+            client=client,
+            bot=TelegramBotSettings(**config),
+            bot_name=BOT_NAME,
+            drain_jobs=drain,
+        )
+
+    yield factory
+    for services in started:
+        await services.extras["telegram"].close()
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def telegram_world(make_telegram_world: MakeWorld) -> TelegramWorld:
+    """Gridline with bot ``city`` whose webhook is registered with the fake Bot API."""
+    return await make_telegram_world()
