@@ -25,6 +25,12 @@ def heldout_file() -> Path:
 
 
 @pytest.fixture(scope="session")
+def pets_file() -> Path:
+    """A small Rasa file with made-up intents (cat, dog, fish)."""
+    return Path(__file__).parent / "data" / "pets.yml"
+
+
+@pytest.fixture(scope="session")
 def nlu_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("nlu-models")
 

@@ -43,9 +43,20 @@ def test_each_rule_raises_the_priority(rule: str, text: str, intent: str, confid
 def test_every_rule_in_the_table_is_exercised_above() -> None:
     # Keeps the table and its tests together: a new rule needs a case in the list above.
     tested = {
-        "emergency_intent", "possible_emergency", "fire", "gas_leak", "person_in_danger", "violence",
-        "trapped_in_elevator", "trapped", "electrical_danger", "burst_pipe", "long_outage",
-        "vulnerable_person", "structural_danger", "urgent_words",
+        "emergency_intent",
+        "possible_emergency",
+        "fire",
+        "gas_leak",
+        "person_in_danger",
+        "violence",
+        "trapped_in_elevator",
+        "trapped",
+        "electrical_danger",
+        "burst_pipe",
+        "long_outage",
+        "vulnerable_person",
+        "structural_danger",
+        "urgent_words",
     }
     assert {rule.name for rule in RULES} == tested
 
