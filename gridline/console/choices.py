@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 
 from gridline.console.http import ConsoleContext
-from gridline.nlu.types import ALL_INTENTS, ISSUE_CATEGORIES, OTHER_CATEGORY, OUT_OF_SCOPE
+from gridline.nlu.types import ALL_INTENTS, ISSUE_CATEGORIES, OTHER_CATEGORY
 from gridline.routing.lifecycle import CaseStatus, Priority
 from gridline.storage.models import Case, Grid, Staff
 
 CHANNELS = ("telegram", "sms", "voice", "web")
 CATEGORIES = (*ISSUE_CATEGORIES, OTHER_CATEGORY)
-INTENTS = (*ALL_INTENTS, OUT_OF_SCOPE)
+# Labels a supervisor may give a message: the intents the NLU is trained on.
+INTENTS = ALL_INTENTS
 
 
 @dataclass

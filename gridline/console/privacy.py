@@ -21,8 +21,10 @@ def mask_phone(value: str | None) -> str:
     digits = [i for i, ch in enumerate(value) if ch.isdigit()]
     if len(digits) <= 4:
         return "*" * len(value)
-    keep_head = 5 if value.startswith("+") and len(digits) >= 11 else 3
-    keep_tail = 4 if len(digits) >= 8 else 2
+    if len(digits) >= 8:
+        keep_head, keep_tail = (5 if value.startswith("+") and len(digits) >= 11 else 3), 4
+    else:  # a short number: hide at least half of it
+        keep_head, keep_tail = 2, 1
     hidden = set(digits[keep_head : len(digits) - keep_tail])
     return "".join("*" if i in hidden else ch for i, ch in enumerate(value))
 

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from gridline.console.access import can_see_case, case_scope, message_scope
 from gridline.console.choices import CATEGORIES, INTENTS
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, console_context, redirect
+from gridline.nlu.corrections import CorrectionError, record_correction
 from gridline.routing import actions
 from gridline.storage.audit import record
 from gridline.storage.models import Case, ChannelIdentity, Message, Resident, Staff
@@ -121,8 +122,6 @@ async def close(request: Request, case_id: int) -> Response:
 @router.post("/messages/{message_id}/correct")
 async def correct_label(request: Request, message_id: int) -> Response:
     """Record the right intent for a resident's message (training data for the next model)."""
-    from gridline.nlu.corrections import record_correction
-
     form = await request.form()
     back = str(form.get("back", ""))
     with console_context(request, form=form) as ctx:
@@ -140,7 +139,10 @@ async def correct_label(request: Request, message_id: int) -> Response:
         if intent not in INTENTS or not message.text:
             return redirect(target, error="bad_label")
         ctx.session.commit()
-        await record_correction(ctx.services, message_id=message_id, intent=intent, actor=ctx.viewer.actor)
+        try:
+            record_correction(ctx.services, message_id, intent, ctx.viewer.actor)
+        except CorrectionError:
+            return redirect(target, error="bad_label")
         return redirect(target, done="corrected")
 
 

@@ -1,0 +1,152 @@
+"""The case list's filters, search and pagination, and the case page's timeline."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from gridline.console.filters import PAGE_SIZE, like_pattern
+from tests.console.factories import CaseFactory
+
+
+def refs_in(html: str) -> list[str]:
+    return re.findall(r'class="ref">(T\d+)<', html)
+
+
+async def listed(client, **params: str) -> set[str]:
+    response = await client.get("/console/cases", params=params)
+    assert response.status_code == 200
+    return set(refs_in(response.text))
+
+
+async def test_filtering_by_a_grid_at_any_level_includes_the_grids_below(client_for, factory: CaseFactory):
+    a = factory.case(grid="GX01-01-1")
+    b = factory.case(grid="GX01-01-2")
+    c = factory.case(grid="GX01-02-1")
+    d = factory.case(grid="GX02-01-1")
+    admin = await client_for("admin")
+    assert await listed(admin, grid="GX01-01-1") == {a.ref}
+    assert await listed(admin, grid="GX01-01") == {a.ref, b.ref}
+    assert await listed(admin, grid="GX01") == {a.ref, b.ref, c.ref}
+    assert await listed(admin, grid="GX02") == {d.ref}
+
+
+async def test_filters_by_category_priority_status_and_channel(client_for, factory: CaseFactory):
+    water = factory.case(category="water_supply", priority="urgent", channel="sms")
+    noise = factory.case(category="noise", priority="normal", channel="voice", staff="LDR-GX01-01-1",
+                         ack_after=timedelta(minutes=3))
+    admin = await client_for("admin")
+    assert await listed(admin, category="noise") == {noise.ref}
+    assert await listed(admin, priority="urgent") == {water.ref}
+    assert await listed(admin, status="acknowledged") == {noise.ref}
+    assert await listed(admin, channel="sms") == {water.ref}
+    assert await listed(admin, channel="sms", category="noise") == set()
+
+
+async def test_the_date_range_is_in_the_configured_time_zone(client_for, factory: CaseFactory):
+    # 2026-11-24 23:30 in Shanghai is 15:30 UTC: it belongs to the 24th, not the 25th.
+    late = factory.case(created=datetime(2026, 11, 24, 15, 30, tzinfo=UTC))
+    early = factory.case(created=datetime(2026, 11, 24, 16, 30, tzinfo=UTC))  # 00:30 on the 25th
+    admin = await client_for("admin")
+    assert await listed(admin, **{"from": "2026-11-24", "to": "2026-11-24"}) == {late.ref}
+    assert await listed(admin, **{"from": "2026-11-25"}) == {early.ref}
+
+
+async def test_unacknowledged_and_sla_breached(client_for, factory: CaseFactory):
+    now = factory.now
+    waiting_long = factory.case(created=now - timedelta(hours=2))  # ack due after 1 h: breached
+    waiting_short = factory.case(created=now - timedelta(minutes=10))
+    acked_late = factory.case(created=now - timedelta(hours=5), staff="LDR-GX01-01-1",
+                              ack_after=timedelta(minutes=90))
+    acked_fast = factory.case(created=now - timedelta(hours=5), staff="LDR-GX01-01-1",
+                              ack_after=timedelta(minutes=5))
+    admin = await client_for("admin")
+    assert await listed(admin, unacked="1") == {waiting_long.ref, waiting_short.ref}
+    assert await listed(admin, sla="breached") == {waiting_long.ref, acked_late.ref}
+    assert await listed(admin, sla="ack") == {waiting_long.ref, acked_late.ref}
+    assert await listed(admin, sla="met") == {waiting_short.ref, acked_fast.ref}
+
+
+async def test_low_confidence_and_rating_filters(client_for, factory: CaseFactory):
+    unsure = factory.case(confidence=0.31)
+    happy = factory.case(rating=5, staff="LDR-GX01-01-1", ack_after=timedelta(minutes=2),
+                         resolve_after=timedelta(hours=1))
+    unhappy = factory.case(rating=1, staff="LDR-GX01-01-1", ack_after=timedelta(minutes=2),
+                           resolve_after=timedelta(hours=1))
+    admin = await client_for("admin")
+    assert await listed(admin, lowconf="1") == {unsure.ref}
+    assert await listed(admin, rating="5") == {happy.ref}
+    assert await listed(admin, rating="low") == {unhappy.ref}
+    assert await listed(admin, rating="rated") == {happy.ref, unhappy.ref}
+    assert await listed(admin, rating="none") == {unsure.ref}
+
+
+async def test_search_finds_chinese_words_inside_any_message(client_for, factory: CaseFactory):
+    case = factory.case(text="俺家停水了")
+    factory.message(case, "二楼厨房的水龙头一滴水都没有，中不中来看看")
+    other = factory.case(text="楼上太吵了", category="noise")
+    admin = await client_for("admin")
+    assert await listed(admin, q="水龙头") == {case.ref}
+    assert await listed(admin, q="中不中") == {case.ref}
+    assert await listed(admin, q="太吵") == {other.ref}
+    assert await listed(admin, q=case.ref.lower()) == {case.ref}
+
+
+async def test_search_takes_like_wildcards_literally(client_for, factory: CaseFactory):
+    percent = factory.case(text="水费涨了50%")
+    factory.case(text="水费没涨")
+    admin = await client_for("admin")
+    assert await listed(admin, q="50%") == {percent.ref}
+    assert await listed(admin, q="%") == {percent.ref}
+    assert like_pattern("a_b%") == "%a\\_b\\%%"
+
+
+async def test_the_list_is_paginated_newest_first(client_for, factory: CaseFactory):
+    now = factory.now
+    cases = [factory.case(created=now - timedelta(minutes=i), reply=None) for i in range(PAGE_SIZE + 5)]
+    admin = await client_for("admin")
+    first = await admin.get("/console/cases")
+    second = await admin.get("/console/cases", params={"page": "2"})
+    assert refs_in(first.text) == [c.ref for c in cases[:PAGE_SIZE]]
+    assert refs_in(second.text) == [c.ref for c in cases[PAGE_SIZE:]]
+    assert "共 55 条" in first.text and "第 1 / 2 页" in first.text
+
+
+async def test_the_case_page_shows_the_whole_story(client_for, factory: CaseFactory, console_services):
+    case = factory.case(
+        text="颍河路56号院2号楼停电了",
+        category="power_supply",
+        staff="LDR-GX01-01-1",
+        paged=["MBR-GX01-01-1", "LDR-GX01-01-1"],
+        ack_after=timedelta(minutes=6),
+        explanation=[
+            {"decision": "grid", "grid_code": "GX01-01-1", "reason": "address 颍河路56号院 in the directory"},
+            {"decision": "person", "staff": "LDR-GX01-01-1", "reason": "on duty Thursday 08:00–20:00"},
+        ],
+    )
+    admin = await client_for("admin")
+    html = (await admin.get(f"/console/cases/{case.id}")).text
+    assert "颍河路56号院2号楼停电了" in html
+    assert "已受理，网格长会尽快联系您。" in html  # the reply sent to the resident
+    assert "识别意图" in html and "供电" in html and "92%" in html  # intent and confidence
+    assert "<meter" in html  # the ranking
+    assert "address 颍河路56号院 in the directory" in html and "on duty Thursday 08:00–20:00" in html
+    assert html.count("通知 ") >= 2 and "张磊" in html and "程振华" in html  # both pages, with names
+    assert "程振华 已响应" in html  # the acknowledgement
+    assert "6 分钟" in html  # time to acknowledge
+    assert "工单创建" in html
+
+
+async def test_merged_duplicates_show_in_the_surviving_case(client_for, factory: CaseFactory, console_services):
+    keep = factory.case(text="红松嘉园停水")
+    duplicate = factory.case(text="红松嘉园5号楼也停水了")
+    from gridline.storage.models import Case
+
+    with console_services.db.session() as session:
+        row = session.get(Case, duplicate.id)
+        row.duplicate_of_id = keep.id
+        session.add(row)
+    admin = await client_for("admin")
+    html = (await admin.get(f"/console/cases/{keep.id}")).text
+    assert "红松嘉园5号楼也停水了" in html and f"来自 {duplicate.ref}" in html
+    assert f'href="/console/cases/{duplicate.id}">{duplicate.ref}' in html
