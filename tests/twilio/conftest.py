@@ -19,10 +19,9 @@ from typing import Any
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from sqlmodel import col, select
 
-from gridline.bots.twilio import install
+from gridline.app import create_app
 from gridline.clock import FakeClock
 from gridline.core.services import Services
 from gridline.storage.models import Case, ContactMethod, InboundEvent, Message, Page, Staff
@@ -120,23 +119,17 @@ class TwilioWorld:
                 method.position = order.get(method.channel, len(order) + method.position)
 
 
-def twilio_app(services: Services) -> FastAPI:
-    """The app with only the Twilio package installed (what ``create_app`` does for each package),
-    so these tests do not depend on the other channels' state."""
-    app = FastAPI()
-    app.state.services = services
-    install(app, services)
-    return app
-
-
 @pytest.fixture
-async def world(make_services: Any, clock: FakeClock) -> AsyncIterator[TwilioWorld]:
+async def world(make_services: Any, clock: FakeClock, request: pytest.FixtureRequest) -> AsyncIterator[TwilioWorld]:
+    """The world on SQLite; ``@pytest.mark.parametrize("world", BACKENDS, indirect=True)`` runs a
+    script on PostgreSQL and PostgreSQL + Redis too."""
     fake = await FakeTwilio(
         account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, sms_number=SMS_NUMBER, voice_number=VOICE_NUMBER
     ).start()
     sock = free_socket()
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     services = await make_services(
+        getattr(request, "param", "sqlite"),
         server={"public_base_url": base_url},
         twilio={
             "account_sid": ACCOUNT_SID,
@@ -148,7 +141,7 @@ async def world(make_services: Any, clock: FakeClock) -> AsyncIterator[TwilioWor
         },
     )
     fake.gridline_url = base_url
-    app = twilio_app(services)
+    app = create_app(services, run_jobs=False)  # jobs run when the script says (settle)
     server = QuietServer(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:

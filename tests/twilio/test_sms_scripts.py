@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import select
 
+from gridline.bots.twilio.sms_text import segments
 from gridline.storage.models import Message
+from tests.conftest import BACKENDS
 from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, YAO_XIAOYAN, ZHAO_DEMING, TwilioWorld
 
 
@@ -16,6 +19,7 @@ def code_in(text: str) -> str:
     return match.group(1)
 
 
+@pytest.mark.parametrize("world", BACKENDS, indirect=True)
 async def test_resident_texts_leader_acknowledges_by_code_resident_is_told(world: TwilioWorld) -> None:
     world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
     resident, leader = world.phone(LI_XIUYING), world.phone(LONG_XIAOYAN)
@@ -29,6 +33,7 @@ async def test_resident_texts_leader_acknowledges_by_code_resident_is_told(world
     assert ref in received.body
     page = leader.expect_sms("回复")
     code = code_in(page.body)
+    assert segments(page.body) == segments(received.body) == 1  # one SMS each, not a split text
 
     await leader.reply(code)
     await world.settle()
