@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from gridline.app import create_app
+from gridline.clock import FakeClock
 from gridline.core.services import Services
 from gridline.settings import TelegramBotSettings
 from tests.conftest import MakeServices
@@ -54,6 +55,11 @@ class TelegramWorld:
     drain_jobs: Callable[[Services], Awaitable[int]]
 
     @property
+    def clock(self) -> FakeClock:
+        assert isinstance(self.services.clock, FakeClock)
+        return self.services.clock
+
+    @property
     def token(self) -> str:
         return self.bot.token
 
@@ -90,14 +96,23 @@ async def make_telegram_world(
     """Factory: Gridline on the demo city with bot ``city`` on ``framework``, started as at start-up.
 
     ``public_url`` is ``server.public_base_url`` (public → the webhook is registered with the fake);
-    ``start=False`` leaves start-up to the test; other keywords override the bot's settings.
+    ``start=False`` leaves start-up to the test; ``settings`` overrides other Gridline settings (e.g.
+    ``{"nlu": {...}}``); other keywords override the bot's settings.
     """
     clients: list[httpx.AsyncClient] = []
     started: list[Services] = []
 
-    async def factory(*, public_url: str = PUBLIC_URL, start: bool = True, **bot_overrides: Any) -> TelegramWorld:
+    async def factory(
+        *,
+        public_url: str = PUBLIC_URL,
+        start: bool = True,
+        settings: dict[str, Any] | None = None,
+        **bot_overrides: Any,
+    ) -> TelegramWorld:
         config = bot_settings(fake_api, framework, **bot_overrides)
-        services = await make_services(telegram={"bots": {BOT_NAME: config}}, server={"public_base_url": public_url})
+        services = await make_services(
+            telegram={"bots": {BOT_NAME: config}}, server={"public_base_url": public_url}, **(settings or {})
+        )
         app = create_app(services, run_jobs=False)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=public_url)
         clients.append(client)

@@ -39,7 +39,7 @@ class ChatMessage:
 
     chat_id: int
     message_id: int
-    text: str | None
+    text: str  # the caption for photos; "" when there is none
     buttons: list[list[JSON]] = field(default_factory=list)
     from_bot: bool = True
     raw: JSON = field(default_factory=dict)
@@ -225,7 +225,7 @@ class FakeBotApi:
         message = ChatMessage(
             chat_id=chat_id,
             message_id=raw["message_id"],
-            text=raw.get("text") or raw.get("caption"),
+            text=raw.get("text") or raw.get("caption") or "",
             from_bot=False,
             raw=raw,
             reply_to=(raw.get("reply_to_message") or {}).get("message_id"),
@@ -360,7 +360,7 @@ class FakeBotApi:
         message = ChatMessage(
             chat_id=chat_id,
             message_id=message_id,
-            text=text,
+            text=text or "",
             buttons=_buttons(markup),
             raw=raw,
             reply_to=reply_to,

@@ -59,7 +59,7 @@ def identity_of(services: Services, user_id: int, bot_name: str) -> ChannelIdent
         ).first()
 
 
-def contact_methods(services: Services, staff_id: int) -> list[ContactMethod]:
+def contact_methods(services: Services, staff_id: int | None) -> list[ContactMethod]:
     with services.db.session() as session:
         return list(
             session.exec(

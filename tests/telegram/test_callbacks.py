@@ -77,5 +77,6 @@ def test_a_reassign_choice_round_trips_and_cannot_be_pointed_at_someone_else():
     data = signer.reassign_button(CHAT, 41, 17)
     assert signer.verify(CHAT, data) == ReassignCallback(page_id=41, staff_id=17)
     assert signer.verify(CHAT, data.replace(":17:", ":18:")) is None
-    assert signer.verify(CHAT, signer.reassign_button(CHAT, 41, 0)).cancelled
+    assert signer.verify(CHAT, signer.reassign_button(CHAT, 41, 0)) == ReassignCallback(page_id=41, staff_id=0)
+    assert ReassignCallback(page_id=41, staff_id=0).cancelled
     assert ReassignButton.unpack(data).staff == 17

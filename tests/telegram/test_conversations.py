@@ -179,3 +179,41 @@ async def test_status_lists_the_residents_open_cases(telegram_world: TelegramWor
     await resident.says("/status")
     await world.drain()
     assert case.ref in resident.last_message.text
+
+
+async def test_when_unsure_the_resident_picks_the_category_with_buttons(make_telegram_world):
+    # An NLU that is never sure enough: every report asks the resident to choose.
+    world = await make_telegram_world(settings={"nlu": {"confidence_threshold": 1.01}})
+    resident = await register_by_location(world)
+    leader = world.person(LIAO_ZHIQIANG, "志强")
+    await resident.says("楼下水管漏了一地")
+    await world.drain()
+    question = resident.last_message
+    assert "供水" in question.button_labels and len(question.buttons) == len(question.button_labels)
+
+    await resident.taps("供水", question)
+    await world.drain()
+    assert question.buttons == []
+    case = only_case(world.services)
+    assert case.category == "water_supply"
+    assert case.ref in leader.last_with_button("接单").text
+
+
+async def test_an_emergency_gets_the_119_120_110_advice_first(telegram_world: TelegramWorld):
+    world = telegram_world
+    resident = await register_by_location(world)
+    said = len(resident.inbox)
+    await resident.says("着火了！楼道里全是烟")
+    await world.drain()
+    first_answer = resident.texts[said]
+    assert "119" in first_answer and "120" in first_answer and "110" in first_answer
+
+
+async def test_asking_for_the_grid_leader_names_them_without_their_phone(telegram_world: TelegramWorld):
+    world = telegram_world
+    resident = await register_by_location(world)
+    await resident.says("俺们的网格长是谁")
+    await world.drain()
+    answer = resident.last_message.text
+    assert "廖志强" in answer and "12345" in answer
+    assert "170" not in answer  # 廖志强's own number stays private

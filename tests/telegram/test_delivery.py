@@ -22,7 +22,7 @@ async def report(world: TelegramWorld, text: str = "楼道灯坏了三天了"):
 
 
 def advance(world: TelegramWorld, **delta: float) -> None:
-    world.services.clock.advance(timedelta(**delta))  # type: ignore[attr-defined]
+    world.clock.advance(timedelta(**delta))
 
 
 async def test_flood_control_is_honoured_and_the_page_retried_after_retry_after(telegram_world: TelegramWorld):
@@ -112,5 +112,5 @@ async def test_no_acknowledgement_escalates_to_the_level2_contacts_telegram(tele
     await world.drain()
     assert only_case(world.services).status == "acknowledged"
     for other in (leader.inbox[0], backup.inbox[0]):
-        assert other.buttons == [] and "傅子涵" in (other.text or "")
+        assert other.buttons == [] and "傅子涵" in other.text
     assert "傅子涵" in resident.last_message.text

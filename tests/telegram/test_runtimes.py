@@ -52,7 +52,9 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 async def runtime(fake_api: FakeBotApi, framework: str, recorder: Recorder) -> AsyncIterator[BotRuntime]:
-    settings = TelegramBotSettings(token=TOKEN, secret_token="s", api_base_url=fake_api.url, framework=framework)
+    settings = TelegramBotSettings.model_validate(
+        {"token": TOKEN, "secret_token": "s", "api_base_url": fake_api.url, "framework": framework}
+    )
     rt = build_runtime("city", settings, recorder)
     await rt.start()
     yield rt
@@ -118,8 +120,8 @@ async def test_an_unreachable_api_server_is_a_temporary_failure(framework, recor
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    settings = TelegramBotSettings(
-        token=TOKEN, secret_token="s", api_base_url=f"http://127.0.0.1:{port}", framework=framework
+    settings = TelegramBotSettings.model_validate(
+        {"token": TOKEN, "secret_token": "s", "api_base_url": f"http://127.0.0.1:{port}", "framework": framework}
     )
     rt = build_runtime("city", settings, recorder)
     try:
