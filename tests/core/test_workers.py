@@ -4,6 +4,7 @@ escalation step and run none twice; two workers racing over 500 cases never page
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,23 +62,31 @@ def redis_for_workers() -> None:
     flush_redis()
 
 
+@pytest.fixture
+def workers() -> Iterator[list[WorkerProcess]]:
+    """The worker processes a test starts; whatever is still running is stopped afterwards."""
+    started: list[WorkerProcess] = []
+    yield started
+    for worker in started:
+        worker.stop()
+
+
 async def test_killed_worker_and_flushed_redis_lose_no_step_and_repeat_none(
-    postgres_template: str, redis_for_workers: None, tmp_path: Path
+    postgres_template: str, redis_for_workers: None, workers: list[WorkerProcess], tmp_path: Path
 ) -> None:
     policy = ShortPolicy(wait_minutes=0.02, repeat=1)  # 4 steps, 1.2 s apart, twice: 8 steps per case
     # A short lease so the deliveries the killed worker had claimed are retried within the test.
     config = worker_config(policy, lease_seconds=3.0)
     config_path = write_toml(tmp_path / "gridline.toml", config)
-    workers: list[WorkerProcess] = []
     with demo_database(postgres_template) as url:
+        first = start_worker(config_path, url, tmp_path / "worker-1.log")
+        workers.append(first)
         services = services_for(url, config)
         try:
-            first = start_worker(config_path, url, tmp_path / "worker-1.log")
-            workers.append(first)
             case_ids = await open_cases(services, 20, batch=5)
             total = len(case_ids) * len(policy.positions())
 
-            wait_until(lambda: count_steps(services.db, "done") >= 30, 60, "30 steps to run", workers)
+            wait_until(lambda: count_steps(services.db, "done") >= 30, 60, "30 steps to run", [first])
             first.kill()
             done_at_kill = count_steps(services.db, "done")
             assert 0 < done_at_kill < total, "the worker was killed mid-way through the escalations"
@@ -90,33 +99,34 @@ async def test_killed_worker_and_flushed_redis_lose_no_step_and_repeat_none(
                        "every case's escalation to finish", [second])
             ledger = Ledger.read(services.db)
         finally:
-            for worker in workers:
-                worker.stop()
             await services.aclose()
+        for worker in workers:
+            worker.stop()  # before the database is dropped
     assert_every_step_happened_exactly_once(ledger, case_ids, policy)
     finished_by = {s.claimed_by for s in ledger.steps if s.claimed_by}
     assert len(finished_by) == 2, "both the killed worker and its replacement ran steps"
 
 
 async def test_two_workers_never_page_a_step_twice(
-    postgres_template: str, redis_for_workers: None, tmp_path: Path
+    postgres_template: str, redis_for_workers: None, workers: list[WorkerProcess], tmp_path: Path
 ) -> None:
-    policy = ShortPolicy(notify=("on_duty_leader", "backup"), wait_minutes=0.01, repeat=0)
+    # One step per case keeps 500 cases (500 steps, 500+ pages) near a minute on a shared machine;
+    # the crash test covers chains of deferred steps.
+    policy = ShortPolicy(notify=("on_duty_leader",), wait_minutes=0.01, repeat=0)
     config = worker_config(policy)
     config_path = write_toml(tmp_path / "gridline.toml", config)
-    workers: list[WorkerProcess] = []
     with demo_database(postgres_template) as url:
+        workers.extend(start_worker(config_path, url, tmp_path / f"worker-{n}.log") for n in (1, 2))
         services = services_for(url, config)
         try:
-            workers = [start_worker(config_path, url, tmp_path / f"worker-{n}.log") for n in (1, 2)]
             case_ids = await open_cases(services, 500, batch=50)
-            wait_until(lambda: escalation_finished(services.db, len(case_ids)), 90,
+            wait_until(lambda: escalation_finished(services.db, len(case_ids)), 120,
                        "500 escalations to finish", workers)
             ledger = Ledger.read(services.db)
         finally:
-            for worker in workers:
-                worker.stop()
             await services.aclose()
+        for worker in workers:
+            worker.stop()
     assert_every_step_happened_exactly_once(ledger, case_ids, policy)
     ran_by = {s.claimed_by for s in ledger.steps}
     assert len(ran_by) == 2, "both workers took part"

@@ -54,14 +54,16 @@ class ShortPolicy:
         return {(r, s) for r in range(self.repeat + 1) for s in range(len(self.notify))}
 
 
-def worker_config(policy: ShortPolicy, *, lease_seconds: float = 60.0) -> dict[str, Any]:
+def worker_config(
+    policy: ShortPolicy, *, lease_seconds: float = 60.0, reconcile_seconds: float = 0.5
+) -> dict[str, Any]:
     """Settings shared by the test process and its workers (the policy is snapshotted per case)."""
     return {
         "timezone": "Asia/Shanghai",
         "nlu": {"engine": "embedded", "model_dir": str(ROOT / "var" / "models"),
                 "training_data": str(ROOT / "config" / "nlu" / "train.yml")},
         "cases": {"escalation": {"normal": policy.settings()}},
-        "jobs": {"reconcile_seconds": 0.5, "lease_seconds": lease_seconds, "poll_seconds": 0.2},
+        "jobs": {"reconcile_seconds": reconcile_seconds, "lease_seconds": lease_seconds, "poll_seconds": 0.2},
         "server": {"log_level": "INFO"},
     }
 
@@ -139,6 +141,8 @@ class WorkerProcess:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
+        if self.log_file.closed:
+            return
         if self.process.poll() is None:
             self.process.terminate()
             try:
