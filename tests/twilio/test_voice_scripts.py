@@ -233,3 +233,10 @@ async def test_a_caller_known_only_by_phone_is_told_by_text_when_the_leader_ackn
     await leader.reply(code)
     await world.settle()
     caller.expect_sms(case.ref, "接单")
+
+
+async def test_a_leader_calling_the_hotline_is_told_how_to_work_pages(world: TwilioWorld) -> None:
+    call = await world.phone(LONG_XIAOYAN).call()
+    await call.say("我想查一下我的工单")
+    assert call.ended and "短码" in call.last_heard
+    assert world.cases() == []

@@ -45,7 +45,8 @@ def inbound_message(payload: dict[str, Any], phone: str) -> InboundMessage:
     return InboundMessage(
         channel="sms",
         external_id=phone,
-        text=None if command else (body or None),
+        # The words stay with a command too: the log shows what was texted, the core obeys the command.
+        text=body or None,
         provider_message_id=str(payload.get("MessageSid") or "") or None,
         command=command[0] if command else None,
         command_args=command[1] if command else "",

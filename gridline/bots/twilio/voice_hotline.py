@@ -126,8 +126,8 @@ async def core_turn(services: Services, phone: str, key: str, lang: str, **field
     msg = InboundMessage(channel="voice", external_id=phone, provider_message_id=key, **fields)  # type: ignore[arg-type]
     outcome = await handle_inbound(services, msg, deliver_replies=False)
     if outcome.staff_id is not None and not outcome.replies:
-        # A leader calling the hotline is treated as any caller who wants to report something.
-        log.info("staff %s called the hotline", outcome.staff_id)
+        # Staff work their pages by text or on the page call; the hotline is for residents.
+        return twiml.goodbye(services.settings, lang, [t("twilio.voice.staff_caller", lang)])
     return render_outcome(services, lang, outcome)
 
 
@@ -162,9 +162,9 @@ async def caller_turn(request: Request, n: int = 1, mode: str = "menu", s: str =
 
     async def step() -> str:
         if mode == "leader" and speech:
-            return await _address_then_dial(services, phone, f"{key}:address", lang, speech, call_sid)
+            return await _address_then_dial(services, phone, f"{key}:address", lang, speech)
         if mode in MENU_MODES and digits == "1":
-            return await _connect_leader(services, phone, key, lang, call_sid)
+            return await _connect_leader(services, phone, key, lang)
         if mode in MENU_MODES and digits == "2":
             return await core_turn(services, phone, key, lang, command="status")
         if speech or (mode == "choice" and digits):
@@ -192,7 +192,7 @@ def _leader_on_duty(services: Services, grid_code: str) -> tuple[Staff | None, s
     return None, grid.name if grid else grid_code
 
 
-async def _connect_leader(services: Services, phone: str, key: str, lang: str, call_sid: str) -> str:
+async def _connect_leader(services: Services, phone: str, key: str, lang: str) -> str:
     resident = caller_resident(services, phone)
     if resident is None or not resident.grid_code:
         # Registration is the core's: "start" makes it ask for the address; the answer comes back
@@ -211,9 +211,7 @@ async def _connect_leader(services: Services, phone: str, key: str, lang: str, c
     return _dial_or_voicemail(services, lang, resident.grid_code)
 
 
-async def _address_then_dial(
-    services: Services, phone: str, key: str, lang: str, speech: str, call_sid: str
-) -> str:
+async def _address_then_dial(services: Services, phone: str, key: str, lang: str, speech: str) -> str:
     msg = InboundMessage(channel="voice", external_id=phone, provider_message_id=key, text=speech)
     outcome = await handle_inbound(services, msg, deliver_replies=False)
     resident = caller_resident(services, phone)
