@@ -6,7 +6,7 @@ the cases behind it, and the page needs no script to show it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 
 from markupsafe import Markup, escape
@@ -69,7 +69,7 @@ def daily_chart(
     for i, day in enumerate(data.days):
         x = left + slot * i + (slot - bar_w) / 2
         y = top + plot_h
-        counts = data.counts.get(day, {})
+        counts: Mapping[str, int] = data.counts.get(day, {})
         for cat in data.categories:
             count = counts.get(cat, 0)
             if not count:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func
+from sqlalchemy import Exists, exists, func
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from gridline.console.access import Viewer, message_scope
@@ -83,7 +84,7 @@ def list_conversations(
 ) -> ConversationPage:
     visible = message_scope(viewer)
 
-    def has_message(*conditions: object) -> object:
+    def has_message(*conditions: ColumnElement[bool]) -> Exists:
         return exists(select(Message.id).where(Message.conversation_id == Conversation.id, visible, *conditions))
 
     stmt = select(Conversation)
@@ -102,7 +103,7 @@ def list_conversations(
     if hi is not None:
         stmt = stmt.where(col(Conversation.started_at) < hi)
     if filters.low_confidence:
-        stmt = stmt.where(has_message(Message.direction == "in", col(Message.confidence) < confidence_threshold))
+        stmt = stmt.where(has_message(col(Message.direction) == "in", col(Message.confidence) < confidence_threshold))
     if filters.without_case:
         stmt = stmt.where(~exists(select(Message.id).where(
             Message.conversation_id == Conversation.id, col(Message.case_id).is_not(None))))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from gridline.storage.models import Grid
 
@@ -19,7 +19,7 @@ class GridTree:
     @classmethod
     def load(cls, session: Session) -> GridTree:
         tree = cls()
-        for grid in session.exec(select(Grid).order_by(Grid.level, Grid.code)).all():
+        for grid in session.exec(select(Grid).order_by(col(Grid.level), col(Grid.code))).all():
             tree.grids[grid.code] = grid
         for grid in tree.grids.values():
             if grid.parent_code:

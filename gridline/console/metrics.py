@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from gridline.clock import as_utc
 from gridline.console.access import Viewer, case_scope
@@ -90,17 +91,19 @@ def load_facts(session: Session, viewer: Viewer, period: Period, tz: ZoneInfo) -
     """
     lo, hi = local_day_bounds(period.start, period.end, tz)
     assert lo is not None and hi is not None
-    stmt = select(
-        Case.id, Case.created_at, Case.category, Case.grid_code, Case.acknowledged_by, Case.assignee_staff_id,
-        Case.acknowledged_at, Case.resolved_at, Case.closed_at, Case.ack_due_at, Case.resolve_due_at, Case.rating,
-    ).where(
+    columns = [
+        col(Case.id), col(Case.created_at), col(Case.category), col(Case.grid_code), col(Case.acknowledged_by),
+        col(Case.assignee_staff_id), col(Case.acknowledged_at), col(Case.resolved_at), col(Case.closed_at),
+        col(Case.ack_due_at), col(Case.resolve_due_at), col(Case.rating),
+    ]
+    stmt = sa_select(*columns).where(
         case_scope(viewer),
         col(Case.created_at) >= lo,
         col(Case.created_at) < hi,
         col(Case.duplicate_of_id).is_(None),
     )
     facts = []
-    for row in session.exec(stmt).all():
+    for row in session.execute(stmt).all():
         (cid, created, category, grid, acked_by, assignee, acked, resolved, closed, ack_due, res_due, rating) = row
         facts.append(
             CaseFact(

@@ -1,0 +1,74 @@
+"""Retention: after N days residents' words are removed, the statistics stay the same."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from gridline.app import create_app
+from gridline.console.retention import purge_old_text
+from gridline.storage.models import AuditLog, Case, InboundEvent, Message
+from tests.console.conftest import add_account, login
+from tests.console.factories import CaseFactory
+
+
+async def dashboard_figures(client) -> list[list[str]]:
+    body = (await client.get("/console/dashboard.csv", params={"days": "90"})).content
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+@pytest.fixture
+async def services_30_days(make_services):
+    services = await make_services(console={"retention_days": 30})
+    add_account(services, "admin", "admin")
+    return services
+
+
+async def test_purging_removes_old_texts_but_keeps_statistics(services_30_days):
+    services = services_30_days
+    factory = CaseFactory(services)
+    now = factory.now
+    old = factory.case(text="俺家停水了，电话13912345678", created=now - timedelta(days=40), staff="LDR-GX01-01-1",
+                       ack_after=timedelta(minutes=5), resolve_after=timedelta(hours=2), rating=4, status="closed")
+    old_open = factory.case(text="老问题一直没解决", created=now - timedelta(days=45))
+    recent = factory.case(text="昨天的事", created=now - timedelta(days=1))
+    with services.db.session() as session:
+        session.add(InboundEvent(provider="telegram:residents", event_key="1", payload={"text": "俺家停水了"},
+                                 received_at=now - timedelta(days=40), status="processed"))
+    admin = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(services, run_jobs=False)),
+                              base_url="http://console.test")
+    await login(admin, "admin")
+    before = await dashboard_figures(admin)
+
+    purged = purge_old_text(services)
+    assert purged == 2  # the old closed case's message and reply; the open case keeps its texts
+
+    with services.db.session() as session:
+        old_messages = session.exec(select(Message).where(Message.case_id == old.id)).all()
+        assert all(m.text is None and m.text_purged for m in old_messages)
+        inbound = next(m for m in old_messages if m.direction == "in")
+        assert inbound.intent == "water_supply" and inbound.confidence == 0.92
+        assert "text" not in (inbound.nlu or {})
+        assert session.get(Case, old.id).summary == ""
+        assert session.get(Case, old_open.id).summary == "老问题一直没解决"
+        assert all(m.text for m in session.exec(select(Message).where(Message.case_id == recent.id)).all())
+        assert session.exec(select(InboundEvent)).one().payload == {"purged": True}
+        assert session.exec(select(AuditLog).where(AuditLog.action == "retention.purge_text")).one()
+
+    assert await dashboard_figures(admin) == before
+    page = (await admin.get(f"/console/cases/{old.id}")).text
+    assert "原文已清除" in page and "13912345678" not in page
+    assert purge_old_text(services) == 0  # nothing left to do
+    await admin.aclose()
+
+
+async def test_no_retention_period_keeps_everything(console_services):
+    factory = CaseFactory(console_services)
+    factory.case(created=factory.now - timedelta(days=4000), status="closed")
+    assert console_services.settings.console.retention_days == 0
+    assert purge_old_text(console_services) == 0
