@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from gridline.storage.models import AuditLog, Case, CaseEvent, Message, NluCorrection, Staff
 from tests.console.conftest import csrf_of
@@ -13,7 +13,8 @@ from tests.console.factories import CaseFactory
 
 def audit_actions(services, actor: str) -> list[str]:
     with services.db.session() as session:
-        return [a.action for a in session.exec(select(AuditLog).where(AuditLog.actor == actor).order_by(AuditLog.id))]
+        entries = session.exec(select(AuditLog).where(AuditLog.actor == actor).order_by(col(AuditLog.id)))
+        return [a.action for a in entries]
 
 
 async def post(client, url: str, **data: str):

@@ -42,7 +42,7 @@ async def collect_events(server: LiveServer, account: str, publish: list[dict[st
             lines = stream.aiter_lines()
             while (await anext(lines)) != ": connected":
                 pass
-            services = server.server.config.app.state.console.services
+            services = server.app.state.console.services
             for event in publish:
                 server.call(services.events.publish("cases", event))
             # A last event the account may see closes the collection (it is in every account's scope).

@@ -33,7 +33,8 @@ async def test_html_in_a_residents_message_renders_as_text_everywhere(
         row.rating_comment = HOSTILE
         row.explanation = [{"decision": "grid", "reason": HOSTILE, HOSTILE: HOSTILE}]
         session.add(row)
-        session.add(CaseEvent(case_id=case.id, at=factory.now, kind="note", actor="console:x", data={"text": HOSTILE}))
+        session.add(CaseEvent(case_id=case.id or 0, at=factory.now, kind="note", actor="console:x",
+                              data={"text": HOSTILE}))
         message = session.exec(select(Message).where(Message.case_id == case.id, Message.direction == "in")).one()
         # An entity whose offsets cut through the markup must not produce markup either.
         entity = {"entity": "address<i>", "value": "<i>x</i>", "start": 3, "end": 20}
