@@ -78,13 +78,19 @@ build_venv() {
   log "environment built: $VENV"
 }
 
+# Files read together with the training file when they sit beside it; the same list as
+# COMPANION_FILES in gridline/nlu/embedded.py (tests/nlu/test_rasa_setup.py keeps them equal).
+COMPANION_FILES=(lookups.yml out_of_scope.yml)
+
 training_files() {
-  # The training file plus the generated address lookups beside it (the embedded engine reads the
-  # same pair), never the held-out split in the same directory.
+  # The training file plus its companions (generated address lookups, out-of-scope examples) —
+  # what the embedded engine trains on — and never the held-out split in the same directory.
   echo "$DATA"
-  local lookups
-  lookups="$(dirname "$DATA")/lookups.yml"
-  if [[ -f "$lookups" && "$lookups" != "$DATA" ]]; then echo "$lookups"; fi
+  local name path
+  for name in "${COMPANION_FILES[@]}"; do
+    path="$(dirname "$DATA")/$name"
+    if [[ -f "$path" && "$path" != "$DATA" ]]; then echo "$path"; fi
+  done
 }
 
 train_model() {

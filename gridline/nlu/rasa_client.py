@@ -28,7 +28,7 @@ import httpx
 
 from gridline.clock import Clock, SystemClock
 from gridline.nlu.text import has_content, normalise_keep_offsets
-from gridline.nlu.types import OUT_OF_SCOPE, NluEngine, NluResult
+from gridline.nlu.types import OUT_OF_SCOPE, Entity, NluEngine, NluResult
 from gridline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,20 @@ ENGINE_NAME = "rasa"
 # Rasa's transformer cost grows with the square of the length (10,000 characters take seconds):
 # the problem is stated at the start, so only this prefix is sent. Offsets stay valid for the full text.
 MAX_RASA_CHARS = 600
+
+
+def without_overlaps(entities: list[Entity]) -> list[Entity]:
+    """One entity per stretch of text, the longest, in text order.
+
+    Rasa's RegexEntityExtractor reports every pattern that matches: a lookup-table entry and the
+    generic address regex both find 桐柏路199号院, and a room regex may match inside an address.
+    The embedded engine resolves overlaps the same way, so both engines give one answer per span.
+    """
+    chosen: list[Entity] = []
+    for ent in sorted(entities, key=lambda e: (-(e.end - e.start), e.start)):
+        if all(ent.end <= kept.start or ent.start >= kept.end for kept in chosen):
+            chosen.append(ent)
+    return sorted(chosen, key=lambda e: e.start)
 
 
 class BreakerState(StrEnum):
@@ -150,7 +164,8 @@ class RasaEngine:
             return await self._fall_back(text, exc.reason)
         self.breaker.record_success()
         version = await self.model_version()
-        return dataclasses.replace(NluResult.from_rasa(data, engine=ENGINE_NAME, model_version=version), text=text)
+        result = NluResult.from_rasa(data, engine=ENGINE_NAME, model_version=version)
+        return dataclasses.replace(result, text=text, entities=without_overlaps(result.entities))
 
     # -- talking to Rasa --------------------------------------------------------------------------
 

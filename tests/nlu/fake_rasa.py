@@ -27,6 +27,7 @@ class FakeRasa:
     # How long a "slow" answer takes (the tests use a client timeout well below this).
     delay_seconds: float = 5.0
     intent: str = "water_supply"
+    entities: list[dict[str, object]] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     # The texts that reached /model/parse.
     texts: list[str] = field(default_factory=list)
@@ -98,7 +99,7 @@ class FakeRasa:
                 {"name": self.intent, "confidence": 0.91},
                 {"name": "drainage", "confidence": 0.05},
             ],
-            "entities": [],
+            "entities": self.entities,
         }
 
     def stop(self) -> None:

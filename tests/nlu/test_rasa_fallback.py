@@ -9,28 +9,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from gridline.clock import FakeClock
 from gridline.nlu.embedded import EmbeddedEngine
-from gridline.nlu.engines import embedded_engine
 from gridline.nlu.rasa_client import MAX_RASA_CHARS, BreakerState, RasaEngine
 from gridline.nlu.rasa_runtime import free_port
 from gridline.nlu.types import OUT_OF_SCOPE
 from gridline.settings import NluSettings, Settings, load_settings
 from tests.nlu.fake_rasa import MODEL_FILE, FakeRasa
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 NO_WATER = "俺们楼从昨天就没水了咋弄"
 TIMEOUT = 0.3
 RESET = 30.0
 
 
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedEngine:
-    return embedded_engine(REPO_ROOT / "config/nlu/train.yml", tmp_path_factory.mktemp("models"))
+@pytest.fixture
+def embedded(engine: EmbeddedEngine) -> EmbeddedEngine:
+    """The embedded engine of tests/nlu/conftest.py (trained once per session)."""
+    return engine
 
 
 @pytest.fixture
@@ -198,3 +196,36 @@ async def test_long_text_is_cut_before_it_reaches_rasa(
     assert result.engine == "rasa"
     assert fake_rasa.texts == [text[:MAX_RASA_CHARS]]
     assert result.text == text, "the result keeps the resident's whole text"
+
+
+async def test_overlapping_rasa_entities_keep_the_longest_per_span(
+    embedded: EmbeddedEngine, clock: FakeClock, fake_rasa: FakeRasa
+) -> None:
+    text = "俺住桐柏路199号院3号楼停水了"
+
+    def regex_entity(name: str, value: str) -> dict[str, object]:
+        start = text.index(value)
+        return {
+            "entity": name,
+            "value": value,
+            "start": start,
+            "end": start + len(value),
+            "extractor": "RegexEntityExtractor",
+        }
+
+    # What Rasa reports when a lookup entry, the generic address regex and a number regex all match.
+    fake_rasa.entities = [
+        regex_entity("address", "桐柏路199号院"),
+        regex_entity("address", "桐柏路199号院"),
+        regex_entity("address", "桐柏路199号"),
+        regex_entity("building", "3号楼"),
+        regex_entity("room", "199"),
+    ]
+    engine = engine_for(fake_rasa.url, embedded, clock)
+    result = await engine.parse(text)
+    await engine.aclose()
+
+    assert [(e.entity, e.value, e.start, e.end) for e in result.entities] == [
+        ("address", "桐柏路199号院", 2, 10),
+        ("building", "3号楼", 10, 13),
+    ]
