@@ -84,6 +84,8 @@ class TwilioSettings(BaseModel):
     speech_language: str = "cmn-Hans-CN"
     dial_timeout_seconds: int = 20
     max_auto_replies_per_hour: int = 10
+    # A voice turn that takes longer than this answers "请稍候" and redirects, so a call never hangs.
+    voice_answer_within_seconds: float = 4.0
 
 
 class EscalationStepSettings(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -49,7 +50,9 @@ def queue_message(
     return message
 
 
-def resident_identity(session: Session, resident: Resident, prefer_channel: str | None) -> ChannelIdentity | None:
+def resident_identity(
+    session: Session, resident: Resident, prefer_channel: str | None, now: datetime | None = None
+) -> ChannelIdentity | None:
     """Where to reach a resident: the case's channel first, then any other; voice callers get SMS."""
     identities = list(
         session.exec(
@@ -62,6 +65,15 @@ def resident_identity(session: Session, resident: Resident, prefer_channel: str 
     for identity in identities:
         if identity.channel == wanted:
             return identity
+    if wanted == "sms" and now is not None:
+        # A caller known only by voice: text the number they called from.
+        for identity in identities:
+            if identity.channel == "voice":
+                texting = ChannelIdentity(channel="sms", external_id=identity.external_id,
+                                          resident_id=resident.id, created_at=now)
+                session.add(texting)
+                session.flush()
+                return texting
     for identity in identities:
         if identity.channel != "voice":
             return identity
@@ -77,7 +89,7 @@ def tell_resident(
     resident = work.session.get(Resident, case.resident_id)
     if resident is None:
         return None
-    identity = resident_identity(work.session, resident, case.channel)
+    identity = resident_identity(work.session, resident, case.channel, work.now)
     if identity is None:
         return None
     if identity.channel == "sms" and resident.sms_opted_out:

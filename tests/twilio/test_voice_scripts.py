@@ -214,11 +214,6 @@ async def test_silence_on_a_page_call_repeats_the_case_then_hangs_up(world: Twil
     assert page.status == "delivered"  # a person heard it; the escalation timer decides what next
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: resident_identity() finds no SMS identity for a caller known only by voice; "
-    "it should text the caller's number (see the Twilio report to the lead)",
-)
 async def test_a_caller_known_only_by_phone_is_told_by_text_when_the_leader_acknowledges(
     world: TwilioWorld,
 ) -> None:
