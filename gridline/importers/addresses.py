@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Source
+from gridline.importers.bulk import chunks, insert_rows
 from gridline.importers.csvfile import read_csv
 from gridline.routing.addresses import normalize_address, split_aliases
 from gridline.routing.directory import invalidate_directories
@@ -25,7 +26,7 @@ def import_addresses(
     problems: list[ImportProblem] = []
     with db.session() as session:
         index = GridIndex.from_grids(session.exec(select(Grid)).all())
-        parsed: dict[str, tuple[Address, int]] = {}
+        parsed: dict[str, tuple[dict[str, object], int]] = {}
         for row in table.rows:
             address = row.get("address")
             grid_code = row.get("grid_code")
@@ -53,32 +54,26 @@ def import_addresses(
                 problems.append(row.problem("directory.address.duplicate", address=address, line=parsed[address][1]))
                 continue
             aliases = split_aliases(row.get("aliases"))
-            parsed[address] = (
-                Address(
-                    address=address,
-                    normalized=normalize_address(address),
-                    aliases=aliases,
-                    compound=row.get("compound") or (aliases[0] if aliases else None),
-                    grid_code=grid_code,
-                    lat=lat,
-                    lon=lon,
-                ),
-                row.line,
-            )
+            values: dict[str, object] = {
+                "address": address, "normalized": normalize_address(address), "aliases": aliases,
+                "compound": row.get("compound") or (aliases[0] if aliases else None), "grid_code": grid_code,
+                "lat": lat, "lon": lon, "extra": {},
+            }  # fmt: skip
+            parsed[address] = (values, row.line)
         if problems:
             raise ImportFailed(table.name, problems)
         summary = ImportSummary("addresses", table.name, encoding=table.encoding)
-        existing = {a.address: a for a in session.exec(select(Address)).all()}
-        for address, (new, _) in parsed.items():
-            row_db = existing.get(address)
-            if row_db is None:
-                session.add(new)
-                summary.created += 1
-                continue
-            for attr in ("normalized", "aliases", "compound", "grid_code", "lat", "lon"):
-                setattr(row_db, attr, getattr(new, attr))
-            session.add(row_db)
-            summary.updated += 1
+        known = set(session.exec(select(Address.address)).all())
+        fresh = [values for address, (values, _) in parsed.items() if address not in known]
+        insert_rows(session, Address, fresh)
+        updated = [address for address in parsed if address in known]
+        for batch in chunks(updated):
+            for stored in session.exec(select(Address).where(col(Address.address).in_(batch))):
+                for attr, value in parsed[stored.address][0].items():
+                    if attr != "extra":
+                        setattr(stored, attr, value)
+                session.add(stored)
+        summary.created, summary.updated = len(fresh), len(updated)
     invalidate_directories(db)
     return summary
 

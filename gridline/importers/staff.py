@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Invalid, Source
+from gridline.importers.bulk import chunks, insert_rows
 from gridline.importers.csvfile import CsvRow, read_csv
 from gridline.importers.fields import normalize_lang, normalize_phone, split_list
 from gridline.nlu.types import ISSUE_CATEGORIES
@@ -59,9 +60,13 @@ def parse_channels(value: str, phone: str | None) -> list[Channel]:
     return out
 
 
+STAFF_FIELDS = ("name", "role", "grid_code", "department", "categories", "phone", "lang", "active")
+
+
 @dataclass
 class _StaffRow:
-    staff: Staff
+    code: str
+    values: dict[str, object]  # STAFF_FIELDS
     channels: list[Channel]
 
 
@@ -96,11 +101,11 @@ def _parse_row(row: CsvRow, grid_codes: set[str]) -> tuple[_StaffRow | None, lis
     active = row.get("active").lower() not in ("0", "false", "no", "否")
     if errors:
         return None, errors
-    staff = Staff(
-        code=code, name=name, role=role, grid_code=grid_code, department=row.get("department") or None,
-        categories=categories, phone=phone, lang=lang, active=active,
-    )  # fmt: skip
-    return _StaffRow(staff, channels), []
+    values: dict[str, object] = {
+        "name": name, "role": role, "grid_code": grid_code, "department": row.get("department") or None,
+        "categories": categories, "phone": phone, "lang": lang, "active": active,
+    }  # fmt: skip
+    return _StaffRow(code, values, channels), []
 
 
 def import_staff(
@@ -126,87 +131,83 @@ def import_staff(
             problems.extend(errors)
             if result is None:
                 continue
-            if result.staff.code in parsed:
-                first_line = parsed[result.staff.code][1]
-                problems.append(row.problem("directory.staff.duplicate", code=result.staff.code, line=first_line))
+            if result.code in parsed:
+                first_line = parsed[result.code][1]
+                problems.append(row.problem("directory.staff.duplicate", code=result.code, line=first_line))
                 continue
-            parsed[result.staff.code] = (result, row.line)
+            parsed[result.code] = (result, row.line)
         if problems:
             raise ImportFailed(table.name, problems)
         summary = ImportSummary("staff", table.name, encoding=table.encoding)
-        existing = {s.code: s for s in session.exec(select(Staff).where(col(Staff.code).in_(list(parsed))))}
-        rows: list[tuple[Staff, list[Channel]]] = []
-        for code, (item, _) in parsed.items():
-            staff = existing.get(code)
-            if staff is None:
-                staff = item.staff
-                summary.created += 1
-            else:
-                for attr in ("name", "role", "grid_code", "department", "categories", "phone", "lang", "active"):
-                    setattr(staff, attr, getattr(item.staff, attr))
-                summary.updated += 1
-            session.add(staff)
-            rows.append((staff, item.channels))
-        session.flush()  # one round trip for every staff id
-        _set_channels(session, rows, now)
+        known = dict(session.exec(select(Staff.code, Staff.id)).all())
+        fresh = [item for code, (item, _) in parsed.items() if code not in known]
+        insert_rows(session, Staff, [{"code": item.code, **item.values} for item in fresh])
+        updated = [code for code in parsed if code in known]
+        for batch in chunks(updated):
+            for staff in session.exec(select(Staff).where(col(Staff.code).in_(batch))):
+                for attr, value in parsed[staff.code][0].values.items():
+                    setattr(staff, attr, value)
+                session.add(staff)
+        summary.created, summary.updated = len(fresh), len(updated)
+        ids = {code: staff_id for code, staff_id in session.exec(select(Staff.code, Staff.id)) if staff_id is not None}
+        _set_channels(session, [(ids[code], item.channels, code in known) for code, (item, _) in parsed.items()], now)
     return summary
 
 
-def _set_channels(session: Session, rows: list[tuple[Staff, list[Channel]]], now: datetime) -> None:
-    """Give each person exactly the channels listed, in order, reusing rows that pages point at."""
-    staff_ids = [staff.id for staff, _ in rows]
+def _set_channels(session: Session, rows: list[tuple[int, list[Channel], bool]], now: datetime) -> None:
+    """Give each person exactly the channels listed, in order, reusing rows that pages point at.
+    ``rows``: (staff id, channels, whether the person existed before)."""
     current: dict[int, list[ContactMethod]] = {}
-    for stored in session.exec(select(ContactMethod).where(col(ContactMethod.staff_id).in_(staff_ids))):
-        current.setdefault(stored.staff_id, []).append(stored)
+    for batch in chunks([staff_id for staff_id, _, existed in rows if existed]):
+        for stored in session.exec(select(ContactMethod).where(col(ContactMethod.staff_id).in_(batch))):
+            current.setdefault(stored.staff_id, []).append(stored)
+    added: list[dict[str, object]] = []
     dropped: list[ContactMethod] = []
     telegram: dict[tuple[str, str], int] = {}
-    for staff, channels in rows:
-        assert staff.id is not None
-        keyed = {(m.channel, m.target, m.bot_name): m for m in current.get(staff.id, [])}
+    for staff_id, channels, _ in rows:
+        keyed = {(m.channel, m.target, m.bot_name): m for m in current.get(staff_id, [])}
         for position, channel in enumerate(channels):
             key = (channel.channel, channel.target, channel.bot_name)
-            method = keyed.pop(key) if key in keyed else None
-            if method is None:
-                method = ContactMethod(staff_id=staff.id, channel=channel.channel, target=channel.target,
-                                       bot_name=channel.bot_name)  # fmt: skip
-            method.position = position
-            method.unreachable, method.unreachable_reason = False, None
-            session.add(method)
-            if channel.channel == "telegram":
-                telegram[(channel.target, channel.bot_name)] = staff.id
-        dropped.extend(keyed.values())
-    if dropped:
-        paged = set(
-            session.exec(
-                select(Page.contact_method_id).where(col(Page.contact_method_id).in_([m.id for m in dropped]))
-            ).all()
-        )
-        for method in dropped:
-            if method.id in paged:  # pages keep pointing at it; take it out of use instead
-                method.position, method.unreachable = 1000 + method.position, True
-                method.unreachable_reason = "removed by staff import"
+            if key in keyed:
+                method = keyed.pop(key)
+                method.position, method.unreachable, method.unreachable_reason = position, False, None
                 session.add(method)
             else:
-                session.delete(method)
+                added.append({"staff_id": staff_id, "channel": channel.channel, "target": channel.target,
+                              "bot_name": channel.bot_name, "position": position, "unreachable": False})  # fmt: skip
+            if channel.channel == "telegram":
+                telegram[(channel.target, channel.bot_name)] = staff_id
+        dropped.extend(keyed.values())
+    insert_rows(session, ContactMethod, added)
+    paged: set[int | None] = set()
+    for batch in chunks([m.id for m in dropped if m.id is not None]):
+        paged.update(session.exec(select(Page.contact_method_id).where(col(Page.contact_method_id).in_(batch))).all())
+    for method in dropped:
+        if method.id in paged:  # pages keep pointing at it; take it out of use instead
+            method.position, method.unreachable = 1000 + method.position, True
+            method.unreachable_reason = "removed by staff import"
+            session.add(method)
+        else:
+            session.delete(method)
     if telegram:
         _link_telegram_identities(session, telegram, now)
 
 
 def _link_telegram_identities(session: Session, chats: dict[tuple[str, str], int], now: datetime) -> None:
     """Record staff Telegram chat ids as their channel identities (so their messages are recognised)."""
-    existing = {
-        (i.external_id, i.bot_name): i
-        for i in session.exec(
-            select(ChannelIdentity).where(
-                ChannelIdentity.channel == "telegram",
-                col(ChannelIdentity.external_id).in_([chat for chat, _ in chats]),
-            )
+    existing: dict[tuple[str, str], ChannelIdentity] = {}
+    for batch in chunks(sorted({chat for chat, _ in chats})):
+        query = select(ChannelIdentity).where(
+            ChannelIdentity.channel == "telegram", col(ChannelIdentity.external_id).in_(batch)
         )
-    }
+        existing.update({(i.external_id, i.bot_name): i for i in session.exec(query)})
+    added: list[dict[str, object]] = []
     for (chat, bot), staff_id in chats.items():
         identity = existing.get((chat, bot))
         if identity is None:
-            identity = ChannelIdentity(channel="telegram", external_id=chat, bot_name=bot, chat_id=chat,
-                                       created_at=now)  # fmt: skip
-        identity.staff_id = staff_id
-        session.add(identity)
+            added.append({"channel": "telegram", "external_id": chat, "bot_name": bot, "chat_id": chat,
+                          "staff_id": staff_id, "unreachable": False, "created_at": now})  # fmt: skip
+        else:
+            identity.staff_id = staff_id
+            session.add(identity)
+    insert_rows(session, ChannelIdentity, added)
