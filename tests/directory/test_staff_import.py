@@ -87,3 +87,28 @@ def test_a_duplicate_code_is_refused(demo_db: Database, write_file: WriteFile) -
     with pytest.raises(ImportFailed) as info:
         import_staff(demo_db, write_file("bad.csv", text), now=NOW)
     assert "code T-1 is also on line 2" in str(info.value)
+
+
+def test_a_channel_that_pages_point_at_is_retired_not_deleted(demo_db: Database, write_file: WriteFile) -> None:
+    from gridline.storage.models import Case, Page
+
+    import_staff(
+        demo_db, write_file("a.csv", HEADER + "T-1,测试员,member,GX01-01-1,,,+8617000009999,,sms|web\n"), now=NOW
+    )
+    with demo_db.session() as session:
+        staff = session.exec(select(Staff).where(Staff.code == "T-1")).one()
+        sms = session.exec(
+            select(ContactMethod).where(ContactMethod.staff_id == staff.id, ContactMethod.channel == "sms")
+        ).one()
+        case = Case(ref="T1", grid_code="GX01-01-1", category="water_supply", priority="normal", status="paged",
+                    channel="sms", summary="停水", created_at=NOW, updated_at=NOW)  # fmt: skip
+        session.add(case)
+        session.flush()
+        assert case.id is not None and staff.id is not None
+        session.add(Page(case_id=case.id, staff_id=staff.id, channel="sms", target=sms.target,
+                         contact_method_id=sms.id, status="sent", created_at=NOW))  # fmt: skip
+    import_staff(demo_db, write_file("b.csv", HEADER + "T-1,测试员,member,GX01-01-1,,,+8617000009999,,web\n"), now=NOW)
+    with demo_db.session() as session:
+        retired = session.get(ContactMethod, sms.id)
+    assert retired is not None and retired.unreachable and retired.position >= 1000
+    assert channels_of(demo_db, "T-1")[0] == ("web", "", 0)
