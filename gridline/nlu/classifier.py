@@ -131,10 +131,10 @@ def build_pipeline(method: str = DEFAULT_METHOD, *, seed: int = 0) -> Pipeline:
         model = LogisticRegression(C=20.0, max_iter=3000, random_state=seed)
     elif method == "char_svm":
         features = _char_features((1, 3))
-        model = CalibratedLinearSVC(C=0.5, random_state=seed)
+        model = CalibratedLinearSVC(C=1.0, random_state=seed)
     elif method == "char_word_svm":
         features = FeatureUnion([("chars", _char_features((1, 3))), ("words", _word_features())])
-        model = CalibratedLinearSVC(C=0.5, random_state=seed)
+        model = CalibratedLinearSVC(C=1.0, random_state=seed)
     else:
         raise ValueError(f"unknown embedded NLU method {method!r}; choose one of {', '.join(METHODS)}")
     return Pipeline([("features", features), ("model", model)])

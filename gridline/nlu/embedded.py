@@ -34,17 +34,18 @@ from gridline.nlu.types import OUT_OF_SCOPE, IntentScore, NluResult
 
 ENGINE_NAME = "embedded"
 # Bump when features, model or entity rules change in a way that should invalidate saved models.
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 # Below this share of known character bigrams a text is treated as out of scope (gibberish, another
 # language); measured on the held-out split, where no real message falls under it.
 MIN_VOCABULARY_COVERAGE = 0.2
 RANKING_SIZE = 10
-# Files loaded with the training file when present beside it (the generated address lookups).
-COMPANION_FILES = ("lookups.yml",)
+# Files loaded with the training file when present beside it: the lookup tables generated from the
+# address directory, and the out-of-scope examples the reject class (``nlu_fallback``) learns from.
+COMPANION_FILES = ("lookups.yml", "out_of_scope.yml")
 
 
 def training_files(data_path: str | Path) -> list[Path]:
-    """The training file plus its companion files (``lookups.yml``) in the same directory."""
+    """The training file plus its companion files (``COMPANION_FILES``) in the same directory."""
     path = Path(data_path)
     files = [path]
     if path.is_file():
@@ -145,8 +146,12 @@ class EmbeddedEngine:
         if not has_content(cleaned):
             return self._not_understood(text, entities, "no_words")
         probs = self.scorer.proba(cleaned)
-        order = probs.argsort()[::-1][:RANKING_SIZE]
-        scores = [IntentScore(self.scorer.classes[i], round(float(probs[i]), 6)) for i in order]
+        order = [i for i in probs.argsort()[::-1] if self.scorer.classes[i] != OUT_OF_SCOPE]
+        # The reject class is not an intent a resident can be offered: it stays out of the ranking.
+        scores = [IntentScore(self.scorer.classes[i], round(float(probs[i]), 6)) for i in order[:RANKING_SIZE]]
+        rejected = self.scorer.classes[int(probs.argmax())] == OUT_OF_SCOPE
+        if rejected:
+            return self._not_understood(text, entities, f"out_of_scope:{probs.max():.2f}", scores)
         coverage = classifier.vocabulary_coverage(self.model.pipeline, cleaned)
         if coverage < MIN_VOCABULARY_COVERAGE:
             return self._not_understood(text, entities, f"unknown_words:{coverage:.2f}", scores)

@@ -103,3 +103,18 @@ def test_fast_scorer_gives_the_pipelines_probabilities(engine: EmbeddedEngine) -
         slow = engine.model.pipeline.predict_proba([text])[0]
         assert list(engine.scorer.classes) == list(engine.model.pipeline.classes_)
         assert abs(fast - slow).max() < 1e-9
+
+
+@pytest.mark.parametrize("text", ["今天天气真不错啊，出去转转", "给俺讲个笑话呗", "点击链接领取大奖"])
+def test_chit_chat_is_not_filed_under_a_category(engine: EmbeddedEngine, text: str) -> None:
+    result = engine.parse_sync(text)
+    assert result.intent == OUT_OF_SCOPE, result.ranking[:3]
+    assert result.confidence == 0.0
+    assert result.note and result.note.startswith("not_understood:out_of_scope")
+    # The resident can still be offered the likeliest categories.
+    assert result.ranking and all(s.name in ALL_INTENTS for s in result.ranking)
+
+
+def test_the_reject_class_is_learned_from_the_companion_file(engine: EmbeddedEngine) -> None:
+    assert OUT_OF_SCOPE in engine.scorer.classes
+    assert engine.model.metadata["intents"] == sorted([*ALL_INTENTS, OUT_OF_SCOPE])
