@@ -105,6 +105,7 @@ class FakeBotApi:
         self._update_ids = itertools.count(900_001)
         self._callback_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.url = ""
 
     # -- server ------------------------------------------------------------------------------------
@@ -124,6 +125,8 @@ class FakeBotApi:
         return self.url
 
     async def stop(self) -> None:
+        self._closing = True
+        self._queued_changed.set()  # release pending long polls
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -320,7 +323,7 @@ class FakeBotApi:
             queue = self._queued.setdefault(token, [])
             if offset is not None:
                 queue[:] = [u for u in queue if u["update_id"] >= offset]
-            if queue or loop.time() >= deadline:
+            if queue or loop.time() >= deadline or self._closing:
                 return list(queue)
             self._queued_changed.clear()
             with contextlib.suppress(TimeoutError):

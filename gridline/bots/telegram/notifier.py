@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
-
 from gridline.bots.telegram import render
 from gridline.bots.telegram.runtime import (
     Blocked,
@@ -24,7 +22,7 @@ from gridline.bots.telegram.runtime import (
 )
 from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES, PageStatus
-from gridline.storage.models import Case, Page
+from gridline.storage.models import Case, Page, Staff
 
 if TYPE_CHECKING:
     from gridline.bots.telegram.bots import TelegramBot, TelegramBots
@@ -91,10 +89,8 @@ class TelegramNotifier:
         return render.page_keyboard(bot.signer, update.target, update.page_id, lang, render.FOLLOW_UP_ACTIONS)
 
     def _staff_lang(self, staff_id: int) -> str:
-        from gridline.storage.models import Staff
-
         with self.services.db.session() as session:
-            staff = session.exec(select(Staff).where(Staff.id == staff_id)).first()
+            staff = session.get(Staff, staff_id)
         return staff.lang if staff else self.services.settings.default_language
 
     async def _deliver(self, bot: TelegramBot, chat_id: str, text: str, keyboard: Keyboard) -> Delivery:
