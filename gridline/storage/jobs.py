@@ -200,6 +200,10 @@ class ArqJobQueue:
             burst=burst,
             max_jobs=max_jobs,
             keep_result=0,
+            # arq marks a started job "in progress" for job_timeout + 10 s and refuses to queue its id
+            # again meanwhile; after a SIGKILL (Redis not flushed) that mark is what delays the dead
+            # worker's jobs, so it lasts as long as the database lease, not arq's default 300 s.
+            job_timeout=self._settings.jobs.lease_seconds,
             poll_delay=0.05 if burst else 0.2,
             handle_signals=False,
             ctx={"services": services},
