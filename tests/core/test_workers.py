@@ -21,6 +21,7 @@ from tests.core.worker_support import (
     demo_database,
     escalation_finished,
     flush_redis,
+    jobs_in_progress,
     open_cases,
     start_worker,
     wait_until,
@@ -105,6 +106,41 @@ async def test_killed_worker_and_flushed_redis_lose_no_step_and_repeat_none(
     assert_every_step_happened_exactly_once(ledger, case_ids, policy)
     finished_by = {s.claimed_by for s in ledger.steps if s.claimed_by}
     assert len(finished_by) == 2, "both the killed worker and its replacement ran steps"
+
+
+async def test_killed_worker_without_redis_flush_is_replaced_promptly(
+    postgres_template: str, redis_for_workers: None, workers: list[WorkerProcess], tmp_path: Path
+) -> None:
+    """The usual crash: Redis keeps the dead worker's "in progress" marks; its jobs must not wait for them."""
+    policy = ShortPolicy(wait_minutes=0.02, repeat=1)
+    config = worker_config(policy, lease_seconds=3.0)
+    config_path = write_toml(tmp_path / "gridline.toml", config)
+    with demo_database(postgres_template) as url:
+        first = start_worker(config_path, url, tmp_path / "worker-1.log")
+        workers.append(first)
+        services = services_for(url, config)
+        try:
+            case_ids = await open_cases(services, 20, batch=5)
+            wait_until(lambda: count_steps(services.db, "done") >= 20, 60, "20 steps to run", [first])
+            victim, orphaned = first, []
+            for attempt in range(2, 8):  # kill until a job is cut off mid-run (most kills do that)
+                wait_until(lambda: bool(jobs_in_progress()), 30, "a job in progress", [victim])
+                victim.kill()
+                orphaned = jobs_in_progress()
+                victim = start_worker(config_path, url, tmp_path / f"worker-{attempt}.log")
+                workers.append(victim)
+                if orphaned:
+                    break
+            assert orphaned, "a worker was killed while running a job"
+            # The whole policy takes about 10 s; a minute is far less than arq's own 310 s expiry.
+            wait_until(lambda: escalation_finished(services.db, len(case_ids)), 60,
+                       f"every case's escalation to finish (orphaned in Redis: {orphaned})", [victim])
+            ledger = Ledger.read(services.db)
+        finally:
+            await services.aclose()
+        for worker in workers:
+            worker.stop()
+    assert_every_step_happened_exactly_once(ledger, case_ids, policy)
 
 
 async def test_two_workers_never_page_a_step_twice(

@@ -273,3 +273,10 @@ class Ledger:
 
     def pages_by_status(self) -> Counter[str]:
         return Counter(p.status for p in self.pages)
+
+
+def jobs_in_progress(url: str = WORKERS_REDIS_URL) -> list[str]:
+    """Jobs arq has marked as running (a worker SIGKILLed now leaves these behind)."""
+    import redis
+
+    return [key.decode() for key in redis.Redis.from_url(url).keys("arq:in-progress:*")]
