@@ -56,6 +56,33 @@ def duration_text(delta: timedelta | float | None, lang: str) -> str:
     return sign + console_text("unit.s", lang, s=secs)
 
 
+# Keys of event data and explanations that the page shows elsewhere, or that only machines read.
+HIDDEN_KEYS = frozenset({"decision", "reason", "explanation", "policy", "page_id", "text"})
+
+
+def describe(value: Any) -> str:
+    """A stored JSON value as a person reads it: ``water_supply 1.00, noise 0.12``; ``a, b``; ``k: v``."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, dict):
+        if "name" in value and ("confidence" in value or "why" in value or "channel" in value):
+            extra = value.get("confidence", value.get("why", value.get("channel", "")))
+            return f"{value['name']} {describe(extra)}".strip()
+        return "; ".join(f"{k}: {describe(v)}" for k, v in value.items() if k not in HIDDEN_KEYS)
+    if isinstance(value, list | tuple):
+        return ", ".join(describe(v) for v in value[:8]) + (" …" if len(value) > 8 else "")
+    return str(value)
+
+
+def visible_items(data: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The (key, text) pairs of ``data`` worth showing."""
+    return [(k, describe(v)) for k, v in (data or {}).items() if k not in HIDDEN_KEYS]
+
+
 def highlight_entities(text: str | None, entities: list[dict[str, Any]] | None, masked: bool) -> Markup:
     """The message text with NLU entities marked; every piece is escaped, offsets out of range are ignored."""
     text = text or ""
@@ -95,6 +122,7 @@ def build_environment() -> Environment:
     env.globals["highlight_entities"] = highlight_entities
     env.globals["has_contact_details"] = privacy.has_contact_details
     env.globals["urlencode"] = urlencode
+    env.globals["visible_items"] = visible_items
     return env
 
 

@@ -165,12 +165,16 @@ def load_case_detail(session: Session, viewer: Viewer, case: Case, now: datetime
                 from_case=by_id.get(m.case_id) if m.case_id != case.id else None,
             )
         )
-    entries += [TimelineEntry(at=as_utc(e.at), kind="event", event=e) for e in events]
+    # The core writes an event for each acknowledgement and each escalation step; the
+    # acknowledgement rows and the events already say it, so those duplicates are left out.
+    skip = {"acknowledged"} if acks else set()
+    entries += [TimelineEntry(at=as_utc(e.at), kind="event", event=e) for e in events if e.kind not in skip]
     entries += [
         TimelineEntry(at=as_utc(p.created_at), kind="page", page=p, staff=people.get(p.staff_id)) for p in pages
     ]
     entries += [TimelineEntry(at=as_utc(a.at), kind="ack", ack=a, staff=people.get(a.staff_id)) for a in acks]
-    entries += [TimelineEntry(at=as_utc(s.done_at), kind="escalation", step=s) for s in steps if s.done_at]
+    if not any(e.kind in ("paged", "escalated") for e in events):
+        entries += [TimelineEntry(at=as_utc(s.done_at), kind="escalation", step=s) for s in steps if s.done_at]
     order = {"message": 0, "event": 1, "page": 2, "ack": 3, "escalation": 4}
     entries.sort(key=lambda e: (e.at, order[e.kind]))
 
