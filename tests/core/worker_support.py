@@ -279,4 +279,5 @@ def jobs_in_progress(url: str = WORKERS_REDIS_URL) -> list[str]:
     """Jobs arq has marked as running (a worker SIGKILLed now leaves these behind)."""
     import redis
 
-    return [key.decode() for key in redis.Redis.from_url(url).keys("arq:in-progress:*")]
+    keys: list[bytes] = redis.Redis.from_url(url).keys("arq:in-progress:*")  # type: ignore[assignment]
+    return [key.decode() for key in keys]
