@@ -1,0 +1,50 @@
+"""SQLModel tables: the database is the truth.
+
+One module per concept; import from here. Every stored time is UTC (``UTCDateTime``).
+Enumerations are stored as plain strings; the allowed values and transitions live in the domain
+modules (``gridline.routing.lifecycle``).
+"""
+
+from gridline.storage.models.audit import AuditLog, ConsoleUser, StaffLinkCode
+from gridline.storage.models.cases import (
+    Acknowledgement,
+    Case,
+    CaseEvent,
+    EscalationPolicyRecord,
+    EscalationStep,
+    Page,
+)
+from gridline.storage.models.conversations import Conversation, InboundEvent, Message, NluCorrection
+from gridline.storage.models.grids import Address, Grid
+from gridline.storage.models.people import (
+    ChannelIdentity,
+    ContactMethod,
+    DutyOverride,
+    DutyShift,
+    Resident,
+    Staff,
+)
+
+__all__ = [
+    "Acknowledgement",
+    "Address",
+    "AuditLog",
+    "Case",
+    "CaseEvent",
+    "ChannelIdentity",
+    "ConsoleUser",
+    "ContactMethod",
+    "Conversation",
+    "DutyOverride",
+    "DutyShift",
+    "EscalationPolicyRecord",
+    "EscalationStep",
+    "Grid",
+    "InboundEvent",
+    "Message",
+    "NluCorrection",
+    "Page",
+    "Resident",
+    "Staff",
+    "StaffLinkCode",
+]
