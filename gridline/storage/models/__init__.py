@@ -14,6 +14,7 @@ from gridline.storage.models.cases import (
     EscalationStep,
     Page,
 )
+from gridline.storage.models.console import ConsoleSession
 from gridline.storage.models.conversations import Conversation, InboundEvent, Message, NluCorrection
 from gridline.storage.models.grids import Address, Grid
 from gridline.storage.models.people import (
@@ -32,6 +33,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "ChannelIdentity",
+    "ConsoleSession",
     "ConsoleUser",
     "ContactMethod",
     "Conversation",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 13:30:10.140508
+Create Date: 2026-11-26 14:03:52.863938
 """
 from alembic import op
 import sqlalchemy as sa
@@ -158,6 +158,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_staff_code'), ['code'], unique=True)
         batch_op.create_index(batch_op.f('ix_staff_grid_code'), ['grid_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_staff_role'), ['role'], unique=False)
+
+    op.create_table('console_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('csrf_token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', gridline.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', gridline.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', gridline.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', gridline.storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ip', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('user_agent', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['console_users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('console_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_console_sessions_expires_at'), ['expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_console_sessions_token_hash'), ['token_hash'], unique=True)
+        batch_op.create_index(batch_op.f('ix_console_sessions_user_id'), ['user_id'], unique=False)
 
     op.create_table('contact_methods',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -521,6 +540,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contact_methods_staff_id'))
 
     op.drop_table('contact_methods')
+    with op.batch_alter_table('console_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_console_sessions_user_id'))
+        batch_op.drop_index(batch_op.f('ix_console_sessions_token_hash'))
+        batch_op.drop_index(batch_op.f('ix_console_sessions_expires_at'))
+
+    op.drop_table('console_sessions')
     with op.batch_alter_table('staff', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_role'))
         batch_op.drop_index(batch_op.f('ix_staff_grid_code'))
