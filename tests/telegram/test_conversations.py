@@ -5,6 +5,9 @@ Resident says X → the on-duty leader receives a page with buttons → taps 接
 
 from __future__ import annotations
 
+from sqlmodel import select
+
+from gridline.storage.models import CaseEvent
 from tests.telegram.conftest import TelegramWorld
 from tests.telegram.support import cases, inbound_events, inbound_messages, only_case, pages, resident_of
 
@@ -217,3 +220,18 @@ async def test_asking_for_the_grid_leader_names_them_without_their_phone(telegra
     answer = resident.last_message.text
     assert "廖志强" in answer and "12345" in answer
     assert "170" not in answer  # 廖志强's own number stays private
+
+
+async def test_a_photo_without_words_joins_the_residents_open_case(telegram_world: TelegramWorld):
+    world = telegram_world
+    resident = await register_by_location(world)
+    await resident.says("单元门口的水管爆了")
+    await world.drain()
+    case = only_case(world.services)
+    await resident.sends_photo(file_id="more-water")
+    await world.drain()
+    assert only_case(world.services).id == case.id
+    assert case.ref in resident.last_message.text
+    with world.services.db.session() as session:
+        events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "media")).all()
+    assert [e.data["media"][0]["file_id"] for e in events] == ["more-water"]

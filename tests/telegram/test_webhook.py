@@ -31,6 +31,17 @@ async def test_a_local_address_registers_no_webhook(make_telegram_world: MakeWor
     assert [c.method for c in world.fake.calls] == ["getMe"]
 
 
+async def test_telegram_being_down_at_start_up_does_not_stop_gridline(make_telegram_world: MakeWorld):
+    world = await make_telegram_world(start=False)
+    world.fake.fail_next("getMe", 502)
+    await world.services.extras["telegram"].start()  # logged, not raised
+    assert world.fake.webhooks == {}
+    resident = world.person(8100000001, "建国")
+    # Sending still works once Telegram is back (getMe is retried lazily).
+    await world.services.extras["telegram"].get(world.bot_name).runtime.send_text(resident.chat_id, "你好")
+    assert resident.texts == ["你好"]
+
+
 @pytest.mark.parametrize("secret", ["wrong-secret", ""])
 async def test_a_forged_or_missing_secret_is_refused_and_nothing_is_stored(telegram_world: TelegramWorld, secret):
     world = telegram_world
@@ -90,7 +101,7 @@ async def test_the_update_is_stored_before_the_answer_and_processed_afterwards(t
 
 async def test_long_polling_feeds_the_same_inbox(make_telegram_world: MakeWorld):
     world = await make_telegram_world(public_url="http://127.0.0.1:8000", use_polling=True)
-    assert "deleteWebhook" in [c.method for c in world.fake.calls]
+    await until(lambda: "deleteWebhook" in [c.method for c in world.fake.calls])
     resident = world.person(8100000001, "建国", via="polling")
     await resident.says("/start")
     await until(lambda: len(inbound_events(world.services)) == 1)
@@ -108,3 +119,13 @@ async def until(condition, *, seconds: float = 10.0) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("condition never became true")
+
+
+async def test_an_update_that_cannot_be_read_is_logged_and_dropped_not_retried_forever(telegram_world: TelegramWorld):
+    world = telegram_world
+    broken = {"update_id": world.fake.next_update_id(), "message": {"text": "no chat, no date, no id"}}
+    response = await world.post(broken)
+    assert response.status_code == 200
+    await world.drain()
+    [event] = inbound_events(world.services)
+    assert event.status == "processed"

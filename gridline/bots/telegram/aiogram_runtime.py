@@ -8,6 +8,7 @@ same formats :mod:`.callbacks` signs and verifies).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -29,8 +30,10 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
     ReplyParameters,
+    Update,
     User,
 )
+from pydantic import ValidationError
 
 from gridline.bots.telegram import callbacks
 from gridline.bots.telegram.inputs import (
@@ -58,6 +61,7 @@ from gridline.bots.telegram.runtime import (
 )
 from gridline.settings import TelegramBotSettings
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -131,8 +135,14 @@ class AiogramRuntime:
 
     async def process_update(self, payload: dict[str, Any]) -> None:
         await self.start()
-        # Handler exceptions propagate out of feed_raw_update, so the inbox retries the event.
-        await self.dispatcher.feed_raw_update(self.bot, payload)
+        try:
+            update = Update.model_validate(payload, context={"bot": self.bot})
+        except ValidationError as exc:
+            # Signed by Telegram's secret yet unreadable: retrying cannot make it readable.
+            log.error("unreadable update %s dropped: %s", payload.get("update_id"), exc)
+            return
+        # Handler exceptions propagate out of feed_update, so the inbox retries the event.
+        await self.dispatcher.feed_update(self.bot, update)
 
     # -- handlers: aiogram objects → inputs --------------------------------------------------------
 

@@ -18,7 +18,7 @@ from gridline.bots.telegram.context import BotContext
 from gridline.bots.telegram.flows import TelegramFlows
 from gridline.bots.telegram.inputs import TelegramInput
 from gridline.bots.telegram.polling import UpdatePoller
-from gridline.bots.telegram.runtime import BotRuntime, RuntimeFactory, build_runtime
+from gridline.bots.telegram.runtime import BotRuntime, RuntimeFactory, TelegramSendError, build_runtime
 from gridline.settings import TelegramBotSettings
 
 if TYPE_CHECKING:
@@ -92,21 +92,26 @@ class TelegramBots:
         await bot.runtime.process_update(event.payload)
 
     async def start(self) -> None:
+        """Start-up: ``getMe``, then ``setWebhook`` or long polling. A Telegram outage is logged, not fatal."""
         public = is_public_url(self.services.settings.server.public_base_url)
         for bot in self._bots.values():
-            await bot.runtime.start()
             if bot.settings.use_polling:
-                await bot.runtime.delete_webhook()
                 poller = UpdatePoller(self.services, bot.name, bot.runtime)
-                poller.start()
+                poller.start()  # it deletes any webhook first and retries on its own
                 self._pollers.append(poller)
-            elif public:
-                await bot.runtime.set_webhook(self.webhook_url(bot.name), bot.settings.secret_token)
-            else:
-                log.warning(
-                    "telegram bot %r: public_base_url is not public and use_polling is off; no updates will arrive",
-                    bot.name,
-                )
+                continue
+            try:
+                await bot.runtime.start()
+                if public:
+                    await bot.runtime.set_webhook(self.webhook_url(bot.name), bot.settings.secret_token)
+                else:
+                    log.warning(
+                        "telegram bot %r: public_base_url is not public and use_polling is off; "
+                        "it can send but will receive nothing",
+                        bot.name,
+                    )
+            except TelegramSendError as exc:
+                log.error("telegram bot %r could not start (%s); sending is retried per message", bot.name, exc)
 
     async def close(self) -> None:
         for poller in self._pollers:

@@ -42,14 +42,22 @@ class UpdatePoller:
 
     async def run(self) -> None:
         backoff = 1.0
+        webhook_deleted = False
         while True:
             try:
+                if not webhook_deleted:  # getUpdates is refused while a webhook is set
+                    await self.runtime.start()
+                    await self.runtime.delete_webhook()
+                    webhook_deleted = True
                 await self.poll_once(POLL_TIMEOUT_SECONDS)
                 backoff = 1.0
+            except asyncio.CancelledError:
+                raise
             except RetryLater as exc:
                 await asyncio.sleep(exc.retry_after)
-            except TelegramSendError as exc:
-                log.warning("telegram bot %r: getUpdates failed (%s); retrying in %.0fs", self.bot_name, exc, backoff)
+            except Exception as exc:  # Telegram or the database: keep polling, never die silently
+                level = logging.WARNING if isinstance(exc, TelegramSendError) else logging.ERROR
+                log.log(level, "telegram bot %r: polling failed (%s); retrying in %.0fs", self.bot_name, exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 

@@ -8,6 +8,7 @@ PTB objects into :mod:`.inputs` records.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -57,6 +58,7 @@ from gridline.bots.telegram.runtime import (
 )
 from gridline.settings import TelegramBotSettings
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -117,7 +119,12 @@ class PtbRuntime:
 
     async def process_update(self, payload: dict[str, Any]) -> None:
         await self.start()
-        update = Update.de_json(payload, self.bot)
+        try:
+            update = Update.de_json(payload, self.bot)
+        except (KeyError, TypeError, ValueError) as exc:
+            # Signed by Telegram's secret yet unreadable: retrying cannot make it readable.
+            log.error("unreadable update %s dropped: %s", payload.get("update_id"), exc)
+            return
         await self.application.process_update(update)
         # PTB hands handler exceptions to error handlers; surface them so the inbox retries the event.
         failure = self._failures.pop(update.update_id, None)
