@@ -96,7 +96,7 @@ training_files() {
 train_model() {
   [[ -f "$DATA" ]] || die "training data not found: $DATA"
   [[ -f "$CONFIG" ]] || die "pipeline not found: $CONFIG"
-  local files hash name model started
+  local files hash name model started seconds
   mapfile -t files < <(training_files)
   hash="$( { echo "rasa=$RASA_VERSION recipe=$TRAIN_RECIPE_VERSION"; cat "$CONFIG"; for f in "${files[@]}"; do echo "== $(basename "$f")"; cat "$f"; done; } | sha256sum | cut -c1-12)"
   name="gridline-nlu-$hash"
@@ -123,10 +123,15 @@ train_model() {
   # Publish with a rename so that a concurrent reader never sees half a model.
   mv "$work/out/$name.tar.gz" "$model.tmp$$"
   mv "$model.tmp$$" "$model"
-  log "trained in $(( $(date +%s) - started ))s: $model"
+  seconds=$(( $(date +%s) - started ))
+  # What the model was trained from and how long it took (bench/rasa_bench.py reports it).
+  printf '{"model": "%s", "rasa": "%s", "train_seconds": %d, "trained_at": "%s", "files": [%s]}\n' \
+    "$name.tar.gz" "$RASA_VERSION" "$seconds" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    "$(printf '"%s",' "${files[@]##*/}" | sed 's/,$//')" > "${model%.tar.gz}.json"
+  log "trained in ${seconds}s: $model"
   # Keep the five newest models; each is ~20 MB.
   ls -1t "$MODELS"/gridline-nlu-*.tar.gz 2>/dev/null | tail -n +6 | while read -r old; do
-    rm -f "$old" "${old%.tar.gz}.log"
+    rm -f "$old" "${old%.tar.gz}.log" "${old%.tar.gz}.json"
   done
   echo "$model"
 }
