@@ -66,8 +66,25 @@ def arq_functions() -> list[Any]:
     return [wrap(name) for name in JOBS]
 
 
+async def daily_maintenance(services: Services) -> None:
+    """Once a day across all workers: purge message text past the retention period."""
+    if services.settings.console.retention_days <= 0:
+        return
+    day = services.clock.now().date().isoformat()
+    if not await services.state.claim_once(f"maintenance:{day}", 86400):
+        return
+    from gridline.console.retention import purge_old_text
+
+    purged = purge_old_text(services)
+    log.info("retention: purged the text of %d messages", purged)
+
+
 async def reconcile(services: Services, limit: int = 2000) -> int:
     """Queue everything the database says is due; returns how many jobs were (re)queued."""
+    try:
+        await daily_maintenance(services)
+    except Exception:  # maintenance must never stop pages from being reconciled
+        log.exception("daily maintenance failed")
     now = services.clock.now()
     lease = timedelta(seconds=services.settings.jobs.lease_seconds)
     queued = 0

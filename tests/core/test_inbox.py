@@ -48,3 +48,24 @@ async def test_a_failing_processor_is_retried_until_it_succeeds(services, drain,
         row = session.exec(select(InboundEvent).where(InboundEvent.id == event.id)).one()
     assert len(attempts) == 3
     assert row.status == "processed"
+
+
+async def test_retention_purges_old_text_once_a_day_from_the_reconciler(make_services, drain, clock):
+    from gridline.core.conversation import handle_inbound
+    from gridline.core.messages import InboundMessage
+    from gridline.storage.models import Case, Message
+
+    services = await make_services(console={"retention_days": 30})
+    from gridline.routing.actions import close_case
+
+    outcome = await handle_inbound(
+        services, InboundMessage(channel="sms", external_id="+8617000010001", text="小区门口的路灯不亮了")
+    )
+    await close_case(services, outcome.case_id, "console:test", "fixed")  # open cases keep their text
+    clock.advance(days=31)
+    await drain(services)
+    with services.db.session() as session:
+        inbound = session.exec(select(Message).where(Message.direction == "in")).all()
+        cases = session.exec(select(Case)).all()
+    assert inbound and all(m.text_purged and not m.text for m in inbound)
+    assert len(cases) == 1  # the statistics stay
