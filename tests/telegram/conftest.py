@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -53,6 +53,7 @@ class TelegramWorld:
     bot: TelegramBotSettings
     bot_name: str
     drain_jobs: Callable[[Services], Awaitable[int]]
+    other_bots: dict[str, TelegramBotSettings] = field(default_factory=dict)
 
     @property
     def clock(self) -> FakeClock:
@@ -63,8 +64,10 @@ class TelegramWorld:
     def token(self) -> str:
         return self.bot.token
 
-    def person(self, user_id: int, first_name: str, **kwargs: Any) -> TelegramPerson:
-        return TelegramPerson(self.fake, self.token, user_id, first_name, **kwargs)
+    def person(self, user_id: int, first_name: str, *, bot: str | None = None, **kwargs: Any) -> TelegramPerson:
+        """Someone writing to bot ``bot`` (default: the world's main bot)."""
+        token = self.other_bots[bot].token if bot and bot != self.bot_name else self.token
+        return TelegramPerson(self.fake, token, user_id, first_name, **kwargs)
 
     async def drain(self) -> int:
         """Run every job due now: processing stored updates, deliveries, escalation steps."""
@@ -97,7 +100,8 @@ async def make_telegram_world(
 
     ``public_url`` is ``server.public_base_url`` (public → the webhook is registered with the fake);
     ``start=False`` leaves start-up to the test; ``settings`` overrides other Gridline settings (e.g.
-    ``{"nlu": {...}}``); other keywords override the bot's settings.
+    ``{"nlu": {...}}``); ``other_bots`` adds bots (name → settings overrides, e.g. ``token``);
+    other keywords override the main bot's settings.
     """
     clients: list[httpx.AsyncClient] = []
     started: list[Services] = []
@@ -107,11 +111,15 @@ async def make_telegram_world(
         public_url: str = PUBLIC_URL,
         start: bool = True,
         settings: dict[str, Any] | None = None,
+        other_bots: dict[str, dict[str, Any]] | None = None,
         **bot_overrides: Any,
     ) -> TelegramWorld:
         config = bot_settings(fake_api, framework, **bot_overrides)
+        others = {name: {**bot_settings(fake_api, framework), **extra} for name, extra in (other_bots or {}).items()}
         services = await make_services(
-            telegram={"bots": {BOT_NAME: config}}, server={"public_base_url": public_url}, **(settings or {})
+            telegram={"bots": {BOT_NAME: config, **others}},
+            server={"public_base_url": public_url},
+            **(settings or {}),
         )
         app = create_app(services, run_jobs=False)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=public_url)
@@ -128,6 +136,7 @@ async def make_telegram_world(
             bot=TelegramBotSettings(**config),
             bot_name=BOT_NAME,
             drain_jobs=drain,
+            other_bots={name: TelegramBotSettings(**extra) for name, extra in others.items()},
         )
 
     yield factory

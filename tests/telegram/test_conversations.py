@@ -235,3 +235,23 @@ async def test_a_photo_without_words_joins_the_residents_open_case(telegram_worl
     with world.services.db.session() as session:
         events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "media")).all()
     assert [e.data["media"][0]["file_id"] for e in events] == ["more-water"]
+
+
+async def test_a_residents_bot_and_a_staff_bot_each_carry_their_side(make_telegram_world):
+    world = await make_telegram_world(
+        audience="residents",
+        other_bots={"staff": {"token": "100002:TEST-staff-bot", "secret_token": "staff-s3cret", "audience": "staff"}},
+    )
+    staff_token = world.other_bots["staff"].token
+    assert set(world.fake.webhooks) == {world.token, staff_token}
+    resident = await register_by_location(world)
+    leader = world.person(LIAO_ZHIQIANG, "志强", bot="staff")
+    await resident.says("楼道里有一股煤气味")
+    await world.drain()
+    assert {c.token for c in world.fake.calls_of("sendMessage", chat_id=leader.chat_id)} == {staff_token}
+    assert {c.token for c in world.fake.calls_of("sendMessage", chat_id=resident.chat_id)} == {world.token}
+
+    await leader.taps("接单")
+    await world.drain()
+    assert only_case(world.services).status == "acknowledged"
+    assert "廖志强" in resident.last_message.text
