@@ -29,7 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gridline.nlu import classifier  # noqa: E402
+from gridline.nlu import methods  # noqa: E402
 from gridline.nlu.embedded import EmbeddedEngine, training_files  # noqa: E402
 from gridline.nlu.evaluate import Evaluation, cross_validate, embedded_trainer, evaluate  # noqa: E402
 from gridline.nlu.training_data import TrainingData, load_nlu_yaml  # noqa: E402
@@ -150,7 +150,7 @@ async def main() -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", default=str(REPO / "config" / "nlu" / "train.yml"))
     parser.add_argument("--heldout", default=str(REPO / "config" / "nlu" / "heldout.yml"))
-    parser.add_argument("--methods", nargs="*", default=[], help=f"also measure: {', '.join(classifier.METHODS)}")
+    parser.add_argument("--methods", nargs="*", default=[], help=f"also measure: {', '.join(methods.METHODS)}")
     parser.add_argument("--cv", type=int, default=0, help="also K-fold cross-validate the chosen method on --train")
     parser.add_argument("--threshold", type=float, default=0.45, help="confidence threshold (settings.nlu)")
     parser.add_argument("--rasa-url", default="")
@@ -164,15 +164,15 @@ async def main() -> dict[str, Any]:
     out: dict[str, Any] = {
         "train": {"file": args.train, "examples": len(train.examples), "intents": len(train.intents)},
         "heldout": {"file": args.heldout, "examples": len(heldout.examples)},
-        "embedded": await measure_embedded(train, heldout, classifier.DEFAULT_METHOD, args.threshold),
-        "baseline": await measure_embedded(train, heldout, classifier.BASELINE_METHOD, args.threshold),
+        "embedded": await measure_embedded(train, heldout, methods.DEFAULT_METHOD, args.threshold),
+        "baseline": await measure_embedded(train, heldout, methods.BASELINE_METHOD, args.threshold),
     }
-    others = [m for m in args.methods if m not in (classifier.DEFAULT_METHOD, classifier.BASELINE_METHOD)]
+    others = [m for m in args.methods if m not in (methods.DEFAULT_METHOD, methods.BASELINE_METHOD)]
     if others:
         out["methods"] = {m: await measure_embedded(train, heldout, m, args.threshold) for m in others}
     if args.cv:
-        cv = await cross_validate(train, args.cv, embedded_trainer(classifier.DEFAULT_METHOD))
-        baseline_cv = await cross_validate(train, args.cv, embedded_trainer(classifier.BASELINE_METHOD))
+        cv = await cross_validate(train, args.cv, embedded_trainer(methods.DEFAULT_METHOD))
+        baseline_cv = await cross_validate(train, args.cv, embedded_trainer(methods.BASELINE_METHOD))
         out["cross_validation"] = {
             "folds": args.cv,
             "embedded": {**scores(cv), "confidence": cv.confidence_report()},

@@ -14,12 +14,12 @@ temperature ``T`` so that ``softmax(scores / T)`` minimises the log-loss of *out
 the confidence is below ``settings.nlu.confidence_threshold``; that only makes sense if 0.45 means
 "right about 45% of the time".
 
-The pipeline is plain scikit-learn, so a trained model pickles with joblib and loads in milliseconds.
+Only training uses this module (and scikit-learn): the saved model is a
+:class:`gridline.nlu.scoring.LinearScorer` copied from the fitted pipeline.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -34,24 +34,10 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from gridline.nlu.text import normalise_for_classifier
+from gridline.nlu.methods import BASELINE_METHOD, DEFAULT_METHOD, METHODS
+from gridline.nlu.text import jieba_words, normalise_for_classifier
 
-METHODS = ("char_lr", "char_svm", "char_word_svm")
-DEFAULT_METHOD = "char_svm"
-BASELINE_METHOD = "char_lr"
-
-_jieba_ready = False
-
-
-def jieba_words(text: str) -> list[str]:
-    """Words of ``text`` by jieba (its dictionary ships inside the package: nothing is downloaded)."""
-    global _jieba_ready
-    import jieba
-
-    if not _jieba_ready:
-        jieba.setLogLevel(logging.WARNING)
-        _jieba_ready = True
-    return [w for w in jieba.lcut(text) if w.strip()]
+__all__ = ["BASELINE_METHOD", "DEFAULT_METHOD", "METHODS", "CalibratedLinearSVC", "build_pipeline", "fit"]
 
 
 def _char_features(ngrams: tuple[int, int]) -> TfidfVectorizer:
@@ -147,40 +133,3 @@ def fit(texts: Sequence[str], intents: Sequence[str], method: str = DEFAULT_METH
     pipeline = build_pipeline(method)
     pipeline.fit(list(texts), list(intents))
     return pipeline
-
-
-def predict_proba(pipeline: Pipeline, text: str) -> list[tuple[str, float]]:
-    """(intent, probability) for every intent the pipeline knows, best first."""
-    probs = pipeline.predict_proba([text])[0]
-    classes = pipeline.classes_
-    order = np.argsort(-probs)
-    return [(str(classes[i]), float(probs[i])) for i in order]
-
-
-def vocabulary_coverage(pipeline: Pipeline, text: str) -> float:
-    """Share of the text's character bigrams (unigrams for very short text) seen in training.
-
-    Low for gibberish and for languages the training data does not contain.
-    """
-    chars = _char_vectorizer(pipeline)
-    if chars is None:
-        return 1.0
-    cleaned = normalise_for_classifier(text).replace(" ", "")
-    grams = {cleaned[i : i + 2] for i in range(len(cleaned) - 1)}
-    if len(grams) < 3:
-        grams = set(cleaned)
-    if not grams:
-        return 0.0
-    vocabulary = chars.vocabulary_
-    return sum(1 for g in grams if g in vocabulary) / len(grams)
-
-
-def _char_vectorizer(pipeline: Pipeline) -> TfidfVectorizer | None:
-    features = pipeline.named_steps["features"]
-    if isinstance(features, TfidfVectorizer):
-        return features
-    if isinstance(features, FeatureUnion):
-        for name, part in features.transformer_list:
-            if name == "chars":
-                return part  # type: ignore[no-any-return]
-    return None

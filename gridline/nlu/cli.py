@@ -75,14 +75,14 @@ def register(app: typer.Typer) -> None:
             path = Path(train_rasa(settings))
             version = path.name
         else:
-            from gridline.nlu import classifier
             from gridline.nlu.embedded import EmbeddedEngine, training_files
             from gridline.nlu.engines import resolve_path
+            from gridline.nlu.methods import DEFAULT_METHOD
             from gridline.nlu.training_data import load_nlu_yaml
 
             model = EmbeddedEngine.fit(
                 load_nlu_yaml(training_files(resolve_path(settings.nlu.training_data))),
-                method or classifier.DEFAULT_METHOD,
+                method or DEFAULT_METHOD,
             )
             path = model.save(settings.nlu.model_dir)
             version = model.version

@@ -2,8 +2,11 @@
 
 A model is saved as two files in the model directory::
 
-    embedded-<version>.joblib   the scikit-learn pipeline and the entity gazetteer
+    embedded-<version>.pickle   the scorer (vocabularies, idf, weights, temperature) and gazetteer
     embedded-<version>.json     metadata: version, data fingerprint, method, intents, sizes, times
+
+Training uses scikit-learn; the saved scorer does not (:mod:`gridline.nlu.scoring`), so loading a
+model imports only NumPy and takes a fraction of a second, even in a fresh process.
 
 ``version`` is a hash of the training data (examples, synonyms, regexes, lookups), ``CODE_VERSION``
 and the method, so a model file always says exactly what it was trained from and a changed training
@@ -15,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,11 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import joblib
-import sklearn
-
-from gridline.nlu import classifier
 from gridline.nlu.entities import EntityExtractor, Gazetteer
+from gridline.nlu.methods import DEFAULT_METHOD
 from gridline.nlu.scoring import LinearScorer
 from gridline.nlu.text import has_content, normalise_for_classifier
 from gridline.nlu.training_data import TrainingData, load_nlu_yaml
@@ -34,7 +35,7 @@ from gridline.nlu.types import OUT_OF_SCOPE, IntentScore, NluResult
 
 ENGINE_NAME = "embedded"
 # Bump when features, model or entity rules change in a way that should invalidate saved models.
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 # Below this share of known character bigrams a text is treated as out of scope (gibberish, another
 # language); measured on the held-out split, where no real message falls under it.
 MIN_VOCABULARY_COVERAGE = 0.2
@@ -57,19 +58,19 @@ def training_files(data_path: str | Path) -> list[Path]:
     return files
 
 
-def model_version(data: TrainingData, method: str = classifier.DEFAULT_METHOD) -> str:
+def model_version(data: TrainingData, method: str = DEFAULT_METHOD) -> str:
     """The version a model trained on ``data`` with ``method`` gets (12 hex digits)."""
-    blob = f"{data.fingerprint()}|{CODE_VERSION}|{method}|{sklearn.__version__}"
+    blob = f"{data.fingerprint()}|{CODE_VERSION}|{method}"
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
 @dataclass
 class EmbeddedModel:
-    """What is saved: the pipeline, the gazetteer tables and metadata (plain data, easy to pickle)."""
+    """What is saved: the scorer, the gazetteer tables and metadata (plain data and NumPy arrays)."""
 
     version: str
     method: str
-    pipeline: Any
+    scorer: LinearScorer
     lookups: dict[str, list[str]]
     synonyms: dict[str, str]
     metadata: dict[str, Any]
@@ -84,13 +85,17 @@ class EmbeddedEngine:
         self.model = model
         self.version = model.version
         self.extractor = EntityExtractor(Gazetteer.from_tables(model.lookups, model.synonyms))
-        self.scorer = LinearScorer(model.pipeline)
+        self.scorer = model.scorer
 
     # -- training, saving, loading ----------------------------------------------------------------
 
     @classmethod
-    def fit(cls, data: TrainingData, method: str = classifier.DEFAULT_METHOD) -> EmbeddedEngine:
+    def fit(cls, data: TrainingData, method: str = DEFAULT_METHOD) -> EmbeddedEngine:
         """Train in memory (evaluation folds, tests); :func:`train` also saves the files."""
+        import sklearn
+
+        from gridline.nlu import classifier  # scikit-learn is needed for training only
+
         started = time.perf_counter()
         pipeline = classifier.fit([ex.text for ex in data.examples], [ex.intent for ex in data.examples], method)
         version = model_version(data, method)
@@ -106,17 +111,19 @@ class EmbeddedEngine:
             "trained_at": datetime.now(UTC).isoformat(),  # build metadata only, not domain logic
             "train_seconds": round(time.perf_counter() - started, 3),
         }
-        model = EmbeddedModel(version, method, pipeline, data.lookups, data.synonym_map(), metadata)
+        scorer = LinearScorer.from_pipeline(pipeline)
+        model = EmbeddedModel(version, method, scorer, data.lookups, data.synonym_map(), metadata)
         return cls(model)
 
     def save(self, model_dir: str | Path) -> Path:
-        """Write ``embedded-<version>.joblib`` and its ``.json`` metadata; returns the model path."""
+        """Write ``embedded-<version>.pickle`` and its ``.json`` metadata; returns the model path."""
         directory = Path(model_dir)
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"embedded-{self.version}.joblib"
+        path = directory / model_filename(self.version)
         # Write under a temporary name and rename: a concurrent process never loads half a file.
-        tmp = path.with_suffix(f".joblib.tmp{os.getpid()}")
-        joblib.dump(self.model, tmp, compress=3)
+        tmp = path.with_suffix(f".pickle.tmp{os.getpid()}")
+        with tmp.open("wb") as fh:
+            pickle.dump(self.model, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
         meta_path = path.with_suffix(".json")
         meta_tmp = meta_path.with_suffix(f".json.tmp{os.getpid()}")
@@ -126,8 +133,9 @@ class EmbeddedEngine:
 
     @classmethod
     def load(cls, path: str | Path) -> EmbeddedEngine:
-        """Load a saved model file."""
-        model = joblib.load(Path(path))
+        """Load a saved model file (written by :meth:`save`; only load files you wrote: it is a pickle)."""
+        with Path(path).open("rb") as fh:
+            model = pickle.load(fh)
         if not isinstance(model, EmbeddedModel):
             raise ValueError(f"{path} is not an embedded Gridline NLU model")
         return cls(model)
@@ -152,7 +160,7 @@ class EmbeddedEngine:
         rejected = self.scorer.classes[int(probs.argmax())] == OUT_OF_SCOPE
         if rejected:
             return self._not_understood(text, entities, f"out_of_scope:{probs.max():.2f}", scores)
-        coverage = classifier.vocabulary_coverage(self.model.pipeline, cleaned)
+        coverage = self.scorer.coverage(cleaned)
         if coverage < MIN_VOCABULARY_COVERAGE:
             return self._not_understood(text, entities, f"unknown_words:{coverage:.2f}", scores)
         best = scores[0]
@@ -181,10 +189,14 @@ class EmbeddedEngine:
         )
 
 
+def model_filename(version: str) -> str:
+    return f"embedded-{version}.pickle"
+
+
 def train(
     data_path: str | Path | Sequence[str | Path],
     model_dir: str | Path,
-    method: str = classifier.DEFAULT_METHOD,
+    method: str = DEFAULT_METHOD,
 ) -> Path:
     """Train on a Rasa NLU file (plus its ``lookups.yml``) and save the model; returns its path."""
     files = training_files(data_path) if isinstance(data_path, str | Path) else [Path(p) for p in data_path]
@@ -196,8 +208,8 @@ def load(model_dir: str | Path, version: str | None = None) -> EmbeddedEngine:
     """Load model ``version`` from ``model_dir``, or the newest saved one when no version is given."""
     directory = Path(model_dir)
     if version is not None:
-        return EmbeddedEngine.load(directory / f"embedded-{version}.joblib")
-    candidates = sorted(directory.glob("embedded-*.joblib"), key=lambda p: p.stat().st_mtime, reverse=True)
+        return EmbeddedEngine.load(directory / model_filename(version))
+    candidates = sorted(directory.glob("embedded-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
     if not candidates:
         raise FileNotFoundError(f"no embedded NLU model in {directory}; run `gridline nlu train`")
     return EmbeddedEngine.load(candidates[0])

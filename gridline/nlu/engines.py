@@ -14,8 +14,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from gridline.nlu import classifier
-from gridline.nlu.embedded import EmbeddedEngine, model_version, training_files
+from gridline.nlu.embedded import EmbeddedEngine, model_filename, model_version, training_files
+from gridline.nlu.methods import DEFAULT_METHOD
 from gridline.nlu.training_data import load_nlu_yaml
 from gridline.nlu.types import NluEngine
 from gridline.settings import Settings
@@ -25,9 +25,7 @@ _cache: dict[str, EmbeddedEngine] = {}
 _lock = threading.Lock()
 
 
-def embedded_engine(
-    training_data: str | Path, model_dir: str | Path, method: str = classifier.DEFAULT_METHOD
-) -> EmbeddedEngine:
+def embedded_engine(training_data: str | Path, model_dir: str | Path, method: str = DEFAULT_METHOD) -> EmbeddedEngine:
     """The embedded engine for ``training_data``: cached, else loaded, else trained and saved."""
     data = load_nlu_yaml(training_files(resolve_path(training_data)))
     version = model_version(data, method)
@@ -35,7 +33,7 @@ def embedded_engine(
         cached = _cache.get(version)
         if cached is not None:
             return cached
-        path = Path(model_dir) / f"embedded-{version}.joblib"
+        path = Path(model_dir) / model_filename(version)
         engine: EmbeddedEngine | None = None
         if path.is_file():
             try:

@@ -251,8 +251,8 @@ def folds(data: TrainingData, k: int, *, seed: int = 0) -> list[tuple[TrainingDa
 
 def embedded_trainer(method: str | None = None) -> TrainFn:
     """A :data:`TrainFn` training the embedded engine (``method`` defaults to the chosen one)."""
-    from gridline.nlu.classifier import DEFAULT_METHOD
     from gridline.nlu.embedded import EmbeddedEngine
+    from gridline.nlu.methods import DEFAULT_METHOD
 
     def train(data: TrainingData) -> ParseFn:
         return EmbeddedEngine.fit(data, method or DEFAULT_METHOD).parse_sync

@@ -11,6 +11,7 @@ Two normalisations, for two purposes:
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 
@@ -92,3 +93,17 @@ def chinese_number(text: str) -> int | None:
     if tens_value < 0 or ones_value < 0:
         return None
     return tens_value * 10 + ones_value
+
+
+_jieba_ready = False
+
+
+def jieba_words(text: str) -> list[str]:
+    """Words of ``text`` by jieba (its dictionary ships inside the package: nothing is downloaded)."""
+    global _jieba_ready
+    import jieba  # only the word-feature method needs it; loading its dictionary takes a second
+
+    if not _jieba_ready:
+        jieba.setLogLevel(logging.WARNING)
+        _jieba_ready = True
+    return [w for w in jieba.lcut(text) if w.strip()]

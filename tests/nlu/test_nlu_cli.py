@@ -66,7 +66,7 @@ def test_train_saves_a_versioned_model(app: typer.Typer, env: dict[str, str]) ->
     assert code == 0
     result = json.loads(out)
     model = Path(result["model"])
-    assert model.is_file() and model.name == f"embedded-{result['version']}.joblib"
+    assert model.is_file() and model.name == f"embedded-{result['version']}.pickle"
     assert json.loads(model.with_suffix(".json").read_text())["version"] == result["version"]
     assert "Trained the embedded model" in err
 
