@@ -1,0 +1,203 @@
+"""Report → page handed to the notifier: latency at a fixed arrival rate, embedded and PostgreSQL + Redis.
+
+Residents of the demo city text held-out sentences (``config/nlu/heldout.yml``) at ``--rate`` reports
+per second for ``--seconds`` (open loop: a report is sent at its scheduled time whether or not the
+previous one has been handled, and latency is counted from that scheduled time, so queueing shows).
+Each report goes through ``handle_inbound`` (identity, NLU, case, first escalation step); the jobs
+run the step and hand the page to a timing notifier registered for every channel. The figure is
+the time from the report to the *first* page of its case reaching the notifier.
+
+Modes: ``embedded`` (SQLite, the in-process scheduler started with ``services.jobs.start_in_process``)
+and ``postgres+redis`` (an arq worker and the reconcile loop running in this process, as
+``gridline worker`` runs them).
+
+Baseline, measured in the same run on a fresh database for each mode: the same reports on the same
+schedule through ``handle_inbound`` alone, with no job runner — report stored, understood, case
+opened and its first step queued. The difference is what the queue and the paging add.
+
+To page every report: duplicate joining is off (``duplicate_window_minutes = 0``), the per-sender
+rate limit is lifted and ``nlu.confidence_threshold = 0`` (no category question first).
+
+    .venv/bin/python bench/report_to_page_bench.py [--rate 100] [--seconds 10] [--modes embedded,postgres+redis]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_support import BACKENDS, ROOT, build, demo_databases, job_runner, machine, percentiles
+
+from gridline.core.conversation import handle_inbound
+from gridline.core.messages import InboundMessage
+from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
+
+OVERRIDES: dict[str, Any] = {
+    "cases": {"duplicate_window_minutes": 0, "max_messages_per_minute": 1_000_000},
+    "nlu": {"confidence_threshold": 0.0},
+}
+ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+
+
+def heldout_texts() -> list[str]:
+    texts = []
+    for line in (ROOT / "config" / "nlu" / "heldout.yml").read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("- ") and not line.startswith("- intent:"):
+            texts.append(ANNOTATION.sub(r"\1", line[2:]).strip())
+    return [t for t in texts if t]
+
+
+@dataclass
+class TimingNotifier:
+    """Notes when the first page of each case arrives; answers every page and message "delivered"."""
+
+    channel: str
+    first_page: dict[str, float]
+    pages: list[int] = field(default_factory=list)
+
+    async def send_page(self, notice: PageNotice) -> Delivery:
+        self.first_page.setdefault(notice.case_ref, time.perf_counter())
+        self.pages.append(notice.page_id)
+        return Delivery("delivered", provider_message_id=f"bench-p{notice.page_id}")
+
+    async def send_message(self, notice: MessageNotice) -> Delivery:
+        return Delivery("delivered", provider_message_id=f"bench-m{notice.message_id}")
+
+    async def update_page(self, update: PageUpdate) -> None:
+        return None
+
+
+def residents(services: Any) -> list[str]:
+    from sqlmodel import col, select
+
+    from gridline.storage.models import Resident
+
+    with services.db.session() as session:
+        return [p for p in session.exec(select(Resident.phone).where(col(Resident.phone).is_not(None))) if p]
+
+
+async def drive(services: Any, rate: float, seconds: float, texts: list[str],
+                first_page: dict[str, float], *, wait_for_pages: float) -> dict[str, Any]:
+    """Send the reports on schedule; returns handle_inbound latencies and report→page latencies."""
+    senders = residents(services)
+    count = int(rate * seconds)
+    refs: dict[int, str | None] = {}
+    accepted: list[float] = []
+    scheduled: dict[int, float] = {}
+    errors: list[str] = []
+
+    async def one(i: int, at: float) -> None:
+        msg = InboundMessage(channel="sms", external_id=senders[i % len(senders)], text=texts[i % len(texts)],
+                             provider_message_id=f"bench-{i}")
+        try:
+            outcome = await handle_inbound(services, msg)
+        except Exception as exc:  # counted, not fatal: the figure says how many reports failed
+            errors.append(f"{type(exc).__name__}: {exc}"[:200])
+            return
+        accepted.append(time.perf_counter() - at)
+        refs[i] = outcome.case_ref
+
+    start = time.perf_counter() + 0.2
+    tasks = []
+    for i in range(count):
+        at = start + i / rate
+        delay = at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        scheduled[i] = at
+        tasks.append(asyncio.create_task(one(i, at)))
+    await asyncio.gather(*tasks)
+    sent_in = time.perf_counter() - start
+    wanted = {ref for ref in refs.values() if ref}
+    deadline = time.perf_counter() + wait_for_pages
+    while wait_for_pages and time.perf_counter() < deadline and not wanted <= first_page.keys():
+        await asyncio.sleep(0.05)
+    first_report_of_case: dict[str, int] = {}
+    for i in sorted(refs):
+        ref = refs[i]
+        if ref:
+            first_report_of_case.setdefault(ref, i)
+    to_page = [first_page[ref] - scheduled[i] for ref, i in first_report_of_case.items() if ref in first_page]
+    return {
+        "reports": count,
+        "achieved_rate_per_s": round(count / sent_in, 1) if sent_in > 0 else None,
+        "handle_inbound_errors": len(errors),
+        "error_samples": errors[:3],
+        "cases_opened": len(wanted),
+        "reports_without_case": sum(1 for r in refs.values() if not r),
+        "report_accepted": percentiles(accepted),
+        "report_to_first_page": percentiles(to_page) if wait_for_pages else None,
+        "cases_never_paged": len(wanted - first_page.keys()) if wait_for_pages else None,
+    }
+
+
+async def measure(backend: str, databases: Any, rate: float, seconds: float, texts: list[str]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    # Baseline: handle_inbound alone on the same schedule (no job runner, nothing is paged).
+    services = build(backend, databases.new("embedded" if backend == "embedded" else "postgres"), **OVERRIDES)
+    try:
+        baseline = await drive(services, rate, seconds, texts, {}, wait_for_pages=0)
+    finally:
+        await services.aclose()
+    result["baseline_handle_inbound_alone"] = {
+        k: baseline[k] for k in ("reports", "achieved_rate_per_s", "handle_inbound_errors", "cases_opened",
+                                 "report_accepted")
+    }
+
+    services = build(backend, databases.new("embedded" if backend == "embedded" else "postgres"), **OVERRIDES)
+    first_page: dict[str, float] = {}
+    notifiers = [TimingNotifier(c, first_page) for c in ("telegram", "sms", "voice", "web")]
+    for notifier in notifiers:
+        services.notifiers.register(notifier)
+    try:
+        async with job_runner(services):
+            full = await drive(services, rate, seconds, texts, first_page, wait_for_pages=120)
+    finally:
+        await services.aclose()
+    full["pages_handed_to_notifier"] = sum(len(n.pages) for n in notifiers)
+    result["with_jobs"] = full
+    return result
+
+
+async def main() -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=100.0, help="reports per second")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--modes", default=",".join(BACKENDS))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("arq").setLevel(logging.WARNING)
+    texts = heldout_texts()
+    out: dict[str, Any] = {
+        "benchmark": "report_to_page",
+        "what": "time from a resident's report (its scheduled arrival) to the first page of its case handed "
+                "to the notifier; open loop at a fixed rate",
+        "baseline": "handle_inbound alone on the same schedule, no job runner (report stored, NLU, case "
+                    "opened, first step queued), fresh database, same run",
+        "rate_per_s": args.rate, "seconds": args.seconds, "distinct_texts": len(texts),
+        "settings": OVERRIDES,
+        "machine": machine(),
+        "modes": {},
+    }
+    with demo_databases() as databases:
+        for mode in args.modes.split(","):
+            started = time.perf_counter()
+            out["modes"][mode] = await measure(mode, databases, args.rate, args.seconds, texts)
+            out["modes"][mode]["wall_s"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main()), ensure_ascii=False, indent=2))
