@@ -25,7 +25,7 @@ from sklearn.metrics import classification_report
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from gridline.nlu.training_data import TrainingData, TrainingExample
-from gridline.nlu.types import Entity, NluResult
+from gridline.nlu.types import OUT_OF_SCOPE, Entity, NluResult
 
 ParseFn = Callable[[str], NluResult | Awaitable[NluResult]]
 # Builds a parse function from training data (one fold); the embedded engine's is the default.
@@ -85,16 +85,19 @@ class Evaluation:
     def confidence_report(self, thresholds: Sequence[float] = DEFAULT_THRESHOLDS) -> dict[str, Any]:
         """How confidence relates to correctness: calibration error and what each threshold would do.
 
-        For a threshold t: ``accepted`` is the share of messages at or above t (classified without
-        asking), ``accuracy_accepted`` their accuracy, ``errors_caught`` the share of all errors that
-        fall below t (the resident is asked to choose instead of getting a wrong category).
+        Only answers that name an intent count here: a "not understood" answer (``nlu_fallback``)
+        never skips the question to the resident, whatever its confidence. For a threshold t:
+        ``accepted`` is the share of those answers at or above t (filed without asking),
+        ``accuracy_accepted`` their accuracy, ``errors_caught`` the share of their errors below t
+        (the resident is asked to choose instead of getting a wrong category).
         """
-        conf = np.array([p.result.confidence for p in self.predictions], dtype=float)
-        right = np.array([p.correct for p in self.predictions], dtype=bool)
+        named = [p for p in self.predictions if p.result.intent != OUT_OF_SCOPE]
+        conf = np.array([p.result.confidence for p in named], dtype=float)
+        right = np.array([p.correct for p in named], dtype=bool)
+        n_errors = int((~right).sum())
         rows = []
         for t in thresholds:
             accepted = conf >= t
-            n_errors = int((~right).sum())
             rows.append(
                 {
                     "threshold": t,
@@ -103,7 +106,11 @@ class Evaluation:
                     "errors_caught": _ratio(int((~accepted & ~right).sum()), n_errors),
                 }
             )
-        return {"expected_calibration_error": round(expected_calibration_error(conf, right), 4), "thresholds": rows}
+        return {
+            "expected_calibration_error": round(expected_calibration_error(conf, right), 4),
+            "not_understood": _ratio(len(self.predictions) - len(named), len(self.predictions)),
+            "thresholds": rows,
+        }
 
     def summary(self) -> dict[str, Any]:
         intents = self.intent_report()
