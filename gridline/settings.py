@@ -39,6 +39,8 @@ class DatabaseSettings(BaseModel):
 
 class RedisSettings(BaseModel):
     url: str = ""  # empty = embedded, no Redis
+    # Prefix of every key, channel, queue and job id: several deployments (or test runs) can share a Redis.
+    namespace: str = "gridline"
     state_ttl_seconds: int = 1800
     idempotency_ttl_seconds: int = 86400
 

@@ -150,20 +150,35 @@ async def make_services(
         redis_url = ""
         if backend.endswith("+redis"):
             need_service("Redis", _redis_available(), "start redis-server or set GRIDLINE_TEST_REDIS_URL")
-            import redis
-
-            redis.Redis.from_url(REDIS_URL).flushdb()
             redis_url = REDIS_URL
-        settings = base_settings(database={"url": url}, redis={"url": redis_url}, **overrides)
+        # A namespace per services object: tests never see each other's keys, queues or job ids.
+        redis_settings = {"url": redis_url, "namespace": f"t{uuid.uuid4().hex[:10]}"}
+        settings = base_settings(database={"url": url}, redis=redis_settings, **overrides)
         services = build_services(settings, clock)
         created.append(services)
         return services
 
     yield factory
     for services in created:
+        if services.settings.redis.url:
+            _forget_namespace(services.settings.redis.url, services.settings.redis.namespace)
         await services.aclose()
     for name in databases:
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _forget_namespace(url: str, namespace: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(f"{namespace}:*")) + list(client.scan_iter(f"arq:*:{namespace}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+def forget_redis(services: Services) -> None:
+    """Lose everything this services object keeps in Redis (as a flushed Redis would)."""
+    _forget_namespace(services.settings.redis.url, services.settings.redis.namespace)
 
 
 @pytest.fixture

@@ -68,5 +68,5 @@ class RedisEventBus:
 
 def build_event_bus(settings: Settings) -> EventBus:
     if settings.redis.url:
-        return RedisEventBus(settings.redis.url)
+        return RedisEventBus(settings.redis.url, prefix=f"{settings.redis.namespace}:events:")
     return MemoryEventBus()

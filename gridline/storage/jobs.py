@@ -165,12 +165,13 @@ class EmbeddedJobQueue:
 class ArqJobQueue:
     """Jobs in Redis through arq; ``gridline worker`` runs them (see ``gridline.commands.worker``)."""
 
-    queue_name = "gridline:jobs"
-
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self._settings = settings
         self._clock = clock
         self._pool: Any = None
+        # arq's job ids share one key space per Redis: namespace them as well as the queue.
+        self.namespace = settings.redis.namespace
+        self.queue_name = f"{self.namespace}:jobs"
 
     async def pool(self) -> Any:
         if self._pool is None:
@@ -185,7 +186,7 @@ class ArqJobQueue:
     async def enqueue(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
         pool = await self.pool()
         # arq refuses a job id that is queued or running: that is the dedup we want.
-        await pool.enqueue_job(name, _job_id=key, _defer_until=run_at, **kwargs)
+        await pool.enqueue_job(name, _job_id=f"{self.namespace}:{key}", _defer_until=run_at, **kwargs)
 
     def worker(self, services: Services, *, burst: bool = False, max_jobs: int = 10) -> Any:
         from arq.worker import Worker

@@ -139,5 +139,5 @@ class RedisStateStore:
 
 def build_state_store(settings: Settings, clock: Clock) -> StateStore:
     if settings.redis.url:
-        return RedisStateStore(settings.redis.url, clock)
+        return RedisStateStore(settings.redis.url, clock, prefix=f"{settings.redis.namespace}:")
     return MemoryStateStore(clock)
