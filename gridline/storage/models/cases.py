@@ -128,7 +128,9 @@ class EscalationStep(SQLModel, table=True):
     round: int = 0
     step_index: int = 0
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    status: str = Field(default="pending", index=True, max_length=16, description="pending | running | done | cancelled")
+    status: str = Field(
+        default="pending", index=True, max_length=16, description="pending | running | done | cancelled"
+    )
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     claimed_by: str | None = Field(default=None, max_length=64)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -68,7 +68,9 @@ class Message(SQLModel, table=True):
     lang: str = Field(default="zh-CN", max_length=8)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     # Delivery of outbound messages.
-    status: str = Field(default="received", max_length=16, description="received | queued | sending | sent | delivered | failed")
+    status: str = Field(
+        default="received", max_length=16, description="received | queued | sending | sent | delivered | failed"
+    )
     status_seq: int = 0
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
