@@ -11,9 +11,14 @@ rule                   priority   fires when
 emergency_intent       emergency  intent is ``emergency`` with confidence ≥ 0.30
 possible_emergency     urgent     intent is ``emergency`` with confidence < 0.30
 fire                   emergency  着火 (not 打不着火), 起火, 失火, 火灾, 烧起来, 大火, fire
-gas_leak               emergency  泄漏, 漏气, 煤气味, 燃气味, 天然气味, 一股煤气, gas leak
-person_in_danger       emergency  晕倒, 昏倒, 昏迷, 倒地, 不省人事, 没呼吸, 抽搐, 受伤, 流血, 摔倒,
-                                  救命, 触电, unconscious, fainted, injured, bleeding
+gas_leak               emergency  泄漏, 漏气, 煤气味, 燃气味, 天然气味, 一股煤气, 燃气/天然气/煤气 …漏,
+                                  gas leak, smell gas
+person_in_danger       emergency  晕倒, 昏倒, 昏迷, 晕过去, 倒地, 不省人事, 叫不醒, 没呼吸, 没气了,
+                                  喘不上气, 抽搐, 口吐白沫, 心脏病, 中风, 嘴歪, 受伤, 流血, 摔倒,
+                                  救命, 触电, 被车撞, 溺水, 落水, 掉河里/水里, 掉进…了, 跳楼, 跳河, 轻生,
+                                  自杀, 割腕, 喝农药, 服毒, 中毒, 锁(在)车里; unconscious, fainted,
+                                  collapsed, injured, bleeding, not breathing, heart attack, stroke,
+                                  drown, suicide, overdose, poison
 violence               emergency  打架, 打人, 持刀, 拿刀, 砍人, 动刀子, fight, knife
 trapped_in_elevator    emergency  困 / 关在 / 出不来 / 卡住 / trapped / stuck, with intent
                                   ``elevator`` or 电梯 / lift / elevator in the text
@@ -94,6 +99,55 @@ def _intent(name: str, *, at_least: float | None = None, below: float | None = N
     return match
 
 
+_IN_DANGER = (
+    "晕倒",
+    "昏倒",
+    "昏迷",
+    "晕过去",
+    "倒地",
+    "不省人事",
+    "叫不醒",
+    "没呼吸",
+    "没气了",
+    "喘不上气",
+    "抽搐",
+    "口吐白沫",
+    "心脏病",
+    "中风",
+    "嘴歪",
+    "受伤",
+    "流血",
+    "摔倒",
+    "救命",
+    "触电",
+    "被车撞",
+    "溺水",
+    "落水",
+    "掉河里",
+    "掉水里",
+    "跳楼",
+    "跳河",
+    "轻生",
+    "自杀",
+    "割腕",
+    "喝农药",
+    "服毒",
+    "中毒",
+    "锁车里",
+    "锁在车里",
+    "unconscious",
+    "fainted",
+    "collapsed",
+    "injured",
+    "bleeding",
+    "not breathing",
+    "heart attack",
+    "stroke",
+    "drown",
+    "suicide",
+    "overdose",
+    "poison",
+)
 _TRAPPED_CUES = ("困", "关在", "出不来", "卡住", "卡在", "trapped", "stuck")
 _ELEVATOR_WORDS = ("电梯", "lift", "elevator", "梯")
 
@@ -158,29 +212,13 @@ RULES: tuple[PriorityRule, ...] = (
     PriorityRule(
         "gas_leak",
         Priority.EMERGENCY,
-        _any_cue("泄漏", "泄露", "漏气", "煤气味", "燃气味", "天然气味", "一股煤气", "gas leak"),
+        _pattern(r"泄漏|泄露|漏气|煤气味|燃气味|天然气味|一股煤气|(?:燃气|天然气|煤气)\S{0,4}漏|gas leak|smell gas"),
     ),
     PriorityRule(
         "person_in_danger",
         Priority.EMERGENCY,
-        _any_cue(
-            "晕倒",
-            "昏倒",
-            "昏迷",
-            "倒地",
-            "不省人事",
-            "没呼吸",
-            "抽搐",
-            "受伤",
-            "流血",
-            "摔倒",
-            "救命",
-            "触电",
-            "unconscious",
-            "fainted",
-            "injured",
-            "bleeding",
-        ),
+        # 「掉进…了」 is someone who fell in; 「怕孩子掉进去」 is a worry about a hazard (no 了).
+        _pattern("|".join([*map(re.escape, _IN_DANGER), r"掉进\S{0,5}了"])),
     ),
     PriorityRule(
         "violence", Priority.EMERGENCY, _any_cue("打架", "打人", "持刀", "拿刀", "砍人", "动刀子", "fight", "knife")

@@ -87,3 +87,32 @@ def test_the_highest_priority_wins_and_every_reason_is_listed() -> None:
 
 def test_cues_are_found_in_full_width_and_upper_case_text() -> None:
     assert assess_priority(result("ＦＩＲＥ ON FLOOR 3", "emergency", 0.1)).priority == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("天然气管子漏了，满屋都是味", "gas_leak"),
+        ("I smell gas in the stairwell", "gas_leak"),
+        ("有人要跳楼", "person_in_danger"),
+        ("俺妈心脏病犯了，喘不上气", "person_in_danger"),
+        ("小孩被锁车里了", "person_in_danger"),
+        ("一氧化碳中毒，一家三口都晕了", "person_in_danger"),
+        ("someone is having a heart attack", "person_in_danger"),
+    ],
+)
+def test_emergencies_are_recognised_whatever_category_the_classifier_chose(text: str, rule: str) -> None:
+    decision = assess_priority(result(text, "gas_heating", 0.9))
+    assert decision.priority == "emergency"
+    assert any(reason.startswith(f"{rule}:") for reason in decision.reasons), decision.reasons
+
+
+def test_an_elevator_that_does_not_move_is_not_a_person_in_danger() -> None:
+    assert assess_priority(result("电梯停在一楼不动了", "elevator")).priority == "normal"
+
+
+def test_someone_who_fell_in_is_an_emergency_a_worry_about_falling_in_is_not() -> None:
+    assert assess_priority(result("孩子掉进池塘里了", "emergency", 0.2)).priority == "emergency"
+    worry = assess_priority(result("池塘没有护栏，小孩掉进去咋办", "safety_hazard"))
+    assert worry.priority != "emergency"
+    assert not any(reason.startswith("person_in_danger") for reason in worry.reasons)
