@@ -34,7 +34,8 @@ from gridline.nlu.training_data import TrainingData, load_nlu_yaml
 from gridline.nlu.types import OUT_OF_SCOPE, IntentScore, NluResult
 
 ENGINE_NAME = "embedded"
-# Bump when features, model or entity rules change in a way that should invalidate saved models.
+# Bump when the features or the model change in a way that should invalidate saved models (entity
+# rules live in the code, not in the model file, so they apply to saved models at once).
 CODE_VERSION = "3"
 # Below this share of known character bigrams a text is treated as out of scope (gibberish, another
 # language); measured on the held-out split, where no real message falls under it.

@@ -11,8 +11,8 @@ compound    lookup table ``compound`` (address           the text (or its
             / 家园 / 新村 / 家属院 / 公寓 ...
 building    3号楼, 3栋, 3幢, 3#楼, 三号楼                 ``3号楼``
 unit        2单元, 二单元                                 ``2单元``
-room        501室, 501房; a bare 501 right after a unit;  ``501``
-            3-2-501 (building-unit-room)
+room        501室, 501房; a bare 501 right after a unit   ``501``
+            or after 楼上/楼下/隔壁/对门; 3-2-501
 ==========  ==========================================  =====================
 
 Rules instead of a learned tagger because the forms are regular, the address directory gives the
@@ -55,12 +55,31 @@ _GENERIC_NAMES = (
     "前面",
 )
 
+# Words that never occur in a compound's name: 「物业不管小区」 and 「一下雨小区」 are not names.
+_NOT_IN_NAMES = (
+    "物业",
+    "下雨",
+    "雨后",
+    "老旧",
+    "有人",
+    "快递",
+    "翻墙",
+    "进",
+    "费",
+    "不管",
+    "屋顶",
+    "楼顶",
+    "整个",
+    "全",
+)
+
 _CN_NUM = "一二三四五六七八九十两"
 _ROAD_NUMBER = re.compile(r"(大道|大街|路|街|巷|胡同|环)\s*(\d{1,5}(?:-\d{1,4})?)\s*号(院)?")
 _COMPOUND_SUFFIX = re.compile(r"家属院|家属楼|小区|花园|家园|新村|公寓|花苑|嘉园|名苑|雅苑|新城|庄园")
 _BUILDING = re.compile(rf"(?<![\d\-])(\d{{1,3}}|[{_CN_NUM}]{{1,3}})\s*(?:号楼|号栋|栋|幢|#楼|#|号院楼)")
 _UNIT = re.compile(rf"(?<![\d\-])(\d{{1,2}}|[{_CN_NUM}]{{1,3}})\s*单元")
 _ROOM_SUFFIXED = re.compile(r"(?<![\d\-])(\d{3,4})\s*(?:室|房间|号房|房)")
+_ROOM_NEIGHBOUR = re.compile(r"(?:楼上|楼下|隔壁|对门|对面)\s*(\d{3,4})(?:室|号)?(?!\d)")
 _ROOM_BARE = re.compile(r"\s*(?:的|号)?\s*(\d{3,4})(?:号|室)?(?!\d)")
 _DASHED = re.compile(r"(?<![\d\-])(\d{1,3})\s*-\s*(\d{1,2})\s*-\s*(\d{3,4})(?![\d\-])")
 
@@ -151,6 +170,8 @@ class EntityExtractor:
             name = norm[start : m.start()]
             if len(name) < 2 or any(name.endswith(g) for g in _GENERIC_NAMES):
                 continue
+            if any(word in name for word in _NOT_IN_NAMES):
+                continue
             out.append(Entity("compound", norm[start : m.end()], start, m.end()))
         return out
 
@@ -183,6 +204,7 @@ def _numbered(norm: str, pattern: re.Pattern[str], name: str, suffix: str) -> li
 
 def _rooms(norm: str, units: list[Entity]) -> list[Entity]:
     out = [Entity("room", m.group(1), m.start(), m.end()) for m in _ROOM_SUFFIXED.finditer(norm)]
+    out += [Entity("room", m.group(1), m.start(1), m.end()) for m in _ROOM_NEIGHBOUR.finditer(norm)]
     for unit in units:
         m = _ROOM_BARE.match(norm, unit.end)
         if m:
