@@ -22,14 +22,23 @@ from gridline.settings import Settings
 
 _CHECKOUT = Path(__file__).resolve().parents[2]
 _cache: dict[str, EmbeddedEngine] = {}
+_versions: dict[tuple[object, ...], str] = {}
 _lock = threading.Lock()
 
 
 def embedded_engine(training_data: str | Path, model_dir: str | Path, method: str = DEFAULT_METHOD) -> EmbeddedEngine:
     """The embedded engine for ``training_data``: cached, else loaded, else trained and saved."""
-    data = load_nlu_yaml(training_files(resolve_path(training_data)))
+    files = training_files(resolve_path(training_data))
+    # Reading and hashing the YAML takes ~0.1 s; unchanged files (same size and mtime) skip it.
+    stamp = (method, *((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists()))
+    with _lock:
+        known = _versions.get(stamp)
+        if known is not None and known in _cache:
+            return _cache[known]
+    data = load_nlu_yaml(files)
     version = model_version(data, method)
     with _lock:
+        _versions[stamp] = version
         cached = _cache.get(version)
         if cached is not None:
             return cached
@@ -75,3 +84,4 @@ def clear_cache() -> None:
     """Forget loaded models (tests that check loading from disk)."""
     with _lock:
         _cache.clear()
+        _versions.clear()

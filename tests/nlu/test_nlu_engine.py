@@ -110,3 +110,29 @@ def test_chit_chat_is_not_filed_under_a_category(engine: EmbeddedEngine, text: s
 def test_the_reject_class_is_learned_from_the_companion_file(engine: EmbeddedEngine) -> None:
     assert OUT_OF_SCOPE in engine.scorer.classes
     assert engine.model.metadata["intents"] == sorted([*ALL_INTENTS, OUT_OF_SCOPE])
+
+
+def test_trapped_in_the_lift_is_an_emergency_end_to_end(engine: EmbeddedEngine) -> None:
+    from gridline.nlu.priority import assess_priority
+
+    result = engine.parse_sync("电梯里困住人了快来人")
+    assert assess_priority(result).priority == "emergency"
+
+
+def test_changed_training_data_gets_a_new_model_version(tmp_path: Path, pets_file: Path) -> None:
+    from gridline.nlu.engines import embedded_engine
+
+    data = tmp_path / "nlu" / "train.yml"
+    data.parent.mkdir()
+    data.write_text(pets_file.read_text(encoding="utf-8"), encoding="utf-8")
+    models = tmp_path / "models"
+    first = embedded_engine(data, models)
+    assert embedded_engine(data, models) is first
+    data.write_text(data.read_text(encoding="utf-8") + "    - 鹦鹉学舌\n", encoding="utf-8")
+    second = embedded_engine(data, models)
+    assert second.version != first.version
+    assert {p.name for p in models.glob("*.pickle")} == {
+        f"embedded-{first.version}.pickle",
+        f"embedded-{second.version}.pickle",
+    }
+    assert second.model.metadata["examples"] == first.model.metadata["examples"] + 1
