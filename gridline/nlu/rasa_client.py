@@ -92,6 +92,10 @@ class CircuitBreaker:
             return True
         return False
 
+    def release_trial(self) -> None:
+        """Give up a claimed trial call without a verdict (the call was cancelled)."""
+        self._trial_in_flight = False
+
     def record_success(self) -> None:
         self.failures = 0
         self.opened_at = None
@@ -162,6 +166,10 @@ class RasaEngine:
             self.breaker.record_failure()
             self._model_version = None  # the server may come back with another model
             return await self._fall_back(text, exc.reason)
+        except BaseException:
+            # Cancelled mid-call: no verdict on Rasa, but a claimed trial must not block the circuit.
+            self.breaker.release_trial()
+            raise
         self.breaker.record_success()
         version = await self.model_version()
         result = NluResult.from_rasa(data, engine=ENGINE_NAME, model_version=version)
@@ -203,6 +211,8 @@ class RasaEngine:
             raise RasaUnavailable(f"timeout after {self.timeout:g}s") from None
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"unreachable ({type(exc).__name__})") from None
+        except Exception as exc:  # e.g. a malformed rasa_url: still never the resident's problem
+            raise RasaUnavailable(f"request failed ({type(exc).__name__}: {exc})") from None
         if response.status_code != 200:
             raise RasaUnavailable(f"HTTP {response.status_code} from {path}")
         try:

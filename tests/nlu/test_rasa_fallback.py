@@ -6,6 +6,7 @@ HTTP server) plays a slow or failing Rasa. The fallback is the real embedded eng
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -43,13 +44,13 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def rasa_settings(url: str, token: str = "fake-token", failures: int = 3) -> Settings:
+def rasa_settings(url: str, token: str = "fake-token", failures: int = 3, timeout: float = TIMEOUT) -> Settings:
     return load_settings(
         nlu=NluSettings(
             engine="rasa",
             rasa_url=url,
             rasa_token=token,
-            rasa_timeout_seconds=TIMEOUT,
+            rasa_timeout_seconds=timeout,
             breaker_failures=failures,
             breaker_reset_seconds=RESET,
         )
@@ -229,3 +230,36 @@ async def test_overlapping_rasa_entities_keep_the_longest_per_span(
         ("address", "桐柏路199号院", 2, 10),
         ("building", "3号楼", 10, 13),
     ]
+
+
+async def test_a_malformed_rasa_url_falls_back_instead_of_raising(embedded: EmbeddedEngine, clock: FakeClock) -> None:
+    engine = engine_for("not a url", embedded, clock)
+    result = await engine.parse(NO_WATER)
+    await engine.aclose()
+
+    assert result.engine == "embedded"
+    assert result.note is not None and result.note.startswith("fallback: rasa")
+
+
+async def test_a_cancelled_trial_call_does_not_keep_the_circuit_open(
+    embedded: EmbeddedEngine, clock: FakeClock, fake_rasa: FakeRasa
+) -> None:
+    fake_rasa.behaviour = "error"
+    # A long timeout: the trial must still be waiting for Rasa when it is cancelled.
+    engine = engine_for(fake_rasa.url, embedded, clock, failures=1, timeout=30.0)
+    await engine.parse(NO_WATER)
+    fake_rasa.behaviour = "slow"
+    clock.advance(timedelta(seconds=RESET))
+
+    trial = asyncio.create_task(engine.parse(NO_WATER))
+    while fake_rasa.parse_requests() < 2:  # the trial has reached Rasa
+        await asyncio.sleep(0.01)
+    trial.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await trial
+
+    fake_rasa.behaviour = "answer"
+    result = await engine.parse(NO_WATER)
+    await engine.aclose()
+    assert result.engine == "rasa", "the next message is the trial"
+    assert engine.breaker.state is BreakerState.CLOSED
