@@ -24,7 +24,8 @@ from gridline.nlu.types import OUT_OF_SCOPE, NluResult
 from gridline.routing.directory import Directory
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.routing.rota import who_is_on_duty
-from gridline.storage.models import Case, CaseEvent, Grid, Message, Staff
+from gridline.routing.timeline import record_event
+from gridline.storage.models import Case, Grid, Message, Staff
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -457,15 +458,7 @@ def _attach_media(
         .order_by(col(Case.created_at).desc())
     ).first()
     if case is not None:
-        work.session.add(
-            CaseEvent(
-                case_id=case.id or 0,
-                at=work.now,
-                kind="media",
-                actor=f"resident:{resident.id}",
-                data={"media": list(msg.media)},
-            )
-        )
+        record_event(work, case.id or 0, "media", f"resident:{resident.id}", {"media": list(msg.media)})
         outcome.case_id, outcome.case_ref = case.id, case.ref
         replies.append((t("case.media_attached", sender.lang, ref=case.ref), ()))
         return None

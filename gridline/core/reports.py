@@ -20,7 +20,8 @@ from gridline.routing.escalation import cancel_pending_steps, schedule_step
 from gridline.routing.lifecycle import CaseStatus
 from gridline.routing.policy import policy_for
 from gridline.routing.rota import who_is_on_duty
-from gridline.storage.models import Case, CaseEvent, EscalationStep, Grid
+from gridline.routing.timeline import record_event
+from gridline.storage.models import Case, EscalationStep, Grid
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -181,15 +182,7 @@ def apply_category_choice(services: Services, work: Work, case: Case, category: 
         *case.explanation,
         {"decision": "category", "category": category, "reason": f"chosen by the resident (was {previous})"},
     ]
-    work.session.add(
-        CaseEvent(
-            case_id=case.id or 0,
-            at=work.now,
-            kind="recategorised",
-            actor="resident",
-            data={"from": previous, "to": category},
-        )
-    )
+    record_event(work, case.id or 0, "recategorised", "resident", {"from": previous, "to": category})
     _page_now(work, case)
     return t("case.category_confirmed", lang, ref=case.ref, category=t(f"category.{category}", lang))
 
@@ -203,9 +196,7 @@ def reroute_after_registration(services: Services, work: Work, case: Case, grid_
         *case.explanation,
         {"decision": "grid", "grid": grid_code, "reason": "the resident gave their address after reporting"},
     ]
-    work.session.add(
-        CaseEvent(case_id=case.id or 0, at=work.now, kind="rerouted", actor="resident", data={"grid": grid_code})
-    )
+    record_event(work, case.id or 0, "rerouted", "resident", {"grid": grid_code})
     cancel_pending_steps(work, case.id or 0, "rerouted")
     work.session.execute(
         update(EscalationStep)

@@ -28,6 +28,7 @@ from gridline.routing.lifecycle import (
     check_case_transition,
 )
 from gridline.routing.pages import create_page, next_contact_method, was_paged
+from gridline.routing.timeline import publish_case, record_event
 from gridline.storage import audit
 from gridline.storage.models import Acknowledgement, Case, CaseEvent, EscalationStep, Message, Page, Staff
 
@@ -169,17 +170,15 @@ def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page:
             at=work.now,
         )
     )
-    work.session.add(
-        CaseEvent(
-            case_id=case.id or 0,
-            at=work.now,
-            kind="acknowledged",
-            actor=actor,
-            data={"channel": channel, "page_id": page.id if page else None, "name": staff.name},
-        )
+    record_event(
+        work,
+        case.id or 0,
+        "acknowledged",
+        actor,
+        {"channel": channel, "page_id": page.id if page else None, "name": staff.name},
     )
     tell_resident(work, case, "case.acknowledged", name=staff.name)
-    _publish(work, case)
+    publish_case(work, case)
 
 
 def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | None, actor: str) -> ActionResult:
@@ -197,17 +196,9 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
     case.updated_at = work.now
     cancel_pending_steps(work, case.id or 0, "resolved")
     _expire_other_pages(work, case, None, "page.note_resolved_by", name=staff.name)
-    work.session.add(
-        CaseEvent(
-            case_id=case.id or 0,
-            at=work.now,
-            kind="resolved",
-            actor=actor,
-            data={"channel": channel, "name": staff.name},
-        )
-    )
+    record_event(work, case.id or 0, "resolved", actor, {"channel": channel, "name": staff.name})
     _ask_rating(work, case, staff.name)
-    _publish(work, case)
+    publish_case(work, case)
     return ActionResult(True, "resolved", t("action.resolved", lang, ref=case.ref), case.ref, staff.name)
 
 
@@ -254,10 +245,8 @@ def _escalate_now(services: Services, work: Work, case: Case, staff: Staff, acto
     case.updated_at = work.now
     _expire_other_pages(work, case, None, "page.note_escalated_by", name=staff.name)
     escalate_case(work, case, f"escalated by {staff.code}")
-    work.session.add(
-        CaseEvent(case_id=case.id or 0, at=work.now, kind="escalated_by_staff", actor=actor, data={"name": staff.name})
-    )
-    _publish(work, case)
+    record_event(work, case.id or 0, "escalated_by_staff", actor, {"name": staff.name})
+    publish_case(work, case)
     return ActionResult(True, "escalated", t("action.escalated", staff.lang, ref=case.ref), case.ref, staff.name)
 
 
@@ -295,17 +284,9 @@ def _reassign(work: Work, case: Case, staff: Staff, target: Staff, actor: str) -
     case.policy = {**case.policy, "round_offset": new_round}
     if len(policy.steps) > 1:
         schedule_step(work, case, round_=new_round, step_index=1, delay_minutes=policy.steps[0].wait_minutes)
-    work.session.add(
-        CaseEvent(
-            case_id=case.id or 0,
-            at=work.now,
-            kind="reassigned",
-            actor=actor,
-            data={"to": target.code, "name": target.name, "by": staff.name},
-        )
-    )
+    record_event(work, case.id or 0, "reassigned", actor, {"to": target.code, "name": target.name, "by": staff.name})
     tell_resident(work, case, "case.reassigned", name=target.name)
-    _publish(work, case)
+    publish_case(work, case)
     return ActionResult(
         True, "reassigned", t("action.reassigned", staff.lang, ref=case.ref, name=target.name), case.ref, target.name
     )
@@ -320,8 +301,8 @@ def rate_case(work: Work, case: Case, rating: int, *, actor: str, comment: str |
     case.status = CaseStatus.CLOSED.value
     case.closed_at = work.now
     case.updated_at = work.now
-    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="rated", actor=actor, data={"rating": rating}))
-    _publish(work, case)
+    record_event(work, case.id or 0, "rated", actor, {"rating": rating})
+    publish_case(work, case)
     return True
 
 
@@ -345,15 +326,7 @@ async def relay_staff_reply(services: Services, case_id: int, staff_id: int, tex
                 lang=staff.lang,
             )
         )
-        work.session.add(
-            CaseEvent(
-                case_id=case.id or 0,
-                at=work.now,
-                kind="staff_reply",
-                actor=f"staff:{staff.code}",
-                data={"text": text[:500], "name": staff.name},
-            )
-        )
+        record_event(work, case.id or 0, "staff_reply", f"staff:{staff.code}", {"text": text[:500], "name": staff.name})
         sent = tell_resident(work, case, "case.leader_says", name=staff.name, text=text)
         return sent is not None
 
@@ -374,11 +347,7 @@ async def recategorise(services: Services, case_id: int, category: str, actor: s
             *case.explanation,
             {"decision": "category", "category": category, "reason": f"re-categorised by {actor} (was {previous})"},
         ]
-        work.session.add(
-            CaseEvent(
-                case_id=case_id, at=work.now, kind="recategorised", actor=actor, data={"from": previous, "to": category}
-            )
-        )
+        record_event(work, case_id, "recategorised", actor, {"from": previous, "to": category})
         if case.status in (CaseStatus.NEW, CaseStatus.PAGED, CaseStatus.ESCALATED, CaseStatus.TRIAGE):
             _restart(work, case, f"re-categorised to {category}")
         audit.record(
@@ -390,7 +359,7 @@ async def recategorise(services: Services, case_id: int, category: str, actor: s
             target_id=case_id,
             detail={"from": previous, "to": category},
         )
-        _publish(work, case)
+        publish_case(work, case)
         return case
 
 
@@ -437,9 +406,7 @@ async def merge(services: Services, case_id: int, into_case_id: int, actor: str)
         case.duplicate_of_id = into.id
         into.report_count += case.report_count
         _close(work, case, actor, f"merged into {into.ref}")
-        work.session.add(
-            CaseEvent(case_id=into_case_id, at=work.now, kind="merged_in", actor=actor, data={"from": case.ref})
-        )
+        record_event(work, into_case_id, "merged_in", actor, {"from": case.ref})
         tell_resident(work, case, "case.merged", into=into.ref)
         audit.record(
             work.session,
@@ -450,15 +417,14 @@ async def merge(services: Services, case_id: int, into_case_id: int, actor: str)
             target_id=case_id,
             detail={"into": into.ref},
         )
-        _publish(work, into)
+        publish_case(work, into)
         return into
 
 
 async def add_note(services: Services, case_id: int, text: str, actor: str) -> CaseEvent:
     async with unit_of_work(services) as work:
         _get_case(work, case_id)
-        event = CaseEvent(case_id=case_id, at=work.now, kind="note", actor=actor, data={"text": text[:4000]})
-        work.session.add(event)
+        event = record_event(work, case_id, "note", actor, {"text": text[:4000]})
         audit.record(work.session, at=work.now, actor=actor, action="case.note", target_kind="case", target_id=case_id)
         return event
 
@@ -488,8 +454,8 @@ def _close(work: Work, case: Case, actor: str, reason: str) -> None:
     case.updated_at = work.now
     cancel_pending_steps(work, case.id or 0, "closed")
     _expire_other_pages(work, case, None, "page.note_closed", name=actor)
-    work.session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="closed", actor=actor, data={"reason": reason}))
-    _publish(work, case)
+    record_event(work, case.id or 0, "closed", actor, {"reason": reason})
+    publish_case(work, case)
 
 
 def _get_case(work: Work, case_id: int) -> Case:
@@ -497,21 +463,6 @@ def _get_case(work: Work, case_id: int) -> Case:
     if case is None:
         raise LookupError(f"no case {case_id}")
     return case
-
-
-def _publish(work: Work, case: Case) -> None:
-    work.event(
-        "cases",
-        {
-            "type": "case.updated",
-            "case_id": case.id,
-            "ref": case.ref,
-            "grid_code": case.grid_code,
-            "status": case.status,
-            "category": case.category,
-            "priority": case.priority,
-        },
-    )
 
 
 __all__ = [

@@ -13,8 +13,9 @@ from gridline.core.work import Work
 from gridline.routing.escalation import schedule_step
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.routing.policy import TRIAGE_POLICY, policy_for
+from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
-from gridline.storage.models import Case, CaseEvent
+from gridline.storage.models import Case
 
 # No 0/O, 1/I/L: references are read out over the phone.
 REF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -99,34 +100,21 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
     )
     work.session.add(case)
     work.session.flush()
-    work.session.add(
-        CaseEvent(
-            case_id=case.id or 0,
-            at=work.now,
-            kind="created",
-            actor="system",
-            data={
-                "category": case.category,
-                "priority": case.priority,
-                "grid": case.grid_code,
-                "policy": policy.priority,
-                "explanation": draft.explanation,
-            },
-        )
-    )
-    schedule_step(work, case, round_=0, step_index=0, delay_minutes=draft.start_delay_minutes)
-    work.event(
-        "cases",
+    record_event(
+        work,
+        case.id or 0,
+        "created",
+        "system",
         {
-            "type": "case.created",
-            "case_id": case.id,
-            "ref": case.ref,
-            "grid_code": case.grid_code,
-            "status": case.status,
             "category": case.category,
             "priority": case.priority,
+            "grid": case.grid_code,
+            "policy": policy.priority,
+            "explanation": draft.explanation,
         },
     )
+    schedule_step(work, case, round_=0, step_index=0, delay_minutes=draft.start_delay_minutes)
+    publish_case(work, case, "case.created")
     return case
 
 
@@ -134,25 +122,12 @@ def join_case(work: Work, case: Case, *, resident_id: int | None, summary: str) 
     """A second report of the same problem: counted on the case, nobody paged again."""
     case.report_count += 1
     case.updated_at = work.now
-    work.session.add(
-        CaseEvent(
-            case_id=case.id or 0,
-            at=work.now,
-            kind="reported_again",
-            actor="system",
-            data={"resident_id": resident_id, "summary": summary[:500], "count": case.report_count},
-        )
+    record_event(
+        work,
+        case.id or 0,
+        "reported_again",
+        "system",
+        {"resident_id": resident_id, "summary": summary[:500], "count": case.report_count},
     )
-    work.event(
-        "cases",
-        {
-            "type": "case.updated",
-            "case_id": case.id,
-            "ref": case.ref,
-            "grid_code": case.grid_code,
-            "status": case.status,
-            "category": case.category,
-            "priority": case.priority,
-        },
-    )
+    publish_case(work, case)
     return case

@@ -22,7 +22,8 @@ from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES, CaseStatus, chec
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.policy import EscalationPolicy
 from gridline.routing.targets import Target, resolve_targets
-from gridline.storage.models import Case, CaseEvent, EscalationStep
+from gridline.routing.timeline import publish_case, record_event
+from gridline.storage.models import Case, EscalationStep
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -156,20 +157,18 @@ async def run_escalation_step(services_: object, step_id: int) -> str:
             case.status = new_status.value
         case.updated_at = work.now
         kind = "paged" if first else "escalated"
-        session.add(
-            CaseEvent(
-                case_id=case.id or 0,
-                at=work.now,
-                kind=kind,
-                actor="system",
-                data={
-                    "round": step.round,
-                    "step": step.step_index,
-                    "notify": list(spec.notify),
-                    "people": paged,
-                    "triage": triage,
-                },
-            )
+        record_event(
+            work,
+            case.id,
+            kind,
+            "system",
+            {
+                "round": step.round,
+                "step": step.step_index,
+                "notify": list(spec.notify),
+                "people": paged,
+                "triage": triage,
+            },
         )
         case.explanation = [
             *case.explanation,
@@ -190,20 +189,8 @@ async def run_escalation_step(services_: object, step_id: int) -> str:
             wait = spec.wait_minutes if reached else 0
             schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=wait)
         else:
-            session.add(CaseEvent(case_id=case.id or 0, at=work.now, kind="escalation_exhausted", data={}))
+            record_event(work, case.id, "escalation_exhausted")
         step.status = "done"
         step.outcome = f"{kind}: {len(reached)} reached"
-        work.event("cases", _case_event(case))
+        publish_case(work, case)
         return step.outcome
-
-
-def _case_event(case: Case) -> dict[str, object]:
-    return {
-        "type": "case.updated",
-        "case_id": case.id,
-        "ref": case.ref,
-        "grid_code": case.grid_code,
-        "status": case.status,
-        "category": case.category,
-        "priority": case.priority,
-    }

@@ -1,0 +1,33 @@
+"""The case timeline and live updates: one way to record what happened and to tell the consoles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gridline.core.work import Work
+from gridline.storage.models import Case, CaseEvent
+
+
+def record_event(
+    work: Work, case_id: int | None, kind: str, actor: str = "system", data: dict[str, Any] | None = None
+) -> CaseEvent:
+    """Add a timeline entry (``created``, ``paged``, ``acknowledged``, ``note``, ...) to the case."""
+    event = CaseEvent(case_id=case_id or 0, at=work.now, kind=kind, actor=actor, data=data or {})
+    work.session.add(event)
+    return event
+
+
+def publish_case(work: Work, case: Case, kind: str = "case.updated") -> None:
+    """Tell live consoles (after the commit) that the case changed."""
+    work.event(
+        "cases",
+        {
+            "type": kind,
+            "case_id": case.id,
+            "ref": case.ref,
+            "grid_code": case.grid_code,
+            "status": case.status,
+            "category": case.category,
+            "priority": case.priority,
+        },
+    )
