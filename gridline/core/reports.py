@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
 from sqlmodel import col, select
 
 from gridline.core.identify import Sender
@@ -16,7 +15,7 @@ from gridline.nlu.priority import assess_priority
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY, NluResult
 from gridline.routing.cases import CaseDraft, find_duplicate, join_case, open_case
 from gridline.routing.directory import Directory
-from gridline.routing.escalation import cancel_pending_steps, schedule_step
+from gridline.routing.escalation import restart_escalation
 from gridline.routing.lifecycle import CaseStatus
 from gridline.routing.policy import policy_for
 from gridline.routing.rota import who_is_on_duty
@@ -197,18 +196,4 @@ def reroute_after_registration(services: Services, work: Work, case: Case, grid_
         {"decision": "grid", "grid": grid_code, "reason": "the resident gave their address after reporting"},
     ]
     record_event(work, case.id or 0, "rerouted", "resident", {"grid": grid_code})
-    cancel_pending_steps(work, case.id or 0, "rerouted")
-    work.session.execute(
-        update(EscalationStep)
-        .where(col(EscalationStep.case_id) == case.id, col(EscalationStep.status) == "done")
-        .values(outcome="superseded by reroute")
-    )
-    next_round = (
-        max(
-            [s.round for s in work.session.exec(select(EscalationStep).where(EscalationStep.case_id == case.id))] or [0]
-        )
-        + 1
-    )
-    schedule_step(work, case, round_=next_round, step_index=0, delay_minutes=0)
-    # The policy snapshot restarts: rounds count from this step.
-    case.policy = {**case.policy, "round_offset": next_round}
+    restart_escalation(work, case, "rerouted")

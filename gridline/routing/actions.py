@@ -19,7 +19,7 @@ from gridline.core.work import Work, unit_of_work
 from gridline.i18n import t
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
 from gridline.routing.directory import Directory
-from gridline.routing.escalation import cancel_pending_steps, schedule_step
+from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
 from gridline.routing.lifecycle import (
     OPEN_PAGE_STATUSES,
     CaseStatus,
@@ -255,17 +255,17 @@ def _reassign(work: Work, case: Case, staff: Staff, target: Staff, actor: str) -
     if method is None:
         return ActionResult(False, "unreachable", t("action.unreachable", staff.lang, name=target.name), case.ref)
     _expire_other_pages(work, case, None, "page.note_reassigned", name=target.name)
-    cancel_pending_steps(work, case.id or 0, f"reassigned to {target.code}")
     if case.status != CaseStatus.PAGED:
         check_case_transition(case.status, CaseStatus.PAGED)
         case.status = CaseStatus.PAGED.value
     case.acknowledged_by = None
     case.assignee_staff_id = target.id
     case.updated_at = work.now
-    last_round = max(
-        [s.round for s in work.session.exec(select(EscalationStep).where(EscalationStep.case_id == case.id))] or [0]
-    )
-    new_round = last_round + 1
+    # The new person takes the first step's place; the policy carries on from its second step
+    # if they do not acknowledge either.
+    steps = case.policy.get("steps", [])
+    first_wait = float(steps[0]["wait_minutes"]) if steps else 0
+    new_round = restart_escalation(work, case, f"reassigned to {target.code}", from_step=1, delay_minutes=first_wait)
     page = create_page(
         work.session,
         case=case,
@@ -277,13 +277,6 @@ def _reassign(work: Work, case: Case, staff: Staff, target: Staff, actor: str) -
         reason="reassigned",
     )
     work.job("deliver_page", f"page:{page.id}:0", page_id=page.id)
-    # Escalation continues from step 2 of a fresh round if the new person does not acknowledge either.
-    from gridline.routing.policy import EscalationPolicy
-
-    policy = EscalationPolicy.from_snapshot(case.policy)
-    case.policy = {**case.policy, "round_offset": new_round}
-    if len(policy.steps) > 1:
-        schedule_step(work, case, round_=new_round, step_index=1, delay_minutes=policy.steps[0].wait_minutes)
     record_event(work, case.id or 0, "reassigned", actor, {"to": target.code, "name": target.name, "by": staff.name})
     tell_resident(work, case, "case.reassigned", name=target.name)
     publish_case(work, case)
@@ -349,7 +342,7 @@ async def recategorise(services: Services, case_id: int, category: str, actor: s
         ]
         record_event(work, case_id, "recategorised", actor, {"from": previous, "to": category})
         if case.status in (CaseStatus.NEW, CaseStatus.PAGED, CaseStatus.ESCALATED, CaseStatus.TRIAGE):
-            _restart(work, case, f"re-categorised to {category}")
+            restart_escalation(work, case, f"re-categorised to {category}")
         audit.record(
             work.session,
             at=work.now,
@@ -361,15 +354,6 @@ async def recategorise(services: Services, case_id: int, category: str, actor: s
         )
         publish_case(work, case)
         return case
-
-
-def _restart(work: Work, case: Case, reason: str) -> None:
-    cancel_pending_steps(work, case.id or 0, reason)
-    last_round = max(
-        [s.round for s in work.session.exec(select(EscalationStep).where(EscalationStep.case_id == case.id))] or [0]
-    )
-    case.policy = {**case.policy, "round_offset": last_round + 1}
-    schedule_step(work, case, round_=last_round + 1, step_index=0, delay_minutes=0)
 
 
 async def reassign(services: Services, case_id: int, to_staff_id: int, actor: str) -> ActionResult:

@@ -13,7 +13,7 @@ import socket
 from datetime import timedelta
 
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from gridline.core.outbox import tell_resident
 from gridline.core.work import Work, unit_of_work
@@ -48,6 +48,21 @@ def cancel_pending_steps(work: Work, case_id: int, outcome: str) -> int:
         .values(status="cancelled", done_at=work.now, outcome=outcome)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def restart_escalation(work: Work, case: Case, reason: str, *, from_step: int = 0, delay_minutes: float = 0) -> int:
+    """Start the case's policy over in a fresh round (re-routed, re-categorised, reassigned).
+
+    Pending steps are cancelled; the policy's rounds now count from the returned round, so a restart
+    gets the full number of repeats again.
+    """
+    cancel_pending_steps(work, case.id or 0, reason)
+    rounds = work.session.exec(select(EscalationStep.round).where(EscalationStep.case_id == case.id)).all()
+    new_round = max(rounds, default=0) + 1
+    case.policy = {**case.policy, "round_offset": new_round}
+    if from_step < len(case.policy.get("steps", [])):
+        schedule_step(work, case, round_=new_round, step_index=from_step, delay_minutes=delay_minutes)
+    return new_round
 
 
 def _claim(work: Work, step_id: int) -> bool:
