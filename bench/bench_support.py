@@ -186,3 +186,4 @@ async def job_runner(services: Any, *, arq_max_jobs: int | None = None) -> Async
             job.cancel()
         # Not worker.close(): it would close the Redis pool the services still use.
         await asyncio.gather(*tasks, *worker.tasks.values(), return_exceptions=True)
+        await asyncio.sleep(0.5)  # arq shields each job's bookkeeping in Redis from cancellation; let it end

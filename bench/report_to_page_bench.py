@@ -95,6 +95,7 @@ async def drive(services: Any, rate: float, seconds: float, texts: list[str],
     count = int(rate * seconds)
     refs: dict[int, str | None] = {}
     accepted: list[float] = []
+    done_at: list[float] = []
     scheduled: dict[int, float] = {}
     errors: list[str] = []
 
@@ -106,7 +107,8 @@ async def drive(services: Any, rate: float, seconds: float, texts: list[str],
         except Exception as exc:  # counted, not fatal: the figure says how many reports failed
             errors.append(f"{type(exc).__name__}: {exc}"[:200])
             return
-        accepted.append(time.perf_counter() - at)
+        done_at.append(time.perf_counter())
+        accepted.append(done_at[-1] - at)
         refs[i] = outcome.case_ref
 
     start = time.perf_counter() + 0.2
@@ -130,7 +132,15 @@ async def drive(services: Any, rate: float, seconds: float, texts: list[str],
         if ref:
             first_report_of_case.setdefault(ref, i)
     to_page = [first_page[ref] - scheduled[i] for ref, i in first_report_of_case.items() if ref in first_page]
+    handed = sorted(first_page.values())
     return {
+        # When things happened, in seconds from the first report's scheduled time.
+        "timeline_s": {
+            "last_report_accepted": round(max(done_at) - start, 2) if done_at else None,
+            "first_page": round(handed[0] - start, 2) if handed else None,
+            "median_page": round(handed[len(handed) // 2] - start, 2) if handed else None,
+            "last_page": round(handed[-1] - start, 2) if handed else None,
+        },
         "reports": count,
         "achieved_rate_per_s": round(count / sent_in, 1) if sent_in > 0 else None,
         "handle_inbound_errors": len(errors),
@@ -153,7 +163,7 @@ async def measure(backend: str, databases: Any, rate: float, seconds: float, tex
         await services.aclose()
     result["baseline_handle_inbound_alone"] = {
         k: baseline[k] for k in ("reports", "achieved_rate_per_s", "handle_inbound_errors", "cases_opened",
-                                 "report_accepted")
+                                 "report_accepted", "timeline_s")
     }
 
     services = build(backend, databases.new("embedded" if backend == "embedded" else "postgres"), **OVERRIDES)
