@@ -155,6 +155,11 @@ class JobsSettings(BaseModel):
     # A claimed delivery whose worker vanished is retried after this lease.
     lease_seconds: float = 60.0
     max_delivery_attempts: int = 5
+    # How often an arq worker looks for ready jobs (the latency floor of each queued step).
+    queue_poll_seconds: float = 0.05
+    # The workers' reconciler re-queues only rows overdue by more than this: younger ones were queued
+    # by their own transaction, and asking Redis again for each would cost a round trip per row.
+    reconcile_grace_seconds: float = 20.0
 
 
 class Open311Settings(BaseModel):

@@ -109,7 +109,7 @@ async def run_worker(settings: Settings, *, burst: bool = False) -> None:
     async def reconcile_forever() -> None:
         while True:
             try:
-                await reconcile(services)
+                await reconcile(services, grace_seconds=settings.jobs.reconcile_grace_seconds)
             except Exception:
                 log.exception("reconcile failed")
             await asyncio.sleep(settings.jobs.reconcile_seconds)

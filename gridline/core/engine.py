@@ -79,13 +79,18 @@ async def daily_maintenance(services: Services) -> None:
     log.info("retention: purged the text of %d messages", purged)
 
 
-async def reconcile(services: Services, limit: int = 2000) -> int:
-    """Queue everything the database says is due; returns how many jobs were (re)queued."""
+async def reconcile(services: Services, limit: int = 2000, grace_seconds: float = 0.0) -> int:
+    """Queue everything the database says is due; returns how many jobs were (re)queued.
+
+    ``grace_seconds`` skips rows due more recently than that (the periodic pass in workers, where
+    such rows are still in the queue their own transaction put them in).
+    """
     try:
         await daily_maintenance(services)
     except Exception:  # maintenance must never stop pages from being reconciled
         log.exception("daily maintenance failed")
     now = services.clock.now()
+    horizon = now - timedelta(seconds=grace_seconds)
     lease = timedelta(seconds=services.settings.jobs.lease_seconds)
     queued = 0
     with services.db.session() as session:
@@ -112,7 +117,7 @@ async def reconcile(services: Services, limit: int = 2000) -> int:
         )
         steps = session.exec(
             select(EscalationStep.id)
-            .where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= now)
+            .where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= horizon)
             .order_by(col(EscalationStep.due_at))
             .limit(limit)
         ).all()
@@ -120,7 +125,8 @@ async def reconcile(services: Services, limit: int = 2000) -> int:
             select(Page.id, Page.attempts)
             .where(
                 Page.status == PageStatus.SCHEDULED.value,
-                or_(col(Page.next_attempt_at).is_(None), col(Page.next_attempt_at) <= now),
+                or_(col(Page.next_attempt_at).is_(None), col(Page.next_attempt_at) <= horizon),
+                col(Page.created_at) <= horizon,
             )
             .limit(limit)
         ).all()
@@ -128,7 +134,8 @@ async def reconcile(services: Services, limit: int = 2000) -> int:
             select(Message.id, Message.attempts)
             .where(
                 Message.status == "queued",
-                or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now),
+                or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= horizon),
+                col(Message.created_at) <= horizon,
             )
             .limit(limit)
         ).all()
@@ -136,7 +143,8 @@ async def reconcile(services: Services, limit: int = 2000) -> int:
             select(InboundEvent.id)
             .where(
                 InboundEvent.status == "received",
-                or_(col(InboundEvent.processed_at).is_(None), col(InboundEvent.processed_at) <= now),
+                or_(col(InboundEvent.processed_at).is_(None), col(InboundEvent.processed_at) <= horizon),
+                col(InboundEvent.received_at) <= horizon,
             )
             .limit(limit)
         ).all()

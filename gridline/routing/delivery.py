@@ -129,7 +129,14 @@ async def deliver_page(services: Services, page_id: int) -> str:
             page.status, page.expired_at = PageStatus.EXPIRED.value, work.now
             return f"expired: case {case.status}"
         grid = work.session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
-        notice = render_page(case, staff, grid, page)
+        try:
+            notice = render_page(case, staff, grid, page)
+        except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
+            log.exception("page %s cannot be rendered", page_id)
+            notice = None
+            render_error = f"render: {type(exc).__name__}: {exc}"[:300]
+    if notice is None:
+        return await _record_page_delivery(services, page_id, Delivery("failed", error=render_error))
     notifier = services.notifiers.get(notice.channel)
     if notifier is None:
         delivery = Delivery("failed", error=f"no notifier for channel {notice.channel}", unreachable=False)

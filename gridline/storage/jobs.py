@@ -205,7 +205,7 @@ class ArqJobQueue:
             # again meanwhile; after a SIGKILL (Redis not flushed) that mark is what delays the dead
             # worker's jobs, so it lasts as long as the database lease, not arq's default 300 s.
             job_timeout=self._settings.jobs.lease_seconds,
-            poll_delay=0.05 if burst else 0.2,
+            poll_delay=0.05 if burst else self._settings.jobs.queue_poll_seconds,
             handle_signals=False,
             ctx={"services": services},
         )

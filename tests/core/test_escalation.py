@@ -268,3 +268,16 @@ async def test_odd_input_gets_an_answer_never_an_exception(services, drain):
         outcome = await handle_inbound(services, sms(text, sender="+8613900000001"))
         assert outcome.message_id is not None
     await drain(services)
+
+
+async def test_a_page_that_cannot_be_rendered_fails_over_instead_of_retrying_forever(services, drain):
+    record_all_channels(services)
+    outcome = await handle_inbound(services, sms("小区门口的路灯不亮了"))
+    with services.db.session() as session:
+        case = session.exec(select(Case).where(Case.ref == outcome.case_ref)).one()
+        case.category = "no_such_category"  # no text in the catalogue for it
+    await drain(services)
+    attempts = pages(services)
+    assert attempts and {p.status for p in attempts} == {"failed"}
+    assert len({p.channel for p in attempts}) == len(attempts)  # each channel tried once, then given up
+    assert all("render" in (p.error or "") for p in attempts)
