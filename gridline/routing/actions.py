@@ -17,7 +17,6 @@ from gridline.core.messages import Option
 from gridline.core.outbox import tell_resident
 from gridline.core.work import Work, unit_of_work
 from gridline.i18n import t
-from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
 from gridline.routing.lifecycle import (
@@ -29,8 +28,7 @@ from gridline.routing.lifecycle import (
 )
 from gridline.routing.pages import create_page, next_contact_method, was_paged
 from gridline.routing.timeline import publish_case, record_event
-from gridline.storage import audit
-from gridline.storage.models import Acknowledgement, Case, CaseEvent, EscalationStep, Message, Page, Staff
+from gridline.storage.models import Acknowledgement, Case, EscalationStep, Message, Page, Staff
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -64,7 +62,7 @@ def may_act(services: Services, work: Work, case: Case, staff: Staff) -> bool:
     return False
 
 
-def _expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_key: str, **params: str) -> None:
+def expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_key: str, **params: str) -> None:
     for page in work.session.exec(
         select(Page).where(Page.case_id == case.id, col(Page.status).in_([s.value for s in OPEN_PAGE_STATUSES]))
     ):
@@ -130,7 +128,7 @@ async def act_on_case(
             target = session.get(Staff, to_staff_id) if to_staff_id else None
             if target is None or not target.active:
                 return ActionResult(False, "unknown_staff", t("action.unknown_staff", lang), case.ref)
-            return _reassign(work, case, staff, target, actor)
+            return reassign_case(work, case, staff, target, actor)
         raise ValueError(f"unknown action {action!r}")
 
 
@@ -160,7 +158,7 @@ def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page:
         work.job(
             "update_page", f"pageupd:{page.id}:mine", page_id=page.id, note_key="page.note_you_acknowledged", params={}
         )
-    _expire_other_pages(work, case, page.id if page else None, "page.note_acknowledged_by", name=staff.name)
+    expire_other_pages(work, case, page.id if page else None, "page.note_acknowledged_by", name=staff.name)
     work.session.add(
         Acknowledgement(
             case_id=case.id or 0,
@@ -195,7 +193,7 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
     case.resolved_by = staff.id
     case.updated_at = work.now
     cancel_pending_steps(work, case.id or 0, "resolved")
-    _expire_other_pages(work, case, None, "page.note_resolved_by", name=staff.name)
+    expire_other_pages(work, case, None, "page.note_resolved_by", name=staff.name)
     record_event(work, case.id or 0, "resolved", actor, {"channel": channel, "name": staff.name})
     _ask_rating(work, case, staff.name)
     publish_case(work, case)
@@ -243,18 +241,18 @@ def _escalate_now(services: Services, work: Work, case: Case, staff: Staff, acto
         check_case_transition(case.status, CaseStatus.ESCALATED)
         case.status = CaseStatus.ESCALATED.value
     case.updated_at = work.now
-    _expire_other_pages(work, case, None, "page.note_escalated_by", name=staff.name)
+    expire_other_pages(work, case, None, "page.note_escalated_by", name=staff.name)
     escalate_case(work, case, f"escalated by {staff.code}")
     record_event(work, case.id or 0, "escalated_by_staff", actor, {"name": staff.name})
     publish_case(work, case)
     return ActionResult(True, "escalated", t("action.escalated", staff.lang, ref=case.ref), case.ref, staff.name)
 
 
-def _reassign(work: Work, case: Case, staff: Staff, target: Staff, actor: str) -> ActionResult:
+def reassign_case(work: Work, case: Case, staff: Staff, target: Staff, actor: str) -> ActionResult:
     method = next_contact_method(work.session, target)
     if method is None:
         return ActionResult(False, "unreachable", t("action.unreachable", staff.lang, name=target.name), case.ref)
-    _expire_other_pages(work, case, None, "page.note_reassigned", name=target.name)
+    expire_other_pages(work, case, None, "page.note_reassigned", name=target.name)
     if case.status != CaseStatus.PAGED:
         check_case_transition(case.status, CaseStatus.PAGED)
         case.status = CaseStatus.PAGED.value
@@ -324,141 +322,11 @@ async def relay_staff_reply(services: Services, case_id: int, staff_id: int, tex
         return sent is not None
 
 
-# --- console actions (actor "console:<user>"), each audited ---------------------------------------
-
-
-async def recategorise(services: Services, case_id: int, category: str, actor: str) -> Case:
-    """Change a case's category; an unacknowledged case is re-routed (escalation restarts)."""
-    if category not in ISSUE_CATEGORIES and category != OTHER_CATEGORY:
-        raise ValueError(f"unknown category {category!r}")
-    async with unit_of_work(services) as work:
-        case = _get_case(work, case_id)
-        previous = case.category
-        case.category = category
-        case.updated_at = work.now
-        case.explanation = [
-            *case.explanation,
-            {"decision": "category", "category": category, "reason": f"re-categorised by {actor} (was {previous})"},
-        ]
-        record_event(work, case_id, "recategorised", actor, {"from": previous, "to": category})
-        if case.status in (CaseStatus.NEW, CaseStatus.PAGED, CaseStatus.ESCALATED, CaseStatus.TRIAGE):
-            restart_escalation(work, case, f"re-categorised to {category}")
-        audit.record(
-            work.session,
-            at=work.now,
-            actor=actor,
-            action="case.recategorise",
-            target_kind="case",
-            target_id=case_id,
-            detail={"from": previous, "to": category},
-        )
-        publish_case(work, case)
-        return case
-
-
-async def reassign(services: Services, case_id: int, to_staff_id: int, actor: str) -> ActionResult:
-    async with unit_of_work(services) as work:
-        case = _get_case(work, case_id)
-        target = work.session.get(Staff, to_staff_id)
-        if target is None:
-            raise ValueError("unknown staff member")
-        if case.status == CaseStatus.CLOSED:
-            raise ValueError("the case is closed")
-        console_actor = Staff(code=actor, name=actor, role="supervisor", lang="zh-CN")
-        result = _reassign(work, case, console_actor, target, actor)
-        audit.record(
-            work.session,
-            at=work.now,
-            actor=actor,
-            action="case.reassign",
-            target_kind="case",
-            target_id=case_id,
-            detail={"to": target.code},
-        )
-        return result
-
-
-async def merge(services: Services, case_id: int, into_case_id: int, actor: str) -> Case:
-    """Close ``case_id`` as a duplicate of ``into_case_id``; its reports count on the surviving case."""
-    if case_id == into_case_id:
-        raise ValueError("a case cannot be merged into itself")
-    async with unit_of_work(services) as work:
-        case = _get_case(work, case_id)
-        into = _get_case(work, into_case_id)
-        if into.status == CaseStatus.CLOSED:
-            raise ValueError("cannot merge into a closed case")
-        case.duplicate_of_id = into.id
-        into.report_count += case.report_count
-        _close(work, case, actor, f"merged into {into.ref}")
-        record_event(work, into_case_id, "merged_in", actor, {"from": case.ref})
-        tell_resident(work, case, "case.merged", into=into.ref)
-        audit.record(
-            work.session,
-            at=work.now,
-            actor=actor,
-            action="case.merge",
-            target_kind="case",
-            target_id=case_id,
-            detail={"into": into.ref},
-        )
-        publish_case(work, into)
-        return into
-
-
-async def add_note(services: Services, case_id: int, text: str, actor: str) -> CaseEvent:
-    async with unit_of_work(services) as work:
-        _get_case(work, case_id)
-        event = record_event(work, case_id, "note", actor, {"text": text[:4000]})
-        audit.record(work.session, at=work.now, actor=actor, action="case.note", target_kind="case", target_id=case_id)
-        return event
-
-
-async def close_case(services: Services, case_id: int, actor: str, reason: str = "") -> Case:
-    async with unit_of_work(services) as work:
-        case = _get_case(work, case_id)
-        _close(work, case, actor, reason)
-        audit.record(
-            work.session,
-            at=work.now,
-            actor=actor,
-            action="case.close",
-            target_kind="case",
-            target_id=case_id,
-            detail={"reason": reason},
-        )
-        return case
-
-
-def _close(work: Work, case: Case, actor: str, reason: str) -> None:
-    if case.status == CaseStatus.CLOSED:
-        raise ValueError("the case is already closed")
-    check_case_transition(case.status, CaseStatus.CLOSED)
-    case.status = CaseStatus.CLOSED.value
-    case.closed_at = work.now
-    case.updated_at = work.now
-    cancel_pending_steps(work, case.id or 0, "closed")
-    _expire_other_pages(work, case, None, "page.note_closed", name=actor)
-    record_event(work, case.id or 0, "closed", actor, {"reason": reason})
-    publish_case(work, case)
-
-
-def _get_case(work: Work, case_id: int) -> Case:
-    case = work.session.get(Case, case_id)
-    if case is None:
-        raise LookupError(f"no case {case_id}")
-    return case
-
-
 __all__ = [
     "ActionResult",
     "act_on_case",
-    "add_note",
-    "close_case",
     "escalate_case",
     "may_act",
-    "merge",
     "rate_case",
-    "reassign",
-    "recategorise",
     "relay_staff_reply",
 ]

@@ -55,7 +55,7 @@ async def test_retention_purges_old_text_once_a_day_from_the_reconciler(make_ser
     from gridline.storage.models import Case, Message
 
     services = await make_services(console={"retention_days": 30})
-    from gridline.routing.actions import close_case
+    from gridline.routing.supervision import close_case
 
     outcome = await handle_inbound(
         services, InboundMessage(channel="sms", external_id="+8617000010001", text="小区门口的路灯不亮了")

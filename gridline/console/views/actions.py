@@ -16,7 +16,7 @@ from gridline.console.access import can_see_case, case_scope, message_scope
 from gridline.console.choices import CATEGORIES, INTENTS
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, console_context, redirect
 from gridline.nlu.corrections import CorrectionError, record_correction
-from gridline.routing import actions
+from gridline.routing import supervision
 from gridline.storage.audit import record
 from gridline.storage.models import Case, ChannelIdentity, Message, Resident, Staff
 
@@ -62,7 +62,7 @@ async def recategorise(request: Request, case_id: int) -> Response:
         category = str(form.get("category", ""))
         if category not in CATEGORIES:
             raise ValueError("unknown category")
-        await actions.recategorise(ctx.services, case.id or 0, category, ctx.viewer.actor)
+        await supervision.recategorise(ctx.services, case.id or 0, category, ctx.viewer.actor)
         return "recategorised"
 
     return await _run(request, case_id, work)
@@ -75,7 +75,7 @@ async def reassign(request: Request, case_id: int) -> Response:
         staff = ctx.session.exec(select(Staff).where(Staff.code == code)).first()
         if staff is None or staff.id is None:
             raise LookupError("unknown staff member")
-        result = await actions.reassign(ctx.services, case.id or 0, staff.id, ctx.viewer.actor)
+        result = await supervision.reassign(ctx.services, case.id or 0, staff.id, ctx.viewer.actor)
         if not result.ok:
             raise ValueError(result.code)
         return "reassigned"
@@ -91,7 +91,7 @@ async def merge(request: Request, case_id: int) -> Response:
         # The surviving case must be visible to the viewer too (else: "no such case").
         if into is None or into.id is None or can_see_case(ctx.session, ctx.viewer, into.id) is None:
             raise LookupError("unknown case")
-        await actions.merge(ctx.services, case.id or 0, into.id, ctx.viewer.actor)
+        await supervision.merge(ctx.services, case.id or 0, into.id, ctx.viewer.actor)
         return "merged"
 
     return await _run(request, case_id, work)
@@ -103,7 +103,7 @@ async def note(request: Request, case_id: int) -> Response:
         text = str(form.get("text", "")).strip()
         if not text:
             raise ValueError("empty note")
-        await actions.add_note(ctx.services, case.id or 0, text, ctx.viewer.actor)
+        await supervision.add_note(ctx.services, case.id or 0, text, ctx.viewer.actor)
         return "noted"
 
     return await _run(request, case_id, work, needs="note")
@@ -113,7 +113,7 @@ async def note(request: Request, case_id: int) -> Response:
 async def close(request: Request, case_id: int) -> Response:
     async def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
         reason = str(form.get("reason", "")).strip()[:300]
-        await actions.close_case(ctx.services, case.id or 0, ctx.viewer.actor, reason)
+        await supervision.close_case(ctx.services, case.id or 0, ctx.viewer.actor, reason)
         return "closed"
 
     return await _run(request, case_id, work)
