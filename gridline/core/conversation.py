@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
+from gridline.core.answers import find_leader_text, grid_name, registered_text, status_text
 from gridline.core.identify import Sender, identify, link_resident_by_phone
+from gridline.core.inbound_log import already_handled, latest_options, store_inbound, store_only
 from gridline.core.messages import InboundMessage, Option, Outcome, Reply
 from gridline.core.outbox import queue_message
 from gridline.core.reports import ReportDecision, decide_report, file_report, reroute_after_registration
@@ -22,10 +24,9 @@ from gridline.core.work import Work, unit_of_work
 from gridline.i18n import normalise_language, t
 from gridline.nlu.types import OUT_OF_SCOPE, NluResult
 from gridline.routing.directory import Directory
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES, CaseStatus
-from gridline.routing.rota import who_is_on_duty
+from gridline.routing.lifecycle import OPEN_CASE_STATUSES
 from gridline.routing.timeline import record_event
-from gridline.storage.models import Case, Grid, Message, Staff
+from gridline.storage.models import Case, Message
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -44,32 +45,28 @@ class Turn:
     choice: str | None = None
 
 
-def _state_key(sender: Sender) -> str:
-    return f"conv:{sender.identity.id}"
-
-
 async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_replies: bool = True) -> Outcome:
     """Handle one resident message end to end (see the module docstring)."""
-    if msg.provider_message_id and _already_handled(services, msg):
+    if msg.provider_message_id and already_handled(services, msg):
         return Outcome()
     async with unit_of_work(services) as work:
         sender = identify(work.session, msg, work.now)
         if sender.staff is not None:
             # Staff replies (codes, commands) are the channel's business, but they are logged like any message.
-            staff_message = _store_inbound(work, sender, msg, None)
+            staff_message = store_inbound(work, sender, msg, None)
             staff_message.sender_kind, staff_message.staff_id = "staff", sender.staff.id
             return Outcome(staff_id=sender.staff.id, message_id=staff_message.id)
         identity_id = sender.identity.id
     sent_lately = await services.state.hit(f"rate:{msg.channel}:{msg.bot_name}:{msg.external_id}", 60)
     if sent_lately > services.settings.cases.max_messages_per_minute:
-        return await _store_only(services, msg, reason=f"rate limited: {sent_lately} messages in a minute")
+        return await store_only(services, msg, reason=f"rate limited: {sent_lately} messages in a minute")
     state_key = f"conv:{identity_id}"
     state = await services.state.get(state_key) or {}
     turn = Turn(msg=msg, choice=msg.choice)
     text = (msg.text or "").strip()
     # A bare number on SMS/voice answers the options we offered last.
     if turn.choice is None and text.isdigit() and len(text) == 1:
-        options: list[str] = state.get("options") or _latest_options(services, identity_id or 0)
+        options: list[str] = state.get("options") or latest_options(services, identity_id or 0)
         number = int(text)
         if 1 <= number <= len(options):
             turn.choice = options[number - 1]
@@ -86,7 +83,7 @@ async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_rep
         sender = identify(work.session, msg, work.now)
         assert sender.resident is not None
         outcome = Outcome(resident_id=sender.resident.id)
-        inbound = _store_inbound(work, sender, msg, turn.nlu)
+        inbound = store_inbound(work, sender, msg, turn.nlu)
         outcome.message_id = inbound.id
         replies: list[tuple[str, tuple[Option, ...]]] = []
         new_state: dict[str, Any] | None = state
@@ -115,72 +112,6 @@ async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_rep
     return outcome
 
 
-async def _store_only(services: Services, msg: InboundMessage, *, reason: str) -> Outcome:
-    """Keep the message (nothing a resident sends is dropped) without answering it."""
-    log.warning("not answering %s %s: %s", msg.channel, msg.external_id, reason)
-    async with unit_of_work(services) as work:
-        sender = identify(work.session, msg, work.now)
-        inbound = _store_inbound(work, sender, msg, None)
-        inbound.error = reason[:500]
-        return Outcome(resident_id=sender.resident.id if sender.resident else None, message_id=inbound.id)
-
-
-def _latest_options(services: Services, identity_id: int) -> list[str]:
-    """The choices offered in our last message to this person (the database remembers if Redis forgot)."""
-    with services.db.session() as session:
-        last = session.exec(
-            select(Message)
-            .where(Message.identity_id == identity_id, Message.direction == "out")
-            .order_by(col(Message.id).desc())
-            .limit(1)
-        ).first()
-    return [o["data"] for o in last.options] if last is not None and last.options else []
-
-
-def _already_handled(services: Services, msg: InboundMessage) -> bool:
-    with services.db.session() as session:
-        return (
-            session.exec(
-                select(Message.id)
-                .where(
-                    Message.channel == msg.channel,
-                    Message.direction == "in",
-                    Message.provider_message_id == msg.provider_message_id,
-                )
-                .limit(1)
-            ).first()
-            is not None
-        )
-
-
-def _store_inbound(work: Work, sender: Sender, msg: InboundMessage, nlu: NluResult | None) -> Message:
-    text = msg.text
-    if text is None and msg.choice:
-        text = f"[{msg.choice}]"
-    if text is None and msg.location:
-        text = f"[location {msg.location[0]:.5f},{msg.location[1]:.5f}]"
-    message = Message(
-        conversation_id=sender.conversation.id,
-        direction="in",
-        channel=msg.channel,
-        sender_kind="resident",
-        resident_id=sender.resident.id if sender.resident else None,
-        identity_id=sender.identity.id,
-        provider_message_id=msg.provider_message_id,
-        text=text,
-        media=list(msg.media),
-        nlu=nlu.to_rasa() if nlu else None,
-        intent=nlu.intent if nlu else None,
-        confidence=nlu.confidence if nlu else None,
-        lang=sender.lang,
-        created_at=work.now,
-        status="received",
-    )
-    work.session.add(message)
-    work.session.flush()
-    return message
-
-
 async def _dispatch(
     services: Services,
     work: Work,
@@ -206,7 +137,7 @@ async def _dispatch(
         resident = sender.resident
         assert resident is not None
         if resident.grid_code:
-            replies.append((_registered_text(services, work, resident.grid_code, sender.lang), ()))
+            replies.append((registered_text(services, work, resident.grid_code, sender.lang), ()))
             return await _after_registration(services, work, sender, state, replies, outcome)
         replies.append((t("registration.ask_location", lang), ()))
         return {**state, "awaiting": "address"}
@@ -217,7 +148,7 @@ async def _dispatch(
             replies.append((t("registration.outside", lang), ()))
             return {**state, "awaiting": "address"}
         resident.grid_code, resident.lat, resident.lon = grid_code, lat, lon
-        replies.append((_registered_text(services, work, grid_code, lang), ()))
+        replies.append((registered_text(services, work, grid_code, lang), ()))
         return await _after_registration(services, work, sender, state, replies, outcome)
     text = (msg.text or "").strip()
     if not text and msg.media:
@@ -230,7 +161,7 @@ async def _dispatch(
         if match is not None:
             resident.grid_code, resident.address_id = match.grid_code, match.address_id
             resident.address_text = match.address + (match.detail or "")
-            replies.append((_registered_text(services, work, match.grid_code, lang), ()))
+            replies.append((registered_text(services, work, match.grid_code, lang), ()))
             return await _after_registration(services, work, sender, state, replies, outcome)
         tries = int(state.get("tries", 0)) + 1
         if tries >= 2 or len(text) > 25:
@@ -264,10 +195,10 @@ def _understood(
     threshold = services.settings.nlu.confidence_threshold
     confident = nlu.confidence >= threshold
     if confident and intent == "find_leader":
-        replies.append((_find_leader_text(services, work, resident.grid_code, lang), ()))
+        replies.append((find_leader_text(services, work, resident.grid_code, lang), ()))
         return None if not resident.grid_code else state or None
     if confident and intent == "check_status":
-        replies.append((_status_text(work, resident.id or 0, lang), ()))
+        replies.append((status_text(work, resident.id or 0, lang), ()))
         return state or None
     if confident and intent in ("greet", "thanks", "affirm", "deny"):
         replies.append((t(f"conversation.{intent}", lang), ()))
@@ -376,7 +307,7 @@ async def _after_registration(
             reroute_after_registration(services, work, case, resident.grid_code)
             outcome.case_id, outcome.case_ref = case.id, case.ref
             replies.append(
-                (t("case.rerouted", sender.lang, ref=case.ref, grid=_grid_name(work, resident.grid_code)), ())
+                (t("case.rerouted", sender.lang, ref=case.ref, grid=grid_name(work, resident.grid_code)), ())
             )
     return rest or None
 
@@ -397,14 +328,14 @@ def _command(
         replies.append((t("conversation.language_set", resident.lang), ()))
         return None
     if command == "status":
-        replies.append((_status_text(work, resident.id or 0, resident.lang), ()))
+        replies.append((status_text(work, resident.id or 0, resident.lang), ()))
         return None
     if command == "help":
         replies.append((t("conversation.help", resident.lang), ()))
         return None
     # start (and anything unknown): welcome, then registration if needed
     if resident.grid_code:
-        replies.append((t("conversation.welcome_back", resident.lang, grid=_grid_name(work, resident.grid_code)), ()))
+        replies.append((t("conversation.welcome_back", resident.lang, grid=grid_name(work, resident.grid_code)), ()))
         return None
     replies.append((t("conversation.welcome", resident.lang), ()))
     replies.append((t("registration.ask_location", resident.lang), ()))
@@ -467,62 +398,3 @@ def _attach_media(
     nlu = NluResult(text=summary, intent="other", confidence=0.0, engine="none")
     decision = decide_report(services, work, sender, nlu, summary, msg)
     return _filed(services, work, sender, decision, replies, outcome, {})
-
-
-def _grid_name(work: Work, grid_code: str | None) -> str:
-    if not grid_code:
-        return "?"
-    grid = work.session.exec(select(Grid).where(Grid.code == grid_code)).first()
-    return grid.name if grid else grid_code
-
-
-def _leader_now(services: Services, work: Work, grid_code: str) -> Staff | None:
-    on_duty = who_is_on_duty(work.session, grid_code, work.now, services.settings.timezone, role="primary")
-    if on_duty:
-        return on_duty[0]
-    return work.session.exec(select(Staff).where(Staff.grid_code == grid_code, Staff.role == "leader")).first()
-
-
-def _registered_text(services: Services, work: Work, grid_code: str, lang: str) -> str:
-    leader = _leader_now(services, work, grid_code)
-    return t("registration.done", lang, grid=_grid_name(work, grid_code), leader=leader.name if leader else "—")
-
-
-def _find_leader_text(services: Services, work: Work, grid_code: str | None, lang: str) -> str:
-    if not grid_code:
-        return t("find_leader.unknown_grid", lang)
-    leader = _leader_now(services, work, grid_code)
-    hotline = services.settings.cases.hotline_display
-    contact = leader.phone if leader and services.settings.cases.disclose_leader_phone and leader.phone else hotline
-    return t(
-        "find_leader.answer",
-        lang,
-        grid=_grid_name(work, grid_code),
-        leader=leader.name if leader else "—",
-        contact=contact,
-    )
-
-
-def _status_text(work: Work, resident_id: int, lang: str) -> str:
-    cases = work.session.exec(
-        select(Case)
-        .where(Case.resident_id == resident_id, col(Case.status).in_([s.value for s in OPEN_CASE_STATUSES]))
-        .order_by(col(Case.created_at).desc())
-        .limit(5)
-    ).all()
-    if not cases:
-        return t("status.none", lang)
-    lines = [t("status.header", lang, count=len(cases))]
-    for case in cases:
-        holder = work.session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
-        lines.append(
-            t(
-                "status.line",
-                lang,
-                ref=case.ref,
-                category=t(f"category.{case.category}", lang),
-                status=t(f"case_status.{CaseStatus(case.status).value}", lang),
-                who=holder.name if holder else "—",
-            )
-        )
-    return "\n".join(lines)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
+from gridline.core.answers import grid_name
 from gridline.core.identify import Sender
 from gridline.core.messages import InboundMessage
 from gridline.core.work import Work
@@ -20,7 +21,7 @@ from gridline.routing.lifecycle import CaseStatus
 from gridline.routing.policy import policy_for
 from gridline.routing.rota import who_is_on_duty
 from gridline.routing.timeline import record_event
-from gridline.storage.models import Case, EscalationStep, Grid
+from gridline.storage.models import Case, EscalationStep
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -135,13 +136,6 @@ def _holder(services: Services, work: Work, grid_code: str | None) -> str | None
         return None
     people = who_is_on_duty(work.session, grid_code, work.now, services.settings.timezone, role="primary")
     return people[0].name if people else None
-
-
-def grid_name(work: Work, grid_code: str | None) -> str:
-    if grid_code is None:
-        return "—"
-    grid = work.session.exec(select(Grid).where(Grid.code == grid_code)).first()
-    return grid.name if grid else grid_code
 
 
 def file_report(services: Services, work: Work, sender: Sender, decision: ReportDecision) -> Filed:

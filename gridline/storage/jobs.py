@@ -218,7 +218,9 @@ class ArqJobQueue:
         for _ in range(1000):
             await reconcile(services)
             # Only what arq considers ready now; a burst worker would otherwise wait on deferred jobs.
-            ready = int(await pool.zcount(self.queue_name, 0, self._clock_ms()))
+            # (+1 s: arq rounds its scores to the nearest millisecond, so a job queued just now may
+            # carry a score a hair ahead of our clock; the burst worker waits for it.)
+            ready = int(await pool.zcount(self.queue_name, 0, self._clock_ms() + 1000))
             if ready == 0:
                 break
             worker = self.worker(services, burst=True)

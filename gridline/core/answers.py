@@ -1,0 +1,75 @@
+"""Answers built from the directory and the case book: which grid, who is on duty, my open cases."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select
+
+from gridline.core.work import Work
+from gridline.i18n import t
+from gridline.routing.lifecycle import OPEN_CASE_STATUSES, CaseStatus
+from gridline.routing.rota import who_is_on_duty
+from gridline.storage.models import Case, Grid, Staff
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+
+def grid_name(work: Work, grid_code: str | None) -> str:
+    if not grid_code:
+        return "—"
+    grid = work.session.exec(select(Grid).where(Grid.code == grid_code)).first()
+    return grid.name if grid else grid_code
+
+
+def leader_now(services: Services, work: Work, grid_code: str) -> Staff | None:
+    on_duty = who_is_on_duty(work.session, grid_code, work.now, services.settings.timezone, role="primary")
+    if on_duty:
+        return on_duty[0]
+    return work.session.exec(select(Staff).where(Staff.grid_code == grid_code, Staff.role == "leader")).first()
+
+
+def registered_text(services: Services, work: Work, grid_code: str, lang: str) -> str:
+    leader = leader_now(services, work, grid_code)
+    return t("registration.done", lang, grid=grid_name(work, grid_code), leader=leader.name if leader else "—")
+
+
+def find_leader_text(services: Services, work: Work, grid_code: str | None, lang: str) -> str:
+    if not grid_code:
+        return t("find_leader.unknown_grid", lang)
+    leader = leader_now(services, work, grid_code)
+    hotline = services.settings.cases.hotline_display
+    contact = leader.phone if leader and services.settings.cases.disclose_leader_phone and leader.phone else hotline
+    return t(
+        "find_leader.answer",
+        lang,
+        grid=grid_name(work, grid_code),
+        leader=leader.name if leader else "—",
+        contact=contact,
+    )
+
+
+def status_text(work: Work, resident_id: int, lang: str) -> str:
+    cases = work.session.exec(
+        select(Case)
+        .where(Case.resident_id == resident_id, col(Case.status).in_([s.value for s in OPEN_CASE_STATUSES]))
+        .order_by(col(Case.created_at).desc())
+        .limit(5)
+    ).all()
+    if not cases:
+        return t("status.none", lang)
+    lines = [t("status.header", lang, count=len(cases))]
+    for case in cases:
+        holder = work.session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
+        lines.append(
+            t(
+                "status.line",
+                lang,
+                ref=case.ref,
+                category=t(f"category.{case.category}", lang),
+                status=t(f"case_status.{CaseStatus(case.status).value}", lang),
+                who=holder.name if holder else "—",
+            )
+        )
+    return "\n".join(lines)
