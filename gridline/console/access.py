@@ -84,6 +84,10 @@ def load_viewer(session: Session, user: ConsoleUser, tree: GridTree) -> Viewer:
     elif user.role == "supervisor" or (user.role == "auditor" and user.grid_code):
         # A supervisor without a (known) grid sees nothing rather than everything.
         grid_codes = frozenset(tree.subtree(user.grid_code)) if user.grid_code else frozenset()
+        if user.role == "supervisor" and user.staff_code:
+            # Linked to a staff record: the triage cases that person was paged about are theirs too.
+            staff = session.exec(select(Staff).where(Staff.code == user.staff_code)).first()
+            staff_id = staff.id if staff else None
     return Viewer(user=user, grid_codes=grid_codes, staff_id=staff_id)
 
 
@@ -102,9 +106,15 @@ def case_scope(viewer: Viewer) -> ColumnElement[bool]:
         )
     if viewer.grid_codes is None:
         return true()
-    if not viewer.grid_codes:
-        return false()
-    return col(Case.grid_code).in_(sorted(viewer.grid_codes))
+    in_grids = col(Case.grid_code).in_(sorted(viewer.grid_codes)) if viewer.grid_codes else false()
+    if viewer.role == "supervisor" and viewer.staff_id is not None:
+        # Triage cases have no grid to scope them by; the supervisors paged about them must see them.
+        paged_triage = and_(
+            col(Case.grid_code).is_(None),
+            exists(select(Page.id).where(Page.case_id == Case.id, Page.staff_id == viewer.staff_id)),
+        )
+        return or_(in_grids, paged_triage)
+    return in_grids
 
 
 def message_scope(viewer: Viewer) -> ColumnElement[bool]:
@@ -139,4 +149,9 @@ def can_see_event(viewer: Viewer, event: dict[str, Any], session: Session | None
             return False
         return can_see_case(session, viewer, case_id) is not None
     grid = event.get("grid_code")
+    if grid is None and viewer.role == "supervisor" and viewer.staff_id is not None:
+        case_id = event.get("case_id")
+        if session is None or not isinstance(case_id, int):
+            return False
+        return can_see_case(session, viewer, case_id) is not None
     return bool(viewer.grid_codes) and grid in (viewer.grid_codes or ())

@@ -130,6 +130,20 @@ async def test_only_admins_and_unscoped_auditors_see_the_triage_queue(client_for
     assert refs_in((await lianhua.get("/console/cases", params={"grid": "-"})).text) == set()
 
 
+async def test_a_supervisor_paged_about_a_triage_case_can_open_it(console_services, client_for, city, factory):
+    from tests.console.conftest import add_account
+
+    add_account(console_services, "sup-peng", "supervisor", grid="GX01-01", staff="SUP-01")
+    paged_to_her = factory.case(grid=None, text="不知道是哪里的积水", category="drainage", paged=["SUP-01"])
+    peng = await client_for("sup-peng")
+    triage_list = refs_in((await peng.get("/console/cases", params={"grid": "-"})).text)
+    assert triage_list == {paged_to_her.ref}  # not the other triage case, which paged someone else
+    assert (await peng.get(f"/console/cases/{paged_to_her.id}")).status_code == 200
+    assert (await peng.get(f"/console/cases/{city['triage'].id}")).status_code == 404  # type: ignore[attr-defined]
+    lianhua = await client_for("sup-lianhua")  # not linked to a staff record: still no triage
+    assert (await lianhua.get(f"/console/cases/{paged_to_her.id}")).status_code == 404
+
+
 async def test_an_auditor_reads_but_changes_nothing(client_for, city):
     auditor = await client_for("auditor")
     case = city["lianhua1"]
