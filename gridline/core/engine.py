@@ -30,8 +30,10 @@ async def _run_step(services: Services, step_id: int) -> Any:
     return await run_escalation_step(services, step_id)
 
 
-async def _update_page(services: Services, page_id: int, note_key: str, params: dict[str, str]) -> Any:
-    return await update_page(services, page_id, note_key, params)
+async def _update_page(
+    services: Services, page_id: int, note_key: str, params: dict[str, str], attempt: int = 0
+) -> Any:
+    return await update_page(services, page_id, note_key, params, attempt)
 
 
 JOBS: dict[str, Any] = {

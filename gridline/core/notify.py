@@ -91,7 +91,9 @@ class Notifier(Protocol):
 
     async def send_message(self, notice: MessageNotice) -> Delivery: ...
 
-    async def update_page(self, update: PageUpdate) -> None: ...
+    async def update_page(self, update: PageUpdate) -> Delivery | None:
+        """Edit a delivered page; return ``Delivery("retry", retry_after=...)`` to be called again later."""
+        ...
 
 
 class NotifierRegistry:

@@ -225,8 +225,15 @@ def _fall_back(work: Any, page: Page, *, unreachable: bool, reason: str) -> Page
     return new_page
 
 
-async def update_page(services: Services, page_id: int, note_key: str, params: dict[str, str]) -> str:
-    """Show on an already-delivered page what happened since (buttons removed, who acknowledged)."""
+MAX_PAGE_UPDATE_ATTEMPTS = 5
+
+
+async def update_page(services: Services, page_id: int, note_key: str, params: dict[str, str], attempt: int = 0) -> str:
+    """Show on an already-delivered page what happened since (buttons removed, who acknowledged).
+
+    A provider that asks to wait (Telegram's 429) gets the edit again later: a stale button would be
+    refused anyway, but a leader should not have to tap it to learn that someone else took the case.
+    """
     with services.db.session() as session:
         page = session.get(Page, page_id)
         staff = session.get(Staff, page.staff_id) if page else None
@@ -247,10 +254,24 @@ async def update_page(services: Services, page_id: int, note_key: str, params: d
     if notifier is None:
         return "no notifier"
     try:
-        await notifier.update_page(update_)
+        result = await notifier.update_page(update_)
     except Exception:  # cosmetic: the page's state is already right in the database
         log.warning("could not update page %s on %s", page_id, update_.channel, exc_info=True)
         return "failed"
+    if result is not None and result.state == "retry":
+        if attempt + 1 >= MAX_PAGE_UPDATE_ATTEMPTS:
+            return "gave up"
+        when = services.clock.now() + timedelta(seconds=_backoff(attempt + 1, result.retry_after))
+        await services.jobs.enqueue(
+            "update_page",
+            f"pageupd:{page_id}:{note_key}:{attempt + 1}",
+            when,
+            page_id=page_id,
+            note_key=note_key,
+            params=params,
+            attempt=attempt + 1,
+        )
+        return "retry"
     return "updated"
 
 

@@ -17,6 +17,7 @@ class RecordingNotifier:
     messages: list[MessageNotice] = field(default_factory=list)
     updates: list[PageUpdate] = field(default_factory=list)
     script: list[Delivery] = field(default_factory=list)
+    update_script: list[Delivery | None] = field(default_factory=list)
 
     async def send_page(self, notice: PageNotice) -> Delivery:
         self.pages.append(notice)
@@ -30,8 +31,9 @@ class RecordingNotifier:
         self.messages.append(notice)
         return Delivery("sent", provider_message_id=f"{self.channel}-m{notice.message_id}")
 
-    async def update_page(self, update: PageUpdate) -> None:
+    async def update_page(self, update: PageUpdate) -> Delivery | None:
         self.updates.append(update)
+        return self.update_script.pop(0) if self.update_script else None
 
 
 def record_all_channels(services: Services) -> dict[str, RecordingNotifier]:

@@ -281,3 +281,18 @@ async def test_a_page_that_cannot_be_rendered_fails_over_instead_of_retrying_for
     assert attempts and {p.status for p in attempts} == {"failed"}
     assert len({p.channel for p in attempts}) == len(attempts)  # each channel tried once, then given up
     assert all("render" in (p.error or "") for p in attempts)
+
+
+async def test_an_edit_the_provider_asks_to_delay_is_made_later(services, drain, clock):
+    sent = record_all_channels(services)
+    sent["web"].update_script.append(Delivery("retry", retry_after=20))
+    await handle_inbound(services, sms("小区门口的路灯不亮了"))
+    await drain(services)
+    page = pages(services)[0]
+    await act_on_case(services, case_id=page.case_id, staff_id=page.staff_id, action="acknowledge", channel="web")
+    await drain(services)
+    assert len(sent["web"].updates) == 1  # asked to wait
+    clock.advance(seconds=25)
+    await drain(services)
+    assert len(sent["web"].updates) == 2
+    assert sent["web"].updates[0].text == sent["web"].updates[1].text

@@ -114,3 +114,18 @@ async def test_no_acknowledgement_escalates_to_the_level2_contacts_telegram(tele
     for other in (leader.inbox[0], backup.inbox[0]):
         assert other.buttons == [] and "傅子涵" in other.text
     assert "傅子涵" in resident.last_message.text
+
+
+async def test_a_page_edit_hit_by_flood_control_is_made_after_retry_after(telegram_world: TelegramWorld):
+    world = telegram_world
+    leader = world.person(LIAO_ZHIQIANG, "志强")
+    await report(world)
+    world.fake.fail_next("editMessageText", 429, retry_after=20, chat_id=leader.chat_id)
+    await leader.taps("接单")
+    await world.drain()
+    edits = world.fake.calls_of("editMessageText", chat_id=leader.chat_id)
+    assert [c.status for c in edits] == [429]
+    advance(world, seconds=21)
+    await world.drain()
+    edits = world.fake.calls_of("editMessageText", chat_id=leader.chat_id)
+    assert [c.status for c in edits] == [429, 200]

@@ -59,22 +59,27 @@ class TelegramNotifier:
                 await self._send_media(bot, notice.target, item)
         return delivery
 
-    async def update_page(self, update: PageUpdate) -> None:
+    async def update_page(self, update: PageUpdate) -> Delivery | None:
         bot = self.bots.for_notice(update.bot_name, audience="staff")
         chat_id = update.provider_ref.get("chat_id")
         message_id = update.provider_ref.get("message_id")
         if bot is None or chat_id is None or message_id is None:
             log.info("page %s: nothing to edit on Telegram (ref %s)", update.page_id, update.provider_ref)
-            return
+            return None
         keyboard = self._follow_up_keyboard(bot, update)
         try:
             await bot.runtime.edit_text(chat_id, int(message_id), update.text, keyboard)
         except Rejected as exc:
             if not exc.not_modified:
                 log.warning("page %s: edit refused: %s", update.page_id, exc)
+        except RetryLater as exc:
+            return Delivery("retry", retry_after=exc.retry_after, error=str(exc))
+        except TemporaryFailure as exc:
+            return Delivery("retry", error=str(exc))
         except TelegramSendError as exc:
             # The page's state is already stored; a stale button is refused by act_on_case anyway.
             log.warning("page %s: edit failed: %s", update.page_id, exc)
+        return None
 
     def _follow_up_keyboard(self, bot: TelegramBot, update: PageUpdate) -> Keyboard:
         """The acknowledger keeps 已解决/上报/转交 while the case is open; everyone else loses the buttons."""
