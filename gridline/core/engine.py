@@ -15,9 +15,10 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from gridline.core.inbox import process_inbound
-from gridline.routing.delivery import deliver_message, deliver_page, update_page
+from gridline.routing.delivery import deliver_page, update_page
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.lifecycle import PageStatus
+from gridline.routing.message_delivery import deliver_message
 from gridline.storage.models import EscalationStep, InboundEvent, Message, Page
 
 if TYPE_CHECKING:

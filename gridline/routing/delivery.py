@@ -1,9 +1,10 @@
-"""Delivery of pages and outbox messages through the channel notifiers, with retry and fallback.
+"""Delivery of pages through the channel notifiers, with retry, fallback and later edits.
 
 A page is claimed (scheduled → sending) in its own short transaction, handed to the notifier, and
 the outcome recorded. Temporary failures are retried with backoff; a permanent failure marks the
 contact method unreachable and pages the same person on their next channel. Before anything is
-sent the case is re-read: a page about an acknowledged case is never sent.
+sent the case is re-read: a page about an acknowledged case is never sent. Outbox messages are
+delivered by ``message_delivery``; provider status callbacks land in ``provider_status``.
 """
 
 from __future__ import annotations
@@ -16,41 +17,21 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from gridline.core.messages import Option
-from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
+from gridline.core.notify import Delivery, PageNotice, PageUpdate
 from gridline.core.work import unit_of_work
 from gridline.i18n import t
 from gridline.routing.escalation import WORKER_ID
 from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES, PageStatus
 from gridline.routing.pages import create_page, next_contact_method
-from gridline.storage.models import Case, ChannelIdentity, ContactMethod, Grid, Message, Page, Staff
+from gridline.storage.models import Case, ChannelIdentity, ContactMethod, Grid, Page, Staff
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
 
 log = logging.getLogger(__name__)
 
-# Provider statuses in the order they happen; a callback never moves a page or message backwards.
-STATUS_ORDER = {
-    "queued": 0,
-    "accepted": 0,
-    "sending": 1,
-    "sent": 2,
-    "ringing": 2,
-    "in-progress": 3,
-    "delivered": 4,
-    "answered": 4,
-    "completed": 5,
-    "read": 5,
-    "undelivered": 6,
-    "failed": 6,
-    "busy": 6,
-    "no-answer": 6,
-    "canceled": 6,
-}
-FAILED_STATUSES = {"undelivered", "failed", "busy", "no-answer", "canceled"}
 
-
-def _backoff(attempt: int, retry_after: float | None) -> float:
+def backoff(attempt: int, retry_after: float | None) -> float:
     return max(retry_after or 0.0, min(300.0, 2.0 * (2**attempt)))
 
 
@@ -168,18 +149,18 @@ async def _record_page_delivery(services: Services, page_id: int, delivery: Deli
                 page.delivered_at = work.now
             return page.status
         if delivery.state == "retry" and page.attempts < services.settings.jobs.max_delivery_attempts:
-            delay = _backoff(page.attempts, delivery.retry_after)
+            delay = backoff(page.attempts, delivery.retry_after)
             page.status = PageStatus.SCHEDULED.value
             page.next_attempt_at = work.now + timedelta(seconds=delay)
             work.job("deliver_page", f"page:{page.id}:{page.attempts}", page.next_attempt_at, page_id=page.id)
             return f"retry in {delay:.0f}s"
         page.status = PageStatus.FAILED.value
         page.failed_at = work.now
-        _fall_back(work, page, unreachable=delivery.unreachable, reason=delivery.error or delivery.state)
+        fall_back(work, page, unreachable=delivery.unreachable, reason=delivery.error or delivery.state)
         return "failed"
 
 
-def _fall_back(work: Any, page: Page, *, unreachable: bool, reason: str) -> Page | None:
+def fall_back(work: Any, page: Page, *, unreachable: bool, reason: str) -> Page | None:
     """Page the same person on their next channel (the page's step and round stay the same)."""
     session = work.session
     method = session.get(ContactMethod, page.contact_method_id) if page.contact_method_id else None
@@ -261,7 +242,7 @@ async def update_page(services: Services, page_id: int, note_key: str, params: d
     if result is not None and result.state == "retry":
         if attempt + 1 >= MAX_PAGE_UPDATE_ATTEMPTS:
             return "gave up"
-        when = services.clock.now() + timedelta(seconds=_backoff(attempt + 1, result.retry_after))
+        when = services.clock.now() + timedelta(seconds=backoff(attempt + 1, result.retry_after))
         await services.jobs.enqueue(
             "update_page",
             f"pageupd:{page_id}:{note_key}:{attempt + 1}",
@@ -273,105 +254,3 @@ async def update_page(services: Services, page_id: int, note_key: str, params: d
         )
         return "retry"
     return "updated"
-
-
-async def deliver_message(services: Services, message_id: int) -> str:
-    async with unit_of_work(services) as work:
-        claimed = work.session.execute(
-            update(Message)
-            .where(col(Message.id) == message_id, col(Message.status) == "queued")
-            .values(status="sending", claimed_at=work.now)
-        ).rowcount  # type: ignore[attr-defined]
-        if claimed != 1:
-            return "not claimed"
-        message = work.session.get(Message, message_id, populate_existing=True)
-        assert message is not None
-        identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
-        case = work.session.get(Case, message.case_id) if message.case_id else None
-        target = (identity.chat_id or identity.external_id) if identity else ""
-        notice = MessageNotice(
-            message_id=message_id,
-            channel=message.channel,
-            target=target,
-            bot_name=identity.bot_name if identity else "",
-            text=message.text or "",
-            lang=message.lang,
-            options=tuple(Option(o["label"], o["data"]) for o in message.options),
-            case_ref=case.ref if case else None,
-        )
-    notifier = services.notifiers.get(notice.channel)
-    if notifier is None:
-        delivery = Delivery("sent", error="no notifier: kept in the conversation log only")
-    else:
-        try:
-            delivery = await notifier.send_message(notice)
-        except Exception as exc:
-            log.exception("notifier %s failed on message %s", notice.channel, message_id)
-            delivery = Delivery("retry", error=f"{type(exc).__name__}: {exc}"[:300])
-    async with unit_of_work(services) as work:
-        message = work.session.get(Message, message_id)
-        assert message is not None
-        message.attempts += 1
-        message.error = delivery.error
-        if delivery.provider_message_id:
-            message.provider_message_id = delivery.provider_message_id
-        if delivery.state in ("sent", "delivered"):
-            message.status = delivery.state
-            return message.status
-        if delivery.state == "retry" and message.attempts < services.settings.jobs.max_delivery_attempts:
-            delay = _backoff(message.attempts, delivery.retry_after)
-            message.status = "queued"
-            message.next_attempt_at = work.now + timedelta(seconds=delay)
-            work.job(
-                "deliver_message",
-                f"msg:{message.id}:{message.attempts}",
-                message.next_attempt_at,
-                message_id=message.id,
-            )
-            return f"retry in {delay:.0f}s"
-        message.status = "failed"
-        if delivery.unreachable and message.identity_id:
-            identity = work.session.get(ChannelIdentity, message.identity_id)
-            if identity is not None:
-                identity.unreachable = True
-        return "failed"
-
-
-async def record_provider_status(
-    services: Services, provider_message_id: str, status: str, seq: int, error: str | None = None
-) -> str:
-    """A provider's status callback for a page or a message. Older news never overwrites newer."""
-    status = status.lower()
-    rank = STATUS_ORDER.get(status)
-    if rank is None:
-        return "unknown status"
-    async with unit_of_work(services) as work:
-        page = work.session.exec(select(Page).where(Page.provider_message_id == provider_message_id)).first()
-        if page is not None:
-            if seq <= page.provider_seq:
-                return "stale"
-            page.provider_seq = seq
-            page.provider_status = status
-            if status in FAILED_STATUSES:
-                if page.status in (PageStatus.SENT, PageStatus.DELIVERED, PageStatus.SENDING):
-                    page.status = PageStatus.FAILED.value
-                    page.failed_at = work.now
-                    page.error = (error or status)[:500]
-                    _fall_back(work, page, unreachable=False, reason=error or status)
-                return "failed"
-            if status in ("delivered", "answered", "read") and page.status == PageStatus.SENT:
-                page.status = PageStatus.DELIVERED.value
-                page.delivered_at = work.now
-            return page.status
-        message = work.session.exec(
-            select(Message).where(Message.provider_message_id == provider_message_id, Message.direction == "out")
-        ).first()
-        if message is None:
-            return "unknown message"
-        if seq <= message.status_seq:
-            return "stale"
-        message.status_seq = seq
-        message.status = "failed" if status in FAILED_STATUSES else ("delivered" if rank >= 4 else "sent")
-        if error:
-            message.error = error[:500]
-        return message.status

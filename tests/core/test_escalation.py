@@ -11,7 +11,7 @@ from gridline.core.conversation import handle_inbound
 from gridline.core.messages import InboundMessage
 from gridline.core.notify import Delivery
 from gridline.routing.actions import act_on_case
-from gridline.routing.delivery import record_provider_status
+from gridline.routing.provider_status import record_provider_status
 from gridline.storage.models import Case, CaseEvent, DutyShift, Page, Staff
 from tests.core.support import record_all_channels
 

@@ -23,8 +23,9 @@ from gridline.bots.twilio.voice_hotline import step_key, turns_of
 from gridline.bots.twilio.webhooks import TWIML, services_of
 from gridline.i18n import t
 from gridline.routing.actions import act_on_case
-from gridline.routing.delivery import record_provider_status, render_page
+from gridline.routing.delivery import render_page
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES, OPEN_PAGE_STATUSES
+from gridline.routing.provider_status import record_provider_status
 from gridline.storage.models import Case, Grid, Page, Staff
 
 if TYPE_CHECKING:

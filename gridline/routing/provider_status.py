@@ -1,0 +1,79 @@
+"""Provider status callbacks (Twilio's MessageStatus / CallStatus) for pages and outbox messages.
+
+Callbacks arrive out of order; each row keeps the provider's sequence, so older news never
+overwrites newer. A failed or undelivered page moves to the person's next channel.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from gridline.core.work import unit_of_work
+from gridline.routing.delivery import fall_back
+from gridline.routing.lifecycle import PageStatus
+from gridline.storage.models import Message, Page
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+# Provider statuses in the order they happen; a callback never moves a page or message backwards.
+STATUS_ORDER = {
+    "queued": 0,
+    "accepted": 0,
+    "sending": 1,
+    "sent": 2,
+    "ringing": 2,
+    "in-progress": 3,
+    "delivered": 4,
+    "answered": 4,
+    "completed": 5,
+    "read": 5,
+    "undelivered": 6,
+    "failed": 6,
+    "busy": 6,
+    "no-answer": 6,
+    "canceled": 6,
+}
+FAILED_STATUSES = {"undelivered", "failed", "busy", "no-answer", "canceled"}
+
+
+async def record_provider_status(
+    services: Services, provider_message_id: str, status: str, seq: int, error: str | None = None
+) -> str:
+    """A provider's status callback for a page or a message. Older news never overwrites newer."""
+    status = status.lower()
+    rank = STATUS_ORDER.get(status)
+    if rank is None:
+        return "unknown status"
+    async with unit_of_work(services) as work:
+        page = work.session.exec(select(Page).where(Page.provider_message_id == provider_message_id)).first()
+        if page is not None:
+            if seq <= page.provider_seq:
+                return "stale"
+            page.provider_seq = seq
+            page.provider_status = status
+            if status in FAILED_STATUSES:
+                if page.status in (PageStatus.SENT, PageStatus.DELIVERED, PageStatus.SENDING):
+                    page.status = PageStatus.FAILED.value
+                    page.failed_at = work.now
+                    page.error = (error or status)[:500]
+                    fall_back(work, page, unreachable=False, reason=error or status)
+                return "failed"
+            if status in ("delivered", "answered", "read") and page.status == PageStatus.SENT:
+                page.status = PageStatus.DELIVERED.value
+                page.delivered_at = work.now
+            return page.status
+        message = work.session.exec(
+            select(Message).where(Message.provider_message_id == provider_message_id, Message.direction == "out")
+        ).first()
+        if message is None:
+            return "unknown message"
+        if seq <= message.status_seq:
+            return "stale"
+        message.status_seq = seq
+        message.status = "failed" if status in FAILED_STATUSES else ("delivered" if rank >= 4 else "sent")
+        if error:
+            message.error = error[:500]
+        return message.status
