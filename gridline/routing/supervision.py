@@ -39,15 +39,7 @@ async def recategorise(services: Services, case_id: int, category: str, actor: s
         record_event(work, case_id, "recategorised", actor, {"from": previous, "to": category})
         if case.status in (CaseStatus.NEW, CaseStatus.PAGED, CaseStatus.ESCALATED, CaseStatus.TRIAGE):
             restart_escalation(work, case, f"re-categorised to {category}")
-        audit.record(
-            work.session,
-            at=work.now,
-            actor=actor,
-            action="case.recategorise",
-            target_kind="case",
-            target_id=case_id,
-            detail={"from": previous, "to": category},
-        )
+        _audit(work, actor, "case.recategorise", case_id, {"from": previous, "to": category})
         publish_case(work, case)
         return case
 
@@ -62,15 +54,7 @@ async def reassign(services: Services, case_id: int, to_staff_id: int, actor: st
             raise ValueError("the case is closed")
         console_actor = Staff(code=actor, name=actor, role="supervisor", lang="zh-CN")
         result = reassign_case(work, case, console_actor, target, actor)
-        audit.record(
-            work.session,
-            at=work.now,
-            actor=actor,
-            action="case.reassign",
-            target_kind="case",
-            target_id=case_id,
-            detail={"to": target.code},
-        )
+        _audit(work, actor, "case.reassign", case_id, {"to": target.code})
         return result
 
 
@@ -88,15 +72,7 @@ async def merge(services: Services, case_id: int, into_case_id: int, actor: str)
         _close(work, case, actor, f"merged into {into.ref}")
         record_event(work, into_case_id, "merged_in", actor, {"from": case.ref})
         tell_resident(work, case, "case.merged", into=into.ref)
-        audit.record(
-            work.session,
-            at=work.now,
-            actor=actor,
-            action="case.merge",
-            target_kind="case",
-            target_id=case_id,
-            detail={"into": into.ref},
-        )
+        _audit(work, actor, "case.merge", case_id, {"into": into.ref})
         publish_case(work, into)
         return into
 
@@ -105,7 +81,7 @@ async def add_note(services: Services, case_id: int, text: str, actor: str) -> C
     async with unit_of_work(services) as work:
         _get_case(work, case_id)
         event = record_event(work, case_id, "note", actor, {"text": text[:4000]})
-        audit.record(work.session, at=work.now, actor=actor, action="case.note", target_kind="case", target_id=case_id)
+        _audit(work, actor, "case.note", case_id)
         return event
 
 
@@ -113,15 +89,7 @@ async def close_case(services: Services, case_id: int, actor: str, reason: str =
     async with unit_of_work(services) as work:
         case = _get_case(work, case_id)
         _close(work, case, actor, reason)
-        audit.record(
-            work.session,
-            at=work.now,
-            actor=actor,
-            action="case.close",
-            target_kind="case",
-            target_id=case_id,
-            detail={"reason": reason},
-        )
+        _audit(work, actor, "case.close", case_id, {"reason": reason})
         return case
 
 
@@ -143,3 +111,9 @@ def _get_case(work: Work, case_id: int) -> Case:
     if case is None:
         raise LookupError(f"no case {case_id}")
     return case
+
+
+def _audit(work: Work, actor: str, action: str, case_id: int, detail: dict[str, object] | None = None) -> None:
+    audit.record(
+        work.session, at=work.now, actor=actor, action=action, target_kind="case", target_id=case_id, detail=detail
+    )
