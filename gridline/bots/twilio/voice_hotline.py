@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
@@ -131,14 +132,34 @@ async def core_turn(services: Services, phone: str, key: str, lang: str, **field
     return render_outcome(services, lang, outcome)
 
 
-@router.post("/voice")
-async def call_arrives(request: Request) -> Response:
+@dataclass(frozen=True)
+class Caller:
+    """Who is on the line, read from a signed Twilio voice request."""
+
+    services: Services
+    form: SignedForm
+    call_sid: str
+    phone: str
+    lang: str
+
+
+async def read_caller(request: Request) -> Caller | Response:
+    """The signed form and caller of a voice request, or the 400 answer when it has no CallSid."""
     services = services_of(request)
     form = await read_signed_form(request, services.settings)
-    if not form.get("CallSid"):
+    call_sid = form.get("CallSid")
+    if not call_sid:
         return Response("missing CallSid", status_code=400)
     phone = caller_number(services, form)
-    lang = caller_lang(services, phone)
+    return Caller(services, form, call_sid, phone, caller_lang(services, phone))
+
+
+@router.post("/voice")
+async def call_arrives(request: Request) -> Response:
+    caller = await read_caller(request)
+    if isinstance(caller, Response):
+        return caller
+    services, form, lang = caller.services, caller.form, caller.lang
 
     async def greet() -> str:
         return menu_prompt(services, lang, [t("twilio.voice.greeting", lang)])
@@ -149,13 +170,10 @@ async def call_arrives(request: Request) -> Response:
 
 @router.post("/voice/turn")
 async def caller_turn(request: Request, n: int = 1, mode: str = "menu", s: str = "", quiet: int = 0) -> Response:
-    services = services_of(request)
-    form = await read_signed_form(request, services.settings)
-    call_sid = form.get("CallSid")
-    if not call_sid:
-        return Response("missing CallSid", status_code=400)
-    phone = caller_number(services, form)
-    lang = caller_lang(services, phone)
+    caller = await read_caller(request)
+    if isinstance(caller, Response):
+        return caller
+    services, form, call_sid, phone, lang = caller.services, caller.form, caller.call_sid, caller.phone, caller.lang
     digits = form.get("Digits").strip()
     speech = form.get("SpeechResult").strip()
     key = step_key(call_sid, f"turn:{mode}:{n}", s, quiet)
@@ -241,13 +259,10 @@ def _dial_or_voicemail(services: Services, lang: str, grid_code: str) -> str:
 
 @router.post("/voice/dialled")
 async def dial_finished(request: Request, s: str = "") -> Response:
-    services = services_of(request)
-    form = await read_signed_form(request, services.settings)
-    call_sid = form.get("CallSid")
-    if not call_sid:
-        return Response("missing CallSid", status_code=400)
-    phone = caller_number(services, form)
-    lang = caller_lang(services, phone)
+    caller = await read_caller(request)
+    if isinstance(caller, Response):
+        return caller
+    services, form, call_sid, lang = caller.services, caller.form, caller.call_sid, caller.lang
     status = form.get("DialCallStatus")
 
     async def step() -> str:
@@ -268,13 +283,10 @@ async def dial_finished(request: Request, s: str = "") -> Response:
 
 @router.post("/voice/voicemail")
 async def voicemail(request: Request, s: str = "") -> Response:
-    services = services_of(request)
-    form = await read_signed_form(request, services.settings)
-    call_sid = form.get("CallSid")
-    if not call_sid:
-        return Response("missing CallSid", status_code=400)
-    phone = caller_number(services, form)
-    lang = caller_lang(services, phone)
+    caller = await read_caller(request)
+    if isinstance(caller, Response):
+        return caller
+    services, form, call_sid, phone, lang = caller.services, caller.form, caller.call_sid, caller.phone, caller.lang
     url = form.get("RecordingUrl")
     key = step_key(call_sid, "voicemail", s)
 
