@@ -10,20 +10,12 @@ from gridline.nlu.embedded import EmbeddedEngine, load
 from gridline.nlu.engines import build_engine, clear_cache
 from gridline.nlu.types import ALL_INTENTS, OUT_OF_SCOPE
 from gridline.settings import NluSettings, Settings
+from tests.nlu.contract import TYPICAL_SENTENCES
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [
-        ("俺们楼从昨天就没水了咋弄", {"water_supply"}),
-        ("电梯里困住人了快来人", {"elevator", "emergency"}),
-        ("找网格长", {"find_leader"}),
-        ("老是跳闸，保险丝烧了", {"power_supply"}),
-        ("楼上天天半夜剁东西，吵得睡不着", {"noise"}),
-        ("楼道里有人给电动车充电", {"safety_hazard"}),
-        ("着火了快来人", {"emergency"}),
-        ("谢谢恁", {"thanks"}),
-    ],
+    TYPICAL_SENTENCES,
 )
 async def test_typical_sentences_get_the_right_intent(engine: EmbeddedEngine, text: str, expected: set[str]) -> None:
     result = await engine.parse(text)

@@ -17,6 +17,7 @@ from gridline.nlu.rasa_client import RasaEngine
 from gridline.nlu.rasa_runtime import RasaServer
 from gridline.nlu.types import ALL_INTENTS, OUT_OF_SCOPE, NluResult
 from gridline.settings import NluSettings, load_settings
+from tests.nlu.contract import TYPICAL_SENTENCES
 from tests.nlu.rasa_fixtures import rasa_model, rasa_server
 
 __all__ = ["rasa_model", "rasa_server"]  # fixtures used by name below
@@ -47,16 +48,7 @@ def answered_by_rasa(result: NluResult, server: RasaServer) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [
-        ("俺们楼从昨天就没水了咋弄", {"water_supply"}),
-        ("电梯里困住人了快来人", {"elevator", "emergency"}),
-        ("找网格长", {"find_leader"}),
-        ("老是跳闸，保险丝烧了", {"power_supply"}),
-        ("楼上天天半夜剁东西，吵得睡不着", {"noise"}),
-        ("楼道里有人给电动车充电", {"safety_hazard"}),
-        ("着火了快来人", {"emergency"}),
-        ("谢谢恁", {"thanks"}),
-    ],
+    TYPICAL_SENTENCES,
 )
 async def test_typical_sentences_get_the_right_intent(
     rasa: RasaEngine, rasa_server: RasaServer, text: str, expected: set[str]
