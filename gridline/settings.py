@@ -35,6 +35,10 @@ class ServerSettings(BaseModel):
 class DatabaseSettings(BaseModel):
     url: str = "sqlite:///var/gridline.db"
     echo: bool = False
+    # Units of work run in this many worker threads (never on the event loop); the pool matches it.
+    threads: int = 12
+    # PostgreSQL gives up waiting for a row lock after this long instead of waiting for good.
+    lock_timeout_ms: int = 5000
 
 
 class RedisSettings(BaseModel):

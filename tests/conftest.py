@@ -11,9 +11,10 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -27,8 +28,24 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("GRIDLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("GRIDLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BACKENDS = ("sqlite", "postgres", "postgres+redis")
-# Thursday 2026-11-26 10:00 in Asia/Shanghai.
-START = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _recent_thursday_morning() -> datetime:
+    """The latest Thursday 10:00 in Asia/Shanghai at or before the real now.
+
+    Tests need a known weekday and hour (the demo rota), but the queue, Redis expiry and the
+    database's ``now()`` run on real time, so the fake clock starts within a week of it on any date.
+    """
+    now = datetime.now(SHANGHAI)
+    day = now - timedelta(days=(now.weekday() - 3) % 7)
+    start = day.replace(hour=10, minute=0, second=0, microsecond=0)
+    if start > now:
+        start -= timedelta(days=7)
+    return start.astimezone(UTC)
+
+
+START = _recent_thursday_morning()
 
 
 def need_service(name: str, available: bool, how: str) -> None:

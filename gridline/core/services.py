@@ -59,7 +59,12 @@ def build_services(settings: Settings, clock: Clock | None = None, *, nlu: NluEn
     from gridline.storage.state import build_state_store
 
     clock = clock or SystemClock()
-    db = Database(settings.database.url, echo=settings.database.echo)
+    db = Database(
+        settings.database.url,
+        echo=settings.database.echo,
+        threads=settings.database.threads,
+        lock_timeout_ms=settings.database.lock_timeout_ms,
+    )
     return Services(
         settings=settings,
         clock=clock,

@@ -1,21 +1,27 @@
 """A unit of work: one database transaction plus the jobs and events it causes.
 
-Jobs are queued and events published only after the transaction commits, so a worker never picks
-up a row that is not there yet, and a rolled-back change never pages anyone.
+``in_transaction(services, body, *args)`` is the door to the database: ``body(work, *args)`` is
+plain blocking code that runs in one of the database's worker threads (never on the event loop),
+inside one transaction. It must not touch the network — classify with the NLU before, talk to Redis
+and providers after. Jobs are queued and events published only after the transaction commits, so a
+worker never picks up a row that is not there yet, and a rolled-back change never pages anyone.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from sqlmodel import Session
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,13 +38,34 @@ class Work:
         self.events.append((topic, data))
 
 
-@asynccontextmanager
-async def unit_of_work(services: Services) -> AsyncIterator[Work]:
-    with services.db.session() as session:
-        work = Work(session=session, now=services.clock.now())
-        yield work
-    # Committed: now it is safe to wake workers and consoles.
+async def in_transaction(
+    services: Services, body: Callable[Concatenate[Work, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Run ``body(work, *args, **kwargs)`` in one transaction in a database thread; return its result."""
+
+    def run() -> tuple[T, Work]:
+        with services.db.session() as session:
+            work = Work(session=session, now=services.clock.now())
+            result = body(work, *args, **kwargs)
+        return result, work
+
+    result, work = await services.db.run(run)
+    await after_commit(services, work)
+    return result
+
+
+async def after_commit(services: Services, work: Work) -> None:
+    """Committed: now it is safe to wake workers and consoles."""
     for name, key, run_at, kwargs in work.jobs:
         await services.jobs.enqueue(name, key, run_at, **kwargs)
     for topic, data in work.events:
         await services.events.publish(topic, data)
+
+
+@asynccontextmanager
+async def unit_of_work(services: Services) -> AsyncIterator[Work]:
+    """Deprecated: blocks the event loop while the body runs. Being replaced by ``in_transaction``."""
+    with services.db.session() as session:
+        work = Work(session=session, now=services.clock.now())
+        yield work
+    await after_commit(services, work)

@@ -1,17 +1,31 @@
-"""Database engine and sessions for SQLite (embedded default) and PostgreSQL."""
+"""Database engine and sessions for SQLite (embedded default) and PostgreSQL.
+
+Every unit of work runs in one of the database's own worker threads (``Database.run``), never on
+the event loop: a slow query or a lock wait then delays only the unit of work that caused it, while
+webhooks, live console events and the scheduler keep going. Measured against SQLAlchemy's asyncio
+sessions in ``bench/uow_bench.py`` (see docs/performance.md): one thread hop per unit of work costs
+less than aiosqlite's hop per statement or the asyncio session's greenlet switches per statement.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import contextvars
+import functools
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 import gridline.storage.models  # noqa: F401  (registers every table on the metadata)
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -24,9 +38,9 @@ def normalise_url(url: str) -> str:
 
 
 class Database:
-    """Owns the engine; hands out short sessions. One per process."""
+    """Owns the engine and the worker threads; hands out short sessions. One per process."""
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+    def __init__(self, url: str, echo: bool = False, *, threads: int = 12, lock_timeout_ms: int = 5000) -> None:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -37,14 +51,18 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # One connection per worker thread plus a few for the reconciler and the CLI.
+            kwargs.update(pool_size=threads, max_overflow=10, pool_pre_ping=True)
+            kwargs["connect_args"] = {"options": f"-c lock_timeout={int(lock_timeout_ms)}"}
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._threads = threads
+        self._executor: ThreadPoolExecutor | None = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error."""
+        """A session that commits on success and rolls back on error (blocking: call it in ``run``)."""
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -52,6 +70,13 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking database code in one of the database's threads and await its result."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="gridline-db")
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     def create_all(self) -> None:
         """Create missing tables directly (tests); deployments use ``gridline db upgrade``."""
@@ -61,6 +86,9 @@ class Database:
         SQLModel.metadata.drop_all(self.engine)
 
     def dispose(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
         self.engine.dispose()
 
 

@@ -185,6 +185,10 @@ class ArqJobQueue:
 
     async def enqueue(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
         pool = await self.pool()
+        # Work that is already due runs now: arq turns a deferral into the past into a negative
+        # expiry and Redis refuses it, which after a long outage would strand every overdue row.
+        if run_at is not None and run_at <= self._clock.now():
+            run_at = None
         # arq refuses a job id that is queued or running: that is the dedup we want.
         await pool.enqueue_job(name, _job_id=f"{self.namespace}:{key}", _defer_until=run_at, **kwargs)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from gridline.storage.models import Message
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, START
 from tests.twilio.conftest import (
     LI_XIUYING,
     LONG_XIAOYAN,
@@ -17,7 +17,7 @@ from tests.twilio.conftest import (
     TwilioWorld,
 )
 
-THURSDAY_NIGHT = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)  # 22:00 in Zhengzhou: 姚晓燕 on duty
+THURSDAY_NIGHT = START + timedelta(hours=12)  # 22:00 in Zhengzhou: 姚晓燕 on duty
 
 
 @pytest.mark.parametrize("world", BACKENDS, indirect=True)

@@ -1,0 +1,71 @@
+"""The unit of work runs its body in a database thread, in one transaction, and queues jobs after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from sqlmodel import select
+
+from gridline.core.services import Services
+from gridline.core.work import Work, in_transaction
+from gridline.storage.models import AuditLog
+
+
+def _write_note(work: Work, note: str, fail: bool = False) -> int:
+    entry = AuditLog(at=work.now, actor="system", action="test.note", detail={"note": note})
+    work.session.add(entry)
+    work.session.flush()
+    work.job("process_inbound", f"inbound:test:{note}", None, event_id=-1)
+    if fail:
+        raise RuntimeError("the body failed after writing")
+    assert entry.id is not None
+    return entry.id
+
+
+def _notes(services: Services) -> list[str]:
+    with services.db.session() as session:
+        return [row.detail["note"] for row in session.exec(select(AuditLog).where(AuditLog.action == "test.note"))]
+
+
+async def test_body_runs_off_the_event_loop_thread(services: Services) -> None:
+    loop_thread = threading.get_ident()
+    seen = await in_transaction(services, lambda work: threading.get_ident())
+    assert seen != loop_thread
+
+
+async def test_a_committed_body_returns_its_result_and_queues_its_jobs(services: Services) -> None:
+    entry_id = await in_transaction(services, _write_note, "kept")
+    assert entry_id > 0
+    assert _notes(services) == ["kept"]
+    assert services.jobs.pending() == 1  # type: ignore[attr-defined]
+
+
+async def test_a_failed_body_rolls_back_and_queues_nothing(services: Services) -> None:
+    with pytest.raises(RuntimeError):
+        await in_transaction(services, _write_note, "lost", fail=True)
+    assert _notes(services) == []
+    assert services.jobs.pending() == 0  # type: ignore[attr-defined]
+
+
+async def test_the_loop_keeps_running_while_a_body_blocks(services: Services) -> None:
+    ticks: list[int] = []
+    blocked = threading.Event()
+
+    async def ticker() -> None:
+        while True:
+            if blocked.is_set():
+                ticks.append(1)
+            await asyncio.sleep(0.01)
+
+    def slow(work: Work) -> None:
+        blocked.set()
+        time.sleep(0.3)  # a lock wait or a slow query
+        blocked.clear()
+
+    task = asyncio.create_task(ticker())
+    await in_transaction(services, slow)
+    task.cancel()
+    assert ticks, "the event loop did not run while the unit of work was blocked"
