@@ -217,6 +217,18 @@ class ConsoleSettings(BaseModel):
     cookie_secure: bool = False
 
 
+class SandboxSettings(BaseModel):
+    """The web sandbox (``/sandbox``): chat as any resident, answer as any staff member, no login.
+
+    Only for demos and local trials: it is mounted by ``gridline serve --demo`` or with ``enabled``;
+    ``enabled`` is refused when ``server.public_base_url`` is not a loopback or private address,
+    unless ``allow_public`` says so on purpose.
+    """
+
+    enabled: bool = False
+    allow_public: bool = False
+
+
 class Settings(BaseSettings):
     """All of Gridline's settings. Use :func:`load_settings` to build one."""
 
@@ -239,6 +251,7 @@ class Settings(BaseSettings):
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
 
     @classmethod
     def settings_customise_sources(
