@@ -1,6 +1,7 @@
-"""The baseline for ``ingest_bench.py``: a bare FastAPI endpoint that does what the Telegram webhook
-does *except store the update* — check the secret token, read and parse the JSON, check the
-``update_id``, answer the same small JSON.
+"""The baselines for ``ingest_bench.py`` and ``report_to_page_bench.py``: bare FastAPI endpoints
+that do what the Telegram webhook does *except store the update* — check the secret token, read
+and parse the JSON, check the ``update_id``, answer the same small JSON — and what the SMS webhook
+does except check the signature and store the text (parse the form, answer empty TwiML).
 
 It is served by uvicorn with the arguments ``gridline serve`` passes (one worker process,
 ``proxy_headers``, the log level), so the difference to the real webhook is Gridline's own work:
@@ -15,7 +16,7 @@ import hmac
 import json
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 SECRET = "bench-secret"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -37,6 +38,14 @@ def create_bare_app() -> FastAPI:
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             return JSONResponse({"ok": False, "description": "not a Telegram update"}, status_code=400)
         return JSONResponse({"ok": True, "description": "stored"}, status_code=200)
+
+    @app.post("/webhooks/twilio/sms")
+    async def sms_webhook(request: Request) -> Response:
+        # The form parsed as Starlette parses it for the real webhook; no signature, nothing stored.
+        form = await request.form()
+        if not form.get("MessageSid") or not form.get("From"):
+            return Response("missing MessageSid or From", status_code=400)
+        return Response('<?xml version="1.0" encoding="UTF-8"?><Response />', media_type="application/xml")
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

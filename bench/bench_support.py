@@ -92,13 +92,25 @@ class DemoDatabases:
     def _load(self, url: str) -> None:
         from gridline.demo import load_demo
         from gridline.storage.db import Database
-
         from gridline.storage.migrate import upgrade
 
         db = Database(url)
         upgrade(db)  # migrated, not create_all: ``gridline serve`` can then start on a copy
         load_demo(db, base_settings(url))
         db.dispose()
+
+    def template(self, backend: str) -> str:
+        """The template holding the demo city: a SQLite file's path, or a PostgreSQL database's name."""
+        if backend == "embedded":
+            if self._sqlite_template is None:
+                self._sqlite_template = self._dir / "template.db"
+                self._load(f"sqlite:///{self._sqlite_template}")
+            return str(self._sqlite_template)
+        if self._pg_template is None:
+            self._pg_template = f"bench_tpl_{uuid.uuid4().hex[:8]}"
+            pg_admin(f'CREATE DATABASE "{self._pg_template}"')
+            self._load(pg_url(self._pg_template))
+        return self._pg_template
 
     def new(self, backend: str) -> str:
         """The URL of a new database holding the demo city."""

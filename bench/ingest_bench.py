@@ -42,7 +42,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_support import machine
-from processes import BARE_PORT, BENCH, BOT, FAKE_PORT, MODES, PYTHON, SECRET, SERVE_PORT, Run, wait_http, worker_stays_up
+from processes import (
+    BARE_PORT,
+    BENCH,
+    BOT,
+    FAKE_PORT,
+    MODES,
+    PYTHON,
+    SECRET,
+    SERVE_PORT,
+    Run,
+    wait_http,
+    worker_stays_up,
+)
 
 WEBHOOK = f"/webhooks/telegram/{BOT}"
 
@@ -140,6 +152,7 @@ def start_serve(r: Run, mode: str, database_url: str) -> Any:
     try:
         wait_http(f"http://127.0.0.1:{SERVE_PORT}/healthz", proc)
     except Exception as exc:
+        r.stop(proc)
         raise RuntimeError(f"gridline serve did not start: {exc}\n{r.log_tail('serve')}") from exc
     return proc, config
 
@@ -151,7 +164,7 @@ def measure_mode(r: Run, mode: str, seconds: float, connections: int, backlog: i
     wait_http(f"http://127.0.0.1:{BARE_PORT}/healthz", bare)
     out = r.dir / "ids.txt"
     rounds: list[dict[str, Any]] = []
-    for round_no in range(2):
+    for _ in range(2):
         wrk(bare_url, 2, connections, out, 0)  # warm-up, not counted
         bare_run = wrk(bare_url, seconds, connections, out, 0)
         database_url = r.database(mode)

@@ -69,11 +69,11 @@ def _count_psycopg_async() -> None:
 
 
 async def _watch_lag() -> None:
-    loop = asyncio.get_running_loop()
+    # perf_counter, not loop.time(): uvloop's clock has millisecond resolution.
     while True:
-        before = loop.time()
+        before = time.perf_counter()
         await asyncio.sleep(LAG_INTERVAL)
-        late = loop.time() - before - LAG_INTERVAL
+        late = time.perf_counter() - before - LAG_INTERVAL
         with _lock:
             _lag.append((time.time(), max(0.0, late)))
 

@@ -27,9 +27,11 @@ from bench_support import PG_ADMIN_URL, REDIS_URL, ROOT, flush_redis, pg_admin, 
 
 BENCH = ROOT / "bench"
 PYTHON = sys.executable
+# ingest_bench.py; report_to_page_bench.py uses its own (below) so the two can run side by side.
 FAKE_PORT = 19201
 BARE_PORT = 19210
 SERVE_PORT = 19220
+RTP_FAKE_PORT, RTP_BARE_PORT, RTP_SERVE_PORT = 19231, 19232, 19230
 SECRET = "bench-secret"
 BOT = "bench"
 TWILIO_SID = "AC" + "b" * 32
@@ -66,7 +68,8 @@ def render_toml(sections: dict[str, Any]) -> str:
 class Run:
     """One run's scratch directory, databases, configuration files and processes."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fake_port: int = FAKE_PORT) -> None:
+        self.fake_port = fake_port
         self.dir = Path(tempfile.mkdtemp(prefix="gridline-bench-"))
         self._pg: list[str] = []
         self._procs: list[tuple[str, subprocess.Popen[bytes]]] = []
@@ -110,9 +113,9 @@ class Run:
             "nlu": {"engine": "embedded", "model_dir": str(ROOT / "var" / "models"),
                     "training_data": str(ROOT / "config" / "nlu" / "train.yml")},
             "telegram": {"bots": {BOT: {"token": "123456:bench-token", "secret_token": SECRET,
-                                        "api_base_url": f"http://127.0.0.1:{FAKE_PORT}"}}},
+                                        "api_base_url": f"http://127.0.0.1:{self.fake_port}"}}},
             "twilio": {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN, "sms_number": "+8610000000001",
-                       "voice_number": "+8610000000002", "api_base_url": f"http://127.0.0.1:{FAKE_PORT}"},
+                       "voice_number": "+8610000000002", "api_base_url": f"http://127.0.0.1:{self.fake_port}"},
         }
         for key, value in overrides.items():
             if isinstance(value, dict):
@@ -137,10 +140,12 @@ class Run:
         return proc
 
     def gridline(self, name: str, args: list[str], config: Path, *, instrument: Path | None = None,
-                 env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-        """``gridline ARGS`` (through ``instrumented.py`` when ``instrument`` is the samples file)."""
+                 pages: bool = False, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """``gridline ARGS`` (through ``instrumented.py`` when ``instrument`` is the samples file;
+        ``pages``: with its timing notifiers)."""
         if instrument is not None:
-            argv = [PYTHON, str(BENCH / "instrumented.py"), "--out", str(instrument), "--", *args]
+            argv = [PYTHON, str(BENCH / "instrumented.py"), "--out", str(instrument),
+                    *(["--pages"] if pages else []), "--", *args]
         else:
             argv = [PYTHON, "-c", "from gridline.cli import main; main()", *args]
         return self.start(name, argv, config=config, env=env)
@@ -174,7 +179,10 @@ class Run:
         for name in self._pg:
             with contextlib.suppress(Exception):
                 pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP"):  # keep the logs and samples to look at
+            print(f"kept {self.dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -205,7 +213,7 @@ def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, *, timeout:
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
-def worker_stays_up(proc: subprocess.Popen[bytes], seconds: float = 3.0) -> bool:
+def worker_stays_up(proc: subprocess.Popen[bytes], seconds: float = 10.0) -> bool:
     """``gridline worker`` refuses to start in some modes (exit 2): is this one running?"""
     try:
         proc.wait(seconds)
