@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from sqlmodel import col, select
 
-from gridline.storage import inbox as store
+from gridline.storage import staff_inbox as store
 from gridline.storage.models import Acknowledgement, CaseEvent
 from tests.inbox.conftest import CHENG, LEI, City, ClientFor, csrf_in, refs_in
 

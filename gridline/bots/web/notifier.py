@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from gridline.bots.web.push import PushTarget, WebPush
 from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
 from gridline.i18n import t
-from gridline.storage import inbox as store
+from gridline.storage import staff_inbox as store
 
 if TYPE_CHECKING:
     from gridline.core.services import Services

@@ -31,7 +31,7 @@ from gridline.core.outbox import queue_message
 from gridline.core.services import Services
 from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
-from gridline.storage import inbox as store
+from gridline.storage import staff_inbox as store
 from gridline.storage.audit import record
 from gridline.storage.models import ChannelIdentity, ConsoleUser, ContactMethod, Staff
 

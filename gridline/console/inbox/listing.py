@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from gridline.console.grids import GridTree
 from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES
-from gridline.storage import inbox as store
+from gridline.storage import staff_inbox as store
 from gridline.storage.models import Case, Staff
 
 STAFF_ACTIONS = ("acknowledge", "resolve", "escalate", "reassign")

@@ -15,7 +15,7 @@ from gridline.console.http import ConsoleContext, Forbidden, NotFound, console_c
 from gridline.console.inbox.listing import STAFF_ACTIONS, load_inbox
 from gridline.i18n import t
 from gridline.routing.actions import ActionResult, act_on_case, note_case
-from gridline.storage import inbox as store
+from gridline.storage import staff_inbox as store
 
 router = APIRouter()
 
