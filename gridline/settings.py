@@ -217,6 +217,23 @@ class ConsoleSettings(BaseModel):
     cookie_secure: bool = False
 
 
+class InboxSettings(BaseModel):
+    """The staff web inbox (``/console/inbox``): sign-in links and web push."""
+
+    # A one-time sign-in link sent on a staff member's own channel works this long, once.
+    link_minutes: int = 15
+    # At most this many links per staff member per hour (each one is a message on their phone).
+    links_per_hour: int = 5
+    # VAPID (RFC 8292) key pair for web push: the private key as base64url (raw 32 bytes) or PEM.
+    # Empty = no push (the inbox still works; pages are there when the page is opened).
+    # `gridline inbox vapid-keys` prints a new pair.
+    vapid_private_key: str = ""
+    # Who runs this server, for push services that need to reach the operator ("mailto:" or https URL).
+    vapid_subject: str = "mailto:ops@example.org"
+    # How long a push service keeps a push for a browser that is offline.
+    push_ttl_seconds: int = 3600
+
+
 class SandboxSettings(BaseModel):
     """The web sandbox (``/sandbox``): chat as any resident, answer as any staff member, no login.
 
@@ -252,6 +269,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    inbox: InboxSettings = Field(default_factory=InboxSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -23,7 +23,7 @@ def install(app: FastAPI, services: Services) -> None:
     from gridline.bots.web.inbound import PREFIX, process_web_event
     from gridline.bots.web.notifier import WebNotifier
 
-    services.notifiers.register(WebNotifier())
+    services.notifiers.register(WebNotifier(services))
     services.inbound_processors[PREFIX] = process_web_event
 
 
