@@ -1,7 +1,8 @@
 """The durable inbox: a webhook's payload is stored before it is answered, processed afterwards.
 
 ``(provider, event_key)`` is unique, so a provider retrying the same update or MessageSid stores it
-once. Processing failures are retried with backoff by the engine's reconciler; nothing is dropped.
+once. Processing failures are retried with backoff by the engine's reconciler; after
+``RESCUE_AFTER_ATTEMPTS`` the message is rescued (``core.rescue``): kept, answered, triaged. Nothing is dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from gridline.core.rescue import RESCUE_AFTER_ATTEMPTS, rescue_inbound
+from gridline.edge.text import clean_payload, clean_text
 from gridline.storage.models import InboundEvent
 
 if TYPE_CHECKING:
@@ -28,7 +31,7 @@ async def receive_event(
 ) -> tuple[InboundEvent, bool]:
     """Store an inbound provider event once; queue its processing. Returns (event, is_new)."""
     now = services.clock.now()
-    event_key = event_key[:128]
+    event_key = clean_text(event_key)[:128]
     # Redis remembers recent keys so a provider's retry storm does not reach the database; the key is
     # set only after the row is stored, so a hint never hides an event that was not kept.
     hint = f"idem:{provider}:{event_key}"
@@ -36,6 +39,9 @@ async def receive_event(
         existing = _find(services, provider, event_key)
         if existing is not None:
             return existing, False
+    # NUL and the other control characters go here, for every provider, before anything is stored or
+    # parsed by a library (PostgreSQL refuses NUL in text; nobody types it).
+    payload = clean_payload(payload)
     event = InboundEvent(provider=provider, event_key=event_key, payload=payload, received_at=now)
     try:
         with services.db.session() as session:
@@ -77,18 +83,40 @@ async def process_inbound(services: Services, event_id: int) -> str:
         await processor(services, event)
     except Exception as exc:
         log.exception("processing inbound event %s (%s) failed", event_id, event.provider)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if event.attempts >= RESCUE_AFTER_ATTEMPTS and await _rescue(services, event, error):
+            return "rescued"
         with services.db.session() as session:
             row = session.get(InboundEvent, event_id)
             assert row is not None
-            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            row.error = error
             row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "received"
             # processed_at doubles as "not before" for the retry.
             row.processed_at = services.clock.now() + timedelta(seconds=min(600, 5 * 2**row.attempts))
         return "failed"
+    _finish(services, event_id, "processed", None)
+    return "processed"
+
+
+async def _rescue(services: Services, event: InboundEvent, error: str) -> bool:
+    """Processing keeps failing: keep, answer and triage the message the plain way (``core.rescue``)."""
+    reader = services.inbound_readers.get(event.provider.split(":", 1)[0])
+    try:
+        msg = reader(event) if reader is not None else None
+        if msg is None:
+            return False
+        await rescue_inbound(services, msg, error)
+    except Exception:
+        log.exception("rescuing inbound event %s (%s) failed too; it will be retried", event.id, event.provider)
+        return False
+    _finish(services, event.id or 0, "rescued", error)
+    return True
+
+
+def _finish(services: Services, event_id: int, status: str, error: str | None) -> None:
     with services.db.session() as session:
         row = session.get(InboundEvent, event_id)
         assert row is not None
-        row.status = "processed"
+        row.status = status
         row.processed_at = services.clock.now()
-        row.error = None
-    return "processed"
+        row.error = error

@@ -19,7 +19,7 @@ from gridline.core.services import Services
 def install(app: FastAPI, services: Services) -> None:
     """Add the page, its API and static files; register the ``web`` notifier and inbound processor."""
     from gridline.bots.web.api import build_api
-    from gridline.bots.web.inbound import PREFIX, process_web_event
+    from gridline.bots.web.inbound import PREFIX, process_web_event, read_web_event
     from gridline.bots.web.notifier import WebNotifier
     from gridline.bots.web.page import STATIC, STATIC_PATH, build_page_router
 
@@ -29,3 +29,4 @@ def install(app: FastAPI, services: Services) -> None:
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="sandbox-static")
     services.notifiers.register(WebNotifier())
     services.inbound_processors[PREFIX] = process_web_event
+    services.inbound_readers[PREFIX] = read_web_event
