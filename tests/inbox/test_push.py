@@ -95,3 +95,17 @@ async def test_a_subscription_the_push_service_dropped_is_forgotten_and_the_page
         assert store.subscriptions_of(session, push_city.staff_id(CHENG)) == []
         page = session.exec(select(Page).where(Page.case_id == case.id)).one()
     assert page.status == "delivered"  # the page is in the inbox whatever the push service said
+
+
+def test_vapid_keys_command_prints_a_pair_that_the_notifier_accepts() -> None:
+    from typer.testing import CliRunner
+
+    from gridline.bots.web.push import WebPush
+    from gridline.cli import app
+    from gridline.settings import InboxSettings
+
+    result = CliRunner().invoke(app, ["inbox", "vapid-keys"])
+    assert result.exit_code == 0, result.output
+    private = result.output.split("GRIDLINE_INBOX__VAPID_PRIVATE_KEY=", 1)[1].split()[0]
+    public = result.output.rsplit(": ", 1)[1].strip()
+    assert WebPush(InboxSettings(vapid_private_key=private)).public_key == public
