@@ -171,10 +171,10 @@ async def job_runner(services: Any, *, arq_max_jobs: int | None = None) -> Async
 
     ``arq_max_jobs`` overrides the worker's ``max_jobs`` (arq starts at most that many jobs per poll)."""
     from gridline.core.engine import reconcile
-    from gridline.storage.jobs import ArqJobQueue
 
     queue = services.jobs
-    if not isinstance(queue, ArqJobQueue):
+    # By name: once arq is gone the class is too, and every queue then runs through start_in_process.
+    if type(queue).__name__ != "ArqJobQueue":
         await queue.start_in_process(services)
         try:
             yield

@@ -95,21 +95,23 @@ class Run:
         self._pg.append(name)
         return pg_url(name)
 
-    def redis_url(self, mode: str) -> str:
+    def redis_url(self, mode: str, *, flush: bool = True) -> str:
         if mode != "postgres+redis":
             return ""
-        flush_redis()
+        if flush:
+            flush_redis()
         return REDIS_URL
 
     # -- configuration ---------------------------------------------------------------------------
 
-    def config(self, mode: str, database_url: str, *, port: int = SERVE_PORT, **overrides: Any) -> Path:
+    def config(self, mode: str, database_url: str, *, port: int = SERVE_PORT, flush_redis: bool = True,
+               **overrides: Any) -> Path:
         settings: dict[str, Any] = {
             "timezone": "Asia/Shanghai",
             "server": {"public_base_url": f"http://127.0.0.1:{port}", "host": "127.0.0.1", "port": port,
                        "workers": 1, "log_level": "WARNING"},
             "database": {"url": database_url},
-            "redis": {"url": self.redis_url(mode)},
+            "redis": {"url": self.redis_url(mode, flush=flush_redis)},
             "nlu": {"engine": "embedded", "model_dir": str(ROOT / "var" / "models"),
                     "training_data": str(ROOT / "config" / "nlu" / "train.yml")},
             "telegram": {"bots": {BOT: {"token": "123456:bench-token", "secret_token": SECRET,
