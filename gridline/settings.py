@@ -146,6 +146,9 @@ class CasesSettings(BaseModel):
     # Beyond this many messages a minute from one sender, messages are stored but not answered
     # (a robot or a stuck client); people never get near it.
     max_messages_per_minute: int = 20
+    # A sender Gridline cannot place (no grid, no address) has at most this many open triage cases
+    # within ``duplicate_window_minutes``; further reports join the latest one instead of paging again.
+    max_open_triage_cases_per_sender: int = 1
     # Minutes until a case breaches its SLA, per priority (acknowledgement SLA).
     ack_sla_minutes: dict[str, int] = Field(default_factory=lambda: {"emergency": 5, "urgent": 15, "normal": 60})
     resolve_sla_hours: dict[str, int] = Field(default_factory=lambda: {"emergency": 4, "urgent": 24, "normal": 72})
