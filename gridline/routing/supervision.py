@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gridline.clock import as_utc
 from gridline.core.outbox import tell_resident
 from gridline.core.work import Work, in_transaction
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
 from gridline.routing.actions import ActionResult, expire_other_pages, reassign_case
+from gridline.routing.deadlines import resolve_deadline
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation
 from gridline.routing.lifecycle import CaseStatus, check_case_transition
 from gridline.routing.timeline import publish_case, record_event
+from gridline.settings import Settings
 from gridline.storage import audit, cases
 from gridline.storage.models import Case, CaseEvent, Staff
 
@@ -27,14 +30,16 @@ async def recategorise(services: Services, case_id: int, category: str, actor: s
     """Change a case's category; an unacknowledged case is re-routed (escalation restarts)."""
     if category not in ISSUE_CATEGORIES and category != OTHER_CATEGORY:
         raise ValueError(f"unknown category {category!r}")
-    return await in_transaction(services, recategorise_case, case_id, category, actor)
+    return await in_transaction(services, recategorise_case, services.settings, case_id, category, actor)
 
 
-def recategorise_case(work: Work, case_id: int, category: str, actor: str) -> Case:
+def recategorise_case(work: Work, settings: Settings, case_id: int, category: str, actor: str) -> Case:
     case = _get_case(work, case_id)
     previous = case.category
     case.category = category
     case.updated_at = work.now
+    # The limit is the new category's, still counted from when the resident reported it.
+    case.resolve_due_at = resolve_deadline(settings, category, case.priority, as_utc(case.created_at))
     case.explanation = [
         *case.explanation,
         {"decision": "category", "category": category, "reason": f"re-categorised by {actor} (was {previous})"},
