@@ -28,12 +28,12 @@ if TYPE_CHECKING:
 
 async def recategorise(services: Services, case_id: int, category: str, actor: str) -> Case:
     """Change a case's category; an unacknowledged case is re-routed (escalation restarts)."""
-    if category not in ISSUE_CATEGORIES and category != OTHER_CATEGORY:
-        raise ValueError(f"unknown category {category!r}")
     return await in_transaction(services, recategorise_case, services.settings, case_id, category, actor)
 
 
 def recategorise_case(work: Work, settings: Settings, case_id: int, category: str, actor: str) -> Case:
+    if category not in ISSUE_CATEGORIES and category != OTHER_CATEGORY:
+        raise ValueError(f"unknown category {category!r}")
     case = _get_case(work, case_id)
     previous = case.category
     case.category = category
@@ -71,12 +71,12 @@ def reassign_by_supervisor(work: Work, case_id: int, to_staff_id: int, actor: st
 
 async def merge(services: Services, case_id: int, into_case_id: int, actor: str) -> Case:
     """Close ``case_id`` as a duplicate of ``into_case_id``; its reports count on the surviving case."""
-    if case_id == into_case_id:
-        raise ValueError("a case cannot be merged into itself")
     return await in_transaction(services, merge_cases, case_id, into_case_id, actor)
 
 
 def merge_cases(work: Work, case_id: int, into_case_id: int, actor: str) -> Case:
+    if case_id == into_case_id:
+        raise ValueError("a case cannot be merged into itself")
     case = _get_case(work, case_id)
     into = _get_case(work, into_case_id)
     if into.status == CaseStatus.CLOSED:

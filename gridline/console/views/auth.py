@@ -11,15 +11,17 @@ from gridline.console.http import (
     LOGIN_CSRF_COOKIE,
     LOGIN_CSRF_PURPOSE,
     PREFIX,
+    ConsoleContext,
     client_ip,
-    console_context,
+    in_console,
     redirect,
     request_language,
     safe_next,
     state_of,
 )
 from gridline.console.rendering import local_time
-from gridline.console.sessions import SESSION_COOKIE, attempt_login, lookup_session, revoke_session
+from gridline.console.sessions import SESSION_COOKIE, LoginOutcome, attempt_login, lookup_session, revoke_session
+from gridline.core.work import Work, in_transaction
 from gridline.i18n import normalise_language
 
 router = APIRouter()
@@ -59,14 +61,13 @@ def _login_page(request: Request, *, error: str = "", name: str = "", status_cod
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request) -> Response:
     state = state_of(request)
-    with state.services.db.session() as session:
-        found = lookup_session(
-            session,
-            request.cookies.get(SESSION_COOKIE),
-            now=state.services.clock.now(),
-            secret=state.services.settings.server.secret_key,
-        )
-    if found is not None:
+
+    def body(work: Work) -> bool:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        secret = state.services.settings.server.secret_key
+        return lookup_session(work.session, cookie, now=work.now, secret=secret) is not None
+
+    if await in_transaction(state.services, body):
         return redirect(safe_next(request.query_params.get("next")))
     return _login_page(request)
 
@@ -85,18 +86,21 @@ async def login_submit(request: Request) -> Response:
     if not security.same_token(cookie_token, form_token):
         return _login_page(request, error=_t("login.csrf", lang), name=name, status_code=403)
 
-    now = services.clock.now()
-    with services.db.session() as session:
-        outcome = attempt_login(
-            session,
+
+    def body(work: Work) -> LoginOutcome:
+        # In a database thread: the password hash is slow on purpose and must not stall the loop.
+        return attempt_login(
+            work.session,
             name=name,
             password=password,
-            now=now,
+            now=work.now,
             secret=secret,
             session_hours=services.settings.console.session_hours,
             ip=client_ip(request),
             user_agent=request.headers.get("user-agent"),
         )
+
+    outcome = await in_transaction(services, body)
     if not outcome.ok:
         if outcome.reason in ("wait", "locked") and outcome.retry_at is not None:
             until = local_time(outcome.retry_at, state.renderer.tz, "%H:%M:%S")
@@ -121,8 +125,11 @@ async def login_submit(request: Request) -> Response:
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     form = await request.form()
-    with console_context(request, form=form) as ctx:
+
+    def body(ctx: ConsoleContext) -> None:
         revoke_session(ctx.session, ctx.login, now=ctx.now, actor=ctx.viewer.actor, ip=client_ip(request))
+
+    await in_console(request, body, form=form)
     response = redirect(f"{PREFIX}/login")
     response.delete_cookie(SESSION_COOKIE, path=PREFIX)
     return response
