@@ -337,11 +337,32 @@ def relay_reply(work: Work, services: Services, case_id: int, staff_id: int, tex
     return sent is not None
 
 
+def _note(work: Work, services: Services, case_id: int, staff_id: int, text: str, channel: str) -> ActionResult:
+    case = cases.get(work.session, case_id)
+    staff = work.session.get(Staff, staff_id)
+    if staff is None:
+        return ActionResult(False, "not_allowed", t("action.not_allowed", "zh-CN"))
+    if case is None:
+        return ActionResult(False, "unknown_case", t("action.unknown_case", staff.lang))
+    if not may_act(services, work, case, staff):
+        return ActionResult(False, "not_allowed", t("action.not_allowed", staff.lang, ref=case.ref), case.ref)
+    record_event(work, case.id or 0, "note", f"staff:{staff.code}",
+                 {"text": text[:4000], "channel": channel, "name": staff.name})
+    return ActionResult(True, "noted", t("action.noted", staff.lang, ref=case.ref), case.ref, staff.name)
+
+
+async def note_case(services: Services, *, case_id: int, staff_id: int, text: str, channel: str) -> ActionResult:
+    """A staff member's internal note on a case (not sent to the resident), allowed to the same people
+    as the other staff actions; it appears in the case's timeline."""
+    return await in_transaction(services, _note, services, case_id, staff_id, text, channel)
+
+
 __all__ = [
     "ActionResult",
     "act_on_case",
     "escalate_case",
     "may_act",
+    "note_case",
     "rate_case",
     "relay_staff_reply",
 ]

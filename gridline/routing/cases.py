@@ -63,7 +63,18 @@ def find_duplicate(session: Session, settings: Settings, draft: CaseDraft, now: 
         return cases.newest_open_duplicate(
             session, statuses=statuses, since=since, category=draft.category, address_text=draft.address_text
         )
+    if draft.grid_code is None and draft.resident_id is not None:
+        return _over_triage_cap(session, settings, statuses, since, draft.resident_id)
     return None
+
+
+def _over_triage_cap(
+    session: Session, settings: Settings, statuses: list[str], since: Any, resident_id: int
+) -> Case | None:
+    """A sender we cannot place (no grid, no address) with open triage cases up to the cap already:
+    the latest of them, so repeats are merged instead of paging the supervisors once per message."""
+    open_triage = cases.originals_without_grid(session, resident_id=resident_id, statuses=statuses, since=since)
+    return open_triage[0] if len(open_triage) >= settings.cases.max_open_triage_cases_per_sender else None
 
 
 def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:

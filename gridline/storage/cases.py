@@ -55,6 +55,26 @@ def newest_open_duplicate(
     return session.exec(query.order_by(col(Case.created_at).desc())).first()
 
 
+def originals_without_grid(
+    session: Session, *, resident_id: int, statuses: Collection[str], since: datetime
+) -> list[Case]:
+    """The resident's original cases without a grid (triage) in ``statuses`` created since ``since``,
+    newest first."""
+    return list(
+        session.exec(
+            select(Case)
+            .where(
+                col(Case.status).in_(list(statuses)),
+                col(Case.created_at) >= since,
+                col(Case.duplicate_of_id).is_(None),
+                Case.resident_id == resident_id,
+                col(Case.grid_code).is_(None),
+            )
+            .order_by(col(Case.created_at).desc())
+        )
+    )
+
+
 def held_or_paged(session: Session, staff_id: int, *, statuses: Collection[str], limit: int = 20) -> list[Case]:
     """Cases in ``statuses`` the person holds or was paged about, newest first."""
     paged = select(Page.case_id).where(Page.staff_id == staff_id)

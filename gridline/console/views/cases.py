@@ -12,6 +12,7 @@ from gridline.console.export import cases_csv, csv_response
 from gridline.console.filters import CaseFilters
 from gridline.console.http import ConsoleContext, NotFound, client_ip, in_console, redirect
 from gridline.console.timeline import load_case_detail
+from gridline.edge.params import RowId
 from gridline.storage.audit import record
 
 router = APIRouter()
@@ -79,7 +80,7 @@ async def case_export(request: Request) -> Response:
 
 
 @router.get("/cases/{case_id}/row", response_class=HTMLResponse)
-async def case_row(request: Request, case_id: int) -> Response:
+async def case_row(request: Request, case_id: RowId) -> Response:
     """One ``<tr>`` of the case list, for the live feed (checked against the viewer's scope again)."""
 
     def body(ctx: ConsoleContext) -> Response:
@@ -94,7 +95,7 @@ async def case_row(request: Request, case_id: int) -> Response:
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-async def case_page(request: Request, case_id: int) -> Response:
+async def case_page(request: Request, case_id: RowId) -> Response:
     def body(ctx: ConsoleContext) -> Response:
         case = can_see_case(ctx.session, ctx.viewer, case_id)
         if case is None:
