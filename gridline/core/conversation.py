@@ -242,7 +242,7 @@ def _understood(
     if confident and intent == "check_status":
         replies.append((status_text(work, resident.id or 0, lang), ()))
         return state or None
-    if confident and intent in ("greet", "thanks", "affirm", "deny"):
+    if confident and intent in ("greet", "thanks", "affirm", "deny", "smalltalk"):
         replies.append((t(f"conversation.{intent}", lang), ()))
         if intent == "greet" and not resident.grid_code:
             replies.append((t("registration.ask_location", lang), ()))
