@@ -188,7 +188,7 @@ def _forget_namespace(url: str, namespace: str) -> None:
     import redis
 
     client = redis.Redis.from_url(url)
-    keys = list(client.scan_iter(f"{namespace}:*")) + list(client.scan_iter(f"arq:*:{namespace}:*"))
+    keys = list(client.scan_iter(f"{namespace}:*"))
     if keys:
         client.delete(*keys)
 

@@ -1,4 +1,4 @@
-"""Helpers for the worker tests: real ``gridline worker`` processes on PostgreSQL + Redis.
+"""Helpers for the worker tests: real ``gridline worker`` processes on PostgreSQL (with or without Redis).
 
 The test process opens cases; the workers (separate processes, started and killed like in
 production) run their escalation steps and page deliveries. What the tests then check is the
@@ -30,8 +30,7 @@ from gridline.storage.db import Database
 from gridline.storage.models import CaseEvent, EscalationStep, Grid, Page
 from tests.conftest import REDIS_URL, ROOT, _pg_admin, _pg_url
 
-# A Redis database of its own: the job queue name is fixed and a job is a row id, so a worker must
-# never see another test's queue (that test's step 7 is not this database's step 7).
+# A Redis database of its own (state, events): the jobs live in each test's own PostgreSQL database.
 WORKERS_REDIS_URL = os.environ.get(
     "GRIDLINE_TEST_WORKERS_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/13"
 )
@@ -55,7 +54,7 @@ class ShortPolicy:
 
 
 def worker_config(
-    policy: ShortPolicy, *, lease_seconds: float = 60.0, reconcile_seconds: float = 0.5
+    policy: ShortPolicy, *, lease_seconds: float = 60.0, reconcile_seconds: float = 0.5, **jobs: Any
 ) -> dict[str, Any]:
     """Settings shared by the test process and its workers (the policy is snapshotted per case)."""
     return {
@@ -63,7 +62,9 @@ def worker_config(
         "nlu": {"engine": "embedded", "model_dir": str(ROOT / "var" / "models"),
                 "training_data": str(ROOT / "config" / "nlu" / "train.yml")},
         "cases": {"escalation": {"normal": policy.settings()}},
-        "jobs": {"reconcile_seconds": reconcile_seconds, "lease_seconds": lease_seconds, "poll_seconds": 0.2},
+        # Heartbeats every second: a killed worker's jobs are recovered within seconds.
+        "jobs": {"reconcile_seconds": reconcile_seconds, "lease_seconds": lease_seconds, "poll_seconds": 0.2,
+                 "queue_poll_seconds": 0.1, "heartbeat_seconds": 1.0, "reconcile_grace_seconds": 2.0, **jobs},
         "server": {"log_level": "INFO"},
     }
 
@@ -140,6 +141,13 @@ class WorkerProcess:
         os.kill(self.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    def terminate(self, timeout: float) -> float:
+        """SIGTERM, then wait up to ``timeout`` for the exit; returns the seconds it took."""
+        started = time.monotonic()
+        self.process.terminate()
+        self.process.wait(timeout=timeout)
+        return time.monotonic() - started
+
     def stop(self) -> None:
         if self.log_file.closed:
             return
@@ -156,13 +164,13 @@ class WorkerProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def start_worker(config_path: Path, database_url: str, log_path: Path) -> WorkerProcess:
+def start_worker(config_path: Path, database_url: str, log_path: Path, *, redis: bool = True) -> WorkerProcess:
     """Start ``gridline worker`` as production does: settings from a TOML file and the environment."""
     script = Path(sys.executable).with_name("gridline")
     command = [str(script), "worker"] if script.exists() else [
         sys.executable, "-c", "from gridline.cli import main; main()", "worker"]
     env = {**os.environ, "GRIDLINE_CONFIG": str(config_path), "GRIDLINE_DATABASE__URL": database_url,
-           "GRIDLINE_REDIS__URL": WORKERS_REDIS_URL, "PYTHONUNBUFFERED": "1"}
+           "GRIDLINE_REDIS__URL": WORKERS_REDIS_URL if redis else "", "PYTHONUNBUFFERED": "1"}
     log_file = log_path.open("ab")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     return WorkerProcess(process, log_path, log_file)
@@ -275,9 +283,14 @@ class Ledger:
         return Counter(p.status for p in self.pages)
 
 
-def jobs_in_progress(url: str = WORKERS_REDIS_URL) -> list[str]:
-    """Jobs arq has marked as running (a worker SIGKILLed now leaves these behind)."""
-    import redis
+def jobs_in_progress(db: Database) -> list[str]:
+    """Jobs a worker has taken and not finished (a worker SIGKILLed now leaves these behind)."""
+    with db.session() as session:
+        rows = session.execute(text("SELECT queueing_lock FROM procrastinate_jobs WHERE status = 'doing'")).all()
+    return [str(row[0]) for row in rows]
 
-    keys: list[bytes] = redis.Redis.from_url(url).keys("arq:in-progress:*")  # type: ignore[assignment]
-    return [key.decode() for key in keys]
+
+def lose_the_queue(db: Database) -> int:
+    """Delete every job from PostgreSQL's job table: only the rows (the truth) are left."""
+    with db.session() as session:
+        return int(session.execute(text("DELETE FROM procrastinate_jobs")).rowcount)  # type: ignore[attr-defined]
