@@ -7,6 +7,8 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Coroutine
+from typing import Any
 
 import typer
 
@@ -102,7 +104,7 @@ def register(app: typer.Typer) -> None:
             typer.echo("gridline worker needs PostgreSQL ([database] url); on SQLite `gridline serve` runs the jobs.",
                        err=True)
             raise typer.Exit(2)
-        asyncio.run(run_worker(settings, burst=burst))
+        _run_then_exit(run_worker(settings, burst=burst))
 
 
 async def run_worker(settings: Settings, *, burst: bool = False) -> None:
@@ -155,6 +157,33 @@ async def run_worker(settings: Settings, *, burst: bool = False) -> None:
         except Exception:
             log.warning("closing the clients took too long", exc_info=True)
     log.info("worker %s stopped", os.getpid())
+
+
+def _run_then_exit(main: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run`` without its wait for executor threads at the end.
+
+    A provider call still blocked in a thread (twilio's client is synchronous) would keep the
+    process alive until the call's own timeout, past the stop bound; its row is leased (claimed and
+    released or retried by the next worker), so the thread is left behind.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(main)
+    finally:
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()  # shuts the default executor down without waiting
+    blocked = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if blocked:
+        log.info("worker %s: leaving %d blocked threads behind", os.getpid(), len(blocked))
+        logging.shutdown()
+        os._exit(0)
 
 
 def _exit_now() -> None:

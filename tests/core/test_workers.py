@@ -17,6 +17,7 @@ from tests.core.worker_support import (
     Ledger,
     ShortPolicy,
     WorkerProcess,
+    assert_every_step_happened_exactly_once,
     count_steps,
     demo_database,
     escalation_finished,
@@ -38,24 +39,6 @@ def services_for(database_url: str, config: dict) -> Services:
     settings = base_settings(database={"url": database_url}, redis={"url": WORKERS_REDIS_URL},
                              **{k: v for k, v in config.items() if k != "timezone"})
     return build_services(settings, SystemClock())
-
-
-def assert_every_step_happened_exactly_once(ledger: Ledger, case_ids: list[int], policy: ShortPolicy) -> None:
-    assert ledger.steps_not_done() == [], "every due step must have run"
-    positions = ledger.positions_by_case()
-    incomplete = {c: sorted(policy.positions() - positions.get(c, set())) for c in case_ids
-                  if positions.get(c) != policy.positions()}
-    assert incomplete == {}, "each case goes through every step of its policy (none lost)"
-    twice = {key: n for key, n in ledger.step_runs().items() if n != 1}
-    assert twice == {}, "each (case, round, step) writes its timeline entry exactly once"
-    assert len(ledger.step_runs()) == len(case_ids) * len(policy.positions())
-    assert set(ledger.exhausted().values()) == {1} and len(ledger.exhausted()) == len(case_ids)
-    assert ledger.duplicate_pages() == {}, "no page per (case, round, step, staff, contact method) twice"
-    assert ledger.duplicate_pages_per_person() == {}, "with one contact method each, one page per person per step"
-    missing, extra = ledger.pages_missing_or_extra()
-    assert (missing, extra) == (set(), set()), "the pages each step recorded are exactly the Page rows"
-    assert ledger.pages, "people were paged"
-    assert not {"scheduled", "sending"} & set(ledger.pages_by_status()), "every page was handed over"
 
 
 @pytest.fixture

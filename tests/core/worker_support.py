@@ -7,6 +7,7 @@ database — the truth: every step row done once, one page per person per step.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -94,9 +95,16 @@ def write_toml(path: Path, config: dict[str, Any]) -> Path:
     return path
 
 
+# Every staff member's only contact method: ``web`` needs no provider; ``sms`` goes to Twilio.
+CONTACTS = {
+    "web": "SELECT id, 'web', '', '', 0, false FROM staff",
+    "sms": "SELECT id, 'sms', '+861390' || lpad(id::text, 7, '0'), '', 0, false FROM staff",
+}
+
+
 @contextmanager
-def demo_database(template: str) -> Iterator[str]:
-    """A fresh PostgreSQL database from the demo template, every staff member reachable on ``web`` only.
+def demo_database(template: str, contacts: str = "web") -> Iterator[str]:
+    """A fresh PostgreSQL database from the demo template, every staff member reachable on one channel.
 
     The worker installs every channel package; the web sandbox's notifier is the one that needs no
     provider, so pages are handed to it and nothing falls back to a channel without a server.
@@ -109,7 +117,7 @@ def demo_database(template: str) -> Iterator[str]:
         session.execute(text("DELETE FROM contact_methods"))
         session.execute(text(
             "INSERT INTO contact_methods (staff_id, channel, target, bot_name, position, unreachable) "
-            "SELECT id, 'web', '', '', 0, false FROM staff"
+            + CONTACTS[contacts]
         ))
     db.dispose()
     try:
@@ -174,6 +182,26 @@ def start_worker(config_path: Path, database_url: str, log_path: Path, *, redis:
     log_file = log_path.open("ab")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     return WorkerProcess(process, log_path, log_file)
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float, what: str, workers: list[WorkerProcess]) -> None:
+    """``wait_until`` that keeps this process's event loop running (a fake provider server lives on it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        for worker in workers:
+            if worker.process.poll() is not None:
+                raise AssertionError(f"worker {worker.pid} exited ({worker.process.returncode}) while waiting "
+                                     f"for {what}:\n{worker.log_tail()}")
+        await asyncio.sleep(0.2)
+    logs = "\n".join(f"--- worker {w.pid}\n{w.log_tail()}" for w in workers)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{logs}")
+
+
+def count_pages(db: Database, *statuses: str) -> int:
+    with db.session() as session:
+        return len(session.exec(select(Page.id).where(col(Page.status).in_(statuses))).all())
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, workers: list[WorkerProcess]) -> None:
@@ -294,3 +322,21 @@ def lose_the_queue(db: Database) -> int:
     """Delete every job from PostgreSQL's job table: only the rows (the truth) are left."""
     with db.session() as session:
         return int(session.execute(text("DELETE FROM procrastinate_jobs")).rowcount)  # type: ignore[attr-defined]
+
+
+def assert_every_step_happened_exactly_once(ledger: Ledger, case_ids: list[int], policy: ShortPolicy) -> None:
+    assert ledger.steps_not_done() == [], "every due step must have run"
+    positions = ledger.positions_by_case()
+    incomplete = {c: sorted(policy.positions() - positions.get(c, set())) for c in case_ids
+                  if positions.get(c) != policy.positions()}
+    assert incomplete == {}, "each case goes through every step of its policy (none lost)"
+    twice = {key: n for key, n in ledger.step_runs().items() if n != 1}
+    assert twice == {}, "each (case, round, step) writes its timeline entry exactly once"
+    assert len(ledger.step_runs()) == len(case_ids) * len(policy.positions())
+    assert set(ledger.exhausted().values()) == {1} and len(ledger.exhausted()) == len(case_ids)
+    assert ledger.duplicate_pages() == {}, "no page per (case, round, step, staff, contact method) twice"
+    assert ledger.duplicate_pages_per_person() == {}, "with one contact method each, one page per person per step"
+    missing, extra = ledger.pages_missing_or_extra()
+    assert (missing, extra) == (set(), set()), "the pages each step recorded are exactly the Page rows"
+    assert ledger.pages, "people were paged"
+    assert not {"scheduled", "sending"} & set(ledger.pages_by_status()), "every page was handed over"
