@@ -146,6 +146,9 @@ class CasesSettings(BaseModel):
     # Beyond this many messages a minute from one sender, messages are stored but not answered
     # (a robot or a stuck client); people never get near it.
     max_messages_per_minute: int = 20
+    # A sender Gridline cannot place (no grid, no address) has at most this many open triage cases
+    # within ``duplicate_window_minutes``; further reports join the latest one instead of paging again.
+    max_open_triage_cases_per_sender: int = 1
     # Minutes until a case breaches its SLA, per priority (acknowledgement SLA).
     ack_sla_minutes: dict[str, int] = Field(default_factory=lambda: {"emergency": 5, "urgent": 15, "normal": 60})
     resolve_sla_hours: dict[str, int] = Field(default_factory=lambda: {"emergency": 4, "urgent": 24, "normal": 72})
@@ -229,6 +232,23 @@ class ConsoleSettings(BaseModel):
     cookie_secure: bool = False
 
 
+class InboxSettings(BaseModel):
+    """The staff web inbox (``/console/inbox``): sign-in links and web push."""
+
+    # A one-time sign-in link sent on a staff member's own channel works this long, once.
+    link_minutes: int = 15
+    # At most this many links per staff member per hour (each one is a message on their phone).
+    links_per_hour: int = 5
+    # VAPID (RFC 8292) key pair for web push: the private key as base64url (raw 32 bytes) or PEM.
+    # Empty = no push (the inbox still works; pages are there when the page is opened).
+    # `gridline inbox vapid-keys` prints a new pair.
+    vapid_private_key: str = ""
+    # Who runs this server, for push services that need to reach the operator ("mailto:" or https URL).
+    vapid_subject: str = "mailto:ops@example.org"
+    # How long a push service keeps a push for a browser that is offline.
+    push_ttl_seconds: int = 3600
+
+
 class SandboxSettings(BaseModel):
     """The web sandbox (``/sandbox``): chat as any resident, answer as any staff member, no login.
 
@@ -264,6 +284,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    inbox: InboxSettings = Field(default_factory=InboxSettings)
 
     @classmethod
     def settings_customise_sources(

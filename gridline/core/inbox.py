@@ -1,7 +1,8 @@
 """The durable inbox: a webhook's payload is stored before it is answered, processed afterwards.
 
 ``(provider, event_key)`` is unique, so a provider retrying the same update or MessageSid stores it
-once. Processing failures are retried with backoff by the engine's reconciler; nothing is dropped.
+once. Processing failures are retried with backoff by the engine's reconciler; after
+``RESCUE_AFTER_ATTEMPTS`` the message is rescued (``core.rescue``): kept, answered, triaged. Nothing is dropped.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
+from gridline.core.rescue import RESCUE_AFTER_ATTEMPTS, rescue_inbound
 from gridline.core.work import Work, in_transaction
+from gridline.edge.text import clean_payload, clean_text
 from gridline.storage import inbox
 from gridline.storage.models import InboundEvent
 
@@ -36,7 +39,10 @@ async def receive_event(
     services: Services, provider: str, event_key: str, payload: dict[str, Any]
 ) -> tuple[InboundEvent, bool]:
     """Store an inbound provider event once; queue its processing. Returns (event, is_new)."""
-    event_key = event_key[:128]
+    event_key = clean_text(event_key)[:128]
+    # NUL and the other control characters go here, for every provider, before anything is stored or
+    # parsed by a library (PostgreSQL refuses NUL in text; nobody types it).
+    payload = clean_payload(payload)
     # Redis remembers recent keys so a provider's retry storm does not reach the database; the key is
     # set only after the row is stored, so a hint never hides an event that was not kept.
     hint = f"idem:{provider}:{event_key}"
@@ -79,7 +85,29 @@ async def process_inbound(services: Services, event_id: int) -> str:
         await processor(services, event)
     except Exception as exc:
         log.exception("processing inbound event %s (%s) failed", event_id, event.provider)
-        await in_transaction(services, _retry_later, event_id, f"{type(exc).__name__}: {exc}")
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if event.attempts >= RESCUE_AFTER_ATTEMPTS and await _rescue(services, event, error):
+            return "rescued"
+        await in_transaction(services, _retry_later, event_id, error)
         return "failed"
     await in_transaction(services, _finish, event_id)
     return "processed"
+
+
+def _rescued(work: Work, event_id: int, error: str) -> None:
+    inbox.rescued(work.session, event_id, error, work.now)
+
+
+async def _rescue(services: Services, event: InboundEvent, error: str) -> bool:
+    """Processing keeps failing: keep, answer and triage the message the plain way (``core.rescue``)."""
+    reader = services.inbound_readers.get(event.provider.split(":", 1)[0])
+    try:
+        msg = reader(event) if reader is not None else None
+        if msg is None:
+            return False
+        await rescue_inbound(services, msg, error)
+    except Exception:
+        log.exception("rescuing inbound event %s (%s) failed too; it will be retried", event.id, event.provider)
+        return False
+    await in_transaction(services, _rescued, event.id or 0, error)
+    return True

@@ -49,6 +49,13 @@ def finish(session: Session, event_id: int, now: datetime) -> None:
     row.status, row.processed_at, row.error = "processed", now, None
 
 
+def rescued(session: Session, event_id: int, error: str, now: datetime) -> None:
+    """The processor kept failing and ``core.rescue`` kept, answered and triaged the message instead."""
+    row = session.get(InboundEvent, event_id)
+    assert row is not None
+    row.status, row.processed_at, row.error = "rescued", now, error[:2000]
+
+
 def retry_later(session: Session, event_id: int, error: str, now: datetime, max_attempts: int) -> None:
     """The processor failed: try again after a backoff, or give up after ``max_attempts``."""
     row = session.get(InboundEvent, event_id)

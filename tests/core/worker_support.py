@@ -31,10 +31,10 @@ from gridline.storage.db import Database
 from gridline.storage.models import CaseEvent, EscalationStep, Grid, Page
 from tests.conftest import REDIS_URL, ROOT, _pg_admin, _pg_url
 
-# A Redis database of its own (state, events): the jobs live in each test's own PostgreSQL database.
-WORKERS_REDIS_URL = os.environ.get(
-    "GRIDLINE_TEST_WORKERS_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/13"
-)
+# A Redis database of its own (state, events; the jobs live in each test's own PostgreSQL database).
+# The worker tests flush this database; it follows GRIDLINE_TEST_REDIS_URL so that two test runs
+# on one machine, each with its own Redis database, never flush each other's.
+WORKERS_REDIS_URL = os.environ.get("GRIDLINE_TEST_WORKERS_REDIS_URL", REDIS_URL)
 
 
 @dataclass(frozen=True)
