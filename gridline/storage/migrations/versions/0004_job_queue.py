@@ -1,7 +1,7 @@
 """the job queue in PostgreSQL: procrastinate's schema
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 08:00:00
 
 On PostgreSQL, jobs live in procrastinate's tables, inserted in the same transaction as the rows
@@ -13,8 +13,8 @@ from alembic import op
 
 from gridline.storage.pg_jobs import install_job_schema, uninstall_job_schema
 
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
