@@ -227,8 +227,8 @@ class LimitsSettings(BaseModel):
     # Request rates, in the ``limits`` library's notation ("N per second|minute|hour|day", ";" for several).
     # Counted in Redis when [redis] url is set (shared by every process), in memory otherwise and
     # whenever Redis cannot be reached: a Redis outage never blocks anyone.
-    login_per_ip: str = "30 per minute; 200 per hour"
-    login_per_account: str = "10 per minute"
+    login_per_ip: str = "60 per minute; 600 per hour"
+    login_per_account: str = "30 per minute"
     open311_post_per_ip: str = "30 per minute"
     open311_post_per_key: str = "300 per minute"
     sandbox_per_ip: str = "120 per minute"
