@@ -48,6 +48,8 @@ class RedisSettings(BaseModel):
     # Prefix of every key, channel, queue and job id: several deployments (or test runs) can share a Redis.
     namespace: str = "gridline"
     state_ttl_seconds: int = 1800
+    # No longer read: the inbox recognises a repeated webhook by its unique key in the database (one
+    # INSERT … ON CONFLICT DO NOTHING). Kept so that existing configuration files stay valid.
     idempotency_ttl_seconds: int = 86400
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import IntegrityError
-
 from gridline.core.rescue import RESCUE_AFTER_ATTEMPTS, rescue_inbound
 from gridline.core.work import Work, in_transaction
 from gridline.edge.text import clean_payload, clean_text
@@ -25,14 +23,11 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-def _store(work: Work, provider: str, event_key: str, payload: dict[str, Any]) -> InboundEvent:
-    event = inbox.store(work.session, provider, event_key, payload, work.now)
-    work.job("process_inbound", f"inbound:{event.id}", None, event_id=event.id)
-    return event
-
-
-def _find(work: Work, provider: str, event_key: str) -> InboundEvent | None:
-    return inbox.find(work.session, provider, event_key)
+def _store(work: Work, provider: str, event_key: str, payload: dict[str, Any]) -> tuple[InboundEvent, bool]:
+    event, is_new = inbox.store_once(work.session, provider, event_key, payload, work.now)
+    if is_new:
+        work.job("process_inbound", f"inbound:{event.id}", None, event_id=event.id)
+    return event, is_new
 
 
 async def receive_event(
@@ -43,21 +38,10 @@ async def receive_event(
     # NUL and the other control characters go here, for every provider, before anything is stored or
     # parsed by a library (PostgreSQL refuses NUL in text; nobody types it).
     payload = clean_payload(payload)
-    # Redis remembers recent keys so a provider's retry storm does not reach the database; the key is
-    # set only after the row is stored, so a hint never hides an event that was not kept.
-    hint = f"idem:{provider}:{event_key}"
-    if await services.state.get(hint) is not None:
-        existing = await in_transaction(services, _find, provider, event_key)
-        if existing is not None:
-            return existing, False
-    try:
-        event = await in_transaction(services, _store, provider, event_key, payload)
-    except IntegrityError:
-        found = await in_transaction(services, _find, provider, event_key)
-        assert found is not None
-        return found, False
-    await services.state.set(hint, {"id": event.id}, services.settings.redis.idempotency_ttl_seconds)
-    return event, True
+    # One statement in one short transaction, and nothing before it: the unique key makes a provider's
+    # retry a no-op INSERT, as cheap as asking Redis whether the key was seen (which cost a round trip
+    # before every new row, and another after it) and right even when Redis is down or was flushed.
+    return await in_transaction(services, _store, provider, event_key, payload)
 
 
 def _claim(work: Work, event_id: int) -> InboundEvent | None:
