@@ -48,6 +48,8 @@ class RedisSettings(BaseModel):
     # Prefix of every key, channel, queue and job id: several deployments (or test runs) can share a Redis.
     namespace: str = "gridline"
     state_ttl_seconds: int = 1800
+    # No longer read: the inbox recognises a repeated webhook by its unique key in the database (one
+    # INSERT … ON CONFLICT DO NOTHING). Kept so that existing configuration files stay valid.
     idempotency_ttl_seconds: int = 86400
 
 
@@ -146,6 +148,9 @@ class CasesSettings(BaseModel):
     # Beyond this many messages a minute from one sender, messages are stored but not answered
     # (a robot or a stuck client); people never get near it.
     max_messages_per_minute: int = 20
+    # A sender Gridline cannot place (no grid, no address) has at most this many open triage cases
+    # within ``duplicate_window_minutes``; further reports join the latest one instead of paging again.
+    max_open_triage_cases_per_sender: int = 1
     # Minutes until a case breaches its SLA, per priority (acknowledgement SLA).
     ack_sla_minutes: dict[str, int] = Field(default_factory=lambda: {"emergency": 5, "urgent": 15, "normal": 60})
     resolve_sla_hours: dict[str, int] = Field(default_factory=lambda: {"emergency": 4, "urgent": 24, "normal": 72})
@@ -188,6 +193,19 @@ class DeadlineSettings(BaseModel):
             if not TIME_LIMIT_RE.match(text):
                 raise ValueError(f"{key}: a time limit is 'Nwd' (working days) or 'Nh' (hours), not {text!r}")
         return value
+
+
+class RosterSettings(BaseModel):
+    """The household roster (docs/roster.md)."""
+
+    # Tag codes a household may carry. The built-in ones are named in the catalogue (roster.tag.*);
+    # a deployment's own tags are named in ``custom_tags`` (code → {"zh-CN": …, "en": …}).
+    tags: list[str] = Field(
+        default_factory=lambda: ["elderly_alone", "very_old", "hardship", "disabled", "left_behind_child"]
+    )
+    custom_tags: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # A removed household (moved away, deceased) is purged this many days after its removal.
+    retention_days: int = 180
 
 
 class JobsSettings(BaseModel):
@@ -265,6 +283,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     cases: CasesSettings = Field(default_factory=CasesSettings)
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
+    roster: RosterSettings = Field(default_factory=RosterSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
