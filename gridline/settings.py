@@ -229,6 +229,26 @@ class Open311Settings(BaseModel):
     jurisdiction_id: str = "zhengzhou.gridline"
 
 
+class LimitsSettings(BaseModel):
+    """Limits applied before any work: body sizes, JSON depth, request rates (docs/operations.md)."""
+
+    # Largest request body, in bytes; bigger ones are answered 413 before they are read whole.
+    body_bytes: int = 1_000_000
+    # A Twilio form has a few dozen short fields; a Telegram update is a few kilobytes.
+    twilio_body_bytes: int = 64 * 1024
+    telegram_body_bytes: int = 1_000_000
+    # Deepest nesting of a JSON body (real payloads nest under ten levels).
+    json_depth: int = 32
+    # Request rates, in the ``limits`` library's notation ("N per second|minute|hour|day", ";" for several).
+    # Counted in Redis when [redis] url is set (shared by every process), in memory otherwise and
+    # whenever Redis cannot be reached: a Redis outage never blocks anyone.
+    login_per_ip: str = "60 per minute; 600 per hour"
+    login_per_account: str = "30 per minute"
+    open311_post_per_ip: str = "30 per minute"
+    open311_post_per_key: str = "300 per minute"
+    sandbox_per_ip: str = "120 per minute"
+
+
 class ConsoleSettings(BaseModel):
     retention_days: int = 0  # 0 = keep message text forever
     session_hours: int = 12
@@ -287,6 +307,7 @@ class Settings(BaseSettings):
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
 
