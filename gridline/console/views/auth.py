@@ -22,6 +22,7 @@ from gridline.console.http import (
 from gridline.console.rendering import local_time
 from gridline.console.sessions import SESSION_COOKIE, LoginOutcome, attempt_login, lookup_session, revoke_session
 from gridline.core.work import Work, in_transaction
+from gridline.edge.ratelimit import rate_limits
 from gridline.i18n import normalise_language
 
 router = APIRouter()
@@ -77,15 +78,18 @@ async def login_submit(request: Request) -> Response:
     state = state_of(request)
     services = state.services
     secret = services.settings.server.secret_key
+    lang = request_language(request)
+    if not (await rate_limits(services).hit("login_per_ip", client_ip(request) or "unknown")).allowed:
+        return _login_page(request, error=_t("login.too_many", lang), status_code=429)
     form = await request.form()
     name = str(form.get("name", "")).strip()[:100]
     password = str(form.get("password", ""))
-    lang = request_language(request)
     cookie_token = security.unsign(secret, LOGIN_CSRF_PURPOSE, request.cookies.get(LOGIN_CSRF_COOKIE))
     form_token = security.unsign(secret, LOGIN_CSRF_PURPOSE + ":form", str(form.get("csrf_token", "")))
     if not security.same_token(cookie_token, form_token):
         return _login_page(request, error=_t("login.csrf", lang), name=name, status_code=403)
-
+    if not (await rate_limits(services).hit("login_per_account", name.casefold())).allowed:
+        return _login_page(request, error=_t("login.too_many", lang), name=name, status_code=429)
 
     def body(work: Work) -> LoginOutcome:
         # In a database thread: the password hash is slow on purpose and must not stall the loop.
