@@ -82,6 +82,11 @@ class Database:
     def create_all(self) -> None:
         """Create missing tables directly (tests); deployments use ``gridline db upgrade``."""
         SQLModel.metadata.create_all(self.engine)
+        if not self.is_sqlite:
+            from gridline.storage.pg_jobs import install_job_schema
+
+            with self.engine.begin() as connection:
+                install_job_schema(connection)
 
     def drop_all(self) -> None:
         SQLModel.metadata.drop_all(self.engine)
