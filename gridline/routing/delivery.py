@@ -10,13 +10,15 @@ delivered by ``message_delivery``; provider status callbacks land in ``provider_
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gridline.core.messages import Option
 from gridline.core.notify import Delivery, PageNotice, PageUpdate
 from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
+from gridline.routing.claims import INTERRUPTED, earlier_send, renewed_claim
 from gridline.routing.escalation import WORKER_ID
 from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES, PageStatus
 from gridline.routing.pages import create_page, next_contact_method
@@ -94,25 +96,35 @@ async def deliver_page(services: Services, page_id: int) -> str:
         return claimed
     if isinstance(claimed, Delivery):
         return await _record_page_delivery(services, page_id, claimed)
-    notice = claimed
+    notice, interrupted, created_at = claimed.notice, claimed.interrupted, claimed.created_at
     notifier = services.notifiers.get(notice.channel)
     if notifier is None:
         delivery = Delivery("failed", error=f"no notifier for channel {notice.channel}", unreachable=False)
     else:
+        earlier = await earlier_send(services, notifier, notice, created_at) if interrupted else None
         try:
-            delivery = await notifier.send_page(notice)
+            async with renewed_claim(services, Page, page_id, PageStatus.SENDING.value):
+                delivery = earlier or await notifier.send_page(notice)
         except Exception as exc:  # a notifier bug must not lose the page: retry, then fall back
             log.exception("notifier %s failed on page %s", notice.channel, page_id)
             delivery = Delivery("retry", error=f"{type(exc).__name__}: {exc}"[:300])
     return await _record_page_delivery(services, page_id, delivery)
 
 
-def claim_page(work: Work, page_id: int) -> PageNotice | Delivery | str:
-    """Claim a due page and render it: the notice to send, a failed delivery to record (the page
-    cannot be rendered), or why there is nothing to send."""
+@dataclass(frozen=True)
+class ClaimedPage:
+    notice: PageNotice
+    interrupted: bool  # an earlier send of this page was cut off: ask the provider before sending again
+    created_at: datetime
+
+
+def claim_page(work: Work, page_id: int) -> ClaimedPage | Delivery | str:
+    """Claim a due page and render it: what to send, a failed delivery to record (the page cannot
+    be rendered), or why there is nothing to send."""
     page = pages.claim_for_sending(work.session, page_id, now=work.now, worker=WORKER_ID)
     if page is None:
         return "not claimed"
+    interrupted = page.error == INTERRUPTED
     if page.next_attempt_at and page.next_attempt_at > work.now:
         page.status = PageStatus.SCHEDULED.value
         return "not due"
@@ -124,7 +136,7 @@ def claim_page(work: Work, page_id: int) -> PageNotice | Delivery | str:
         return f"expired: case {case.status}"
     grid = directory.grid(work.session, case.grid_code)
     try:
-        return render_page(case, staff, grid, page)
+        return ClaimedPage(render_page(case, staff, grid, page), interrupted, page.created_at)
     except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
         log.exception("page %s cannot be rendered", page_id)
         return Delivery("failed", error=f"render: {type(exc).__name__}: {exc}"[:300])
