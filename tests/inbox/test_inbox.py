@@ -194,3 +194,20 @@ async def test_manifest_and_service_worker_make_it_installable(anonymous: httpx.
     assert worker.status_code == 200 and "javascript" in worker.headers["content-type"]
     assert 'addEventListener("push"' in worker.text and "showNotification" in worker.text
     assert (await anonymous.get(data["icons"][0]["src"])).status_code == 200
+
+
+async def test_the_sandbox_leader_pane_shows_the_same_pages_as_the_inbox(city: City) -> None:
+    from gridline.app import create_app
+    from tests.console.conftest import login
+
+    demo = create_app(city.services, run_jobs=False, sandbox=True)  # installs the web notifier
+    case = await city.report("GX01-01-1", "莲花街100号院停水了")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=demo), base_url="http://demo.test") as http:
+        pane = (await http.get(f"/sandbox/api/inbox/{city.staff_id(CHENG)}")).json()["pages"]
+        [entry] = [p for p in pane if p["case"]["id"] == case.id]
+        assert entry["channel"] == "web" and entry["status"] == "delivered"
+        assert (await login(http, "leader-cheng")).status_code == 303
+        await act(http, case.id or 0, "acknowledge")
+        pane = (await http.get(f"/sandbox/api/inbox/{city.staff_id(CHENG)}")).json()["pages"]
+        [entry] = [p for p in pane if p["case"]["id"] == case.id]
+        assert entry["status"] == "acknowledged" and entry["case"]["status"] == "acknowledged"
