@@ -211,8 +211,12 @@ class RosterSettings(BaseModel):
 class JobsSettings(BaseModel):
     poll_seconds: float = 1.0
     reconcile_seconds: float = 10.0
-    # A claimed delivery whose worker vanished is retried after this lease.
+    # A claimed step or inbound event whose worker vanished is retried after this lease.
     lease_seconds: float = 60.0
+    # A send's claim (page, outbox message) lasts this long and is renewed every third of it while
+    # the provider call runs: a dead worker's sends are retried (after asking the provider) within it.
+    # Keep it above the providers' own timeouts (10 s), so an abandoned call has ended by then.
+    send_lease_seconds: float = 15.0
     max_delivery_attempts: int = 5
     # How often a worker on PostgreSQL looks for deferred jobs that came due. New jobs wake it at once
     # (LISTEN/NOTIFY); this bounds how late a timer (an escalation step, a retry) can start.

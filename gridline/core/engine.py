@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from gridline.core.inbox import process_inbound
 from gridline.core.work import Work, in_transaction
+from gridline.routing.claims import INTERRUPTED, send_lease_seconds
 from gridline.routing.delivery import deliver_page, update_page
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.lifecycle import PageStatus
@@ -82,23 +83,28 @@ async def reconcile(services: Services, limit: int = 2000, grace_seconds: float 
         await daily_maintenance(services)
     except Exception:  # maintenance must never stop pages from being reconciled
         log.exception("daily maintenance failed")
-    return await in_transaction(services, _requeue_due, limit, grace_seconds, services.settings.jobs.lease_seconds)
+    settings = services.settings
+    return await in_transaction(
+        services, _requeue_due, limit, grace_seconds, settings.jobs.lease_seconds, send_lease_seconds(settings)
+    )
 
 
-def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: float) -> int:
+def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: float, send_lease: float) -> int:
     session, now = work.session, work.now
     horizon = now - timedelta(seconds=grace_seconds)
     lease = timedelta(seconds=lease_seconds)
-    # Work whose worker vanished (SIGKILL) goes back to its queue after the lease.
+    # Work whose worker vanished (SIGKILL) goes back to its queue after the lease. A send whose claim
+    # lapsed was cut off mid-call: marked, so the next attempt asks the provider first (routing.claims).
+    send_expired = now - timedelta(seconds=send_lease)
     session.execute(
         update(Page)
-        .where(col(Page.status) == PageStatus.SENDING.value, col(Page.claimed_at) < now - lease)
-        .values(status=PageStatus.SCHEDULED.value)
+        .where(col(Page.status) == PageStatus.SENDING.value, col(Page.claimed_at) < send_expired)
+        .values(status=PageStatus.SCHEDULED.value, error=INTERRUPTED)
     )
     session.execute(
         update(Message)
-        .where(col(Message.status) == "sending", col(Message.claimed_at) < now - lease)
-        .values(status="queued")
+        .where(col(Message.status) == "sending", col(Message.claimed_at) < send_expired)
+        .values(status="queued", error=INTERRUPTED)
     )
     session.execute(
         update(EscalationStep)

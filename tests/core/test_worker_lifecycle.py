@@ -142,3 +142,68 @@ async def test_sigterm_under_backlog_with_the_provider_down_exits_and_the_next_w
     texts = Counter((m.to, m.body) for m in fake.messages)
     assert len(fake.messages) == len(ledger.pages), "one text per page"
     assert [key for key, n in texts.items() if n > 1] == [], "no page texted twice"
+
+
+def possibly_sent_twice(services: Services) -> int:
+    with services.db.session() as session:
+        return int(session.execute(text(
+            "SELECT count(*) FROM audit_log WHERE action = 'delivery.possibly_sent_twice'")).scalar() or 0)
+
+
+async def metric(services: Services, name: str) -> float:
+    """A gauge as a Prometheus scrape of ``/metrics`` reads it."""
+    import httpx
+
+    from gridline.app import create_app
+
+    app = create_app(services, run_jobs=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gridline") as client:
+        body = (await client.get("/metrics")).text
+    values = [line.split()[-1] for line in body.splitlines() if line.startswith(name + " ")]
+    assert values, f"{name} is not in /metrics"
+    return float(values[0])
+
+
+@pytest.mark.parametrize("twilio_can_be_asked", [True, False], ids=["twilio-asked", "twilio-cannot-be-asked"])
+async def test_a_worker_killed_during_a_slow_send_does_not_send_twice_when_the_provider_can_be_asked(
+    twilio_can_be_asked: bool, postgres_template: str, workers: list[WorkerProcess], tmp_path: Path
+) -> None:
+    fake = await FakeTwilio(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, sms_number=SMS_NUMBER,
+                            voice_number=VOICE_NUMBER).start()
+    fake.answer_delay_seconds = 8.0  # Twilio has the text; its answer is slow to come back
+    fake.lookups_available = twilio_can_be_asked
+    config = {**worker_config(ONE_STEP, lease_seconds=3.0), "twilio": twilio_config(fake.base_url),
+              "server": {"log_level": "INFO", "public_base_url": "http://127.0.0.1:9"}}
+    config_path = write_toml(tmp_path / "gridline.toml", config)
+    try:
+        with demo_database(postgres_template, contacts="sms") as url:
+            services = services_for(url, config)
+            try:
+                case_ids = await open_cases(services, 1, batch=1)
+                first = start_worker(config_path, url, tmp_path / "worker-1.log", redis=False)
+                workers.append(first)
+                await wait_for(lambda: len(fake.messages) == 1, 60, "the page's text to reach Twilio", workers)
+                first.kill()  # mid-call: the worker never learns that Twilio has the text
+                fake.answer_delay_seconds = 0.0
+                second = start_worker(config_path, url, tmp_path / "worker-2.log", redis=False)
+                workers.append(second)
+                await wait_for(lambda: escalation_finished(services.db, len(case_ids))
+                               and count_pages(services.db, "scheduled", "sending") == 0, 60,
+                               "the next worker to finish the page", [second])
+                ledger = Ledger.read(services.db)
+                counted = possibly_sent_twice(services)
+                gauge = await metric(services, "gridline_sends_possibly_twice")
+            finally:
+                await services.aclose()
+            for worker in workers:
+                worker.stop()
+    finally:
+        await fake.close()
+    assert len(ledger.pages) == 1 and ledger.pages[0].status == "sent"
+    if twilio_can_be_asked:
+        assert len(fake.messages) == 1, "Twilio had the text: it is not sent a second time"
+        assert ledger.pages[0].provider_message_id == fake.messages[0].sid
+        assert counted == 0 and gauge == 0
+    else:
+        assert len(fake.messages) == 2, "Gridline could not know, so it sent again"
+        assert counted == 1 and gauge == 1, "and it counts the page as possibly sent twice"

@@ -10,6 +10,7 @@ forever. Pages are never capped: a leader on duty must get every one.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlmodel import select
@@ -63,6 +64,14 @@ class SmsNotifier:
             return Delivery(state="failed", error=f"not a phone number: {notice.target!r}", unreachable=True)
         body = render_page(notice.short_text, notice.text)
         return _delivery(await self.gateway.send_sms(target, body, status_callback=self._status_callback()))
+
+    async def find_page(self, notice: PageNotice, since: datetime) -> Delivery | None:
+        """Whether Twilio already has this page's text (an interrupted send); None when it has not."""
+        target = self._target(notice.target)
+        if target is None:
+            return None
+        sid = await self.gateway.find_sms(target, render_page(notice.short_text, notice.text), since=since)
+        return Delivery(state="sent", provider_message_id=sid) if sid else None
 
     async def send_message(self, notice: MessageNotice) -> Delivery:
         target = self._target(notice.target)
