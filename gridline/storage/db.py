@@ -44,7 +44,8 @@ class Database:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Statement parameters hold residents' words: keep them out of error messages and logs.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             database = parsed.database
             if database and database != ":memory:":

@@ -70,7 +70,7 @@ async def answer_for(services: Services, staff_id: int, phone: str, text: str) -
     result = await act_on_case(
         services, case_id=case_id, staff_id=staff_id, action=reply.action, channel="sms", page_id=page_id
     )
-    log.info("staff %s texted %r → %s on case %s", staff_id, text, result.code, result.case_ref)
+    log.info("staff %s texted %s → %s on case %s", staff_id, reply.action, result.code, result.case_ref)
     return StaffAnswer(result.text, case_id)
 
 
