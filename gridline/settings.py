@@ -268,7 +268,8 @@ class LimitsSettings(BaseModel):
 class ConsoleSettings(BaseModel):
     retention_days: int = 0  # 0 = keep message text forever
     session_hours: int = 12
-    cookie_secure: bool = False
+    # Cookies carry ``Secure``: None (the default) = whenever server.public_base_url is https.
+    cookie_secure: bool | None = None
 
 
 class InboxSettings(BaseModel):
@@ -326,6 +327,13 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies are marked ``Secure`` (``console.cookie_secure``, else an https public URL)."""
+        if self.console.cookie_secure is not None:
+            return self.console.cookie_secure
+        return self.server.public_base_url.lower().startswith("https://")
 
     @classmethod
     def settings_customise_sources(

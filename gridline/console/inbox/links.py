@@ -62,7 +62,7 @@ def _page(request: Request, template: str, status_code: int = 200, **context: ob
     response = HTMLResponse(html, status_code=status_code)
     if fresh:
         response.set_cookie(LOGIN_CSRF_COOKIE, security.sign(settings.server.secret_key, LOGIN_CSRF_PURPOSE, token),
-                            httponly=True, samesite="lax", secure=settings.console.cookie_secure, path=PREFIX)
+                            httponly=True, samesite="lax", secure=settings.secure_cookies, path=PREFIX)
     return response
 
 
@@ -255,6 +255,6 @@ async def use_link(request: Request, token: str) -> Response:
         return _page(request, "inbox_link.html", 410, error=console_text("inbox.login.link_invalid", lang))
     response = RedirectResponse(INBOX, status_code=303)
     response.set_cookie(SESSION_COOKIE, cookie, max_age=services.settings.console.session_hours * 3600,
-                        httponly=True, samesite="lax", secure=services.settings.console.cookie_secure, path=PREFIX)
+                        httponly=True, samesite="lax", secure=services.settings.secure_cookies, path=PREFIX)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path=PREFIX)
     return response
