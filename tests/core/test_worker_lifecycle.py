@@ -1,9 +1,11 @@
 """Real ``gridline worker`` processes on PostgreSQL alone (no Redis): work overdue by days runs once
 when a worker starts, and SIGTERM under a backlog with the provider down exits within the bound,
-leaving the work to the next process."""
+leaving the work to the next process; a worker killed during a slow send does not send twice when
+the provider can be asked; a worker rides out lost database connections."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 from collections import Counter
@@ -24,6 +26,7 @@ from tests.core.worker_support import (
     WorkerProcess,
     assert_every_step_happened_exactly_once,
     count_pages,
+    count_steps,
     demo_database,
     escalation_finished,
     open_cases,
@@ -207,3 +210,45 @@ async def test_a_worker_killed_during_a_slow_send_does_not_send_twice_when_the_p
     else:
         assert len(fake.messages) == 2, "Gridline could not know, so it sent again"
         assert counted == 1 and gauge == 1, "and it counts the page as possibly sent twice"
+
+
+def drop_connections(database_url: str) -> int:
+    """Cut every connection to the test database but this one (a PostgreSQL restart, a failover)."""
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchall()
+    return len(rows)
+
+
+async def test_a_worker_rides_out_lost_database_connections_and_finishes_the_work(
+    postgres_template: str, workers: list[WorkerProcess], tmp_path: Path
+) -> None:
+    policy = ShortPolicy(wait_minutes=0.02, repeat=0)  # 4 steps, 1.2 s apart
+    config = worker_config(policy, lease_seconds=3.0)
+    config_path = write_toml(tmp_path / "gridline.toml", config)
+    with demo_database(postgres_template) as url:
+        services = services_for(url, config)
+        try:
+            case_ids = await open_cases(services, 10, batch=10)
+            worker = start_worker(config_path, url, tmp_path / "worker.log", redis=False)
+            workers.append(worker)
+            await wait_for(lambda: count_steps(services.db, "done") >= 5, 60, "steps to run", workers)
+            cut = 0
+            for _ in range(3):  # the database goes away three times in a row
+                cut += drop_connections(url)
+                await asyncio.sleep(1.0)
+            assert cut > 0, "the worker's connections were cut"
+            assert worker.process.poll() is None, f"the worker exited:\n{worker.log_tail()}"
+            await wait_for(lambda: escalation_finished(services.db, len(case_ids)), 90,
+                           "every escalation to finish after the outages", workers)
+            ledger = Ledger.read(services.db)
+        finally:
+            await services.aclose()
+        for w in workers:
+            w.stop()
+    assert_every_step_happened_exactly_once(ledger, case_ids, policy)

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from gridline.console.audit_scope import audit_scope
 from gridline.console.filters import MAX_PAGE, PAGE_SIZE, like_pattern
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, in_console, redirect, state_of
 from gridline.console.live import scoped_case_events
@@ -31,6 +32,9 @@ async def audit_log(request: Request) -> Response:
         if not ctx.viewer.can_read_audit_log:
             raise Forbidden()
         stmt = select(AuditLog)
+        scope = audit_scope(ctx.viewer)
+        if scope is not None:
+            stmt = stmt.where(scope)
         if actor:
             stmt = stmt.where(col(AuditLog.actor).ilike(like_pattern(actor), escape="\\"))
         if action:
