@@ -6,6 +6,7 @@ grid and times. Filing a request needs an ``api_key`` from ``[open311] api_keys`
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,9 @@ from sqlmodel import col, select
 from gridline.clock import as_utc
 from gridline.core.api_requests import ApiRequest, file_api_request
 from gridline.core.services import Services
+from gridline.core.work import Work, in_transaction
 from gridline.edge.params import FIRST_TIME, LAST_TIME, sane_time
+from gridline.edge.ratelimit import client_ip, enforce
 from gridline.edge.text import clean_text
 from gridline.i18n import normalise_language, t
 from gridline.nlu.types import ISSUE_CATEGORIES
@@ -123,26 +126,38 @@ async def requests_list(request: Request) -> JSONResponse:
     elif status == "closed":
         query = query.where(col(Case.status).not_in(open_values))
     lang = _lang(request)
-    with services.db.session() as session:
-        cases = session.exec(query.order_by(col(Case.created_at).desc()).limit(MAX_RESULTS)).all()
-        grids = {g.code: g for g in session.exec(select(Grid).where(col(Grid.code).in_({c.grid_code for c in cases})))}
-        return JSONResponse([_public(c, grids.get(c.grid_code or ""), lang) for c in cases])
+    def read(work: Work) -> list[dict[str, Any]]:
+        # TODO(async-routing): storage/cases and storage/directory once they land.
+        cases = work.session.exec(query.order_by(col(Case.created_at).desc()).limit(MAX_RESULTS)).all()
+        codes = {c.grid_code for c in cases}
+        grids = {g.code: g for g in work.session.exec(select(Grid).where(col(Grid.code).in_(codes)))}
+        return [_public(c, grids.get(c.grid_code or ""), lang) for c in cases]
+
+    return JSONResponse(await in_transaction(services, read))
 
 
 @router.get("/requests/{ref}.json")
 async def request_detail(ref: str, request: Request) -> JSONResponse:
     services = _services(request)
-    with services.db.session() as session:
-        case = session.exec(select(Case).where(Case.ref == ref.upper())).first()
+    lang = _lang(request)
+
+    def read(work: Work) -> dict[str, Any] | None:
+        case = work.session.exec(select(Case).where(Case.ref == ref.upper())).first()
         if case is None:
-            return _error(404, f"no service request {ref}")
-        grid = session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
-        return JSONResponse([_public(case, grid, _lang(request))])
+            return None
+        grid = work.session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
+        return _public(case, grid, lang)
+
+    public = await in_transaction(services, read)
+    if public is None:
+        return _error(404, f"no service request {ref}")
+    return JSONResponse([public])
 
 
 @router.post("/requests.json")
 async def request_create(request: Request) -> JSONResponse:
     services = _services(request)
+    await enforce(services, "open311_post_per_ip", client_ip(request))
     try:
         raw = await request.form()
     except Exception:
@@ -151,6 +166,7 @@ async def request_create(request: Request) -> JSONResponse:
     key = str(raw.get("api_key") or "")  # compared exactly as sent, never cleaned
     if not _key_is_valid(key, services.settings.open311.api_keys):
         return _error(403, "a valid api_key is required to file requests")
+    await enforce(services, "open311_post_per_key", hashlib.sha256(key.encode()).hexdigest()[:16])
     description = str(form.get("description") or "").strip()
     code = str(form.get("service_code") or "").strip() or None
     if code is not None and code not in ISSUE_CATEGORIES:

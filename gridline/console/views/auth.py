@@ -11,15 +11,18 @@ from gridline.console.http import (
     LOGIN_CSRF_COOKIE,
     LOGIN_CSRF_PURPOSE,
     PREFIX,
+    ConsoleContext,
     client_ip,
-    console_context,
+    in_console,
     redirect,
     request_language,
     safe_next,
     state_of,
 )
 from gridline.console.rendering import local_time
-from gridline.console.sessions import SESSION_COOKIE, attempt_login, lookup_session, revoke_session
+from gridline.console.sessions import SESSION_COOKIE, log_in, lookup_session, revoke_session
+from gridline.core.work import Work, in_transaction
+from gridline.edge.ratelimit import rate_limits
 from gridline.i18n import normalise_language
 
 router = APIRouter()
@@ -50,7 +53,7 @@ def _login_page(request: Request, *, error: str = "", name: str = "", status_cod
             security.sign(secret, LOGIN_CSRF_PURPOSE, token),
             httponly=True,
             samesite="lax",
-            secure=state.services.settings.console.cookie_secure,
+            secure=state.services.settings.secure_cookies,
             path=PREFIX,
         )
     return response
@@ -59,14 +62,13 @@ def _login_page(request: Request, *, error: str = "", name: str = "", status_cod
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request) -> Response:
     state = state_of(request)
-    with state.services.db.session() as session:
-        found = lookup_session(
-            session,
-            request.cookies.get(SESSION_COOKIE),
-            now=state.services.clock.now(),
-            secret=state.services.settings.server.secret_key,
-        )
-    if found is not None:
+
+    def body(work: Work) -> bool:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        secret = state.services.settings.server.secret_key
+        return lookup_session(work.session, cookie, now=work.now, secret=secret) is not None
+
+    if await in_transaction(state.services, body):
         return redirect(safe_next(request.query_params.get("next")))
     return _login_page(request)
 
@@ -76,27 +78,21 @@ async def login_submit(request: Request) -> Response:
     state = state_of(request)
     services = state.services
     secret = services.settings.server.secret_key
+    lang = request_language(request)
+    if not (await rate_limits(services).hit("login_per_ip", client_ip(request) or "unknown")).allowed:
+        return _login_page(request, error=_t("login.too_many", lang), status_code=429)
     form = await request.form()
     name = str(form.get("name", "")).strip()[:100]
     password = str(form.get("password", ""))
-    lang = request_language(request)
     cookie_token = security.unsign(secret, LOGIN_CSRF_PURPOSE, request.cookies.get(LOGIN_CSRF_COOKIE))
     form_token = security.unsign(secret, LOGIN_CSRF_PURPOSE + ":form", str(form.get("csrf_token", "")))
     if not security.same_token(cookie_token, form_token):
         return _login_page(request, error=_t("login.csrf", lang), name=name, status_code=403)
+    if not (await rate_limits(services).hit("login_per_account", name.casefold())).allowed:
+        return _login_page(request, error=_t("login.too_many", lang), name=name, status_code=429)
 
-    now = services.clock.now()
-    with services.db.session() as session:
-        outcome = attempt_login(
-            session,
-            name=name,
-            password=password,
-            now=now,
-            secret=secret,
-            session_hours=services.settings.console.session_hours,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
-        )
+    outcome = await log_in(services, name=name, password=password, ip=client_ip(request),
+                           user_agent=request.headers.get("user-agent"))
     if not outcome.ok:
         if outcome.reason in ("wait", "locked") and outcome.retry_at is not None:
             until = local_time(outcome.retry_at, state.renderer.tz, "%H:%M:%S")
@@ -111,7 +107,7 @@ async def login_submit(request: Request) -> Response:
         max_age=services.settings.console.session_hours * 3600,
         httponly=True,
         samesite="lax",
-        secure=services.settings.console.cookie_secure,
+        secure=services.settings.secure_cookies,
         path=PREFIX,
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path=PREFIX)
@@ -121,8 +117,11 @@ async def login_submit(request: Request) -> Response:
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     form = await request.form()
-    with console_context(request, form=form) as ctx:
+
+    def body(ctx: ConsoleContext) -> None:
         revoke_session(ctx.session, ctx.login, now=ctx.now, actor=ctx.viewer.actor, ip=client_ip(request))
+
+    await in_console(request, body, form=form)
     response = redirect(f"{PREFIX}/login")
     response.delete_cookie(SESSION_COOKIE, path=PREFIX)
     return response
@@ -134,7 +133,7 @@ async def switch_language(request: Request) -> Response:
     lang = normalise_language(request.query_params.get("to"))
     response = redirect(safe_next(request.query_params.get("next")))
     response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path=PREFIX,
-                        secure=state_of(request).services.settings.console.cookie_secure)
+                        secure=state_of(request).services.settings.secure_cookies)
     return response
 
 
