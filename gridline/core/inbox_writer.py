@@ -2,10 +2,13 @@
 together, in one transaction, as soon as it is done.
 
 Every webhook still waits for the commit of the transaction that holds its row before it is
-answered (stored before 200). Under load, the sixteen webhooks that arrive during one commit cost one
-commit — one WAL flush on PostgreSQL, one write lock on SQLite — instead of sixteen; a webhook that
-arrives alone is stored at once, as before. One bad event (say, a payload the database refuses)
-does not fail the others: a batch that fails is stored again one event at a time.
+answered (stored before 200). Up to ``MAX_IN_FLIGHT`` transactions are in flight at once; a webhook
+that finds one free is stored at once, as before, and only when all are busy do arrivals wait for
+the next free one, together: under load, the webhooks that arrive during a commit then cost one
+commit — one WAL flush on PostgreSQL, one write lock on SQLite — instead of one each. A transaction
+that waits on a lock (a provider's retry of an update still being stored elsewhere) therefore holds
+up only the events in its own batch, never the webhooks after it. One bad event (say, a payload the
+database refuses) does not fail the others: a batch that fails is stored again one event at a time.
 
 Measured in ``bench/ingest_bench.py`` (docs/performance.md).
 """
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 100
+MAX_IN_FLIGHT = 4  # below the database threads (default 12), so processing keeps threads of its own
 Stored = tuple[InboundEvent, bool]
 
 
@@ -54,42 +58,46 @@ def _settle(waiting: _Waiting, result: Stored | None = None, error: BaseExceptio
 
 
 class InboxWriter:
-    """One per event loop (``writer_for``); its drain task exists only while events are waiting."""
+    """One per event loop (``writer_for``); its drain tasks exist only while events are waiting."""
 
     def __init__(self, services: Services, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._services = services
         self._waiting: list[_Waiting] = []
-        self._drainer: asyncio.Task[None] | None = None
+        self._in_flight = 0
+        self._drainers: set[asyncio.Task[None]] = set()
 
     async def store(self, provider: str, event_key: str, payload: dict[str, Any]) -> Stored:
         waiting = _Waiting((provider, event_key, payload), self.loop.create_future())
         self._waiting.append(waiting)
-        if self._drainer is None or self._drainer.done():
-            self._drainer = self.loop.create_task(self._drain(), name="gridline-inbox-writer")
+        if self._in_flight < MAX_IN_FLIGHT:
+            self._in_flight += 1
+            task = self.loop.create_task(self._drain(), name="gridline-inbox-writer")
+            self._drainers.add(task)  # a reference, so the task is not collected mid-way
+            task.add_done_callback(self._drainers.discard)
         return await waiting.future
 
     async def _drain(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-            try:
-                results = await in_transaction(self._services, _store, [w.arrival for w in batch])
-            except Exception as exc:
-                if len(batch) == 1:
-                    _settle(batch[0], error=exc)
-                    continue
-                log.warning("storing %d inbound events together failed (%s); storing them one by one",
-                            len(batch), type(exc).__name__)
-                for waiting in batch:
-                    try:
-                        [result] = await in_transaction(self._services, _store, [waiting.arrival])
-                    except Exception as one_exc:
-                        _settle(waiting, error=one_exc)
-                    else:
-                        _settle(waiting, result)
-                continue
-            for waiting, result in zip(batch, results, strict=True):
-                _settle(waiting, result)
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                await self._write(batch)
+        finally:
+            self._in_flight -= 1
+
+    async def _write(self, batch: list[_Waiting]) -> None:
+        try:
+            results = await in_transaction(self._services, _store, [w.arrival for w in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch[0], error=exc)
+                return
+            log.warning("storing %d inbound events together failed (%s); storing them one by one",
+                        len(batch), type(exc).__name__)
+            await asyncio.gather(*(self._write([waiting]) for waiting in batch))
+            return
+        for waiting, result in zip(batch, results, strict=True):
+            _settle(waiting, result)
 
 
 def writer_for(services: Services) -> InboxWriter:
