@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
@@ -57,11 +58,11 @@ async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_rep
             staff_message.sender_kind, staff_message.staff_id = "staff", sender.staff.id
             return Outcome(staff_id=sender.staff.id, message_id=staff_message.id)
         identity_id = sender.identity.id
+        state = conversation_state(sender, work.now)
+    # Redis when it answers, this process's own count when it does not (see gridline.storage.state).
     sent_lately = await services.state.hit(f"rate:{msg.channel}:{msg.bot_name}:{msg.external_id}", 60)
     if sent_lately > services.settings.cases.max_messages_per_minute:
         return await store_only(services, msg, reason=f"rate limited: {sent_lately} messages in a minute")
-    state_key = f"conv:{identity_id}"
-    state = await services.state.get(state_key) or {}
     turn = Turn(msg=msg, choice=msg.choice)
     text = (msg.text or "").strip()
     # A bare number on SMS/voice answers the options we offered last.
@@ -104,12 +105,26 @@ async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_rep
             outcome.replies.append(Reply(text=text_out, options=opts, message_id=stored.id))
         if outcome.case_id is not None and inbound.case_id is None:
             inbound.case_id = outcome.case_id
-    ttl = services.settings.redis.state_ttl_seconds
-    if new_state:
-        await services.state.set(state_key, new_state, ttl)
-    elif state:
-        await services.state.delete(state_key)
+        keep_conversation_state(sender, new_state, work.now, services.settings.redis.state_ttl_seconds)
     return outcome
+
+
+def conversation_state(sender: Sender, now: datetime) -> dict[str, Any]:
+    """The conversation's state (a question asked, options offered) unless it has expired."""
+    conversation = sender.conversation
+    if not conversation.state or conversation.state_expires_at is None or conversation.state_expires_at <= now:
+        return {}
+    return dict(conversation.state)
+
+
+def keep_conversation_state(sender: Sender, state: dict[str, Any] | None, now: datetime, ttl_seconds: float) -> None:
+    """Store the new state on the conversation row, in the message's transaction (None forgets it)."""
+    conversation = sender.conversation
+    if state:
+        conversation.state = dict(state)
+        conversation.state_expires_at = now + timedelta(seconds=ttl_seconds)
+    elif conversation.state is not None:
+        conversation.state, conversation.state_expires_at = None, None
 
 
 async def _dispatch(
