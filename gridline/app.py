@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from gridline.core.services import Services
 
@@ -23,8 +24,16 @@ CHANNEL_PACKAGES = (
 )
 
 
-def create_app(services: Services, *, run_jobs: bool = True) -> FastAPI:
-    """Build the app around ``services``. ``run_jobs`` starts the in-process scheduler (embedded mode)."""
+def create_app(services: Services, *, run_jobs: bool = True, sandbox: bool | None = None) -> FastAPI:
+    """Build the app around ``services``. ``run_jobs`` starts the in-process scheduler (embedded mode).
+
+    ``sandbox``: True mounts the web sandbox (``--demo``), False never does (workers), None lets the
+    settings decide (``[sandbox] enabled``, refused on a public address; see ``bots.web.exposure``).
+    Without it every ``/sandbox`` path answers 404.
+    """
+    from gridline.bots.web.exposure import sandbox_enabled
+
+    mount_sandbox = sandbox_enabled(services.settings) if sandbox is None else sandbox
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,6 +60,17 @@ def create_app(services: Services, *, run_jobs: bool = True) -> FastAPI:
         install = getattr(module, "install", None)
         if install is not None:
             install(app, services)
+    if mount_sandbox:
+        from gridline.bots.web import install_sandbox
+
+        install_sandbox(app, services)
+    # "/" has no page of its own: a demo's front door is the sandbox, production's the console.
+    front_door = "/sandbox" if mount_sandbox else "/console/"
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse(front_door, status_code=307)
+
     from gridline.core.log_notifier import register_missing
 
     unconfigured = register_missing(services.notifiers)

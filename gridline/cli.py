@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "gridline.commands.demo",
     "gridline.nlu.cli",
     "gridline.console.cli",
+    "gridline.console.inbox.cli",
     "gridline.bots.telegram.cli",
 )
 

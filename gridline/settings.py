@@ -7,10 +7,11 @@ The shape of the TOML file is a public contract: keys may be added, never rename
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +20,7 @@ from pydantic_settings import (
 )
 
 DEFAULT_CONFIG = Path("config/gridline.toml")
+TIME_LIMIT_RE = re.compile(r"^\s*(\d+)\s*(wd|h)\s*$")
 
 
 class ServerSettings(BaseModel):
@@ -159,6 +161,41 @@ class CasesSettings(BaseModel):
     hotline_display: str = "12345"
 
 
+def _default_resolve_limits() -> dict[str, str]:
+    # After the 12345 hotlines' norms: help requests in 3 working days, disputes and complaints in
+    # 13, questions in 1. "Nwd" counts working days (public holidays and adjusted weekends included),
+    # "Nh" plain hours.
+    limits = dict.fromkeys(
+        (
+            "water_supply", "power_supply", "gas_heating", "drainage", "sanitation", "noise",
+            "road_facility", "elderly_care", "safety_hazard", "public_order", "elevator",
+        ),
+        "3wd",
+    )
+    limits.update(property_management="13wd", neighbor_dispute="13wd", illegal_construction="13wd")
+    limits.update(policy_inquiry="1wd", emergency="4h")
+    return limits
+
+
+class DeadlineSettings(BaseModel):
+    """Time limits for resolving a case (限时办理)."""
+
+    # "cn": the Chinese public-holiday calendar with its adjusted working weekends; "weekdays": Mon–Fri.
+    calendar: Literal["cn", "weekdays"] = "cn"
+    # Per category; a category missing here uses ``cases.resolve_sla_hours`` of its priority.
+    resolve: dict[str, str] = Field(default_factory=_default_resolve_limits)
+    # Per priority, replacing the category's limit: emergencies are counted in hours, not working days.
+    resolve_by_priority: dict[str, str] = Field(default_factory=lambda: {"emergency": "4h", "urgent": "24h"})
+
+    @field_validator("resolve", "resolve_by_priority")
+    @classmethod
+    def _limits_parse(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            if not TIME_LIMIT_RE.match(text):
+                raise ValueError(f"{key}: a time limit is 'Nwd' (working days) or 'Nh' (hours), not {text!r}")
+        return value
+
+
 class JobsSettings(BaseModel):
     poll_seconds: float = 1.0
     reconcile_seconds: float = 10.0
@@ -186,6 +223,35 @@ class ConsoleSettings(BaseModel):
     cookie_secure: bool = False
 
 
+class InboxSettings(BaseModel):
+    """The staff web inbox (``/console/inbox``): sign-in links and web push."""
+
+    # A one-time sign-in link sent on a staff member's own channel works this long, once.
+    link_minutes: int = 15
+    # At most this many links per staff member per hour (each one is a message on their phone).
+    links_per_hour: int = 5
+    # VAPID (RFC 8292) key pair for web push: the private key as base64url (raw 32 bytes) or PEM.
+    # Empty = no push (the inbox still works; pages are there when the page is opened).
+    # `gridline inbox vapid-keys` prints a new pair.
+    vapid_private_key: str = ""
+    # Who runs this server, for push services that need to reach the operator ("mailto:" or https URL).
+    vapid_subject: str = "mailto:ops@example.org"
+    # How long a push service keeps a push for a browser that is offline.
+    push_ttl_seconds: int = 3600
+
+
+class SandboxSettings(BaseModel):
+    """The web sandbox (``/sandbox``): chat as any resident, answer as any staff member, no login.
+
+    Only for demos and local trials: it is mounted by ``gridline serve --demo`` or with ``enabled``;
+    ``enabled`` is refused when ``server.public_base_url`` is not a loopback or private address,
+    unless ``allow_public`` says so on purpose.
+    """
+
+    enabled: bool = False
+    allow_public: bool = False
+
+
 class Settings(BaseSettings):
     """All of Gridline's settings. Use :func:`load_settings` to build one."""
 
@@ -204,9 +270,12 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     cases: CasesSettings = Field(default_factory=CasesSettings)
+    deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    inbox: InboxSettings = Field(default_factory=InboxSettings)
 
     @classmethod
     def settings_customise_sources(

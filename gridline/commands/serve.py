@@ -38,20 +38,25 @@ def prepare_database(settings: Settings, *, demo: bool) -> None:
 def app_factory():  # type: ignore[no-untyped-def]
     """Uvicorn factory for worker processes: one app (and one set of services) per process."""
     from gridline.app import create_app
+    from gridline.bots.web.exposure import DEMO_ENV
     from gridline.core.services import build_services
     from gridline.logging_setup import configure_logging
 
     settings = load_settings()
     configure_logging(settings)
     services = build_services(settings)
+    # ``--demo`` mounts the sandbox; otherwise ``[sandbox] enabled`` decides (and may refuse).
+    sandbox = True if os.environ.get(DEMO_ENV) == "1" else None
     # Embedded mode runs jobs inside the web process; with Redis, `gridline worker` runs them.
-    return create_app(services, run_jobs=not settings.redis.url)
+    return create_app(services, run_jobs=not settings.redis.url, sandbox=sandbox)
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
-        demo: bool = typer.Option(False, "--demo", help="Load the demo city into an empty database."),
+        demo: bool = typer.Option(
+            False, "--demo", help="Load the demo city into an empty database and mount the web sandbox."
+        ),
         host: str | None = typer.Option(None, help="Bind address (default: server.host)."),
         port: int | None = typer.Option(None, help="Port (default: server.port)."),
         workers: int | None = typer.Option(None, help="Worker processes (default: server.workers)."),
@@ -59,11 +64,21 @@ def register(app: typer.Typer) -> None:
         """Run the web service (webhooks, sandbox, console, API)."""
         import uvicorn
 
+        from gridline.bots.web.exposure import DEMO_ENV, SandboxRefused, sandbox_enabled
+
         settings = load_settings()
+        try:
+            sandbox = demo or sandbox_enabled(settings)
+        except SandboxRefused as refused:
+            typer.echo(str(refused), err=True)
+            raise typer.Exit(2) from refused
         prepare_database(settings, demo=demo)
+        # The uvicorn worker processes build their own app (app_factory) and read this.
+        os.environ[DEMO_ENV] = "1" if demo else "0"
         count = workers or settings.server.workers
         bind_host, bind_port = host or settings.server.host, port or settings.server.port
-        typer.echo(f"Gridline on http://{bind_host}:{bind_port}/  (sandbox: /sandbox, console: /console)")
+        where = "sandbox: /sandbox, console: /console" if sandbox else "console and staff inbox: /console"
+        typer.echo(f"Gridline on http://{bind_host}:{bind_port}/  ({where})")
         uvicorn.run(
             "gridline.commands.serve:app_factory",
             factory=True,
@@ -95,7 +110,7 @@ async def run_worker(settings: Settings, *, burst: bool = False) -> None:
 
     configure_logging(settings)
     services = build_services(settings)
-    create_app(services, run_jobs=False)  # installs the channel notifiers into services
+    create_app(services, run_jobs=False, sandbox=False)  # installs the channel notifiers into services
     for hook in services.extras.get("startup_hooks", []):
         await hook()
     queue = services.jobs

@@ -52,6 +52,9 @@ def build_router() -> APIRouter:
     router.add_api_route("/", cases.home, methods=["GET"])
     for module in (auth, cases, conversations, dashboard, actions, admin):
         router.include_router(module.router)
+    from gridline.console.inbox import build_router as build_inbox_router
+
+    router.include_router(build_inbox_router())
     return router
 
 
@@ -102,6 +105,9 @@ def install(app: FastAPI, services: Services) -> None:
     async def login_required(request: Request, exc: Exception) -> Response:
         accept = request.headers.get("accept", "")
         if request.method == "GET" and "text/event-stream" not in accept and "application/json" not in accept:
+            if request.url.path.startswith(f"{PREFIX}/inbox"):
+                # Staff on a phone land on the inbox's own sign-in page (password or one-time link).
+                return redirect(f"{PREFIX}/inbox/login")
             return redirect(f"{PREFIX}/login", next=str(request.url.path)
                             + (f"?{request.url.query}" if request.url.query else ""))
         return Response(status_code=401)

@@ -115,3 +115,34 @@ def revoke_session(session: Session, row: ConsoleSession, *, now: datetime, acto
     session.add(row)
     record(session, at=now, actor=actor, action="console.logout",
            target_kind="console_user", target_id=row.user_id, ip=ip)
+
+
+def open_session(
+    session: Session,
+    user: ConsoleUser,
+    *,
+    now: datetime,
+    secret: str,
+    session_hours: int,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> str:
+    """Open a session for ``user`` without a password (the caller proved who they are, e.g. with a
+    one-time sign-in link); returns the cookie value."""
+    token = security.new_token()
+    assert user.id is not None
+    user.last_login_at = now
+    session.add(user)
+    session.add(
+        ConsoleSession(
+            token_hash=security.token_digest(token),
+            user_id=user.id,
+            csrf_token=security.new_token(),
+            created_at=now,
+            expires_at=now + timedelta(hours=session_hours),
+            last_seen_at=now,
+            ip=ip,
+            user_agent=(user_agent or "")[:300] or None,
+        )
+    )
+    return security.sign(secret, SESSION_PURPOSE, token)

@@ -7,13 +7,12 @@ once. Processing failures are retried with backoff by the engine's reconciler; n
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 
+from gridline.core.work import Work, in_transaction
+from gridline.storage import inbox
 from gridline.storage.models import InboundEvent
 
 if TYPE_CHECKING:
@@ -23,52 +22,55 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
+def _store(work: Work, provider: str, event_key: str, payload: dict[str, Any]) -> InboundEvent:
+    event = inbox.store(work.session, provider, event_key, payload, work.now)
+    work.job("process_inbound", f"inbound:{event.id}", None, event_id=event.id)
+    return event
+
+
+def _find(work: Work, provider: str, event_key: str) -> InboundEvent | None:
+    return inbox.find(work.session, provider, event_key)
+
+
 async def receive_event(
     services: Services, provider: str, event_key: str, payload: dict[str, Any]
 ) -> tuple[InboundEvent, bool]:
     """Store an inbound provider event once; queue its processing. Returns (event, is_new)."""
-    now = services.clock.now()
     event_key = event_key[:128]
     # Redis remembers recent keys so a provider's retry storm does not reach the database; the key is
     # set only after the row is stored, so a hint never hides an event that was not kept.
     hint = f"idem:{provider}:{event_key}"
     if await services.state.get(hint) is not None:
-        existing = _find(services, provider, event_key)
+        existing = await in_transaction(services, _find, provider, event_key)
         if existing is not None:
             return existing, False
-    event = InboundEvent(provider=provider, event_key=event_key, payload=payload, received_at=now)
     try:
-        with services.db.session() as session:
-            session.add(event)
+        event = await in_transaction(services, _store, provider, event_key, payload)
     except IntegrityError:
-        found = _find(services, provider, event_key)
+        found = await in_transaction(services, _find, provider, event_key)
         assert found is not None
         return found, False
     await services.state.set(hint, {"id": event.id}, services.settings.redis.idempotency_ttl_seconds)
-    await services.jobs.enqueue("process_inbound", f"inbound:{event.id}", None, event_id=event.id)
     return event, True
 
 
-def _find(services: Services, provider: str, event_key: str) -> InboundEvent | None:
-    with services.db.session() as session:
-        return session.exec(
-            select(InboundEvent).where(InboundEvent.provider == provider, InboundEvent.event_key == event_key)
-        ).first()
+def _claim(work: Work, event_id: int) -> InboundEvent | None:
+    return inbox.claim(work.session, event_id, work.now)
+
+
+def _finish(work: Work, event_id: int) -> None:
+    inbox.finish(work.session, event_id, work.now)
+
+
+def _retry_later(work: Work, event_id: int, error: str) -> None:
+    inbox.retry_later(work.session, event_id, error, work.now, MAX_ATTEMPTS)
 
 
 async def process_inbound(services: Services, event_id: int) -> str:
     """Run the processor registered for the event's provider prefix; retry later on failure."""
-    now = services.clock.now()
-    with services.db.session() as session:
-        claimed = session.execute(
-            update(InboundEvent)
-            .where(col(InboundEvent.id) == event_id, col(InboundEvent.status) == "received")
-            .values(status="processing", attempts=InboundEvent.attempts + 1, processed_at=now)
-        ).rowcount  # type: ignore[attr-defined]
-        if claimed != 1:
-            return "not claimed"
-        event = session.get(InboundEvent, event_id, populate_existing=True)
-        assert event is not None
+    event = await in_transaction(services, _claim, event_id)
+    if event is None:
+        return "not claimed"
     prefix = event.provider.split(":", 1)[0]
     processor = services.inbound_processors.get(prefix)
     try:
@@ -77,18 +79,7 @@ async def process_inbound(services: Services, event_id: int) -> str:
         await processor(services, event)
     except Exception as exc:
         log.exception("processing inbound event %s (%s) failed", event_id, event.provider)
-        with services.db.session() as session:
-            row = session.get(InboundEvent, event_id)
-            assert row is not None
-            row.error = f"{type(exc).__name__}: {exc}"[:2000]
-            row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "received"
-            # processed_at doubles as "not before" for the retry.
-            row.processed_at = services.clock.now() + timedelta(seconds=min(600, 5 * 2**row.attempts))
+        await in_transaction(services, _retry_later, event_id, f"{type(exc).__name__}: {exc}")
         return "failed"
-    with services.db.session() as session:
-        row = session.get(InboundEvent, event_id)
-        assert row is not None
-        row.status = "processed"
-        row.processed_at = services.clock.now()
-        row.error = None
+    await in_transaction(services, _finish, event_id)
     return "processed"

@@ -153,6 +153,8 @@ def register(app: typer.Typer) -> None:
             "cross_validation": cross_validation,
             **evaluation.summary(),
             "answered_by": dict(Counter(p.result.engine for p in evaluation.predictions)),
+            "coverage": evaluation.coverage_report(),
+            "per_intent": evaluation.gold_report()["per_label"],
             "confidence": evaluation.confidence_report(),
         }
         if report is not None:

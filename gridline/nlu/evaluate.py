@@ -6,12 +6,20 @@
   ``f1-score``, ``support``, ``confused_with``; plus ``accuracy``, ``macro avg``, ``weighted avg``.
 * :func:`entity_report` scores entities by exact span and type (per entity plus micro/macro/weighted
   averages), the way a resident's address is either right or not.
-* :func:`cross_validate` trains on K-1 folds of the file itself and tests on the remaining fold, K
-  times; the reports cover the predictions of all folds together (as Rasa's cross-validation does).
+* :func:`gold_report` is the honest headline: macro-F1 over the *gold* labels only (an abstention,
+  ``nlu_fallback`` for a text that has a real label, is a miss of that label; a label that is only
+  ever predicted is not a class), accuracy, and what was abstained on. ``intent_report`` averages
+  over predicted labels too, as Rasa does, so ``nlu_fallback`` becomes an extra class with F1 0.
+* :func:`coverage_report`: at each confidence threshold, the share answered with an intent, their
+  accuracy, and the gold macro-F1 when everything below the threshold counts as an abstention.
+* :func:`folds` / :func:`cross_validate` train on K-1 folds of the file itself and test on the
+  remaining fold, K times; the reports cover the predictions of all folds together (as Rasa's
+  cross-validation does). Folds are stratified by intent, seeded, and independent of file order.
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import itertools
 import time
@@ -22,7 +30,6 @@ from typing import Any
 
 import numpy as np
 from sklearn.metrics import classification_report
-from sklearn.model_selection import KFold, StratifiedKFold
 
 from gridline.nlu.training_data import TrainingData, TrainingExample
 from gridline.nlu.types import OUT_OF_SCOPE, Entity, NluResult
@@ -112,14 +119,31 @@ class Evaluation:
             "thresholds": rows,
         }
 
+    def gold_report(self) -> dict[str, Any]:
+        return gold_report([p.example.intent for p in self.predictions], [p.result.intent for p in self.predictions])
+
+    def coverage_report(self, thresholds: Sequence[float] = DEFAULT_THRESHOLDS) -> list[dict[str, Any]]:
+        return coverage_report(
+            [p.example.intent for p in self.predictions],
+            [p.result.intent for p in self.predictions],
+            [p.result.confidence for p in self.predictions],
+            thresholds,
+        )
+
     def summary(self) -> dict[str, Any]:
+        """The headline numbers: gold-label macro-F1 first (see :func:`gold_report`)."""
+        gold = self.gold_report()
         intents = self.intent_report()
         entities = self.entity_report()
         return {
             "examples": len(self.predictions),
-            "accuracy": intents["accuracy"],
-            "macro_f1": intents["macro avg"]["f1-score"],
-            "weighted_f1": intents["weighted avg"]["f1-score"],
+            "macro_f1": gold["macro_f1"],
+            "accuracy": gold["accuracy"],
+            "abstained": gold["abstained"],
+            "predicted_only_labels": gold["predicted_only_labels"],
+            "weighted_f1": gold["weighted_f1"],
+            # Rasa's own macro average (gold and predicted labels), for comparison with `rasa test`.
+            "intent_report_macro_f1": intents["macro avg"]["f1-score"],
             "entity_micro_f1": entities["micro avg"]["f1-score"],
             "latency": self.latency(),
         }
@@ -186,6 +210,81 @@ def intent_report(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any
     return report
 
 
+def gold_report(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
+    """Per gold label precision/recall/F1, and macro-F1 averaged over the gold labels only.
+
+    * An abstention (``nlu_fallback`` predicted for a text whose gold label is something else) is a
+      miss of the gold label: it lowers that label's recall and no label's precision.
+    * A label that is predicted but never gold (``nlu_fallback`` on a test set without out-of-scope
+      texts, or a wrong intent) is not a class: it is not averaged; a wrong real label still costs
+      the precision of the label it was mistaken for when that label is gold somewhere.
+    """
+    if len(y_true) != len(y_pred):
+        raise ValueError("gold and predicted labels differ in length")
+    labels = sorted(set(y_true))
+    predicted = Counter(y_pred)
+    per_label: dict[str, dict[str, Any]] = {}
+    for label in labels:
+        tp = sum(1 for t, p in zip(y_true, y_pred, strict=True) if t == label and p == label)
+        support = sum(1 for t in y_true if t == label)
+        precision = tp / predicted[label] if predicted[label] else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[label] = {"precision": precision, "recall": recall, "f1-score": f1, "support": support}
+    n = len(y_true)
+    abstained = sum(1 for t, p in zip(y_true, y_pred, strict=True) if p == OUT_OF_SCOPE and t != OUT_OF_SCOPE)
+    macro = sum(r["f1-score"] for r in per_label.values()) / len(labels) if labels else 0.0
+    weighted = sum(r["f1-score"] * r["support"] for r in per_label.values()) / n if n else 0.0
+    return {
+        "macro_f1": macro,
+        "weighted_f1": weighted,
+        "accuracy": sum(1 for t, p in zip(y_true, y_pred, strict=True) if t == p) / n if n else 0.0,
+        "examples": n,
+        "gold_labels": len(labels),
+        "abstained": abstained,
+        "predicted_only_labels": {label: predicted[label] for label in sorted(set(predicted) - set(labels))},
+        "per_label": per_label,
+    }
+
+
+def coverage_report(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    confidence: Sequence[float],
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+) -> list[dict[str, Any]]:
+    """What each confidence threshold would do, over every example.
+
+    For a threshold t an answer is *covered* when it names an intent (not ``nlu_fallback``) with
+    confidence ≥ t; the rest are abstentions (the resident is asked, or triage reads it).
+    ``coverage`` is the covered share, ``accuracy_covered`` their accuracy, ``macro_f1`` the gold
+    macro-F1 with every uncovered answer an abstention, ``errors_withheld`` the share of wrong named
+    answers it holds back (what abstaining catches) and ``right_withheld`` the share of right named
+    answers it holds back (what it costs).
+    """
+    rows = []
+    named = [p != OUT_OF_SCOPE for p in y_pred]
+    wrong_named = sum(1 for t, p, k in zip(y_true, y_pred, named, strict=True) if k and t != p)
+    right_named = sum(1 for t, p, k in zip(y_true, y_pred, named, strict=True) if k and t == p)
+    for threshold in thresholds:
+        covered = [k and c >= threshold for k, c in zip(named, confidence, strict=True)]
+        answered = [p if k else OUT_OF_SCOPE for p, k in zip(y_pred, covered, strict=True)]
+        n_covered = sum(covered)
+        right_covered = sum(1 for t, p, k in zip(y_true, y_pred, covered, strict=True) if k and t == p)
+        wrong_covered = n_covered - right_covered
+        rows.append(
+            {
+                "threshold": threshold,
+                "coverage": _ratio(n_covered, len(y_true)),
+                "accuracy_covered": _ratio(right_covered, n_covered),
+                "macro_f1": round(gold_report(y_true, answered)["macro_f1"], 4),
+                "errors_withheld": _ratio(wrong_named - wrong_covered, wrong_named),
+                "right_withheld": _ratio(right_named - right_covered, right_named),
+            }
+        )
+    return rows
+
+
 def entity_report(gold: Sequence[Sequence[Entity]], predicted: Sequence[Sequence[Entity]]) -> dict[str, Any]:
     """Precision/recall/F1 per entity type on exact (type, start, end) matches, plus averages."""
     tp: Counter[str] = Counter()
@@ -229,31 +328,42 @@ def _average(rows: list[dict[str, Any]], weights: list[float], support: int) -> 
 
 
 def folds(data: TrainingData, k: int, *, seed: int = 0) -> list[tuple[TrainingData, list[TrainingExample]]]:
-    """K (training set, test examples) pairs; stratified by intent when every intent has ≥ K examples."""
+    """K (training set, test examples) pairs: stratified by intent, seeded, independent of file order.
+
+    Within each intent the examples are ordered by a seeded hash of their text, then dealt to the
+    folds in turn, the dealing continuing from intent to intent (intents in name order) so that fold
+    sizes differ by at most one. The same sentences therefore land in the same folds however the
+    file is ordered, and an intent with fewer than K examples is still spread over several folds.
+    """
     if k < 2:
         raise ValueError("cross-validation needs at least 2 folds")
     examples = data.examples
     if len(examples) < k:
         raise ValueError(f"{len(examples)} examples cannot be split into {k} folds")
-    intents = [ex.intent for ex in examples]
-    counts = Counter(intents)
-    splitter: Any
-    if min(counts.values()) >= k:
-        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-        splits = splitter.split(np.zeros(len(examples)), intents)
-    else:  # a tiny intent cannot appear in every fold; plain shuffled folds then
-        splitter = KFold(n_splits=k, shuffle=True, random_state=seed)
-        splits = splitter.split(np.zeros(len(examples)))
+    by_intent: dict[str, list[int]] = defaultdict(list)
+    for index, example in enumerate(examples):
+        by_intent[example.intent].append(index)
+    assignment = [0] * len(examples)
+    dealt = 0
+    for intent in sorted(by_intent):
+        ordered = sorted(by_intent[intent], key=lambda i: (_fold_key(examples[i], seed), i))
+        for index in ordered:
+            assignment[index] = dealt % k
+            dealt += 1
     out = []
-    for train_idx, test_idx in splits:
+    for fold in range(k):
         train = TrainingData(
-            examples=[examples[i] for i in train_idx],
+            examples=[ex for ex, f in zip(examples, assignment, strict=True) if f != fold],
             synonyms=data.synonyms,
             regexes=data.regexes,
             lookups=data.lookups,
         )
-        out.append((train, [examples[i] for i in test_idx]))
+        out.append((train, [ex for ex, f in zip(examples, assignment, strict=True) if f == fold]))
     return out
+
+
+def _fold_key(example: TrainingExample, seed: int) -> str:
+    return hashlib.sha256(f"{seed}|{example.intent}|{example.text}".encode()).hexdigest()
 
 
 def embedded_trainer(method: str | None = None) -> TrainFn:

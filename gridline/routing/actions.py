@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from gridline.core.messages import Option
 from gridline.core.outbox import tell_resident
-from gridline.core.work import Work, unit_of_work
+from gridline.core.work import Work, in_transaction, unit_of_work
 from gridline.i18n import t
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
@@ -322,11 +322,32 @@ async def relay_staff_reply(services: Services, case_id: int, staff_id: int, tex
         return sent is not None
 
 
+def _note(work: Work, services: Services, case_id: int, staff_id: int, text: str, channel: str) -> ActionResult:
+    case = work.session.get(Case, case_id)
+    staff = work.session.get(Staff, staff_id)
+    if staff is None:
+        return ActionResult(False, "not_allowed", t("action.not_allowed", "zh-CN"))
+    if case is None:
+        return ActionResult(False, "unknown_case", t("action.unknown_case", staff.lang))
+    if not may_act(services, work, case, staff):
+        return ActionResult(False, "not_allowed", t("action.not_allowed", staff.lang, ref=case.ref), case.ref)
+    record_event(work, case.id or 0, "note", f"staff:{staff.code}",
+                 {"text": text[:4000], "channel": channel, "name": staff.name})
+    return ActionResult(True, "noted", t("action.noted", staff.lang, ref=case.ref), case.ref, staff.name)
+
+
+async def note_case(services: Services, *, case_id: int, staff_id: int, text: str, channel: str) -> ActionResult:
+    """A staff member's internal note on a case (not sent to the resident), allowed to the same people
+    as the other staff actions; it appears in the case's timeline."""
+    return await in_transaction(services, _note, services, case_id, staff_id, text, channel)
+
+
 __all__ = [
     "ActionResult",
     "act_on_case",
     "escalate_case",
     "may_act",
+    "note_case",
     "rate_case",
     "relay_staff_reply",
 ]

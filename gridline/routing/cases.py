@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from gridline.core.work import Work
+from gridline.routing.deadlines import resolve_deadline
 from gridline.routing.escalation import schedule_step
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.routing.policy import TRIAGE_POLICY, policy_for
@@ -77,7 +78,6 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
     triage = draft.grid_code is None
     policy = TRIAGE_POLICY if triage else policy_for(settings, draft.priority)
     ack_minutes = settings.cases.ack_sla_minutes.get(draft.priority, 60)
-    resolve_hours = settings.cases.resolve_sla_hours.get(draft.priority, 72)
     case = Case(
         ref=new_ref(work.session),
         resident_id=draft.resident_id,
@@ -96,7 +96,7 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
         created_at=work.now,
         updated_at=work.now,
         ack_due_at=work.now + timedelta(minutes=ack_minutes),
-        resolve_due_at=work.now + timedelta(hours=resolve_hours),
+        resolve_due_at=resolve_deadline(settings, draft.category, draft.priority, work.now),
     )
     work.session.add(case)
     work.session.flush()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gridline.clock import as_utc
 from gridline.core.outbox import tell_resident
 from gridline.core.work import Work, unit_of_work
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
 from gridline.routing.actions import ActionResult, expire_other_pages, reassign_case
+from gridline.routing.deadlines import resolve_deadline
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation
 from gridline.routing.lifecycle import CaseStatus, check_case_transition
 from gridline.routing.timeline import publish_case, record_event
@@ -32,6 +34,8 @@ async def recategorise(services: Services, case_id: int, category: str, actor: s
         previous = case.category
         case.category = category
         case.updated_at = work.now
+        # The limit is the new category's, still counted from when the resident reported it.
+        case.resolve_due_at = resolve_deadline(services.settings, category, case.priority, as_utc(case.created_at))
         case.explanation = [
             *case.explanation,
             {"decision": "category", "category": category, "reason": f"re-categorised by {actor} (was {previous})"},

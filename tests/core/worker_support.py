@@ -32,9 +32,9 @@ from tests.conftest import REDIS_URL, ROOT, _pg_admin, _pg_url
 
 # A Redis database of its own: the job queue name is fixed and a job is a row id, so a worker must
 # never see another test's queue (that test's step 7 is not this database's step 7).
-WORKERS_REDIS_URL = os.environ.get(
-    "GRIDLINE_TEST_WORKERS_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/13"
-)
+# The worker tests flush this database; it follows GRIDLINE_TEST_REDIS_URL so that two test runs
+# on one machine, each with its own Redis database, never flush each other's queues.
+WORKERS_REDIS_URL = os.environ.get("GRIDLINE_TEST_WORKERS_REDIS_URL", REDIS_URL)
 
 
 @dataclass(frozen=True)

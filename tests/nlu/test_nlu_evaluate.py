@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
 from gridline.nlu.embedded import EmbeddedEngine
-from gridline.nlu.evaluate import cross_validate, entity_report, evaluate, folds, intent_report
-from gridline.nlu.training_data import TrainingData, load_nlu_yaml
+from gridline.nlu.evaluate import (
+    coverage_report,
+    cross_validate,
+    entity_report,
+    evaluate,
+    folds,
+    gold_report,
+    intent_report,
+)
+from gridline.nlu.training_data import TrainingData, TrainingExample, load_nlu_yaml
 from gridline.nlu.types import Entity, NluResult
 
 PER_INTENT_KEYS = {"precision", "recall", "f1-score", "support", "confused_with"}
@@ -86,3 +95,80 @@ async def test_the_engine_is_good_on_the_heldout_split(engine: EmbeddedEngine, h
     assert summary["macro_f1"] >= 0.8
     assert summary["entity_micro_f1"] >= 0.85
     assert evaluation.confidence_report()["expected_calibration_error"] < 0.15
+
+
+# A tiny set whose numbers are computed by hand (docs/nlu.md, "An honest report"):
+#   water: 1 right of 3 gold, predicted once      → P 1,   R 1/3, F1 0.5
+#   noise: 2 right of 2 gold, predicted 3 times   → P 2/3, R 1,   F1 0.8
+#   greet: 0 right of 1 gold (an abstention)      → F1 0
+#   macro over the 3 gold labels = 1.3 / 3; nlu_fallback (predicted twice, never gold) is no class.
+TINY_GOLD = ["water_supply", "water_supply", "water_supply", "noise", "noise", "greet"]
+TINY_PRED = ["water_supply", "nlu_fallback", "noise", "noise", "noise", "nlu_fallback"]
+TINY_CONF = [0.9, 0.0, 0.6, 0.8, 0.4, 0.0]
+
+
+def test_gold_report_averages_over_gold_labels_and_counts_abstentions_as_misses() -> None:
+    report = gold_report(TINY_GOLD, TINY_PRED)
+    assert report["per_label"]["water_supply"]["f1-score"] == pytest.approx(0.5)
+    assert report["per_label"]["noise"]["precision"] == pytest.approx(2 / 3)
+    assert report["per_label"]["noise"]["f1-score"] == pytest.approx(0.8)
+    assert report["per_label"]["greet"]["f1-score"] == 0.0
+    assert report["macro_f1"] == pytest.approx(1.3 / 3)
+    assert report["accuracy"] == pytest.approx(0.5)
+    assert report["abstained"] == 2
+    assert report["predicted_only_labels"] == {"nlu_fallback": 2}
+    assert set(report["per_label"]) == {"water_supply", "noise", "greet"}
+    # Rasa's report beside it makes nlu_fallback a fourth class with F1 0: 1.3 / 4.
+    assert intent_report(TINY_GOLD, TINY_PRED)["macro avg"]["f1-score"] == pytest.approx(1.3 / 4)
+
+
+def test_coverage_report_counts_what_each_threshold_withholds() -> None:
+    rows = {r["threshold"]: r for r in coverage_report(TINY_GOLD, TINY_PRED, TINY_CONF, (0.5, 0.7))}
+    # 0.5: water 0.9 (right), noise 0.6 (wrong), noise 0.8 (right) are covered; noise 0.4 is withheld.
+    assert rows[0.5]["coverage"] == 0.5
+    assert rows[0.5]["accuracy_covered"] == pytest.approx(0.6667, abs=1e-4)
+    assert rows[0.5]["macro_f1"] == pytest.approx(0.3333, abs=1e-4)  # water 0.5, noise 0.5, greet 0
+    assert rows[0.5]["errors_withheld"] == 0.0
+    assert rows[0.5]["right_withheld"] == pytest.approx(0.3333, abs=1e-4)
+    # 0.7 also withholds the one wrong named answer.
+    assert rows[0.7]["coverage"] == pytest.approx(0.3333, abs=1e-4)
+    assert rows[0.7]["accuracy_covered"] == 1.0
+    assert rows[0.7]["errors_withheld"] == 1.0
+
+
+async def test_the_summary_leads_with_the_gold_label_macro_f1() -> None:
+    answers = dict(zip([f"t{i}" for i in range(6)], zip(TINY_PRED, TINY_CONF, strict=True), strict=True))
+    data = [TrainingExample(text, gold) for text, gold in zip(answers, TINY_GOLD, strict=True)]
+
+    def parse(text: str) -> NluResult:
+        intent, confidence = answers[text]
+        return NluResult(text=text, intent=intent, confidence=confidence)
+
+    summary = (await evaluate(data, parse)).summary()
+    assert summary["macro_f1"] == pytest.approx(1.3 / 3)
+    assert summary["intent_report_macro_f1"] == pytest.approx(1.3 / 4)
+    assert summary["abstained"] == 2 and summary["predicted_only_labels"] == {"nlu_fallback": 2}
+
+
+def _fold_texts(data: TrainingData, k: int, seed: int = 0) -> list[set[str]]:
+    return [{ex.text for ex in test} for _, test in folds(data, k, seed=seed)]
+
+
+def test_folds_do_not_depend_on_file_order_and_are_stratified(train_file: Path) -> None:
+    data = load_nlu_yaml(train_file)
+    shuffled = TrainingData(examples=random.Random(7).sample(data.examples, len(data.examples)))
+    assert _fold_texts(data, 5) == _fold_texts(shuffled, 5)
+    assert _fold_texts(data, 5, seed=1) != _fold_texts(data, 5)  # the seed is what changes them
+    for _, test in folds(data, 5):
+        for intent in data.intents:
+            expected = len(data.examples_for(intent)) / 5
+            assert abs(sum(1 for ex in test if ex.intent == intent) - expected) <= 1
+
+
+def test_an_intent_smaller_than_k_is_spread_over_folds() -> None:
+    examples = [TrainingExample(f"cat {i}", "cat") for i in range(10)] + [
+        TrainingExample(f"dog {i}", "dog") for i in range(3)
+    ]
+    pieces = folds(TrainingData(examples=examples), 5)
+    assert sum(1 for _, test in pieces if any(ex.intent == "dog" for ex in test)) == 3
+    assert sorted(len(test) for _, test in pieces) == [2, 2, 3, 3, 3]

@@ -13,7 +13,7 @@ from tests.web.support import Sandbox
 
 
 async def open_sandbox(services: Services, drain: Callable[[Services], Awaitable[int]]) -> AsyncIterator[Sandbox]:
-    app = create_app(services, run_jobs=False)
+    app = create_app(services, run_jobs=False, sandbox=True)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test") as http:
         yield Sandbox(http=http, services=services, drain_jobs=drain)

@@ -5,7 +5,9 @@ It is a real channel of the core, named ``web``: the chat posts into the durable
 :class:`~gridline.bots.web.notifier.WebNotifier`, and the leader's buttons call ``act_on_case`` —
 the same path as Telegram, only the provider is the browser.
 
-``install(app, services)`` is called by :func:`gridline.app.create_app`.
+``install(app, services)`` (always: the ``web`` channel — its notifier and inbound processor) and
+``install_sandbox(app, services)`` (only with ``--demo`` or ``[sandbox] enabled``, see
+:mod:`gridline.bots.web.exposure`) are called by :func:`gridline.app.create_app`.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ from gridline.core.services import Services
 
 
 def install(app: FastAPI, services: Services) -> None:
-    """Add the page, its API and static files; register the ``web`` notifier and inbound processor."""
-    from gridline.bots.web.api import build_api
+    """Register the ``web`` notifier and inbound processor (the channel, with or without the sandbox)."""
     from gridline.bots.web.inbound import PREFIX, process_web_event
     from gridline.bots.web.notifier import WebNotifier
+
+    services.notifiers.register(WebNotifier(services))
+    services.inbound_processors[PREFIX] = process_web_event
+
+
+def install_sandbox(app: FastAPI, services: Services) -> None:
+    """Add the sandbox page, its API and static files under ``/sandbox``."""
+    from gridline.bots.web.api import build_api
     from gridline.bots.web.page import STATIC, STATIC_PATH, build_page_router
 
     app.include_router(build_api(services))
-    # The sandbox is the front door of a demo; "/" has no other owner, so it always leads here.
-    app.include_router(build_page_router(redirect_root=True))
+    app.include_router(build_page_router())
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="sandbox-static")
-    services.notifiers.register(WebNotifier())
-    services.inbound_processors[PREFIX] = process_web_event

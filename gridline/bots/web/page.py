@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gridline.i18n import catalogue, normalise_language, t
@@ -48,16 +48,11 @@ def render_sandbox(lang: str) -> str:
     return _env.get_template("sandbox.html").render(**context)
 
 
-def build_page_router(*, redirect_root: bool) -> APIRouter:
+def build_page_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/sandbox", response_class=HTMLResponse)
     async def sandbox(lang: str | None = Query(default=None, max_length=16)) -> HTMLResponse:
         return HTMLResponse(render_sandbox(normalise_language(lang)), headers=HEADERS)
-
-    if redirect_root:
-        @router.get("/")
-        async def root() -> RedirectResponse:
-            return RedirectResponse("/sandbox", status_code=307)
 
     return router

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import exists, func
 from sqlmodel import Session, col, select
 
 from gridline.bots.web.identities import CHANNEL, web_identity
@@ -68,10 +68,13 @@ def web_staff(session: Session, lang: str) -> list[dict[str, Any]]:
         .where(Page.channel == CHANNEL, col(Page.status).in_([s.value for s in OPEN_PAGE_STATUSES]))
         .group_by(col(Page.staff_id))
     ).all())
+    # EXISTS, not JOIN + DISTINCT: PostgreSQL cannot compare ``json`` columns (Staff has some), so
+    # SELECT DISTINCT over a whole Staff row fails there.
+    has_web = exists(select(ContactMethod.id).where(
+        col(ContactMethod.staff_id) == col(Staff.id), ContactMethod.channel == CHANNEL))
     rows = session.exec(
-        select(Staff).join(ContactMethod, col(ContactMethod.staff_id) == col(Staff.id))
-        .where(ContactMethod.channel == CHANNEL, Staff.active == True)  # noqa: E712
-        .distinct().order_by(col(Staff.grid_code), col(Staff.id))
+        select(Staff).where(has_web, Staff.active == True)  # noqa: E712
+        .order_by(col(Staff.grid_code), col(Staff.id))
     )
     return [
         {"id": s.id, "code": s.code, "name": s.name, "role": s.role, "role_label": t(f"web.role.{s.role}", lang),

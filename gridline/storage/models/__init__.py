@@ -17,6 +17,7 @@ from gridline.storage.models.cases import (
 from gridline.storage.models.console import ConsoleSession
 from gridline.storage.models.conversations import Conversation, InboundEvent, Message, NluCorrection
 from gridline.storage.models.grids import Address, Grid
+from gridline.storage.models.inbox import InboxLoginLink, PushSubscription
 from gridline.storage.models.people import (
     ChannelIdentity,
     ContactMethod,
@@ -43,9 +44,11 @@ __all__ = [
     "EscalationStep",
     "Grid",
     "InboundEvent",
+    "InboxLoginLink",
     "Message",
     "NluCorrection",
     "Page",
+    "PushSubscription",
     "Resident",
     "Staff",
     "StaffLinkCode",

@@ -1,0 +1,60 @@
+"""What the inbox shows: the staff member's open pages and held cases, as plain data for the template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from gridline.console.grids import GridTree
+from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES
+from gridline.storage import staff_inbox as store
+from gridline.storage.models import Case, Staff
+
+STAFF_ACTIONS = ("acknowledge", "resolve", "escalate", "reassign")
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    case: Case
+    page_id: int | None
+    page_channel: str | None
+    paged_at: datetime | None
+    grid_name: str
+    actions: tuple[str, ...]
+    reassign_to: tuple[Staff, ...]
+
+
+def actions_for(case: Case) -> tuple[str, ...]:
+    """Buttons worth showing: 接单 only while nobody has; nothing once resolved or closed."""
+    if case.status in ("resolved", "closed"):
+        return ()
+    if case.status in {s.value for s in UNACKNOWLEDGED_STATUSES}:
+        return STAFF_ACTIONS
+    return ("resolve", "escalate", "reassign")
+
+
+def load_inbox(session: Session, staff_id: int, tree: GridTree) -> tuple[list[InboxItem], list[InboxItem]]:
+    """(open pages, held cases) of one staff member, newest first."""
+    pages: list[InboxItem] = []
+    seen: set[int] = set()
+    for page, case in store.open_pages(session, staff_id):
+        if case.id in seen:
+            continue
+        seen.add(case.id or 0)
+        pages.append(_item(session, tree, case, staff_id, page.id, page.channel, page.created_at))
+    held = [_item(session, tree, case, staff_id, None, None, None)
+            for case in store.held_cases(session, staff_id, exclude=seen)]
+    return pages, held
+
+
+def _item(session: Session, tree: GridTree, case: Case, staff_id: int, page_id: int | None,
+          channel: str | None, at: datetime | None) -> InboxItem:
+    chain = tree.ancestors(case.grid_code) if case.grid_code else []
+    return InboxItem(
+        case=case, page_id=page_id, page_channel=channel, paged_at=at,
+        grid_name=tree.name(case.grid_code) if case.grid_code else "—",
+        actions=actions_for(case),
+        reassign_to=tuple(store.reassign_choices(session, chain, exclude_staff_id=staff_id)),
+    )

@@ -1,0 +1,166 @@
+"""The inbox page and what staff do from it. Every POST carries the session's CSRF token (checked by
+:func:`~gridline.console.http.console_context`); every case is looked up within the signed-in staff
+member's inbox first (404 otherwise), and the domain action then checks their authority again."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from gridline.console.http import ConsoleContext, Forbidden, NotFound, console_context, redirect, state_of
+from gridline.console.inbox.listing import STAFF_ACTIONS, load_inbox
+from gridline.i18n import t
+from gridline.routing.actions import ActionResult, act_on_case, note_case
+from gridline.storage import staff_inbox as store
+
+router = APIRouter()
+
+INBOX = "/console/inbox"
+CHANNEL = "web"
+MAX_NOTE = 2000
+OK_CODES = frozenset({"acknowledged", "resolved", "escalated", "reassigned", "noted"})
+RESULT_CODES = OK_CODES | {"already_acknowledged", "not_allowed", "case_closed", "unknown_case", "unknown_staff",
+                           "unreachable", "bad_action", "empty_note"}
+BUTTON_KEYS = {"acknowledge": "page.button_ack", "resolve": "page.button_resolve",
+               "escalate": "page.button_escalate", "reassign": "page.button_reassign"}
+T = TypeVar("T")
+
+
+async def in_context(request: Request, body: Callable[[ConsoleContext], T], form: Mapping[str, Any] | None = None) -> T:
+    """Run ``body`` with the logged-in console context in a database thread (never on the event loop)."""
+    services = state_of(request).services
+
+    def run() -> T:
+        with console_context(request, form=form) as ctx:
+            return body(ctx)
+
+    return await services.db.run(run)
+
+
+def acting_staff(ctx: ConsoleContext) -> int:
+    """The staff record behind the session; auditors read but never act."""
+    if ctx.viewer.role == "auditor" or ctx.viewer.staff_id is None:
+        raise Forbidden()
+    return ctx.viewer.staff_id
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+async def inbox_page(request: Request) -> Response:
+    services = state_of(request).services
+    push = services.notifiers.get(CHANNEL)
+    public_key = getattr(getattr(push, "push", None), "public_key", None)
+
+    def body(ctx: ConsoleContext) -> Response:
+        staff_id = ctx.viewer.staff_id
+        pages, held = load_inbox(ctx.session, staff_id, ctx.tree) if staff_id is not None else ([], [])
+        done, ref = request.query_params.get("done", ""), request.query_params.get("ref", "")[:40]
+        return ctx.render("inbox.html", pages=pages, held=held, linked=staff_id is not None,
+                          read_only=ctx.viewer.role == "auditor", done=done if done in RESULT_CODES else "",
+                          ref=ref, vapid_public_key=public_key or "", result_codes=RESULT_CODES,
+                          ok_codes=OK_CODES, button_keys=BUTTON_KEYS,
+                          t_global=lambda key, **params: t(key, ctx.lang, **params))
+
+    return await in_context(request, body)
+
+
+def _result_redirect(result: ActionResult, case_id: int) -> Response:
+    return redirect(INBOX, done=result.code, ref=result.case_ref, case=str(case_id))
+
+
+@router.post("/inbox/cases/{case_id}/act")
+async def act(request: Request, case_id: int) -> Response:
+    form = await request.form()
+    action = str(form.get("action", ""))
+    to_staff = str(form.get("to_staff", "")).strip()
+
+    def check(ctx: ConsoleContext) -> tuple[int, int | None]:
+        staff_id = acting_staff(ctx)
+        if store.inbox_case(ctx.session, staff_id, case_id) is None:
+            raise NotFound()
+        page = store.latest_page(ctx.session, staff_id, case_id)
+        return staff_id, page.id if page else None
+
+    staff_id, page_id = await in_context(request, check, form)
+    if action not in STAFF_ACTIONS or (action == "reassign" and not to_staff.isdecimal()):
+        return redirect(INBOX, done="bad_action")
+    result = await act_on_case(
+        state_of(request).services, case_id=case_id, staff_id=staff_id, action=action,  # type: ignore[arg-type]
+        channel=CHANNEL, page_id=page_id, to_staff_id=int(to_staff) if action == "reassign" else None,
+    )
+    return _result_redirect(result, case_id)
+
+
+@router.post("/inbox/cases/{case_id}/note")
+async def note(request: Request, case_id: int) -> Response:
+    form = await request.form()
+    text = str(form.get("text", "")).strip()[:MAX_NOTE]
+
+    def check(ctx: ConsoleContext) -> int:
+        staff_id = acting_staff(ctx)
+        if store.inbox_case(ctx.session, staff_id, case_id) is None:
+            raise NotFound()
+        return staff_id
+
+    staff_id = await in_context(request, check, form)
+    if not text:
+        return redirect(INBOX, done="empty_note")
+    result = await note_case(state_of(request).services, case_id=case_id, staff_id=staff_id, text=text,
+                             channel=CHANNEL)
+    return _result_redirect(result, case_id)
+
+
+def _subscription_fields(raw: bytes) -> tuple[str, str, str] | None:
+    """(endpoint, p256dh, auth) from a browser's ``PushSubscription.toJSON()``, or None if malformed."""
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    keys = data.get("keys")
+    if not isinstance(keys, dict):
+        return None
+    endpoint, p256dh, auth = data.get("endpoint"), keys.get("p256dh"), keys.get("auth")
+    if not all(isinstance(v, str) for v in (endpoint, p256dh, auth)):
+        return None
+    assert isinstance(endpoint, str) and isinstance(p256dh, str) and isinstance(auth, str)
+    if not endpoint.startswith(("https://", "http://")) or len(endpoint) > 1000 or len(p256dh) > 200 \
+            or len(auth) > 100:
+        return None
+    return endpoint, p256dh, auth
+
+
+@router.post("/inbox/push/subscribe")
+async def subscribe(request: Request) -> Response:
+    """Remember this browser's push subscription for the signed-in staff member (JSON, CSRF header)."""
+    raw = await request.body()
+    fields = _subscription_fields(raw[:8192])
+
+    def save(ctx: ConsoleContext) -> Response:
+        staff_id = acting_staff(ctx)
+        if fields is None:
+            return JSONResponse({"ok": False, "error": "malformed subscription"}, status_code=422)
+        endpoint, p256dh, auth = fields
+        store.save_subscription(ctx.session, staff_id=staff_id, endpoint=endpoint, p256dh=p256dh, auth=auth,
+                                user_agent=request.headers.get("user-agent"), now=ctx.now)
+        return JSONResponse({"ok": True})
+
+    return await in_context(request, save, {})
+
+
+@router.post("/inbox/push/unsubscribe")
+async def unsubscribe(request: Request) -> Response:
+    raw = await request.body()
+    fields = _subscription_fields(raw[:8192])
+
+    def drop(ctx: ConsoleContext) -> Response:
+        staff_id = acting_staff(ctx)
+        if fields is None:
+            return JSONResponse({"ok": False, "error": "malformed subscription"}, status_code=422)
+        return JSONResponse({"ok": store.drop_subscription(ctx.session, staff_id=staff_id, endpoint=fields[0])})
+
+    return await in_context(request, drop, {})

@@ -1,0 +1,89 @@
+"""Deadlines in working days (限时办理): "3 working days" as a Chinese government office counts them.
+
+A limit of N working days ends when the N-th working day after the day the case came in is over
+(local time): a report on Friday evening with a 3-working-day limit is due at the end of Wednesday,
+and the National Day week or a Spring Festival does not count while an adjusted working Saturday
+does. Hour limits (emergencies) run on the clock, holidays or not.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from gridline.settings import TIME_LIMIT_RE, Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limit:
+    amount: int
+    unit: str  # "wd" working days | "h" hours
+
+    @classmethod
+    def parse(cls, text: str) -> Limit:
+        match = TIME_LIMIT_RE.match(text)
+        if match is None:
+            raise ValueError(f"a time limit is 'Nwd' (working days) or 'Nh' (hours), not {text!r}")
+        return cls(int(match.group(1)), match.group(2))
+
+
+class WorkingCalendar:
+    """Which local days are working days."""
+
+    def __init__(self, kind: str = "cn") -> None:
+        self.kind = kind
+
+    def is_workday(self, day: date) -> bool:
+        if self.kind == "cn":
+            known = _cn_workday(day)
+            if known is not None:
+                return known
+        return day.weekday() < 5
+
+    def add_working_days(self, start: date, days: int) -> date:
+        """The ``days``-th working day after ``start`` (``start`` itself never counts)."""
+        day, counted = start, 0
+        while counted < days:
+            day += timedelta(days=1)
+            if self.is_workday(day):
+                counted += 1
+        return day
+
+
+@lru_cache(maxsize=4096)
+def _cn_workday(day: date) -> bool | None:
+    """The official calendar's answer, or None for a year it has no data for (then Mon–Fri)."""
+    import chinese_calendar
+
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        log.warning("no Chinese holiday data for %s; counting Monday to Friday", day.year)
+        return None
+
+
+def limit_for(settings: Settings, category: str, priority: str) -> Limit:
+    text = settings.deadlines.resolve_by_priority.get(priority) or settings.deadlines.resolve.get(category)
+    if text is None:
+        return Limit(settings.cases.resolve_sla_hours.get(priority, 72), "h")
+    return Limit.parse(text)
+
+
+def resolve_deadline(settings: Settings, category: str, priority: str, opened_at: datetime) -> datetime:
+    """When a case opened at ``opened_at`` (aware) must be resolved."""
+    return deadline_after(settings, limit_for(settings, category, priority), opened_at)
+
+
+def deadline_after(settings: Settings, limit: Limit, start: datetime) -> datetime:
+    if limit.unit == "h":
+        return start + timedelta(hours=limit.amount)
+    zone = ZoneInfo(settings.timezone)
+    local_day = start.astimezone(zone).date()
+    last_day = WorkingCalendar(settings.deadlines.calendar).add_working_days(local_day, limit.amount)
+    end_of_day = datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=zone)
+    return end_of_day.astimezone(start.tzinfo)
