@@ -110,7 +110,7 @@ def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-u
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-async def eventually(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+async def eventually(condition, timeout: float, what: str, state=None) -> None:  # type: ignore[no-untyped-def]
     """``wait_for`` for async tests: the event loop keeps running (probes, pumps) meanwhile."""
     import asyncio
 
@@ -122,4 +122,5 @@ async def eventually(condition, timeout: float, what: str) -> None:  # type: ign
         if result:
             return
         await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    detail = f" ({state()})" if state is not None else ""
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
