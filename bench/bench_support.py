@@ -49,14 +49,14 @@ def machine() -> dict[str, Any]:
             "cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in load] if load else None}
 
 
-def _pg_admin(sql: str) -> None:
+def pg_admin(sql: str) -> None:
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as conn:
         conn.execute(sql)
 
 
-def _pg_url(database: str) -> str:
+def pg_url(database: str) -> str:
     return f"{PG_ADMIN_URL.rpartition('/')[0]}/{database}"
 
 
@@ -92,11 +92,25 @@ class DemoDatabases:
     def _load(self, url: str) -> None:
         from gridline.demo import load_demo
         from gridline.storage.db import Database
+        from gridline.storage.migrate import upgrade
 
         db = Database(url)
-        db.create_all()
+        upgrade(db)  # migrated, not create_all: ``gridline serve`` can then start on a copy
         load_demo(db, base_settings(url))
         db.dispose()
+
+    def template(self, backend: str) -> str:
+        """The template holding the demo city: a SQLite file's path, or a PostgreSQL database's name."""
+        if backend == "embedded":
+            if self._sqlite_template is None:
+                self._sqlite_template = self._dir / "template.db"
+                self._load(f"sqlite:///{self._sqlite_template}")
+            return str(self._sqlite_template)
+        if self._pg_template is None:
+            self._pg_template = f"bench_tpl_{uuid.uuid4().hex[:8]}"
+            pg_admin(f'CREATE DATABASE "{self._pg_template}"')
+            self._load(pg_url(self._pg_template))
+        return self._pg_template
 
     def new(self, backend: str) -> str:
         """The URL of a new database holding the demo city."""
@@ -108,18 +122,18 @@ class DemoDatabases:
             shutil.copyfile(self._sqlite_template, path)
             return f"sqlite:///{path}"
         if self._pg_template is None:
-            self._pg_template = f"gridline_bench_tpl_{uuid.uuid4().hex[:8]}"
-            _pg_admin(f'CREATE DATABASE "{self._pg_template}"')
-            self._load(_pg_url(self._pg_template))
-        name = f"gridline_bench_{uuid.uuid4().hex[:8]}"
-        _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._pg_template}"')
+            self._pg_template = f"bench_tpl_{uuid.uuid4().hex[:8]}"
+            pg_admin(f'CREATE DATABASE "{self._pg_template}"')
+            self._load(pg_url(self._pg_template))
+        name = f"bench_{uuid.uuid4().hex[:8]}"
+        pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._pg_template}"')
         self._pg_databases.append(name)
-        return _pg_url(name)
+        return pg_url(name)
 
     def close(self) -> None:
         for name in [*self._pg_databases, *([self._pg_template] if self._pg_template else [])]:
             with contextlib.suppress(Exception):
-                _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
@@ -157,10 +171,10 @@ async def job_runner(services: Any, *, arq_max_jobs: int | None = None) -> Async
 
     ``arq_max_jobs`` overrides the worker's ``max_jobs`` (arq starts at most that many jobs per poll)."""
     from gridline.core.engine import reconcile
-    from gridline.storage.jobs import ArqJobQueue
 
     queue = services.jobs
-    if not isinstance(queue, ArqJobQueue):
+    # By name: once arq is gone the class is too, and every queue then runs through start_in_process.
+    if type(queue).__name__ != "ArqJobQueue":
         await queue.start_in_process(services)
         try:
             yield

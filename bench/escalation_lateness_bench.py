@@ -12,10 +12,17 @@ with a conditional UPDATE, read the case, record the outcome — and not the pag
 ``report_to_page_bench.py`` measures. A lateness that grows through the window means the runner
 cannot keep up with that many steps per second; ``steps_per_s_needed`` says how many that is.
 
+``--topology processes`` (the default for the PostgreSQL modes): the steps are stored and queued
+from this process through ``services.jobs`` — whatever queue the mode uses — and run by one real
+``gridline worker`` process (through ``instrumented.py``, which also reports its event-loop lag).
+Embedded mode always runs in-process: there the scheduler lives in the one Gridline process, which
+this benchmark's process then is.
+
 Baseline, in the same run: an empty timer — one ``asyncio.sleep`` per step until the same due
 times (shifted to start after the same lead) — i.e. what the event loop alone costs.
 
     .venv/bin/python bench/escalation_lateness_bench.py [--steps 10000] [--window 20] [--lead 30] [--measure S]
+        [--modes embedded,postgres] [--topology processes|in-process]
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_support import BACKENDS, build, demo_databases, job_runner, machine, percentiles
+from bench_support import build, demo_databases, job_runner, machine, percentiles
 from sqlalchemy import insert
 from sqlmodel import col, select
 
@@ -89,9 +96,13 @@ def pending_due_by(services: Any, until: datetime) -> bool:
 
 
 async def measure_mode(
-    mode: str, databases: Any, steps: int, window: float, lead: float, measure: float, arq_max_jobs: int | None
+    mode: str, databases: Any, steps: int, window: float, lead: float, measure: float, arq_max_jobs: int | None,
+    topology: str = "in-process",
 ) -> dict[str, Any]:
-    services = build(mode, databases.new(mode))
+    url = databases.new("embedded" if mode == "embedded" else "postgres")
+    if topology == "processes" and mode != "embedded":
+        return await measure_with_worker_process(mode, url, steps, window, lead, measure)
+    services = build(mode, url)
     try:
         t0 = services.clock.now() + timedelta(seconds=lead)
         due_times = [t0 + timedelta(seconds=o) for o in _offsets(steps, window)]
@@ -123,6 +134,55 @@ async def measure_mode(
     }
 
 
+async def measure_with_worker_process(
+    mode: str, url: str, steps: int, window: float, lead: float, measure: float
+) -> dict[str, Any]:
+    """Store and queue from here; one ``gridline worker`` process runs the steps."""
+    import processes
+    from report_to_page_processes import lag_in, read_samples
+
+    services = build(mode, url)
+    with processes.Run() as r:
+        try:
+            t0 = services.clock.now() + timedelta(seconds=lead)
+            due_times = [t0 + timedelta(seconds=o) for o in _offsets(steps, window)]
+            started = time.perf_counter()
+            stored = store_steps(services, due_times)
+            stored_s = time.perf_counter() - started
+            started = time.perf_counter()
+            for step_id, due in stored:  # what schedule_step does after its transaction commits
+                await services.jobs.enqueue("run_escalation_step", f"step:{step_id}", due, step_id=step_id)
+            queued_s = time.perf_counter() - started
+            config = r.config(mode, url, flush_redis=False)  # Redis holds the jobs just queued
+            samples = r.dir / "worker.jsonl"
+            worker = r.gridline("worker", ["worker"], config, instrument=samples)
+            if not processes.worker_stays_up(worker, 5):
+                return {"error": "gridline worker did not stay up: " + r.log_tail("worker", 3)}
+            ready_before_first_due = services.clock.now() < t0
+            until = t0 + timedelta(seconds=measure)
+            deadline = time.monotonic() + lead + measure + 600
+            while time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+                if services.clock.now() > until and not pending_due_by(services, until):
+                    break
+            late, statuses = lateness_from_rows(services, until)
+            lag = read_samples(samples)["lag"]
+            stop = r.stop(worker)
+        finally:
+            await services.aclose()
+    first_due = t0.timestamp()
+    last_ten = late and sorted(late)[-max(1, len(late) // 10):]
+    return {
+        "topology": "one gridline worker process", "steps": steps, "measured_steps_due_in_first_s": measure,
+        "statuses_of_measured": statuses, "store_s": round(stored_s, 2), "queue_s": round(queued_s, 2),
+        "queued_before_first_due": ready_before_first_due,
+        "lateness": percentiles(late),
+        "slowest_tenth_min_ms": round(min(last_ten) * 1000, 1) if last_ten else None,
+        "worker_event_loop_lag": lag_in(lag, first_due, first_due + measure),
+        "worker_stop": stop,
+    }
+
+
 async def sleep_baseline(steps: int, window: float, lead: float, measure: float) -> dict[str, Any]:
     """The same due times (up to ``measure``), each waited for by an empty asyncio.sleep task."""
     t0 = time.time() + lead
@@ -145,7 +205,9 @@ async def main() -> dict[str, Any]:
     parser.add_argument("--measure", type=float, default=None,
                         help="measure only the steps due in the first MEASURE seconds of the window (the rest "
                              "stay pending: a full timer at a rate the runner can keep up with); default: all")
-    parser.add_argument("--modes", default=",".join(BACKENDS))
+    parser.add_argument("--modes", default="embedded,postgres")
+    parser.add_argument("--topology", choices=("processes", "in-process"), default="processes",
+                        help="PostgreSQL modes: a real gridline worker process (default) or the runner in-process")
     parser.add_argument("--arq-max-jobs", type=int, default=None,
                         help="override the arq worker's max_jobs (default: the core's, 10)")
     args = parser.parse_args()
@@ -167,8 +229,11 @@ async def main() -> dict[str, Any]:
     with demo_databases() as databases:
         for mode in args.modes.split(","):
             started = time.perf_counter()
-            out["modes"][mode] = await measure_mode(
-                mode, databases, args.steps, args.window, args.lead, measure, args.arq_max_jobs)
+            try:
+                out["modes"][mode] = await measure_mode(
+                    mode, databases, args.steps, args.window, args.lead, measure, args.arq_max_jobs, args.topology)
+            except Exception as exc:  # one broken mode must not hide the others' figures
+                out["modes"][mode] = {"error": f"{type(exc).__name__}: {exc}"[:3000]}
             out["modes"][mode]["wall_s"] = round(time.perf_counter() - started, 1)
     return out
 

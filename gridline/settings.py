@@ -49,6 +49,8 @@ class RedisSettings(BaseModel):
     namespace: str = "gridline"
     # How long a conversation's state (a question Gridline asked) lives; it is kept in the database.
     state_ttl_seconds: int = 1800
+    # No longer read: the inbox recognises a repeated webhook by its unique key in the database (one
+    # INSERT … ON CONFLICT DO NOTHING). Kept so that existing configuration files stay valid.
     idempotency_ttl_seconds: int = 86400
     # Every Redis call gives up after this long; the first failure opens a breaker, and while it is
     # open callers use their fallbacks at once and a probe pings Redis every 0.5 s … 5 s until it answers.
@@ -152,6 +154,9 @@ class CasesSettings(BaseModel):
     # Beyond this many messages a minute from one sender, messages are stored but not answered
     # (a robot or a stuck client); people never get near it.
     max_messages_per_minute: int = 20
+    # A sender Gridline cannot place (no grid, no address) has at most this many open triage cases
+    # within ``duplicate_window_minutes``; further reports join the latest one instead of paging again.
+    max_open_triage_cases_per_sender: int = 1
     # Minutes until a case breaches its SLA, per priority (acknowledgement SLA).
     ack_sla_minutes: dict[str, int] = Field(default_factory=lambda: {"emergency": 5, "urgent": 15, "normal": 60})
     resolve_sla_hours: dict[str, int] = Field(default_factory=lambda: {"emergency": 4, "urgent": 24, "normal": 72})

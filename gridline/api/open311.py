@@ -17,6 +17,8 @@ from sqlmodel import col, select
 from gridline.clock import as_utc
 from gridline.core.api_requests import ApiRequest, file_api_request
 from gridline.core.services import Services
+from gridline.edge.params import FIRST_TIME, LAST_TIME, sane_time
+from gridline.edge.text import clean_text
 from gridline.i18n import normalise_language, t
 from gridline.nlu.types import ISSUE_CATEGORIES
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES
@@ -80,10 +82,20 @@ def _public(case: Case, grid: Grid | None, lang: str) -> dict[str, Any]:
 
 
 def _parse_time(value: str | None) -> datetime | None:
+    """An ISO 8601 time within the years Gridline can mean; ValueError otherwise (400 to the caller)."""
     if not value:
         return None
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    # The year first: converting 0001-01-01+14:00 to UTC overflows before any range check could.
+    if not FIRST_TIME.year <= parsed.year <= LAST_TIME.year or not sane_time(as_utc(parsed)):
+        raise ValueError(f"{value} is out of range")
     return as_utc(parsed)
+
+
+def _key_is_valid(key: str, keys: list[str]) -> bool:
+    # compare_digest refuses non-ASCII str; bytes compare any key in constant time.
+    given = key.encode()
+    return bool(key) and any(hmac.compare_digest(given, k.encode()) for k in keys)
 
 
 @router.get("/requests.json")
@@ -96,7 +108,7 @@ async def requests_list(request: Request) -> JSONResponse:
         return _error(400, "start_date and end_date must be ISO 8601 (e.g. 2026-11-26T00:00:00Z)")
     now = services.clock.now()
     end = end or now
-    start = start or end - timedelta(days=90)
+    start = start or max(end - timedelta(days=90), FIRST_TIME)
     status = params.get("status")
     if status not in (None, "", "open", "closed"):
         return _error(400, "status must be open or closed")
@@ -132,11 +144,12 @@ async def request_detail(ref: str, request: Request) -> JSONResponse:
 async def request_create(request: Request) -> JSONResponse:
     services = _services(request)
     try:
-        form = await request.form()
+        raw = await request.form()
     except Exception:
         return _error(400, "the body must be application/x-www-form-urlencoded or multipart/form-data")
-    key = str(form.get("api_key") or "")
-    if not key or not any(hmac.compare_digest(key, k) for k in services.settings.open311.api_keys):
+    form: dict[str, str] = {k: clean_text(v) for k, v in raw.multi_items() if isinstance(v, str)}
+    key = str(raw.get("api_key") or "")  # compared exactly as sent, never cleaned
+    if not _key_is_valid(key, services.settings.open311.api_keys):
         return _error(403, "a valid api_key is required to file requests")
     description = str(form.get("description") or "").strip()
     code = str(form.get("service_code") or "").strip() or None
@@ -145,10 +158,12 @@ async def request_create(request: Request) -> JSONResponse:
     if not description and code is None:
         return _error(400, "description or service_code is required")
     try:
-        lat = float(form["lat"]) if form.get("lat") else None  # type: ignore[arg-type]
-        lon = float(form["long"]) if form.get("long") else None  # type: ignore[arg-type]
+        lat = float(form["lat"]) if form.get("lat") else None
+        lon = float(form["long"]) if form.get("long") else None
     except ValueError:
         return _error(400, "lat and long must be numbers")
+    if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return _error(400, "lat must be within -90..90 and long within -180..180")
     if (lat is None) != (lon is None):
         return _error(400, "lat and long go together")
     address = str(form.get("address_string") or "").strip() or None

@@ -12,8 +12,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from gridline.console.access import Viewer, message_scope
-from gridline.console.filters import PAGE_SIZE, _flag, like_pattern, local_day_bounds, parse_date
+from gridline.console.filters import MAX_PAGE, PAGE_SIZE, _flag, like_pattern, local_day_bounds, parse_date
 from gridline.console.grids import GridTree
+from gridline.edge.text import ascii_int
 from gridline.storage.models import Case, ChannelIdentity, Conversation, Message, NluCorrection, Resident
 
 
@@ -39,7 +40,7 @@ class ConversationFilters:
             low_confidence=_flag(params.get("lowconf")),
             without_case=_flag(params.get("nocase")),
             q=params.get("q", "").strip()[:200],
-            page=max(1, int(page)) if page.isdigit() else 1,
+            page=ascii_int(page, lowest=1, highest=MAX_PAGE) or 1,
         )
 
     def to_query(self, **changes: object) -> dict[str, str]:

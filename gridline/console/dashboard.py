@@ -23,6 +23,7 @@ from gridline.console.metrics import (
     per_day_by_category,
     summarise,
 )
+from gridline.edge.text import ascii_int
 
 MAX_DAYS = 366
 TRIAGE_KEY = "-"
@@ -34,8 +35,7 @@ def choose_period(params: Mapping[str, str], today: date) -> Period:
     if start and end and start <= end:
         return Period(max(start, end - timedelta(days=MAX_DAYS - 1)), end)
     days_text = params.get("days", "7")
-    days = int(days_text) if days_text.isdigit() else 7
-    days = min(max(days, 1), MAX_DAYS)
+    days = min(max(ascii_int(days_text) or 7, 1), MAX_DAYS)
     return Period(today - timedelta(days=days - 1), today)
 
 

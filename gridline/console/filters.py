@@ -19,6 +19,8 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
+from gridline.edge.params import sane_date
+from gridline.edge.text import ascii_int
 from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES
 from gridline.storage.models import Case, Message, Staff
 from gridline.storage.types import UTCDateTime
@@ -26,6 +28,8 @@ from gridline.storage.types import UTCDateTime
 S = TypeVar("S", bound=Select[Any])
 
 PAGE_SIZE = 50
+# A page number past this is no list anyone browses (and OFFSET must stay within BIGINT).
+MAX_PAGE = 100_000
 RATING_CHOICES = ("1", "2", "3", "4", "5", "low", "rated", "none")
 SLA_CHOICES = ("breached", "ack", "resolve", "met")
 
@@ -40,7 +44,7 @@ def parse_date(value: str | None) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value.strip())
+        return sane_date(date.fromisoformat(value.strip()))
     except ValueError:
         return None
 
@@ -97,7 +101,7 @@ class CaseFilters:
             staff=params.get("staff", "").strip(),
             merged="exclude" if params.get("merged") == "exclude" else "",
             q=params.get("q", "").strip()[:200],
-            page=max(1, int(page)) if page.isdigit() else 1,
+            page=ascii_int(page, lowest=1, highest=MAX_PAGE) or 1,
         )
 
     def to_query(self, **changes: Any) -> dict[str, str]:

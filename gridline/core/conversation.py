@@ -22,6 +22,7 @@ from gridline.core.messages import InboundMessage, Option, Outcome, Reply
 from gridline.core.outbox import queue_message
 from gridline.core.reports import ReportDecision, decide_report, file_report, reroute_after_registration
 from gridline.core.work import Work, unit_of_work
+from gridline.edge.text import choice_number
 from gridline.i18n import normalise_language, t
 from gridline.nlu.types import OUT_OF_SCOPE, NluResult
 from gridline.routing.directory import Directory
@@ -66,9 +67,9 @@ async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_rep
     turn = Turn(msg=msg, choice=msg.choice)
     text = (msg.text or "").strip()
     # A bare number on SMS/voice answers the options we offered last.
-    if turn.choice is None and text.isdigit() and len(text) == 1:
+    number = choice_number(text) if turn.choice is None else None
+    if number is not None:
         options: list[str] = state.get("options") or latest_options(services, identity_id or 0)
-        number = int(text)
         if 1 <= number <= len(options):
             turn.choice = options[number - 1]
     needs_nlu = (
@@ -215,7 +216,7 @@ def _understood(
     if confident and intent == "check_status":
         replies.append((status_text(work, resident.id or 0, lang), ()))
         return state or None
-    if confident and intent in ("greet", "thanks", "affirm", "deny"):
+    if confident and intent in ("greet", "thanks", "affirm", "deny", "smalltalk"):
         replies.append((t(f"conversation.{intent}", lang), ()))
         if intent == "greet" and not resident.grid_code:
             replies.append((t("registration.ask_location", lang), ()))

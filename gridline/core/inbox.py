@@ -1,7 +1,8 @@
 """The durable inbox: a webhook's payload is stored before it is answered, processed afterwards.
 
 ``(provider, event_key)`` is unique, so a provider retrying the same update or MessageSid stores it
-once. Processing failures are retried with backoff by the engine's reconciler; nothing is dropped.
+once. Processing failures are retried with backoff by the engine's reconciler; after
+``RESCUE_AFTER_ATTEMPTS`` the message is rescued (``core.rescue``): kept, answered, triaged. Nothing is dropped.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import IntegrityError
-
+from gridline.core.rescue import RESCUE_AFTER_ATTEMPTS, rescue_inbound
 from gridline.core.work import Work, in_transaction
+from gridline.edge.text import clean_payload, clean_text
 from gridline.storage import inbox
 from gridline.storage.models import InboundEvent
 
@@ -22,36 +23,25 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-def _store(work: Work, provider: str, event_key: str, payload: dict[str, Any]) -> InboundEvent:
-    event = inbox.store(work.session, provider, event_key, payload, work.now)
-    work.job("process_inbound", f"inbound:{event.id}", None, event_id=event.id)
-    return event
-
-
-def _find(work: Work, provider: str, event_key: str) -> InboundEvent | None:
-    return inbox.find(work.session, provider, event_key)
+def _store(work: Work, provider: str, event_key: str, payload: dict[str, Any]) -> tuple[InboundEvent, bool]:
+    event, is_new = inbox.store_once(work.session, provider, event_key, payload, work.now)
+    if is_new:
+        work.job("process_inbound", f"inbound:{event.id}", None, event_id=event.id)
+    return event, is_new
 
 
 async def receive_event(
     services: Services, provider: str, event_key: str, payload: dict[str, Any]
 ) -> tuple[InboundEvent, bool]:
     """Store an inbound provider event once; queue its processing. Returns (event, is_new)."""
-    event_key = event_key[:128]
-    # Redis remembers recent keys so a provider's retry storm does not reach the database; the key is
-    # set only after the row is stored, so a hint never hides an event that was not kept.
-    hint = f"idem:{provider}:{event_key}"
-    if await services.state.get(hint) is not None:
-        existing = await in_transaction(services, _find, provider, event_key)
-        if existing is not None:
-            return existing, False
-    try:
-        event = await in_transaction(services, _store, provider, event_key, payload)
-    except IntegrityError:
-        found = await in_transaction(services, _find, provider, event_key)
-        assert found is not None
-        return found, False
-    await services.state.set(hint, {"id": event.id}, services.settings.redis.idempotency_ttl_seconds)
-    return event, True
+    event_key = clean_text(event_key)[:128]
+    # NUL and the other control characters go here, for every provider, before anything is stored or
+    # parsed by a library (PostgreSQL refuses NUL in text; nobody types it).
+    payload = clean_payload(payload)
+    # One statement in one short transaction, and nothing before it: the unique key makes a provider's
+    # retry a no-op INSERT, as cheap as asking Redis whether the key was seen (which cost a round trip
+    # before every new row, and another after it) and right even when Redis is down or was flushed.
+    return await in_transaction(services, _store, provider, event_key, payload)
 
 
 def _claim(work: Work, event_id: int) -> InboundEvent | None:
@@ -79,7 +69,29 @@ async def process_inbound(services: Services, event_id: int) -> str:
         await processor(services, event)
     except Exception as exc:
         log.exception("processing inbound event %s (%s) failed", event_id, event.provider)
-        await in_transaction(services, _retry_later, event_id, f"{type(exc).__name__}: {exc}")
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if event.attempts >= RESCUE_AFTER_ATTEMPTS and await _rescue(services, event, error):
+            return "rescued"
+        await in_transaction(services, _retry_later, event_id, error)
         return "failed"
     await in_transaction(services, _finish, event_id)
     return "processed"
+
+
+def _rescued(work: Work, event_id: int, error: str) -> None:
+    inbox.rescued(work.session, event_id, error, work.now)
+
+
+async def _rescue(services: Services, event: InboundEvent, error: str) -> bool:
+    """Processing keeps failing: keep, answer and triage the message the plain way (``core.rescue``)."""
+    reader = services.inbound_readers.get(event.provider.split(":", 1)[0])
+    try:
+        msg = reader(event) if reader is not None else None
+        if msg is None:
+            return False
+        await rescue_inbound(services, msg, error)
+    except Exception:
+        log.exception("rescuing inbound event %s (%s) failed too; it will be retried", event.id, event.provider)
+        return False
+    await in_transaction(services, _rescued, event.id or 0, error)
+    return True

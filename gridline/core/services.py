@@ -17,6 +17,7 @@ from gridline.settings import Settings
 from gridline.storage.db import Database
 
 if TYPE_CHECKING:
+    from gridline.core.messages import InboundMessage
     from gridline.nlu.types import NluEngine
     from gridline.storage.events import EventBus
     from gridline.storage.jobs import JobQueue
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from gridline.storage.state import StateStore
 
 InboundProcessor = Callable[["Services", "InboundEvent"], Awaitable[None]]
+# The bare facts of a stored event (sender, channel, text) for the rescue, or None if it has none.
+InboundReader = Callable[["InboundEvent"], "InboundMessage | None"]
 
 
 @dataclass
@@ -39,6 +42,8 @@ class Services:
     notifiers: NotifierRegistry = field(default_factory=NotifierRegistry)
     # provider prefix ("telegram", "twilio", "web") → coroutine that processes a stored InboundEvent
     inbound_processors: dict[str, InboundProcessor] = field(default_factory=dict)
+    # provider prefix → reader used when processing keeps failing (``gridline.core.rescue``)
+    inbound_readers: dict[str, InboundReader] = field(default_factory=dict)
     # Anything a channel package wants to keep for the life of the process (bot runtimes, clients).
     extras: dict[str, Any] = field(default_factory=dict)
     # The process's one Redis connection (timeout + breaker) behind ``state`` and ``events``; None without Redis.

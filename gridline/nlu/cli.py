@@ -62,9 +62,16 @@ def register(app: typer.Typer) -> None:
     def train(
         engine: str = typer.Option("embedded", help="embedded | rasa"),
         data: Path | None = typer.Option(None, help="Rasa NLU file (default: settings nlu.training_data)"),
-        method: str | None = typer.Option(None, help="embedded method: char_lr | char_svm | char_word_svm"),
+        method: str | None = typer.Option(None, help="embedded method (gridline.nlu.methods.METHODS)"),
+        extra: list[Path] = typer.Option(
+            [], "--extra", exists=True, help="more labelled documents (.yml/.jsonl/.csv file or folder); repeatable"
+        ),
     ) -> None:
-        """Train a model on the training data and save it (embedded: seconds; Rasa: minutes)."""
+        """Train a model on the training data and save it (embedded: seconds; Rasa: minutes).
+
+        The embedded model also learns from every document in the `extra/` folder beside the
+        training file (exported corrections land there) and from each --extra.
+        """
         settings = _settings(engine)
         if data is not None:
             settings.nlu.training_data = str(data)
@@ -75,15 +82,12 @@ def register(app: typer.Typer) -> None:
             path = Path(train_rasa(settings))
             version = path.name
         else:
-            from gridline.nlu.embedded import EmbeddedEngine, training_files
+            from gridline.nlu.embedded import EmbeddedEngine, load_training, training_files
             from gridline.nlu.engines import resolve_path
             from gridline.nlu.methods import DEFAULT_METHOD
-            from gridline.nlu.training_data import load_nlu_yaml
 
-            model = EmbeddedEngine.fit(
-                load_nlu_yaml(training_files(resolve_path(settings.nlu.training_data))),
-                method or DEFAULT_METHOD,
-            )
+            files = [*training_files(resolve_path(settings.nlu.training_data)), *extra]
+            model = EmbeddedEngine.fit(load_training(files), method or DEFAULT_METHOD)
             path = model.save(settings.nlu.model_dir)
             version = model.version
         seconds = round(time.perf_counter() - started, 2)
@@ -123,34 +127,46 @@ def register(app: typer.Typer) -> None:
         ),
         report: Path | None = typer.Option(None, help="write intent_report.json here (+ -entities, -errors)"),
         method: str | None = typer.Option(None, help="embedded method for cross-validation"),
+        compare: str | None = typer.Option(
+            None, help="comma-separated embedded methods (or 'all') to run on the same folds / file, side by side"
+        ),
+        extra: list[Path] = typer.Option(
+            [], "--extra", exists=True, help="labelled documents added to the training side only; repeatable"
+        ),
+        speech: float | None = typer.Option(
+            None, min=0.0, max=1.0, help="test on speech-like variants of DATA: share of words heard as homophones"
+        ),
+        seed: int = typer.Option(0, help="seed of the cross-validation folds (and of --speech variants)"),
     ) -> None:
-        """Evaluate an engine on DATA, or cross-validate the embedded engine on DATA's own folds."""
-        from gridline.nlu import evaluate as ev
-        from gridline.nlu.engines import build_engine
-        from gridline.nlu.training_data import load_nlu_yaml
+        """Evaluate an engine on DATA, or cross-validate the embedded engine on DATA's own folds.
+
+        Leads with macro-F1 over the gold labels (docs/nlu.md, "An honest report").
+        """
+        from gridline.nlu.training_data import TrainingData, load_documents, load_nlu_yaml
 
         settings = _settings(engine)
         test_data = load_nlu_yaml(data)
         if not test_data.examples:
             raise typer.BadParameter(f"{data} has no intent examples", param_hint="--data")
+        if speech:
+            from gridline.nlu.speech import speech_variants
 
-        async def run() -> ev.Evaluation:
-            if cross_validation:
-                if settings.nlu.engine == "rasa":
-                    _say(settings, "rasa_cv_unsupported")
-                    raise typer.Exit(2)
-                return await ev.cross_validate(test_data, cross_validation, ev.embedded_trainer(method))
-            nlu = build_engine(settings)
-            try:
-                return await ev.evaluate(test_data, nlu.parse)
-            finally:
-                await _close(nlu)
-
-        evaluation = asyncio.run(run())
+            test_data = TrainingData(examples=speech_variants(test_data.examples, rate=speech, seed=seed))
+        extra_data = TrainingData()
+        for path in extra:
+            extra_data = extra_data.merge(load_documents(path))
+        if compare:
+            _compare(settings, test_data, compare, cross_validation, extra_data, seed)
+            return
+        if cross_validation and settings.nlu.engine == "rasa":
+            _say(settings, "rasa_cv_unsupported")
+            raise typer.Exit(2)
+        evaluation = asyncio.run(_evaluation(settings, test_data, cross_validation, method, extra_data, seed))
         summary: dict[str, Any] = {
             "data": str(data),
             "engine": settings.nlu.engine,
             "cross_validation": cross_validation,
+            "speech_variant_rate": speech,
             **evaluation.summary(),
             "answered_by": dict(Counter(p.result.engine for p in evaluation.predictions)),
             "coverage": evaluation.coverage_report(),
@@ -165,16 +181,26 @@ def register(app: typer.Typer) -> None:
 
     @nlu_app.command("export-corrections")
     def export_corrections_command(
-        out: Path | None = typer.Option(None, help="file to write (default: var/nlu/corrections-<time>.yml)"),
+        out: Path | None = typer.Option(
+            None, help="file to write (default: extra/corrections-<time>.yml beside the training data)"
+        ),
     ) -> None:
-        """Write supervisors' corrections not exported yet as Rasa YAML, and mark them exported."""
+        """Write supervisors' corrections not exported yet as Rasa YAML, and mark them exported.
+
+        By default they land in the training data's `extra/` folder, so `gridline nlu train` (and a
+        service's next start) learns from them; delete lines there that should not be learnt.
+        """
         from gridline.clock import SystemClock
         from gridline.nlu.corrections import export_corrections
         from gridline.storage.db import Database
 
         settings = load_settings()
         clock = SystemClock()
-        target = out or Path("var/nlu") / f"corrections-{clock.now().astimezone(UTC):%Y%m%d-%H%M%S}.yml"
+        from gridline.nlu.embedded import EXTRA_DIRECTORY
+        from gridline.nlu.engines import resolve_path
+
+        folder = resolve_path(settings.nlu.training_data).parent / EXTRA_DIRECTORY
+        target = out or folder / f"corrections-{clock.now().astimezone(UTC):%Y%m%d-%H%M%S}.yml"
         db = Database(settings.database.url)
         try:
             count = export_corrections(_CliServices(db=db, clock=clock), target)
@@ -202,6 +228,79 @@ def register(app: typer.Typer) -> None:
         _print_json({"path": str(out), "lookups": counts, "synonyms": len(data.synonyms)})
 
     app.add_typer(nlu_app, name="nlu")
+
+
+async def _evaluation(
+    settings: Settings, test_data: Any, k: int | None, method: str | None, extra: Any, seed: int
+) -> Any:
+    from gridline.nlu import evaluate as ev
+    from gridline.nlu.engines import build_engine
+
+    if k:
+        from gridline.nlu.compare import cross_validated
+        from gridline.nlu.methods import DEFAULT_METHOD
+
+        evaluation, _ = await cross_validated(test_data, k, method or DEFAULT_METHOD, seed=seed, extra=extra)
+        return evaluation
+    if extra.examples and settings.nlu.engine == "embedded":
+        from gridline.nlu.embedded import EmbeddedEngine, load_training, training_files
+        from gridline.nlu.engines import resolve_path
+        from gridline.nlu.methods import DEFAULT_METHOD
+
+        train = load_training(training_files(resolve_path(settings.nlu.training_data))).merge(extra)
+        return await ev.evaluate(test_data, EmbeddedEngine.fit(train, method or DEFAULT_METHOD).parse_sync)
+    nlu = build_engine(settings)
+    try:
+        return await ev.evaluate(test_data, nlu.parse)
+    finally:
+        await _close(nlu)
+
+
+def _compare(settings: Settings, test_data: Any, names: str, k: int | None, extra: Any, seed: int) -> None:
+    """``evaluate --compare``: the table on stderr (for people), the rows as JSON on stdout."""
+    from gridline.nlu import compare as cmp
+    from gridline.nlu.methods import METHODS
+
+    methods = list(METHODS) if names == "all" else [m.strip() for m in names.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise typer.BadParameter(f"methods must be among {', '.join(METHODS)}", param_hint="--compare")
+    threshold = settings.nlu.confidence_threshold
+
+    async def run() -> tuple[list[cmp.MethodScore], bool]:
+        if k:
+            return await cmp.compare_folds(test_data, k, methods, threshold=threshold, seed=seed, extra=extra), False
+        from gridline.nlu.embedded import load_training, training_files
+        from gridline.nlu.engines import resolve_path
+
+        train = load_training(training_files(resolve_path(settings.nlu.training_data))).merge(extra)
+        timeout = max(settings.nlu.rasa_timeout_seconds, 30.0)  # measuring Rasa, not guarding residents
+        rasa = await cmp.rasa_server(settings.nlu.rasa_url, settings.nlu.rasa_token, timeout)
+        if rasa is None:
+            return await cmp.compare_heldout(train, test_data, methods, threshold=threshold), False
+        parse, close = rasa
+        try:
+            return await cmp.compare_heldout(train, test_data, methods, threshold=threshold, rasa=parse), True
+        finally:
+            await close()
+
+    rows, with_rasa = asyncio.run(run())
+    lang = settings.default_language
+    headers = [t(f"nlu.compare.{c}", lang) for c in cmp.COLUMNS]
+    _say(settings, "compared", examples=len(test_data.examples), folds=k or "—", threshold=threshold)
+    typer.echo(cmp.table(rows, headers), err=True)
+    if not k and not with_rasa:
+        _say(settings, "rasa_not_compared", url=settings.nlu.rasa_url)
+    _print_json(
+        {
+            "examples": len(test_data.examples),
+            "cross_validation": k,
+            "seed": seed,
+            "threshold": threshold,
+            "rasa": with_rasa,
+            "methods": [r.as_dict() for r in rows],
+        }
+    )
 
 
 def _write_reports(evaluation: Any, report: Path) -> list[Path]:

@@ -100,7 +100,7 @@ def export_corrections(services: Services, path: str | Path) -> int:
         )
         comment = (
             f"{len(pending)} NLU corrections by supervisors, exported {now.isoformat()}.\n"
-            "Review, then merge the examples into config/nlu/train.yml."
+            "Review: in the extra/ folder beside train.yml these are trained on; delete what should not be."
         )
         write_nlu_yaml(data, path, comment=comment)
         for correction in pending:

@@ -30,13 +30,13 @@ from gridline.nlu.entities import EntityExtractor, Gazetteer
 from gridline.nlu.methods import DEFAULT_METHOD
 from gridline.nlu.scoring import LinearScorer
 from gridline.nlu.text import has_content, normalise_for_classifier
-from gridline.nlu.training_data import TrainingData, load_nlu_yaml
+from gridline.nlu.training_data import DOCUMENT_SUFFIXES, TrainingData, load_documents
 from gridline.nlu.types import OUT_OF_SCOPE, IntentScore, NluResult
 
 ENGINE_NAME = "embedded"
 # Bump when the features or the model change in a way that should invalidate saved models (entity
 # rules live in the code, not in the model file, so they apply to saved models at once).
-CODE_VERSION = "3"
+CODE_VERSION = "4"
 # Below this share of known character bigrams a text is treated as out of scope (gibberish, another
 # language); measured on the held-out split, where no real message falls under it.
 MIN_VOCABULARY_COVERAGE = 0.2
@@ -44,10 +44,13 @@ RANKING_SIZE = 10
 # Files loaded with the training file when present beside it: the lookup tables generated from the
 # address directory, and the out-of-scope examples the reject class (``nlu_fallback``) learns from.
 COMPANION_FILES = ("lookups.yml", "out_of_scope.yml")
+# Extra labelled documents beside the training file (long descriptions, exported corrections):
+# every .yml/.yaml/.jsonl/.csv in this folder is trained on too (``load_documents``).
+EXTRA_DIRECTORY = "extra"
 
 
 def training_files(data_path: str | Path) -> list[Path]:
-    """The training file plus its companion files (``COMPANION_FILES``) in the same directory."""
+    """The training file, its companion files (``COMPANION_FILES``) and the extra documents folder."""
     path = Path(data_path)
     files = [path]
     if path.is_file():
@@ -56,7 +59,18 @@ def training_files(data_path: str | Path) -> list[Path]:
             for name in COMPANION_FILES
             if (path.parent / name).is_file() and (path.parent / name) != path
         ]
+        extra = path.parent / EXTRA_DIRECTORY
+        if extra.is_dir():
+            files += sorted(p for p in extra.iterdir() if p.suffix in DOCUMENT_SUFFIXES and p.is_file())
     return files
+
+
+def load_training(files: Sequence[str | Path]) -> TrainingData:
+    """Rasa YAML files and extra documents (JSON lines, CSV) merged into one training set."""
+    data = TrainingData()
+    for file in files:
+        data = data.merge(load_documents(file))
+    return data
 
 
 def model_version(data: TrainingData, method: str = DEFAULT_METHOD) -> str:
@@ -87,6 +101,9 @@ class EmbeddedEngine:
         self.version = model.version
         self.extractor = EntityExtractor(Gazetteer.from_tables(model.lookups, model.synonyms))
         self.scorer = model.scorer
+        # The first message would otherwise pay for lazy imports and tables (pypinyin's dictionary,
+        # jieba's): pay it here, when the model is loaded, not while a resident waits.
+        self.scorer.proba("你好，停水了")
 
     # -- training, saving, loading ----------------------------------------------------------------
 
@@ -201,7 +218,7 @@ def train(
 ) -> Path:
     """Train on a Rasa NLU file (plus its ``lookups.yml``) and save the model; returns its path."""
     files = training_files(data_path) if isinstance(data_path, str | Path) else [Path(p) for p in data_path]
-    engine = EmbeddedEngine.fit(load_nlu_yaml(files), method)
+    engine = EmbeddedEngine.fit(load_training(files), method)
     return engine.save(model_dir)
 
 

@@ -14,9 +14,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from gridline.nlu.embedded import EmbeddedEngine, model_filename, model_version, training_files
+from gridline.nlu.embedded import EmbeddedEngine, load_training, model_filename, model_version, training_files
 from gridline.nlu.methods import DEFAULT_METHOD
-from gridline.nlu.training_data import load_nlu_yaml
 from gridline.nlu.types import NluEngine
 from gridline.settings import Settings
 
@@ -35,7 +34,7 @@ def embedded_engine(training_data: str | Path, model_dir: str | Path, method: st
         known = _versions.get(stamp)
         if known is not None and known in _cache:
             return _cache[known]
-    data = load_nlu_yaml(files)
+    data = load_training(files)
     version = model_version(data, method)
     with _lock:
         _versions[stamp] = version

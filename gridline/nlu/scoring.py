@@ -19,24 +19,29 @@ from typing import Any
 
 import numpy as np
 
-from gridline.nlu.text import jieba_words, normalise_for_classifier
+from gridline.nlu.text import jieba_search_words, jieba_words, normalise_for_classifier, pinyin_grams
 
 _WHITE_SPACES = re.compile(r"\s\s+")
+
+
+_TOKENIZERS = {"words": jieba_words, "search_words": jieba_search_words, "pinyin": pinyin_grams}
 
 
 @dataclass(frozen=True)
 class Analyzer:
     """Turns text into the n-grams a TF-IDF vectoriser counted (same rules as scikit-learn's)."""
 
-    kind: str  # "char_wb" (characters within word boundaries) | "words" (jieba)
+    # "char_wb" (characters within word boundaries) | "words" (jieba) | "search_words" (jieba's
+    # search mode) | "pinyin" (toneless syllables and pairs)
+    kind: str
     ngram_range: tuple[int, int]
 
     def __call__(self, text: str) -> list[str]:
         document = normalise_for_classifier(text)
         if self.kind == "char_wb":
             return _char_wb_ngrams(document, *self.ngram_range)
-        if self.kind == "words":
-            return _word_ngrams(jieba_words(document), *self.ngram_range)
+        if self.kind in _TOKENIZERS:
+            return _word_ngrams(_TOKENIZERS[self.kind](document), *self.ngram_range)
         raise ValueError(f"unknown analyzer kind {self.kind!r}")
 
 
@@ -170,8 +175,9 @@ def _blocks(features: Any) -> list[FeatureBlock]:
             raise TypeError("LinearScorer expects normalise_for_classifier as the preprocessor")
         if vectorizer.analyzer == "char_wb":
             analyzer = Analyzer("char_wb", tuple(vectorizer.ngram_range))
-        elif vectorizer.analyzer == "word" and vectorizer.tokenizer is jieba_words:
-            analyzer = Analyzer("words", tuple(vectorizer.ngram_range))
+        elif vectorizer.analyzer == "word" and vectorizer.tokenizer in _TOKENIZERS.values():
+            kind = next(k for k, fn in _TOKENIZERS.items() if fn is vectorizer.tokenizer)
+            analyzer = Analyzer(kind, tuple(vectorizer.ngram_range))
         else:
             raise TypeError(f"LinearScorer cannot reproduce analyzer {vectorizer.analyzer!r}")
         blocks.append(

@@ -11,6 +11,7 @@ Two normalisations, for two purposes:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import unicodedata
@@ -107,3 +108,39 @@ def jieba_words(text: str) -> list[str]:
         jieba.setLogLevel(logging.WARNING)
         _jieba_ready = True
     return [w for w in jieba.lcut(text) if w.strip()]
+
+
+def jieba_search_words(text: str) -> list[str]:
+    """jieba's search mode: the words and, for long words, the shorter words inside them too."""
+    jieba_words("")  # loads the dictionary once, quietly
+    import jieba
+
+    return [w for w in jieba.lcut_for_search(text) if w.strip()]
+
+
+_syllables: dict[str, str] = {}
+
+
+def _syllable(ch: str) -> str:
+    """The toneless pinyin of one character (its most common reading), or "" when not Chinese."""
+    found = _syllables.get(ch)
+    if found is None:
+        from pypinyin.contrib.tone_convert import to_normal
+        from pypinyin.pinyin_dict import pinyin_dict  # ships inside pypinyin: nothing is downloaded
+
+        readings = pinyin_dict.get(ord(ch)) if _CJK.match(ch) else None
+        found = to_normal(readings.split(",")[0]) if readings else ""
+        _syllables[ch] = found
+    return found
+
+
+def pinyin_grams(text: str) -> list[str]:
+    """Toneless pinyin syllables of the Chinese characters in ``text``, and pairs of neighbours.
+
+    Features that survive speech recognition: 停水 and a recogniser's 亭水 are both ``ting shui``.
+    One reading per character, looked up without segmenting (a fraction of the time of pypinyin's
+    phrase-aware conversion); training and parsing use the same function, so a heteronym read the
+    "wrong" way is at least read the same way every time.
+    """
+    syllables = [s for s in (_syllable(ch) for ch in text) if s]
+    return syllables + [f"{a}_{b}" for a, b in itertools.pairwise(syllables)]

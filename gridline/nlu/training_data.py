@@ -278,3 +278,64 @@ def write_nlu_yaml(data: TrainingData, path: str | Path, *, comment: str | None 
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(dump_nlu_yaml(data, comment=comment), encoding="utf-8")
     return target
+
+
+# Extra training documents: anything with a text and its label, besides the Rasa YAML examples.
+DOCUMENT_SUFFIXES = (".yml", ".yaml", ".jsonl", ".csv")
+
+
+def load_documents(path: str | Path) -> TrainingData:
+    """Labelled documents from a file or a directory of files (``DOCUMENT_SUFFIXES``).
+
+    * ``.yml`` / ``.yaml``: Rasa NLU YAML (e.g. corrections written by ``export-corrections``);
+    * ``.jsonl``: one ``{"text": ..., "intent": ...}`` object per line;
+    * ``.csv``: a header row with ``text`` and ``intent`` columns.
+
+    Texts may be long (a case description): the classifier reads the first 600 characters.
+    A row without a text or a label is an error naming the file and line, not a silent skip.
+    """
+    source = Path(path)
+    files = (
+        sorted(p for p in source.iterdir() if p.suffix in DOCUMENT_SUFFIXES) if source.is_dir() else [source]
+    )
+    data = TrainingData()
+    for file in files:
+        if file.suffix in (".yml", ".yaml"):
+            data = data.merge(parse_nlu_yaml(file.read_text(encoding="utf-8"), source=str(file)))
+        elif file.suffix == ".jsonl":
+            data = data.merge(TrainingData(examples=list(_jsonl_documents(file))))
+        elif file.suffix == ".csv":
+            data = data.merge(TrainingData(examples=list(_csv_documents(file))))
+        else:
+            raise ValueError(f"{file}: training documents must be {', '.join(DOCUMENT_SUFFIXES)}")
+    return data
+
+
+def _document(file: Path, line: int, text: Any, intent: Any) -> TrainingExample:
+    if not isinstance(text, str) or not text.strip() or not isinstance(intent, str) or not intent.strip():
+        raise ValueError(f"{file}:{line}: a training document needs a non-empty text and intent")
+    return TrainingExample(text=" ".join(text.split()), intent=intent.strip())
+
+
+def _jsonl_documents(file: Path) -> Iterable[TrainingExample]:
+    for number, raw in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{file}:{number}: not JSON: {exc}") from exc
+        if not isinstance(row, dict):
+            raise ValueError(f"{file}:{number}: expected an object with text and intent")
+        yield _document(file, number, row.get("text"), row.get("intent"))
+
+
+def _csv_documents(file: Path) -> Iterable[TrainingExample]:
+    import csv
+
+    with file.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or not {"text", "intent"} <= set(reader.fieldnames):
+            raise ValueError(f"{file}: the header must name the columns text and intent")
+        for number, row in enumerate(reader, start=2):
+            yield _document(file, number, row.get("text"), row.get("intent"))

@@ -23,7 +23,15 @@ ISSUE_CATEGORIES: tuple[str, ...] = (
     "policy_inquiry",
     "emergency",
 )
-CONVERSATION_INTENTS: tuple[str, ...] = ("find_leader", "check_status", "greet", "thanks", "affirm", "deny")
+CONVERSATION_INTENTS: tuple[str, ...] = (
+    "find_leader",
+    "check_status",
+    "greet",
+    "thanks",
+    "affirm",
+    "deny",
+    "smalltalk",  # questions about Gridline itself (你是机器人吗, 你会干啥, 测试): a friendly answer
+)
 ALL_INTENTS: tuple[str, ...] = ISSUE_CATEGORIES + CONVERSATION_INTENTS
 ENTITY_TYPES: tuple[str, ...] = ("address", "compound", "building", "unit", "room")
 # Intent used when nothing fits; such requests go to triage, never dropped.

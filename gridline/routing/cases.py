@@ -70,7 +70,20 @@ def find_duplicate(session: Session, settings: Settings, draft: CaseDraft, now: 
                 col(Case.created_at).desc()
             )
         ).first()
+    if draft.grid_code is None and draft.resident_id is not None:
+        return _over_triage_cap(session, settings, base, draft.resident_id)
     return None
+
+
+def _over_triage_cap(session: Session, settings: Settings, base: Any, resident_id: int) -> Case | None:
+    """A sender we cannot place (no grid, no address) with open triage cases up to the cap already:
+    the latest of them, so repeats are merged instead of paging the supervisors once per message."""
+    open_triage = session.exec(
+        base.where(Case.resident_id == resident_id, col(Case.grid_code).is_(None)).order_by(
+            col(Case.created_at).desc()
+        )
+    ).all()
+    return open_triage[0] if len(open_triage) >= settings.cases.max_open_triage_cases_per_sender else None
 
 
 def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:

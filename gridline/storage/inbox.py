@@ -10,17 +10,34 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from gridline.storage.models import InboundEvent
 
 
-def store(session: Session, provider: str, event_key: str, payload: dict[str, Any], now: datetime) -> InboundEvent:
-    """Add a new event; the flush raises ``IntegrityError`` if ``(provider, event_key)`` is stored already."""
-    event = InboundEvent(provider=provider, event_key=event_key, payload=payload, received_at=now)
-    session.add(event)
-    session.flush()
-    return event
+def store_once(
+    session: Session, provider: str, event_key: str, payload: dict[str, Any], now: datetime
+) -> tuple[InboundEvent, bool]:
+    """Store the event unless ``(provider, event_key)`` is there already: ``(event, True)`` when new,
+    ``(the stored event, False)`` for a repeat.
+
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: a repeat costs no exception, no rolled-back
+    transaction and no second one, and a new event no ORM flush. On PostgreSQL a concurrent insert of
+    the same key waits for the other transaction, then does nothing, and ``find`` sees its row.
+    """
+    table = InboundEvent.__table__  # type: ignore[attr-defined]
+    values: dict[str, Any] = {"provider": provider, "event_key": event_key, "payload": payload,
+                              "received_at": now, "status": "received", "attempts": 0}
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(table).values(**values)
+                 .on_conflict_do_nothing(index_elements=["provider", "event_key"]).returning(table.c.id))
+    new_id = session.execute(statement).scalar_one_or_none()
+    if new_id is not None:
+        return InboundEvent(id=new_id, **values), True
+    stored = find(session, provider, event_key)
+    assert stored is not None, "a conflicting row must exist once ON CONFLICT skipped the insert"
+    return stored, False
 
 
 def find(session: Session, provider: str, event_key: str) -> InboundEvent | None:
@@ -47,6 +64,13 @@ def finish(session: Session, event_id: int, now: datetime) -> None:
     row = session.get(InboundEvent, event_id)
     assert row is not None
     row.status, row.processed_at, row.error = "processed", now, None
+
+
+def rescued(session: Session, event_id: int, error: str, now: datetime) -> None:
+    """The processor kept failing and ``core.rescue`` kept, answered and triaged the message instead."""
+    row = session.get(InboundEvent, event_id)
+    assert row is not None
+    row.status, row.processed_at, row.error = "rescued", now, error[:2000]
 
 
 def retry_later(session: Session, event_id: int, error: str, now: datetime, max_attempts: int) -> None:

@@ -68,3 +68,16 @@ async def test_retention_purges_old_text_once_a_day_from_the_reconciler(make_ser
         cases = session.exec(select(Case)).all()
     assert inbound and all(m.text_purged and not m.text for m in inbound)
     assert len(cases) == 1  # the statistics stay
+
+
+async def test_the_same_event_arriving_concurrently_is_stored_once(scenario_services):
+    """A provider retrying while the first delivery is still being stored: one row, one "new"."""
+    import asyncio
+
+    services = scenario_services
+    results = await asyncio.gather(*(receive_event(services, "test:bot", "77", {"update_id": 77}) for _ in range(6)))
+    assert sorted(is_new for _, is_new in results) == [False] * 5 + [True]
+    assert len({event.id for event, _ in results}) == 1
+    with services.db.session() as session:
+        rows = session.exec(select(InboundEvent).where(InboundEvent.event_key == "77")).all()
+    assert [row.id for row in rows] == [results[0][0].id]

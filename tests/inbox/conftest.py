@@ -22,6 +22,7 @@ from gridline.core.services import Services
 from gridline.core.work import unit_of_work
 from gridline.routing.cases import CaseDraft, open_case
 from gridline.storage.models import Case, Page, Staff
+from tests.conftest import MakeServices
 from tests.console.conftest import add_account, login
 
 CHENG, LEI = "LDR-GX01-01-1", "LDR-GX01-02-1"
@@ -66,8 +67,10 @@ class City:
             return list(session.exec(select(Page).where(Page.case_id == case_id).order_by(Page.id)))  # type: ignore[arg-type]
 
 
-@pytest.fixture
-async def city(services: Services, drain: Callable[[Services], Awaitable[int]]) -> City:
+@pytest.fixture(params=["sqlite", "postgres"])
+async def city(request: pytest.FixtureRequest, make_services: MakeServices,
+               drain: Callable[[Services], Awaitable[int]]) -> City:
+    services = await make_services(request.param)
     add_account(services, "leader-cheng", "leader", staff=CHENG)
     add_account(services, "leader-lei", "leader", staff=LEI)
     add_account(services, "auditor", "auditor")

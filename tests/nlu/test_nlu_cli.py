@@ -157,3 +157,35 @@ def test_lookups_are_regenerated_from_an_addresses_csv(app: typer.Typer, env: di
         "莲花小区": "莲花苑",
     }
     assert json.loads(stdout)["lookups"] == {"address": 3, "compound": 4, "road": 2}
+
+
+def test_compare_prints_a_table_and_the_rows(app: typer.Typer, env: dict[str, str], pets_file: Path) -> None:
+    code, out, err = run(
+        app,
+        env,
+        "evaluate",
+        "--data",
+        str(pets_file),
+        "--cross-validation",
+        "3",
+        "--compare",
+        "char_svm,char_pinyin_svm",
+    )
+    assert code == 0
+    rows = json.loads(out)["methods"]
+    assert [r["method"] for r in rows] == ["char_svm", "char_pinyin_svm"]
+    assert "macro-F1" in err and "char_pinyin_svm" in err
+
+
+def test_compare_refuses_an_unknown_method(app: typer.Typer, env: dict[str, str], pets_file: Path) -> None:
+    code, _, _ = run(app, env, "evaluate", "--data", str(pets_file), "--cross-validation", "3", "--compare", "bert")
+    assert code == 2
+
+
+def test_train_takes_extra_documents(app: typer.Typer, env: dict[str, str], pets_file: Path, tmp_path: Path) -> None:
+    extra = tmp_path / "birds.jsonl"
+    extra.write_text('{"text": "鹦鹉不说话了", "intent": "bird"}\n', encoding="utf-8")
+    code, out, _ = run(app, env, "train", "--data", str(pets_file), "--extra", str(extra))
+    assert code == 0
+    meta = json.loads(Path(json.loads(out)["model"]).with_suffix(".json").read_text())
+    assert "bird" in meta["intents"]

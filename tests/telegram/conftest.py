@@ -99,7 +99,8 @@ async def make_telegram_world(
     """Factory: Gridline on the demo city with bot ``city`` on ``framework``, started as at start-up.
 
     ``public_url`` is ``server.public_base_url`` (public → the webhook is registered with the fake);
-    ``start=False`` leaves start-up to the test; ``settings`` overrides other Gridline settings (e.g.
+    ``start=False`` leaves start-up to the test;
+    ``backend`` is a ``tests.conftest.BACKENDS`` name; ``settings`` overrides other Gridline settings (e.g.
     ``{"nlu": {...}}``); ``other_bots`` adds bots (name → settings overrides, e.g. ``token``);
     other keywords override the main bot's settings.
     """
@@ -110,6 +111,7 @@ async def make_telegram_world(
         *,
         public_url: str = PUBLIC_URL,
         start: bool = True,
+        backend: str = "sqlite",
         settings: dict[str, Any] | None = None,
         other_bots: dict[str, dict[str, Any]] | None = None,
         **bot_overrides: Any,
@@ -117,6 +119,7 @@ async def make_telegram_world(
         config = bot_settings(fake_api, framework, **bot_overrides)
         others = {name: {**bot_settings(fake_api, framework), **extra} for name, extra in (other_bots or {}).items()}
         services = await make_services(
+            backend,
             telegram={"bots": {BOT_NAME: config, **others}},
             server={"public_base_url": public_url},
             **(settings or {}),

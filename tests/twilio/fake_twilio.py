@@ -300,8 +300,8 @@ class FakePhone:
         self.fake = fake
         self.number = number
 
-    async def text(self, body: str, *, to: str | None = None, sid: str | None = None) -> Inbound:
-        """Text the SMS hotline; returns Gridline's answer to the webhook."""
+    async def text(self, body: str, *, to: str | None = None, sid: str | None = None, **extra: str) -> Inbound:
+        """Text the SMS hotline; returns Gridline's answer to the webhook. ``extra`` adds or replaces fields."""
         params = {
             "AccountSid": self.fake.account_sid,
             "MessageSid": sid or "SM" + secrets.token_hex(16),
@@ -313,6 +313,7 @@ class FakePhone:
             "ApiVersion": "2010-04-01",
         }
         params["SmsSid"] = params["MessageSid"]
+        params.update(extra)
         response = await self.fake.post_signed(self.fake.gridline_url + "/webhooks/twilio/sms", params)
         return Inbound(response.status_code, response.text)
 

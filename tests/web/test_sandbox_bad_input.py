@@ -49,6 +49,18 @@ async def test_a_body_that_is_not_json_is_refused(sandbox: Sandbox) -> None:
     assert response.status_code == 422
 
 
+async def test_a_demo_resident_id_beyond_the_column_is_refused(sandbox: Sandbox) -> None:
+    response = await sandbox.post_message({"resident_id": 2**63}, text="停水了")
+    assert response.status_code == 422
+
+
+async def test_nul_and_control_characters_are_stripped_before_storing(sandbox: Sandbox) -> None:
+    resident = {"session_id": "abcdefgh"}
+    assert (await sandbox.post_message(resident, text="\x00\x07")).status_code == 422  # nothing left to say
+    chat = await sandbox.say(resident, text="桐柏路199号院\x00停水了")
+    assert chat["messages"][0]["text"] == "桐柏路199号院停水了"
+
+
 async def test_an_unknown_demo_resident_is_not_found(sandbox: Sandbox) -> None:
     response = await sandbox.post_message({"resident_id": 999_999}, text="停水了")
     assert response.status_code == 404
@@ -65,6 +77,9 @@ async def test_an_unknown_demo_resident_is_not_found(sandbox: Sandbox) -> None:
         ("/inbox/abc", 422),
         ("/inbox/1?lang=klingon", 422),
         ("/cases/999999", 404),
+        (f"/inbox/{2**63}", 422),
+        (f"/cases/{2**63}", 422),
+        ("/cases/" + "9" * 40, 422),
     ],
 )
 async def test_bad_reads_are_4xx(sandbox: Sandbox, path: str, status: int) -> None:
@@ -87,6 +102,10 @@ async def test_bad_staff_actions_are_4xx(sandbox: Sandbox) -> None:
     assert await act({"staff_id": leader_id, "page_id": page["page_id"], "action": "reassign"}) == 422
     assert await act({"staff_id": leader_id, "page_id": "one", "action": "acknowledge"}) == 422
     assert await act({"staff_id": leader_id, "page_id": 999_999, "action": "acknowledge"}) == 404
+    assert await act({"staff_id": leader_id, "page_id": 2**63, "action": "acknowledge"}) == 422
+    assert await act({"staff_id": 2**63, "page_id": page["page_id"], "action": "acknowledge"}) == 422
+    assert await act({"staff_id": leader_id, "page_id": page["page_id"], "action": "reassign",
+                      "to_staff_id": 2**64}) == 422
     # Someone else's page is not in your inbox.
     assert await act({"staff_id": other_id, "page_id": page["page_id"], "action": "acknowledge"}) == 404
     assert await act({"staff_id": leader_id, "page_id": page["page_id"], "action": "reassign",

@@ -40,3 +40,12 @@ async def test_low_confidence_text_gets_category_buttons_and_a_tap_pages_the_lea
     (page,) = await sandbox.inbox(leader_id)
     assert page["case"]["ref"] == ref
     assert page["case"]["category"] == "road_facility"
+
+
+async def test_a_circled_digit_typed_as_text_picks_that_option(unsure_sandbox: Sandbox) -> None:
+    sandbox = unsure_sandbox
+    resident = {"resident_id": await sandbox.resident_id("李秀英")}
+    chat = await sandbox.say(resident, text="门口有点问题麻烦来看看")
+    first = replies(chat)[-1]["options"][0]["data"]
+    chat = await sandbox.say(resident, text="①")  # what a Chinese keyboard offers for "1"
+    assert chat["cases"][0]["category"] == first.rsplit(":", 1)[1]

@@ -72,6 +72,16 @@ def postgres_database(postgres_template: str) -> Iterator[str]:
     yield _pg_url(name)
     _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+@pytest.fixture(autouse=True)
+def keep_logging() -> Iterator[None]:
+    """``app_factory`` configures logging for a server process; give the test process its own back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 def served_app(monkeypatch: pytest.MonkeyPatch, config: Path, *, demo: bool) -> FastAPI:
     """The app ``gridline serve [--demo]`` hands to uvicorn (its factory, settings from the file)."""
     monkeypatch.setenv("GRIDLINE_CONFIG", str(config))

@@ -17,6 +17,7 @@ def install(app: FastAPI, services: Services) -> None:
     """Add the webhook route, the notifier, the inbound processor and the start-up/shutdown hooks."""
     from gridline.bots.telegram.bots import PROVIDER_PREFIX, TelegramBots
     from gridline.bots.telegram.notifier import TelegramNotifier
+    from gridline.bots.telegram.rescue import read_update
     from gridline.bots.telegram.webhook import webhook_router
 
     app.include_router(webhook_router(services))
@@ -26,5 +27,6 @@ def install(app: FastAPI, services: Services) -> None:
         return
     services.notifiers.register(TelegramNotifier(services, bots))
     services.inbound_processors[PROVIDER_PREFIX] = bots.process_event
+    services.inbound_readers[PROVIDER_PREFIX] = read_update
     services.extras.setdefault("startup_hooks", []).append(bots.start)
     services.extras.setdefault("close_hooks", []).append(bots.close)

@@ -7,12 +7,13 @@ on NLU or paging and a crash after the 200 loses nothing.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+
+from gridline.edge.jsonbody import BadJson, load_json
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -42,9 +43,9 @@ def webhook_router(services: Services) -> APIRouter:
         if len(body) > MAX_UPDATE_BYTES:
             return _answer(413, "update too large")
         try:
-            update = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return _answer(400, "not JSON")
+            update = load_json(body)
+        except BadJson:
+            return _answer(400, "not JSON, or nested too deeply")
         update_id = update.get("update_id") if isinstance(update, dict) else None
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             return _answer(400, "not a Telegram update")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI
 from gridline.bots.twilio import voice_hotline, voice_page, webhooks
 from gridline.bots.twilio.client import TwilioGateway
 from gridline.bots.twilio.notifiers import SmsNotifier, VoiceNotifier
-from gridline.bots.twilio.sms import process_sms
+from gridline.bots.twilio.sms import process_sms, read_sms
 from gridline.bots.twilio.twiml import WEBHOOK_PREFIX
 from gridline.bots.twilio.voice_hotline import turns_of
 
@@ -49,6 +49,7 @@ def install(app: FastAPI, services: Services) -> None:
         # pages fall through to the person's next channel at once.
         log.info("twilio is not configured: texts and calls will fail over to other channels")
     services.inbound_processors["twilio"] = process_event
+    services.inbound_readers["twilio"] = lambda event: read_sms(event, services.settings.twilio.default_region)
     turns = turns_of(services)
     services.extras.setdefault("close_hooks", []).append(turns.aclose)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request
 from twilio.request_validator import RequestValidator
 
+from gridline.edge.text import clean_text
 from gridline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,4 +71,5 @@ async def read_signed_form(request: Request, settings: Settings) -> SignedForm:
     if not signature_is_valid(settings, url, fields, signature):
         log.warning("twilio webhook with a bad signature refused: %s", request.url.path)
         raise HTTPException(status_code=403, detail="bad signature")
-    return SignedForm(url=url, fields=fields)
+    # Cleaned only after the check: the signature covers the fields exactly as Twilio sent them.
+    return SignedForm(url=url, fields={key: clean_text(value) for key, value in fields.items()})

@@ -22,6 +22,7 @@ from gridline.core.identify import identify
 from gridline.core.messages import InboundMessage
 from gridline.core.outbox import queue_message
 from gridline.core.work import unit_of_work
+from gridline.edge.text import ascii_int
 from gridline.i18n import t
 from gridline.storage.models import InboundEvent, Message, Resident
 
@@ -36,7 +37,7 @@ def inbound_message(payload: dict[str, Any], phone: str) -> InboundMessage:
     """The channel-neutral message for one inbound SMS webhook's form."""
     body = str(payload.get("Body") or "").strip()
     media = []
-    count = int(payload["NumMedia"]) if str(payload.get("NumMedia") or "").isdigit() else 0
+    count = ascii_int(str(payload.get("NumMedia") or ""), highest=MAX_MEDIA) or 0
     for i in range(min(count, MAX_MEDIA)):
         url = payload.get(f"MediaUrl{i}")
         if url:
@@ -52,6 +53,15 @@ def inbound_message(payload: dict[str, Any], phone: str) -> InboundMessage:
         command_args=command[1] if command else "",
         media=media,
     )
+
+
+def read_sms(event: InboundEvent, region: str) -> InboundMessage | None:
+    """The bare facts of a stored SMS for ``core.rescue`` (None for other Twilio events)."""
+    phone = to_e164(str(event.payload.get("From") or ""), region) if event.provider == "twilio:sms" else None
+    if phone is None:
+        return None
+    body = str(event.payload.get("Body") or "").strip()
+    return InboundMessage(channel="sms", external_id=phone, text=body or None, provider_message_id=event.event_key)
 
 
 async def process_sms(services: Services, event: InboundEvent) -> None:

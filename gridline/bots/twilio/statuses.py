@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gridline.edge.text import ascii_int
+
 MESSAGE_RANK = {
     "accepted": 0,
     "scheduled": 0,
@@ -77,8 +79,10 @@ def call_update(fields: dict[str, str]) -> StatusUpdate | None:
     raw = (fields.get("CallStatus") or "").lower()
     if not sid or raw not in CALL_RANK:
         return None
-    seq_text = fields.get("SequenceNumber", "")
-    seq = int(seq_text) if seq_text.isdigit() else CALL_RANK[raw]
+    # ASCII digits below the machine verdict's rank (an INTEGER column, and the verdict must win).
+    seq = ascii_int(fields.get("SequenceNumber"), highest=MACHINE_VERDICT_SEQ - 1)
+    if seq is None:
+        seq = CALL_RANK[raw]
     answered_by = fields.get("AnsweredBy")
     if is_machine(answered_by):
         return StatusUpdate(sid, "failed", MACHINE_VERDICT_SEQ, f"call answered by {answered_by}", raw)

@@ -20,11 +20,12 @@ from gridline.core.services import Services
 
 def install(app: FastAPI, services: Services) -> None:
     """Register the ``web`` notifier and inbound processor (the channel, with or without the sandbox)."""
-    from gridline.bots.web.inbound import PREFIX, process_web_event
+    from gridline.bots.web.inbound import PREFIX, process_web_event, read_web_event
     from gridline.bots.web.notifier import WebNotifier
 
     services.notifiers.register(WebNotifier(services))
     services.inbound_processors[PREFIX] = process_web_event
+    services.inbound_readers[PREFIX] = read_web_event
 
 
 def install_sandbox(app: FastAPI, services: Services) -> None:

@@ -20,6 +20,7 @@ from gridline.bots.web.mapview import grid_map
 from gridline.bots.web.payloads import ResidentMessageIn, StaffActionIn
 from gridline.core.inbox import receive_event
 from gridline.core.services import Services
+from gridline.edge.params import RowId
 from gridline.i18n import t
 from gridline.routing.actions import act_on_case
 from gridline.storage.models import Case, Page, Resident, Staff
@@ -83,7 +84,7 @@ def build_api(services: Services) -> APIRouter:
             return queries.conversation(session, external_id, clock, lang)
 
     @router.get("/inbox/{staff_id}")
-    async def get_inbox(staff_id: int, lang: Lang = "zh-CN") -> dict[str, Any]:
+    async def get_inbox(staff_id: RowId, lang: Lang = "zh-CN") -> dict[str, Any]:
         with services.db.session() as session:
             member = session.get(Staff, staff_id)
             if member is None:
@@ -108,7 +109,7 @@ def build_api(services: Services) -> APIRouter:
                              "case_ref": result.case_ref, "by_staff_name": result.by_staff_name}, status_code=status)
 
     @router.get("/cases/{case_id}")
-    async def get_case(case_id: int, lang: Lang = "zh-CN") -> dict[str, Any]:
+    async def get_case(case_id: RowId, lang: Lang = "zh-CN") -> dict[str, Any]:
         with services.db.session() as session:
             case = session.get(Case, case_id)
             if case is None:

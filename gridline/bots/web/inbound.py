@@ -42,6 +42,19 @@ def inbound_message(event: InboundEvent) -> InboundMessage:
     )
 
 
+def read_web_event(event: InboundEvent) -> InboundMessage | None:
+    """The bare facts of a stored sandbox message for ``core.rescue``."""
+    external_id, text = event.payload.get("external_id"), event.payload.get("text")
+    if not external_id:
+        return None
+    return InboundMessage(
+        channel="web",
+        external_id=str(external_id),
+        text=text if isinstance(text, str) else None,
+        provider_message_id=event.event_key,
+    )
+
+
 async def process_web_event(services: Services, event: InboundEvent) -> None:
     """Link a demo resident's web identity if needed, then let the conversation core handle it."""
     resident_id = event.payload.get("resident_id")

@@ -12,6 +12,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gridline.bots.web.identities import SESSION_RE
+from gridline.edge.params import MAX_ROW_ID
+from gridline.edge.text import clean_payload, clean_text
 
 Command = Literal["start", "lang", "status", "help"]
 StaffActionName = Literal["acknowledge", "resolve", "escalate", "reassign"]
@@ -33,7 +35,7 @@ class ResidentMessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event_id: UUID
-    resident_id: int | None = Field(default=None, ge=1)
+    resident_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     session_id: str | None = Field(default=None, pattern=SESSION_RE.pattern)
     text: str | None = Field(default=None, max_length=2000)
     choice: str | None = Field(default=None, min_length=1, max_length=64)
@@ -46,7 +48,7 @@ class ResidentMessageIn(BaseModel):
     def _one_sender_one_action(self) -> ResidentMessageIn:
         if (self.resident_id is None) == (self.session_id is None):
             raise ValueError("give exactly one of resident_id (a demo resident) or session_id (anonymous)")
-        if self.text is not None and not self.text.strip():
+        if self.text is not None and not clean_text(self.text).strip():
             raise ValueError("text is empty")
         given = [name for name in ("text", "choice", "location", "command") if getattr(self, name) is not None]
         if len(given) != 1:
@@ -55,7 +57,7 @@ class ResidentMessageIn(BaseModel):
 
     def to_payload(self, external_id: str) -> dict[str, Any]:
         """The JSON stored in the durable inbox (what the processor will read back)."""
-        return {
+        payload = {
             "external_id": external_id,
             "resident_id": self.resident_id,
             "text": self.text.strip() if self.text is not None else None,
@@ -65,6 +67,8 @@ class ResidentMessageIn(BaseModel):
             "command_args": self.command_args,
             "lang": self.lang,
         }
+        cleaned: dict[str, Any] = clean_payload(payload)
+        return cleaned
 
 
 class StaffActionIn(BaseModel):
@@ -72,10 +76,10 @@ class StaffActionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    staff_id: int = Field(ge=1)
-    page_id: int = Field(ge=1)
+    staff_id: int = Field(ge=1, le=MAX_ROW_ID)
+    page_id: int = Field(ge=1, le=MAX_ROW_ID)
     action: StaffActionName
-    to_staff_id: int | None = Field(default=None, ge=1)
+    to_staff_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
 
     @model_validator(mode="after")
     def _reassign_needs_someone(self) -> StaffActionIn:

@@ -134,8 +134,9 @@ def _staff_identity(work: Work, staff: Staff, method: ContactMethod, target: str
 
 
 def issue_link(work: Work, services: Services, who: str, ip: str | None) -> str | None:
-    """Send a one-time sign-in link to the staff member named by ``who``; returns the token (for the
-    caller's tests and logs it is never shown) or None when nobody matched or no channel can carry it."""
+    """Queue a one-time sign-in link to the staff member named by ``who`` on their own channel; the
+    token, or None when nobody matched, they had enough links this hour, or no channel can carry one.
+    The caller answers the same either way."""
     settings = services.settings
     staff = find_staff(work.session, who, settings.twilio.default_region)
     if staff is None or staff.id is None:

@@ -5,6 +5,7 @@ member's inbox first (404 otherwise), and the domain action then checks their au
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ router = APIRouter()
 INBOX = "/console/inbox"
 CHANNEL = "web"
 MAX_NOTE = 2000
+REF_RE = re.compile(r"[A-Z0-9]{4,16}")
 OK_CODES = frozenset({"acknowledged", "resolved", "escalated", "reassigned", "noted"})
 RESULT_CODES = OK_CODES | {"already_acknowledged", "not_allowed", "case_closed", "unknown_case", "unknown_staff",
                            "unreachable", "bad_action", "empty_note"}
@@ -57,7 +59,9 @@ async def inbox_page(request: Request) -> Response:
     def body(ctx: ConsoleContext) -> Response:
         staff_id = ctx.viewer.staff_id
         pages, held = load_inbox(ctx.session, staff_id, ctx.tree) if staff_id is not None else ([], [])
-        done, ref = request.query_params.get("done", ""), request.query_params.get("ref", "")[:40]
+        done, ref = request.query_params.get("done", ""), request.query_params.get("ref", "")
+        # Only a case reference is echoed back: a crafted link cannot put words in the notice.
+        ref = ref if REF_RE.fullmatch(ref) else ""
         return ctx.render("inbox.html", pages=pages, held=held, linked=staff_id is not None,
                           read_only=ctx.viewer.role == "auditor", done=done if done in RESULT_CODES else "",
                           ref=ref, vapid_public_key=public_key or "", result_codes=RESULT_CODES,

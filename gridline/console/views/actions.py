@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from gridline.console.access import can_see_case, case_scope, message_scope
 from gridline.console.choices import CATEGORIES, INTENTS
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, console_context, redirect
+from gridline.edge.params import RowId
 from gridline.nlu.corrections import CorrectionError, record_correction
 from gridline.routing import supervision
 from gridline.storage.audit import record
@@ -57,7 +58,7 @@ def _error_key(exc: Exception) -> str:
 
 
 @router.post("/cases/{case_id}/recategorise")
-async def recategorise(request: Request, case_id: int) -> Response:
+async def recategorise(request: Request, case_id: RowId) -> Response:
     async def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
         category = str(form.get("category", ""))
         if category not in CATEGORIES:
@@ -69,7 +70,7 @@ async def recategorise(request: Request, case_id: int) -> Response:
 
 
 @router.post("/cases/{case_id}/reassign")
-async def reassign(request: Request, case_id: int) -> Response:
+async def reassign(request: Request, case_id: RowId) -> Response:
     async def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
         code = str(form.get("staff", ""))
         staff = ctx.session.exec(select(Staff).where(Staff.code == code)).first()
@@ -84,7 +85,7 @@ async def reassign(request: Request, case_id: int) -> Response:
 
 
 @router.post("/cases/{case_id}/merge")
-async def merge(request: Request, case_id: int) -> Response:
+async def merge(request: Request, case_id: RowId) -> Response:
     async def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
         ref = str(form.get("into", "")).strip().upper()
         into = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
@@ -98,7 +99,7 @@ async def merge(request: Request, case_id: int) -> Response:
 
 
 @router.post("/cases/{case_id}/note")
-async def note(request: Request, case_id: int) -> Response:
+async def note(request: Request, case_id: RowId) -> Response:
     async def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
         text = str(form.get("text", "")).strip()
         if not text:
@@ -110,7 +111,7 @@ async def note(request: Request, case_id: int) -> Response:
 
 
 @router.post("/cases/{case_id}/close")
-async def close(request: Request, case_id: int) -> Response:
+async def close(request: Request, case_id: RowId) -> Response:
     async def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
         reason = str(form.get("reason", "")).strip()[:300]
         await supervision.close_case(ctx.services, case.id or 0, ctx.viewer.actor, reason)
@@ -120,7 +121,7 @@ async def close(request: Request, case_id: int) -> Response:
 
 
 @router.post("/messages/{message_id}/correct")
-async def correct_label(request: Request, message_id: int) -> Response:
+async def correct_label(request: Request, message_id: RowId) -> Response:
     """Record the right intent for a resident's message (training data for the next model)."""
     form = await request.form()
     back = str(form.get("back", ""))
@@ -147,7 +148,7 @@ async def correct_label(request: Request, message_id: int) -> Response:
 
 
 @router.post("/reveal/{kind}/{item_id}")
-async def reveal(request: Request, kind: str, item_id: int) -> Response:
+async def reveal(request: Request, kind: str, item_id: RowId) -> Response:
     """Show one masked contact detail (or one message's unmasked text) — audited.
 
     ``kind``: ``resident`` (phone), ``identity`` (a channel identity), ``message`` (a message's text).

@@ -7,10 +7,12 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from gridline.console.filters import PAGE_SIZE, like_pattern
+from gridline.console.filters import MAX_PAGE, PAGE_SIZE, like_pattern
 from gridline.console.http import Forbidden, NotFound, console_context, redirect, state_of
 from gridline.console.live import scoped_case_events
 from gridline.console.sessions import SESSION_COOKIE, lookup_session
+from gridline.edge.params import RowId
+from gridline.edge.text import ascii_int
 from gridline.storage.audit import record
 from gridline.storage.models import AuditLog, ConsoleUser
 
@@ -21,7 +23,7 @@ router = APIRouter()
 async def audit_log(request: Request) -> Response:
     params = request.query_params
     page_text = params.get("page", "1")
-    page = max(1, int(page_text)) if page_text.isdigit() else 1
+    page = ascii_int(page_text, lowest=1, highest=MAX_PAGE) or 1
     actor, action = params.get("actor", "").strip(), params.get("action", "").strip()
     with console_context(request) as ctx:
         if not ctx.viewer.can_read_audit_log:
@@ -53,7 +55,7 @@ async def users(request: Request) -> Response:
 
 
 @router.post("/users/{user_id}/unlock")
-async def unlock_user(request: Request, user_id: int) -> Response:
+async def unlock_user(request: Request, user_id: RowId) -> Response:
     form = await request.form()
     with console_context(request, form=form) as ctx:
         if not ctx.viewer.can_manage_users:

@@ -12,6 +12,7 @@ from gridline.console.export import cases_csv, csv_response
 from gridline.console.filters import CaseFilters
 from gridline.console.http import NotFound, client_ip, console_context, redirect
 from gridline.console.timeline import load_case_detail
+from gridline.edge.params import RowId
 from gridline.storage.audit import record
 
 router = APIRouter()
@@ -71,7 +72,7 @@ async def case_export(request: Request) -> Response:
 
 
 @router.get("/cases/{case_id}/row", response_class=HTMLResponse)
-async def case_row(request: Request, case_id: int) -> Response:
+async def case_row(request: Request, case_id: RowId) -> Response:
     """One ``<tr>`` of the case list, for the live feed (checked against the viewer's scope again)."""
     with console_context(request) as ctx:
         case = can_see_case(ctx.session, ctx.viewer, case_id)
@@ -83,7 +84,7 @@ async def case_row(request: Request, case_id: int) -> Response:
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-async def case_page(request: Request, case_id: int) -> Response:
+async def case_page(request: Request, case_id: RowId) -> Response:
     with console_context(request) as ctx:
         case = can_see_case(ctx.session, ctx.viewer, case_id)
         if case is None:

@@ -9,6 +9,7 @@ from gridline.console.choices import form_choices
 from gridline.console.conversation_list import ConversationFilters, list_conversations, load_conversation
 from gridline.console.http import NotFound, console_context
 from gridline.console.timeline import NluView
+from gridline.edge.params import RowId
 
 router = APIRouter()
 
@@ -29,7 +30,7 @@ async def conversation_list(request: Request) -> Response:
 
 
 @router.get("/conversations/{conversation_id}", response_class=HTMLResponse)
-async def conversation_page(request: Request, conversation_id: int) -> Response:
+async def conversation_page(request: Request, conversation_id: RowId) -> Response:
     with console_context(request) as ctx:
         detail = load_conversation(ctx.session, ctx.viewer, conversation_id, ctx.now)
         if detail is None:

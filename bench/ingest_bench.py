@@ -1,0 +1,262 @@
+"""Webhook ingest: the Telegram webhook (secret checked, update stored, 200) against a bare FastAPI
+endpoint that parses the same JSON, on the same uvicorn settings, in the same run.
+
+For each mode (``embedded`` = SQLite; ``postgres``; ``postgres+redis``):
+
+1. **ingest** — wrk (``bench/telegram_update.lua``, ``-t C -c C``: one connection per thread)
+   POSTs Telegram message updates, each with its own ``update_id``, for ``--seconds``: first to
+   the bare endpoint (``bench/bare_app.py``), then to ``gridline serve`` on a fresh database, then
+   again to both (the figures are the sums of the two rounds, so drift in the machine's load hits
+   both sides alike). Afterwards every ``update_id`` answered 200 is looked up in
+   ``inbound_events``: the figure counts only if all of them were stored.
+2. **ingest during a backlog** — ``--backlog`` updates are stored before ``gridline serve``
+   starts, and are being processed (by the web process in embedded mode, which is how embedded
+   runs, or by one ``gridline worker`` process where the mode has one) while wrk posts new ones.
+   Reports ingest rate and how many stored updates were processed per second meanwhile.
+
+``gridline serve`` runs as it does in production, with its own process; the processing of the
+updates it stores replies through a fast fake Bot API (``bench/fake_providers.py``). In embedded
+mode that processing runs in the web process, so scenario 1 there includes it; on PostgreSQL it
+runs in workers, and no worker runs in scenario 1.
+
+    .venv/bin/python bench/ingest_bench.py [--seconds 10] [--connections 16] [--modes embedded,postgres]
+
+Needs ``wrk`` (Debian: ``apt-get install -y wrk``), PostgreSQL on 127.0.0.1:5432 and, for
+``postgres+redis``, Redis (database 12, flushed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_support import machine
+from processes import (
+    BARE_PORT,
+    BENCH,
+    BOT,
+    FAKE_PORT,
+    MODES,
+    PYTHON,
+    SECRET,
+    SERVE_PORT,
+    Run,
+    wait_http,
+    worker_stays_up,
+)
+
+WEBHOOK = f"/webhooks/telegram/{BOT}"
+
+
+def wrk(url: str, seconds: float, connections: int, out: Path, base: int) -> dict[str, Any]:
+    """One wrk run; returns its figures and the update_ids answered 200."""
+    env = {"BENCH_OUT": str(out), "BENCH_BASE": str(base), "BENCH_SECRET": SECRET, "PATH": "/usr/bin:/bin"}
+    started = time.perf_counter()
+    proc = subprocess.run(
+        ["wrk", f"-t{connections}", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "--timeout", "5s",
+         "-s", str(BENCH / "telegram_update.lua"), url],
+        capture_output=True, text=True, env=env, timeout=seconds + 60, check=False,
+    )
+    text = proc.stdout
+    ok_ids: list[int] = []
+    statuses: dict[str, int] = {}
+    if out.exists():
+        for line in out.read_text().splitlines():
+            if line.startswith("status"):
+                statuses[line.split()[1]] = statuses.get(line.split()[1], 0) + 1
+            elif line:
+                ok_ids.append(int(line))
+        out.unlink()
+
+    def grab(pattern: str) -> str | None:
+        m = re.search(pattern, text)
+        return m.group(1) if m else None
+
+    errors = grab(r"Socket errors: (.*)")
+    requests = grab(r"(\d+) requests in")
+    return {
+        "requests_per_s": float(grab(r"Requests/sec:\s+([\d.]+)") or 0),
+        "requests": int(requests) if requests else 0,
+        "answered_200": len(ok_ids),
+        "other_statuses": statuses,
+        "socket_errors": errors.strip() if errors else None,
+        "latency": {q: grab(rf"\s{q}%\s+(\S+)") for q in ("50", "99")},
+        "wall_s": round(time.perf_counter() - started, 1),
+        "_ok_ids": ok_ids,
+        "_raw": text if proc.returncode else "",
+    }
+
+
+def stored_keys(database_url: str) -> set[str]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        keys = {row[0] for row in conn.execute(text("SELECT event_key FROM inbound_events WHERE provider = :p"),
+                                                {"p": f"telegram:{BOT}"})}
+    engine.dispose()
+    return keys
+
+
+def status_counts(database_url: str) -> dict[str, int]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        counts = {row[0]: row[1] for row in conn.execute(
+            text("SELECT status, count(*) FROM inbound_events GROUP BY status"))}
+    engine.dispose()
+    return counts
+
+
+def store_backlog(database_url: str, count: int) -> None:
+    """``count`` message updates already stored, as the webhook stores them, a minute old (so the
+    reconciler queues them at once)."""
+    from gridline.storage.db import Database
+    from gridline.storage.migrate import upgrade
+    from gridline.storage.models import InboundEvent
+
+    db = Database(database_url)
+    upgrade(db)
+    when = datetime.now(UTC) - timedelta(seconds=60)
+    with db.session() as session:
+        for i in range(count):
+            uid = 900_000_000 + i
+            session.add(InboundEvent(provider=f"telegram:{BOT}", event_key=str(uid), received_at=when, payload={
+                "update_id": uid,
+                "message": {"message_id": i + 1, "date": int(when.timestamp()),
+                            "chat": {"id": 800_000 + i % 200, "type": "private", "first_name": "Backlog"},
+                            "from": {"id": 800_000 + i % 200, "is_bot": False, "first_name": "Backlog"},
+                            "text": "楼道灯坏了"}}))
+    db.dispose()
+
+
+def public(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if not k.startswith("_")}
+
+
+def start_serve(r: Run, mode: str, database_url: str) -> Any:
+    config = r.config(mode, database_url, port=SERVE_PORT)
+    proc = r.gridline("serve", ["serve", "--port", str(SERVE_PORT)], config)
+    try:
+        wait_http(f"http://127.0.0.1:{SERVE_PORT}/healthz", proc)
+    except Exception as exc:
+        r.stop(proc)
+        raise RuntimeError(f"gridline serve did not start: {exc}\n{r.log_tail('serve')}") from exc
+    return proc, config
+
+
+def measure_mode(r: Run, mode: str, seconds: float, connections: int, backlog: int) -> dict[str, Any]:
+    bare_url = f"http://127.0.0.1:{BARE_PORT}{WEBHOOK}"
+    hook_url = f"http://127.0.0.1:{SERVE_PORT}{WEBHOOK}"
+    bare = r.start("bare", [PYTHON, str(BENCH / "bare_app.py"), "--port", str(BARE_PORT)])
+    wait_http(f"http://127.0.0.1:{BARE_PORT}/healthz", bare)
+    out = r.dir / "ids.txt"
+    rounds: list[dict[str, Any]] = []
+    for _ in range(2):
+        wrk(bare_url, 2, connections, out, 0)  # warm-up, not counted
+        bare_run = wrk(bare_url, seconds, connections, out, 0)
+        database_url = r.database(mode)
+        serve, _ = start_serve(r, mode, database_url)
+        wrk(hook_url, 2, connections, out, 1_000_000_000)  # warm-up (stored, not counted)
+        hook_run = wrk(hook_url, seconds, connections, out, 0)
+        r.stop(serve)
+        keys = stored_keys(database_url)
+        missing = [i for i in hook_run["_ok_ids"] if str(i) not in keys]
+        rounds.append({
+            "bare": public(bare_run),
+            "webhook": {**public(hook_run), "rows_stored": sum(1 for k in keys if int(k) < 1_000_000_000),
+                        "answered_200_but_not_stored": len(missing), "status_after": status_counts(database_url)},
+        })
+    r.stop(bare)
+    bare_total = sum(x["bare"]["requests_per_s"] for x in rounds)
+    hook_total = sum(x["webhook"]["requests_per_s"] for x in rounds)
+    result: dict[str, Any] = {
+        "ingest": {
+            "bare_requests_per_s": round(bare_total / len(rounds), 1),
+            "webhook_requests_per_s": round(hook_total / len(rounds), 1),
+            "ratio_to_bare": round(hook_total / bare_total, 3) if bare_total else None,
+            "every_200_stored": all(x["webhook"]["answered_200_but_not_stored"] == 0 for x in rounds),
+            "rounds": rounds,
+        },
+    }
+
+    # Ingest while a backlog is being processed.
+    database_url = r.database(mode)
+    store_backlog(database_url, backlog)
+    serve, config = start_serve(r, mode, database_url)
+    worker = r.gridline("worker", ["worker"], config)
+    has_worker = worker_stays_up(worker)
+    time.sleep(2)  # let the reconciler queue the backlog
+    before = status_counts(database_url)
+    t0 = time.perf_counter()
+    hook_run = wrk(hook_url, seconds, connections, out, 0)
+    elapsed = time.perf_counter() - t0
+    after = status_counts(database_url)
+    r.stop(serve)
+    stopped_worker = r.stop(worker) if has_worker else None
+    keys = stored_keys(database_url)
+    missing = [i for i in hook_run["_ok_ids"] if str(i) not in keys]
+    result["ingest_during_backlog"] = {
+        "backlog": backlog,
+        "processed_by": "gridline worker (1 process)" if has_worker else "gridline serve (in-process jobs)",
+        "webhook": public(hook_run),
+        "answered_200_but_not_stored": len(missing),
+        "processed_during_window": after.get("processed", 0) - before.get("processed", 0),
+        "processed_per_s": round((after.get("processed", 0) - before.get("processed", 0)) / elapsed, 1),
+        "status_before": before, "status_after": after,
+        "worker_stop": stopped_worker,
+        "worker_log_tail": "" if has_worker else r.log_tail("worker", 3),
+    }
+    return result
+
+
+def main() -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each wrk run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--backlog", type=int, default=2000)
+    parser.add_argument("--modes", default="embedded,postgres")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("ingest_bench.py needs wrk: apt-get install -y wrk")
+    out: dict[str, Any] = {
+        "benchmark": "ingest",
+        "what": "Telegram webhook (secret checked, update stored, 200) requests/s under wrk, every 200 checked "
+                "against the stored rows",
+        "baseline": "bare FastAPI endpoint parsing the same JSON (bench/bare_app.py), same uvicorn settings, "
+                    "same run, alternating with the webhook",
+        "load": {"tool": "wrk", "connections": args.connections, "threads": args.connections,
+                 "seconds_per_run": args.seconds, "script": "bench/telegram_update.lua"},
+        "machine": machine(),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "modes": {},
+    }
+    with Run() as r:
+        r.start("fake", [PYTHON, str(BENCH / "fake_providers.py"), "--port", str(FAKE_PORT)])
+        time.sleep(1)
+        for mode in args.modes.split(","):
+            if mode not in MODES:
+                sys.exit(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
+            started = time.perf_counter()
+            try:
+                out["modes"][mode] = measure_mode(r, mode, args.seconds, args.connections, args.backlog)
+            except Exception as exc:  # one broken mode must not hide the others' figures
+                out["modes"][mode] = {"error": f"{type(exc).__name__}: {exc}"[:3000]}
+            out["modes"][mode]["wall_s"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(), ensure_ascii=False, indent=2))

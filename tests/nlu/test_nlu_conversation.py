@@ -1,0 +1,44 @@
+"""What the conversation does with the NLU's answer: greetings and small talk, and the threshold."""
+
+from __future__ import annotations
+
+from gridline.core.conversation import handle_inbound
+from gridline.core.messages import InboundMessage
+from gridline.i18n import t
+
+LI_XIUYING = "+8617000010001"  # demo resident at 桐柏路199号院, registered in grid ZY01-01-1
+
+
+def sms(text: str) -> InboundMessage:
+    return InboundMessage(channel="sms", external_id=LI_XIUYING, text=text)
+
+
+async def test_greetings_are_answered_as_greetings_and_file_nothing(services) -> None:
+    for text, answer in (("你们好", "greet"), ("在吗", "greet"), ("谢谢", "thanks")):
+        outcome = await handle_inbound(services, sms(text))
+        assert not outcome.created_case, text
+        assert outcome.replies[0].text == t(f"conversation.{answer}", "zh-CN"), text
+
+
+async def test_small_talk_gets_a_friendly_answer_not_not_understood(services) -> None:
+    outcome = await handle_inbound(services, sms("你是机器人吗"))
+    assert not outcome.created_case
+    assert outcome.replies[0].text == t("conversation.smalltalk", "zh-CN")
+    assert outcome.replies[0].text != t("conversation.not_understood", "zh-CN")
+
+
+async def test_a_report_under_the_threshold_asks_the_resident_to_choose(make_services) -> None:
+    # Threshold 1.0: no answer is sure enough, so the resident is offered the likeliest categories.
+    services = await make_services(nlu={"confidence_threshold": 1.0})
+    outcome = await handle_inbound(services, sms("桐柏路199号院从昨天就停水了"))
+    assert outcome.created_case
+    choose = [r for r in outcome.replies if r.text == t("case.choose_category", "zh-CN", ref=outcome.case_ref)]
+    assert choose and len(choose[0].options) >= 2
+
+
+async def test_a_report_over_the_threshold_is_filed_without_asking(make_services) -> None:
+    services = await make_services(nlu={"confidence_threshold": 0.45})
+    assert (await services.nlu.parse("桐柏路199号院从昨天就停水了")).confidence >= 0.45
+    outcome = await handle_inbound(services, sms("桐柏路199号院从昨天就停水了"))
+    assert outcome.created_case
+    assert all(not r.options for r in outcome.replies)
