@@ -201,6 +201,19 @@ class DeadlineSettings(BaseModel):
         return value
 
 
+class RosterSettings(BaseModel):
+    """The household roster (docs/roster.md)."""
+
+    # Tag codes a household may carry. The built-in ones are named in the catalogue (roster.tag.*);
+    # a deployment's own tags are named in ``custom_tags`` (code → {"zh-CN": …, "en": …}).
+    tags: list[str] = Field(
+        default_factory=lambda: ["elderly_alone", "very_old", "hardship", "disabled", "left_behind_child"]
+    )
+    custom_tags: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # A removed household (moved away, deceased) is purged this many days after its removal.
+    retention_days: int = 180
+
+
 class JobsSettings(BaseModel):
     poll_seconds: float = 1.0
     reconcile_seconds: float = 10.0
@@ -276,6 +289,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     cases: CasesSettings = Field(default_factory=CasesSettings)
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
+    roster: RosterSettings = Field(default_factory=RosterSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)

@@ -1,4 +1,4 @@
-"""``gridline import grids|addresses|staff|rota|overrides|residents FILE``.
+"""``gridline import grids|addresses|staff|rota|overrides|residents|households FILE``.
 
 Each prints what was written, or every problem found (exit code 1, nothing written).
 """
@@ -103,6 +103,15 @@ def residents(file: Path = FileArg, max_size_mb: float = MaxSize) -> None:
 
     now = SystemClock().now()
     _run(lambda db, _s: import_residents(db, file, now=now, max_bytes=_bytes(max_size_mb)))
+
+
+@import_app.command("households")
+def households(file: Path = FileArg, max_size_mb: float = MaxSize) -> None:
+    """The household roster (CSV: grid_code, building, unit, room, tags, members, family, helper …)."""
+    from gridline.importers.households import import_households
+
+    now = SystemClock().now()
+    _run(lambda db, settings: import_households(db, file, settings, now=now, max_bytes=_bytes(max_size_mb)))
 
 
 def register(app: typer.Typer) -> None:

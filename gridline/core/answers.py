@@ -10,6 +10,7 @@ from gridline.core.work import Work
 from gridline.i18n import t
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.routing.rota import who_is_on_duty
+from gridline.storage import people
 from gridline.storage.models import Case, Grid, Staff
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def leader_now(services: Services, work: Work, grid_code: str) -> Staff | None:
     on_duty = who_is_on_duty(work.session, grid_code, work.now, services.settings.timezone, role="primary")
     if on_duty:
         return on_duty[0]
-    return work.session.exec(select(Staff).where(Staff.grid_code == grid_code, Staff.role == "leader")).first()
+    return people.grid_leader(work.session, grid_code)
 
 
 def registered_text(services: Services, work: Work, grid_code: str, lang: str) -> str:

@@ -9,26 +9,27 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
 from gridline.core.answers import find_leader_text, grid_name, registered_text, status_text
-from gridline.core.identify import Sender, identify, link_resident_by_phone
-from gridline.core.inbound_log import already_handled, latest_options, store_inbound, store_only
+from gridline.core.inbound_log import store_inbound
 from gridline.core.messages import InboundMessage, Option, Outcome, Reply
 from gridline.core.outbox import queue_message
 from gridline.core.reports import ReportDecision, decide_report, file_report, reroute_after_registration
-from gridline.core.work import Work, unit_of_work
+from gridline.core.work import Work, in_transaction
 from gridline.edge.text import choice_number
 from gridline.i18n import normalise_language, t
 from gridline.nlu.types import OUT_OF_SCOPE, NluResult
 from gridline.routing.directory import Directory
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES
 from gridline.routing.timeline import record_event
+from gridline.storage import conversations, people
 from gridline.storage.models import Case, Message
+from gridline.storage.people import Sender
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -40,74 +41,172 @@ CHOICE_RE = re.compile(r"^(cat|rate):([A-Z0-9]{6}):([a-z_]+|[1-5])$")
 
 @dataclass
 class Turn:
-    """What one inbound message amounts to, worked out before the transaction."""
+    """What one inbound message amounts to, worked out before the transaction (Redis, the NLU)."""
 
     msg: InboundMessage
+    # The conversation state the turn was prepared for. The truth is on the conversation row; this
+    # is Redis's copy (``trusted``) or, when Redis cannot say, nothing, and then the NLU is asked
+    # whatever the state, so that the transaction can follow the row without the network.
+    state: dict[str, Any] = field(default_factory=dict)
+    trusted: bool = True
     nlu: NluResult | None = None
     choice: str | None = None
+    # A bare number with no options remembered: the database may know what we offered.
+    number: int | None = None
+    # Understood in advance in case the address we asked for turns out not to be one.
+    fallback_nlu: NluResult | None = None
+    rate_limited: str | None = None
+
+
+@dataclass
+class Handled:
+    outcome: Outcome
+    # The conversation state to keep; ``keep_state`` leaves it alone (duplicates, staff, not answered).
+    new_state: dict[str, Any] | None = None
+    keep_state: bool = False
+    # Set when Redis's copy of the state was not the row's: the turn is prepared again for the row's.
+    stale: dict[str, Any] | None = None
 
 
 async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_replies: bool = True) -> Outcome:
-    """Handle one resident message end to end (see the module docstring)."""
-    if msg.provider_message_id and already_handled(services, msg):
-        return Outcome()
-    async with unit_of_work(services) as work:
-        sender = identify(work.session, msg, work.now)
-        if sender.staff is not None:
-            # Staff replies (codes, commands) are the channel's business, but they are logged like any message.
-            staff_message = store_inbound(work, sender, msg, None)
-            staff_message.sender_kind, staff_message.staff_id = "staff", sender.staff.id
-            return Outcome(staff_id=sender.staff.id, message_id=staff_message.id)
-        identity_id = sender.identity.id
-        state = conversation_state(sender, work.now)
-    # Redis when it answers, this process's own count when it does not (see gridline.storage.state).
+    """Handle one resident message end to end (see the module docstring).
+
+    Three steps so that nothing waits on the network inside the transaction: Redis and the NLU
+    before it, one unit of work for everything the database holds (the conversation's state is on
+    its row), Redis again after the commit (a copy of the state, so the next message knows
+    whether to ask the NLU before its transaction). A copy that turned out stale costs one more turn.
+    """
+    turn = await _prepare(services, msg)
+    handled = await in_transaction(services, _converse, services, turn, deliver_replies)
+    if handled.stale is not None:
+        turn = await _understand(services, Turn(msg=msg, state=handled.stale, trusted=False, choice=msg.choice))
+        handled = await in_transaction(services, _converse, services, turn, deliver_replies)
+    # The copy, after the commit (the row is the truth; a stale copy costs a turn, never a question).
+    if not handled.keep_state and _copy_is_trusted(services):
+        key = _state_key(msg)
+        if handled.new_state:
+            await services.state.set(key, handled.new_state, services.settings.redis.state_ttl_seconds)
+        elif turn.state or not turn.trusted:
+            await services.state.delete(key)
+    return handled.outcome
+
+
+def _copy_is_trusted(services: Services) -> bool:
+    """Whether the state store's copy of the state is worth reading and writing.
+
+    Redis while it answers; without Redis the in-process store on SQLite (one process). On
+    PostgreSQL without Redis, or while Redis is down, each process would keep a copy of its own.
+    """
+    if services.redis is not None:
+        return services.redis.available
+    return services.db.is_sqlite
+
+
+def _state_key(msg: InboundMessage) -> str:
+    # One key per channel identity, known before the database is asked who the sender is.
+    return f"conv:{msg.channel}:{msg.bot_name}:{msg.external_id}"
+
+
+async def _prepare(services: Services, msg: InboundMessage) -> Turn:
+    """Everything that needs the network: the rate limit and Redis's copy of the state, the NLU."""
     sent_lately = await services.state.hit(f"rate:{msg.channel}:{msg.bot_name}:{msg.external_id}", 60)
     if sent_lately > services.settings.cases.max_messages_per_minute:
-        return await store_only(services, msg, reason=f"rate limited: {sent_lately} messages in a minute")
-    turn = Turn(msg=msg, choice=msg.choice)
+        return Turn(msg=msg, rate_limited=f"rate limited: {sent_lately} messages in a minute")
+    trusted = _copy_is_trusted(services)
+    state: dict[str, Any] = (await services.state.get(_state_key(msg)) or {}) if trusted else {}
+    return await _understand(services, Turn(msg=msg, state=state, trusted=trusted, choice=msg.choice))
+
+
+async def _understand(services: Services, turn: Turn) -> Turn:
+    msg, state = turn.msg, turn.state
     text = (msg.text or "").strip()
     # A bare number on SMS/voice answers the options we offered last.
     number = choice_number(text) if turn.choice is None else None
     if number is not None:
-        options: list[str] = state.get("options") or latest_options(services, identity_id or 0)
-        if 1 <= number <= len(options):
+        options: list[str] = state.get("options") or []
+        if not options or not turn.trusted:
+            turn.number = number
+        elif 1 <= number <= len(options):
             turn.choice = options[number - 1]
-    needs_nlu = (
-        turn.choice is None
-        and msg.command is None
-        and bool(text)
-        and msg.location is None
-        and state.get("awaiting") != "address"
-    )
-    if needs_nlu:
+    plain = turn.choice is None and msg.command is None and msg.verified_phone is None and msg.location is None
+    awaiting_address = state.get("awaiting") == "address"
+    if plain and text and (not awaiting_address or not turn.trusted):
         turn.nlu = await services.nlu.parse(text)
-    async with unit_of_work(services) as work:
-        sender = identify(work.session, msg, work.now)
-        assert sender.resident is not None
-        outcome = Outcome(resident_id=sender.resident.id)
-        inbound = store_inbound(work, sender, msg, turn.nlu)
-        outcome.message_id = inbound.id
-        replies: list[tuple[str, tuple[Option, ...]]] = []
-        new_state: dict[str, Any] | None = state
-        new_state = await _dispatch(services, work, sender, turn, state, replies, outcome, inbound)
-        for text_out, opts in replies:
-            stored = queue_message(
-                work,
-                channel=msg.channel,
-                identity=sender.identity,
-                text=text_out,
-                lang=sender.lang,
-                options=opts,
-                case_id=outcome.case_id,
-                resident_id=sender.resident.id,
-                conversation_id=sender.conversation.id,
-                deliver=deliver_replies,
-            )
-            outcome.replies.append(Reply(text=text_out, options=opts, message_id=stored.id))
-        if outcome.case_id is not None and inbound.case_id is None:
-            inbound.case_id = outcome.case_id
-        keep_conversation_state(sender, new_state, work.now, services.settings.redis.state_ttl_seconds)
-    return outcome
+    elif plain and text and _fallback_wanted(state, text):
+        turn.fallback_nlu = await services.nlu.parse(text)
+    return turn
+
+
+def _fallback_wanted(state: dict[str, Any], text: str) -> bool:
+    """Whether an answer to "what is your address?" is also understood, in case it is not one."""
+    return int(state.get("tries", 0)) + 1 >= 2 or len(text) > 25
+
+
+def _follow_the_row(turn: Turn, state: dict[str, Any]) -> None:
+    """Adapt an untrusted turn (the NLU was asked regardless) to the state on the row."""
+    turn.state = state
+    options: list[str] = state.get("options") or []
+    if turn.number is not None and options:
+        # As a trusted turn would: the options remembered decide, the database's latest are not asked.
+        if 1 <= turn.number <= len(options):
+            turn.choice, turn.nlu = options[turn.number - 1], None
+        turn.number = None
+    if state.get("awaiting") == "address" and turn.choice is None:
+        text = (turn.msg.text or "").strip()
+        turn.fallback_nlu = turn.nlu if _fallback_wanted(state, text) else None
+        turn.nlu = None
+
+
+def _converse(work: Work, services: Services, turn: Turn, deliver_replies: bool) -> Handled:
+    """The unit of work of one message: who sent it, what it means for the conversation, the replies."""
+    msg = turn.msg
+    if msg.provider_message_id and conversations.already_received(work.session, msg.channel, msg.provider_message_id):
+        return Handled(Outcome(), keep_state=True)
+    sender = people.identify(work.session, msg, work.now)
+    if sender.staff is not None:
+        # Staff replies (codes, commands) are the channel's business, but they are logged like any message.
+        staff_message = store_inbound(work, sender, msg, None)
+        return Handled(Outcome(staff_id=sender.staff.id, message_id=staff_message.id), keep_state=True)
+    assert sender.resident is not None
+    if turn.rate_limited is not None:
+        # Kept (nothing a resident sends is dropped), not answered.
+        log.warning("not answering %s %s: %s", msg.channel, msg.external_id, turn.rate_limited)
+        inbound = store_inbound(work, sender, msg, None)
+        inbound.error = turn.rate_limited[:500]
+        return Handled(Outcome(resident_id=sender.resident.id, message_id=inbound.id), keep_state=True)
+    state = conversation_state(sender, work.now)
+    if turn.trusted and state != turn.state:
+        # Redis's copy was stale (flushed, or not updated while Redis was away): nothing stored yet.
+        return Handled(Outcome(), keep_state=True, stale=state)
+    if not turn.trusted:
+        _follow_the_row(turn, state)
+    if turn.number is not None:
+        options = conversations.latest_options(work.session, sender.identity.id or 0)
+        if 1 <= turn.number <= len(options):
+            turn.choice, turn.nlu, turn.fallback_nlu = options[turn.number - 1], None, None
+    outcome = Outcome(resident_id=sender.resident.id)
+    inbound = store_inbound(work, sender, msg, turn.nlu)
+    outcome.message_id = inbound.id
+    replies: list[tuple[str, tuple[Option, ...]]] = []
+    new_state = _dispatch(services, work, sender, turn, turn.state, replies, outcome, inbound)
+    for text_out, opts in replies:
+        stored = queue_message(
+            work,
+            channel=msg.channel,
+            identity=sender.identity,
+            text=text_out,
+            lang=sender.lang,
+            options=opts,
+            case_id=outcome.case_id,
+            resident_id=sender.resident.id,
+            conversation_id=sender.conversation.id,
+            deliver=deliver_replies,
+        )
+        outcome.replies.append(Reply(text=text_out, options=opts, message_id=stored.id))
+    if outcome.case_id is not None and inbound.case_id is None:
+        inbound.case_id = outcome.case_id
+    keep_conversation_state(sender, new_state, work.now, services.settings.redis.state_ttl_seconds)
+    return Handled(outcome, new_state)
 
 
 def conversation_state(sender: Sender, now: datetime) -> dict[str, Any]:
@@ -128,7 +227,7 @@ def keep_conversation_state(sender: Sender, state: dict[str, Any] | None, now: d
         conversation.state, conversation.state_expires_at = None, None
 
 
-async def _dispatch(
+def _dispatch(
     services: Services,
     work: Work,
     sender: Sender,
@@ -149,12 +248,12 @@ async def _dispatch(
     if turn.choice:
         return _choice(services, work, sender, turn.choice, replies, outcome)
     if msg.verified_phone:
-        link_resident_by_phone(work.session, sender, msg.verified_phone)
+        people.link_resident_by_phone(work.session, sender, msg.verified_phone)
         resident = sender.resident
         assert resident is not None
         if resident.grid_code:
             replies.append((registered_text(services, work, resident.grid_code, sender.lang), ()))
-            return await _after_registration(services, work, sender, state, replies, outcome)
+            return _after_registration(services, work, sender, state, replies, outcome)
         replies.append((t("registration.ask_location", lang), ()))
         return {**state, "awaiting": "address"}
     if msg.location is not None:
@@ -165,7 +264,7 @@ async def _dispatch(
             return {**state, "awaiting": "address"}
         resident.grid_code, resident.lat, resident.lon = grid_code, lat, lon
         replies.append((registered_text(services, work, grid_code, lang), ()))
-        return await _after_registration(services, work, sender, state, replies, outcome)
+        return _after_registration(services, work, sender, state, replies, outcome)
     text = (msg.text or "").strip()
     if not text and msg.media:
         return _attach_media(services, work, sender, msg, replies, outcome)
@@ -178,11 +277,12 @@ async def _dispatch(
             resident.grid_code, resident.address_id = match.grid_code, match.address_id
             resident.address_text = match.address + (match.detail or "")
             replies.append((registered_text(services, work, match.grid_code, lang), ()))
-            return await _after_registration(services, work, sender, state, replies, outcome)
+            return _after_registration(services, work, sender, state, replies, outcome)
         tries = int(state.get("tries", 0)) + 1
         if tries >= 2 or len(text) > 25:
             # Maybe it was a report, not an address: understand it rather than ask a third time.
-            turn.nlu = await services.nlu.parse(text)
+            assert turn.fallback_nlu is not None, "understood before the transaction (_prepare)"
+            turn.nlu = turn.fallback_nlu
             inbound.nlu, inbound.intent, inbound.confidence = turn.nlu.to_rasa(), turn.nlu.intent, turn.nlu.confidence
             state = {k: v for k, v in state.items() if k not in ("awaiting", "tries")}
         else:
@@ -304,7 +404,7 @@ def _substantive(text: str) -> bool:
     return len(cjk) >= 4 or len(letters) >= 12
 
 
-async def _after_registration(
+def _after_registration(
     services: Services,
     work: Work,
     sender: Sender,

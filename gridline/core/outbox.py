@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.core.messages import Option
 from gridline.core.work import Work
 from gridline.i18n import t
+from gridline.storage import people
 from gridline.storage.models import Case, ChannelIdentity, Message, Resident
 
 
@@ -54,13 +55,7 @@ def resident_identity(
     session: Session, resident: Resident, prefer_channel: str | None, now: datetime | None = None
 ) -> ChannelIdentity | None:
     """Where to reach a resident: the case's channel first, then any other; voice callers get SMS."""
-    identities = list(
-        session.exec(
-            select(ChannelIdentity)
-            .where(ChannelIdentity.resident_id == resident.id, ChannelIdentity.unreachable == False)  # noqa: E712
-            .order_by(col(ChannelIdentity.id).desc())
-        )
-    )
+    identities = people.reachable_identities(session, resident.id or 0)
     wanted = "sms" if prefer_channel == "voice" else prefer_channel
     for identity in identities:
         if identity.channel == wanted:

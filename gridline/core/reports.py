@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import col, select
 
 from gridline.core.answers import grid_name
-from gridline.core.identify import Sender
 from gridline.core.messages import InboundMessage
 from gridline.core.work import Work
 from gridline.i18n import t
@@ -22,6 +21,7 @@ from gridline.routing.policy import policy_for
 from gridline.routing.rota import who_is_on_duty
 from gridline.routing.timeline import record_event
 from gridline.storage.models import Case, EscalationStep
+from gridline.storage.people import Sender
 
 if TYPE_CHECKING:
     from gridline.core.services import Services

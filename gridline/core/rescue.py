@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from gridline.core.identify import identify
 from gridline.core.inbound_log import store_inbound
 from gridline.core.messages import InboundMessage
 from gridline.core.outbox import queue_message
@@ -21,6 +20,7 @@ from gridline.edge.text import clean_text
 from gridline.i18n import t
 from gridline.nlu.types import OTHER_CATEGORY
 from gridline.routing.cases import CaseDraft, find_duplicate, join_case, open_case
+from gridline.storage.people import identify
 
 if TYPE_CHECKING:
     from gridline.core.services import Services

@@ -15,6 +15,7 @@ from gridline.clock import SystemClock
 from gridline.importers import ImportSummary
 from gridline.importers.addresses import import_addresses
 from gridline.importers.geojson import import_grids
+from gridline.importers.households import import_households
 from gridline.importers.residents import import_residents
 from gridline.importers.rota import import_overrides, import_rota
 from gridline.importers.staff import import_staff
@@ -54,6 +55,10 @@ class DemoFiles:
     def residents(self) -> Path:
         return self.directory / "residents.csv"
 
+    @property
+    def households(self) -> Path:
+        return self.directory / "households.csv"
+
 
 def load_demo(
     db: Database, settings: Settings, *, directory: Path | None = None, now: datetime | None = None
@@ -76,4 +81,6 @@ def load_demo(
         summaries.append(import_overrides(db, files.overrides, tz=settings.timezone))
     if files.residents.is_file():
         summaries.append(import_residents(db, files.residents, now=when))
+    if files.households.is_file():
+        summaries.append(import_households(db, files.households, settings, now=when))
     return summaries

@@ -145,20 +145,20 @@ class LinearScorer:
         return result
 
     def coverage(self, text: str) -> float:
-        """Share of the text's character bigrams (unigrams for very short text) seen in training.
+        """Share of the text's distinct characters that occur anywhere in the training data.
 
-        Low for gibberish and for languages the training data does not contain.
+        Low for another script, keyboard mash in letters never trained on, symbols; a real message
+        written in Chinese almost never has half its characters unseen. (Character *bigrams*, used
+        before issue 14, were unseen in short real messages too often: 1 % of a public data set's
+        sentences, a third of which would have been classified right.)
         """
         chars = next((b for b in self.blocks if b.analyzer.kind == "char_wb"), None)
         if chars is None:
             return 1.0
-        cleaned = normalise_for_classifier(text).replace(" ", "")
-        grams = {cleaned[i : i + 2] for i in range(len(cleaned) - 1)}
-        if len(grams) < 3:
-            grams = set(cleaned)
-        if not grams:
+        seen = set(normalise_for_classifier(text).replace(" ", ""))
+        if not seen:
             return 0.0
-        return sum(1 for g in grams if g in chars.vocabulary) / len(grams)
+        return sum(1 for ch in seen if ch in chars.vocabulary) / len(seen)
 
 
 def _blocks(features: Any) -> list[FeatureBlock]:

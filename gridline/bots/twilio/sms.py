@@ -11,20 +11,18 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
-
 from gridline.bots.twilio.keywords import OptCommand, opt_command, resident_command
 from gridline.bots.twilio.notifiers import OPT_OUT_EXEMPT_TTL_SECONDS, opt_out_exempt_key
 from gridline.bots.twilio.phone import to_e164
 from gridline.bots.twilio.staff_sms import handle_staff_sms
 from gridline.core.conversation import handle_inbound
-from gridline.core.identify import identify
 from gridline.core.messages import InboundMessage
 from gridline.core.outbox import queue_message
-from gridline.core.work import unit_of_work
+from gridline.core.work import Work, in_transaction
 from gridline.edge.text import ascii_int
 from gridline.i18n import t
-from gridline.storage.models import InboundEvent, Message, Resident
+from gridline.storage import people
+from gridline.storage.models import InboundEvent, Message
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -86,43 +84,51 @@ async def apply_opt_command(services: Services, msg: InboundMessage, opt: OptCom
 
     False for staff: duty pages cannot be unsubscribed by text, their text goes to the staff grammar.
     """
-    async with unit_of_work(services) as work:
-        sender = identify(work.session, msg, work.now)
-        if sender.staff is not None:
-            return False
-        assert sender.resident is not None
-        # Every household record with this number: the person behind the phone said it.
-        for resident in work.session.exec(select(Resident).where(Resident.phone == msg.external_id)):
-            resident.sms_opted_out = opt == "stop"
-        sender.resident.sms_opted_out = opt == "stop"
-        lang = sender.resident.lang
-        work.session.add(
-            Message(
-                conversation_id=sender.conversation.id,
-                direction="in",
-                channel="sms",
-                sender_kind="resident",
-                resident_id=sender.resident.id,
-                identity_id=sender.identity.id,
-                provider_message_id=msg.provider_message_id,
-                text=msg.text,
-                lang=lang,
-                created_at=work.now,
-                status="received",
-            )
-        )
-        confirmation = queue_message(
-            work,
-            channel="sms",
-            identity=sender.identity,
-            text=t("twilio.sms.opted_out" if opt == "stop" else "twilio.sms.opted_in", lang),
-            lang=lang,
-            resident_id=sender.resident.id,
-            conversation_id=sender.conversation.id,
-        )
-        # Set before the transaction commits, so the delivery job can never run without it.
-        await services.state.set(
-            opt_out_exempt_key(confirmation.id or 0), {"reason": opt}, OPT_OUT_EXEMPT_TTL_SECONDS
-        )
-        log.info("resident %s texted %s", sender.resident.id, opt.upper())
+    confirmation_id = await in_transaction(services, _apply_opt_command, msg, opt)
+    if confirmation_id is None:
+        return False
+    # The confirmation goes to a number that may just have opted out: the mark that lets it through
+    # is set before its delivery job is queued, so the job can never run without it.
+    await services.state.set(opt_out_exempt_key(confirmation_id), {"reason": opt}, OPT_OUT_EXEMPT_TTL_SECONDS)
+    await services.jobs.enqueue("deliver_message", f"msg:{confirmation_id}:0", None, message_id=confirmation_id)
     return True
+
+
+def _apply_opt_command(work: Work, msg: InboundMessage, opt: OptCommand) -> int | None:
+    sender = people.identify(work.session, msg, work.now)
+    if sender.staff is not None:
+        return None
+    assert sender.resident is not None
+    # Every household record with this number: the person behind the phone said it.
+    for resident in people.residents_with_phone(work.session, msg.external_id):
+        resident.sms_opted_out = opt == "stop"
+    sender.resident.sms_opted_out = opt == "stop"
+    lang = sender.resident.lang
+    work.session.add(
+        Message(
+            conversation_id=sender.conversation.id,
+            direction="in",
+            channel="sms",
+            sender_kind="resident",
+            resident_id=sender.resident.id,
+            identity_id=sender.identity.id,
+            provider_message_id=msg.provider_message_id,
+            text=msg.text,
+            lang=lang,
+            created_at=work.now,
+            status="received",
+        )
+    )
+    confirmation = queue_message(
+        work,
+        channel="sms",
+        identity=sender.identity,
+        text=t("twilio.sms.opted_out" if opt == "stop" else "twilio.sms.opted_in", lang),
+        lang=lang,
+        resident_id=sender.resident.id,
+        conversation_id=sender.conversation.id,
+        deliver=False,  # queued below; its job waits for the opt-out exemption (apply_opt_command)
+    )
+    confirmation.status = "queued"
+    log.info("resident %s texted %s", sender.resident.id, opt.upper())
+    return confirmation.id

@@ -17,6 +17,7 @@ from gridline.storage.models.cases import (
 from gridline.storage.models.console import ConsoleSession
 from gridline.storage.models.conversations import Conversation, InboundEvent, Message, NluCorrection
 from gridline.storage.models.grids import Address, Grid
+from gridline.storage.models.households import Household, HouseholdPerson
 from gridline.storage.models.inbox import InboxLoginLink, PushSubscription
 from gridline.storage.models.people import (
     ChannelIdentity,
@@ -43,6 +44,8 @@ __all__ = [
     "EscalationPolicyRecord",
     "EscalationStep",
     "Grid",
+    "Household",
+    "HouseholdPerson",
     "InboundEvent",
     "InboxLoginLink",
     "Message",

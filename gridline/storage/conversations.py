@@ -1,0 +1,39 @@
+"""Conversations and their messages, in and out: the conversation log.
+
+The only module that queries ``messages`` for the conversation side (what was said, what was
+offered); delivery's claims on outbound rows live with the outbox. Functions take the session of
+the unit of work they run in.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from gridline.storage.models import Message
+
+
+def latest_options(session: Session, identity_id: int) -> list[str]:
+    """The choices offered in our last message to this identity (the database remembers if Redis forgot)."""
+    last = session.exec(
+        select(Message)
+        .where(Message.identity_id == identity_id, Message.direction == "out")
+        .order_by(col(Message.id).desc())
+        .limit(1)
+    ).first()
+    return [o["data"] for o in last.options] if last is not None and last.options else []
+
+
+def already_received(session: Session, channel: str, provider_message_id: str) -> bool:
+    """Whether an inbound message with this provider id is in the log already."""
+    return (
+        session.exec(
+            select(Message.id)
+            .where(
+                Message.channel == channel,
+                Message.direction == "in",
+                Message.provider_message_id == provider_message_id,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )

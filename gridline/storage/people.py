@@ -1,0 +1,165 @@
+"""People: residents, staff, and the channel identities they write from.
+
+The only module that builds queries on ``residents``, ``staff`` (by phone or role) and
+``channel_identities`` for the conversation side. Every function takes the session of the unit of
+work it runs in (``gridline.core.work.in_transaction``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from gridline.core.messages import InboundMessage
+from gridline.i18n import normalise_language
+from gridline.storage.models import ChannelIdentity, Conversation, Resident, Staff
+
+PHONE_CHANNELS = ("sms", "voice")
+# A conversation is a run of messages with no pause longer than this.
+CONVERSATION_PAUSE = timedelta(hours=24)
+
+
+@dataclass
+class Sender:
+    """Who wrote one message: their channel identity, the person behind it, their conversation."""
+
+    identity: ChannelIdentity
+    resident: Resident | None
+    staff: Staff | None
+    conversation: Conversation
+
+    @property
+    def lang(self) -> str:
+        if self.staff is not None:
+            return self.staff.lang
+        return self.resident.lang if self.resident else "zh-CN"
+
+
+def identify(session: Session, msg: InboundMessage, now: datetime) -> Sender:
+    """Find or create the identity, resident (or staff member) and conversation of ``msg``'s sender."""
+    identity = find_identity(session, msg.channel, msg.external_id, msg.bot_name)
+    if identity is None:
+        identity = ChannelIdentity(
+            channel=msg.channel,
+            external_id=msg.external_id,
+            bot_name=msg.bot_name,
+            display=msg.display_name,
+            chat_id=msg.chat_id,
+            created_at=now,
+        )
+        if msg.channel in PHONE_CHANNELS:
+            staff = active_staff_by_phone(session, msg.external_id)
+            if staff is not None:
+                identity.staff_id = staff.id
+            else:
+                household = first_resident_with_phone(session, msg.external_id)
+                identity.resident_id = household.id if household else None
+        session.add(identity)
+        session.flush()
+    elif msg.chat_id and identity.chat_id != msg.chat_id:
+        identity.chat_id = msg.chat_id
+    if identity.unreachable:
+        identity.unreachable = False  # they wrote to us, so we can write back
+    staff = session.get(Staff, identity.staff_id) if identity.staff_id else None
+    resident: Resident | None = None
+    if staff is None:
+        resident = session.get(Resident, identity.resident_id) if identity.resident_id else None
+        if resident is None:
+            resident = Resident(
+                name=msg.display_name,
+                phone=msg.external_id if msg.channel in PHONE_CHANNELS else None,
+                lang=normalise_language(msg.lang) if msg.lang else "zh-CN",
+                created_at=now,
+            )
+            session.add(resident)
+            session.flush()
+            identity.resident_id = resident.id
+    conversation = latest_conversation(session, identity.id or 0)
+    if conversation is None or conversation.last_message_at < now - CONVERSATION_PAUSE:
+        conversation = Conversation(
+            channel=msg.channel,
+            identity_id=identity.id,
+            resident_id=resident.id if resident else None,
+            staff_id=staff.id if staff else None,
+            started_at=now,
+            last_message_at=now,
+        )
+        session.add(conversation)
+        session.flush()
+    conversation.last_message_at = now
+    return Sender(identity=identity, resident=resident, staff=staff, conversation=conversation)
+
+
+def link_resident_by_phone(session: Session, sender: Sender, phone: str) -> Resident | None:
+    """A verified phone number (Telegram contact of the sender): adopt a known household record."""
+    if sender.resident is None:
+        return None
+    known = session.exec(
+        select(Resident).where(Resident.phone == phone, Resident.id != sender.resident.id).order_by(col(Resident.id))
+    ).first()
+    if known is not None and known.grid_code:
+        sender.identity.resident_id = known.id
+        sender.conversation.resident_id = known.id
+        sender.resident = known
+        return known
+    sender.resident.phone = phone
+    return sender.resident
+
+
+def find_identity(session: Session, channel: str, external_id: str, bot_name: str = "") -> ChannelIdentity | None:
+    """The identity of ``external_id`` on ``channel`` (and ``bot_name`` for Telegram bots)."""
+    return session.exec(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel,
+            ChannelIdentity.external_id == external_id,
+            ChannelIdentity.bot_name == bot_name,
+        )
+    ).first()
+
+
+def latest_conversation(session: Session, identity_id: int) -> Conversation | None:
+    return session.exec(
+        select(Conversation).where(Conversation.identity_id == identity_id).order_by(col(Conversation.id).desc())
+    ).first()
+
+
+def active_staff_by_phone(session: Session, phone: str) -> Staff | None:
+    return session.exec(select(Staff).where(Staff.phone == phone, Staff.active == True)).first()  # noqa: E712
+
+
+def first_resident_with_phone(session: Session, phone: str) -> Resident | None:
+    """The oldest household record with this number (the one a new identity on it belongs to)."""
+    return session.exec(select(Resident).where(Resident.phone == phone).order_by(col(Resident.id))).first()
+
+
+def residents_with_phone(session: Session, phone: str) -> list[Resident]:
+    """Every household record with this number."""
+    return list(session.exec(select(Resident).where(Resident.phone == phone)))
+
+
+def grid_leader(session: Session, grid_code: str) -> Staff | None:
+    """The grid's leader on record (who answers when the rota names nobody)."""
+    return session.exec(select(Staff).where(Staff.grid_code == grid_code, Staff.role == "leader")).first()
+
+
+def reachable_identities(session: Session, resident_id: int) -> list[ChannelIdentity]:
+    """The resident's identities not marked unreachable, newest first."""
+    return list(
+        session.exec(
+            select(ChannelIdentity)
+            .where(ChannelIdentity.resident_id == resident_id, ChannelIdentity.unreachable == False)  # noqa: E712
+            .order_by(col(ChannelIdentity.id).desc())
+        )
+    )
+
+
+def lang_of(session: Session, identity: ChannelIdentity | None) -> str | None:
+    """The stored language of the person behind ``identity`` (staff or resident), if known."""
+    person: Staff | Resident | None = None
+    if identity is not None and identity.staff_id is not None:
+        person = session.get(Staff, identity.staff_id)
+    elif identity is not None and identity.resident_id is not None:
+        person = session.get(Resident, identity.resident_id)
+    return person.lang if person is not None else None

@@ -1,0 +1,55 @@
+"""How many SQL statements one typical Telegram report costs — a behaviour bound, not a timing.
+
+A registered resident reports a problem: the webhook stores the update; processing identifies the
+sender once, files the case and queues the reply; the jobs deliver the reply, run the first
+escalation step and send the page. The bounds are today's counts; a change that adds round trips to
+the database per report makes this fail and has to say why.
+
+Measured on SQLite (docs/performance.md): before the sender was identified once per message,
+processing took 21 statements and the whole report 67; now 18 and 64.
+"""
+
+from __future__ import annotations
+
+from gridline.storage.statements import StatementCounter
+from tests.telegram.conftest import TelegramWorld
+from tests.telegram.support import only_case
+from tests.telegram.test_conversations import LIAO_ZHIQIANG, register_by_location
+
+# Webhook: the update stored once (secret checked, INSERT, commit).
+WEBHOOK_BOUND = 1
+# Processing the stored update (the Telegram processor): identify, store, file the case, queue the reply.
+PROCESSING_BOUND = 18
+# Everything the report causes up to the page on the leader's phone: the jobs' claims and finishes,
+# processing, the reply's delivery, the first escalation step, the page (and the test drain's reconcile pass).
+REPORT_BOUND = 64
+
+
+async def test_a_typical_telegram_report_stays_within_its_statement_budget(telegram_world: TelegramWorld):
+    world = telegram_world
+    resident = await register_by_location(world)
+    leader = world.person(LIAO_ZHIQIANG, "志强")
+    engine = world.services.db.engine
+    processing: list[StatementCounter] = []
+    process_telegram = world.services.inbound_processors["telegram"]
+
+    async def counted(services, event):
+        with StatementCounter(engine) as counter:
+            await process_telegram(services, event)
+        processing.append(counter)
+
+    world.services.inbound_processors["telegram"] = counted
+    with StatementCounter(engine) as webhook:
+        await resident.says("俺们楼从昨天就停水了，咋弄")
+    with StatementCounter(engine) as report:
+        await world.drain()
+
+    case = only_case(world.services)
+    assert case.ref in resident.last_message.text
+    assert case.ref in leader.last_with_button("接单").text
+    [processed] = processing
+    print(f"statements per report: webhook {webhook.count}, processing {processed.count} "
+          f"{processed.summary()}, whole report {report.count} {report.summary()}")
+    assert webhook.count <= WEBHOOK_BOUND, webhook.statements
+    assert processed.count <= PROCESSING_BOUND, processed.statements
+    assert report.count <= REPORT_BOUND, report.summary()
