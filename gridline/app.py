@@ -48,6 +48,9 @@ def create_app(services: Services, *, run_jobs: bool = True, sandbox: bool | Non
 
     app = FastAPI(title="Gridline", version="0.1.0", lifespan=lifespan)
     app.state.services = services
+    from gridline.edge.bodylimit import install_body_limit
+
+    install_body_limit(app, services.settings)
     from gridline.api.health import router as health_router
 
     app.include_router(health_router)

@@ -14,7 +14,8 @@ from sqlalchemy import func, text
 from sqlmodel import select
 
 from gridline.core.services import Services
-from gridline.storage.models import Case, EscalationStep, InboundEvent, Message, Page
+from gridline.routing.claims import POSSIBLY_TWICE
+from gridline.storage.models import AuditLog, Case, EscalationStep, InboundEvent, Message, Page
 
 router = APIRouter()
 
@@ -90,6 +91,8 @@ class _DatabaseCollector:
         due = GaugeMetricFamily("gridline_escalation_steps_overdue", "Pending steps already due")
         outbox = GaugeMetricFamily("gridline_outbox_queued", "Outbound messages waiting for delivery")
         inbox = GaugeMetricFamily("gridline_inbox_unprocessed", "Inbound events not processed yet")
+        twice = GaugeMetricFamily("gridline_sends_possibly_twice",
+                                  "Interrupted sends made again where the provider could not be asked")
         now = self.services.clock.now()
         with self.services.db.session() as session:
             for status, priority, count in session.exec(
@@ -109,7 +112,8 @@ class _DatabaseCollector:
             )
             outbox.add_metric([], session.exec(select(func.count()).where(Message.status == "queued")).one())
             inbox.add_metric([], session.exec(select(func.count()).where(InboundEvent.status == "received")).one())
-        yield from (cases, pages, steps, due, outbox, inbox)
+            twice.add_metric([], session.exec(select(func.count()).where(AuditLog.action == POSSIBLY_TWICE)).one())
+        yield from (cases, pages, steps, due, outbox, inbox, twice)
 
 
 @router.get("/metrics")

@@ -6,6 +6,7 @@ grid and times. Filing a request needs an ``api_key`` from ``[open311] api_keys`
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from gridline.clock import as_utc
 from gridline.core.api_requests import ApiRequest, file_api_request
 from gridline.core.services import Services
 from gridline.edge.params import FIRST_TIME, LAST_TIME, sane_time
+from gridline.edge.ratelimit import client_ip, enforce
 from gridline.edge.text import clean_text
 from gridline.i18n import normalise_language, t
 from gridline.nlu.types import ISSUE_CATEGORIES
@@ -143,6 +145,7 @@ async def request_detail(ref: str, request: Request) -> JSONResponse:
 @router.post("/requests.json")
 async def request_create(request: Request) -> JSONResponse:
     services = _services(request)
+    await enforce(services, "open311_post_per_ip", client_ip(request))
     try:
         raw = await request.form()
     except Exception:
@@ -151,6 +154,7 @@ async def request_create(request: Request) -> JSONResponse:
     key = str(raw.get("api_key") or "")  # compared exactly as sent, never cleaned
     if not _key_is_valid(key, services.settings.open311.api_keys):
         return _error(403, "a valid api_key is required to file requests")
+    await enforce(services, "open311_post_per_key", hashlib.sha256(key.encode()).hexdigest()[:16])
     description = str(form.get("description") or "").strip()
     code = str(form.get("service_code") or "").strip() or None
     if code is not None and code not in ISSUE_CATEGORIES:

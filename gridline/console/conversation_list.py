@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Exists, exists, func
@@ -113,8 +114,20 @@ def list_conversations(
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     page = min(filters.page, pages)
+    newest_first = (col(Conversation.last_message_at).desc(), col(Conversation.id).desc())
+    if filters.low_confidence:
+        # The corrections queue: the least confident resident message first, so a supervisor's time
+        # goes where the NLU was least sure (and a correction teaches it most).
+        least_confident = (
+            select(func.min(Message.confidence))
+            .where(Message.conversation_id == Conversation.id, visible, col(Message.direction) == "in")
+            .scalar_subquery()
+        )
+        order: tuple[Any, ...] = (least_confident.asc(), *newest_first)
+    else:
+        order = newest_first
     conversations = session.exec(
-        stmt.order_by(col(Conversation.last_message_at).desc(), col(Conversation.id).desc())
+        stmt.order_by(*order)
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
     ).all()

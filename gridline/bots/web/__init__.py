@@ -12,10 +12,11 @@ the same path as Telegram, only the provider is the browser.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gridline.core.services import Services
+from gridline.edge.ratelimit import limit_sandbox
 
 
 def install(app: FastAPI, services: Services) -> None:
@@ -33,6 +34,7 @@ def install_sandbox(app: FastAPI, services: Services) -> None:
     from gridline.bots.web.api import build_api
     from gridline.bots.web.page import STATIC, STATIC_PATH, build_page_router
 
-    app.include_router(build_api(services))
+    # Per-IP request rate ([limits] sandbox_per_ip): a demo left open must not become a load generator.
+    app.include_router(build_api(services), dependencies=[Depends(limit_sandbox)])
     app.include_router(build_page_router())
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="sandbox-static")
