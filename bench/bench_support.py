@@ -6,7 +6,6 @@ Used by ``report_to_page_bench.py`` and ``escalation_lateness_bench.py``; not a 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import platform
@@ -166,38 +165,14 @@ def build(backend: str, database_url: str, **overrides: Any) -> Any:
 
 @asynccontextmanager
 async def job_runner(services: Any, *, arq_max_jobs: int | None = None) -> AsyncIterator[None]:
-    """Run jobs while the block runs: the in-process scheduler (embedded), or an arq worker plus the
-    reconcile loop in this process (what ``gridline worker`` runs, without a second process).
+    """Run jobs while the block runs: the in-process scheduler (SQLite), or on PostgreSQL a
+    procrastinate worker plus its safety-net loop in this process (what ``gridline worker`` runs).
 
-    ``arq_max_jobs`` overrides the worker's ``max_jobs`` (arq starts at most that many jobs per poll)."""
-    from gridline.core.engine import reconcile
-
-    queue = services.jobs
-    # By name: once arq is gone the class is too, and every queue then runs through start_in_process.
-    if type(queue).__name__ != "ArqJobQueue":
-        await queue.start_in_process(services)
-        try:
-            yield
-        finally:
-            await queue.close()
-        return
-
-    async def reconcile_forever() -> None:
-        while True:
-            with contextlib.suppress(Exception):
-                await reconcile(services)
-            await asyncio.sleep(services.settings.jobs.reconcile_seconds)
-
-    await queue.pool()
-    worker = queue.worker(services) if arq_max_jobs is None else queue.worker(services, max_jobs=arq_max_jobs)
-    tasks = [asyncio.create_task(worker.main()), asyncio.create_task(reconcile_forever())]
+    ``arq_max_jobs`` (the old name) overrides the worker's concurrency (``jobs.concurrency``)."""
+    if arq_max_jobs is not None:
+        services.settings.jobs.concurrency = arq_max_jobs
+    await services.jobs.start_in_process(services)
     try:
         yield
     finally:
-        for task in tasks:
-            task.cancel()
-        for job in list(worker.tasks.values()):
-            job.cancel()
-        # Not worker.close(): it would close the Redis pool the services still use.
-        await asyncio.gather(*tasks, *worker.tasks.values(), return_exceptions=True)
-        await asyncio.sleep(0.5)  # arq shields each job's bookkeeping in Redis from cancellation; let it end
+        await services.jobs.close()

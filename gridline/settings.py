@@ -211,14 +211,30 @@ class RosterSettings(BaseModel):
 class JobsSettings(BaseModel):
     poll_seconds: float = 1.0
     reconcile_seconds: float = 10.0
-    # A claimed delivery whose worker vanished is retried after this lease.
+    # A claimed step or inbound event whose worker vanished is retried after this lease.
     lease_seconds: float = 60.0
+    # A send's claim (page, outbox message) lasts this long and is renewed every third of it while
+    # the provider call runs: a dead worker's sends are retried (after asking the provider) within it.
+    # Keep it above the providers' own timeouts (10 s), so an abandoned call has ended by then.
+    send_lease_seconds: float = 15.0
     max_delivery_attempts: int = 5
-    # How often an arq worker looks for ready jobs (the latency floor of each queued step).
-    queue_poll_seconds: float = 0.05
-    # The workers' reconciler re-queues only rows overdue by more than this: younger ones were queued
-    # by their own transaction, and asking Redis again for each would cost a round trip per row.
+    # How often a worker on PostgreSQL looks for deferred jobs that came due. New jobs wake it at once
+    # (LISTEN/NOTIFY); this bounds how late a timer (an escalation step, a retry) can start.
+    queue_poll_seconds: float = 0.2
+    # The workers' reconciler (a safety net) re-queues only rows overdue by more than this: younger
+    # ones have the job their own transaction inserted.
     reconcile_grace_seconds: float = 20.0
+    # Jobs one worker process runs at once (they mostly wait on providers).
+    concurrency: int = 10
+    # On SIGTERM a worker stops taking jobs and gives running ones this long before it cancels them
+    # (a cancelled delivery gives its claim back); the process exits within ``shutdown_grace_seconds`` + 3.
+    shutdown_grace_seconds: float = 5.0
+    # Worker heartbeats in PostgreSQL; a worker silent for three of them is presumed dead and its
+    # jobs go back to the queue.
+    heartbeat_seconds: float = 5.0
+    # ``gridline serve`` on PostgreSQL runs jobs too (a single-machine deployment without
+    # ``gridline worker``). On SQLite it always does.
+    run_in_serve: bool = False
 
 
 class Open311Settings(BaseModel):
@@ -252,7 +268,8 @@ class LimitsSettings(BaseModel):
 class ConsoleSettings(BaseModel):
     retention_days: int = 0  # 0 = keep message text forever
     session_hours: int = 12
-    cookie_secure: bool = False
+    # Cookies carry ``Secure``: None (the default) = whenever server.public_base_url is https.
+    cookie_secure: bool | None = None
 
 
 class InboxSettings(BaseModel):
@@ -310,6 +327,13 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies are marked ``Secure`` (``console.cookie_secure``, else an https public URL)."""
+        if self.console.cookie_secure is not None:
+            return self.console.cookie_secure
+        return self.server.public_base_url.lower().startswith("https://")
 
     @classmethod
     def settings_customise_sources(

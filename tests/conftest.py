@@ -27,7 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("GRIDLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("GRIDLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-BACKENDS = ("sqlite", "postgres", "postgres+redis")
+ALL_BACKENDS = ("sqlite", "postgres", "postgres+redis")
+# GRIDLINE_TEST_BACKENDS=sqlite,postgres runs the scenario tests on some backends only (.ci/run's
+# runs under libfaketime, where a Redis server on real time is not the point).
+BACKENDS = tuple(
+    b for b in os.environ.get("GRIDLINE_TEST_BACKENDS", ",".join(ALL_BACKENDS)).split(",") if b in ALL_BACKENDS
+)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -46,6 +51,24 @@ def _recent_thursday_morning() -> datetime:
 
 
 START = _recent_thursday_morning()
+
+
+# Whole conversations and timers on the fake clock: scenario tests too (on SQLite).
+SCENARIO_MODULES = (
+    "tests/core/test_escalation.py",
+    "tests/twilio/test_sms_scripts.py",
+    "tests/telegram/test_conversations.py",
+    "tests/web/test_sandbox_conversation.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the scenario tests (``-m scenario``): those run once per backend, and whole scripts."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        per_backend = params.get("backend") in ALL_BACKENDS or params.get("world") in ALL_BACKENDS
+        if per_backend or item.nodeid.split("::", 1)[0] in SCENARIO_MODULES:
+            item.add_marker(pytest.mark.scenario)
 
 
 def need_service(name: str, available: bool, how: str) -> None:
@@ -188,7 +211,7 @@ def _forget_namespace(url: str, namespace: str) -> None:
     import redis
 
     client = redis.Redis.from_url(url)
-    keys = list(client.scan_iter(f"{namespace}:*")) + list(client.scan_iter(f"arq:*:{namespace}:*"))
+    keys = list(client.scan_iter(f"{namespace}:*"))
     if keys:
         client.delete(*keys)
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
+import signal
+import threading
+from collections.abc import Coroutine
+from typing import Any
 
 import typer
 
 from gridline.settings import Settings, load_settings
+from gridline.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +22,6 @@ def prepare_database(settings: Settings, *, demo: bool) -> None:
     """Migrate the schema; with ``demo``, load the demo city into an empty database."""
     from sqlmodel import select
 
-    from gridline.storage.db import Database
     from gridline.storage.migrate import upgrade
     from gridline.storage.models import Grid
 
@@ -47,8 +50,10 @@ def app_factory():  # type: ignore[no-untyped-def]
     services = build_services(settings)
     # ``--demo`` mounts the sandbox; otherwise ``[sandbox] enabled`` decides (and may refuse).
     sandbox = True if os.environ.get(DEMO_ENV) == "1" else None
-    # Embedded mode runs jobs inside the web process; with Redis, `gridline worker` runs them.
-    return create_app(services, run_jobs=not settings.redis.url, sandbox=sandbox)
+    # On SQLite the web process runs the jobs; on PostgreSQL `gridline worker` processes do (or this
+    # one too, with jobs.run_in_serve).
+    run_jobs = services.db.is_sqlite or settings.jobs.run_in_serve
+    return create_app(services, run_jobs=run_jobs, sandbox=sandbox)
 
 
 def register(app: typer.Typer) -> None:
@@ -93,49 +98,95 @@ def register(app: typer.Typer) -> None:
     def worker(
         burst: bool = typer.Option(False, help="Run what is due now, then exit."),
     ) -> None:
-        """Run escalation timers and deliveries from Redis (production mode)."""
+        """Run escalation timers and deliveries from PostgreSQL's job queue (production mode)."""
         settings = load_settings()
-        if not settings.redis.url:
-            typer.echo("gridline worker needs [redis] url; in embedded mode `gridline serve` runs the jobs.", err=True)
+        if Database(settings.database.url).is_sqlite:
+            typer.echo("gridline worker needs PostgreSQL ([database] url); on SQLite `gridline serve` runs the jobs.",
+                       err=True)
             raise typer.Exit(2)
-        asyncio.run(run_worker(settings, burst=burst))
+        _run_then_exit(run_worker(settings, burst=burst))
 
 
 async def run_worker(settings: Settings, *, burst: bool = False) -> None:
+    """Run jobs until SIGTERM or SIGINT; then stop taking jobs and exit within the shutdown bound."""
     from gridline.app import create_app
-    from gridline.core.engine import reconcile
     from gridline.core.services import build_services
     from gridline.logging_setup import configure_logging
-    from gridline.storage.jobs import ArqJobQueue
+    from gridline.storage.pg_jobs import PostgresJobQueue
 
     configure_logging(settings)
     services = build_services(settings)
     create_app(services, run_jobs=False, sandbox=False)  # installs the channel notifiers into services
     for hook in services.extras.get("startup_hooks", []):
-        await hook()
+        try:
+            await hook()
+        except Exception:  # a channel that cannot start now must not keep the others from working
+            log.exception("a start-up hook failed; the worker runs without it")
     queue = services.jobs
-    assert isinstance(queue, ArqJobQueue)
-    await queue.pool()
+    assert isinstance(queue, PostgresJobQueue)
     if burst:
-        await queue.run_due(services)
-        await services.aclose()
+        try:
+            await queue.run_due(services)
+        finally:
+            await services.aclose()
         return
 
-    async def reconcile_forever() -> None:
-        while True:
-            try:
-                await reconcile(services, grace_seconds=settings.jobs.reconcile_grace_seconds)
-            except Exception:
-                log.exception("reconcile failed")
-            await asyncio.sleep(settings.jobs.reconcile_seconds)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    bound = settings.jobs.shutdown_grace_seconds + 3
 
-    reconciler = asyncio.create_task(reconcile_forever())
-    worker = queue.worker(services)
+    def on_signal(signum: int) -> None:
+        if stop.is_set():
+            return
+        log.info("worker %s: %s, stopping (at most %.0f s)", os.getpid(), signal.Signals(signum).name, bound)
+        stop.set()
+        # The last resort if something does not let go (a provider call that ignores cancellation, a
+        # database thread in a lock wait): every claim is leased, so exiting loses nothing.
+        guard = threading.Timer(bound, _exit_now)
+        guard.daemon = True
+        guard.start()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
     log.info("worker %s started", os.getpid())
     try:
-        await worker.main()
+        await queue.run_worker(services, stop)
     finally:
-        reconciler.cancel()
-        with contextlib.suppress(BaseException):
-            await reconciler
-        await services.aclose()
+        try:
+            await asyncio.wait_for(services.aclose(), timeout=2.0)
+        except Exception:
+            log.warning("closing the clients took too long", exc_info=True)
+    log.info("worker %s stopped", os.getpid())
+
+
+def _run_then_exit(main: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run`` without its wait for executor threads at the end.
+
+    A provider call still blocked in a thread (twilio's client is synchronous) would keep the
+    process alive until the call's own timeout, past the stop bound; its row is leased (claimed and
+    released or retried by the next worker), so the thread is left behind.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(main)
+    finally:
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()  # shuts the default executor down without waiting
+    blocked = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if blocked:
+        log.info("worker %s: leaving %d blocked threads behind", os.getpid(), len(blocked))
+        logging.shutdown()
+        os._exit(0)
+
+
+def _exit_now() -> None:
+    log.error("worker %s did not stop in time; exiting anyway", os.getpid())
+    logging.shutdown()
+    os._exit(1)

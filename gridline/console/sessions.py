@@ -6,16 +6,24 @@ The cookie holds ``token.mac``; the database holds only the token's SHA-256. A s
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
 from gridline.clock import as_utc
 from gridline.console import security
+from gridline.core.work import Work, in_transaction
+from gridline.storage import console_logins
 from gridline.storage.audit import record
+from gridline.storage.console_logins import Charged
 from gridline.storage.models import ConsoleUser
 from gridline.storage.models.console import ConsoleSession
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
 
 SESSION_COOKIE = "gridline_console"
 SESSION_PURPOSE = "console-session"
@@ -32,62 +40,75 @@ class LoginOutcome:
     user: ConsoleUser | None = None
 
 
-def attempt_login(
-    session: Session,
-    *,
-    name: str,
-    password: str,
-    now: datetime,
-    secret: str,
-    session_hours: int,
-    ip: str | None = None,
-    user_agent: str | None = None,
+async def log_in(
+    services: Services, *, name: str, password: str, ip: str | None = None, user_agent: str | None = None
 ) -> LoginOutcome:
     """Check a password under the failed-login policy; on success open a session.
 
-    While the account must wait (after repeated failures) the password is not even checked, so
-    guessing during the delay gains nothing; the attempt is still audited.
+    The attempt is charged as a failure before the password is checked (``storage.console_logins``),
+    so parallel attempts from any number of processes get exactly the policy's number of checks;
+    while the account must wait the password is not even checked (the attempt is still audited).
+    argon2 runs in a worker thread, never on the event loop.
     """
-    user = session.exec(select(ConsoleUser).where(ConsoleUser.name == name)).first()
-    if user is not None and user.locked_until is not None and as_utc(user.locked_until) > now:
-        reason = "locked" if user.failed_logins >= security.LOCKOUT_AFTER else "wait"
-        record(session, at=now, actor=f"console:{name}", action="console.login_refused",
-               target_kind="console_user", target_id=user.id or "", detail={"reason": reason}, ip=ip)
-        return LoginOutcome(ok=False, reason=reason, retry_at=as_utc(user.locked_until))
+    charge = await in_transaction(services, _charge, name, ip)
+    if isinstance(charge, LoginOutcome):
+        return charge
+    hash_ = charge.password_hash if charge is not None else None
+    if await asyncio.to_thread(security.verify_password, hash_, password) and charge is not None:
+        return await in_transaction(
+            services, _open, charge, name, services.settings.server.secret_key,
+            services.settings.console.session_hours, ip, user_agent,
+        )
+    return await in_transaction(services, _failed, charge, name, ip)
 
-    if not security.verify_password(user.password_hash if user else None, password) or user is None:
-        if user is not None:
-            user.failed_logins += 1
-            user.locked_until = security.wait_after_failures(user.failed_logins, now)
-            session.add(user)
-        record(session, at=now, actor=f"console:{name}", action="console.login_failed",
-               target_kind="console_user", target_id=(user.id if user else "") or "",
-               detail={"failures": user.failed_logins if user else None}, ip=ip)
-        if user is not None and user.locked_until is not None:
-            reason = "locked" if user.failed_logins >= security.LOCKOUT_AFTER else "wait"
-            return LoginOutcome(ok=False, reason=reason, retry_at=as_utc(user.locked_until))
+
+def _charge(work: Work, name: str, ip: str | None) -> Charged | LoginOutcome | None:
+    user = console_logins.find_account(work.session, name)
+    if user is None or user.id is None:
+        return None  # still costs one (dummy) verification, so names cannot be told apart by time
+    charged = console_logins.charge_attempt(work.session, user.id, work.now, security.wait_after_failures)
+    if charged is not None:
+        return charged
+    work.session.refresh(user)
+    retry_at = as_utc(user.locked_until) if user.locked_until else work.now
+    reason = "locked" if user.failed_logins >= security.LOCKOUT_AFTER else "wait"
+    record(work.session, at=work.now, actor=f"console:{name}", action="console.login_refused",
+           target_kind="console_user", target_id=user.id, detail={"reason": reason}, ip=ip)
+    return LoginOutcome(ok=False, reason=reason, retry_at=retry_at)
+
+
+def _failed(work: Work, charge: Charged | None, name: str, ip: str | None) -> LoginOutcome:
+    record(work.session, at=work.now, actor=f"console:{name}", action="console.login_failed",
+           target_kind="console_user", target_id=charge.user_id if charge else "",
+           detail={"failures": charge.failures if charge else None}, ip=ip)
+    if charge is None:
         return LoginOutcome(ok=False, reason="bad_credentials")
+    wait = security.wait_after_failures(charge.failures, work.now)
+    if wait is None:
+        return LoginOutcome(ok=False, reason="bad_credentials")
+    reason = "locked" if charge.failures >= security.LOCKOUT_AFTER else "wait"
+    return LoginOutcome(ok=False, reason=reason, retry_at=wait)
 
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    session.add(user)
+
+def _open(
+    work: Work, charge: Charged, name: str, secret: str, session_hours: int, ip: str | None, user_agent: str | None
+) -> LoginOutcome:
+    user = console_logins.clear_failures(work.session, charge.user_id, work.now)
     token = security.new_token()
-    assert user.id is not None
-    session.add(
+    work.session.add(
         ConsoleSession(
             token_hash=security.token_digest(token),
-            user_id=user.id,
+            user_id=charge.user_id,
             csrf_token=security.new_token(),
-            created_at=now,
-            expires_at=now + timedelta(hours=session_hours),
-            last_seen_at=now,
+            created_at=work.now,
+            expires_at=work.now + timedelta(hours=session_hours),
+            last_seen_at=work.now,
             ip=ip,
             user_agent=(user_agent or "")[:300] or None,
         )
     )
-    record(session, at=now, actor=f"console:{name}", action="console.login",
-           target_kind="console_user", target_id=user.id, ip=ip)
+    record(work.session, at=work.now, actor=f"console:{name}", action="console.login",
+           target_kind="console_user", target_id=charge.user_id, ip=ip)
     return LoginOutcome(ok=True, cookie=security.sign(secret, SESSION_PURPOSE, token), user=user)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
+from gridline.core import case_lookup
 from gridline.core.answers import find_leader_text, grid_name, registered_text, status_text
 from gridline.core.inbound_log import store_inbound
 from gridline.core.messages import InboundMessage, Option, Outcome, Reply
@@ -27,7 +28,7 @@ from gridline.routing.directory import Directory
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES
 from gridline.routing.timeline import record_event
 from gridline.storage import conversations, people
-from gridline.storage.models import Case, Message
+from gridline.storage.models import Case, Message, Resident
 from gridline.storage.people import Sender
 
 if TYPE_CHECKING:
@@ -196,6 +197,10 @@ def _dispatch(
         return _attach_media(services, work, sender, msg, replies, outcome)
     if not text:
         replies.append((t("conversation.not_understood", lang), ()))
+        return state or None
+    asked = case_lookup.parse_query(text)
+    if asked is not None:
+        replies.append((_reference_status(services, work, resident, asked, lang), ()))
         return state or None
     if state.get("awaiting") == "address":
         match = directory.match_address(text)
@@ -370,7 +375,11 @@ def _command(
         replies.append((t("conversation.language_set", resident.lang), ()))
         return None
     if command == "status":
-        replies.append((status_text(work, resident.id or 0, resident.lang), ()))
+        asked = case_lookup.parse_query(f"status {msg.command_args}") if msg.command_args.strip() else None
+        if asked is not None:
+            replies.append((_reference_status(services, work, resident, asked, resident.lang), ()))
+        else:
+            replies.append((status_text(work, resident.id or 0, resident.lang), ()))
         return None
     if command == "help":
         replies.append((t("conversation.help", resident.lang), ()))
@@ -440,3 +449,10 @@ def _attach_media(
     nlu = NluResult(text=summary, intent="other", confidence=0.0, engine="none")
     decision = decide_report(services, work, sender, nlu, summary, msg)
     return _filed(services, work, sender, decision, replies, outcome, {})
+
+
+def _reference_status(
+    services: Services, work: Work, resident: Resident, asked: tuple[str, str | None], lang: str
+) -> str:
+    ref, last4 = asked
+    return case_lookup.reference_status(work, resident.id, ref, last4, lang, services.settings.timezone)

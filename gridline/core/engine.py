@@ -1,8 +1,8 @@
 """The engine that owns time-driven work: the job functions and the reconciler.
 
-Job functions take plain ids (they are queued in Redis); each claims its database row, so running
-a job twice is harmless. ``reconcile`` finds work that is due in the database — the truth — and
-queues it again, which heals a crashed worker or a flushed Redis.
+Job functions take plain ids (a job is a row in PostgreSQL's job table or an entry of the in-process
+scheduler); each claims its database row, so running a job twice is harmless. ``reconcile`` finds
+work that is due in the database — the truth — and has no job, and queues it again.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from gridline.core.inbox import process_inbound
+from gridline.core.work import Work, in_transaction
+from gridline.routing.claims import INTERRUPTED, send_lease_seconds
 from gridline.routing.delivery import deliver_page, update_page
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.lifecycle import PageStatus
@@ -55,20 +57,6 @@ async def run_job(services: Services, name: str, kwargs: dict[str, Any]) -> Any:
         return None
 
 
-def arq_functions() -> list[Any]:
-    """The job functions wrapped for arq (``ctx["services"]`` is set by the worker)."""
-    from arq.worker import func
-
-    def wrap(name: str) -> Any:
-        async def job(ctx: dict[str, Any], **kwargs: Any) -> Any:
-            return await run_job(ctx["services"], name, kwargs)
-
-        job.__name__ = name
-        return func(job, name=name, max_tries=1)
-
-    return [wrap(name) for name in JOBS]
-
-
 async def daily_maintenance(services: Services) -> None:
     """Once a day across all workers: purge message text past the retention period."""
     if services.settings.console.retention_days <= 0:
@@ -85,82 +73,88 @@ async def daily_maintenance(services: Services) -> None:
 async def reconcile(services: Services, limit: int = 2000, grace_seconds: float = 0.0) -> int:
     """Queue everything the database says is due; returns how many jobs were (re)queued.
 
-    ``grace_seconds`` skips rows due more recently than that (the periodic pass in workers, where
-    such rows are still in the queue their own transaction put them in).
+    A safety net: every row's own transaction queued its job. What is left for this are rows whose
+    worker vanished (their claim's lease ran out), retries that wait for a time rather than a job
+    (an inbound event's backoff), and on SQLite the jobs of a process that stopped. ``grace_seconds``
+    skips rows due more recently than that (the periodic pass in workers, where such rows still have
+    the job their transaction queued).
     """
     try:
         await daily_maintenance(services)
     except Exception:  # maintenance must never stop pages from being reconciled
         log.exception("daily maintenance failed")
-    now = services.clock.now()
+    settings = services.settings
+    return await in_transaction(
+        services, _requeue_due, limit, grace_seconds, settings.jobs.lease_seconds, send_lease_seconds(settings)
+    )
+
+
+def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: float, send_lease: float) -> int:
+    session, now = work.session, work.now
     horizon = now - timedelta(seconds=grace_seconds)
-    lease = timedelta(seconds=services.settings.jobs.lease_seconds)
-    queued = 0
-    with services.db.session() as session:
-        # Work whose worker vanished (SIGKILL) goes back to its queue after the lease.
-        session.execute(
-            update(Page)
-            .where(col(Page.status) == PageStatus.SENDING.value, col(Page.claimed_at) < now - lease)
-            .values(status=PageStatus.SCHEDULED.value)
+    lease = timedelta(seconds=lease_seconds)
+    # Work whose worker vanished (SIGKILL) goes back to its queue after the lease. A send whose claim
+    # lapsed was cut off mid-call: marked, so the next attempt asks the provider first (routing.claims).
+    send_expired = now - timedelta(seconds=send_lease)
+    session.execute(
+        update(Page)
+        .where(col(Page.status) == PageStatus.SENDING.value, col(Page.claimed_at) < send_expired)
+        .values(status=PageStatus.SCHEDULED.value, error=INTERRUPTED)
+    )
+    session.execute(
+        update(Message)
+        .where(col(Message.status) == "sending", col(Message.claimed_at) < send_expired)
+        .values(status="queued", error=INTERRUPTED)
+    )
+    session.execute(
+        update(EscalationStep)
+        .where(col(EscalationStep.status) == "running", col(EscalationStep.claimed_at) < now - lease)
+        .values(status="pending")
+    )
+    session.execute(
+        update(InboundEvent)
+        .where(col(InboundEvent.status) == "processing", col(InboundEvent.processed_at) < now - lease)
+        .values(status="received")
+    )
+    steps = session.exec(
+        select(EscalationStep.id)
+        .where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= horizon)
+        .order_by(col(EscalationStep.due_at))
+        .limit(limit)
+    ).all()
+    pages = session.exec(
+        select(Page.id, Page.attempts)
+        .where(
+            Page.status == PageStatus.SCHEDULED.value,
+            or_(col(Page.next_attempt_at).is_(None), col(Page.next_attempt_at) <= horizon),
+            col(Page.created_at) <= horizon,
         )
-        session.execute(
-            update(Message)
-            .where(col(Message.status) == "sending", col(Message.claimed_at) < now - lease)
-            .values(status="queued")
+        .limit(limit)
+    ).all()
+    messages = session.exec(
+        select(Message.id, Message.attempts)
+        .where(
+            Message.status == "queued",
+            or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= horizon),
+            col(Message.created_at) <= horizon,
         )
-        session.execute(
-            update(EscalationStep)
-            .where(col(EscalationStep.status) == "running", col(EscalationStep.claimed_at) < now - lease)
-            .values(status="pending")
+        .limit(limit)
+    ).all()
+    events = session.exec(
+        select(InboundEvent.id)
+        .where(
+            InboundEvent.status == "received",
+            or_(col(InboundEvent.processed_at).is_(None), col(InboundEvent.processed_at) <= horizon),
+            col(InboundEvent.received_at) <= horizon,
         )
-        session.execute(
-            update(InboundEvent)
-            .where(col(InboundEvent.status) == "processing", col(InboundEvent.processed_at) < now - lease)
-            .values(status="received")
-        )
-        steps = session.exec(
-            select(EscalationStep.id)
-            .where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= horizon)
-            .order_by(col(EscalationStep.due_at))
-            .limit(limit)
-        ).all()
-        pages = session.exec(
-            select(Page.id, Page.attempts)
-            .where(
-                Page.status == PageStatus.SCHEDULED.value,
-                or_(col(Page.next_attempt_at).is_(None), col(Page.next_attempt_at) <= horizon),
-                col(Page.created_at) <= horizon,
-            )
-            .limit(limit)
-        ).all()
-        messages = session.exec(
-            select(Message.id, Message.attempts)
-            .where(
-                Message.status == "queued",
-                or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= horizon),
-                col(Message.created_at) <= horizon,
-            )
-            .limit(limit)
-        ).all()
-        events = session.exec(
-            select(InboundEvent.id)
-            .where(
-                InboundEvent.status == "received",
-                or_(col(InboundEvent.processed_at).is_(None), col(InboundEvent.processed_at) <= horizon),
-                col(InboundEvent.received_at) <= horizon,
-            )
-            .limit(limit)
-        ).all()
+        .limit(limit)
+    ).all()
     for step_id in steps:
-        await services.jobs.enqueue("run_escalation_step", f"step:{step_id}", None, step_id=step_id)
-        queued += 1
+        work.job("run_escalation_step", f"step:{step_id}", None, step_id=step_id)
     for page_id, attempts in pages:
-        await services.jobs.enqueue("deliver_page", f"page:{page_id}:{attempts}", None, page_id=page_id)
-        queued += 1
+        work.job("deliver_page", f"page:{page_id}:{attempts}", None, page_id=page_id)
     for message_id, attempts in messages:
-        await services.jobs.enqueue("deliver_message", f"msg:{message_id}:{attempts}", None, message_id=message_id)
-        queued += 1
+        work.job("deliver_message", f"msg:{message_id}:{attempts}", None, message_id=message_id)
     for event_id in events:
-        await services.jobs.enqueue("process_inbound", f"inbound:{event_id}", None, event_id=event_id)
-        queued += 1
-    return queued
+        work.job("process_inbound", f"inbound:{event_id}", None, event_id=event_id)
+    return len(work.jobs)

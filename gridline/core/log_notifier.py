@@ -19,12 +19,13 @@ class LogNotifier:
     channel: str
 
     async def send_page(self, notice: PageNotice) -> Delivery:
-        log.warning("page %s to %s on unconfigured channel %s: %s", notice.page_id, notice.staff_name,
-                    self.channel, notice.short_text)
+        log.warning("page %s on unconfigured channel %s", notice.page_id, self.channel)
+        log.debug("page %s to %s: %s", notice.page_id, notice.staff_name, notice.short_text)
         return Delivery("failed", error=f"channel {self.channel} is not configured")
 
     async def send_message(self, notice: MessageNotice) -> Delivery:
-        log.warning("message %s on unconfigured channel %s: %s", notice.message_id, self.channel, notice.text[:200])
+        log.warning("message %s on unconfigured channel %s", notice.message_id, self.channel)
+        log.debug("message %s: %s", notice.message_id, notice.text[:200])
         return Delivery("failed", error=f"channel {self.channel} is not configured")
 
     async def update_page(self, update: PageUpdate) -> None:

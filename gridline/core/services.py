@@ -1,8 +1,8 @@
 """The services every part of Gridline is given (dependency injection, no globals).
 
-``build_services`` wires the embedded defaults or PostgreSQL + Redis from settings; tests build one
-with a fake clock. Channel packages add their notifiers and inbound processors at start-up through
-their ``install`` hook (see ``gridline.app``).
+``build_services`` wires the embedded defaults or PostgreSQL (with its job queue) and Redis from
+settings; tests build one with a fake clock. Channel packages add their notifiers and inbound
+processors at start-up through their ``install`` hook (see ``gridline.app``).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def build_services(settings: Settings, clock: Clock | None = None, *, nlu: NluEn
         clock=clock,
         db=db,
         nlu=nlu or build_engine(settings),
-        jobs=build_job_queue(settings, clock),
+        jobs=build_job_queue(settings, clock, db),
         state=build_state_store(settings, clock),
         events=build_event_bus(settings),
     )

@@ -3,8 +3,10 @@
 ``in_transaction(services, body, *args)`` is the door to the database: ``body(work, *args)`` is
 plain blocking code that runs in one of the database's worker threads (never on the event loop),
 inside one transaction. It must not touch the network — classify with the NLU before, talk to Redis
-and providers after. Jobs are queued and events published only after the transaction commits, so a
-worker never picks up a row that is not there yet, and a rolled-back change never pages anyone.
+and providers after. On PostgreSQL the body's jobs are inserted in its own transaction, just before
+the commit (a committed row always has its job); on SQLite they are queued right after the commit.
+Events are published after the commit. Either way a worker never picks up a row that is not there
+yet, and a rolled-back change never pages anyone.
 """
 
 from __future__ import annotations
@@ -47,11 +49,19 @@ async def in_transaction(
         with services.db.session() as session:
             work = Work(session=session, now=services.clock.now())
             result = body(work, *args, **kwargs)
+            stage_jobs(services, work)
         return result, work
 
     result, work = await services.db.run(run)
     await after_commit(services, work)
     return result
+
+
+def stage_jobs(services: Services, work: Work) -> None:
+    """Insert the body's jobs in its own transaction when the queue lives in the database."""
+    if services.jobs.transactional and work.jobs:
+        services.jobs.stage(work.session, work.jobs)
+        work.jobs = []
 
 
 async def after_commit(services: Services, work: Work) -> None:
@@ -68,4 +78,5 @@ async def unit_of_work(services: Services) -> AsyncIterator[Work]:
     with services.db.session() as session:
         work = Work(session=session, now=services.clock.now())
         yield work
+        stage_jobs(services, work)
     await after_commit(services, work)

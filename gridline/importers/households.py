@@ -61,7 +61,7 @@ def import_households(
                 h = one.household
                 key = (h.grid_code, h.building, h.unit, h.room)
                 if key in seen:
-                    errors.append(row.problem("roster.import.duplicate_room", room=_room(h), line=seen[key]))
+                    errors.append(row.problem("roster.import.duplicate_room", room=h.room_key, line=seen[key]))
                 else:
                     seen[key] = row.line
             if errors or one is None:
@@ -90,10 +90,6 @@ def import_households(
             assert stored.id is not None
             roster.replace_people(session, stored.id, one.people)
     return summary
-
-
-def _room(h: Household) -> str:
-    return "-".join(part for part in (h.building, h.unit, h.room) if part)
 
 
 def _parse_row(

@@ -20,6 +20,7 @@ from gridline.core.messages import Option
 from gridline.core.notify import Delivery, PageNotice, PageUpdate
 from gridline.core.work import unit_of_work
 from gridline.i18n import t
+from gridline.routing.claims import INTERRUPTED, earlier_send, renewed_claim
 from gridline.routing.escalation import WORKER_ID
 from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES, PageStatus
 from gridline.routing.pages import create_page, next_contact_method
@@ -100,6 +101,7 @@ async def deliver_page(services: Services, page_id: int) -> str:
             return "not claimed"
         page = work.session.get(Page, page_id, populate_existing=True)
         assert page is not None
+        interrupted = page.error == INTERRUPTED
         if page.next_attempt_at and page.next_attempt_at > work.now:
             page.status = PageStatus.SCHEDULED.value
             return "not due"
@@ -122,8 +124,10 @@ async def deliver_page(services: Services, page_id: int) -> str:
     if notifier is None:
         delivery = Delivery("failed", error=f"no notifier for channel {notice.channel}", unreachable=False)
     else:
+        earlier = await earlier_send(services, notifier, notice, page.created_at) if interrupted else None
         try:
-            delivery = await notifier.send_page(notice)
+            async with renewed_claim(services, Page, page_id, PageStatus.SENDING.value):
+                delivery = earlier or await notifier.send_page(notice)
         except Exception as exc:  # a notifier bug must not lose the page: retry, then fall back
             log.exception("notifier %s failed on page %s", notice.channel, page_id)
             delivery = Delivery("retry", error=f"{type(exc).__name__}: {exc}"[:300])

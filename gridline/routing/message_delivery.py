@@ -16,6 +16,7 @@ from sqlmodel import col
 from gridline.core.messages import Option
 from gridline.core.notify import Delivery, MessageNotice
 from gridline.core.work import unit_of_work
+from gridline.routing.claims import renewed_claim
 from gridline.routing.delivery import backoff
 from gridline.storage.models import Case, ChannelIdentity, Message
 
@@ -54,7 +55,8 @@ async def deliver_message(services: Services, message_id: int) -> str:
         delivery = Delivery("sent", error="no notifier: kept in the conversation log only")
     else:
         try:
-            delivery = await notifier.send_message(notice)
+            async with renewed_claim(services, Message, message_id, "sending"):
+                delivery = await notifier.send_message(notice)
         except Exception as exc:
             log.exception("notifier %s failed on message %s", notice.channel, message_id)
             delivery = Delivery("retry", error=f"{type(exc).__name__}: {exc}"[:300])

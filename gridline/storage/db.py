@@ -44,7 +44,8 @@ class Database:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Statement parameters hold residents' words: keep them out of error messages and logs.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             database = parsed.database
             if database and database != ":memory:":
@@ -81,6 +82,11 @@ class Database:
     def create_all(self) -> None:
         """Create missing tables directly (tests); deployments use ``gridline db upgrade``."""
         SQLModel.metadata.create_all(self.engine)
+        if not self.is_sqlite:
+            from gridline.storage.pg_jobs import install_job_schema
+
+            with self.engine.begin() as connection:
+                install_job_schema(connection)
 
     def drop_all(self) -> None:
         SQLModel.metadata.drop_all(self.engine)

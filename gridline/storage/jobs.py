@@ -2,10 +2,11 @@
 
 Every job is a pointer to a database row that is the truth (an inbound event, an escalation step,
 a page, an outbound message), and every job function claims its row with a conditional UPDATE, so a
-job that runs twice does its work once. That makes the queue itself disposable: with Redis it is
-arq (deferred jobs, unique job ids) in ``gridline worker`` processes; without Redis an in-process
-scheduler runs the same functions. Either way a reconciler re-queues whatever is due in the database
-but missing from the queue — which is how a flushed Redis loses no page.
+job that runs twice does its work once. On PostgreSQL the jobs live in PostgreSQL too
+(``gridline.storage.pg_jobs``, procrastinate's tables): a unit of work inserts its jobs in its own
+transaction, so a committed row always has its job, and ``gridline worker`` processes run them. On
+SQLite (embedded) an in-process scheduler runs the same functions. Either way a reconciler re-queues
+whatever is due in the database but has no job — a safety net, no longer the way jobs get queued.
 """
 
 from __future__ import annotations
@@ -19,16 +20,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlmodel import Session
+
 from gridline.clock import Clock
 from gridline.settings import Settings
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
+    from gridline.storage.db import Database
 
 log = logging.getLogger(__name__)
 
 
+Job = tuple[str, str, "datetime | None", dict[str, Any]]  # (name, key, run_at, kwargs)
+
+
 class JobQueue(Protocol):
+    # True when jobs can be inserted inside a unit of work's own transaction (``stage``).
+    transactional: bool
+
+    def stage(self, session: Session, jobs: list[Job]) -> None:
+        """Insert ``jobs`` through ``session`` before it commits (only when ``transactional``)."""
+        ...
+
     async def enqueue(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
         """Queue job ``name`` once per ``key``; it runs at ``run_at`` (now when None)."""
         ...
@@ -38,7 +52,7 @@ class JobQueue(Protocol):
         ...
 
     async def start_in_process(self, services: Services) -> None:
-        """Start running jobs inside this process (embedded mode); a no-op with Redis."""
+        """Start running jobs inside this process (``gridline serve`` in embedded mode)."""
         ...
 
     async def ping(self) -> bool: ...
@@ -58,6 +72,8 @@ class _Entry:
 class EmbeddedJobQueue:
     """An in-process scheduler: a heap of due times plus a periodic reconcile from the database."""
 
+    transactional = False
+
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self._settings = settings
         self._clock = clock
@@ -67,6 +83,9 @@ class EmbeddedJobQueue:
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[Any]] = set()
+
+    def stage(self, session: Session, jobs: list[Job]) -> None:
+        raise NotImplementedError("the in-process scheduler queues jobs after the commit")
 
     async def enqueue(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
         when = (run_at or self._clock.now()).timestamp()
@@ -162,100 +181,10 @@ class EmbeddedJobQueue:
             await asyncio.gather(*self._running, return_exceptions=True)
 
 
-class ArqJobQueue:
-    """Jobs in Redis through arq; ``gridline worker`` runs them (see ``gridline.commands.worker``)."""
+def build_job_queue(settings: Settings, clock: Clock, db: Database) -> JobQueue:
+    """Jobs live where the truth lives: in PostgreSQL (procrastinate) or in this process (SQLite)."""
+    if db.is_sqlite:
+        return EmbeddedJobQueue(settings, clock)
+    from gridline.storage.pg_jobs import PostgresJobQueue
 
-    def __init__(self, settings: Settings, clock: Clock) -> None:
-        self._settings = settings
-        self._clock = clock
-        self._pool: Any = None
-        # arq's job ids share one key space per Redis: namespace them as well as the queue.
-        self.namespace = settings.redis.namespace
-        self.queue_name = f"{self.namespace}:jobs"
-
-    async def pool(self) -> Any:
-        if self._pool is None:
-            from arq import create_pool
-            from arq.connections import RedisSettings
-
-            self._pool = await create_pool(
-                RedisSettings.from_dsn(self._settings.redis.url), default_queue_name=self.queue_name
-            )
-        return self._pool
-
-    async def enqueue(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
-        pool = await self.pool()
-        # Work that is already due runs now: arq turns a deferral into the past into a negative
-        # expiry and Redis refuses it, which after a long outage would strand every overdue row.
-        if run_at is not None and run_at <= self._clock.now():
-            run_at = None
-        # arq refuses a job id that is queued or running: that is the dedup we want.
-        await pool.enqueue_job(name, _job_id=f"{self.namespace}:{key}", _defer_until=run_at, **kwargs)
-
-    def worker(self, services: Services, *, burst: bool = False, max_jobs: int = 10) -> Any:
-        from arq.worker import Worker
-
-        from gridline.core.engine import arq_functions
-
-        return Worker(
-            functions=arq_functions(),
-            queue_name=self.queue_name,
-            redis_settings=None,
-            redis_pool=self._pool,
-            burst=burst,
-            max_jobs=max_jobs,
-            keep_result=0,
-            # arq marks a started job "in progress" for job_timeout + 10 s and refuses to queue its id
-            # again meanwhile; after a SIGKILL (Redis not flushed) that mark is what delays the dead
-            # worker's jobs, so it lasts as long as the database lease, not arq's default 300 s.
-            job_timeout=self._settings.jobs.lease_seconds,
-            poll_delay=0.05 if burst else self._settings.jobs.queue_poll_seconds,
-            handle_signals=False,
-            ctx={"services": services},
-        )
-
-    async def run_due(self, services: Services) -> int:
-        from gridline.core.engine import reconcile
-
-        pool = await self.pool()
-        ran = 0
-        for _ in range(1000):
-            await reconcile(services)
-            # Only what arq considers ready now; a burst worker would otherwise wait on deferred jobs.
-            # (+1 s: arq rounds its scores to the nearest millisecond, so a job queued just now may
-            # carry a score a hair ahead of our clock; the burst worker waits for it.)
-            ready = int(await pool.zcount(self.queue_name, 0, self._clock_ms() + 1000))
-            if ready == 0:
-                break
-            worker = self.worker(services, burst=True)
-            worker.max_burst_jobs = ready
-            await worker.main()
-            ran += worker.jobs_complete + worker.jobs_failed
-        return ran
-
-    @staticmethod
-    def _clock_ms() -> int:
-        import time
-
-        return int(time.time() * 1000)
-
-    async def start_in_process(self, services: Services) -> None:
-        return None
-
-    async def ping(self) -> bool:
-        try:
-            pool = await self.pool()
-            return bool(await pool.ping())
-        except Exception:
-            return False
-
-    async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.aclose()
-            self._pool = None
-
-
-def build_job_queue(settings: Settings, clock: Clock) -> JobQueue:
-    if settings.redis.url:
-        return ArqJobQueue(settings, clock)
-    return EmbeddedJobQueue(settings, clock)
+    return PostgresJobQueue(settings, clock, db)

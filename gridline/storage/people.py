@@ -134,6 +134,16 @@ def first_resident_with_phone(session: Session, phone: str) -> Resident | None:
     return session.exec(select(Resident).where(Resident.phone == phone).order_by(col(Resident.id))).first()
 
 
+def opted_out_of_sms(session: Session, phone: str) -> bool:
+    """Whether any household record with this number texted 退订/STOP."""
+    return (
+        session.exec(
+            select(Resident.id).where(Resident.phone == phone, Resident.sms_opted_out == True)  # noqa: E712
+        ).first()
+        is not None
+    )
+
+
 def residents_with_phone(session: Session, phone: str) -> list[Resident]:
     """Every household record with this number."""
     return list(session.exec(select(Resident).where(Resident.phone == phone)))

@@ -41,6 +41,16 @@ async def test_the_cookie_is_secure_when_configured(make_services):
     assert "secure" in cookie.lower()
 
 
+async def test_the_cookie_is_secure_whenever_the_public_url_is_https(make_services):
+    services = await make_services(server={"public_base_url": "https://gridline.example.org"})
+    add_account(services, "admin", "admin")
+    app = create_app(services, run_jobs=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://console.test") as client:
+        response = await login(client, "admin")
+    cookie = next(v for k, v in response.headers.multi_items() if k == "set-cookie" and "gridline_console=" in v)
+    assert "secure" in cookie.lower()
+
+
 async def test_the_database_keeps_only_a_digest_of_the_session_token(anonymous, console_services):
     await login(anonymous, "admin")
     from gridline.storage.models.console import ConsoleSession

@@ -1,4 +1,4 @@
-"""Real worker processes on PostgreSQL + Redis: a SIGKILLed worker and a flushed Redis lose no
+"""Real worker processes on PostgreSQL (+ Redis): a SIGKILLed worker and a lost queue lose no
 escalation step and run none twice; two workers racing over 500 cases never page a step twice."""
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from tests.core.worker_support import (
     Ledger,
     ShortPolicy,
     WorkerProcess,
+    assert_every_step_happened_exactly_once,
     count_steps,
     demo_database,
     escalation_finished,
     flush_redis,
     jobs_in_progress,
+    lose_the_queue,
     open_cases,
     start_worker,
     wait_until,
@@ -37,24 +39,6 @@ def services_for(database_url: str, config: dict) -> Services:
     settings = base_settings(database={"url": database_url}, redis={"url": WORKERS_REDIS_URL},
                              **{k: v for k, v in config.items() if k != "timezone"})
     return build_services(settings, SystemClock())
-
-
-def assert_every_step_happened_exactly_once(ledger: Ledger, case_ids: list[int], policy: ShortPolicy) -> None:
-    assert ledger.steps_not_done() == [], "every due step must have run"
-    positions = ledger.positions_by_case()
-    incomplete = {c: sorted(policy.positions() - positions.get(c, set())) for c in case_ids
-                  if positions.get(c) != policy.positions()}
-    assert incomplete == {}, "each case goes through every step of its policy (none lost)"
-    twice = {key: n for key, n in ledger.step_runs().items() if n != 1}
-    assert twice == {}, "each (case, round, step) writes its timeline entry exactly once"
-    assert len(ledger.step_runs()) == len(case_ids) * len(policy.positions())
-    assert set(ledger.exhausted().values()) == {1} and len(ledger.exhausted()) == len(case_ids)
-    assert ledger.duplicate_pages() == {}, "no page per (case, round, step, staff, contact method) twice"
-    assert ledger.duplicate_pages_per_person() == {}, "with one contact method each, one page per person per step"
-    missing, extra = ledger.pages_missing_or_extra()
-    assert (missing, extra) == (set(), set()), "the pages each step recorded are exactly the Page rows"
-    assert ledger.pages, "people were paged"
-    assert not {"scheduled", "sending"} & set(ledger.pages_by_status()), "every page was handed over"
 
 
 @pytest.fixture
@@ -91,7 +75,8 @@ async def test_killed_worker_and_flushed_redis_lose_no_step_and_repeat_none(
             first.kill()
             done_at_kill = count_steps(services.db, "done")
             assert 0 < done_at_kill < total, "the worker was killed mid-way through the escalations"
-            flush_redis()  # every queued and deferred job is gone; the database still knows
+            flush_redis()
+            lose_the_queue(services.db)  # every queued and deferred job is gone; the rows still know
             time.sleep(1.5)  # let steps come due while no worker runs
 
             second = start_worker(config_path, url, tmp_path / "worker-2.log")
@@ -111,7 +96,7 @@ async def test_killed_worker_and_flushed_redis_lose_no_step_and_repeat_none(
 async def test_killed_worker_without_redis_flush_is_replaced_promptly(
     postgres_template: str, redis_for_workers: None, workers: list[WorkerProcess], tmp_path: Path
 ) -> None:
-    """The usual crash: Redis keeps the dead worker's "in progress" marks; its jobs must not wait for them."""
+    """The usual crash: the dead worker's jobs stay "doing" in the queue; they must not wait for it."""
     policy = ShortPolicy(wait_minutes=0.02, repeat=1)
     config = worker_config(policy, lease_seconds=3.0)
     config_path = write_toml(tmp_path / "gridline.toml", config)
@@ -124,15 +109,15 @@ async def test_killed_worker_without_redis_flush_is_replaced_promptly(
             wait_until(lambda: count_steps(services.db, "done") >= 20, 60, "20 steps to run", [first])
             victim, orphaned = first, []
             for attempt in range(2, 8):  # kill until a job is cut off mid-run (most kills do that)
-                wait_until(lambda: bool(jobs_in_progress()), 30, "a job in progress", [victim])
+                wait_until(lambda: bool(jobs_in_progress(services.db)), 30, "a job in progress", [victim])
                 victim.kill()
-                orphaned = jobs_in_progress()
+                orphaned = jobs_in_progress(services.db)
                 victim = start_worker(config_path, url, tmp_path / f"worker-{attempt}.log")
                 workers.append(victim)
                 if orphaned:
                     break
             assert orphaned, "a worker was killed while running a job"
-            # The whole policy takes about 10 s; a minute is far less than arq's own 310 s expiry.
+            # The whole policy takes about 10 s; the dead worker's heartbeat stops within 3 s.
             wait_until(lambda: escalation_finished(services.db, len(case_ids)), 60,
                        f"every case's escalation to finish (orphaned in Redis: {orphaned})", [victim])
             ledger = Ledger.read(services.db)

@@ -1,4 +1,4 @@
-"""Helpers for the worker tests: real ``gridline worker`` processes on PostgreSQL + Redis.
+"""Helpers for the worker tests: real ``gridline worker`` processes on PostgreSQL (with or without Redis).
 
 The test process opens cases; the workers (separate processes, started and killed like in
 production) run their escalation steps and page deliveries. What the tests then check is the
@@ -7,6 +7,7 @@ database — the truth: every step row done once, one page per person per step.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -30,10 +31,9 @@ from gridline.storage.db import Database
 from gridline.storage.models import CaseEvent, EscalationStep, Grid, Page
 from tests.conftest import REDIS_URL, ROOT, _pg_admin, _pg_url
 
-# A Redis database of its own: the job queue name is fixed and a job is a row id, so a worker must
-# never see another test's queue (that test's step 7 is not this database's step 7).
+# A Redis database of its own (state, events; the jobs live in each test's own PostgreSQL database).
 # The worker tests flush this database; it follows GRIDLINE_TEST_REDIS_URL so that two test runs
-# on one machine, each with its own Redis database, never flush each other's queues.
+# on one machine, each with its own Redis database, never flush each other's.
 WORKERS_REDIS_URL = os.environ.get("GRIDLINE_TEST_WORKERS_REDIS_URL", REDIS_URL)
 
 
@@ -55,7 +55,7 @@ class ShortPolicy:
 
 
 def worker_config(
-    policy: ShortPolicy, *, lease_seconds: float = 60.0, reconcile_seconds: float = 0.5
+    policy: ShortPolicy, *, lease_seconds: float = 60.0, reconcile_seconds: float = 0.5, **jobs: Any
 ) -> dict[str, Any]:
     """Settings shared by the test process and its workers (the policy is snapshotted per case)."""
     return {
@@ -63,7 +63,9 @@ def worker_config(
         "nlu": {"engine": "embedded", "model_dir": str(ROOT / "var" / "models"),
                 "training_data": str(ROOT / "config" / "nlu" / "train.yml")},
         "cases": {"escalation": {"normal": policy.settings()}},
-        "jobs": {"reconcile_seconds": reconcile_seconds, "lease_seconds": lease_seconds, "poll_seconds": 0.2},
+        # Heartbeats every second: a killed worker's jobs are recovered within seconds.
+        "jobs": {"reconcile_seconds": reconcile_seconds, "lease_seconds": lease_seconds, "poll_seconds": 0.2,
+                 "queue_poll_seconds": 0.1, "heartbeat_seconds": 1.0, "reconcile_grace_seconds": 2.0, **jobs},
         "server": {"log_level": "INFO"},
     }
 
@@ -93,9 +95,16 @@ def write_toml(path: Path, config: dict[str, Any]) -> Path:
     return path
 
 
+# Every staff member's only contact method: ``web`` needs no provider; ``sms`` goes to Twilio.
+CONTACTS = {
+    "web": "SELECT id, 'web', '', '', 0, false FROM staff",
+    "sms": "SELECT id, 'sms', '+861390' || lpad(id::text, 7, '0'), '', 0, false FROM staff",
+}
+
+
 @contextmanager
-def demo_database(template: str) -> Iterator[str]:
-    """A fresh PostgreSQL database from the demo template, every staff member reachable on ``web`` only.
+def demo_database(template: str, contacts: str = "web") -> Iterator[str]:
+    """A fresh PostgreSQL database from the demo template, every staff member reachable on one channel.
 
     The worker installs every channel package; the web sandbox's notifier is the one that needs no
     provider, so pages are handed to it and nothing falls back to a channel without a server.
@@ -108,7 +117,7 @@ def demo_database(template: str) -> Iterator[str]:
         session.execute(text("DELETE FROM contact_methods"))
         session.execute(text(
             "INSERT INTO contact_methods (staff_id, channel, target, bot_name, position, unreachable) "
-            "SELECT id, 'web', '', '', 0, false FROM staff"
+            + CONTACTS[contacts]
         ))
     db.dispose()
     try:
@@ -140,6 +149,13 @@ class WorkerProcess:
         os.kill(self.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    def terminate(self, timeout: float) -> float:
+        """SIGTERM, then wait up to ``timeout`` for the exit; returns the seconds it took."""
+        started = time.monotonic()
+        self.process.terminate()
+        self.process.wait(timeout=timeout)
+        return time.monotonic() - started
+
     def stop(self) -> None:
         if self.log_file.closed:
             return
@@ -156,16 +172,36 @@ class WorkerProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def start_worker(config_path: Path, database_url: str, log_path: Path) -> WorkerProcess:
+def start_worker(config_path: Path, database_url: str, log_path: Path, *, redis: bool = True) -> WorkerProcess:
     """Start ``gridline worker`` as production does: settings from a TOML file and the environment."""
     script = Path(sys.executable).with_name("gridline")
     command = [str(script), "worker"] if script.exists() else [
         sys.executable, "-c", "from gridline.cli import main; main()", "worker"]
     env = {**os.environ, "GRIDLINE_CONFIG": str(config_path), "GRIDLINE_DATABASE__URL": database_url,
-           "GRIDLINE_REDIS__URL": WORKERS_REDIS_URL, "PYTHONUNBUFFERED": "1"}
+           "GRIDLINE_REDIS__URL": WORKERS_REDIS_URL if redis else "", "PYTHONUNBUFFERED": "1"}
     log_file = log_path.open("ab")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     return WorkerProcess(process, log_path, log_file)
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float, what: str, workers: list[WorkerProcess]) -> None:
+    """``wait_until`` that keeps this process's event loop running (a fake provider server lives on it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        for worker in workers:
+            if worker.process.poll() is not None:
+                raise AssertionError(f"worker {worker.pid} exited ({worker.process.returncode}) while waiting "
+                                     f"for {what}:\n{worker.log_tail()}")
+        await asyncio.sleep(0.2)
+    logs = "\n".join(f"--- worker {w.pid}\n{w.log_tail()}" for w in workers)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{logs}")
+
+
+def count_pages(db: Database, *statuses: str) -> int:
+    with db.session() as session:
+        return len(session.exec(select(Page.id).where(col(Page.status).in_(statuses))).all())
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, workers: list[WorkerProcess]) -> None:
@@ -275,9 +311,32 @@ class Ledger:
         return Counter(p.status for p in self.pages)
 
 
-def jobs_in_progress(url: str = WORKERS_REDIS_URL) -> list[str]:
-    """Jobs arq has marked as running (a worker SIGKILLed now leaves these behind)."""
-    import redis
+def jobs_in_progress(db: Database) -> list[str]:
+    """Jobs a worker has taken and not finished (a worker SIGKILLed now leaves these behind)."""
+    with db.session() as session:
+        rows = session.execute(text("SELECT queueing_lock FROM procrastinate_jobs WHERE status = 'doing'")).all()
+    return [str(row[0]) for row in rows]
 
-    keys: list[bytes] = redis.Redis.from_url(url).keys("arq:in-progress:*")  # type: ignore[assignment]
-    return [key.decode() for key in keys]
+
+def lose_the_queue(db: Database) -> int:
+    """Delete every job from PostgreSQL's job table: only the rows (the truth) are left."""
+    with db.session() as session:
+        return int(session.execute(text("DELETE FROM procrastinate_jobs")).rowcount)  # type: ignore[attr-defined]
+
+
+def assert_every_step_happened_exactly_once(ledger: Ledger, case_ids: list[int], policy: ShortPolicy) -> None:
+    assert ledger.steps_not_done() == [], "every due step must have run"
+    positions = ledger.positions_by_case()
+    incomplete = {c: sorted(policy.positions() - positions.get(c, set())) for c in case_ids
+                  if positions.get(c) != policy.positions()}
+    assert incomplete == {}, "each case goes through every step of its policy (none lost)"
+    twice = {key: n for key, n in ledger.step_runs().items() if n != 1}
+    assert twice == {}, "each (case, round, step) writes its timeline entry exactly once"
+    assert len(ledger.step_runs()) == len(case_ids) * len(policy.positions())
+    assert set(ledger.exhausted().values()) == {1} and len(ledger.exhausted()) == len(case_ids)
+    assert ledger.duplicate_pages() == {}, "no page per (case, round, step, staff, contact method) twice"
+    assert ledger.duplicate_pages_per_person() == {}, "with one contact method each, one page per person per step"
+    missing, extra = ledger.pages_missing_or_extra()
+    assert (missing, extra) == (set(), set()), "the pages each step recorded are exactly the Page rows"
+    assert ledger.pages, "people were paged"
+    assert not {"scheduled", "sending"} & set(ledger.pages_by_status()), "every page was handed over"

@@ -52,6 +52,15 @@ class City:
         await self.drain(self.services)
         return self.case(case.id or 0)
 
+    async def report_triage(self, summary: str) -> Case:
+        """A case with no grid: the core sends it to triage and pages the supervisors on duty."""
+        async with unit_of_work(self.services) as work:
+            case = open_case(work, self.services.settings, CaseDraft(
+                category="road_facility", priority="normal", grid_code=None, summary=summary, channel="sms",
+                resident_id=None))
+        await self.drain(self.services)
+        return self.case(case.id or 0)
+
     def case(self, case_id: int) -> Case:
         with self.services.db.session() as session:
             found = session.get(Case, case_id)

@@ -194,3 +194,39 @@ async def test_manifest_and_service_worker_make_it_installable(anonymous: httpx.
     assert worker.status_code == 200 and "javascript" in worker.headers["content-type"]
     assert 'addEventListener("push"' in worker.text and "showNotification" in worker.text
     assert (await anonymous.get(data["icons"][0]["src"])).status_code == 200
+
+
+async def test_the_sandbox_leader_pane_shows_the_same_pages_as_the_inbox(city: City) -> None:
+    from gridline.app import create_app
+    from tests.console.conftest import login
+
+    demo = create_app(city.services, run_jobs=False, sandbox=True)  # installs the web notifier
+    case = await city.report("GX01-01-1", "莲花街100号院停水了")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=demo), base_url="http://demo.test") as http:
+        pane = (await http.get(f"/sandbox/api/inbox/{city.staff_id(CHENG)}")).json()["pages"]
+        [entry] = [p for p in pane if p["case"]["id"] == case.id]
+        assert entry["channel"] == "web" and entry["status"] == "delivered"
+        assert (await login(http, "leader-cheng")).status_code == 303
+        await act(http, case.id or 0, "acknowledge")
+        pane = (await http.get(f"/sandbox/api/inbox/{city.staff_id(CHENG)}")).json()["pages"]
+        [entry] = [p for p in pane if p["case"]["id"] == case.id]
+        assert entry["status"] == "acknowledged" and entry["case"]["status"] == "acknowledged"
+
+
+async def test_a_supervisor_answers_a_triage_page_from_the_inbox(city: City, app: object) -> None:
+    from gridline.storage.models import Staff
+    from tests.console.conftest import add_account, login
+
+    # No grid: the case goes to triage and pages the supervisors on duty.
+    case = await city.report_triage("说不清在哪儿，反正路灯全灭了")
+    paged = city.pages_of(case.id or 0)
+    assert paged and case.grid_code is None and case.status == "paged"
+    with city.services.db.session() as session:
+        supervisor = session.get(Staff, paged[0].staff_id)
+        assert supervisor is not None and supervisor.role == "supervisor"
+    add_account(city.services, "sup-on-duty", "supervisor", grid=supervisor.grid_code, staff=supervisor.code)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://inbox.test") as http:  # type: ignore[arg-type]
+        assert (await login(http, "sup-on-duty")).status_code == 303
+        assert case.ref in refs_in((await http.get("/console/inbox")).text)
+        assert "done=acknowledged" in (await act(http, case.id or 0, "acknowledge")).headers["location"]
+    assert city.case(case.id or 0).acknowledged_by == supervisor.id

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlmodel import col, select
 
 from gridline.storage.models import AuditLog, ConsoleSession, ConsoleUser, InboxLoginLink, Message
+from tests.conftest import MakeServices
 from tests.console.conftest import login
 from tests.inbox.conftest import CHENG, City, csrf_in, refs_in
 
@@ -83,6 +84,10 @@ async def test_a_link_sent_on_telegram_signs_in_once(city: City, app: FastAPI) -
             session.exec(select(AuditLog).where(AuditLog.action == "inbox.link_login")).one().actor
             == "console:leader-cheng"
         )
+    with city.services.db.session() as session:
+        sent = session.get(Message, message.id)
+        # Used: the token is gone from the outbox's copy of the message too.
+        assert sent is not None and token not in (sent.text or "") and "/console/inbox/link/…" in (sent.text or "")
     async with use_link(app, path) as (again, _):
         assert again.status_code == 410 and "已失效" in again.text
     # A second POST with a fresh form also fails: the UPDATE only spends an unused link.
@@ -138,3 +143,18 @@ async def test_staff_without_an_account_get_a_link_only_account_by_sms(city: Cit
     # That account has no password: nobody signs in to it with the password form.
     async with client(app) as guesser:
         assert (await login(guesser, account.name, account.password_hash)).status_code == 401
+
+
+async def test_asking_for_links_counts_against_the_sign_in_limit_per_ip(make_services: MakeServices) -> None:
+    from gridline.app import create_app
+    from tests.console.conftest import add_account
+
+    services = await make_services(limits={"login_per_ip": "3 per minute"})
+    add_account(services, "leader-cheng", "leader", staff=CHENG)
+    app = create_app(services, run_jobs=False)
+    async with client(app) as http:
+        token = csrf_in((await http.get("/console/inbox/login")).text)
+        answers = [(await http.post("/console/inbox/link", data={"csrf_token": token, "who": f"X-{n}"})).status_code
+                   for n in range(4)]
+        assert answers == [200, 200, 200, 429]
+        assert (await http.post("/console/inbox/link/" + "a" * 43, data={"csrf_token": token})).status_code == 429

@@ -22,6 +22,7 @@ Tests speak through :class:`FakePhone`::
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 from collections.abc import Awaitable, Callable
@@ -92,6 +93,11 @@ class FakeTwilio:
         self.dial_outcomes: dict[str, str] = {}  # number → completed | no-answer | busy | failed
         self.rest_failures: list[tuple[int, int | None]] = []  # next REST calls answer (status, code)
         self.out_of_order = False
+        # A slow Twilio: a created message is kept at once, its answer comes this much later (a worker
+        # killed meanwhile never learns that the text went out).
+        self.answer_delay_seconds = 0.0
+        # False: listing messages answers 503 (Gridline cannot ask whether a text went out).
+        self.lookups_available = True
         self._pending: list[Callable[[], Awaitable[None]]] = []
         self._runner: web.AppRunner | None = None
         self._http: httpx.AsyncClient | None = None
@@ -101,6 +107,7 @@ class FakeTwilio:
     async def start(self) -> FakeTwilio:
         app = web.Application()
         app.router.add_post(API.format(sid="{sid}") + "/Messages.json", self._create_message)
+        app.router.add_get(API.format(sid="{sid}") + "/Messages.json", self._list_messages)
         app.router.add_post(API.format(sid="{sid}") + "/Calls.json", self._create_call)
         app.router.add_get(API.format(sid="{sid}") + "/Recordings/{rec}", self._recording)
         self._runner = web.AppRunner(app, access_log=None)
@@ -222,6 +229,8 @@ class FakeTwilio:
             status_callback=fields.get("StatusCallback"),
         )
         self.messages.append(message)
+        if self.answer_delay_seconds:
+            await asyncio.sleep(self.answer_delay_seconds)
         outcome = self.sms_outcomes.get(message.to, "delivered")
         steps = ["failed"] if outcome == "failed" else ["sent", outcome]
         if self.out_of_order:
@@ -229,6 +238,24 @@ class FakeTwilio:
         for status in steps:
             self._pending.append(_bind(self.message_status, message, status))
         return web.json_response(_message_json(self.account_sid, message), status=201)
+
+    async def _list_messages(self, request: web.Request) -> web.Response:
+        """``GET Messages.json`` with Twilio's filters ``To`` and ``From`` (one page, newest first)."""
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        if not self.lookups_available:
+            return _error(503, 20503, "Service unavailable")
+        query = request.query
+        self.rest_log.append(("GET Messages.json", dict(query)))
+        found = [m for m in reversed(self.messages)
+                 if query.get("To", m.to) == m.to and query.get("From", m.from_) == m.from_]
+        uri = request.path
+        return web.json_response({
+            "messages": [_message_json(self.account_sid, m) for m in found],
+            "end": max(len(found) - 1, 0), "first_page_uri": uri, "next_page_uri": None, "page": 0,
+            "page_size": 50, "previous_page_uri": None, "start": 0, "uri": uri,
+        })
 
     async def _create_call(self, request: web.Request) -> web.Response:
         refusal = self._refusal(request)

@@ -28,7 +28,7 @@ from gridline.bots.web.exposure import DEMO_ENV, SandboxRefused, is_private_host
 from gridline.bots.web.page import build_page_router
 from gridline.commands.serve import app_factory
 from gridline.core.services import Services
-from tests.conftest import ROOT, _pg_admin, _pg_url, base_settings
+from tests.conftest import ROOT, _pg_admin, _pg_url, _postgres_available, base_settings, need_service
 from tests.core.worker_support import write_toml
 
 pytestmark = pytest.mark.slow
@@ -180,10 +180,24 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
         process.wait()
 
-def test_a_real_serve_process_hides_the_sandbox_and_demo_shows_it(services: Services, tmp_path: Path) -> None:
+@pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    need_service("PostgreSQL", _postgres_available(), "start it or set GRIDLINE_TEST_POSTGRES_URL")
+    name = f"gridline_e_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    yield _pg_url(name)
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_real_serve_process_hides_the_sandbox_and_demo_shows_it(
+    backend: str, services: Services, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     paths = sandbox_paths(services)
     # An empty database, as on a first start: ``serve`` migrates it, ``--demo`` then loads the demo city.
-    fresh = config_file(tmp_path, f"sqlite:///{tmp_path / 'first-start.db'}")
+    sqlite = f"sqlite:///{tmp_path / 'first-start.db'}"
+    url = sqlite if backend == "sqlite" else request.getfixturevalue("empty_postgres")
+    fresh = config_file(tmp_path, url)
     process, base = serve(fresh)
     try:
         for method, path in paths:
@@ -193,9 +207,11 @@ def test_a_real_serve_process_hides_the_sandbox_and_demo_shows_it(services: Serv
     process, base = serve(fresh, "--demo")
     try:
         assert httpx.get(f"{base}/sandbox").status_code == 200
-        assert httpx.get(f"{base}/sandbox/api/staff").json()["staff"]
+        staff = httpx.get(f"{base}/sandbox/api/staff")
+        assert staff.status_code == 200 and staff.json()["staff"], staff.text
     finally:
         stop(process)
+
 
 def test_serve_refuses_an_enabled_sandbox_on_a_public_address(tmp_path: Path) -> None:
     config = config_file(tmp_path, f"sqlite:///{tmp_path / 'never.db'}", sandbox={"enabled": True},

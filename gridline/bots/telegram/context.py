@@ -6,15 +6,15 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, select
-
 from gridline.bots.telegram import linking
 from gridline.bots.telegram.callbacks import CallbackSigner
 from gridline.bots.telegram.inputs import CallbackInput, Sender
 from gridline.bots.telegram.runtime import BotRuntime, Rejected, TelegramSendError
 from gridline.core.messages import InboundMessage, Outcome
+from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
-from gridline.storage.models import ChannelIdentity, Resident, Staff
+from gridline.storage import people
+from gridline.storage.models import ChannelIdentity
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -47,7 +47,7 @@ class BotContext:
 
     async def say(self, sender: Sender, key: str, **params: Any) -> None:
         """Say catalogue message ``key`` in the person's language (see :meth:`say_text`)."""
-        lang = self.lang(sender)
+        lang = await self.lang(sender)
         await self.say_text(sender, t(key, lang, **params), lang)
 
     async def say_text(self, sender: Sender, text: str, lang: str) -> None:
@@ -56,31 +56,32 @@ class BotContext:
         It goes through the outbox like the core's replies: stored in the conversation log, delivered
         in order after them, retried on flood control.
         """
-        from gridline.core.outbox import queue_message
-        from gridline.core.work import unit_of_work
+        await in_transaction(self.services, self._say_text, sender, text, lang)
 
-        async with unit_of_work(self.services) as work:
-            identity = self._identity(work.session, sender)
-            if identity is None:
-                identity = ChannelIdentity(
-                    channel="telegram",
-                    external_id=str(sender.user_id),
-                    bot_name=self.bot_name,
-                    chat_id=str(sender.chat_id),
-                    display=sender.name,
-                    created_at=work.now,
-                )
-                work.session.add(identity)
-                work.session.flush()
-            queue_message(
-                work,
+    def _say_text(self, work: Work, sender: Sender, text: str, lang: str) -> None:
+        from gridline.core.outbox import queue_message
+
+        identity = people.find_identity(work.session, "telegram", str(sender.user_id), self.bot_name)
+        if identity is None:
+            identity = ChannelIdentity(
                 channel="telegram",
-                identity=identity,
-                text=text,
-                lang=lang,
-                resident_id=identity.resident_id,
-                staff_id=identity.staff_id,
+                external_id=str(sender.user_id),
+                bot_name=self.bot_name,
+                chat_id=str(sender.chat_id),
+                display=sender.name,
+                created_at=work.now,
             )
+            work.session.add(identity)
+            work.session.flush()
+        queue_message(
+            work,
+            channel="telegram",
+            identity=identity,
+            text=text,
+            lang=lang,
+            resident_id=identity.resident_id,
+            staff_id=identity.staff_id,
+        )
 
     async def answer(self, event: CallbackInput, text: str | None, alert: bool = False) -> None:
         """Stop the button's spinner, with a toast (or an alert for refusals)."""
@@ -100,22 +101,11 @@ class BotContext:
             user_id=sender.user_id, chat_id=sender.chat_id, bot_name=self.bot_name, display=sender.name
         )
 
-    def lang(self, sender: Sender) -> str:
+    async def lang(self, sender: Sender) -> str:
         """The language for texts the bot says itself: the person's stored choice, else the default."""
-        with self.services.db.session() as session:
-            identity = self._identity(session, sender)
-            person: Staff | Resident | None = None
-            if identity is not None and identity.staff_id is not None:
-                person = session.get(Staff, identity.staff_id)
-            elif identity is not None and identity.resident_id is not None:
-                person = session.get(Resident, identity.resident_id)
-        return person.lang if person is not None else self.services.settings.default_language
+        lang = await in_transaction(self.services, self._stored_lang, sender)
+        return lang or self.services.settings.default_language
 
-    def _identity(self, session: Session, sender: Sender) -> ChannelIdentity | None:
-        return session.exec(
-            select(ChannelIdentity).where(
-                ChannelIdentity.channel == "telegram",
-                ChannelIdentity.external_id == str(sender.user_id),
-                ChannelIdentity.bot_name == self.bot_name,
-            )
-        ).first()
+    def _stored_lang(self, work: Work, sender: Sender) -> str | None:
+        identity = people.find_identity(work.session, "telegram", str(sender.user_id), self.bot_name)
+        return people.lang_of(work.session, identity)

@@ -26,9 +26,14 @@ from gridline.bots.telegram.inputs import (
 )
 from gridline.bots.telegram.runtime import TelegramSendError
 from gridline.bots.telegram.staff import StaffDesk
+from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
 
 log = logging.getLogger(__name__)
+
+
+def _adopt_imported_identity(work: Work, account: linking.TelegramAccount) -> None:
+    linking.adopt_imported_identity(work.session, account, now=work.now)
 
 # Kinds of message that are sound rather than text: suggest typing or calling instead.
 SPOKEN_KINDS = ("voice", "video_note", "audio")
@@ -51,9 +56,7 @@ class TelegramFlows:
         }
 
     async def handle(self, event: TelegramInput) -> None:
-        services = self.ctx.services
-        with services.db.session() as session:
-            linking.adopt_imported_identity(session, self.ctx.account(event.sender), now=services.clock.now())
+        await in_transaction(self.ctx.services, _adopt_imported_identity, self.ctx.account(event.sender))
         await self._handlers[type(event)](event)
 
     async def on_command(self, event: CommandInput) -> None:
@@ -67,17 +70,13 @@ class TelegramFlows:
             await self.staff.command(event.sender, outcome.staff_id, event.command)
 
     async def on_text(self, event: TextInput) -> None:
-        page = self.staff.page_replied_to(event.sender, event.reply_to_message_id)
-        outcome = await self.ctx.to_core(
-            event.sender,
-            event.message_id,
-            text=event.text,
-            reply_to_case_ref=self.staff.case_ref(page) if page else None,
-        )
+        replied_to = await self.staff.page_replied_to(event.sender, event.reply_to_message_id)
+        page, ref = replied_to if replied_to is not None else (None, None)
+        outcome = await self.ctx.to_core(event.sender, event.message_id, text=event.text, reply_to_case_ref=ref)
         if outcome.staff_id is None:
             return
         if page is not None:
-            await self.staff.relay(event.sender, outcome.staff_id, page, event.text)
+            await self.staff.relay(event.sender, outcome.staff_id, page, ref or "", event.text)
         else:
             await self.staff.help(event.sender, outcome.staff_id)
 
@@ -128,7 +127,7 @@ class TelegramFlows:
         verified = self.ctx.signer.verify(event.sender.chat_id, event.data)
         if verified is None:
             log.warning("refused callback data %r from telegram user %s", event.data, event.sender.user_id)
-            await self.ctx.answer(event, t("telegram.button.invalid", self.ctx.lang(event.sender)), alert=True)
+            await self.ctx.answer(event, t("telegram.button.invalid", await self.ctx.lang(event.sender)), alert=True)
         elif isinstance(verified, PageCallback):
             await self.staff.page_action(event, verified)
         elif isinstance(verified, ReassignCallback):

@@ -21,6 +21,7 @@ from gridline.bots.telegram.runtime import (
     TemporaryFailure,
 )
 from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
+from gridline.core.work import Work, in_transaction
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES, PageStatus
 from gridline.storage.models import Case, Page, Staff
 
@@ -66,7 +67,7 @@ class TelegramNotifier:
         if bot is None or chat_id is None or message_id is None:
             log.info("page %s: nothing to edit on Telegram (ref %s)", update.page_id, update.provider_ref)
             return None
-        keyboard = self._follow_up_keyboard(bot, update)
+        keyboard = await self._follow_up_keyboard(bot, update)
         try:
             await bot.runtime.edit_text(chat_id, int(message_id), update.text, keyboard)
         except Rejected as exc:
@@ -81,22 +82,13 @@ class TelegramNotifier:
             log.warning("page %s: edit failed: %s", update.page_id, exc)
         return None
 
-    def _follow_up_keyboard(self, bot: TelegramBot, update: PageUpdate) -> Keyboard:
+    async def _follow_up_keyboard(self, bot: TelegramBot, update: PageUpdate) -> Keyboard:
         """The acknowledger keeps 已解决/上报/转交 while the case is open; everyone else loses the buttons."""
-        with self.services.db.session() as session:
-            page = session.get(Page, update.page_id)
-            case = session.get(Case, page.case_id) if page else None
-        if page is None or case is None or page.status != PageStatus.ACKNOWLEDGED:
+        lang = await in_transaction(self.services, _follow_up_lang, update.page_id)
+        if lang is None:
             return ()
-        if case.status not in OPEN_CASE_STATUSES:
-            return ()
-        lang = self._staff_lang(page.staff_id)
+        lang = lang or self.services.settings.default_language
         return render.page_keyboard(bot.signer, update.target, update.page_id, lang, render.FOLLOW_UP_ACTIONS)
-
-    def _staff_lang(self, staff_id: int) -> str:
-        with self.services.db.session() as session:
-            staff = session.get(Staff, staff_id)
-        return staff.lang if staff else self.services.settings.default_language
 
     async def _deliver(self, bot: TelegramBot, chat_id: str, text: str, keyboard: Keyboard) -> Delivery:
         parts = render.split_text(text)
@@ -129,6 +121,18 @@ class TelegramNotifier:
             await bot.runtime.send_photo(chat_id, str(file_id))
         except TelegramSendError as exc:
             log.warning("could not forward photo %s: %s", file_id, exc)
+
+
+def _follow_up_lang(work: Work, page_id: int) -> str | None:
+    """The acknowledger's language ("" if unknown) when their page keeps buttons; None when it loses them."""
+    page = work.session.get(Page, page_id)
+    case = work.session.get(Case, page.case_id) if page else None
+    if page is None or case is None or page.status != PageStatus.ACKNOWLEDGED:
+        return None
+    if case.status not in OPEN_CASE_STATUSES:
+        return None
+    staff = work.session.get(Staff, page.staff_id)
+    return staff.lang if staff else ""
 
 
 def _no_bot(name: str) -> Delivery:

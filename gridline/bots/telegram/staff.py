@@ -16,6 +16,7 @@ from gridline.bots.telegram.context import BotContext
 from gridline.bots.telegram.inputs import CallbackInput, Sender
 from gridline.bots.telegram.runtime import Button, TelegramSendError
 from gridline.bots.telegram.staff_texts import cases_text, duty_text
+from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
 from gridline.routing.lifecycle import StaffRole
 from gridline.storage.models import Case, Grid, Page, Staff
@@ -33,14 +34,8 @@ class StaffDesk:
     # -- linking -------------------------------------------------------------------------------------
 
     async def redeem_link_code(self, sender: Sender, code: str) -> None:
-        with self.services.db.session() as session:
-            result = linking.redeem_link_code(
-                session,
-                code,
-                self.ctx.account(sender),
-                now=self.services.clock.now(),
-                secret_key=self.services.settings.server.secret_key,
-            )
+        secret_key = self.services.settings.server.secret_key
+        result = await in_transaction(self.services, _redeem_link_code, code, self.ctx.account(sender), secret_key)
         if result.linked:
             await self.ctx.say(sender, "telegram.link.linked", name=result.staff_name)
         else:
@@ -48,8 +43,7 @@ class StaffDesk:
 
     async def link_by_contact(self, sender: Sender, phone: str) -> bool:
         """A shared own contact whose number is a staff member's phone links the account."""
-        with self.services.db.session() as session:
-            result = linking.link_by_contact(session, phone, self.ctx.account(sender), now=self.services.clock.now())
+        result = await in_transaction(self.services, _link_by_contact, phone, self.ctx.account(sender))
         if result.linked:
             await self.ctx.say(sender, "telegram.link.linked", name=result.staff_name)
         return result.linked
@@ -59,7 +53,7 @@ class StaffDesk:
     async def command(self, sender: Sender, staff_id: int, command: str) -> None:
         from gridline.routing.queries import open_cases_for_staff, staff_shifts
 
-        staff = self._staff(staff_id)
+        staff = await self._staff(staff_id)
         if command == "duty":
             shifts = staff_shifts(self.services, staff_id, days=DUTY_DAYS)
             codes = {grid_code for _, _, grid_code, _ in shifts}
@@ -73,34 +67,23 @@ class StaffDesk:
         await self.ctx.say_text(sender, text, staff.lang)
 
     async def help(self, sender: Sender, staff_id: int) -> None:
-        staff = self._staff(staff_id)
+        staff = await self._staff(staff_id)
         await self.ctx.say(sender, "telegram.staff.help", name=staff.name)
 
-    async def relay(self, sender: Sender, staff_id: int, page: Page, text: str) -> None:
+    async def relay(self, sender: Sender, staff_id: int, page: Page, ref: str, text: str) -> None:
         """A reply to a page message goes to the resident (the core checks the person may)."""
         from gridline.routing.actions import relay_staff_reply
 
-        ref = self.case_ref(page) or ""
         if await relay_staff_reply(self.services, page.case_id, staff_id, text, "telegram"):
             await self.ctx.say(sender, "telegram.staff.relayed", ref=ref)
         else:
             await self.ctx.say(sender, "telegram.staff.relay_failed", ref=ref)
 
-    def page_replied_to(self, sender: Sender, message_id: int | None) -> Page | None:
-        """The page a message replies to (a page stores ``<chat>:<message>`` as its provider id)."""
+    async def page_replied_to(self, sender: Sender, message_id: int | None) -> tuple[Page, str | None] | None:
+        """The page a message replies to (its provider id is ``<chat>:<message>``) and its case's ref."""
         if message_id is None:
             return None
-        with self.services.db.session() as session:
-            return session.exec(
-                select(Page).where(
-                    Page.channel == "telegram", Page.provider_message_id == f"{sender.chat_id}:{message_id}"
-                )
-            ).first()
-
-    def case_ref(self, page: Page) -> str | None:
-        with self.services.db.session() as session:
-            case = session.get(Case, page.case_id)
-        return case.ref if case else None
+        return await in_transaction(self.services, _page_replied_to, f"{sender.chat_id}:{message_id}")
 
     # -- buttons -------------------------------------------------------------------------------------
 
@@ -128,9 +111,7 @@ class StaffDesk:
 
     async def _ask_whom(self, event: CallbackInput, staff: Staff, page: Page) -> None:
         """转交: whom to? The other people of the case's grid, as buttons, and 取消."""
-        with self.services.db.session() as session:
-            case = session.get(Case, page.case_id)
-            colleagues = reassign_candidates(session, case, staff) if case else []
+        case, colleagues = await in_transaction(self.services, _case_and_colleagues, page.case_id, staff)
         if case is None or not colleagues:
             await self.ctx.answer(event, t("telegram.reassign.nobody", staff.lang), alert=True)
             return
@@ -173,23 +154,49 @@ class StaffDesk:
 
     async def _staff_and_page(self, event: CallbackInput, page_id: int) -> tuple[Staff, Page] | None:
         """Who tapped (a linked staff member) and the page the button is about; refuses otherwise."""
-        with self.services.db.session() as session:
-            staff = linking.staff_for_account(session, event.sender.user_id, self.ctx.bot_name)
-            page = session.get(Page, page_id)
+        user_id, bot_name = event.sender.user_id, self.ctx.bot_name
+        staff, page = await in_transaction(self.services, _staff_and_page, user_id, bot_name, page_id)
         if staff is None or staff.id is None:
-            await self.ctx.answer(event, t("telegram.button.not_linked", self.ctx.lang(event.sender)), alert=True)
+            await self.ctx.answer(event, t("telegram.button.not_linked", await self.ctx.lang(event.sender)), alert=True)
             return None
         if page is None:
             await self.ctx.answer(event, t("telegram.button.invalid", staff.lang), alert=True)
             return None
         return staff, page
 
-    def _staff(self, staff_id: int) -> Staff:
-        with self.services.db.session() as session:
-            staff = session.get(Staff, staff_id)
+    async def _staff(self, staff_id: int) -> Staff:
+        staff = await in_transaction(self.services, lambda work: work.session.get(Staff, staff_id))
         if staff is None:
             raise LookupError(f"staff {staff_id} vanished")
         return staff
+
+
+def _redeem_link_code(work: Work, code: str, account: linking.TelegramAccount, secret_key: str) -> linking.LinkResult:
+    return linking.redeem_link_code(work.session, code, account, now=work.now, secret_key=secret_key)
+
+
+def _link_by_contact(work: Work, phone: str, account: linking.TelegramAccount) -> linking.LinkResult:
+    return linking.link_by_contact(work.session, phone, account, now=work.now)
+
+
+def _page_replied_to(work: Work, provider_message_id: str) -> tuple[Page, str | None] | None:
+    # TODO(async-routing): storage/pages.by_provider_message_id once it lands.
+    page = work.session.exec(
+        select(Page).where(Page.channel == "telegram", Page.provider_message_id == provider_message_id)
+    ).first()
+    if page is None:
+        return None
+    case = work.session.get(Case, page.case_id)
+    return page, case.ref if case else None
+
+
+def _case_and_colleagues(work: Work, case_id: int, staff: Staff) -> tuple[Case | None, list[Staff]]:
+    case = work.session.get(Case, case_id)
+    return case, reassign_candidates(work.session, case, staff) if case else []
+
+
+def _staff_and_page(work: Work, user_id: int, bot_name: str, page_id: int) -> tuple[Staff | None, Page | None]:
+    return linking.staff_for_account(work.session, user_id, bot_name), work.session.get(Page, page_id)
 
 
 def reassign_candidates(session: Session, case: Case, staff: Staff) -> list[Staff]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -114,6 +115,20 @@ class TwilioGateway:
         if status_callback:
             kwargs["status_callback"] = status_callback
         return await self._call(self.client.messages.create, **kwargs)
+
+    async def find_sms(self, to: str, body: str, *, since: datetime) -> str | None:
+        """The sid of a text from the hotline number to ``to`` with exactly ``body``, sent since then.
+
+        Asks Twilio's message list (``To``, ``From``, ``DateSent>``); raises when Twilio cannot be
+        asked, so the caller knows it does not know.
+        """
+        messages = await asyncio.to_thread(
+            self.client.messages.list, to=to, from_=self.settings.sms_number, date_sent_after=since, limit=50
+        )
+        for message in messages:
+            if message.body == body and message.status not in ("failed", "undelivered", "canceled"):
+                return str(message.sid)
+        return None
 
     async def create_call(
         self,

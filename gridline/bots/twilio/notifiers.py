@@ -10,16 +10,16 @@ forever. Pages are never capped: a leader on duty must get every one.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
-
-from sqlmodel import select
 
 from gridline.bots.twilio.client import SendResult, TwilioGateway
 from gridline.bots.twilio.phone import to_e164
 from gridline.bots.twilio.sms_text import render_message, render_page
 from gridline.bots.twilio.twiml import webhook_url
 from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
-from gridline.storage.models import Resident, Staff
+from gridline.core.work import Work, in_transaction
+from gridline.storage import people
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -64,6 +64,14 @@ class SmsNotifier:
         body = render_page(notice.short_text, notice.text)
         return _delivery(await self.gateway.send_sms(target, body, status_callback=self._status_callback()))
 
+    async def find_page(self, notice: PageNotice, since: datetime) -> Delivery | None:
+        """Whether Twilio already has this page's text (an interrupted send); None when it has not."""
+        target = self._target(notice.target)
+        if target is None:
+            return None
+        sid = await self.gateway.find_sms(target, render_page(notice.short_text, notice.text), since=since)
+        return Delivery(state="sent", provider_message_id=sid) if sid else None
+
     async def send_message(self, notice: MessageNotice) -> Delivery:
         target = self._target(notice.target)
         if target is None:
@@ -86,15 +94,14 @@ class SmsNotifier:
     async def _opted_out(self, phone: str, message_id: int) -> bool:
         if await self.services.state.get(opt_out_exempt_key(message_id)) is not None:
             return False
-        with self.services.db.session() as session:
-            opted_out = session.exec(
-                select(Resident.id).where(Resident.phone == phone, Resident.sms_opted_out == True)  # noqa: E712
-            ).first()
-            if opted_out is None:
-                return False
-            # A leader who opted out as a resident still gets what their duty needs.
-            staff = session.exec(select(Staff.id).where(Staff.phone == phone, Staff.active == True)).first()  # noqa: E712
-            return staff is None
+        return await in_transaction(self.services, _opted_out, phone)
+
+
+def _opted_out(work: Work, phone: str) -> bool:
+    if not people.opted_out_of_sms(work.session, phone):
+        return False
+    # A leader who opted out as a resident still gets what their duty needs.
+    return people.active_staff_by_phone(work.session, phone) is None
 
 
 class VoiceNotifier:

@@ -13,15 +13,16 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
 from gridline.core.outbox import queue_message
-from gridline.core.work import unit_of_work
+from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
 from gridline.routing.actions import act_on_case, relay_staff_reply
 from gridline.routing.pages import open_pages_for_phone, page_by_code
-from gridline.storage.models import Case, ChannelIdentity, Message, Page, Staff
+from gridline.storage import people
+from gridline.storage.models import Case, Message, Page, Staff
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -45,33 +46,49 @@ class StaffAnswer:
     case_id: int | None = None
 
 
+@dataclass(frozen=True)
+class _Target:
+    """What a staff reply is about, read in one unit of work: their language and the page, or a refusal."""
+
+    lang: str
+    answer: StaffAnswer | None = None
+    case_id: int = 0
+    page_id: int = 0
+    ref: str = "?"
+
+
+def _target(work: Work, staff_id: int, phone: str, reply: StaffReply | None) -> _Target:
+    staff = work.session.get(Staff, staff_id)
+    lang = staff.lang if staff else "zh-CN"
+    if reply is None:
+        return _Target(lang, StaffAnswer(t("twilio.staff.not_understood", lang)))
+    if reply.action == "help":
+        return _Target(lang, StaffAnswer(t("twilio.staff.help", lang)))
+    page = find_page(work.session, phone, reply)
+    if page is None:
+        if reply.code is not None and not (reply.bare_number and reply.code == 1):
+            return _Target(lang, StaffAnswer(t("twilio.staff.unknown_code", lang, code=reply.code)))
+        return _Target(lang, StaffAnswer(t("twilio.staff.no_open_page", lang)))
+    case = work.session.get(Case, page.case_id)
+    return _Target(lang, case_id=page.case_id, page_id=page.id or 0, ref=case.ref if case else "?")
+
+
 async def answer_for(services: Services, staff_id: int, phone: str, text: str) -> StaffAnswer:
     """What to text back to a staff member's SMS, after doing what it asks."""
     reply = parse_staff_reply(text)
-    with services.db.session() as session:
-        staff = session.get(Staff, staff_id)
-        lang = staff.lang if staff else "zh-CN"
-        if reply is None:
-            return StaffAnswer(t("twilio.staff.not_understood", lang))
-        if reply.action == "help":
-            return StaffAnswer(t("twilio.staff.help", lang))
-        page = find_page(session, phone, reply)
-        if page is None:
-            if reply.code is not None and not (reply.bare_number and reply.code == 1):
-                return StaffAnswer(t("twilio.staff.unknown_code", lang, code=reply.code))
-            return StaffAnswer(t("twilio.staff.no_open_page", lang))
-        case_id, page_id = page.case_id, page.id
-        case = session.get(Case, case_id)
-        ref = case.ref if case else "?"
+    target = await in_transaction(services, _target, staff_id, phone, reply)
+    if target.answer is not None or reply is None or reply.action == "help":
+        return target.answer or StaffAnswer(t("twilio.staff.help", target.lang))
     if reply.action == "relay":
-        relayed = await relay_staff_reply(services, case_id, staff_id, reply.text, "sms")
+        relayed = await relay_staff_reply(services, target.case_id, staff_id, reply.text, "sms")
         key = "twilio.staff.relayed" if relayed else "twilio.staff.not_relayed"
-        return StaffAnswer(t(key, lang, ref=ref), case_id)
+        return StaffAnswer(t(key, target.lang, ref=target.ref), target.case_id)
     result = await act_on_case(
-        services, case_id=case_id, staff_id=staff_id, action=reply.action, channel="sms", page_id=page_id
+        services, case_id=target.case_id, staff_id=staff_id, action=reply.action, channel="sms",
+        page_id=target.page_id,
     )
-    log.info("staff %s texted %r → %s on case %s", staff_id, text, result.code, result.case_ref)
-    return StaffAnswer(result.text, case_id)
+    log.info("staff %s texted %s → %s on case %s", staff_id, reply.action, result.code, result.case_ref)
+    return StaffAnswer(result.text, target.case_id)
 
 
 async def handle_staff_sms(
@@ -79,24 +96,23 @@ async def handle_staff_sms(
 ) -> None:
     """Act on a staff member's text, log it, and queue the answer to their phone."""
     answer = await answer_for(services, staff_id, phone, text)
-    async with unit_of_work(services) as work:
-        identity = work.session.exec(
-            select(ChannelIdentity).where(
-                ChannelIdentity.channel == "sms", ChannelIdentity.external_id == phone, ChannelIdentity.bot_name == ""
-            )
-        ).first()
-        staff = work.session.get(Staff, staff_id)
-        lang = staff.lang if staff else "zh-CN"
-        stored = work.session.get(Message, message_id) if message_id else None
-        if stored is not None and stored.case_id is None:
-            # The core stored the text; which case it was about is known only here.
-            stored.case_id = answer.case_id
-        queue_message(
-            work,
-            channel="sms",
-            identity=identity,
-            text=answer.text,
-            lang=lang,
-            case_id=answer.case_id,
-            staff_id=staff_id,
-        )
+    await in_transaction(services, _queue_answer, staff_id, phone, answer, message_id)
+
+
+def _queue_answer(work: Work, staff_id: int, phone: str, answer: StaffAnswer, message_id: int | None) -> None:
+    identity = people.find_identity(work.session, "sms", phone)
+    staff = work.session.get(Staff, staff_id)
+    lang = staff.lang if staff else "zh-CN"
+    stored = work.session.get(Message, message_id) if message_id else None
+    if stored is not None and stored.case_id is None:
+        # The core stored the text; which case it was about is known only here.
+        stored.case_id = answer.case_id
+    queue_message(
+        work,
+        channel="sms",
+        identity=identity,
+        text=answer.text,
+        lang=lang,
+        case_id=answer.case_id,
+        staff_id=staff_id,
+    )

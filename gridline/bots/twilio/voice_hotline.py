@@ -34,8 +34,10 @@ from gridline.bots.twilio.voice_turns import VoiceTurns
 from gridline.bots.twilio.webhooks import TWIML, services_of
 from gridline.core.conversation import handle_inbound
 from gridline.core.messages import InboundMessage, Option, Outcome
+from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
 from gridline.routing.rota import who_is_on_duty
+from gridline.storage import people
 from gridline.storage.models import Grid, Resident, Staff
 
 if TYPE_CHECKING:
@@ -69,13 +71,12 @@ def caller_number(services: Services, form: SignedForm) -> str:
     return phone or f"anonymous:{form.get('CallSid')}"
 
 
-def caller_resident(services: Services, phone: str) -> Resident | None:
-    with services.db.session() as session:
-        return session.exec(select(Resident).where(Resident.phone == phone).order_by(Resident.id)).first()  # type: ignore[arg-type]
+async def caller_resident(services: Services, phone: str) -> Resident | None:
+    return await in_transaction(services, lambda work: people.first_resident_with_phone(work.session, phone))
 
 
-def caller_lang(services: Services, phone: str) -> str:
-    resident = caller_resident(services, phone)
+async def caller_lang(services: Services, phone: str) -> str:
+    resident = await caller_resident(services, phone)
     return resident.lang if resident else services.settings.default_language
 
 
@@ -151,7 +152,7 @@ async def read_caller(request: Request) -> Caller | Response:
     if not call_sid:
         return Response("missing CallSid", status_code=400)
     phone = caller_number(services, form)
-    return Caller(services, form, call_sid, phone, caller_lang(services, phone))
+    return Caller(services, form, call_sid, phone, await caller_lang(services, phone))
 
 
 @router.post("/voice")
@@ -197,21 +198,20 @@ async def caller_turn(request: Request, n: int = 1, mode: str = "menu", s: str =
     return Response(await turns_of(services).answer(key, form.fields, lang, step), media_type=TWIML)
 
 
-def _leader_on_duty(services: Services, grid_code: str) -> tuple[Staff | None, str]:
+def _leader_on_duty(work: Work, services: Services, grid_code: str) -> tuple[Staff | None, str]:
     """The person to put the caller through to (primary, else backup) and the grid's name."""
-    now = services.clock.now()
     tz = services.settings.timezone
-    with services.db.session() as session:
-        grid = session.exec(select(Grid).where(Grid.code == grid_code)).first()
-        for role in ("primary", "backup"):
-            for staff in who_is_on_duty(session, grid_code, now, tz, role=role):
-                if staff.phone:
-                    return staff, grid.name if grid else grid_code
+    # TODO(async-routing): storage/directory.grid once it lands.
+    grid = work.session.exec(select(Grid).where(Grid.code == grid_code)).first()
+    for role in ("primary", "backup"):
+        for staff in who_is_on_duty(work.session, grid_code, work.now, tz, role=role):
+            if staff.phone:
+                return staff, grid.name if grid else grid_code
     return None, grid.name if grid else grid_code
 
 
 async def _connect_leader(services: Services, phone: str, key: str, lang: str) -> str:
-    resident = caller_resident(services, phone)
+    resident = await caller_resident(services, phone)
     if resident is None or not resident.grid_code:
         # Registration is the core's: "start" makes it ask for the address; the answer comes back
         # in "leader" mode so that, once the grid is known, the call is put through.
@@ -226,20 +226,20 @@ async def _connect_leader(services: Services, phone: str, key: str, lang: str) -
             action=_url(services, "/voice/turn", n=1, mode="leader", s=step),
             on_silence=_url(services, "/voice/turn", n=1, mode="menu", s=step, quiet=1),
         )
-    return _dial_or_voicemail(services, lang, resident.grid_code)
+    return await _dial_or_voicemail(services, lang, resident.grid_code)
 
 
 async def _address_then_dial(services: Services, phone: str, key: str, lang: str, speech: str) -> str:
     msg = InboundMessage(channel="voice", external_id=phone, provider_message_id=key, text=speech)
     outcome = await handle_inbound(services, msg, deliver_replies=False)
-    resident = caller_resident(services, phone)
+    resident = await caller_resident(services, phone)
     if resident is not None and resident.grid_code:
-        return _dial_or_voicemail(services, lang, resident.grid_code)
+        return await _dial_or_voicemail(services, lang, resident.grid_code)
     return render_outcome(services, lang, outcome)
 
 
-def _dial_or_voicemail(services: Services, lang: str, grid_code: str) -> str:
-    staff, grid_name = _leader_on_duty(services, grid_code)
+async def _dial_or_voicemail(services: Services, lang: str, grid_code: str) -> str:
+    staff, grid_name = await in_transaction(services, _leader_on_duty, services, grid_code)
     if staff is None or not staff.phone:
         return twiml.record_voicemail(
             services.settings,
@@ -311,5 +311,5 @@ async def wait_for_answer(request: Request, key: str = "", n: int = 1) -> Respon
     form = await read_signed_form(request, services.settings)
     if not key or not key.startswith(form.get("CallSid") + ":"):
         return Response("bad wait key", status_code=400)
-    lang = caller_lang(services, caller_number(services, form))
+    lang = await caller_lang(services, caller_number(services, form))
     return Response(await turns_of(services).resume(key, lang, n), media_type=TWIML)

@@ -21,6 +21,7 @@ from gridline.bots.twilio.signature import read_signed_form
 from gridline.bots.twilio.statuses import MACHINE_VERDICT_SEQ, is_machine
 from gridline.bots.twilio.voice_hotline import step_key, turns_of
 from gridline.bots.twilio.webhooks import TWIML, services_of
+from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
 from gridline.routing.actions import act_on_case
 from gridline.routing.delivery import render_page
@@ -38,23 +39,30 @@ MAX_PROMPTS = 3
 KEY_ACTIONS = {"1": "acknowledge", "2": "escalate"}
 
 
-def _page_script(services: Services, page_id: int, call_sid: str) -> tuple[str, str] | tuple[None, str]:
+async def _page_script(services: Services, page_id: int, call_sid: str) -> tuple[str, str] | tuple[None, str]:
     """(what the call says about the case, language), or (None, language) if the page is over."""
-    with services.db.session() as session:
-        page = session.get(Page, page_id)
-        staff = session.get(Staff, page.staff_id) if page else None
-        case = session.get(Case, page.case_id) if page else None
-        lang = staff.lang if staff else services.settings.default_language
-        if page is None or staff is None or case is None:
-            return None, lang
-        if page.provider_message_id and page.provider_message_id != call_sid:
-            log.warning("call %s asked for page %s, which belongs to call %s", call_sid, page_id,
-                        page.provider_message_id)
-            return None, lang
-        if page.status not in OPEN_PAGE_STATUSES or case.status not in OPEN_CASE_STATUSES:
-            return None, lang
-        grid = session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
-        return render_page(case, staff, grid, page).text, lang
+    return await in_transaction(services, _read_page_script, services, page_id, call_sid)
+
+
+def _read_page_script(
+    work: Work, services: Services, page_id: int, call_sid: str
+) -> tuple[str, str] | tuple[None, str]:
+    session = work.session
+    page = session.get(Page, page_id)
+    staff = session.get(Staff, page.staff_id) if page else None
+    case = session.get(Case, page.case_id) if page else None
+    lang = staff.lang if staff else services.settings.default_language
+    if page is None or staff is None or case is None:
+        return None, lang
+    if page.provider_message_id and page.provider_message_id != call_sid:
+        log.warning("call %s asked for page %s, which belongs to call %s", call_sid, page_id,
+                    page.provider_message_id)
+        return None, lang
+    if page.status not in OPEN_PAGE_STATUSES or case.status not in OPEN_CASE_STATUSES:
+        return None, lang
+    # TODO(async-routing): storage/directory.grid once it lands.
+    grid = session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
+    return render_page(case, staff, grid, page).text, lang
 
 
 def _page_prompt(services: Services, page_id: int, lang: str, texts: list[str], n: int) -> str:
@@ -86,7 +94,7 @@ async def page_call_answered(request: Request, page_id: int) -> Response:
                 services, call_sid, "failed", MACHINE_VERDICT_SEQ, f"call answered by {answered_by}"
             )
             return twiml.hangup()
-        script, lang = _page_script(services, page_id, call_sid)
+        script, lang = await _page_script(services, page_id, call_sid)
         if script is None:
             return twiml.goodbye(services.settings, lang, [t("twilio.page.gone", lang)])
         texts = [t("twilio.page.intro", lang), script, t("twilio.page.keys", lang)]
@@ -107,11 +115,10 @@ async def page_key_pressed(request: Request, page_id: int, n: int = 1, s: str = 
     digits = form.get("Digits").strip()
 
     async def step() -> str:
-        script, lang = _page_script(services, page_id, call_sid)
+        script, lang = await _page_script(services, page_id, call_sid)
         action = KEY_ACTIONS.get(digits[:1])
         if action is not None:
-            with services.db.session() as session:
-                page = session.get(Page, page_id)
+            page = await in_transaction(services, lambda work: work.session.get(Page, page_id))
             if page is None:
                 return twiml.goodbye(services.settings, lang, [t("twilio.page.gone", lang)])
             result = await act_on_case(

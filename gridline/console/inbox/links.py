@@ -1,8 +1,9 @@
 """Signing in to the inbox: the console's password form, or a one-time link sent on the staff
 member's own channel (their first reachable Telegram or SMS contact).
 
-A link carries a random token; only its SHA-256 is stored, it expires after ``inbox.link_minutes``
-and is redeemed once by a conditional UPDATE. Opening the link shows a button and only the POST
+A link carries a random token; ``inbox_login_links`` stores only its SHA-256 (the outbox message that
+carried it is blanked when it is used), it expires after ``inbox.link_minutes`` and is redeemed once
+by a conditional UPDATE. Opening the link shows a button and only the POST
 uses it, so a chat app fetching the link for a preview does not spend it. The answer to "send me a
 link" is the same whether or not the person exists, so the form does not tell who is on the staff.
 """
@@ -30,6 +31,7 @@ from gridline.console.sessions import SESSION_COOKIE, lookup_session, open_sessi
 from gridline.core.outbox import queue_message
 from gridline.core.services import Services
 from gridline.core.work import Work, in_transaction
+from gridline.edge.ratelimit import rate_limits
 from gridline.i18n import t
 from gridline.storage import staff_inbox as store
 from gridline.storage.audit import record
@@ -61,7 +63,7 @@ def _page(request: Request, template: str, status_code: int = 200, **context: ob
     response = HTMLResponse(html, status_code=status_code)
     if fresh:
         response.set_cookie(LOGIN_CSRF_COOKIE, security.sign(settings.server.secret_key, LOGIN_CSRF_PURPOSE, token),
-                            httponly=True, samesite="lax", secure=settings.console.cookie_secure, path=PREFIX)
+                            httponly=True, samesite="lax", secure=settings.secure_cookies, path=PREFIX)
     return response
 
 
@@ -159,9 +161,20 @@ def issue_link(work: Work, services: Services, who: str, ip: str | None) -> str 
     return token
 
 
+async def too_many(request: Request, template: str) -> Response | None:
+    """A sign-in attempt by link counts against the same per-IP limit as a password (``login_per_ip``)."""
+    services = state_of(request).services
+    if (await rate_limits(services).hit("login_per_ip", client_ip(request) or "unknown")).allowed:
+        return None
+    return _page(request, template, 429, error=console_text("login.too_many", request_language(request)))
+
+
 @router.post("/inbox/link")
 async def request_link(request: Request) -> Response:
     services = state_of(request).services
+    refused = await too_many(request, "inbox_login.html")
+    if refused is not None:
+        return refused
     form = await request.form()
     lang = request_language(request)
     if not _csrf_ok(request, form.get("csrf_token")):
@@ -217,6 +230,7 @@ def redeem(work: Work, services: Services, token: str, ip: str | None, user_agen
     staff = work.session.get(Staff, staff_id) if staff_id is not None else None
     if staff is None or not staff.active:
         return None
+    store.blank_link_token(work.session, staff.id or 0, token)
     user = link_account(work.session, staff, work.now)
     cookie = open_session(work.session, user, now=work.now, secret=services.settings.server.secret_key,
                           session_hours=services.settings.console.session_hours, ip=ip, user_agent=user_agent)
@@ -228,6 +242,9 @@ def redeem(work: Work, services: Services, token: str, ip: str | None, user_agen
 @router.post("/inbox/link/{token}")
 async def use_link(request: Request, token: str) -> Response:
     services = state_of(request).services
+    refused = await too_many(request, "inbox_link.html")
+    if refused is not None:
+        return refused
     form = await request.form()
     lang = request_language(request)
     if not _csrf_ok(request, form.get("csrf_token")):
@@ -240,6 +257,6 @@ async def use_link(request: Request, token: str) -> Response:
         return _page(request, "inbox_link.html", 410, error=console_text("inbox.login.link_invalid", lang))
     response = RedirectResponse(INBOX, status_code=303)
     response.set_cookie(SESSION_COOKIE, cookie, max_age=services.settings.console.session_hours * 3600,
-                        httponly=True, samesite="lax", secure=services.settings.console.cookie_secure, path=PREFIX)
+                        httponly=True, samesite="lax", secure=services.settings.secure_cookies, path=PREFIX)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path=PREFIX)
     return response

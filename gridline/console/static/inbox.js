@@ -32,6 +32,16 @@
     });
   }
 
+  // A page left open stays current: reload every minute while visible, unless the person is typing
+  // a note or choosing whom to hand a case to.
+  if (document.querySelector(".inbox-card, .empty")) {
+    window.setInterval(function () {
+      var busy = document.querySelector(".inbox-more[open]") || (document.activeElement &&
+        /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName));
+      if (document.visibilityState === "visible" && !busy) window.location.replace("/console/inbox");
+    }, 60000);
+  }
+
   if (!("serviceWorker" in navigator)) return;
   navigator.serviceWorker.register("/console/inbox/sw.js", { scope: "/console/inbox" }).then(function (registration) {
     if (!box || !button || !vapidKey || !("PushManager" in window)) return;

@@ -19,7 +19,7 @@ from gridline.console.http import (
     state_of,
 )
 from gridline.console.rendering import local_time
-from gridline.console.sessions import SESSION_COOKIE, attempt_login, lookup_session, revoke_session
+from gridline.console.sessions import SESSION_COOKIE, log_in, lookup_session, revoke_session
 from gridline.edge.ratelimit import rate_limits
 from gridline.i18n import normalise_language
 
@@ -51,7 +51,7 @@ def _login_page(request: Request, *, error: str = "", name: str = "", status_cod
             security.sign(secret, LOGIN_CSRF_PURPOSE, token),
             httponly=True,
             samesite="lax",
-            secure=state.services.settings.console.cookie_secure,
+            secure=state.services.settings.secure_cookies,
             path=PREFIX,
         )
     return response
@@ -90,18 +90,8 @@ async def login_submit(request: Request) -> Response:
     if not (await rate_limits(services).hit("login_per_account", name.casefold())).allowed:
         return _login_page(request, error=_t("login.too_many", lang), name=name, status_code=429)
 
-    now = services.clock.now()
-    with services.db.session() as session:
-        outcome = attempt_login(
-            session,
-            name=name,
-            password=password,
-            now=now,
-            secret=secret,
-            session_hours=services.settings.console.session_hours,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
-        )
+    outcome = await log_in(services, name=name, password=password, ip=client_ip(request),
+                           user_agent=request.headers.get("user-agent"))
     if not outcome.ok:
         if outcome.reason in ("wait", "locked") and outcome.retry_at is not None:
             until = local_time(outcome.retry_at, state.renderer.tz, "%H:%M:%S")
@@ -116,7 +106,7 @@ async def login_submit(request: Request) -> Response:
         max_age=services.settings.console.session_hours * 3600,
         httponly=True,
         samesite="lax",
-        secure=services.settings.console.cookie_secure,
+        secure=services.settings.secure_cookies,
         path=PREFIX,
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path=PREFIX)
@@ -139,7 +129,7 @@ async def switch_language(request: Request) -> Response:
     lang = normalise_language(request.query_params.get("to"))
     response = redirect(safe_next(request.query_params.get("next")))
     response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path=PREFIX,
-                        secure=state_of(request).services.settings.console.cookie_secure)
+                        secure=state_of(request).services.settings.secure_cookies)
     return response
 
 

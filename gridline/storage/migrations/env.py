@@ -43,10 +43,17 @@ def run_migrations_online() -> None:
         _run(connectable)
 
 
+def _include_name(name: str | None, type_: str, _parent: Any) -> bool:
+    # procrastinate's tables are installed by the job queue migration (0004) from procrastinate's own schema.
+    from gridline.storage.pg_jobs import is_job_table
+
+    return not (type_ == "table" and is_job_table(name))
+
+
 def _run(connection: Any) -> None:
     # render_as_batch: SQLite can only ALTER tables by copying them.
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, include_name=_include_name)
     with context.begin_transaction():
         context.run_migrations()
 

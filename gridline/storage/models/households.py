@@ -43,6 +43,11 @@ class Household(SQLModel, table=True):
     # Moved away or deceased: kept (out of every list) until the retention period has passed.
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
+    @property
+    def room_key(self) -> str:
+        """``3-2-501`` as grid workers write it (parts that are empty are left out)."""
+        return "-".join(part for part in (self.building, self.unit, self.room) if part)
+
 
 class HouseholdPerson(SQLModel, table=True):
     """A member living in the household, or a family contact living elsewhere."""

@@ -1,0 +1,61 @@
+"""A case by its reference ("查询 W4RGMD", "status W4RGMD 5678"), on any channel.
+
+Only the resident who reported it learns anything — or someone who also gives the last four digits
+of the reporting phone (a neighbour who reported for an elderly resident, a relative). Anyone else
+gets the same answer as for a reference that does not exist, so references can't be probed.
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from gridline.clock import as_utc
+from gridline.core.work import Work
+from gridline.i18n import t
+from gridline.routing.lifecycle import CaseStatus
+from gridline.storage.models import Case, Resident, Staff
+
+QUERY = re.compile(
+    r"^\s*(?:查询|查|进度|状态|status|check)\s*[#＃]?\s*([A-Za-z0-9]{6})(?:\s*[/，,\s]\s*(\d{4}))?\s*$", re.IGNORECASE
+)
+
+
+def parse_query(text: str) -> tuple[str, str | None] | None:
+    """(reference, last four digits or None) when ``text`` asks for a case by reference."""
+    match = QUERY.match(text)
+    if match is None:
+        return None
+    return match.group(1).upper(), match.group(2)
+
+
+def reference_status(work: Work, resident_id: int | None, ref: str, last4: str | None, lang: str, tz: str) -> str:
+    case = work.session.exec(select(Case).where(Case.ref == ref)).first()
+    if case is None or not _may_know(work, case, resident_id, last4):
+        return t("status.by_ref_unknown", lang, ref=ref)
+    holder_id = case.acknowledged_by or case.assignee_staff_id
+    holder = work.session.get(Staff, holder_id) if holder_id else None
+    due = "—"
+    if case.resolve_due_at is not None:
+        due = as_utc(case.resolve_due_at).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return t(
+        "status.by_ref",
+        lang,
+        ref=case.ref,
+        category=t(f"category.{case.category}", lang),
+        status=t(f"case_status.{CaseStatus(case.status).value}", lang),
+        who=holder.name if holder else "—",
+        due=due,
+    )
+
+
+def _may_know(work: Work, case: Case, resident_id: int | None, last4: str | None) -> bool:
+    if resident_id is not None and case.resident_id == resident_id:
+        return True
+    if last4 is None or case.resident_id is None:
+        return False
+    reporter = work.session.get(Resident, case.resident_id)
+    digits = "".join(ch for ch in (reporter.phone or "") if ch.isdigit()) if reporter else ""
+    return len(digits) >= 4 and digits[-4:] == last4

@@ -1,0 +1,91 @@
+"""Claims on a send while the provider call is in flight, and what to do after an interrupted one.
+
+A page or message being sent is claimed (``sending``) with ``claimed_at``. The claim is short-lived
+(``jobs.send_lease_seconds``) and renewed while the provider call runs, so a slow provider never
+makes a live worker look dead, and a dead worker's sends are retried within seconds. The reconciler
+marks a row whose claim lapsed as interrupted (``error = INTERRUPTED``): the worker died, or stopped,
+somewhere between claiming and recording the outcome, so the text may or may not have gone out.
+Before sending it again, Gridline asks the provider when it can (a notifier with ``find_page``,
+e.g. Twilio's message list); where it cannot, the re-send is recorded as possibly sent twice
+(an audit entry, counted in ``/metrics`` as ``gridline_sends_possibly_twice``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from gridline.core.notify import Delivery, PageNotice
+from gridline.core.work import Work, in_transaction
+from gridline.settings import Settings
+from gridline.storage.models import AuditLog
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = "interrupted mid-send"
+POSSIBLY_TWICE = "delivery.possibly_sent_twice"
+
+
+def send_lease_seconds(settings: Settings) -> float:
+    """How long a send's claim lasts without renewal (never longer than the general lease)."""
+    return min(settings.jobs.send_lease_seconds, settings.jobs.lease_seconds)
+
+
+@contextlib.asynccontextmanager
+async def renewed_claim(services: Services, model: Any, row_id: int, status: str) -> AsyncIterator[None]:
+    """Renew ``model`` row ``row_id``'s claim (while it is still ``status``) until the block ends."""
+    interval = send_lease_seconds(services.settings) / 3
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await in_transaction(services, _touch, model, row_id, status)
+            except Exception:  # the lease is the fallback: a missed renewal only risks a retry
+                log.warning("could not renew the claim on %s %s", model.__name__, row_id, exc_info=True)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _touch(work: Work, model: Any, row_id: int, status: str) -> None:
+    work.session.execute(
+        update(model).where(col(model.id) == row_id, col(model.status) == status).values(claimed_at=work.now)
+    )
+
+
+async def earlier_send(services: Services, notifier: Any, notice: PageNotice, since: datetime) -> Delivery | None:
+    """After an interrupted send: the provider's record of it, or None to send (again)."""
+    find = getattr(notifier, "find_page", None)
+    if find is not None:
+        try:
+            found: Delivery | None = await find(notice, since)
+            if found is not None:
+                log.info("page %s: the interrupted send had gone out (%s); not sending it again",
+                         notice.page_id, found.provider_message_id)
+            return found
+        except Exception:
+            log.warning("page %s: could not ask %s about the interrupted send", notice.page_id, notice.channel,
+                        exc_info=True)
+    await in_transaction(services, _record_possible_duplicate, notice.page_id, notice.channel)
+    return None
+
+
+def _record_possible_duplicate(work: Work, page_id: int, channel: str) -> None:
+    work.session.add(AuditLog(at=work.now, actor="system", action=POSSIBLY_TWICE, target_kind="page",
+                              target_id=str(page_id), detail={"channel": channel}))

@@ -1,0 +1,323 @@
+"""Jobs in PostgreSQL, run by procrastinate workers (``gridline worker``).
+
+A job is a row in procrastinate's ``procrastinate_jobs`` table. Gridline inserts it itself, through
+the unit of work's own session, so the job commits (or rolls back) with the row it serves: a job can
+no longer be lost between the commit and the queue. The insert fires procrastinate's NOTIFY trigger,
+which wakes a listening worker at once; a job deferred to later (an escalation step's due time) is
+found by the worker's poll (``jobs.queue_poll_seconds``). ``queueing_lock`` is Gridline's job key,
+so a row has at most one waiting job however often it is queued.
+
+Workers register with a heartbeat; a worker that vanished (SIGKILL, lost machine) leaves its jobs
+"doing", and the others put them back in the queue (``recover_stalled``). The rows' own claims and
+leases still decide who does the work, so a job that runs twice does it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, make_url
+from sqlmodel import Session
+
+from gridline.clock import Clock
+from gridline.settings import Settings
+from gridline.storage.db import Database
+from gridline.storage.jobs import Job
+
+if TYPE_CHECKING:
+    from procrastinate import App
+
+    from gridline.core.services import Services
+
+log = logging.getLogger(__name__)
+
+QUEUE = "gridline"
+# ``run_due`` (tests, benchmarks) moves the jobs due at the injected clock's now to this queue and
+# runs only it, so a fake clock decides what is due rather than PostgreSQL's ``now()``.
+DUE_NOW_QUEUE = "gridline-due-now"
+
+# One waiting job per key: a second insert keeps the earlier due time (NULL is "now").
+_INSERT = text(
+    """
+    INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args, scheduled_at)
+    VALUES (:queue, :task, :key, CAST(:args AS jsonb), :at)
+    ON CONFLICT (queueing_lock) WHERE status = 'todo'
+    DO UPDATE SET scheduled_at = EXCLUDED.scheduled_at
+    WHERE procrastinate_jobs.scheduled_at IS NOT NULL
+      AND (EXCLUDED.scheduled_at IS NULL OR EXCLUDED.scheduled_at < procrastinate_jobs.scheduled_at)
+    """
+)
+
+
+def _rows(jobs: list[Job], queue: str = QUEUE) -> list[dict[str, Any]]:
+    return [
+        {"queue": queue, "task": name, "key": key, "args": json.dumps(kwargs), "at": run_at}
+        for name, key, run_at, kwargs in jobs
+    ]
+
+
+def job_schema_installed(connection: Connection) -> bool:
+    return bool(connection.execute(text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")).scalar())
+
+
+def install_job_schema(connection: Connection) -> None:
+    """Create procrastinate's tables, functions and triggers unless they exist (migrations, tests)."""
+    from procrastinate.schema import SchemaManager
+
+    if job_schema_installed(connection):
+        return
+    # The schema is one script with PL/pgSQL bodies: run it as is on the raw DBAPI cursor.
+    cursor = connection.connection.cursor()
+    cursor.execute(SchemaManager.get_schema())
+    cursor.close()
+
+
+def uninstall_job_schema(connection: Connection) -> None:
+    """Drop procrastinate's objects (the migration's downgrade): its functions, tables and types."""
+    connection.execute(text(
+        """
+        DO $$ DECLARE f regprocedure; BEGIN
+          FOR f IN SELECT oid::regprocedure FROM pg_proc WHERE proname LIKE 'procrastinate\\_%' LOOP
+            EXECUTE 'DROP FUNCTION IF EXISTS ' || f || ' CASCADE';
+          END LOOP;
+        END $$;
+        DROP TABLE IF EXISTS procrastinate_events, procrastinate_periodic_defers, procrastinate_jobs,
+          procrastinate_workers CASCADE;
+        DROP TYPE IF EXISTS procrastinate_job_to_defer_v1, procrastinate_job_event_type,
+          procrastinate_job_status CASCADE;
+        """
+    ))
+
+
+def is_job_table(name: str | None) -> bool:
+    """procrastinate's tables belong to its schema, not to Gridline's models (Alembic skips them)."""
+    return bool(name and name.startswith("procrastinate_"))
+
+
+def conninfo(db: Database) -> str:
+    """The libpq URL of the database (procrastinate's psycopg pool does not take SQLAlchemy's)."""
+    return make_url(db.url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class PostgresJobQueue:
+    """The job queue of a PostgreSQL deployment (any number of ``serve`` and ``worker`` processes)."""
+
+    transactional = True
+
+    def __init__(self, settings: Settings, clock: Clock, db: Database) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._db = db
+        self._burst_app: App | None = None
+        self._burst_ran = [0]  # jobs the burst worker ran (its task functions count them)
+        self._in_process: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    # --- queueing ---------------------------------------------------------------------------
+
+    def stage(self, session: Session, jobs: list[Job]) -> None:
+        if jobs:
+            session.execute(_INSERT, _rows(jobs))
+
+    async def enqueue(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
+        def insert() -> None:
+            with self._db.session() as session:
+                self.stage(session, [(name, key, run_at, kwargs)])
+
+        await self._db.run(insert)
+
+    def pending(self) -> int:
+        """Jobs waiting to run (tests)."""
+        with self._db.engine.connect() as connection:
+            return int(
+                connection.execute(text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'")).scalar()
+                or 0
+            )
+
+    # --- running ----------------------------------------------------------------------------
+
+    def _app(self, services: Services, counter: list[int] | None = None) -> App:
+        """A procrastinate App whose tasks are the engine's job functions (a fresh pool each time)."""
+        from procrastinate import App, JobContext, PsycopgConnector
+
+        from gridline.core.engine import JOBS, run_job
+
+        workers = self._settings.jobs.concurrency
+        app = App(connector=PsycopgConnector(conninfo=conninfo(self._db), min_size=1, max_size=workers + 4))
+
+        def register(name: str) -> None:
+            async def job(context: JobContext, **kwargs: Any) -> None:
+                if counter is not None:
+                    counter[0] += 1
+                await run_job(services, name, kwargs)
+
+            app.task(name=name, pass_context=True, queue=QUEUE)(job)
+
+        for name in JOBS:
+            register(name)
+        return app
+
+    def _worker_options(self, services: Services, *, burst: bool) -> dict[str, Any]:
+        jobs = self._settings.jobs
+        return {
+            "queues": [DUE_NOW_QUEUE] if burst else [QUEUE],
+            "name": f"gridline-{os.getpid()}",
+            "concurrency": 1 if burst else jobs.concurrency,
+            "wait": not burst,
+            "listen_notify": not burst,
+            "fetch_job_polling_interval": jobs.queue_poll_seconds,
+            "abort_job_polling_interval": 5.0,
+            "delete_jobs": "always",  # the rows are the truth; a finished job has nothing to tell
+            "additional_context": {"services": services},
+            "install_signal_handlers": False,
+            "shutdown_graceful_timeout": jobs.shutdown_grace_seconds,
+            "update_heartbeat_interval": jobs.heartbeat_seconds,
+            "stalled_worker_timeout": jobs.heartbeat_seconds * 3,
+        }
+
+    async def run_due(self, services: Services) -> int:
+        from gridline.core.engine import reconcile
+
+        if self._burst_app is None:
+            self._burst_app = self._app(services, counter=self._burst_ran)
+            await self._burst_app.open_async()
+        app = self._burst_app
+        ran = 0
+        for _ in range(1000):
+            await reconcile(services)
+            moved = await self._db.run(self._move_due, services.clock.now())
+            if moved == 0:
+                break
+            before = self._burst_ran[0]
+            await app.run_worker_async(**self._worker_options(services, burst=True))
+            ran += self._burst_ran[0] - before
+        return ran
+
+    def _move_due(self, now: datetime) -> int:
+        with self._db.session() as session:
+            result = session.execute(
+                text(
+                    "UPDATE procrastinate_jobs SET queue_name = :due, scheduled_at = NULL "
+                    "WHERE status = 'todo' AND queue_name = :queue AND (scheduled_at IS NULL OR scheduled_at <= :now)"
+                ),
+                {"due": DUE_NOW_QUEUE, "queue": QUEUE, "now": now},
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def run_worker(self, services: Services, stop: asyncio.Event) -> None:
+        """Run jobs until ``stop`` is set. A lost database is waited out (backoff), never fatal."""
+        delay = 1.0
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            started = loop.time()
+            attempt = asyncio.create_task(self._work_until(services, stop), name="gridline-job-worker")
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({attempt, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not attempt.done():
+                # Stopping: the worker finishes (or gives back) what it runs within the grace period;
+                # if it is stuck connecting to a database that is gone, it is cancelled.
+                done, _ = await asyncio.wait({attempt}, timeout=self._settings.jobs.shutdown_grace_seconds + 1)
+                if not done:
+                    attempt.cancel()
+            stopping.cancel()
+            try:
+                await attempt
+            except asyncio.CancelledError:
+                if not stop.is_set():
+                    raise
+            except Exception as exc:
+                log.warning("the job worker lost its database (%s: %s); again in %.0f s",
+                            type(exc).__name__, exc, delay)
+            if stop.is_set():
+                break
+            if loop.time() - started > 60:
+                delay = 1.0  # it ran for a while: this is a new outage, start the backoff again
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, 30.0)
+
+    async def _work_until(self, services: Services, stop: asyncio.Event) -> None:
+        app = self._app(services)
+        async with app.open_async():
+            worker = asyncio.create_task(app.run_worker_async(**self._worker_options(services, burst=False)))
+            recovery = asyncio.create_task(self._recover_forever(services, app))
+            stopping = asyncio.create_task(stop.wait())
+            try:
+                await asyncio.wait({worker, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                recovery.cancel()
+                stopping.cancel()
+                if not worker.done():
+                    worker.cancel()  # procrastinate stops fetching and lets running jobs finish
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await recovery
+            if not stop.is_set():
+                # The worker stops itself when a side task (the listener, the heartbeat) lost the
+                # database: start over with a fresh pool.
+                raise ConnectionError("the procrastinate worker stopped")
+
+    async def _recover_forever(self, services: Services, app: App) -> None:
+        """The safety net beside the worker: stalled jobs back to the queue, due rows without a job."""
+        from gridline.core.engine import reconcile
+
+        while True:
+            try:
+                await self.recover_stalled(app)
+                await reconcile(services, grace_seconds=self._settings.jobs.reconcile_grace_seconds)
+            except Exception:
+                log.warning("the safety-net pass failed", exc_info=True)
+            await asyncio.sleep(self._settings.jobs.reconcile_seconds)
+
+    async def recover_stalled(self, app: App) -> int:
+        """Put back in the queue the jobs of workers that stopped sending heartbeats."""
+        seconds = self._settings.jobs.heartbeat_seconds * 3
+        recovered = 0
+        for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds):
+            assert job.id is not None
+            try:
+                await app.job_manager.retry_job(job)
+                recovered += 1
+            except Exception:
+                # Its key already has a waiting job (the reconciler queued the row again): drop it.
+                await self._db.run(self._delete_job, job.id)
+        if recovered:
+            log.info("put %d stalled jobs back in the queue", recovered)
+        return recovered
+
+    def _delete_job(self, job_id: int) -> None:
+        with self._db.session() as session:
+            session.execute(text("DELETE FROM procrastinate_jobs WHERE id = :id AND status = 'doing'"), {"id": job_id})
+
+    async def start_in_process(self, services: Services) -> None:
+        """``gridline serve`` with ``jobs.run_in_serve``: a worker inside the web process."""
+        if self._in_process is None:
+            self._stop = asyncio.Event()
+            self._in_process = asyncio.create_task(self.run_worker(services, self._stop), name="gridline-jobs")
+
+    async def ping(self) -> bool:
+        def check() -> bool:
+            with self._db.engine.connect() as connection:
+                return job_schema_installed(connection)
+
+        return await self._db.run(check)
+
+    async def close(self) -> None:
+        if self._in_process is not None:
+            self._stop.set()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._in_process
+            self._in_process = None
+        if self._burst_app is not None:
+            with contextlib.suppress(Exception):
+                await self._burst_app.close_async()
+            self._burst_app = None
+

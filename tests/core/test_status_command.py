@@ -1,0 +1,22 @@
+"""``/status REF`` (Telegram's command) answers one case by reference; bare ``/status`` lists one's open cases."""
+
+from __future__ import annotations
+
+from gridline.core.conversation import handle_inbound
+from gridline.core.messages import InboundMessage
+
+LI_XIUYING = "+8617000010001"
+
+
+async def test_status_command_with_and_without_a_reference(services) -> None:
+    water = "俺们楼从昨天就没水了咋弄"
+    report = InboundMessage(channel="sms", external_id=LI_XIUYING, text=water, provider_message_id="S1")
+    ref = (await handle_inbound(services, report, deliver_replies=False)).case_ref
+    assert ref
+    one = InboundMessage(channel="sms", external_id=LI_XIUYING, command="status", command_args=ref.lower(),
+                         provider_message_id="S2")
+    answer = (await handle_inbound(services, one, deliver_replies=False)).replies[-1].text
+    assert answer.startswith(f"工单 {ref}") and "办理时限" in answer
+    listing = InboundMessage(channel="sms", external_id=LI_XIUYING, command="status", provider_message_id="S3")
+    answer = (await handle_inbound(services, listing, deliver_replies=False)).replies[-1].text
+    assert "1 个未办结的工单" in answer and ref in answer
