@@ -14,13 +14,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session
 
 from gridline.core.services import Services
+from gridline.core.work import in_transaction
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES
+from gridline.storage import retention as store
 from gridline.storage.audit import record
 from gridline.storage.db import Database
-from gridline.storage.models import Case, CaseEvent, InboundEvent, Message
 
 BATCH = 500
 
@@ -37,74 +38,72 @@ def _strip_nlu(nlu: dict[str, Any] | None) -> dict[str, Any] | None:
     return kept
 
 
-def purge_old_text(services: Services) -> int:
+async def purge_old_text(services: Services) -> int:
     """Remove texts older than the retention period; returns how many messages lost their text.
 
     Safe to run repeatedly (a job or ``gridline console purge-text``); does nothing when the
-    retention period is 0.
+    retention period is 0. A batch per unit of work, so no transaction holds many rows for long.
     """
     days = services.settings.console.retention_days
     if days <= 0:
         return 0
-    return purge_text_before(services.db, services.clock.now() - timedelta(days=days), now=services.clock.now())
+    cutoff = services.clock.now() - timedelta(days=days)
+    purged = 0
+    while True:
+        count = await in_transaction(services, lambda work: purge_message_batch(work.session, cutoff))
+        purged += count
+        if count < BATCH:
+            break
+    await in_transaction(
+        services, lambda work: purge_cases_and_payloads(work.session, cutoff, now=work.now, messages=purged)
+    )
+    return purged
 
 
 def purge_text_before(db: Database, cutoff: datetime, *, now: datetime | None = None) -> int:
-    """Remove the texts of everything older than ``cutoff`` (see the module docstring)."""
+    """Remove the texts of everything older than ``cutoff`` (see the module docstring). Blocking:
+    call it from the command line or in a database thread."""
     now = now or cutoff
-    open_cases = select(Case.id).where(col(Case.status).in_(sorted(OPEN_CASE_STATUSES)))
     purged = 0
     while True:
         with db.session() as session:
-            batch = session.exec(
-                select(Message)
-                .where(
-                    col(Message.created_at) < cutoff,
-                    col(Message.text_purged).is_(False),
-                    (col(Message.case_id).is_(None)) | (col(Message.case_id).not_in(open_cases)),
-                )
-                .limit(BATCH)
-            ).all()
-            for message in batch:
-                message.text = None
-                message.nlu = _strip_nlu(message.nlu)
-                message.text_purged = True
-                session.add(message)
-            purged += len(batch)
-        if len(batch) < BATCH:
+            count = purge_message_batch(session, cutoff)
+        purged += count
+        if count < BATCH:
             break
-
     with db.session() as session:
-        cases = session.exec(
-            select(Case).where(
-                col(Case.created_at) < cutoff,
-                col(Case.status).not_in(sorted(OPEN_CASE_STATUSES)),
-                (col(Case.summary) != "") | col(Case.rating_comment).is_not(None) | col(Case.address_text).is_not(None),
-            )
-        ).all()
-        for case in cases:
-            case.summary = ""
-            case.rating_comment = None
-            case.address_text = None
-            session.add(case)
-            for event in session.exec(
-                select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "staff_reply")
-            ).all():
-                if "text" in event.data:
-                    event.data = {k: v for k, v in event.data.items() if k != "text"}
-                    session.add(event)
-        events = session.exec(
-            select(InboundEvent).where(
-                col(InboundEvent.received_at) < cutoff,
-                InboundEvent.status == "processed",
-            )
-        ).all()
-        raw = 0
-        for inbound in events:
-            if inbound.payload != {"purged": True}:
-                inbound.payload = {"purged": True}
-                session.add(inbound)
-                raw += 1
-        record(session, at=now, actor="system", action="retention.purge_text", target_kind="messages",
-               detail={"before": cutoff.isoformat(), "messages": purged, "cases": len(cases), "inbound_events": raw})
+        purge_cases_and_payloads(session, cutoff, now=now, messages=purged)
     return purged
+
+
+def purge_message_batch(session: Session, cutoff: datetime) -> int:
+    """Remove the text of one batch of old messages; returns how many."""
+    batch = store.messages_with_text_before(session, cutoff, open_statuses=OPEN_CASE_STATUSES, limit=BATCH)
+    for message in batch:
+        message.text = None
+        message.nlu = _strip_nlu(message.nlu)
+        message.text_purged = True
+        session.add(message)
+    return len(batch)
+
+
+def purge_cases_and_payloads(session: Session, cutoff: datetime, *, now: datetime, messages: int) -> None:
+    """Remove old finished cases' words and processed inbound payloads, and audit the whole purge."""
+    cases = store.finished_cases_with_text_before(session, cutoff, open_statuses=OPEN_CASE_STATUSES)
+    for case in cases:
+        case.summary = ""
+        case.rating_comment = None
+        case.address_text = None
+        session.add(case)
+        for event in store.staff_replies(session, case.id or 0):
+            if "text" in event.data:
+                event.data = {k: v for k, v in event.data.items() if k != "text"}
+                session.add(event)
+    raw = 0
+    for inbound in store.processed_inbound_before(session, cutoff):
+        if inbound.payload != {"purged": True}:
+            inbound.payload = {"purged": True}
+            session.add(inbound)
+            raw += 1
+    record(session, at=now, actor="system", action="retention.purge_text", target_kind="messages",
+           detail={"before": cutoff.isoformat(), "messages": messages, "cases": len(cases), "inbound_events": raw})
