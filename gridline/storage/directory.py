@@ -4,7 +4,7 @@ its overrides. Routing keeps the grid index and address matcher in memory; these
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -13,7 +13,24 @@ from gridline.storage.models import Address, ChannelIdentity, ContactMethod, Dut
 
 
 def all_grids(session: Session) -> list[Grid]:
-    return list(session.exec(select(Grid)))
+    """Every grid, level 1 first, then by code."""
+    return list(session.exec(select(Grid).order_by(col(Grid.level), col(Grid.code))))
+
+
+def grid_codes(session: Session) -> set[str]:
+    """The codes of every grid."""
+    return set(session.exec(select(Grid.code)))
+
+
+def grids_by_codes(session: Session, codes: Collection[str]) -> dict[str, Grid]:
+    """Grids by code (unknown codes are simply absent)."""
+    if not codes:
+        return {}
+    return {g.code: g for g in session.exec(select(Grid).where(col(Grid.code).in_(list(codes))))}
+
+
+def has_grids(session: Session) -> bool:
+    return session.exec(select(Grid.id).limit(1)).first() is not None
 
 
 def grid(session: Session, code: str | None) -> Grid | None:
@@ -35,6 +52,10 @@ def staff_by_codes(session: Session, codes: Sequence[str], *, active_only: bool 
     if active_only:
         query = query.where(Staff.active == True)  # noqa: E712
     return {s.code: s for s in session.exec(query)}
+
+
+def staff_by_code(session: Session, code: str) -> Staff | None:
+    return session.exec(select(Staff).where(Staff.code == code)).first()
 
 
 def active_staff_with_role(session: Session, role: str, grid_code: str | None = None) -> list[Staff]:
