@@ -4,7 +4,7 @@ its overrides. Routing keeps the grid index and address matcher in memory; these
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -21,6 +21,18 @@ def grid(session: Session, code: str | None) -> Grid | None:
     if code is None:
         return None
     return session.exec(select(Grid).where(Grid.code == code)).first()
+
+
+def grids_by_code(session: Session, codes: Collection[str]) -> dict[str, Grid]:
+    """The grids with these codes, by code (unknown codes are absent)."""
+    if not codes:
+        return {}
+    return {g.code: g for g in session.exec(select(Grid).where(col(Grid.code).in_(list(codes))))}
+
+
+def grids_by_level(session: Session) -> list[Grid]:
+    """Every grid, district level first, then by code (the map's drawing order)."""
+    return list(session.exec(select(Grid).order_by(col(Grid.level), col(Grid.code))))
 
 
 def all_addresses(session: Session) -> list[Address]:
