@@ -68,6 +68,17 @@ def active_staff_in_grid(session: Session, role: str, grid_code: str) -> list[St
     )
 
 
+def active_staff_in_grid_with_roles(session: Session, grid_code: str, roles: Collection[str]) -> list[Staff]:
+    """Active staff attached to ``grid_code`` with one of ``roles``, by role then code."""
+    return list(
+        session.exec(
+            select(Staff)
+            .where(Staff.grid_code == grid_code, Staff.active == True, col(Staff.role).in_(list(roles)))  # noqa: E712
+            .order_by(col(Staff.role), col(Staff.code))
+        )
+    )
+
+
 def active_by_role_by_code(session: Session, role: str) -> list[Staff]:
     """Every active person with ``role``, by code."""
     return list(
