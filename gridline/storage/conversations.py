@@ -37,3 +37,18 @@ def already_received(session: Session, channel: str, provider_message_id: str) -
         ).first()
         is not None
     )
+
+
+def of_identity(session: Session, identity_id: int, channel: str) -> list[Message]:
+    """Every message in and out of this identity on ``channel``, oldest first."""
+    return list(session.exec(
+        select(Message).where(Message.identity_id == identity_id, Message.channel == channel)
+        .order_by(col(Message.created_at), col(Message.id))
+    ))
+
+
+def of_case(session: Session, case_id: int) -> list[Message]:
+    """Every message about the case, in and out, oldest first."""
+    return list(session.exec(
+        select(Message).where(Message.case_id == case_id).order_by(col(Message.created_at), col(Message.id))
+    ))

@@ -130,6 +130,14 @@ def new_identity(
     return identity
 
 
+def named_registered_residents(session: Session, limit: int) -> list[Resident]:
+    """Residents with a name and a grid (household records), by id."""
+    return list(session.exec(
+        select(Resident).where(col(Resident.name).is_not(None), col(Resident.grid_code).is_not(None))
+        .order_by(col(Resident.id)).limit(limit)
+    ))
+
+
 def find_identity(session: Session, channel: str, external_id: str, bot_name: str = "") -> ChannelIdentity | None:
     """The identity of ``external_id`` on ``channel`` (and ``bot_name`` for Telegram bots)."""
     return session.exec(
