@@ -54,11 +54,18 @@ async def healthz(request: Request) -> JSONResponse:
     if services.settings.redis.url:
         checks["redis"] = await _check("redis", services.state.ping())
     healthy = all(c["ok"] for c in checks.values())
-    body = {
+    body: dict[str, Any] = {
         "status": "ok" if healthy else "degraded",
         "checks": checks,
         "mode": "redis" if services.settings.redis.url else "embedded",
     }
+    # Informational (a web process answers without workers): how many job workers are alive.
+    workers = getattr(services.jobs, "workers_alive", None)
+    if workers is not None:
+        try:
+            body["jobs"] = {"workers_alive": await asyncio.wait_for(workers(), 3.0)}
+        except Exception as exc:
+            body["jobs"] = {"error": f"{type(exc).__name__}: {exc}"[:200]}
     return JSONResponse(body, status_code=200 if healthy else 503)
 
 
