@@ -9,7 +9,7 @@ from sqlalchemy import exists, func, or_, update
 from sqlmodel import Session, col, select
 
 from gridline.clock import as_utc
-from gridline.storage.models import Case, InboxLoginLink, Page, PushSubscription, Staff
+from gridline.storage.models import Case, InboxLoginLink, Message, Page, PushSubscription, Staff
 
 # The status values of gridline.routing.lifecycle (storage sits below routing, so it names them).
 OPEN_PAGE_STATUSES = ("scheduled", "sending", "sent", "delivered")
@@ -142,3 +142,17 @@ def live_link_staff_id(session: Session, token_hash: str, now: datetime) -> int 
     if link is None or link.used_at is not None or as_utc(link.expires_at) <= now:
         return None
     return link.staff_id
+
+
+def blank_link_token(session: Session, staff_id: int, token: str, marker: str = "/console/inbox/link/") -> int:
+    """Blank a used link's token in the outbound message that carried it (the outbox keeps the text),
+    so no copy of the database holds it; returns how many messages changed."""
+    rows = session.exec(select(Message).where(
+        Message.staff_id == staff_id, Message.direction == "out", col(Message.text).contains(marker))).all()
+    changed = 0
+    for message in rows:
+        if message.text and token in message.text:
+            message.text = message.text.replace(token, "…")
+            session.add(message)
+            changed += 1
+    return changed

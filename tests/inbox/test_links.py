@@ -84,6 +84,10 @@ async def test_a_link_sent_on_telegram_signs_in_once(city: City, app: FastAPI) -
             session.exec(select(AuditLog).where(AuditLog.action == "inbox.link_login")).one().actor
             == "console:leader-cheng"
         )
+    with city.services.db.session() as session:
+        sent = session.get(Message, message.id)
+        # Used: the token is gone from the outbox's copy of the message too.
+        assert sent is not None and token not in (sent.text or "") and "/console/inbox/link/…" in (sent.text or "")
     async with use_link(app, path) as (again, _):
         assert again.status_code == 410 and "已失效" in again.text
     # A second POST with a fresh form also fails: the UPDATE only spends an unused link.

@@ -55,13 +55,13 @@ class StaffDesk:
 
         staff = await self._staff(staff_id)
         if command == "duty":
-            shifts = staff_shifts(self.services, staff_id, days=DUTY_DAYS)
+            shifts = await staff_shifts(self.services, staff_id, days=DUTY_DAYS)
             codes = {grid_code for _, _, grid_code, _ in shifts}
             with self.services.db.session() as session:
                 names = {g.code: g.name for g in session.exec(select(Grid).where(col(Grid.code).in_(codes)))}
             text = duty_text(shifts, staff.lang, DUTY_DAYS, self.services.settings.timezone, names)
         elif command in ("cases", "status"):
-            text = cases_text(open_cases_for_staff(self.services, staff_id), staff.lang)
+            text = cases_text(await open_cases_for_staff(self.services, staff_id), staff.lang)
         else:
             text = t("telegram.staff.help", staff.lang, name=staff.name)
         await self.ctx.say_text(sender, text, staff.lang)

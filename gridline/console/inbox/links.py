@@ -1,8 +1,9 @@
 """Signing in to the inbox: the console's password form, or a one-time link sent on the staff
 member's own channel (their first reachable Telegram or SMS contact).
 
-A link carries a random token; only its SHA-256 is stored, it expires after ``inbox.link_minutes``
-and is redeemed once by a conditional UPDATE. Opening the link shows a button and only the POST
+A link carries a random token; ``inbox_login_links`` stores only its SHA-256 (the outbox message that
+carried it is blanked when it is used), it expires after ``inbox.link_minutes`` and is redeemed once
+by a conditional UPDATE. Opening the link shows a button and only the POST
 uses it, so a chat app fetching the link for a preview does not spend it. The answer to "send me a
 link" is the same whether or not the person exists, so the form does not tell who is on the staff.
 """
@@ -229,6 +230,7 @@ def redeem(work: Work, services: Services, token: str, ip: str | None, user_agen
     staff = work.session.get(Staff, staff_id) if staff_id is not None else None
     if staff is None or not staff.active:
         return None
+    store.blank_link_token(work.session, staff.id or 0, token)
     user = link_account(work.session, staff, work.now)
     cookie = open_session(work.session, user, now=work.now, secret=services.settings.server.secret_key,
                           session_hours=services.settings.console.session_hours, ip=ip, user_agent=user_agent)

@@ -1,8 +1,8 @@
 """The staff web inbox: browsers subscribed to web push, and one-time sign-in links.
 
 A push subscription is what a browser's push service hands out (an endpoint URL and the two keys
-that encrypt the message for that browser). A sign-in link is stored only as the SHA-256 of its
-token, so a copy of the database does not hand out sessions; ``used_at`` makes it single-use.
+that encrypt the message for that browser). A sign-in link is stored here only as the SHA-256 of its
+token (the outbox message that carried it is blanked once it is used); ``used_at`` makes it single-use.
 """
 
 from __future__ import annotations
