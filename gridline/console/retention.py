@@ -58,16 +58,17 @@ def _strip_nlu(nlu: dict[str, Any] | None) -> dict[str, Any] | None:
     return kept
 
 
-def purge_old_text(services: Services) -> int:
+async def purge_old_text(services: Services) -> int:
     """Remove texts older than the retention period; returns how many messages lost their text.
 
     Safe to run repeatedly (a job or ``gridline console purge-text``); does nothing when the
-    retention period is 0.
+    retention period is 0. Runs in a database thread (its batches are blocking transactions).
     """
     days = services.settings.console.retention_days
     if days <= 0:
         return 0
-    return purge_text_before(services.db, services.clock.now() - timedelta(days=days), now=services.clock.now())
+    now = services.clock.now()
+    return await services.db.run(purge_text_before, services.db, now - timedelta(days=days), now=now)
 
 
 def purge_text_before(db: Database, cutoff: datetime, *, now: datetime | None = None) -> int:

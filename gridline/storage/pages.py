@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from gridline.storage.bulk import chunks
 from gridline.storage.models import Case, Page
 
 
@@ -101,9 +102,12 @@ def by_code(session: Session, phone: str, code: int, *, channels: Collection[str
     ).first()
 
 
-def by_provider_message_id(session: Session, provider_message_id: str) -> Page | None:
-    """The page a provider knows as ``provider_message_id`` (a Twilio SID)."""
-    return session.exec(select(Page).where(Page.provider_message_id == provider_message_id)).first()
+def by_provider_message_id(session: Session, provider_message_id: str, *, channel: str | None = None) -> Page | None:
+    """The page a provider knows as ``provider_message_id`` (a Twilio SID, a Telegram ``chat:message``)."""
+    query = select(Page).where(Page.provider_message_id == provider_message_id)
+    if channel is not None:
+        query = query.where(Page.channel == channel)
+    return session.exec(query).first()
 
 
 def was_paged(session: Session, case_id: int, staff_id: int) -> bool:
@@ -135,3 +139,15 @@ def methods_tried(session: Session, *, case_id: int, staff_id: int, round_: int,
 def case_ids_paging(session: Session, staff_id: int) -> list[int]:
     """Ids of the cases the person was paged about."""
     return list(set(session.exec(select(Page.case_id).where(Page.staff_id == staff_id))))
+
+
+def contact_methods_paged(session: Session, method_ids: Collection[int]) -> set[int]:
+    """Which of these contact methods some page was sent on (they must stay, pages point at them)."""
+    used: set[int] = set()
+    for batch in chunks(sorted(method_ids)):
+        used.update(
+            i
+            for i in session.exec(select(Page.contact_method_id).where(col(Page.contact_method_id).in_(batch)))
+            if i is not None
+        )
+    return used

@@ -45,7 +45,7 @@ async def test_purging_removes_old_texts_but_keeps_statistics(services_30_days):
     await login(admin, "admin")
     before = await dashboard_figures(admin)
 
-    purged = purge_old_text(services)
+    purged = await purge_old_text(services)
     assert purged == 2  # the old closed case's message and reply; the open case keeps its texts
 
     with services.db.session() as session:
@@ -63,7 +63,7 @@ async def test_purging_removes_old_texts_but_keeps_statistics(services_30_days):
     assert await dashboard_figures(admin) == before
     page = (await admin.get(f"/console/cases/{old.id}")).text
     assert "原文已清除" in page and "13912345678" not in page
-    assert purge_old_text(services) == 0  # nothing left to do
+    assert await purge_old_text(services) == 0  # nothing left to do
     await admin.aclose()
 
 
@@ -71,7 +71,7 @@ async def test_no_retention_period_keeps_everything(console_services):
     factory = CaseFactory(console_services)
     factory.case(created=factory.now - timedelta(days=4000), status="closed")
     assert console_services.settings.console.retention_days == 0
-    assert purge_old_text(console_services) == 0
+    assert await purge_old_text(console_services) == 0
 
 
 async def test_every_copy_in_the_inventory_is_purged(services_30_days):
@@ -104,7 +104,7 @@ async def test_every_copy_in_the_inventory_is_purged(services_30_days):
         session.add(AuditLog(at=long_ago, actor="console:sup", action="console.export_cases", target_kind="cases",
                              detail={"filters": {"q": "王芳"}, "rows": 3}))
         identity_id = identity.id
-    purge_old_text(services)
+    await purge_old_text(services)
     with services.db.session() as session:
         from gridline.storage.models import CaseEvent
 
