@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import col, select
-
 from gridline.core import case_lookup
 from gridline.core.answers import find_leader_text, grid_name, registered_text, status_text
 from gridline.core.inbound_log import store_inbound
@@ -28,7 +26,7 @@ from gridline.nlu.types import OUT_OF_SCOPE, NluResult
 from gridline.routing.directory import Directory
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES
 from gridline.routing.timeline import record_event
-from gridline.storage import conversations, people
+from gridline.storage import cases, conversations, people
 from gridline.storage.models import Case, Message, Resident
 from gridline.storage.people import Sender
 
@@ -482,7 +480,7 @@ def _choice(
     match = CHOICE_RE.match(choice)
     resident = sender.resident
     assert resident is not None
-    case = work.session.exec(select(Case).where(Case.ref == match.group(2))).first() if match else None
+    case = cases.by_ref(work.session, match.group(2)) if match else None
     if match is None or case is None or case.resident_id != resident.id:
         replies.append((t("conversation.choice_expired", lang), ()))
         return None
@@ -508,11 +506,9 @@ def _attach_media(
     """A photo or voicemail without words: attach it to the resident's latest open case, or open one."""
     resident = sender.resident
     assert resident is not None
-    case = work.session.exec(
-        select(Case)
-        .where(Case.resident_id == resident.id, col(Case.status).in_([s.value for s in OPEN_CASE_STATUSES]))
-        .order_by(col(Case.created_at).desc())
-    ).first()
+    statuses = [s.value for s in OPEN_CASE_STATUSES]
+    latest = cases.open_for_resident(work.session, resident.id or 0, statuses=statuses, limit=1)
+    case = latest[0] if latest else None
     if case is not None:
         record_event(work, case.id or 0, "media", f"resident:{resident.id}", {"media": list(msg.media)})
         outcome.case_id, outcome.case_ref = case.id, case.ref

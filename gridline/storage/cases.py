@@ -21,6 +21,44 @@ def by_ref(session: Session, ref: str) -> Case | None:
     return session.exec(select(Case).where(Case.ref == ref)).first()
 
 
+def open_for_resident(session: Session, resident_id: int, *, statuses: Collection[str], limit: int) -> list[Case]:
+    """The resident's cases in ``statuses``, newest first."""
+    return list(
+        session.exec(
+            select(Case)
+            .where(Case.resident_id == resident_id, col(Case.status).in_(list(statuses)))
+            .order_by(col(Case.created_at).desc())
+            .limit(limit)
+        )
+    )
+
+
+def for_open311(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    refs: Collection[str] = (),
+    categories: Collection[str] = (),
+    statuses: Collection[str] = (),
+    not_statuses: Collection[str] = (),
+    limit: int,
+) -> list[Case]:
+    """Open311's ``GET requests``: by reference (then the dates do not apply), else created in
+    [start, end]; narrowed by category and status; newest first."""
+    if refs:
+        query = select(Case).where(col(Case.ref).in_(list(refs)))
+    else:
+        query = select(Case).where(col(Case.created_at) >= start, col(Case.created_at) <= end)
+    if categories:
+        query = query.where(col(Case.category).in_(list(categories)))
+    if statuses:
+        query = query.where(col(Case.status).in_(list(statuses)))
+    if not_statuses:
+        query = query.where(col(Case.status).not_in(list(not_statuses)))
+    return list(session.exec(query.order_by(col(Case.created_at).desc()).limit(limit)))
+
+
 def ref_taken(session: Session, ref: str) -> bool:
     return session.exec(select(Case.id).where(Case.ref == ref)).first() is not None
 

@@ -42,6 +42,18 @@ def grid(session: Session, code: str | None) -> Grid | None:
     return session.exec(select(Grid).where(Grid.code == code)).first()
 
 
+def grids_by_code(session: Session, codes: Collection[str]) -> dict[str, Grid]:
+    """The grids with these codes, by code (unknown codes are absent)."""
+    if not codes:
+        return {}
+    return {g.code: g for g in session.exec(select(Grid).where(col(Grid.code).in_(list(codes))))}
+
+
+def grids_by_level(session: Session) -> list[Grid]:
+    """Every grid, district level first, then by code (the map's drawing order)."""
+    return list(session.exec(select(Grid).order_by(col(Grid.level), col(Grid.code))))
+
+
 def all_addresses(session: Session) -> list[Address]:
     return list(session.exec(select(Address)))
 
@@ -75,6 +87,17 @@ def active_staff_in_grid(session: Session, role: str, grid_code: str) -> list[St
             select(Staff)
             .where(Staff.grid_code == grid_code, Staff.role == role, Staff.active == True)  # noqa: E712
             .order_by(col(Staff.code))
+        )
+    )
+
+
+def active_staff_in_grid_with_roles(session: Session, grid_code: str, roles: Collection[str]) -> list[Staff]:
+    """Active staff attached to ``grid_code`` with one of ``roles``, by role then code."""
+    return list(
+        session.exec(
+            select(Staff)
+            .where(Staff.grid_code == grid_code, Staff.active == True, col(Staff.role).in_(list(roles)))  # noqa: E712
+            .order_by(col(Staff.role), col(Staff.code))
         )
     )
 

@@ -104,9 +104,12 @@ def by_code(session: Session, phone: str, code: int, *, channels: Collection[str
     ).first()
 
 
-def by_provider_message_id(session: Session, provider_message_id: str) -> Page | None:
-    """The page a provider knows as ``provider_message_id`` (a Twilio SID)."""
-    return session.exec(select(Page).where(Page.provider_message_id == provider_message_id)).first()
+def by_provider_message_id(session: Session, provider_message_id: str, *, channel: str | None = None) -> Page | None:
+    """The page a provider knows as ``provider_message_id`` (a Twilio SID, a Telegram ``chat:message``)."""
+    query = select(Page).where(Page.provider_message_id == provider_message_id)
+    if channel is not None:
+        query = query.where(Page.channel == channel)
+    return session.exec(query).first()
 
 
 def was_paged(session: Session, case_id: int, staff_id: int) -> bool:

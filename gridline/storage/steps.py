@@ -92,3 +92,12 @@ def run_for_case(session: Session, case_id: int) -> list[EscalationStep]:
             .order_by(col(EscalationStep.done_at))
         )
     )
+
+
+def first_pending(session: Session, case_id: int) -> EscalationStep | None:
+    """The case's pending step that comes due first."""
+    return session.exec(
+        select(EscalationStep)
+        .where(EscalationStep.case_id == case_id, EscalationStep.status == "pending")
+        .order_by(col(EscalationStep.due_at))
+    ).first()
