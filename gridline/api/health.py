@@ -10,12 +10,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, text
-from sqlmodel import select
 
 from gridline.core.services import Services
+from gridline.core.work import Work, in_transaction
 from gridline.routing.claims import POSSIBLY_TWICE
-from gridline.storage.models import AuditLog, Case, EscalationStep, InboundEvent, Message, Page
+from gridline.storage import gauges
 
 router = APIRouter()
 
@@ -42,8 +41,7 @@ async def healthz(request: Request) -> JSONResponse:
     services = _services(request)
 
     async def database() -> bool:
-        with services.db.session() as session:
-            session.execute(text("select 1"))
+        await in_transaction(services, lambda work: gauges.ping(work.session))
         return True
 
     async def nlu() -> bool:
@@ -62,13 +60,18 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if healthy else 503)
 
 
-class _DatabaseCollector:
-    """Gauges read from the database at scrape time, so every process reports the same truth."""
+def _read_counts(work: Work) -> gauges.Counts:
+    return gauges.read_counts(work.session, work.now, POSSIBLY_TWICE)
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+
+class _DatabaseCollector:
+    """Gauges from counts read beforehand (``_read_counts``), so collecting never touches the database."""
+
+    def __init__(self, counts: gauges.Counts) -> None:
+        self.counts = counts
 
     def collect(self) -> Any:
+        c = self.counts
         cases = GaugeMetricFamily("gridline_cases", "Cases by status and priority", labels=["status", "priority"])
         pages = GaugeMetricFamily("gridline_pages", "Pages by channel and status", labels=["channel", "status"])
         steps = GaugeMetricFamily("gridline_escalation_steps_pending", "Escalation steps waiting to run")
@@ -77,31 +80,21 @@ class _DatabaseCollector:
         inbox = GaugeMetricFamily("gridline_inbox_unprocessed", "Inbound events not processed yet")
         twice = GaugeMetricFamily("gridline_sends_possibly_twice",
                                   "Interrupted sends made again where the provider could not be asked")
-        now = self.services.clock.now()
-        with self.services.db.session() as session:
-            for status, priority, count in session.exec(
-                select(Case.status, Case.priority, func.count()).group_by(Case.status, Case.priority)
-            ):
-                cases.add_metric([status, priority], count)
-            for channel, status, count in session.exec(
-                select(Page.channel, Page.status, func.count()).group_by(Page.channel, Page.status)
-            ):
-                pages.add_metric([channel, status], count)
-            steps.add_metric([], session.exec(select(func.count()).where(EscalationStep.status == "pending")).one())
-            due.add_metric(
-                [],
-                session.exec(
-                    select(func.count()).where(EscalationStep.status == "pending", EscalationStep.due_at <= now)
-                ).one(),
-            )
-            outbox.add_metric([], session.exec(select(func.count()).where(Message.status == "queued")).one())
-            inbox.add_metric([], session.exec(select(func.count()).where(InboundEvent.status == "received")).one())
-            twice.add_metric([], session.exec(select(func.count()).where(AuditLog.action == POSSIBLY_TWICE)).one())
+        for status, priority, count in c.cases:
+            cases.add_metric([status, priority], count)
+        for channel, status, count in c.pages:
+            pages.add_metric([channel, status], count)
+        steps.add_metric([], c.steps_pending)
+        due.add_metric([], c.steps_overdue)
+        outbox.add_metric([], c.outbox_queued)
+        inbox.add_metric([], c.inbox_unprocessed)
+        twice.add_metric([], c.possibly_twice)
         yield from (cases, pages, steps, due, outbox, inbox, twice)
 
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
     registry = CollectorRegistry()
-    registry.register(_DatabaseCollector(_services(request)))  # type: ignore[arg-type]
+    counts = await in_transaction(_services(request), _read_counts)
+    registry.register(_DatabaseCollector(counts))  # type: ignore[arg-type]
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

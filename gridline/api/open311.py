@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from gridline.clock import as_utc
 from gridline.core.api_requests import ApiRequest, file_api_request
 from gridline.core.services import Services
+from gridline.core.work import Work, in_transaction
 from gridline.edge.params import FIRST_TIME, LAST_TIME, sane_time
 from gridline.edge.ratelimit import client_ip, enforce
 from gridline.edge.text import clean_text
@@ -125,21 +126,32 @@ async def requests_list(request: Request) -> JSONResponse:
     elif status == "closed":
         query = query.where(col(Case.status).not_in(open_values))
     lang = _lang(request)
-    with services.db.session() as session:
-        cases = session.exec(query.order_by(col(Case.created_at).desc()).limit(MAX_RESULTS)).all()
-        grids = {g.code: g for g in session.exec(select(Grid).where(col(Grid.code).in_({c.grid_code for c in cases})))}
-        return JSONResponse([_public(c, grids.get(c.grid_code or ""), lang) for c in cases])
+    def read(work: Work) -> list[dict[str, Any]]:
+        # TODO(async-routing): storage/cases and storage/directory once they land.
+        cases = work.session.exec(query.order_by(col(Case.created_at).desc()).limit(MAX_RESULTS)).all()
+        codes = {c.grid_code for c in cases}
+        grids = {g.code: g for g in work.session.exec(select(Grid).where(col(Grid.code).in_(codes)))}
+        return [_public(c, grids.get(c.grid_code or ""), lang) for c in cases]
+
+    return JSONResponse(await in_transaction(services, read))
 
 
 @router.get("/requests/{ref}.json")
 async def request_detail(ref: str, request: Request) -> JSONResponse:
     services = _services(request)
-    with services.db.session() as session:
-        case = session.exec(select(Case).where(Case.ref == ref.upper())).first()
+    lang = _lang(request)
+
+    def read(work: Work) -> dict[str, Any] | None:
+        case = work.session.exec(select(Case).where(Case.ref == ref.upper())).first()
         if case is None:
-            return _error(404, f"no service request {ref}")
-        grid = session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
-        return JSONResponse([_public(case, grid, _lang(request))])
+            return None
+        grid = work.session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
+        return _public(case, grid, lang)
+
+    public = await in_transaction(services, read)
+    if public is None:
+        return _error(404, f"no service request {ref}")
+    return JSONResponse([public])
 
 
 @router.post("/requests.json")

@@ -20,6 +20,7 @@ from gridline.bots.web.mapview import grid_map
 from gridline.bots.web.payloads import ResidentMessageIn, StaffActionIn
 from gridline.core.inbox import receive_event
 from gridline.core.services import Services
+from gridline.core.work import Work, in_transaction
 from gridline.edge.params import RowId
 from gridline.i18n import t
 from gridline.routing.actions import act_on_case
@@ -41,26 +42,23 @@ def build_api(services: Services) -> APIRouter:
 
     @router.get("/residents")
     async def residents(lang: Lang = "zh-CN") -> dict[str, Any]:
-        with services.db.session() as session:
-            return {"residents": queries.demo_residents(session, lang)}
+        return await in_transaction(services, lambda work: {"residents": queries.demo_residents(work.session, lang)})
 
     @router.get("/staff")
     async def staff(lang: Lang = "zh-CN") -> dict[str, Any]:
-        with services.db.session() as session:
-            return {"staff": queries.web_staff(session, lang)}
+        return await in_transaction(services, lambda work: {"staff": queries.web_staff(work.session, lang)})
 
     @router.get("/map")
     async def grids_map() -> dict[str, Any]:
-        with services.db.session() as session:
-            return grid_map(session)
+        return await in_transaction(services, lambda work: grid_map(work.session))
 
     @router.post("/messages", status_code=202)
     async def post_message(body: ResidentMessageIn) -> dict[str, Any]:
         lang = body.lang or "zh-CN"
         if body.resident_id is not None:
-            with services.db.session() as session:
-                if session.get(Resident, body.resident_id) is None:
-                    raise problem(404, "unknown_resident", lang, id=body.resident_id)
+            resident_id = body.resident_id
+            if await in_transaction(services, lambda work: work.session.get(Resident, resident_id)) is None:
+                raise problem(404, "unknown_resident", lang, id=body.resident_id)
             external_id = resident_external_id(body.resident_id)
         else:
             assert body.session_id is not None
@@ -80,28 +78,31 @@ def build_api(services: Services) -> APIRouter:
             raise problem(422, "who_is_chatting", lang)
         external_id = resident_external_id(resident_id) if resident_id is not None \
             else anonymous_external_id(session_id or "")
-        with services.db.session() as session:
-            return queries.conversation(session, external_id, clock, lang)
+        return await in_transaction(services, lambda work: queries.conversation(work.session, external_id, clock, lang))
 
     @router.get("/inbox/{staff_id}")
     async def get_inbox(staff_id: RowId, lang: Lang = "zh-CN") -> dict[str, Any]:
-        with services.db.session() as session:
-            member = session.get(Staff, staff_id)
+        def read(work: Work) -> dict[str, Any]:
+            member = work.session.get(Staff, staff_id)
             if member is None:
                 raise problem(404, "unknown_staff", lang, id=staff_id)
             return {"staff": {"id": member.id, "name": member.name, "code": member.code, "role": member.role,
                               "role_label": t(f"web.role.{member.role}", lang), "grid_code": member.grid_code},
-                    "pages": queries.inbox(session, member, clock, lang)}
+                    "pages": queries.inbox(work.session, member, clock, lang)}
+
+        return await in_transaction(services, read)
 
     @router.post("/actions")
     async def post_action(body: StaffActionIn, lang: Lang = "zh-CN") -> JSONResponse:
-        with services.db.session() as session:
-            page = session.get(Page, body.page_id)
+        def check(work: Work) -> int:
+            page = work.session.get(Page, body.page_id)
             if page is None or page.staff_id != body.staff_id:
                 raise problem(404, "unknown_page", lang, id=body.page_id)
-            if body.to_staff_id is not None and session.get(Staff, body.to_staff_id) is None:
+            if body.to_staff_id is not None and work.session.get(Staff, body.to_staff_id) is None:
                 raise problem(404, "unknown_staff", lang, id=body.to_staff_id)
-            case_id = page.case_id
+            return page.case_id
+
+        case_id = await in_transaction(services, check)
         result = await act_on_case(services, case_id=case_id, staff_id=body.staff_id, action=body.action,
                                    channel=CHANNEL, page_id=body.page_id, to_staff_id=body.to_staff_id)
         status = 200 if result.ok else 403 if result.code == "not_allowed" else 409
@@ -110,10 +111,12 @@ def build_api(services: Services) -> APIRouter:
 
     @router.get("/cases/{case_id}")
     async def get_case(case_id: RowId, lang: Lang = "zh-CN") -> dict[str, Any]:
-        with services.db.session() as session:
-            case = session.get(Case, case_id)
+        def read(work: Work) -> dict[str, Any]:
+            case = work.session.get(Case, case_id)
             if case is None:
                 raise problem(404, "unknown_case", lang, id=case_id)
-            return queries.case_timeline(session, case, clock, lang)
+            return queries.case_timeline(work.session, case, clock, lang)
+
+        return await in_transaction(services, read)
 
     return router

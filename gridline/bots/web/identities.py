@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from gridline.storage import people
 from gridline.storage.models import ChannelIdentity, Resident
 
 CHANNEL = "web"
@@ -28,12 +29,7 @@ def anonymous_external_id(session_id: str) -> str:
 
 
 def web_identity(session: Session, external_id: str) -> ChannelIdentity | None:
-    return session.exec(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == CHANNEL, ChannelIdentity.external_id == external_id,
-            ChannelIdentity.bot_name == "",
-        )
-    ).first()
+    return people.find_identity(session, CHANNEL, external_id)
 
 
 def ensure_resident_identity(session: Session, resident: Resident, now: datetime) -> ChannelIdentity:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from gridline.bots.web.identities import ensure_resident_identity
 from gridline.core.conversation import handle_inbound
 from gridline.core.messages import InboundMessage
+from gridline.core.work import Work, in_transaction
 from gridline.storage.models import InboundEvent, Resident
 
 if TYPE_CHECKING:
@@ -55,15 +56,18 @@ def read_web_event(event: InboundEvent) -> InboundMessage | None:
     )
 
 
+def _link_demo_resident(work: Work, resident_id: int) -> None:
+    resident = work.session.get(Resident, resident_id)
+    if resident is None:
+        raise LookupError(f"demo resident {resident_id} is gone")
+    ensure_resident_identity(work.session, resident, work.now)
+
+
 async def process_web_event(services: Services, event: InboundEvent) -> None:
     """Link a demo resident's web identity if needed, then let the conversation core handle it."""
     resident_id = event.payload.get("resident_id")
     if resident_id is not None:
-        with services.db.session() as session:
-            resident = session.get(Resident, int(resident_id))
-            if resident is None:
-                raise LookupError(f"demo resident {resident_id} is gone")
-            ensure_resident_identity(session, resident, services.clock.now())
+        await in_transaction(services, _link_demo_resident, int(resident_id))
     outcome = await handle_inbound(services, inbound_message(event))
     if outcome.staff_id is not None:
         # Web identities are only ever created for residents; a staff link would be a data error.

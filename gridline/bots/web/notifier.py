@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from gridline.bots.web.push import PushTarget, WebPush
 from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
+from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
 from gridline.storage import staff_inbox as store
 
@@ -44,10 +45,9 @@ class WebNotifier:
         assert self.services is not None and self.push is not None
         services = self.services
 
-        def targets() -> list[PushTarget]:
-            with services.db.session() as session:
-                return [PushTarget(s.id or 0, s.endpoint, s.p256dh, s.auth)
-                        for s in store.subscriptions_of(session, notice.staff_id)]
+        def targets(work: Work) -> list[PushTarget]:
+            return [PushTarget(s.id or 0, s.endpoint, s.p256dh, s.auth)
+                    for s in store.subscriptions_of(work.session, notice.staff_id)]
 
         payload = {
             "title": t("console.inbox.push.title", notice.lang, ref=notice.case_ref, category=notice.category_label),
@@ -57,20 +57,15 @@ class WebNotifier:
             "tag": f"case-{notice.case_id}",
         }
         delivered = 0
-        for target in await services.db.run(targets):
+        for target in await in_transaction(services, targets):
             # The network call happens here, outside any transaction; the outcome is stored after.
             outcome = await self.push.send(target, payload)
             if not outcome.ok:
                 log.warning("web push to subscription %s failed: %s", target.subscription_id, outcome.error)
             delivered += outcome.ok
 
-            await services.db.run(self._remember, target.subscription_id, outcome.ok, outcome.gone)
+            await in_transaction(services, _remember, target.subscription_id, outcome.ok, outcome.gone)
         return delivered
-
-    def _remember(self, subscription_id: int, ok: bool, gone: bool) -> None:
-        assert self.services is not None
-        with self.services.db.session() as session:
-            store.record_push(session, subscription_id, ok=ok, gone=gone, now=self.services.clock.now())
 
     async def send_message(self, notice: MessageNotice) -> Delivery:
         return Delivery("delivered", provider_message_id=f"web-msg-{notice.message_id}")
@@ -78,3 +73,7 @@ class WebNotifier:
     async def update_page(self, update: PageUpdate) -> None:
         # The inbox and the sandbox re-read the page and case status whenever they are shown.
         return None
+
+
+def _remember(work: Work, subscription_id: int, ok: bool, gone: bool) -> None:
+    store.record_push(work.session, subscription_id, ok=ok, gone=gone, now=work.now)
