@@ -1,16 +1,17 @@
 """Request plumbing shared by the console's views: the logged-in context, CSRF, language, responses.
 
-A view opens :func:`console_context` once; it yields a :class:`ConsoleContext` holding a database
-session, the viewer and their scope, the grid tree and the current time from the injected clock.
+A view hands its body to :func:`in_console`: the body runs in one transaction in a database thread
+(never on the event loop, so a slow list or dashboard query freezes nothing else) with a
+:class:`ConsoleContext` holding the unit of work, the viewer and their scope, the grid tree and the
+current time from the injected clock, and returns the response (rendered in that thread too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from gridline.console.grids import GridTree
 from gridline.console.rendering import Renderer
 from gridline.console.sessions import SESSION_COOKIE, lookup_session
 from gridline.core.services import Services
+from gridline.core.work import Work, in_transaction
 from gridline.i18n import normalise_language
 from gridline.storage.models.console import ConsoleSession
 
@@ -33,6 +35,8 @@ LOGIN_CSRF_COOKIE = "gridline_console_login"
 LOGIN_CSRF_PURPOSE = "console-login-csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+
+T = TypeVar("T")
 
 
 class LoginRequired(Exception):
@@ -93,6 +97,7 @@ class ConsoleContext:
     request: Request
     services: Services
     renderer: Renderer
+    work: Work
     session: Session
     viewer: Viewer
     login: ConsoleSession
@@ -139,37 +144,46 @@ def check_csrf(expected: str, form: Mapping[str, Any] | None, request: Request) 
         raise CsrfFailed()
 
 
-@contextmanager
-def console_context(request: Request, *, form: Mapping[str, Any] | None = None) -> Iterator[ConsoleContext]:
-    """The logged-in context of a request; for POSTs pass the parsed ``form`` to check its CSRF token.
+async def in_console(
+    request: Request, body: Callable[[ConsoleContext], T], *, form: Mapping[str, Any] | None = None
+) -> T:
+    """Run ``body(ctx)`` for the logged-in viewer in one transaction in a database thread.
 
-    The database session commits when the block ends without an exception.
+    For POSTs pass the parsed ``form`` (read it on the loop first) to check its CSRF token. The
+    transaction commits when the body returns; ``LoginRequired``, ``Forbidden``... roll it back.
     """
     state = state_of(request)
+
+    def run(work: Work) -> T:
+        return body(_context(work, request, state, form))
+
+    return await in_transaction(state.services, run)
+
+
+def _context(work: Work, request: Request, state: ConsoleState, form: Mapping[str, Any] | None) -> ConsoleContext:
     services = state.services
-    now = services.clock.now()
-    with services.db.session() as session:
-        found = lookup_session(
-            session, request.cookies.get(SESSION_COOKIE), now=now, secret=services.settings.server.secret_key
-        )
-        if found is None:
-            raise LoginRequired()
-        login, user = found
-        if request.method not in ("GET", "HEAD"):
-            check_csrf(login.csrf_token, form, request)
-        tree = GridTree.load(session)
-        viewer = load_viewer(session, user, tree)
-        yield ConsoleContext(
-            request=request,
-            services=services,
-            renderer=state.renderer,
-            session=session,
-            viewer=viewer,
-            login=login,
-            tree=tree,
-            now=now,
-            lang=request_language(request, user.lang),
-        )
+    found = lookup_session(
+        work.session, request.cookies.get(SESSION_COOKIE), now=work.now, secret=services.settings.server.secret_key
+    )
+    if found is None:
+        raise LoginRequired()
+    login, user = found
+    if request.method not in ("GET", "HEAD"):
+        check_csrf(login.csrf_token, form, request)
+    tree = GridTree.load(work.session)
+    viewer = load_viewer(work.session, user, tree)
+    return ConsoleContext(
+        request=request,
+        services=services,
+        renderer=state.renderer,
+        work=work,
+        session=work.session,
+        viewer=viewer,
+        login=login,
+        tree=tree,
+        now=work.now,
+        lang=request_language(request, user.lang),
+    )
 
 
 def redirect(path: str, **query: str) -> RedirectResponse:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from gridline.console.access import Viewer, can_see_event
 from gridline.core.services import Services
+from gridline.core.work import Work, in_transaction
 
 KEEPALIVE_SECONDS = 15.0
 # Only these fields leave the server; the topic may carry more in future.
@@ -28,7 +29,7 @@ async def scoped_case_events(
     services: Services,
     viewer: Viewer,
     *,
-    still_logged_in: Callable[[], bool],
+    still_logged_in: Callable[[], Awaitable[bool]],
     keepalive: float = KEEPALIVE_SECONDS,
 ) -> AsyncIterator[str]:
     """SSE frames for ``viewer``: the events they may see, and comments as keep-alives."""
@@ -43,7 +44,7 @@ async def scoped_case_events(
                 pending = asyncio.ensure_future(subscription.__anext__())
             done, _ = await asyncio.wait({pending}, timeout=keepalive)
             if not done:
-                if not still_logged_in():
+                if not await still_logged_in():
                     return
                 yield ": keep-alive\n\n"
                 continue
@@ -53,7 +54,7 @@ async def scoped_case_events(
                 return
             finally:
                 pending = None
-            if _visible(services, viewer, event):
+            if await _visible(services, viewer, event):
                 yield sse_frame(str(event.get("type", "case.updated")), {k: event.get(k) for k in FORWARDED})
     finally:
         if pending is not None:
@@ -66,8 +67,11 @@ async def scoped_case_events(
                 await aclose()
 
 
-def _visible(services: Services, viewer: Viewer, event: dict[str, Any]) -> bool:
+async def _visible(services: Services, viewer: Viewer, event: dict[str, Any]) -> bool:
     if viewer.role == "leader" or (event.get("grid_code") is None and viewer.staff_id is not None):
-        with services.db.session() as session:
-            return can_see_event(viewer, event, session)
+        return await in_transaction(services, _visible_in, viewer, event)
     return can_see_event(viewer, event)
+
+
+def _visible_in(work: Work, viewer: Viewer, event: dict[str, Any]) -> bool:
+    return can_see_event(viewer, event, work.session)

@@ -60,6 +60,21 @@ def mask_text(text: str | None) -> str:
     return _HANDLE_IN_TEXT.sub(lambda m: mask_handle(m.group(0)), text)
 
 
+def mask_in_place(text: str | None) -> str:
+    """Like :func:`mask_text` but every character keeps its position (hidden ones become ``*``), so
+    the result can be cut at offsets computed on the original — a number split across two pieces
+    (``1381234 567#楼`` with ``567#楼`` matched as an address) is still masked as one number."""
+    if not text:
+        return ""
+    text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)) if _is_phone(m.group(0)) else m.group(0), text)
+
+    def handle(match: re.Match[str]) -> str:
+        value = match.group(0)
+        return value[:3] + "*" * (len(value) - 5) + value[-2:] if len(value) > 5 else value[:2] + "*" * (len(value) - 2)
+
+    return _HANDLE_IN_TEXT.sub(handle, text)
+
+
 def has_contact_details(text: str | None) -> bool:
     """Whether ``text`` contains something :func:`mask_text` hides (then a reveal button is offered)."""
     if not text:

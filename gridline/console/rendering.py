@@ -94,17 +94,18 @@ def highlight_entities(text: str | None, entities: list[dict[str, Any]] | None, 
     spans.sort()
     out: list[str] = []
     pos = 0
-    show = privacy.mask_text if masked else (lambda s: s or "")
+    # Masked as a whole before it is cut: a number may run across an entity's edge.
+    shown = privacy.mask_in_place(text) if masked else text
     for start, end, name in spans:
         if start < pos:  # overlapping entities: keep the first
             continue
-        out.append(str(escape(show(text[pos:start]))))
+        out.append(str(escape(shown[pos:start])))
         out.append(
-            f'<mark class="entity" title="{escape(name)}">{escape(show(text[start:end]))}'
+            f'<mark class="entity" title="{escape(name)}">{escape(shown[start:end])}'
             f'<sub>{escape(name)}</sub></mark>'
         )
         pos = end
-    out.append(str(escape(show(text[pos:]))))
+    out.append(str(escape(shown[pos:])))
     return Markup("".join(out))
 
 

@@ -66,7 +66,7 @@ async def daily_maintenance(services: Services) -> None:
         return
     from gridline.console.retention import purge_old_text
 
-    purged = purge_old_text(services)
+    purged = await purge_old_text(services)
     log.info("retention: purged the text of %d messages", purged)
 
 

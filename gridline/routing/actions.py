@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from sqlmodel import col, select
-
 from gridline.core.messages import Option
 from gridline.core.outbox import tell_resident
-from gridline.core.work import Work, in_transaction, unit_of_work
+from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
@@ -26,9 +24,10 @@ from gridline.routing.lifecycle import (
     StaffRole,
     check_case_transition,
 )
-from gridline.routing.pages import create_page, next_contact_method, was_paged
+from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.timeline import publish_case, record_event
-from gridline.storage.models import Acknowledgement, Case, EscalationStep, Message, Page, Staff
+from gridline.storage import cases, pages, steps
+from gridline.storage.models import Case, Message, Page, Staff
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -50,22 +49,21 @@ def may_act(services: Services, work: Work, case: Case, staff: Staff) -> bool:
     """The paged person, the grid's own leader, or someone above in the grid's chain."""
     if not staff.active:
         return False
-    if was_paged(work.session, case.id or 0, staff.id or 0):
+    if pages.was_paged(work.session, case.id or 0, staff.id or 0):
         return True
     if case.grid_code is None:
         return staff.role == StaffRole.SUPERVISOR.value
     if staff.role == StaffRole.LEADER.value and staff.grid_code == case.grid_code:
         return True
     if staff.role in CHAIN_ROLES:
-        chain = Directory.for_services(services).chain_codes(case.grid_code)
+        index = Directory.for_services(services).grid_index(work.session)
+        chain = [g.code for g in index.chain(case.grid_code)]
         return staff.grid_code is None or staff.grid_code in chain
     return False
 
 
 def expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_key: str, **params: str) -> None:
-    for page in work.session.exec(
-        select(Page).where(Page.case_id == case.id, col(Page.status).in_([s.value for s in OPEN_PAGE_STATUSES]))
-    ):
+    for page in pages.for_case_with_status(work.session, case.id or 0, [s.value for s in OPEN_PAGE_STATUSES]):
         if page.id == keep_page_id:
             continue
         was_delivered = page.status in (PageStatus.SENT, PageStatus.DELIVERED)
@@ -77,11 +75,9 @@ def expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_ke
 
 def _staff_page(work: Work, case: Case, staff: Staff, page_id: int | None) -> Page | None:
     if page_id is not None:
-        page = work.session.get(Page, page_id)
+        page = pages.get(work.session, page_id)
         return page if page is not None and page.case_id == case.id and page.staff_id == staff.id else None
-    return work.session.exec(
-        select(Page).where(Page.case_id == case.id, Page.staff_id == staff.id).order_by(col(Page.id).desc())
-    ).first()
+    return pages.latest_for_staff(work.session, case.id or 0, staff.id or 0)
 
 
 async def act_on_case(
@@ -95,41 +91,65 @@ async def act_on_case(
     to_staff_id: int | None = None,
 ) -> ActionResult:
     """A staff member acts on a case from a channel (button, SMS code, key press, console)."""
-    async with unit_of_work(services) as work:
-        session = work.session
-        case = session.get(Case, case_id)
-        staff = session.get(Staff, staff_id)
-        if staff is None:
-            return ActionResult(False, "not_allowed", t("action.not_allowed", "zh-CN"))
-        lang = staff.lang
-        if case is None:
-            return ActionResult(False, "unknown_case", t("action.unknown_case", lang))
-        if not may_act(services, work, case, staff):
-            return ActionResult(False, "not_allowed", t("action.not_allowed", lang, ref=case.ref), case.ref)
-        if (
-            case.status in (CaseStatus.CLOSED, CaseStatus.RESOLVED) and action != "resolve"
-        ) or case.status == CaseStatus.CLOSED:
-            closer = session.get(Staff, case.resolved_by) if case.resolved_by else None
-            return ActionResult(
-                False,
-                "case_closed",
-                t("action.case_closed", lang, ref=case.ref, name=closer.name if closer else "—"),
-                case.ref,
-                closer.name if closer else None,
-            )
-        actor = f"staff:{staff.code}"
-        if action == "acknowledge":
-            return _acknowledge(work, case, staff, channel, page_id, actor)
-        if action == "resolve":
-            return _resolve(work, case, staff, channel, page_id, actor)
-        if action == "escalate":
-            return _escalate_now(services, work, case, staff, actor)
-        if action == "reassign":
-            target = session.get(Staff, to_staff_id) if to_staff_id else None
-            if target is None or not target.active:
-                return ActionResult(False, "unknown_staff", t("action.unknown_staff", lang), case.ref)
-            return reassign_case(work, case, staff, target, actor)
-        raise ValueError(f"unknown action {action!r}")
+    return await in_transaction(
+        services,
+        act,
+        services,
+        case_id=case_id,
+        staff_id=staff_id,
+        action=action,
+        channel=channel,
+        page_id=page_id,
+        to_staff_id=to_staff_id,
+    )
+
+
+def act(
+    work: Work,
+    services: Services,
+    *,
+    case_id: int,
+    staff_id: int,
+    action: StaffAction,
+    channel: str,
+    page_id: int | None = None,
+    to_staff_id: int | None = None,
+) -> ActionResult:
+    """The body of :func:`act_on_case`: check the person may act, then do it, in this transaction."""
+    session = work.session
+    case = cases.get(session, case_id)
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        return ActionResult(False, "not_allowed", t("action.not_allowed", "zh-CN"))
+    lang = staff.lang
+    if case is None:
+        return ActionResult(False, "unknown_case", t("action.unknown_case", lang))
+    if not may_act(services, work, case, staff):
+        return ActionResult(False, "not_allowed", t("action.not_allowed", lang, ref=case.ref), case.ref)
+    if (
+        case.status in (CaseStatus.CLOSED, CaseStatus.RESOLVED) and action != "resolve"
+    ) or case.status == CaseStatus.CLOSED:
+        closer = session.get(Staff, case.resolved_by) if case.resolved_by else None
+        return ActionResult(
+            False,
+            "case_closed",
+            t("action.case_closed", lang, ref=case.ref, name=closer.name if closer else "—"),
+            case.ref,
+            closer.name if closer else None,
+        )
+    actor = f"staff:{staff.code}"
+    if action == "acknowledge":
+        return _acknowledge(work, case, staff, channel, page_id, actor)
+    if action == "resolve":
+        return _resolve(work, case, staff, channel, page_id, actor)
+    if action == "escalate":
+        return _escalate_now(work, case, staff, actor)
+    if action == "reassign":
+        target = session.get(Staff, to_staff_id) if to_staff_id else None
+        if target is None or not target.active:
+            return ActionResult(False, "unknown_staff", t("action.unknown_staff", lang), case.ref)
+        return reassign_case(work, case, staff, target, actor)
+    raise ValueError(f"unknown action {action!r}")
 
 
 def _acknowledge(work: Work, case: Case, staff: Staff, channel: str, page_id: int | None, actor: str) -> ActionResult:
@@ -159,14 +179,13 @@ def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page:
             "update_page", f"pageupd:{page.id}:mine", page_id=page.id, note_key="page.note_you_acknowledged", params={}
         )
     expire_other_pages(work, case, page.id if page else None, "page.note_acknowledged_by", name=staff.name)
-    work.session.add(
-        Acknowledgement(
-            case_id=case.id or 0,
-            page_id=page.id if page else None,
-            staff_id=staff.id or 0,
-            channel=channel,
-            at=work.now,
-        )
+    cases.add_acknowledgement(
+        work.session,
+        case_id=case.id or 0,
+        page_id=page.id if page else None,
+        staff_id=staff.id or 0,
+        channel=channel,
+        at=work.now,
     )
     record_event(
         work,
@@ -210,11 +229,7 @@ def escalate_case(work: Work, case: Case, reason: str) -> bool:
     from gridline.routing.escalation import _next_position
     from gridline.routing.policy import EscalationPolicy
 
-    last = work.session.exec(
-        select(EscalationStep)
-        .where(EscalationStep.case_id == case.id, EscalationStep.status == "done")
-        .order_by(col(EscalationStep.round).desc(), col(EscalationStep.step_index).desc())
-    ).first()
+    last = steps.last_done(work.session, case.id or 0)
     cancel_pending_steps(work, case.id or 0, reason)
     policy = EscalationPolicy.from_snapshot(case.policy)
     offset = int(case.policy.get("round_offset", 0))
@@ -223,11 +238,7 @@ def escalate_case(work: Work, case: Case, reason: str) -> bool:
         # Past the last step: one more round of the last step, so 上报 is never a dead end.
         nxt = (last.round + 1 if last else offset, len(policy.steps) - 1)
         case.policy = {**case.policy, "repeat": policy.repeat + 1}
-    existing = work.session.exec(
-        select(EscalationStep).where(
-            EscalationStep.case_id == case.id, EscalationStep.round == nxt[0], EscalationStep.step_index == nxt[1]
-        )
-    ).first()
+    existing = steps.at_position(work.session, case.id or 0, nxt[0], nxt[1])
     if existing is not None:
         existing.status, existing.due_at = "pending", work.now
         work.job("run_escalation_step", f"step:{existing.id}:now", work.now, step_id=existing.id)
@@ -236,7 +247,7 @@ def escalate_case(work: Work, case: Case, reason: str) -> bool:
     return True
 
 
-def _escalate_now(services: Services, work: Work, case: Case, staff: Staff, actor: str) -> ActionResult:
+def _escalate_now(work: Work, case: Case, staff: Staff, actor: str) -> ActionResult:
     if case.status != CaseStatus.ESCALATED:
         check_case_transition(case.status, CaseStatus.ESCALATED)
         case.status = CaseStatus.ESCALATED.value
@@ -299,31 +310,35 @@ def rate_case(work: Work, case: Case, rating: int, *, actor: str, comment: str |
 
 async def relay_staff_reply(services: Services, case_id: int, staff_id: int, text: str, channel: str) -> bool:
     """A leader's reply about a case, relayed to the resident and logged on the case."""
-    async with unit_of_work(services) as work:
-        case = work.session.get(Case, case_id)
-        staff = work.session.get(Staff, staff_id)
-        if case is None or staff is None or not may_act(services, work, case, staff):
-            return False
-        work.session.add(
-            Message(
-                case_id=case.id,
-                direction="in",
-                channel=channel,
-                sender_kind="staff",
-                staff_id=staff.id,
-                text=text,
-                created_at=work.now,
-                status="received",
-                lang=staff.lang,
-            )
+    return await in_transaction(services, relay_reply, services, case_id, staff_id, text, channel)
+
+
+def relay_reply(work: Work, services: Services, case_id: int, staff_id: int, text: str, channel: str) -> bool:
+    """The body of :func:`relay_staff_reply`."""
+    case = cases.get(work.session, case_id)
+    staff = work.session.get(Staff, staff_id)
+    if case is None or staff is None or not may_act(services, work, case, staff):
+        return False
+    work.session.add(
+        Message(
+            case_id=case.id,
+            direction="in",
+            channel=channel,
+            sender_kind="staff",
+            staff_id=staff.id,
+            text=text,
+            created_at=work.now,
+            status="received",
+            lang=staff.lang,
         )
-        record_event(work, case.id or 0, "staff_reply", f"staff:{staff.code}", {"text": text[:500], "name": staff.name})
-        sent = tell_resident(work, case, "case.leader_says", name=staff.name, text=text)
-        return sent is not None
+    )
+    record_event(work, case.id or 0, "staff_reply", f"staff:{staff.code}", {"text": text[:500], "name": staff.name})
+    sent = tell_resident(work, case, "case.leader_says", name=staff.name, text=text)
+    return sent is not None
 
 
 def _note(work: Work, services: Services, case_id: int, staff_id: int, text: str, channel: str) -> ActionResult:
-    case = work.session.get(Case, case_id)
+    case = cases.get(work.session, case_id)
     staff = work.session.get(Staff, staff_id)
     if staff is None:
         return ActionResult(False, "not_allowed", t("action.not_allowed", "zh-CN"))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.core.work import Work
 from gridline.routing.deadlines import resolve_deadline
@@ -16,6 +16,7 @@ from gridline.routing.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.routing.policy import TRIAGE_POLICY, policy_for
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
+from gridline.storage import cases
 from gridline.storage.models import Case
 
 # No 0/O, 1/I/L: references are read out over the phone.
@@ -25,7 +26,7 @@ REF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 def new_ref(session: Session) -> str:
     while True:
         ref = "".join(secrets.choice(REF_ALPHABET) for _ in range(6))
-        if session.exec(select(Case.id).where(Case.ref == ref)).first() is None:
+        if not cases.ref_taken(session, ref):
             return ref
 
 
@@ -51,38 +52,28 @@ class CaseDraft:
 def find_duplicate(session: Session, settings: Settings, draft: CaseDraft, now: Any) -> Case | None:
     """An open case in the window with the same grid + category, or the same address."""
     since = now - timedelta(minutes=settings.cases.duplicate_window_minutes)
-    base = select(Case).where(
-        col(Case.status).in_([s.value for s in OPEN_CASE_STATUSES]),
-        col(Case.created_at) >= since,
-        col(Case.duplicate_of_id).is_(None),
-    )
+    statuses = [s.value for s in OPEN_CASE_STATUSES]
     if draft.grid_code is not None and draft.category not in ("other",):
-        same_place = session.exec(
-            base.where(Case.grid_code == draft.grid_code, Case.category == draft.category).order_by(
-                col(Case.created_at).desc()
-            )
-        ).first()
+        same_place = cases.newest_open_duplicate(
+            session, statuses=statuses, since=since, category=draft.category, grid_code=draft.grid_code
+        )
         if same_place is not None:
             return same_place
     if draft.address_text:
-        return session.exec(
-            base.where(Case.address_text == draft.address_text, Case.category == draft.category).order_by(
-                col(Case.created_at).desc()
-            )
-        ).first()
+        return cases.newest_open_duplicate(
+            session, statuses=statuses, since=since, category=draft.category, address_text=draft.address_text
+        )
     if draft.grid_code is None and draft.resident_id is not None:
-        return _over_triage_cap(session, settings, base, draft.resident_id)
+        return _over_triage_cap(session, settings, statuses, since, draft.resident_id)
     return None
 
 
-def _over_triage_cap(session: Session, settings: Settings, base: Any, resident_id: int) -> Case | None:
+def _over_triage_cap(
+    session: Session, settings: Settings, statuses: list[str], since: Any, resident_id: int
+) -> Case | None:
     """A sender we cannot place (no grid, no address) with open triage cases up to the cap already:
     the latest of them, so repeats are merged instead of paging the supervisors once per message."""
-    open_triage = session.exec(
-        base.where(Case.resident_id == resident_id, col(Case.grid_code).is_(None)).order_by(
-            col(Case.created_at).desc()
-        )
-    ).all()
+    open_triage = cases.originals_without_grid(session, resident_id=resident_id, statuses=statuses, since=since)
     return open_triage[0] if len(open_triage) >= settings.cases.max_open_triage_cases_per_sender else None
 
 
@@ -111,8 +102,7 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
         ack_due_at=work.now + timedelta(minutes=ack_minutes),
         resolve_due_at=resolve_deadline(settings, draft.category, draft.priority, work.now),
     )
-    work.session.add(case)
-    work.session.flush()
+    cases.add(work.session, case)
     record_event(
         work,
         case.id or 0,

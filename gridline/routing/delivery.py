@@ -10,21 +10,20 @@ delivered by ``message_delivery``; provider status callbacks land in ``provider_
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import update
-from sqlmodel import col, select
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from gridline.core.messages import Option
 from gridline.core.notify import Delivery, PageNotice, PageUpdate
-from gridline.core.work import unit_of_work
+from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
 from gridline.routing.claims import INTERRUPTED, earlier_send, renewed_claim
 from gridline.routing.escalation import WORKER_ID
 from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES, PageStatus
 from gridline.routing.pages import create_page, next_contact_method
-from gridline.storage.models import Case, ChannelIdentity, ContactMethod, Grid, Page, Staff
+from gridline.storage import cases, directory, pages
+from gridline.storage.models import Case, ContactMethod, Grid, Page, Staff
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -91,40 +90,18 @@ def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page) -> Page
 
 
 async def deliver_page(services: Services, page_id: int) -> str:
-    async with unit_of_work(services) as work:
-        claimed = work.session.execute(
-            update(Page)
-            .where(col(Page.id) == page_id, col(Page.status) == PageStatus.SCHEDULED.value)
-            .values(status=PageStatus.SENDING.value, claimed_at=work.now, claimed_by=WORKER_ID)
-        ).rowcount  # type: ignore[attr-defined]
-        if claimed != 1:
-            return "not claimed"
-        page = work.session.get(Page, page_id, populate_existing=True)
-        assert page is not None
-        interrupted = page.error == INTERRUPTED
-        if page.next_attempt_at and page.next_attempt_at > work.now:
-            page.status = PageStatus.SCHEDULED.value
-            return "not due"
-        case = work.session.get(Case, page.case_id)
-        staff = work.session.get(Staff, page.staff_id)
-        assert case is not None and staff is not None
-        if case.status not in UNACKNOWLEDGED_STATUSES and page.reason != "reassigned":
-            page.status, page.expired_at = PageStatus.EXPIRED.value, work.now
-            return f"expired: case {case.status}"
-        grid = work.session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
-        try:
-            notice = render_page(case, staff, grid, page)
-        except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
-            log.exception("page %s cannot be rendered", page_id)
-            notice = None
-            render_error = f"render: {type(exc).__name__}: {exc}"[:300]
-    if notice is None:
-        return await _record_page_delivery(services, page_id, Delivery("failed", error=render_error))
+    """Claim the page, send it outside any transaction, then record what the provider said."""
+    claimed = await in_transaction(services, claim_page, page_id)
+    if isinstance(claimed, str):
+        return claimed
+    if isinstance(claimed, Delivery):
+        return await _record_page_delivery(services, page_id, claimed)
+    notice, interrupted, created_at = claimed.notice, claimed.interrupted, claimed.created_at
     notifier = services.notifiers.get(notice.channel)
     if notifier is None:
         delivery = Delivery("failed", error=f"no notifier for channel {notice.channel}", unreachable=False)
     else:
-        earlier = await earlier_send(services, notifier, notice, page.created_at) if interrupted else None
+        earlier = await earlier_send(services, notifier, notice, created_at) if interrupted else None
         try:
             async with renewed_claim(services, Page, page_id, PageStatus.SENDING.value):
                 delivery = earlier or await notifier.send_page(notice)
@@ -134,37 +111,74 @@ async def deliver_page(services: Services, page_id: int) -> str:
     return await _record_page_delivery(services, page_id, delivery)
 
 
+@dataclass(frozen=True)
+class ClaimedPage:
+    notice: PageNotice
+    interrupted: bool  # an earlier send of this page was cut off: ask the provider before sending again
+    created_at: datetime
+
+
+def claim_page(work: Work, page_id: int) -> ClaimedPage | Delivery | str:
+    """Claim a due page and render it: what to send, a failed delivery to record (the page cannot
+    be rendered), or why there is nothing to send."""
+    page = pages.claim_for_sending(work.session, page_id, now=work.now, worker=WORKER_ID)
+    if page is None:
+        return "not claimed"
+    interrupted = page.error == INTERRUPTED
+    if page.next_attempt_at and page.next_attempt_at > work.now:
+        page.status = PageStatus.SCHEDULED.value
+        return "not due"
+    case = cases.get(work.session, page.case_id)
+    staff = work.session.get(Staff, page.staff_id)
+    assert case is not None and staff is not None
+    if case.status not in UNACKNOWLEDGED_STATUSES and page.reason != "reassigned":
+        page.status, page.expired_at = PageStatus.EXPIRED.value, work.now
+        return f"expired: case {case.status}"
+    grid = directory.grid(work.session, case.grid_code)
+    try:
+        return ClaimedPage(render_page(case, staff, grid, page), interrupted, page.created_at)
+    except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
+        log.exception("page %s cannot be rendered", page_id)
+        return Delivery("failed", error=f"render: {type(exc).__name__}: {exc}"[:300])
+
+
 async def _record_page_delivery(services: Services, page_id: int, delivery: Delivery) -> str:
-    async with unit_of_work(services) as work:
-        page = work.session.get(Page, page_id)
-        assert page is not None
-        page.attempts += 1
-        page.error = delivery.error
-        if delivery.provider_message_id:
-            page.provider_message_id = delivery.provider_message_id
-        if delivery.provider_ref:
-            page.provider_ref = {**page.provider_ref, **delivery.provider_ref}
-        if page.status != PageStatus.SENDING:
-            return f"already {page.status}"  # acknowledged or expired meanwhile
-        if delivery.state in ("sent", "delivered"):
-            page.status = PageStatus.SENT.value if delivery.state == "sent" else PageStatus.DELIVERED.value
-            page.sent_at = work.now
-            if delivery.state == "delivered":
-                page.delivered_at = work.now
-            return page.status
-        if delivery.state == "retry" and page.attempts < services.settings.jobs.max_delivery_attempts:
-            delay = backoff(page.attempts, delivery.retry_after)
-            page.status = PageStatus.SCHEDULED.value
-            page.next_attempt_at = work.now + timedelta(seconds=delay)
-            work.job("deliver_page", f"page:{page.id}:{page.attempts}", page.next_attempt_at, page_id=page.id)
-            return f"retry in {delay:.0f}s"
-        page.status = PageStatus.FAILED.value
-        page.failed_at = work.now
-        fall_back(work, page, unreachable=delivery.unreachable, reason=delivery.error or delivery.state)
-        return "failed"
+    return await in_transaction(
+        services, record_page_delivery, page_id, delivery, services.settings.jobs.max_delivery_attempts
+    )
 
 
-def fall_back(work: Any, page: Page, *, unreachable: bool, reason: str) -> Page | None:
+def record_page_delivery(work: Work, page_id: int, delivery: Delivery, max_attempts: int) -> str:
+    """What the provider said about a page: sent, retry later, or failed (then the next channel)."""
+    page = pages.get(work.session, page_id)
+    assert page is not None
+    page.attempts += 1
+    page.error = delivery.error
+    if delivery.provider_message_id:
+        page.provider_message_id = delivery.provider_message_id
+    if delivery.provider_ref:
+        page.provider_ref = {**page.provider_ref, **delivery.provider_ref}
+    if page.status != PageStatus.SENDING:
+        return f"already {page.status}"  # acknowledged or expired meanwhile
+    if delivery.state in ("sent", "delivered"):
+        page.status = PageStatus.SENT.value if delivery.state == "sent" else PageStatus.DELIVERED.value
+        page.sent_at = work.now
+        if delivery.state == "delivered":
+            page.delivered_at = work.now
+        return page.status
+    if delivery.state == "retry" and page.attempts < max_attempts:
+        delay = backoff(page.attempts, delivery.retry_after)
+        page.status = PageStatus.SCHEDULED.value
+        page.next_attempt_at = work.now + timedelta(seconds=delay)
+        work.job("deliver_page", f"page:{page.id}:{page.attempts}", page.next_attempt_at, page_id=page.id)
+        return f"retry in {delay:.0f}s"
+    page.status = PageStatus.FAILED.value
+    page.failed_at = work.now
+    fall_back(work, page, unreachable=delivery.unreachable, reason=delivery.error or delivery.state)
+    return "failed"
+
+
+def fall_back(work: Work, page: Page, *, unreachable: bool, reason: str) -> Page | None:
     """Page the same person on their next channel (the page's step and round stay the same)."""
     session = work.session
     method = session.get(ContactMethod, page.contact_method_id) if page.contact_method_id else None
@@ -172,28 +186,16 @@ def fall_back(work: Any, page: Page, *, unreachable: bool, reason: str) -> Page 
         method.unreachable = True
         method.unreachable_reason = reason[:300]
         if method.channel == "telegram":
-            for identity in session.exec(
-                select(ChannelIdentity).where(
-                    ChannelIdentity.staff_id == page.staff_id, ChannelIdentity.channel == "telegram"
-                )
-            ):
+            for identity in directory.staff_identities(session, page.staff_id, "telegram"):
                 identity.unreachable = True
-    case = session.get(Case, page.case_id)
+    case = cases.get(session, page.case_id)
     staff = session.get(Staff, page.staff_id)
     if case is None or staff is None or case.status not in UNACKNOWLEDGED_STATUSES:
         return None
-    tried = {
-        p.contact_method_id
-        for p in session.exec(
-            select(Page).where(
-                Page.case_id == page.case_id,
-                Page.staff_id == page.staff_id,
-                Page.round == page.round,
-                Page.step_index == page.step_index,
-            )
-        )
-    }
-    nxt = next_contact_method(session, staff, after=method, exclude_ids={i for i in tried if i is not None})
+    tried = pages.methods_tried(
+        session, case_id=page.case_id, staff_id=page.staff_id, round_=page.round, step_index=page.step_index
+    )
+    nxt = next_contact_method(session, staff, after=method, exclude_ids=tried)
     if nxt is None:
         return None
     new_page = create_page(
@@ -213,28 +215,33 @@ def fall_back(work: Any, page: Page, *, unreachable: bool, reason: str) -> Page 
 MAX_PAGE_UPDATE_ATTEMPTS = 5
 
 
+def page_update(work: Work, page_id: int, note_key: str, params: dict[str, str]) -> PageUpdate | None:
+    """The page as it reads now plus a note of what happened since; None when it is gone."""
+    page = pages.get(work.session, page_id)
+    staff = work.session.get(Staff, page.staff_id) if page else None
+    case = cases.get(work.session, page.case_id) if page else None
+    if page is None or staff is None or case is None:
+        return None
+    notice = render_page(case, staff, directory.grid(work.session, case.grid_code), page)
+    return PageUpdate(
+        page_id=page_id,
+        channel=page.channel,
+        target=page.target,
+        bot_name=page.bot_name,
+        text=notice.text + "\n\n" + t(note_key, staff.lang, ref=case.ref, **params),
+        provider_ref=dict(page.provider_ref),
+    )
+
+
 async def update_page(services: Services, page_id: int, note_key: str, params: dict[str, str], attempt: int = 0) -> str:
     """Show on an already-delivered page what happened since (buttons removed, who acknowledged).
 
     A provider that asks to wait (Telegram's 429) gets the edit again later: a stale button would be
     refused anyway, but a leader should not have to tap it to learn that someone else took the case.
     """
-    with services.db.session() as session:
-        page = session.get(Page, page_id)
-        staff = session.get(Staff, page.staff_id) if page else None
-        case = session.get(Case, page.case_id) if page else None
-        if page is None or staff is None or case is None:
-            return "gone"
-        grid = session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
-        notice = render_page(case, staff, grid, page)
-        update_ = PageUpdate(
-            page_id=page_id,
-            channel=page.channel,
-            target=page.target,
-            bot_name=page.bot_name,
-            text=notice.text + "\n\n" + t(note_key, staff.lang, ref=case.ref, **params),
-            provider_ref=dict(page.provider_ref),
-        )
+    update_ = await in_transaction(services, page_update, page_id, note_key, params)
+    if update_ is None:
+        return "gone"
     notifier = services.notifiers.get(update_.channel)
     if notifier is None:
         return "no notifier"

@@ -2,22 +2,23 @@
 
 Lookups happen on every inbound report, so both are kept in memory and rebuilt only after an import
 (:meth:`Directory.invalidate`; the importers call :func:`invalidate_directories`, which reaches every
-directory of this process).
+directory of this process). Building them reads the database: inside a unit of work pass its
+session (``grid_index(work.session)``); on the event loop ``await directory.ready()`` first, which
+builds them in a database thread, so the in-memory lookups after it never block the loop.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.routing.addresses import AddressMatch, AddressMatcher
 from gridline.routing.grids import GridIndex
+from gridline.storage import directory as store
 from gridline.storage.db import Database
-from gridline.storage.models import Address, Grid, Staff
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -44,35 +45,52 @@ class Directory:
             services.extras["directory"] = directory
         return directory
 
-    def grid_index(self) -> GridIndex:
-        """The cached grid index (built on first use)."""
-        return self.grids
+    async def ready(self) -> Directory:
+        """Build the index and the matcher (in a database thread) unless they are cached."""
+        if self._grids is None or self._addresses is None:
+            await self.db.run(self._build)
+        return self
 
-    def address_matcher(self) -> AddressMatcher:
-        """The cached address matcher (built on first use)."""
-        return self.addresses
+    def _build(self) -> None:
+        with self.db.session() as session:
+            self.grid_index(session)
+            self.address_matcher(session)
 
-    @property
-    def grids(self) -> GridIndex:
+    def grid_index(self, session: Session | None = None) -> GridIndex:
+        """The cached grid index, built on first use (from ``session`` when given)."""
         index = self._grids
         if index is None:
             with self._lock:
                 if self._grids is None:
-                    with self.db.session() as session:
-                        self._grids = GridIndex.from_grids(session.exec(select(Grid)).all())
+                    if session is not None:
+                        self._grids = GridIndex.from_grids(store.all_grids(session))
+                    else:
+                        with self.db.session() as own:
+                            self._grids = GridIndex.from_grids(store.all_grids(own))
                 index = self._grids
         return index
 
-    @property
-    def addresses(self) -> AddressMatcher:
+    def address_matcher(self, session: Session | None = None) -> AddressMatcher:
+        """The cached address matcher, built on first use (from ``session`` when given)."""
         matcher = self._addresses
         if matcher is None:
             with self._lock:
                 if self._addresses is None:
-                    with self.db.session() as session:
-                        self._addresses = AddressMatcher(session.exec(select(Address)).all())
+                    if session is not None:
+                        self._addresses = AddressMatcher(store.all_addresses(session))
+                    else:
+                        with self.db.session() as own:
+                            self._addresses = AddressMatcher(store.all_addresses(own))
                 matcher = self._addresses
         return matcher
+
+    @property
+    def grids(self) -> GridIndex:
+        return self.grid_index()
+
+    @property
+    def addresses(self) -> AddressMatcher:
+        return self.address_matcher()
 
     def invalidate(self) -> None:
         """Forget the cached index and matcher; the next lookup rebuilds them."""
@@ -92,45 +110,9 @@ class Directory:
         """``grid_code`` and its ancestors' codes, nearest first."""
         return [g.code for g in self.grids.chain(grid_code)]
 
-    def staff_up_the_chain(self, session: Session, grid_code: str, role: str) -> list[Staff]:
-        """Active staff with ``role`` attached to the nearest grid in the chain that has any
-        (e.g. the level-2 contact of a base grid's level-2 grid)."""
-        for code in self.chain_codes(grid_code):
-            staff = session.exec(
-                select(Staff)
-                .where(Staff.grid_code == code, Staff.role == role, Staff.active == True)  # noqa: E712
-                .order_by(Staff.code)
-            ).all()
-            if staff:
-                return list(staff)
-        return []
-
-    def department_staff(self, session: Session, category: str, grid_code: str | None) -> list[Staff]:
-        """Department staff handling ``category``: those attached to the grid's chain first, then
-        district-wide ones (no grid)."""
-        rows = session.exec(
-            select(Staff)
-            .where(Staff.role == "department", Staff.active == True)  # noqa: E712
-            .order_by(Staff.code)
-        ).all()
-        handling = [s for s in rows if category in (s.categories or [])]
-        chain = self.chain_codes(grid_code) if grid_code else []
-        rank = {code: i for i, code in enumerate(chain)}
-        local = sorted((s for s in handling if s.grid_code in rank), key=lambda s: rank[s.grid_code or ""])
-        wide = [s for s in handling if not s.grid_code]
-        return local + wide
-
 
 def invalidate_directories(db: Database | None = None) -> None:
     """Invalidate every live directory of this process (of ``db`` only, when given)."""
     for directory in list(_live):
         if db is None or directory.db.url == db.url:
             directory.invalidate()
-
-
-def staff_by_codes(session: Session, codes: Sequence[str]) -> dict[str, Staff]:
-    """Staff rows by code (missing codes are simply absent)."""
-    if not codes:
-        return {}
-    rows = session.exec(select(Staff).where(col(Staff.code).in_(list(codes)))).all()
-    return {s.code: s for s in rows}

@@ -11,43 +11,34 @@ from __future__ import annotations
 import os
 import socket
 from datetime import timedelta
-
-from sqlalchemy import update
-from sqlmodel import col, select
+from typing import TYPE_CHECKING
 
 from gridline.core.outbox import tell_resident
-from gridline.core.work import Work, unit_of_work
+from gridline.core.work import Work, in_transaction
 from gridline.routing.directory import Directory
 from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES, CaseStatus, check_case_transition
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.policy import EscalationPolicy
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
+from gridline.storage import cases, steps
 from gridline.storage.models import Case, EscalationStep
+
+if TYPE_CHECKING:
+    from gridline.core.services import Services
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def schedule_step(work: Work, case: Case, *, round_: int, step_index: int, delay_minutes: float) -> EscalationStep:
-    step = EscalationStep(
-        case_id=case.id or 0,
-        round=round_,
-        step_index=step_index,
-        due_at=work.now + timedelta(minutes=delay_minutes),
-    )
-    work.session.add(step)
-    work.session.flush()
+    due_at = work.now + timedelta(minutes=delay_minutes)
+    step = steps.add(work.session, case_id=case.id or 0, round_=round_, step_index=step_index, due_at=due_at)
     work.job("run_escalation_step", f"step:{step.id}", step.due_at, step_id=step.id)
     return step
 
 
 def cancel_pending_steps(work: Work, case_id: int, outcome: str) -> int:
-    result = work.session.execute(
-        update(EscalationStep)
-        .where(col(EscalationStep.case_id) == case_id, col(EscalationStep.status) == "pending")
-        .values(status="cancelled", done_at=work.now, outcome=outcome)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return steps.cancel_pending(work.session, case_id, now=work.now, outcome=outcome)
 
 
 def restart_escalation(work: Work, case: Case, reason: str, *, from_step: int = 0, delay_minutes: float = 0) -> int:
@@ -57,25 +48,11 @@ def restart_escalation(work: Work, case: Case, reason: str, *, from_step: int = 
     gets the full number of repeats again.
     """
     cancel_pending_steps(work, case.id or 0, reason)
-    rounds = work.session.exec(select(EscalationStep.round).where(EscalationStep.case_id == case.id)).all()
-    new_round = max(rounds, default=0) + 1
+    new_round = steps.last_round(work.session, case.id or 0) + 1
     case.policy = {**case.policy, "round_offset": new_round}
     if from_step < len(case.policy.get("steps", [])):
         schedule_step(work, case, round_=new_round, step_index=from_step, delay_minutes=delay_minutes)
     return new_round
-
-
-def _claim(work: Work, step_id: int) -> bool:
-    result = work.session.execute(
-        update(EscalationStep)
-        .where(
-            col(EscalationStep.id) == step_id,
-            col(EscalationStep.status) == "pending",
-            col(EscalationStep.due_at) <= work.now,
-        )
-        .values(status="running", claimed_at=work.now, claimed_by=WORKER_ID)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def _next_position(policy: EscalationPolicy, round_: int, step_index: int, offset: int) -> tuple[int, int] | None:
@@ -125,87 +102,85 @@ def page_targets(
     return done
 
 
-async def run_escalation_step(services_: object, step_id: int) -> str:
+async def run_escalation_step(services: Services, step_id: int) -> str:
     """Run one due step; returns what happened (for logs and tests)."""
-    from gridline.core.services import Services
-
-    assert isinstance(services_, Services)
-    services = services_
     directory = Directory.for_services(services)
-    async with unit_of_work(services) as work:
-        if not _claim(work, step_id):
-            return "not claimed"
-        session = work.session
-        step = session.get(EscalationStep, step_id, populate_existing=True)
-        assert step is not None
-        case = session.get(Case, step.case_id, populate_existing=True)
-        assert case is not None
-        step.done_at = work.now
-        if case.status not in UNACKNOWLEDGED_STATUSES:
-            step.status = "cancelled"
-            step.outcome = f"case {case.status}"
-            return step.outcome
-        policy = EscalationPolicy.from_snapshot(case.policy)
-        spec = policy.steps[step.step_index]
-        index = directory.grids
-        tz = services.settings.timezone
-        targets: list[Target] = []
-        for name in spec.notify:
-            targets.extend(resolve_targets(session, index, case, name, work.now, tz))
-        offset = int(case.policy.get("round_offset", 0))
-        first = step.round == offset and step.step_index == 0
-        triage = False
-        if first and not targets:
-            # Nobody on duty (or no grid): the triage queue and the supervisors, never nobody.
-            triage = True
-            targets = resolve_targets(session, index, case, "supervisors", work.now, tz)
-        paged = page_targets(work, case, targets, step_index=step.step_index, round_=step.round)
-        reached = [p for p in paged if p.get("channel")]
-        if triage:
-            new_status = CaseStatus.TRIAGE
-        elif first:
-            new_status = CaseStatus.PAGED if reached else CaseStatus.ESCALATED
-        else:
-            new_status = CaseStatus.ESCALATED
-        if case.status != new_status:
-            check_case_transition(case.status, new_status)
-            case.status = new_status.value
-        case.updated_at = work.now
-        kind = "paged" if first else "escalated"
-        record_event(
-            work,
-            case.id,
-            kind,
-            "system",
-            {
-                "round": step.round,
-                "step": step.step_index,
-                "notify": list(spec.notify),
-                "people": paged,
-                "triage": triage,
-            },
-        )
-        case.explanation = [
-            *case.explanation,
-            {
-                "decision": kind,
-                "round": step.round,
-                "step": step.step_index,
-                "reason": "; ".join(f"{p['name']}: {p['why']}" for p in paged)
-                or "nobody found for " + ",".join(spec.notify),
-            },
-        ]
-        if reached and not first:
-            names = "、".join(str(p["name"]) for p in reached)
-            tell_resident(work, case, "case.escalated", names=names)
-        nxt = _next_position(policy, step.round, step.step_index, offset)
-        if nxt is not None:
-            # A step that reached nobody does not make the resident wait for its timeout.
-            wait = spec.wait_minutes if reached else 0
-            schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=wait)
-        else:
-            record_event(work, case.id, "escalation_exhausted")
-        step.status = "done"
-        step.outcome = f"{kind}: {len(reached)} reached"
-        publish_case(work, case)
+    return await in_transaction(services, run_step, step_id, directory, services.settings.timezone)
+
+
+def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
+    """Claim the step and do all of it (pages, the next step, the case's status) in this transaction."""
+    session = work.session
+    step = steps.claim(session, step_id, now=work.now, worker=WORKER_ID)
+    if step is None:
+        return "not claimed"
+    case = cases.get(session, step.case_id, fresh=True)
+    assert case is not None
+    step.done_at = work.now
+    if case.status not in UNACKNOWLEDGED_STATUSES:
+        step.status = "cancelled"
+        step.outcome = f"case {case.status}"
         return step.outcome
+    policy = EscalationPolicy.from_snapshot(case.policy)
+    spec = policy.steps[step.step_index]
+    index = directory.grid_index(session)
+    targets: list[Target] = []
+    for name in spec.notify:
+        targets.extend(resolve_targets(session, index, case, name, work.now, tz))
+    offset = int(case.policy.get("round_offset", 0))
+    first = step.round == offset and step.step_index == 0
+    triage = False
+    if first and not targets:
+        # Nobody on duty (or no grid): the triage queue and the supervisors, never nobody.
+        triage = True
+        targets = resolve_targets(session, index, case, "supervisors", work.now, tz)
+    paged = page_targets(work, case, targets, step_index=step.step_index, round_=step.round)
+    reached = [p for p in paged if p.get("channel")]
+    if triage:
+        new_status = CaseStatus.TRIAGE
+    elif first:
+        new_status = CaseStatus.PAGED if reached else CaseStatus.ESCALATED
+    else:
+        new_status = CaseStatus.ESCALATED
+    if case.status != new_status:
+        check_case_transition(case.status, new_status)
+        case.status = new_status.value
+    case.updated_at = work.now
+    kind = "paged" if first else "escalated"
+    record_event(
+        work,
+        case.id,
+        kind,
+        "system",
+        {
+            "round": step.round,
+            "step": step.step_index,
+            "notify": list(spec.notify),
+            "people": paged,
+            "triage": triage,
+        },
+    )
+    case.explanation = [
+        *case.explanation,
+        {
+            "decision": kind,
+            "round": step.round,
+            "step": step.step_index,
+            "reason": "; ".join(f"{p['name']}: {p['why']}" for p in paged)
+            or "nobody found for " + ",".join(spec.notify),
+        },
+    ]
+    if reached and not first:
+        names = "、".join(str(p["name"]) for p in reached)
+        tell_resident(work, case, "case.escalated", names=names)
+    nxt = _next_position(policy, step.round, step.step_index, offset)
+    if nxt is not None:
+        # A step that reached nobody does not make the resident wait for its timeout.
+        wait = spec.wait_minutes if reached else 0
+        schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=wait)
+    else:
+        record_event(work, case.id, "escalation_exhausted")
+    step.status = "done"
+    step.outcome = f"{kind}: {len(reached)} reached"
+    publish_case(work, case)
+    return step.outcome

@@ -10,15 +10,13 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
-from sqlmodel import col
-
 from gridline.core.messages import Option
 from gridline.core.notify import Delivery, MessageNotice
-from gridline.core.work import unit_of_work
+from gridline.core.work import Work, in_transaction
 from gridline.routing.claims import renewed_claim
 from gridline.routing.delivery import backoff
-from gridline.storage.models import Case, ChannelIdentity, Message
+from gridline.storage import cases, outbox
+from gridline.storage.models import ChannelIdentity, Message
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -27,29 +25,10 @@ log = logging.getLogger(__name__)
 
 
 async def deliver_message(services: Services, message_id: int) -> str:
-    async with unit_of_work(services) as work:
-        claimed = work.session.execute(
-            update(Message)
-            .where(col(Message.id) == message_id, col(Message.status) == "queued")
-            .values(status="sending", claimed_at=work.now)
-        ).rowcount  # type: ignore[attr-defined]
-        if claimed != 1:
-            return "not claimed"
-        message = work.session.get(Message, message_id, populate_existing=True)
-        assert message is not None
-        identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
-        case = work.session.get(Case, message.case_id) if message.case_id else None
-        target = (identity.chat_id or identity.external_id) if identity else ""
-        notice = MessageNotice(
-            message_id=message_id,
-            channel=message.channel,
-            target=target,
-            bot_name=identity.bot_name if identity else "",
-            text=message.text or "",
-            lang=message.lang,
-            options=tuple(Option(o["label"], o["data"]) for o in message.options),
-            case_ref=case.ref if case else None,
-        )
+    """Claim the message, send it outside any transaction, then record what the provider said."""
+    notice = await in_transaction(services, claim_message, message_id)
+    if notice is None:
+        return "not claimed"
     notifier = services.notifiers.get(notice.channel)
     if notifier is None:
         delivery = Delivery("sent", error="no notifier: kept in the conversation log only")
@@ -60,30 +39,56 @@ async def deliver_message(services: Services, message_id: int) -> str:
         except Exception as exc:
             log.exception("notifier %s failed on message %s", notice.channel, message_id)
             delivery = Delivery("retry", error=f"{type(exc).__name__}: {exc}"[:300])
-    async with unit_of_work(services) as work:
-        message = work.session.get(Message, message_id)
-        assert message is not None
-        message.attempts += 1
-        message.error = delivery.error
-        if delivery.provider_message_id:
-            message.provider_message_id = delivery.provider_message_id
-        if delivery.state in ("sent", "delivered"):
-            message.status = delivery.state
-            return message.status
-        if delivery.state == "retry" and message.attempts < services.settings.jobs.max_delivery_attempts:
-            delay = backoff(message.attempts, delivery.retry_after)
-            message.status = "queued"
-            message.next_attempt_at = work.now + timedelta(seconds=delay)
-            work.job(
-                "deliver_message",
-                f"msg:{message.id}:{message.attempts}",
-                message.next_attempt_at,
-                message_id=message.id,
-            )
-            return f"retry in {delay:.0f}s"
-        message.status = "failed"
-        if delivery.unreachable and message.identity_id:
-            identity = work.session.get(ChannelIdentity, message.identity_id)
-            if identity is not None:
-                identity.unreachable = True
-        return "failed"
+    return await in_transaction(
+        services, record_message_delivery, message_id, delivery, services.settings.jobs.max_delivery_attempts
+    )
+
+
+def claim_message(work: Work, message_id: int) -> MessageNotice | None:
+    """Claim a queued message and say what to send; None when someone else has it."""
+    message = outbox.claim_for_sending(work.session, message_id, now=work.now)
+    if message is None:
+        return None
+    identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
+    case = cases.get(work.session, message.case_id) if message.case_id else None
+    target = (identity.chat_id or identity.external_id) if identity else ""
+    return MessageNotice(
+        message_id=message_id,
+        channel=message.channel,
+        target=target,
+        bot_name=identity.bot_name if identity else "",
+        text=message.text or "",
+        lang=message.lang,
+        options=tuple(Option(o["label"], o["data"]) for o in message.options),
+        case_ref=case.ref if case else None,
+    )
+
+
+def record_message_delivery(work: Work, message_id: int, delivery: Delivery, max_attempts: int) -> str:
+    """Sent, retry later, or failed (an unreachable identity is marked so)."""
+    message = outbox.get(work.session, message_id)
+    assert message is not None
+    message.attempts += 1
+    message.error = delivery.error
+    if delivery.provider_message_id:
+        message.provider_message_id = delivery.provider_message_id
+    if delivery.state in ("sent", "delivered"):
+        message.status = delivery.state
+        return message.status
+    if delivery.state == "retry" and message.attempts < max_attempts:
+        delay = backoff(message.attempts, delivery.retry_after)
+        message.status = "queued"
+        message.next_attempt_at = work.now + timedelta(seconds=delay)
+        work.job(
+            "deliver_message",
+            f"msg:{message.id}:{message.attempts}",
+            message.next_attempt_at,
+            message_id=message.id,
+        )
+        return f"retry in {delay:.0f}s"
+    message.status = "failed"
+    if delivery.unreachable and message.identity_id:
+        identity = work.session.get(ChannelIdentity, message.identity_id)
+        if identity is not None:
+            identity.unreachable = True
+    return "failed"

@@ -9,29 +9,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES, OPEN_PAGE_STATUSES, PageStatus
+from gridline.routing.lifecycle import OPEN_CASE_STATUSES, PageStatus
+from gridline.storage import directory
+from gridline.storage import pages as page_store
 from gridline.storage.models import Case, ContactMethod, Page, Staff
 
 PHONE_CHANNELS = ("sms", "voice")
-
-
-def contact_methods(session: Session, staff_id: int) -> list[ContactMethod]:
-    return list(
-        session.exec(
-            select(ContactMethod)
-            .where(ContactMethod.staff_id == staff_id)
-            .order_by(col(ContactMethod.position), col(ContactMethod.id))
-        )
-    )
+_OPEN_CASES = tuple(s.value for s in OPEN_CASE_STATUSES)
 
 
 def next_contact_method(
     session: Session, staff: Staff, *, after: ContactMethod | None = None, exclude_ids: set[int] | None = None
 ) -> ContactMethod | None:
     """The first reachable contact method of ``staff`` after ``after`` (or the first of all)."""
-    methods = contact_methods(session, staff.id or 0)
+    methods = directory.contact_methods(session, staff.id or 0)
     if after is not None:
         methods = [m for m in methods if (m.position, m.id or 0) > (after.position, after.id or 0)]
     for method in methods:
@@ -49,18 +42,7 @@ def _target_of(method: ContactMethod, staff: Staff) -> str:
 
 def allocate_code(session: Session, phone: str) -> int:
     """The smallest positive number not used by an open page to ``phone``."""
-    used = set(
-        session.exec(
-            select(Page.code)
-            .join(Case, col(Case.id) == col(Page.case_id))
-            .where(
-                col(Page.target) == phone,
-                col(Page.channel).in_(PHONE_CHANNELS),
-                col(Page.code).is_not(None),
-                col(Case.status).in_([s.value for s in OPEN_CASE_STATUSES]),
-            )
-        )
-    )
+    used = page_store.codes_in_use(session, phone, channels=PHONE_CHANNELS, case_statuses=_OPEN_CASES)
     code = 1
     while code in used:
         code += 1
@@ -94,51 +76,20 @@ def create_page(
     )
     if method.channel in PHONE_CHANNELS and target:
         # Reuse the code this phone already has for this case, so replies stay stable across channels.
-        existing = session.exec(
-            select(Page.code).where(Page.case_id == case.id, Page.target == target, col(Page.code).is_not(None))
-        ).first()
+        existing = page_store.code_for_case(session, case.id or 0, target)
         page.code = existing if existing is not None else allocate_code(session, target)
-    session.add(page)
-    session.flush()
-    return page
-
-
-def open_pages_for_case(session: Session, case_id: int) -> list[Page]:
-    return list(
-        session.exec(
-            select(Page).where(Page.case_id == case_id, col(Page.status).in_([s.value for s in OPEN_PAGE_STATUSES]))
-        )
-    )
+    return page_store.add(session, page)
 
 
 def open_pages_for_phone(session: Session, phone: str) -> list[Page]:
     """Pages sent to ``phone`` (SMS or voice) whose case is still open, newest first."""
-    return list(
-        session.exec(
-            select(Page)
-            .join(Case, col(Case.id) == col(Page.case_id))
-            .where(
-                col(Page.target) == phone,
-                col(Page.channel).in_(PHONE_CHANNELS),
-                col(Case.status).in_([s.value for s in OPEN_CASE_STATUSES]),
-                col(Page.status) != PageStatus.FAILED.value,
-            )
-            .order_by(col(Page.created_at).desc(), col(Page.id).desc())
-        )
-    )
+    return page_store.not_failed_for_phone(session, phone, channels=PHONE_CHANNELS, case_statuses=_OPEN_CASES)
 
 
 def page_by_code(session: Session, phone: str, code: int) -> Page | None:
     """The newest page to ``phone`` with reply code ``code``, open or not (for explicit stale answers)."""
-    return session.exec(
-        select(Page)
-        .where(col(Page.target) == phone, col(Page.channel).in_(PHONE_CHANNELS), Page.code == code)
-        .order_by(col(Page.created_at).desc(), col(Page.id).desc())
-    ).first()
+    return page_store.by_code(session, phone, code, channels=PHONE_CHANNELS)
 
 
 def was_paged(session: Session, case_id: int, staff_id: int) -> bool:
-    return (
-        session.exec(select(Page.id).where(Page.case_id == case_id, Page.staff_id == staff_id).limit(1)).first()
-        is not None
-    )
+    return page_store.was_paged(session, case_id, staff_id)

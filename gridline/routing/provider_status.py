@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
-
-from gridline.core.work import unit_of_work
+from gridline.core.work import Work, in_transaction
 from gridline.routing.delivery import fall_back
 from gridline.routing.lifecycle import PageStatus
-from gridline.storage.models import Message, Page
+from gridline.storage import outbox, pages
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -47,33 +45,35 @@ async def record_provider_status(
     rank = STATUS_ORDER.get(status)
     if rank is None:
         return "unknown status"
-    async with unit_of_work(services) as work:
-        page = work.session.exec(select(Page).where(Page.provider_message_id == provider_message_id)).first()
-        if page is not None:
-            if seq <= page.provider_seq:
-                return "stale"
-            page.provider_seq = seq
-            page.provider_status = status
-            if status in FAILED_STATUSES:
-                if page.status in (PageStatus.SENT, PageStatus.DELIVERED, PageStatus.SENDING):
-                    page.status = PageStatus.FAILED.value
-                    page.failed_at = work.now
-                    page.error = (error or status)[:500]
-                    fall_back(work, page, unreachable=False, reason=error or status)
-                return "failed"
-            if status in ("delivered", "answered", "read") and page.status == PageStatus.SENT:
-                page.status = PageStatus.DELIVERED.value
-                page.delivered_at = work.now
-            return page.status
-        message = work.session.exec(
-            select(Message).where(Message.provider_message_id == provider_message_id, Message.direction == "out")
-        ).first()
-        if message is None:
-            return "unknown message"
-        if seq <= message.status_seq:
+    return await in_transaction(services, record_status, provider_message_id, status, rank, seq, error)
+
+
+def record_status(work: Work, provider_message_id: str, status: str, rank: int, seq: int, error: str | None) -> str:
+    """Apply one callback to the page or message the provider's id names."""
+    page = pages.by_provider_message_id(work.session, provider_message_id)
+    if page is not None:
+        if seq <= page.provider_seq:
             return "stale"
-        message.status_seq = seq
-        message.status = "failed" if status in FAILED_STATUSES else ("delivered" if rank >= 4 else "sent")
-        if error:
-            message.error = error[:500]
-        return message.status
+        page.provider_seq = seq
+        page.provider_status = status
+        if status in FAILED_STATUSES:
+            if page.status in (PageStatus.SENT, PageStatus.DELIVERED, PageStatus.SENDING):
+                page.status = PageStatus.FAILED.value
+                page.failed_at = work.now
+                page.error = (error or status)[:500]
+                fall_back(work, page, unreachable=False, reason=error or status)
+            return "failed"
+        if status in ("delivered", "answered", "read") and page.status == PageStatus.SENT:
+            page.status = PageStatus.DELIVERED.value
+            page.delivered_at = work.now
+        return page.status
+    message = outbox.by_provider_message_id(work.session, provider_message_id)
+    if message is None:
+        return "unknown message"
+    if seq <= message.status_seq:
+        return "stale"
+    message.status_seq = seq
+    message.status = "failed" if status in FAILED_STATUSES else ("delivered" if rank >= 4 else "sent")
+    if error:
+        message.error = error[:500]
+    return message.status

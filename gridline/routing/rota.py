@@ -16,8 +16,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from gridline.storage import directory
 from gridline.storage.models import DutyOverride, DutyShift, Staff
 
 WEEK = timedelta(days=7)
@@ -136,16 +137,9 @@ def on_duty_codes(session: Session, grid_code: str, at: datetime, tz: str, role:
     if at.tzinfo is None:
         raise ValueError("who_is_on_duty needs an aware datetime")
     zone = ZoneInfo(tz)
-    shifts = session.exec(select(DutyShift).where(DutyShift.grid_code == grid_code, DutyShift.role == role)).all()
+    shifts = directory.shifts(session, grid_code=grid_code, role=role)
     at_utc = at.astimezone(UTC)
-    overrides = session.exec(
-        select(DutyOverride).where(
-            DutyOverride.grid_code == grid_code,
-            DutyOverride.role == role,
-            col(DutyOverride.starts_at) <= at_utc,
-            col(DutyOverride.ends_at) > at_utc,
-        )
-    ).all()
+    overrides = directory.overrides_at(session, grid_code=grid_code, role=role, at=at_utc)
     return apply_overrides(scheduled_on_duty(shifts, at_utc, zone), overrides)
 
 
@@ -158,8 +152,7 @@ def who_is_on_duty(session: Session, grid_code: str, at: datetime, tz: str, role
     codes = on_duty_codes(session, grid_code, at, tz, role)
     if not codes:
         return []
-    rows = session.exec(select(Staff).where(col(Staff.code).in_(codes), Staff.active == True)).all()  # noqa: E712
-    by_code = {s.code: s for s in rows}
+    by_code = directory.staff_by_codes(session, codes, active_only=True)
     return [by_code[c] for c in codes if c in by_code]
 
 
@@ -175,11 +168,7 @@ def supervisors_on_duty(session: Session, grid_chain: Sequence[str], at: datetim
         staff = who_is_on_duty(session, code, at, tz, role="supervisor")
         if staff:
             return staff
-    return list(
-        session.exec(
-            select(Staff).where(Staff.role == "supervisor", Staff.active == True).order_by(Staff.code)  # noqa: E712
-        ).all()
-    )
+    return directory.active_by_role_by_code(session, "supervisor")
 
 
 def shifts_for_staff(
@@ -192,16 +181,11 @@ def shifts_for_staff(
     """
     zone = ZoneInfo(tz)
     start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
-    own = session.exec(select(DutyShift).where(DutyShift.staff_code == staff_code)).all()
+    own = directory.shifts_of(session, staff_code)
     intervals: list[tuple[datetime, datetime, str, str]] = [
         (o.start, o.end, o.grid_code, o.role) for s in own for o in occurrences(s, start_utc, end_utc, zone)
     ]
-    overrides = session.exec(
-        select(DutyOverride).where(
-            col(DutyOverride.starts_at) < end_utc,
-            col(DutyOverride.ends_at) > start_utc,
-        )
-    ).all()
+    overrides = directory.overrides_overlapping(session, start_utc, end_utc)
     for override in overrides:
         away = override.kind == "leave" and (override.replaces_staff_code or override.staff_code) == staff_code
         swapped_out = override.kind in ("swap", "cover") and override.replaces_staff_code == staff_code
@@ -212,13 +196,9 @@ def shifts_for_staff(
             continue
         lo, hi = max(override.starts_at, start_utc), min(override.ends_at, end_utc)
         if override.replaces_staff_code:
-            covered = session.exec(
-                select(DutyShift).where(
-                    DutyShift.staff_code == override.replaces_staff_code,
-                    DutyShift.grid_code == override.grid_code,
-                    DutyShift.role == override.role,
-                )
-            ).all()
+            covered = directory.shifts_of(
+                session, override.replaces_staff_code, grid_code=override.grid_code, role=override.role
+            )
             pieces = [(max(o.start, lo), min(o.end, hi)) for s in covered for o in occurrences(s, lo, hi, zone)]
             if not pieces and override.kind == "cover":
                 pieces = [(lo, hi)]

@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING
 
 from gridline.clock import as_utc
 from gridline.core.outbox import tell_resident
-from gridline.core.work import Work, unit_of_work
+from gridline.core.work import Work, in_transaction
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
 from gridline.routing.actions import ActionResult, expire_other_pages, reassign_case
 from gridline.routing.deadlines import resolve_deadline
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation
 from gridline.routing.lifecycle import CaseStatus, check_case_transition
 from gridline.routing.timeline import publish_case, record_event
-from gridline.storage import audit
+from gridline.settings import Settings
+from gridline.storage import audit, cases
 from gridline.storage.models import Case, CaseEvent, Staff
 
 if TYPE_CHECKING:
@@ -27,74 +28,89 @@ if TYPE_CHECKING:
 
 async def recategorise(services: Services, case_id: int, category: str, actor: str) -> Case:
     """Change a case's category; an unacknowledged case is re-routed (escalation restarts)."""
+    return await in_transaction(services, recategorise_case, services.settings, case_id, category, actor)
+
+
+def recategorise_case(work: Work, settings: Settings, case_id: int, category: str, actor: str) -> Case:
     if category not in ISSUE_CATEGORIES and category != OTHER_CATEGORY:
         raise ValueError(f"unknown category {category!r}")
-    async with unit_of_work(services) as work:
-        case = _get_case(work, case_id)
-        previous = case.category
-        case.category = category
-        case.updated_at = work.now
-        # The limit is the new category's, still counted from when the resident reported it.
-        case.resolve_due_at = resolve_deadline(services.settings, category, case.priority, as_utc(case.created_at))
-        case.explanation = [
-            *case.explanation,
-            {"decision": "category", "category": category, "reason": f"re-categorised by {actor} (was {previous})"},
-        ]
-        record_event(work, case_id, "recategorised", actor, {"from": previous, "to": category})
-        if case.status in (CaseStatus.NEW, CaseStatus.PAGED, CaseStatus.ESCALATED, CaseStatus.TRIAGE):
-            restart_escalation(work, case, f"re-categorised to {category}")
-        _audit(work, actor, "case.recategorise", case_id, {"from": previous, "to": category})
-        publish_case(work, case)
-        return case
+    case = _get_case(work, case_id)
+    previous = case.category
+    case.category = category
+    case.updated_at = work.now
+    # The limit is the new category's, still counted from when the resident reported it.
+    case.resolve_due_at = resolve_deadline(settings, category, case.priority, as_utc(case.created_at))
+    case.explanation = [
+        *case.explanation,
+        {"decision": "category", "category": category, "reason": f"re-categorised by {actor} (was {previous})"},
+    ]
+    record_event(work, case_id, "recategorised", actor, {"from": previous, "to": category})
+    if case.status in (CaseStatus.NEW, CaseStatus.PAGED, CaseStatus.ESCALATED, CaseStatus.TRIAGE):
+        restart_escalation(work, case, f"re-categorised to {category}")
+    _audit(work, actor, "case.recategorise", case_id, {"from": previous, "to": category})
+    publish_case(work, case)
+    return case
 
 
 async def reassign(services: Services, case_id: int, to_staff_id: int, actor: str) -> ActionResult:
-    async with unit_of_work(services) as work:
-        case = _get_case(work, case_id)
-        target = work.session.get(Staff, to_staff_id)
-        if target is None:
-            raise ValueError("unknown staff member")
-        if case.status == CaseStatus.CLOSED:
-            raise ValueError("the case is closed")
-        console_actor = Staff(code=actor, name=actor, role="supervisor", lang="zh-CN")
-        result = reassign_case(work, case, console_actor, target, actor)
-        _audit(work, actor, "case.reassign", case_id, {"to": target.code})
-        return result
+    return await in_transaction(services, reassign_by_supervisor, case_id, to_staff_id, actor)
+
+
+def reassign_by_supervisor(work: Work, case_id: int, to_staff_id: int, actor: str) -> ActionResult:
+    case = _get_case(work, case_id)
+    target = work.session.get(Staff, to_staff_id)
+    if target is None:
+        raise ValueError("unknown staff member")
+    if case.status == CaseStatus.CLOSED:
+        raise ValueError("the case is closed")
+    console_actor = Staff(code=actor, name=actor, role="supervisor", lang="zh-CN")
+    result = reassign_case(work, case, console_actor, target, actor)
+    _audit(work, actor, "case.reassign", case_id, {"to": target.code})
+    return result
 
 
 async def merge(services: Services, case_id: int, into_case_id: int, actor: str) -> Case:
     """Close ``case_id`` as a duplicate of ``into_case_id``; its reports count on the surviving case."""
+    return await in_transaction(services, merge_cases, case_id, into_case_id, actor)
+
+
+def merge_cases(work: Work, case_id: int, into_case_id: int, actor: str) -> Case:
     if case_id == into_case_id:
         raise ValueError("a case cannot be merged into itself")
-    async with unit_of_work(services) as work:
-        case = _get_case(work, case_id)
-        into = _get_case(work, into_case_id)
-        if into.status == CaseStatus.CLOSED:
-            raise ValueError("cannot merge into a closed case")
-        case.duplicate_of_id = into.id
-        into.report_count += case.report_count
-        _close(work, case, actor, f"merged into {into.ref}")
-        record_event(work, into_case_id, "merged_in", actor, {"from": case.ref})
-        tell_resident(work, case, "case.merged", into=into.ref)
-        _audit(work, actor, "case.merge", case_id, {"into": into.ref})
-        publish_case(work, into)
-        return into
+    case = _get_case(work, case_id)
+    into = _get_case(work, into_case_id)
+    if into.status == CaseStatus.CLOSED:
+        raise ValueError("cannot merge into a closed case")
+    case.duplicate_of_id = into.id
+    into.report_count += case.report_count
+    _close(work, case, actor, f"merged into {into.ref}")
+    record_event(work, into_case_id, "merged_in", actor, {"from": case.ref})
+    tell_resident(work, case, "case.merged", into=into.ref)
+    _audit(work, actor, "case.merge", case_id, {"into": into.ref})
+    publish_case(work, into)
+    return into
 
 
 async def add_note(services: Services, case_id: int, text: str, actor: str) -> CaseEvent:
-    async with unit_of_work(services) as work:
-        _get_case(work, case_id)
-        event = record_event(work, case_id, "note", actor, {"text": text[:4000]})
-        _audit(work, actor, "case.note", case_id)
-        return event
+    return await in_transaction(services, note_case, case_id, text, actor)
+
+
+def note_case(work: Work, case_id: int, text: str, actor: str) -> CaseEvent:
+    _get_case(work, case_id)
+    event = record_event(work, case_id, "note", actor, {"text": text[:4000]})
+    _audit(work, actor, "case.note", case_id)
+    return event
 
 
 async def close_case(services: Services, case_id: int, actor: str, reason: str = "") -> Case:
-    async with unit_of_work(services) as work:
-        case = _get_case(work, case_id)
-        _close(work, case, actor, reason)
-        _audit(work, actor, "case.close", case_id, {"reason": reason})
-        return case
+    return await in_transaction(services, close_by_supervisor, case_id, actor, reason)
+
+
+def close_by_supervisor(work: Work, case_id: int, actor: str, reason: str) -> Case:
+    case = _get_case(work, case_id)
+    _close(work, case, actor, reason)
+    _audit(work, actor, "case.close", case_id, {"reason": reason})
+    return case
 
 
 def _close(work: Work, case: Case, actor: str, reason: str) -> None:
@@ -111,7 +127,7 @@ def _close(work: Work, case: Case, actor: str, reason: str) -> None:
 
 
 def _get_case(work: Work, case_id: int) -> Case:
-    case = work.session.get(Case, case_id)
+    case = cases.get(work.session, case_id)
     if case is None:
         raise LookupError(f"no case {case_id}")
     return case

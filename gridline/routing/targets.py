@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.routing.grids import GridIndex
 from gridline.routing.lifecycle import StaffRole
 from gridline.routing.rota import supervisors_on_duty, who_is_on_duty
+from gridline.storage import directory
 from gridline.storage.models import Case, Staff
 
 
@@ -24,10 +25,7 @@ class Target:
 
 
 def _staff_with_role(session: Session, role: StaffRole, grid_code: str | None) -> list[Staff]:
-    query = select(Staff).where(Staff.role == role.value, Staff.active == True)  # noqa: E712
-    if grid_code is not None:
-        query = query.where(Staff.grid_code == grid_code)
-    return list(session.exec(query.order_by(col(Staff.id))))
+    return directory.active_staff_with_role(session, role.value, grid_code)
 
 
 def _ancestor_of_level(index: GridIndex, grid_code: str, level: int) -> str | None:

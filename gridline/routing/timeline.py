@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gridline.core.work import Work
+from gridline.storage import cases
 from gridline.storage.models import Case, CaseEvent
 
 
@@ -12,9 +13,7 @@ def record_event(
     work: Work, case_id: int | None, kind: str, actor: str = "system", data: dict[str, Any] | None = None
 ) -> CaseEvent:
     """Add a timeline entry (``created``, ``paged``, ``acknowledged``, ``note``, ...) to the case."""
-    event = CaseEvent(case_id=case_id or 0, at=work.now, kind=kind, actor=actor, data=data or {})
-    work.session.add(event)
-    return event
+    return cases.add_event(work.session, case_id or 0, at=work.now, kind=kind, actor=actor, data=data or {})
 
 
 def publish_case(work: Work, case: Case, kind: str = "case.updated") -> None:

@@ -41,14 +41,8 @@ def identify(session: Session, msg: InboundMessage, now: datetime) -> Sender:
     """Find or create the identity, resident (or staff member) and conversation of ``msg``'s sender."""
     identity = find_identity(session, msg.channel, msg.external_id, msg.bot_name)
     if identity is None:
-        identity = ChannelIdentity(
-            channel=msg.channel,
-            external_id=msg.external_id,
-            bot_name=msg.bot_name,
-            display=msg.display_name,
-            chat_id=msg.chat_id,
-            created_at=now,
-        )
+        identity = new_identity(session, msg.channel, msg.external_id, msg.bot_name, now,
+                                display=msg.display_name, chat_id=msg.chat_id, flush=False)
         if msg.channel in PHONE_CHANNELS:
             staff = active_staff_by_phone(session, msg.external_id)
             if staff is not None:
@@ -108,6 +102,33 @@ def link_resident_by_phone(session: Session, sender: Sender, phone: str) -> Resi
     return sender.resident
 
 
+def new_identity(
+    session: Session,
+    channel: str,
+    external_id: str,
+    bot_name: str,
+    now: datetime,
+    *,
+    display: str | None = None,
+    chat_id: str | None = None,
+    flush: bool = True,
+) -> ChannelIdentity:
+    """A new identity for a person writing to us; on a named Telegram bot it takes over whoever the
+    importers recorded for that user id without a bot name (``telegram:<user id>`` in a CSV)."""
+    identity = ChannelIdentity(
+        channel=channel, external_id=external_id, bot_name=bot_name, display=display, chat_id=chat_id, created_at=now
+    )
+    if channel == "telegram" and bot_name:
+        imported = find_identity(session, channel, external_id, "")
+        if imported is not None and (imported.staff_id is not None or imported.resident_id is not None):
+            identity.staff_id, identity.resident_id = imported.staff_id, imported.resident_id
+            identity.display = display or imported.display
+    session.add(identity)
+    if flush:
+        session.flush()
+    return identity
+
+
 def find_identity(session: Session, channel: str, external_id: str, bot_name: str = "") -> ChannelIdentity | None:
     """The identity of ``external_id`` on ``channel`` (and ``bot_name`` for Telegram bots)."""
     return session.exec(
@@ -163,6 +184,11 @@ def reachable_identities(session: Session, resident_id: int) -> list[ChannelIden
             .order_by(col(ChannelIdentity.id).desc())
         )
     )
+
+
+def find_telegram_identity(session: Session, user_id: str, bot_name: str) -> ChannelIdentity | None:
+    """The identity on this bot, else the one the importers recorded without a bot name."""
+    return find_identity(session, "telegram", user_id, bot_name) or find_identity(session, "telegram", user_id, "")
 
 
 def lang_of(session: Session, identity: ChannelIdentity | None) -> str | None:

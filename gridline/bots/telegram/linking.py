@@ -122,31 +122,6 @@ def link_by_contact(session: Session, phone: str, account: TelegramAccount, *, n
     return _link(session, staff, account, now=now, how="contact")
 
 
-def adopt_imported_identity(session: Session, account: TelegramAccount, *, now: datetime) -> None:
-    """People imported as ``telegram:<user id>`` without a bot name are recognised on whichever bot they use.
-
-    The importers store identities with ``bot_name = ""``; the core looks identities up per bot, so the
-    first time such a person writes to a named bot, a copy for that bot is made.
-    """
-    if not account.bot_name or session.exec(_identity_query(account.user_id, account.bot_name)).first():
-        return
-    imported = session.exec(_identity_query(account.user_id, "")).first()
-    if imported is None or (imported.staff_id is None and imported.resident_id is None):
-        return
-    session.add(
-        ChannelIdentity(
-            channel="telegram",
-            external_id=str(account.user_id),
-            bot_name=account.bot_name,
-            staff_id=imported.staff_id,
-            resident_id=imported.resident_id,
-            chat_id=str(account.chat_id),
-            display=account.display or imported.display,
-            created_at=now,
-        )
-    )
-
-
 def staff_for_account(session: Session, user_id: int, bot_name: str) -> Staff | None:
     """The active staff member behind a Telegram user on this bot, if linked."""
     for name in (bot_name, ""):

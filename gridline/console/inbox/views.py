@@ -1,5 +1,5 @@
 """The inbox page and what staff do from it. Every POST carries the session's CSRF token (checked by
-:func:`~gridline.console.http.console_context`); every case is looked up within the signed-in staff
+:func:`~gridline.console.http.in_console`); every case is looked up within the signed-in staff
 member's inbox first (404 otherwise), and the domain action then checks their authority again."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from gridline.console.http import ConsoleContext, Forbidden, NotFound, console_context, redirect, state_of
+from gridline.console.http import ConsoleContext, Forbidden, NotFound, in_console, redirect, state_of
 from gridline.console.inbox.listing import STAFF_ACTIONS, load_inbox
 from gridline.edge.params import RowId
 from gridline.edge.text import ascii_int
@@ -36,13 +36,7 @@ T = TypeVar("T")
 
 async def in_context(request: Request, body: Callable[[ConsoleContext], T], form: Mapping[str, Any] | None = None) -> T:
     """Run ``body`` with the logged-in console context in a database thread (never on the event loop)."""
-    services = state_of(request).services
-
-    def run() -> T:
-        with console_context(request, form=form) as ctx:
-            return body(ctx)
-
-    return await services.db.run(run)
+    return await in_console(request, body, form=form)
 
 
 def acting_staff(ctx: ConsoleContext) -> int:

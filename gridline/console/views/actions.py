@@ -5,7 +5,7 @@ for case actions, here for reveals)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,12 +14,13 @@ from sqlmodel import col, select
 
 from gridline.console.access import can_see_case, case_scope, message_scope
 from gridline.console.choices import CATEGORIES, INTENTS
-from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, console_context, redirect
+from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect
 from gridline.edge.params import RowId
 from gridline.nlu.corrections import CorrectionError, record_correction
 from gridline.routing import supervision
+from gridline.storage import cases, directory
 from gridline.storage.audit import record
-from gridline.storage.models import Case, ChannelIdentity, Message, Resident, Staff
+from gridline.storage.models import Case, ChannelIdentity, Message, Resident
 
 router = APIRouter()
 
@@ -28,24 +29,26 @@ def _case_url(case_id: int) -> str:
     return f"/console/cases/{case_id}"
 
 
-async def _run(request: Request, case_id: int, work: Callable[[ConsoleContext, Case, Any], Awaitable[str]],
+async def _run(request: Request, case_id: int, work: Callable[[ConsoleContext, Case, Any], str],
                *, needs: str = "manage") -> Response:
-    """Check role, CSRF and scope, then run ``work``; its return value is the catalogue key shown."""
+    """Check role, CSRF and scope, then do ``work`` in the same transaction; its return value is the
+    catalogue key shown. A refused action (ValueError, LookupError) changes nothing."""
     form = await request.form()
-    with console_context(request, form=form) as ctx:
+
+    def body(ctx: ConsoleContext) -> str:
         allowed = ctx.viewer.can_manage_cases if needs == "manage" else ctx.viewer.can_add_notes
         if not allowed:
             raise Forbidden()
         case = can_see_case(ctx.session, ctx.viewer, case_id)
         if case is None:
             raise NotFound()
-        # The routing functions open their own unit of work; release this session's read snapshot.
-        ctx.session.commit()
-        try:
-            done = await work(ctx, case, form)
-        except (ValueError, LookupError) as exc:
-            return redirect(_case_url(case_id), error=_error_key(exc))
-        return redirect(_case_url(case_id), done=done)
+        return work(ctx, case, form)
+
+    try:
+        done = await in_console(request, body, form=form)
+    except (ValueError, LookupError) as exc:
+        return redirect(_case_url(case_id), error=_error_key(exc))
+    return redirect(_case_url(case_id), done=done)
 
 
 def _error_key(exc: Exception) -> str:
@@ -59,11 +62,11 @@ def _error_key(exc: Exception) -> str:
 
 @router.post("/cases/{case_id}/recategorise")
 async def recategorise(request: Request, case_id: RowId) -> Response:
-    async def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
+    def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
         category = str(form.get("category", ""))
         if category not in CATEGORIES:
             raise ValueError("unknown category")
-        await supervision.recategorise(ctx.services, case.id or 0, category, ctx.viewer.actor)
+        supervision.recategorise_case(ctx.work, ctx.services.settings, case.id or 0, category, ctx.viewer.actor)
         return "recategorised"
 
     return await _run(request, case_id, work)
@@ -71,12 +74,12 @@ async def recategorise(request: Request, case_id: RowId) -> Response:
 
 @router.post("/cases/{case_id}/reassign")
 async def reassign(request: Request, case_id: RowId) -> Response:
-    async def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
+    def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
         code = str(form.get("staff", ""))
-        staff = ctx.session.exec(select(Staff).where(Staff.code == code)).first()
+        staff = directory.staff_by_codes(ctx.session, [code]).get(code)
         if staff is None or staff.id is None:
             raise LookupError("unknown staff member")
-        result = await supervision.reassign(ctx.services, case.id or 0, staff.id, ctx.viewer.actor)
+        result = supervision.reassign_by_supervisor(ctx.work, case.id or 0, staff.id, ctx.viewer.actor)
         if not result.ok:
             raise ValueError(result.code)
         return "reassigned"
@@ -86,13 +89,13 @@ async def reassign(request: Request, case_id: RowId) -> Response:
 
 @router.post("/cases/{case_id}/merge")
 async def merge(request: Request, case_id: RowId) -> Response:
-    async def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
+    def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
         ref = str(form.get("into", "")).strip().upper()
-        into = ctx.session.exec(select(Case).where(Case.ref == ref)).first()
+        into = cases.by_ref(ctx.session, ref)
         # The surviving case must be visible to the viewer too (else: "no such case").
         if into is None or into.id is None or can_see_case(ctx.session, ctx.viewer, into.id) is None:
             raise LookupError("unknown case")
-        await supervision.merge(ctx.services, case.id or 0, into.id, ctx.viewer.actor)
+        supervision.merge_cases(ctx.work, case.id or 0, into.id, ctx.viewer.actor)
         return "merged"
 
     return await _run(request, case_id, work)
@@ -100,11 +103,11 @@ async def merge(request: Request, case_id: RowId) -> Response:
 
 @router.post("/cases/{case_id}/note")
 async def note(request: Request, case_id: RowId) -> Response:
-    async def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
+    def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
         text = str(form.get("text", "")).strip()
         if not text:
             raise ValueError("empty note")
-        await supervision.add_note(ctx.services, case.id or 0, text, ctx.viewer.actor)
+        supervision.note_case(ctx.work, case.id or 0, text, ctx.viewer.actor)
         return "noted"
 
     return await _run(request, case_id, work, needs="note")
@@ -112,9 +115,9 @@ async def note(request: Request, case_id: RowId) -> Response:
 
 @router.post("/cases/{case_id}/close")
 async def close(request: Request, case_id: RowId) -> Response:
-    async def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
+    def work(ctx: ConsoleContext, case: Case, form: Any) -> str:
         reason = str(form.get("reason", "")).strip()[:300]
-        await supervision.close_case(ctx.services, case.id or 0, ctx.viewer.actor, reason)
+        supervision.close_by_supervisor(ctx.work, case.id or 0, ctx.viewer.actor, reason)
         return "closed"
 
     return await _run(request, case_id, work)
@@ -125,7 +128,9 @@ async def correct_label(request: Request, message_id: RowId) -> Response:
     """Record the right intent for a resident's message (training data for the next model)."""
     form = await request.form()
     back = str(form.get("back", ""))
-    with console_context(request, form=form) as ctx:
+    intent = str(form.get("intent", ""))
+
+    def body(ctx: ConsoleContext) -> tuple[str, bool, str]:
         if not ctx.viewer.can_manage_cases:
             raise Forbidden()
         message = ctx.session.exec(
@@ -133,18 +138,21 @@ async def correct_label(request: Request, message_id: RowId) -> Response:
         ).first()
         if message is None or message.direction != "in":
             raise NotFound()
-        intent = str(form.get("intent", ""))
         target = back if back.startswith("/console/") else (
             _case_url(message.case_id) if message.case_id else f"/console/conversations/{message.conversation_id}"
         )
-        if intent not in INTENTS or not message.text:
-            return redirect(target, error="bad_label")
-        ctx.session.commit()
-        try:
-            record_correction(ctx.services, message_id, intent, ctx.viewer.actor)
-        except CorrectionError:
-            return redirect(target, error="bad_label")
-        return redirect(target, done="corrected")
+        return target, intent in INTENTS and bool(message.text), ctx.viewer.actor
+
+    target, labelable, actor = await in_console(request, body, form=form)
+    if not labelable:
+        return redirect(target, error="bad_label")
+    services = request.app.state.console.services
+    try:
+        # The NLU's correction store opens its own transaction; in a database thread, off the loop.
+        await services.db.run(record_correction, services, message_id, intent, actor)
+    except CorrectionError:
+        return redirect(target, error="bad_label")
+    return redirect(target, done="corrected")
 
 
 @router.post("/reveal/{kind}/{item_id}")
@@ -155,7 +163,8 @@ async def reveal(request: Request, kind: str, item_id: RowId) -> Response:
     Answers JSON to the page's script, or a small page without script.
     """
     form = await request.form()
-    with console_context(request, form=form) as ctx:
+
+    def body(ctx: ConsoleContext) -> Response:
         if not ctx.viewer.can_reveal_contacts:
             raise Forbidden()
         value, case_id = _revealable(ctx, kind, item_id)
@@ -164,6 +173,8 @@ async def reveal(request: Request, kind: str, item_id: RowId) -> Response:
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"value": value})
         return ctx.render("reveal.html", value=value, case_id=case_id, kind=kind)
+
+    return await in_console(request, body, form=form)
 
 
 def _revealable(ctx: ConsoleContext, kind: str, item_id: int) -> tuple[str, int | None]:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from sqlalchemy import func
-from sqlmodel import col, select
 
+from gridline.console.audit_scope import audit_scope
 from gridline.console.filters import MAX_PAGE, PAGE_SIZE, like_pattern
-from gridline.console.http import Forbidden, NotFound, console_context, redirect, state_of
+from gridline.console.http import ConsoleContext, Forbidden, NotFound, in_console, redirect, state_of
 from gridline.console.live import scoped_case_events
 from gridline.console.sessions import SESSION_COOKIE, lookup_session
+from gridline.core.work import Work, in_transaction
 from gridline.edge.params import RowId
 from gridline.edge.text import ascii_int
+from gridline.storage import audit, console
 from gridline.storage.audit import record
-from gridline.storage.models import AuditLog, ConsoleUser
+from gridline.storage.models import ConsoleUser
 
 router = APIRouter()
 
@@ -25,39 +26,37 @@ async def audit_log(request: Request) -> Response:
     page_text = params.get("page", "1")
     page = ascii_int(page_text, lowest=1, highest=MAX_PAGE) or 1
     actor, action = params.get("actor", "").strip(), params.get("action", "").strip()
-    with console_context(request) as ctx:
+
+    def body(ctx: ConsoleContext) -> Response:
         if not ctx.viewer.can_read_audit_log:
             raise Forbidden()
-        stmt = select(AuditLog)
-        if actor:
-            stmt = stmt.where(col(AuditLog.actor).ilike(like_pattern(actor), escape="\\"))
-        if action:
-            stmt = stmt.where(col(AuditLog.action).ilike(like_pattern(action), escape="\\"))
-        total = ctx.session.exec(select(func.count()).select_from(stmt.subquery())).one()
+        entries, total, shown = audit.listing(
+            ctx.session, scope=audit_scope(ctx.viewer), actor_like=like_pattern(actor) if actor else None,
+            action_like=like_pattern(action) if action else None, page=page, page_size=PAGE_SIZE,
+        )
         pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-        page = min(page, pages)
-        entries = ctx.session.exec(
-            stmt.order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
-        ).all()
-        return ctx.render("audit.html", entries=entries, total=total, page=page, pages=pages,
+        return ctx.render("audit.html", entries=entries, total=total, page=shown, pages=pages,
                           actor=actor, action=action)
+
+    return await in_console(request, body)
 
 
 @router.get("/users", response_class=HTMLResponse)
 async def users(request: Request) -> Response:
-    with console_context(request) as ctx:
+    def body(ctx: ConsoleContext) -> Response:
         if not ctx.viewer.can_manage_users:
             raise Forbidden()
-        people = ctx.session.exec(select(ConsoleUser).order_by(col(ConsoleUser.name))).all()
+        people = console.users_by_name(ctx.session)
         return ctx.render("users.html", users=people, done=request.query_params.get("done", ""))
+
+    return await in_console(request, body)
 
 
 @router.post("/users/{user_id}/unlock")
 async def unlock_user(request: Request, user_id: RowId) -> Response:
     form = await request.form()
-    with console_context(request, form=form) as ctx:
+
+    def body(ctx: ConsoleContext) -> None:
         if not ctx.viewer.can_manage_users:
             raise Forbidden()
         user = ctx.session.get(ConsoleUser, user_id)
@@ -68,21 +67,24 @@ async def unlock_user(request: Request, user_id: RowId) -> Response:
         ctx.session.add(user)
         record(ctx.session, at=ctx.now, actor=ctx.viewer.actor, action="console.unlock_user",
                target_kind="console_user", target_id=user_id)
+
+    await in_console(request, body, form=form)
     return redirect("/console/users", done="unlocked")
 
 
 @router.get("/events")
 async def live_events(request: Request) -> Response:
     """Server-sent events of the cases this user may see."""
-    with console_context(request) as ctx:
-        viewer = ctx.viewer
+    viewer = await in_console(request, lambda ctx: ctx.viewer)
     services = state_of(request).services
     cookie = request.cookies.get(SESSION_COOKIE)
 
-    def still_logged_in() -> bool:
-        with services.db.session() as session:
-            return lookup_session(session, cookie, now=services.clock.now(),
-                                  secret=services.settings.server.secret_key) is not None
+    def logged_in(work: Work) -> bool:
+        return lookup_session(work.session, cookie, now=work.now,
+                              secret=services.settings.server.secret_key) is not None
+
+    async def still_logged_in() -> bool:
+        return await in_transaction(services, logged_in)
 
     return StreamingResponse(
         scoped_case_events(services, viewer, still_logged_in=still_logged_in),

@@ -11,8 +11,9 @@ from gridline.console.http import (
     LOGIN_CSRF_COOKIE,
     LOGIN_CSRF_PURPOSE,
     PREFIX,
+    ConsoleContext,
     client_ip,
-    console_context,
+    in_console,
     redirect,
     request_language,
     safe_next,
@@ -20,6 +21,7 @@ from gridline.console.http import (
 )
 from gridline.console.rendering import local_time
 from gridline.console.sessions import SESSION_COOKIE, log_in, lookup_session, revoke_session
+from gridline.core.work import Work, in_transaction
 from gridline.edge.ratelimit import rate_limits
 from gridline.i18n import normalise_language
 
@@ -60,14 +62,13 @@ def _login_page(request: Request, *, error: str = "", name: str = "", status_cod
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request) -> Response:
     state = state_of(request)
-    with state.services.db.session() as session:
-        found = lookup_session(
-            session,
-            request.cookies.get(SESSION_COOKIE),
-            now=state.services.clock.now(),
-            secret=state.services.settings.server.secret_key,
-        )
-    if found is not None:
+
+    def body(work: Work) -> bool:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        secret = state.services.settings.server.secret_key
+        return lookup_session(work.session, cookie, now=work.now, secret=secret) is not None
+
+    if await in_transaction(state.services, body):
         return redirect(safe_next(request.query_params.get("next")))
     return _login_page(request)
 
@@ -116,8 +117,11 @@ async def login_submit(request: Request) -> Response:
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     form = await request.form()
-    with console_context(request, form=form) as ctx:
+
+    def body(ctx: ConsoleContext) -> None:
         revoke_session(ctx.session, ctx.login, now=ctx.now, actor=ctx.viewer.actor, ip=client_ip(request))
+
+    await in_console(request, body, form=form)
     response = redirect(f"{PREFIX}/login")
     response.delete_cookie(SESSION_COOKIE, path=PREFIX)
     return response

@@ -10,7 +10,7 @@ from gridline.console.case_list import list_cases, scoped_case_query, to_rows
 from gridline.console.choices import form_choices
 from gridline.console.export import cases_csv, csv_response
 from gridline.console.filters import CaseFilters
-from gridline.console.http import NotFound, client_ip, console_context, redirect
+from gridline.console.http import ConsoleContext, NotFound, client_ip, in_console, redirect
 from gridline.console.timeline import load_case_detail
 from gridline.edge.params import RowId
 from gridline.storage.audit import record
@@ -23,15 +23,18 @@ EXPORT_LIMIT = 50_000
 
 async def home(request: Request) -> Response:
     """``/console``: supervisors start on the dashboard, leaders on their cases."""
-    with console_context(request) as ctx:
-        target = "/console/dashboard" if ctx.viewer.role in ("admin", "supervisor", "auditor") else "/console/cases"
-    return redirect(target)
+
+    def body(ctx: ConsoleContext) -> str:
+        return "/console/dashboard" if ctx.viewer.role in ("admin", "supervisor", "auditor") else "/console/cases"
+
+    return redirect(await in_console(request, body))
 
 
 @router.get("/cases", response_class=HTMLResponse)
 async def case_list(request: Request) -> Response:
     filters = CaseFilters.from_query(request.query_params)
-    with console_context(request) as ctx:
+
+    def body(ctx: ConsoleContext) -> Response:
         result = list_cases(
             ctx.session,
             ctx.viewer,
@@ -50,11 +53,14 @@ async def case_list(request: Request) -> Response:
             threshold=ctx.services.settings.nlu.confidence_threshold,
         )
 
+    return await in_console(request, body)
+
 
 @router.get("/cases.csv")
 async def case_export(request: Request) -> Response:
     filters = CaseFilters.from_query(request.query_params)
-    with console_context(request) as ctx:
+
+    def body(ctx: ConsoleContext) -> Response:
         stmt = scoped_case_query(
             ctx.viewer,
             filters,
@@ -66,15 +72,18 @@ async def case_export(request: Request) -> Response:
         rows = to_rows(ctx.session, ctx.session.exec(stmt).all(), ctx.tree, ctx.now)
         record(ctx.session, at=ctx.now, actor=ctx.viewer.actor, action="console.export_cases",
                target_kind="cases", detail={"filters": filters.to_query(), "rows": len(rows)}, ip=client_ip(request))
-        body = cases_csv(rows, ctx.tree, ctx.tz, ctx.lang)
+        text = cases_csv(rows, ctx.tree, ctx.tz, ctx.lang)
         stamp = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d-%H%M")
-        return csv_response(body, f"gridline-cases-{stamp}.csv")
+        return csv_response(text, f"gridline-cases-{stamp}.csv")
+
+    return await in_console(request, body)
 
 
 @router.get("/cases/{case_id}/row", response_class=HTMLResponse)
 async def case_row(request: Request, case_id: RowId) -> Response:
     """One ``<tr>`` of the case list, for the live feed (checked against the viewer's scope again)."""
-    with console_context(request) as ctx:
+
+    def body(ctx: ConsoleContext) -> Response:
         case = can_see_case(ctx.session, ctx.viewer, case_id)
         if case is None:
             raise NotFound()
@@ -82,10 +91,12 @@ async def case_row(request: Request, case_id: RowId) -> Response:
         return ctx.render("_case_row.html", row=row, fresh=True,
                           threshold=ctx.services.settings.nlu.confidence_threshold)
 
+    return await in_console(request, body)
+
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 async def case_page(request: Request, case_id: RowId) -> Response:
-    with console_context(request) as ctx:
+    def body(ctx: ConsoleContext) -> Response:
         case = can_see_case(ctx.session, ctx.viewer, case_id)
         if case is None:
             raise NotFound()
@@ -99,3 +110,5 @@ async def case_page(request: Request, case_id: RowId) -> Response:
             error=request.query_params.get("error", ""),
             threshold=ctx.services.settings.nlu.confidence_threshold,
         )
+
+    return await in_console(request, body)

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from gridline.console.choices import form_choices
 from gridline.console.conversation_list import ConversationFilters, list_conversations, load_conversation
-from gridline.console.http import NotFound, console_context
+from gridline.console.http import ConsoleContext, NotFound, in_console
 from gridline.console.timeline import NluView
 from gridline.edge.params import RowId
 
@@ -17,7 +17,8 @@ router = APIRouter()
 @router.get("/conversations", response_class=HTMLResponse)
 async def conversation_list(request: Request) -> Response:
     filters = ConversationFilters.from_query(request.query_params)
-    with console_context(request) as ctx:
+
+    def body(ctx: ConsoleContext) -> Response:
         result = list_conversations(
             ctx.session,
             ctx.viewer,
@@ -28,10 +29,12 @@ async def conversation_list(request: Request) -> Response:
         )
         return ctx.render("conversations.html", filters=filters, result=result, choices=form_choices(ctx))
 
+    return await in_console(request, body)
+
 
 @router.get("/conversations/{conversation_id}", response_class=HTMLResponse)
 async def conversation_page(request: Request, conversation_id: RowId) -> Response:
-    with console_context(request) as ctx:
+    def body(ctx: ConsoleContext) -> Response:
         detail = load_conversation(ctx.session, ctx.viewer, conversation_id, ctx.now)
         if detail is None:
             raise NotFound()
@@ -44,3 +47,5 @@ async def conversation_page(request: Request, conversation_id: RowId) -> Respons
             error=request.query_params.get("error", ""),
             threshold=ctx.services.settings.nlu.confidence_threshold,
         )
+
+    return await in_console(request, body)

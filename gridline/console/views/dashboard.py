@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from gridline.console.chart import category_colours, daily_chart
 from gridline.console.dashboard import Dashboard, build_dashboard, choose_period
 from gridline.console.export import csv_response, write_csv
-from gridline.console.http import ConsoleContext, client_ip, console_context
+from gridline.console.http import ConsoleContext, client_ip, in_console
 from gridline.console.metrics import Comparison, Summary
 from gridline.storage.audit import record
 
@@ -37,7 +37,7 @@ def _dashboard(ctx: ConsoleContext, request: Request) -> Dashboard:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard_page(request: Request) -> Response:
-    with console_context(request) as ctx:
+    def body(ctx: ConsoleContext) -> Response:
         board = _dashboard(ctx, request)
 
         def link(day: date, category: str) -> str:
@@ -60,6 +60,8 @@ async def dashboard_page(request: Request) -> Response:
             export_query=urlencode(query),
             days=request.query_params.get("days", "" if "from" in request.query_params else "7"),
         )
+
+    return await in_console(request, body)
 
 
 FIGURES: tuple[tuple[str, str], ...] = (
@@ -91,7 +93,7 @@ def figure_value(summary: Summary, name: str) -> str:
 
 @router.get("/dashboard.csv")
 async def dashboard_export(request: Request) -> Response:
-    with console_context(request) as ctx:
+    def body(ctx: ConsoleContext) -> Response:
         board = _dashboard(ctx, request)
         header = [ctx.text("csv.section"), ctx.text("csv.key"), ctx.text("csv.name"), ctx.text("csv.figure"),
                   ctx.text("csv.current", start=str(board.period.start), end=str(board.period.end)),
@@ -116,3 +118,5 @@ async def dashboard_export(request: Request) -> Response:
                ip=client_ip(request))
         return csv_response(write_csv(header, rows),
                             f"gridline-dashboard-{board.period.start}-{board.period.end}.csv")
+
+    return await in_console(request, body)

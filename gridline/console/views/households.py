@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, console_context, redirect
+from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect
 from gridline.console.privacy import mask_phone
 from gridline.console.roster_access import can_edit_roster, roster_scope
 from gridline.edge.params import RowId
@@ -33,7 +33,8 @@ def _tags(ctx: ConsoleContext) -> list[tuple[str, str]]:
 async def household_list(request: Request) -> Response:
     query = request.query_params
     grid, tag, page = query.get("grid") or None, query.get("tag") or None, _page_number(query.get("page"))
-    with console_context(request) as ctx:
+
+    def body(ctx: ConsoleContext) -> Response:
         scope = roster_scope(ctx.session, ctx.viewer, ctx.tree)
         rows, total = roster.listing(
             ctx.session, scope, grid=grid, tag=tag, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
@@ -48,6 +49,8 @@ async def household_list(request: Request) -> Response:
             counts=roster.counts_by_tag(ctx.session, scope),
         )  # fmt: skip
 
+    return await in_console(request, body)
+
 
 def _household(ctx: ConsoleContext, household_id: int) -> Household:
     household = roster.get(ctx.session, roster_scope(ctx.session, ctx.viewer, ctx.tree), household_id)
@@ -58,7 +61,7 @@ def _household(ctx: ConsoleContext, household_id: int) -> Household:
 
 @router.get("/households/{household_id}", response_class=HTMLResponse)
 async def household_page(request: Request, household_id: RowId) -> Response:
-    with console_context(request) as ctx:
+    def body(ctx: ConsoleContext) -> Response:
         household = _household(ctx, household_id)
         return ctx.render(
             "household.html", h=household, people=roster.people_of(ctx.session, household_id), tags=_tags(ctx),
@@ -66,12 +69,15 @@ async def household_page(request: Request, household_id: RowId) -> Response:
             error=request.query_params.get("error", ""),
         )  # fmt: skip
 
+    return await in_console(request, body)
+
 
 @router.post("/households/{household_id}")
 async def household_edit(request: Request, household_id: RowId) -> Response:
     form = await request.form()
     target = f"/console/households/{household_id}"
-    with console_context(request, form=form) as ctx:
+
+    def body(ctx: ConsoleContext) -> Response:
         if not can_edit_roster(ctx.viewer):
             raise Forbidden()
         allowed = set(known_tags(ctx.services.settings))
@@ -108,11 +114,14 @@ async def household_edit(request: Request, household_id: RowId) -> Response:
                ip=client_ip(request))  # fmt: skip
         return redirect(target, done="saved")
 
+    return await in_console(request, body, form=form)
+
 
 @router.post("/households/{household_id}/remove")
 async def household_remove(request: Request, household_id: RowId) -> Response:
     form = await request.form()
-    with console_context(request, form=form) as ctx:
+
+    def body(ctx: ConsoleContext) -> Response:
         if not can_edit_roster(ctx.viewer):
             raise Forbidden()
         household = _household(ctx, household_id)
@@ -124,13 +133,16 @@ async def household_remove(request: Request, household_id: RowId) -> Response:
                target_id=household_id, detail={"grid_code": household.grid_code}, ip=client_ip(request))  # fmt: skip
         return redirect("/console/households", done="removed")
 
+    return await in_console(request, body, form=form)
+
 
 @router.post("/households/{household_id}/reveal")
 async def household_reveal(request: Request, household_id: RowId) -> Response:
     """One number of a household (a member's, a family contact's or the helper's), audited."""
     form = await request.form()
     who = str(form.get("who") or "")
-    with console_context(request, form=form) as ctx:
+
+    def body(ctx: ConsoleContext) -> Response:
         if not ctx.viewer.can_reveal_contacts:
             raise Forbidden()
         household = _household(ctx, household_id)
@@ -147,3 +159,5 @@ async def household_reveal(request: Request, household_id: RowId) -> Response:
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"value": value})
         return ctx.render("reveal.html", value=value, case_id=None, back=f"/console/households/{household_id}")
+
+    return await in_console(request, body, form=form)

@@ -1,0 +1,155 @@
+"""Cases, their timeline (``case_events``) and acknowledgements."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, or_, select
+
+from gridline.storage.models import Acknowledgement, Case, CaseEvent, Page
+
+
+def get(session: Session, case_id: int, *, fresh: bool = False) -> Case | None:
+    """The case; ``fresh`` re-reads it even when the session already holds it."""
+    return session.get(Case, case_id, populate_existing=fresh)
+
+
+def by_ref(session: Session, ref: str) -> Case | None:
+    return session.exec(select(Case).where(Case.ref == ref)).first()
+
+
+def open_for_resident(session: Session, resident_id: int, *, statuses: Collection[str], limit: int) -> list[Case]:
+    """The resident's cases in ``statuses``, newest first."""
+    return list(
+        session.exec(
+            select(Case)
+            .where(Case.resident_id == resident_id, col(Case.status).in_(list(statuses)))
+            .order_by(col(Case.created_at).desc())
+            .limit(limit)
+        )
+    )
+
+
+def for_open311(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    refs: Collection[str] = (),
+    categories: Collection[str] = (),
+    statuses: Collection[str] = (),
+    not_statuses: Collection[str] = (),
+    limit: int,
+) -> list[Case]:
+    """Open311's ``GET requests``: by reference (then the dates do not apply), else created in
+    [start, end]; narrowed by category and status; newest first."""
+    if refs:
+        query = select(Case).where(col(Case.ref).in_(list(refs)))
+    else:
+        query = select(Case).where(col(Case.created_at) >= start, col(Case.created_at) <= end)
+    if categories:
+        query = query.where(col(Case.category).in_(list(categories)))
+    if statuses:
+        query = query.where(col(Case.status).in_(list(statuses)))
+    if not_statuses:
+        query = query.where(col(Case.status).not_in(list(not_statuses)))
+    return list(session.exec(query.order_by(col(Case.created_at).desc()).limit(limit)))
+
+
+def ref_taken(session: Session, ref: str) -> bool:
+    return session.exec(select(Case.id).where(Case.ref == ref)).first() is not None
+
+
+def add(session: Session, case: Case) -> Case:
+    """Store a new case (flushed, so it has an id)."""
+    session.add(case)
+    session.flush()
+    return case
+
+
+def newest_open_duplicate(
+    session: Session,
+    *,
+    statuses: Collection[str],
+    since: datetime,
+    category: str,
+    grid_code: str | None = None,
+    address_text: str | None = None,
+) -> Case | None:
+    """The newest original (not itself a duplicate) case in ``statuses`` created since ``since`` with
+    this category, in ``grid_code`` or at ``address_text`` (whichever is given)."""
+    query = select(Case).where(
+        col(Case.status).in_(list(statuses)),
+        col(Case.created_at) >= since,
+        col(Case.duplicate_of_id).is_(None),
+        Case.category == category,
+    )
+    if grid_code is not None:
+        query = query.where(Case.grid_code == grid_code)
+    if address_text is not None:
+        query = query.where(Case.address_text == address_text)
+    return session.exec(query.order_by(col(Case.created_at).desc())).first()
+
+
+def originals_without_grid(
+    session: Session, *, resident_id: int, statuses: Collection[str], since: datetime
+) -> list[Case]:
+    """The resident's original cases without a grid (triage) in ``statuses`` created since ``since``,
+    newest first."""
+    return list(
+        session.exec(
+            select(Case)
+            .where(
+                col(Case.status).in_(list(statuses)),
+                col(Case.created_at) >= since,
+                col(Case.duplicate_of_id).is_(None),
+                Case.resident_id == resident_id,
+                col(Case.grid_code).is_(None),
+            )
+            .order_by(col(Case.created_at).desc())
+        )
+    )
+
+
+def held_or_paged(session: Session, staff_id: int, *, statuses: Collection[str], limit: int = 20) -> list[Case]:
+    """Cases in ``statuses`` the person holds or was paged about, newest first."""
+    paged = select(Page.case_id).where(Page.staff_id == staff_id)
+    return list(
+        session.exec(
+            select(Case)
+            .where(
+                col(Case.status).in_(list(statuses)),
+                or_(col(Case.assignee_staff_id) == staff_id, col(Case.id).in_(paged)),
+            )
+            .order_by(col(Case.created_at).desc())
+            .limit(limit)
+        )
+    )
+
+
+def add_event(
+    session: Session, case_id: int, *, at: datetime, kind: str, actor: str, data: dict[str, Any]
+) -> CaseEvent:
+    """Add a timeline entry to the case."""
+    event = CaseEvent(case_id=case_id, at=at, kind=kind, actor=actor, data=data)
+    session.add(event)
+    return event
+
+
+def events(session: Session, case_id: int) -> list[CaseEvent]:
+    """The case's timeline, oldest first."""
+    return list(
+        session.exec(
+            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.at), col(CaseEvent.id))
+        )
+    )
+
+
+def add_acknowledgement(
+    session: Session, *, case_id: int, page_id: int | None, staff_id: int, channel: str, at: datetime
+) -> Acknowledgement:
+    ack = Acknowledgement(case_id=case_id, page_id=page_id, staff_id=staff_id, channel=channel, at=at)
+    session.add(ack)
+    return ack

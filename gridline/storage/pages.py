@@ -1,0 +1,153 @@
+"""Pages: one notification of one staff member about one case on one channel (``pages``).
+
+Claims are conditional UPDATEs (scheduled → sending), so two workers never send the same page.
+Pages to a phone carry a reply code unique among that phone's open pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from gridline.storage.bulk import chunks
+from gridline.storage.models import Case, Page
+
+
+def add(session: Session, page: Page) -> Page:
+    """Store a new page (flushed, so it has an id for its job)."""
+    session.add(page)
+    session.flush()
+    return page
+
+
+def get(session: Session, page_id: int, *, fresh: bool = False) -> Page | None:
+    """The page; ``fresh`` re-reads it even when the session already holds it (after an UPDATE)."""
+    return session.get(Page, page_id, populate_existing=fresh)
+
+
+def claim_for_sending(session: Session, page_id: int, *, now: datetime, worker: str) -> Page | None:
+    """The page, claimed (scheduled → sending) for ``worker``; None when it is not scheduled."""
+    claimed = session.execute(
+        update(Page)
+        .where(col(Page.id) == page_id, col(Page.status) == "scheduled")
+        .values(status="sending", claimed_at=now, claimed_by=worker)
+    ).rowcount  # type: ignore[attr-defined]
+    if claimed != 1:
+        return None
+    return session.get(Page, page_id, populate_existing=True)
+
+
+def codes_in_use(
+    session: Session, phone: str, *, channels: Collection[str], case_statuses: Collection[str]
+) -> set[int]:
+    """Reply codes of the pages to ``phone`` on ``channels`` whose case is in ``case_statuses``."""
+    codes = session.exec(
+        select(Page.code)
+        .join(Case, col(Case.id) == col(Page.case_id))
+        .where(
+            col(Page.target) == phone,
+            col(Page.channel).in_(list(channels)),
+            col(Page.code).is_not(None),
+            col(Case.status).in_(list(case_statuses)),
+        )
+    )
+    return {code for code in codes if code is not None}
+
+
+def code_for_case(session: Session, case_id: int, target: str) -> int | None:
+    """The reply code ``target`` already has for this case, if any."""
+    return session.exec(
+        select(Page.code).where(Page.case_id == case_id, Page.target == target, col(Page.code).is_not(None))
+    ).first()
+
+
+def for_case_with_status(session: Session, case_id: int, statuses: Collection[str]) -> list[Page]:
+    """The case's pages whose status is one of ``statuses``."""
+    return list(session.exec(select(Page).where(Page.case_id == case_id, col(Page.status).in_(list(statuses)))))
+
+
+def for_case(session: Session, case_id: int) -> list[Page]:
+    """Every page of the case, oldest first."""
+    return list(session.exec(select(Page).where(Page.case_id == case_id).order_by(col(Page.id))))
+
+
+def not_failed_for_phone(
+    session: Session, phone: str, *, channels: Collection[str], case_statuses: Collection[str]
+) -> list[Page]:
+    """Pages to ``phone`` on ``channels`` whose case is in ``case_statuses``, failed ones left out, newest first."""
+    return list(
+        session.exec(
+            select(Page)
+            .join(Case, col(Case.id) == col(Page.case_id))
+            .where(
+                col(Page.target) == phone,
+                col(Page.channel).in_(list(channels)),
+                col(Case.status).in_(list(case_statuses)),
+                col(Page.status) != "failed",
+            )
+            .order_by(col(Page.created_at).desc(), col(Page.id).desc())
+        )
+    )
+
+
+def by_code(session: Session, phone: str, code: int, *, channels: Collection[str]) -> Page | None:
+    """The newest page to ``phone`` with reply code ``code``, open or not."""
+    return session.exec(
+        select(Page)
+        .where(col(Page.target) == phone, col(Page.channel).in_(list(channels)), Page.code == code)
+        .order_by(col(Page.created_at).desc(), col(Page.id).desc())
+    ).first()
+
+
+def by_provider_message_id(session: Session, provider_message_id: str, *, channel: str | None = None) -> Page | None:
+    """The page a provider knows as ``provider_message_id`` (a Twilio SID, a Telegram ``chat:message``)."""
+    query = select(Page).where(Page.provider_message_id == provider_message_id)
+    if channel is not None:
+        query = query.where(Page.channel == channel)
+    return session.exec(query).first()
+
+
+def was_paged(session: Session, case_id: int, staff_id: int) -> bool:
+    """Whether the person was ever paged about the case."""
+    found = session.exec(select(Page.id).where(Page.case_id == case_id, Page.staff_id == staff_id).limit(1)).first()
+    return found is not None
+
+
+def latest_for_staff(session: Session, case_id: int, staff_id: int) -> Page | None:
+    """The person's newest page about the case."""
+    return session.exec(
+        select(Page).where(Page.case_id == case_id, Page.staff_id == staff_id).order_by(col(Page.id).desc())
+    ).first()
+
+
+def methods_tried(session: Session, *, case_id: int, staff_id: int, round_: int, step_index: int) -> set[int]:
+    """Contact methods already used to page the person for this step of this round."""
+    rows = session.exec(
+        select(Page.contact_method_id).where(
+            Page.case_id == case_id,
+            Page.staff_id == staff_id,
+            Page.round == round_,
+            Page.step_index == step_index,
+        )
+    )
+    return {i for i in rows if i is not None}
+
+
+def case_ids_paging(session: Session, staff_id: int) -> list[int]:
+    """Ids of the cases the person was paged about."""
+    return list(set(session.exec(select(Page.case_id).where(Page.staff_id == staff_id))))
+
+
+def contact_methods_paged(session: Session, method_ids: Collection[int]) -> set[int]:
+    """Which of these contact methods some page was sent on (they must stay, pages point at them)."""
+    used: set[int] = set()
+    for batch in chunks(sorted(method_ids)):
+        used.update(
+            i
+            for i in session.exec(select(Page.contact_method_id).where(col(Page.contact_method_id).in_(batch)))
+            if i is not None
+        )
+    return used

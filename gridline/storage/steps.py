@@ -1,0 +1,92 @@
+"""Escalation steps: the durable timers of a case's policy (``escalation_steps``).
+
+A step is claimed (pending → running) by one conditional UPDATE, so however many workers race for
+it, one runs it. The reconciler's queries over all steps live with the engine's job store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from gridline.storage.models import EscalationStep
+
+
+def add(session: Session, *, case_id: int, round_: int, step_index: int, due_at: datetime) -> EscalationStep:
+    """A new pending step (flushed, so it has an id for its job)."""
+    step = EscalationStep(case_id=case_id, round=round_, step_index=step_index, due_at=due_at)
+    session.add(step)
+    session.flush()
+    return step
+
+
+def claim(session: Session, step_id: int, *, now: datetime, worker: str) -> EscalationStep | None:
+    """The step, claimed for ``worker`` when it is pending and due; None when someone else has it."""
+    result = session.execute(
+        update(EscalationStep)
+        .where(
+            col(EscalationStep.id) == step_id,
+            col(EscalationStep.status) == "pending",
+            col(EscalationStep.due_at) <= now,
+        )
+        .values(status="running", claimed_at=now, claimed_by=worker)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.get(EscalationStep, step_id, populate_existing=True)
+
+
+def cancel_pending(session: Session, case_id: int, *, now: datetime, outcome: str) -> int:
+    """Cancel every pending step of the case; returns how many."""
+    result = session.execute(
+        update(EscalationStep)
+        .where(col(EscalationStep.case_id) == case_id, col(EscalationStep.status) == "pending")
+        .values(status="cancelled", done_at=now, outcome=outcome)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def last_round(session: Session, case_id: int) -> int:
+    """The highest round any step of the case has had (0 without steps)."""
+    rounds = session.exec(select(EscalationStep.round).where(EscalationStep.case_id == case_id)).all()
+    return max(rounds, default=0)
+
+
+def last_done(session: Session, case_id: int) -> EscalationStep | None:
+    """The latest step of the case that ran (by round, then position)."""
+    return session.exec(
+        select(EscalationStep)
+        .where(EscalationStep.case_id == case_id, EscalationStep.status == "done")
+        .order_by(col(EscalationStep.round).desc(), col(EscalationStep.step_index).desc())
+    ).first()
+
+
+def at_position(session: Session, case_id: int, round_: int, step_index: int) -> EscalationStep | None:
+    """The case's step at (round, position), whatever its status (the pair is unique)."""
+    return session.exec(
+        select(EscalationStep).where(
+            EscalationStep.case_id == case_id, EscalationStep.round == round_, EscalationStep.step_index == step_index
+        )
+    ).first()
+
+
+def for_case(session: Session, case_id: int) -> list[EscalationStep]:
+    """Every step of the case in the order they were due."""
+    return list(
+        session.exec(
+            select(EscalationStep)
+            .where(EscalationStep.case_id == case_id)
+            .order_by(col(EscalationStep.due_at), col(EscalationStep.id))
+        )
+    )
+
+
+def first_pending(session: Session, case_id: int) -> EscalationStep | None:
+    """The case's pending step that comes due first."""
+    return session.exec(
+        select(EscalationStep)
+        .where(EscalationStep.case_id == case_id, EscalationStep.status == "pending")
+        .order_by(col(EscalationStep.due_at))
+    ).first()
