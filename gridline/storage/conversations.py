@@ -7,9 +7,12 @@ the unit of work they run in.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from gridline.storage.models import Message
+from gridline.storage.models import Message, NluCorrection
 
 
 def latest_options(session: Session, identity_id: int) -> list[str]:
@@ -37,3 +40,28 @@ def already_received(session: Session, channel: str, provider_message_id: str) -
         ).first()
         is not None
     )
+
+
+def messages_of_cases(session: Session, case_ids: Collection[int], *, scope: ColumnElement[bool]) -> list[Message]:
+    """The messages of these cases that ``scope`` (a WHERE clause on ``Message``) lets through, in order."""
+    return list(
+        session.exec(
+            select(Message)
+            .where(col(Message.case_id).in_(list(case_ids)), scope)
+            .order_by(col(Message.created_at), col(Message.id))
+        )
+    )
+
+
+def latest_corrections(session: Session, message_ids: Collection[int]) -> dict[int, NluCorrection]:
+    """The newest NLU correction of each of these messages."""
+    if not message_ids:
+        return {}
+    corrections: dict[int, NluCorrection] = {}
+    for corr in session.exec(
+        select(NluCorrection)
+        .where(col(NluCorrection.message_id).in_(list(message_ids)))
+        .order_by(col(NluCorrection.created_at))
+    ):
+        corrections[corr.message_id] = corr  # the latest wins
+    return corrections

@@ -71,7 +71,9 @@ def for_case_with_status(session: Session, case_id: int, statuses: Collection[st
 
 def for_case(session: Session, case_id: int) -> list[Page]:
     """Every page of the case, oldest first."""
-    return list(session.exec(select(Page).where(Page.case_id == case_id).order_by(col(Page.id))))
+    return list(
+        session.exec(select(Page).where(Page.case_id == case_id).order_by(col(Page.created_at), col(Page.id)))
+    )
 
 
 def not_failed_for_phone(

@@ -199,3 +199,8 @@ def lang_of(session: Session, identity: ChannelIdentity | None) -> str | None:
     elif identity is not None and identity.resident_id is not None:
         person = session.get(Resident, identity.resident_id)
     return person.lang if person is not None else None
+
+
+def identities_of_resident(session: Session, resident_id: int) -> list[ChannelIdentity]:
+    """Every channel account of the resident."""
+    return list(session.exec(select(ChannelIdentity).where(ChannelIdentity.resident_id == resident_id)))
