@@ -186,3 +186,11 @@ def acknowledgements(session: Session, case_id: int) -> list[Acknowledgement]:
             select(Acknowledgement).where(Acknowledgement.case_id == case_id).order_by(col(Acknowledgement.at))
         )
     )
+
+
+def refs_by_id(session: Session, case_ids: Collection[int]) -> dict[int, str]:
+    """Case references by case id."""
+    if not case_ids:
+        return {}
+    rows = session.exec(select(Case.id, Case.ref).where(col(Case.id).in_(list(case_ids))))
+    return {cid: ref for cid, ref in rows if cid is not None}

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from gridline.storage.models import Message, NluCorrection
+from gridline.storage.models import Case, Message, NluCorrection
 
 
 def latest_options(session: Session, identity_id: int) -> list[str]:
@@ -80,3 +81,36 @@ def latest_corrections(session: Session, message_ids: Collection[int]) -> dict[i
     ):
         corrections[corr.message_id] = corr  # the latest wins
     return corrections
+
+
+def messages_of_conversation(session: Session, conversation_id: int, *, scope: ColumnElement[bool]) -> list[Message]:
+    """The conversation's messages that ``scope`` (a WHERE clause on ``Message``) lets through, in order."""
+    return list(
+        session.exec(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, scope)
+            .order_by(col(Message.created_at), col(Message.id))
+        )
+    )
+
+
+def conversation_summary(
+    session: Session, conversation_id: int, *, scope: ColumnElement[bool]
+) -> tuple[int, Message | None, list[tuple[int, str]]]:
+    """For a list row: how many messages ``scope`` lets through, the newest of them, and the
+    (id, ref) of the cases they belong to."""
+    count = session.exec(
+        select(func.count()).select_from(Message).where(Message.conversation_id == conversation_id, scope)
+    ).one()
+    last = session.exec(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, scope)
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .limit(1)
+    ).first()
+    refs = session.exec(
+        select(Case.id, Case.ref)
+        .where(col(Case.id).in_(select(Message.case_id).where(Message.conversation_id == conversation_id, scope)))
+        .order_by(col(Case.id))
+    ).all()
+    return count, last, [(cid, ref) for cid, ref in refs if cid is not None]
