@@ -73,6 +73,13 @@ async def healthz(request: Request) -> JSONResponse:
         body["failing"] = failing
     if degraded:
         body["degraded"] = degraded
+    # Informational (a web process answers without workers): how many job workers are alive.
+    workers = getattr(services.jobs, "workers_alive", None)
+    if workers is not None:
+        try:
+            body["jobs"] = {"workers_alive": await asyncio.wait_for(workers(), 3.0)}
+        except Exception as exc:
+            body["jobs"] = {"error": f"{type(exc).__name__}: {exc}"[:200]}
     return JSONResponse(body, status_code=503 if failing else 200)
 
 

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import col, select
-
 from gridline.core import case_lookup
 from gridline.core.answers import find_leader_text, grid_name, registered_text, status_text
 from gridline.core.inbound_log import store_inbound
@@ -28,7 +26,7 @@ from gridline.nlu.types import OUT_OF_SCOPE, NluResult
 from gridline.routing.directory import Directory
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES
 from gridline.routing.timeline import record_event
-from gridline.storage import conversations, people
+from gridline.storage import cases, conversations, people
 from gridline.storage.models import Case, Message, Resident
 from gridline.storage.people import Sender
 
@@ -37,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHOICE_RE = re.compile(r"^(cat|rate):([A-Z0-9]{6}):([a-z_]+|[1-5])$")
+CHOICE_RE = re.compile(r"^(cat|rate|solved):([A-Z0-9]{6}):([a-z_]+|[1-5])$")
 
 
 @dataclass
@@ -321,6 +319,15 @@ def _understood(
     if confident and intent == "check_status":
         replies.append((status_text(work, resident.id or 0, lang), ()))
         return state or None
+    if intent in ("affirm", "deny") or nlu.is_issue:
+        # An answer to "解决了吗？" in words — "没有解决", or the same problem again ("还是没水") — goes
+        # to that case, with the resident's own words for the level above.
+        from gridline.routing.closure import awaiting_confirmation
+
+        pending = awaiting_confirmation(work, resident.id or 0)
+        if pending is not None and (intent in ("affirm", "deny") or intent == pending.category):
+            _solved_answer(services, work, pending, resident, intent == "affirm", text, replies, lang)
+            return state or None
     if confident and intent in ("greet", "thanks", "affirm", "deny", "smalltalk"):
         replies.append((t(f"conversation.{intent}", lang), ()))
         if intent == "greet" and not resident.grid_code:
@@ -482,7 +489,7 @@ def _choice(
     match = CHOICE_RE.match(choice)
     resident = sender.resident
     assert resident is not None
-    case = work.session.exec(select(Case).where(Case.ref == match.group(2))).first() if match else None
+    case = cases.by_ref(work.session, match.group(2)) if match else None
     if match is None or case is None or case.resident_id != resident.id:
         replies.append((t("conversation.choice_expired", lang), ()))
         return None
@@ -491,6 +498,9 @@ def _choice(
     if kind == "rate":
         ok = rate_case(work, case, int(value), actor=f"resident:{resident.id}")
         replies.append((t("case.rating_thanks" if ok else "case.rating_not_now", lang, ref=case.ref), ()))
+        return None
+    if kind == "solved":
+        _solved_answer(services, work, case, resident, value == "yes", None, replies, lang)
         return None
     text = apply_category_choice(services, work, case, value, lang)
     replies.append((text, ()))
@@ -508,11 +518,9 @@ def _attach_media(
     """A photo or voicemail without words: attach it to the resident's latest open case, or open one."""
     resident = sender.resident
     assert resident is not None
-    case = work.session.exec(
-        select(Case)
-        .where(Case.resident_id == resident.id, col(Case.status).in_([s.value for s in OPEN_CASE_STATUSES]))
-        .order_by(col(Case.created_at).desc())
-    ).first()
+    statuses = [s.value for s in OPEN_CASE_STATUSES]
+    latest = cases.open_for_resident(work.session, resident.id or 0, statuses=statuses, limit=1)
+    case = latest[0] if latest else None
     if case is not None:
         record_event(work, case.id or 0, "media", f"resident:{resident.id}", {"media": list(msg.media)})
         outcome.case_id, outcome.case_ref = case.id, case.ref
@@ -530,3 +538,28 @@ def _reference_status(
 ) -> str:
     ref, last4 = asked
     return case_lookup.reference_status(work, resident.id, ref, last4, lang, services.settings.timezone)
+
+
+def _solved_answer(
+    services: Services,
+    work: Work,
+    case: Case,
+    resident: Resident,
+    solved: bool,
+    words: str | None,
+    replies: list[tuple[str, tuple[Option, ...]]],
+    lang: str,
+) -> None:
+    """The resident's answer to "解决了吗？" (routing.closure)."""
+    from gridline.routing import closure
+
+    actor = f"resident:{resident.id}"
+    if solved:
+        ok = closure.confirmed_solved(work, case, actor)
+    else:
+        grids = Directory.for_services(services).grids
+        ok = bool(closure.not_solved(work, grids, services.settings.timezone, case, actor, words)) or (
+            case.status == "paged"
+        )
+    if not ok:
+        replies.append((t("case.rating_not_now", lang, ref=case.ref), ()))
