@@ -47,10 +47,16 @@ class RedisSettings(BaseModel):
     url: str = ""  # empty = embedded, no Redis
     # Prefix of every key, channel, queue and job id: several deployments (or test runs) can share a Redis.
     namespace: str = "gridline"
+    # How long a conversation's state (a question Gridline asked) lives; it is kept in the database.
     state_ttl_seconds: int = 1800
     # No longer read: the inbox recognises a repeated webhook by its unique key in the database (one
     # INSERT … ON CONFLICT DO NOTHING). Kept so that existing configuration files stay valid.
     idempotency_ttl_seconds: int = 86400
+    # Every Redis call gives up after this long; the first failure opens a breaker, and while it is
+    # open callers use their fallbacks at once and a probe pings Redis every 0.5 s … 5 s until it answers.
+    timeout_seconds: float = 0.5
+    breaker_min_seconds: float = 0.5
+    breaker_max_seconds: float = 5.0
 
 
 class NluSettings(BaseModel):

@@ -13,7 +13,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlmodel import col, select
 
 from gridline.clock import as_utc
 from gridline.core.api_requests import ApiRequest, file_api_request
@@ -25,6 +24,7 @@ from gridline.edge.text import clean_text
 from gridline.i18n import normalise_language, t
 from gridline.nlu.types import ISSUE_CATEGORIES
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES
+from gridline.storage import cases, directory
 from gridline.storage.models import Case, Grid
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -115,23 +115,20 @@ async def requests_list(request: Request) -> JSONResponse:
     status = params.get("status")
     if status not in (None, "", "open", "closed"):
         return _error(400, "status must be open or closed")
-    query = select(Case).where(col(Case.created_at) >= start, col(Case.created_at) <= end)
-    if ids := params.get("service_request_id"):
-        query = select(Case).where(col(Case.ref).in_([i.strip() for i in ids.split(",") if i.strip()]))
-    if code := params.get("service_code"):
-        query = query.where(col(Case.category).in_(code.split(",")))
+    ids = params.get("service_request_id") or ""
+    refs = [i.strip() for i in ids.split(",") if i.strip()]
+    code = params.get("service_code")
     open_values = [s.value for s in OPEN_CASE_STATUSES]
-    if status == "open":
-        query = query.where(col(Case.status).in_(open_values))
-    elif status == "closed":
-        query = query.where(col(Case.status).not_in(open_values))
     lang = _lang(request)
+
     def read(work: Work) -> list[dict[str, Any]]:
-        # TODO(async-routing): storage/cases and storage/directory once they land.
-        cases = work.session.exec(query.order_by(col(Case.created_at).desc()).limit(MAX_RESULTS)).all()
-        codes = {c.grid_code for c in cases}
-        grids = {g.code: g for g in work.session.exec(select(Grid).where(col(Grid.code).in_(codes)))}
-        return [_public(c, grids.get(c.grid_code or ""), lang) for c in cases]
+        found = cases.for_open311(
+            work.session, start=start, end=end, refs=refs, categories=code.split(",") if code else (),
+            statuses=open_values if status == "open" else (), not_statuses=open_values if status == "closed" else (),
+            limit=MAX_RESULTS,
+        )
+        grids = directory.grids_by_code(work.session, {c.grid_code for c in found if c.grid_code})
+        return [_public(c, grids.get(c.grid_code or ""), lang) for c in found]
 
     return JSONResponse(await in_transaction(services, read))
 
@@ -142,11 +139,10 @@ async def request_detail(ref: str, request: Request) -> JSONResponse:
     lang = _lang(request)
 
     def read(work: Work) -> dict[str, Any] | None:
-        case = work.session.exec(select(Case).where(Case.ref == ref.upper())).first()
+        case = cases.by_ref(work.session, ref.upper())
         if case is None:
             return None
-        grid = work.session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
-        return _public(case, grid, lang)
+        return _public(case, directory.grid(work.session, case.grid_code), lang)
 
     public = await in_transaction(services, read)
     if public is None:

@@ -19,7 +19,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from gridline.console.grids import GridTree
-from gridline.storage.models import Case, ConsoleUser, Message, Page, Resident, Staff
+from gridline.storage import cases, directory
+from gridline.storage.models import Case, ConsoleUser, Message, Page, Resident
 
 
 @dataclass
@@ -78,7 +79,7 @@ def load_viewer(session: Session, user: ConsoleUser, tree: GridTree) -> Viewer:
     grid_codes: frozenset[str] | None = None
     if user.role == "leader":
         if user.staff_code:
-            staff = session.exec(select(Staff).where(Staff.code == user.staff_code)).first()
+            staff = directory.staff_by_code(session, user.staff_code)
             staff_id = staff.id if staff else None
         grid_codes = frozenset()
     elif user.role == "supervisor" or (user.role == "auditor" and user.grid_code):
@@ -86,7 +87,7 @@ def load_viewer(session: Session, user: ConsoleUser, tree: GridTree) -> Viewer:
         grid_codes = frozenset(tree.subtree(user.grid_code)) if user.grid_code else frozenset()
         if user.role == "supervisor" and user.staff_code:
             # Linked to a staff record: the triage cases that person was paged about are theirs too.
-            staff = session.exec(select(Staff).where(Staff.code == user.staff_code)).first()
+            staff = directory.staff_by_code(session, user.staff_code)
             staff_id = staff.id if staff else None
     return Viewer(user=user, grid_codes=grid_codes, staff_id=staff_id)
 
@@ -136,7 +137,7 @@ def message_scope(viewer: Viewer) -> ColumnElement[bool]:
 def can_see_case(session: Session, viewer: Viewer, case_id: int) -> Case | None:
     """The case if ``viewer`` may see it; None otherwise (callers answer 404, not 403, so that
     nobody learns which references exist in other grids)."""
-    return session.exec(select(Case).where(Case.id == case_id, case_scope(viewer))).first()
+    return cases.visible(session, case_id, scope=case_scope(viewer))
 
 
 def can_see_event(viewer: Viewer, event: dict[str, Any], session: Session | None = None) -> bool:

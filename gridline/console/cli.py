@@ -6,15 +6,15 @@ import sys
 from datetime import datetime, timedelta
 
 import typer
-from sqlmodel import select
 
 from gridline.clock import SystemClock
 from gridline.console import security
 from gridline.i18n import t
 from gridline.settings import Settings, load_settings
+from gridline.storage import console, directory
 from gridline.storage.audit import record
 from gridline.storage.db import Database
-from gridline.storage.models import ConsoleUser, Grid, Staff
+from gridline.storage.models import ConsoleUser
 
 MIN_PASSWORD = 10
 
@@ -63,11 +63,11 @@ def create_user(
     import gridline.storage.models.console  # noqa: F401
 
     with db.session() as session:
-        if session.exec(select(ConsoleUser).where(ConsoleUser.name == name)).first():
+        if console.user_named(session, name):
             raise ValueError("console.cli.exists")
-        if grid and not session.exec(select(Grid).where(Grid.code == grid)).first():
+        if grid and not directory.grid(session, grid):
             raise ValueError("console.cli.unknown_grid")
-        if staff and not session.exec(select(Staff).where(Staff.code == staff)).first():
+        if staff and not directory.staff_by_code(session, staff):
             raise ValueError("console.cli.unknown_staff")
         user = ConsoleUser(
             name=name,
@@ -126,7 +126,7 @@ def list_users() -> None:
     db = Database(settings.database.url)
     try:
         with db.session() as session:
-            for user in session.exec(select(ConsoleUser).order_by(ConsoleUser.name)).all():
+            for user in console.users_by_name(session):
                 scope = user.grid_code or user.staff_code or "*"
                 locked = " locked" if user.locked_until else ""
                 typer.echo(f"{user.name}\t{user.role}\t{scope}{locked}")
@@ -142,7 +142,7 @@ def unlock_user(name: str) -> None:
     db = Database(settings.database.url)
     try:
         with db.session() as session:
-            user = session.exec(select(ConsoleUser).where(ConsoleUser.name == name)).first()
+            user = console.user_named(session, name)
             if user is None:
                 typer.echo(t("console.cli.no_user", ui, name=name), err=True)
                 raise typer.Exit(1)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from gridline.storage import directory
 from gridline.storage.models import Grid
 
 
@@ -19,7 +20,7 @@ class GridTree:
     @classmethod
     def load(cls, session: Session) -> GridTree:
         tree = cls()
-        for grid in session.exec(select(Grid).order_by(col(Grid.level), col(Grid.code))).all():
+        for grid in directory.all_grids(session):
             tree.grids[grid.code] = grid
         for grid in tree.grids.values():
             if grid.parent_code:

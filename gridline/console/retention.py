@@ -1,9 +1,9 @@
 """Retention: after ``console.retention_days`` the words people wrote are removed, the statistics stay.
 
-What goes: message text (and the text and entity values inside its stored NLU result), the case
-summary and rating comment, the text of leaders' replies in the case timeline, and the raw provider
-payload of processed inbound events. What stays: every row, every time, category, intent and
-confidence, page, acknowledgement and rating — so the dashboard's figures do not change.
+``INVENTORY`` lists every place a copy of a resident's words, name, number or recording is kept; the
+purge below clears each of them, and docs/operations.md prints the same list (a test keeps the two
+in step). What stays: every row, every time, category, intent and confidence, page, acknowledgement
+and rating — so the dashboard's figures do not change.
 
 Cases that are still open keep their texts until they are closed: the people handling them need them.
 Corrected NLU labels (``nlu_corrections``) are training data chosen by a supervisor and are kept.
@@ -14,15 +14,37 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from gridline.core.services import Services
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES
+from gridline.storage import households
 from gridline.storage.audit import record
 from gridline.storage.db import Database
-from gridline.storage.models import Case, CaseEvent, InboundEvent, Message
+from gridline.storage.models import AuditLog, Case, CaseEvent, ChannelIdentity, InboundEvent, Message, Resident
 
 BATCH = 500
+
+# (table.column, what is kept there, what the purge does). Read by tests/console/test_retention.py
+# against docs/operations.md: a new copy of residents' data must be added here and there.
+INVENTORY: tuple[tuple[str, str, str], ...] = (
+    ("messages.text", "what residents and staff wrote, and our replies", "set to NULL"),
+    ("messages.nlu", "the text and entity values inside the NLU result", "text and entity values removed"),
+    ("messages.media", "photo and voicemail recording URLs", "emptied"),
+    ("cases.summary", "the report in the resident's words", "emptied"),
+    ("cases.rating_comment", "the resident's comment on their rating", "set to NULL"),
+    ("cases.address_text", "the address the resident gave", "set to NULL"),
+    ("cases.explanation", "routing reasons quoting the matched address or the failure", "reasons removed"),
+    ("case_events.data", "staff replies, supervisor and staff notes, repeated reports, media URLs",
+     "text, summary, media and name fields removed"),
+    ("inbound_events.payload", "raw provider payloads, processed or never processed", "replaced by a marker"),
+    ("inbound_events.error", "processing errors (may quote what was sent)", "set to NULL"),
+    ("channel_identities.display", "Telegram display names and handles", "set to NULL"),
+    ("residents.name", "names of residents who never registered (taken from Telegram)", "set to NULL"),
+    ("audit_log.detail", "search terms and filters of exports, notes", "q, filters and text removed"),
+)
+_EVENT_TEXT_KEYS = ("text", "summary", "media", "name")
+_AUDIT_TEXT_KEYS = ("q", "filters", "text")
 
 
 def _strip_nlu(nlu: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -37,16 +59,28 @@ def _strip_nlu(nlu: dict[str, Any] | None) -> dict[str, Any] | None:
     return kept
 
 
-def purge_old_text(services: Services) -> int:
+async def purge_old_text(services: Services) -> int:
     """Remove texts older than the retention period; returns how many messages lost their text.
 
     Safe to run repeatedly (a job or ``gridline console purge-text``); does nothing when the
-    retention period is 0.
+    retention period is 0. Runs in a database thread (its batches are blocking transactions).
     """
     days = services.settings.console.retention_days
     if days <= 0:
         return 0
-    return purge_text_before(services.db, services.clock.now() - timedelta(days=days), now=services.clock.now())
+    now = services.clock.now()
+    return await services.db.run(purge_text_before, services.db, now - timedelta(days=days), now=now)
+
+
+async def purge_removed_households(services: Services) -> int:
+    """Delete households removed from the roster more than ``roster.retention_days`` ago."""
+    cutoff = services.clock.now() - timedelta(days=services.settings.roster.retention_days)
+
+    def purge() -> int:
+        with services.db.session() as session:
+            return households.purge_removed(session, cutoff)
+
+    return await services.db.run(purge)
 
 
 def purge_text_before(db: Database, cutoff: datetime, *, now: datetime | None = None) -> int:
@@ -68,6 +102,7 @@ def purge_text_before(db: Database, cutoff: datetime, *, now: datetime | None = 
             for message in batch:
                 message.text = None
                 message.nlu = _strip_nlu(message.nlu)
+                message.media = []
                 message.text_purged = True
                 session.add(message)
             purged += len(batch)
@@ -87,24 +122,59 @@ def purge_text_before(db: Database, cutoff: datetime, *, now: datetime | None = 
             case.rating_comment = None
             case.address_text = None
             session.add(case)
-            for event in session.exec(
-                select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "staff_reply")
-            ).all():
-                if "text" in event.data:
-                    event.data = {k: v for k, v in event.data.items() if k != "text"}
+            case.explanation = [{k: v for k, v in e.items() if k != "reason"} for e in case.explanation or []]
+            for event in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)).all():
+                if any(key in event.data for key in _EVENT_TEXT_KEYS):
+                    event.data = {k: v for k, v in event.data.items() if k not in _EVENT_TEXT_KEYS}
                     session.add(event)
-        events = session.exec(
-            select(InboundEvent).where(
-                col(InboundEvent.received_at) < cutoff,
-                InboundEvent.status == "processed",
-            )
-        ).all()
+        # Every status: a payload that was never processed holds the same words as one that was.
+        events = session.exec(select(InboundEvent).where(col(InboundEvent.received_at) < cutoff)).all()
         raw = 0
         for inbound in events:
-            if inbound.payload != {"purged": True}:
+            if inbound.payload != {"purged": True} or inbound.error is not None:
                 inbound.payload = {"purged": True}
+                inbound.error = None
                 session.add(inbound)
                 raw += 1
+        names = _purge_names(session, cutoff)
+        _purge_audit_details(session, cutoff)
         record(session, at=now, actor="system", action="retention.purge_text", target_kind="messages",
-               detail={"before": cutoff.isoformat(), "messages": purged, "cases": len(cases), "inbound_events": raw})
+               detail={"before": cutoff.isoformat(), "messages": purged, "cases": len(cases), "inbound_events": raw,
+                       "names": names})
     return purged
+
+
+def _purge_names(session: Session, cutoff: datetime) -> int:
+    """Display names of identities, and names of never-registered residents, silent since ``cutoff``."""
+    active = select(Message.identity_id).where(col(Message.created_at) >= cutoff, col(Message.identity_id).is_not(None))
+    identities = session.exec(
+        select(ChannelIdentity).where(
+            col(ChannelIdentity.display).is_not(None),
+            col(ChannelIdentity.created_at) < cutoff,
+            col(ChannelIdentity.id).not_in(active),
+        )
+    ).all()
+    for identity in identities:
+        identity.display = None
+        session.add(identity)
+    spoke = select(Message.resident_id).where(col(Message.created_at) >= cutoff, col(Message.resident_id).is_not(None))
+    unregistered = session.exec(
+        select(Resident).where(
+            col(Resident.name).is_not(None),
+            col(Resident.grid_code).is_(None),
+            col(Resident.phone).is_(None),
+            col(Resident.created_at) < cutoff,
+            col(Resident.id).not_in(spoke),
+        )
+    ).all()
+    for resident in unregistered:
+        resident.name = None
+        session.add(resident)
+    return len(identities) + len(unregistered)
+
+
+def _purge_audit_details(session: Session, cutoff: datetime) -> None:
+    for entry in session.exec(select(AuditLog).where(col(AuditLog.at) < cutoff)).all():
+        if any(key in (entry.detail or {}) for key in _AUDIT_TEXT_KEYS):
+            entry.detail = {k: v for k, v in entry.detail.items() if k not in _AUDIT_TEXT_KEYS}
+            session.add(entry)

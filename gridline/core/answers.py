@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, select
-
 from gridline.core.work import Work
 from gridline.i18n import t
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.routing.rota import who_is_on_duty
-from gridline.storage import people
-from gridline.storage.models import Case, Grid, Staff
+from gridline.storage import cases as case_store
+from gridline.storage import directory, people
+from gridline.storage.models import Staff
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 def grid_name(work: Work, grid_code: str | None) -> str:
     if not grid_code:
         return "—"
-    grid = work.session.exec(select(Grid).where(Grid.code == grid_code)).first()
+    grid = directory.grid(work.session, grid_code)
     return grid.name if grid else grid_code
 
 
@@ -52,12 +51,8 @@ def find_leader_text(services: Services, work: Work, grid_code: str | None, lang
 
 
 def status_text(work: Work, resident_id: int, lang: str) -> str:
-    cases = work.session.exec(
-        select(Case)
-        .where(Case.resident_id == resident_id, col(Case.status).in_([s.value for s in OPEN_CASE_STATUSES]))
-        .order_by(col(Case.created_at).desc())
-        .limit(5)
-    ).all()
+    statuses = [s.value for s in OPEN_CASE_STATUSES]
+    cases = case_store.open_for_resident(work.session, resident_id, statuses=statuses, limit=5)
     if not cases:
         return t("status.none", lang)
     lines = [t("status.header", lang, count=len(cases))]

@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
-
 from gridline.clock import as_utc
 from gridline.core.work import Work
 from gridline.i18n import t
 from gridline.routing.lifecycle import CaseStatus
+from gridline.storage import cases
 from gridline.storage.models import Case, Resident, Staff
 
 QUERY = re.compile(
@@ -32,7 +31,7 @@ def parse_query(text: str) -> tuple[str, str | None] | None:
 
 
 def reference_status(work: Work, resident_id: int | None, ref: str, last4: str | None, lang: str, tz: str) -> str:
-    case = work.session.exec(select(Case).where(Case.ref == ref)).first()
+    case = cases.by_ref(work.session, ref)
     if case is None or not _may_know(work, case, resident_id, last4):
         return t("status.by_ref_unknown", lang, ref=ref)
     holder_id = case.acknowledged_by or case.assignee_staff_id

@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-
-from sqlmodel import col, select
 
 from gridline.core import case_lookup
 from gridline.core.answers import find_leader_text, grid_name, registered_text, status_text
@@ -27,7 +26,7 @@ from gridline.nlu.types import OUT_OF_SCOPE, NluResult
 from gridline.routing.directory import Directory
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES
 from gridline.routing.timeline import record_event
-from gridline.storage import conversations, people
+from gridline.storage import cases, conversations, people
 from gridline.storage.models import Case, Message, Resident
 from gridline.storage.people import Sender
 
@@ -36,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHOICE_RE = re.compile(r"^(cat|rate):([A-Z0-9]{6}):([a-z_]+|[1-5])$")
+CHOICE_RE = re.compile(r"^(cat|rate|solved):([A-Z0-9]{6}):([a-z_]+|[1-5])$")
 
 
 @dataclass
@@ -44,10 +43,14 @@ class Turn:
     """What one inbound message amounts to, worked out before the transaction (Redis, the NLU)."""
 
     msg: InboundMessage
+    # The conversation state the turn was prepared for. The truth is on the conversation row; this
+    # is Redis's copy (``trusted``) or, when Redis cannot say, nothing, and then the NLU is asked
+    # whatever the state, so that the transaction can follow the row without the network.
     state: dict[str, Any] = field(default_factory=dict)
+    trusted: bool = True
     nlu: NluResult | None = None
     choice: str | None = None
-    # A bare number with no options remembered in Redis: the database may know what we offered.
+    # A bare number with no options remembered: the database may know what we offered.
     number: int | None = None
     # Understood in advance in case the address we asked for turns out not to be one.
     fallback_nlu: NluResult | None = None
@@ -57,26 +60,45 @@ class Turn:
 @dataclass
 class Handled:
     outcome: Outcome
-    # The conversation state to keep; ``keep_state`` leaves Redis alone (duplicates, staff, not answered).
+    # The conversation state to keep; ``keep_state`` leaves it alone (duplicates, staff, not answered).
     new_state: dict[str, Any] | None = None
     keep_state: bool = False
+    # Set when Redis's copy of the state was not the row's: the turn is prepared again for the row's.
+    stale: dict[str, Any] | None = None
 
 
 async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_replies: bool = True) -> Outcome:
     """Handle one resident message end to end (see the module docstring).
 
     Three steps so that nothing waits on the network inside the transaction: Redis and the NLU
-    before it, one unit of work for everything the database holds, Redis again after the commit.
+    before it, one unit of work for everything the database holds (the conversation's state is on
+    its row), Redis again after the commit (a copy of the state, so the next message knows
+    whether to ask the NLU before its transaction). A copy that turned out stale costs one more turn.
     """
     turn = await _prepare(services, msg)
     handled = await in_transaction(services, _converse, services, turn, deliver_replies)
-    if not handled.keep_state:
+    if handled.stale is not None:
+        turn = await _understand(services, Turn(msg=msg, state=handled.stale, trusted=False, choice=msg.choice))
+        handled = await in_transaction(services, _converse, services, turn, deliver_replies)
+    # The copy, after the commit (the row is the truth; a stale copy costs a turn, never a question).
+    if not handled.keep_state and _copy_is_trusted(services):
         key = _state_key(msg)
         if handled.new_state:
             await services.state.set(key, handled.new_state, services.settings.redis.state_ttl_seconds)
-        elif turn.state:
+        elif turn.state or not turn.trusted:
             await services.state.delete(key)
     return handled.outcome
+
+
+def _copy_is_trusted(services: Services) -> bool:
+    """Whether the state store's copy of the state is worth reading and writing.
+
+    Redis while it answers; without Redis the in-process store on SQLite (one process). On
+    PostgreSQL without Redis, or while Redis is down, each process would keep a copy of its own.
+    """
+    if services.redis is not None:
+        return services.redis.available
+    return services.db.is_sqlite
 
 
 def _state_key(msg: InboundMessage) -> str:
@@ -85,28 +107,53 @@ def _state_key(msg: InboundMessage) -> str:
 
 
 async def _prepare(services: Services, msg: InboundMessage) -> Turn:
-    """Everything that needs the network: the rate limit and conversation state (Redis), the NLU."""
+    """Everything that needs the network: the rate limit and Redis's copy of the state, the NLU."""
     sent_lately = await services.state.hit(f"rate:{msg.channel}:{msg.bot_name}:{msg.external_id}", 60)
     if sent_lately > services.settings.cases.max_messages_per_minute:
         return Turn(msg=msg, rate_limited=f"rate limited: {sent_lately} messages in a minute")
-    state: dict[str, Any] = await services.state.get(_state_key(msg)) or {}
-    turn = Turn(msg=msg, state=state, choice=msg.choice)
+    trusted = _copy_is_trusted(services)
+    state: dict[str, Any] = (await services.state.get(_state_key(msg)) or {}) if trusted else {}
+    return await _understand(services, Turn(msg=msg, state=state, trusted=trusted, choice=msg.choice))
+
+
+async def _understand(services: Services, turn: Turn) -> Turn:
+    msg, state = turn.msg, turn.state
     text = (msg.text or "").strip()
     # A bare number on SMS/voice answers the options we offered last.
     number = choice_number(text) if turn.choice is None else None
     if number is not None:
         options: list[str] = state.get("options") or []
-        if not options:
+        if not options or not turn.trusted:
             turn.number = number
         elif 1 <= number <= len(options):
             turn.choice = options[number - 1]
     plain = turn.choice is None and msg.command is None and msg.verified_phone is None and msg.location is None
     awaiting_address = state.get("awaiting") == "address"
-    if plain and text and not awaiting_address:
+    if plain and text and (not awaiting_address or not turn.trusted):
         turn.nlu = await services.nlu.parse(text)
-    elif plain and text and (int(state.get("tries", 0)) + 1 >= 2 or len(text) > 25):
+    elif plain and text and _fallback_wanted(state, text):
         turn.fallback_nlu = await services.nlu.parse(text)
     return turn
+
+
+def _fallback_wanted(state: dict[str, Any], text: str) -> bool:
+    """Whether an answer to "what is your address?" is also understood, in case it is not one."""
+    return int(state.get("tries", 0)) + 1 >= 2 or len(text) > 25
+
+
+def _follow_the_row(turn: Turn, state: dict[str, Any]) -> None:
+    """Adapt an untrusted turn (the NLU was asked regardless) to the state on the row."""
+    turn.state = state
+    options: list[str] = state.get("options") or []
+    if turn.number is not None and options:
+        # As a trusted turn would: the options remembered decide, the database's latest are not asked.
+        if 1 <= turn.number <= len(options):
+            turn.choice, turn.nlu = options[turn.number - 1], None
+        turn.number = None
+    if state.get("awaiting") == "address" and turn.choice is None:
+        text = (turn.msg.text or "").strip()
+        turn.fallback_nlu = turn.nlu if _fallback_wanted(state, text) else None
+        turn.nlu = None
 
 
 def _converse(work: Work, services: Services, turn: Turn, deliver_replies: bool) -> Handled:
@@ -126,6 +173,12 @@ def _converse(work: Work, services: Services, turn: Turn, deliver_replies: bool)
         inbound = store_inbound(work, sender, msg, None)
         inbound.error = turn.rate_limited[:500]
         return Handled(Outcome(resident_id=sender.resident.id, message_id=inbound.id), keep_state=True)
+    state = conversation_state(sender, work.now)
+    if turn.trusted and state != turn.state:
+        # Redis's copy was stale (flushed, or not updated while Redis was away): nothing stored yet.
+        return Handled(Outcome(), keep_state=True, stale=state)
+    if not turn.trusted:
+        _follow_the_row(turn, state)
     if turn.number is not None:
         options = conversations.latest_options(work.session, sender.identity.id or 0)
         if 1 <= turn.number <= len(options):
@@ -151,7 +204,26 @@ def _converse(work: Work, services: Services, turn: Turn, deliver_replies: bool)
         outcome.replies.append(Reply(text=text_out, options=opts, message_id=stored.id))
     if outcome.case_id is not None and inbound.case_id is None:
         inbound.case_id = outcome.case_id
+    keep_conversation_state(sender, new_state, work.now, services.settings.redis.state_ttl_seconds)
     return Handled(outcome, new_state)
+
+
+def conversation_state(sender: Sender, now: datetime) -> dict[str, Any]:
+    """The conversation's state (a question asked, options offered) unless it has expired."""
+    conversation = sender.conversation
+    if not conversation.state or conversation.state_expires_at is None or conversation.state_expires_at <= now:
+        return {}
+    return dict(conversation.state)
+
+
+def keep_conversation_state(sender: Sender, state: dict[str, Any] | None, now: datetime, ttl_seconds: float) -> None:
+    """Store the new state on the conversation row, in the message's transaction (None forgets it)."""
+    conversation = sender.conversation
+    if state:
+        conversation.state = dict(state)
+        conversation.state_expires_at = now + timedelta(seconds=ttl_seconds)
+    elif conversation.state is not None:
+        conversation.state, conversation.state_expires_at = None, None
 
 
 def _dispatch(
@@ -247,6 +319,15 @@ def _understood(
     if confident and intent == "check_status":
         replies.append((status_text(work, resident.id or 0, lang), ()))
         return state or None
+    if intent in ("affirm", "deny") or nlu.is_issue:
+        # An answer to "解决了吗？" in words — "没有解决", or the same problem again ("还是没水") — goes
+        # to that case, with the resident's own words for the level above.
+        from gridline.routing.closure import awaiting_confirmation
+
+        pending = awaiting_confirmation(work, resident.id or 0)
+        if pending is not None and (intent in ("affirm", "deny") or intent == pending.category):
+            _solved_answer(services, work, pending, resident, intent == "affirm", text, replies, lang)
+            return state or None
     if confident and intent in ("greet", "thanks", "affirm", "deny", "smalltalk"):
         replies.append((t(f"conversation.{intent}", lang), ()))
         if intent == "greet" and not resident.grid_code:
@@ -408,7 +489,7 @@ def _choice(
     match = CHOICE_RE.match(choice)
     resident = sender.resident
     assert resident is not None
-    case = work.session.exec(select(Case).where(Case.ref == match.group(2))).first() if match else None
+    case = cases.by_ref(work.session, match.group(2)) if match else None
     if match is None or case is None or case.resident_id != resident.id:
         replies.append((t("conversation.choice_expired", lang), ()))
         return None
@@ -417,6 +498,9 @@ def _choice(
     if kind == "rate":
         ok = rate_case(work, case, int(value), actor=f"resident:{resident.id}")
         replies.append((t("case.rating_thanks" if ok else "case.rating_not_now", lang, ref=case.ref), ()))
+        return None
+    if kind == "solved":
+        _solved_answer(services, work, case, resident, value == "yes", None, replies, lang)
         return None
     text = apply_category_choice(services, work, case, value, lang)
     replies.append((text, ()))
@@ -434,11 +518,9 @@ def _attach_media(
     """A photo or voicemail without words: attach it to the resident's latest open case, or open one."""
     resident = sender.resident
     assert resident is not None
-    case = work.session.exec(
-        select(Case)
-        .where(Case.resident_id == resident.id, col(Case.status).in_([s.value for s in OPEN_CASE_STATUSES]))
-        .order_by(col(Case.created_at).desc())
-    ).first()
+    statuses = [s.value for s in OPEN_CASE_STATUSES]
+    latest = cases.open_for_resident(work.session, resident.id or 0, statuses=statuses, limit=1)
+    case = latest[0] if latest else None
     if case is not None:
         record_event(work, case.id or 0, "media", f"resident:{resident.id}", {"media": list(msg.media)})
         outcome.case_id, outcome.case_ref = case.id, case.ref
@@ -456,3 +538,28 @@ def _reference_status(
 ) -> str:
     ref, last4 = asked
     return case_lookup.reference_status(work, resident.id, ref, last4, lang, services.settings.timezone)
+
+
+def _solved_answer(
+    services: Services,
+    work: Work,
+    case: Case,
+    resident: Resident,
+    solved: bool,
+    words: str | None,
+    replies: list[tuple[str, tuple[Option, ...]]],
+    lang: str,
+) -> None:
+    """The resident's answer to "解决了吗？" (routing.closure)."""
+    from gridline.routing import closure
+
+    actor = f"resident:{resident.id}"
+    if solved:
+        ok = closure.confirmed_solved(work, case, actor)
+    else:
+        grids = Directory.for_services(services).grids
+        ok = bool(closure.not_solved(work, grids, services.settings.timezone, case, actor, words)) or (
+            case.status == "paged"
+        )
+    if not ok:
+        replies.append((t("case.rating_not_now", lang, ref=case.ref), ()))

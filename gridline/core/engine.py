@@ -58,16 +58,19 @@ async def run_job(services: Services, name: str, kwargs: dict[str, Any]) -> Any:
 
 
 async def daily_maintenance(services: Services) -> None:
-    """Once a day across all workers: purge message text past the retention period."""
-    if services.settings.console.retention_days <= 0:
-        return
+    """Once a day across all workers: purge message text past the retention period, and the
+    households removed from the roster longer ago than theirs."""
     day = services.clock.now().date().isoformat()
     if not await services.state.claim_once(f"maintenance:{day}", 86400):
         return
-    from gridline.console.retention import purge_old_text
+    from gridline.console.retention import purge_old_text, purge_removed_households
 
-    purged = purge_old_text(services)
-    log.info("retention: purged the text of %d messages", purged)
+    if services.settings.console.retention_days > 0:
+        purged = await purge_old_text(services)
+        log.info("retention: purged the text of %d messages", purged)
+    households = await purge_removed_households(services)
+    if households:
+        log.info("retention: deleted %d households removed from the roster", households)
 
 
 async def reconcile(services: Services, limit: int = 2000, grace_seconds: float = 0.0) -> int:

@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from gridline.core.inbox_writer import writer_for
-from gridline.core.rescue import RESCUE_AFTER_ATTEMPTS, rescue_inbound
+from gridline.core.rescue import RESCUE_AFTER_ATTEMPTS, Unprocessable, rescue_inbound
 from gridline.core.work import Work, in_transaction
 from gridline.edge.text import clean_payload, clean_text
 from gridline.storage import inbox
@@ -65,12 +65,21 @@ async def process_inbound(services: Services, event_id: int) -> str:
     except Exception as exc:
         log.exception("processing inbound event %s (%s) failed", event_id, event.provider)
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        if event.attempts >= RESCUE_AFTER_ATTEMPTS and await _rescue(services, event, error):
+        hopeless = isinstance(exc, Unprocessable)
+        if (hopeless or event.attempts >= RESCUE_AFTER_ATTEMPTS) and await _rescue(services, event, error):
             return "rescued"
+        if hopeless:  # nothing a person said is in it: kept as it came, with the reason
+            await in_transaction(services, _unreadable, event_id, error)
+            return "unreadable"
         await in_transaction(services, _retry_later, event_id, error)
         return "failed"
     await in_transaction(services, _finish, event_id)
     return "processed"
+
+
+def _unreadable(work: Work, event_id: int, error: str) -> None:
+    inbox.finish(work.session, event_id, work.now)
+    inbox.note_error(work.session, event_id, error)
 
 
 def _rescued(work: Work, event_id: int, error: str) -> None:

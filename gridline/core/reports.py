@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import col, select
-
 from gridline.core.answers import grid_name
 from gridline.core.messages import InboundMessage
 from gridline.core.work import Work
@@ -20,7 +18,8 @@ from gridline.routing.lifecycle import CaseStatus
 from gridline.routing.policy import policy_for
 from gridline.routing.rota import who_is_on_duty
 from gridline.routing.timeline import record_event
-from gridline.storage.models import Case, EscalationStep
+from gridline.storage import steps
+from gridline.storage.models import Case
 from gridline.storage.people import Sender
 
 if TYPE_CHECKING:
@@ -152,11 +151,7 @@ def file_report(services: Services, work: Work, sender: Sender, decision: Report
 
 def _page_now(work: Work, case: Case) -> None:
     """Bring a waiting first step forward to now."""
-    step = work.session.exec(
-        select(EscalationStep)
-        .where(EscalationStep.case_id == case.id, EscalationStep.status == "pending")
-        .order_by(col(EscalationStep.due_at))
-    ).first()
+    step = steps.first_pending(work.session, case.id or 0)
     if step is not None and step.due_at > work.now:
         step.due_at = work.now
         work.job("run_escalation_step", f"step:{step.id}:now", work.now, step_id=step.id)

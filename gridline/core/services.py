@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from gridline.storage.events import EventBus
     from gridline.storage.jobs import JobQueue
     from gridline.storage.models import InboundEvent
+    from gridline.storage.redis_link import RedisLink
     from gridline.storage.state import StateStore
 
 InboundProcessor = Callable[["Services", "InboundEvent"], Awaitable[None]]
@@ -45,11 +46,15 @@ class Services:
     inbound_readers: dict[str, InboundReader] = field(default_factory=dict)
     # Anything a channel package wants to keep for the life of the process (bot runtimes, clients).
     extras: dict[str, Any] = field(default_factory=dict)
+    # The process's one Redis connection (timeout + breaker) behind ``state`` and ``events``; None without Redis.
+    redis: RedisLink | None = None
 
     async def aclose(self) -> None:
         await self.jobs.close()
         await self.state.close()
         await self.events.close()
+        if self.redis is not None:
+            await self.redis.close()
         closer = self.extras.get("close_hooks", [])
         for hook in closer:
             await hook()
@@ -61,9 +66,11 @@ def build_services(settings: Settings, clock: Clock | None = None, *, nlu: NluEn
     from gridline.nlu.engines import build_engine
     from gridline.storage.events import build_event_bus
     from gridline.storage.jobs import build_job_queue
+    from gridline.storage.redis_link import RedisLink
     from gridline.storage.state import build_state_store
 
     clock = clock or SystemClock()
+    link = RedisLink.from_settings(settings.redis) if settings.redis.url else None
     db = Database(
         settings.database.url,
         echo=settings.database.echo,
@@ -76,6 +83,7 @@ def build_services(settings: Settings, clock: Clock | None = None, *, nlu: NluEn
         db=db,
         nlu=nlu or build_engine(settings),
         jobs=build_job_queue(settings, clock, db),
-        state=build_state_store(settings, clock),
-        events=build_event_bus(settings),
+        state=build_state_store(settings, clock, link),
+        events=build_event_bus(settings, link),
+        redis=link,
     )

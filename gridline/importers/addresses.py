@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
-
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Source
-from gridline.importers.bulk import chunks, insert_rows
 from gridline.importers.csvfile import read_csv
 from gridline.routing.addresses import normalize_address, split_aliases
 from gridline.routing.directory import invalidate_directories
 from gridline.routing.grids import GridIndex
+from gridline.storage import directory
+from gridline.storage.bulk import insert_rows
 from gridline.storage.db import Database
-from gridline.storage.models import Address, Grid
+from gridline.storage.models import Address
 
 COLUMNS = ("address", "grid_code")
 OPTIONAL = ("aliases", "lat", "lon", "compound")
@@ -25,7 +24,7 @@ def import_addresses(
     table = read_csv(source, required=COLUMNS, optional=OPTIONAL, max_bytes=max_bytes, name=name)
     problems: list[ImportProblem] = []
     with db.session() as session:
-        index = GridIndex.from_grids(session.exec(select(Grid)).all())
+        index = GridIndex.from_grids(directory.all_grids(session))
         parsed: dict[str, tuple[dict[str, object], int]] = {}
         for row in table.rows:
             address = row.get("address")
@@ -63,16 +62,15 @@ def import_addresses(
         if problems:
             raise ImportFailed(table.name, problems)
         summary = ImportSummary("addresses", table.name, encoding=table.encoding)
-        known = set(session.exec(select(Address.address)).all())
+        known = directory.address_texts(session)
         fresh = [values for address, (values, _) in parsed.items() if address not in known]
         insert_rows(session, Address, fresh)
         updated = [address for address in parsed if address in known]
-        for batch in chunks(updated):
-            for stored in session.exec(select(Address).where(col(Address.address).in_(batch))):
-                for attr, value in parsed[stored.address][0].items():
-                    if attr != "extra":
-                        setattr(stored, attr, value)
-                session.add(stored)
+        for stored in directory.addresses_named(session, updated):
+            for attr, value in parsed[stored.address][0].items():
+                if attr != "extra":
+                    setattr(stored, attr, value)
+            session.add(stored)
         summary.created, summary.updated = len(fresh), len(updated)
     invalidate_directories(db)
     return summary

@@ -15,11 +15,11 @@ from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlmodel import select
 
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Source, read_source
 from gridline.routing.directory import invalidate_directories
 from gridline.routing.grids import geometry_json, is_area, parse_geometry
+from gridline.storage import directory
 from gridline.storage.db import Database
 from gridline.storage.models import Grid
 
@@ -210,7 +210,7 @@ def import_grids(
     if not features:
         raise ImportFailed(label, [ImportProblem.in_file(label, "directory.grid.no_features")])
     with db.session() as session:
-        existing = list(session.exec(select(Grid)).all())
+        existing = directory.all_grids(session)
         problems = validate_hierarchy(
             features, existing, outside_tolerance=outside_tolerance, overlap_tolerance=overlap_tolerance
         )

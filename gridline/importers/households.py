@@ -13,17 +13,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import select
-
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Invalid, Source
 from gridline.importers.csvfile import CsvRow, read_csv
 from gridline.importers.fields import normalize_lang, normalize_phone
 from gridline.routing.addresses import AddressMatcher
 from gridline.routing.roster import known_tags, tag_code
 from gridline.settings import Settings
+from gridline.storage import directory
 from gridline.storage import households as roster
 from gridline.storage.db import Database
-from gridline.storage.models import Address, Grid, Household, HouseholdPerson
+from gridline.storage.models import Household, HouseholdPerson
 
 COLUMNS = ("grid_code", "room")
 OPTIONAL = (
@@ -51,8 +50,8 @@ def import_households(
     problems: list[ImportProblem] = []
     parsed: list[_Parsed] = []
     with db.session() as session:
-        levels = {grid.code: grid.level for grid in session.exec(select(Grid))}
-        matcher = AddressMatcher(session.exec(select(Address)).all())
+        levels = {grid.code: grid.level for grid in directory.all_grids(session)}
+        matcher = AddressMatcher(directory.all_addresses(session))
         seen: dict[tuple[str, str, str, str], int] = {}
         for row in table.rows:
             errors: list[ImportProblem] = []

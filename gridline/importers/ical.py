@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
-from sqlmodel import select
 
 from gridline.importers import ImportFailed, ImportProblem, ImportSummary, Invalid
 from gridline.importers.rota import known_codes, replace_shifts, role_problem, shift_values
+from gridline.storage import directory
 from gridline.storage.db import Database
-from gridline.storage.models import DutyShift, Staff
+from gridline.storage.models import DutyShift
 
 
 def _local(value: Any, zone: ZoneInfo) -> datetime:
@@ -62,7 +62,7 @@ def import_ics(
     with db.session() as session:
         grids, staff_codes = known_codes(session)
         names: dict[str, list[str]] = {}
-        for person in session.exec(select(Staff)).all():
+        for person in directory.all_staff(session):
             names.setdefault(person.name, []).append(person.code)
         for number, event in enumerate(events, start=1):
             summary = str(event.get("SUMMARY") or "").strip()

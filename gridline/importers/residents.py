@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Invalid, Source
 from gridline.importers.csvfile import read_csv
 from gridline.importers.fields import normalize_lang, normalize_phone
 from gridline.routing.addresses import AddressMatcher
+from gridline.storage import directory, people
 from gridline.storage.db import Database
-from gridline.storage.models import Address, ChannelIdentity, Grid, Resident
+from gridline.storage.models import ChannelIdentity, Resident
 
 COLUMNS = ("name",)
 OPTIONAL = ("phone", "address", "grid_code", "lang", "telegram", "telegram_user_id", "telegram_bot")
@@ -32,8 +33,8 @@ def import_residents(
     problems: list[ImportProblem] = []
     parsed: list[tuple[Resident, str | None, str]] = []
     with db.session() as session:
-        grids = set(session.exec(select(Grid.code)).all())
-        matcher = AddressMatcher(session.exec(select(Address)).all())
+        grids = directory.grid_codes(session)
+        matcher = AddressMatcher(directory.all_addresses(session))
         seen: dict[str, int] = {}
         for row in table.rows:
             errors: list[ImportProblem] = []
@@ -97,17 +98,11 @@ def import_residents(
 
 def _existing(session: Session, phone: str | None, telegram: str | None, bot: str) -> Resident | None:
     if phone:
-        found = session.exec(select(Resident).where(Resident.phone == phone)).first()
+        found = people.first_resident_with_phone(session, phone)
         if found is not None:
             return found
     if telegram:
-        identity = session.exec(
-            select(ChannelIdentity).where(
-                ChannelIdentity.channel == "telegram",
-                ChannelIdentity.external_id == telegram,
-                ChannelIdentity.bot_name == bot,
-            )
-        ).first()
+        identity = people.find_identity(session, "telegram", telegram, bot)
         if identity is not None and identity.resident_id is not None:
             return session.get(Resident, identity.resident_id)
     return None
@@ -116,13 +111,7 @@ def _existing(session: Session, phone: str | None, telegram: str | None, bot: st
 def _identity(
     session: Session, channel: str, external_id: str, bot: str, resident_id: int, name: str | None, now: datetime
 ) -> None:
-    identity = session.exec(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == channel,
-            ChannelIdentity.external_id == external_id,
-            ChannelIdentity.bot_name == bot,
-        )
-    ).first()
+    identity = people.find_identity(session, channel, external_id, bot)
     if identity is None:
         identity = ChannelIdentity(channel=channel, external_id=external_id, bot_name=bot, created_at=now,
                                    chat_id=external_id if channel == "telegram" else None)  # fmt: skip

@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session
 
 from gridline.importers import (
     DEFAULT_MAX_BYTES,
@@ -23,8 +22,9 @@ from gridline.importers import (
 )
 from gridline.importers.csvfile import read_csv
 from gridline.importers.fields import parse_date, parse_hhmm, parse_local_datetime, parse_weekdays
+from gridline.storage import directory
 from gridline.storage.db import Database
-from gridline.storage.models import DutyOverride, DutyShift, Grid, Staff
+from gridline.storage.models import DutyOverride, DutyShift
 
 SHIFT_COLUMNS = ("grid_code", "staff_code", "role", "start", "end")
 SHIFT_OPTIONAL = ("weekday", "weekdays", "valid_from", "valid_until")
@@ -38,8 +38,7 @@ OVERRIDE_KINDS = ("leave", "swap", "cover")
 
 def known_codes(session: Session) -> tuple[set[str], set[str]]:
     """Grid codes (plus ``*``, the platform) and staff codes in the database."""
-    grids = set(session.exec(select(Grid.code)).all()) | {PLATFORM_GRID}
-    return grids, set(session.exec(select(Staff.code)).all())
+    return directory.grid_codes(session) | {PLATFORM_GRID}, directory.staff_codes(session)
 
 
 def role_problem(grid_code: str, role: str) -> Invalid | None:
@@ -118,15 +117,7 @@ def import_shifts_csv(db: Database, source: Source, *, tz: str, name: str | None
 def replace_shifts(session: Session, shifts: list[dict[str, object]], *, source: str) -> int:
     """Delete the ``source`` shifts of the grids in ``shifts`` (column values) and insert ``shifts``;
     returns how many were deleted."""
-    grid_codes = sorted({str(s["grid_code"]) for s in shifts})
-    old = session.exec(
-        select(DutyShift.id).where(col(DutyShift.grid_code).in_(grid_codes), DutyShift.source == source)
-    ).all()
-    if old:
-        session.exec(delete(DutyShift).where(col(DutyShift.id).in_(list(old))))  # type: ignore[call-overload]
-    if shifts:
-        session.execute(insert(DutyShift), shifts)
-    return len(old)
+    return directory.replace_shifts(session, shifts, source=source)
 
 
 def shift_values(shift: DutyShift) -> dict[str, object]:
@@ -191,7 +182,7 @@ def import_overrides(
         if problems:
             raise ImportFailed(table.name, problems)
         summary = ImportSummary("overrides", table.name, encoding=table.encoding)
-        existing = {_key(o) for o in session.exec(select(DutyOverride)).all()}
+        existing = {_key(o) for o in directory.all_overrides(session)}
         for override in overrides:
             if _key(override) in existing:
                 summary.updated += 1  # already there

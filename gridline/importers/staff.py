@@ -10,16 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Invalid, Source
-from gridline.importers.bulk import chunks, insert_rows
 from gridline.importers.csvfile import CsvRow, read_csv
 from gridline.importers.fields import normalize_lang, normalize_phone, split_list
 from gridline.nlu.types import ISSUE_CATEGORIES
 from gridline.routing.lifecycle import StaffRole
+from gridline.storage import directory, pages
+from gridline.storage.bulk import insert_rows
 from gridline.storage.db import Database
-from gridline.storage.models import ChannelIdentity, ContactMethod, Grid, Page, Staff
+from gridline.storage.models import ChannelIdentity, ContactMethod, Staff
 
 COLUMNS = ("code", "name", "role")
 OPTIONAL = ("grid_code", "department", "categories", "phone", "lang", "channels", "active")
@@ -124,7 +125,7 @@ def import_staff(
     table = read_csv(source, required=COLUMNS, optional=OPTIONAL, max_bytes=max_bytes, name=name)
     problems: list[ImportProblem] = []
     with db.session() as session:
-        grid_codes = set(session.exec(select(Grid.code)).all())
+        grid_codes = directory.grid_codes(session)
         parsed: dict[str, tuple[_StaffRow, int]] = {}
         for row in table.rows:
             result, errors = _parse_row(row, grid_codes)
@@ -139,17 +140,16 @@ def import_staff(
         if problems:
             raise ImportFailed(table.name, problems)
         summary = ImportSummary("staff", table.name, encoding=table.encoding)
-        known = dict(session.exec(select(Staff.code, Staff.id)).all())
+        known = directory.staff_ids_by_code(session)
         fresh = [item for code, (item, _) in parsed.items() if code not in known]
         insert_rows(session, Staff, [{"code": item.code, **item.values} for item in fresh])
         updated = [code for code in parsed if code in known]
-        for batch in chunks(updated):
-            for staff in session.exec(select(Staff).where(col(Staff.code).in_(batch))):
-                for attr, value in parsed[staff.code][0].values.items():
-                    setattr(staff, attr, value)
-                session.add(staff)
+        for staff in directory.staff_with_codes(session, updated):
+            for attr, value in parsed[staff.code][0].values.items():
+                setattr(staff, attr, value)
+            session.add(staff)
         summary.created, summary.updated = len(fresh), len(updated)
-        ids = {code: staff_id for code, staff_id in session.exec(select(Staff.code, Staff.id)) if staff_id is not None}
+        ids = directory.staff_ids_by_code(session)
         _set_channels(session, [(ids[code], item.channels, code in known) for code, (item, _) in parsed.items()], now)
     return summary
 
@@ -158,9 +158,8 @@ def _set_channels(session: Session, rows: list[tuple[int, list[Channel], bool]],
     """Give each person exactly the channels listed, in order, reusing rows that pages point at.
     ``rows``: (staff id, channels, whether the person existed before)."""
     current: dict[int, list[ContactMethod]] = {}
-    for batch in chunks([staff_id for staff_id, _, existed in rows if existed]):
-        for stored in session.exec(select(ContactMethod).where(col(ContactMethod.staff_id).in_(batch))):
-            current.setdefault(stored.staff_id, []).append(stored)
+    for stored in directory.contact_methods_of_staff(session, [staff_id for staff_id, _, existed in rows if existed]):
+        current.setdefault(stored.staff_id, []).append(stored)
     added: list[dict[str, object]] = []
     dropped: list[ContactMethod] = []
     telegram: dict[tuple[str, str], int] = {}
@@ -179,9 +178,7 @@ def _set_channels(session: Session, rows: list[tuple[int, list[Channel], bool]],
                 telegram[(channel.target, channel.bot_name)] = staff_id
         dropped.extend(keyed.values())
     insert_rows(session, ContactMethod, added)
-    paged: set[int | None] = set()
-    for batch in chunks([m.id for m in dropped if m.id is not None]):
-        paged.update(session.exec(select(Page.contact_method_id).where(col(Page.contact_method_id).in_(batch))).all())
+    paged = pages.contact_methods_paged(session, [m.id for m in dropped if m.id is not None])
     for method in dropped:
         if method.id in paged:  # pages keep pointing at it; take it out of use instead
             method.position, method.unreachable = 1000 + method.position, True
@@ -196,11 +193,8 @@ def _set_channels(session: Session, rows: list[tuple[int, list[Channel], bool]],
 def _link_telegram_identities(session: Session, chats: dict[tuple[str, str], int], now: datetime) -> None:
     """Record staff Telegram chat ids as their channel identities (so their messages are recognised)."""
     existing: dict[tuple[str, str], ChannelIdentity] = {}
-    for batch in chunks(sorted({chat for chat, _ in chats})):
-        query = select(ChannelIdentity).where(
-            ChannelIdentity.channel == "telegram", col(ChannelIdentity.external_id).in_(batch)
-        )
-        existing.update({(i.external_id, i.bot_name): i for i in session.exec(query)})
+    for known in directory.telegram_identities(session, sorted({chat for chat, _ in chats})):
+        existing[(known.external_id, known.bot_name)] = known
     added: list[dict[str, object]] = []
     for (chat, bot), staff_id in chats.items():
         identity = existing.get((chat, bot))

@@ -19,6 +19,7 @@ from gridline.core.notify import Delivery, PageNotice, PageUpdate
 from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
 from gridline.routing.claims import INTERRUPTED, earlier_send, renewed_claim
+from gridline.routing.closure import REOPENED, reopen_words
 from gridline.routing.escalation import WORKER_ID
 from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES, PageStatus
 from gridline.routing.pages import create_page, next_contact_method
@@ -35,7 +36,8 @@ def backoff(attempt: int, retry_after: float | None) -> float:
     return max(retry_after or 0.0, min(300.0, 2.0 * (2**attempt)))
 
 
-def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page) -> PageNotice:
+def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page, note: str | None = None) -> PageNotice:
+    """``note``: what the page must say first (a reopened case: the resident's words)."""
     lang = staff.lang
     category_label = t(f"category.{case.category}", lang)
     priority_label = t(f"priority.{case.priority}", lang)
@@ -52,6 +54,8 @@ def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page) -> Page
         summary=case.summary[:300],
         count=count,
     )
+    if page.reason == REOPENED:
+        text = t("page.reopened", lang, words=note or "") + "\n" + text
     short = t(
         "page.short",
         lang,
@@ -60,6 +64,8 @@ def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page) -> Page
         address=where[:20],
         priority=priority_label if case.priority != "normal" else "",
     )
+    if page.reason == REOPENED:
+        short = t("page.reopened_short", lang) + short
     options = (
         Option(t("page.button_ack", lang), f"ack:{page.id}"),
         Option(t("page.button_resolve", lang), f"res:{page.id}"),
@@ -136,7 +142,8 @@ def claim_page(work: Work, page_id: int) -> ClaimedPage | Delivery | str:
         return f"expired: case {case.status}"
     grid = directory.grid(work.session, case.grid_code)
     try:
-        return ClaimedPage(render_page(case, staff, grid, page), interrupted, page.created_at)
+        notice = render_page(case, staff, grid, page, reopen_words(work.session, case, page))
+        return ClaimedPage(notice, interrupted, page.created_at)
     except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
         log.exception("page %s cannot be rendered", page_id)
         return Delivery("failed", error=f"render: {type(exc).__name__}: {exc}"[:300])

@@ -80,6 +80,13 @@ def finish(session: Session, event_id: int, now: datetime) -> None:
     row.status, row.processed_at, row.error = "processed", now, None
 
 
+def note_error(session: Session, event_id: int, error: str) -> None:
+    """Why a finished event carried nothing to act on (kept for the operator)."""
+    row = session.get(InboundEvent, event_id)
+    assert row is not None
+    row.error = error[:2000]
+
+
 def rescued(session: Session, event_id: int, error: str, now: datetime) -> None:
     """The processor kept failing and ``core.rescue`` kept, answered and triaged the message instead."""
     row = session.get(InboundEvent, event_id)

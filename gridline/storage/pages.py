@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from gridline.storage.models import Case, Page
+from gridline.storage.bulk import chunks
+from gridline.storage.models import Case, Page, Staff
 
 
 def add(session: Session, page: Page) -> Page:
@@ -70,7 +71,9 @@ def for_case_with_status(session: Session, case_id: int, statuses: Collection[st
 
 def for_case(session: Session, case_id: int) -> list[Page]:
     """Every page of the case, oldest first."""
-    return list(session.exec(select(Page).where(Page.case_id == case_id).order_by(col(Page.id))))
+    return list(
+        session.exec(select(Page).where(Page.case_id == case_id).order_by(col(Page.created_at), col(Page.id)))
+    )
 
 
 def not_failed_for_phone(
@@ -101,9 +104,12 @@ def by_code(session: Session, phone: str, code: int, *, channels: Collection[str
     ).first()
 
 
-def by_provider_message_id(session: Session, provider_message_id: str) -> Page | None:
-    """The page a provider knows as ``provider_message_id`` (a Twilio SID)."""
-    return session.exec(select(Page).where(Page.provider_message_id == provider_message_id)).first()
+def by_provider_message_id(session: Session, provider_message_id: str, *, channel: str | None = None) -> Page | None:
+    """The page a provider knows as ``provider_message_id`` (a Twilio SID, a Telegram ``chat:message``)."""
+    query = select(Page).where(Page.provider_message_id == provider_message_id)
+    if channel is not None:
+        query = query.where(Page.channel == channel)
+    return session.exec(query).first()
 
 
 def was_paged(session: Session, case_id: int, staff_id: int) -> bool:
@@ -135,3 +141,41 @@ def methods_tried(session: Session, *, case_id: int, staff_id: int, round_: int,
 def case_ids_paging(session: Session, staff_id: int) -> list[int]:
     """Ids of the cases the person was paged about."""
     return list(set(session.exec(select(Page.case_id).where(Page.staff_id == staff_id))))
+
+
+def contact_methods_paged(session: Session, method_ids: Collection[int]) -> set[int]:
+    """Which of these contact methods some page was sent on (they must stay, pages point at them)."""
+    used: set[int] = set()
+    for batch in chunks(sorted(method_ids)):
+        used.update(
+            i
+            for i in session.exec(select(Page.contact_method_id).where(col(Page.contact_method_id).in_(batch)))
+            if i is not None
+        )
+    return used
+
+
+def open_counts_by_staff(session: Session, channel: str, statuses: Collection[str]) -> dict[int, int]:
+    """How many pages on ``channel`` in ``statuses`` each staff member has."""
+    rows = session.exec(
+        select(Page.staff_id, func.count())
+        .where(Page.channel == channel, col(Page.status).in_(list(statuses)))
+        .group_by(col(Page.staff_id))
+    ).all()
+    return {int(staff_id): int(count) for staff_id, count in rows}
+
+
+def for_case_with_staff_names(session: Session, case_id: int) -> list[tuple[Page, str]]:
+    """The case's pages in order, each with the paged person's name."""
+    return [(page, name) for page, name in session.exec(
+        select(Page, Staff.name).join(Staff, col(Staff.id) == col(Page.staff_id))
+        .where(Page.case_id == case_id).order_by(col(Page.id))
+    )]
+
+
+def newest_for_staff(session: Session, staff_id: int, limit: int) -> list[Page]:
+    """The person's pages, newest first."""
+    return list(session.exec(
+        select(Page).where(Page.staff_id == staff_id)
+        .order_by(col(Page.created_at).desc(), col(Page.id).desc()).limit(limit)
+    ))

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from gridline.core.messages import InboundMessage
 from gridline.i18n import normalise_language
-from gridline.storage.models import ChannelIdentity, Conversation, Resident, Staff
+from gridline.storage.models import ChannelIdentity, Conversation, Resident, Staff, StaffLinkCode
 
 PHONE_CHANNELS = ("sms", "voice")
 # A conversation is a run of messages with no pause longer than this.
@@ -41,14 +42,8 @@ def identify(session: Session, msg: InboundMessage, now: datetime) -> Sender:
     """Find or create the identity, resident (or staff member) and conversation of ``msg``'s sender."""
     identity = find_identity(session, msg.channel, msg.external_id, msg.bot_name)
     if identity is None:
-        identity = ChannelIdentity(
-            channel=msg.channel,
-            external_id=msg.external_id,
-            bot_name=msg.bot_name,
-            display=msg.display_name,
-            chat_id=msg.chat_id,
-            created_at=now,
-        )
+        identity = new_identity(session, msg.channel, msg.external_id, msg.bot_name, now,
+                                display=msg.display_name, chat_id=msg.chat_id, flush=False)
         if msg.channel in PHONE_CHANNELS:
             staff = active_staff_by_phone(session, msg.external_id)
             if staff is not None:
@@ -108,6 +103,41 @@ def link_resident_by_phone(session: Session, sender: Sender, phone: str) -> Resi
     return sender.resident
 
 
+def new_identity(
+    session: Session,
+    channel: str,
+    external_id: str,
+    bot_name: str,
+    now: datetime,
+    *,
+    display: str | None = None,
+    chat_id: str | None = None,
+    flush: bool = True,
+) -> ChannelIdentity:
+    """A new identity for a person writing to us; on a named Telegram bot it takes over whoever the
+    importers recorded for that user id without a bot name (``telegram:<user id>`` in a CSV)."""
+    identity = ChannelIdentity(
+        channel=channel, external_id=external_id, bot_name=bot_name, display=display, chat_id=chat_id, created_at=now
+    )
+    if channel == "telegram" and bot_name:
+        imported = find_identity(session, channel, external_id, "")
+        if imported is not None and (imported.staff_id is not None or imported.resident_id is not None):
+            identity.staff_id, identity.resident_id = imported.staff_id, imported.resident_id
+            identity.display = display or imported.display
+    session.add(identity)
+    if flush:
+        session.flush()
+    return identity
+
+
+def named_registered_residents(session: Session, limit: int) -> list[Resident]:
+    """Residents with a name and a grid (household records), by id."""
+    return list(session.exec(
+        select(Resident).where(col(Resident.name).is_not(None), col(Resident.grid_code).is_not(None))
+        .order_by(col(Resident.id)).limit(limit)
+    ))
+
+
 def find_identity(session: Session, channel: str, external_id: str, bot_name: str = "") -> ChannelIdentity | None:
     """The identity of ``external_id`` on ``channel`` (and ``bot_name`` for Telegram bots)."""
     return session.exec(
@@ -123,6 +153,25 @@ def latest_conversation(session: Session, identity_id: int) -> Conversation | No
     return session.exec(
         select(Conversation).where(Conversation.identity_id == identity_id).order_by(col(Conversation.id).desc())
     ).first()
+
+
+def staff_by_code(session: Session, code: str) -> Staff | None:
+    return session.exec(select(Staff).where(Staff.code == code)).first()
+
+
+def link_code(session: Session, code_hash: str) -> StaffLinkCode | None:
+    """The one-time staff link code with this keyed hash (the plain code is never stored)."""
+    return session.exec(select(StaffLinkCode).where(StaffLinkCode.code_hash == code_hash)).first()
+
+
+def use_link_code(session: Session, code_id: int, now: datetime) -> bool:
+    """Mark the code used; False if someone used it first (a conditional UPDATE: one use wins)."""
+    claimed = session.execute(
+        update(StaffLinkCode)
+        .where(col(StaffLinkCode.id) == code_id, col(StaffLinkCode.used_at).is_(None))
+        .values(used_at=now)
+    )
+    return getattr(claimed, "rowcount", 0) == 1
 
 
 def active_staff_by_phone(session: Session, phone: str) -> Staff | None:
@@ -165,6 +214,11 @@ def reachable_identities(session: Session, resident_id: int) -> list[ChannelIden
     )
 
 
+def find_telegram_identity(session: Session, user_id: str, bot_name: str) -> ChannelIdentity | None:
+    """The identity on this bot, else the one the importers recorded without a bot name."""
+    return find_identity(session, "telegram", user_id, bot_name) or find_identity(session, "telegram", user_id, "")
+
+
 def lang_of(session: Session, identity: ChannelIdentity | None) -> str | None:
     """The stored language of the person behind ``identity`` (staff or resident), if known."""
     person: Staff | Resident | None = None
@@ -173,3 +227,8 @@ def lang_of(session: Session, identity: ChannelIdentity | None) -> str | None:
     elif identity is not None and identity.resident_id is not None:
         person = session.get(Resident, identity.resident_id)
     return person.lang if person is not None else None
+
+
+def identities_of_resident(session: Session, resident_id: int) -> list[ChannelIdentity]:
+    """Every channel account of the resident."""
+    return list(session.exec(select(ChannelIdentity).where(ChannelIdentity.resident_id == resident_id)))

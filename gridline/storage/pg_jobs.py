@@ -303,6 +303,19 @@ class PostgresJobQueue:
             self._stop = asyncio.Event()
             self._in_process = asyncio.create_task(self.run_worker(services, self._stop), name="gridline-jobs")
 
+    async def workers_alive(self) -> int:
+        """Workers whose heartbeat is recent (``/healthz``): zero means jobs are not being run."""
+        seconds = self._settings.jobs.heartbeat_seconds * 3
+
+        def count() -> int:
+            with self._db.engine.connect() as connection:
+                return int(connection.execute(text(
+                    "SELECT count(*) FROM procrastinate_workers "
+                    "WHERE last_heartbeat > now() - make_interval(secs => :seconds)"), {"seconds": seconds}
+                ).scalar() or 0)
+
+        return await self._db.run(count)
+
     async def ping(self) -> bool:
         def check() -> bool:
             with self._db.engine.connect() as connection:

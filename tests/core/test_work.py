@@ -69,3 +69,17 @@ async def test_the_loop_keeps_running_while_a_body_blocks(services: Services) ->
     await in_transaction(services, slow)
     task.cancel()
     assert ticks, "the event loop did not run while the unit of work was blocked"
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_bodys_jobs_commit_and_roll_back_with_its_rows(make_services) -> None:
+    services = await make_services("postgres")
+    assert services.jobs.transactional
+    await in_transaction(services, _write_note, "kept")
+    assert services.jobs.pending() == 1  # type: ignore[attr-defined]
+    with pytest.raises(RuntimeError):
+        await in_transaction(services, _write_note, "lost", fail=True)
+    assert _notes(services) == ["kept"]
+    assert services.jobs.pending() == 1, "the rolled-back body's job went with it"  # type: ignore[attr-defined]
+    await in_transaction(services, _write_note, "kept")
+    assert services.jobs.pending() == 1, "one waiting job per key"  # type: ignore[attr-defined]

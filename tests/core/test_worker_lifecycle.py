@@ -153,6 +153,16 @@ def possibly_sent_twice(services: Services) -> int:
             "SELECT count(*) FROM audit_log WHERE action = 'delivery.possibly_sent_twice'")).scalar() or 0)
 
 
+async def healthz(services: Services) -> dict[str, Any]:
+    import httpx
+
+    from gridline.app import create_app
+
+    app = create_app(services, run_jobs=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gridline") as client:
+        return dict((await client.get("/healthz")).json())
+
+
 async def metric(services: Services, name: str) -> float:
     """A gauge as a Prometheus scrape of ``/metrics`` reads it."""
     import httpx
@@ -246,6 +256,7 @@ async def test_a_worker_rides_out_lost_database_connections_and_finishes_the_wor
             assert worker.process.poll() is None, f"the worker exited:\n{worker.log_tail()}"
             await wait_for(lambda: escalation_finished(services.db, len(case_ids)), 90,
                            "every escalation to finish after the outages", workers)
+            assert (await healthz(services))["jobs"] == {"workers_alive": 1}, "its heartbeat goes on"
             ledger = Ledger.read(services.db)
         finally:
             await services.aclose()

@@ -14,7 +14,6 @@ from gridline.core.messages import InboundMessage, Outcome
 from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
 from gridline.storage import people
-from gridline.storage.models import ChannelIdentity
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -63,16 +62,8 @@ class BotContext:
 
         identity = people.find_identity(work.session, "telegram", str(sender.user_id), self.bot_name)
         if identity is None:
-            identity = ChannelIdentity(
-                channel="telegram",
-                external_id=str(sender.user_id),
-                bot_name=self.bot_name,
-                chat_id=str(sender.chat_id),
-                display=sender.name,
-                created_at=work.now,
-            )
-            work.session.add(identity)
-            work.session.flush()
+            identity = people.new_identity(work.session, "telegram", str(sender.user_id), self.bot_name, work.now,
+                                           display=sender.name, chat_id=str(sender.chat_id))
         queue_message(
             work,
             channel="telegram",
@@ -107,5 +98,5 @@ class BotContext:
         return lang or self.services.settings.default_language
 
     def _stored_lang(self, work: Work, sender: Sender) -> str | None:
-        identity = people.find_identity(work.session, "telegram", str(sender.user_id), self.bot_name)
+        identity = people.find_telegram_identity(work.session, str(sender.user_id), self.bot_name)
         return people.lang_of(work.session, identity)

@@ -26,14 +26,9 @@ from gridline.bots.telegram.inputs import (
 )
 from gridline.bots.telegram.runtime import TelegramSendError
 from gridline.bots.telegram.staff import StaffDesk
-from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
 
 log = logging.getLogger(__name__)
-
-
-def _adopt_imported_identity(work: Work, account: linking.TelegramAccount) -> None:
-    linking.adopt_imported_identity(work.session, account, now=work.now)
 
 # Kinds of message that are sound rather than text: suggest typing or calling instead.
 SPOKEN_KINDS = ("voice", "video_note", "audio")
@@ -56,7 +51,8 @@ class TelegramFlows:
         }
 
     async def handle(self, event: TelegramInput) -> None:
-        await in_transaction(self.ctx.services, _adopt_imported_identity, self.ctx.account(event.sender))
+        # People imported without a bot name are recognised by the unit of work that first meets them
+        # on this bot (``storage.people.new_identity``), not by an extra query before every update.
         await self._handlers[type(event)](event)
 
     async def on_command(self, event: CommandInput) -> None:

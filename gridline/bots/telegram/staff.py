@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.bots.telegram import linking
 from gridline.bots.telegram.callbacks import PageCallback, ReassignCallback
@@ -19,7 +19,8 @@ from gridline.bots.telegram.staff_texts import cases_text, duty_text
 from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
 from gridline.routing.lifecycle import StaffRole
-from gridline.storage.models import Case, Grid, Page, Staff
+from gridline.storage import directory, pages
+from gridline.storage.models import Case, Page, Staff
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,8 @@ class StaffDesk:
         if command == "duty":
             shifts = await staff_shifts(self.services, staff_id, days=DUTY_DAYS)
             codes = {grid_code for _, _, grid_code, _ in shifts}
-            with self.services.db.session() as session:
-                names = {g.code: g.name for g in session.exec(select(Grid).where(col(Grid.code).in_(codes)))}
+            grids = await in_transaction(self.services, lambda work: directory.grids_by_code(work.session, codes))
+            names = {code: grid.name for code, grid in grids.items()}
             text = duty_text(shifts, staff.lang, DUTY_DAYS, self.services.settings.timezone, names)
         elif command in ("cases", "status"):
             text = cases_text(await open_cases_for_staff(self.services, staff_id), staff.lang)
@@ -180,10 +181,7 @@ def _link_by_contact(work: Work, phone: str, account: linking.TelegramAccount) -
 
 
 def _page_replied_to(work: Work, provider_message_id: str) -> tuple[Page, str | None] | None:
-    # TODO(async-routing): storage/pages.by_provider_message_id once it lands.
-    page = work.session.exec(
-        select(Page).where(Page.channel == "telegram", Page.provider_message_id == provider_message_id)
-    ).first()
+    page = pages.by_provider_message_id(work.session, provider_message_id, channel="telegram")
     if page is None:
         return None
     case = work.session.get(Case, page.case_id)
@@ -203,15 +201,5 @@ def reassign_candidates(session: Session, case: Case, staff: Staff) -> list[Staf
     """Whom a case can be handed to from Telegram: the other active leaders and members of its grid."""
     if case.grid_code is None:
         return []
-    return list(
-        session.exec(
-            select(Staff)
-            .where(
-                Staff.grid_code == case.grid_code,
-                Staff.active == True,  # noqa: E712
-                Staff.id != staff.id,
-                col(Staff.role).in_([StaffRole.LEADER.value, StaffRole.MEMBER.value]),
-            )
-            .order_by(col(Staff.role), col(Staff.code))
-        )
-    )
+    roles = [StaffRole.LEADER.value, StaffRole.MEMBER.value]
+    return [s for s in directory.active_staff_in_grid_with_roles(session, case.grid_code, roles) if s.id != staff.id]

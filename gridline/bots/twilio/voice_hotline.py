@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
-from sqlmodel import select
 
 from gridline.bots.twilio import twiml
 from gridline.bots.twilio.phone import to_e164
@@ -37,8 +36,8 @@ from gridline.core.messages import InboundMessage, Option, Outcome
 from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
 from gridline.routing.rota import who_is_on_duty
-from gridline.storage import people
-from gridline.storage.models import Grid, Resident, Staff
+from gridline.storage import directory, people
+from gridline.storage.models import Resident, Staff
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -201,8 +200,7 @@ async def caller_turn(request: Request, n: int = 1, mode: str = "menu", s: str =
 def _leader_on_duty(work: Work, services: Services, grid_code: str) -> tuple[Staff | None, str]:
     """The person to put the caller through to (primary, else backup) and the grid's name."""
     tz = services.settings.timezone
-    # TODO(async-routing): storage/directory.grid once it lands.
-    grid = work.session.exec(select(Grid).where(Grid.code == grid_code)).first()
+    grid = directory.grid(work.session, grid_code)
     for role in ("primary", "backup"):
         for staff in who_is_on_duty(work.session, grid_code, work.now, tz, role=role):
             if staff.phone:

@@ -14,7 +14,6 @@ import secrets
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
-from sqlmodel import select
 
 from gridline.bots.twilio import twiml
 from gridline.bots.twilio.signature import read_signed_form
@@ -27,7 +26,8 @@ from gridline.routing.actions import act_on_case
 from gridline.routing.delivery import render_page
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES, OPEN_PAGE_STATUSES
 from gridline.routing.provider_status import record_provider_status
-from gridline.storage.models import Case, Grid, Page, Staff
+from gridline.storage import directory
+from gridline.storage.models import Case, Page, Staff
 
 if TYPE_CHECKING:
     from gridline.core.services import Services
@@ -60,8 +60,7 @@ def _read_page_script(
         return None, lang
     if page.status not in OPEN_PAGE_STATUSES or case.status not in OPEN_CASE_STATUSES:
         return None, lang
-    # TODO(async-routing): storage/directory.grid once it lands.
-    grid = session.exec(select(Grid).where(Grid.code == case.grid_code)).first() if case.grid_code else None
+    grid = directory.grid(session, case.grid_code)
     return render_page(case, staff, grid, page).text, lang
 
 

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from gridline.storage import directory
 from gridline.storage.models import Grid
 
 WIDTH = 1000.0
@@ -61,7 +62,7 @@ def _path(rings: list[Sequence[Sequence[float]]], projection: Projection) -> str
 
 def grid_map(session: Session) -> dict[str, Any]:
     """Every grid's outline as SVG path data, base grids last (drawn on top, clickable)."""
-    grids = session.exec(select(Grid).order_by(col(Grid.level), col(Grid.code))).all()
+    grids = directory.grids_by_level(session)
     shapes = [(g, _rings(json.loads(g.geometry))) for g in grids]
     all_rings = [ring for _, rings in shapes for ring in rings]
     if not all_rings:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from gridline.console.audit_scope import audit_scope
 from gridline.console.filters import MAX_PAGE, PAGE_SIZE, like_pattern
@@ -15,8 +13,9 @@ from gridline.console.sessions import SESSION_COOKIE, lookup_session
 from gridline.core.work import Work, in_transaction
 from gridline.edge.params import RowId
 from gridline.edge.text import ascii_int
+from gridline.storage import audit, console
 from gridline.storage.audit import record
-from gridline.storage.models import AuditLog, ConsoleUser
+from gridline.storage.models import ConsoleUser
 
 router = APIRouter()
 
@@ -31,22 +30,12 @@ async def audit_log(request: Request) -> Response:
     def body(ctx: ConsoleContext) -> Response:
         if not ctx.viewer.can_read_audit_log:
             raise Forbidden()
-        stmt = select(AuditLog)
-        scope = audit_scope(ctx.viewer)
-        if scope is not None:
-            stmt = stmt.where(scope)
-        if actor:
-            stmt = stmt.where(col(AuditLog.actor).ilike(like_pattern(actor), escape="\\"))
-        if action:
-            stmt = stmt.where(col(AuditLog.action).ilike(like_pattern(action), escape="\\"))
-        total = ctx.session.exec(select(func.count()).select_from(stmt.subquery())).one()
+        entries, total, shown = audit.listing(
+            ctx.session, scope=audit_scope(ctx.viewer), actor_like=like_pattern(actor) if actor else None,
+            action_like=like_pattern(action) if action else None, page=page, page_size=PAGE_SIZE,
+        )
         pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-        entries = ctx.session.exec(
-            stmt.order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
-            .offset((min(page, pages) - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
-        ).all()
-        return ctx.render("audit.html", entries=entries, total=total, page=min(page, pages), pages=pages,
+        return ctx.render("audit.html", entries=entries, total=total, page=shown, pages=pages,
                           actor=actor, action=action)
 
     return await in_console(request, body)
@@ -57,7 +46,7 @@ async def users(request: Request) -> Response:
     def body(ctx: ConsoleContext) -> Response:
         if not ctx.viewer.can_manage_users:
             raise Forbidden()
-        people = ctx.session.exec(select(ConsoleUser).order_by(col(ConsoleUser.name))).all()
+        people = console.users_by_name(ctx.session)
         return ctx.render("users.html", users=people, done=request.query_params.get("done", ""))
 
     return await in_console(request, body)

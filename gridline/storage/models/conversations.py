@@ -41,6 +41,10 @@ class Conversation(SQLModel, table=True):
     staff_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
     started_at: datetime = Field(sa_type=UTCDateTime)
     last_message_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # Where the conversation stands (a question Gridline asked, the options it offered), read and
+    # written in the message's own transactions: the truth, so a Redis outage cannot lose it.
+    state: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    state_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Message(SQLModel, table=True):
