@@ -156,6 +156,20 @@ def add_acknowledgement(
     return ack
 
 
+def of_resident(session: Session, resident_id: int, limit: int) -> list[Case]:
+    """The resident's cases, whatever their status, newest first."""
+    return list(session.exec(
+        select(Case).where(Case.resident_id == resident_id).order_by(col(Case.created_at).desc()).limit(limit)
+    ))
+
+
+def by_ids(session: Session, case_ids: Collection[int]) -> dict[int, Case]:
+    """These cases by id."""
+    if not case_ids:
+        return {}
+    return {c.id or 0: c for c in session.exec(select(Case).where(col(Case.id).in_(list(case_ids))))}
+
+
 def visible(session: Session, case_id: int, *, scope: ColumnElement[bool]) -> Case | None:
     """The case, if ``scope`` (a WHERE clause on ``Case``) lets it through."""
     return session.exec(select(Case).where(Case.id == case_id, scope)).first()

@@ -43,6 +43,21 @@ def already_received(session: Session, channel: str, provider_message_id: str) -
     )
 
 
+def of_identity(session: Session, identity_id: int, channel: str) -> list[Message]:
+    """Every message in and out of this identity on ``channel``, oldest first."""
+    return list(session.exec(
+        select(Message).where(Message.identity_id == identity_id, Message.channel == channel)
+        .order_by(col(Message.created_at), col(Message.id))
+    ))
+
+
+def of_case(session: Session, case_id: int) -> list[Message]:
+    """Every message about the case, in and out, oldest first."""
+    return list(session.exec(
+        select(Message).where(Message.case_id == case_id).order_by(col(Message.created_at), col(Message.id))
+    ))
+
+
 def messages_of_cases(session: Session, case_ids: Collection[int], *, scope: ColumnElement[bool]) -> list[Message]:
     """The messages of these cases that ``scope`` (a WHERE clause on ``Message``) lets through, in order."""
     return list(

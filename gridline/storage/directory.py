@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, exists, insert
 from sqlmodel import Session, col, select
 
 from gridline.storage.bulk import chunks
@@ -253,3 +253,27 @@ def reassignable_staff(session: Session, grid_chain: Sequence[str]) -> list[Staf
     else:
         query = query.where(col(Staff.role).in_(["department", "supervisor"]))
     return list(session.exec(query.order_by(col(Staff.grid_code), col(Staff.name))))
+
+
+def grid_names(session: Session) -> dict[str, str]:
+    """Every grid's name by code."""
+    return {code: name for code, name in session.exec(select(Grid.code, Grid.name))}
+
+
+def staff_names(session: Session, staff_ids: Collection[int]) -> dict[int, str]:
+    """Names of these staff members by id."""
+    if not staff_ids:
+        return {}
+    return {s.id or 0: s.name for s in session.exec(select(Staff).where(col(Staff.id).in_(list(staff_ids))))}
+
+
+def active_staff_reachable_on(session: Session, channel: str) -> list[Staff]:
+    """Active staff with a contact method on ``channel``, by grid then id."""
+    # EXISTS, not JOIN + DISTINCT: PostgreSQL cannot compare ``json`` columns (Staff has some), so
+    # SELECT DISTINCT over a whole Staff row fails there.
+    has_method = exists(select(ContactMethod.id).where(
+        col(ContactMethod.staff_id) == col(Staff.id), ContactMethod.channel == channel))
+    return list(session.exec(
+        select(Staff).where(has_method, Staff.active == True)  # noqa: E712
+        .order_by(col(Staff.grid_code), col(Staff.id))
+    ))
