@@ -201,6 +201,16 @@ class DeadlineSettings(BaseModel):
         return value
 
 
+class ClosureSettings(BaseModel):
+    """Closure the resident confirms (docs/deadlines.md)."""
+
+    # A resident who has not answered "解决了吗？" is reminded once after this long, and a 回访
+    # (follow-up call) task is created this long after the reminder.
+    confirm_wait_hours: float = 24.0
+    # A rating at or below this creates a 回访 task too.
+    low_rating: int = 2
+
+
 class RosterSettings(BaseModel):
     """The household roster (docs/roster.md)."""
 
@@ -327,6 +337,7 @@ class Settings(BaseSettings):
     cases: CasesSettings = Field(default_factory=CasesSettings)
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
+    closure: ClosureSettings = Field(default_factory=ClosureSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from gridline.core.inbox import process_inbound
 from gridline.core.work import Work, in_transaction
 from gridline.routing.claims import INTERRUPTED, send_lease_seconds
+from gridline.routing.closure import sweep as closure_sweep
 from gridline.routing.delivery import deliver_page, update_page
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.lifecycle import PageStatus
@@ -87,6 +88,10 @@ async def reconcile(services: Services, limit: int = 2000, grace_seconds: float 
     except Exception:  # maintenance must never stop pages from being reconciled
         log.exception("daily maintenance failed")
     settings = services.settings
+    try:  # residents who never answered "解决了吗？": a reminder, then a 回访 task (routing.closure)
+        await in_transaction(services, closure_sweep, settings.closure.confirm_wait_hours)
+    except Exception:
+        log.exception("closure sweep failed")
     return await in_transaction(
         services, _requeue_due, limit, grace_seconds, settings.jobs.lease_seconds, send_lease_seconds(settings)
     )
