@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from gridline.console.grids import GridTree
-from gridline.storage import directory
+from gridline.storage import cases, directory
 from gridline.storage.models import Case, ConsoleUser, Message, Page, Resident
 
 
@@ -137,7 +137,7 @@ def message_scope(viewer: Viewer) -> ColumnElement[bool]:
 def can_see_case(session: Session, viewer: Viewer, case_id: int) -> Case | None:
     """The case if ``viewer`` may see it; None otherwise (callers answer 404, not 403, so that
     nobody learns which references exist in other grids)."""
-    return session.exec(select(Case).where(Case.id == case_id, case_scope(viewer))).first()
+    return cases.visible(session, case_id, scope=case_scope(viewer))
 
 
 def can_see_event(viewer: Viewer, event: dict[str, Any], session: Session | None = None) -> bool:

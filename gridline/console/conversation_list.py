@@ -16,7 +16,9 @@ from gridline.console.access import Viewer, message_scope
 from gridline.console.filters import MAX_PAGE, PAGE_SIZE, _flag, like_pattern, local_day_bounds, parse_date
 from gridline.console.grids import GridTree
 from gridline.edge.text import ascii_int
-from gridline.storage.models import Case, ChannelIdentity, Conversation, Message, NluCorrection, Resident
+from gridline.storage import cases
+from gridline.storage import conversations as conversation_store
+from gridline.storage.models import ChannelIdentity, Conversation, Message, NluCorrection, Resident
 
 
 @dataclass(frozen=True)
@@ -137,21 +139,9 @@ def list_conversations(
 
 
 def _row(session: Session, viewer: Viewer, conversation: Conversation, tree: GridTree) -> ConversationRow:
-    visible = message_scope(viewer)
-    count = session.exec(
-        select(func.count()).select_from(Message).where(Message.conversation_id == conversation.id, visible)
-    ).one()
-    last = session.exec(
-        select(Message)
-        .where(Message.conversation_id == conversation.id, visible)
-        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
-        .limit(1)
-    ).first()
-    refs = session.exec(
-        select(Case.id, Case.ref)
-        .where(col(Case.id).in_(select(Message.case_id).where(Message.conversation_id == conversation.id, visible)))
-        .order_by(col(Case.id))
-    ).all()
+    count, last, refs = conversation_store.conversation_summary(
+        session, conversation.id or 0, scope=message_scope(viewer)
+    )
     resident = session.get(Resident, conversation.resident_id) if conversation.resident_id else None
     identity = session.get(ChannelIdentity, conversation.identity_id) if conversation.identity_id else None
     return ConversationRow(
@@ -161,7 +151,7 @@ def _row(session: Session, viewer: Viewer, conversation: Conversation, tree: Gri
         grid_name=tree.short_name(resident.grid_code) if resident else "",
         message_count=count,
         last_text=(last.text or "") if last else "",
-        case_refs=[(cid, ref) for cid, ref in refs if cid is not None],
+        case_refs=refs,
     )
 
 
@@ -182,24 +172,11 @@ def load_conversation(
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         return None
-    messages = list(
-        session.exec(
-            select(Message)
-            .where(Message.conversation_id == conversation_id, message_scope(viewer))
-            .order_by(col(Message.created_at), col(Message.id))
-        ).all()
-    )
+    messages = conversation_store.messages_of_conversation(session, conversation_id, scope=message_scope(viewer))
     if not messages and not viewer.sees_everything:
         return None
-    corrections: dict[int, NluCorrection] = {}
-    ids = [m.id for m in messages if m.id is not None]
-    if ids:
-        for corr in session.exec(
-            select(NluCorrection).where(col(NluCorrection.message_id).in_(ids)).order_by(col(NluCorrection.created_at))
-        ).all():
-            corrections[corr.message_id] = corr
-    case_ids = sorted({m.case_id for m in messages if m.case_id is not None})
-    refs = dict(session.exec(select(Case.id, Case.ref).where(col(Case.id).in_(case_ids))).all()) if case_ids else {}
+    corrections = conversation_store.latest_corrections(session, [m.id for m in messages if m.id is not None])
+    refs = cases.refs_by_id(session, sorted({m.case_id for m in messages if m.case_id is not None}))
     return ConversationDetail(
         conversation=conversation,
         identity=session.get(ChannelIdentity, conversation.identity_id) if conversation.identity_id else None,

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from gridline.core.services import Services
 from gridline.routing.lifecycle import OPEN_CASE_STATUSES
+from gridline.storage import households
 from gridline.storage.audit import record
 from gridline.storage.db import Database
 from gridline.storage.models import AuditLog, Case, CaseEvent, ChannelIdentity, InboundEvent, Message, Resident
@@ -69,6 +70,17 @@ async def purge_old_text(services: Services) -> int:
         return 0
     now = services.clock.now()
     return await services.db.run(purge_text_before, services.db, now - timedelta(days=days), now=now)
+
+
+async def purge_removed_households(services: Services) -> int:
+    """Delete households removed from the roster more than ``roster.retention_days`` ago."""
+    cutoff = services.clock.now() - timedelta(days=services.settings.roster.retention_days)
+
+    def purge() -> int:
+        with services.db.session() as session:
+            return households.purge_removed(session, cutoff)
+
+    return await services.db.run(purge)
 
 
 def purge_text_before(db: Database, cutoff: datetime, *, now: datetime | None = None) -> int:

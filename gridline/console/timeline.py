@@ -7,11 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.clock import as_utc
 from gridline.console.access import Viewer, message_scope
 from gridline.console.case_list import SlaState, sla_state, staff_names, time_to_acknowledge, time_to_resolve
+from gridline.storage import audit, cases, conversations
+from gridline.storage import pages as page_store
+from gridline.storage import people as people_store
+from gridline.storage import steps as step_store
 from gridline.storage.models import (
     Acknowledgement,
     AuditLog,
@@ -102,51 +106,19 @@ def load_case_detail(session: Session, viewer: Viewer, case: Case, now: datetime
     from gridline.console.access import case_scope
 
     assert case.id is not None
-    duplicates = list(
-        session.exec(
-            select(Case).where(Case.duplicate_of_id == case.id, case_scope(viewer)).order_by(col(Case.created_at))
-        ).all()
-    )
-    duplicate_of = None
-    if case.duplicate_of_id is not None:
-        duplicate_of = session.exec(
-            select(Case).where(Case.id == case.duplicate_of_id, case_scope(viewer))
-        ).first()
+    scope = case_scope(viewer)
+    duplicates = cases.duplicates_of(session, case.id, scope=scope)
+    duplicate_of = cases.visible(session, case.duplicate_of_id, scope=scope) if case.duplicate_of_id else None
     case_ids = [case.id] + [d.id for d in duplicates if d.id is not None]
     by_id = {c.id: c for c in [case, *duplicates]}
 
-    messages = session.exec(
-        select(Message)
-        .where(col(Message.case_id).in_(case_ids), message_scope(viewer))
-        .order_by(col(Message.created_at), col(Message.id))
-    ).all()
-    corrections: dict[int, NluCorrection] = {}
-    if messages:
-        for corr in session.exec(
-            select(NluCorrection)
-            .where(col(NluCorrection.message_id).in_([m.id for m in messages]))
-            .order_by(col(NluCorrection.created_at))
-        ).all():
-            corrections[corr.message_id] = corr  # the latest wins
-    events = session.exec(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.at), col(CaseEvent.id))
-    ).all()
-    pages = session.exec(
-        select(Page).where(Page.case_id == case.id).order_by(col(Page.created_at), col(Page.id))
-    ).all()
-    acks = session.exec(
-        select(Acknowledgement).where(Acknowledgement.case_id == case.id).order_by(col(Acknowledgement.at))
-    ).all()
-    steps = session.exec(
-        select(EscalationStep)
-        .where(EscalationStep.case_id == case.id, col(EscalationStep.done_at).is_not(None))
-        .order_by(col(EscalationStep.done_at))
-    ).all()
-    audit = session.exec(
-        select(AuditLog)
-        .where(AuditLog.target_kind == "case", AuditLog.target_id == str(case.id))
-        .order_by(col(AuditLog.at), col(AuditLog.id))
-    ).all()
+    messages = conversations.messages_of_cases(session, case_ids, scope=message_scope(viewer))
+    corrections = conversations.latest_corrections(session, [m.id for m in messages if m.id is not None])
+    events = cases.events(session, case.id)
+    pages = page_store.for_case(session, case.id)
+    acks = cases.acknowledgements(session, case.id)
+    steps = step_store.run_for_case(session, case.id)
+    audit_entries = audit.about(session, "case", case.id)
 
     staff_ids = {p.staff_id for p in pages} | {a.staff_id for a in acks}
     staff_ids |= {sid for sid in (case.assignee_staff_id, case.acknowledged_by, case.resolved_by) if sid}
@@ -179,11 +151,7 @@ def load_case_detail(session: Session, viewer: Viewer, case: Case, now: datetime
     entries.sort(key=lambda e: (e.at, order[e.kind]))
 
     resident = session.get(Resident, case.resident_id) if case.resident_id else None
-    identities = (
-        list(session.exec(select(ChannelIdentity).where(ChannelIdentity.resident_id == resident.id)).all())
-        if resident
-        else []
-    )
+    identities = people_store.identities_of_resident(session, resident.id or 0) if resident else []
     return CaseDetail(
         case=case,
         grid_chain=[],
@@ -196,7 +164,7 @@ def load_case_detail(session: Session, viewer: Viewer, case: Case, now: datetime
         duplicates=duplicates,
         pages=[(p, people.get(p.staff_id)) for p in pages],
         entries=entries,
-        audit=list(audit),
+        audit=audit_entries,
         sla=sla_state(case, now),
         tta=time_to_acknowledge(case),
         ttr=time_to_resolve(case),

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHOICE_RE = re.compile(r"^(cat|rate):([A-Z0-9]{6}):([a-z_]+|[1-5])$")
+CHOICE_RE = re.compile(r"^(cat|rate|solved):([A-Z0-9]{6}):([a-z_]+|[1-5])$")
 
 
 @dataclass
@@ -319,6 +319,15 @@ def _understood(
     if confident and intent == "check_status":
         replies.append((status_text(work, resident.id or 0, lang), ()))
         return state or None
+    if intent in ("affirm", "deny") or nlu.is_issue:
+        # An answer to "解决了吗？" in words — "没有解决", or the same problem again ("还是没水") — goes
+        # to that case, with the resident's own words for the level above.
+        from gridline.routing.closure import awaiting_confirmation
+
+        pending = awaiting_confirmation(work, resident.id or 0)
+        if pending is not None and (intent in ("affirm", "deny") or intent == pending.category):
+            _solved_answer(services, work, pending, resident, intent == "affirm", text, replies, lang)
+            return state or None
     if confident and intent in ("greet", "thanks", "affirm", "deny", "smalltalk"):
         replies.append((t(f"conversation.{intent}", lang), ()))
         if intent == "greet" and not resident.grid_code:
@@ -487,8 +496,13 @@ def _choice(
     outcome.case_id, outcome.case_ref = case.id, case.ref
     kind, value = match.group(1), match.group(3)
     if kind == "rate":
-        ok = rate_case(work, case, int(value), actor=f"resident:{resident.id}")
+        ok = rate_case(
+            work, case, int(value), actor=f"resident:{resident.id}", low_rating=services.settings.closure.low_rating
+        )
         replies.append((t("case.rating_thanks" if ok else "case.rating_not_now", lang, ref=case.ref), ()))
+        return None
+    if kind == "solved":
+        _solved_answer(services, work, case, resident, value == "yes", None, replies, lang)
         return None
     text = apply_category_choice(services, work, case, value, lang)
     replies.append((text, ()))
@@ -526,3 +540,28 @@ def _reference_status(
 ) -> str:
     ref, last4 = asked
     return case_lookup.reference_status(work, resident.id, ref, last4, lang, services.settings.timezone)
+
+
+def _solved_answer(
+    services: Services,
+    work: Work,
+    case: Case,
+    resident: Resident,
+    solved: bool,
+    words: str | None,
+    replies: list[tuple[str, tuple[Option, ...]]],
+    lang: str,
+) -> None:
+    """The resident's answer to "解决了吗？" (routing.closure)."""
+    from gridline.routing import closure
+
+    actor = f"resident:{resident.id}"
+    if solved:
+        ok = closure.confirmed_solved(work, case, actor)
+    else:
+        grids = Directory.for_services(services).grids
+        ok = bool(closure.not_solved(work, grids, services.settings.timezone, case, actor, words)) or (
+            case.status == "paged"
+        )
+    if not ok:
+        replies.append((t("case.rating_not_now", lang, ref=case.ref), ()))

@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 RESCUE_AFTER_ATTEMPTS = 3
 
 
+class Unprocessable(Exception):
+    """Raised by a processor for an event no retry can make readable (a signed but malformed update):
+    the inbox rescues it at once, or — when it carries no message at all — records it as processed."""
+
+
 def bare(msg: InboundMessage) -> InboundMessage:
     """Only what identifies the sender and what they said, cleaned again."""
     text = clean_text(msg.text)[:4000] if msg.text else None

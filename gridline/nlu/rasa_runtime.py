@@ -93,7 +93,8 @@ class RasaServer:
     ) -> None:
         self.model = model
         self.port = port or free_port()
-        self.token = token or secrets.token_urlsafe(16)
+        # Hex, never URL-safe base64: a token that starts with "-" reads as an option to rasa's argparse.
+        self.token = token or secrets.token_hex(16)
         self.log_path = log_path or Path(f"/tmp/gridline-rasa-{self.port}.log")
         self.startup_timeout = startup_timeout
         self.startup_seconds: float | None = None

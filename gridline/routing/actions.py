@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from gridline.core.messages import Option
 from gridline.core.outbox import tell_resident
 from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
+from gridline.routing.closure import ask_if_solved, open_follow_up
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
 from gridline.routing.lifecycle import (
@@ -214,14 +214,10 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
     cancel_pending_steps(work, case.id or 0, "resolved")
     expire_other_pages(work, case, None, "page.note_resolved_by", name=staff.name)
     record_event(work, case.id or 0, "resolved", actor, {"channel": channel, "name": staff.name})
-    _ask_rating(work, case, staff.name)
+    # "Resolved" is the holder's word: the resident is asked whether it really is (routing.closure).
+    ask_if_solved(work, case, staff.name, lang)
     publish_case(work, case)
     return ActionResult(True, "resolved", t("action.resolved", lang, ref=case.ref), case.ref, staff.name)
-
-
-def _ask_rating(work: Work, case: Case, name: str) -> None:
-    options = tuple(Option(f"{'★' * n}", f"rate:{case.ref}:{n}") for n in range(1, 6))
-    tell_resident(work, case, "case.resolved", options=options, name=name)
 
 
 def escalate_case(work: Work, case: Case, reason: str) -> bool:
@@ -294,8 +290,10 @@ def reassign_case(work: Work, case: Case, staff: Staff, target: Staff, actor: st
     )
 
 
-def rate_case(work: Work, case: Case, rating: int, *, actor: str, comment: str | None = None) -> bool:
-    """The resident's 1–5 satisfaction rating; closes a resolved case."""
+def rate_case(
+    work: Work, case: Case, rating: int, *, actor: str, comment: str | None = None, low_rating: int = 2
+) -> bool:
+    """The resident's 1–5 satisfaction rating; closes a resolved case. A low one asks for a 回访."""
     if case.status != CaseStatus.RESOLVED or not 1 <= rating <= 5:
         return False
     case.rating = rating
@@ -304,6 +302,8 @@ def rate_case(work: Work, case: Case, rating: int, *, actor: str, comment: str |
     case.closed_at = work.now
     case.updated_at = work.now
     record_event(work, case.id or 0, "rated", actor, {"rating": rating})
+    if rating <= low_rating:
+        open_follow_up(work, case, "low_rating")
     publish_case(work, case)
     return True
 

@@ -14,7 +14,7 @@ class CaseStatus(StrEnum):
     PAGED = "paged"  # someone has been notified, nobody acknowledged
     ESCALATED = "escalated"  # the policy moved past its first step
     ACKNOWLEDGED = "acknowledged"  # a person has it
-    RESOLVED = "resolved"  # fixed; the resident is asked for a rating
+    RESOLVED = "resolved"  # the holder says fixed; the resident is asked whether it is (routing.closure)
     CLOSED = "closed"  # finished (after rating, by a supervisor, or merged into another)
 
 

@@ -62,3 +62,14 @@ def listing(
         stmt.order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc()).offset((page - 1) * page_size).limit(page_size)
     ).all()
     return list(entries), total, page
+
+
+def about(session: Session, target_kind: str, target_id: str | int) -> list[AuditLog]:
+    """Every entry about one record, oldest first."""
+    return list(
+        session.exec(
+            select(AuditLog)
+            .where(AuditLog.target_kind == target_kind, AuditLog.target_id == str(target_id))
+            .order_by(col(AuditLog.at), col(AuditLog.id))
+        )
+    )

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from gridline.storage.models import Acknowledgement, Case, CaseEvent, Page
@@ -153,3 +154,50 @@ def add_acknowledgement(
     ack = Acknowledgement(case_id=case_id, page_id=page_id, staff_id=staff_id, channel=channel, at=at)
     session.add(ack)
     return ack
+
+
+def of_resident(session: Session, resident_id: int, limit: int) -> list[Case]:
+    """The resident's cases, whatever their status, newest first."""
+    return list(session.exec(
+        select(Case).where(Case.resident_id == resident_id).order_by(col(Case.created_at).desc()).limit(limit)
+    ))
+
+
+def by_ids(session: Session, case_ids: Collection[int]) -> dict[int, Case]:
+    """These cases by id."""
+    if not case_ids:
+        return {}
+    return {c.id or 0: c for c in session.exec(select(Case).where(col(Case.id).in_(list(case_ids))))}
+
+
+def visible(session: Session, case_id: int, *, scope: ColumnElement[bool]) -> Case | None:
+    """The case, if ``scope`` (a WHERE clause on ``Case``) lets it through."""
+    return session.exec(select(Case).where(Case.id == case_id, scope)).first()
+
+
+def duplicates_of(session: Session, case_id: int, *, scope: ColumnElement[bool]) -> list[Case]:
+    """The cases merged into this one that ``scope`` lets through, oldest first."""
+    return list(session.exec(select(Case).where(Case.duplicate_of_id == case_id, scope).order_by(col(Case.created_at))))
+
+
+def acknowledgements(session: Session, case_id: int) -> list[Acknowledgement]:
+    return list(
+        session.exec(
+            select(Acknowledgement).where(Acknowledgement.case_id == case_id).order_by(col(Acknowledgement.at))
+        )
+    )
+
+
+def refs_by_id(session: Session, case_ids: Collection[int]) -> dict[int, str]:
+    """Case references by case id."""
+    if not case_ids:
+        return {}
+    rows = session.exec(select(Case.id, Case.ref).where(col(Case.id).in_(list(case_ids))))
+    return {cid: ref for cid, ref in rows if cid is not None}
+
+
+def latest_of_resident(session: Session, resident_id: int, *, scope: ColumnElement[bool]) -> Case | None:
+    """The resident's newest case that ``scope`` lets through."""
+    return session.exec(
+        select(Case).where(Case.resident_id == resident_id, scope).order_by(col(Case.id).desc())
+    ).first()

@@ -7,9 +7,13 @@ the unit of work they run in.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from sqlalchemy import func
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from gridline.storage.models import Message
+from gridline.storage.models import Case, Message, NluCorrection
 
 
 def latest_options(session: Session, identity_id: int) -> list[str]:
@@ -37,3 +41,87 @@ def already_received(session: Session, channel: str, provider_message_id: str) -
         ).first()
         is not None
     )
+
+
+def of_identity(session: Session, identity_id: int, channel: str) -> list[Message]:
+    """Every message in and out of this identity on ``channel``, oldest first."""
+    return list(session.exec(
+        select(Message).where(Message.identity_id == identity_id, Message.channel == channel)
+        .order_by(col(Message.created_at), col(Message.id))
+    ))
+
+
+def of_case(session: Session, case_id: int) -> list[Message]:
+    """Every message about the case, in and out, oldest first."""
+    return list(session.exec(
+        select(Message).where(Message.case_id == case_id).order_by(col(Message.created_at), col(Message.id))
+    ))
+
+
+def messages_of_cases(session: Session, case_ids: Collection[int], *, scope: ColumnElement[bool]) -> list[Message]:
+    """The messages of these cases that ``scope`` (a WHERE clause on ``Message``) lets through, in order."""
+    return list(
+        session.exec(
+            select(Message)
+            .where(col(Message.case_id).in_(list(case_ids)), scope)
+            .order_by(col(Message.created_at), col(Message.id))
+        )
+    )
+
+
+def latest_corrections(session: Session, message_ids: Collection[int]) -> dict[int, NluCorrection]:
+    """The newest NLU correction of each of these messages."""
+    if not message_ids:
+        return {}
+    corrections: dict[int, NluCorrection] = {}
+    for corr in session.exec(
+        select(NluCorrection)
+        .where(col(NluCorrection.message_id).in_(list(message_ids)))
+        .order_by(col(NluCorrection.created_at))
+    ):
+        corrections[corr.message_id] = corr  # the latest wins
+    return corrections
+
+
+def messages_of_conversation(session: Session, conversation_id: int, *, scope: ColumnElement[bool]) -> list[Message]:
+    """The conversation's messages that ``scope`` (a WHERE clause on ``Message``) lets through, in order."""
+    return list(
+        session.exec(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, scope)
+            .order_by(col(Message.created_at), col(Message.id))
+        )
+    )
+
+
+def conversation_summary(
+    session: Session, conversation_id: int, *, scope: ColumnElement[bool]
+) -> tuple[int, Message | None, list[tuple[int, str]]]:
+    """For a list row: how many messages ``scope`` lets through, the newest of them, and the
+    (id, ref) of the cases they belong to."""
+    count = session.exec(
+        select(func.count()).select_from(Message).where(Message.conversation_id == conversation_id, scope)
+    ).one()
+    last = session.exec(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, scope)
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .limit(1)
+    ).first()
+    refs = session.exec(
+        select(Case.id, Case.ref)
+        .where(col(Case.id).in_(select(Message.case_id).where(Message.conversation_id == conversation_id, scope)))
+        .order_by(col(Case.id))
+    ).all()
+    return count, last, [(cid, ref) for cid, ref in refs if cid is not None]
+
+
+def visible_message(session: Session, message_id: int, *, scope: ColumnElement[bool]) -> Message | None:
+    """The message, if ``scope`` lets it through."""
+    return session.exec(select(Message).where(Message.id == message_id, scope)).first()
+
+
+def resident_has_message(session: Session, resident_id: int, *, scope: ColumnElement[bool]) -> bool:
+    """Whether some message of the resident passes ``scope``."""
+    found = session.exec(select(Message.id).where(Message.resident_id == resident_id, scope).limit(1)).first()
+    return found is not None

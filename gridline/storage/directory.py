@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, exists, insert
 from sqlmodel import Session, col, select
 
 from gridline.storage.bulk import chunks
@@ -242,3 +242,38 @@ def replace_shifts(session: Session, shifts: list[dict[str, object]], *, source:
     if shifts:
         session.execute(insert(DutyShift), shifts)
     return len(old)
+
+
+def reassignable_staff(session: Session, grid_chain: Sequence[str]) -> list[Staff]:
+    """Active people a case may be handed to: those of its grid chain and the departments (for a
+    case without a grid: departments and supervisors), by grid then name."""
+    query = select(Staff).where(col(Staff.active).is_(True))
+    if grid_chain:
+        query = query.where(col(Staff.grid_code).in_(list(grid_chain)) | (col(Staff.role) == "department"))
+    else:
+        query = query.where(col(Staff.role).in_(["department", "supervisor"]))
+    return list(session.exec(query.order_by(col(Staff.grid_code), col(Staff.name))))
+
+
+def grid_names(session: Session) -> dict[str, str]:
+    """Every grid's name by code."""
+    return {code: name for code, name in session.exec(select(Grid.code, Grid.name))}
+
+
+def staff_names(session: Session, staff_ids: Collection[int]) -> dict[int, str]:
+    """Names of these staff members by id."""
+    if not staff_ids:
+        return {}
+    return {s.id or 0: s.name for s in session.exec(select(Staff).where(col(Staff.id).in_(list(staff_ids))))}
+
+
+def active_staff_reachable_on(session: Session, channel: str) -> list[Staff]:
+    """Active staff with a contact method on ``channel``, by grid then id."""
+    # EXISTS, not JOIN + DISTINCT: PostgreSQL cannot compare ``json`` columns (Staff has some), so
+    # SELECT DISTINCT over a whole Staff row fails there.
+    has_method = exists(select(ContactMethod.id).where(
+        col(ContactMethod.staff_id) == col(Staff.id), ContactMethod.channel == channel))
+    return list(session.exec(
+        select(Staff).where(has_method, Staff.active == True)  # noqa: E712
+        .order_by(col(Staff.grid_code), col(Staff.id))
+    ))

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from gridline.storage.bulk import chunks
-from gridline.storage.models import Case, Page
+from gridline.storage.models import Case, Page, Staff
 
 
 def add(session: Session, page: Page) -> Page:
@@ -71,7 +71,9 @@ def for_case_with_status(session: Session, case_id: int, statuses: Collection[st
 
 def for_case(session: Session, case_id: int) -> list[Page]:
     """Every page of the case, oldest first."""
-    return list(session.exec(select(Page).where(Page.case_id == case_id).order_by(col(Page.id))))
+    return list(
+        session.exec(select(Page).where(Page.case_id == case_id).order_by(col(Page.created_at), col(Page.id)))
+    )
 
 
 def not_failed_for_phone(
@@ -151,3 +153,29 @@ def contact_methods_paged(session: Session, method_ids: Collection[int]) -> set[
             if i is not None
         )
     return used
+
+
+def open_counts_by_staff(session: Session, channel: str, statuses: Collection[str]) -> dict[int, int]:
+    """How many pages on ``channel`` in ``statuses`` each staff member has."""
+    rows = session.exec(
+        select(Page.staff_id, func.count())
+        .where(Page.channel == channel, col(Page.status).in_(list(statuses)))
+        .group_by(col(Page.staff_id))
+    ).all()
+    return {int(staff_id): int(count) for staff_id, count in rows}
+
+
+def for_case_with_staff_names(session: Session, case_id: int) -> list[tuple[Page, str]]:
+    """The case's pages in order, each with the paged person's name."""
+    return [(page, name) for page, name in session.exec(
+        select(Page, Staff.name).join(Staff, col(Staff.id) == col(Page.staff_id))
+        .where(Page.case_id == case_id).order_by(col(Page.id))
+    )]
+
+
+def newest_for_staff(session: Session, staff_id: int, limit: int) -> list[Page]:
+    """The person's pages, newest first."""
+    return list(session.exec(
+        select(Page).where(Page.staff_id == staff_id)
+        .order_by(col(Page.created_at).desc(), col(Page.id).desc()).limit(limit)
+    ))

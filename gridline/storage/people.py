@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from gridline.core.messages import InboundMessage
 from gridline.i18n import normalise_language
-from gridline.storage.models import ChannelIdentity, Conversation, Resident, Staff
+from gridline.storage.models import ChannelIdentity, Conversation, Resident, Staff, StaffLinkCode
 
 PHONE_CHANNELS = ("sms", "voice")
 # A conversation is a run of messages with no pause longer than this.
@@ -129,6 +130,14 @@ def new_identity(
     return identity
 
 
+def named_registered_residents(session: Session, limit: int) -> list[Resident]:
+    """Residents with a name and a grid (household records), by id."""
+    return list(session.exec(
+        select(Resident).where(col(Resident.name).is_not(None), col(Resident.grid_code).is_not(None))
+        .order_by(col(Resident.id)).limit(limit)
+    ))
+
+
 def find_identity(session: Session, channel: str, external_id: str, bot_name: str = "") -> ChannelIdentity | None:
     """The identity of ``external_id`` on ``channel`` (and ``bot_name`` for Telegram bots)."""
     return session.exec(
@@ -144,6 +153,25 @@ def latest_conversation(session: Session, identity_id: int) -> Conversation | No
     return session.exec(
         select(Conversation).where(Conversation.identity_id == identity_id).order_by(col(Conversation.id).desc())
     ).first()
+
+
+def staff_by_code(session: Session, code: str) -> Staff | None:
+    return session.exec(select(Staff).where(Staff.code == code)).first()
+
+
+def link_code(session: Session, code_hash: str) -> StaffLinkCode | None:
+    """The one-time staff link code with this keyed hash (the plain code is never stored)."""
+    return session.exec(select(StaffLinkCode).where(StaffLinkCode.code_hash == code_hash)).first()
+
+
+def use_link_code(session: Session, code_id: int, now: datetime) -> bool:
+    """Mark the code used; False if someone used it first (a conditional UPDATE: one use wins)."""
+    claimed = session.execute(
+        update(StaffLinkCode)
+        .where(col(StaffLinkCode.id) == code_id, col(StaffLinkCode.used_at).is_(None))
+        .values(used_at=now)
+    )
+    return getattr(claimed, "rowcount", 0) == 1
 
 
 def active_staff_by_phone(session: Session, phone: str) -> Staff | None:
@@ -199,3 +227,8 @@ def lang_of(session: Session, identity: ChannelIdentity | None) -> str | None:
     elif identity is not None and identity.resident_id is not None:
         person = session.get(Resident, identity.resident_id)
     return person.lang if person is not None else None
+
+
+def identities_of_resident(session: Session, resident_id: int) -> list[ChannelIdentity]:
+    """Every channel account of the resident."""
+    return list(session.exec(select(ChannelIdentity).where(ChannelIdentity.resident_id == resident_id)))

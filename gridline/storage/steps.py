@@ -83,6 +83,17 @@ def for_case(session: Session, case_id: int) -> list[EscalationStep]:
     )
 
 
+def run_for_case(session: Session, case_id: int) -> list[EscalationStep]:
+    """The case's steps that have run (or were cancelled), in the order they finished."""
+    return list(
+        session.exec(
+            select(EscalationStep)
+            .where(EscalationStep.case_id == case_id, col(EscalationStep.done_at).is_not(None))
+            .order_by(col(EscalationStep.done_at))
+        )
+    )
+
+
 def first_pending(session: Session, case_id: int) -> EscalationStep | None:
     """The case's pending step that comes due first."""
     return session.exec(

@@ -130,3 +130,21 @@ async def test_a_removed_household_leaves_the_lists_and_is_purged_after_retentio
     with console_services.db.session() as session:
         assert session.get(Household, target.id) is None
         assert session.exec(select(HouseholdPerson).where(HouseholdPerson.household_id == target.id)).all() == []
+
+
+async def test_the_daily_maintenance_deletes_households_removed_before_the_retention_period(
+    console_services, clock
+) -> None:
+    from gridline.core.engine import daily_maintenance
+
+    target = household(console_services, "6", "1", "502")
+    with console_services.db.session() as session:
+        row = session.get(Household, target.id)
+        assert row is not None
+        row.removed_at = clock.now()
+        session.add(row)
+    clock.advance(days=console_services.settings.roster.retention_days + 1)
+    await daily_maintenance(console_services)
+    with console_services.db.session() as session:
+        assert session.get(Household, target.id) is None
+        assert session.get(Household, household(console_services, "2", "3", "101").id) is not None  # kept

@@ -223,12 +223,16 @@ def _exists(services, code: str) -> bool:
         return session.exec(select(Staff.id).where(Staff.code == code)).first() is not None
 
 
-async def test_resolve_asks_for_a_rating_which_closes_the_case(services, drain):
+async def test_resolve_asks_if_solved_then_for_a_rating_which_closes_the_case(services, drain):
     sent = record_all_channels(services)
     outcome = await handle_inbound(services, sms("小区门口的路灯不亮了"))
     await drain(services)
     page = pages(services)[0]
     await act_on_case(services, case_id=page.case_id, staff_id=page.staff_id, action="resolve", channel="web")
+    await drain(services)
+    asked = sent["sms"].messages[-1]  # "resolved" is the leader's word: is it really solved?
+    assert [o.data.rsplit(":", 1)[-1] for o in asked.options] == ["yes", "no"]
+    await handle_inbound(services, sms("1"))  # yes
     await drain(services)
     rating_prompt = sent["sms"].messages[-1]
     assert len(rating_prompt.options) == 5

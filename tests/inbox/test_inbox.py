@@ -230,3 +230,18 @@ async def test_a_supervisor_answers_a_triage_page_from_the_inbox(city: City, app
         assert case.ref in refs_in((await http.get("/console/inbox")).text)
         assert "done=acknowledged" in (await act(http, case.id or 0, "acknowledge")).headers["location"]
     assert city.case(case.id or 0).acknowledged_by == supervisor.id
+
+
+async def test_out_of_range_and_odd_ids_are_4xx_not_5xx(city: City, client_for: ClientFor) -> None:
+    case = await city.report("GX01-01-1", "莲花街100号院停水了")
+    cheng = await client_for("leader-cheng")
+    token = csrf_in((await cheng.get("/console/inbox")).text)
+    paths = (f"/console/inbox/cases/{2**63}/act", f"/console/inbox/cases/{2**64}/note", "/console/inbox/cases/0/act")
+    for path in paths:
+        response = await cheng.post(path, data={"csrf_token": token, "action": "acknowledge", "text": "x"})
+        assert 400 <= response.status_code < 500, (path, response.status_code)
+    for odd in (str(2**63), "²", "①", "-1", "1e3"):
+        response = await cheng.post(f"/console/inbox/cases/{case.id}/act",
+                                    data={"csrf_token": token, "action": "reassign", "to_staff": odd})
+        assert response.status_code == 303 and "done=bad_action" in response.headers["location"], odd
+    assert city.case(case.id or 0).status == "paged"

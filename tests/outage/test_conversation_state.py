@@ -85,3 +85,19 @@ async def test_the_rate_limit_holds_in_the_process_while_redis_is_unreachable(ma
     with services.db.session() as session:
         stored = session.exec(select(Message.text).where(Message.direction == "in")).all()
     assert len([t for t in stored if t and t.startswith("第")]) == limit + 2, "every message is kept"
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+async def test_a_stale_copy_in_redis_is_overruled_by_the_row(make_services, drain):
+    from gridline.core.conversation import _state_key
+
+    services = await make_services("postgres+redis")
+    record_all_channels(services)
+    li = sms("楼道里有人充电瓶车，太危险了", sender="+8617000010001")  # registered: 桐柏路199号院
+    # Redis says Gridline asked her for an address (a write the row never got): the row says nothing.
+    await services.state.set(_state_key(li), {"awaiting": "address"}, 600)
+    outcome = await handle_inbound(services, li)
+    assert outcome.created_case, "her report is understood as a report, not as an address"
+    assert case_by_ref(services, outcome.case_ref).grid_code == "ZY01-01-1"
+    assert await services.state.get(_state_key(li)) != {"awaiting": "address"}, "the copy follows the row again"

@@ -52,7 +52,7 @@ async def test_resident_report_reaches_the_leader_who_acknowledges_and_the_resid
     assert [p.status for p in pages(world.services)] == ["acknowledged"]
 
 
-async def test_resolving_asks_the_resident_for_a_rating_with_buttons(telegram_world: TelegramWorld):
+async def test_resolving_asks_if_solved_then_for_a_rating_with_buttons(telegram_world: TelegramWorld):
     world = telegram_world
     resident = await register_by_location(world)
     leader = world.person(LIAO_ZHIQIANG, "志强")
@@ -65,6 +65,10 @@ async def test_resolving_asks_the_resident_for_a_rating_with_buttons(telegram_wo
     await world.drain()
     page = leader.inbox[0]
     assert page.buttons == [], "a resolved case's page keeps no buttons"
+    solved = resident.last_message
+    assert solved.button_labels == ["是，解决了", "没有解决"]  # "resolved" is the leader's word
+    await resident.taps("是，解决了")
+    await world.drain()
     question = resident.last_message
     assert len(question.button_labels) == 5
 

@@ -123,12 +123,51 @@ async def test_a_resolved_case_answers_that_it_is_closed(world: TwilioWorld) -> 
     leader.expect_sms(ref, "解决")
     assert world.case(ref).status == "resolved"
     world.phone(LI_XIUYING).expect_sms("已受理")
-    world.phone(LI_XIUYING).expect_sms("★")  # asked for a rating, with numbered choices
+    world.phone(LI_XIUYING).expect_sms("解决了吗", "回复1", "回复2")  # asked whether it is really solved
 
     await leader.reply(code)
     await world.settle()
     leader.expect_sms(ref)
     assert world.case(ref).status == "resolved"
+
+
+@pytest.mark.parametrize("world", ["sqlite", "postgres"], indirect=True)
+async def test_the_resident_confirms_by_sms_then_rates_or_reopens_it_to_level_two(world: TwilioWorld) -> None:
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    world.prefer_channels("L2-ZY01-01", "sms", "web")
+    leader, resident = world.phone(LONG_XIAOYAN), world.phone(LI_XIUYING)
+    level2 = world.phone("+8617000000040")  # 侯霞, level-2 contact of 桐柏社区
+
+    await resident.text("桐柏路199号院停水了")
+    await world.settle()
+    code = code_in(leader.expect_sms("回复").body)
+    await leader.reply(f"{code}r")
+    await world.settle()
+    ref = world.cases()[-1].ref
+    resident.expect_sms("解决了吗")
+    await resident.reply("1")  # yes
+    await world.settle()
+    resident.expect_sms("打分", "★")
+    await resident.reply("4")
+    await world.settle()
+    assert (world.case(ref).status, world.case(ref).rating) == ("closed", 4)
+
+    await resident.text("桐柏路199号院又停水了，楼上楼下都没水")
+    await world.settle()
+    second = world.cases()[-1].ref
+    assert second != ref
+    code = code_in(leader.expect_sms("回复").body)
+    await leader.reply(f"{code}r")
+    await world.settle()
+    resident.expect_sms("解决了吗", second)
+    await resident.reply("2")  # not solved
+    await world.settle()
+    assert world.case(second).status == "paged"
+    resident.expect_sms(second, "侯霞")
+    page = level2.expect_sms("未解决", "回复")  # paged at once, told why
+    await level2.reply(code_in(page.body))
+    await world.settle()
+    assert world.case(second).status == "acknowledged"
 
 
 async def test_a_bare_a_acknowledges_the_latest_of_two_open_pages(world: TwilioWorld) -> None:

@@ -1,5 +1,5 @@
 """The whole loop through the sandbox's HTTP endpoints, as a newcomer clicks through it:
-report → page in the leader's inbox → acknowledge → resident told → resolve → rating → closed."""
+report → page in the leader's inbox → acknowledge → resident told → resolve → "solved?" yes → rating → closed."""
 
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ async def test_report_page_ack_resident_told_resolve_rating(sandbox: Sandbox) ->
     done = await sandbox.act(leader_id, page["page_id"], "resolve")
     assert done.status_code == 200 and done.json()["code"] == "resolved"
     chat = await sandbox.conversation(resident)
+    asked = replies(chat)[-1]  # "resolved" is the leader's word: is it really solved?
+    assert [o["data"] for o in asked["options"]] == [f"solved:{case['ref']}:yes", f"solved:{case['ref']}:no"]
+    chat = await sandbox.say(resident, choice=asked["options"][0]["data"])
     rating_prompt = replies(chat)[-1]
     assert [o["data"] for o in rating_prompt["options"]] == [f"rate:{case['ref']}:{n}" for n in range(1, 6)]
 
@@ -57,12 +60,37 @@ async def test_report_page_ack_resident_told_resolve_rating(sandbox: Sandbox) ->
 
     timeline = await sandbox.timeline(case["id"])
     events = [e["event"] for e in timeline["entries"] if e["kind"] == "event"]
-    assert events == ["created", "paged", "acknowledged", "resolved", "rated"]
+    assert events == ["created", "paged", "acknowledged", "resolved", "resident_confirmed", "rated"]
     assert timeline["case"]["acknowledged_by"] == "龙小燕"
     said = [e["text"] for e in timeline["entries"] if e["kind"] == "message"]
     assert said[0] == "俺们楼从昨天就没水了咋弄"
     (page,) = await sandbox.inbox(leader_id)
     assert page["actions"] == []  # nothing left to do on a closed case
+
+
+async def test_not_solved_reopens_the_case_one_level_up_with_the_residents_words(sandbox: Sandbox) -> None:
+    resident = {"resident_id": await sandbox.resident_id("李秀英")}
+    leader_id = await sandbox.staff_id(LEADER)
+    level2_id = await sandbox.staff_id("L2-ZY01-01")  # 侯霞, level-2 contact of 桐柏社区
+    chat = await sandbox.say(resident, text="俺们楼从昨天就没水了咋弄")
+    (case,) = chat["cases"]
+    (page,) = await sandbox.inbox(leader_id)
+    await sandbox.act(leader_id, page["page_id"], "resolve")
+    asked = replies(await sandbox.conversation(resident))[-1]
+
+    chat = await sandbox.say(resident, choice=asked["options"][1]["data"])  # 没有解决
+    assert "侯霞" in replies(chat)[-1]["text"]
+    assert chat["cases"][0]["status"] == "paged"
+    (reopened,) = await sandbox.inbox(level2_id)
+    assert reopened["case"]["ref"] == case["ref"] and reopened["status"] == "delivered"
+    timeline = await sandbox.timeline(case["id"])
+    events = [e["event"] for e in timeline["entries"] if e["kind"] == "event"]
+    assert events[-1] == "reopened_by_resident" and "resident_confirmed" not in events
+    with sandbox.services.db.session() as session:
+        stored = session.exec(select(Case).where(Case.ref == case["ref"])).one()
+        assert (stored.status, stored.resolved_at, stored.rating) == ("paged", None, None)
+    # the leader who called it resolved is not the one paged about it again
+    assert [p["status"] for p in await sandbox.inbox(leader_id)] in ([], ["expired"], ["acknowledged"])
 
 
 async def test_demo_resident_chats_through_one_linked_web_identity(sandbox: Sandbox) -> None:

@@ -59,6 +59,7 @@ from gridline.bots.telegram.runtime import (
     TemporaryFailure,
     api_root,
 )
+from gridline.core.rescue import Unprocessable
 from gridline.settings import TelegramBotSettings
 
 log = logging.getLogger(__name__)
@@ -137,10 +138,10 @@ class AiogramRuntime:
         await self.start()
         try:
             update = Update.model_validate(payload, context={"bot": self.bot})
-        except ValidationError as exc:
-            # Signed by Telegram's secret yet unreadable: retrying cannot make it readable.
-            log.error("unreadable update %s dropped: %s", payload.get("update_id"), exc)
-            return
+        except (ValidationError, ValueError, TypeError) as exc:
+            # Signed by Telegram's secret yet unreadable: retrying cannot make it readable, but the
+            # inbox can still keep, answer and triage whatever message it carries (core.rescue).
+            raise Unprocessable(f"unreadable update: {type(exc).__name__}: {exc}") from exc
         # Handler exceptions propagate out of feed_update, so the inbox retries the event.
         await self.dispatcher.feed_update(self.bot, update)
 

@@ -18,10 +18,9 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 import phonenumbers
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from gridline.storage import audit
+from gridline.storage import audit, directory, people
 from gridline.storage.models import ChannelIdentity, ContactMethod, Staff, StaffLinkCode
 
 LINK_CODE_TTL = timedelta(hours=24)
@@ -73,7 +72,7 @@ def hash_code(code: str, secret_key: str) -> str:
 
 def issue_link_code(session: Session, staff_code: str, *, now: datetime, secret_key: str) -> IssuedCode:
     """Create a one-time code for staff member ``staff_code``; the plain code is returned, never stored."""
-    staff = session.exec(select(Staff).where(Staff.code == staff_code)).first()
+    staff = people.staff_by_code(session, staff_code)
     if staff is None or staff.id is None:
         raise UnknownStaff(staff_code)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -91,19 +90,14 @@ def redeem_link_code(
     session: Session, code: str, account: TelegramAccount, *, now: datetime, secret_key: str
 ) -> LinkResult:
     """Use a one-time code to link ``account`` to its staff member."""
-    row = session.exec(select(StaffLinkCode).where(StaffLinkCode.code_hash == hash_code(code, secret_key))).first()
+    row = people.link_code(session, hash_code(code, secret_key))
     if row is None:
         return LinkResult("unknown_code")
     if row.used_at is not None:
         return LinkResult("used")
     if row.expires_at <= now:
         return LinkResult("expired")
-    claimed = session.execute(
-        update(StaffLinkCode)
-        .where(col(StaffLinkCode.id) == row.id, col(StaffLinkCode.used_at).is_(None))
-        .values(used_at=now)
-    )
-    if getattr(claimed, "rowcount", 0) != 1:
+    if not people.use_link_code(session, row.id or 0, now):
         return LinkResult("used")
     staff = session.get(Staff, row.staff_id)
     if staff is None or not staff.active:
@@ -116,7 +110,7 @@ def link_by_contact(session: Session, phone: str, account: TelegramAccount, *, n
     e164 = telegram_phone_to_e164(phone)
     if e164 is None:
         return LinkResult("unknown_phone")
-    staff = session.exec(select(Staff).where(Staff.phone == e164, Staff.active == True)).first()  # noqa: E712
+    staff = people.active_staff_by_phone(session, e164)
     if staff is None:
         return LinkResult("unknown_phone")
     return _link(session, staff, account, now=now, how="contact")
@@ -125,7 +119,7 @@ def link_by_contact(session: Session, phone: str, account: TelegramAccount, *, n
 def staff_for_account(session: Session, user_id: int, bot_name: str) -> Staff | None:
     """The active staff member behind a Telegram user on this bot, if linked."""
     for name in (bot_name, ""):
-        identity = session.exec(_identity_query(user_id, name)).first()
+        identity = people.find_identity(session, "telegram", str(user_id), name)
         if identity is not None and identity.staff_id is not None:
             staff = session.get(Staff, identity.staff_id)
             if staff is not None and staff.active:
@@ -149,17 +143,9 @@ def telegram_phone_to_e164(raw: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _identity_query(user_id: int, bot_name: str):  # type: ignore[no-untyped-def]
-    return select(ChannelIdentity).where(
-        ChannelIdentity.channel == "telegram",
-        ChannelIdentity.external_id == str(user_id),
-        ChannelIdentity.bot_name == bot_name,
-    )
-
-
 def _link(session: Session, staff: Staff, account: TelegramAccount, *, now: datetime, how: str) -> LinkResult:
     assert staff.id is not None
-    identity = session.exec(_identity_query(account.user_id, account.bot_name)).first()
+    identity = people.find_identity(session, "telegram", str(account.user_id), account.bot_name)
     if identity is None:
         identity = ChannelIdentity(
             channel="telegram", external_id=str(account.user_id), bot_name=account.bot_name, created_at=now
@@ -184,7 +170,7 @@ def _link(session: Session, staff: Staff, account: TelegramAccount, *, now: date
 
 def _ensure_contact_method(session: Session, staff_id: int, account: TelegramAccount) -> None:
     """Telegram becomes the person's first channel unless they already have a working Telegram one."""
-    methods = list(session.exec(select(ContactMethod).where(ContactMethod.staff_id == staff_id)))
+    methods = directory.contact_methods(session, staff_id)
     chat = str(account.chat_id)
     for method in methods:
         if method.channel != "telegram":

@@ -56,6 +56,7 @@ from gridline.bots.telegram.runtime import (
     TemporaryFailure,
     api_root,
 )
+from gridline.core.rescue import Unprocessable
 from gridline.settings import TelegramBotSettings
 
 log = logging.getLogger(__name__)
@@ -121,10 +122,10 @@ class PtbRuntime:
         await self.start()
         try:
             update = Update.de_json(payload, self.bot)
-        except (KeyError, TypeError, ValueError) as exc:
-            # Signed by Telegram's secret yet unreadable: retrying cannot make it readable.
-            log.error("unreadable update %s dropped: %s", payload.get("update_id"), exc)
-            return
+        except Exception as exc:
+            # Signed by Telegram's secret yet unreadable: retrying cannot make it readable, but the
+            # inbox can still keep, answer and triage whatever message it carries (core.rescue).
+            raise Unprocessable(f"unreadable update: {type(exc).__name__}: {exc}") from exc
         await self.application.process_update(update)
         # PTB hands handler exceptions to error handlers; surface them so the inbox retries the event.
         failure = self._failures.pop(update.update_id, None)

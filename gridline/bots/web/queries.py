@@ -13,14 +13,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.bots.web.identities import CHANNEL, web_identity
 from gridline.bots.web.timeline import describe_event
 from gridline.i18n import t
 from gridline.routing.lifecycle import OPEN_PAGE_STATUSES, UNACKNOWLEDGED_STATUSES
-from gridline.storage.models import Case, CaseEvent, ContactMethod, Grid, Message, Page, Resident, Staff
+from gridline.storage import cases as cases_store
+from gridline.storage import conversations, directory, people
+from gridline.storage import pages as pages_store
+from gridline.storage.models import Case, Message, Resident, Staff
 
 PAGE_ACTIONS = ("acknowledge", "resolve", "escalate", "reassign")
 ACTION_BUTTON_KEYS = {
@@ -43,16 +45,13 @@ class Clockface:
 
 
 def grid_names(session: Session) -> dict[str, str]:
-    return {code: name for code, name in session.exec(select(Grid.code, Grid.name))}
+    return directory.grid_names(session)
 
 
 def demo_residents(session: Session, lang: str) -> list[dict[str, Any]]:
     """Residents from the household records (named and registered in a grid), to chat as."""
     names = grid_names(session)
-    rows = session.exec(
-        select(Resident).where(col(Resident.name).is_not(None), col(Resident.grid_code).is_not(None))
-        .order_by(col(Resident.id)).limit(200)
-    )
+    rows = people.named_registered_residents(session, limit=200)
     return [
         {"id": r.id, "name": r.name, "grid_code": r.grid_code, "grid_name": names.get(r.grid_code or "", "—"),
          "address": r.address_text, "lang": r.lang}
@@ -63,19 +62,8 @@ def demo_residents(session: Session, lang: str) -> list[dict[str, Any]]:
 def web_staff(session: Session, lang: str) -> list[dict[str, Any]]:
     """Staff who can be paged on the web inbox, with how many of their web pages are still open."""
     names = grid_names(session)
-    open_counts = dict(session.exec(  # type: ignore[arg-type]
-        select(Page.staff_id, func.count())
-        .where(Page.channel == CHANNEL, col(Page.status).in_([s.value for s in OPEN_PAGE_STATUSES]))
-        .group_by(col(Page.staff_id))
-    ).all())
-    # EXISTS, not JOIN + DISTINCT: PostgreSQL cannot compare ``json`` columns (Staff has some), so
-    # SELECT DISTINCT over a whole Staff row fails there.
-    has_web = exists(select(ContactMethod.id).where(
-        col(ContactMethod.staff_id) == col(Staff.id), ContactMethod.channel == CHANNEL))
-    rows = session.exec(
-        select(Staff).where(has_web, Staff.active == True)  # noqa: E712
-        .order_by(col(Staff.grid_code), col(Staff.id))
-    )
+    open_counts = pages_store.open_counts_by_staff(session, CHANNEL, [s.value for s in OPEN_PAGE_STATUSES])
+    rows = directory.active_staff_reachable_on(session, CHANNEL)
     return [
         {"id": s.id, "code": s.code, "name": s.name, "role": s.role, "role_label": t(f"web.role.{s.role}", lang),
          "grid_code": s.grid_code, "grid_name": names.get(s.grid_code or "", "—"),
@@ -113,10 +101,7 @@ def conversation(session: Session, external_id: str, clock: Clockface, lang: str
     identity = web_identity(session, external_id)
     if identity is None:
         return {"external_id": external_id, "resident": None, "messages": [], "cases": []}
-    messages = session.exec(
-        select(Message).where(Message.identity_id == identity.id, Message.channel == CHANNEL)
-        .order_by(col(Message.created_at), col(Message.id))
-    ).all()
+    messages = conversations.of_identity(session, identity.id or 0, CHANNEL)
     resident = session.get(Resident, identity.resident_id) if identity.resident_id else None
     names = grid_names(session)
     return {
@@ -132,15 +117,10 @@ def conversation(session: Session, external_id: str, clock: Clockface, lang: str
 
 def resident_cases(session: Session, resident_id: int, clock: Clockface, lang: str) -> list[dict[str, Any]]:
     """The resident's cases, newest first, with who was paged (on which channel) to jump to their inbox."""
-    cases = session.exec(
-        select(Case).where(Case.resident_id == resident_id).order_by(col(Case.created_at).desc()).limit(10)
-    ).all()
+    cases = cases_store.of_resident(session, resident_id, limit=10)
     out = []
     for case in cases:
-        pages = session.exec(
-            select(Page, Staff.name).join(Staff, col(Staff.id) == col(Page.staff_id))
-            .where(Page.case_id == case.id).order_by(col(Page.id))
-        ).all()
+        pages = pages_store.for_case_with_staff_names(session, case.id or 0)
         on_web: dict[int, str] = {}
         for page, name in pages:
             if page.channel == CHANNEL:
@@ -169,12 +149,9 @@ def _case_json(case: Case, clock: Clockface, lang: str) -> dict[str, Any]:
 
 def inbox(session: Session, staff: Staff, clock: Clockface, lang: str) -> list[dict[str, Any]]:
     """The staff member's pages, newest first, each with its case and the buttons that still apply."""
-    pages = session.exec(
-        select(Page).where(Page.staff_id == staff.id)
-        .order_by(col(Page.created_at).desc(), col(Page.id).desc()).limit(50)
-    ).all()
+    pages = pages_store.newest_for_staff(session, staff.id or 0, limit=50)
     names = grid_names(session)
-    cases = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_({p.case_id for p in pages})))}
+    cases = cases_store.by_ids(session, {p.case_id for p in pages})
     out = []
     for page in pages:
         case = cases[page.case_id]
@@ -199,15 +176,9 @@ def available_actions(case: Case) -> list[str]:
 
 def case_timeline(session: Session, case: Case, clock: Clockface, lang: str) -> dict[str, Any]:
     """The case and, oldest first, what happened to it (events) and what was said about it (messages)."""
-    events = session.exec(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.at), col(CaseEvent.id))
-    ).all()
-    messages = session.exec(
-        select(Message).where(Message.case_id == case.id).order_by(col(Message.created_at), col(Message.id))
-    ).all()
-    staff_ids = {m.staff_id for m in messages if m.staff_id}
-    staff_names = {s.id or 0: s.name for s in session.exec(select(Staff).where(col(Staff.id).in_(staff_ids)))} \
-        if staff_ids else {}
+    events = cases_store.events(session, case.id or 0)
+    messages = conversations.of_case(session, case.id or 0)
+    staff_names = directory.staff_names(session, {m.staff_id for m in messages if m.staff_id})
     # Events before messages of the same instant: "paged" reads before the reply that announces it.
     keyed: list[tuple[tuple[datetime, int, int], dict[str, Any]]] = []
     for event in events:

@@ -14,6 +14,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, in_console, redirect, state_of
 from gridline.console.inbox.listing import STAFF_ACTIONS, load_inbox
+from gridline.edge.params import RowId
+from gridline.edge.text import ascii_int
 from gridline.i18n import t
 from gridline.routing.actions import ActionResult, act_on_case, note_case
 from gridline.storage import staff_inbox as store
@@ -70,10 +72,10 @@ def _result_redirect(result: ActionResult, case_id: int) -> Response:
 
 
 @router.post("/inbox/cases/{case_id}/act")
-async def act(request: Request, case_id: int) -> Response:
+async def act(request: Request, case_id: RowId) -> Response:
     form = await request.form()
     action = str(form.get("action", ""))
-    to_staff = str(form.get("to_staff", "")).strip()
+    to_staff = ascii_int(str(form.get("to_staff", "")).strip(), lowest=1)
 
     def check(ctx: ConsoleContext) -> tuple[int, int | None]:
         staff_id = acting_staff(ctx)
@@ -83,17 +85,17 @@ async def act(request: Request, case_id: int) -> Response:
         return staff_id, page.id if page else None
 
     staff_id, page_id = await in_context(request, check, form)
-    if action not in STAFF_ACTIONS or (action == "reassign" and not to_staff.isdecimal()):
+    if action not in STAFF_ACTIONS or (action == "reassign" and to_staff is None):
         return redirect(INBOX, done="bad_action")
     result = await act_on_case(
         state_of(request).services, case_id=case_id, staff_id=staff_id, action=action,  # type: ignore[arg-type]
-        channel=CHANNEL, page_id=page_id, to_staff_id=int(to_staff) if action == "reassign" else None,
+        channel=CHANNEL, page_id=page_id, to_staff_id=to_staff if action == "reassign" else None,
     )
     return _result_redirect(result, case_id)
 
 
 @router.post("/inbox/cases/{case_id}/note")
-async def note(request: Request, case_id: int) -> Response:
+async def note(request: Request, case_id: RowId) -> Response:
     form = await request.form()
     text = str(form.get("text", "")).strip()[:MAX_NOTE]
 

@@ -1,0 +1,184 @@
+"""Closure the resident confirms (办结由居民确认).
+
+"Resolved" is the holder's word; the case is only solved when the resident says so. After the
+holder resolves, the resident is asked "解决了吗？" — yes leads to the rating; no reopens the case
+one level up: the level-2 contact of the grid is paged at once with the resident's words, and the
+policy carries on from the step after theirs if nobody acknowledges.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
+
+from gridline.clock import as_utc
+from gridline.core.messages import Option
+from gridline.core.outbox import tell_resident
+from gridline.core.work import Work
+from gridline.i18n import t
+from gridline.routing.escalation import restart_escalation
+from gridline.routing.grids import GridIndex
+from gridline.routing.lifecycle import CaseStatus, check_case_transition
+from gridline.routing.pages import create_page, next_contact_method
+from gridline.routing.targets import resolve_targets
+from gridline.routing.timeline import publish_case, record_event
+from gridline.storage.models import Case, CaseEvent, FollowUp, Page, Resident
+
+REOPENED = "reopened_by_resident"
+LEVEL_UP = ("level2_contact", "level1_contact", "supervisors")
+
+
+def _resident_lang(work: Work, case: Case, default: str) -> str:
+    resident = work.session.get(Resident, case.resident_id) if case.resident_id else None
+    return resident.lang if resident else default
+
+
+def ask_if_solved(work: Work, case: Case, name: str, default_lang: str) -> None:
+    lang = _resident_lang(work, case, default_lang)
+    options = (
+        Option(t("case.solved_yes", lang), f"solved:{case.ref}:yes"),
+        Option(t("case.solved_no", lang), f"solved:{case.ref}:no"),
+    )
+    tell_resident(work, case, "case.resolved_ask", options=options, name=name)
+
+
+def ask_rating(work: Work, case: Case) -> None:
+    options = tuple(Option(f"{'★' * n}", f"rate:{case.ref}:{n}") for n in range(1, 6))
+    tell_resident(work, case, "case.rate_ask", options=options)
+
+
+def confirmed_solved(work: Work, case: Case, actor: str) -> bool:
+    """The resident says it is solved: that is what the 解决率 counts; the rating follows."""
+    if case.status != CaseStatus.RESOLVED:
+        return False
+    record_event(work, case.id or 0, "resident_confirmed", actor, {})
+    publish_case(work, case)
+    ask_rating(work, case)
+    return True
+
+
+def not_solved(
+    work: Work, index: GridIndex, tz: str, case: Case, actor: str, words: str | None = None
+) -> list[str]:
+    """The resident says it is not solved: reopen one level up. Returns the names of those paged."""
+    if case.status != CaseStatus.RESOLVED:
+        return []
+    check_case_transition(case.status, CaseStatus.PAGED)
+    case.status = CaseStatus.PAGED.value
+    previous_holder = case.resolved_by
+    case.resolved_at = case.resolved_by = case.acknowledged_by = case.acknowledged_at = None
+    case.assignee_staff_id = None
+    case.updated_at = work.now
+    paged: list[str] = []
+    steps = [step.get("notify", []) for step in case.policy.get("steps", [])]
+    chosen = next((target for target in LEVEL_UP if resolve_targets(work.session, index, case, target, work.now, tz)),
+                  None)  # fmt: skip
+    # If they don't acknowledge either, the policy goes on from the step after theirs.
+    theirs = next((i for i, notify in enumerate(steps) if chosen in notify), 0)
+    from_step = theirs + 1
+    round_ = restart_escalation(work, case, "reopened by the resident", from_step=from_step, delay_minutes=_wait(case))
+    for target in resolve_targets(work.session, index, case, chosen, work.now, tz) if chosen else []:
+        method = next_contact_method(work.session, target.staff)
+        if method is None or target.staff.id == previous_holder:
+            continue
+        page = create_page(work.session, case=case, staff=target.staff, method=method, now=work.now,
+                           step_index=theirs, round_=round_, reason=REOPENED)  # fmt: skip
+        work.job("deliver_page", f"page:{page.id}:0", page_id=page.id)
+        paged.append(target.staff.name)
+    record_event(work, case.id or 0, REOPENED, actor, {"words": (words or "")[:500], "paged": paged, "level": chosen})
+    tell_resident(work, case, "case.reopened", name="、".join(paged) or "—")
+    publish_case(work, case)
+    return paged
+
+
+def awaiting_confirmation(work: Work, resident_id: int) -> Case | None:
+    """The resident's latest resolved case that they have not yet said is solved or not."""
+    with work.session.no_autoflush:  # asked in the middle of a turn whose rows are not complete yet
+        return _awaiting(work, resident_id)
+
+
+def _awaiting(work: Work, resident_id: int) -> Case | None:
+    case = work.session.exec(
+        select(Case)
+        .where(Case.resident_id == resident_id, Case.status == CaseStatus.RESOLVED.value)
+        .order_by(col(Case.resolved_at).desc())
+    ).first()
+    if case is None:
+        return None
+    answered = work.session.exec(
+        select(CaseEvent.id).where(CaseEvent.case_id == case.id, CaseEvent.kind == "resident_confirmed")
+    ).first()
+    return None if answered is not None else case
+
+
+def reopen_words(session: Session, case: Case, page: Page) -> str | None:
+    """What the resident said when they reopened the case (for the page to the level above)."""
+    if page.reason != REOPENED:
+        return None
+    event = session.exec(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.kind == REOPENED)
+        .order_by(col(CaseEvent.id).desc())
+    ).first()
+    return str(event.data.get("words") or "") if event else None
+
+
+def sweep(work: Work, wait_hours: float, limit: int = 500) -> int:
+    """Residents who have not answered "解决了吗？": one reminder, then a 回访 task. Returns how many moved.
+
+    Run by the reconciler; the case events are the truth, so running it twice does nothing twice.
+    """
+    wait = timedelta(hours=wait_hours)
+    waiting = work.session.exec(
+        select(Case)
+        .where(Case.status == CaseStatus.RESOLVED.value, col(Case.resolved_at) <= work.now - wait)
+        .order_by(col(Case.resolved_at))
+        .limit(limit)
+    ).all()
+    moved = 0
+    for case in waiting:
+        since = as_utc(case.resolved_at) if case.resolved_at else work.now
+        kinds = {
+            event.kind: as_utc(event.at)
+            for event in work.session.exec(
+                select(CaseEvent).where(CaseEvent.case_id == case.id, col(CaseEvent.at) >= since)
+                .order_by(col(CaseEvent.id))
+            )
+        }  # fmt: skip
+        if "resident_confirmed" in kinds or REOPENED in kinds or "follow_up_created" in kinds:
+            continue
+        reminded = kinds.get("confirmation_reminded")
+        if reminded is None:
+            _remind(work, case)
+            record_event(work, case.id or 0, "confirmation_reminded", "system", {})
+            moved += 1
+        elif reminded <= work.now - wait:
+            open_follow_up(work, case, "no_answer")
+            moved += 1
+    return moved
+
+
+def _remind(work: Work, case: Case) -> None:
+    lang = _resident_lang(work, case, "zh-CN")
+    options = (
+        Option(t("case.solved_yes", lang), f"solved:{case.ref}:yes"),
+        Option(t("case.solved_no", lang), f"solved:{case.ref}:no"),
+    )
+    tell_resident(work, case, "case.resolved_reminder", options=options)
+
+
+def open_follow_up(work: Work, case: Case, reason: str) -> FollowUp:
+    """A 回访 task for a supervisor who did not handle the case."""
+    handled = sorted({sid for sid in (case.acknowledged_by, case.resolved_by, case.assignee_staff_id) if sid})
+    task = FollowUp(case_id=case.id or 0, reason=reason, created_at=work.now, handled_by=handled)
+    work.session.add(task)
+    work.session.flush()
+    record_event(work, case.id or 0, "follow_up_created", "system", {"reason": reason, "follow_up_id": task.id})
+    publish_case(work, case)
+    return task
+
+
+def _wait(case: Case) -> float:
+    steps = case.policy.get("steps", [])
+    return float(steps[0].get("wait_minutes", 5)) if steps else 5.0
