@@ -9,15 +9,18 @@ For each mode (``embedded`` = SQLite; ``postgres``; ``postgres+redis``):
    again to both (the figures are the sums of the two rounds, so drift in the machine's load hits
    both sides alike). Afterwards every ``update_id`` answered 200 is looked up in
    ``inbound_events``: the figure counts only if all of them were stored.
-2. **ingest during a backlog** — ``--backlog`` updates are stored before ``gridline serve``
-   starts, and are being processed (by the web process in embedded mode, which is how embedded
+2. **ingest during a backlog** — ``--backlog`` updates (from 200 senders) are stored before
+   ``gridline serve`` starts, and are being processed (by the web process in embedded mode, which is how embedded
    runs, or by one ``gridline worker`` process where the mode has one) while wrk posts new ones.
    Reports ingest rate and how many stored updates were processed per second meanwhile.
 
 ``gridline serve`` runs as it does in production, with its own process; the processing of the
 updates it stores replies through a fast fake Bot API (``bench/fake_providers.py``). In embedded
 mode that processing runs in the web process, so scenario 1 there includes it; on PostgreSQL it
-runs in workers, and no worker runs in scenario 1.
+runs in workers, and no worker runs in scenario 1. wrk's updates come from 16 senders (one per
+connection), so after 20 in a minute each sender is rate-limited: its updates are stored and not
+answered — the cheap path, as in a retry storm. ``gridline serve`` runs through ``instrumented.py``,
+which adds its event-loop lag and SQL statements per stored update to the figures.
 
     .venv/bin/python bench/ingest_bench.py [--seconds 10] [--connections 16] [--modes embedded,postgres]
 
@@ -142,13 +145,26 @@ def store_backlog(database_url: str, count: int) -> None:
     db.dispose()
 
 
+def serve_figures(samples: Path, start: float, end: float) -> dict[str, Any]:
+    """The web process' event-loop lag and SQL statements per 200 during the wrk run."""
+    from report_to_page_processes import count_at, lag_in, read_samples
+
+    measured = read_samples(samples)
+    statements = count_at(measured["counts"], end, 1) - count_at(measured["counts"], start, 1)
+    return {"serve_event_loop_lag": lag_in(measured["lag"], start, end), "_statements": statements}
+
+
 def public(result: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in result.items() if not k.startswith("_")}
+    out = {k: v for k, v in result.items() if not k.startswith("_")}
+    if "_statements" in result and result["answered_200"]:
+        # Everything the web process sent in the window (its processing too, in embedded mode).
+        out["sql_statements_per_200"] = round(result["_statements"] / result["answered_200"], 2)
+    return out
 
 
-def start_serve(r: Run, mode: str, database_url: str) -> Any:
+def start_serve(r: Run, mode: str, database_url: str, samples: Path) -> Any:
     config = r.config(mode, database_url, port=SERVE_PORT)
-    proc = r.gridline("serve", ["serve", "--port", str(SERVE_PORT)], config)
+    proc = r.gridline("serve", ["serve", "--port", str(SERVE_PORT)], config, instrument=samples)
     try:
         wait_http(f"http://127.0.0.1:{SERVE_PORT}/healthz", proc)
     except Exception as exc:
@@ -168,10 +184,15 @@ def measure_mode(r: Run, mode: str, seconds: float, connections: int, backlog: i
         wrk(bare_url, 2, connections, out, 0)  # warm-up, not counted
         bare_run = wrk(bare_url, seconds, connections, out, 0)
         database_url = r.database(mode)
-        serve, _ = start_serve(r, mode, database_url)
+        samples = r.dir / f"serve-{len(rounds)}.jsonl"
+        serve, _ = start_serve(r, mode, database_url, samples)
         wrk(hook_url, 2, connections, out, 1_000_000_000)  # warm-up (stored, not counted)
+        window = time.time()
         hook_run = wrk(hook_url, seconds, connections, out, 0)
+        window_end = time.time()
+        time.sleep(0.6)  # one more flush of the samples
         r.stop(serve)
+        hook_run.update(serve_figures(samples, window, window_end))
         keys = stored_keys(database_url)
         missing = [i for i in hook_run["_ok_ids"] if str(i) not in keys]
         rounds.append({
@@ -195,16 +216,20 @@ def measure_mode(r: Run, mode: str, seconds: float, connections: int, backlog: i
     # Ingest while a backlog is being processed.
     database_url = r.database(mode)
     store_backlog(database_url, backlog)
-    serve, config = start_serve(r, mode, database_url)
+    samples = r.dir / "serve-backlog.jsonl"
+    serve, config = start_serve(r, mode, database_url, samples)
     worker = r.gridline("worker", ["worker"], config)
-    has_worker = worker_stays_up(worker)
-    time.sleep(2)  # let the reconciler queue the backlog
+    has_worker = worker_stays_up(worker, 8)
     before = status_counts(database_url)
     t0 = time.perf_counter()
+    window = time.time()
     hook_run = wrk(hook_url, seconds, connections, out, 0)
+    window_end = time.time()
     elapsed = time.perf_counter() - t0
     after = status_counts(database_url)
+    time.sleep(0.6)
     r.stop(serve)
+    hook_run.update(serve_figures(samples, window, window_end))
     stopped_worker = r.stop(worker) if has_worker else None
     keys = stored_keys(database_url)
     missing = [i for i in hook_run["_ok_ids"] if str(i) not in keys]
@@ -226,7 +251,7 @@ def main() -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each wrk run")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--backlog", type=int, default=2000)
+    parser.add_argument("--backlog", type=int, default=5000)
     parser.add_argument("--modes", default="embedded,postgres")
     args = parser.parse_args()
     if shutil.which("wrk") is None:

@@ -191,6 +191,10 @@ class DeadlineSettings(BaseModel):
     resolve: dict[str, str] = Field(default_factory=_default_resolve_limits)
     # Per priority, replacing the category's limit: emergencies are counted in hours, not working days.
     resolve_by_priority: dict[str, str] = Field(default_factory=lambda: {"emergency": "4h", "urgent": "24h"})
+    # 催办: the holder is reminded this long before the deadline (and again when it passes).
+    remind_before_hours: float = 24.0
+    # 督办: an overdue case goes to the level-2 contact at once, to level 1 this long after.
+    level1_after_hours: float = 24.0
 
     @field_validator("resolve", "resolve_by_priority")
     @classmethod
@@ -199,6 +203,16 @@ class DeadlineSettings(BaseModel):
             if not TIME_LIMIT_RE.match(text):
                 raise ValueError(f"{key}: a time limit is 'Nwd' (working days) or 'Nh' (hours), not {text!r}")
         return value
+
+
+class ClosureSettings(BaseModel):
+    """Closure the resident confirms (docs/deadlines.md)."""
+
+    # A resident who has not answered "解决了吗？" is reminded once after this long, and a 回访
+    # (follow-up call) task is created this long after the reminder.
+    confirm_wait_hours: float = 24.0
+    # A rating at or below this creates a 回访 task too.
+    low_rating: int = 2
 
 
 class RosterSettings(BaseModel):
@@ -327,6 +341,7 @@ class Settings(BaseSettings):
     cases: CasesSettings = Field(default_factory=CasesSettings)
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
+    closure: ClosureSettings = Field(default_factory=ClosureSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)

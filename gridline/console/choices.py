@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import col, select
-
 from gridline.console.http import ConsoleContext
 from gridline.nlu.types import ALL_INTENTS, ISSUE_CATEGORIES, OTHER_CATEGORY
 from gridline.routing.lifecycle import CaseStatus, Priority
+from gridline.storage import directory
 from gridline.storage.models import Case, Grid, Staff
 
 CHANNELS = ("telegram", "sms", "voice", "web")
@@ -38,10 +37,5 @@ def form_choices(ctx: ConsoleContext, case: Case | None = None) -> Choices:
     choices = Choices(grids=[(g.code, g.name, g.level) for g in grids])
     if case is not None and ctx.viewer.can_manage_cases:
         chain = ctx.tree.ancestors(case.grid_code)
-        stmt = select(Staff).where(col(Staff.active).is_(True))
-        if chain:
-            stmt = stmt.where(col(Staff.grid_code).in_(chain) | (col(Staff.role) == "department"))
-        else:
-            stmt = stmt.where(col(Staff.role).in_(["department", "supervisor"]))
-        choices.staff = list(ctx.session.exec(stmt.order_by(col(Staff.grid_code), col(Staff.name))).all())
+        choices.staff = directory.reassignable_staff(ctx.session, chain)
     return choices

@@ -496,7 +496,9 @@ def _choice(
     outcome.case_id, outcome.case_ref = case.id, case.ref
     kind, value = match.group(1), match.group(3)
     if kind == "rate":
-        ok = rate_case(work, case, int(value), actor=f"resident:{resident.id}")
+        ok = rate_case(
+            work, case, int(value), actor=f"resident:{resident.id}", low_rating=services.settings.closure.low_rating
+        )
         replies.append((t("case.rating_thanks" if ok else "case.rating_not_now", lang, ref=case.ref), ()))
         return None
     if kind == "solved":

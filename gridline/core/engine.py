@@ -16,8 +16,11 @@ from sqlmodel import col, select
 
 from gridline.core.inbox import process_inbound
 from gridline.core.work import Work, in_transaction
+from gridline.routing.chasing import sweep as chase_sweep
 from gridline.routing.claims import INTERRUPTED, send_lease_seconds
+from gridline.routing.closure import sweep as closure_sweep
 from gridline.routing.delivery import deliver_page, update_page
+from gridline.routing.directory import Directory
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.lifecycle import PageStatus
 from gridline.routing.message_delivery import deliver_message
@@ -87,9 +90,22 @@ async def reconcile(services: Services, limit: int = 2000, grace_seconds: float 
     except Exception:  # maintenance must never stop pages from being reconciled
         log.exception("daily maintenance failed")
     settings = services.settings
+    try:  # residents who never answered "解决了吗？": a reminder, then a 回访 task (routing.closure)
+        await in_transaction(services, closure_sweep, settings.closure.confirm_wait_hours)
+    except Exception:
+        log.exception("closure sweep failed")
+    try:  # 催办 before and at the deadline, 督办 one level up when overdue (routing.chasing)
+        await in_transaction(services, _chase_due, services)
+    except Exception:
+        log.exception("deadline sweep failed")
     return await in_transaction(
         services, _requeue_due, limit, grace_seconds, settings.jobs.lease_seconds, send_lease_seconds(settings)
     )
+
+
+def _chase_due(work: Work, services: Services) -> int:
+    # The grid index is read here, in the database thread, the first time it is needed.
+    return chase_sweep(work, Directory.for_services(services).grids, services.settings)
 
 
 def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: float, send_lease: float) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from gridline.core.inbox_writer import writer_for
 from gridline.core.rescue import RESCUE_AFTER_ATTEMPTS, Unprocessable, rescue_inbound
 from gridline.core.work import Work, in_transaction
 from gridline.edge.text import clean_payload, clean_text
@@ -23,13 +24,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-def _store(work: Work, provider: str, event_key: str, payload: dict[str, Any]) -> tuple[InboundEvent, bool]:
-    event, is_new = inbox.store_once(work.session, provider, event_key, payload, work.now)
-    if is_new:
-        work.job("process_inbound", f"inbound:{event.id}", None, event_id=event.id)
-    return event, is_new
-
-
 async def receive_event(
     services: Services, provider: str, event_key: str, payload: dict[str, Any]
 ) -> tuple[InboundEvent, bool]:
@@ -38,10 +32,11 @@ async def receive_event(
     # NUL and the other control characters go here, for every provider, before anything is stored or
     # parsed by a library (PostgreSQL refuses NUL in text; nobody types it).
     payload = clean_payload(payload)
-    # One statement in one short transaction, and nothing before it: the unique key makes a provider's
-    # retry a no-op INSERT, as cheap as asking Redis whether the key was seen (which cost a round trip
-    # before every new row, and another after it) and right even when Redis is down or was flushed.
-    return await in_transaction(services, _store, provider, event_key, payload)
+    # One INSERT … ON CONFLICT DO NOTHING in a short transaction shared with the webhooks arriving at
+    # the same time (group commit, ``inbox_writer``), and nothing before it: the unique key makes a
+    # provider's retry a no-op, as cheap as asking Redis whether the key was seen (which cost a round
+    # trip before every new row, and another after it) and right even when Redis is down or flushed.
+    return await writer_for(services).store(provider, event_key, payload)
 
 
 def _claim(work: Work, event_id: int) -> InboundEvent | None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from gridline.core.outbox import tell_resident
 from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
-from gridline.routing.closure import ask_if_solved
+from gridline.routing.closure import ask_if_solved, open_follow_up
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
 from gridline.routing.lifecycle import (
@@ -290,8 +290,10 @@ def reassign_case(work: Work, case: Case, staff: Staff, target: Staff, actor: st
     )
 
 
-def rate_case(work: Work, case: Case, rating: int, *, actor: str, comment: str | None = None) -> bool:
-    """The resident's 1–5 satisfaction rating; closes a resolved case."""
+def rate_case(
+    work: Work, case: Case, rating: int, *, actor: str, comment: str | None = None, low_rating: int = 2
+) -> bool:
+    """The resident's 1–5 satisfaction rating; closes a resolved case. A low one asks for a 回访."""
     if case.status != CaseStatus.RESOLVED or not 1 <= rating <= 5:
         return False
     case.rating = rating
@@ -300,6 +302,8 @@ def rate_case(work: Work, case: Case, rating: int, *, actor: str, comment: str |
     case.closed_at = work.now
     case.updated_at = work.now
     record_event(work, case.id or 0, "rated", actor, {"rating": rating})
+    if rating <= low_rating:
+        open_follow_up(work, case, "low_rating")
     publish_case(work, case)
     return True
 

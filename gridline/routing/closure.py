@@ -8,8 +8,11 @@ policy carries on from the step after theirs if nobody acknowledges.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session, col, select
 
+from gridline.clock import as_utc
 from gridline.core.messages import Option
 from gridline.core.outbox import tell_resident
 from gridline.core.work import Work
@@ -20,7 +23,7 @@ from gridline.routing.lifecycle import CaseStatus, check_case_transition
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.targets import resolve_targets
 from gridline.routing.timeline import publish_case, record_event
-from gridline.storage.models import Case, CaseEvent, Page, Resident
+from gridline.storage.models import Case, CaseEvent, FollowUp, Page, Resident
 
 REOPENED = "reopened_by_resident"
 LEVEL_UP = ("level2_contact", "level1_contact", "supervisors")
@@ -119,6 +122,61 @@ def reopen_words(session: Session, case: Case, page: Page) -> str | None:
         .order_by(col(CaseEvent.id).desc())
     ).first()
     return str(event.data.get("words") or "") if event else None
+
+
+def sweep(work: Work, wait_hours: float, limit: int = 500) -> int:
+    """Residents who have not answered "解决了吗？": one reminder, then a 回访 task. Returns how many moved.
+
+    Run by the reconciler; the case events are the truth, so running it twice does nothing twice.
+    """
+    wait = timedelta(hours=wait_hours)
+    waiting = work.session.exec(
+        select(Case)
+        .where(Case.status == CaseStatus.RESOLVED.value, col(Case.resolved_at) <= work.now - wait)
+        .order_by(col(Case.resolved_at))
+        .limit(limit)
+    ).all()
+    moved = 0
+    for case in waiting:
+        since = as_utc(case.resolved_at) if case.resolved_at else work.now
+        kinds = {
+            event.kind: as_utc(event.at)
+            for event in work.session.exec(
+                select(CaseEvent).where(CaseEvent.case_id == case.id, col(CaseEvent.at) >= since)
+                .order_by(col(CaseEvent.id))
+            )
+        }  # fmt: skip
+        if "resident_confirmed" in kinds or REOPENED in kinds or "follow_up_created" in kinds:
+            continue
+        reminded = kinds.get("confirmation_reminded")
+        if reminded is None:
+            _remind(work, case)
+            record_event(work, case.id or 0, "confirmation_reminded", "system", {})
+            moved += 1
+        elif reminded <= work.now - wait:
+            open_follow_up(work, case, "no_answer")
+            moved += 1
+    return moved
+
+
+def _remind(work: Work, case: Case) -> None:
+    lang = _resident_lang(work, case, "zh-CN")
+    options = (
+        Option(t("case.solved_yes", lang), f"solved:{case.ref}:yes"),
+        Option(t("case.solved_no", lang), f"solved:{case.ref}:no"),
+    )
+    tell_resident(work, case, "case.resolved_reminder", options=options)
+
+
+def open_follow_up(work: Work, case: Case, reason: str) -> FollowUp:
+    """A 回访 task for a supervisor who did not handle the case."""
+    handled = sorted({sid for sid in (case.acknowledged_by, case.resolved_by, case.assignee_staff_id) if sid})
+    task = FollowUp(case_id=case.id or 0, reason=reason, created_at=work.now, handled_by=handled)
+    work.session.add(task)
+    work.session.flush()
+    record_event(work, case.id or 0, "follow_up_created", "system", {"reason": reason, "follow_up_id": task.id})
+    publish_case(work, case)
+    return task
 
 
 def _wait(case: Case) -> float:

@@ -194,3 +194,10 @@ def refs_by_id(session: Session, case_ids: Collection[int]) -> dict[int, str]:
         return {}
     rows = session.exec(select(Case.id, Case.ref).where(col(Case.id).in_(list(case_ids))))
     return {cid: ref for cid, ref in rows if cid is not None}
+
+
+def latest_of_resident(session: Session, resident_id: int, *, scope: ColumnElement[bool]) -> Case | None:
+    """The resident's newest case that ``scope`` lets through."""
+    return session.exec(
+        select(Case).where(Case.resident_id == resident_id, scope).order_by(col(Case.id).desc())
+    ).first()

@@ -114,3 +114,14 @@ def conversation_summary(
         .order_by(col(Case.id))
     ).all()
     return count, last, [(cid, ref) for cid, ref in refs if cid is not None]
+
+
+def visible_message(session: Session, message_id: int, *, scope: ColumnElement[bool]) -> Message | None:
+    """The message, if ``scope`` lets it through."""
+    return session.exec(select(Message).where(Message.id == message_id, scope)).first()
+
+
+def resident_has_message(session: Session, resident_id: int, *, scope: ColumnElement[bool]) -> bool:
+    """Whether some message of the resident passes ``scope``."""
+    found = session.exec(select(Message.id).where(Message.resident_id == resident_id, scope).limit(1)).first()
+    return found is not None

@@ -244,6 +244,17 @@ def replace_shifts(session: Session, shifts: list[dict[str, object]], *, source:
     return len(old)
 
 
+def reassignable_staff(session: Session, grid_chain: Sequence[str]) -> list[Staff]:
+    """Active people a case may be handed to: those of its grid chain and the departments (for a
+    case without a grid: departments and supervisors), by grid then name."""
+    query = select(Staff).where(col(Staff.active).is_(True))
+    if grid_chain:
+        query = query.where(col(Staff.grid_code).in_(list(grid_chain)) | (col(Staff.role) == "department"))
+    else:
+        query = query.where(col(Staff.role).in_(["department", "supervisor"]))
+    return list(session.exec(query.order_by(col(Staff.grid_code), col(Staff.name))))
+
+
 def grid_names(session: Session) -> dict[str, str]:
     """Every grid's name by code."""
     return {code: name for code, name in session.exec(select(Grid.code, Grid.name))}

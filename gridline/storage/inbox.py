@@ -15,29 +15,43 @@ from sqlmodel import Session, col, select
 
 from gridline.storage.models import InboundEvent
 
+Arrival = tuple[str, str, dict[str, Any]]  # (provider, event_key, payload)
 
-def store_once(
-    session: Session, provider: str, event_key: str, payload: dict[str, Any], now: datetime
-) -> tuple[InboundEvent, bool]:
-    """Store the event unless ``(provider, event_key)`` is there already: ``(event, True)`` when new,
-    ``(the stored event, False)`` for a repeat.
 
-    One ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: a repeat costs no exception, no rolled-back
-    transaction and no second one, and a new event no ORM flush. On PostgreSQL a concurrent insert of
-    the same key waits for the other transaction, then does nothing, and ``find`` sees its row.
+def store_once(session: Session, arrivals: list[Arrival], now: datetime) -> list[tuple[InboundEvent, bool]]:
+    """Store each arriving event unless its ``(provider, event_key)`` is there already; for each, in
+    order, ``(event, True)`` when it is new or ``(the stored event, False)`` for a repeat (also a
+    repeat within ``arrivals``).
+
+    One ``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING`` for all of them: a repeat costs no
+    exception and no rolled-back transaction, a new event no ORM flush. On PostgreSQL a concurrent
+    insert of the same key waits for the other transaction, then does nothing, and ``find`` sees it.
     """
     table = InboundEvent.__table__  # type: ignore[attr-defined]
-    values: dict[str, Any] = {"provider": provider, "event_key": event_key, "payload": payload,
-                              "received_at": now, "status": "received", "attempts": 0}
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for provider, event_key, payload in arrivals:
+        rows.setdefault((provider, event_key), {"provider": provider, "event_key": event_key, "payload": payload,
+                                                "received_at": now, "status": "received", "attempts": 0})
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(table).values(**values)
-                 .on_conflict_do_nothing(index_elements=["provider", "event_key"]).returning(table.c.id))
-    new_id = session.execute(statement).scalar_one_or_none()
-    if new_id is not None:
-        return InboundEvent(id=new_id, **values), True
-    stored = find(session, provider, event_key)
-    assert stored is not None, "a conflicting row must exist once ON CONFLICT skipped the insert"
-    return stored, False
+    statement = (dialect.insert(table).values(list(rows.values()))
+                 .on_conflict_do_nothing(index_elements=["provider", "event_key"])
+                 .returning(table.c.id, table.c.provider, table.c.event_key))
+    new = {(provider, key): event_id for event_id, provider, key in session.execute(statement)}
+    out: list[tuple[InboundEvent, bool]] = []
+    told_new: set[tuple[str, str]] = set()
+    stored: dict[tuple[str, str], InboundEvent] = {}
+    for provider, event_key, _ in arrivals:
+        key = (provider, event_key)
+        if key in new and key not in told_new:
+            told_new.add(key)
+            out.append((InboundEvent(id=new[key], **rows[key]), True))
+            continue
+        if key not in stored:
+            found = InboundEvent(id=new[key], **rows[key]) if key in new else find(session, provider, event_key)
+            assert found is not None, "a conflicting row must exist once ON CONFLICT skipped the insert"
+            stored[key] = found
+        out.append((stored[key], False))
+    return out
 
 
 def find(session: Session, provider: str, event_key: str) -> InboundEvent | None:

@@ -74,3 +74,53 @@ async def test_no_in_words_reopens_then_yes_after_the_second_resolution_asks_for
     with services.db.session() as session:
         kinds = [e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))]
     assert kinds.count("resolved") == 2 and kinds[-1] == "resident_confirmed"
+
+
+def follow_ups(services) -> list:
+    from gridline.storage.models import FollowUp
+
+    with services.db.session() as session:
+        return list(session.exec(select(FollowUp)))
+
+
+async def test_no_answer_gets_one_reminder_then_a_follow_up_call_task(scenario_services, drain, clock) -> None:
+    services = scenario_services
+    sent = record_all_channels(services)
+    case = await resolved_case(services, drain)
+    clock.advance(hours=23)
+    await drain(services)
+    assert not [m for m in sent["sms"].messages if "打扰了" in m.text]  # not yet
+    clock.advance(hours=2)
+    await drain(services)
+    reminders = [m for m in sent["sms"].messages if "打扰了" in m.text]
+    assert len(reminders) == 1 and [o.data for o in reminders[0].options][-1] == f"solved:{case.ref}:no"
+    assert follow_ups(services) == []
+    clock.advance(hours=25)
+    await drain(services)
+    await drain(services)  # a second pass changes nothing
+    (task,) = follow_ups(services)
+    assert (task.case_id, task.reason, task.outcome) == (case.id, "no_answer", None)
+    assert staff_id(services, "LDR-ZY01-01-1") in task.handled_by  # the one who resolved it may not call
+    assert len([m for m in sent["sms"].messages if "打扰了" in m.text]) == 1
+
+
+async def test_an_answer_after_the_reminder_means_no_follow_up(services, drain, clock) -> None:
+    record_all_channels(services)
+    case = await resolved_case(services, drain)
+    clock.advance(hours=25)
+    await drain(services)
+    await handle_inbound(services, InboundMessage(
+        channel="sms", external_id=LI_XIUYING, choice=f"solved:{case.ref}:yes", provider_message_id="C9"))
+    clock.advance(hours=25)
+    await drain(services)
+    assert follow_ups(services) == []
+
+
+async def test_a_low_rating_asks_for_a_follow_up_call(services, drain) -> None:
+    record_all_channels(services)
+    case = await resolved_case(services, drain)
+    await handle_inbound(services, sms("1", "C5"))  # solved
+    await drain(services)
+    await handle_inbound(services, sms("2", "C6"))  # two stars
+    (task,) = follow_ups(services)
+    assert (task.case_id, task.reason) == (case.id, "low_rating")

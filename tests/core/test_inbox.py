@@ -3,6 +3,10 @@ processor fails at first or Redis forgets the idempotency keys."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+from sqlalchemy.exc import StatementError
 from sqlmodel import select
 
 from gridline.core.inbox import receive_event
@@ -72,8 +76,6 @@ async def test_retention_purges_old_text_once_a_day_from_the_reconciler(make_ser
 
 async def test_the_same_event_arriving_concurrently_is_stored_once(scenario_services):
     """A provider retrying while the first delivery is still being stored: one row, one "new"."""
-    import asyncio
-
     services = scenario_services
     results = await asyncio.gather(*(receive_event(services, "test:bot", "77", {"update_id": 77}) for _ in range(6)))
     assert sorted(is_new for _, is_new in results) == [False] * 5 + [True]
@@ -81,3 +83,40 @@ async def test_the_same_event_arriving_concurrently_is_stored_once(scenario_serv
     with services.db.session() as session:
         rows = session.exec(select(InboundEvent).where(InboundEvent.event_key == "77")).all()
     assert [row.id for row in rows] == [results[0][0].id]
+
+
+async def test_events_arriving_together_are_each_stored_and_processed_once(scenario_services, drain):
+    """Webhooks arriving while a store is in flight share its next transaction (group commit)."""
+    services = scenario_services
+    seen: list[int] = []
+
+    async def processor(services_, event):
+        seen.append(event.id)
+
+    services.inbound_processors["test"] = processor
+    results = await asyncio.gather(*(receive_event(services, "test:bot", str(n), {"update_id": n})
+                                     for n in range(40)))
+    assert all(is_new for _, is_new in results)
+    ids = [event.id for event, _ in results]
+    assert len(set(ids)) == 40
+    with services.db.session() as session:
+        rows = session.exec(select(InboundEvent).where(InboundEvent.provider == "test:bot")).all()
+    assert {row.id: row.payload["update_id"] for row in rows} == {event.id: n for n, (event, _) in enumerate(results)}
+    await drain(services)
+    assert sorted(seen) == sorted(ids)
+
+
+async def test_an_event_the_database_refuses_does_not_fail_those_stored_with_it(services):
+    unstorable = {"update_id": 5, "not_json": object()}
+    results = await asyncio.gather(
+        *(receive_event(services, "test:bot", str(n), {"update_id": n}) for n in range(4)),
+        receive_event(services, "test:bot", "5", unstorable),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, tuple) and r[1] for r in results[:4])
+    assert isinstance(results[4], StatementError)
+    with services.db.session() as session:
+        keys = sorted(session.exec(select(InboundEvent.event_key).where(InboundEvent.provider == "test:bot")).all())
+    assert keys == ["0", "1", "2", "3"]
+    with pytest.raises(StatementError):  # alone, too: the caller gets the error (the webhook answers 500)
+        await receive_event(services, "test:bot", "6", unstorable)

@@ -10,7 +10,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlmodel import col, select
 
 from gridline.console.access import can_see_case, case_scope, message_scope
 from gridline.console.choices import CATEGORIES, INTENTS
@@ -18,9 +17,9 @@ from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip
 from gridline.edge.params import RowId
 from gridline.nlu.corrections import CorrectionError, record_correction
 from gridline.routing import supervision
-from gridline.storage import cases, directory
+from gridline.storage import cases, conversations, directory
 from gridline.storage.audit import record
-from gridline.storage.models import Case, ChannelIdentity, Message, Resident
+from gridline.storage.models import Case, ChannelIdentity, Resident
 
 router = APIRouter()
 
@@ -133,9 +132,7 @@ async def correct_label(request: Request, message_id: RowId) -> Response:
     def body(ctx: ConsoleContext) -> tuple[str, bool, str]:
         if not ctx.viewer.can_manage_cases:
             raise Forbidden()
-        message = ctx.session.exec(
-            select(Message).where(Message.id == message_id, message_scope(ctx.viewer))
-        ).first()
+        message = conversations.visible_message(ctx.session, message_id, scope=message_scope(ctx.viewer))
         if message is None or message.direction != "in":
             raise NotFound()
         target = back if back.startswith("/console/") else (
@@ -181,7 +178,7 @@ def _revealable(ctx: ConsoleContext, kind: str, item_id: int) -> tuple[str, int 
     """The unmasked value, only if it belongs to something the viewer may see."""
     session, viewer = ctx.session, ctx.viewer
     if kind == "message":
-        message = session.exec(select(Message).where(Message.id == item_id, message_scope(viewer))).first()
+        message = conversations.visible_message(session, item_id, scope=message_scope(viewer))
         if message is None:
             raise NotFound()
         return message.text or "", message.case_id
@@ -197,14 +194,10 @@ def _revealable(ctx: ConsoleContext, kind: str, item_id: int) -> tuple[str, int 
     if resident is None:
         raise NotFound()
     # The resident must have a message or case the viewer may see.
-    visible = session.exec(
-        select(Message.id).where(Message.resident_id == resident.id, message_scope(viewer)).limit(1)
-    ).first()
-    case = session.exec(
-        select(Case).where(Case.resident_id == resident.id, case_scope(viewer)).order_by(col(Case.id).desc())
-    ).first()
+    visible = conversations.resident_has_message(session, resident.id or 0, scope=message_scope(viewer))
+    case = cases.latest_of_resident(session, resident.id or 0, scope=case_scope(viewer))
     case_visible = case is not None
-    if visible is None and not case_visible:
+    if not visible and not case_visible:
         raise NotFound()
     if kind == "resident":
         return resident.phone or "", case.id if case_visible and case else None

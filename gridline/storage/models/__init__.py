@@ -16,6 +16,7 @@ from gridline.storage.models.cases import (
 )
 from gridline.storage.models.console import ConsoleSession
 from gridline.storage.models.conversations import Conversation, InboundEvent, Message, NluCorrection
+from gridline.storage.models.followups import FollowUp
 from gridline.storage.models.grids import Address, Grid
 from gridline.storage.models.households import Household, HouseholdPerson
 from gridline.storage.models.inbox import InboxLoginLink, PushSubscription
@@ -43,6 +44,7 @@ __all__ = [
     "DutyShift",
     "EscalationPolicyRecord",
     "EscalationStep",
+    "FollowUp",
     "Grid",
     "Household",
     "HouseholdPerson",

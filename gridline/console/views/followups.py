@@ -1,0 +1,94 @@
+"""回访 tasks in the console: the follow-up calls a supervisor makes, with a call script and the outcome.
+
+Only a supervisor (or admin) who did not handle the case records a call; the outcome is what the
+rates believe: "satisfied" confirms the resolution (with the rating given on the phone), "not
+solved" reopens a resolved case one level up (``routing.closure``), "unreachable" is just noted.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import col, select
+
+from gridline.console.access import case_scope
+from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect
+from gridline.edge.params import RowId
+from gridline.routing import closure
+from gridline.routing.actions import rate_case
+from gridline.routing.directory import Directory
+from gridline.routing.lifecycle import CaseStatus
+from gridline.routing.timeline import record_event
+from gridline.storage.audit import record
+from gridline.storage.models import Case, FollowUp, Staff
+
+router = APIRouter()
+OUTCOMES = ("satisfied", "not_solved", "unreachable")
+
+
+def _open_tasks(ctx: ConsoleContext) -> list[tuple[FollowUp, Case, str]]:
+    rows = ctx.session.exec(
+        select(FollowUp, Case)
+        .join(Case, col(Case.id) == FollowUp.case_id)
+        .where(col(FollowUp.called_at).is_(None), case_scope(ctx.viewer))
+        .order_by(col(FollowUp.created_at))
+        .limit(200)
+    ).all()
+    tasks = []
+    for task, case in rows:
+        holder = ctx.session.get(Staff, case.resolved_by or case.acknowledged_by or 0)
+        tasks.append((task, case, holder.name if holder else "—"))
+    return tasks
+
+
+@router.get("/follow-ups", response_class=HTMLResponse)
+async def follow_up_list(request: Request) -> Response:
+    def body(ctx: ConsoleContext) -> Response:
+        return ctx.render(
+            "followups.html", tasks=_open_tasks(ctx), done=request.query_params.get("done", ""),
+            error=request.query_params.get("error", ""), outcomes=OUTCOMES,
+        )  # fmt: skip
+
+    return await in_console(request, body)
+
+
+@router.post("/follow-ups/{task_id}")
+async def follow_up_record(request: Request, task_id: RowId) -> Response:
+    form = await request.form()
+    outcome = str(form.get("outcome") or "")
+    raw_rating = str(form.get("rating") or "")
+    rating = int(raw_rating) if raw_rating in ("1", "2", "3", "4", "5") else None
+    note = str(form.get("note") or "").strip()[:2000] or None
+
+    def body(ctx: ConsoleContext) -> Response:
+        if not ctx.viewer.can_manage_cases:
+            raise Forbidden()
+        found = ctx.session.exec(
+            select(FollowUp, Case).join(Case, col(Case.id) == FollowUp.case_id)
+            .where(FollowUp.id == task_id, case_scope(ctx.viewer))
+        ).first()  # fmt: skip
+        if found is None:
+            raise NotFound()
+        task, case = found
+        if task.called_at is not None:
+            return redirect("/console/follow-ups", error="already_recorded")
+        if ctx.viewer.staff_id is not None and ctx.viewer.staff_id in (task.handled_by or []):
+            return redirect("/console/follow-ups", error="own_case")  # 回访 is by someone who did not handle it
+        if outcome not in OUTCOMES or (outcome == "satisfied" and case.status == CaseStatus.RESOLVED and not rating):
+            return redirect("/console/follow-ups", error="bad_outcome")
+        actor = ctx.viewer.actor
+        if case.status == CaseStatus.RESOLVED and outcome == "satisfied":
+            record_event(ctx.work, case.id or 0, "resident_confirmed", actor, {"by": "follow_up"})
+            rate_case(ctx.work, case, rating or 5, actor=actor, low_rating=0)
+        elif case.status == CaseStatus.RESOLVED and outcome == "not_solved":
+            index = Directory.for_services(ctx.services).grids
+            closure.not_solved(ctx.work, index, ctx.services.settings.timezone, case, actor, note)
+        task.called_at, task.called_by, task.outcome, task.note = ctx.now, actor, outcome, note
+        ctx.session.add(task)
+        record_event(ctx.work, case.id or 0, "follow_up_called", actor, {"outcome": outcome, "rating": rating})
+        record(ctx.session, at=ctx.now, actor=actor, action="follow_up.record", target_kind="case",
+               target_id=case.id or 0, detail={"outcome": outcome, "follow_up_id": task.id},
+               ip=client_ip(request))  # fmt: skip
+        return redirect("/console/follow-ups", done="recorded")
+
+    return await in_console(request, body, form=form)
