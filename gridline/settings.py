@@ -191,6 +191,10 @@ class DeadlineSettings(BaseModel):
     resolve: dict[str, str] = Field(default_factory=_default_resolve_limits)
     # Per priority, replacing the category's limit: emergencies are counted in hours, not working days.
     resolve_by_priority: dict[str, str] = Field(default_factory=lambda: {"emergency": "4h", "urgent": "24h"})
+    # 催办: the holder is reminded this long before the deadline (and again when it passes).
+    remind_before_hours: float = 24.0
+    # 督办: an overdue case goes to the level-2 contact at once, to level 1 this long after.
+    level1_after_hours: float = 24.0
 
     @field_validator("resolve", "resolve_by_priority")
     @classmethod

@@ -20,16 +20,15 @@ log = logging.getLogger(__name__)
 
 def prepare_database(settings: Settings, *, demo: bool) -> None:
     """Migrate the schema; with ``demo``, load the demo city into an empty database."""
-    from sqlmodel import select
-
+    from gridline.storage import directory
     from gridline.storage.migrate import upgrade
-    from gridline.storage.models import Grid
 
     db = Database(settings.database.url)
     upgrade(db)
     if demo:
+        # A command, before any event loop runs: a plain session is the right door here.
         with db.session() as session:
-            empty = session.exec(select(Grid.id).limit(1)).first() is None
+            empty = not directory.has_grids(session)
         if empty:
             from gridline.demo import load_demo
 

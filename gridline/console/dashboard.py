@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from gridline.console.metrics import (
     DailyCounts,
     Period,
     compare_groups,
+    expected_solve_rates,
     load_facts,
     per_day_by_category,
     summarise,
@@ -47,6 +48,9 @@ class Dashboard:
     overall: Comparison
     by_grid: list[Comparison]
     by_leader: list[Comparison]
+    by_category: list[Comparison]
+    # Per leader: the 解决率 expected from their mix of categories (metrics.expected_solve_rates).
+    leader_expected: dict[str, float]
     daily: DailyCounts
     leader_codes: dict[str, str]  # staff id (as text) → staff code, for drill-down links
 
@@ -67,6 +71,7 @@ def build_dashboard(
     now: datetime,
     tz: ZoneInfo,
     triage_label: str,
+    category_label: Callable[[str], str] = str,
 ) -> Dashboard:
     current = load_facts(session, viewer, period, tz)
     previous = load_facts(session, viewer, period.previous(), tz)
@@ -92,6 +97,8 @@ def build_dashboard(
         overall=Comparison("all", "", summarise(current, now), summarise(previous, now)),
         by_grid=compare_groups(current, previous, grid_key, grid_label, now),
         by_leader=compare_groups(current, previous, lambda f: f.staff_id, leader_label, now),
+        by_category=compare_groups(current, previous, lambda f: f.category, lambda k: category_label(str(k)), now),
+        leader_expected=expected_solve_rates(current, lambda f: f.staff_id),
         daily=per_day_by_category(current, period, tz),
         leader_codes={str(sid): s.code for sid, s in people.items()},
     )

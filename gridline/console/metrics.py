@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 from gridline.clock import as_utc
 from gridline.console.access import Viewer, case_scope
 from gridline.console.filters import local_day_bounds
-from gridline.storage.models import Case
+from gridline.storage.models import Case, CaseEvent, Staff
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,10 @@ class CaseFact:
     ack_due_at: datetime | None
     resolve_due_at: datetime | None
     rating: int | None
+    # The resident said it is solved (routing.closure) — what 解决率 counts, not the holder's word.
+    confirmed: bool = False
+    reopened: bool = False  # the resident said it was not solved
+    resolved_level: str | None = None  # base | level2 | level1 | department | supervisor
 
     @property
     def tta(self) -> float | None:
@@ -71,6 +75,11 @@ class CaseFact:
         if self.resolved_at is None:
             return None
         return (self.resolved_at - self.created_at).total_seconds()
+
+    def resolve_late(self, now: datetime) -> bool:
+        """Past the resolution deadline: resolved after it, or not resolved and it has passed."""
+        finished = self.resolved_at or self.closed_at or now
+        return self.resolve_due_at is not None and finished > self.resolve_due_at
 
     def breached(self, now: datetime) -> bool | None:
         """Whether an SLA deadline was missed (as of ``now``); None when the case had none."""
@@ -94,7 +103,7 @@ def load_facts(session: Session, viewer: Viewer, period: Period, tz: ZoneInfo) -
     columns = [
         col(Case.id), col(Case.created_at), col(Case.category), col(Case.grid_code), col(Case.acknowledged_by),
         col(Case.assignee_staff_id), col(Case.acknowledged_at), col(Case.resolved_at), col(Case.closed_at),
-        col(Case.ack_due_at), col(Case.resolve_due_at), col(Case.rating),
+        col(Case.ack_due_at), col(Case.resolve_due_at), col(Case.rating), col(Case.resolved_by),
     ]
     stmt = sa_select(*columns).where(
         case_scope(viewer),
@@ -102,9 +111,13 @@ def load_facts(session: Session, viewer: Viewer, period: Period, tz: ZoneInfo) -
         col(Case.created_at) < hi,
         col(Case.duplicate_of_id).is_(None),
     )
+    rows = session.execute(stmt).all()
+    answers = resident_answers(session, [row[0] for row in rows])
+    levels = resolver_levels(session, {row[12] for row in rows if row[12]})
     facts = []
-    for row in session.execute(stmt).all():
-        (cid, created, category, grid, acked_by, assignee, acked, resolved, closed, ack_due, res_due, rating) = row
+    for row in rows:
+        (cid, created, category, grid, acked_by, assignee, acked, resolved, closed, ack_due, res_due, rating,
+         resolved_by) = row  # fmt: skip
         facts.append(
             CaseFact(
                 id=cid,
@@ -118,9 +131,38 @@ def load_facts(session: Session, viewer: Viewer, period: Period, tz: ZoneInfo) -
                 ack_due_at=as_utc(ack_due) if ack_due else None,
                 resolve_due_at=as_utc(res_due) if res_due else None,
                 rating=rating,
+                confirmed="resident_confirmed" in answers.get(cid, ()),
+                reopened="reopened_by_resident" in answers.get(cid, ()),
+                resolved_level=levels.get(resolved_by) if resolved_by else None,
             )
         )
     return facts
+
+
+def resident_answers(session: Session, case_ids: list[int]) -> dict[int, set[str]]:
+    """Per case, which of the resident's answers to "解决了吗？" are on its timeline."""
+    found: dict[int, set[str]] = defaultdict(set)
+    for start in range(0, len(case_ids), 500):
+        chunk = case_ids[start : start + 500]
+        stmt = sa_select(col(CaseEvent.case_id), col(CaseEvent.kind)).where(
+            col(CaseEvent.case_id).in_(chunk), col(CaseEvent.kind).in_(["resident_confirmed", "reopened_by_resident"])
+        )
+        for case_id, kind in session.execute(stmt).all():
+            found[case_id].add(kind)
+    return found
+
+
+# Which level a case was resolved at, by the role of whoever resolved it ("小事不出社区").
+LEVEL_OF_ROLE = {"leader": "base", "member": "base", "level2_contact": "level2", "level1_contact": "level1",
+                 "department": "department", "supervisor": "supervisor"}  # fmt: skip
+LEVELS = ("base", "level2", "level1", "department", "supervisor")
+
+
+def resolver_levels(session: Session, staff_ids: set[int]) -> dict[int, str]:
+    if not staff_ids:
+        return {}
+    stmt = sa_select(col(Staff.id), col(Staff.role)).where(col(Staff.id).in_(sorted(staff_ids)))
+    return {sid: LEVEL_OF_ROLE.get(role, "base") for sid, role in session.execute(stmt).all()}
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
@@ -146,6 +188,34 @@ class Summary:
     rated: int
     rating_mean: float | None
     satisfied: int  # rated 4 or 5
+    # 三率: acknowledged within the limit; solved as the resident confirmed; 4–5 among rated.
+    with_ack_limit: int = 0
+    ack_in_time: int = 0
+    confirmed: int = 0
+    answered: int = 0  # the resident said solved or not solved
+    overdue: int = 0  # past the resolution deadline, unresolved or resolved late
+    levels: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.ack_in_time / self.with_ack_limit if self.with_ack_limit else None
+
+    @property
+    def solve_rate(self) -> float | None:
+        """Cases the resident confirmed solved, among all cases of the period."""
+        return self.confirmed / self.cases if self.cases else None
+
+    @property
+    def solve_coverage(self) -> float | None:
+        """How many of the resolved cases the resident answered for."""
+        return self.answered / self.resolved if self.resolved else None
+
+    @property
+    def satisfaction_coverage(self) -> float | None:
+        return self.rated / self.resolved if self.resolved else None
+
+    def resolved_at_level(self, level: str) -> int:
+        return self.levels.get(level, 0)
 
     @property
     def breach_rate(self) -> float | None:
@@ -175,6 +245,15 @@ def summarise(facts: Iterable[CaseFact], now: datetime) -> Summary:
         rated=len(ratings),
         rating_mean=statistics.fmean(ratings) if ratings else None,
         satisfied=sum(1 for r in ratings if r >= 4),
+        with_ack_limit=sum(1 for f in facts if f.ack_due_at is not None),
+        ack_in_time=sum(
+            1 for f in facts if f.ack_due_at is not None and f.acknowledged_at is not None
+            and f.acknowledged_at <= f.ack_due_at
+        ),
+        confirmed=sum(1 for f in facts if f.confirmed),
+        answered=sum(1 for f in facts if f.confirmed or f.reopened),
+        overdue=sum(1 for f in facts if f.resolve_due_at is not None and f.resolve_late(now)),
+        levels=dict(Counter(f.resolved_level for f in facts if f.resolved_level and f.resolved_at)),
     )
 
 
@@ -240,3 +319,18 @@ def per_day_by_category(facts: Iterable[CaseFact], period: Period, tz: ZoneInfo)
             overall[fact.category] += 1
     categories = [c for c, _ in sorted(overall.items(), key=lambda kv: (-kv[1], kv[0]))]
     return DailyCounts(days=period.each_day(), categories=categories, counts=counts)
+
+
+def expected_solve_rates(current: Sequence[CaseFact], key: Callable[[CaseFact], Hashable | None]) -> dict[str, float]:
+    """Per group, the 解决率 it would have if each of its cases were solved at the overall rate of
+    its category: whoever carries the hard categories is compared with that, not with everyone."""
+    by_category: dict[str, list[CaseFact]] = defaultdict(list)
+    for fact in current:
+        by_category[fact.category].append(fact)
+    rate = {c: sum(f.confirmed for f in fs) / len(fs) for c, fs in by_category.items()}
+    groups: dict[str, list[float]] = defaultdict(list)
+    for fact in current:
+        k = key(fact)
+        if k is not None:
+            groups[str(k)].append(rate[fact.category])
+    return {k: statistics.fmean(v) for k, v in groups.items()}

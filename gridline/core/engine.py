@@ -16,9 +16,11 @@ from sqlmodel import col, select
 
 from gridline.core.inbox import process_inbound
 from gridline.core.work import Work, in_transaction
+from gridline.routing.chasing import sweep as chase_sweep
 from gridline.routing.claims import INTERRUPTED, send_lease_seconds
 from gridline.routing.closure import sweep as closure_sweep
 from gridline.routing.delivery import deliver_page, update_page
+from gridline.routing.directory import Directory
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.lifecycle import PageStatus
 from gridline.routing.message_delivery import deliver_message
@@ -88,13 +90,34 @@ async def reconcile(services: Services, limit: int = 2000, grace_seconds: float 
     except Exception:  # maintenance must never stop pages from being reconciled
         log.exception("daily maintenance failed")
     settings = services.settings
-    try:  # residents who never answered "解决了吗？": a reminder, then a 回访 task (routing.closure)
-        await in_transaction(services, closure_sweep, settings.closure.confirm_wait_hours)
-    except Exception:
-        log.exception("closure sweep failed")
+    await sweep_hourly_work(services)
     return await in_transaction(
         services, _requeue_due, limit, grace_seconds, settings.jobs.lease_seconds, send_lease_seconds(settings)
     )
+
+
+SWEEP_EVERY = timedelta(seconds=60)
+
+
+async def sweep_hourly_work(services: Services) -> None:
+    """Reminders and follow-ups measured in hours: residents who never answered "解决了吗？"
+    (routing.closure) and 催办/督办 (routing.chasing). At most once a minute per process — their
+    steps are case events, so a sweep that runs twice or late does each step once."""
+    now = services.clock.now()
+    if services.swept_at is not None and abs(now - services.swept_at) < SWEEP_EVERY:
+        return
+    services.swept_at = now
+    try:
+        await in_transaction(services, _sweep, services)
+    except Exception:  # a sweep must never stop pages from being reconciled
+        log.exception("closure and deadline sweep failed")
+
+
+def _sweep(work: Work, services: Services) -> int:
+    # The grid index is read here, in the database thread, the first time it is needed.
+    settings = services.settings
+    reminded = closure_sweep(work, settings.closure.confirm_wait_hours)
+    return reminded + chase_sweep(work, Directory.for_services(services).grids, settings)
 
 
 def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: float, send_lease: float) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gridline.clock import Clock, SystemClock
@@ -48,6 +49,8 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)
     # The process's one Redis connection (timeout + breaker) behind ``state`` and ``events``; None without Redis.
     redis: RedisLink | None = None
+    # When this process's reconciler last ran the hour-scale sweeps (closure, deadlines; core.engine).
+    swept_at: datetime | None = None
 
     async def aclose(self) -> None:
         await self.jobs.close()

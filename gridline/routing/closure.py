@@ -16,7 +16,7 @@ from gridline.clock import as_utc
 from gridline.core.messages import Option
 from gridline.core.outbox import tell_resident
 from gridline.core.work import Work
-from gridline.i18n import t
+from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.routing.escalation import restart_escalation
 from gridline.routing.grids import GridIndex
 from gridline.routing.lifecycle import CaseStatus, check_case_transition
@@ -34,13 +34,16 @@ def _resident_lang(work: Work, case: Case, default: str) -> str:
     return resident.lang if resident else default
 
 
-def ask_if_solved(work: Work, case: Case, name: str, default_lang: str) -> None:
+def _solved_options(work: Work, case: Case, default_lang: str) -> tuple[Option, ...]:
     lang = _resident_lang(work, case, default_lang)
-    options = (
+    return (
         Option(t("case.solved_yes", lang), f"solved:{case.ref}:yes"),
         Option(t("case.solved_no", lang), f"solved:{case.ref}:no"),
     )
-    tell_resident(work, case, "case.resolved_ask", options=options, name=name)
+
+
+def ask_if_solved(work: Work, case: Case, name: str, default_lang: str) -> None:
+    tell_resident(work, case, "case.resolved_ask", options=_solved_options(work, case, default_lang), name=name)
 
 
 def ask_rating(work: Work, case: Case) -> None:
@@ -160,12 +163,7 @@ def sweep(work: Work, wait_hours: float, limit: int = 500) -> int:
 
 
 def _remind(work: Work, case: Case) -> None:
-    lang = _resident_lang(work, case, "zh-CN")
-    options = (
-        Option(t("case.solved_yes", lang), f"solved:{case.ref}:yes"),
-        Option(t("case.solved_no", lang), f"solved:{case.ref}:no"),
-    )
-    tell_resident(work, case, "case.resolved_reminder", options=options)
+    tell_resident(work, case, "case.resolved_reminder", options=_solved_options(work, case, DEFAULT_LANGUAGE))
 
 
 def open_follow_up(work: Work, case: Case, reason: str) -> FollowUp:

@@ -18,10 +18,11 @@ from gridline.core.messages import Option
 from gridline.core.notify import Delivery, PageNotice, PageUpdate
 from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
+from gridline.routing import chasing
 from gridline.routing.claims import INTERRUPTED, earlier_send, renewed_claim
 from gridline.routing.closure import REOPENED, reopen_words
 from gridline.routing.escalation import WORKER_ID
-from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES, PageStatus
+from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.storage import cases, directory, pages
 from gridline.storage.models import Case, ContactMethod, Grid, Page, Staff
@@ -56,6 +57,9 @@ def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page, note: s
     )
     if page.reason == REOPENED:
         text = t("page.reopened", lang, words=note or "") + "\n" + text
+    chase, chase_short = chasing.headline(page, lang, note)
+    if chase:
+        text = chase + "\n" + text
     short = t(
         "page.short",
         lang,
@@ -66,6 +70,7 @@ def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page, note: s
     )
     if page.reason == REOPENED:
         short = t("page.reopened_short", lang) + short
+    short = chase_short + short
     options = (
         Option(t("page.button_ack", lang), f"ack:{page.id}"),
         Option(t("page.button_resolve", lang), f"res:{page.id}"),
@@ -137,12 +142,16 @@ def claim_page(work: Work, page_id: int) -> ClaimedPage | Delivery | str:
     case = cases.get(work.session, page.case_id)
     staff = work.session.get(Staff, page.staff_id)
     assert case is not None and staff is not None
-    if case.status not in UNACKNOWLEDGED_STATUSES and page.reason != "reassigned":
+    # Chasing pages (催办, 督办) are about cases someone already has; every other page ends there.
+    if case.status not in UNACKNOWLEDGED_STATUSES and page.reason != "reassigned" and (
+        page.reason not in chasing.CHASE_REASONS or case.status != CaseStatus.ACKNOWLEDGED
+    ):
         page.status, page.expired_at = PageStatus.EXPIRED.value, work.now
         return f"expired: case {case.status}"
     grid = directory.grid(work.session, case.grid_code)
     try:
-        notice = render_page(case, staff, grid, page, reopen_words(work.session, case, page))
+        note = reopen_words(work.session, case, page) or chasing.chase_note(work.session, case, page)
+        notice = render_page(case, staff, grid, page, note)
         return ClaimedPage(notice, interrupted, page.created_at)
     except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
         log.exception("page %s cannot be rendered", page_id)

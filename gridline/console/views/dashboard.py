@@ -12,7 +12,7 @@ from gridline.console.chart import category_colours, daily_chart
 from gridline.console.dashboard import Dashboard, build_dashboard, choose_period
 from gridline.console.export import csv_response, write_csv
 from gridline.console.http import ConsoleContext, client_ip, in_console
-from gridline.console.metrics import Comparison, Summary
+from gridline.console.metrics import LEVELS, Comparison, Summary
 from gridline.storage.audit import record
 
 router = APIRouter()
@@ -32,6 +32,7 @@ def _dashboard(ctx: ConsoleContext, request: Request) -> Dashboard:
         now=ctx.now,
         tz=ctx.tz,
         triage_label=ctx.text("grid.triage"),
+        category_label=lambda c: ctx.text(f"category.{c}"),
     )
 
 
@@ -57,6 +58,7 @@ async def dashboard_page(request: Request) -> Response:
             board=board,
             chart=chart,
             colours=category_colours(board.daily.categories),
+            levels=LEVELS,
             export_query=urlencode(query),
             days=request.query_params.get("days", "" if "from" in request.query_params else "7"),
         )
@@ -74,6 +76,11 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("rating_mean", "dash.rating_mean"),
     ("rated", "dash.rated"),
     ("satisfied_share", "dash.satisfied_pct"),
+    ("response_rate", "dash.response_rate_pct"),
+    ("solve_rate", "dash.solve_rate_pct"),
+    ("solve_coverage", "dash.solve_coverage_pct"),
+    ("satisfaction_coverage", "dash.satisfaction_coverage_pct"),
+    ("overdue", "dash.overdue"),
 )
 
 
@@ -84,7 +91,7 @@ def figure_value(summary: Summary, name: str) -> str:
         return ""
     if name.startswith(("tta", "ttr")):
         return f"{value / 60:.1f}"
-    if name in ("breach_rate", "satisfied_share"):
+    if name in ("breach_rate", "satisfied_share") or name.endswith(("_rate", "_coverage")):
         return f"{value * 100:.1f}"
     if name == "rating_mean":
         return f"{value:.2f}"
@@ -109,6 +116,15 @@ async def dashboard_export(request: Request) -> Response:
         add(ctx.text("dash.overall"), [board.overall])
         add(ctx.text("dash.by_grid"), board.by_grid)
         add(ctx.text("dash.by_leader"), board.by_leader)
+        add(ctx.text("dash.by_category"), board.by_category)
+        for comp in board.by_leader:
+            expected = board.leader_expected.get(comp.key)
+            rows.append([ctx.text("dash.by_leader"), comp.key, comp.label, ctx.text("dash.solve_expected_pct"),
+                         "" if expected is None else f"{expected * 100:.1f}", ""])
+        now_, before = board.overall.current, board.overall.previous
+        for level in LEVELS:
+            rows.append([ctx.text("dash.resolved_level"), level, ctx.text(f"dash.level_{level}"),
+                         ctx.text("dash.cases"), now_.resolved_at_level(level), before.resolved_at_level(level)])
         for day in board.daily.days:
             for category, count in sorted(board.daily.counts[day].items()):
                 rows.append([ctx.text("dash.per_day"), day.isoformat(), ctx.text(f"category.{category}"),

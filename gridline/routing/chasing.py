@@ -1,0 +1,131 @@
+"""催办 and 督办: chasing a case towards its deadline, then taking it up the levels when it is late.
+
+A case someone has acknowledged is theirs to resolve by ``resolve_due_at`` (``routing.deadlines``).
+
+- 催办 (a reminder) to the holder ``deadlines.remind_before_hours`` before the deadline, and again
+  when it passes;
+- 督办 when it is overdue: the level-2 contact of the grid is paged with the case's history, and
+  ``deadlines.level1_after_hours`` later, if it is still open, the level-1 contact.
+
+Each step is a case event, and the reconciler's sweep reads them, so a step happens once however
+many workers run it and whenever they were down.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from gridline.clock import as_utc
+from gridline.core.work import Work
+from gridline.i18n import t
+from gridline.routing.grids import GridIndex
+from gridline.routing.lifecycle import CaseStatus
+from gridline.routing.pages import create_page, next_contact_method
+from gridline.routing.targets import resolve_targets
+from gridline.routing.timeline import publish_case, record_event
+from gridline.settings import Settings
+from gridline.storage.models import Case, CaseEvent, Page, Staff
+
+REMINDER = "deadline_reminder"  # 催办 before the deadline
+DUE = "deadline_due"  # 催办 at the deadline
+OVERDUE = "overdue"  # 督办, one level up
+CHASE_REASONS = frozenset({REMINDER, DUE, OVERDUE})
+CHASED = frozenset({CaseStatus.ACKNOWLEDGED.value})
+
+
+def sweep(work: Work, index: GridIndex, settings: Settings, limit: int = 500) -> int:
+    """Remind, and take overdue cases up a level; returns how many steps were taken."""
+    remind_before = timedelta(hours=settings.deadlines.remind_before_hours)
+    cases = work.session.exec(
+        select(Case)
+        .where(
+            col(Case.status).in_(sorted(CHASED)),
+            col(Case.resolve_due_at).is_not(None),
+            col(Case.resolve_due_at) <= work.now + remind_before,
+        )
+        .order_by(col(Case.resolve_due_at))
+        .limit(limit)
+    ).all()
+    taken = 0
+    for case in cases:
+        taken += _chase(work, index, settings, case)
+    return taken
+
+
+def _chase(work: Work, index: GridIndex, settings: Settings, case: Case) -> int:
+    assert case.resolve_due_at is not None
+    due = as_utc(case.resolve_due_at)
+    done = _steps_taken(work.session, case.id or 0)
+    due_local = due.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
+    holder = work.session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
+    if work.now < due:
+        if REMINDER in done or holder is None:
+            return 0
+        _page(work, case, [holder], REMINDER, due_local, level=0)
+        return 1
+    taken = 0
+    if DUE not in done and holder is not None:
+        _page(work, case, [holder], DUE, due_local, level=0)
+        taken += 1
+    levels = done.get(OVERDUE, {})
+    if 2 not in levels:
+        people = _contacts(work, index, settings, case, "level2_contact")
+        _page(work, case, people, OVERDUE, due_local, level=2)
+        taken += 1
+    elif 1 not in levels and work.now >= levels[2] + timedelta(hours=settings.deadlines.level1_after_hours):
+        people = _contacts(work, index, settings, case, "level1_contact")
+        _page(work, case, people, OVERDUE, due_local, level=1)
+        taken += 1
+    return taken
+
+
+def _steps_taken(session: Session, case_id: int) -> dict[str, dict[int, datetime]]:
+    """Chase events so far: kind → {level: when}."""
+    taken: dict[str, dict[int, datetime]] = {}
+    events = session.exec(
+        select(CaseEvent).where(CaseEvent.case_id == case_id, col(CaseEvent.kind).in_(sorted(CHASE_REASONS)))
+    )
+    for event in events:
+        taken.setdefault(event.kind, {})[int(event.data.get("level", 0))] = as_utc(event.at)
+    return taken
+
+
+def _contacts(work: Work, index: GridIndex, settings: Settings, case: Case, target: str) -> list[Staff]:
+    return [found.staff for found in resolve_targets(work.session, index, case, target, work.now, settings.timezone)]
+
+
+def _page(work: Work, case: Case, people: list[Staff], reason: str, due_local: str, *, level: int) -> None:
+    paged: list[str] = []
+    for person in people:
+        method = next_contact_method(work.session, person)
+        if method is None:
+            continue
+        page = create_page(work.session, case=case, staff=person, method=method, now=work.now, step_index=0,
+                           round_=0, reason=reason)  # fmt: skip
+        work.job("deliver_page", f"page:{page.id}:0", page_id=page.id)
+        paged.append(person.name)
+    # Recorded even when nobody could be paged: the timeline says the case was due for it.
+    record_event(work, case.id or 0, reason, "system", {"level": level, "due": due_local, "paged": paged})
+    publish_case(work, case)
+
+
+def chase_note(session: Session, case: Case, page: Page) -> str | None:
+    """The deadline a chasing page is about (local time, as the sweep recorded it)."""
+    if page.reason not in CHASE_REASONS:
+        return None
+    event = session.exec(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.kind == page.reason)
+        .order_by(col(CaseEvent.id).desc())
+    ).first()
+    return str(event.data.get("due", "")) if event else ""
+
+
+def headline(page: Page, lang: str, note: str | None) -> tuple[str, str]:
+    """What a chasing page says first, in full and in an SMS."""
+    if page.reason not in CHASE_REASONS:
+        return "", ""
+    return t(f"page.chase.{page.reason}", lang, due=note or "—"), t(f"page.chase.{page.reason}_short", lang)
