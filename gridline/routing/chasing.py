@@ -2,8 +2,8 @@
 
 A case someone has acknowledged is theirs to resolve by ``resolve_due_at`` (``routing.deadlines``).
 
-- 催办 (a reminder) to the holder ``deadlines.remind_before_hours`` before the deadline, and again
-  when it passes;
+- 催办 (a reminder) to the holder ``deadlines.remind_before_hours`` before the deadline (but not
+  before half the time limit has gone), and again when it passes;
 - 督办 when it is overdue: the level-2 contact of the grid is paged with the case's history, and
   ``deadlines.level1_after_hours`` later, if it is still open, the level-1 contact.
 
@@ -62,7 +62,11 @@ def _chase(work: Work, index: GridIndex, settings: Settings, case: Case) -> int:
     due_local = due.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
     holder = work.session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
     if work.now < due:
-        if REMINDER in done or holder is None:
+        # Never earlier than halfway through the limit: a 4-hour emergency is not chased at once.
+        opened = as_utc(case.created_at)
+        before = timedelta(hours=settings.deadlines.remind_before_hours)
+        remind_at = max(due - before, opened + (due - opened) / 2)
+        if REMINDER in done or holder is None or work.now < remind_at:
             return 0
         _page(work, case, [holder], REMINDER, due_local, level=0)
         return 1

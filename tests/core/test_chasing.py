@@ -97,3 +97,21 @@ async def test_a_case_resolved_in_time_is_not_chased(scenario_services, drain, c
     else:
         assert [kind for kind, _ in chase_events(services, case.id)] == ["deadline_due", "overdue"]
         assert chased(sent, "侯霞", "【督办】")
+
+
+async def test_a_short_limit_is_not_chased_before_half_of_it_has_gone(services, drain, clock) -> None:
+    sent = record_all_channels(services)
+    text = "3号楼着火了！浓烟很大，快来人"  # an emergency: 4 hours
+    msg = InboundMessage(channel="sms", external_id=LI_XIUYING, text=text, provider_message_id="D9")
+    ref = (await handle_inbound(services, msg)).case_ref
+    await drain(services)
+    with services.db.session() as session:
+        case = session.exec(select(Case).where(Case.ref == ref)).one()
+    page = next(p for channel in sent.values() for p in channel.pages if p.case_id == case.id)
+    await act_on_case(services, case_id=case.id, staff_id=page.staff_id, action="acknowledge", channel="web")
+    clock.advance(hours=1, minutes=50)
+    await drain(services)
+    assert chase_events(services, case.id) == []
+    clock.advance(minutes=20)  # past half of the four hours
+    await drain(services)
+    assert chase_events(services, case.id) == [("deadline_reminder", 0)]
