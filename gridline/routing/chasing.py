@@ -21,12 +21,13 @@ from sqlmodel import Session, col, select
 from gridline.clock import as_utc
 from gridline.core.work import Work
 from gridline.i18n import t
+from gridline.routing.escalation import page_targets
 from gridline.routing.grids import GridIndex
 from gridline.routing.lifecycle import CaseStatus
-from gridline.routing.pages import create_page, next_contact_method
-from gridline.routing.targets import resolve_targets
+from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
+from gridline.storage import cases
 from gridline.storage.models import Case, CaseEvent, Page, Staff
 
 REMINDER = "deadline_reminder"  # 催办 before the deadline
@@ -102,15 +103,9 @@ def _contacts(work: Work, index: GridIndex, settings: Settings, case: Case, targ
 
 
 def _page(work: Work, case: Case, people: list[Staff], reason: str, due_local: str, *, level: int) -> None:
-    paged: list[str] = []
-    for person in people:
-        method = next_contact_method(work.session, person)
-        if method is None:
-            continue
-        page = create_page(work.session, case=case, staff=person, method=method, now=work.now, step_index=0,
-                           round_=0, reason=reason)  # fmt: skip
-        work.job("deliver_page", f"page:{page.id}:0", page_id=page.id)
-        paged.append(person.name)
+    targets = [Target(person, reason, f"{reason}: level {level or 'holder'}") for person in people]
+    done = page_targets(work, case, targets, step_index=0, round_=0)
+    paged = [str(entry["name"]) for entry in done if entry.get("page_id")]
     # Recorded even when nobody could be paged: the timeline says the case was due for it.
     record_event(work, case.id or 0, reason, "system", {"level": level, "due": due_local, "paged": paged})
     publish_case(work, case)
@@ -120,11 +115,7 @@ def chase_note(session: Session, case: Case, page: Page) -> str | None:
     """The deadline a chasing page is about (local time, as the sweep recorded it)."""
     if page.reason not in CHASE_REASONS:
         return None
-    event = session.exec(
-        select(CaseEvent)
-        .where(CaseEvent.case_id == case.id, CaseEvent.kind == page.reason)
-        .order_by(col(CaseEvent.id).desc())
-    ).first()
+    event = cases.latest_event(session, case.id or 0, page.reason)
     return str(event.data.get("due", "")) if event else ""
 
 

@@ -17,12 +17,12 @@ from gridline.core.messages import Option
 from gridline.core.outbox import tell_resident
 from gridline.core.work import Work
 from gridline.i18n import DEFAULT_LANGUAGE, t
-from gridline.routing.escalation import restart_escalation
+from gridline.routing.escalation import page_targets, restart_escalation
 from gridline.routing.grids import GridIndex
 from gridline.routing.lifecycle import CaseStatus, check_case_transition
-from gridline.routing.pages import create_page, next_contact_method
-from gridline.routing.targets import resolve_targets
+from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
+from gridline.storage import cases
 from gridline.storage.models import Case, CaseEvent, FollowUp, Page, Resident
 
 REOPENED = "reopened_by_resident"
@@ -73,22 +73,21 @@ def not_solved(
     case.resolved_at = case.resolved_by = case.acknowledged_by = case.acknowledged_at = None
     case.assignee_staff_id = None
     case.updated_at = work.now
-    paged: list[str] = []
     steps = [step.get("notify", []) for step in case.policy.get("steps", [])]
-    chosen = next((target for target in LEVEL_UP if resolve_targets(work.session, index, case, target, work.now, tz)),
-                  None)  # fmt: skip
+    # The first level up that has someone to page: level 2, else level 1, else the supervisors.
+    chosen: str | None = None
+    found: list[Target] = []
+    for target in LEVEL_UP:
+        found = resolve_targets(work.session, index, case, target, work.now, tz)
+        if found:
+            chosen = target
+            break
     # If they don't acknowledge either, the policy goes on from the step after theirs.
     theirs = next((i for i, notify in enumerate(steps) if chosen in notify), 0)
-    from_step = theirs + 1
-    round_ = restart_escalation(work, case, "reopened by the resident", from_step=from_step, delay_minutes=_wait(case))
-    for target in resolve_targets(work.session, index, case, chosen, work.now, tz) if chosen else []:
-        method = next_contact_method(work.session, target.staff)
-        if method is None or target.staff.id == previous_holder:
-            continue
-        page = create_page(work.session, case=case, staff=target.staff, method=method, now=work.now,
-                           step_index=theirs, round_=round_, reason=REOPENED)  # fmt: skip
-        work.job("deliver_page", f"page:{page.id}:0", page_id=page.id)
-        paged.append(target.staff.name)
+    round_ = restart_escalation(work, case, "reopened by the resident", from_step=theirs + 1, delay_minutes=_wait(case))
+    reopened = [Target(t.staff, REOPENED, t.explanation) for t in found if t.staff.id != previous_holder]
+    done = page_targets(work, case, reopened, step_index=theirs, round_=round_)
+    paged = [str(entry["name"]) for entry in done if entry.get("page_id")]
     record_event(work, case.id or 0, REOPENED, actor, {"words": (words or "")[:500], "paged": paged, "level": chosen})
     tell_resident(work, case, "case.reopened", name="、".join(paged) or "—")
     publish_case(work, case)
@@ -119,11 +118,7 @@ def reopen_words(session: Session, case: Case, page: Page) -> str | None:
     """What the resident said when they reopened the case (for the page to the level above)."""
     if page.reason != REOPENED:
         return None
-    event = session.exec(
-        select(CaseEvent)
-        .where(CaseEvent.case_id == case.id, CaseEvent.kind == REOPENED)
-        .order_by(col(CaseEvent.id).desc())
-    ).first()
+    event = cases.latest_event(session, case.id or 0, REOPENED)
     return str(event.data.get("words") or "") if event else None
 
 

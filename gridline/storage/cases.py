@@ -148,6 +148,13 @@ def events(session: Session, case_id: int) -> list[CaseEvent]:
     )
 
 
+def latest_event(session: Session, case_id: int, kind: str) -> CaseEvent | None:
+    """The case's most recent timeline entry of ``kind``."""
+    return session.exec(
+        select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == kind).order_by(col(CaseEvent.id).desc())
+    ).first()
+
+
 def add_acknowledgement(
     session: Session, *, case_id: int, page_id: int | None, staff_id: int, channel: str, at: datetime
 ) -> Acknowledgement:
