@@ -17,6 +17,8 @@ from sqlmodel import col, select
 from gridline.core.inbox import process_inbound
 from gridline.core.work import Work, in_transaction
 from gridline.routing.chasing import sweep as chase_sweep
+from gridline.routing.checkins import plan as plan_checkins
+from gridline.routing.checkins import requeue_due_steps, run_checkin_step
 from gridline.routing.claims import INTERRUPTED, send_lease_seconds
 from gridline.routing.closure import sweep as closure_sweep
 from gridline.routing.delivery import deliver_page, update_page
@@ -48,6 +50,7 @@ JOBS: dict[str, Any] = {
     "deliver_page": deliver_page,
     "deliver_message": deliver_message,
     "update_page": _update_page,
+    "run_checkin_step": run_checkin_step,
 }
 
 
@@ -117,7 +120,11 @@ def _sweep(work: Work, services: Services) -> int:
     # The grid index is read here, in the database thread, the first time it is needed.
     settings = services.settings
     reminded = closure_sweep(work, settings.closure.confirm_wait_hours)
-    return reminded + chase_sweep(work, Directory.for_services(services).grids, settings)
+    # 平安守护: today's and tomorrow's check-ins of every opted-in member (unique per day: idempotent),
+    # and the safety net of their timers (each step's own transaction queued its job; minute-scale).
+    planned = plan_checkins(work, settings)
+    planned += requeue_due_steps(work, settings.jobs.lease_seconds)
+    return reminded + planned + chase_sweep(work, Directory.for_services(services).grids, settings)
 
 
 def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: float, send_lease: float) -> int:

@@ -14,6 +14,7 @@ from gridline.storage.models.cases import (
     EscalationStep,
     Page,
 )
+from gridline.storage.models.checkins import CheckIn, CheckInEvent, CheckInStep, Sweep
 from gridline.storage.models.console import ConsoleSession
 from gridline.storage.models.conversations import Conversation, InboundEvent, Message, NluCorrection
 from gridline.storage.models.followups import FollowUp
@@ -36,6 +37,9 @@ __all__ = [
     "Case",
     "CaseEvent",
     "ChannelIdentity",
+    "CheckIn",
+    "CheckInEvent",
+    "CheckInStep",
     "ConsoleSession",
     "ConsoleUser",
     "ContactMethod",
@@ -57,4 +61,5 @@ __all__ = [
     "Resident",
     "Staff",
     "StaffLinkCode",
+    "Sweep",
 ]
