@@ -19,9 +19,9 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
+from gridline.domain.lifecycle import UNACKNOWLEDGED_STATUSES
 from gridline.edge.params import sane_date
 from gridline.edge.text import ascii_int
-from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES
 from gridline.storage.models import Case, Message, Staff
 from gridline.storage.types import UTCDateTime
 

@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import update
 from sqlmodel import col
 
-from gridline.core.notify import Delivery, PageNotice
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.notify import Delivery, PageNotice
+from gridline.kernel.work import Work, in_transaction
 from gridline.settings import Settings
 from gridline.storage.models import AuditLog
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 
