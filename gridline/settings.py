@@ -257,6 +257,32 @@ class JobsSettings(BaseModel):
     run_in_serve: bool = False
 
 
+class PacingSettings(BaseModel):
+    """How fast bulk outbound messages (broadcasts, sweeps, check-ins) leave, per sender (docs/broadcasts.md).
+
+    Each sender — a Telegram bot, a Twilio SMS number, a Twilio voice number — is a lane with its own
+    rate. Pages and replies to a resident's own message are never paced: they go out at once, beside
+    the paced traffic, so the rates are set below the providers' limits to leave them room.
+    """
+
+    # Telegram allows a bot about 30 messages a second (and one a second per chat).
+    telegram_per_second: float = 25.0
+    # Twilio sends 1 SMS a second from a long code (more from a short code or a messaging service).
+    sms_per_second: float = 1.0
+    # Outbound calls Twilio starts a second for the account (1 by default).
+    voice_per_second: float = 1.0
+    # The web sandbox's "channel".
+    web_per_second: float = 50.0
+    # A paced message whose send time passed longer ago than this (the workers were down, or busy) is
+    # given a new send time in its lane instead of going out at once, so a restart never sends a burst.
+    late_seconds: float = 5.0
+
+    def per_second(self, channel: str) -> float:
+        rate = {"telegram": self.telegram_per_second, "sms": self.sms_per_second,
+                "voice": self.voice_per_second, "web": self.web_per_second}.get(channel, self.sms_per_second)
+        return max(rate, 0.001)
+
+
 class Open311Settings(BaseModel):
     """Open311 GeoReport v2 API. Reading is public (no resident text is exposed); posting needs a key."""
 
@@ -343,6 +369,7 @@ class Settings(BaseSettings):
     roster: RosterSettings = Field(default_factory=RosterSettings)
     closure: ClosureSettings = Field(default_factory=ClosureSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
+    pacing: PacingSettings = Field(default_factory=PacingSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)

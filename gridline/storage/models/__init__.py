@@ -6,6 +6,7 @@ modules (``gridline.routing.lifecycle``).
 """
 
 from gridline.storage.models.audit import AuditLog, ConsoleUser, StaffLinkCode
+from gridline.storage.models.broadcasts import Broadcast, PacingLane
 from gridline.storage.models.cases import (
     Acknowledgement,
     Case,
@@ -33,6 +34,7 @@ __all__ = [
     "Acknowledgement",
     "Address",
     "AuditLog",
+    "Broadcast",
     "Case",
     "CaseEvent",
     "ChannelIdentity",
@@ -52,6 +54,7 @@ __all__ = [
     "InboxLoginLink",
     "Message",
     "NluCorrection",
+    "PacingLane",
     "Page",
     "PushSubscription",
     "Resident",
