@@ -24,6 +24,9 @@ from gridline.routing.directory import Directory
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.lifecycle import PageStatus
 from gridline.routing.message_delivery import deliver_message
+from gridline.routing.visits import requeue_due as requeue_visits
+from gridline.routing.visits import run_visit_timer
+from gridline.routing.visits import sweep as visits_sweep
 from gridline.storage.models import EscalationStep, InboundEvent, Message, Page
 
 if TYPE_CHECKING:
@@ -48,6 +51,7 @@ JOBS: dict[str, Any] = {
     "deliver_page": deliver_page,
     "deliver_message": deliver_message,
     "update_page": _update_page,
+    "run_visit_timer": run_visit_timer,
 }
 
 
@@ -117,7 +121,9 @@ def _sweep(work: Work, services: Services) -> int:
     # The grid index is read here, in the database thread, the first time it is needed.
     settings = services.settings
     reminded = closure_sweep(work, settings.closure.confirm_wait_hours)
-    return reminded + chase_sweep(work, Directory.for_services(services).grids, settings)
+    chased = chase_sweep(work, Directory.for_services(services).grids, settings)
+    # 走千家: new households' visits planned, the day's digest of visits owed.
+    return reminded + chased + visits_sweep(work, settings)
 
 
 def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: float, send_lease: float) -> int:
@@ -188,4 +194,5 @@ def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: fl
         work.job("deliver_message", f"msg:{message_id}:{attempts}", None, message_id=message_id)
     for event_id in events:
         work.job("process_inbound", f"inbound:{event_id}", None, event_id=event_id)
+    requeue_visits(work, horizon, limit)
     return len(work.jobs)
