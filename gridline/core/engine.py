@@ -24,7 +24,6 @@ from gridline.routing.directory import Directory
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.lifecycle import PageStatus
 from gridline.routing.message_delivery import deliver_message
-from gridline.routing.visits import requeue_due as requeue_visits
 from gridline.routing.visits import run_visit_timer
 from gridline.routing.visits import sweep as visits_sweep
 from gridline.storage.models import EscalationStep, InboundEvent, Message, Page
@@ -122,7 +121,7 @@ def _sweep(work: Work, services: Services) -> int:
     settings = services.settings
     reminded = closure_sweep(work, settings.closure.confirm_wait_hours)
     chased = chase_sweep(work, Directory.for_services(services).grids, settings)
-    # 走千家: new households' visits planned, the day's digest of visits owed.
+    # 走千家: visit timers whose job was lost, new households' visits planned, the day's digests.
     return reminded + chased + visits_sweep(work, settings)
 
 
@@ -194,5 +193,4 @@ def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: fl
         work.job("deliver_message", f"msg:{message_id}:{attempts}", None, message_id=message_id)
     for event_id in events:
         work.job("process_inbound", f"inbound:{event_id}", None, event_id=event_id)
-    requeue_visits(work, horizon, limit)
     return len(work.jobs)

@@ -584,11 +584,13 @@ def send_digests(work: Work, settings: Settings) -> int:
     return sent
 
 
-def sweep(work: Work, settings: Settings) -> int:
-    """The hour-scale part (the reconciler, once a minute): plan new households' visits, send digests."""
+def sweep(work: Work, settings: Settings, limit: int = 2000) -> int:
+    """The day-scale part of the reconciler (once a minute): the safety net for visit timers (a
+    job for every visit whose timer is due but whose job was lost), new households' visits planned,
+    the day's digests. ``visits.enabled = false`` turns all of it off."""
     if not settings.visits.enabled:
         return 0
-    return plan_visits(work, settings) + send_digests(work, settings)
+    return requeue_due(work, work.now, limit) + plan_visits(work, settings) + send_digests(work, settings)
 
 
 def requeue_due(work: Work, horizon: datetime, limit: int) -> int:
