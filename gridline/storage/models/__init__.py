@@ -29,6 +29,7 @@ from gridline.storage.models.people import (
     Resident,
     Staff,
 )
+from gridline.storage.models.visits import Visit, VisitDigest, VisitEvent
 
 __all__ = [
     "Acknowledgement",
@@ -60,4 +61,7 @@ __all__ = [
     "Resident",
     "Staff",
     "StaffLinkCode",
+    "Visit",
+    "VisitDigest",
+    "VisitEvent",
 ]
