@@ -1,7 +1,7 @@
 """evidence and follow-up calls
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-01 10:45:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import gridline.storage.types
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
