@@ -14,6 +14,7 @@ from gridline.console.http import ConsoleContext, NotFound, client_ip, in_consol
 from gridline.console.timeline import load_case_detail
 from gridline.edge.params import RowId
 from gridline.storage import case_search
+from gridline.storage import evidence as evidence_rows
 from gridline.storage.audit import record
 
 router = APIRouter()
@@ -111,6 +112,7 @@ async def case_page(request: Request, case_id: RowId) -> Response:
             done=request.query_params.get("done", ""),
             error=request.query_params.get("error", ""),
             threshold=ctx.services.settings.nlu.confidence_threshold,
+            evidence_live={row.id for row in evidence_rows.for_case(ctx.session, case.id or 0)},
         )
 
     return await in_console(request, body)
