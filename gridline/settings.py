@@ -215,6 +215,26 @@ class ClosureSettings(BaseModel):
     low_rating: int = 2
 
 
+class EvidenceSettings(BaseModel):
+    """Photos of the fix (docs/evidence.md): where they are kept, how big they may be."""
+
+    # "local" (a folder, ``path``) or "s3" (an S3-compatible store: AWS S3, MinIO, Ceph...).
+    store: Literal["local", "s3"] = "local"
+    path: str = "var/evidence"
+    # Largest photo accepted, in bytes; bigger ones are refused with an answer and not stored.
+    max_bytes: int = 10_000_000
+    # Open311 ``media_url`` links are signed and work this long (they need no login).
+    media_url_minutes: int = 60
+    # The S3 store (``store = "s3"``): endpoint of the S3 REST API, bucket, region and keys.
+    # Path-style addressing (``{endpoint}/{bucket}/{key}``), which S3-compatible stores all speak.
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_prefix: str = "evidence/"
+
+
 class RosterSettings(BaseModel):
     """The household roster (docs/roster.md)."""
 
@@ -443,6 +463,7 @@ class Settings(BaseSettings):
     roster: RosterSettings = Field(default_factory=RosterSettings)
     visits: VisitSettings = Field(default_factory=VisitSettings)
     closure: ClosureSettings = Field(default_factory=ClosureSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     pacing: PacingSettings = Field(default_factory=PacingSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)

@@ -17,6 +17,7 @@ from gridline.storage.models.cases import (
 )
 from gridline.storage.models.console import ConsoleSession
 from gridline.storage.models.conversations import Conversation, InboundEvent, Message, NluCorrection
+from gridline.storage.models.evidence import Evidence, FollowUpCall
 from gridline.storage.models.followups import FollowUp
 from gridline.storage.models.grids import Address, Grid
 from gridline.storage.models.households import Household, HouseholdPerson
@@ -47,7 +48,9 @@ __all__ = [
     "DutyShift",
     "EscalationPolicyRecord",
     "EscalationStep",
+    "Evidence",
     "FollowUp",
+    "FollowUpCall",
     "Grid",
     "Household",
     "HouseholdPerson",
