@@ -18,6 +18,7 @@ from gridline.kernel.work import Work, in_transaction
 from gridline.routing.chasing import sweep as chase_sweep
 from gridline.routing.closure import sweep as closure_sweep
 from gridline.routing.directory import Directory
+from gridline.routing.visits import sweep as visits_sweep
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -45,9 +46,15 @@ def _chasing(work: Work, services: Services) -> int:
     return chase_sweep(work, Directory.for_services(services).grids, services.settings)
 
 
+def _visits(work: Work, services: Services) -> int:
+    """走千家: visit timers whose job was lost, new households' visits planned, the day's digests."""
+    return visits_sweep(work, services.settings)
+
+
 MODULES: tuple[Module, ...] = (
     Module("closure", timedelta(seconds=60), _closure),
     Module("chasing", timedelta(seconds=60), _chasing),
+    Module("visits", timedelta(seconds=60), _visits),
 )
 
 
