@@ -10,8 +10,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from gridline.core.work import Work
-from gridline.routing.lifecycle import ForbiddenTransition
+from gridline.domain.lifecycle import ForbiddenTransition
+from gridline.kernel.work import Work
 from gridline.routing.timeline import record_event
 from gridline.storage import checkins as store
 from gridline.storage.models import CheckIn

@@ -21,10 +21,10 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from gridline.core.messages import Option
-from gridline.core.outbox import queue_message
-from gridline.core.work import Work, in_transaction
 from gridline.i18n import has, t
+from gridline.kernel.messages import Option
+from gridline.kernel.outbox import queue_message
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.cases import CaseDraft, open_case
 from gridline.routing.checkin_states import ANSWERABLE, OPEN_STATUSES, CheckInStatus, transition
 from gridline.routing.rota import who_is_on_duty
@@ -34,7 +34,7 @@ from gridline.storage import directory, people
 from gridline.storage.models import ChannelIdentity, CheckIn, Household, HouseholdPerson, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 CHANNELS = ("sms", "voice", "telegram")

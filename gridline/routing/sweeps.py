@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from gridline.core.work import Work
 from gridline.i18n import t
+from gridline.kernel.work import Work
 from gridline.routing.checkin_states import CheckInStatus
 from gridline.routing.checkins import choice_data, known_reasons, publish_checkin, question_options, reason_label
 from gridline.routing.roster import known_tags
+from gridline.routing.visits import schedule_visit
 from gridline.settings import Settings
 from gridline.storage import checkins as store
 from gridline.storage import people
@@ -174,31 +175,17 @@ def _identities(session: Any, targets: Sequence[store.SweepTarget], now: datetim
 
 
 def visit_due_today(work: Work, settings: Settings, checkin: CheckIn, household: Household) -> None:
-    """No answer to a sweep's question: a visit due by the end of today (local time).
-
-    Uses the visits module's ``schedule_visit`` (走千家, docs/visits.md) when it is installed; until
-    then the check-in records a ``visit_due`` event that the console lists (the hook).
-    """
+    """No answer to a sweep's question: a visit due by the end of today, local time (走千家,
+    ``routing.visits.schedule_visit``: a visit already owed is brought forward, never doubled)."""
     tz = ZoneInfo(settings.timezone)
     local = work.now.astimezone(tz)
     end_of_day = local.replace(hour=23, minute=59, second=0, microsecond=0).astimezone(ZoneInfo("UTC"))
-    visit_ref: str | None = None
-    try:
-        from gridline.routing.visits import schedule_visit  # type: ignore[attr-defined]
-    except ImportError:  # the visits module has not landed: the event below is the hook
-        schedule_visit = None
-    if schedule_visit is not None:
-        visit = schedule_visit(work, household.id or 0, end_of_day, f"sweep:{checkin.sweep_id}")
-        visit_ref = str(visit.id) if visit is not None and getattr(visit, "id", None) else None
-    checkin.visit_ref = visit_ref or "hook"
+    visit = schedule_visit(work, household.id or 0, end_of_day, f"sweep:{checkin.sweep_id}")
+    checkin.visit_ref = str(visit.id) if visit is not None else None
     store.add_event(
-        work.session,
-        checkin.id or 0,
-        at=work.now,
-        kind="visit_due",
-        actor="system",
-        data={"due_at": end_of_day.isoformat(), "visit": visit_ref, "sweep": checkin.sweep_id},
-    )
+        work.session, checkin.id or 0, at=work.now, kind="visit_due", actor="system",
+        data={"due_at": end_of_day.isoformat(), "visit": visit.id if visit else None, "sweep": checkin.sweep_id},
+    )  # fmt: skip
     publish_checkin(work, checkin)
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from gridline.core.work import in_transaction
+from gridline.domain.lifecycle import ForbiddenTransition
+from gridline.kernel.work import in_transaction
 from gridline.routing.checkin_states import STAMPS, TRANSITIONS, CheckInStatus, check_transition, transition
-from gridline.routing.lifecycle import ForbiddenTransition
 from gridline.storage.models import CheckIn, CheckInEvent, Household
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 import pytest
 from sqlmodel import select
 
-from gridline.core.notify import Delivery, MessageNotice
-from gridline.core.services import Services, build_services
-from gridline.core.work import in_transaction
+from gridline.composition import build_services
+from gridline.kernel.notify import Delivery, MessageNotice
+from gridline.kernel.services import Services
+from gridline.kernel.work import in_transaction
 from gridline.routing.sweeps import start_sweep
 from gridline.storage.models import CheckIn, CheckInEvent, Household
 from tests.conftest import BACKENDS
@@ -62,7 +63,7 @@ async def test_a_restart_in_the_middle_of_a_sweep_sends_nothing_twice_and_misses
         households = len(session.exec(select(Household)).all())
     assert started.questions == households == 9
 
-    drain = asyncio.create_task(first.jobs.run_due(first))
+    drain = asyncio.create_task(first.jobs.run_due(first.handlers))
     await asyncio.wait_for(dying.started.wait(), timeout=30)
     drain.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -77,7 +78,7 @@ async def test_a_restart_in_the_middle_of_a_sweep_sends_nothing_twice_and_misses
     try:
         after = RecordingNotifier("sms")
         second.notifiers.register(after)
-        await second.jobs.run_due(second)
+        await second.jobs.run_due(second.handlers)
         sent_after = [m.message_id for m in after.messages]
         questions = _question_ids(second, started.sweep.id or 0)
         everything = Counter(sent_before + sent_after)
@@ -91,8 +92,8 @@ async def test_a_restart_in_the_middle_of_a_sweep_sends_nothing_twice_and_misses
     third = build_services(first.settings, clock)
     try:
         third.notifiers.register(RecordingNotifier("sms"))
-        await third.jobs.run_due(third)
-        await third.jobs.run_due(third)
+        await third.jobs.run_due(third.handlers)
+        await third.jobs.run_due(third.handlers)
         with third.db.session() as session:
             visits = session.exec(select(CheckInEvent).where(CheckInEvent.kind == "visit_due")).all()
             statuses = Counter(q.status for q in session.exec(select(CheckIn)))

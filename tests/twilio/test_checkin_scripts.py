@@ -213,7 +213,7 @@ CHEN = "+8617000020003"  # 陈奶奶, 4-1-201 (ZY01-01-2; the first member, a ch
 
 
 async def start(world: TwilioWorld, reason: str = "cold_wave", grids=("ZY01-01-1", "ZY01-01-2"), tags=()):
-    from gridline.core.work import in_transaction
+    from gridline.kernel.work import in_transaction
     from gridline.routing.sweeps import start_sweep
 
     return await in_transaction(
@@ -223,7 +223,7 @@ async def start(world: TwilioWorld, reason: str = "cold_wave", grids=("ZY01-01-1
 
 
 async def coverage(world: TwilioWorld, sweep_id: int):
-    from gridline.core.work import in_transaction
+    from gridline.kernel.work import in_transaction
     from gridline.routing.sweeps import coverage as read
 
     return await in_transaction(world.services, read, sweep_id)

@@ -23,16 +23,16 @@ from gridline.bots.twilio.statuses import MACHINE_VERDICT_SEQ, is_machine
 from gridline.bots.twilio.voice_hotline import step_key, turns_of
 from gridline.bots.twilio.webhooks import TWIML, services_of
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
-from gridline.core.work import Work, in_transaction
 from gridline.edge.params import RowId
 from gridline.i18n import t
+from gridline.kernel.messages import InboundMessage
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.provider_status import record_provider_status
 from gridline.storage import outbox
 from gridline.storage.models import ChannelIdentity
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -2,10 +2,11 @@
 
 One module per concept; import from here. Every stored time is UTC (``UTCDateTime``).
 Enumerations are stored as plain strings; the allowed values and transitions live in the domain
-modules (``gridline.routing.lifecycle``).
+modules (``gridline.domain.lifecycle``).
 """
 
 from gridline.storage.models.audit import AuditLog, ConsoleUser, StaffLinkCode
+from gridline.storage.models.broadcasts import Broadcast, PacingLane
 from gridline.storage.models.cases import (
     Acknowledgement,
     Case,
@@ -17,6 +18,7 @@ from gridline.storage.models.cases import (
 from gridline.storage.models.checkins import CheckIn, CheckInEvent, CheckInStep, Sweep
 from gridline.storage.models.console import ConsoleSession
 from gridline.storage.models.conversations import Conversation, InboundEvent, Message, NluCorrection
+from gridline.storage.models.evidence import Evidence, FollowUpCall
 from gridline.storage.models.followups import FollowUp
 from gridline.storage.models.grids import Address, Grid
 from gridline.storage.models.households import Household, HouseholdPerson
@@ -29,11 +31,13 @@ from gridline.storage.models.people import (
     Resident,
     Staff,
 )
+from gridline.storage.models.visits import Visit, VisitDigest, VisitEvent
 
 __all__ = [
     "Acknowledgement",
     "Address",
     "AuditLog",
+    "Broadcast",
     "Case",
     "CaseEvent",
     "ChannelIdentity",
@@ -48,7 +52,9 @@ __all__ = [
     "DutyShift",
     "EscalationPolicyRecord",
     "EscalationStep",
+    "Evidence",
     "FollowUp",
+    "FollowUpCall",
     "Grid",
     "Household",
     "HouseholdPerson",
@@ -56,10 +62,14 @@ __all__ = [
     "InboxLoginLink",
     "Message",
     "NluCorrection",
+    "PacingLane",
     "Page",
     "PushSubscription",
     "Resident",
     "Staff",
     "StaffLinkCode",
     "Sweep",
+    "Visit",
+    "VisitDigest",
+    "VisitEvent",
 ]

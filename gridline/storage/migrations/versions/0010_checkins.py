@@ -1,7 +1,7 @@
 """checkins
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0008, 0011
 Create Date: 2026-12-01 10:26:51.661634
 """
 from alembic import op
@@ -11,7 +11,8 @@ import gridline.storage.types
 
 
 revision = '0010'
-down_revision = '0006'
+# Merges the two heads main had when this landed (0008 evidence and 0011 broadcasts, both after 0009).
+down_revision = ('0008', '0011')
 branch_labels = None
 depends_on = None
 
