@@ -24,6 +24,8 @@ from gridline.routing.directory import Directory
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.lifecycle import PageStatus
 from gridline.routing.message_delivery import deliver_message
+from gridline.routing.transfers import run_transfer_timer
+from gridline.storage import transfers as transfer_store
 from gridline.storage.models import EscalationStep, InboundEvent, Message, Page
 
 if TYPE_CHECKING:
@@ -48,6 +50,7 @@ JOBS: dict[str, Any] = {
     "deliver_page": deliver_page,
     "deliver_message": deliver_message,
     "update_page": _update_page,
+    "run_transfer_timer": run_transfer_timer,
 }
 
 
@@ -147,6 +150,8 @@ def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: fl
         .where(col(InboundEvent.status) == "processing", col(InboundEvent.processed_at) < now - lease)
         .values(status="received")
     )
+    transfer_store.release_stale_timers(session, claimed_before=now - lease)
+    timers = transfer_store.due_timer_ids(session, due_by=horizon, limit=limit)
     steps = session.exec(
         select(EscalationStep.id)
         .where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= horizon)
@@ -182,6 +187,8 @@ def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: fl
     ).all()
     for step_id in steps:
         work.job("run_escalation_step", f"step:{step_id}", None, step_id=step_id)
+    for timer_id in timers:
+        work.job("run_transfer_timer", f"transfer-timer:{timer_id}", None, timer_id=timer_id)
     for page_id, attempts in pages:
         work.job("deliver_page", f"page:{page_id}:{attempts}", None, page_id=page_id)
     for message_id, attempts in messages:

@@ -28,6 +28,7 @@ from gridline.storage.models.people import (
     Resident,
     Staff,
 )
+from gridline.storage.models.transfers import Extension, Transfer, TransferTimer
 
 __all__ = [
     "Acknowledgement",
@@ -44,6 +45,7 @@ __all__ = [
     "DutyShift",
     "EscalationPolicyRecord",
     "EscalationStep",
+    "Extension",
     "FollowUp",
     "Grid",
     "Household",
@@ -57,4 +59,6 @@ __all__ = [
     "Resident",
     "Staff",
     "StaffLinkCode",
+    "Transfer",
+    "TransferTimer",
 ]
