@@ -262,6 +262,80 @@ class RosterSettings(BaseModel):
     retention_days: int = 180
 
 
+def _default_visit_cadence() -> dict[str, str]:
+    # RFC 5545 recurrence rules (python-dateutil's rrulestr), keyed by roster tag code; "default"
+    # applies to every household. The strictest rule among a household's tags wins.
+    return {
+        "elderly_alone": "FREQ=WEEKLY",
+        "very_old": "FREQ=WEEKLY;INTERVAL=2",
+        "disabled": "FREQ=WEEKLY;INTERVAL=2",
+        "hardship": "FREQ=MONTHLY",
+        "left_behind_child": "FREQ=MONTHLY",
+        "default": "FREQ=MONTHLY;INTERVAL=3",
+    }
+
+
+def _default_visit_escalation() -> list[EscalationStepSettings]:
+    step = EscalationStepSettings
+    return [
+        step(notify=["assignee"], wait_minutes=24 * 60),
+        step(notify=["leader"], wait_minutes=24 * 60),
+        step(notify=["level2_contact"], wait_minutes=0),
+    ]
+
+
+VISIT_TARGETS = ("assignee", "member", "leader", "level2_contact", "level1_contact")
+HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class VisitSettings(BaseModel):
+    """走千家: visits as obligations (docs/visits.md)."""
+
+    enabled: bool = True
+    # Tag code (or "default") → RFC 5545 RRULE. The next visit is due at the rule's next occurrence
+    # after the last visit (or after the household was first planned), on that day at ``due_time``.
+    cadence: dict[str, str] = Field(default_factory=_default_visit_cadence)
+    # Local time of day a visit falls due (and is missed after).
+    due_time: str = "20:00"
+    # The daily SMS digest of what is due, local time; "" = no digest.
+    digest_time: str = "08:00"
+    # A digest lists visits due within this many days (overdue ones always).
+    digest_days_ahead: int = 3
+    # A missed visit escalates through these steps (targets: assignee, member, leader,
+    # level2_contact, level1_contact), waiting ``wait_minutes`` after each.
+    escalation: list[EscalationStepSettings] = Field(default_factory=_default_visit_escalation)
+    # The category of a 主动发现 case when the note says nothing the classifier knows.
+    finding_category: str = "other"
+
+    @field_validator("cadence")
+    @classmethod
+    def _rules_parse(cls, value: dict[str, str]) -> dict[str, str]:
+        from dateutil.rrule import rrulestr
+
+        for key, rule in value.items():
+            try:
+                rrulestr(rule, ignoretz=True)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"visits.cadence.{key}: not an RRULE ({rule!r}): {exc}") from None
+        return value
+
+    @field_validator("due_time", "digest_time")
+    @classmethod
+    def _times_parse(cls, value: str) -> str:
+        if value and not HHMM_RE.match(value):
+            raise ValueError(f"a local time is HH:MM, not {value!r}")
+        return value
+
+    @field_validator("escalation")
+    @classmethod
+    def _targets_known(cls, value: list[EscalationStepSettings]) -> list[EscalationStepSettings]:
+        for index, step in enumerate(value):
+            unknown = [t for t in step.notify if t not in VISIT_TARGETS]
+            if unknown:
+                raise ValueError(f"visits.escalation step {index + 1}: unknown target(s) {unknown}")
+        return value
+
+
 class JobsSettings(BaseModel):
     poll_seconds: float = 1.0
     reconcile_seconds: float = 10.0
@@ -375,6 +449,7 @@ class Settings(BaseSettings):
     cases: CasesSettings = Field(default_factory=CasesSettings)
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
+    visits: VisitSettings = Field(default_factory=VisitSettings)
     closure: ClosureSettings = Field(default_factory=ClosureSettings)
     departments: DepartmentSettings = Field(default_factory=DepartmentSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)

@@ -122,6 +122,9 @@ def base_settings(**overrides: Any) -> Settings:
             "model_dir": str(ROOT / "var" / "models"),
             "training_data": str(ROOT / "config" / "nlu" / "train.yml"),
         },
+        # 走千家 plans visits and sends daily digests on every reconcile; the tests of visits
+        # (tests/visits) turn it on, the others would otherwise see digests days into a script.
+        "visits": {"enabled": False},
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(values.get(key), dict):

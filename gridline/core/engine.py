@@ -24,8 +24,13 @@ from gridline.routing.directory import Directory
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.lifecycle import PageStatus
 from gridline.routing.message_delivery import deliver_message
+<<<<<<< HEAD
 from gridline.routing.transfers import run_transfer_timer
 from gridline.storage import transfers as transfer_store
+=======
+from gridline.routing.visits import run_visit_timer
+from gridline.routing.visits import sweep as visits_sweep
+>>>>>>> main
 from gridline.storage.models import EscalationStep, InboundEvent, Message, Page
 
 if TYPE_CHECKING:
@@ -50,7 +55,11 @@ JOBS: dict[str, Any] = {
     "deliver_page": deliver_page,
     "deliver_message": deliver_message,
     "update_page": _update_page,
+<<<<<<< HEAD
     "run_transfer_timer": run_transfer_timer,
+=======
+    "run_visit_timer": run_visit_timer,
+>>>>>>> main
 }
 
 
@@ -120,7 +129,9 @@ def _sweep(work: Work, services: Services) -> int:
     # The grid index is read here, in the database thread, the first time it is needed.
     settings = services.settings
     reminded = closure_sweep(work, settings.closure.confirm_wait_hours)
-    return reminded + chase_sweep(work, Directory.for_services(services).grids, settings)
+    chased = chase_sweep(work, Directory.for_services(services).grids, settings)
+    # 走千家: visit timers whose job was lost, new households' visits planned, the day's digests.
+    return reminded + chased + visits_sweep(work, settings)
 
 
 def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: float, send_lease: float) -> int:

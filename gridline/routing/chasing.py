@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.clock import as_utc
 from gridline.core.work import Work
@@ -28,7 +28,7 @@ from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
 from gridline.storage import cases
-from gridline.storage.models import Case, CaseEvent, Page, Staff
+from gridline.storage.models import Case, Page, Staff
 
 REMINDER = "deadline_reminder"  # 催办 before the deadline
 DUE = "deadline_due"  # 催办 at the deadline
@@ -40,18 +40,9 @@ CHASED = frozenset({CaseStatus.ACKNOWLEDGED.value})
 def sweep(work: Work, index: GridIndex, settings: Settings, limit: int = 500) -> int:
     """Remind, and take overdue cases up a level; returns how many steps were taken."""
     remind_before = timedelta(hours=settings.deadlines.remind_before_hours)
-    cases = work.session.exec(
-        select(Case)
-        .where(
-            col(Case.status).in_(sorted(CHASED)),
-            col(Case.resolve_due_at).is_not(None),
-            col(Case.resolve_due_at) <= work.now + remind_before,
-        )
-        .order_by(col(Case.resolve_due_at))
-        .limit(limit)
-    ).all()
+    due = cases.due_by(work.session, work.now + remind_before, statuses=CHASED, limit=limit)
     taken = 0
-    for case in cases:
+    for case in due:
         taken += _chase(work, index, settings, case)
     return taken
 
@@ -95,12 +86,16 @@ def _chase(work: Work, index: GridIndex, settings: Settings, case: Case) -> int:
 def _steps_taken(session: Session, case_id: int, since: datetime | None = None) -> dict[str, dict[int, datetime]]:
     """Chase events so far (since the deadline last moved): kind → {level: when}."""
     taken: dict[str, dict[int, datetime]] = {}
+<<<<<<< HEAD
     events = session.exec(
         select(CaseEvent).where(CaseEvent.case_id == case_id, col(CaseEvent.kind).in_(sorted(CHASE_REASONS)))
     )
     for event in events:
         if since is not None and as_utc(event.at) < since:
             continue
+=======
+    for event in cases.events_of_kinds(session, case_id, CHASE_REASONS):
+>>>>>>> main
         taken.setdefault(event.kind, {})[int(event.data.get("level", 0))] = as_utc(event.at)
     return taken
 

@@ -208,3 +208,64 @@ def latest_of_resident(session: Session, resident_id: int, *, scope: ColumnEleme
     return session.exec(
         select(Case).where(Case.resident_id == resident_id, scope).order_by(col(Case.id).desc())
     ).first()
+
+
+def latest_resolved_of_resident(session: Session, resident_id: int, *, status: str) -> Case | None:
+    """The resident's case in ``status`` (the resolved one) resolved last."""
+    return session.exec(
+        select(Case)
+        .where(Case.resident_id == resident_id, Case.status == status)
+        .order_by(col(Case.resolved_at).desc())
+    ).first()
+
+
+def has_event(session: Session, case_id: int, kind: str) -> bool:
+    """Whether the case's timeline holds an entry of ``kind``."""
+    found = session.exec(select(CaseEvent.id).where(CaseEvent.case_id == case_id, CaseEvent.kind == kind)).first()
+    return found is not None
+
+
+def resolved_before(session: Session, cutoff: datetime, *, status: str, limit: int) -> list[Case]:
+    """Cases still in ``status`` (resolved, not yet confirmed) resolved at or before ``cutoff``, oldest first."""
+    return list(
+        session.exec(
+            select(Case)
+            .where(Case.status == status, col(Case.resolved_at) <= cutoff)
+            .order_by(col(Case.resolved_at))
+            .limit(limit)
+        )
+    )
+
+
+def events_since(session: Session, case_id: int, since: datetime) -> list[CaseEvent]:
+    """The case's timeline entries at or after ``since``, in the order they were written."""
+    return list(
+        session.exec(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case_id, col(CaseEvent.at) >= since)
+            .order_by(col(CaseEvent.id))
+        )
+    )
+
+
+def events_of_kinds(session: Session, case_id: int, kinds: Collection[str]) -> list[CaseEvent]:
+    """The case's timeline entries of these kinds (in no particular order)."""
+    return list(
+        session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id, col(CaseEvent.kind).in_(sorted(kinds))))
+    )
+
+
+def due_by(session: Session, by: datetime, *, statuses: Collection[str], limit: int) -> list[Case]:
+    """Cases in ``statuses`` with a resolution deadline at or before ``by``, soonest deadline first."""
+    return list(
+        session.exec(
+            select(Case)
+            .where(
+                col(Case.status).in_(sorted(statuses)),
+                col(Case.resolve_due_at).is_not(None),
+                col(Case.resolve_due_at) <= by,
+            )
+            .order_by(col(Case.resolve_due_at))
+            .limit(limit)
+        )
+    )

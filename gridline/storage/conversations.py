@@ -125,3 +125,17 @@ def resident_has_message(session: Session, resident_id: int, *, scope: ColumnEle
     """Whether some message of the resident passes ``scope``."""
     found = session.exec(select(Message.id).where(Message.resident_id == resident_id, scope).limit(1)).first()
     return found is not None
+
+
+def unexported_correction(session: Session, message_id: int) -> NluCorrection | None:
+    """The message's NLU correction that has not been exported yet, if any."""
+    return session.exec(
+        select(NluCorrection).where(NluCorrection.message_id == message_id, col(NluCorrection.exported_at).is_(None))
+    ).first()
+
+
+def unexported_corrections(session: Session) -> list[NluCorrection]:
+    """Every NLU correction not exported yet, in the order they were first made."""
+    return list(
+        session.exec(select(NluCorrection).where(col(NluCorrection.exported_at).is_(None)).order_by(col(NluCorrection.id)))
+    )

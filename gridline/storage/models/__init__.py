@@ -29,6 +29,7 @@ from gridline.storage.models.people import (
     Staff,
 )
 from gridline.storage.models.transfers import Extension, Transfer, TransferTimer
+from gridline.storage.models.visits import Visit, VisitDigest, VisitEvent
 
 __all__ = [
     "Acknowledgement",
@@ -61,4 +62,7 @@ __all__ = [
     "StaffLinkCode",
     "Transfer",
     "TransferTimer",
+    "Visit",
+    "VisitDigest",
+    "VisitEvent",
 ]

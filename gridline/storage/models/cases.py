@@ -38,6 +38,8 @@ class Case(SQLModel, table=True):
     resolved_by: int | None = Field(default=None, foreign_key="staff.id")
     duplicate_of_id: int | None = Field(default=None, foreign_key="cases.id")
     report_count: int = 1
+    # 主动发现: found by a grid worker on a visit (routing.visits), not reported by a resident.
+    proactive: bool = Field(default=False, index=True)
     rating: int | None = None
     rating_comment: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
