@@ -24,13 +24,10 @@ from gridline.routing.directory import Directory
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.lifecycle import PageStatus
 from gridline.routing.message_delivery import deliver_message
-<<<<<<< HEAD
+from gridline.routing.transfers import requeue_due as transfers_requeue
 from gridline.routing.transfers import run_transfer_timer
-from gridline.storage import transfers as transfer_store
-=======
 from gridline.routing.visits import run_visit_timer
 from gridline.routing.visits import sweep as visits_sweep
->>>>>>> main
 from gridline.storage.models import EscalationStep, InboundEvent, Message, Page
 
 if TYPE_CHECKING:
@@ -55,11 +52,8 @@ JOBS: dict[str, Any] = {
     "deliver_page": deliver_page,
     "deliver_message": deliver_message,
     "update_page": _update_page,
-<<<<<<< HEAD
     "run_transfer_timer": run_transfer_timer,
-=======
     "run_visit_timer": run_visit_timer,
->>>>>>> main
 }
 
 
@@ -131,7 +125,9 @@ def _sweep(work: Work, services: Services) -> int:
     reminded = closure_sweep(work, settings.closure.confirm_wait_hours)
     chased = chase_sweep(work, Directory.for_services(services).grids, settings)
     # 走千家: visit timers whose job was lost, new households' visits planned, the day's digests.
-    return reminded + chased + visits_sweep(work, settings)
+    # The department loop: transfer accept timers whose job was lost (hours-scale, so once a minute).
+    requeued = transfers_requeue(work, settings.jobs.lease_seconds)
+    return reminded + chased + requeued + visits_sweep(work, settings)
 
 
 def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: float, send_lease: float) -> int:
@@ -161,8 +157,6 @@ def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: fl
         .where(col(InboundEvent.status) == "processing", col(InboundEvent.processed_at) < now - lease)
         .values(status="received")
     )
-    transfer_store.release_stale_timers(session, claimed_before=now - lease)
-    timers = transfer_store.due_timer_ids(session, due_by=horizon, limit=limit)
     steps = session.exec(
         select(EscalationStep.id)
         .where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= horizon)
@@ -198,8 +192,6 @@ def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: fl
     ).all()
     for step_id in steps:
         work.job("run_escalation_step", f"step:{step_id}", None, step_id=step_id)
-    for timer_id in timers:
-        work.job("run_transfer_timer", f"transfer-timer:{timer_id}", None, timer_id=timer_id)
     for page_id, attempts in pages:
         work.job("deliver_page", f"page:{page_id}:{attempts}", None, page_id=page_id)
     for message_id, attempts in messages:

@@ -86,16 +86,9 @@ def _chase(work: Work, index: GridIndex, settings: Settings, case: Case) -> int:
 def _steps_taken(session: Session, case_id: int, since: datetime | None = None) -> dict[str, dict[int, datetime]]:
     """Chase events so far (since the deadline last moved): kind → {level: when}."""
     taken: dict[str, dict[int, datetime]] = {}
-<<<<<<< HEAD
-    events = session.exec(
-        select(CaseEvent).where(CaseEvent.case_id == case_id, col(CaseEvent.kind).in_(sorted(CHASE_REASONS)))
-    )
-    for event in events:
+    for event in cases.events_of_kinds(session, case_id, CHASE_REASONS):
         if since is not None and as_utc(event.at) < since:
             continue
-=======
-    for event in cases.events_of_kinds(session, case_id, CHASE_REASONS):
->>>>>>> main
         taken.setdefault(event.kind, {})[int(event.data.get("level", 0))] = as_utc(event.at)
     return taken
 

@@ -510,6 +510,16 @@ def run_timer(work: Work, services: Services, timer_id: int) -> str:
     return timer.outcome
 
 
+def requeue_due(work: Work, lease_seconds: float, limit: int = 500) -> int:
+    """The safety net (the reconciler's once-a-minute sweep): a job for every due accept timer, and
+    timers whose worker vanished released after the lease. A claimed timer runs once."""
+    store.release_stale_timers(work.session, claimed_before=work.now - timedelta(seconds=lease_seconds))
+    ids = store.due_timer_ids(work.session, due_by=work.now, limit=limit)
+    for timer_id in ids:
+        work.job("run_transfer_timer", f"transfer-timer:{timer_id}", None, timer_id=timer_id)
+    return len(ids)
+
+
 async def run_transfer_timer(services: Services, timer_id: int) -> str:
     return await in_transaction(services, run_timer, services, timer_id)
 
