@@ -249,6 +249,26 @@ class ClosureSettings(BaseModel):
     low_rating: int = 2
 
 
+class EvidenceSettings(BaseModel):
+    """Photos of the fix (docs/evidence.md): where they are kept, how big they may be."""
+
+    # "local" (a folder, ``path``) or "s3" (an S3-compatible store: AWS S3, MinIO, Ceph...).
+    store: Literal["local", "s3"] = "local"
+    path: str = "var/evidence"
+    # Largest photo accepted, in bytes; bigger ones are refused with an answer and not stored.
+    max_bytes: int = 10_000_000
+    # Open311 ``media_url`` links are signed and work this long (they need no login).
+    media_url_minutes: int = 60
+    # The S3 store (``store = "s3"``): endpoint of the S3 REST API, bucket, region and keys.
+    # Path-style addressing (``{endpoint}/{bucket}/{key}``), which S3-compatible stores all speak.
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_prefix: str = "evidence/"
+
+
 class RosterSettings(BaseModel):
     """The household roster (docs/roster.md)."""
 
@@ -365,6 +385,32 @@ class JobsSettings(BaseModel):
     run_in_serve: bool = False
 
 
+class PacingSettings(BaseModel):
+    """How fast bulk outbound messages (broadcasts, sweeps, check-ins) leave, per sender (docs/broadcasts.md).
+
+    Each sender — a Telegram bot, a Twilio SMS number, a Twilio voice number — is a lane with its own
+    rate. Pages and replies to a resident's own message are never paced: they go out at once, beside
+    the paced traffic, so the rates are set below the providers' limits to leave them room.
+    """
+
+    # Telegram allows a bot about 30 messages a second (and one a second per chat).
+    telegram_per_second: float = 25.0
+    # Twilio sends 1 SMS a second from a long code (more from a short code or a messaging service).
+    sms_per_second: float = 1.0
+    # Outbound calls Twilio starts a second for the account (1 by default).
+    voice_per_second: float = 1.0
+    # The web sandbox's "channel".
+    web_per_second: float = 50.0
+    # A paced message whose send time passed longer ago than this (the workers were down, or busy) is
+    # given a new send time in its lane instead of going out at once, so a restart never sends a burst.
+    late_seconds: float = 5.0
+
+    def per_second(self, channel: str) -> float:
+        rate = {"telegram": self.telegram_per_second, "sms": self.sms_per_second,
+                "voice": self.voice_per_second, "web": self.web_per_second}.get(channel, self.sms_per_second)
+        return max(rate, 0.001)
+
+
 class Open311Settings(BaseModel):
     """Open311 GeoReport v2 API. Reading is public (no resident text is exposed); posting needs a key."""
 
@@ -452,7 +498,9 @@ class Settings(BaseSettings):
     visits: VisitSettings = Field(default_factory=VisitSettings)
     closure: ClosureSettings = Field(default_factory=ClosureSettings)
     departments: DepartmentSettings = Field(default_factory=DepartmentSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
+    pacing: PacingSettings = Field(default_factory=PacingSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)

@@ -196,6 +196,8 @@ async def make_services(
             redis_url = REDIS_URL
         # A namespace per services object: tests never see each other's keys, queues or job ids.
         redis_settings = {"url": redis_url, "namespace": f"t{uuid.uuid4().hex[:10]}"}
+        # Evidence photos go to the test's own folder, never to the worktree's var/.
+        overrides["evidence"] = {"path": str(tmp_path / f"evidence-{len(created)}"), **overrides.get("evidence", {})}
         settings = base_settings(database={"url": url}, redis=redis_settings, **overrides)
         services = build_services(settings, clock)
         created.append(services)

@@ -45,12 +45,22 @@ SECURITY_HEADERS = {
 
 
 def build_router() -> APIRouter:
-    from gridline.console.views import actions, admin, auth, cases, conversations, dashboard, followups, households
+    from gridline.console.views import (
+        actions,
+        admin,
+        auth,
+        cases,
+        conversations,
+        dashboard,
+        evidence,
+        followups,
+        households,
+    )
 
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     router.add_api_route("", cases.home, methods=["GET"])
     router.add_api_route("/", cases.home, methods=["GET"])
-    for module in (auth, cases, conversations, dashboard, actions, admin, households, followups):
+    for module in (auth, cases, conversations, dashboard, actions, admin, households, followups, evidence):
         router.include_router(module.router)
     from gridline.console.inbox import build_router as build_inbox_router
 

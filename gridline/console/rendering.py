@@ -57,7 +57,7 @@ def duration_text(delta: timedelta | float | None, lang: str) -> str:
 
 
 # Keys of event data and explanations that the page shows elsewhere, or that only machines read.
-HIDDEN_KEYS = frozenset({"decision", "reason", "explanation", "policy", "page_id", "text"})
+HIDDEN_KEYS = frozenset({"decision", "reason", "explanation", "policy", "page_id", "text", "evidence_id"})
 
 
 def describe(value: Any) -> str:

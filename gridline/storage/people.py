@@ -232,3 +232,16 @@ def lang_of(session: Session, identity: ChannelIdentity | None) -> str | None:
 def identities_of_resident(session: Session, resident_id: int) -> list[ChannelIdentity]:
     """Every channel account of the resident."""
     return list(session.exec(select(ChannelIdentity).where(ChannelIdentity.resident_id == resident_id)))
+
+
+def active_staff_by_code(session: Session, code: str) -> Staff | None:
+    """The active staff member with this code."""
+    return session.exec(select(Staff).where(Staff.code == code, Staff.active == True)).first()  # noqa: E712
+
+
+def identity_reaching(session: Session, channel: str, bot_name: str, target: str) -> ChannelIdentity | None:
+    """The identity on ``channel`` (and ``bot_name``) whose chat id or external id is ``target``."""
+    return session.exec(select(ChannelIdentity).where(
+        ChannelIdentity.channel == channel, ChannelIdentity.bot_name == bot_name,
+        (col(ChannelIdentity.chat_id) == target) | (col(ChannelIdentity.external_id) == target),
+    )).first()

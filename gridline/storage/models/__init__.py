@@ -6,6 +6,7 @@ modules (``gridline.routing.lifecycle``).
 """
 
 from gridline.storage.models.audit import AuditLog, ConsoleUser, StaffLinkCode
+from gridline.storage.models.broadcasts import Broadcast, PacingLane
 from gridline.storage.models.cases import (
     Acknowledgement,
     Case,
@@ -16,6 +17,7 @@ from gridline.storage.models.cases import (
 )
 from gridline.storage.models.console import ConsoleSession
 from gridline.storage.models.conversations import Conversation, InboundEvent, Message, NluCorrection
+from gridline.storage.models.evidence import Evidence, FollowUpCall
 from gridline.storage.models.followups import FollowUp
 from gridline.storage.models.grids import Address, Grid
 from gridline.storage.models.households import Household, HouseholdPerson
@@ -35,6 +37,7 @@ __all__ = [
     "Acknowledgement",
     "Address",
     "AuditLog",
+    "Broadcast",
     "Case",
     "CaseEvent",
     "ChannelIdentity",
@@ -47,7 +50,9 @@ __all__ = [
     "EscalationPolicyRecord",
     "EscalationStep",
     "Extension",
+    "Evidence",
     "FollowUp",
+    "FollowUpCall",
     "Grid",
     "Household",
     "HouseholdPerson",
@@ -55,6 +60,7 @@ __all__ = [
     "InboxLoginLink",
     "Message",
     "NluCorrection",
+    "PacingLane",
     "Page",
     "PushSubscription",
     "Resident",

@@ -1,7 +1,7 @@
 """transfers and extensions
 
 Revision ID: 0007
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-01 10:30:34.599902
 """
 from alembic import op
@@ -11,7 +11,7 @@ import gridline.storage.types
 
 
 revision = '0007'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
