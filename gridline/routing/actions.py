@@ -11,26 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from gridline.core.outbox import tell_resident
-from gridline.core.work import Work, in_transaction
-from gridline.i18n import t
-from gridline.routing.closure import ask_if_solved, open_follow_up
-from gridline.routing.directory import Directory
-from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
-from gridline.routing.lifecycle import (
+from gridline.domain.lifecycle import (
     OPEN_PAGE_STATUSES,
     CaseStatus,
     PageStatus,
     StaffRole,
     check_case_transition,
 )
+from gridline.i18n import t
+from gridline.kernel.outbox import tell_resident
+from gridline.kernel.work import Work, in_transaction
+from gridline.routing.closure import ask_if_solved, open_follow_up
+from gridline.routing.directory import Directory
+from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.timeline import publish_case, record_event
 from gridline.storage import cases, pages, steps
 from gridline.storage.models import Case, Message, Page, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 StaffAction = Literal["acknowledge", "resolve", "escalate", "reassign"]
 CHAIN_ROLES = {StaffRole.LEVEL2_CONTACT.value, StaffRole.LEVEL1_CONTACT.value, StaffRole.SUPERVISOR.value}

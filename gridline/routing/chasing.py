@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from gridline.clock import as_utc
-from gridline.core.work import Work
+from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n import t
+from gridline.kernel.work import Work
 from gridline.routing.escalation import page_targets
 from gridline.routing.grids import GridIndex
-from gridline.routing.lifecycle import CaseStatus
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from gridline.core.messages import Option
-from gridline.core.notify import Delivery, PageNotice, PageUpdate
-from gridline.core.work import Work, in_transaction
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
 from gridline.i18n import t
+from gridline.kernel.messages import Option
+from gridline.kernel.notify import Delivery, PageNotice, PageUpdate
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing import chasing
 from gridline.routing.claims import INTERRUPTED, earlier_send, renewed_claim
 from gridline.routing.closure import REOPENED, reopen_words
 from gridline.routing.escalation import WORKER_ID
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES, UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
 from gridline.routing.loop_pages import PAGE_REASONS as LOOP_REASONS
 from gridline.routing.loop_pages import LoopTexts, loop_texts
 from gridline.routing.pages import create_page, next_contact_method
@@ -31,7 +31,7 @@ from gridline.storage import cases, directory, pages
 from gridline.storage.models import Case, ContactMethod, Grid, Page, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from gridline.core.work import Work, in_transaction
+from gridline.domain.lifecycle import CaseStatus, ForbiddenTransition
 from gridline.i18n import t
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import CHAIN_ROLES, ActionResult, may_act
 from gridline.routing.closure import LEVEL_UP
 from gridline.routing.deadlines import Limit, deadline_after
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import page_targets
-from gridline.routing.lifecycle import CaseStatus, ForbiddenTransition
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
 from gridline.routing.transfers import OPEN_TRANSFER_STATUSES, Actor, TransferStatus, _local
@@ -35,7 +35,7 @@ from gridline.storage import transfers as store
 from gridline.storage.models import Case, Extension, Page, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 
 class ExtensionStatus(StrEnum):

@@ -26,14 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from gridline.core.outbox import tell_resident
-from gridline.core.work import Work, in_transaction
-from gridline.i18n import has, t
-from gridline.routing.actions import ActionResult, expire_other_pages, mark_resolved, may_act
-from gridline.routing.deadlines import deadline_after, limit_for
-from gridline.routing.directory import Directory
-from gridline.routing.escalation import cancel_pending_steps, page_targets, restart_escalation
-from gridline.routing.lifecycle import (
+from gridline.domain.lifecycle import (
     OPEN_CASE_STATUSES,
     OPEN_PAGE_STATUSES,
     UNACKNOWLEDGED_STATUSES,
@@ -43,6 +36,13 @@ from gridline.routing.lifecycle import (
     StaffRole,
     check_case_transition,
 )
+from gridline.i18n import has, t
+from gridline.kernel.outbox import tell_resident
+from gridline.kernel.work import Work, in_transaction
+from gridline.routing.actions import ActionResult, expire_other_pages, mark_resolved, may_act
+from gridline.routing.deadlines import deadline_after, limit_for
+from gridline.routing.directory import Directory
+from gridline.routing.escalation import cancel_pending_steps, page_targets, restart_escalation
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
@@ -51,7 +51,7 @@ from gridline.storage import transfers as store
 from gridline.storage.models import Case, Page, Staff, Transfer
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 

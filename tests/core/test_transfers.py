@@ -7,10 +7,10 @@ import pytest
 from sqlmodel import select
 
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
+from gridline.domain.lifecycle import ForbiddenTransition
+from gridline.kernel.messages import InboundMessage
 from gridline.routing import transfers
 from gridline.routing.actions import act_on_case
-from gridline.routing.lifecycle import ForbiddenTransition
 from gridline.routing.transfers import TRANSFER_TRANSITIONS, Actor, TransferStatus
 from gridline.storage.models import AuditLog, Case, CaseEvent, Staff, Transfer
 from tests.core.support import record_all_channels

@@ -2,7 +2,7 @@
 
 One module per concept; import from here. Every stored time is UTC (``UTCDateTime``).
 Enumerations are stored as plain strings; the allowed values and transitions live in the domain
-modules (``gridline.routing.lifecycle``).
+modules (``gridline.domain.lifecycle``).
 """
 
 from gridline.storage.models.audit import AuditLog, ConsoleUser, StaffLinkCode
@@ -49,8 +49,8 @@ __all__ = [
     "DutyShift",
     "EscalationPolicyRecord",
     "EscalationStep",
-    "Extension",
     "Evidence",
+    "Extension",
     "FollowUp",
     "FollowUpCall",
     "Grid",

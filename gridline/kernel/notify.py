@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from gridline.core.messages import Option
+from gridline.kernel.messages import Option
 
 DeliveryState = Literal["sent", "delivered", "retry", "failed"]
 
