@@ -22,14 +22,14 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from sqlmodel import Session
 
-from gridline.core.messages import Option
-from gridline.core.outbox import queue_message
-from gridline.core.work import Work, in_transaction
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, ForbiddenTransition, StaffRole
 from gridline.i18n import t
+from gridline.kernel.messages import Option
+from gridline.kernel.outbox import queue_message
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.cases import CaseDraft, open_case
 from gridline.routing.directory import Directory
 from gridline.routing.grids import GridIndex
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES, ForbiddenTransition, StaffRole
 from gridline.routing.roster import RoomKey, tag_code, tag_label
 from gridline.routing.visit_grammar import parse_visit_text
 from gridline.settings import Settings
@@ -40,7 +40,7 @@ from gridline.storage.households import RosterScope
 from gridline.storage.models import ChannelIdentity, Household, Staff, Visit
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 EVERYONE = RosterScope(None)
 PLAN_BATCH = 500

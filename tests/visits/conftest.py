@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 from tests.conftest import MakeServices
 from tests.visits.support import VISITS_ON
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
-from gridline.core.outbox import queue_message
-from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
+from gridline.kernel.outbox import queue_message
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case, relay_staff_reply
 from gridline.routing.pages import open_pages_for_phone, page_by_code
 from gridline.routing.visit_grammar import is_visit_text
@@ -27,7 +27,7 @@ from gridline.storage import people
 from gridline.storage.models import Case, Message, Page, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 
