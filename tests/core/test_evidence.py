@@ -14,9 +14,9 @@ import pytest
 from sqlmodel import select
 
 from gridline.app import create_app
-from gridline.console.retention import purge_old_text
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
+from gridline.engine.retention import purge_old_text
+from gridline.kernel.messages import InboundMessage
 from gridline.routing import evidence
 from gridline.routing.actions import act_on_case
 from gridline.routing.evidence import Uploader, attach, image_type, strip_jpeg_metadata

@@ -17,16 +17,16 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from gridline.bots.twilio.staff_sms import StaffAnswer, queue_answer
-from gridline.core.work import Work, in_transaction
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.i18n import t
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing import evidence
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.routing.pages import PHONE_CHANNELS
 from gridline.storage import pages as page_store
 from gridline.storage.models import Case, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 
