@@ -15,6 +15,7 @@ from gridline.routing.checkins import run_checkin_step
 from gridline.routing.delivery import deliver_page, update_page
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.message_delivery import deliver_message
+from gridline.routing.transfers import run_transfer_timer
 from gridline.routing.visits import run_visit_timer
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ JOBS: dict[str, JobFunction] = {
     "deliver_message": deliver_message,
     "update_page": _update_page,
     "run_visit_timer": run_visit_timer,
+    "run_transfer_timer": run_transfer_timer,
     "run_checkin_step": run_checkin_step,
 }
 

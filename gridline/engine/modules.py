@@ -20,6 +20,7 @@ from gridline.routing.checkins import plan as plan_checkins
 from gridline.routing.checkins import requeue_due_steps
 from gridline.routing.closure import sweep as closure_sweep
 from gridline.routing.directory import Directory
+from gridline.routing.transfers import requeue_due as transfers_requeue
 from gridline.routing.visits import sweep as visits_sweep
 
 if TYPE_CHECKING:
@@ -53,6 +54,11 @@ def _visits(work: Work, services: Services) -> int:
     return visits_sweep(work, services.settings)
 
 
+def _transfers(work: Work, services: Services) -> int:
+    """The department loop's safety net: accept timers whose job was lost (routing.transfers)."""
+    return transfers_requeue(work, services.settings.jobs.lease_seconds)
+
+
 def _checkins(work: Work, services: Services) -> int:
     """平安守护: today's and tomorrow's check-ins of every opted-in member (unique per member and day,
     so planning twice is harmless), and the safety net of check-in and sweep timers whose job was lost."""
@@ -64,6 +70,7 @@ MODULES: tuple[Module, ...] = (
     Module("closure", timedelta(seconds=60), _closure),
     Module("chasing", timedelta(seconds=60), _chasing),
     Module("visits", timedelta(seconds=60), _visits),
+    Module("transfers", timedelta(seconds=60), _transfers),
     Module("checkins", timedelta(seconds=60), _checkins),
 )
 

@@ -38,6 +38,9 @@ class PageNotice:
     address: str | None
     report_count: int
     options: tuple[Option, ...] = ()
+    # Why this person is paged (the policy target, ``transfer``, ``extension_requested``, ...):
+    # channels pick the page's buttons by it.
+    reason: str = ""
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,13 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
         )
     if case.status != CaseStatus.ACKNOWLEDGED:
         _mark_acknowledged(work, case, staff, channel, _staff_page(work, case, staff, page_id), actor)
+    mark_resolved(work, case, staff, channel, actor)
+    return ActionResult(True, "resolved", t("action.resolved", lang, ref=case.ref), case.ref, staff.name)
+
+
+def mark_resolved(work: Work, case: Case, staff: Staff, channel: str, actor: str) -> None:
+    """The case is resolved by ``staff`` (the holder, or the department whose reply was approved):
+    every other page ends and the resident is asked whether it really is solved."""
     check_case_transition(case.status, CaseStatus.RESOLVED)
     case.status = CaseStatus.RESOLVED.value
     case.resolved_at = work.now
@@ -215,9 +222,8 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
     expire_other_pages(work, case, None, "page.note_resolved_by", name=staff.name)
     record_event(work, case.id or 0, "resolved", actor, {"channel": channel, "name": staff.name})
     # "Resolved" is the holder's word: the resident is asked whether it really is (routing.closure).
-    ask_if_solved(work, case, staff.name, lang)
+    ask_if_solved(work, case, staff.name, staff.lang)
     publish_case(work, case)
-    return ActionResult(True, "resolved", t("action.resolved", lang, ref=case.ref), case.ref, staff.name)
 
 
 def escalate_case(work: Work, case: Case, reason: str) -> bool:

@@ -31,6 +31,7 @@ from gridline.storage.models.people import (
     Resident,
     Staff,
 )
+from gridline.storage.models.transfers import Extension, Transfer, TransferTimer
 from gridline.storage.models.visits import Visit, VisitDigest, VisitEvent
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "EscalationPolicyRecord",
     "EscalationStep",
     "Evidence",
+    "Extension",
     "FollowUp",
     "FollowUpCall",
     "Grid",
@@ -69,6 +71,8 @@ __all__ = [
     "Staff",
     "StaffLinkCode",
     "Sweep",
+    "Transfer",
+    "TransferTimer",
     "Visit",
     "VisitDigest",
     "VisitEvent",

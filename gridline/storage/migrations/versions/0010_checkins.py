@@ -1,7 +1,7 @@
 """checkins
 
 Revision ID: 0010
-Revises: 0008, 0011
+Revises: 0007
 Create Date: 2026-12-01 10:26:51.661634
 """
 from alembic import op
@@ -11,8 +11,8 @@ import gridline.storage.types
 
 
 revision = '0010'
-# Merges the two heads main had when this landed (0008 evidence and 0011 broadcasts, both after 0009).
-down_revision = ('0008', '0011')
+
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
