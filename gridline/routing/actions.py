@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from gridline.core.outbox import tell_resident
 from gridline.core.work import Work, in_transaction
-from gridline.i18n import t
+from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.routing.closure import ask_if_solved, open_follow_up
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
@@ -120,7 +120,7 @@ def act(
     case = cases.get(session, case_id)
     staff = session.get(Staff, staff_id)
     if staff is None:
-        return ActionResult(False, "not_allowed", t("action.not_allowed", "zh-CN"))
+        return ActionResult(False, "not_allowed", t("action.not_allowed", DEFAULT_LANGUAGE))
     lang = staff.lang
     if case is None:
         return ActionResult(False, "unknown_case", t("action.unknown_case", lang))
@@ -341,7 +341,7 @@ def _note(work: Work, services: Services, case_id: int, staff_id: int, text: str
     case = cases.get(work.session, case_id)
     staff = work.session.get(Staff, staff_id)
     if staff is None:
-        return ActionResult(False, "not_allowed", t("action.not_allowed", "zh-CN"))
+        return ActionResult(False, "not_allowed", t("action.not_allowed", DEFAULT_LANGUAGE))
     if case is None:
         return ActionResult(False, "unknown_case", t("action.unknown_case", staff.lang))
     if not may_act(services, work, case, staff):

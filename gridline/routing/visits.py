@@ -25,7 +25,7 @@ from sqlmodel import Session
 from gridline.core.messages import Option
 from gridline.core.outbox import queue_message
 from gridline.core.work import Work, in_transaction
-from gridline.i18n import t
+from gridline.i18n import join, t
 from gridline.routing.cases import CaseDraft, open_case
 from gridline.routing.directory import Directory
 from gridline.routing.grids import GridIndex
@@ -478,12 +478,12 @@ def _history_text(settings: Settings, history: HouseholdHistory, lang: str) -> s
     if not lines:
         lines.append(t("visits.history.none", lang))
     if history.open_cases:
-        lines.append(t("visits.history.open_cases", lang, refs="、".join(history.open_cases)))
+        lines.append(t("visits.history.open_cases", lang, refs=join(history.open_cases, lang)))
     return "\n".join(lines)
 
 
 def _tags_text(settings: Settings, household: Household, lang: str) -> str:
-    return "、".join(tag_label(settings, tag, lang) for tag in household.tags or []) or "-"
+    return join((tag_label(settings, tag, lang) for tag in household.tags or []), lang) or "-"
 
 
 def _local_time(settings: Settings, at: datetime) -> str:
