@@ -197,6 +197,13 @@ class DeadlineSettings(BaseModel):
     remind_before_hours: float = 24.0
     # 督办: an overdue case goes to the level-2 contact at once, to level 1 this long after.
     level1_after_hours: float = 24.0
+    # A transfer to a department nobody has accepted (签收) after this many hours (on the clock)
+    # escalates: the department's other staff and the supervisors are paged (docs/departments.md).
+    transfer_accept_hours: float = 2.0
+    # An extension (延期) asked for without saying how long: this much after the current deadline.
+    extension_default: str = "2wd"
+    # The longest extension one request may ask for.
+    extension_max: str = "10wd"
 
     @field_validator("resolve", "resolve_by_priority")
     @classmethod
@@ -204,6 +211,33 @@ class DeadlineSettings(BaseModel):
         for key, text in value.items():
             if not TIME_LIMIT_RE.match(text):
                 raise ValueError(f"{key}: a time limit is 'Nwd' (working days) or 'Nh' (hours), not {text!r}")
+        return value
+
+    @field_validator("extension_default", "extension_max")
+    @classmethod
+    def _limit_parses(cls, value: str) -> str:
+        if not TIME_LIMIT_RE.match(value):
+            raise ValueError(f"a time limit is 'Nwd' (working days) or 'Nh' (hours), not {value!r}")
+        return value
+
+
+class DepartmentSettings(BaseModel):
+    """The department loop (条块融合, docs/departments.md)."""
+
+    # Category → the department name (as in the staff directory) a transfer goes to first; a
+    # category not listed goes to the departments whose staff handle it (their ``categories``).
+    by_category: dict[str, str] = Field(default_factory=dict)
+    # Why a department may send a transfer back (退单), in the order staff see them; each code is
+    # named in the catalogue (``transfer.return_reason.<code>``), else shown as written.
+    return_reasons: list[str] = Field(
+        default_factory=lambda: ["not_our_duty", "wrong_category", "insufficient_info", "outside_area", "duplicate"]
+    )
+
+    @field_validator("return_reasons")
+    @classmethod
+    def _some_reasons(cls, value: list[str]) -> list[str]:
+        if not value or any(not code.strip() or ":" in code for code in value):
+            raise ValueError("return_reasons: at least one code, none empty, no ':'")
         return value
 
 
@@ -353,6 +387,32 @@ class JobsSettings(BaseModel):
     run_in_serve: bool = False
 
 
+class PacingSettings(BaseModel):
+    """How fast bulk outbound messages (broadcasts, sweeps, check-ins) leave, per sender (docs/broadcasts.md).
+
+    Each sender — a Telegram bot, a Twilio SMS number, a Twilio voice number — is a lane with its own
+    rate. Pages and replies to a resident's own message are never paced: they go out at once, beside
+    the paced traffic, so the rates are set below the providers' limits to leave them room.
+    """
+
+    # Telegram allows a bot about 30 messages a second (and one a second per chat).
+    telegram_per_second: float = 25.0
+    # Twilio sends 1 SMS a second from a long code (more from a short code or a messaging service).
+    sms_per_second: float = 1.0
+    # Outbound calls Twilio starts a second for the account (1 by default).
+    voice_per_second: float = 1.0
+    # The web sandbox's "channel".
+    web_per_second: float = 50.0
+    # A paced message whose send time passed longer ago than this (the workers were down, or busy) is
+    # given a new send time in its lane instead of going out at once, so a restart never sends a burst.
+    late_seconds: float = 5.0
+
+    def per_second(self, channel: str) -> float:
+        rate = {"telegram": self.telegram_per_second, "sms": self.sms_per_second,
+                "voice": self.voice_per_second, "web": self.web_per_second}.get(channel, self.sms_per_second)
+        return max(rate, 0.001)
+
+
 class Open311Settings(BaseModel):
     """Open311 GeoReport v2 API. Reading is public (no resident text is exposed); posting needs a key."""
 
@@ -440,8 +500,10 @@ class Settings(BaseSettings):
     roster: RosterSettings = Field(default_factory=RosterSettings)
     visits: VisitSettings = Field(default_factory=VisitSettings)
     closure: ClosureSettings = Field(default_factory=ClosureSettings)
+    departments: DepartmentSettings = Field(default_factory=DepartmentSettings)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
+    pacing: PacingSettings = Field(default_factory=PacingSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)

@@ -2,10 +2,11 @@
 
 One module per concept; import from here. Every stored time is UTC (``UTCDateTime``).
 Enumerations are stored as plain strings; the allowed values and transitions live in the domain
-modules (``gridline.routing.lifecycle``).
+modules (``gridline.domain.lifecycle``).
 """
 
 from gridline.storage.models.audit import AuditLog, ConsoleUser, StaffLinkCode
+from gridline.storage.models.broadcasts import Broadcast, PacingLane
 from gridline.storage.models.cases import (
     Acknowledgement,
     Case,
@@ -29,12 +30,14 @@ from gridline.storage.models.people import (
     Resident,
     Staff,
 )
+from gridline.storage.models.transfers import Extension, Transfer, TransferTimer
 from gridline.storage.models.visits import Visit, VisitDigest, VisitEvent
 
 __all__ = [
     "Acknowledgement",
     "Address",
     "AuditLog",
+    "Broadcast",
     "Case",
     "CaseEvent",
     "ChannelIdentity",
@@ -47,6 +50,7 @@ __all__ = [
     "EscalationPolicyRecord",
     "EscalationStep",
     "Evidence",
+    "Extension",
     "FollowUp",
     "FollowUpCall",
     "Grid",
@@ -56,11 +60,14 @@ __all__ = [
     "InboxLoginLink",
     "Message",
     "NluCorrection",
+    "PacingLane",
     "Page",
     "PushSubscription",
     "Resident",
     "Staff",
     "StaffLinkCode",
+    "Transfer",
+    "TransferTimer",
     "Visit",
     "VisitDigest",
     "VisitEvent",
