@@ -110,7 +110,10 @@ class TelegramFlows:
             "width": event.width,
             "height": event.height,
         }
-        await self.ctx.to_core(event.sender, event.message_id, text=event.caption, media=[media])
+        outcome = await self.ctx.to_core(event.sender, event.message_id, text=event.caption, media=[media])
+        if outcome.staff_id is not None:
+            # A staff member's photo is evidence of the fix (#REF in the caption, or a reply to the page).
+            await self.staff.evidence(event, outcome.staff_id)
 
     async def on_unsupported(self, event: UnsupportedInput) -> None:
         if event.kind in SPOKEN_KINDS:

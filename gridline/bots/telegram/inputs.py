@@ -68,6 +68,7 @@ class PhotoInput:
     caption: str | None = None
     width: int | None = None
     height: int | None = None
+    reply_to_message_id: int | None = None
 
 
 @dataclass(frozen=True)

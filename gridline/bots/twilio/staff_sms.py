@@ -101,10 +101,10 @@ async def handle_staff_sms(
 ) -> None:
     """Act on a staff member's text, log it, and queue the answer to their phone."""
     answer = await answer_for(services, staff_id, phone, text)
-    await in_transaction(services, _queue_answer, staff_id, phone, answer, message_id)
+    await in_transaction(services, queue_answer, staff_id, phone, answer, message_id)
 
 
-def _queue_answer(work: Work, staff_id: int, phone: str, answer: StaffAnswer, message_id: int | None) -> None:
+def queue_answer(work: Work, staff_id: int, phone: str, answer: StaffAnswer, message_id: int | None) -> None:
     identity = people.find_identity(work.session, "sms", phone)
     staff = work.session.get(Staff, staff_id)
     lang = staff.lang if staff else DEFAULT_LANGUAGE
