@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -211,7 +212,8 @@ async def sweep_events(request: Request, sweep_id: RowId) -> Response:
 
 def parse_days(raw: str) -> list[int] | None:
     """``1,3,5`` (ISO weekdays, 1 = Monday) → [1, 3, 5]; "" → [] (every day); None when malformed."""
-    parts = [p.strip() for p in raw.replace("，", ",").split(",") if p.strip()]
+    # NFKC: the full-width comma and digits of a Chinese keyboard are the ASCII ones.
+    parts = [p.strip() for p in unicodedata.normalize("NFKC", raw).split(",") if p.strip()]
     if not all(p.isascii() and p.isdigit() and 1 <= int(p) <= 7 for p in parts):
         return None
     return sorted({int(p) for p in parts})
