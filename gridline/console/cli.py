@@ -159,7 +159,8 @@ def unlock_user(name: str) -> None:
 @console_app.command("purge-text")
 def purge_text() -> None:
     """Remove message texts older than console.retention_days (statistics are kept)."""
-    from gridline.engine.retention import purge_text_before
+    from gridline.engine.retention import purge_evidence_before, purge_text_before
+    from gridline.storage.blobs import build_blob_store
 
     settings = load_settings()
     ui = _lang(settings)
@@ -169,7 +170,9 @@ def purge_text() -> None:
     db = Database(settings.database.url)
     try:
         now = SystemClock().now()
-        count = purge_text_before(db, now - timedelta(days=settings.console.retention_days), now=now)
+        cutoff = now - timedelta(days=settings.console.retention_days)
+        count = purge_text_before(db, cutoff, now=now)
+        purge_evidence_before(db, build_blob_store(settings.evidence), cutoff, now=now)
     finally:
         db.dispose()
     typer.echo(t("console.cli.purged", ui, n=count, days=settings.console.retention_days))

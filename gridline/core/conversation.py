@@ -24,6 +24,7 @@ from gridline.kernel.messages import InboundMessage, Option, Outcome, Reply
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import OUT_OF_SCOPE, NluResult
+from gridline.routing import checkins
 from gridline.routing.directory import Directory
 from gridline.routing.timeline import record_event
 from gridline.storage import cases, conversations, people
@@ -179,6 +180,7 @@ def _converse(work: Work, services: Services, turn: Turn, deliver_replies: bool)
         return Handled(Outcome(), keep_state=True, stale=state)
     if not turn.trusted:
         _follow_the_row(turn, state)
+    _checkin_answer(work, sender, turn)
     if turn.number is not None:
         options = conversations.latest_options(work.session, sender.identity.id or 0)
         if 1 <= turn.number <= len(options):
@@ -206,6 +208,20 @@ def _converse(work: Work, services: Services, turn: Turn, deliver_replies: bool)
         inbound.case_id = outcome.case_id
     keep_conversation_state(sender, new_state, work.now, services.settings.redis.state_ttl_seconds)
     return Handled(outcome, new_state)
+
+
+def _checkin_answer(work: Work, sender: Sender, turn: Turn) -> None:
+    """A bare "1"/"2" while a check-in or sweep question waits for this person answers it, whatever
+    options an older message offered (the question is the latest thing we asked)."""
+    msg = turn.msg
+    if msg.choice is not None or msg.command is not None or sender.resident is None:
+        return
+    number = choice_number((msg.text or "").strip())
+    if number is None:
+        return
+    choice = checkins.waiting_choice(work, sender.identity.id, sender.resident.id, number)
+    if choice is not None:
+        turn.choice, turn.nlu, turn.fallback_nlu, turn.number = choice, None, None, None
 
 
 def conversation_state(sender: Sender, now: datetime) -> dict[str, Any]:
@@ -486,9 +502,18 @@ def _choice(
     from gridline.routing.actions import rate_case
 
     lang = sender.lang
-    match = CHOICE_RE.match(choice)
     resident = sender.resident
     assert resident is not None
+    if choice.startswith(checkins.CHOICE_PREFIX):
+        answered = checkins.answer(
+            work, services.settings, choice, identity_id=sender.identity.id, resident_id=resident.id,
+            phone=sender.identity.external_id if sender.identity.channel in ("sms", "voice") else resident.phone,
+            lang=lang, actor=f"resident:{resident.id}",
+        )
+        outcome.case_id, outcome.case_ref = answered.case_id, answered.case_ref
+        replies.append((answered.text, ()))
+        return None
+    match = CHOICE_RE.match(choice)
     case = cases.by_ref(work.session, match.group(2)) if match else None
     if match is None or case is None or case.resident_id != resident.id:
         replies.append((t("conversation.choice_expired", lang), ()))

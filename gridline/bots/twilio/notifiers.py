@@ -129,6 +129,19 @@ class VoiceNotifier:
         return _delivery(result)
 
     async def send_message(self, notice: MessageNotice) -> Delivery:
+        if notice.options:
+            # A question by phone (a 平安守护 check-in): a call that says it and takes a key (voice_ask).
+            target = to_e164(notice.target, self.services.settings.twilio.default_region)
+            if target is None:
+                return Delivery(state="failed", error=f"not a phone number: {notice.target!r}", unreachable=True)
+            settings = self.services.settings
+            result = await self.gateway.create_call(
+                target,
+                url=webhook_url(settings, f"/voice/ask/{notice.message_id}"),
+                status_callback=webhook_url(settings, "/status"),
+                timeout_seconds=settings.twilio.dial_timeout_seconds,
+            )
+            return _delivery(result)
         # A call cannot carry a message later; the same number gets it as a text.
         return await self.sms.send_message(notice)
 

@@ -17,7 +17,6 @@ from sqlmodel import Session
 
 from gridline.bots.twilio.loop_sms import loop_answer
 from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
-from gridline.bots.twilio.visit_sms import visit_answer
 from gridline.domain.transfers import DEPARTMENT_PAGES
 from gridline.i18n import t
 from gridline.kernel.outbox import queue_message
@@ -27,6 +26,7 @@ from gridline.routing.loop_grammar import parse_loop_text
 from gridline.routing.pages import open_pages_for_phone, page_by_code
 from gridline.routing.transfers import accept_transfer
 from gridline.routing.visit_grammar import is_visit_text
+from gridline.routing.visits import answer_visit_text
 from gridline.storage import people
 from gridline.storage.models import Case, Message, Page, Staff
 
@@ -83,8 +83,8 @@ def _target(work: Work, staff_id: int, phone: str, reply: StaffReply | None) -> 
 async def answer_for(services: Services, staff_id: int, phone: str, text: str) -> StaffAnswer:
     """What to text back to a staff member's SMS, after doing what it asks."""
     if is_visit_text(text):
-        answer, case_id = await visit_answer(services, staff_id, text)
-        return StaffAnswer(answer, case_id)
+        logged = await answer_visit_text(services, staff_id, text, "sms")
+        return StaffAnswer(logged.text, logged.case_id)
     loop = parse_loop_text(text)
     if loop is not None:
         answer, case_id = await loop_answer(services, staff_id, phone, loop)
@@ -114,10 +114,10 @@ async def handle_staff_sms(
 ) -> None:
     """Act on a staff member's text, log it, and queue the answer to their phone."""
     answer = await answer_for(services, staff_id, phone, text)
-    await in_transaction(services, _queue_answer, staff_id, phone, answer, message_id)
+    await in_transaction(services, queue_answer, staff_id, phone, answer, message_id)
 
 
-def _queue_answer(work: Work, staff_id: int, phone: str, answer: StaffAnswer, message_id: int | None) -> None:
+def queue_answer(work: Work, staff_id: int, phone: str, answer: StaffAnswer, message_id: int | None) -> None:
     identity = people.find_identity(work.session, "sms", phone)
     staff = work.session.get(Staff, staff_id)
     lang = staff.lang if staff else "zh-CN"

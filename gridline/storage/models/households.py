@@ -62,3 +62,9 @@ class HouseholdPerson(SQLModel, table=True):
     relation: str | None = Field(default=None, max_length=50, description="family: 儿子, 女儿 …")
     resident_id: int | None = Field(default=None, foreign_key="residents.id")
     position: int = 0
+    # 平安守护 opt-in of a member (the household's ``consent_checkin`` must be given too):
+    # the channel (sms | voice | telegram; None = not opted in), the local time and the weekdays
+    # (0 = Monday; empty = every day). See docs/checkins.md.
+    checkin_channel: str | None = Field(default=None, max_length=16)
+    checkin_time: str | None = Field(default=None, max_length=5, description="HH:MM local")
+    checkin_days: list[int] = Field(default_factory=list, sa_type=JSONType)
