@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from gridline.i18n import Language
+
 DEFAULT_CONFIG = Path("config/gridline.toml")
 TIME_LIMIT_RE = re.compile(r"^\s*(\d+)\s*(wd|h)\s*$")
 
@@ -512,7 +514,8 @@ class Settings(BaseSettings):
     )
 
     timezone: str = "Asia/Shanghai"
-    default_language: Literal["zh-CN", "en"] = "zh-CN"
+    # The language of people whose own is unknown (and of the command line).
+    default_language: Language = Language.ZH_CN
     server: ServerSettings = Field(default_factory=ServerSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)

@@ -19,7 +19,7 @@ from gridline.core.inbound_log import store_inbound
 from gridline.core.reports import ReportDecision, decide_report, file_report, reroute_after_registration
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.edge.text import choice_number
-from gridline.i18n import normalise_language, t
+from gridline.i18n import DEFAULT_LANGUAGE, normalise_language, other_language, t
 from gridline.kernel.messages import InboundMessage, Option, Outcome, Reply
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
@@ -467,7 +467,7 @@ def _command(
     assert resident is not None
     command = (msg.command or "").lower()
     if command == "lang":
-        wanted = msg.command_args.strip() or ("en" if resident.lang == "zh-CN" else "zh-CN")
+        wanted = msg.command_args.strip() or other_language(resident.lang)
         resident.lang = normalise_language(wanted)
         replies.append((t("conversation.language_set", resident.lang), ()))
         return None
@@ -554,7 +554,7 @@ def _attach_media(
         replies.append((t("case.media_attached", sender.lang, ref=case.ref), ()))
         return None
     kind = msg.media[0].get("kind", "photo") if msg.media else "photo"
-    summary = t("case.voicemail_summary" if kind == "voicemail" else "case.photo_summary", "zh-CN")
+    summary = t("case.voicemail_summary" if kind == "voicemail" else "case.photo_summary", DEFAULT_LANGUAGE)
     nlu = NluResult(text=summary, intent="other", confidence=0.0, engine="none")
     decision = decide_report(services, work, sender, nlu, summary, msg)
     return _filed(services, work, sender, decision, replies, outcome, {})

@@ -46,7 +46,7 @@ from gridline.domain.transfers import (
     TRANSFER_TRANSITIONS,
     TransferStatus,
 )
-from gridline.i18n import has, t
+from gridline.i18n import DEFAULT_LANGUAGE, has, t
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import ActionResult, expire_other_pages, mark_resolved, may_act
@@ -247,7 +247,7 @@ def request(
         department, note = named, note.strip()[len(named):]
     chosen = (department or "").strip() or choices[0]
     if chosen not in choices:
-        return _refuse("unknown_department", lang, case, department=chosen, choices="、".join(choices))
+        return _refuse("unknown_department", lang, case, department=chosen, choices=list(choices))
     transfer = store.add(session, Transfer(
         case_id=case.id or 0, department=chosen, category=case.category, status=TransferStatus.REQUESTED.value,
         note=note.strip()[:2000], requested_by=actor.label, requested_by_staff_id=staff.id if staff else None,
@@ -287,7 +287,7 @@ def _department_target(
     work: Work, case: Case | None, staff: Staff | None
 ) -> tuple[Transfer | None, ActionResult | None]:
     """The case's open transfer, if ``staff`` is of its department; else the refusal."""
-    lang = staff.lang if staff else "zh-CN"
+    lang = staff.lang if staff else DEFAULT_LANGUAGE
     if staff is None:
         return None, _refuse("not_allowed", lang)
     if case is None:

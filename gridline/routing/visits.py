@@ -23,7 +23,7 @@ from dateutil.rrule import rrulestr
 from sqlmodel import Session
 
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, ForbiddenTransition, StaffRole
-from gridline.i18n import t
+from gridline.i18n import join, t
 from gridline.kernel.messages import Option
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
@@ -480,12 +480,12 @@ def _history_text(settings: Settings, history: HouseholdHistory, lang: str) -> s
     if not lines:
         lines.append(t("visits.history.none", lang))
     if history.open_cases:
-        lines.append(t("visits.history.open_cases", lang, refs="、".join(history.open_cases)))
+        lines.append(t("visits.history.open_cases", lang, refs=join(history.open_cases, lang)))
     return "\n".join(lines)
 
 
 def _tags_text(settings: Settings, household: Household, lang: str) -> str:
-    return "、".join(tag_label(settings, tag, lang) for tag in household.tags or []) or "-"
+    return join((tag_label(settings, tag, lang) for tag in household.tags or []), lang) or "-"
 
 
 def _local_time(settings: Settings, at: datetime) -> str:

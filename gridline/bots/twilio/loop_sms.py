@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gridline.domain.transfers import DEPARTMENT_PAGES, EXTENSION_TO_DECIDE, TO_REVIEW
-from gridline.i18n import t
+from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import extensions, transfers
 from gridline.routing.actions import ActionResult
@@ -60,7 +60,7 @@ def _which(work: Work, phone: str, loop: LoopText, lang: str) -> tuple[Case | No
 def _act(work: Work, services: Services, staff_id: int, phone: str, loop: LoopText) -> tuple[str, int | None]:
     staff = work.session.get(Staff, staff_id)
     if staff is None:
-        return t("transfer.refused.not_allowed", "zh-CN", ref=""), None
+        return t("transfer.refused.not_allowed", DEFAULT_LANGUAGE, ref=""), None
     lang = staff.lang
     case, page, unknown = _which(work, phone, loop, lang)
     if unknown is not None or case is None:

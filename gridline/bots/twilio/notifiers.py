@@ -78,7 +78,7 @@ class SmsNotifier:
             return Delivery(state="failed", error=f"not a phone number: {notice.target!r}", unreachable=True)
         if await self._opted_out(target, notice.message_id):
             log.info("not texting %s: opted out (message %s)", target, notice.message_id)
-            return Delivery(state="failed", error="recipient opted out (退订)")
+            return Delivery(state="failed", error="recipient opted out (STOP)")
         cap = self.services.settings.twilio.max_auto_replies_per_hour
         sent_this_hour = await self.services.state.hit(f"twilio:auto-replies:{target}", 3600)
         if cap and sent_this_hour > cap:

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from gridline.bots.twilio.loop_sms import loop_answer
 from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
 from gridline.domain.transfers import DEPARTMENT_PAGES
-from gridline.i18n import t
+from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case, relay_staff_reply
@@ -66,7 +66,7 @@ class _Target:
 
 def _target(work: Work, staff_id: int, phone: str, reply: StaffReply | None) -> _Target:
     staff = work.session.get(Staff, staff_id)
-    lang = staff.lang if staff else "zh-CN"
+    lang = staff.lang if staff else DEFAULT_LANGUAGE
     if reply is None:
         return _Target(lang, StaffAnswer(t("twilio.staff.not_understood", lang)))
     if reply.action == "help":
@@ -120,7 +120,7 @@ async def handle_staff_sms(
 def queue_answer(work: Work, staff_id: int, phone: str, answer: StaffAnswer, message_id: int | None) -> None:
     identity = people.find_identity(work.session, "sms", phone)
     staff = work.session.get(Staff, staff_id)
-    lang = staff.lang if staff else "zh-CN"
+    lang = staff.lang if staff else DEFAULT_LANGUAGE
     stored = work.session.get(Message, message_id) if message_id else None
     if stored is not None and stored.case_id is None:
         # The core stored the text; which case it was about is known only here.
