@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gridline.clock import FakeClock
-from gridline.core.services import Services, build_services
+from gridline.composition import build_services
+from gridline.kernel.services import Services
 from gridline.settings import Settings
 from gridline.storage.db import Database
 
@@ -244,7 +245,7 @@ async def scenario_services(make_services: MakeServices, backend: str) -> Servic
 
 async def _drain(services: Services) -> int:
     """Run every job due at the fake clock's now (inbound processing, steps, deliveries)."""
-    return await services.jobs.run_due(services)
+    return await services.jobs.run_due(services.handlers)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 grids and leaders by residents' satisfaction.
 
 Server-rendered (Jinja2), zh-CN by default with English, a little vendored JavaScript for live
-updates; no CDN. ``install(app, services)`` is called by :func:`gridline.app.create_app`.
+updates; no CDN. ``install_routes(app, services)`` is called by :func:`gridline.app.create_app`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from gridline.console.http import (
     state_of,
 )
 from gridline.console.rendering import Renderer
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 
 STATIC = Path(__file__).parent / "static"
 
@@ -106,7 +106,7 @@ def _error_page(request: Request, status_code: int, key: str) -> Response:
     return HTMLResponse(html, status_code=status_code)
 
 
-def install(app: FastAPI, services: Services) -> None:
+def install_routes(app: FastAPI, services: Services) -> None:
     """Mount the console on ``app``."""
     app.state.console = ConsoleState(services=services, renderer=Renderer(services.settings.timezone))
     app.include_router(build_router())

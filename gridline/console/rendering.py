@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from gridline.clock import as_utc
-from gridline.console import privacy
+from gridline.domain import privacy
 from gridline.i18n import has, t
 
 TEMPLATES = Path(__file__).parent / "templates"

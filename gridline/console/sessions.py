@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from gridline.clock import as_utc
 from gridline.console import security
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage import console as console_accounts
 from gridline.storage import console_logins
 from gridline.storage.audit import record
@@ -24,7 +24,7 @@ from gridline.storage.models import ConsoleUser
 from gridline.storage.models.console import ConsoleSession
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 SESSION_COOKIE = "gridline_console"
 SESSION_PURPOSE = "console-session"

@@ -21,7 +21,7 @@ from gridline.storage.models import Message, NluCorrection
 
 
 class Services(Protocol):
-    """What corrections need of :class:`gridline.core.services.Services` (the CLI passes less)."""
+    """What corrections need of :class:`gridline.kernel.services.Services` (the CLI passes less)."""
 
     @property
     def db(self) -> Database: ...

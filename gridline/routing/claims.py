@@ -19,14 +19,14 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from gridline.core.notify import Delivery, PageNotice
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.notify import Delivery, PageNotice
+from gridline.kernel.work import Work, in_transaction
 from gridline.settings import Settings
 from gridline.storage import claims
 from gridline.storage.models import AuditLog
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 

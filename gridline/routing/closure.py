@@ -13,13 +13,13 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from gridline.clock import as_utc
-from gridline.core.messages import Option
-from gridline.core.outbox import tell_resident
-from gridline.core.work import Work
+from gridline.domain.lifecycle import CaseStatus, check_case_transition
 from gridline.i18n import DEFAULT_LANGUAGE, t
+from gridline.kernel.messages import Option
+from gridline.kernel.outbox import tell_resident
+from gridline.kernel.work import Work
 from gridline.routing.escalation import page_targets, restart_escalation
 from gridline.routing.grids import GridIndex
-from gridline.routing.lifecycle import CaseStatus, check_case_transition
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
 from gridline.storage import cases

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.timeline import publish_case, record_event
 from gridline.storage import cases
 from gridline.storage import evidence as evidence_rows
@@ -34,7 +34,7 @@ from gridline.storage.blobs import BlobStore, BlobStoreError, build_blob_store
 from gridline.storage.models import Case, Evidence, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 # "#W4RGMD" anywhere in a caption or text (refs use REF_ALPHABET, six characters).
 REF_TAG = re.compile(r"#\s?([A-Za-z0-9]{4,12})\b")
@@ -116,10 +116,14 @@ Permission = Callable[[Work, Case], bool]
 
 def store_of(services: Services) -> BlobStore:
     """The process's blob store, built from ``[evidence]`` once."""
-    store = services.extras.get("evidence_store")
-    if store is None:
-        store = services.extras["evidence_store"] = build_blob_store(services.settings.evidence)
-    return store  # type: ignore[no-any-return]
+    return services.parts.get_or_make(_Blobs, lambda: _Blobs(build_blob_store(services.settings.evidence))).store
+
+
+@dataclass
+class _Blobs:
+    """The blob store as a part of the process (``services.parts`` is keyed by class)."""
+
+    store: BlobStore
 
 
 def checked_image(data: bytes, max_bytes: int) -> tuple[bytes, str] | str:

@@ -16,10 +16,10 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from gridline.core.messages import Option
-from gridline.core.notify import Delivery, MessageNotice
-from gridline.core.outbox import pace
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.messages import Option
+from gridline.kernel.notify import Delivery, MessageNotice
+from gridline.kernel.outbox import pace
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing import broadcasts
 from gridline.routing.claims import renewed_claim
 from gridline.routing.delivery import backoff
@@ -27,7 +27,7 @@ from gridline.storage import cases, outbox, pacing
 from gridline.storage.models import ChannelIdentity, Message
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
     from gridline.settings import Settings
 
 log = logging.getLogger(__name__)

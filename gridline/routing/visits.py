@@ -13,7 +13,7 @@ Other time-driven work asks for a visit with :func:`schedule_visit` (a 平安守
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
@@ -22,14 +22,14 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from sqlmodel import Session
 
-from gridline.core.messages import Option
-from gridline.core.outbox import queue_message
-from gridline.core.work import Work, in_transaction
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, ForbiddenTransition, StaffRole
 from gridline.i18n import t
+from gridline.kernel.messages import Option
+from gridline.kernel.outbox import queue_message
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.cases import CaseDraft, open_case
 from gridline.routing.directory import Directory
 from gridline.routing.grids import GridIndex
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES, ForbiddenTransition, StaffRole
 from gridline.routing.roster import RoomKey, tag_code, tag_label
 from gridline.settings import Settings
 from gridline.storage import directory, people
@@ -39,7 +39,7 @@ from gridline.storage.households import RosterScope
 from gridline.storage.models import ChannelIdentity, Household, Staff, Visit
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 EVERYONE = RosterScope(None)
 PLAN_BATCH = 500
@@ -224,6 +224,7 @@ class VisitLogged:
     visit_id: int | None = None
     case_ref: str | None = None
     next_due: datetime | None = None
+    case_id: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -294,7 +295,7 @@ def log_visit(
         text = t("visits.log.problem_logged", lang, ref=case_ref, **params)
     else:
         text = t("visits.log.logged", lang, **params)
-    return VisitLogged("logged", text, visit.id, case_ref, nxt.due_at if nxt else None)
+    return VisitLogged("logged", text, visit.id, case_ref, nxt.due_at if nxt else None, visit.case_id)
 
 
 def _find(
@@ -555,7 +556,7 @@ def owed_text(settings: Settings, owed: list[tuple[Visit, Household]], lang: str
             t(key, lang, room=household.room_key, tags=_tags_text(settings, household, lang),
               due=_local_time(settings, visit.due_at))
         )
-    lines.append(t("visits.digest.how", lang))
+    lines.append(t("visits.digest.how", lang, room=owed[0][1].room_key if owed else "3-2-501"))
     return "\n".join(lines)
 
 
@@ -599,3 +600,51 @@ def requeue_due(work: Work, horizon: datetime, limit: int) -> int:
     for visit_id in ids:
         work.job("run_visit_timer", f"visit:{visit_id}:due", None, visit_id=visit_id)
     return len(ids)
+
+
+# -- the channels' door -------------------------------------------------------------------------------
+
+
+async def record_visit(
+    services: Services, report: VisitReport, *, staff_id: int | None, actor: str | None = None,
+    grid_scope: RosterScope | None = None,
+) -> VisitLogged:
+    """Log a visit from any channel: the note of a problem is classified first (the case's category,
+    outside the transaction), then :func:`log_visit` in one unit of work."""
+    if report.outcome == "problem" and report.note.strip() and report.category is None:
+        understood = await services.nlu.parse(report.note)
+        if understood.is_issue:
+            report = replace(report, category=understood.intent)
+    return await in_transaction(
+        services, log_visit, services.settings, report, staff_id=staff_id, actor=actor, grid_scope=grid_scope
+    )
+
+
+@dataclass(frozen=True)
+class OwedList:
+    text: str
+    options: tuple[Option, ...]
+    lang: str
+    count: int
+
+
+async def owed_list(services: Services, staff_id: int) -> OwedList:
+    """What a staff member owes (due within ``visits.digest_days_ahead`` days, or overdue), with buttons."""
+    return await in_transaction(services, _owed_list, staff_id, services.settings)
+
+
+def _owed_list(work: Work, staff_id: int, settings: Settings) -> OwedList:
+    staff = work.session.get(Staff, staff_id)
+    lang = staff.lang if staff else settings.default_language
+    until = work.now + timedelta(days=settings.visits.digest_days_ahead)
+    owed = store.owed_by_staff(work.session, staff_id, until=until)
+    options = tuple(o for visit, household in owed[:10] for o in _log_options(visit, household, lang))
+    return OwedList(owed_text(settings, owed, lang, work.now), options, lang, len(owed))
+
+
+def parse_button(data: str) -> tuple[int, Outcome] | None:
+    """``visit:<id>:ok|problem`` (the data of a log button) → (visit id, outcome)."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != "visit" or not parts[1].isdigit() or parts[2] not in ("ok", "problem"):
+        return None
+    return int(parts[1]), "ok" if parts[2] == "ok" else "problem"

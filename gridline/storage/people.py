@@ -2,24 +2,46 @@
 
 The only module that builds queries on ``residents``, ``staff`` (by phone or role) and
 ``channel_identities`` for the conversation side. Every function takes the session of the unit of
-work it runs in (``gridline.core.work.in_transaction``).
+work it runs in (``gridline.kernel.work.in_transaction``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from gridline.core.messages import InboundMessage
 from gridline.i18n import normalise_language
 from gridline.storage.models import ChannelIdentity, Conversation, Resident, Staff, StaffLinkCode
 
 PHONE_CHANNELS = ("sms", "voice")
 # A conversation is a run of messages with no pause longer than this.
 CONVERSATION_PAUSE = timedelta(hours=24)
+
+
+class SenderFacts(Protocol):
+    """What ``identify`` reads of an inbound message (``gridline.kernel.messages.InboundMessage``)."""
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def external_id(self) -> str: ...
+
+    @property
+    def bot_name(self) -> str: ...
+
+    @property
+    def display_name(self) -> str | None: ...
+
+    @property
+    def chat_id(self) -> str | None: ...
+
+    @property
+    def lang(self) -> str | None: ...
 
 
 @dataclass
@@ -38,7 +60,7 @@ class Sender:
         return self.resident.lang if self.resident else "zh-CN"
 
 
-def identify(session: Session, msg: InboundMessage, now: datetime) -> Sender:
+def identify(session: Session, msg: SenderFacts, now: datetime) -> Sender:
     """Find or create the identity, resident (or staff member) and conversation of ``msg``'s sender."""
     identity = find_identity(session, msg.channel, msg.external_id, msg.bot_name)
     if identity is None:

@@ -16,7 +16,7 @@ import uvicorn
 
 from gridline.app import create_app
 from gridline.clock import FakeClock
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 from tests.console.conftest import add_account, login
 from tests.telegram.conftest import BOT_NAME, bot_settings
 from tests.telegram.fake_bot_api import FakeBotApi, Webhook
@@ -51,7 +51,7 @@ class BroadcastWorld:
 
     async def settle(self) -> None:
         for _ in range(60):
-            ran = await self.services.jobs.run_due(self.services)
+            ran = await self.services.jobs.run_due(self.services.handlers)
             ran += await self.twilio.settle()
             if ran == 0:
                 return

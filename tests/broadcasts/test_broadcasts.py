@@ -13,10 +13,10 @@ import pytest
 from sqlmodel import col, select
 
 from gridline.app import create_app
-from gridline.core.services import build_services
-from gridline.core.work import Work, in_transaction
+from gridline.composition import build_services
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing import broadcasts as flow
-from gridline.routing.lifecycle import ForbiddenTransition
+from gridline.domain.lifecycle import ForbiddenTransition
 from gridline.storage.models import AuditLog, Broadcast, Case, Message, Page
 from tests.broadcasts.conftest import BroadcastWorld
 from tests.twilio.conftest import LI_XIUYING, SMS_NUMBER, ZHAO_DEMING

@@ -13,9 +13,9 @@ import pytest
 from sqlmodel import col, select
 
 from gridline.app import create_app
-from gridline.core.outbox import queue_message
-from gridline.core.services import build_services
-from gridline.core.work import Work, in_transaction
+from gridline.composition import build_services
+from gridline.kernel.outbox import queue_message
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage.models import ChannelIdentity, Message, Resident
 from gridline.storage.pacing import MessageKind
 from tests.conftest import BACKENDS

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gridline.core.work import in_transaction
-from gridline.routing.lifecycle import ForbiddenTransition
+from gridline.domain.lifecycle import ForbiddenTransition
+from gridline.kernel.work import in_transaction
 from gridline.routing.visits import (
     VISIT_TRANSITIONS,
     VisitReport,

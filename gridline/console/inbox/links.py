@@ -28,11 +28,11 @@ from gridline.console.http import (
 )
 from gridline.console.rendering import console_text
 from gridline.console.sessions import SESSION_COOKIE, lookup_session, open_session
-from gridline.core.outbox import queue_message
-from gridline.core.services import Services
-from gridline.core.work import Work, in_transaction
 from gridline.edge.ratelimit import rate_limits
 from gridline.i18n import t
+from gridline.kernel.outbox import queue_message
+from gridline.kernel.services import Services
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage import console as console_accounts
 from gridline.storage import directory, people
 from gridline.storage import staff_inbox as store

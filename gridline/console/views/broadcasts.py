@@ -17,7 +17,7 @@ from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip
 from gridline.edge.params import RowId
 from gridline.i18n import t
 from gridline.routing import broadcasts as flow
-from gridline.routing.lifecycle import ForbiddenTransition
+from gridline.domain.lifecycle import ForbiddenTransition
 from gridline.storage import broadcasts
 from gridline.storage.models import Broadcast
 

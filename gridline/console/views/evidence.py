@@ -21,8 +21,8 @@ from starlette.datastructures import UploadFile
 
 from gridline.console.access import can_see_case
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect, state_of
-from gridline.core.work import Work
 from gridline.edge.params import RowId
+from gridline.kernel.work import Work
 from gridline.routing import evidence
 from gridline.storage import evidence as evidence_rows
 from gridline.storage import staff_inbox

@@ -12,11 +12,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from gridline.console.access import case_scope
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect
+from gridline.domain.lifecycle import CaseStatus
 from gridline.edge.params import RowId
 from gridline.routing import closure
 from gridline.routing.actions import rate_case
 from gridline.routing.directory import Directory
-from gridline.routing.lifecycle import CaseStatus
 from gridline.routing.timeline import record_event
 from gridline.storage import cases
 from gridline.storage.audit import record

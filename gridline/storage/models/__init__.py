@@ -2,7 +2,7 @@
 
 One module per concept; import from here. Every stored time is UTC (``UTCDateTime``).
 Enumerations are stored as plain strings; the allowed values and transitions live in the domain
-modules (``gridline.routing.lifecycle``).
+modules (``gridline.domain.lifecycle``).
 """
 
 from gridline.storage.models.audit import AuditLog, ConsoleUser, StaffLinkCode
@@ -30,6 +30,7 @@ from gridline.storage.models.people import (
     Resident,
     Staff,
 )
+from gridline.storage.models.transfers import Extension, Transfer, TransferTimer
 from gridline.storage.models.visits import Visit, VisitDigest, VisitEvent
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "EscalationPolicyRecord",
     "EscalationStep",
     "Evidence",
+    "Extension",
     "FollowUp",
     "FollowUpCall",
     "Grid",
@@ -64,6 +66,8 @@ __all__ = [
     "Resident",
     "Staff",
     "StaffLinkCode",
+    "Transfer",
+    "TransferTimer",
     "Visit",
     "VisitDigest",
     "VisitEvent",

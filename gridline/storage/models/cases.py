@@ -12,7 +12,7 @@ from gridline.storage.types import JSONType, UTCDateTime
 
 
 class Case(SQLModel, table=True):
-    """A resident's problem. ``status`` follows ``gridline.routing.lifecycle.CASE_TRANSITIONS``."""
+    """A resident's problem. ``status`` follows ``gridline.domain.lifecycle.CASE_TRANSITIONS``."""
 
     __tablename__ = "cases"
 
@@ -54,7 +54,7 @@ class Case(SQLModel, table=True):
 class Page(SQLModel, table=True):
     """One notification of one staff member about one case on one channel.
 
-    ``status`` follows ``gridline.routing.lifecycle.PAGE_TRANSITIONS``. ``code`` is the short number a
+    ``status`` follows ``gridline.domain.lifecycle.PAGE_TRANSITIONS``. ``code`` is the short number a
     leader replies by SMS, unique among that phone's open pages. ``provider_seq`` orders provider
     status callbacks so that an old one never overwrites a newer one.
     """

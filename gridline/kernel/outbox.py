@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from gridline.core.messages import Option
-from gridline.core.work import Work
 from gridline.i18n import t
+from gridline.kernel.messages import Option
+from gridline.kernel.work import Work
 from gridline.storage import pacing, people
 from gridline.storage.models import Case, ChannelIdentity, Message, Resident
 from gridline.storage.pacing import MessageKind
