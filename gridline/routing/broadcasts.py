@@ -23,10 +23,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from gridline.domain.lifecycle import ForbiddenTransition
+from gridline.i18n import t
 from gridline.kernel.outbox import queue_bulk
 from gridline.kernel.work import Work
-from gridline.i18n import t
-from gridline.domain.lifecycle import ForbiddenTransition
 from gridline.settings import Settings
 from gridline.storage import audit, broadcasts, pacing
 from gridline.storage.models import Broadcast, ChannelIdentity, Message, Resident

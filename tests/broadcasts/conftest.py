@@ -18,7 +18,7 @@ from gridline.app import create_app
 from gridline.clock import FakeClock
 from gridline.kernel.services import Services
 from tests.console.conftest import add_account, login
-from tests.telegram.conftest import BOT_NAME, bot_settings
+from tests.telegram.conftest import BOT_NAME, bot_settings, telegram_bots
 from tests.telegram.fake_bot_api import FakeBotApi, Webhook
 from tests.telegram.people import TelegramPerson
 from tests.twilio.conftest import ACCOUNT_SID, AUTH_TOKEN, SMS_NUMBER, VOICE_NUMBER, QuietServer, free_socket
@@ -123,15 +123,15 @@ async def bworld(make_services: Any, clock: FakeClock, request: pytest.FixtureRe
         await asyncio.sleep(0.01)
     hook_client = httpx.AsyncClient(base_url=base_url, timeout=30)
     telegram.webhook_client = hook_client
-    await services.extras["telegram"].start()
+    await telegram_bots(services).start()
     # 127.0.0.1 is not a public URL, so Gridline registers no webhook: point the fake at it by hand.
-    telegram.webhooks[bot["token"]] = Webhook(url=services.extras["telegram"].webhook_url(BOT_NAME),
+    telegram.webhooks[bot["token"]] = Webhook(url=telegram_bots(services).webhook_url(BOT_NAME),
                                               secret_token=bot["secret_token"], allowed_updates=None)
     world = BroadcastWorld(services, twilio, telegram, clock, base_url, bot["token"])
     try:
         yield world
     finally:
-        await services.extras["telegram"].close()
+        await telegram_bots(services).close()
         for client in [*world.clients, hook_client]:
             await client.aclose()
         server.should_exit = True

@@ -12,11 +12,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from gridline.app import create_app
-from gridline.composition import build_services
+from gridline.composition import build_services, install_channels
+from gridline.domain.lifecycle import ForbiddenTransition
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import broadcasts as flow
-from gridline.domain.lifecycle import ForbiddenTransition
 from gridline.storage.models import AuditLog, Broadcast, Case, Message, Page
 from tests.broadcasts.conftest import BroadcastWorld
 from tests.twilio.conftest import LI_XIUYING, SMS_NUMBER, ZHAO_DEMING
@@ -137,7 +136,7 @@ async def test_a_restart_mid_broadcast_sends_nothing_twice_and_misses_nobody(bwo
     world.clock.advance(timedelta(minutes=2))
     old = world.services
     world.services = build_services(old.settings, world.clock)
-    create_app(world.services, run_jobs=False)
+    install_channels(world.services)  # the notifiers, as a worker's start-up wires them
     try:
         await world.settle()
         for _ in range(15):

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect
+from gridline.domain.lifecycle import ForbiddenTransition
 from gridline.edge.params import RowId
 from gridline.i18n import t
 from gridline.routing import broadcasts as flow
-from gridline.domain.lifecycle import ForbiddenTransition
 from gridline.storage import broadcasts
 from gridline.storage.models import Broadcast
 
