@@ -25,7 +25,7 @@ from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.edge.params import FIRST_TIME, LAST_TIME, sane_time
 from gridline.edge.ratelimit import client_ip, enforce
 from gridline.edge.text import clean_text
-from gridline.i18n import normalise_language, t
+from gridline.i18n import DEFAULT_LANGUAGE, normalise_language, t
 from gridline.kernel.services import Services
 from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import ISSUE_CATEGORIES
@@ -223,7 +223,7 @@ async def request_create(request: Request) -> JSONResponse:
     if lat is None and address is None:
         return _error(400, "a location is required: lat and long, or address_string")
     api_request = ApiRequest(
-        description=description[:4000] or t(f"category.{code}", "zh-CN"),
+        description=description[:4000] or t(f"category.{code}", DEFAULT_LANGUAGE),
         service_code=code,
         lat=lat,
         lon=lon,

@@ -19,6 +19,7 @@ from gridline.bots.telegram.staff_texts import cases_text, duty_text
 from gridline.domain.lifecycle import StaffRole
 from gridline.i18n import t
 from gridline.kernel.work import Work, in_transaction
+from gridline.routing.visits import answer_visit_button, answer_visit_text, owed_list
 from gridline.storage import directory, pages
 from gridline.storage.models import Case, Page, Staff
 
@@ -63,9 +64,29 @@ class StaffDesk:
             text = duty_text(shifts, staff.lang, DUTY_DAYS, self.services.settings.timezone, names)
         elif command in ("cases", "status"):
             text = cases_text(await open_cases_for_staff(self.services, staff_id), staff.lang)
+        elif command == "visits":
+            owed = await owed_list(self.services, staff_id)
+            await self.ctx.say_text(sender, owed.text, owed.lang, owed.options)
+            return
         else:
             text = t("telegram.staff.help", staff.lang, name=staff.name)
         await self.ctx.say_text(sender, text, staff.lang)
+
+    # -- 走千家 ---------------------------------------------------------------------------------------
+
+    async def visit_text(self, sender: Sender, staff_id: int, text: str) -> None:
+        """``走访 3-2-501 正常`` typed to the bot: logged like the SMS, answered in the chat."""
+        logged = await answer_visit_text(self.services, staff_id, text, "telegram")
+        staff = await self._staff(staff_id)
+        await self.ctx.say_text(sender, logged.text, staff.lang)
+
+    async def visit_button(self, event: CallbackInput, staff_id: int, data: str) -> None:
+        """A 正常 / 有问题 button under a list of visits owed: logged in one tap."""
+        logged = await answer_visit_button(self.services, staff_id, data)
+        await self.ctx.answer(event, logged.text, alert=not logged.ok)
+        if logged.ok:
+            staff = await self._staff(staff_id)
+            await self.ctx.say_text(event.sender, logged.text, staff.lang)
 
     async def help(self, sender: Sender, staff_id: int) -> None:
         staff = await self._staff(staff_id)
