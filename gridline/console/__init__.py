@@ -49,6 +49,7 @@ def build_router() -> APIRouter:
         actions,
         admin,
         auth,
+        broadcasts,
         cases,
         conversations,
         dashboard,
@@ -60,7 +61,7 @@ def build_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     router.add_api_route("", cases.home, methods=["GET"])
     router.add_api_route("/", cases.home, methods=["GET"])
-    for module in (auth, cases, conversations, dashboard, actions, admin, households, followups, evidence):
+    for module in (auth, cases, conversations, dashboard, actions, admin, households, followups, evidence, broadcasts):
         router.include_router(module.router)
     from gridline.console.inbox import build_router as build_inbox_router
 

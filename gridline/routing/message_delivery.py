@@ -20,6 +20,7 @@ from gridline.kernel.messages import Option
 from gridline.kernel.notify import Delivery, MessageNotice
 from gridline.kernel.outbox import pace
 from gridline.kernel.work import Work, in_transaction
+from gridline.routing import broadcasts
 from gridline.routing.claims import renewed_claim
 from gridline.routing.delivery import backoff
 from gridline.storage import cases, outbox, pacing
@@ -109,6 +110,7 @@ def record_message_delivery(
         message.provider_message_id = delivery.provider_message_id
     if delivery.state in ("sent", "delivered"):
         message.status = delivery.state
+        broadcasts.after_delivery(work, message)
         return message.status
     if delivery.state == "retry" and message.attempts < max_attempts:
         delay = backoff(message.attempts, delivery.retry_after)
@@ -129,4 +131,5 @@ def record_message_delivery(
         identity = work.session.get(ChannelIdentity, message.identity_id)
         if identity is not None:
             identity.unreachable = True
+    broadcasts.after_delivery(work, message)
     return "failed"

@@ -12,8 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from gridline.app import create_app
-from gridline.composition import build_services
+from gridline.composition import build_services, install_channels
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
 from gridline.storage.models import ChannelIdentity, Message, Resident
@@ -140,7 +139,7 @@ async def test_a_restart_sends_nothing_twice_misses_nobody_and_sends_no_burst(wo
     world.clock.advance(timedelta(minutes=2))
     old = world.services
     world.services = build_services(old.settings, world.clock)
-    create_app(world.services, run_jobs=False)  # wires the notifiers, as a worker's start-up does
+    install_channels(world.services)  # the notifiers, as a worker's start-up wires them
     try:
         await world.settle()
         assert texted(world, numbers) == numbers[:4], "the backlog is spread again, not sent in one burst"
