@@ -27,12 +27,12 @@ SQL_MODULES = ("sqlalchemy", "sqlmodel")
 
 @dataclass(frozen=True)
 class Finding:
-    path: Path
+    path: str
     line: int
     what: str
 
     def __str__(self) -> str:
-        return f"{self.path.relative_to(ROOT)}:{self.line}: {self.what}"
+        return f"{self.path}:{self.line}: {self.what}"
 
 
 def _is_sql_module(name: str | None) -> bool:
@@ -55,24 +55,29 @@ def _looks_like_session(name: str) -> bool:
     return any(word in lowered for word in ("session", "conn", "db", "engine", "tx")) or lowered in {"s"}
 
 
-def findings_in(path: Path) -> list[Finding]:
+def findings_in(path: Path, root: Path = ROOT) -> list[Finding]:
     """Statement builders imported and session calls made in one module."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    name = path.relative_to(root).as_posix()
     found: list[Finding] = []
     sql_aliases: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and _is_sql_module(node.module):
             for alias in node.names:
                 if alias.name in STATEMENT_BUILDERS:
-                    found.append(Finding(path, node.lineno, f"imports {alias.name!r} from {node.module}"))
+                    found.append(Finding(name, node.lineno, f"imports {alias.name!r} from {node.module}"))
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if _is_sql_module(alias.name):
                     sql_aliases.add(alias.asname or alias.name.split(".")[0])
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            if node.value.id in sql_aliases and node.attr in STATEMENT_BUILDERS:
-                found.append(Finding(path, node.lineno, f"uses {node.value.id}.{node.attr}"))
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in sql_aliases
+            and node.attr in STATEMENT_BUILDERS
+        ):
+            found.append(Finding(name, node.lineno, f"uses {node.value.id}.{node.attr}"))
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -80,7 +85,7 @@ def findings_in(path: Path) -> list[Finding]:
             and _looks_like_session(_receiver_name(node.func.value))
         ):
             receiver = _receiver_name(node.func.value)
-            found.append(Finding(path, node.lineno, f"calls {receiver}.{node.func.attr}(...)"))
+            found.append(Finding(name, node.lineno, f"calls {receiver}.{node.func.attr}(...)"))
     return found
 
 
@@ -93,7 +98,7 @@ def test_no_sql_outside_storage() -> None:
     assert not findings, (
         "SQL belongs in a named function of the store module of its concept under gridline/storage/ "
         "(e.g. storage.cases.overdue_for_grid(session, grid_ids, now=...)); found outside it:\n"
-        + "\n".join(str(f) for f in sorted(findings, key=lambda f: (str(f.path), f.line)))
+        + "\n".join(str(f) for f in sorted(findings, key=lambda f: (f.path, f.line)))
     )
 
 
@@ -110,12 +115,7 @@ def test_the_check_sees_a_query(tmp_path: Path) -> None:
         "    return self.session.query(ids)\n",
         encoding="utf-8",
     )
-    global ROOT
-    saved, ROOT = ROOT, tmp_path
-    try:
-        whats = [f.what for f in findings_in(module)]
-    finally:
-        ROOT = saved
+    whats = [f.what for f in findings_in(module, tmp_path)]
     assert "imports 'select' from sqlmodel" in whats
     assert "imports 'func' from sqlalchemy" in whats
     assert "uses sa.text" in whats
