@@ -253,7 +253,7 @@ def _local_date(settings: Settings, at: datetime) -> str:
 
 def log_visit(
     work: Work, settings: Settings, report: VisitReport, *, staff_id: int | None,
-    actor: str | None = None, grid_scope: RosterScope | None = None,
+    actor: str | None = None, grid_scope: RosterScope | None = None, lang: str | None = None,
 ) -> VisitLogged:
     """Log a visit for the staff member (or a console user with ``grid_scope``); refuses clearly.
 
@@ -262,7 +262,7 @@ def log_visit(
     """
     session = work.session
     staff = session.get(Staff, staff_id) if staff_id else None
-    lang = staff.lang if staff else settings.default_language
+    lang = lang or (staff.lang if staff else settings.default_language)
     if staff is None and grid_scope is None:
         return VisitLogged("not_staff", t("visits.log.not_staff", lang))
     household, visit = _find(session, report, staff, grid_scope)
@@ -614,7 +614,7 @@ def requeue_due(work: Work, horizon: datetime, limit: int) -> int:
 
 async def record_visit(
     services: Services, report: VisitReport, *, staff_id: int | None, actor: str | None = None,
-    grid_scope: RosterScope | None = None,
+    grid_scope: RosterScope | None = None, lang: str | None = None,
 ) -> VisitLogged:
     """Log a visit from any channel: the note of a problem is classified first (the case's category,
     outside the transaction), then :func:`log_visit` in one unit of work."""
@@ -623,7 +623,8 @@ async def record_visit(
         if understood.is_issue:
             report = replace(report, category=understood.intent)
     return await in_transaction(
-        services, log_visit, services.settings, report, staff_id=staff_id, actor=actor, grid_scope=grid_scope
+        services, log_visit, services.settings, report, staff_id=staff_id, actor=actor, grid_scope=grid_scope,
+        lang=lang,
     )
 
 
@@ -692,3 +693,31 @@ def parse_button(data: str) -> tuple[int, Outcome] | None:
     if len(parts) != 3 or parts[0] != "visit" or not parts[1].isdigit() or parts[2] not in ("ok", "problem"):
         return None
     return int(parts[1]), "ok" if parts[2] == "ok" else "problem"
+
+
+# -- the console ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HouseholdVisits:
+    """A household's page: the visit owed (if any), the latest visits, open 主动发现 cases."""
+
+    owed: Visit | None
+    past: list[Visit]
+    open_cases: list[str]
+    owner: str | None
+
+
+def household_visits(session: Session, household: Household) -> HouseholdVisits:
+    owed = store.open_for_household(session, household.id or 0)
+    past = [v for v in store.history(session, household.id or 0, limit=11) if owed is None or v.id != owed.id][:10]
+    owner = session.get(Staff, owed.staff_id) if owed is not None and owed.staff_id else None
+    return HouseholdVisits(owed, past, household_history(session, household).open_cases, owner.name if owner else None)
+
+
+def owed_for_inbox(session: Session, staff_id: int, settings: Settings, now: datetime) -> list[tuple[Visit, Household]]:
+    """The visits a staff member's inbox lists (as the Telegram list: due within a few days, or overdue)."""
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        return []
+    return owed_for(session, staff, now + timedelta(days=settings.visits.digest_days_ahead))
