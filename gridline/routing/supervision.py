@@ -10,20 +10,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gridline.clock import as_utc
-from gridline.core.outbox import tell_resident
-from gridline.core.work import Work, in_transaction
+from gridline.domain.lifecycle import CaseStatus, check_case_transition
+from gridline.i18n import DEFAULT_LANGUAGE
+from gridline.kernel.outbox import tell_resident
+from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
 from gridline.routing.actions import ActionResult, expire_other_pages, reassign_case
 from gridline.routing.deadlines import resolve_deadline
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation
-from gridline.routing.lifecycle import CaseStatus, check_case_transition
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
 from gridline.storage import audit, cases
 from gridline.storage.models import Case, CaseEvent, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 
 async def recategorise(services: Services, case_id: int, category: str, actor: str) -> Case:
@@ -63,7 +64,7 @@ def reassign_by_supervisor(work: Work, case_id: int, to_staff_id: int, actor: st
         raise ValueError("unknown staff member")
     if case.status == CaseStatus.CLOSED:
         raise ValueError("the case is closed")
-    console_actor = Staff(code=actor, name=actor, role="supervisor", lang="zh-CN")
+    console_actor = Staff(code=actor, name=actor, role="supervisor", lang=DEFAULT_LANGUAGE)
     result = reassign_case(work, case, console_actor, target, actor)
     _audit(work, actor, "case.reassign", case_id, {"to": target.code})
     return result

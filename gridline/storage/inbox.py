@@ -1,7 +1,7 @@
 """Inbound events (the durable inbox): stored once, claimed by one worker, finished or retried.
 
 The only module that queries ``inbound_events`` for the webhooks and the processors; every function
-runs inside a unit of work (``gridline.core.work.in_transaction``) and takes its session.
+runs inside a unit of work (``gridline.kernel.work.in_transaction``) and takes its session.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -102,3 +102,29 @@ def retry_later(session: Session, event_id: int, error: str, now: datetime, max_
     row.status = "failed" if row.attempts >= max_attempts else "received"
     # processed_at doubles as "not before" for the retry.
     row.processed_at = now + timedelta(seconds=min(600, 5 * 2**row.attempts))
+
+
+def release_lapsed(session: Session, *, claimed_before: datetime) -> int:
+    """Events being processed since before ``claimed_before`` (their worker vanished) go back to received."""
+    released = session.execute(
+        update(InboundEvent)
+        .where(col(InboundEvent.status) == "processing", col(InboundEvent.processed_at) < claimed_before)
+        .values(status="received")
+    ).rowcount  # type: ignore[attr-defined]
+    return int(released or 0)
+
+
+def due_ids(session: Session, *, horizon: datetime, limit: int) -> list[int]:
+    """Ids of received events due by ``horizon`` (received by then, no retry waiting after it)."""
+    return [
+        event_id or 0
+        for event_id in session.exec(
+            select(InboundEvent.id)
+            .where(
+                InboundEvent.status == "received",
+                or_(col(InboundEvent.processed_at).is_(None), col(InboundEvent.processed_at) <= horizon),
+                col(InboundEvent.received_at) <= horizon,
+            )
+            .limit(limit)
+        ).all()
+    ]

@@ -14,18 +14,19 @@ from typing import TYPE_CHECKING, Any
 from gridline.bots.twilio.keywords import OptCommand, opt_command, resident_command
 from gridline.bots.twilio.notifiers import OPT_OUT_EXEMPT_TTL_SECONDS, opt_out_exempt_key
 from gridline.bots.twilio.phone import to_e164
+from gridline.bots.twilio.staff_mms import handle_staff_mms
 from gridline.bots.twilio.staff_sms import handle_staff_sms
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
-from gridline.core.outbox import queue_message
-from gridline.core.work import Work, in_transaction
 from gridline.edge.text import ascii_int
 from gridline.i18n import t
+from gridline.kernel.messages import InboundMessage
+from gridline.kernel.outbox import queue_message
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage import people
 from gridline.storage.models import InboundEvent, Message
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 MAX_MEDIA = 10
@@ -76,6 +77,9 @@ async def process_sms(services: Services, event: InboundEvent) -> None:
     outcome = await handle_inbound(services, msg)
     if outcome.staff_id is not None:
         body = str(payload.get("Body") or "")
+        if msg.media:  # photos from staff are evidence of the fix (staff_mms)
+            await handle_staff_mms(services, outcome.staff_id, phone, body, msg.media, outcome.message_id)
+            return
         await handle_staff_sms(services, outcome.staff_id, phone, body, outcome.message_id)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.storage.types import JSONType, UTCDateTime
 
 
@@ -69,11 +70,13 @@ class Message(SQLModel, table=True):
     nlu: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     intent: str | None = Field(default=None, index=True, max_length=64)
     confidence: float | None = None
-    lang: str = Field(default="zh-CN", max_length=8)
+    lang: str = Field(default=DEFAULT_LANGUAGE.value, max_length=8)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     # Delivery of outbound messages.
     status: str = Field(
-        default="received", max_length=16, description="received | queued | sending | sent | delivered | failed"
+        default="received",
+        max_length=16,
+        description="received | queued | sending | sent | delivered | failed | cancelled",
     )
     status_seq: int = 0
     attempts: int = 0
@@ -81,6 +84,11 @@ class Message(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str | None = Field(default=None, max_length=500)
     text_purged: bool = False
+    # What the outbound message is (``storage.pacing.MessageKind``): bulk kinds are paced in their
+    # sender's ``lane`` (``next_attempt_at`` = their send time), the others go out at once.
+    kind: str = Field(default="reply", max_length=16)
+    lane: str | None = Field(default=None, max_length=100)
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcasts.id", index=True)
 
 
 class NluCorrection(SQLModel, table=True):
