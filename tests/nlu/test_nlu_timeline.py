@@ -8,7 +8,7 @@ from sqlmodel import select
 import gridline.console  # noqa: F401  (registers the console's tables before the template database is built)
 from gridline.app import create_app
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
+from gridline.kernel.messages import InboundMessage
 from gridline.nlu.embedded import DATA_HASH_LENGTH, EmbeddedEngine
 from gridline.storage.models import Case
 from tests.console.conftest import add_account, login
