@@ -80,3 +80,33 @@ async def test_the_staff_inbox_lists_visits_owed_and_logs_one(console_services, 
         f"/console/inbox/visits/{owed.id}/log", data={"csrf_token": csrf_of(inbox.text), "outcome": "ok"}
     )
     assert again.status_code == 404  # no longer owed
+
+
+async def test_the_dashboard_and_its_csv_count_visit_coverage_overdue_and_proactive_cases(
+    console_services, client_for, drain, clock
+):
+    await drain(console_services)
+    owed = open_visit(console_services, ROOM, GRID)
+    other = open_visit(console_services, "1-1-101", "ZY01-01-1")  # also weekly, in another grid
+    assert other.due_at == owed.due_at
+    clock.set(owed.due_at - timedelta(hours=2))  # 2-3-101 is visited on its last day
+    leader = await client_for("leader-cheng")
+    page = await leader.get(f"/console/households/{owed.household_id}")
+    await leader.post(f"/console/households/{owed.household_id}/visit",
+                      data={"csrf_token": csrf_of(page.text), "outcome": "problem", "note": "门锁坏了"})
+    clock.set(owed.due_at + timedelta(hours=1))  # 1-1-101's deadline passed unvisited
+    admin = await client_for("admin")
+    board = await admin.get("/console/dashboard?days=14")
+    assert board.status_code == 200 and "走访覆盖率" in board.text and "主动发现占比" in board.text
+    csv = (await admin.get("/console/dashboard.csv?days=14")).text
+    rows = [line.split(",") for line in csv.splitlines()]
+
+    def figure(section: str, key: str, name: str) -> str:
+        (row,) = [r for r in rows if r[0] == section and r[1] == key and r[3] == name]
+        return row[4]
+
+    assert figure("走千家·按网格", GRID, "走访覆盖率（%）") == "100.0"
+    assert figure("走千家·按网格", "ZY01-01-1", "逾期未走访") == "1"
+    assert figure("走千家·按网格", "ZY01-01-1", "走访覆盖率（%）") == "0.0"
+    assert figure("总体", "all", "主动发现（件）") == "1"
+    assert float(figure("总体", "all", "主动发现占比（%）")) > 0
