@@ -51,6 +51,7 @@ class LoopText:
     code: int | None = None
     ref: str | None = None
     rest: str = ""
+    channel: str = ""  # where it came from, when not the page's own channel (a Telegram command)
 
     def first_and_rest(self) -> tuple[str, str]:
         """The first word of the rest (a reason number, an amount) and what follows it."""

@@ -35,6 +35,7 @@ PARAMS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "note": lambda d, lang: {"text": d.get("text", "")},
     "merged_in": lambda d, lang: {"ref": d.get("from", "?")},
     "closed": lambda d, lang: {"reason": d.get("reason", "")},
+    "evidence": lambda d, lang: {"channel": d.get("channel", "—")},
 }
 
 
