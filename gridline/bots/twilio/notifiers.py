@@ -87,6 +87,15 @@ class SmsNotifier:
         body = render_message(notice.text, notice.options, notice.lang)
         return _delivery(await self.gateway.send_sms(target, body, status_callback=self._status_callback()))
 
+    async def find_message(self, notice: MessageNotice, since: datetime) -> Delivery | None:
+        """Whether Twilio already has this message's text (an interrupted send); None when it has not."""
+        target = self._target(notice.target)
+        if target is None:
+            return None
+        body = render_message(notice.text, notice.options, notice.lang)
+        sid = await self.gateway.find_sms(target, body, since=since)
+        return Delivery(state="sent", provider_message_id=sid) if sid else None
+
     async def update_page(self, update: PageUpdate) -> None:
         # A text cannot be edited, and another text saying "someone else has it" is only noise.
         return None
