@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, SQLModel, create_engine
 
 import gridline.storage.models  # noqa: F401  (registers every table on the metadata)
@@ -52,12 +54,18 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            # One connection per worker thread plus a few for the reconciler and the CLI.
-            kwargs.update(pool_size=threads, max_overflow=10, pool_pre_ping=True)
+            # One connection per worker thread plus a few for the reconciler and the CLI. No
+            # ``pool_pre_ping``: it costs a round trip per unit of work; connections are pinged only
+            # after they sat idle (``_ping_if_idle``).
+            kwargs.update(pool_size=threads, max_overflow=10)
             kwargs["connect_args"] = {"options": f"-c lock_timeout={int(lock_timeout_ms)}"}
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            event.listen(self.engine, "connect", _note_checkin)
+            event.listen(self.engine, "checkin", _note_checkin)
+            event.listen(self.engine, "checkout", _ping_if_idle)
         self._threads = threads
         self._executor: ThreadPoolExecutor | None = None
 
@@ -96,6 +104,28 @@ class Database:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         self.engine.dispose()
+
+
+# A connection that sat in the pool longer than this is pinged before it is handed out (a database
+# restart or failover while it was idle is found there, and it is replaced without failing the unit
+# of work). A connection in steady use is not: one cut under it fails that one unit of work, and
+# SQLAlchemy then replaces every older connection of the pool; jobs are retried, and the inbox
+# writer stores a batch again (``core.inbox_writer``).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    if time.monotonic() - record.info.get("checked_in", 0.0) < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except Exception as exc:  # the pool then throws this connection away and tries a fresh one
+        raise DisconnectionError(str(exc)) from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
