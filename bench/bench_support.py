@@ -154,7 +154,7 @@ def flush_redis() -> None:
 def build(backend: str, database_url: str, **overrides: Any) -> Any:
     """Services with the real clock for ``backend`` (Redis flushed for a clean queue)."""
     from gridline.clock import SystemClock
-    from gridline.core.services import build_services
+    from gridline.composition import build_services
 
     redis_url = ""
     if backend == "postgres+redis":
@@ -171,7 +171,7 @@ async def job_runner(services: Any, *, arq_max_jobs: int | None = None) -> Async
     ``arq_max_jobs`` (the old name) overrides the worker's concurrency (``jobs.concurrency``)."""
     if arq_max_jobs is not None:
         services.settings.jobs.concurrency = arq_max_jobs
-    await services.jobs.start_in_process(services)
+    await services.jobs.start_in_process(services.handlers)
     try:
         yield
     finally:

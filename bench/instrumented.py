@@ -83,7 +83,7 @@ class TimingNotifier:
         self.channel = channel
 
     async def send_page(self, notice: Any) -> Any:
-        from gridline.core.notify import Delivery
+        from gridline.kernel.notify import Delivery
 
         now = time.time()
         next(_page_count)
@@ -92,7 +92,7 @@ class TimingNotifier:
         return Delivery("delivered", provider_message_id=f"bench-p{notice.page_id}")
 
     async def send_message(self, notice: Any) -> Any:
-        from gridline.core.notify import Delivery
+        from gridline.kernel.notify import Delivery
 
         return Delivery("delivered", provider_message_id=f"bench-m{notice.message_id}")
 
@@ -116,7 +116,7 @@ def _patch_create_app(pages: bool) -> None:
             if not tasks:
                 tasks.append(asyncio.get_running_loop().create_task(_watch_lag()))
 
-        services.extras.setdefault("startup_hooks", []).append(start_watching)
+        services.startup_hooks.append(start_watching)
         return app
 
     app_module.create_app = create_app  # type: ignore[assignment]

@@ -37,9 +37,9 @@ TEXTS = ["楼道灯坏了三天了", "小区门口的路灯不亮了", "家里�
 
 async def run_mode(database_url: str, redis_url: str, messages: int) -> dict[str, Any]:
     from gridline.clock import SystemClock
+    from gridline.composition import build_services
     from gridline.core.conversation import handle_inbound
-    from gridline.core.messages import InboundMessage
-    from gridline.core.services import build_services
+    from gridline.kernel.messages import InboundMessage
 
     settings = base_settings(database_url, redis_url, redis={"url": redis_url, "namespace": f"b{uuid.uuid4().hex[:8]}"})
     services = build_services(settings, SystemClock())

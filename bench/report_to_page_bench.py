@@ -55,8 +55,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_support import ROOT, build, demo_databases, job_runner, machine, percentiles
 
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
-from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
+from gridline.kernel.messages import InboundMessage
+from gridline.kernel.notify import Delivery, MessageNotice, PageNotice, PageUpdate
 
 OVERRIDES: dict[str, Any] = {
     "cases": {"duplicate_window_minutes": 0, "max_messages_per_minute": 1_000_000},

@@ -10,18 +10,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
-from gridline.core.services import Services
+from gridline.composition import CHANNEL_PACKAGES, install_channels
+from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 
-# Each package exposes ``install(app, services)``: it adds its routes, registers its notifiers and
-# inbound processors, and may add start-up/shutdown hooks to ``services.extras``.
-CHANNEL_PACKAGES = (
-    "gridline.bots.web",
-    "gridline.bots.telegram",
-    "gridline.bots.twilio",
-    "gridline.console",
-)
 
 
 def create_app(services: Services, *, run_jobs: bool = True, sandbox: bool | None = None) -> FastAPI:
@@ -37,10 +30,10 @@ def create_app(services: Services, *, run_jobs: bool = True, sandbox: bool | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for hook in services.extras.get("startup_hooks", []):
+        for hook in services.startup_hooks:
             await hook()
         if run_jobs:
-            await services.jobs.start_in_process(services)
+            await services.jobs.start_in_process(services.handlers)
         try:
             yield
         finally:
@@ -58,11 +51,11 @@ def create_app(services: Services, *, run_jobs: bool = True, sandbox: bool | Non
         from gridline.api.open311 import router as open311_router
 
         app.include_router(open311_router)
+    install_channels(services)
     for name in CHANNEL_PACKAGES:
-        module = importlib.import_module(name)
-        install = getattr(module, "install", None)
-        if install is not None:
-            install(app, services)
+        install_routes = getattr(importlib.import_module(name), "install_routes", None)
+        if install_routes is not None:
+            install_routes(app, services)
     if mount_sandbox:
         from gridline.bots.web import install_sandbox
 
@@ -74,9 +67,4 @@ def create_app(services: Services, *, run_jobs: bool = True, sandbox: bool | Non
     async def root() -> RedirectResponse:
         return RedirectResponse(front_door, status_code=307)
 
-    from gridline.core.log_notifier import register_missing
-
-    unconfigured = register_missing(services.notifiers)
-    if unconfigured:
-        log.info("channels without a provider (pages fall through to the next channel): %s", unconfigured)
     return app

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -46,3 +47,10 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def local_day_bounds(start: date | None, end: date | None, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """UTC bounds of the local days ``start``..``end`` (both inclusive); the end bound is exclusive."""
+    lo = datetime.combine(start, time.min, tz) if start else None
+    hi = datetime.combine(end + timedelta(days=1), time.min, tz) if end else None
+    return lo, hi

@@ -195,6 +195,13 @@ class DeadlineSettings(BaseModel):
     remind_before_hours: float = 24.0
     # 督办: an overdue case goes to the level-2 contact at once, to level 1 this long after.
     level1_after_hours: float = 24.0
+    # A transfer to a department nobody has accepted (签收) after this many hours (on the clock)
+    # escalates: the department's other staff and the supervisors are paged (docs/departments.md).
+    transfer_accept_hours: float = 2.0
+    # An extension (延期) asked for without saying how long: this much after the current deadline.
+    extension_default: str = "2wd"
+    # The longest extension one request may ask for.
+    extension_max: str = "10wd"
 
     @field_validator("resolve", "resolve_by_priority")
     @classmethod
@@ -202,6 +209,33 @@ class DeadlineSettings(BaseModel):
         for key, text in value.items():
             if not TIME_LIMIT_RE.match(text):
                 raise ValueError(f"{key}: a time limit is 'Nwd' (working days) or 'Nh' (hours), not {text!r}")
+        return value
+
+    @field_validator("extension_default", "extension_max")
+    @classmethod
+    def _limit_parses(cls, value: str) -> str:
+        if not TIME_LIMIT_RE.match(value):
+            raise ValueError(f"a time limit is 'Nwd' (working days) or 'Nh' (hours), not {value!r}")
+        return value
+
+
+class DepartmentSettings(BaseModel):
+    """The department loop (条块融合, docs/departments.md)."""
+
+    # Category → the department name (as in the staff directory) a transfer goes to first; a
+    # category not listed goes to the departments whose staff handle it (their ``categories``).
+    by_category: dict[str, str] = Field(default_factory=dict)
+    # Why a department may send a transfer back (退单), in the order staff see them; each code is
+    # named in the catalogue (``transfer.return_reason.<code>``), else shown as written.
+    return_reasons: list[str] = Field(
+        default_factory=lambda: ["not_our_duty", "wrong_category", "insufficient_info", "outside_area", "duplicate"]
+    )
+
+    @field_validator("return_reasons")
+    @classmethod
+    def _some_reasons(cls, value: list[str]) -> list[str]:
+        if not value or any(not code.strip() or ":" in code for code in value):
+            raise ValueError("return_reasons: at least one code, none empty, no ':'")
         return value
 
 
@@ -215,6 +249,26 @@ class ClosureSettings(BaseModel):
     low_rating: int = 2
 
 
+class EvidenceSettings(BaseModel):
+    """Photos of the fix (docs/evidence.md): where they are kept, how big they may be."""
+
+    # "local" (a folder, ``path``) or "s3" (an S3-compatible store: AWS S3, MinIO, Ceph...).
+    store: Literal["local", "s3"] = "local"
+    path: str = "var/evidence"
+    # Largest photo accepted, in bytes; bigger ones are refused with an answer and not stored.
+    max_bytes: int = 10_000_000
+    # Open311 ``media_url`` links are signed and work this long (they need no login).
+    media_url_minutes: int = 60
+    # The S3 store (``store = "s3"``): endpoint of the S3 REST API, bucket, region and keys.
+    # Path-style addressing (``{endpoint}/{bucket}/{key}``), which S3-compatible stores all speak.
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_prefix: str = "evidence/"
+
+
 class RosterSettings(BaseModel):
     """The household roster (docs/roster.md)."""
 
@@ -226,6 +280,80 @@ class RosterSettings(BaseModel):
     custom_tags: dict[str, dict[str, str]] = Field(default_factory=dict)
     # A removed household (moved away, deceased) is purged this many days after its removal.
     retention_days: int = 180
+
+
+def _default_visit_cadence() -> dict[str, str]:
+    # RFC 5545 recurrence rules (python-dateutil's rrulestr), keyed by roster tag code; "default"
+    # applies to every household. The strictest rule among a household's tags wins.
+    return {
+        "elderly_alone": "FREQ=WEEKLY",
+        "very_old": "FREQ=WEEKLY;INTERVAL=2",
+        "disabled": "FREQ=WEEKLY;INTERVAL=2",
+        "hardship": "FREQ=MONTHLY",
+        "left_behind_child": "FREQ=MONTHLY",
+        "default": "FREQ=MONTHLY;INTERVAL=3",
+    }
+
+
+def _default_visit_escalation() -> list[EscalationStepSettings]:
+    step = EscalationStepSettings
+    return [
+        step(notify=["assignee"], wait_minutes=24 * 60),
+        step(notify=["leader"], wait_minutes=24 * 60),
+        step(notify=["level2_contact"], wait_minutes=0),
+    ]
+
+
+VISIT_TARGETS = ("assignee", "member", "leader", "level2_contact", "level1_contact")
+HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class VisitSettings(BaseModel):
+    """走千家: visits as obligations (docs/visits.md)."""
+
+    enabled: bool = True
+    # Tag code (or "default") → RFC 5545 RRULE. The next visit is due at the rule's next occurrence
+    # after the last visit (or after the household was first planned), on that day at ``due_time``.
+    cadence: dict[str, str] = Field(default_factory=_default_visit_cadence)
+    # Local time of day a visit falls due (and is missed after).
+    due_time: str = "20:00"
+    # The daily SMS digest of what is due, local time; "" = no digest.
+    digest_time: str = "08:00"
+    # A digest lists visits due within this many days (overdue ones always).
+    digest_days_ahead: int = 3
+    # A missed visit escalates through these steps (targets: assignee, member, leader,
+    # level2_contact, level1_contact), waiting ``wait_minutes`` after each.
+    escalation: list[EscalationStepSettings] = Field(default_factory=_default_visit_escalation)
+    # The category of a 主动发现 case when the note says nothing the classifier knows.
+    finding_category: str = "other"
+
+    @field_validator("cadence")
+    @classmethod
+    def _rules_parse(cls, value: dict[str, str]) -> dict[str, str]:
+        from dateutil.rrule import rrulestr
+
+        for key, rule in value.items():
+            try:
+                rrulestr(rule, ignoretz=True)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"visits.cadence.{key}: not an RRULE ({rule!r}): {exc}") from None
+        return value
+
+    @field_validator("due_time", "digest_time")
+    @classmethod
+    def _times_parse(cls, value: str) -> str:
+        if value and not HHMM_RE.match(value):
+            raise ValueError(f"a local time is HH:MM, not {value!r}")
+        return value
+
+    @field_validator("escalation")
+    @classmethod
+    def _targets_known(cls, value: list[EscalationStepSettings]) -> list[EscalationStepSettings]:
+        for index, step in enumerate(value):
+            unknown = [t for t in step.notify if t not in VISIT_TARGETS]
+            if unknown:
+                raise ValueError(f"visits.escalation step {index + 1}: unknown target(s) {unknown}")
+        return value
 
 
 class JobsSettings(BaseModel):
@@ -255,6 +383,32 @@ class JobsSettings(BaseModel):
     # ``gridline serve`` on PostgreSQL runs jobs too (a single-machine deployment without
     # ``gridline worker``). On SQLite it always does.
     run_in_serve: bool = False
+
+
+class PacingSettings(BaseModel):
+    """How fast bulk outbound messages (broadcasts, sweeps, check-ins) leave, per sender (docs/broadcasts.md).
+
+    Each sender — a Telegram bot, a Twilio SMS number, a Twilio voice number — is a lane with its own
+    rate. Pages and replies to a resident's own message are never paced: they go out at once, beside
+    the paced traffic, so the rates are set below the providers' limits to leave them room.
+    """
+
+    # Telegram allows a bot about 30 messages a second (and one a second per chat).
+    telegram_per_second: float = 25.0
+    # Twilio sends 1 SMS a second from a long code (more from a short code or a messaging service).
+    sms_per_second: float = 1.0
+    # Outbound calls Twilio starts a second for the account (1 by default).
+    voice_per_second: float = 1.0
+    # The web sandbox's "channel".
+    web_per_second: float = 50.0
+    # A paced message whose send time passed longer ago than this (the workers were down, or busy) is
+    # given a new send time in its lane instead of going out at once, so a restart never sends a burst.
+    late_seconds: float = 5.0
+
+    def per_second(self, channel: str) -> float:
+        rate = {"telegram": self.telegram_per_second, "sms": self.sms_per_second,
+                "voice": self.voice_per_second, "web": self.web_per_second}.get(channel, self.sms_per_second)
+        return max(rate, 0.001)
 
 
 class Open311Settings(BaseModel):
@@ -341,8 +495,12 @@ class Settings(BaseSettings):
     cases: CasesSettings = Field(default_factory=CasesSettings)
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
+    visits: VisitSettings = Field(default_factory=VisitSettings)
     closure: ClosureSettings = Field(default_factory=ClosureSettings)
+    departments: DepartmentSettings = Field(default_factory=DepartmentSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
+    pacing: PacingSettings = Field(default_factory=PacingSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)

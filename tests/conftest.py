@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gridline.clock import FakeClock
-from gridline.core.services import Services, build_services
+from gridline.composition import build_services
+from gridline.kernel.services import Services
 from gridline.settings import Settings
 from gridline.storage.db import Database
 
@@ -122,6 +123,9 @@ def base_settings(**overrides: Any) -> Settings:
             "model_dir": str(ROOT / "var" / "models"),
             "training_data": str(ROOT / "config" / "nlu" / "train.yml"),
         },
+        # 走千家 plans visits and sends daily digests on every reconcile; the tests of visits
+        # (tests/visits) turn it on, the others would otherwise see digests days into a script.
+        "visits": {"enabled": False},
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(values.get(key), dict):
@@ -193,6 +197,8 @@ async def make_services(
             redis_url = REDIS_URL
         # A namespace per services object: tests never see each other's keys, queues or job ids.
         redis_settings = {"url": redis_url, "namespace": f"t{uuid.uuid4().hex[:10]}"}
+        # Evidence photos go to the test's own folder, never to the worktree's var/.
+        overrides["evidence"] = {"path": str(tmp_path / f"evidence-{len(created)}"), **overrides.get("evidence", {})}
         settings = base_settings(database={"url": url}, redis=redis_settings, **overrides)
         services = build_services(settings, clock)
         created.append(services)
@@ -239,7 +245,7 @@ async def scenario_services(make_services: MakeServices, backend: str) -> Servic
 
 async def _drain(services: Services) -> int:
     """Run every job due at the fake clock's now (inbound processing, steps, deliveries)."""
-    return await services.jobs.run_due(services)
+    return await services.jobs.run_due(services.handlers)
 
 
 @pytest.fixture

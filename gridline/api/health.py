@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from gridline.core.services import Services
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.services import Services
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.claims import POSSIBLY_TWICE
 from gridline.storage import gauges
 

@@ -16,14 +16,14 @@ from fastapi.responses import JSONResponse
 
 from gridline.clock import as_utc
 from gridline.core.api_requests import ApiRequest, file_api_request
-from gridline.core.services import Services
-from gridline.core.work import Work, in_transaction
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.edge.params import FIRST_TIME, LAST_TIME, sane_time
 from gridline.edge.ratelimit import client_ip, enforce
 from gridline.edge.text import clean_text
 from gridline.i18n import normalise_language, t
+from gridline.kernel.services import Services
+from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import ISSUE_CATEGORIES
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES
 from gridline.storage import cases, directory
 from gridline.storage.models import Case, Grid
 

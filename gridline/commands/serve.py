@@ -41,7 +41,7 @@ def app_factory():  # type: ignore[no-untyped-def]
     """Uvicorn factory for worker processes: one app (and one set of services) per process."""
     from gridline.app import create_app
     from gridline.bots.web.exposure import DEMO_ENV
-    from gridline.core.services import build_services
+    from gridline.composition import build_services
     from gridline.logging_setup import configure_logging
 
     settings = load_settings()
@@ -108,15 +108,14 @@ def register(app: typer.Typer) -> None:
 
 async def run_worker(settings: Settings, *, burst: bool = False) -> None:
     """Run jobs until SIGTERM or SIGINT; then stop taking jobs and exit within the shutdown bound."""
-    from gridline.app import create_app
-    from gridline.core.services import build_services
+    from gridline.composition import build_services, install_channels
     from gridline.logging_setup import configure_logging
     from gridline.storage.pg_jobs import PostgresJobQueue
 
     configure_logging(settings)
     services = build_services(settings)
-    create_app(services, run_jobs=False, sandbox=False)  # installs the channel notifiers into services
-    for hook in services.extras.get("startup_hooks", []):
+    install_channels(services)
+    for hook in services.startup_hooks:
         try:
             await hook()
         except Exception:  # a channel that cannot start now must not keep the others from working
@@ -125,7 +124,7 @@ async def run_worker(settings: Settings, *, burst: bool = False) -> None:
     assert isinstance(queue, PostgresJobQueue)
     if burst:
         try:
-            await queue.run_due(services)
+            await queue.run_due(services.handlers)
         finally:
             await services.aclose()
         return
@@ -149,7 +148,7 @@ async def run_worker(settings: Settings, *, burst: bool = False) -> None:
         loop.add_signal_handler(signum, on_signal, signum)
     log.info("worker %s started", os.getpid())
     try:
-        await queue.run_worker(services, stop)
+        await queue.run_worker(services.handlers, stop)
     finally:
         try:
             await asyncio.wait_for(services.aclose(), timeout=2.0)

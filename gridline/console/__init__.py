@@ -2,7 +2,7 @@
 grids and leaders by residents' satisfaction.
 
 Server-rendered (Jinja2), zh-CN by default with English, a little vendored JavaScript for live
-updates; no CDN. ``install(app, services)`` is called by :func:`gridline.app.create_app`.
+updates; no CDN. ``install_routes(app, services)`` is called by :func:`gridline.app.create_app`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from gridline.console.http import (
     state_of,
 )
 from gridline.console.rendering import Renderer
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 
 STATIC = Path(__file__).parent / "static"
 
@@ -45,12 +45,22 @@ SECURITY_HEADERS = {
 
 
 def build_router() -> APIRouter:
-    from gridline.console.views import actions, admin, auth, cases, conversations, dashboard, followups, households
+    from gridline.console.views import (
+        actions,
+        admin,
+        auth,
+        cases,
+        conversations,
+        dashboard,
+        evidence,
+        followups,
+        households,
+    )
 
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     router.add_api_route("", cases.home, methods=["GET"])
     router.add_api_route("/", cases.home, methods=["GET"])
-    for module in (auth, cases, conversations, dashboard, actions, admin, households, followups):
+    for module in (auth, cases, conversations, dashboard, actions, admin, households, followups, evidence):
         router.include_router(module.router)
     from gridline.console.inbox import build_router as build_inbox_router
 
@@ -95,7 +105,7 @@ def _error_page(request: Request, status_code: int, key: str) -> Response:
     return HTMLResponse(html, status_code=status_code)
 
 
-def install(app: FastAPI, services: Services) -> None:
+def install_routes(app: FastAPI, services: Services) -> None:
     """Mount the console on ``app``."""
     app.state.console = ConsoleState(services=services, renderer=Renderer(services.settings.timezone))
     app.include_router(build_router())

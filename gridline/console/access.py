@@ -14,13 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.console.grids import GridTree
-from gridline.storage import cases, directory
-from gridline.storage.models import Case, ConsoleUser, Message, Page, Resident
+from gridline.storage import cases, directory, scopes
+from gridline.storage.models import Case, ConsoleUser
 
 
 @dataclass
@@ -72,6 +71,16 @@ class Viewer:
     def sees_everything(self) -> bool:
         return self.role != "leader" and self.grid_codes is None
 
+    @property
+    def reach(self) -> scopes.Reach:
+        """What the viewer may see, as the stores take it."""
+        return scopes.Reach(
+            grid_codes=self.grid_codes,
+            staff_id=self.staff_id,
+            own_cases_only=self.role == "leader",
+            paged_triage=self.role == "supervisor",
+        )
+
 
 def load_viewer(session: Session, user: ConsoleUser, tree: GridTree) -> Viewer:
     """The viewer for ``user``: a supervisor's (or scoped auditor's) grid subtree, a leader's staff id."""
@@ -94,44 +103,13 @@ def load_viewer(session: Session, user: ConsoleUser, tree: GridTree) -> Viewer:
 
 def case_scope(viewer: Viewer) -> ColumnElement[bool]:
     """A WHERE clause on ``Case`` limiting it to what ``viewer`` may see."""
-    if viewer.role == "leader":
-        sid = viewer.staff_id
-        if sid is None:
-            return false()
-        paged = exists(select(Page.id).where(Page.case_id == Case.id, Page.staff_id == sid))
-        return or_(
-            col(Case.assignee_staff_id) == sid,
-            col(Case.acknowledged_by) == sid,
-            col(Case.resolved_by) == sid,
-            paged,
-        )
-    if viewer.grid_codes is None:
-        return true()
-    in_grids = col(Case.grid_code).in_(sorted(viewer.grid_codes)) if viewer.grid_codes else false()
-    if viewer.role == "supervisor" and viewer.staff_id is not None:
-        # Triage cases have no grid to scope them by; the supervisors paged about them must see them.
-        paged_triage = and_(
-            col(Case.grid_code).is_(None),
-            exists(select(Page.id).where(Page.case_id == Case.id, Page.staff_id == viewer.staff_id)),
-        )
-        return or_(in_grids, paged_triage)
-    return in_grids
+    return scopes.case_scope(viewer.reach)
 
 
 def message_scope(viewer: Viewer) -> ColumnElement[bool]:
     """A WHERE clause on ``Message``: messages of visible cases, and for grid-scoped users also the
     case-less messages (registration, questions) of residents registered in their grids."""
-    if viewer.sees_everything:
-        return true()
-    visible_cases = select(Case.id).where(case_scope(viewer))
-    of_visible_case = col(Message.case_id).in_(visible_cases)
-    if viewer.role == "leader" or not viewer.grid_codes:
-        return of_visible_case
-    residents_here = select(Resident.id).where(col(Resident.grid_code).in_(sorted(viewer.grid_codes)))
-    return or_(
-        of_visible_case,
-        and_(col(Message.case_id).is_(None), col(Message.resident_id).in_(residents_here)),
-    )
+    return scopes.message_scope(viewer.reach)
 
 
 def can_see_case(session: Session, viewer: Viewer, case_id: int) -> Case | None:

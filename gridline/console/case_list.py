@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel import Session
 
 from gridline.clock import as_utc
 from gridline.console.access import Viewer, case_scope, message_scope
-from gridline.console.filters import PAGE_SIZE, CaseFilters, apply_case_filters
+from gridline.console.filters import PAGE_SIZE, CaseFilters
 from gridline.console.grids import GridTree
+from gridline.domain.lifecycle import UNACKNOWLEDGED_STATUSES
+from gridline.storage import case_search, directory
 from gridline.storage.models import Case, Staff
 
 
@@ -71,7 +71,7 @@ class CasePage:
     pages: int
 
 
-def scoped_case_query(
+def case_search_for(
     viewer: Viewer,
     filters: CaseFilters,
     tree: GridTree,
@@ -79,25 +79,23 @@ def scoped_case_query(
     now: datetime,
     tz: ZoneInfo,
     confidence_threshold: float,
-) -> SelectOfScalar[Case]:
-    """``select(Case)`` limited to the viewer's scope and the filters, newest first."""
-    stmt = select(Case).where(case_scope(viewer))
-    stmt = apply_case_filters(
-        stmt,
-        filters,
+) -> case_search.CaseSearch:
+    """The search ``filters`` make, within the viewer's scope."""
+    return case_search.CaseSearch(
+        criteria=filters,
+        scope=case_scope(viewer),
+        message_scope=message_scope(viewer),
         grid_codes=tree.subtree(filters.grid) if filters.grid and filters.grid != "-" else None,
         now=now,
         tz=tz,
         confidence_threshold=confidence_threshold,
-        message_scope=message_scope(viewer),
+        unacknowledged_statuses=UNACKNOWLEDGED_STATUSES,
     )
-    return stmt.order_by(col(Case.created_at).desc(), col(Case.id).desc())
 
 
 def staff_names(session: Session, ids: set[int]) -> dict[int, Staff]:
-    if not ids:
-        return {}
-    return {s.id: s for s in session.exec(select(Staff).where(col(Staff.id).in_(sorted(ids)))).all() if s.id}
+    """These staff records by id."""
+    return directory.staff_by_ids(session, ids)
 
 
 def to_rows(session: Session, cases: Sequence[Case], tree: GridTree, now: datetime) -> list[CaseRow]:
@@ -124,9 +122,6 @@ def list_cases(
     confidence_threshold: float,
     page_size: int = PAGE_SIZE,
 ) -> CasePage:
-    stmt = scoped_case_query(viewer, filters, tree, now=now, tz=tz, confidence_threshold=confidence_threshold)
-    total = session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()
-    pages = max(1, (total + page_size - 1) // page_size)
-    page = min(filters.page, pages)
-    cases = session.exec(stmt.offset((page - 1) * page_size).limit(page_size)).all()
+    search = case_search_for(viewer, filters, tree, now=now, tz=tz, confidence_threshold=confidence_threshold)
+    cases, total, page, pages = case_search.page_of_cases(session, search, page_size=page_size)
     return CasePage(rows=to_rows(session, cases, tree, now), total=total, page=page, pages=pages)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gridline.console.http import ConsoleContext
+from gridline.domain.lifecycle import CaseStatus, Priority
 from gridline.nlu.types import ALL_INTENTS, ISSUE_CATEGORIES, OTHER_CATEGORY
-from gridline.routing.lifecycle import CaseStatus, Priority
 from gridline.storage import directory
 from gridline.storage.models import Case, Grid, Staff
 

@@ -159,7 +159,7 @@ def unlock_user(name: str) -> None:
 @console_app.command("purge-text")
 def purge_text() -> None:
     """Remove message texts older than console.retention_days (statistics are kept)."""
-    from gridline.console.retention import purge_text_before
+    from gridline.engine.retention import purge_text_before
 
     settings = load_settings()
     ui = _lang(settings)

@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Exists, exists, func
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.console.access import Viewer, message_scope
 from gridline.console.filters import MAX_PAGE, PAGE_SIZE, _flag, like_pattern, local_day_bounds, parse_date
@@ -86,53 +83,21 @@ def list_conversations(
     tz: ZoneInfo,
     confidence_threshold: float,
 ) -> ConversationPage:
-    visible = message_scope(viewer)
-
-    def has_message(*conditions: ColumnElement[bool]) -> Exists:
-        return exists(select(Message.id).where(Message.conversation_id == Conversation.id, visible, *conditions))
-
-    stmt = select(Conversation)
-    if not viewer.sees_everything:
-        stmt = stmt.where(has_message())
-    if filters.channel:
-        stmt = stmt.where(Conversation.channel == filters.channel)
-    if filters.grid:
-        codes = sorted(tree.subtree(filters.grid)) or [filters.grid]
-        stmt = stmt.where(
-            col(Conversation.resident_id).in_(select(Resident.id).where(col(Resident.grid_code).in_(codes)))
-        )
     lo, hi = local_day_bounds(filters.date_from, filters.date_to, tz)
-    if lo is not None:
-        stmt = stmt.where(col(Conversation.last_message_at) >= lo)
-    if hi is not None:
-        stmt = stmt.where(col(Conversation.started_at) < hi)
-    if filters.low_confidence:
-        stmt = stmt.where(has_message(col(Message.direction) == "in", col(Message.confidence) < confidence_threshold))
-    if filters.without_case:
-        stmt = stmt.where(~exists(select(Message.id).where(
-            Message.conversation_id == Conversation.id, col(Message.case_id).is_not(None))))
-    if filters.q:
-        stmt = stmt.where(has_message(col(Message.text).ilike(like_pattern(filters.q), escape="\\")))
-    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(filters.page, pages)
-    newest_first = (col(Conversation.last_message_at).desc(), col(Conversation.id).desc())
-    if filters.low_confidence:
-        # The corrections queue: the least confident resident message first, so a supervisor's time
-        # goes where the NLU was least sure (and a correction teaches it most).
-        least_confident = (
-            select(func.min(Message.confidence))
-            .where(Message.conversation_id == Conversation.id, visible, col(Message.direction) == "in")
-            .scalar_subquery()
-        )
-        order: tuple[Any, ...] = (least_confident.asc(), *newest_first)
-    else:
-        order = newest_first
-    conversations = session.exec(
-        stmt.order_by(*order)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
+    conversations, total, page, pages = conversation_store.page_of_conversations(
+        session,
+        scope=message_scope(viewer),
+        only_visible=not viewer.sees_everything,
+        channel=filters.channel,
+        grid_codes=(sorted(tree.subtree(filters.grid)) or [filters.grid]) if filters.grid else (),
+        active_from=lo,
+        started_before=hi,
+        confidence_below=confidence_threshold if filters.low_confidence else None,
+        without_case=filters.without_case,
+        text_like=like_pattern(filters.q) if filters.q else "",
+        page=filters.page,
+        page_size=PAGE_SIZE,
+    )
     return ConversationPage(
         rows=[_row(session, viewer, c, tree) for c in conversations], total=total, page=page, pages=pages
     )

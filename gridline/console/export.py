@@ -15,8 +15,8 @@ from fastapi.responses import Response
 
 from gridline.console.case_list import CaseRow, time_to_acknowledge, time_to_resolve
 from gridline.console.grids import GridTree
-from gridline.console.privacy import mask_text
 from gridline.console.rendering import console_text, local_time
+from gridline.domain.privacy import mask_text
 
 BOM = "\ufeff"
 

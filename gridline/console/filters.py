@@ -1,43 +1,29 @@
-"""Filters of the case and conversation lists, parsed from the query string and turned into SQL.
+"""Filters of the case and conversation lists, parsed from the query string.
 
 The same :class:`CaseFilters` drives the list, the CSV export and every drill-down link of the
-dashboard, so a figure and the cases behind it can never disagree. Everything here is plain
-SQLAlchemy Core that runs the same on SQLite and PostgreSQL; text search is a substring match
-(``LIKE '%…%'``), which works for Chinese without a word segmenter.
+dashboard, so a figure and the cases behind it can never disagree; ``storage.case_search`` turns
+them into SQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
-from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, or_
-from sqlalchemy.sql import Select
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col, select
-
+from gridline.clock import local_day_bounds
 from gridline.edge.params import sane_date
 from gridline.edge.text import ascii_int
-from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES
-from gridline.storage.models import Case, Message, Staff
-from gridline.storage.types import UTCDateTime
+from gridline.storage.case_search import CaseCriteria, like_pattern
 
-S = TypeVar("S", bound=Select[Any])
+__all__ = ["MAX_PAGE", "PAGE_SIZE", "CaseFilters", "like_pattern", "local_day_bounds", "parse_date"]
 
 PAGE_SIZE = 50
 # A page number past this is no list anyone browses (and OFFSET must stay within BIGINT).
 MAX_PAGE = 100_000
 RATING_CHOICES = ("1", "2", "3", "4", "5", "low", "rated", "none")
 SLA_CHOICES = ("breached", "ack", "resolve", "met")
-
-
-def like_pattern(text: str) -> str:
-    """``%text%`` with LIKE's wildcards in ``text`` taken literally (escape character ``\\``)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def parse_date(value: str | None) -> date | None:
@@ -49,37 +35,13 @@ def parse_date(value: str | None) -> date | None:
         return None
 
 
-def local_day_bounds(start: date | None, end: date | None, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-    """UTC bounds of the local days ``start``..``end`` (both inclusive); the end bound is exclusive."""
-    lo = datetime.combine(start, time.min, tz) if start else None
-    hi = datetime.combine(end + timedelta(days=1), time.min, tz) if end else None
-    return lo, hi
-
-
 def _flag(value: str | None) -> bool:
     return (value or "").lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
-class CaseFilters:
-    grid: str = ""
-    category: str = ""
-    priority: str = ""
-    status: str = ""
-    channel: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-    unacknowledged: bool = False
-    acknowledged: bool = False
-    resolved: bool = False
-    sla: str = ""
-    low_confidence: bool = False
-    rating: str = ""
-    staff: str = ""
-    # "exclude": leave out cases merged into another (the dashboard counts those in the one kept).
-    merged: str = ""
-    q: str = ""
-    page: int = 1
+class CaseFilters(CaseCriteria):
+    """The case list's criteria as the query string carries them."""
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> CaseFilters:
@@ -124,106 +86,3 @@ class CaseFilters:
             elif value:
                 out[key] = str(value)
         return out
-
-    @property
-    def active(self) -> bool:
-        return any(v for k, v in asdict(self).items() if k != "page")
-
-
-def ack_breached(now: datetime) -> ColumnElement[bool]:
-    """Acknowledged after ``ack_due_at`` — or never, and the deadline has passed (as of ``now``)."""
-    at = func.coalesce(Case.acknowledged_at, Case.resolved_at, Case.closed_at, literal(now, UTCDateTime()))
-    return and_(col(Case.ack_due_at).is_not(None), at > Case.ack_due_at)
-
-
-def resolve_breached(now: datetime) -> ColumnElement[bool]:
-    at = func.coalesce(Case.resolved_at, Case.closed_at, literal(now, UTCDateTime()))
-    return and_(col(Case.resolve_due_at).is_not(None), at > Case.resolve_due_at)
-
-
-def text_search(q: str, message_scope: ColumnElement[bool]) -> ColumnElement[bool]:
-    """Cases whose reference, summary or any visible message contains ``q``."""
-    pattern = like_pattern(q)
-    in_messages = exists(
-        select(Message.id).where(
-            Message.case_id == Case.id,
-            col(Message.text).ilike(pattern, escape="\\"),
-            message_scope,
-        )
-    )
-    return or_(
-        col(Case.ref).ilike(pattern, escape="\\"),
-        col(Case.summary).ilike(pattern, escape="\\"),
-        in_messages,
-    )
-
-
-def apply_case_filters(
-    stmt: S,
-    filters: CaseFilters,
-    *,
-    grid_codes: set[str] | None,
-    now: datetime,
-    tz: ZoneInfo,
-    confidence_threshold: float,
-    message_scope: ColumnElement[bool],
-) -> S:
-    """Add the WHERE clauses of ``filters`` to a ``select(Case)``. ``grid_codes`` is the subtree of
-    ``filters.grid`` (resolved by the caller, who knows the grid tree)."""
-    conditions: list[ColumnElement[bool]] = []
-    if filters.grid:
-        if filters.grid == "-":  # the triage queue: no grid found
-            conditions.append(col(Case.grid_code).is_(None))
-        else:
-            conditions.append(col(Case.grid_code).in_(sorted(grid_codes or {filters.grid})))
-    for value, column in (
-        (filters.category, Case.category),
-        (filters.priority, Case.priority),
-        (filters.status, Case.status),
-        (filters.channel, Case.channel),
-    ):
-        if value:
-            conditions.append(col(column) == value)
-    lo, hi = local_day_bounds(filters.date_from, filters.date_to, tz)
-    if lo is not None:
-        conditions.append(col(Case.created_at) >= lo)
-    if hi is not None:
-        conditions.append(col(Case.created_at) < hi)
-    if filters.unacknowledged:
-        conditions.append(col(Case.acknowledged_at).is_(None))
-        conditions.append(col(Case.status).in_(sorted(UNACKNOWLEDGED_STATUSES)))
-    if filters.acknowledged:
-        conditions.append(col(Case.acknowledged_at).is_not(None))
-    if filters.resolved:
-        conditions.append(col(Case.resolved_at).is_not(None))
-    if filters.sla == "breached":
-        conditions.append(or_(ack_breached(now), resolve_breached(now)))
-    elif filters.sla == "ack":
-        conditions.append(ack_breached(now))
-    elif filters.sla == "resolve":
-        conditions.append(resolve_breached(now))
-    elif filters.sla == "met":
-        conditions.append(and_(~ack_breached(now), ~resolve_breached(now)))
-    if filters.low_confidence:
-        conditions.append(col(Case.nlu_confidence) < confidence_threshold)
-    if filters.rating in ("1", "2", "3", "4", "5"):
-        conditions.append(col(Case.rating) == int(filters.rating))
-    elif filters.rating == "low":
-        conditions.append(col(Case.rating) <= 2)
-    elif filters.rating == "rated":
-        conditions.append(col(Case.rating).is_not(None))
-    elif filters.rating == "none":
-        conditions.append(col(Case.rating).is_(None))
-    if filters.staff:
-        staff_id = select(Staff.id).where(Staff.code == filters.staff).scalar_subquery()
-        conditions.append(
-            or_(
-                col(Case.acknowledged_by) == staff_id,
-                and_(col(Case.acknowledged_by).is_(None), col(Case.assignee_staff_id) == staff_id),
-            )
-        )
-    if filters.merged == "exclude":
-        conditions.append(col(Case.duplicate_of_id).is_(None))
-    if filters.q:
-        conditions.append(text_search(filters.q, message_scope))
-    return stmt.where(*conditions) if conditions else stmt

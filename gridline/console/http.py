@@ -24,9 +24,9 @@ from gridline.console.access import Viewer, load_viewer
 from gridline.console.grids import GridTree
 from gridline.console.rendering import Renderer
 from gridline.console.sessions import SESSION_COOKIE, lookup_session
-from gridline.core.services import Services
-from gridline.core.work import Work, in_transaction
 from gridline.i18n import normalise_language
+from gridline.kernel.services import Services
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage.models.console import ConsoleSession
 
 PREFIX = "/console"

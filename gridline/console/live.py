@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from gridline.console.access import Viewer, can_see_event
-from gridline.core.services import Services
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.services import Services
+from gridline.kernel.work import Work, in_transaction
 
 KEEPALIVE_SECONDS = 15.0
 # Only these fields leave the server; the topic may carry more in future.

@@ -16,13 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from gridline.clock import as_utc
+from gridline.clock import as_utc, local_day_bounds
 from gridline.console.access import Viewer, case_scope
-from gridline.console.filters import local_day_bounds
-from gridline.storage.models import Case, CaseEvent, Staff
+from gridline.storage import cases, directory
 
 
 @dataclass(frozen=True)
@@ -100,40 +98,27 @@ def load_facts(session: Session, viewer: Viewer, period: Period, tz: ZoneInfo) -
     """
     lo, hi = local_day_bounds(period.start, period.end, tz)
     assert lo is not None and hi is not None
-    columns = [
-        col(Case.id), col(Case.created_at), col(Case.category), col(Case.grid_code), col(Case.acknowledged_by),
-        col(Case.assignee_staff_id), col(Case.acknowledged_at), col(Case.resolved_at), col(Case.closed_at),
-        col(Case.ack_due_at), col(Case.resolve_due_at), col(Case.rating), col(Case.resolved_by),
-    ]
-    stmt = sa_select(*columns).where(
-        case_scope(viewer),
-        col(Case.created_at) >= lo,
-        col(Case.created_at) < hi,
-        col(Case.duplicate_of_id).is_(None),
-    )
-    rows = session.execute(stmt).all()
-    answers = resident_answers(session, [row[0] for row in rows])
-    levels = resolver_levels(session, {row[12] for row in rows if row[12]})
+    rows = cases.figure_columns(session, scope=case_scope(viewer), created_from=lo, created_before=hi)
+    answers = resident_answers(session, [row.id for row in rows])
+    levels = resolver_levels(session, {row.resolved_by for row in rows if row.resolved_by})
     facts = []
     for row in rows:
-        (cid, created, category, grid, acked_by, assignee, acked, resolved, closed, ack_due, res_due, rating,
-         resolved_by) = row  # fmt: skip
         facts.append(
             CaseFact(
-                id=cid,
-                created_at=as_utc(created),
-                category=category,
-                grid_code=grid,
-                staff_id=acked_by or assignee,
-                acknowledged_at=as_utc(acked) if acked else None,
-                resolved_at=as_utc(resolved) if resolved else None,
-                closed_at=as_utc(closed) if closed else None,
-                ack_due_at=as_utc(ack_due) if ack_due else None,
-                resolve_due_at=as_utc(res_due) if res_due else None,
-                rating=rating,
-                confirmed="resident_confirmed" in answers.get(cid, ()),
-                reopened="reopened_by_resident" in answers.get(cid, ()),
-                resolved_level=levels.get(resolved_by) if resolved_by else None,
+                id=row.id,
+                created_at=as_utc(row.created_at),
+                category=row.category,
+                grid_code=row.grid_code,
+                staff_id=row.acknowledged_by or row.assignee_staff_id,
+                acknowledged_at=as_utc(row.acknowledged_at) if row.acknowledged_at else None,
+                resolved_at=as_utc(row.resolved_at) if row.resolved_at else None,
+                closed_at=as_utc(row.closed_at) if row.closed_at else None,
+                ack_due_at=as_utc(row.ack_due_at) if row.ack_due_at else None,
+                resolve_due_at=as_utc(row.resolve_due_at) if row.resolve_due_at else None,
+                rating=row.rating,
+                confirmed="resident_confirmed" in answers.get(row.id, ()),
+                reopened="reopened_by_resident" in answers.get(row.id, ()),
+                resolved_level=levels.get(row.resolved_by) if row.resolved_by else None,
             )
         )
     return facts
@@ -141,15 +126,7 @@ def load_facts(session: Session, viewer: Viewer, period: Period, tz: ZoneInfo) -
 
 def resident_answers(session: Session, case_ids: list[int]) -> dict[int, set[str]]:
     """Per case, which of the resident's answers to "解决了吗？" are on its timeline."""
-    found: dict[int, set[str]] = defaultdict(set)
-    for start in range(0, len(case_ids), 500):
-        chunk = case_ids[start : start + 500]
-        stmt = sa_select(col(CaseEvent.case_id), col(CaseEvent.kind)).where(
-            col(CaseEvent.case_id).in_(chunk), col(CaseEvent.kind).in_(["resident_confirmed", "reopened_by_resident"])
-        )
-        for case_id, kind in session.execute(stmt).all():
-            found[case_id].add(kind)
-    return found
+    return cases.event_kinds_of(session, case_ids, ["resident_confirmed", "reopened_by_resident"])
 
 
 # Which level a case was resolved at, by the role of whoever resolved it ("小事不出社区").
@@ -159,10 +136,8 @@ LEVELS = ("base", "level2", "level1", "department", "supervisor")
 
 
 def resolver_levels(session: Session, staff_ids: set[int]) -> dict[int, str]:
-    if not staff_ids:
-        return {}
-    stmt = sa_select(col(Staff.id), col(Staff.role)).where(col(Staff.id).in_(sorted(staff_ids)))
-    return {sid: LEVEL_OF_ROLE.get(role, "base") for sid, role in session.execute(stmt).all()}
+    """The level each of these staff members resolves at, by their role."""
+    return {sid: LEVEL_OF_ROLE.get(role, "base") for sid, role in directory.roles_by_id(session, staff_ids).items()}
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from gridline.clock import as_utc
-from gridline.console import privacy
+from gridline.domain import privacy
 from gridline.i18n import has, t
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -57,7 +57,7 @@ def duration_text(delta: timedelta | float | None, lang: str) -> str:
 
 
 # Keys of event data and explanations that the page shows elsewhere, or that only machines read.
-HIDDEN_KEYS = frozenset({"decision", "reason", "explanation", "policy", "page_id", "text"})
+HIDDEN_KEYS = frozenset({"decision", "reason", "explanation", "policy", "page_id", "text", "evidence_id"})
 
 
 def describe(value: Any) -> str:

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from gridline.clock import as_utc
 from gridline.console import security
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.work import Work, in_transaction
+from gridline.storage import console as console_accounts
 from gridline.storage import console_logins
 from gridline.storage.audit import record
 from gridline.storage.console_logins import Charged
@@ -23,7 +24,7 @@ from gridline.storage.models import ConsoleUser
 from gridline.storage.models.console import ConsoleSession
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 SESSION_COOKIE = "gridline_console"
 SESSION_PURPOSE = "console-session"
@@ -119,9 +120,7 @@ def lookup_session(
     token = security.unsign(secret, SESSION_PURPOSE, cookie)
     if token is None:
         return None
-    row = session.exec(
-        select(ConsoleSession).where(ConsoleSession.token_hash == security.token_digest(token))
-    ).first()
+    row = console_accounts.session_by_token_digest(session, security.token_digest(token))
     if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= now:
         return None
     user = session.get(ConsoleUser, row.user_id)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gridline.core.work import Work
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.i18n import t
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES, CaseStatus
+from gridline.kernel.work import Work
 from gridline.routing.rota import who_is_on_duty
 from gridline.storage import cases as case_store
 from gridline.storage import directory, people
 from gridline.storage.models import Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 
 def grid_name(work: Work, grid_code: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.priority import assess_priority
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY, NluResult
 from gridline.routing.cases import CaseDraft, find_duplicate, join_case, open_case
@@ -13,7 +13,7 @@ from gridline.routing.directory import Directory
 from gridline.storage.models import Case, Message, Resident
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ import re
 from zoneinfo import ZoneInfo
 
 from gridline.clock import as_utc
-from gridline.core.work import Work
+from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n import t
-from gridline.routing.lifecycle import CaseStatus
+from gridline.kernel.work import Work
 from gridline.storage import cases
 from gridline.storage.models import Case, Resident, Staff
 

@@ -16,22 +16,22 @@ from typing import TYPE_CHECKING, Any
 from gridline.core import case_lookup
 from gridline.core.answers import find_leader_text, grid_name, registered_text, status_text
 from gridline.core.inbound_log import store_inbound
-from gridline.core.messages import InboundMessage, Option, Outcome, Reply
-from gridline.core.outbox import queue_message
 from gridline.core.reports import ReportDecision, decide_report, file_report, reroute_after_registration
-from gridline.core.work import Work, in_transaction
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.edge.text import choice_number
 from gridline.i18n import normalise_language, t
+from gridline.kernel.messages import InboundMessage, Option, Outcome, Reply
+from gridline.kernel.outbox import queue_message
+from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import OUT_OF_SCOPE, NluResult
 from gridline.routing.directory import Directory
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES
 from gridline.routing.timeline import record_event
 from gridline.storage import cases, conversations, people
 from gridline.storage.models import Case, Message, Resident
 from gridline.storage.people import Sender
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 

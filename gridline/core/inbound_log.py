@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gridline.core.messages import InboundMessage
-from gridline.core.work import Work
+from gridline.kernel.messages import InboundMessage
+from gridline.kernel.work import Work
 from gridline.nlu.types import NluResult
 from gridline.storage.models import Message
 from gridline.storage.people import Sender

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from gridline.core.inbox_writer import writer_for
 from gridline.core.rescue import RESCUE_AFTER_ATTEMPTS, Unprocessable, rescue_inbound
-from gridline.core.work import Work, in_transaction
 from gridline.edge.text import clean_payload, clean_text
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage import inbox
 from gridline.storage.models import InboundEvent
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage import inbox
 from gridline.storage.models import InboundEvent
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 100
@@ -120,8 +120,7 @@ class InboxWriter:
 def writer_for(services: Services) -> InboxWriter:
     """The inbox writer of the running event loop (tests run one loop after another on one Services)."""
     loop = asyncio.get_running_loop()
-    writer = services.extras.get("inbox_writer")
-    if not isinstance(writer, InboxWriter) or writer.loop is not loop:
-        writer = InboxWriter(services, loop)
-        services.extras["inbox_writer"] = writer
+    writer = services.parts.get(InboxWriter)
+    if writer is None or writer.loop is not loop:
+        writer = services.parts.put(InboxWriter(services, loop))
     return writer

@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gridline.core.answers import grid_name
-from gridline.core.messages import InboundMessage
-from gridline.core.work import Work
+from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n import t
+from gridline.kernel.messages import InboundMessage
+from gridline.kernel.work import Work
 from gridline.nlu.priority import assess_priority
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY, NluResult
 from gridline.routing.cases import CaseDraft, find_duplicate, join_case, open_case
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import restart_escalation
-from gridline.routing.lifecycle import CaseStatus
 from gridline.routing.policy import policy_for
 from gridline.routing.rota import who_is_on_duty
 from gridline.routing.timeline import record_event
@@ -23,7 +23,7 @@ from gridline.storage.models import Case
 from gridline.storage.people import Sender
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 
 @dataclass

@@ -13,17 +13,17 @@ import logging
 from typing import TYPE_CHECKING
 
 from gridline.core.inbound_log import store_inbound
-from gridline.core.messages import InboundMessage
-from gridline.core.outbox import queue_message
-from gridline.core.work import Work, in_transaction
 from gridline.edge.text import clean_text
 from gridline.i18n import t
+from gridline.kernel.messages import InboundMessage
+from gridline.kernel.outbox import queue_message
+from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import OTHER_CATEGORY
 from gridline.routing.cases import CaseDraft, find_duplicate, join_case, open_case
 from gridline.storage.people import identify
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 

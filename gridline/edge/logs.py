@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterable
 
-from gridline.console.privacy import _PHONE_IN_TEXT, _is_phone, mask_phone
+from gridline.domain.privacy import _PHONE_IN_TEXT, _is_phone, mask_phone
 from gridline.settings import Settings
 
 # One INFO line per request (httpx, twilio) or per update (aiogram, python-telegram-bot).

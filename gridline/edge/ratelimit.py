@@ -18,11 +18,10 @@ from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
     from gridline.settings import Settings
 
 log = logging.getLogger(__name__)
-EXTRAS_KEY = "rate_limits"
 REDIS_RETRY_SECONDS = 30.0
 # A rate-limit check must not hold a request up for long: a Redis slower than this counts as down.
 REDIS_TIMEOUT_SECONDS = 0.5
@@ -97,11 +96,7 @@ class RateLimits:
 
 def rate_limits(services: Services) -> RateLimits:
     """The process's limiter (made on first use)."""
-    limiter = services.extras.get(EXTRAS_KEY)
-    if limiter is None:
-        limiter = services.extras[EXTRAS_KEY] = RateLimits(services.settings)
-    assert isinstance(limiter, RateLimits)
-    return limiter
+    return services.parts.get_or_make(RateLimits, lambda: RateLimits(services.settings))
 
 
 def client_ip(request: Request) -> str:

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from gridline.domain.lifecycle import StaffRole
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Invalid, Source
 from gridline.importers.csvfile import CsvRow, read_csv
 from gridline.importers.fields import normalize_lang, normalize_phone, split_list
 from gridline.nlu.types import ISSUE_CATEGORIES
-from gridline.routing.lifecycle import StaffRole
 from gridline.storage import directory, pages
 from gridline.storage.bulk import insert_rows
 from gridline.storage.db import Database

@@ -11,18 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from sqlmodel import col, select
-
 from gridline.clock import Clock
 from gridline.nlu.training_data import TrainingData, TrainingExample, write_nlu_yaml
 from gridline.nlu.types import ALL_INTENTS
+from gridline.storage import conversations
 from gridline.storage.audit import record as audit
 from gridline.storage.db import Database
 from gridline.storage.models import Message, NluCorrection
 
 
 class Services(Protocol):
-    """What corrections need of :class:`gridline.core.services.Services` (the CLI passes less)."""
+    """What corrections need of :class:`gridline.kernel.services.Services` (the CLI passes less)."""
 
     @property
     def db(self) -> Database: ...
@@ -50,11 +49,7 @@ def record_correction(services: Services, message_id: int, corrected_intent: str
             raise CorrectionError(f"no message {message_id}")
         if message.direction != "in" or not (message.text or "").strip():
             raise CorrectionError(f"message {message_id} is not an inbound text message")
-        correction = session.exec(
-            select(NluCorrection).where(
-                NluCorrection.message_id == message_id, col(NluCorrection.exported_at).is_(None)
-            )
-        ).first()
+        correction = conversations.unexported_correction(session, message_id)
         if correction is None:
             correction = NluCorrection(
                 message_id=message_id,
@@ -90,9 +85,7 @@ def export_corrections(services: Services, path: str | Path) -> int:
     """
     now = services.clock.now()
     with services.db.session() as session:
-        pending = session.exec(
-            select(NluCorrection).where(col(NluCorrection.exported_at).is_(None)).order_by(col(NluCorrection.id))
-        ).all()
+        pending = conversations.unexported_corrections(session)
         if not pending:
             return 0
         data = TrainingData(

@@ -45,9 +45,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from gridline.domain.lifecycle import Priority
 from gridline.nlu.text import normalise_for_classifier
 from gridline.nlu.types import ISSUE_CATEGORIES, NluResult
-from gridline.routing.lifecycle import Priority
 
 EMERGENCY_INTENT_MIN_CONFIDENCE = 0.30
 _RANK = {Priority.NORMAL: 0, Priority.URGENT: 1, Priority.EMERGENCY: 2}

@@ -11,26 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from gridline.core.outbox import tell_resident
-from gridline.core.work import Work, in_transaction
-from gridline.i18n import t
-from gridline.routing.closure import ask_if_solved, open_follow_up
-from gridline.routing.directory import Directory
-from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
-from gridline.routing.lifecycle import (
+from gridline.domain.lifecycle import (
     OPEN_PAGE_STATUSES,
     CaseStatus,
     PageStatus,
     StaffRole,
     check_case_transition,
 )
+from gridline.i18n import t
+from gridline.kernel.outbox import tell_resident
+from gridline.kernel.work import Work, in_transaction
+from gridline.routing.closure import ask_if_solved, open_follow_up
+from gridline.routing.directory import Directory
+from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.timeline import publish_case, record_event
 from gridline.storage import cases, pages, steps
 from gridline.storage.models import Case, Message, Page, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 StaffAction = Literal["acknowledge", "resolve", "escalate", "reassign"]
 CHAIN_ROLES = {StaffRole.LEVEL2_CONTACT.value, StaffRole.LEVEL1_CONTACT.value, StaffRole.SUPERVISOR.value}
@@ -206,6 +206,13 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
         )
     if case.status != CaseStatus.ACKNOWLEDGED:
         _mark_acknowledged(work, case, staff, channel, _staff_page(work, case, staff, page_id), actor)
+    mark_resolved(work, case, staff, channel, actor)
+    return ActionResult(True, "resolved", t("action.resolved", lang, ref=case.ref), case.ref, staff.name)
+
+
+def mark_resolved(work: Work, case: Case, staff: Staff, channel: str, actor: str) -> None:
+    """The case is resolved by ``staff`` (the holder, or the department whose reply was approved):
+    every other page ends and the resident is asked whether it really is solved."""
     check_case_transition(case.status, CaseStatus.RESOLVED)
     case.status = CaseStatus.RESOLVED.value
     case.resolved_at = work.now
@@ -215,9 +222,8 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
     expire_other_pages(work, case, None, "page.note_resolved_by", name=staff.name)
     record_event(work, case.id or 0, "resolved", actor, {"channel": channel, "name": staff.name})
     # "Resolved" is the holder's word: the resident is asked whether it really is (routing.closure).
-    ask_if_solved(work, case, staff.name, lang)
+    ask_if_solved(work, case, staff.name, staff.lang)
     publish_case(work, case)
-    return ActionResult(True, "resolved", t("action.resolved", lang, ref=case.ref), case.ref, staff.name)
 
 
 def escalate_case(work: Work, case: Case, reason: str) -> bool:

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from gridline.core.work import Work
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
+from gridline.kernel.work import Work
 from gridline.routing.deadlines import resolve_deadline
 from gridline.routing.escalation import schedule_step
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.routing.policy import TRIAGE_POLICY, policy_for
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings

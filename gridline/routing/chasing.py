@@ -16,19 +16,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.clock import as_utc
-from gridline.core.work import Work
+from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n import t
+from gridline.kernel.work import Work
 from gridline.routing.escalation import page_targets
 from gridline.routing.grids import GridIndex
-from gridline.routing.lifecycle import CaseStatus
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
 from gridline.storage import cases
-from gridline.storage.models import Case, CaseEvent, Page, Staff
+from gridline.storage.models import Case, Page, Staff
 
 REMINDER = "deadline_reminder"  # 催办 before the deadline
 DUE = "deadline_due"  # 催办 at the deadline
@@ -40,18 +40,9 @@ CHASED = frozenset({CaseStatus.ACKNOWLEDGED.value})
 def sweep(work: Work, index: GridIndex, settings: Settings, limit: int = 500) -> int:
     """Remind, and take overdue cases up a level; returns how many steps were taken."""
     remind_before = timedelta(hours=settings.deadlines.remind_before_hours)
-    cases = work.session.exec(
-        select(Case)
-        .where(
-            col(Case.status).in_(sorted(CHASED)),
-            col(Case.resolve_due_at).is_not(None),
-            col(Case.resolve_due_at) <= work.now + remind_before,
-        )
-        .order_by(col(Case.resolve_due_at))
-        .limit(limit)
-    ).all()
+    due = cases.due_by(work.session, work.now + remind_before, statuses=CHASED, limit=limit)
     taken = 0
-    for case in cases:
+    for case in due:
         taken += _chase(work, index, settings, case)
     return taken
 
@@ -59,12 +50,17 @@ def sweep(work: Work, index: GridIndex, settings: Settings, limit: int = 500) ->
 def _chase(work: Work, index: GridIndex, settings: Settings, case: Case) -> int:
     assert case.resolve_due_at is not None
     due = as_utc(case.resolve_due_at)
-    done = _steps_taken(work.session, case.id or 0)
+    # An approved extension (延期) moved the deadline: chasing starts over from it.
+    moved = cases.latest_event(work.session, case.id or 0, "extension_approved")
+    since = as_utc(moved.at) if moved is not None else None
+    done = _steps_taken(work.session, case.id or 0, since)
     due_local = due.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
-    holder = work.session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
+    # The holder: whoever has it now (a department that accepted its transfer), else who acknowledged it.
+    holder_id = case.assignee_staff_id or case.acknowledged_by
+    holder = work.session.get(Staff, holder_id) if holder_id else None
     if work.now < due:
         # Never earlier than halfway through the limit: a 4-hour emergency is not chased at once.
-        opened = as_utc(case.created_at)
+        opened = since or as_utc(case.created_at)
         before = timedelta(hours=settings.deadlines.remind_before_hours)
         remind_at = max(due - before, opened + (due - opened) / 2)
         if REMINDER in done or holder is None or work.now < remind_at:
@@ -87,13 +83,12 @@ def _chase(work: Work, index: GridIndex, settings: Settings, case: Case) -> int:
     return taken
 
 
-def _steps_taken(session: Session, case_id: int) -> dict[str, dict[int, datetime]]:
-    """Chase events so far: kind → {level: when}."""
+def _steps_taken(session: Session, case_id: int, since: datetime | None = None) -> dict[str, dict[int, datetime]]:
+    """Chase events so far (since the deadline last moved): kind → {level: when}."""
     taken: dict[str, dict[int, datetime]] = {}
-    events = session.exec(
-        select(CaseEvent).where(CaseEvent.case_id == case_id, col(CaseEvent.kind).in_(sorted(CHASE_REASONS)))
-    )
-    for event in events:
+    for event in cases.events_of_kinds(session, case_id, CHASE_REASONS):
+        if since is not None and as_utc(event.at) < since:
+            continue
         taken.setdefault(event.kind, {})[int(event.data.get("level", 0))] = as_utc(event.at)
     return taken
 

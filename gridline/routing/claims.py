@@ -19,16 +19,14 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
-from sqlmodel import col
-
-from gridline.core.notify import Delivery, PageNotice
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.notify import Delivery, PageNotice
+from gridline.kernel.work import Work, in_transaction
 from gridline.settings import Settings
+from gridline.storage import claims
 from gridline.storage.models import AuditLog
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +62,7 @@ async def renewed_claim(services: Services, model: Any, row_id: int, status: str
 
 
 def _touch(work: Work, model: Any, row_id: int, status: str) -> None:
-    work.session.execute(
-        update(model).where(col(model.id) == row_id, col(model.status) == status).values(claimed_at=work.now)
-    )
+    claims.renew(work.session, model, row_id, status=status, now=work.now)
 
 
 async def earlier_send(services: Services, notifier: Any, notice: PageNotice, since: datetime) -> Delivery | None:

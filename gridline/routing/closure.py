@@ -10,20 +10,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.clock import as_utc
-from gridline.core.messages import Option
-from gridline.core.outbox import tell_resident
-from gridline.core.work import Work
+from gridline.domain.lifecycle import CaseStatus, check_case_transition
 from gridline.i18n import DEFAULT_LANGUAGE, t
+from gridline.kernel.messages import Option
+from gridline.kernel.outbox import tell_resident
+from gridline.kernel.work import Work
 from gridline.routing.escalation import page_targets, restart_escalation
 from gridline.routing.grids import GridIndex
-from gridline.routing.lifecycle import CaseStatus, check_case_transition
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
 from gridline.storage import cases
-from gridline.storage.models import Case, CaseEvent, FollowUp, Page, Resident
+from gridline.storage.models import Case, FollowUp, Page, Resident
 
 REOPENED = "reopened_by_resident"
 LEVEL_UP = ("level2_contact", "level1_contact", "supervisors")
@@ -101,17 +101,10 @@ def awaiting_confirmation(work: Work, resident_id: int) -> Case | None:
 
 
 def _awaiting(work: Work, resident_id: int) -> Case | None:
-    case = work.session.exec(
-        select(Case)
-        .where(Case.resident_id == resident_id, Case.status == CaseStatus.RESOLVED.value)
-        .order_by(col(Case.resolved_at).desc())
-    ).first()
+    case = cases.latest_resolved_of_resident(work.session, resident_id, status=CaseStatus.RESOLVED.value)
     if case is None:
         return None
-    answered = work.session.exec(
-        select(CaseEvent.id).where(CaseEvent.case_id == case.id, CaseEvent.kind == "resident_confirmed")
-    ).first()
-    return None if answered is not None else case
+    return None if cases.has_event(work.session, case.id or 0, "resident_confirmed") else case
 
 
 def reopen_words(session: Session, case: Case, page: Page) -> str | None:
@@ -128,22 +121,11 @@ def sweep(work: Work, wait_hours: float, limit: int = 500) -> int:
     Run by the reconciler; the case events are the truth, so running it twice does nothing twice.
     """
     wait = timedelta(hours=wait_hours)
-    waiting = work.session.exec(
-        select(Case)
-        .where(Case.status == CaseStatus.RESOLVED.value, col(Case.resolved_at) <= work.now - wait)
-        .order_by(col(Case.resolved_at))
-        .limit(limit)
-    ).all()
+    waiting = cases.resolved_before(work.session, work.now - wait, status=CaseStatus.RESOLVED.value, limit=limit)
     moved = 0
     for case in waiting:
         since = as_utc(case.resolved_at) if case.resolved_at else work.now
-        kinds = {
-            event.kind: as_utc(event.at)
-            for event in work.session.exec(
-                select(CaseEvent).where(CaseEvent.case_id == case.id, col(CaseEvent.at) >= since)
-                .order_by(col(CaseEvent.id))
-            )
-        }  # fmt: skip
+        kinds = {event.kind: as_utc(event.at) for event in cases.events_since(work.session, case.id or 0, since)}
         if "resident_confirmed" in kinds or REOPENED in kinds or "follow_up_created" in kinds:
             continue
         reminded = kinds.get("confirmation_reminded")

@@ -21,7 +21,7 @@ from gridline.storage import directory as store
 from gridline.storage.db import Database
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 _live: weakref.WeakSet[Directory] = weakref.WeakSet()
 
@@ -38,12 +38,8 @@ class Directory:
 
     @classmethod
     def for_services(cls, services: Services) -> Directory:
-        """The directory kept in ``services.extras["directory"]`` (created on first use)."""
-        directory = services.extras.get("directory")
-        if not isinstance(directory, Directory):
-            directory = cls(services.db)
-            services.extras["directory"] = directory
-        return directory
+        """The process's directory (``services.parts``, created on first use)."""
+        return services.parts.get_or_make(Directory, lambda: cls(services.db))
 
     async def ready(self) -> Directory:
         """Build the index and the matcher (in a database thread) unless they are cached."""

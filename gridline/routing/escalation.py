@@ -13,10 +13,10 @@ import socket
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from gridline.core.outbox import tell_resident
-from gridline.core.work import Work, in_transaction
+from gridline.domain.lifecycle import UNACKNOWLEDGED_STATUSES, CaseStatus, check_case_transition
+from gridline.kernel.outbox import tell_resident
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.directory import Directory
-from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES, CaseStatus, check_case_transition
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.policy import EscalationPolicy
 from gridline.routing.targets import Target, resolve_targets
@@ -25,7 +25,7 @@ from gridline.storage import cases, steps
 from gridline.storage.models import Case, EscalationStep
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 

@@ -2,6 +2,12 @@
 
 Like pages: claimed (queued → sending), handed to the channel's notifier, then sent, retried with
 backoff, or failed (an unreachable identity is marked so).
+
+Bulk messages (broadcasts, sweeps, check-ins: ``storage.pacing``) leave at their send time in their
+sender's lane. One without a send time yet, or whose time passed more than ``pacing.late_seconds``
+ago (the workers were down), is given the lane's next free time when its job claims it, so a restart
+spreads the backlog at the lane's rate instead of sending it in one burst. Their retries take a lane
+time too. Nothing else waits for the lanes.
 """
 
 from __future__ import annotations
@@ -10,25 +16,27 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from gridline.core.messages import Option
-from gridline.core.notify import Delivery, MessageNotice
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.messages import Option
+from gridline.kernel.notify import Delivery, MessageNotice
+from gridline.kernel.outbox import pace
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.claims import renewed_claim
 from gridline.routing.delivery import backoff
-from gridline.storage import cases, outbox
+from gridline.storage import cases, outbox, pacing
 from gridline.storage.models import ChannelIdentity, Message
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
+    from gridline.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 async def deliver_message(services: Services, message_id: int) -> str:
     """Claim the message, send it outside any transaction, then record what the provider said."""
-    notice = await in_transaction(services, claim_message, message_id)
-    if notice is None:
-        return "not claimed"
+    notice = await in_transaction(services, claim_message, message_id, services.settings)
+    if isinstance(notice, str):
+        return notice
     notifier = services.notifiers.get(notice.channel)
     if notifier is None:
         delivery = Delivery("sent", error="no notifier: kept in the conversation log only")
@@ -40,15 +48,33 @@ async def deliver_message(services: Services, message_id: int) -> str:
             log.exception("notifier %s failed on message %s", notice.channel, message_id)
             delivery = Delivery("retry", error=f"{type(exc).__name__}: {exc}"[:300])
     return await in_transaction(
-        services, record_message_delivery, message_id, delivery, services.settings.jobs.max_delivery_attempts
+        services, record_message_delivery, message_id, delivery, services.settings.jobs.max_delivery_attempts,
+        services.settings,
     )
 
 
-def claim_message(work: Work, message_id: int) -> MessageNotice | None:
-    """Claim a queued message and say what to send; None when someone else has it."""
+def claim_message(work: Work, message_id: int, settings: Settings | None = None) -> MessageNotice | str:
+    """Claim a queued message that is due and say what to send; else why not (someone else has it,
+    it is not due yet, or — a bulk message — it was given a later send time in its lane)."""
     message = outbox.claim_for_sending(work.session, message_id, now=work.now)
     if message is None:
-        return None
+        waiting = outbox.get(work.session, message_id)
+        if waiting is not None and waiting.status == "queued" and waiting.next_attempt_at is not None:
+            # Run early (a job queued before the message got its send time): run again then.
+            when = waiting.next_attempt_at
+            work.job("deliver_message", f"msg:{message_id}:{waiting.attempts}@{when.timestamp():.3f}", when,
+                     message_id=message_id)
+            return "not due"
+        return "not claimed"
+    if settings is not None and pacing.is_paced(message.kind) and _needs_new_time(message, work, settings):
+        pace(work, settings, [message], jobs=False)
+        slot = message.next_attempt_at
+        assert slot is not None
+        if slot > work.now:
+            message.status, message.claimed_at = "queued", None
+            work.job("deliver_message", f"msg:{message_id}:{message.attempts}@{slot.timestamp():.3f}", slot,
+                     message_id=message_id)
+            return "paced"
     identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
     case = cases.get(work.session, message.case_id) if message.case_id else None
     target = (identity.chat_id or identity.external_id) if identity else ""
@@ -64,7 +90,16 @@ def claim_message(work: Work, message_id: int) -> MessageNotice | None:
     )
 
 
-def record_message_delivery(work: Work, message_id: int, delivery: Delivery, max_attempts: int) -> str:
+def _needs_new_time(message: Message, work: Work, settings: Settings) -> bool:
+    """A bulk message without a send time, or whose time passed too long ago to keep."""
+    if message.next_attempt_at is None:
+        return True
+    return (work.now - message.next_attempt_at).total_seconds() > settings.pacing.late_seconds
+
+
+def record_message_delivery(
+    work: Work, message_id: int, delivery: Delivery, max_attempts: int, settings: Settings | None = None
+) -> str:
     """Sent, retry later, or failed (an unreachable identity is marked so)."""
     message = outbox.get(work.session, message_id)
     assert message is not None
@@ -78,6 +113,9 @@ def record_message_delivery(work: Work, message_id: int, delivery: Delivery, max
     if delivery.state == "retry" and message.attempts < max_attempts:
         delay = backoff(message.attempts, delivery.retry_after)
         message.status = "queued"
+        if settings is not None and pacing.is_paced(message.kind):
+            pace(work, settings, [message], earliest=work.now + timedelta(seconds=delay))
+            return f"retry at {message.next_attempt_at}"
         message.next_attempt_at = work.now + timedelta(seconds=delay)
         work.job(
             "deliver_message",

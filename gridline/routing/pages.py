@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES, PageStatus
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, PageStatus
 from gridline.storage import directory
 from gridline.storage import pages as page_store
 from gridline.storage.models import Case, ContactMethod, Page, Staff

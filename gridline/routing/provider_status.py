@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gridline.core.work import Work, in_transaction
+from gridline.domain.lifecycle import PageStatus
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.delivery import fall_back
-from gridline.routing.lifecycle import PageStatus
 from gridline.storage import outbox, pages
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 # Provider statuses in the order they happen; a callback never moves a page or message backwards.
 STATUS_ORDER = {

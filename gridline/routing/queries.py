@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from gridline.core.work import Work, in_transaction
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.rota import shifts_for_staff
 from gridline.storage import cases
 from gridline.storage.models import Case, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 
 async def staff_shifts(services: Services, staff_id: int, days: int = 7) -> list[tuple[datetime, datetime, str, str]]:

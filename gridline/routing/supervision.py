@@ -10,20 +10,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gridline.clock import as_utc
-from gridline.core.outbox import tell_resident
-from gridline.core.work import Work, in_transaction
+from gridline.domain.lifecycle import CaseStatus, check_case_transition
+from gridline.kernel.outbox import tell_resident
+from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
 from gridline.routing.actions import ActionResult, expire_other_pages, reassign_case
 from gridline.routing.deadlines import resolve_deadline
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation
-from gridline.routing.lifecycle import CaseStatus, check_case_transition
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
 from gridline.storage import audit, cases
 from gridline.storage.models import Case, CaseEvent, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 
 async def recategorise(services: Services, case_id: int, category: str, actor: str) -> Case:

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from gridline.domain.lifecycle import StaffRole
 from gridline.routing.grids import GridIndex
-from gridline.routing.lifecycle import StaffRole
 from gridline.routing.rota import supervisors_on_duty, who_is_on_duty
 from gridline.storage import directory
 from gridline.storage.models import Case, Staff

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridline.core.work import Work
+from gridline.kernel.work import Work
 from gridline.storage import cases
 from gridline.storage.models import Case, CaseEvent
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
-from gridline.storage.models import Acknowledgement, Case, CaseEvent, Page
+from gridline.storage.models import Acknowledgement, Case, CaseEvent, FollowUp, Page
 
 
 def get(session: Session, case_id: int, *, fresh: bool = False) -> Case | None:
@@ -208,3 +210,130 @@ def latest_of_resident(session: Session, resident_id: int, *, scope: ColumnEleme
     return session.exec(
         select(Case).where(Case.resident_id == resident_id, scope).order_by(col(Case.id).desc())
     ).first()
+
+
+def latest_resolved_of_resident(session: Session, resident_id: int, *, status: str) -> Case | None:
+    """The resident's case in ``status`` (the resolved one) resolved last."""
+    return session.exec(
+        select(Case)
+        .where(Case.resident_id == resident_id, Case.status == status)
+        .order_by(col(Case.resolved_at).desc())
+    ).first()
+
+
+def has_event(session: Session, case_id: int, kind: str) -> bool:
+    """Whether the case's timeline holds an entry of ``kind``."""
+    found = session.exec(select(CaseEvent.id).where(CaseEvent.case_id == case_id, CaseEvent.kind == kind)).first()
+    return found is not None
+
+
+def resolved_before(session: Session, cutoff: datetime, *, status: str, limit: int) -> list[Case]:
+    """Cases still in ``status`` (resolved, not yet confirmed) resolved at or before ``cutoff``, oldest first."""
+    return list(
+        session.exec(
+            select(Case)
+            .where(Case.status == status, col(Case.resolved_at) <= cutoff)
+            .order_by(col(Case.resolved_at))
+            .limit(limit)
+        )
+    )
+
+
+def events_since(session: Session, case_id: int, since: datetime) -> list[CaseEvent]:
+    """The case's timeline entries at or after ``since``, in the order they were written."""
+    return list(
+        session.exec(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case_id, col(CaseEvent.at) >= since)
+            .order_by(col(CaseEvent.id))
+        )
+    )
+
+
+def events_of_kinds(session: Session, case_id: int, kinds: Collection[str]) -> list[CaseEvent]:
+    """The case's timeline entries of these kinds (in no particular order)."""
+    return list(
+        session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id, col(CaseEvent.kind).in_(sorted(kinds))))
+    )
+
+
+def due_by(session: Session, by: datetime, *, statuses: Collection[str], limit: int) -> list[Case]:
+    """Cases in ``statuses`` with a resolution deadline at or before ``by``, soonest deadline first."""
+    return list(
+        session.exec(
+            select(Case)
+            .where(
+                col(Case.status).in_(sorted(statuses)),
+                col(Case.resolve_due_at).is_not(None),
+                col(Case.resolve_due_at) <= by,
+            )
+            .order_by(col(Case.resolve_due_at))
+            .limit(limit)
+        )
+    )
+
+
+class FigureColumns(NamedTuple):
+    """The columns of one case that the dashboard's figures use."""
+
+    id: int
+    created_at: datetime
+    category: str
+    grid_code: str | None
+    acknowledged_by: int | None
+    assignee_staff_id: int | None
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    ack_due_at: datetime | None
+    resolve_due_at: datetime | None
+    rating: int | None
+    resolved_by: int | None
+
+
+def figure_columns(
+    session: Session, *, scope: ColumnElement[bool], created_from: datetime, created_before: datetime
+) -> list[FigureColumns]:
+    """The figure columns of the original cases (not merged duplicates) that ``scope`` lets through,
+    created in [``created_from``, ``created_before``)."""
+    stmt = sa_select(*(col(getattr(Case, name)) for name in FigureColumns._fields)).where(
+        scope,
+        col(Case.created_at) >= created_from,
+        col(Case.created_at) < created_before,
+        col(Case.duplicate_of_id).is_(None),
+    )
+    return [FigureColumns(*row) for row in session.execute(stmt).all()]
+
+
+def event_kinds_of(session: Session, case_ids: Sequence[int], kinds: Collection[str]) -> dict[int, set[str]]:
+    """Per case, which of ``kinds`` are on its timeline (cases with none are left out)."""
+    found: dict[int, set[str]] = defaultdict(set)
+    for start in range(0, len(case_ids), 500):
+        chunk = list(case_ids[start : start + 500])
+        stmt = sa_select(col(CaseEvent.case_id), col(CaseEvent.kind)).where(
+            col(CaseEvent.case_id).in_(chunk), col(CaseEvent.kind).in_(list(kinds))
+        )
+        for case_id, kind in session.execute(stmt).all():
+            found[case_id].add(kind)
+    return found
+
+
+def open_follow_ups(session: Session, *, scope: ColumnElement[bool], limit: int) -> list[tuple[FollowUp, Case]]:
+    """回访 tasks not called yet, oldest first, with their cases (those ``scope`` lets through)."""
+    rows = session.exec(
+        select(FollowUp, Case)
+        .join(Case, col(Case.id) == FollowUp.case_id)
+        .where(col(FollowUp.called_at).is_(None), scope)
+        .order_by(col(FollowUp.created_at))
+        .limit(limit)
+    ).all()
+    return [(task, case) for task, case in rows]
+
+
+def follow_up_with_case(session: Session, task_id: int, *, scope: ColumnElement[bool]) -> tuple[FollowUp, Case] | None:
+    """The 回访 task and its case, if ``scope`` lets the case through."""
+    found = session.exec(
+        select(FollowUp, Case).join(Case, col(Case.id) == FollowUp.case_id)
+        .where(FollowUp.id == task_id, scope)
+    ).first()  # fmt: skip
+    return (found[0], found[1]) if found is not None else None

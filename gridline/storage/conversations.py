@@ -8,12 +8,14 @@ the unit of work they run in.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Exists, exists, func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from gridline.storage.models import Case, Message, NluCorrection
+from gridline.storage.models import Case, Conversation, Message, NluCorrection, Resident
 
 
 def latest_options(session: Session, identity_id: int) -> list[str]:
@@ -125,3 +127,85 @@ def resident_has_message(session: Session, resident_id: int, *, scope: ColumnEle
     """Whether some message of the resident passes ``scope``."""
     found = session.exec(select(Message.id).where(Message.resident_id == resident_id, scope).limit(1)).first()
     return found is not None
+
+
+def unexported_correction(session: Session, message_id: int) -> NluCorrection | None:
+    """The message's NLU correction that has not been exported yet, if any."""
+    return session.exec(
+        select(NluCorrection).where(NluCorrection.message_id == message_id, col(NluCorrection.exported_at).is_(None))
+    ).first()
+
+
+def unexported_corrections(session: Session) -> list[NluCorrection]:
+    """Every NLU correction not exported yet, in the order they were first made."""
+    return list(
+        session.exec(select(NluCorrection).where(col(NluCorrection.exported_at).is_(None)).order_by(col(NluCorrection.id)))
+    )
+
+
+def page_of_conversations(
+    session: Session,
+    *,
+    scope: ColumnElement[bool],
+    only_visible: bool,
+    channel: str = "",
+    grid_codes: Collection[str] = (),
+    active_from: datetime | None = None,
+    started_before: datetime | None = None,
+    confidence_below: float | None = None,
+    without_case: bool = False,
+    text_like: str = "",
+    page: int,
+    page_size: int,
+) -> tuple[list[Conversation], int, int, int]:
+    """One page of conversations: (conversations, total, the page shown — the last one when ``page``
+    is past it —, number of pages).
+
+    ``scope`` is a WHERE clause on ``Message`` (what the viewer may read); with ``only_visible``
+    only conversations holding such a message are listed. Narrowed to a channel, to residents of
+    ``grid_codes``, to those active since ``active_from`` and started before ``started_before``, to
+    those with a resident message less confident than ``confidence_below`` (then the least
+    confident first: the corrections queue), to those without a case, and to those with a visible
+    message matching the LIKE pattern ``text_like`` (escaped with ``\\``). Newest first otherwise.
+    """
+
+    def has_message(*conditions: ColumnElement[bool]) -> Exists:
+        return exists(select(Message.id).where(Message.conversation_id == Conversation.id, scope, *conditions))
+
+    stmt = select(Conversation)
+    if only_visible:
+        stmt = stmt.where(has_message())
+    if channel:
+        stmt = stmt.where(Conversation.channel == channel)
+    if grid_codes:
+        stmt = stmt.where(
+            col(Conversation.resident_id).in_(select(Resident.id).where(col(Resident.grid_code).in_(list(grid_codes))))
+        )
+    if active_from is not None:
+        stmt = stmt.where(col(Conversation.last_message_at) >= active_from)
+    if started_before is not None:
+        stmt = stmt.where(col(Conversation.started_at) < started_before)
+    if confidence_below is not None:
+        stmt = stmt.where(has_message(col(Message.direction) == "in", col(Message.confidence) < confidence_below))
+    if without_case:
+        stmt = stmt.where(~exists(select(Message.id).where(
+            Message.conversation_id == Conversation.id, col(Message.case_id).is_not(None))))
+    if text_like:
+        stmt = stmt.where(has_message(col(Message.text).ilike(text_like, escape="\\")))
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    pages = max(1, (total + page_size - 1) // page_size)
+    page = min(page, pages)
+    newest_first = (col(Conversation.last_message_at).desc(), col(Conversation.id).desc())
+    if confidence_below is not None:
+        # The corrections queue: the least confident resident message first, so a supervisor's time
+        # goes where the NLU was least sure (and a correction teaches it most).
+        least_confident = (
+            select(func.min(Message.confidence))
+            .where(Message.conversation_id == Conversation.id, scope, col(Message.direction) == "in")
+            .scalar_subquery()
+        )
+        order: tuple[Any, ...] = (least_confident.asc(), *newest_first)
+    else:
+        order = newest_first
+    found = list(session.exec(stmt.order_by(*order).offset((page - 1) * page_size).limit(page_size)))
+    return found, total, page, pages

@@ -8,6 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, exists, insert
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from gridline.storage.bulk import chunks
@@ -276,4 +277,27 @@ def active_staff_reachable_on(session: Session, channel: str) -> list[Staff]:
     return list(session.exec(
         select(Staff).where(has_method, Staff.active == True)  # noqa: E712
         .order_by(col(Staff.grid_code), col(Staff.id))
+    ))
+
+
+def staff_by_ids(session: Session, staff_ids: Collection[int]) -> dict[int, Staff]:
+    """These staff records by id."""
+    if not staff_ids:
+        return {}
+    return {s.id: s for s in session.exec(select(Staff).where(col(Staff.id).in_(sorted(staff_ids)))) if s.id}
+
+
+def roles_by_id(session: Session, staff_ids: Collection[int]) -> dict[int, str]:
+    """The roles of these staff members by id."""
+    if not staff_ids:
+        return {}
+    stmt = sa_select(col(Staff.id), col(Staff.role)).where(col(Staff.id).in_(sorted(staff_ids)))
+    return {sid: role for sid, role in session.execute(stmt).all()}
+
+
+def reachable_contact_methods(session: Session, staff_id: int) -> list[ContactMethod]:
+    """The person's contact methods not marked unreachable, in the order they are tried."""
+    return list(session.exec(
+        select(ContactMethod).where(ContactMethod.staff_id == staff_id, ContactMethod.unreachable == False)  # noqa: E712
+        .order_by(col(ContactMethod.position), col(ContactMethod.id))
     ))

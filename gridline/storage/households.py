@@ -107,3 +107,13 @@ def purge_removed(session: Session, before: datetime) -> int:
 
 def total(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(Household)).one())
+
+
+def room_elsewhere(session: Session, grid_code: str, building: str, unit: str, room: str) -> bool:
+    """Whether a household with this room key lives in a grid other than ``grid_code``."""
+    return session.exec(
+        select(Household.id).where(
+            Household.building == building, Household.unit == unit, Household.room == room,
+            Household.grid_code != grid_code, col(Household.removed_at).is_(None),
+        )
+    ).first() is not None

@@ -1,7 +1,7 @@
 """Inbound events (the durable inbox): stored once, claimed by one worker, finished or retried.
 
 The only module that queries ``inbound_events`` for the webhooks and the processors; every function
-runs inside a unit of work (``gridline.core.work.in_transaction``) and takes its session.
+runs inside a unit of work (``gridline.kernel.work.in_transaction``) and takes its session.
 """
 
 from __future__ import annotations

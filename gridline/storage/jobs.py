@@ -1,4 +1,4 @@
-"""The job queue that runs Gridline's time-driven work (see ``gridline.core.engine``).
+"""The job queue that runs Gridline's time-driven work (see ``gridline.engine``).
 
 Every job is a pointer to a database row that is the truth (an inbound event, an escalation step,
 a page, an outbound message), and every job function claims its row with a conditional UPDATE, so a
@@ -16,6 +16,7 @@ import contextlib
 import heapq
 import itertools
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,13 +27,28 @@ from gridline.clock import Clock
 from gridline.settings import Settings
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
     from gridline.storage.db import Database
 
 log = logging.getLogger(__name__)
 
 
 Job = tuple[str, str, "datetime | None", dict[str, Any]]  # (name, key, run_at, kwargs)
+
+
+class JobHandlers(Protocol):
+    """What a queue runs, handed to it by the composition root (``gridline.engine.Engine``): the
+    job functions by name and the reconciler. The queue knows nothing of what a job does."""
+
+    @property
+    def names(self) -> Collection[str]: ...
+
+    async def run(self, name: str, kwargs: dict[str, Any]) -> Any:
+        """Run job ``name``; failures are logged, never raised (the reconciler retries what is due)."""
+        ...
+
+    async def reconcile(self, grace_seconds: float = 0.0) -> int:
+        """Queue what the database says is due and has no job; returns how many were queued."""
+        ...
 
 
 class JobQueue(Protocol):
@@ -47,11 +63,11 @@ class JobQueue(Protocol):
         """Queue job ``name`` once per ``key``; it runs at ``run_at`` (now when None)."""
         ...
 
-    async def run_due(self, services: Services) -> int:
+    async def run_due(self, handlers: JobHandlers) -> int:
         """Run every job due now until none is left; returns how many ran (tests, benchmarks)."""
         ...
 
-    async def start_in_process(self, services: Services) -> None:
+    async def start_in_process(self, handlers: JobHandlers) -> None:
         """Start running jobs inside this process (``gridline serve`` in embedded mode)."""
         ...
 
@@ -111,31 +127,27 @@ class EmbeddedJobQueue:
     def pending(self) -> int:
         return len(self._by_key)
 
-    async def run_due(self, services: Services) -> int:
-        from gridline.core.engine import reconcile, run_job
-
+    async def run_due(self, handlers: JobHandlers) -> int:
         ran = 0
-        await reconcile(services)
+        await handlers.reconcile()
         for _ in range(10_000):
             due = self._pop_due()
             if not due:
-                await reconcile(services)
+                await handlers.reconcile()
                 due = self._pop_due()
                 if not due:
                     break
             for entry in due:
-                await run_job(services, entry.name, entry.kwargs)
+                await handlers.run(entry.name, entry.kwargs)
                 ran += 1
         return ran
 
-    async def start_in_process(self, services: Services) -> None:
+    async def start_in_process(self, handlers: JobHandlers) -> None:
         if self._task is None:
             self._wakeup = asyncio.Event()
-            self._task = asyncio.create_task(self._loop(services), name="gridline-jobs")
+            self._task = asyncio.create_task(self._loop(handlers), name="gridline-jobs")
 
-    async def _loop(self, services: Services) -> None:
-        from gridline.core.engine import reconcile, run_job
-
+    async def _loop(self, handlers: JobHandlers) -> None:
         assert self._wakeup is not None
         limit = asyncio.Semaphore(8)
         loop = asyncio.get_running_loop()
@@ -143,12 +155,12 @@ class EmbeddedJobQueue:
 
         async def run(entry: _Entry) -> None:
             async with limit:
-                await run_job(services, entry.name, entry.kwargs)
+                await handlers.run(entry.name, entry.kwargs)
 
         while True:
             try:
                 if loop.time() >= next_reconcile:
-                    await reconcile(services)
+                    await handlers.reconcile()
                     next_reconcile = loop.time() + self._settings.jobs.reconcile_seconds
                 for entry in self._pop_due():
                     task = asyncio.create_task(run(entry))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from gridline.storage.models import Message
@@ -18,10 +18,14 @@ def get(session: Session, message_id: int) -> Message | None:
 
 
 def claim_for_sending(session: Session, message_id: int, *, now: datetime) -> Message | None:
-    """The message, claimed (queued → sending); None when it is not queued."""
+    """The message, claimed (queued → sending); None when it is not queued or not due yet."""
     claimed = session.execute(
         update(Message)
-        .where(col(Message.id) == message_id, col(Message.status) == "queued")
+        .where(
+            col(Message.id) == message_id,
+            col(Message.status) == "queued",
+            or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now),
+        )
         .values(status="sending", claimed_at=now)
     ).rowcount  # type: ignore[attr-defined]
     if claimed != 1:

@@ -2,24 +2,46 @@
 
 The only module that builds queries on ``residents``, ``staff`` (by phone or role) and
 ``channel_identities`` for the conversation side. Every function takes the session of the unit of
-work it runs in (``gridline.core.work.in_transaction``).
+work it runs in (``gridline.kernel.work.in_transaction``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from gridline.core.messages import InboundMessage
 from gridline.i18n import normalise_language
 from gridline.storage.models import ChannelIdentity, Conversation, Resident, Staff, StaffLinkCode
 
 PHONE_CHANNELS = ("sms", "voice")
 # A conversation is a run of messages with no pause longer than this.
 CONVERSATION_PAUSE = timedelta(hours=24)
+
+
+class SenderFacts(Protocol):
+    """What ``identify`` reads of an inbound message (``gridline.kernel.messages.InboundMessage``)."""
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def external_id(self) -> str: ...
+
+    @property
+    def bot_name(self) -> str: ...
+
+    @property
+    def display_name(self) -> str | None: ...
+
+    @property
+    def chat_id(self) -> str | None: ...
+
+    @property
+    def lang(self) -> str | None: ...
 
 
 @dataclass
@@ -38,7 +60,7 @@ class Sender:
         return self.resident.lang if self.resident else "zh-CN"
 
 
-def identify(session: Session, msg: InboundMessage, now: datetime) -> Sender:
+def identify(session: Session, msg: SenderFacts, now: datetime) -> Sender:
     """Find or create the identity, resident (or staff member) and conversation of ``msg``'s sender."""
     identity = find_identity(session, msg.channel, msg.external_id, msg.bot_name)
     if identity is None:
@@ -232,3 +254,16 @@ def lang_of(session: Session, identity: ChannelIdentity | None) -> str | None:
 def identities_of_resident(session: Session, resident_id: int) -> list[ChannelIdentity]:
     """Every channel account of the resident."""
     return list(session.exec(select(ChannelIdentity).where(ChannelIdentity.resident_id == resident_id)))
+
+
+def active_staff_by_code(session: Session, code: str) -> Staff | None:
+    """The active staff member with this code."""
+    return session.exec(select(Staff).where(Staff.code == code, Staff.active == True)).first()  # noqa: E712
+
+
+def identity_reaching(session: Session, channel: str, bot_name: str, target: str) -> ChannelIdentity | None:
+    """The identity on ``channel`` (and ``bot_name``) whose chat id or external id is ``target``."""
+    return session.exec(select(ChannelIdentity).where(
+        ChannelIdentity.channel == channel, ChannelIdentity.bot_name == bot_name,
+        (col(ChannelIdentity.chat_id) == target) | (col(ChannelIdentity.external_id) == target),
+    )).first()

@@ -29,12 +29,11 @@ from sqlmodel import Session
 from gridline.clock import Clock
 from gridline.settings import Settings
 from gridline.storage.db import Database
-from gridline.storage.jobs import Job
+from gridline.storage.jobs import Job, JobHandlers
 
 if TYPE_CHECKING:
     from procrastinate import App
 
-    from gridline.core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -151,11 +150,9 @@ class PostgresJobQueue:
 
     # --- running ----------------------------------------------------------------------------
 
-    def _app(self, services: Services, counter: list[int] | None = None) -> App:
+    def _app(self, handlers: JobHandlers, counter: list[int] | None = None) -> App:
         """A procrastinate App whose tasks are the engine's job functions (a fresh pool each time)."""
         from procrastinate import App, JobContext, PsycopgConnector
-
-        from gridline.core.engine import JOBS, run_job
 
         workers = self._settings.jobs.concurrency
         app = App(connector=PsycopgConnector(conninfo=conninfo(self._db), min_size=1, max_size=workers + 4))
@@ -164,15 +161,15 @@ class PostgresJobQueue:
             async def job(context: JobContext, **kwargs: Any) -> None:
                 if counter is not None:
                     counter[0] += 1
-                await run_job(services, name, kwargs)
+                await handlers.run(name, kwargs)
 
             app.task(name=name, pass_context=True, queue=QUEUE)(job)
 
-        for name in JOBS:
+        for name in handlers.names:
             register(name)
         return app
 
-    def _worker_options(self, services: Services, *, burst: bool) -> dict[str, Any]:
+    def _worker_options(self, handlers: JobHandlers, *, burst: bool) -> dict[str, Any]:
         jobs = self._settings.jobs
         return {
             "queues": [DUE_NOW_QUEUE] if burst else [QUEUE],
@@ -183,28 +180,25 @@ class PostgresJobQueue:
             "fetch_job_polling_interval": jobs.queue_poll_seconds,
             "abort_job_polling_interval": 5.0,
             "delete_jobs": "always",  # the rows are the truth; a finished job has nothing to tell
-            "additional_context": {"services": services},
             "install_signal_handlers": False,
             "shutdown_graceful_timeout": jobs.shutdown_grace_seconds,
             "update_heartbeat_interval": jobs.heartbeat_seconds,
             "stalled_worker_timeout": jobs.heartbeat_seconds * 3,
         }
 
-    async def run_due(self, services: Services) -> int:
-        from gridline.core.engine import reconcile
-
+    async def run_due(self, handlers: JobHandlers) -> int:
         if self._burst_app is None:
-            self._burst_app = self._app(services, counter=self._burst_ran)
+            self._burst_app = self._app(handlers, counter=self._burst_ran)
             await self._burst_app.open_async()
         app = self._burst_app
         ran = 0
         for _ in range(1000):
-            await reconcile(services)
-            moved = await self._db.run(self._move_due, services.clock.now())
+            await handlers.reconcile()
+            moved = await self._db.run(self._move_due, self._clock.now())
             if moved == 0:
                 break
             before = self._burst_ran[0]
-            await app.run_worker_async(**self._worker_options(services, burst=True))
+            await app.run_worker_async(**self._worker_options(handlers, burst=True))
             ran += self._burst_ran[0] - before
         return ran
 
@@ -219,13 +213,13 @@ class PostgresJobQueue:
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
 
-    async def run_worker(self, services: Services, stop: asyncio.Event) -> None:
+    async def run_worker(self, handlers: JobHandlers, stop: asyncio.Event) -> None:
         """Run jobs until ``stop`` is set. A lost database is waited out (backoff), never fatal."""
         delay = 1.0
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             started = loop.time()
-            attempt = asyncio.create_task(self._work_until(services, stop), name="gridline-job-worker")
+            attempt = asyncio.create_task(self._work_until(handlers, stop), name="gridline-job-worker")
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait({attempt, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if not attempt.done():
@@ -251,11 +245,11 @@ class PostgresJobQueue:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             delay = min(delay * 2, 30.0)
 
-    async def _work_until(self, services: Services, stop: asyncio.Event) -> None:
-        app = self._app(services)
+    async def _work_until(self, handlers: JobHandlers, stop: asyncio.Event) -> None:
+        app = self._app(handlers)
         async with app.open_async():
-            worker = asyncio.create_task(app.run_worker_async(**self._worker_options(services, burst=False)))
-            recovery = asyncio.create_task(self._recover_forever(services, app))
+            worker = asyncio.create_task(app.run_worker_async(**self._worker_options(handlers, burst=False)))
+            recovery = asyncio.create_task(self._recover_forever(handlers, app))
             stopping = asyncio.create_task(stop.wait())
             try:
                 await asyncio.wait({worker, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -273,14 +267,12 @@ class PostgresJobQueue:
                 # database: start over with a fresh pool.
                 raise ConnectionError("the procrastinate worker stopped")
 
-    async def _recover_forever(self, services: Services, app: App) -> None:
+    async def _recover_forever(self, handlers: JobHandlers, app: App) -> None:
         """The safety net beside the worker: stalled jobs back to the queue, due rows without a job."""
-        from gridline.core.engine import reconcile
-
         while True:
             try:
                 await self.recover_stalled(app)
-                await reconcile(services, grace_seconds=self._settings.jobs.reconcile_grace_seconds)
+                await handlers.reconcile(grace_seconds=self._settings.jobs.reconcile_grace_seconds)
             except Exception:
                 log.warning("the safety-net pass failed", exc_info=True)
             await asyncio.sleep(self._settings.jobs.reconcile_seconds)
@@ -305,11 +297,11 @@ class PostgresJobQueue:
         with self._db.session() as session:
             session.execute(text("DELETE FROM procrastinate_jobs WHERE id = :id AND status = 'doing'"), {"id": job_id})
 
-    async def start_in_process(self, services: Services) -> None:
+    async def start_in_process(self, handlers: JobHandlers) -> None:
         """``gridline serve`` with ``jobs.run_in_serve``: a worker inside the web process."""
         if self._in_process is None:
             self._stop = asyncio.Event()
-            self._in_process = asyncio.create_task(self.run_worker(services, self._stop), name="gridline-jobs")
+            self._in_process = asyncio.create_task(self.run_worker(handlers, self._stop), name="gridline-jobs")
 
     async def workers_alive(self) -> int:
         """Workers whose heartbeat is recent (``/healthz``): zero means jobs are not being run."""

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from gridline.clock import as_utc
 from gridline.storage.models import Case, InboxLoginLink, Message, Page, PushSubscription, Staff
 
-# The status values of gridline.routing.lifecycle (storage sits below routing, so it names them).
+# The status values of gridline.domain.lifecycle (storage sits below routing, so it names them).
 OPEN_PAGE_STATUSES = ("scheduled", "sending", "sent", "delivered")
 CLOSED_CASE_STATUSES = ("resolved", "closed")
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 import gridline.console  # noqa: F401  (registers the console's tables before the template database is built)
 from gridline.app import create_app
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 from gridline.storage.models import ConsoleUser
 from tests.console.factories import CaseFactory
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 from gridline.storage.models import (
     Acknowledgement,
     Case,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from gridline.core.work import in_transaction
+from gridline.kernel.work import in_transaction
 from gridline.routing.closure import open_follow_up
 from gridline.storage.models import AuditLog, Case, CaseEvent, FollowUp, Page
 from tests.console.conftest import add_account, csrf_of

@@ -135,7 +135,7 @@ async def test_a_removed_household_leaves_the_lists_and_is_purged_after_retentio
 async def test_the_daily_maintenance_deletes_households_removed_before_the_retention_period(
     console_services, clock
 ) -> None:
-    from gridline.core.engine import daily_maintenance
+    from gridline.engine.maintenance import daily_maintenance
 
     target = household(console_services, "6", "1", "502")
     with console_services.db.session() as session:

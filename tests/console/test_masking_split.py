@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gridline.console.privacy import mask_in_place
 from gridline.console.rendering import highlight_entities
+from gridline.domain.privacy import mask_in_place
 
 TEXT = "电话1381234 567#楼漏水"
 

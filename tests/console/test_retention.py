@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from gridline.app import create_app
-from gridline.console.retention import purge_old_text
+from gridline.engine.retention import purge_old_text
 from gridline.storage.models import AuditLog, Case, InboundEvent, Message
 from tests.console.conftest import add_account, login
 from tests.console.factories import CaseFactory
@@ -124,7 +124,7 @@ async def test_every_copy_in_the_inventory_is_purged(services_30_days):
 
 
 def test_the_inventory_in_the_docs_is_the_one_the_purge_uses():
-    from gridline.console.retention import INVENTORY
+    from gridline.engine.retention import INVENTORY
     from tests.conftest import ROOT
 
     docs = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ import io
 
 from sqlmodel import select
 
-from gridline.console.privacy import mask_handle, mask_phone, mask_text
+from gridline.domain.privacy import mask_handle, mask_phone, mask_text
 from gridline.storage.models import AuditLog, Case, CaseEvent, Message
 from tests.console.conftest import csrf_of
 from tests.console.factories import CaseFactory

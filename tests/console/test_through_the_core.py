@@ -15,8 +15,8 @@ from sqlmodel import select
 
 from gridline.app import create_app
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
-from gridline.core.services import Services
+from gridline.kernel.messages import InboundMessage
+from gridline.kernel.services import Services
 from gridline.routing.actions import act_on_case
 from gridline.storage.models import Case, Staff
 from tests.console.conftest import add_account, login

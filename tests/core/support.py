@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
-from gridline.core.services import Services
+from gridline.kernel.notify import Delivery, MessageNotice, PageNotice, PageUpdate
+from gridline.kernel.services import Services
 
 
 @dataclass

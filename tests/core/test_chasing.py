@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from gridline.clock import as_utc
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
+from gridline.kernel.messages import InboundMessage
 from gridline.routing.actions import act_on_case
 from gridline.storage.models import Case, CaseEvent, Staff
 from tests.core.support import record_all_channels

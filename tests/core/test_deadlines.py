@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from gridline.clock import as_utc
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
+from gridline.kernel.messages import InboundMessage
 from gridline.routing.deadlines import WorkingCalendar, resolve_deadline
 from gridline.routing.supervision import recategorise
 from gridline.storage.models import Case

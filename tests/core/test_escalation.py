@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlmodel import select
 
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
-from gridline.core.notify import Delivery
+from gridline.kernel.messages import InboundMessage
+from gridline.kernel.notify import Delivery
 from gridline.routing.actions import act_on_case
 from gridline.routing.provider_status import record_provider_status
 from gridline.storage.models import Case, CaseEvent, DutyShift, Page, Staff

@@ -6,7 +6,7 @@ import httpx
 
 from gridline.app import create_app
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
+from gridline.kernel.messages import InboundMessage
 
 
 async def test_healthz_checks_database_and_nlu(scenario_services):

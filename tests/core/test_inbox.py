@@ -55,7 +55,7 @@ async def test_a_failing_processor_is_retried_until_it_succeeds(services, drain,
 
 async def test_retention_purges_old_text_once_a_day_from_the_reconciler(make_services, drain, clock):
     from gridline.core.conversation import handle_inbound
-    from gridline.core.messages import InboundMessage
+    from gridline.kernel.messages import InboundMessage
     from gridline.storage.models import Case, Message
 
     services = await make_services(console={"retention_days": 30})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gridline.routing.lifecycle import (
+from gridline.domain.lifecycle import (
     CASE_TRANSITIONS,
     PAGE_TRANSITIONS,
     CaseStatus,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
+from gridline.kernel.messages import InboundMessage
 from gridline.routing.actions import act_on_case
 from gridline.storage.models import Case, Page, Staff
 from tests.core.support import record_all_channels

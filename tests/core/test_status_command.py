@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
+from gridline.kernel.messages import InboundMessage
 
 LI_XIUYING = "+8617000010001"
 

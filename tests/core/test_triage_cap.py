@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
+from gridline.kernel.messages import InboundMessage
 from gridline.storage.models import Case, Page
 from tests.core.support import record_all_channels
 

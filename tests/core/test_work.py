@@ -9,8 +9,8 @@ import time
 import pytest
 from sqlmodel import select
 
-from gridline.core.services import Services
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.services import Services
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage.models import AuditLog
 
 

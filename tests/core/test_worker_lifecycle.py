@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import text
 
 from gridline.clock import FakeClock, SystemClock
-from gridline.core.services import Services, build_services
+from gridline.composition import build_services
+from gridline.kernel.services import Services
 from tests.conftest import base_settings
 from tests.core.worker_support import (
     Ledger,

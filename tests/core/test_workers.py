@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from gridline.clock import SystemClock
-from gridline.core.services import Services, build_services
+from gridline.composition import build_services
+from gridline.kernel.services import Services
 from tests.conftest import _redis_available, base_settings, need_service
 from tests.core.worker_support import (
     WORKERS_REDIS_URL,

@@ -24,8 +24,8 @@ from typing import IO, Any
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from gridline.core.services import Services
-from gridline.core.work import unit_of_work
+from gridline.kernel.services import Services
+from gridline.kernel.work import unit_of_work
 from gridline.routing.cases import CaseDraft, open_case
 from gridline.storage.db import Database
 from gridline.storage.models import CaseEvent, EscalationStep, Grid, Page

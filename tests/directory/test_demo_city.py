@@ -10,7 +10,7 @@ from shapely.geometry import shape
 from sqlmodel import col, select
 
 from gridline.demo import DEMO_DIR
-from gridline.routing.lifecycle import StaffRole
+from gridline.domain.lifecycle import StaffRole
 from gridline.storage.db import Database
 from gridline.storage.models import Address, ChannelIdentity, ContactMethod, Grid, Resident, Staff
 

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from gridline.demo.synthetic import as_grid_rows, synthetic_grids
 from gridline.importers.geojson import import_grids
+from gridline.kernel.services import Parts
 from gridline.routing.directory import Directory
 from gridline.routing.grids import GridIndex
 from gridline.storage.db import Database
@@ -63,7 +64,7 @@ def test_lookup_over_a_large_synthetic_city_finds_each_cell() -> None:
 def test_directory_is_kept_on_the_services_and_rebuilt_after_an_import(
     demo_db: Database, write_file: WriteFile
 ) -> None:
-    services: Any = SimpleNamespace(db=demo_db, extras={})
+    services: Any = SimpleNamespace(db=demo_db, parts=Parts())
     directory = Directory.for_services(services)
     assert Directory.for_services(services) is directory
     assert directory.locate(113.70, 34.70) is None

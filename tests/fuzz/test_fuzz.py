@@ -25,7 +25,7 @@ from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
 from gridline.app import create_app
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 from gridline.storage.models import InboundEvent
 from tests.telegram.fake_bot_api import FakeBotApi
 

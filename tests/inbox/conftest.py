@@ -18,8 +18,8 @@ from sqlmodel import select
 
 import gridline.console  # noqa: F401  (registers the console's tables)
 from gridline.app import create_app
-from gridline.core.services import Services
-from gridline.core.work import unit_of_work
+from gridline.kernel.services import Services
+from gridline.kernel.work import unit_of_work
 from gridline.routing.cases import CaseDraft, open_case
 from gridline.storage.models import Case, Page, Staff
 from tests.conftest import MakeServices

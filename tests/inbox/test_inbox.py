@@ -179,7 +179,7 @@ async def test_every_post_needs_the_csrf_token(city: City, client_for: ClientFor
 
 
 def test_the_store_knows_the_lifecycle_s_open_statuses() -> None:
-    from gridline.routing.lifecycle import OPEN_PAGE_STATUSES, CaseStatus
+    from gridline.domain.lifecycle import OPEN_PAGE_STATUSES, CaseStatus
 
     assert set(store.OPEN_PAGE_STATUSES) == {s.value for s in OPEN_PAGE_STATUSES}
     assert set(store.CLOSED_CASE_STATUSES) == {CaseStatus.RESOLVED.value, CaseStatus.CLOSED.value}

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from gridline.app import create_app
 from gridline.bots.web.push import new_vapid_keys
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 from gridline.storage import staff_inbox as store
 from gridline.storage.models import Page
 from tests.conftest import MakeServices

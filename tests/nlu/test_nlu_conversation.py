@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
 from gridline.i18n import t
+from gridline.kernel.messages import InboundMessage
 
 LI_XIUYING = "+8617000010001"  # demo resident at 桐柏路199号院, registered in grid ZY01-01-1
 

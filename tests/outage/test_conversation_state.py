@@ -7,8 +7,8 @@ import pytest
 from sqlmodel import select
 
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
-from gridline.core.services import Services
+from gridline.kernel.messages import InboundMessage
+from gridline.kernel.services import Services
 from gridline.storage.events import build_event_bus
 from gridline.storage.models import Case, Message
 from gridline.storage.redis_link import RedisLink

@@ -11,8 +11,9 @@ import pytest
 from fastapi import FastAPI
 
 from gridline.app import create_app
+from gridline.bots.telegram.bots import TelegramBots
 from gridline.clock import FakeClock
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 from gridline.settings import TelegramBotSettings
 from tests.conftest import MakeServices
 from tests.telegram.fake_bot_api import FakeBotApi
@@ -41,6 +42,13 @@ def framework(request: pytest.FixtureRequest) -> str:
 BOT_NAME = "city"
 PUBLIC_URL = "https://gridline.example.org"
 
+
+
+def telegram_bots(services: Services) -> TelegramBots:
+    """The process's Telegram bots (installed by ``create_app``)."""
+    bots = services.parts.get(TelegramBots)
+    assert bots is not None, "create_app(services) installs the Telegram channel"
+    return bots
 
 @dataclass
 class TelegramWorld:
@@ -129,7 +137,7 @@ async def make_telegram_world(
         clients.append(client)
         fake_api.webhook_client = client
         if start:
-            await services.extras["telegram"].start()  # getMe, then setWebhook or polling
+            await telegram_bots(services).start()  # getMe, then setWebhook or polling
             started.append(services)
         return TelegramWorld(
             services=services,
@@ -144,7 +152,7 @@ async def make_telegram_world(
 
     yield factory
     for services in started:
-        await services.extras["telegram"].close()
+        await telegram_bots(services).close()
     for client in clients:
         await client.aclose()
 

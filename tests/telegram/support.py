@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 from gridline.storage.models import Case, ChannelIdentity, ContactMethod, InboundEvent, Message, Page, Resident, Staff
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gridline.bots.telegram.callbacks import CallbackSigner
 from gridline.bots.telegram.render import option_keyboard, page_keyboard, split_text
-from gridline.core.messages import Option
+from gridline.kernel.messages import Option
 
 signer = CallbackSigner(b"k" * 32)
 

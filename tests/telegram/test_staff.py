@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from gridline.bots.telegram.linking import hash_code, issue_link_code
 from gridline.storage.models import StaffLinkCode
-from tests.telegram.conftest import TelegramWorld
+from tests.telegram.conftest import TelegramWorld, telegram_bots
 from tests.telegram.fake_bot_api import ChatMessage
 from tests.telegram.support import contact_methods, identity_of, only_case, pages, staff
 from tests.telegram.test_conversations import LIAO_ZHIQIANG, register_by_location
@@ -141,7 +141,7 @@ async def test_a_staff_member_who_was_not_paged_is_refused(telegram_world: Teleg
     page = pages(world.services)[0]
     # 程振华 leads the next grid. Even with a genuinely signed button in his own chat, the core refuses.
     cheng = world.person(CHENG_ZHENHUA, "振华")
-    signer = world.services.extras["telegram"].get(world.bot_name).signer
+    signer = telegram_bots(world.services).get(world.bot_name).signer
     planted = ChatMessage(
         chat_id=cheng.chat_id,
         message_id=world.fake.new_message_id(cheng.chat_id),
@@ -177,7 +177,7 @@ async def test_someone_without_a_linked_account_is_told_to_link_first(telegram_w
     await reported_case(world)
     page = pages(world.services)[0]
     stranger = world.person(7100000077, "路人")
-    signer = world.services.extras["telegram"].get(world.bot_name).signer
+    signer = telegram_bots(world.services).get(world.bot_name).signer
     planted = ChatMessage(
         chat_id=stranger.chat_id,
         message_id=1,

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.telegram.conftest import BOT_NAME, PUBLIC_URL, MakeWorld, TelegramWorld
+from tests.telegram.conftest import BOT_NAME, PUBLIC_URL, MakeWorld, TelegramWorld, telegram_bots
 from tests.telegram.support import cases, inbound_events
 from tests.telegram.test_conversations import register_by_location
 
@@ -34,11 +34,11 @@ async def test_a_local_address_registers_no_webhook(make_telegram_world: MakeWor
 async def test_telegram_being_down_at_start_up_does_not_stop_gridline(make_telegram_world: MakeWorld):
     world = await make_telegram_world(start=False)
     world.fake.fail_next("getMe", 502)
-    await world.services.extras["telegram"].start()  # logged, not raised
+    await telegram_bots(world.services).start()  # logged, not raised
     assert world.fake.webhooks == {}
     resident = world.person(8100000001, "建国")
     # Sending still works once Telegram is back (getMe is retried lazily).
-    await world.services.extras["telegram"].get(world.bot_name).runtime.send_text(resident.chat_id, "你好")
+    await telegram_bots(world.services).get(world.bot_name).runtime.send_text(resident.chat_id, "你好")
     assert resident.texts == ["你好"]
 
 

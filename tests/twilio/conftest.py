@@ -23,7 +23,7 @@ from sqlmodel import col, select
 
 from gridline.app import create_app
 from gridline.clock import FakeClock
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 from gridline.storage.models import Case, ContactMethod, InboundEvent, Message, Page, Staff
 from tests.twilio.fake_twilio import FakePhone, FakeTwilio
 
@@ -73,7 +73,7 @@ class TwilioWorld:
     async def settle(self) -> None:
         """Gridline's due jobs, then Twilio's pending callbacks, until nothing more happens."""
         for _ in range(50):
-            ran = await self.services.jobs.run_due(self.services)
+            ran = await self.services.jobs.run_due(self.services.handlers)
             ran += await self.fake.settle()
             if ran == 0:
                 return

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gridline.bots.twilio.sms_text import render_message, render_page, segments, ucs2_units
-from gridline.core.messages import Option
 from gridline.i18n import catalogue, t
+from gridline.kernel.messages import Option
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from gridline.bots.twilio.voice_hotline import turns_of
 from gridline.storage.models import Message
 from tests.conftest import BACKENDS, START
 from tests.twilio.conftest import (
@@ -108,8 +109,9 @@ async def test_an_unknown_caller_who_wants_the_leader_is_asked_for_the_address_f
 
 
 async def test_a_slow_answer_gets_a_please_wait_and_the_result_after_the_redirect(world: TwilioWorld) -> None:
-    world.services.extras["twilio_voice_answer_within"] = 0.0  # every first answer "too slow"
-    world.services.extras["twilio_voice_resume_within"] = 30.0
+    turns = turns_of(world.services)
+    turns.answer_within = 0.0  # every first answer "too slow"
+    turns.resume_within = 30.0
     call = await world.phone(LI_XIUYING).call()
     assert "请稍候" in call.heard and "网格热线" in call.heard
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from gridline.app import create_app
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 from tests.web.support import Sandbox
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 
 API = "/sandbox/api"
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 from tests.conftest import MakeServices
 from tests.web.conftest import open_sandbox
 from tests.web.support import Sandbox, replies

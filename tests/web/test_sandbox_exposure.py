@@ -27,7 +27,7 @@ from gridline.bots.web.api import build_api
 from gridline.bots.web.exposure import DEMO_ENV, SandboxRefused, is_private_host, sandbox_enabled
 from gridline.bots.web.page import build_page_router
 from gridline.commands.serve import app_factory
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 from tests.conftest import ROOT, _pg_admin, _pg_url, _postgres_available, base_settings, need_service
 from tests.core.worker_support import write_toml
 

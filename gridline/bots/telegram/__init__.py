@@ -8,25 +8,28 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from gridline.core.services import Services
-
-EXTRAS_KEY = "telegram"
+from gridline.kernel.services import Services
 
 
-def install(app: FastAPI, services: Services) -> None:
-    """Add the webhook route, the notifier, the inbound processor and the start-up/shutdown hooks."""
+def install_channel(services: Services) -> None:
+    """Register the bots (``services.parts``), the notifier, the inbound processor and the
+    start-up/shutdown hooks."""
     from gridline.bots.telegram.bots import PROVIDER_PREFIX, TelegramBots
     from gridline.bots.telegram.notifier import TelegramNotifier
     from gridline.bots.telegram.rescue import read_update
-    from gridline.bots.telegram.webhook import webhook_router
 
-    app.include_router(webhook_router(services))
-    bots = TelegramBots(services)
-    services.extras[EXTRAS_KEY] = bots
+    bots = services.parts.put(TelegramBots(services))
     if not len(bots):
         return
     services.notifiers.register(TelegramNotifier(services, bots))
     services.inbound_processors[PROVIDER_PREFIX] = bots.process_event
     services.inbound_readers[PROVIDER_PREFIX] = read_update
-    services.extras.setdefault("startup_hooks", []).append(bots.start)
-    services.extras.setdefault("close_hooks", []).append(bots.close)
+    services.startup_hooks.append(bots.start)
+    services.close_hooks.append(bots.close)
+
+
+def install_routes(app: FastAPI, services: Services) -> None:
+    """Add the webhook route (``/webhooks/telegram/{bot}``)."""
+    from gridline.bots.telegram.webhook import webhook_router
+
+    app.include_router(webhook_router(services))

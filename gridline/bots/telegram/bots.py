@@ -22,7 +22,7 @@ from gridline.bots.telegram.runtime import BotRuntime, RuntimeFactory, TelegramS
 from gridline.settings import TelegramBotSettings
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
     from gridline.storage.models import InboundEvent
 
 log = logging.getLogger(__name__)

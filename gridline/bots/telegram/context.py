@@ -10,13 +10,13 @@ from gridline.bots.telegram import linking
 from gridline.bots.telegram.callbacks import CallbackSigner
 from gridline.bots.telegram.inputs import CallbackInput, Sender
 from gridline.bots.telegram.runtime import BotRuntime, Rejected, TelegramSendError
-from gridline.core.messages import InboundMessage, Outcome
-from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
+from gridline.kernel.messages import InboundMessage, Outcome
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage import people
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class BotContext:
         await in_transaction(self.services, self._say_text, sender, text, lang)
 
     def _say_text(self, work: Work, sender: Sender, text: str, lang: str) -> None:
-        from gridline.core.outbox import queue_message
+        from gridline.kernel.outbox import queue_message
 
         identity = people.find_identity(work.session, "telegram", str(sender.user_id), self.bot_name)
         if identity is None:

@@ -1,6 +1,6 @@
 """What Gridline does when someone does something on Telegram — the same for both libraries.
 
-Residents' messages become :class:`~gridline.core.messages.InboundMessage` for the conversation core,
+Residents' messages become :class:`~gridline.kernel.messages.InboundMessage` for the conversation core,
 whose replies leave through the outbox and the Telegram notifier. When the core says the sender is
 staff, :mod:`.staff` takes over. Nothing here decides who is paged.
 """

@@ -20,14 +20,14 @@ from gridline.bots.telegram.runtime import (
     TelegramSendError,
     TemporaryFailure,
 )
-from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
-from gridline.core.work import Work, in_transaction
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES, PageStatus
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, PageStatus
+from gridline.kernel.notify import Delivery, MessageNotice, PageNotice, PageUpdate
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage.models import Case, Page, Staff
 
 if TYPE_CHECKING:
     from gridline.bots.telegram.bots import TelegramBot, TelegramBots
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from gridline.bots.telegram.runtime import BotRuntime, RetryLater, TelegramSendError
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from gridline.bots.telegram.callbacks import ACTION_CODES, CallbackSigner, StaffAction
 from gridline.bots.telegram.runtime import MAX_TEXT_LENGTH, Button, Keyboard
-from gridline.core.messages import Option
-from gridline.core.notify import PageNotice
 from gridline.i18n import t
+from gridline.kernel.messages import Option
+from gridline.kernel.notify import PageNotice
 
 # The buttons of a fresh page, in rows; after acknowledgement the acknowledger keeps the follow-ups.
 ActionRows = tuple[tuple[StaffAction, ...], ...]

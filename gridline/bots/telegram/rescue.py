@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridline.core.messages import InboundMessage
+from gridline.kernel.messages import InboundMessage
 from gridline.storage.models import InboundEvent
 
 _MESSAGE_KINDS = ("message", "edited_message")

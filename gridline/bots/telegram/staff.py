@@ -16,9 +16,9 @@ from gridline.bots.telegram.context import BotContext
 from gridline.bots.telegram.inputs import CallbackInput, Sender
 from gridline.bots.telegram.runtime import Button, TelegramSendError
 from gridline.bots.telegram.staff_texts import cases_text, duty_text
-from gridline.core.work import Work, in_transaction
+from gridline.domain.lifecycle import StaffRole
 from gridline.i18n import t
-from gridline.routing.lifecycle import StaffRole
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage import directory, pages
 from gridline.storage.models import Case, Page, Staff
 

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from gridline.edge.jsonbody import BadJson, load_json
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 

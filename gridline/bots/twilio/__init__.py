@@ -1,7 +1,8 @@
 """Twilio: the SMS hotline, the voice hotline, and paging leaders by SMS and by phone.
 
-``install`` adds the webhooks under ``/webhooks/twilio`` (sms, voice, voice/..., status), registers
-the ``sms`` and ``voice`` notifiers and the ``twilio`` inbound processor. See docs/twilio.md.
+``install_routes`` adds the webhooks under ``/webhooks/twilio`` (sms, voice, voice/..., status);
+``install_channel`` registers the ``sms`` and ``voice`` notifiers and the ``twilio`` inbound
+processor. See docs/twilio.md.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from gridline.bots.twilio.twiml import WEBHOOK_PREFIX
 from gridline.bots.twilio.voice_hotline import turns_of
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
     from gridline.storage.models import InboundEvent
 
 log = logging.getLogger(__name__)
@@ -35,11 +36,9 @@ async def process_event(services: Services, event: InboundEvent) -> None:
         await process_sms(services, event)
 
 
-def install(app: FastAPI, services: Services) -> None:
-    """Add the Twilio webhooks, notifiers and inbound processor to ``app`` / ``services``."""
-    gateway = services.extras.get("twilio_gateway")
-    if gateway is None:
-        gateway = services.extras["twilio_gateway"] = TwilioGateway(services.settings.twilio)
+def install_channel(services: Services) -> None:
+    """Register the Twilio gateway (``services.parts``), the notifiers and the inbound processor."""
+    gateway = services.parts.get_or_make(TwilioGateway, lambda: TwilioGateway(services.settings.twilio))
     if gateway.configured:
         sms = SmsNotifier(services, gateway)
         services.notifiers.register(sms)
@@ -50,9 +49,11 @@ def install(app: FastAPI, services: Services) -> None:
         log.info("twilio is not configured: texts and calls will fail over to other channels")
     services.inbound_processors["twilio"] = process_event
     services.inbound_readers["twilio"] = lambda event: read_sms(event, services.settings.twilio.default_region)
-    turns = turns_of(services)
-    services.extras.setdefault("close_hooks", []).append(turns.aclose)
+    services.close_hooks.append(turns_of(services).aclose)
 
+
+def install_routes(app: FastAPI, services: Services) -> None:
+    """Add the webhooks under ``/webhooks/twilio`` (sms, voice, voice/..., status)."""
     router = APIRouter(prefix=WEBHOOK_PREFIX, tags=["twilio"])
     router.include_router(webhooks.router)
     router.include_router(voice_hotline.router)

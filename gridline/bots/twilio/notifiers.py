@@ -17,12 +17,12 @@ from gridline.bots.twilio.client import SendResult, TwilioGateway
 from gridline.bots.twilio.phone import to_e164
 from gridline.bots.twilio.sms_text import render_message, render_page
 from gridline.bots.twilio.twiml import webhook_url
-from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.notify import Delivery, MessageNotice, PageNotice, PageUpdate
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage import people
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 

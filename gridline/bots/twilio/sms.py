@@ -16,16 +16,16 @@ from gridline.bots.twilio.notifiers import OPT_OUT_EXEMPT_TTL_SECONDS, opt_out_e
 from gridline.bots.twilio.phone import to_e164
 from gridline.bots.twilio.staff_sms import handle_staff_sms
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
-from gridline.core.outbox import queue_message
-from gridline.core.work import Work, in_transaction
 from gridline.edge.text import ascii_int
 from gridline.i18n import t
+from gridline.kernel.messages import InboundMessage
+from gridline.kernel.outbox import queue_message
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage import people
 from gridline.storage.models import InboundEvent, Message
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 MAX_MEDIA = 10

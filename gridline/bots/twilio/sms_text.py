@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gridline.core.messages import Option
 from gridline.i18n import t
+from gridline.kernel.messages import Option
 
 UCS2_SINGLE, UCS2_MULTI = 70, 67
 GSM_SINGLE, GSM_MULTI = 160, 153

@@ -16,16 +16,18 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
-from gridline.core.outbox import queue_message
-from gridline.core.work import Work, in_transaction
+from gridline.bots.twilio.visit_sms import visit_answer
 from gridline.i18n import t
+from gridline.kernel.outbox import queue_message
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case, relay_staff_reply
 from gridline.routing.pages import open_pages_for_phone, page_by_code
+from gridline.routing.visit_grammar import is_visit_text
 from gridline.storage import people
 from gridline.storage.models import Case, Message, Page, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,9 @@ def _target(work: Work, staff_id: int, phone: str, reply: StaffReply | None) -> 
 
 async def answer_for(services: Services, staff_id: int, phone: str, text: str) -> StaffAnswer:
     """What to text back to a staff member's SMS, after doing what it asks."""
+    if is_visit_text(text):
+        answer, case_id = await visit_answer(services, staff_id, text)
+        return StaffAnswer(answer, case_id)
     reply = parse_staff_reply(text)
     target = await in_transaction(services, _target, staff_id, phone, reply)
     if target.answer is not None or reply is None or reply.action == "help":

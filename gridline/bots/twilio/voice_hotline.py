@@ -32,15 +32,15 @@ from gridline.bots.twilio.signature import SignedForm, read_signed_form
 from gridline.bots.twilio.voice_turns import VoiceTurns
 from gridline.bots.twilio.webhooks import TWIML, services_of
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage, Option, Outcome
-from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
+from gridline.kernel.messages import InboundMessage, Option, Outcome
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.rota import who_is_on_duty
 from gridline.storage import directory, people
 from gridline.storage.models import Resident, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -58,10 +58,8 @@ VOICE_VARIANTS = {
 
 
 def turns_of(services: Services) -> VoiceTurns:
-    turns = services.extras.get("twilio_voice_turns")
-    if turns is None:
-        turns = services.extras["twilio_voice_turns"] = VoiceTurns(services)
-    return turns  # type: ignore[no-any-return]
+    """The process's voice turns (made on first use)."""
+    return services.parts.get_or_make(VoiceTurns, lambda: VoiceTurns(services))
 
 
 def caller_number(services: Services, form: SignedForm) -> str:

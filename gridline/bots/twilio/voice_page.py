@@ -20,17 +20,17 @@ from gridline.bots.twilio.signature import read_signed_form
 from gridline.bots.twilio.statuses import MACHINE_VERDICT_SEQ, is_machine
 from gridline.bots.twilio.voice_hotline import step_key, turns_of
 from gridline.bots.twilio.webhooks import TWIML, services_of
-from gridline.core.work import Work, in_transaction
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, OPEN_PAGE_STATUSES
 from gridline.i18n import t
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case
 from gridline.routing.delivery import render_page
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES, OPEN_PAGE_STATUSES
 from gridline.routing.provider_status import record_provider_status
 from gridline.storage import directory
 from gridline.storage.models import Case, Page, Staff
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 router = APIRouter()

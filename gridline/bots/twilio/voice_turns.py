@@ -21,7 +21,7 @@ from gridline.core.inbox import receive_event
 from gridline.i18n import t
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -41,20 +41,11 @@ class VoiceTurns:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._tasks: dict[str, asyncio.Task[str]] = {}
-
-    @property
-    def answer_within(self) -> float:
-        # Tests make the core look slow by lowering this (services.extras); production uses settings.
-        override = self.services.extras.get("twilio_voice_answer_within")
-        if override is not None:
-            return float(override)
-        configured = getattr(self.services.settings.twilio, "voice_answer_within_seconds", None)
-        return float(configured if configured is not None else DEFAULT_ANSWER_WITHIN_SECONDS)
-
-    @property
-    def resume_within(self) -> float:
-        override = self.services.extras.get("twilio_voice_resume_within")
-        return float(override) if override is not None else self.answer_within
+        configured = getattr(services.settings.twilio, "voice_answer_within_seconds", None)
+        # How long a caller waits for the core before hearing "please wait" (tests lower it).
+        self.answer_within = float(configured if configured is not None else DEFAULT_ANSWER_WITHIN_SECONDS)
+        # How long the redirect after "please wait" waits for the same answer.
+        self.resume_within = self.answer_within
 
     async def answer(
         self, key: str, payload: dict[str, Any], lang: str, make: Callable[[], Awaitable[str]]

@@ -11,7 +11,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from gridline.bots.twilio.signature import read_signed_form
 from gridline.bots.twilio.statuses import call_update, message_update
 from gridline.core.inbox import receive_event
-from gridline.core.services import Services
+from gridline.kernel.services import Services
 from gridline.routing.provider_status import record_provider_status
 
 log = logging.getLogger(__name__)

@@ -5,9 +5,9 @@ It is a real channel of the core, named ``web``: the chat posts into the durable
 :class:`~gridline.bots.web.notifier.WebNotifier`, and the leader's buttons call ``act_on_case`` —
 the same path as Telegram, only the provider is the browser.
 
-``install(app, services)`` (always: the ``web`` channel — its notifier and inbound processor) and
+``install_channel(services)`` (always: the ``web`` channel — its notifier and inbound processor) and
 ``install_sandbox(app, services)`` (only with ``--demo`` or ``[sandbox] enabled``, see
-:mod:`gridline.bots.web.exposure`) are called by :func:`gridline.app.create_app`.
+:mod:`gridline.bots.web.exposure`) are called by :mod:`gridline.composition` and :func:`gridline.app.create_app`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from gridline.core.services import Services
 from gridline.edge.ratelimit import limit_sandbox
+from gridline.kernel.services import Services
 
 
-def install(app: FastAPI, services: Services) -> None:
+def install_channel(services: Services) -> None:
     """Register the ``web`` notifier and inbound processor (the channel, with or without the sandbox)."""
     from gridline.bots.web.inbound import PREFIX, process_web_event, read_web_event
     from gridline.bots.web.notifier import WebNotifier

@@ -19,10 +19,10 @@ from gridline.bots.web.inbound import PROVIDER
 from gridline.bots.web.mapview import grid_map
 from gridline.bots.web.payloads import ResidentMessageIn, StaffActionIn
 from gridline.core.inbox import receive_event
-from gridline.core.services import Services
-from gridline.core.work import Work, in_transaction
 from gridline.edge.params import RowId
 from gridline.i18n import t
+from gridline.kernel.services import Services
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case
 from gridline.storage.models import Case, Page, Resident, Staff
 

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 from gridline.bots.web.identities import ensure_resident_identity
 from gridline.core.conversation import handle_inbound
-from gridline.core.messages import InboundMessage
-from gridline.core.work import Work, in_transaction
+from gridline.kernel.messages import InboundMessage
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage.models import InboundEvent, Resident
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 PROVIDER = "web:sandbox"

@@ -12,13 +12,13 @@ import logging
 from typing import TYPE_CHECKING
 
 from gridline.bots.web.push import PushTarget, WebPush
-from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
-from gridline.core.work import Work, in_transaction
 from gridline.i18n import t
+from gridline.kernel.notify import Delivery, MessageNotice, PageNotice, PageUpdate
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage import staff_inbox as store
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 

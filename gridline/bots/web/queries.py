@@ -17,8 +17,8 @@ from sqlmodel import Session
 
 from gridline.bots.web.identities import CHANNEL, web_identity
 from gridline.bots.web.timeline import describe_event
+from gridline.domain.lifecycle import OPEN_PAGE_STATUSES, UNACKNOWLEDGED_STATUSES
 from gridline.i18n import t
-from gridline.routing.lifecycle import OPEN_PAGE_STATUSES, UNACKNOWLEDGED_STATUSES
 from gridline.storage import cases as cases_store
 from gridline.storage import conversations, directory, people
 from gridline.storage import pages as pages_store

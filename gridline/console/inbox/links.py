@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import phonenumbers
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.console import security
 from gridline.console.http import (
@@ -28,11 +28,13 @@ from gridline.console.http import (
 )
 from gridline.console.rendering import console_text
 from gridline.console.sessions import SESSION_COOKIE, lookup_session, open_session
-from gridline.core.outbox import queue_message
-from gridline.core.services import Services
-from gridline.core.work import Work, in_transaction
 from gridline.edge.ratelimit import rate_limits
 from gridline.i18n import t
+from gridline.kernel.outbox import queue_message
+from gridline.kernel.services import Services
+from gridline.kernel.work import Work, in_transaction
+from gridline.storage import console as console_accounts
+from gridline.storage import directory, people
 from gridline.storage import staff_inbox as store
 from gridline.storage.audit import record
 from gridline.storage.models import ChannelIdentity, ConsoleUser, ContactMethod, Staff
@@ -93,7 +95,7 @@ def find_staff(session: Session, who: str, region: str = "CN") -> Staff | None:
     who = who.strip()
     if not who:
         return None
-    staff = session.exec(select(Staff).where(Staff.code == who, Staff.active == True)).first()  # noqa: E712
+    staff = people.active_staff_by_code(session, who)
     if staff is not None:
         return staff
     try:
@@ -101,15 +103,12 @@ def find_staff(session: Session, who: str, region: str = "CN") -> Staff | None:
     except phonenumbers.NumberParseException:
         return None
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return session.exec(select(Staff).where(Staff.phone == e164, Staff.active == True)).first()  # noqa: E712
+    return people.active_staff_by_phone(session, e164)
 
 
 def link_channel(session: Session, staff: Staff) -> tuple[ContactMethod, str] | None:
     """The staff member's first reachable channel that can carry a link, and its address."""
-    methods = session.exec(
-        select(ContactMethod).where(ContactMethod.staff_id == staff.id, ContactMethod.unreachable == False)  # noqa: E712
-        .order_by(col(ContactMethod.position), col(ContactMethod.id))
-    ).all()
+    methods = directory.reachable_contact_methods(session, staff.id or 0)
     for method in methods:
         if method.channel in LINK_CHANNELS:
             target = method.target or (staff.phone if method.channel == "sms" else "") or ""
@@ -121,10 +120,7 @@ def link_channel(session: Session, staff: Staff) -> tuple[ContactMethod, str] | 
 def _staff_identity(work: Work, staff: Staff, method: ContactMethod, target: str) -> ChannelIdentity:
     """The outbox addresses messages to channel identities; find or make the staff member's."""
     session = work.session
-    found = session.exec(select(ChannelIdentity).where(
-        ChannelIdentity.channel == method.channel, ChannelIdentity.bot_name == method.bot_name,
-        (col(ChannelIdentity.chat_id) == target) | (col(ChannelIdentity.external_id) == target),
-    )).first()
+    found = people.identity_reaching(session, method.channel, method.bot_name, target)
     if found is not None:
         return found
     identity = ChannelIdentity(channel=method.channel, external_id=target, bot_name=method.bot_name,
@@ -210,12 +206,11 @@ def link_account(session: Session, staff: Staff, now: datetime) -> ConsoleUser:
     """The console account a link signs into: the staff member's own leader account if there is one,
     else one made for link sign-in (role ``leader``: sees only their own cases, has no password).
     A link never signs into an admin, supervisor or auditor account: those need their password."""
-    own = session.exec(select(ConsoleUser).where(ConsoleUser.staff_code == staff.code, ConsoleUser.role == "leader")
-                       .order_by(col(ConsoleUser.id))).first()
+    own = console_accounts.leader_account_of(session, staff.code)
     if own is not None:
         return own
     name = f"staff-{staff.code}"[:100]
-    if session.exec(select(ConsoleUser.id).where(ConsoleUser.name == name)).first() is not None:
+    if console_accounts.name_taken(session, name):
         name = f"staff-{staff.code}-{staff.id}"[:100]
     user = ConsoleUser(name=name, password_hash=NO_PASSWORD, role="leader", staff_code=staff.code, lang=staff.lang,
                        created_at=now)

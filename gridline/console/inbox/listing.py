@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from gridline.console.grids import GridTree
-from gridline.routing.lifecycle import UNACKNOWLEDGED_STATUSES
+from gridline.domain.lifecycle import UNACKNOWLEDGED_STATUSES
 from gridline.storage import staff_inbox as store
 from gridline.storage.models import Case, Staff
 

@@ -27,8 +27,13 @@ CHANNEL = "web"
 MAX_NOTE = 2000
 REF_RE = re.compile(r"[A-Z0-9]{4,16}")
 OK_CODES = frozenset({"acknowledged", "resolved", "escalated", "reassigned", "noted"})
-RESULT_CODES = OK_CODES | {"already_acknowledged", "not_allowed", "case_closed", "unknown_case", "unknown_staff",
-                           "unreachable", "bad_action", "empty_note"}
+# Evidence uploads (console.views.evidence) come back here with "evidence_<code>".
+EVIDENCE_OK = frozenset({"evidence_attached", "evidence_already_attached"})
+EVIDENCE_REFUSED = frozenset({"evidence_too_large", "evidence_not_an_image", "evidence_empty", "evidence_not_allowed",
+                              "evidence_unknown_case", "evidence_store_failed"})
+OK_CODES = OK_CODES | EVIDENCE_OK
+RESULT_CODES = OK_CODES | EVIDENCE_REFUSED | {"already_acknowledged", "not_allowed", "case_closed", "unknown_case",
+                                              "unknown_staff", "unreachable", "bad_action", "empty_note"}
 BUTTON_KEYS = {"acknowledge": "page.button_ack", "resolve": "page.button_resolve",
                "escalate": "page.button_escalate", "reassign": "page.button_reassign"}
 T = TypeVar("T")

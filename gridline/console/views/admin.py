@@ -10,9 +10,9 @@ from gridline.console.filters import MAX_PAGE, PAGE_SIZE, like_pattern
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, in_console, redirect, state_of
 from gridline.console.live import scoped_case_events
 from gridline.console.sessions import SESSION_COOKIE, lookup_session
-from gridline.core.work import Work, in_transaction
 from gridline.edge.params import RowId
 from gridline.edge.text import ascii_int
+from gridline.kernel.work import Work, in_transaction
 from gridline.storage import audit, console
 from gridline.storage.audit import record
 from gridline.storage.models import ConsoleUser

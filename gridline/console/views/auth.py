@@ -21,9 +21,9 @@ from gridline.console.http import (
 )
 from gridline.console.rendering import local_time
 from gridline.console.sessions import SESSION_COOKIE, log_in, lookup_session, revoke_session
-from gridline.core.work import Work, in_transaction
 from gridline.edge.ratelimit import rate_limits
 from gridline.i18n import normalise_language
+from gridline.kernel.work import Work, in_transaction
 
 router = APIRouter()
 

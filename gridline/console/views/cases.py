@@ -6,13 +6,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gridline.console.access import can_see_case
-from gridline.console.case_list import list_cases, scoped_case_query, to_rows
+from gridline.console.case_list import case_search_for, list_cases, to_rows
 from gridline.console.choices import form_choices
 from gridline.console.export import cases_csv, csv_response
 from gridline.console.filters import CaseFilters
 from gridline.console.http import ConsoleContext, NotFound, client_ip, in_console, redirect
 from gridline.console.timeline import load_case_detail
 from gridline.edge.params import RowId
+from gridline.storage import case_search
+from gridline.storage import evidence as evidence_rows
 from gridline.storage.audit import record
 
 router = APIRouter()
@@ -61,15 +63,16 @@ async def case_export(request: Request) -> Response:
     filters = CaseFilters.from_query(request.query_params)
 
     def body(ctx: ConsoleContext) -> Response:
-        stmt = scoped_case_query(
+        search = case_search_for(
             ctx.viewer,
             filters,
             ctx.tree,
             now=ctx.now,
             tz=ctx.tz,
             confidence_threshold=ctx.services.settings.nlu.confidence_threshold,
-        ).limit(EXPORT_LIMIT)
-        rows = to_rows(ctx.session, ctx.session.exec(stmt).all(), ctx.tree, ctx.now)
+        )
+        found = case_search.first_cases(ctx.session, search, limit=EXPORT_LIMIT)
+        rows = to_rows(ctx.session, found, ctx.tree, ctx.now)
         record(ctx.session, at=ctx.now, actor=ctx.viewer.actor, action="console.export_cases",
                target_kind="cases", detail={"filters": filters.to_query(), "rows": len(rows)}, ip=client_ip(request))
         text = cases_csv(rows, ctx.tree, ctx.tz, ctx.lang)
@@ -109,6 +112,7 @@ async def case_page(request: Request, case_id: RowId) -> Response:
             done=request.query_params.get("done", ""),
             error=request.query_params.get("error", ""),
             threshold=ctx.services.settings.nlu.confidence_threshold,
+            evidence_live={row.id for row in evidence_rows.for_case(ctx.session, case.id or 0)},
         )
 
     return await in_console(request, body)

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import col, select
 
 from gridline.console.access import case_scope
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect
+from gridline.domain.lifecycle import CaseStatus
 from gridline.edge.params import RowId
 from gridline.routing import closure
 from gridline.routing.actions import rate_case
 from gridline.routing.directory import Directory
-from gridline.routing.lifecycle import CaseStatus
 from gridline.routing.timeline import record_event
+from gridline.storage import cases
 from gridline.storage.audit import record
 from gridline.storage.models import Case, FollowUp, Staff
 
@@ -27,13 +27,7 @@ OUTCOMES = ("satisfied", "not_solved", "unreachable")
 
 
 def _open_tasks(ctx: ConsoleContext) -> list[tuple[FollowUp, Case, str]]:
-    rows = ctx.session.exec(
-        select(FollowUp, Case)
-        .join(Case, col(Case.id) == FollowUp.case_id)
-        .where(col(FollowUp.called_at).is_(None), case_scope(ctx.viewer))
-        .order_by(col(FollowUp.created_at))
-        .limit(200)
-    ).all()
+    rows = cases.open_follow_ups(ctx.session, scope=case_scope(ctx.viewer), limit=200)
     tasks = []
     for task, case in rows:
         holder = ctx.session.get(Staff, case.resolved_by or case.acknowledged_by or 0)
@@ -63,10 +57,7 @@ async def follow_up_record(request: Request, task_id: RowId) -> Response:
     def body(ctx: ConsoleContext) -> Response:
         if not ctx.viewer.can_manage_cases:
             raise Forbidden()
-        found = ctx.session.exec(
-            select(FollowUp, Case).join(Case, col(Case.id) == FollowUp.case_id)
-            .where(FollowUp.id == task_id, case_scope(ctx.viewer))
-        ).first()  # fmt: skip
+        found = cases.follow_up_with_case(ctx.session, task_id, scope=case_scope(ctx.viewer))
         if found is None:
             raise NotFound()
         task, case = found

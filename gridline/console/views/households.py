@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect
-from gridline.console.privacy import mask_phone
 from gridline.console.roster_access import can_edit_roster, roster_scope
+from gridline.domain.privacy import mask_phone
 from gridline.edge.params import RowId
 from gridline.importers import Invalid
 from gridline.importers.fields import normalize_phone

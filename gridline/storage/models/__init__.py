@@ -2,10 +2,11 @@
 
 One module per concept; import from here. Every stored time is UTC (``UTCDateTime``).
 Enumerations are stored as plain strings; the allowed values and transitions live in the domain
-modules (``gridline.routing.lifecycle``).
+modules (``gridline.domain.lifecycle``).
 """
 
 from gridline.storage.models.audit import AuditLog, ConsoleUser, StaffLinkCode
+from gridline.storage.models.broadcasts import Broadcast, PacingLane
 from gridline.storage.models.cases import (
     Acknowledgement,
     Case,
@@ -16,6 +17,7 @@ from gridline.storage.models.cases import (
 )
 from gridline.storage.models.console import ConsoleSession
 from gridline.storage.models.conversations import Conversation, InboundEvent, Message, NluCorrection
+from gridline.storage.models.evidence import Evidence, FollowUpCall
 from gridline.storage.models.followups import FollowUp
 from gridline.storage.models.grids import Address, Grid
 from gridline.storage.models.households import Household, HouseholdPerson
@@ -28,11 +30,14 @@ from gridline.storage.models.people import (
     Resident,
     Staff,
 )
+from gridline.storage.models.transfers import Extension, Transfer, TransferTimer
+from gridline.storage.models.visits import Visit, VisitDigest, VisitEvent
 
 __all__ = [
     "Acknowledgement",
     "Address",
     "AuditLog",
+    "Broadcast",
     "Case",
     "CaseEvent",
     "ChannelIdentity",
@@ -44,7 +49,10 @@ __all__ = [
     "DutyShift",
     "EscalationPolicyRecord",
     "EscalationStep",
+    "Evidence",
+    "Extension",
     "FollowUp",
+    "FollowUpCall",
     "Grid",
     "Household",
     "HouseholdPerson",
@@ -52,9 +60,15 @@ __all__ = [
     "InboxLoginLink",
     "Message",
     "NluCorrection",
+    "PacingLane",
     "Page",
     "PushSubscription",
     "Resident",
     "Staff",
     "StaffLinkCode",
+    "Transfer",
+    "TransferTimer",
+    "Visit",
+    "VisitDigest",
+    "VisitEvent",
 ]

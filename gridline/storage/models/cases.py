@@ -12,7 +12,7 @@ from gridline.storage.types import JSONType, UTCDateTime
 
 
 class Case(SQLModel, table=True):
-    """A resident's problem. ``status`` follows ``gridline.routing.lifecycle.CASE_TRANSITIONS``."""
+    """A resident's problem. ``status`` follows ``gridline.domain.lifecycle.CASE_TRANSITIONS``."""
 
     __tablename__ = "cases"
 
@@ -38,6 +38,8 @@ class Case(SQLModel, table=True):
     resolved_by: int | None = Field(default=None, foreign_key="staff.id")
     duplicate_of_id: int | None = Field(default=None, foreign_key="cases.id")
     report_count: int = 1
+    # 主动发现: found by a grid worker on a visit (routing.visits), not reported by a resident.
+    proactive: bool = Field(default=False, index=True)
     rating: int | None = None
     rating_comment: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
@@ -52,7 +54,7 @@ class Case(SQLModel, table=True):
 class Page(SQLModel, table=True):
     """One notification of one staff member about one case on one channel.
 
-    ``status`` follows ``gridline.routing.lifecycle.PAGE_TRANSITIONS``. ``code`` is the short number a
+    ``status`` follows ``gridline.domain.lifecycle.PAGE_TRANSITIONS``. ``code`` is the short number a
     leader replies by SMS, unique among that phone's open pages. ``provider_seq`` orders provider
     status callbacks so that an old one never overwrites a newer one.
     """

@@ -73,7 +73,9 @@ class Message(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     # Delivery of outbound messages.
     status: str = Field(
-        default="received", max_length=16, description="received | queued | sending | sent | delivered | failed"
+        default="received",
+        max_length=16,
+        description="received | queued | sending | sent | delivered | failed | cancelled",
     )
     status_seq: int = 0
     attempts: int = 0
@@ -81,6 +83,11 @@ class Message(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str | None = Field(default=None, max_length=500)
     text_purged: bool = False
+    # What the outbound message is (``storage.pacing.MessageKind``): bulk kinds are paced in their
+    # sender's ``lane`` (``next_attempt_at`` = their send time), the others go out at once.
+    kind: str = Field(default="reply", max_length=16)
+    lane: str | None = Field(default=None, max_length=100)
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcasts.id", index=True)
 
 
 class NluCorrection(SQLModel, table=True):

@@ -11,7 +11,7 @@ from gridline.storage.types import JSONType, UTCDateTime
 
 
 class Staff(SQLModel, table=True):
-    """A person who can be paged. ``role``: see ``gridline.routing.lifecycle.StaffRole``."""
+    """A person who can be paged. ``role``: see ``gridline.domain.lifecycle.StaffRole``."""
 
     __tablename__ = "staff"
 

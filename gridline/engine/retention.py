@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from gridline.core.services import Services
-from gridline.routing.lifecycle import OPEN_CASE_STATUSES
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES
+from gridline.kernel.services import Services
 from gridline.storage import households
 from gridline.storage.audit import record
 from gridline.storage.db import Database

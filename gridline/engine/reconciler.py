@@ -1,79 +1,31 @@
-"""The engine that owns time-driven work: the job functions and the reconciler.
+"""The reconciler: the safety net that queues what the database — the truth — says is due.
 
-Job functions take plain ids (a job is a row in PostgreSQL's job table or an entry of the in-process
-scheduler); each claims its database row, so running a job twice is harmless. ``reconcile`` finds
-work that is due in the database — the truth — and has no job, and queues it again.
+Every row's own transaction queued its job. What is left for this are rows whose worker vanished
+(their claim's lease ran out), retries that wait for a time rather than a job (an inbound event's
+backoff), and on SQLite the jobs of a process that stopped. Each pass also runs the engine's
+declared time-driven modules when they are due (``gridline.engine.modules``).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 
-from gridline.core.inbox import process_inbound
-from gridline.core.work import Work, in_transaction
-from gridline.routing.chasing import sweep as chase_sweep
+from gridline.domain.lifecycle import PageStatus
+from gridline.engine.maintenance import daily_maintenance
+from gridline.engine.modules import run_due_modules
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.claims import INTERRUPTED, send_lease_seconds
-from gridline.routing.closure import sweep as closure_sweep
-from gridline.routing.delivery import deliver_page, update_page
-from gridline.routing.directory import Directory
-from gridline.routing.escalation import run_escalation_step
-from gridline.routing.lifecycle import PageStatus
-from gridline.routing.message_delivery import deliver_message
 from gridline.storage.models import EscalationStep, InboundEvent, Message, Page
 
 if TYPE_CHECKING:
-    from gridline.core.services import Services
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
-
-
-async def _run_step(services: Services, step_id: int) -> Any:
-    return await run_escalation_step(services, step_id)
-
-
-async def _update_page(
-    services: Services, page_id: int, note_key: str, params: dict[str, str], attempt: int = 0
-) -> Any:
-    return await update_page(services, page_id, note_key, params, attempt)
-
-
-JOBS: dict[str, Any] = {
-    "process_inbound": process_inbound,
-    "run_escalation_step": _run_step,
-    "deliver_page": deliver_page,
-    "deliver_message": deliver_message,
-    "update_page": _update_page,
-}
-
-
-async def run_job(services: Services, name: str, kwargs: dict[str, Any]) -> Any:
-    """Run one job by name, logging (never raising) failures: the reconciler retries what is due."""
-    try:
-        return await JOBS[name](services, **kwargs)
-    except Exception:
-        log.exception("job %s %s failed", name, kwargs)
-        return None
-
-
-async def daily_maintenance(services: Services) -> None:
-    """Once a day across all workers: purge message text past the retention period, and the
-    households removed from the roster longer ago than theirs."""
-    day = services.clock.now().date().isoformat()
-    if not await services.state.claim_once(f"maintenance:{day}", 86400):
-        return
-    from gridline.console.retention import purge_old_text, purge_removed_households
-
-    if services.settings.console.retention_days > 0:
-        purged = await purge_old_text(services)
-        log.info("retention: purged the text of %d messages", purged)
-    households = await purge_removed_households(services)
-    if households:
-        log.info("retention: deleted %d households removed from the roster", households)
 
 
 async def reconcile(services: Services, limit: int = 2000, grace_seconds: float = 0.0) -> int:
@@ -90,34 +42,10 @@ async def reconcile(services: Services, limit: int = 2000, grace_seconds: float 
     except Exception:  # maintenance must never stop pages from being reconciled
         log.exception("daily maintenance failed")
     settings = services.settings
-    await sweep_hourly_work(services)
+    await run_due_modules(services)
     return await in_transaction(
         services, _requeue_due, limit, grace_seconds, settings.jobs.lease_seconds, send_lease_seconds(settings)
     )
-
-
-SWEEP_EVERY = timedelta(seconds=60)
-
-
-async def sweep_hourly_work(services: Services) -> None:
-    """Reminders and follow-ups measured in hours: residents who never answered "解决了吗？"
-    (routing.closure) and 催办/督办 (routing.chasing). At most once a minute per process — their
-    steps are case events, so a sweep that runs twice or late does each step once."""
-    now = services.clock.now()
-    if services.swept_at is not None and abs(now - services.swept_at) < SWEEP_EVERY:
-        return
-    services.swept_at = now
-    try:
-        await in_transaction(services, _sweep, services)
-    except Exception:  # a sweep must never stop pages from being reconciled
-        log.exception("closure and deadline sweep failed")
-
-
-def _sweep(work: Work, services: Services) -> int:
-    # The grid index is read here, in the database thread, the first time it is needed.
-    settings = services.settings
-    reminded = closure_sweep(work, settings.closure.confirm_wait_hours)
-    return reminded + chase_sweep(work, Directory.for_services(services).grids, settings)
 
 
 def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: float, send_lease: float) -> int:

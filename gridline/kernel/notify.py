@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from gridline.core.messages import Option
+from gridline.kernel.messages import Option
 
 DeliveryState = Literal["sent", "delivered", "retry", "failed"]
 
@@ -38,6 +38,9 @@ class PageNotice:
     address: str | None
     report_count: int
     options: tuple[Option, ...] = ()
+    # Why this person is paged (the policy target, ``transfer``, ``extension_requested``, ...):
+    # channels pick the page's buttons by it.
+    reason: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from gridline.core.notify import Delivery, MessageNotice, PageNotice, PageUpdate
+from gridline.kernel.notify import Delivery, MessageNotice, PageNotice, PageUpdate
 
 log = logging.getLogger("gridline.notify.log")
 
@@ -34,7 +34,7 @@ class LogNotifier:
 
 def register_missing(registry: object, channels: tuple[str, ...] = ("telegram", "sms", "voice", "web")) -> list[str]:
     """Register a log notifier for every channel nobody else registered; returns those channels."""
-    from gridline.core.notify import NotifierRegistry
+    from gridline.kernel.notify import NotifierRegistry
 
     assert isinstance(registry, NotifierRegistry)
     missing = [c for c in channels if registry.get(c) is None]

@@ -1,0 +1,157 @@
+"""The outbox: outbound messages stored first, delivered by a job through the channel's notifier.
+
+Bulk messages (``MessageKind`` broadcast, sweep, check-in, visit) are paced: each gets a send time
+in its sender's lane (``storage.pacing``), and its delivery job runs then. Replies, notices about a
+resident's own case and pages are never paced — they go out at once, however long the bulk queue.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+from gridline.i18n import t
+from gridline.kernel.messages import Option
+from gridline.kernel.work import Work
+from gridline.storage import pacing, people
+from gridline.storage.models import Case, ChannelIdentity, Message, Resident
+from gridline.storage.pacing import MessageKind
+
+if TYPE_CHECKING:
+    from gridline.settings import Settings
+
+
+def queue_message(
+    work: Work,
+    *,
+    channel: str,
+    identity: ChannelIdentity | None,
+    text: str,
+    lang: str,
+    options: tuple[Option, ...] = (),
+    case_id: int | None = None,
+    resident_id: int | None = None,
+    staff_id: int | None = None,
+    conversation_id: int | None = None,
+    deliver: bool = True,
+    kind: str = MessageKind.REPLY,
+    settings: Settings | None = None,
+    broadcast_id: int | None = None,
+    lane: str | None = None,
+) -> Message:
+    """Store an outbound message; with ``deliver`` it is queued for the channel's notifier.
+
+    A bulk ``kind`` is paced: with ``settings`` its send time is reserved in its lane now (the job
+    runs then); without, when its job first claims it (``routing.message_delivery``). ``lane``
+    overrides the sender lane (``storage.pacing.lane_of``).
+    """
+    message = Message(
+        conversation_id=conversation_id,
+        case_id=case_id,
+        direction="out",
+        channel=channel,
+        sender_kind="system",
+        resident_id=resident_id,
+        staff_id=staff_id,
+        identity_id=identity.id if identity else None,
+        text=text,
+        options=[{"label": o.label, "data": o.data} for o in options],
+        lang=lang,
+        created_at=work.now,
+        status="queued" if deliver else "sent",
+        kind=str(kind),
+        lane=lane,
+        broadcast_id=broadcast_id,
+    )
+    if pacing.is_paced(kind) and settings is not None and message.lane is None:
+        message.lane = message_lane(settings, channel, identity)
+    work.session.add(message)
+    work.session.flush()
+    if deliver:
+        if pacing.is_paced(kind) and settings is not None:
+            pace(work, settings, [message])
+        else:
+            work.job("deliver_message", f"msg:{message.id}:0", message_id=message.id)
+    return message
+
+
+def message_lane(settings: Settings, channel: str, identity: ChannelIdentity | None) -> str:
+    """The pacing lane of a message to ``identity`` on ``channel``."""
+    bot_name = identity.bot_name if identity is not None else ""
+    return pacing.lane_of(channel, bot_name, settings.twilio.sms_number, settings.twilio.voice_number)
+
+
+def pace(
+    work: Work, settings: Settings, messages: list[Message], earliest: datetime | None = None, *, jobs: bool = True
+) -> None:
+    """Give queued bulk ``messages`` send times in their lanes (one reservation per lane, in the
+    order given) and, with ``jobs``, queue each one's delivery job for its time (keyed by it, so a
+    message given a new time gets a new job). The messages must be flushed."""
+    by_lane: dict[str, list[Message]] = defaultdict(list)
+    for message in messages:
+        if message.lane is None:
+            identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
+            message.lane = message_lane(settings, message.channel, identity)
+        by_lane[message.lane].append(message)
+    for lane, queued in by_lane.items():
+        interval = 1.0 / settings.pacing.per_second(pacing.lane_channel(lane))
+        times = pacing.reserve(work.session, lane, len(queued), interval, earliest or work.now)
+        for message, when in zip(queued, times, strict=True):
+            message.next_attempt_at = when
+            if jobs:
+                key = f"msg:{message.id}:{message.attempts}@{when.timestamp():.3f}"
+                work.job("deliver_message", key, when, message_id=message.id)
+
+
+def resident_identity(
+    session: Session, resident: Resident, prefer_channel: str | None, now: datetime | None = None
+) -> ChannelIdentity | None:
+    """Where to reach a resident: the case's channel first, then any other; voice callers get SMS."""
+    identities = people.reachable_identities(session, resident.id or 0)
+    wanted = "sms" if prefer_channel == "voice" else prefer_channel
+    for identity in identities:
+        if identity.channel == wanted:
+            return identity
+    if wanted == "sms" and now is not None:
+        # A caller known only by voice: text the number they called from.
+        for identity in identities:
+            if identity.channel == "voice":
+                texting = ChannelIdentity(channel="sms", external_id=identity.external_id,
+                                          resident_id=resident.id, created_at=now)
+                session.add(texting)
+                session.flush()
+                return texting
+    for identity in identities:
+        if identity.channel != "voice":
+            return identity
+    return None
+
+
+def tell_resident(
+    work: Work, case: Case, key: str, *, options: tuple[Option, ...] = (), **params: Any
+) -> Message | None:
+    """Queue catalogue message ``key`` to the case's resident on their channel; None if unreachable."""
+    if case.resident_id is None:
+        return None
+    resident = work.session.get(Resident, case.resident_id)
+    if resident is None:
+        return None
+    identity = resident_identity(work.session, resident, case.channel, work.now)
+    if identity is None:
+        return None
+    if identity.channel == "sms" and resident.sms_opted_out:
+        return None
+    text = t(key, resident.lang, ref=case.ref, **params)
+    return queue_message(
+        work,
+        channel=identity.channel,
+        identity=identity,
+        text=text,
+        lang=resident.lang,
+        options=options,
+        case_id=case.id,
+        resident_id=resident.id,
+    )

@@ -1,0 +1,22 @@
+"""Claims on a send in flight (``claimed_at`` on ``pages`` and ``messages``), renewed while the provider works.
+
+The claim itself is taken by each row's store (``pages.claim_for_sending``, ``outbox.claim_for_sending``);
+this module only keeps a live claim from lapsing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from gridline.storage.models import Message, Page
+
+
+def renew(session: Session, model: type[Page] | type[Message], row_id: int, *, status: str, now: datetime) -> bool:
+    """Stamp the claim on ``model`` row ``row_id`` with ``now`` if it is still ``status``; whether it was."""
+    renewed = session.execute(
+        update(model).where(col(model.id) == row_id, col(model.status) == status).values(claimed_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    return bool(renewed)

@@ -1,0 +1,97 @@
+"""Pacing of bulk outbound messages: the only module that queries ``pacing_lanes``.
+
+A lane is one sender with a provider limit (a Telegram bot, a Twilio number). Bulk messages get
+their send times from the lane when they are queued: ``reserve`` hands out ``count`` times one
+interval apart, starting at the lane's next free time (or ``earliest``), and moves the lane on. The
+lane's row is locked while it does (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer and
+the ``INSERT`` before it takes the write lock), so reservations in several worker processes never
+overlap, and they are as durable as the messages they are written with.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from gridline.storage.models import Message, PacingLane
+
+
+class MessageKind(StrEnum):
+    """What an outbound message is. Bulk kinds are paced; the others never wait behind them."""
+
+    REPLY = "reply"  # an answer to what a resident or staff member just wrote
+    NOTICE = "notice"  # about the resident's own case (acknowledged, resolved, 解决了吗？)
+    BROADCAST = "broadcast"  # 通知 to the residents of some grids
+    SWEEP = "sweep"  # a sweep question (寒潮, 暴雨 …: 1 平安 2 需要帮助)
+    CHECKIN = "checkin"  # a 平安守护 check-in
+    VISIT = "visit"  # 走千家 reminders and digests
+
+
+PACED_KINDS = frozenset({MessageKind.BROADCAST, MessageKind.SWEEP, MessageKind.CHECKIN, MessageKind.VISIT})
+
+
+def is_paced(kind: str) -> bool:
+    return kind in PACED_KINDS
+
+
+def lane_of(channel: str, bot_name: str, sms_number: str, voice_number: str) -> str:
+    """The sender a message to ``channel`` leaves by (a voice identity is texted from the SMS number)."""
+    if channel == "telegram":
+        return f"telegram:{bot_name}"
+    if channel in ("sms", "voice"):
+        return f"sms:{sms_number}"
+    if channel == "call":
+        return f"voice:{voice_number}"
+    return channel
+
+
+def lane_channel(lane: str) -> str:
+    return lane.split(":", 1)[0]
+
+
+def reserve(session: Session, lane: str, count: int, interval: float, earliest: datetime) -> list[datetime]:
+    """``count`` send times in ``lane``, ``interval`` seconds apart, none before ``earliest``."""
+    if count <= 0:
+        return []
+    table = PacingLane.__table__  # type: ignore[attr-defined]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(table)
+        .values(lane=lane, next_free_at=earliest, updated_at=earliest)
+        .on_conflict_do_nothing(index_elements=["lane"])
+    )
+    row = session.exec(
+        select(PacingLane).where(PacingLane.lane == lane).with_for_update().execution_options(populate_existing=True)
+    ).one()
+    start = max(row.next_free_at, earliest)
+    step = timedelta(seconds=interval)
+    times = [start + step * i for i in range(count)]
+    row.next_free_at = start + step * count
+    row.updated_at = earliest
+    session.add(row)
+    session.flush()
+    return times
+
+
+def rewind(session: Session, lane: str, interval: float, now: datetime) -> None:
+    """After messages in ``lane`` were cancelled: the lane is next free after the last one still queued."""
+    row = session.exec(select(PacingLane).where(PacingLane.lane == lane).with_for_update()).first()
+    if row is None:
+        return
+    last = session.exec(
+        select(Message.next_attempt_at)
+        .where(Message.lane == lane, Message.status == "queued", col(Message.next_attempt_at).is_not(None))
+        .order_by(col(Message.next_attempt_at).desc())
+        .limit(1)
+    ).first()
+    row.next_free_at = max(now, last + timedelta(seconds=interval)) if last is not None else now
+    row.updated_at = now
+    session.add(row)
+
+
+def next_free(session: Session, lane: str) -> datetime | None:
+    row = session.get(PacingLane, lane)
+    return row.next_free_at if row is not None else None
