@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, SQLModel, create_engine
@@ -104,6 +104,13 @@ class Database:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         self.engine.dispose()
+
+
+def relax_commit(session: Session) -> None:
+    """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk (see
+    ``kernel.work.replayable``). A database crash can forget it; nothing else can, and the next
+    durable commit of any transaction flushes it."""
+    session.execute(text("SET LOCAL synchronous_commit TO off"))
 
 
 # A connection that sat in the pool longer than this is pinged before it is handed out (a database
