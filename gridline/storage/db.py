@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -62,6 +63,9 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            writer = _SqliteWriter()
+            event.listen(self.engine, "before_cursor_execute", writer.before_execute)
+            event.listen(self.engine, "checkin", writer.checkin)
         else:
             event.listen(self.engine, "connect", _note_checkin)
             event.listen(self.engine, "checkin", _note_checkin)
@@ -133,6 +137,34 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         dbapi_connection.rollback()
     except Exception as exc:  # the pool then throws this connection away and tries a fresh one
         raise DisconnectionError(str(exc)) from exc
+
+
+class _SqliteWriter:
+    """SQLite has one writer at a time. Within this process, writers queue on a lock instead of on
+    SQLite's busy handler, which polls by sleeping (1, 2, 5 … 100 ms) and so left a webhook's
+    one-row INSERT waiting up to a tenth of a second after the lock was free. A transaction takes
+    the lock at its first write and gives it back when its connection returns to the pool (after
+    the commit or rollback); reads never take it (WAL: readers do not wait for the writer). Other
+    processes on the same file (the CLI) still meet ``busy_timeout``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def before_execute(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        info = conn.connection.info  # the pooled connection's: it outlives this Connection object
+        if info.get("writing") or not _is_write(statement):
+            return
+        # Bounded like busy_timeout: past it, SQLite's own wait (and its error) decide, as before.
+        info["writing"] = self._lock.acquire(timeout=30)
+
+    def checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop("writing", False):
+            self._lock.release()
+
+
+def _is_write(statement: str) -> bool:
+    word = statement.lstrip()[:7].upper()
+    return not (word.startswith("SELECT") or word.startswith("PRAGMA") or word.startswith("WITH"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

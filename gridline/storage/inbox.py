@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from gridline.storage.claiming import claimed
 from gridline.storage.models import InboundEvent
 from gridline.storage.types import UTCDateTime
 
@@ -134,21 +135,15 @@ def find(session: Session, provider: str, event_key: str) -> InboundEvent | None
 
 def claim(session: Session, event_id: int, now: datetime) -> InboundEvent | None:
     """Take a received event for processing (one worker wins); None if it is not waiting."""
-    claimed = session.execute(
-        update(InboundEvent)
-        .where(col(InboundEvent.id) == event_id, col(InboundEvent.status) == "received")
-        .values(status="processing", attempts=InboundEvent.attempts + 1, processed_at=now)
-    ).rowcount  # type: ignore[attr-defined]
-    if claimed != 1:
-        return None
-    return session.get(InboundEvent, event_id, populate_existing=True)
+    return claimed(session, InboundEvent, update(InboundEvent)
+                   .where(col(InboundEvent.id) == event_id, col(InboundEvent.status) == "received")
+                   .values(status="processing", attempts=InboundEvent.attempts + 1, processed_at=now))
 
 
 def finish(session: Session, event_id: int, now: datetime) -> None:
-    """The processor succeeded."""
-    row = session.get(InboundEvent, event_id)
-    assert row is not None
-    row.status, row.processed_at, row.error = "processed", now, None
+    """The processor succeeded (one UPDATE, no read first)."""
+    session.execute(update(InboundEvent).where(col(InboundEvent.id) == event_id)
+                    .values(status="processed", processed_at=now, error=None))
 
 
 def note_error(session: Session, event_id: int, error: str) -> None:
