@@ -49,7 +49,9 @@ def build_router() -> APIRouter:
         actions,
         admin,
         auth,
+        broadcasts,
         cases,
+        checkins,
         conversations,
         dashboard,
         evidence,
@@ -60,7 +62,8 @@ def build_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     router.add_api_route("", cases.home, methods=["GET"])
     router.add_api_route("/", cases.home, methods=["GET"])
-    for module in (auth, cases, conversations, dashboard, actions, admin, households, followups, evidence):
+    for module in (auth, cases, conversations, dashboard, actions, admin, households, followups, evidence, broadcasts,
+                   checkins):
         router.include_router(module.router)
     from gridline.console.inbox import build_router as build_inbox_router
 

@@ -120,6 +120,7 @@ def decide_report(
                 "reason": category_reason,
                 "engine": nlu.engine,
                 "model_version": nlu.model_version,
+                "data_hash": nlu.data_hash,
                 "ranking": [{"name": s.name, "confidence": round(s.confidence, 4)} for s in nlu.ranking[:5]],
             },
             {"decision": "priority", "priority": priority.priority, "reason": "; ".join(priority.reasons) or "default"},

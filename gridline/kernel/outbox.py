@@ -84,6 +84,17 @@ def message_lane(settings: Settings, channel: str, identity: ChannelIdentity | N
     return pacing.lane_of(channel, bot_name, settings.twilio.sms_number, settings.twilio.voice_number)
 
 
+def queue_bulk(work: Work, settings: Settings, messages: list[Message]) -> None:
+    """Store many queued bulk messages at once and pace them (one lane reservation per sender)."""
+    for message in messages:
+        if message.lane is None:
+            identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
+            message.lane = message_lane(settings, message.channel, identity)
+        work.session.add(message)
+    work.session.flush()
+    pace(work, settings, messages)
+
+
 def pace(
     work: Work, settings: Settings, messages: list[Message], earliest: datetime | None = None, *, jobs: bool = True
 ) -> None:

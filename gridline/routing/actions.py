@@ -18,7 +18,8 @@ from gridline.domain.lifecycle import (
     StaffRole,
     check_case_transition,
 )
-from gridline.i18n import t
+from gridline.domain.transfers import OPEN_TRANSFER_STATUSES
+from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.closure import ask_if_solved, open_follow_up
@@ -27,6 +28,7 @@ from gridline.routing.escalation import cancel_pending_steps, restart_escalation
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.timeline import publish_case, record_event
 from gridline.storage import cases, pages, steps
+from gridline.storage import transfers as transfer_store
 from gridline.storage.models import Case, Message, Page, Staff
 
 if TYPE_CHECKING:
@@ -120,7 +122,7 @@ def act(
     case = cases.get(session, case_id)
     staff = session.get(Staff, staff_id)
     if staff is None:
-        return ActionResult(False, "not_allowed", t("action.not_allowed", "zh-CN"))
+        return ActionResult(False, "not_allowed", t("action.not_allowed", DEFAULT_LANGUAGE))
     lang = staff.lang
     if case is None:
         return ActionResult(False, "unknown_case", t("action.unknown_case", lang))
@@ -137,6 +139,11 @@ def act(
             case.ref,
             closer.name if closer else None,
         )
+    if staff.role == StaffRole.DEPARTMENT.value and transfer_store.latest_in(
+        session, case.id or 0, [s.value for s in OPEN_TRANSFER_STATUSES]
+    ):
+        # A transferred case is the department's by 签收 / 回单 / 退单, reviewed by the grid (routing.transfers).
+        return ActionResult(False, "transferred", t("transfer.refused.use_loop", lang, ref=case.ref), case.ref)
     actor = f"staff:{staff.code}"
     if action == "acknowledge":
         return _acknowledge(work, case, staff, channel, page_id, actor)
@@ -347,7 +354,7 @@ def _note(work: Work, services: Services, case_id: int, staff_id: int, text: str
     case = cases.get(work.session, case_id)
     staff = work.session.get(Staff, staff_id)
     if staff is None:
-        return ActionResult(False, "not_allowed", t("action.not_allowed", "zh-CN"))
+        return ActionResult(False, "not_allowed", t("action.not_allowed", DEFAULT_LANGUAGE))
     if case is None:
         return ActionResult(False, "unknown_case", t("action.unknown_case", staff.lang))
     if not may_act(services, work, case, staff):

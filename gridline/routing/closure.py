@@ -89,7 +89,7 @@ def not_solved(
     done = page_targets(work, case, reopened, step_index=theirs, round_=round_)
     paged = [str(entry["name"]) for entry in done if entry.get("page_id")]
     record_event(work, case.id or 0, REOPENED, actor, {"words": (words or "")[:500], "paged": paged, "level": chosen})
-    tell_resident(work, case, "case.reopened", name="、".join(paged) or "—")
+    tell_resident(work, case, "case.reopened", name=paged or "—")
     publish_case(work, case)
     return paged
 

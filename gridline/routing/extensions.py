@@ -13,12 +13,20 @@ is paged and approves or refuses it (on a channel or in the console). Approval m
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
 from gridline.domain.lifecycle import CaseStatus, ForbiddenTransition
+from gridline.domain.transfers import (
+    EXTENSION_DECIDED,
+    EXTENSION_PAGES,
+    EXTENSION_TO_DECIDE,
+    EXTENSION_TRANSITIONS,
+    OPEN_TRANSFER_STATUSES,
+    ExtensionStatus,
+    TransferStatus,
+)
 from gridline.i18n import t
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import CHAIN_ROLES, ActionResult, may_act
@@ -28,7 +36,7 @@ from gridline.routing.directory import Directory
 from gridline.routing.escalation import page_targets
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
-from gridline.routing.transfers import OPEN_TRANSFER_STATUSES, Actor, TransferStatus, _local
+from gridline.routing.transfers import Actor, _local
 from gridline.settings import Settings
 from gridline.storage import audit, cases, steps
 from gridline.storage import transfers as store
@@ -38,21 +46,9 @@ if TYPE_CHECKING:
     from gridline.kernel.services import Services
 
 
-class ExtensionStatus(StrEnum):
-    REQUESTED = "requested"  # waiting for the level above
-    APPROVED = "approved"  # the deadline moved
-    REFUSED = "refused"  # the deadline stays
-
-
-EXTENSION_TRANSITIONS: dict[ExtensionStatus, frozenset[ExtensionStatus]] = {
-    ExtensionStatus.REQUESTED: frozenset({ExtensionStatus.APPROVED, ExtensionStatus.REFUSED}),
-    ExtensionStatus.APPROVED: frozenset(),
-    ExtensionStatus.REFUSED: frozenset(),
-}
-
-TO_DECIDE = "extension_requested"  # the page to the level above
-DECIDED = "extension_decided"  # the page back to the holder
-PAGE_REASONS = frozenset({TO_DECIDE, DECIDED})
+TO_DECIDE = EXTENSION_TO_DECIDE
+DECIDED = EXTENSION_DECIDED
+PAGE_REASONS = EXTENSION_PAGES
 
 
 def transition(work: Work, extension: Extension, wanted: ExtensionStatus, actor: str,

@@ -21,7 +21,6 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
@@ -36,7 +35,18 @@ from gridline.domain.lifecycle import (
     StaffRole,
     check_case_transition,
 )
-from gridline.i18n import has, t
+from gridline.domain.transfers import (
+    OPEN_TRANSFER_STATUSES,
+    REJECTED,
+    RETURNED,
+    TO_DEPARTMENT,
+    TO_REVIEW,
+    TRANSFER_ESCALATED,
+    TRANSFER_PAGES,
+    TRANSFER_TRANSITIONS,
+    TransferStatus,
+)
+from gridline.i18n import DEFAULT_LANGUAGE, has, t
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import ActionResult, expire_other_pages, mark_resolved, may_act
@@ -56,30 +66,6 @@ if TYPE_CHECKING:
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
-class TransferStatus(StrEnum):
-    REQUESTED = "requested"  # sent to the department, nobody has accepted it yet
-    ESCALATED = "escalated"  # not accepted in time: the department's others and the supervisors paged
-    ACCEPTED = "accepted"  # 签收: the department has it, its deadline runs
-    REPLIED = "replied"  # 回单: the department reported the result; the grid reviews it
-    REJECTED = "rejected"  # the grid's review said no: back to the department
-    APPROVED = "approved"  # the grid's review said yes: the case is resolved, the resident is asked
-    RETURNED = "returned"  # 退单: the department sent it back to the grid, with a reason
-    CANCELLED = "cancelled"  # the case was closed while the transfer was open
-
-
-TRANSFER_TRANSITIONS: dict[TransferStatus, frozenset[TransferStatus]] = {
-    TransferStatus.REQUESTED: frozenset(
-        {TransferStatus.ACCEPTED, TransferStatus.RETURNED, TransferStatus.ESCALATED, TransferStatus.CANCELLED}
-    ),
-    TransferStatus.ESCALATED: frozenset({TransferStatus.ACCEPTED, TransferStatus.RETURNED, TransferStatus.CANCELLED}),
-    TransferStatus.ACCEPTED: frozenset({TransferStatus.REPLIED, TransferStatus.RETURNED, TransferStatus.CANCELLED}),
-    TransferStatus.REPLIED: frozenset({TransferStatus.APPROVED, TransferStatus.REJECTED, TransferStatus.CANCELLED}),
-    TransferStatus.REJECTED: frozenset({TransferStatus.REPLIED, TransferStatus.RETURNED, TransferStatus.CANCELLED}),
-    TransferStatus.APPROVED: frozenset(),
-    TransferStatus.RETURNED: frozenset(),
-    TransferStatus.CANCELLED: frozenset(),
-}
-OPEN_TRANSFER_STATUSES = frozenset(s for s, moves in TRANSFER_TRANSITIONS.items() if moves)
 # When each status is reached, stamped by transition().
 _STAMPS = {
     TransferStatus.ACCEPTED: "accepted_at",
@@ -90,15 +76,8 @@ _STAMPS = {
     TransferStatus.RETURNED: "returned_at",
 }
 
-# Page reasons of the loop: what the page is about decides its text and its buttons.
-TO_DEPARTMENT = "transfer"  # a new transfer, to the department's first contact
-ESCALATED = "transfer_escalated"  # nobody accepted in time: the department's others, the supervisors
-TO_REVIEW = "transfer_replied"  # the department replied: the grid reviews
-RETURNED = "transfer_returned"  # the department sent it back: the grid's leader, with the reason
-REJECTED = "transfer_rejected"  # the review said no: back to the department holder
-DEPARTMENT_PAGES = frozenset({TO_DEPARTMENT, ESCALATED, REJECTED})
-GRID_PAGES = frozenset({TO_REVIEW, RETURNED})
-PAGE_REASONS = DEPARTMENT_PAGES | GRID_PAGES
+ESCALATED = TRANSFER_ESCALATED
+PAGE_REASONS = TRANSFER_PAGES
 
 
 def allowed(current: str, wanted: str) -> bool:
@@ -262,9 +241,13 @@ def request(
     choices = departments_for(session, settings, index, case, work.now)
     if not choices:
         return _refuse("no_department", lang, case, category=t(f"category.{case.category}", lang))
+    named = next((name for name in choices if note.strip().startswith(name)), None)
+    if not (department or "").strip() and named is not None:
+        # "转办12 郑州自来水中原营业所 主管破裂": the department first, then the note.
+        department, note = named, note.strip()[len(named):]
     chosen = (department or "").strip() or choices[0]
     if chosen not in choices:
-        return _refuse("unknown_department", lang, case, department=chosen, choices="、".join(choices))
+        return _refuse("unknown_department", lang, case, department=chosen, choices=list(choices))
     transfer = store.add(session, Transfer(
         case_id=case.id or 0, department=chosen, category=case.category, status=TransferStatus.REQUESTED.value,
         note=note.strip()[:2000], requested_by=actor.label, requested_by_staff_id=staff.id if staff else None,
@@ -304,7 +287,7 @@ def _department_target(
     work: Work, case: Case | None, staff: Staff | None
 ) -> tuple[Transfer | None, ActionResult | None]:
     """The case's open transfer, if ``staff`` is of its department; else the refusal."""
-    lang = staff.lang if staff else "zh-CN"
+    lang = staff.lang if staff else DEFAULT_LANGUAGE
     if staff is None:
         return None, _refuse("not_allowed", lang)
     if case is None:

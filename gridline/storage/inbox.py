@@ -10,7 +10,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import bindparam, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -168,3 +168,29 @@ def retry_later(session: Session, event_id: int, error: str, now: datetime, max_
     row.status = "failed" if row.attempts >= max_attempts else "received"
     # processed_at doubles as "not before" for the retry.
     row.processed_at = now + timedelta(seconds=min(600, 5 * 2**row.attempts))
+
+
+def release_lapsed(session: Session, *, claimed_before: datetime) -> int:
+    """Events being processed since before ``claimed_before`` (their worker vanished) go back to received."""
+    released = session.execute(
+        update(InboundEvent)
+        .where(col(InboundEvent.status) == "processing", col(InboundEvent.processed_at) < claimed_before)
+        .values(status="received")
+    ).rowcount  # type: ignore[attr-defined]
+    return int(released or 0)
+
+
+def due_ids(session: Session, *, horizon: datetime, limit: int) -> list[int]:
+    """Ids of received events due by ``horizon`` (received by then, no retry waiting after it)."""
+    return [
+        event_id or 0
+        for event_id in session.exec(
+            select(InboundEvent.id)
+            .where(
+                InboundEvent.status == "received",
+                or_(col(InboundEvent.processed_at).is_(None), col(InboundEvent.processed_at) <= horizon),
+                col(InboundEvent.received_at) <= horizon,
+            )
+            .limit(limit)
+        ).all()
+    ]

@@ -31,3 +31,27 @@ def by_provider_message_id(session: Session, provider_message_id: str) -> Messag
     return session.exec(
         select(Message).where(Message.provider_message_id == provider_message_id, Message.direction == "out")
     ).first()
+
+
+def release_lapsed_sends(session: Session, *, claimed_before: datetime, error: str) -> int:
+    """Outgoing messages whose send claim lapsed go back to queued, marked with ``error``; how many."""
+    released = session.execute(
+        update(Message)
+        .where(col(Message.status) == "sending", col(Message.claimed_at) < claimed_before)
+        .values(status="queued", error=error)
+    ).rowcount  # type: ignore[attr-defined]
+    return int(released or 0)
+
+
+def due_for_sending(session: Session, *, horizon: datetime, limit: int) -> list[tuple[int, int]]:
+    """(message id, attempts) of queued messages due by ``horizon`` (created by then, no retry waiting after it)."""
+    rows = session.exec(
+        select(Message.id, Message.attempts)
+        .where(
+            Message.status == "queued",
+            or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= horizon),
+            col(Message.created_at) <= horizon,
+        )
+        .limit(limit)
+    ).all()
+    return [(message_id or 0, attempts) for message_id, attempts in rows]

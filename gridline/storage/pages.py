@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from gridline.storage.bulk import chunks
@@ -175,3 +175,28 @@ def newest_for_staff(session: Session, staff_id: int, limit: int) -> list[Page]:
         select(Page).where(Page.staff_id == staff_id)
         .order_by(col(Page.created_at).desc(), col(Page.id).desc()).limit(limit)
     ))
+
+
+def release_lapsed_sends(session: Session, *, claimed_before: datetime, error: str) -> int:
+    """Pages whose send claim lapsed (claimed before ``claimed_before``: the worker vanished mid-call)
+    go back to scheduled, marked with ``error``; how many."""
+    released = session.execute(
+        update(Page)
+        .where(col(Page.status) == "sending", col(Page.claimed_at) < claimed_before)
+        .values(status="scheduled", error=error)
+    ).rowcount  # type: ignore[attr-defined]
+    return int(released or 0)
+
+
+def due_for_sending(session: Session, *, horizon: datetime, limit: int) -> list[tuple[int, int]]:
+    """(page id, attempts) of scheduled pages due by ``horizon`` (created by then, no retry waiting after it)."""
+    rows = session.exec(
+        select(Page.id, Page.attempts)
+        .where(
+            Page.status == "scheduled",
+            or_(col(Page.next_attempt_at).is_(None), col(Page.next_attempt_at) <= horizon),
+            col(Page.created_at) <= horizon,
+        )
+        .limit(limit)
+    ).all()
+    return [(page_id or 0, attempts) for page_id, attempts in rows]

@@ -94,3 +94,26 @@ def first_pending(session: Session, case_id: int) -> EscalationStep | None:
         .where(EscalationStep.case_id == case_id, EscalationStep.status == "pending")
         .order_by(col(EscalationStep.due_at))
     ).first()
+
+
+def release_lapsed(session: Session, *, claimed_before: datetime) -> int:
+    """Running steps claimed before ``claimed_before`` (their worker vanished) go back to pending; how many."""
+    released = session.execute(
+        update(EscalationStep)
+        .where(col(EscalationStep.status) == "running", col(EscalationStep.claimed_at) < claimed_before)
+        .values(status="pending")
+    ).rowcount  # type: ignore[attr-defined]
+    return int(released or 0)
+
+
+def due_ids(session: Session, *, horizon: datetime, limit: int) -> list[int]:
+    """Ids of pending steps due by ``horizon``, the most overdue first."""
+    return [
+        step_id or 0
+        for step_id in session.exec(
+            select(EscalationStep.id)
+            .where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= horizon)
+            .order_by(col(EscalationStep.due_at))
+            .limit(limit)
+        ).all()
+    ]

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, update
+from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
 from gridline.storage.models import Case, Household, Visit, VisitDigest, VisitEvent
@@ -156,6 +156,14 @@ def staff_owing(session: Session, *, until: datetime) -> list[int]:
     return sorted(int(r) for r in rows if r is not None)
 
 
+def grids_owing(session: Session, *, until: datetime) -> list[str]:
+    """Grids with open visits due by ``until`` (their leaders get the grid's digest)."""
+    rows = session.exec(
+        select(Visit.grid_code).where(col(Visit.status).in_(OPEN), col(Visit.due_at) <= until).distinct()
+    ).all()
+    return sorted(str(r) for r in rows)
+
+
 def digest_sent(session: Session, staff_id: int, day: str) -> bool:
     query = select(VisitDigest.id).where(VisitDigest.staff_id == staff_id, VisitDigest.day == day)
     return session.exec(query).first() is not None
@@ -166,27 +174,25 @@ def record_digest(session: Session, staff_id: int, day: str, *, at: datetime, co
     session.flush()
 
 
-def in_period(
-    session: Session, since: datetime, until: datetime, grid_codes: Collection[str] | None
+def owed_in_period(
+    session: Session, since: datetime, until: datetime, now: datetime, grid_codes: Collection[str] | None
 ) -> list[Visit]:
-    """Visits that fell due in [since, until) or are still open and due before ``until`` (measures)."""
+    """Visits (not cancelled) of a period, in these grids (None = all): those that fell due in it (up
+    to ``now``) and those made in it (a visit made early counts in the period it was made)."""
+    due_by = min(until, now)
     query = select(Visit).where(
-        col(Visit.due_at) < until, (col(Visit.due_at) >= since) | col(Visit.status).in_(OPEN)
+        col(Visit.status) != "cancelled",
+        ((col(Visit.due_at) >= since) & (col(Visit.due_at) < due_by))
+        | ((col(Visit.done_at) >= since) & (col(Visit.done_at) < until)),
     )
     if grid_codes is not None:
         query = query.where(col(Visit.grid_code).in_(sorted(grid_codes)))
     return list(session.exec(query))
 
 
-def proactive_counts(
-    session: Session, since: datetime, until: datetime, grid_codes: Collection[str] | None
-) -> tuple[int, int]:
-    """(cases found proactively, all cases) created in [since, until)."""
-    query = select(Case.proactive, func.count()).where(
-        col(Case.created_at) >= since, col(Case.created_at) < until, col(Case.duplicate_of_id).is_(None)
-    )
+def overdue(session: Session, now: datetime, grid_codes: Collection[str] | None) -> list[Visit]:
+    """Visits still owed whose deadline has passed."""
+    query = select(Visit).where(col(Visit.status).in_(OPEN), col(Visit.due_at) < now)
     if grid_codes is not None:
-        query = query.where(col(Case.grid_code).in_(sorted(grid_codes)))
-    counts = dict(session.exec(query.group_by(col(Case.proactive))).all())
-    found = int(counts.get(True, 0))
-    return found, found + int(counts.get(False, 0))
+        query = query.where(col(Visit.grid_code).in_(sorted(grid_codes)))
+    return list(session.exec(query))

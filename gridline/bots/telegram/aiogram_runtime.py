@@ -51,6 +51,7 @@ from gridline.bots.telegram.inputs import (
 )
 from gridline.bots.telegram.runtime import (
     Blocked,
+    FileTooLarge,
     InputHandler,
     Keyboard,
     Rejected,
@@ -79,6 +80,15 @@ class ReassignButton(CallbackData, prefix=callbacks.REASSIGN_PREFIX, sep=callbac
 
     page: int
     staff: int
+    mac: str
+
+
+class LoopButton(CallbackData, prefix=callbacks.LOOP_PREFIX, sep=callbacks.PAGE_SEP):
+    """``tr:<page>:<act>:<arg>:<mac>`` — a department-loop or extension action."""
+
+    page: int
+    act: str
+    arg: int
     mac: str
 
 
@@ -115,6 +125,7 @@ class AiogramRuntime:
         router.message.register(self._on_unsupported)
         router.callback_query.register(self._on_callback, PageButton.filter())
         router.callback_query.register(self._on_callback, ReassignButton.filter())
+        router.callback_query.register(self._on_callback, LoopButton.filter())
         router.callback_query.register(self._on_callback, OptionButton.filter())
         # Anything else (forged, stale formats) still reaches the flows, which refuse it politely.
         router.callback_query.register(self._on_callback)
@@ -183,6 +194,7 @@ class AiogramRuntime:
                 message.caption,
                 largest.width,
                 largest.height,
+                message.reply_to_message.message_id if message.reply_to_message else None,
             )
         )
 
@@ -231,6 +243,18 @@ class AiogramRuntime:
 
     async def answer_callback(self, callback_id: str, text: str | None = None, alert: bool = False) -> None:
         await _translated(self.bot.answer_callback_query(callback_query_id=callback_id, text=text, show_alert=alert))
+
+    async def download_file(self, file_id: str, max_bytes: int) -> bytes:
+        file = await _translated(self.bot.get_file(file_id))
+        if file.file_size is not None and file.file_size > max_bytes:
+            raise FileTooLarge(file.file_size, max_bytes)
+        if not file.file_path:
+            raise Rejected(f"getFile gave no path for {file_id}")
+        downloaded = await _translated(self.bot.download_file(file.file_path))
+        data = downloaded.read() if downloaded is not None else b""
+        if len(data) > max_bytes:
+            raise FileTooLarge(len(data), max_bytes)
+        return data
 
     async def file_path(self, file_id: str) -> str | None:
         file = await _translated(self.bot.get_file(file_id))

@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gridline.bots.telegram import linking
-from gridline.bots.telegram.callbacks import OptionCallback, PageCallback, ReassignCallback
+from gridline.bots.telegram.callbacks import LoopCallback, OptionCallback, PageCallback, ReassignCallback
 from gridline.bots.telegram.context import BotContext
 from gridline.bots.telegram.inputs import (
+    LOOP_COMMANDS,
     CallbackInput,
     CommandInput,
     ContactInput,
@@ -24,9 +25,12 @@ from gridline.bots.telegram.inputs import (
     TextInput,
     UnsupportedInput,
 )
+from gridline.bots.telegram.loop import LoopDesk
 from gridline.bots.telegram.runtime import TelegramSendError
 from gridline.bots.telegram.staff import StaffDesk
 from gridline.i18n import t
+from gridline.routing.visit_grammar import is_visit_text
+from gridline.routing.visits import is_visit_button
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,7 @@ class TelegramFlows:
     def __init__(self, ctx: BotContext) -> None:
         self.ctx = ctx
         self.staff = StaffDesk(ctx)
+        self.loop = LoopDesk(ctx, self.staff)
         self._handlers: dict[type, Callable[[Any], Awaitable[None]]] = {
             CommandInput: self.on_command,
             TextInput: self.on_text,
@@ -62,7 +67,9 @@ class TelegramFlows:
         outcome = await self.ctx.to_core(
             event.sender, event.message_id, command=event.command, command_args=event.args
         )
-        if outcome.staff_id is not None:
+        if outcome.staff_id is not None and event.command in LOOP_COMMANDS:
+            await self.loop.command(event.sender, outcome.staff_id, event.command, event.args)
+        elif outcome.staff_id is not None:
             await self.staff.command(event.sender, outcome.staff_id, event.command)
 
     async def on_text(self, event: TextInput) -> None:
@@ -71,8 +78,12 @@ class TelegramFlows:
         outcome = await self.ctx.to_core(event.sender, event.message_id, text=event.text, reply_to_case_ref=ref)
         if outcome.staff_id is None:
             return
+        if page is not None and await self.loop.reply_to_page(event.sender, outcome.staff_id, page, event.text):
+            return  # a department's reply to its transfer page is its 回单
         if page is not None:
             await self.staff.relay(event.sender, outcome.staff_id, page, ref or "", event.text)
+        elif is_visit_text(event.text):
+            await self.staff.visit_text(event.sender, outcome.staff_id, event.text)
         else:
             await self.staff.help(event.sender, outcome.staff_id)
 
@@ -110,7 +121,10 @@ class TelegramFlows:
             "width": event.width,
             "height": event.height,
         }
-        await self.ctx.to_core(event.sender, event.message_id, text=event.caption, media=[media])
+        outcome = await self.ctx.to_core(event.sender, event.message_id, text=event.caption, media=[media])
+        if outcome.staff_id is not None:
+            # A staff member's photo is evidence of the fix (#REF in the caption, or a reply to the page).
+            await self.staff.evidence(event, outcome.staff_id)
 
     async def on_unsupported(self, event: UnsupportedInput) -> None:
         if event.kind in SPOKEN_KINDS:
@@ -128,10 +142,18 @@ class TelegramFlows:
             await self.staff.page_action(event, verified)
         elif isinstance(verified, ReassignCallback):
             await self.staff.reassign_chosen(event, verified)
+        elif isinstance(verified, LoopCallback):
+            await self.loop.button(event, verified)
         else:
             await self._option_chosen(event, verified)
 
     async def _option_chosen(self, event: CallbackInput, choice: OptionCallback) -> None:
+        if is_visit_button(choice.data):
+            # 走千家: a staff member logs a visit (the toast says how it went).
+            outcome = await self.ctx.to_core(event.sender, None, choice=choice.data)
+            if outcome.staff_id is not None:
+                await self.staff.visit_button(event, outcome.staff_id, choice.data)
+                return
         await self.ctx.answer(event, None)
         outcome = await self.ctx.to_core(event.sender, None, choice=choice.data)
         if outcome.staff_id is None and event.message_id is not None:

@@ -72,7 +72,7 @@ class SmsNotifier:
             return Delivery(state="failed", error=f"not a phone number: {notice.target!r}", unreachable=True)
         if notice.kind != MessageKind.OPT_CONFIRMATION and await self._opted_out(target):
             log.info("not texting %s: opted out (message %s)", target, notice.message_id)
-            return Delivery(state="failed", error="recipient opted out (退订)")
+            return Delivery(state="failed", error="recipient opted out (STOP)")
         cap = self.services.settings.twilio.max_auto_replies_per_hour
         sent_this_hour = await self.services.state.hit(f"twilio:auto-replies:{target}", 3600)
         if cap and sent_this_hour > cap:
@@ -80,6 +80,15 @@ class SmsNotifier:
             return Delivery(state="failed", error=f"automatic reply cap reached ({cap}/hour)")
         body = render_message(notice.text, notice.options, notice.lang)
         return _delivery(await self.gateway.send_sms(target, body, status_callback=self._status_callback()))
+
+    async def find_message(self, notice: MessageNotice, since: datetime) -> Delivery | None:
+        """Whether Twilio already has this message's text (an interrupted send); None when it has not."""
+        target = self._target(notice.target)
+        if target is None:
+            return None
+        body = render_message(notice.text, notice.options, notice.lang)
+        sid = await self.gateway.find_sms(target, body, since=since)
+        return Delivery(state="sent", provider_message_id=sid) if sid else None
 
     async def update_page(self, update: PageUpdate) -> None:
         # A text cannot be edited, and another text saying "someone else has it" is only noise.
@@ -121,6 +130,19 @@ class VoiceNotifier:
         return _delivery(result)
 
     async def send_message(self, notice: MessageNotice) -> Delivery:
+        if notice.options:
+            # A question by phone (a 平安守护 check-in): a call that says it and takes a key (voice_ask).
+            target = to_e164(notice.target, self.services.settings.twilio.default_region)
+            if target is None:
+                return Delivery(state="failed", error=f"not a phone number: {notice.target!r}", unreachable=True)
+            settings = self.services.settings
+            result = await self.gateway.create_call(
+                target,
+                url=webhook_url(settings, f"/voice/ask/{notice.message_id}"),
+                status_callback=webhook_url(settings, "/status"),
+                timeout_seconds=settings.twilio.dial_timeout_seconds,
+            )
+            return _delivery(result)
         # A call cannot carry a message later; the same number gets it as a text.
         return await self.sms.send_message(notice)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gridline.i18n import has, t
+from gridline.i18n import has, join, t
 from gridline.storage.models import CaseEvent
 
 
-def _people(data: dict[str, Any]) -> str:
+def _people(data: dict[str, Any], lang: str) -> str:
     people = data.get("people") or []
-    return "、".join(str(p.get("name", "?")) for p in people if isinstance(p, dict)) or "—"
+    return join((str(p.get("name", "?")) for p in people if isinstance(p, dict)), lang) or "—"
 
 
 def _category(lang: str, value: Any) -> str:
@@ -22,8 +22,8 @@ def _category(lang: str, value: Any) -> str:
 # kind → the placeholders its text needs, taken from the event's data.
 PARAMS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "created": lambda d, lang: {"category": _category(lang, d.get("category")), "grid": d.get("grid") or "—"},
-    "paged": lambda d, lang: {"people": _people(d)},
-    "escalated": lambda d, lang: {"people": _people(d)},
+    "paged": lambda d, lang: {"people": _people(d, lang)},
+    "escalated": lambda d, lang: {"people": _people(d, lang)},
     "acknowledged": lambda d, lang: {"name": d.get("name", "—"), "channel": d.get("channel", "—")},
     "resolved": lambda d, lang: {"name": d.get("name", "—"), "channel": d.get("channel", "—")},
     "escalated_by_staff": lambda d, lang: {"name": d.get("name", "—")},
@@ -35,6 +35,7 @@ PARAMS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "note": lambda d, lang: {"text": d.get("text", "")},
     "merged_in": lambda d, lang: {"ref": d.get("from", "?")},
     "closed": lambda d, lang: {"reason": d.get("reason", "")},
+    "evidence": lambda d, lang: {"channel": d.get("channel", "—")},
 }
 
 

@@ -27,7 +27,7 @@ from gridline.routing import evidence
 from gridline.storage import evidence as evidence_rows
 from gridline.storage import staff_inbox
 from gridline.storage.audit import record
-from gridline.storage.models import Case, Evidence
+from gridline.storage.models import Case, Evidence, Staff
 
 router = APIRouter()
 
@@ -88,7 +88,8 @@ async def upload_in_inbox(request: Request, case_id: RowId) -> Response:
             raise Forbidden()
         if staff_inbox.inbox_case(ctx.session, staff_id, case_id) is None:
             raise NotFound()
-        return staff_id, f"staff:{staff_id}"
+        staff = ctx.session.get(Staff, staff_id)
+        return staff_id, f"staff:{staff.code if staff else staff_id}"
 
     staff_id, actor = await in_console(request, check, form=form)
     result = await evidence.attach(
@@ -106,20 +107,37 @@ async def _audit(request: Request, form: Any, case_id: int, evidence_id: int | N
     await in_console(request, body, form=form)
 
 
-@router.get("/evidence/{evidence_id}")
-async def photo(request: Request, evidence_id: RowId) -> Response:
-    """The photo, for a viewer who may see its case (404 otherwise, as for the case itself)."""
-
+async def _visible_row(request: Request, evidence_id: int) -> Evidence:
     def find(ctx: ConsoleContext) -> Evidence:
         row = evidence_rows.get(ctx.session, evidence_id)
         if row is None or can_see_case(ctx.session, ctx.viewer, row.case_id) is None:
             raise NotFound()
         return row
 
-    row = await in_console(request, find)
+    return await in_console(request, find)
+
+
+def _image(data: bytes, content_type: str) -> Response:
+    return Response(data, media_type=content_type, headers={
+        "cache-control": "private, max-age=3600", "content-disposition": "inline", "x-content-type-options": "nosniff",
+    })  # fmt: skip
+
+
+@router.get("/evidence/{evidence_id}")
+async def photo(request: Request, evidence_id: RowId) -> Response:
+    """The photo, for a viewer who may see its case (404 otherwise, as for the case itself)."""
+    row = await _visible_row(request, evidence_id)
     data = await evidence.read_bytes(state_of(request).services, row)
     if data is None:
         raise NotFound()
-    return Response(data, media_type=row.content_type, headers={
-        "cache-control": "private, max-age=3600", "content-disposition": "inline", "x-content-type-options": "nosniff",
-    })  # fmt: skip
+    return _image(data, row.content_type)
+
+
+@router.get("/evidence/{evidence_id}/thumb")
+async def photo_thumbnail(request: Request, evidence_id: RowId) -> Response:
+    """The timeline's thumbnail (at most 320 px), under the same rule as the photo."""
+    row = await _visible_row(request, evidence_id)
+    found = await evidence.thumbnail(state_of(request).services, row)
+    if found is None:
+        raise NotFound()
+    return _image(*found)

@@ -15,6 +15,7 @@ from gridline.storage.models.cases import (
     EscalationStep,
     Page,
 )
+from gridline.storage.models.checkins import CheckIn, CheckInEvent, CheckInStep, Sweep
 from gridline.storage.models.console import ConsoleSession
 from gridline.storage.models.conversations import Conversation, InboundEvent, Message, NluCorrection
 from gridline.storage.models.evidence import Evidence, FollowUpCall
@@ -41,6 +42,9 @@ __all__ = [
     "Case",
     "CaseEvent",
     "ChannelIdentity",
+    "CheckIn",
+    "CheckInEvent",
+    "CheckInStep",
     "ConsoleSession",
     "ConsoleUser",
     "ContactMethod",
@@ -66,6 +70,7 @@ __all__ = [
     "Resident",
     "Staff",
     "StaffLinkCode",
+    "Sweep",
     "Transfer",
     "TransferTimer",
     "Visit",
