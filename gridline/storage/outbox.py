@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import insert, or_, update
 from sqlmodel import Session, col, select
 
+from gridline.storage.claiming import claimed
 from gridline.storage.models import Message
 
 
@@ -20,18 +21,10 @@ def get(session: Session, message_id: int) -> Message | None:
 
 def claim_for_sending(session: Session, message_id: int, *, now: datetime) -> Message | None:
     """The message, claimed (queued → sending); None when it is not queued or not due yet."""
-    claimed = session.execute(
-        update(Message)
-        .where(
-            col(Message.id) == message_id,
-            col(Message.status) == "queued",
-            or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now),
-        )
-        .values(status="sending", claimed_at=now)
-    ).rowcount  # type: ignore[attr-defined]
-    if claimed != 1:
-        return None
-    return session.get(Message, message_id, populate_existing=True)
+    return claimed(session, Message, update(Message)
+                   .where(col(Message.id) == message_id, col(Message.status) == "queued",
+                          or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now))
+                   .values(status="sending", claimed_at=now))
 
 
 def by_provider_message_id(session: Session, provider_message_id: str) -> Message | None:
