@@ -6,8 +6,9 @@ Like pages, a message is claimed (queued → sending) by one conditional UPDATE.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import insert, or_, update
 from sqlmodel import Session, col, select
 
 from gridline.storage.claiming import claimed
@@ -55,3 +56,12 @@ def due_for_sending(session: Session, *, horizon: datetime, limit: int) -> list[
         .limit(limit)
     ).all()
     return [(message_id or 0, attempts) for message_id, attempts in rows]
+
+
+def insert_many(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert outgoing messages (complete column values) in one batch; their ids, in order."""
+    if not rows:
+        return []
+    table = Message.__table__  # type: ignore[attr-defined]  # Core, not the ORM's slower bulk path
+    result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    return [int(row[0]) for row in result]
