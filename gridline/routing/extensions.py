@@ -193,8 +193,8 @@ def decide(work: Work, services: Services, case_id: int, actor: Actor, *, approv
     case.updated_at = work.now
     publish_case(work, case)
     key = "extension.done.approved" if approve else "extension.done.refused"
-    return ActionResult(True, wanted.value, t(key, lang, ref=case.ref, due=_local(settings, extension.new_due_at)),
-                        case.ref)  # fmt: skip
+    text = t(key, lang, ref=case.ref, due=new_due)
+    return ActionResult(True, f"extension_{wanted.value}", text, case.ref)
 
 
 def last_moved_at(session: Session, case_id: int) -> datetime | None:

@@ -101,6 +101,7 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         lang=message.lang,
         options=tuple(Option(o["label"], o["data"]) for o in message.options),
         case_ref=case.ref if case else None,
+        kind=message.kind,
     )
     return ClaimedMessage(notice, interrupted, message.created_at)
 

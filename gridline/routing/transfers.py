@@ -580,3 +580,50 @@ async def staff_actor(services: Services, staff_id: int) -> Actor | None:
         return Actor.of_staff(staff) if staff is not None else None
 
     return await in_transaction(services, body)
+
+
+# -- what the console's case page shows ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferView:
+    transfer: Transfer
+    status_label: str
+    reason_label: str  # the return reason, in the viewer's language ("" if none)
+    accepted_by: str  # names ("" if nobody)
+    replied_by: str
+
+
+@dataclass(frozen=True)
+class LoopPanel:
+    transfers: list[TransferView]
+    open: Transfer | None
+    choices: list[str]  # departments a new transfer may go to
+    can_transfer: bool
+    pending_extension: Any  # an Extension waiting for a decision, or None
+    extensions: list[Any]
+
+
+def panel(session: Session, settings: Settings, index: Any, case: Case, now: datetime, lang: str) -> LoopPanel:
+    """The department loop and extensions of one case, for its console page."""
+    rows = store.for_case(session, case.id or 0)
+    names = directory.staff_names(session, {sid for r in rows for sid in (r.accepted_by, r.replied_by) if sid})
+    views = [
+        TransferView(
+            transfer=r,
+            status_label=_status_label(r.status, lang),
+            reason_label=return_reason_label(r.return_reason, lang) if r.return_reason else "",
+            accepted_by=names.get(r.accepted_by or 0, ""),
+            replied_by=names.get(r.replied_by or 0, ""),
+        )
+        for r in rows
+    ]
+    current = next((r for r in reversed(rows) if r.status in OPEN_TRANSFER_STATUSES), None)
+    choices = departments_for(session, settings, index, case, now)
+    extensions = store.extensions_of(session, case.id or 0)
+    pending = next((e for e in reversed(extensions) if e.status == "requested"), None)
+    return LoopPanel(
+        transfers=views, open=current, choices=choices,
+        can_transfer=current is None and bool(choices) and case.status in OPEN_CASE_STATUSES,
+        pending_extension=pending, extensions=extensions,
+    )  # fmt: skip

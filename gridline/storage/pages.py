@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from gridline.storage.bulk import chunks
+from gridline.storage.claiming import claimed
 from gridline.storage.models import Case, Page, Staff
 
 
@@ -30,14 +31,9 @@ def get(session: Session, page_id: int, *, fresh: bool = False) -> Page | None:
 
 def claim_for_sending(session: Session, page_id: int, *, now: datetime, worker: str) -> Page | None:
     """The page, claimed (scheduled → sending) for ``worker``; None when it is not scheduled."""
-    claimed = session.execute(
-        update(Page)
-        .where(col(Page.id) == page_id, col(Page.status) == "scheduled")
-        .values(status="sending", claimed_at=now, claimed_by=worker)
-    ).rowcount  # type: ignore[attr-defined]
-    if claimed != 1:
-        return None
-    return session.get(Page, page_id, populate_existing=True)
+    return claimed(session, Page, update(Page)
+                   .where(col(Page.id) == page_id, col(Page.status) == "scheduled")
+                   .values(status="sending", claimed_at=now, claimed_by=worker))
 
 
 def codes_in_use(

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from gridline.storage.claiming import claimed
 from gridline.storage.models import EscalationStep
 
 
@@ -24,18 +25,10 @@ def add(session: Session, *, case_id: int, round_: int, step_index: int, due_at:
 
 def claim(session: Session, step_id: int, *, now: datetime, worker: str) -> EscalationStep | None:
     """The step, claimed for ``worker`` when it is pending and due; None when someone else has it."""
-    result = session.execute(
-        update(EscalationStep)
-        .where(
-            col(EscalationStep.id) == step_id,
-            col(EscalationStep.status) == "pending",
-            col(EscalationStep.due_at) <= now,
-        )
-        .values(status="running", claimed_at=now, claimed_by=worker)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.get(EscalationStep, step_id, populate_existing=True)
+    return claimed(session, EscalationStep, update(EscalationStep)
+                   .where(col(EscalationStep.id) == step_id, col(EscalationStep.status) == "pending",
+                          col(EscalationStep.due_at) <= now)
+                   .values(status="running", claimed_at=now, claimed_by=worker))
 
 
 def cancel_pending(session: Session, case_id: int, *, now: datetime, outcome: str) -> int:

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, func, update
 from sqlmodel import Session, col, select
 
 from gridline.storage.models import Case, Household, Visit, VisitDigest, VisitEvent
@@ -92,6 +92,20 @@ def last_done(session: Session, household_id: int) -> Visit | None:
         .where(Visit.household_id == household_id, Visit.status == "done")
         .order_by(col(Visit.done_at).desc())
     ).first()
+
+
+def last_done_at(session: Session, household_ids: Collection[int]) -> dict[int, datetime]:
+    """When each of these households was last visited (those never visited are left out)."""
+    found: dict[int, datetime] = {}
+    ids = list(household_ids)
+    for start in range(0, len(ids), 500):
+        rows = session.exec(
+            select(Visit.household_id, func.max(Visit.done_at))
+            .where(col(Visit.household_id).in_(ids[start : start + 500]), Visit.status == "done")
+            .group_by(col(Visit.household_id))
+        ).all()
+        found.update({hid: at for hid, at in rows if at is not None})
+    return found
 
 
 def history(session: Session, household_id: int, limit: int = 5) -> list[Visit]:
