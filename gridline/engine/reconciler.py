@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 
-from gridline.domain.lifecycle import PageStatus
+from gridline.domain.lifecycle import (
+    INBOUND,
+    MESSAGE,
+    PAGE,
+    STEP,
+    InboundStatus,
+    MessageStatus,
+    PageStatus,
+    StepStatus,
+)
 from gridline.engine.maintenance import daily_maintenance
 from gridline.engine.modules import run_due_modules
 from gridline.kernel.work import Work, in_transaction
@@ -57,23 +66,35 @@ def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: fl
     send_expired = now - timedelta(seconds=send_lease)
     session.execute(
         update(Page)
-        .where(col(Page.status) == PageStatus.SENDING.value, col(Page.claimed_at) < send_expired)
+        .where(
+            col(Page.status) == PAGE.guard(PageStatus.SENDING, PageStatus.SCHEDULED),
+            col(Page.claimed_at) < send_expired,
+        )
         .values(status=PageStatus.SCHEDULED.value, error=INTERRUPTED)
     )
     session.execute(
         update(Message)
-        .where(col(Message.status) == "sending", col(Message.claimed_at) < send_expired)
-        .values(status="queued", error=INTERRUPTED)
+        .where(
+            col(Message.status) == MESSAGE.guard(MessageStatus.SENDING, MessageStatus.QUEUED),
+            col(Message.claimed_at) < send_expired,
+        )
+        .values(status=MessageStatus.QUEUED.value, error=INTERRUPTED)
     )
     session.execute(
         update(EscalationStep)
-        .where(col(EscalationStep.status) == "running", col(EscalationStep.claimed_at) < now - lease)
-        .values(status="pending")
+        .where(
+            col(EscalationStep.status) == STEP.guard(StepStatus.RUNNING, StepStatus.PENDING),
+            col(EscalationStep.claimed_at) < now - lease,
+        )
+        .values(status=StepStatus.PENDING.value)
     )
     session.execute(
         update(InboundEvent)
-        .where(col(InboundEvent.status) == "processing", col(InboundEvent.processed_at) < now - lease)
-        .values(status="received")
+        .where(
+            col(InboundEvent.status) == INBOUND.guard(InboundStatus.PROCESSING, InboundStatus.RECEIVED),
+            col(InboundEvent.processed_at) < now - lease,
+        )
+        .values(status=InboundStatus.RECEIVED.value)
     )
     steps = session.exec(
         select(EscalationStep.id)

@@ -37,7 +37,6 @@ class PageNotice:
     grid_name: str
     address: str | None
     report_count: int
-    options: tuple[Option, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gridline.clock import as_utc
-from gridline.domain.lifecycle import CaseStatus, check_case_transition
+from gridline.domain.lifecycle import CaseStatus
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
 from gridline.routing.actions import ActionResult, expire_other_pages, reassign_case
 from gridline.routing.deadlines import resolve_deadline
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation
-from gridline.routing.timeline import publish_case, record_event
+from gridline.routing.timeline import publish_case, record_event, transition
 from gridline.settings import Settings
 from gridline.storage import audit, cases
 from gridline.storage.models import Case, CaseEvent, Staff
@@ -116,13 +116,9 @@ def close_by_supervisor(work: Work, case_id: int, actor: str, reason: str) -> Ca
 def _close(work: Work, case: Case, actor: str, reason: str) -> None:
     if case.status == CaseStatus.CLOSED:
         raise ValueError("the case is already closed")
-    check_case_transition(case.status, CaseStatus.CLOSED)
-    case.status = CaseStatus.CLOSED.value
-    case.closed_at = work.now
-    case.updated_at = work.now
+    transition(work, case, CaseStatus.CLOSED, kind="closed", actor=actor, data={"reason": reason})
     cancel_pending_steps(work, case.id or 0, "closed")
     expire_other_pages(work, case, None, "page.note_closed", name=actor)
-    record_event(work, case.id or 0, "closed", actor, {"reason": reason})
     publish_case(work, case)
 
 

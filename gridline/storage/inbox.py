@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from gridline.domain.lifecycle import INBOUND, InboundStatus
 from gridline.storage.models import InboundEvent
 
 Arrival = tuple[str, str, dict[str, Any]]  # (provider, event_key, payload)
@@ -65,8 +66,11 @@ def claim(session: Session, event_id: int, now: datetime) -> InboundEvent | None
     """Take a received event for processing (one worker wins); None if it is not waiting."""
     claimed = session.execute(
         update(InboundEvent)
-        .where(col(InboundEvent.id) == event_id, col(InboundEvent.status) == "received")
-        .values(status="processing", attempts=InboundEvent.attempts + 1, processed_at=now)
+        .where(
+            col(InboundEvent.id) == event_id,
+            col(InboundEvent.status) == INBOUND.guard(InboundStatus.RECEIVED, InboundStatus.PROCESSING),
+        )
+        .values(status=InboundStatus.PROCESSING.value, attempts=InboundEvent.attempts + 1, processed_at=now)
     ).rowcount  # type: ignore[attr-defined]
     if claimed != 1:
         return None
@@ -77,7 +81,8 @@ def finish(session: Session, event_id: int, now: datetime) -> None:
     """The processor succeeded."""
     row = session.get(InboundEvent, event_id)
     assert row is not None
-    row.status, row.processed_at, row.error = "processed", now, None
+    INBOUND.move(row, InboundStatus.PROCESSED, now)
+    row.processed_at, row.error = now, None
 
 
 def note_error(session: Session, event_id: int, error: str) -> None:
@@ -91,7 +96,8 @@ def rescued(session: Session, event_id: int, error: str, now: datetime) -> None:
     """The processor kept failing and ``core.rescue`` kept, answered and triaged the message instead."""
     row = session.get(InboundEvent, event_id)
     assert row is not None
-    row.status, row.processed_at, row.error = "rescued", now, error[:2000]
+    INBOUND.move(row, InboundStatus.RESCUED, now)
+    row.processed_at, row.error = now, error[:2000]
 
 
 def retry_later(session: Session, event_id: int, error: str, now: datetime, max_attempts: int) -> None:
@@ -99,6 +105,6 @@ def retry_later(session: Session, event_id: int, error: str, now: datetime, max_
     row = session.get(InboundEvent, event_id)
     assert row is not None
     row.error = error[:2000]
-    row.status = "failed" if row.attempts >= max_attempts else "received"
+    INBOUND.move(row, InboundStatus.FAILED if row.attempts >= max_attempts else InboundStatus.RECEIVED, now)
     # processed_at doubles as "not before" for the retry.
     row.processed_at = now + timedelta(seconds=min(600, 5 * 2**row.attempts))

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from gridline.domain.lifecycle import MESSAGE, MessageStatus
 from gridline.storage.models import Message
 
 
@@ -23,10 +24,10 @@ def claim_for_sending(session: Session, message_id: int, *, now: datetime) -> Me
         update(Message)
         .where(
             col(Message.id) == message_id,
-            col(Message.status) == "queued",
+            col(Message.status) == MESSAGE.guard(MessageStatus.QUEUED, MessageStatus.SENDING),
             or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now),
         )
-        .values(status="sending", claimed_at=now)
+        .values(status=MessageStatus.SENDING.value, claimed_at=now)
     ).rowcount  # type: ignore[attr-defined]
     if claimed != 1:
         return None

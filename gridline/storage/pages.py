@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from gridline.domain.lifecycle import PAGE, PageStatus
 from gridline.storage.bulk import chunks
 from gridline.storage.models import Case, Page, Staff
 
@@ -32,8 +33,8 @@ def claim_for_sending(session: Session, page_id: int, *, now: datetime, worker: 
     """The page, claimed (scheduled → sending) for ``worker``; None when it is not scheduled."""
     claimed = session.execute(
         update(Page)
-        .where(col(Page.id) == page_id, col(Page.status) == "scheduled")
-        .values(status="sending", claimed_at=now, claimed_by=worker)
+        .where(col(Page.id) == page_id, col(Page.status) == PAGE.guard(PageStatus.SCHEDULED, PageStatus.SENDING))
+        .values(status=PageStatus.SENDING.value, claimed_at=now, claimed_by=worker)
     ).rowcount  # type: ignore[attr-defined]
     if claimed != 1:
         return None

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from gridline.domain.lifecycle import STEP, StepStatus
 from gridline.storage.models import EscalationStep
 
 
@@ -28,10 +29,10 @@ def claim(session: Session, step_id: int, *, now: datetime, worker: str) -> Esca
         update(EscalationStep)
         .where(
             col(EscalationStep.id) == step_id,
-            col(EscalationStep.status) == "pending",
+            col(EscalationStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.RUNNING),
             col(EscalationStep.due_at) <= now,
         )
-        .values(status="running", claimed_at=now, claimed_by=worker)
+        .values(status=StepStatus.RUNNING.value, claimed_at=now, claimed_by=worker)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
@@ -42,8 +43,11 @@ def cancel_pending(session: Session, case_id: int, *, now: datetime, outcome: st
     """Cancel every pending step of the case; returns how many."""
     result = session.execute(
         update(EscalationStep)
-        .where(col(EscalationStep.case_id) == case_id, col(EscalationStep.status) == "pending")
-        .values(status="cancelled", done_at=now, outcome=outcome)
+        .where(
+            col(EscalationStep.case_id) == case_id,
+            col(EscalationStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.CANCELLED),
+        )
+        .values(status=StepStatus.CANCELLED.value, done_at=now, outcome=outcome)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

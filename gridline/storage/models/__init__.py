@@ -11,7 +11,6 @@ from gridline.storage.models.cases import (
     Acknowledgement,
     Case,
     CaseEvent,
-    EscalationPolicyRecord,
     EscalationStep,
     Page,
 )
@@ -46,7 +45,6 @@ __all__ = [
     "Conversation",
     "DutyOverride",
     "DutyShift",
-    "EscalationPolicyRecord",
     "EscalationStep",
     "Evidence",
     "FollowUp",
