@@ -195,6 +195,13 @@ class DeadlineSettings(BaseModel):
     remind_before_hours: float = 24.0
     # 督办: an overdue case goes to the level-2 contact at once, to level 1 this long after.
     level1_after_hours: float = 24.0
+    # A transfer to a department nobody has accepted (签收) after this many hours (on the clock)
+    # escalates: the department's other staff and the supervisors are paged (docs/departments.md).
+    transfer_accept_hours: float = 2.0
+    # An extension (延期) asked for without saying how long: this much after the current deadline.
+    extension_default: str = "2wd"
+    # The longest extension one request may ask for.
+    extension_max: str = "10wd"
 
     @field_validator("resolve", "resolve_by_priority")
     @classmethod
@@ -202,6 +209,33 @@ class DeadlineSettings(BaseModel):
         for key, text in value.items():
             if not TIME_LIMIT_RE.match(text):
                 raise ValueError(f"{key}: a time limit is 'Nwd' (working days) or 'Nh' (hours), not {text!r}")
+        return value
+
+    @field_validator("extension_default", "extension_max")
+    @classmethod
+    def _limit_parses(cls, value: str) -> str:
+        if not TIME_LIMIT_RE.match(value):
+            raise ValueError(f"a time limit is 'Nwd' (working days) or 'Nh' (hours), not {value!r}")
+        return value
+
+
+class DepartmentSettings(BaseModel):
+    """The department loop (条块融合, docs/departments.md)."""
+
+    # Category → the department name (as in the staff directory) a transfer goes to first; a
+    # category not listed goes to the departments whose staff handle it (their ``categories``).
+    by_category: dict[str, str] = Field(default_factory=dict)
+    # Why a department may send a transfer back (退单), in the order staff see them; each code is
+    # named in the catalogue (``transfer.return_reason.<code>``), else shown as written.
+    return_reasons: list[str] = Field(
+        default_factory=lambda: ["not_our_duty", "wrong_category", "insufficient_info", "outside_area", "duplicate"]
+    )
+
+    @field_validator("return_reasons")
+    @classmethod
+    def _some_reasons(cls, value: list[str]) -> list[str]:
+        if not value or any(not code.strip() or ":" in code for code in value):
+            raise ValueError("return_reasons: at least one code, none empty, no ':'")
         return value
 
 
@@ -463,6 +497,7 @@ class Settings(BaseSettings):
     roster: RosterSettings = Field(default_factory=RosterSettings)
     visits: VisitSettings = Field(default_factory=VisitSettings)
     closure: ClosureSettings = Field(default_factory=ClosureSettings)
+    departments: DepartmentSettings = Field(default_factory=DepartmentSettings)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     pacing: PacingSettings = Field(default_factory=PacingSettings)

@@ -14,6 +14,7 @@ from gridline.core.inbox import process_inbound
 from gridline.routing.delivery import deliver_page, update_page
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.message_delivery import deliver_message
+from gridline.routing.transfers import run_transfer_timer
 from gridline.routing.visits import run_visit_timer
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ JOBS: dict[str, JobFunction] = {
     "deliver_message": deliver_message,
     "update_page": _update_page,
     "run_visit_timer": run_visit_timer,
+    "run_transfer_timer": run_transfer_timer,
 }
 
 

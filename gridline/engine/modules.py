@@ -18,6 +18,7 @@ from gridline.kernel.work import Work, in_transaction
 from gridline.routing.chasing import sweep as chase_sweep
 from gridline.routing.closure import sweep as closure_sweep
 from gridline.routing.directory import Directory
+from gridline.routing.transfers import requeue_due as transfers_requeue
 from gridline.routing.visits import sweep as visits_sweep
 
 if TYPE_CHECKING:
@@ -51,10 +52,16 @@ def _visits(work: Work, services: Services) -> int:
     return visits_sweep(work, services.settings)
 
 
+def _transfers(work: Work, services: Services) -> int:
+    """The department loop's safety net: accept timers whose job was lost (routing.transfers)."""
+    return transfers_requeue(work, services.settings.jobs.lease_seconds)
+
+
 MODULES: tuple[Module, ...] = (
     Module("closure", timedelta(seconds=60), _closure),
     Module("chasing", timedelta(seconds=60), _chasing),
     Module("visits", timedelta(seconds=60), _visits),
+    Module("transfers", timedelta(seconds=60), _transfers),
 )
 
 

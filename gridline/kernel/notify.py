@@ -37,6 +37,9 @@ class PageNotice:
     grid_name: str
     address: str | None
     report_count: int
+    # Why this person is paged (the policy target, ``transfer``, ``extension_requested``, ...):
+    # channels pick the page's buttons by it.
+    reason: str = ""
 
 
 @dataclass(frozen=True)

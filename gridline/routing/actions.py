@@ -201,15 +201,21 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
         )
     if case.status != CaseStatus.ACKNOWLEDGED:
         _mark_acknowledged(work, case, staff, channel, _staff_page(work, case, staff, page_id), actor)
+    mark_resolved(work, case, staff, channel, actor)
+    return ActionResult(True, "resolved", t("action.resolved", lang, ref=case.ref), case.ref, staff.name)
+
+
+def mark_resolved(work: Work, case: Case, staff: Staff, channel: str, actor: str) -> None:
+    """The case is resolved by ``staff`` (the holder, or the department whose reply was approved):
+    every other page ends and the resident is asked whether it really is solved."""
     transition(work, case, CaseStatus.RESOLVED, kind="resolved", actor=actor,
                data={"channel": channel, "name": staff.name})
     case.resolved_by = staff.id
     cancel_pending_steps(work, case.id or 0, "resolved")
     expire_other_pages(work, case, None, "page.note_resolved_by", name=staff.name)
     # "Resolved" is the holder's word: the resident is asked whether it really is (routing.closure).
-    ask_if_solved(work, case, staff.name, lang)
+    ask_if_solved(work, case, staff.name, staff.lang)
     publish_case(work, case)
-    return ActionResult(True, "resolved", t("action.resolved", lang, ref=case.ref), case.ref, staff.name)
 
 
 def escalate_case(work: Work, case: Case, reason: str) -> bool:

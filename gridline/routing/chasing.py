@@ -50,12 +50,17 @@ def sweep(work: Work, index: GridIndex, settings: Settings, limit: int = 500) ->
 def _chase(work: Work, index: GridIndex, settings: Settings, case: Case) -> int:
     assert case.resolve_due_at is not None
     due = as_utc(case.resolve_due_at)
-    done = _steps_taken(work.session, case.id or 0)
+    # An approved extension (延期) moved the deadline: chasing starts over from it.
+    moved = cases.latest_event(work.session, case.id or 0, "extension_approved")
+    since = as_utc(moved.at) if moved is not None else None
+    done = _steps_taken(work.session, case.id or 0, since)
     due_local = due.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
-    holder = work.session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
+    # The holder: whoever has it now (a department that accepted its transfer), else who acknowledged it.
+    holder_id = case.assignee_staff_id or case.acknowledged_by
+    holder = work.session.get(Staff, holder_id) if holder_id else None
     if work.now < due:
         # Never earlier than halfway through the limit: a 4-hour emergency is not chased at once.
-        opened = as_utc(case.created_at)
+        opened = since or as_utc(case.created_at)
         before = timedelta(hours=settings.deadlines.remind_before_hours)
         remind_at = max(due - before, opened + (due - opened) / 2)
         if REMINDER in done or holder is None or work.now < remind_at:
@@ -78,10 +83,12 @@ def _chase(work: Work, index: GridIndex, settings: Settings, case: Case) -> int:
     return taken
 
 
-def _steps_taken(session: Session, case_id: int) -> dict[str, dict[int, datetime]]:
-    """Chase events so far: kind → {level: when}."""
+def _steps_taken(session: Session, case_id: int, since: datetime | None = None) -> dict[str, dict[int, datetime]]:
+    """Chase events so far (since the deadline last moved): kind → {level: when}."""
     taken: dict[str, dict[int, datetime]] = {}
     for event in cases.events_of_kinds(session, case_id, CHASE_REASONS):
+        if since is not None and as_utc(event.at) < since:
+            continue
         taken.setdefault(event.kind, {})[int(event.data.get("level", 0))] = as_utc(event.at)
     return taken
 

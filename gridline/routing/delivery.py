@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from gridline.domain.lifecycle import PAGE, UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, PAGE, UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
 from gridline.i18n import t
 from gridline.kernel.notify import Delivery, PageNotice, PageUpdate
 from gridline.kernel.work import Work, in_transaction
@@ -22,7 +22,10 @@ from gridline.routing import chasing
 from gridline.routing.claims import INTERRUPTED, earlier_send, renewed_claim
 from gridline.routing.closure import REOPENED, reopen_words
 from gridline.routing.escalation import WORKER_ID
+from gridline.routing.loop_pages import PAGE_REASONS as LOOP_REASONS
+from gridline.routing.loop_pages import LoopTexts, loop_texts
 from gridline.routing.pages import create_page, next_contact_method
+from gridline.settings import Settings
 from gridline.storage import cases, directory, pages
 from gridline.storage.models import Case, ContactMethod, Grid, Page, Staff
 
@@ -36,8 +39,11 @@ def backoff(attempt: int, retry_after: float | None) -> float:
     return max(retry_after or 0.0, min(300.0, 2.0 * (2**attempt)))
 
 
-def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page, note: str | None = None) -> PageNotice:
-    """``note``: what the page must say first (a reopened case: the resident's words)."""
+def render_page(
+    case: Case, staff: Staff, grid: Grid | None, page: Page, note: str | None = None, loop: LoopTexts | None = None
+) -> PageNotice:
+    """``note``: what the page must say first (a reopened case: the resident's words); ``loop``: the
+    texts of a department-loop or extension page (``routing.loop_pages``)."""
     lang = staff.lang
     category_label = t(f"category.{case.category}", lang)
     priority_label = t(f"priority.{case.priority}", lang)
@@ -70,6 +76,8 @@ def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page, note: s
     if page.reason == REOPENED:
         short = t("page.reopened_short", lang) + short
     short = chase_short + short
+    if loop is not None:
+        text, short = loop.headline + "\n" + text, loop.short
     return PageNotice(
         page_id=page.id or 0,
         case_id=case.id or 0,
@@ -89,12 +97,13 @@ def render_page(case: Case, staff: Staff, grid: Grid | None, page: Page, note: s
         grid_name=grid.name if grid else "—",
         address=case.address_text,
         report_count=case.report_count,
+        reason=page.reason,
     )
 
 
 async def deliver_page(services: Services, page_id: int) -> str:
     """Claim the page, send it outside any transaction, then record what the provider said."""
-    claimed = await in_transaction(services, claim_page, page_id)
+    claimed = await in_transaction(services, claim_page, page_id, services.settings)
     if isinstance(claimed, str):
         return claimed
     if isinstance(claimed, Delivery):
@@ -121,7 +130,7 @@ class ClaimedPage:
     created_at: datetime
 
 
-def claim_page(work: Work, page_id: int) -> ClaimedPage | Delivery | str:
+def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> ClaimedPage | Delivery | str:
     """Claim a due page and render it: what to send, a failed delivery to record (the page cannot
     be rendered), or why there is nothing to send."""
     page = pages.claim_for_sending(work.session, page_id, now=work.now, worker=WORKER_ID)
@@ -134,8 +143,10 @@ def claim_page(work: Work, page_id: int) -> ClaimedPage | Delivery | str:
     case = cases.get(work.session, page.case_id)
     staff = work.session.get(Staff, page.staff_id)
     assert case is not None and staff is not None
-    # Chasing pages (催办, 督办) are about cases someone already has; every other page ends there.
-    if case.status not in UNACKNOWLEDGED_STATUSES and page.reason != "reassigned" and (
+    # Chasing pages (催办, 督办) and the department loop's are about cases someone may already have;
+    # every other page ends there.
+    loop_page = page.reason in LOOP_REASONS and case.status in OPEN_CASE_STATUSES
+    if case.status not in UNACKNOWLEDGED_STATUSES and page.reason != "reassigned" and not loop_page and (
         page.reason not in chasing.CHASE_REASONS or case.status != CaseStatus.ACKNOWLEDGED
     ):
         PAGE.move(page, PageStatus.EXPIRED, work.now)
@@ -143,7 +154,8 @@ def claim_page(work: Work, page_id: int) -> ClaimedPage | Delivery | str:
     grid = directory.grid(work.session, case.grid_code)
     try:
         note = reopen_words(work.session, case, page) or chasing.chase_note(work.session, case, page)
-        notice = render_page(case, staff, grid, page, note)
+        loop = loop_texts(work.session, settings, case, page, staff.lang) if settings is not None else None
+        notice = render_page(case, staff, grid, page, note, loop)
         return ClaimedPage(notice, interrupted, page.created_at)
     except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
         log.exception("page %s cannot be rendered", page_id)

@@ -29,6 +29,7 @@ from gridline.storage.models.people import (
     Resident,
     Staff,
 )
+from gridline.storage.models.transfers import Extension, Transfer, TransferTimer
 from gridline.storage.models.visits import Visit, VisitDigest, VisitEvent
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "DutyShift",
     "EscalationStep",
     "Evidence",
+    "Extension",
     "FollowUp",
     "FollowUpCall",
     "Grid",
@@ -62,6 +64,8 @@ __all__ = [
     "Resident",
     "Staff",
     "StaffLinkCode",
+    "Transfer",
+    "TransferTimer",
     "Visit",
     "VisitDigest",
     "VisitEvent",

@@ -1,7 +1,7 @@
 """broadcasts and pacing
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0008
 Create Date: 2026-12-01 10:27:45.938325
 """
 from alembic import op
@@ -11,7 +11,7 @@ import gridline.storage.types
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
