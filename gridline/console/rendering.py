@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from gridline.clock import as_utc
 from gridline.domain import privacy
 from gridline.i18n import has, t
+from gridline.i18n.case_events import describe_event, event_title
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -147,6 +148,9 @@ class Renderer:
             "tz_name": str(tz),
             "when": lambda v, fmt="%Y-%m-%d %H:%M": local_time(v, tz, fmt),
             "duration": lambda d: duration_text(d, lang),
+            # One renderer per case-event kind, shared with the sandbox (gridline.i18n.case_events).
+            "event_title": lambda kind: event_title(kind, lang),
+            "event_text": lambda e: describe_event(e.kind, e.data, e.actor, lang),
         }
         base.update(context)
         return self.env.get_template(template).render(**base)
