@@ -6,7 +6,7 @@ import importlib
 
 import typer
 
-app = typer.Typer(help="Gridline — 有事找网格长. Residents reach their grid leader.", no_args_is_help=True)
+app = typer.Typer(help="Gridline: residents reach their grid leader.", no_args_is_help=True)
 
 # Modules exposing ``register(app: typer.Typer)``; each adds its commands or sub-command groups.
 COMMAND_MODULES = (

@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from gridline.i18n import Language
+
 DEFAULT_CONFIG = Path("config/gridline.toml")
 TIME_LIMIT_RE = re.compile(r"^\s*(\d+)\s*(wd|h)\s*$")
 
@@ -356,6 +358,33 @@ class VisitSettings(BaseModel):
         return value
 
 
+ChainStage = Literal["retry", "helper", "on_duty_leader", "family"]
+DEFAULT_CHAIN: tuple[ChainStage, ...] = ("retry", "helper", "on_duty_leader", "family")
+
+
+class CheckinSettings(BaseModel):
+    """平安守护 check-ins and sweeps (docs/checkins.md)."""
+
+    # Minutes a question waits for "1"/"2" before the next stage of its silence runs.
+    answer_window_minutes: float = 30
+    # What silence reaches, in order, each after the window: asked again, the household's helper
+    # (微网格长 / neighbour), the on-duty leader, the family contacts (when the household consented).
+    chain: list[ChainStage] = Field(default_factory=lambda: list(DEFAULT_CHAIN))
+    # Missed cycles in a row (a whole chain in silence) that open an urgent case at the address.
+    missed_cycles_for_case: int = 2
+    # The category of the cases check-ins open ("2 需要帮助", missed cycles).
+    case_category: str = "elderly_care"
+    # The local time of a check-in when a member opted in without one.
+    default_time: str = "09:00"
+    # Sweeps: the reasons a supervisor can pick (codes; named in the catalogue checkins.reason.*
+    # or in ``custom_reasons``), and the minutes a sweep's question waits before a visit is due.
+    sweep_reasons: list[str] = Field(
+        default_factory=lambda: ["cold_wave", "rainstorm", "water_outage", "power_outage"]
+    )
+    custom_reasons: dict[str, dict[str, str]] = Field(default_factory=dict)
+    sweep_window_minutes: float = 120
+
+
 class JobsSettings(BaseModel):
     poll_seconds: float = 1.0
     reconcile_seconds: float = 10.0
@@ -485,7 +514,8 @@ class Settings(BaseSettings):
     )
 
     timezone: str = "Asia/Shanghai"
-    default_language: Literal["zh-CN", "en"] = "zh-CN"
+    # The language of people whose own is unknown (and of the command line).
+    default_language: Language = Language.ZH_CN
     server: ServerSettings = Field(default_factory=ServerSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
@@ -496,6 +526,9 @@ class Settings(BaseSettings):
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
     visits: VisitSettings = Field(default_factory=VisitSettings)
+
+
+    checkins: CheckinSettings = Field(default_factory=CheckinSettings)
     closure: ClosureSettings = Field(default_factory=ClosureSettings)
     departments: DepartmentSettings = Field(default_factory=DepartmentSettings)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)

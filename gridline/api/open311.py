@@ -2,6 +2,11 @@
 
 Reading is public and exposes no resident text or identity: a request shows its category, status,
 grid and times. Filing a request needs an ``api_key`` from ``[open311] api_keys``.
+
+``media_url`` is the newest evidence photo of the fix (staff's, never the resident's), as a signed
+link that works for ``[evidence] media_url_minutes`` (to at most twice that): anyone holding the link
+may fetch that one photo until then, nothing else. The photo's EXIF (GPS) was removed when it was
+stored; the note that came with it is not exposed (docs/evidence.md).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from gridline.clock import as_utc
 from gridline.core.api_requests import ApiRequest, file_api_request
@@ -20,12 +25,14 @@ from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.edge.params import FIRST_TIME, LAST_TIME, sane_time
 from gridline.edge.ratelimit import client_ip, enforce
 from gridline.edge.text import clean_text
-from gridline.i18n import normalise_language, t
+from gridline.i18n import DEFAULT_LANGUAGE, normalise_language, t
 from gridline.kernel.services import Services
 from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import ISSUE_CATEGORIES
+from gridline.routing import evidence
 from gridline.storage import cases, directory
-from gridline.storage.models import Case, Grid
+from gridline.storage import evidence as evidence_rows
+from gridline.storage.models import Case, Evidence, Grid
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 MAX_RESULTS = 1000
@@ -62,7 +69,19 @@ async def services_list(request: Request) -> JSONResponse:
     )
 
 
-def _public(case: Case, grid: Grid | None, lang: str) -> dict[str, Any]:
+def _media_url(services: Services, row: Evidence | None, now: datetime) -> str | None:
+    """A signed link to the photo, valid until the end of the next ``media_url_minutes`` window
+    (the same link for everyone within a window, so it can be cached)."""
+    if row is None or row.id is None:
+        return None
+    window = max(1, services.settings.evidence.media_url_minutes) * 60
+    expires = (int(now.timestamp()) // window + 2) * window
+    sig = evidence.media_signature(services.settings.server.secret_key, row.id, expires)
+    base = services.settings.server.public_base_url.rstrip("/")
+    return f"{base}{router.prefix}/media/{row.id}?expires={expires}&sig={sig}"
+
+
+def _public(case: Case, grid: Grid | None, lang: str, media_url: str | None = None) -> dict[str, Any]:
     return {
         "service_request_id": case.ref,
         "status": "open" if case.status in OPEN_CASE_STATUSES else "closed",
@@ -80,7 +99,7 @@ def _public(case: Case, grid: Grid | None, lang: str) -> dict[str, Any]:
         "zipcode": None,
         "lat": None,
         "long": None,
-        "media_url": None,
+        "media_url": media_url,
     }
 
 
@@ -128,7 +147,11 @@ async def requests_list(request: Request) -> JSONResponse:
             limit=MAX_RESULTS,
         )
         grids = directory.grids_by_code(work.session, {c.grid_code for c in found if c.grid_code})
-        return [_public(c, grids.get(c.grid_code or ""), lang) for c in found]
+        photos = evidence_rows.latest_for_cases(work.session, [c.id for c in found if c.id is not None])
+        return [
+            _public(c, grids.get(c.grid_code or ""), lang, _media_url(services, photos.get(c.id or 0), work.now))
+            for c in found
+        ]
 
     return JSONResponse(await in_transaction(services, read))
 
@@ -142,12 +165,30 @@ async def request_detail(ref: str, request: Request) -> JSONResponse:
         case = cases.by_ref(work.session, ref.upper())
         if case is None:
             return None
-        return _public(case, directory.grid(work.session, case.grid_code), lang)
+        photo = evidence_rows.latest_for_cases(work.session, [case.id or 0]).get(case.id or 0)
+        return _public(case, directory.grid(work.session, case.grid_code), lang, _media_url(services, photo, work.now))
 
     public = await in_transaction(services, read)
     if public is None:
         return _error(404, f"no service request {ref}")
     return JSONResponse([public])
+
+
+@router.get("/media/{evidence_id}")
+async def media(evidence_id: int, request: Request, expires: int = 0, sig: str = "") -> Response:
+    """The photo behind a ``media_url``: only with its signature, only until it expires."""
+    services = _services(request)
+    now_ts = int(services.clock.now().timestamp())
+    if not sig or not evidence.signature_valid(services.settings.server.secret_key, evidence_id, expires, sig, now_ts):
+        return _error(403, "this media link is not valid or has expired; read the request again for a fresh one")
+    row = await in_transaction(services, lambda work: evidence_rows.get(work.session, evidence_id))
+    data = await evidence.read_bytes(services, row) if row is not None else None
+    if row is None or data is None:
+        return _error(404, "no such media")
+    return Response(data, media_type=row.content_type, headers={
+        "cache-control": f"public, max-age={max(0, min(expires - now_ts, 86400))}",
+        "x-content-type-options": "nosniff", "content-disposition": "inline",
+    })  # fmt: skip
 
 
 @router.post("/requests.json")
@@ -182,7 +223,7 @@ async def request_create(request: Request) -> JSONResponse:
     if lat is None and address is None:
         return _error(400, "a location is required: lat and long, or address_string")
     api_request = ApiRequest(
-        description=description[:4000] or t(f"category.{code}", "zh-CN"),
+        description=description[:4000] or t(f"category.{code}", DEFAULT_LANGUAGE),
         service_code=code,
         lat=lat,
         lon=lon,

@@ -11,7 +11,7 @@ from gridline.importers import ImportFailed
 from gridline.settings import load_settings
 from gridline.storage.db import Database
 
-demo_app = typer.Typer(help="Demo data: the Zhengzhou 高新区 sample city and synthetic cities.")
+demo_app = typer.Typer(help="Demo data: the Zhengzhou high-tech zone sample city and synthetic cities.")
 
 
 @demo_app.command("generate")

@@ -9,7 +9,7 @@ import typer
 
 from gridline.clock import SystemClock
 from gridline.console import security
-from gridline.i18n import t
+from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.settings import Settings, load_settings
 from gridline.storage import console, directory
 from gridline.storage.audit import record
@@ -18,7 +18,7 @@ from gridline.storage.models import ConsoleUser
 
 MIN_PASSWORD = 10
 
-users_app = typer.Typer(help="Console accounts (管理台账号).", no_args_is_help=True)
+users_app = typer.Typer(help="Console accounts.", no_args_is_help=True)
 console_app = typer.Typer(help="Supervisor console maintenance.", no_args_is_help=True)
 
 
@@ -49,7 +49,7 @@ def create_user(
     password: str,
     grid: str | None = None,
     staff: str | None = None,
-    lang: str = "zh-CN",
+    lang: str = DEFAULT_LANGUAGE,
     now: datetime | None = None,
 ) -> ConsoleUser:
     """Create a console account; raises ``ValueError`` with a catalogue key when the input is wrong."""
@@ -91,7 +91,7 @@ def add_user(
     role: str = typer.Option(..., "--role", help="admin | supervisor | leader | auditor"),
     grid: str | None = typer.Option(None, "--grid", help="Grid code (supervisors: the subtree they see)"),
     staff: str | None = typer.Option(None, "--staff", help="Staff code (leaders: whose cases they see)"),
-    lang: str = typer.Option("zh-CN", "--lang", help="zh-CN | en"),
+    lang: str = typer.Option(DEFAULT_LANGUAGE.value, "--lang", help="zh-CN | en"),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input"),
 ) -> None:
     """Add a console account. The password is asked for (or read from stdin), never an argument."""
@@ -159,7 +159,8 @@ def unlock_user(name: str) -> None:
 @console_app.command("purge-text")
 def purge_text() -> None:
     """Remove message texts older than console.retention_days (statistics are kept)."""
-    from gridline.engine.retention import purge_text_before
+    from gridline.engine.retention import purge_evidence_before, purge_text_before
+    from gridline.storage.blobs import build_blob_store
 
     settings = load_settings()
     ui = _lang(settings)
@@ -169,7 +170,9 @@ def purge_text() -> None:
     db = Database(settings.database.url)
     try:
         now = SystemClock().now()
-        count = purge_text_before(db, now - timedelta(days=settings.console.retention_days), now=now)
+        cutoff = now - timedelta(days=settings.console.retention_days)
+        count = purge_text_before(db, cutoff, now=now)
+        purge_evidence_before(db, build_blob_store(settings.evidence), cutoff, now=now)
     finally:
         db.dispose()
     typer.echo(t("console.cli.purged", ui, n=count, days=settings.console.retention_days))

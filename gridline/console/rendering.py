@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from gridline.clock import as_utc
 from gridline.domain import privacy
-from gridline.i18n import has, t
+from gridline.i18n import has, other_language, t
 from gridline.i18n.case_events import describe_event, event_title
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -144,7 +144,7 @@ class Renderer:
         base = {
             "_": _,
             "lang": lang,
-            "other_lang": "en" if lang == "zh-CN" else "zh-CN",
+            "other_lang": other_language(lang),
             "tz_name": str(tz),
             "when": lambda v, fmt="%Y-%m-%d %H:%M": local_time(v, tz, fmt),
             "duration": lambda d: duration_text(d, lang),

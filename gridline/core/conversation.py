@@ -19,11 +19,12 @@ from gridline.core.inbound_log import store_inbound
 from gridline.core.reports import ReportDecision, decide_report, file_report, reroute_after_registration
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.edge.text import choice_number
-from gridline.i18n import normalise_language, t
+from gridline.i18n import DEFAULT_LANGUAGE, normalise_language, other_language, t
 from gridline.kernel.messages import InboundMessage, Option, Outcome, Reply
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import OUT_OF_SCOPE, NluResult
+from gridline.routing import checkins
 from gridline.routing.directory import Directory
 from gridline.routing.timeline import record_event
 from gridline.storage import cases, conversations, people
@@ -179,6 +180,7 @@ def _converse(work: Work, services: Services, turn: Turn, deliver_replies: bool)
         return Handled(Outcome(), keep_state=True, stale=state)
     if not turn.trusted:
         _follow_the_row(turn, state)
+    _checkin_answer(work, sender, turn)
     if turn.number is not None:
         options = conversations.latest_options(work.session, sender.identity.id or 0)
         if 1 <= turn.number <= len(options):
@@ -206,6 +208,20 @@ def _converse(work: Work, services: Services, turn: Turn, deliver_replies: bool)
         inbound.case_id = outcome.case_id
     keep_conversation_state(sender, new_state, work.now, services.settings.redis.state_ttl_seconds)
     return Handled(outcome, new_state)
+
+
+def _checkin_answer(work: Work, sender: Sender, turn: Turn) -> None:
+    """A bare "1"/"2" while a check-in or sweep question waits for this person answers it, whatever
+    options an older message offered (the question is the latest thing we asked)."""
+    msg = turn.msg
+    if msg.choice is not None or msg.command is not None or sender.resident is None:
+        return
+    number = choice_number((msg.text or "").strip())
+    if number is None:
+        return
+    choice = checkins.waiting_choice(work, sender.identity.id, sender.resident.id, number)
+    if choice is not None:
+        turn.choice, turn.nlu, turn.fallback_nlu, turn.number = choice, None, None, None
 
 
 def conversation_state(sender: Sender, now: datetime) -> dict[str, Any]:
@@ -451,7 +467,7 @@ def _command(
     assert resident is not None
     command = (msg.command or "").lower()
     if command == "lang":
-        wanted = msg.command_args.strip() or ("en" if resident.lang == "zh-CN" else "zh-CN")
+        wanted = msg.command_args.strip() or other_language(resident.lang)
         resident.lang = normalise_language(wanted)
         replies.append((t("conversation.language_set", resident.lang), ()))
         return None
@@ -486,9 +502,18 @@ def _choice(
     from gridline.routing.actions import rate_case
 
     lang = sender.lang
-    match = CHOICE_RE.match(choice)
     resident = sender.resident
     assert resident is not None
+    if choice.startswith(checkins.CHOICE_PREFIX):
+        answered = checkins.answer(
+            work, services.settings, choice, identity_id=sender.identity.id, resident_id=resident.id,
+            phone=sender.identity.external_id if sender.identity.channel in ("sms", "voice") else resident.phone,
+            lang=lang, actor=f"resident:{resident.id}",
+        )
+        outcome.case_id, outcome.case_ref = answered.case_id, answered.case_ref
+        replies.append((answered.text, ()))
+        return None
+    match = CHOICE_RE.match(choice)
     case = cases.by_ref(work.session, match.group(2)) if match else None
     if match is None or case is None or case.resident_id != resident.id:
         replies.append((t("conversation.choice_expired", lang), ()))
@@ -529,7 +554,7 @@ def _attach_media(
         replies.append((t("case.media_attached", sender.lang, ref=case.ref), ()))
         return None
     kind = msg.media[0].get("kind", "photo") if msg.media else "photo"
-    summary = t("case.voicemail_summary" if kind == "voicemail" else "case.photo_summary", "zh-CN")
+    summary = t("case.voicemail_summary" if kind == "voicemail" else "case.photo_summary", DEFAULT_LANGUAGE)
     nlu = NluResult(text=summary, intent="other", confidence=0.0, engine="none")
     decision = decide_report(services, work, sender, nlu, summary, msg)
     return _filed(services, work, sender, decision, replies, outcome, {})

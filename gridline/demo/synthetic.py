@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry import box, mapping
 from shapely.geometry.base import BaseGeometry
 
+from gridline.i18n import Language
 from gridline.routing.grids import geometry_json
 from gridline.storage.models import Grid
 
@@ -128,8 +129,8 @@ def _staff(grids: list[SyntheticGrid]) -> Iterator[list[object]]:
             serial += 1
             channels = "web|sms" if serial % 2 else f"telegram:{900_000_000 + serial}|sms|voice"
             yield [f"{role[:3].upper()}-{grid.code}", f"合成人员{serial}", role, grid.code, "", "",
-                   _phone(serial), "zh-CN", channels]  # fmt: skip
-    yield ["SUP-SYN", "合成督导员", "supervisor", "", "", "", _phone(serial + 1), "zh-CN", "web"]
+                   _phone(serial), Language.ZH_CN, channels]  # fmt: skip
+    yield ["SUP-SYN", "合成督导员", "supervisor", "", "", "", _phone(serial + 1), Language.ZH_CN, "web"]
 
 
 def _rota(base: list[SyntheticGrid]) -> Iterator[list[object]]:

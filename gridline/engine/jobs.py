@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from gridline.core.inbox import process_inbound
+from gridline.routing.checkins import run_checkin_step
 from gridline.routing.delivery import deliver_page, update_page
 from gridline.routing.escalation import run_escalation_step
 from gridline.routing.message_delivery import deliver_message
@@ -43,6 +44,7 @@ JOBS: dict[str, JobFunction] = {
     "update_page": _update_page,
     "run_visit_timer": run_visit_timer,
     "run_transfer_timer": run_transfer_timer,
+    "run_checkin_step": run_checkin_step,
 }
 
 

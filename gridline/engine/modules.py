@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.chasing import sweep as chase_sweep
+from gridline.routing.checkins import plan as plan_checkins
+from gridline.routing.checkins import requeue_due_steps
 from gridline.routing.closure import sweep as closure_sweep
 from gridline.routing.directory import Directory
 from gridline.routing.transfers import requeue_due as transfers_requeue
@@ -57,11 +59,19 @@ def _transfers(work: Work, services: Services) -> int:
     return transfers_requeue(work, services.settings.jobs.lease_seconds)
 
 
+def _checkins(work: Work, services: Services) -> int:
+    """平安守护: today's and tomorrow's check-ins of every opted-in member (unique per member and day,
+    so planning twice is harmless), and the safety net of check-in and sweep timers whose job was lost."""
+    planned = plan_checkins(work, services.settings)
+    return planned + requeue_due_steps(work, services.settings.jobs.lease_seconds)
+
+
 MODULES: tuple[Module, ...] = (
     Module("closure", timedelta(seconds=60), _closure),
     Module("chasing", timedelta(seconds=60), _chasing),
     Module("visits", timedelta(seconds=60), _visits),
     Module("transfers", timedelta(seconds=60), _transfers),
+    Module("checkins", timedelta(seconds=60), _checkins),
 )
 
 

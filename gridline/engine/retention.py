@@ -18,8 +18,10 @@ from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.kernel.services import Services
+from gridline.storage import evidence as evidence_rows
 from gridline.storage import households
 from gridline.storage.audit import record
+from gridline.storage.blobs import BlobStore
 from gridline.storage.db import Database
 from gridline.storage.models import AuditLog, Case, CaseEvent, ChannelIdentity, InboundEvent, Message, Resident
 
@@ -42,6 +44,9 @@ INVENTORY: tuple[tuple[str, str, str], ...] = (
     ("channel_identities.display", "Telegram display names and handles", "set to NULL"),
     ("residents.name", "names of residents who never registered (taken from Telegram)", "set to NULL"),
     ("audit_log.detail", "search terms and filters of exports, notes", "q, filters and text removed"),
+    ("evidence.note", "the note sent with an evidence photo", "set to NULL"),
+    ("evidence blobs", "evidence photos (they may show people and homes), in the local folder or S3",
+     "deleted when no kept row points at the same bytes; the row keeps time, case and channel"),
 )
 _EVENT_TEXT_KEYS = ("text", "summary", "media", "name")
 _AUDIT_TEXT_KEYS = ("q", "filters", "text")
@@ -69,7 +74,28 @@ async def purge_old_text(services: Services) -> int:
     if days <= 0:
         return 0
     now = services.clock.now()
-    return await services.db.run(purge_text_before, services.db, now - timedelta(days=days), now=now)
+    purged = await services.db.run(purge_text_before, services.db, now - timedelta(days=days), now=now)
+    from gridline.routing.evidence import store_of
+
+    await services.db.run(purge_evidence_before, services.db, store_of(services), now - timedelta(days=days), now=now)
+    return purged
+
+
+def purge_evidence_before(db: Database, store: BlobStore, cutoff: datetime, *, now: datetime) -> int:
+    """Evidence photos older than ``cutoff`` on cases no longer open: the rows are marked purged (note
+    and hash gone) and committed, then the bytes no kept row shares are deleted from the store.
+    Blocking (a database thread or the command line). Returns how many photos' bytes were deleted."""
+    gone: set[str] = set()
+    with db.session() as session:
+        for row in evidence_rows.purgeable(session, cutoff, [s.value for s in OPEN_CASE_STATUSES], limit=10_000):
+            if row.sha256:
+                gone.add(row.sha256)
+            evidence_rows.mark_purged(session, row, now)
+        session.flush()
+        unshared = sorted(sha for sha in gone if not evidence_rows.still_referenced(session, sha))
+    for sha256 in unshared:  # after the commit: a row never points at deleted bytes
+        store.delete(sha256)
+    return len(unshared)
 
 
 async def purge_removed_households(services: Services) -> int:

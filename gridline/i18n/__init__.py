@@ -9,29 +9,53 @@ language, written as nested tables::
     en = "Received, reference {ref}"
 
 and looked up as ``t("case.created", "en", ref="A1B2")``. A missing language falls back to zh-CN; a
-missing key raises, so a typo fails the test that exercises it.
+missing key raises, so a typo fails the test that exercises it. A list or tuple parameter is joined
+with the language's list separator (``、`` / ``, ``), so callers hand over names, not sentences.
+
+No Python module outside this package holds CJK text (``tests/test_catalogue_only_text.py``).
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Iterable
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-LANGUAGES = ("zh-CN", "en")
-DEFAULT_LANGUAGE = "zh-CN"
+
+class Language(StrEnum):
+    """A language the catalogue speaks (the values are the BCP 47 tags stored on people and messages)."""
+
+    ZH_CN = "zh-CN"
+    EN = "en"
+
+
+LANGUAGES: tuple[Language, ...] = tuple(Language)
+# The catalogue's own fallback: every message has zh-CN text. A deployment's default for people whose
+# language is unknown is ``settings.default_language``.
+DEFAULT_LANGUAGE = Language.ZH_CN
 _HERE = Path(__file__).parent
 
+# Han ideographs (CJK Unified Ideographs): "is this Chinese text?" for the places that must tell.
+HAN = re.compile("[\u4e00-\u9fff]")
 
-def normalise_language(lang: str | None) -> str:
+
+def normalise_language(lang: str | None) -> Language:
     """Map whatever a provider or a user says (``zh``, ``zh-hans``, ``en-US``) to a catalogue language."""
     if not lang:
         return DEFAULT_LANGUAGE
     lowered = lang.lower()
     if lowered.startswith("en"):
-        return "en"
+        return Language.EN
     return DEFAULT_LANGUAGE
+
+
+def other_language(lang: str | None) -> Language:
+    """The language a "switch language" toggle offers: English from Chinese, Chinese from English."""
+    return Language.EN if normalise_language(lang) == Language.ZH_CN else Language.ZH_CN
 
 
 def _flatten(prefix: str, table: dict[str, Any], out: dict[str, dict[str, str]], source: Path) -> None:
@@ -62,8 +86,25 @@ def t(key: str, lang: str | None = None, /, **params: Any) -> str:
     entry = catalogue().get(key)
     if entry is None:
         raise KeyError(f"no message {key!r} in the catalogue")
-    text = entry.get(normalise_language(lang)) or entry[DEFAULT_LANGUAGE]
-    return text.format(**params) if params else text
+    language = normalise_language(lang)
+    text = entry.get(language) or entry[DEFAULT_LANGUAGE]
+    if not params:
+        return text
+    joined = {k: join(v, language) if isinstance(v, list | tuple) else v for k, v in params.items()}
+    return text.format(**joined)
+
+
+def join(items: Iterable[object], lang: str | None = None) -> str:
+    """``items`` as one list in ``lang``: ``张三、李四`` / ``Zhang San, Li Si``."""
+    return t("list.separator", lang).join(str(item) for item in items)
+
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekday(index: int, lang: str | None = None) -> str:
+    """The short name of weekday ``index`` (Monday = 0, as ``date.weekday()``): ``周四`` / ``Thu``."""
+    return t(f"weekday.{WEEKDAY_KEYS[index]}", lang)
 
 
 def has(key: str) -> bool:

@@ -8,15 +8,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from gridline.domain.case_events import CaseEventKind
-from gridline.i18n import has, t
+from gridline.i18n import has, join, t
 
 K = CaseEventKind
 KINDS = frozenset(kind.value for kind in CaseEventKind)
 
 
-def _people(data: Mapping[str, Any]) -> str:
+def _people(data: Mapping[str, Any], lang: str) -> str:
     people = data.get("people") or []
-    return "、".join(str(p.get("name", "?")) for p in people if isinstance(p, dict)) or "—"
+    return join((str(p.get("name", "?")) for p in people if isinstance(p, dict)), lang) or "—"
 
 
 def _category(lang: str, value: Any) -> str:
@@ -39,8 +39,8 @@ def _text(data: Mapping[str, Any], _: str) -> dict[str, Any]:
 # kind → the placeholders of its sentence, taken from the event's data.
 PARAMS: dict[CaseEventKind, Callable[[Mapping[str, Any], str], dict[str, Any]]] = {
     K.CREATED: lambda d, lang: {"category": _category(lang, d.get("category")), "grid": d.get("grid") or "—"},
-    K.PAGED: lambda d, lang: {"people": _people(d)},
-    K.ESCALATED: lambda d, lang: {"people": _people(d)},
+    K.PAGED: lambda d, lang: {"people": _people(d, lang)},
+    K.ESCALATED: lambda d, lang: {"people": _people(d, lang)},
     K.ACKNOWLEDGED: _name_channel,
     K.RESOLVED: _name_channel,
     K.ESCALATED_BY_STAFF: _name,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-from gridline.i18n import normalise_language
+from gridline.i18n import DEFAULT_LANGUAGE, normalise_language
 from gridline.importers import Invalid
 
 _WEEKDAYS = {
@@ -37,7 +37,7 @@ def normalize_phone(value: str, region: str = "CN") -> str:
 
 def normalize_lang(value: str) -> str:
     if not value:
-        return "zh-CN"
+        return DEFAULT_LANGUAGE
     lowered = value.strip().lower()
     if not (lowered.startswith("en") or lowered.startswith("zh") or lowered in ("中文", "英文", "english")):
         raise Invalid("directory.field.bad_lang", value=value)

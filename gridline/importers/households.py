@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Invalid, Source
 from gridline.importers.csvfile import CsvRow, read_csv
 from gridline.importers.fields import normalize_lang, normalize_phone
@@ -106,7 +107,7 @@ def _parse_row(
     for given in filter(None, (part.strip() for part in LIST_SPLIT.split(row.get("tags")))):
         code = tag_code(settings, given)
         if code is None:
-            errors.append(row.problem("roster.import.unknown_tag", tag=given, known="、".join(known_tags(settings))))
+            errors.append(row.problem("roster.import.unknown_tag", tag=given, known=known_tags(settings)))
         elif code not in tags:
             tags.append(code)
     flags = {column: _flag(row, column, errors) for column in ("consent_checkin", "consent_family")}
@@ -117,7 +118,7 @@ def _parse_row(
         lang = normalize_lang(row.get("lang"))
     except Invalid as exc:
         errors.append(row.invalid(exc))
-        lang = "zh-CN"
+        lang = DEFAULT_LANGUAGE
     people = [*_people(row, "members", errors), *_people(row, "family", errors)]
     address_text = row.get("address") or None
     address_id = None

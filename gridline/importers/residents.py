@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Invalid, Source
 from gridline.importers.csvfile import read_csv
 from gridline.importers.fields import normalize_lang, normalize_phone
@@ -44,7 +45,7 @@ def import_residents(
                 lang = normalize_lang(row.get("lang"))
             except Invalid as exc:
                 errors.append(row.invalid(exc))
-                lang = "zh-CN"
+                lang = DEFAULT_LANGUAGE
             telegram = row.get("telegram") or row.get("telegram_user_id") or None
             if telegram and not telegram.lstrip("-").isdigit():
                 errors.append(row.problem("directory.resident.bad_telegram", value=telegram))

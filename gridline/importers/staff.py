@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from gridline.domain.lifecycle import StaffRole
+from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Invalid, Source
 from gridline.importers.csvfile import CsvRow, read_csv
 from gridline.importers.fields import normalize_lang, normalize_phone, split_list
@@ -91,7 +92,7 @@ def _parse_row(row: CsvRow, grid_codes: set[str]) -> tuple[_StaffRow | None, lis
         errors.append(row.problem("directory.staff.unknown_categories", unknown=", ".join(unknown),
                                   known=", ".join(ISSUE_CATEGORIES)))  # fmt: skip
     phone: str | None = None
-    lang = "zh-CN"
+    lang: str = DEFAULT_LANGUAGE
     channels: list[Channel] = []
     try:
         phone = normalize_phone(row.get("phone")) if row.get("phone") else None

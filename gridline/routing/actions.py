@@ -21,7 +21,7 @@ from gridline.domain.lifecycle import (
     StaffRole,
     StepStatus,
 )
-from gridline.i18n import t
+from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.closure import ask_if_solved, open_follow_up
@@ -122,7 +122,7 @@ def act(
     case = cases.get(session, case_id)
     staff = session.get(Staff, staff_id)
     if staff is None:
-        return ActionResult(False, "not_allowed", t("action.not_allowed", "zh-CN"))
+        return ActionResult(False, "not_allowed", t("action.not_allowed", DEFAULT_LANGUAGE))
     lang = staff.lang
     if case is None:
         return ActionResult(False, "unknown_case", t("action.unknown_case", lang))
@@ -330,7 +330,7 @@ def _note(work: Work, services: Services, case_id: int, staff_id: int, text: str
     case = cases.get(work.session, case_id)
     staff = work.session.get(Staff, staff_id)
     if staff is None:
-        return ActionResult(False, "not_allowed", t("action.not_allowed", "zh-CN"))
+        return ActionResult(False, "not_allowed", t("action.not_allowed", DEFAULT_LANGUAGE))
     if case is None:
         return ActionResult(False, "unknown_case", t("action.unknown_case", staff.lang))
     if not may_act(services, work, case, staff):

@@ -88,7 +88,7 @@ def not_solved(
     done = page_targets(work, case, reopened, step_index=theirs, round_=round_)
     paged = [str(entry["name"]) for entry in done if entry.get("page_id")]
     event.data = {**event.data, "paged": paged, "level": chosen}
-    tell_resident(work, case, "case.reopened", name="、".join(paged) or "—")
+    tell_resident(work, case, "case.reopened", name=paged or "—")
     publish_case(work, case)
     return paged
 

@@ -167,8 +167,7 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
         },
     ]
     if reached and not first:
-        names = "、".join(str(p["name"]) for p in reached)
-        tell_resident(work, case, "case.escalated", names=names)
+        tell_resident(work, case, "case.escalated", names=[str(p["name"]) for p in reached])
     nxt = _next_position(policy, step.round, step.step_index, offset)
     if nxt is not None:
         # A step that reached nobody does not make the resident wait for its timeout.

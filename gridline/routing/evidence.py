@@ -162,6 +162,12 @@ def _allowed(work: Work, ref: str | None, case_id: int | None, permitted: Permis
     return ("" if permitted(work, case) else NOT_ALLOWED), case.ref
 
 
+async def refusal(services: Services, ref: str, staff_id: int) -> AttachResult | None:
+    """Before fetching a photo from a provider: why ``staff_id`` could not attach to ``ref`` (None = may)."""
+    refused, found_ref = await in_transaction(services, _allowed, ref, None, staff_may_attach(services, staff_id))
+    return AttachResult(False, refused, found_ref) if refused else None
+
+
 async def attach(
     services: Services,
     *,

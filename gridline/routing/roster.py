@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from gridline.i18n import has, t
+from gridline.i18n import LANGUAGES, has, t
 from gridline.settings import Settings
 
 # "3-2-501", "3－2－501", "3号楼2单元501", "3栋2单元501室", "3-501" (no unit), "501".
@@ -55,6 +55,6 @@ def tag_code(settings: Settings, given: str) -> str | None:
     """The tag code for a code or a label in any language (importers accept both); None if unknown."""
     wanted = unicodedata.normalize("NFKC", given).strip()
     for code in known_tags(settings):
-        if wanted == code or wanted in {tag_label(settings, code, lang) for lang in ("zh-CN", "en")}:
+        if wanted == code or wanted in {tag_label(settings, code, lang) for lang in LANGUAGES}:
             return code
     return None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from gridline.clock import as_utc
 from gridline.domain.lifecycle import CaseStatus
+from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
@@ -63,7 +64,7 @@ def reassign_by_supervisor(work: Work, case_id: int, to_staff_id: int, actor: st
         raise ValueError("unknown staff member")
     if case.status == CaseStatus.CLOSED:
         raise ValueError("the case is closed")
-    console_actor = Staff(code=actor, name=actor, role="supervisor", lang="zh-CN")
+    console_actor = Staff(code=actor, name=actor, role="supervisor", lang=DEFAULT_LANGUAGE)
     result = reassign_case(work, case, console_actor, target, actor)
     _audit(work, actor, "case.reassign", case_id, {"to": target.code})
     return result

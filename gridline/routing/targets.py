@@ -43,7 +43,7 @@ def resolve_targets(session: Session, index: GridIndex, case: Case, target: str,
             return []
         role = "primary" if target == "on_duty_leader" else "backup"
         people = who_is_on_duty(session, grid, at, tz, role=role)
-        label = "值班网格长" if role == "primary" else "备班"
+        label = "leader" if role == "primary" else "backup"
         return [Target(p, target, f"{label} on duty in {grid} at {at.isoformat()}") for p in people]
     if target == "leader":
         if grid is None:

@@ -267,7 +267,7 @@ def request(
         return _refuse("no_department", lang, case, category=t(f"category.{case.category}", lang))
     chosen = (department or "").strip() or choices[0]
     if chosen not in choices:
-        return _refuse("unknown_department", lang, case, department=chosen, choices="、".join(choices))
+        return _refuse("unknown_department", lang, case, department=chosen, choices=list(choices))
     transfer = store.add(session, Transfer(
         case_id=case.id or 0, department=chosen, category=case.category, status=TransferStatus.REQUESTED.value,
         note=note.strip()[:2000], requested_by=actor.label, requested_by_staff_id=staff.id if staff else None,

@@ -13,10 +13,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from gridline.i18n import t
+from gridline.i18n import LANGUAGES, t
 from gridline.routing.roster import RoomKey
 
-LANGS = ("zh-CN", "en")
+LANGS = LANGUAGES
 
 
 def _words(key: str) -> list[str]:

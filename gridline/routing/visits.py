@@ -23,7 +23,7 @@ from dateutil.rrule import rrulestr
 from sqlmodel import Session
 
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, ForbiddenTransition, StaffRole
-from gridline.i18n import t
+from gridline.i18n import join, t
 from gridline.kernel.messages import Option
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
@@ -31,6 +31,7 @@ from gridline.routing.cases import CaseDraft, open_case
 from gridline.routing.directory import Directory
 from gridline.routing.grids import GridIndex
 from gridline.routing.roster import RoomKey, tag_code, tag_label
+from gridline.routing.visit_grammar import parse_visit_text
 from gridline.settings import Settings
 from gridline.storage import directory, people
 from gridline.storage import households as roster
@@ -479,12 +480,12 @@ def _history_text(settings: Settings, history: HouseholdHistory, lang: str) -> s
     if not lines:
         lines.append(t("visits.history.none", lang))
     if history.open_cases:
-        lines.append(t("visits.history.open_cases", lang, refs="、".join(history.open_cases)))
+        lines.append(t("visits.history.open_cases", lang, refs=join(history.open_cases, lang)))
     return "\n".join(lines)
 
 
 def _tags_text(settings: Settings, household: Household, lang: str) -> str:
-    return "、".join(tag_label(settings, tag, lang) for tag in household.tags or []) or "-"
+    return join((tag_label(settings, tag, lang) for tag in household.tags or []), lang) or "-"
 
 
 def _local_time(settings: Settings, at: datetime) -> str:
@@ -571,13 +572,19 @@ def send_digests(work: Work, settings: Settings) -> int:
     day = local.strftime("%Y-%m-%d")
     until = work.now + timedelta(days=settings.visits.digest_days_ahead)
     sent = 0
-    for staff_id in store.staff_owing(work.session, until=until):
+    recipients = set(store.staff_owing(work.session, until=until))
+    for grid_code in store.grids_owing(work.session, until=until):
+        recipients.update(s.id for s in directory.active_staff_in_grid(work.session, StaffRole.LEADER.value, grid_code)
+                          if s.id is not None)
+    for staff_id in sorted(recipients):
         if store.digest_sent(work.session, staff_id, day):
             continue
         staff = work.session.get(Staff, staff_id)
         if staff is None or not staff.active:
             continue
-        owed = store.owed_by_staff(work.session, staff_id, until=until)
+        owed = owed_for(work.session, staff, until)
+        if not owed:
+            continue
         options = tuple(o for visit, household in owed[:10] for o in _log_options(visit, household, staff.lang))
         channel = tell_staff(work, staff, owed_text(settings, owed, staff.lang, work.now), options)
         store.record_digest(work.session, staff_id, day, at=work.now, count=len(owed), channel=channel)
@@ -620,6 +627,32 @@ async def record_visit(
     )
 
 
+async def answer_visit_text(services: Services, staff_id: int, text: str, channel: str) -> VisitLogged:
+    """Log the visit a staff member's text describes (``走访 3-2-501 正常``), or say what is wrong with it."""
+    parsed = parse_visit_text(text)
+    if parsed.error is not None or parsed.room is None or parsed.outcome is None:
+        lang = await in_transaction(services, _staff_lang, staff_id, services.settings)
+        key = f"visits.sms.{parsed.error or 'no_room'}"
+        return VisitLogged(parsed.error or "no_room", t(key, lang, room=parsed.room_text))
+    report = VisitReport(outcome=parsed.outcome, note=parsed.note, room=parsed.room, channel=channel)
+    return await record_visit(services, report, staff_id=staff_id)
+
+
+async def answer_visit_button(services: Services, staff_id: int, data: str) -> VisitLogged:
+    """Log the visit a tapped button (``visit:<id>:ok|problem``) stands for."""
+    parsed = parse_button(data)
+    if parsed is None:
+        lang = await in_transaction(services, _staff_lang, staff_id, services.settings)
+        return VisitLogged("unknown_visit", t("visits.log.unknown_visit", lang))
+    visit_id, outcome = parsed
+    return await record_visit(services, VisitReport(outcome, visit_id=visit_id, channel="telegram"), staff_id=staff_id)
+
+
+def _staff_lang(work: Work, staff_id: int, settings: Settings) -> str:
+    staff = work.session.get(Staff, staff_id)
+    return staff.lang if staff else settings.default_language
+
+
 @dataclass(frozen=True)
 class OwedList:
     text: str
@@ -637,9 +670,20 @@ def _owed_list(work: Work, staff_id: int, settings: Settings) -> OwedList:
     staff = work.session.get(Staff, staff_id)
     lang = staff.lang if staff else settings.default_language
     until = work.now + timedelta(days=settings.visits.digest_days_ahead)
-    owed = store.owed_by_staff(work.session, staff_id, until=until)
+    owed = owed_for(work.session, staff, until) if staff else []
     options = tuple(o for visit, household in owed[:10] for o in _log_options(visit, household, lang))
     return OwedList(owed_text(settings, owed, lang, work.now), options, lang, len(owed))
+
+
+def owed_for(session: Session, staff: Staff, until: datetime) -> list[tuple[Visit, Household]]:
+    """What a person sees as owed: a member their own visits; a leader every visit of their grid."""
+    if staff.role == StaffRole.LEADER and staff.grid_code:
+        return store.owed_in_grids(session, [staff.grid_code], until=until)
+    return store.owed_by_staff(session, staff.id or 0, until=until)
+
+
+def is_visit_button(data: str) -> bool:
+    return parse_button(data) is not None
 
 
 def parse_button(data: str) -> tuple[int, Outcome] | None:

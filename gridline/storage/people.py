@@ -14,7 +14,7 @@ from typing import Protocol
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from gridline.i18n import normalise_language
+from gridline.i18n import DEFAULT_LANGUAGE, normalise_language
 from gridline.storage.models import ChannelIdentity, Conversation, Resident, Staff, StaffLinkCode
 
 PHONE_CHANNELS = ("sms", "voice")
@@ -57,7 +57,7 @@ class Sender:
     def lang(self) -> str:
         if self.staff is not None:
             return self.staff.lang
-        return self.resident.lang if self.resident else "zh-CN"
+        return self.resident.lang if self.resident else DEFAULT_LANGUAGE
 
 
 def identify(session: Session, msg: SenderFacts, now: datetime) -> Sender:
@@ -87,7 +87,7 @@ def identify(session: Session, msg: SenderFacts, now: datetime) -> Sender:
             resident = Resident(
                 name=msg.display_name,
                 phone=msg.external_id if msg.channel in PHONE_CHANNELS else None,
-                lang=normalise_language(msg.lang) if msg.lang else "zh-CN",
+                lang=normalise_language(msg.lang) if msg.lang else DEFAULT_LANGUAGE,
                 created_at=now,
             )
             session.add(resident)

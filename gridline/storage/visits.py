@@ -156,6 +156,14 @@ def staff_owing(session: Session, *, until: datetime) -> list[int]:
     return sorted(int(r) for r in rows if r is not None)
 
 
+def grids_owing(session: Session, *, until: datetime) -> list[str]:
+    """Grids with open visits due by ``until`` (their leaders get the grid's digest)."""
+    rows = session.exec(
+        select(Visit.grid_code).where(col(Visit.status).in_(OPEN), col(Visit.due_at) <= until).distinct()
+    ).all()
+    return sorted(str(r) for r in rows)
+
+
 def digest_sent(session: Session, staff_id: int, day: str) -> bool:
     query = select(VisitDigest.id).where(VisitDigest.staff_id == staff_id, VisitDigest.day == day)
     return session.exec(query).first() is not None

@@ -96,6 +96,7 @@ class FakeBotApi:
         self.webhooks: dict[str, Webhook] = {}
         self.callback_answers: dict[str, JSON] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
+        self.downloads: list[tuple[str, str]] = []  # (token, file path) of every file served
         self.faults: list[Fault] = []
         # Where Gridline's webhook lives: tests give a client (ASGI transport or real HTTP).
         self.webhook_client: httpx.AsyncClient | None = None
@@ -154,8 +155,12 @@ class FakeBotApi:
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         path = request.match_info["path"]
+        token = request.match_info["token"]
+        if ":" not in token:  # the bot's token is part of the download URL, as on Telegram
+            return web.Response(status=401)
         for stored_path, content in self.files.values():
             if stored_path == path:
+                self.downloads.append((token, path))
                 return web.Response(body=content, content_type="image/jpeg")
         return web.Response(status=404)
 

@@ -95,17 +95,20 @@ class TelegramPerson:
             contact["user_id"] = owner
         return await self._send_message({"contact": contact})
 
-    async def sends_photo(self, caption: str | None = None, *, file_id: str | None = None) -> httpx.Response | None:
+    async def sends_photo(self, caption: str | None = None, *, file_id: str | None = None, content: bytes | None = None,
+                          reply_to: ChatMessage | None = None) -> httpx.Response | None:  # fmt: skip
         file_id = file_id or f"photo-{self.user_id}-{self.fake.next_update_id()}"
-        self.fake.add_file(file_id, b"\xff\xd8\xff\xe0fake-jpeg")
+        self.fake.add_file(file_id, content if content is not None else b"\xff\xd8\xff\xe0fake-jpeg")
         sizes = [
             {"file_id": f"{file_id}-small", "file_unique_id": f"{file_id}-s", "width": 90, "height": 67},
             {"file_id": file_id, "file_unique_id": f"{file_id}-u", "width": 1280, "height": 960},
         ]
-        content: JSON = {"photo": sizes}
+        message: JSON = {"photo": sizes}
         if caption:
-            content["caption"] = caption
-        return await self._send_message(content)
+            message["caption"] = caption
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to.raw
+        return await self._send_message(message)
 
     async def sends_sticker(self) -> httpx.Response | None:
         sticker = {

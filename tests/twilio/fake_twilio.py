@@ -98,6 +98,10 @@ class FakeTwilio:
         self.answer_delay_seconds = 0.0
         # False: listing messages answers 503 (Gridline cannot ask whether a text went out).
         self.lookups_available = True
+        # MMS media phones sent: media sid → (bytes, content type); what Gridline fetched, what was refused.
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.media_fetched: list[str] = []
+        self.media_refused = 0
         self._pending: list[Callable[[], Awaitable[None]]] = []
         self._runner: web.AppRunner | None = None
         self._http: httpx.AsyncClient | None = None
@@ -110,6 +114,7 @@ class FakeTwilio:
         app.router.add_get(API.format(sid="{sid}") + "/Messages.json", self._list_messages)
         app.router.add_post(API.format(sid="{sid}") + "/Calls.json", self._create_call)
         app.router.add_get(API.format(sid="{sid}") + "/Recordings/{rec}", self._recording)
+        app.router.add_get(API.format(sid="{sid}") + "/Messages/{msg}/Media/{media}", self._media)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -308,6 +313,18 @@ class FakeTwilio:
             await self.call_status(call, "in-progress")
         await call.start(fields["Url"])
 
+    async def _media(self, request: web.Request) -> web.Response:
+        """An MMS's media, for the account's basic auth only (Twilio's "enforce HTTP auth on media")."""
+        if not self._authorised(request):
+            self.media_refused += 1
+            return _error(401, 20003, "Authenticate")
+        found = self.media.get(request.match_info["media"])
+        if found is None:
+            return _error(404, 20404, "media not found")
+        content, content_type = found
+        self.media_fetched.append(request.match_info["media"])
+        return web.Response(body=content, content_type=content_type)
+
     async def _recording(self, request: web.Request) -> web.Response:
         return web.Response(body=b"RIFF....WAVE", content_type="audio/x-wav")
 
@@ -345,6 +362,18 @@ class FakePhone:
         return Inbound(response.status_code, response.text)
 
     reply = text
+
+    async def mms(self, body: str, *photos: bytes, content_type: str = "image/jpeg") -> Inbound:
+        """Text the hotline with photos attached: ``NumMedia`` and ``MediaUrlN`` on Twilio's media URLs."""
+        sid = "MM" + secrets.token_hex(16)
+        extra = {"NumMedia": str(len(photos))}
+        for i, content in enumerate(photos):
+            media_sid = "ME" + secrets.token_hex(16)
+            self.fake.media[media_sid] = (content, content_type)
+            path = API.format(sid=self.fake.account_sid) + f"/Messages/{sid}/Media/{media_sid}"
+            extra[f"MediaUrl{i}"] = "https://api.twilio.com" + path  # what Twilio sends; Gridline asks its base URL
+            extra[f"MediaContentType{i}"] = content_type
+        return await self.text(body, sid=sid, **extra)
 
     async def call(self) -> FakeCall:
         """Call the voice hotline; returns the call waiting at its first question."""

@@ -51,6 +51,7 @@ from gridline.bots.telegram.inputs import (
 )
 from gridline.bots.telegram.runtime import (
     Blocked,
+    FileTooLarge,
     InputHandler,
     Keyboard,
     Rejected,
@@ -183,6 +184,7 @@ class AiogramRuntime:
                 message.caption,
                 largest.width,
                 largest.height,
+                message.reply_to_message.message_id if message.reply_to_message else None,
             )
         )
 
@@ -231,6 +233,18 @@ class AiogramRuntime:
 
     async def answer_callback(self, callback_id: str, text: str | None = None, alert: bool = False) -> None:
         await _translated(self.bot.answer_callback_query(callback_query_id=callback_id, text=text, show_alert=alert))
+
+    async def download_file(self, file_id: str, max_bytes: int) -> bytes:
+        file = await _translated(self.bot.get_file(file_id))
+        if file.file_size is not None and file.file_size > max_bytes:
+            raise FileTooLarge(file.file_size, max_bytes)
+        if not file.file_path:
+            raise Rejected(f"getFile gave no path for {file_id}")
+        downloaded = await _translated(self.bot.download_file(file.file_path))
+        data = downloaded.read() if downloaded is not None else b""
+        if len(data) > max_bytes:
+            raise FileTooLarge(len(data), max_bytes)
+        return data
 
     async def file_path(self, file_id: str) -> str | None:
         file = await _translated(self.bot.get_file(file_id))

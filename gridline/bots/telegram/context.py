@@ -11,7 +11,7 @@ from gridline.bots.telegram.callbacks import CallbackSigner
 from gridline.bots.telegram.inputs import CallbackInput, Sender
 from gridline.bots.telegram.runtime import BotRuntime, Rejected, TelegramSendError
 from gridline.i18n import t
-from gridline.kernel.messages import InboundMessage, Outcome
+from gridline.kernel.messages import InboundMessage, Option, Outcome
 from gridline.kernel.work import Work, in_transaction
 from gridline.storage import people
 
@@ -49,15 +49,15 @@ class BotContext:
         lang = await self.lang(sender)
         await self.say_text(sender, t(key, lang, **params), lang)
 
-    async def say_text(self, sender: Sender, text: str, lang: str) -> None:
+    async def say_text(self, sender: Sender, text: str, lang: str, options: tuple[Option, ...] = ()) -> None:
         """Something the bot says itself (link results, staff answers, polite refusals).
 
         It goes through the outbox like the core's replies: stored in the conversation log, delivered
         in order after them, retried on flood control.
         """
-        await in_transaction(self.services, self._say_text, sender, text, lang)
+        await in_transaction(self.services, self._say_text, sender, text, lang, options)
 
-    def _say_text(self, work: Work, sender: Sender, text: str, lang: str) -> None:
+    def _say_text(self, work: Work, sender: Sender, text: str, lang: str, options: tuple[Option, ...] = ()) -> None:
         from gridline.kernel.outbox import queue_message
 
         identity = people.find_identity(work.session, "telegram", str(sender.user_id), self.bot_name)
@@ -70,6 +70,7 @@ class BotContext:
             identity=identity,
             text=text,
             lang=lang,
+            options=options,
             resident_id=identity.resident_id,
             staff_id=identity.staff_id,
         )

@@ -27,6 +27,8 @@ from gridline.bots.telegram.inputs import (
 from gridline.bots.telegram.runtime import TelegramSendError
 from gridline.bots.telegram.staff import StaffDesk
 from gridline.i18n import t
+from gridline.routing.visit_grammar import is_visit_text
+from gridline.routing.visits import is_visit_button
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,8 @@ class TelegramFlows:
             return
         if page is not None:
             await self.staff.relay(event.sender, outcome.staff_id, page, ref or "", event.text)
+        elif is_visit_text(event.text):
+            await self.staff.visit_text(event.sender, outcome.staff_id, event.text)
         else:
             await self.staff.help(event.sender, outcome.staff_id)
 
@@ -110,7 +114,10 @@ class TelegramFlows:
             "width": event.width,
             "height": event.height,
         }
-        await self.ctx.to_core(event.sender, event.message_id, text=event.caption, media=[media])
+        outcome = await self.ctx.to_core(event.sender, event.message_id, text=event.caption, media=[media])
+        if outcome.staff_id is not None:
+            # A staff member's photo is evidence of the fix (#REF in the caption, or a reply to the page).
+            await self.staff.evidence(event, outcome.staff_id)
 
     async def on_unsupported(self, event: UnsupportedInput) -> None:
         if event.kind in SPOKEN_KINDS:
@@ -132,6 +139,12 @@ class TelegramFlows:
             await self._option_chosen(event, verified)
 
     async def _option_chosen(self, event: CallbackInput, choice: OptionCallback) -> None:
+        if is_visit_button(choice.data):
+            # 走千家: a staff member logs a visit (the toast says how it went).
+            outcome = await self.ctx.to_core(event.sender, None, choice=choice.data)
+            if outcome.staff_id is not None:
+                await self.staff.visit_button(event, outcome.staff_id, choice.data)
+                return
         await self.ctx.answer(event, None)
         outcome = await self.ctx.to_core(event.sender, None, choice=choice.data)
         if outcome.staff_id is None and event.message_id is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Bot commands Gridline understands; anything else starting with "/" is treated as text.
-COMMANDS = ("start", "lang", "status", "help", "duty", "cases")
+COMMANDS = ("start", "lang", "status", "help", "duty", "cases", "visits")
 
 # Message kinds Gridline cannot read; the sender gets a polite answer instead of an error.
 UNSUPPORTED_KINDS = ("sticker", "voice", "video_note", "video", "audio", "document", "animation", "poll", "dice")
@@ -68,6 +68,7 @@ class PhotoInput:
     caption: str | None = None
     width: int | None = None
     height: int | None = None
+    reply_to_message_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from gridline.bots.telegram.inputs import (
 )
 from gridline.bots.telegram.runtime import (
     Blocked,
+    FileTooLarge,
     InputHandler,
     Keyboard,
     Rejected,
@@ -180,6 +181,7 @@ class PtbRuntime:
                 message.caption,
                 largest.width,
                 largest.height,
+                message.reply_to_message.message_id if message.reply_to_message else None,
             )
         )
 
@@ -231,6 +233,16 @@ class PtbRuntime:
     async def answer_callback(self, callback_id: str, text: str | None = None, alert: bool = False) -> None:
         await self.start()
         await _translated(self.bot.answer_callback_query(callback_id, text=text, show_alert=alert))
+
+    async def download_file(self, file_id: str, max_bytes: int) -> bytes:
+        await self.start()
+        file = await _translated(self.bot.get_file(file_id))
+        if file.file_size is not None and file.file_size > max_bytes:
+            raise FileTooLarge(file.file_size, max_bytes)
+        data = bytes(await _translated(file.download_as_bytearray()))
+        if len(data) > max_bytes:
+            raise FileTooLarge(len(data), max_bytes)
+        return data
 
     async def file_path(self, file_id: str) -> str | None:
         await self.start()

@@ -59,6 +59,14 @@ class Blocked(TelegramSendError):
     """403: the person blocked the bot or never started it; this chat is unreachable."""
 
 
+class FileTooLarge(TelegramSendError):
+    """A file bigger than the caller accepts (told by ``getFile`` before it is downloaded)."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"file of {size} bytes is larger than {limit}")
+        self.size, self.limit = size, limit
+
+
 class Rejected(TelegramSendError):
     """A permanent refusal (400 and friends); retrying the same call cannot help."""
 
@@ -99,6 +107,9 @@ class BotRuntime(Protocol):
     async def answer_callback(self, callback_id: str, text: str | None = None, alert: bool = False) -> None: ...
 
     async def file_path(self, file_id: str) -> str | None: ...
+
+    async def download_file(self, file_id: str, max_bytes: int) -> bytes:
+        """``getFile`` then the download; :class:`FileTooLarge` before downloading past ``max_bytes``."""
 
     async def set_webhook(self, url: str, secret_token: str) -> None: ...
 

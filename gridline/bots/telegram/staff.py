@@ -13,13 +13,14 @@ from sqlmodel import Session
 from gridline.bots.telegram import linking
 from gridline.bots.telegram.callbacks import PageCallback, ReassignCallback
 from gridline.bots.telegram.context import BotContext
-from gridline.bots.telegram.inputs import CallbackInput, Sender
-from gridline.bots.telegram.runtime import Button, TelegramSendError
+from gridline.bots.telegram.inputs import CallbackInput, PhotoInput, Sender
+from gridline.bots.telegram.runtime import Button, FileTooLarge, TelegramSendError
 from gridline.bots.telegram.staff_texts import cases_text, duty_text
 from gridline.i18n import t
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.directory import Directory
 from gridline.routing.duty import reassignment_candidates
+from gridline.routing.visits import answer_visit_button, answer_visit_text, owed_list
 from gridline.storage import directory, pages
 from gridline.storage.models import Case, Page, Staff
 
@@ -64,9 +65,29 @@ class StaffDesk:
             text = duty_text(shifts, staff.lang, DUTY_DAYS, self.services.settings.timezone, names)
         elif command in ("cases", "status"):
             text = cases_text(await open_cases_for_staff(self.services, staff_id), staff.lang)
+        elif command == "visits":
+            owed = await owed_list(self.services, staff_id)
+            await self.ctx.say_text(sender, owed.text, owed.lang, owed.options)
+            return
         else:
             text = t("telegram.staff.help", staff.lang, name=staff.name)
         await self.ctx.say_text(sender, text, staff.lang)
+
+    # -- 走千家 ---------------------------------------------------------------------------------------
+
+    async def visit_text(self, sender: Sender, staff_id: int, text: str) -> None:
+        """``走访 3-2-501 正常`` typed to the bot: logged like the SMS, answered in the chat."""
+        logged = await answer_visit_text(self.services, staff_id, text, "telegram")
+        staff = await self._staff(staff_id)
+        await self.ctx.say_text(sender, logged.text, staff.lang)
+
+    async def visit_button(self, event: CallbackInput, staff_id: int, data: str) -> None:
+        """A 正常 / 有问题 button under a list of visits owed: logged in one tap."""
+        logged = await answer_visit_button(self.services, staff_id, data)
+        await self.ctx.answer(event, logged.text, alert=not logged.ok)
+        if logged.ok:
+            staff = await self._staff(staff_id)
+            await self.ctx.say_text(event.sender, logged.text, staff.lang)
 
     async def help(self, sender: Sender, staff_id: int) -> None:
         staff = await self._staff(staff_id)
@@ -86,6 +107,40 @@ class StaffDesk:
         if message_id is None:
             return None
         return await in_transaction(self.services, _page_replied_to, f"{sender.chat_id}:{message_id}")
+
+    async def evidence(self, event: PhotoInput, staff_id: int) -> None:
+        """A photo from staff: evidence for the case tagged ``#REF`` in the caption or replied to."""
+        from gridline.routing import evidence
+
+        staff = await self._staff(staff_id)
+        ref = evidence.caption_ref(event.caption)
+        if ref is None:
+            replied_to = await self.page_replied_to(event.sender, event.reply_to_message_id)
+            ref = replied_to[1] if replied_to is not None else None
+        limit = self.services.settings.evidence.max_bytes
+        mb = round(limit / 1_000_000, 1)
+        if ref is None:
+            await self.ctx.say_text(event.sender, t("evidence.result.no_case", staff.lang), staff.lang)
+            return
+        refused = await evidence.refusal(self.services, ref, staff_id)
+        if refused is not None:  # an unknown reference, or not theirs: not even downloaded
+            await self.ctx.say_text(event.sender, t(f"evidence.result.{refused.code}", staff.lang, ref=ref), staff.lang)
+            return
+        try:
+            data = await self.ctx.runtime.download_file(event.file_id, limit)
+        except FileTooLarge:
+            await self.ctx.say_text(event.sender, t("evidence.result.too_large", staff.lang, mb=mb), staff.lang)
+            return
+        except TelegramSendError as exc:
+            log.warning("could not download photo %s: %s", event.file_id, exc)
+            await self.ctx.say_text(event.sender, t("evidence.result.fetch_failed", staff.lang), staff.lang)
+            return
+        result = await evidence.attach(
+            self.services, data=data, uploader=evidence.Uploader(f"staff:{staff.code}", staff_id),
+            channel="telegram", ref=ref, note=evidence.caption_note(event.caption),
+        )  # fmt: skip
+        text = t(f"evidence.result.{result.code}", staff.lang, ref=result.ref or ref, mb=mb)
+        await self.ctx.say_text(event.sender, text, staff.lang)
 
     # -- buttons -------------------------------------------------------------------------------------
 

@@ -6,13 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from gridline.i18n import has, t
+from gridline.i18n import has, t, weekday
 from gridline.storage.models import Case
-
-WEEKDAYS = {
-    "zh-CN": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
 
 # (start UTC, end UTC, grid code, role) as ``gridline.routing.queries.staff_shifts`` returns them.
 Shift = tuple[datetime, datetime, str, str]
@@ -26,11 +21,11 @@ def duty_text(shifts: Sequence[Shift], lang: str, days: int, timezone: str, grid
     lines = [t("telegram.staff.duty.header", lang, days=days)]
     for start_utc, end_utc, grid_code, role in shifts:
         start, end = start_utc.astimezone(zone), end_utc.astimezone(zone)
-        weekday = WEEKDAYS.get(lang, WEEKDAYS["zh-CN"])[start.weekday()]
+        day = weekday(start.weekday(), lang)
         until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%m-%d %H:%M}"
         where = grid_names.get(grid_code, grid_code)
         backup = f" ({t('telegram.staff.duty.backup', lang)})" if role == "backup" else ""
-        lines.append(f"• {weekday} {start:%m-%d %H:%M}–{until} · {where}{backup}")
+        lines.append(f"• {day} {start:%m-%d %H:%M}–{until} · {where}{backup}")
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from gridline.bots.twilio.sms_grammar import normalise
+from gridline.i18n import Language
 
 OptCommand = Literal["stop", "start"]
 
@@ -40,7 +41,7 @@ COMMAND_KEYWORDS: dict[str, str] = {
     "english": "lang",
     "中文": "lang",
 }
-LANG_ARGS = {"english": "en", "中文": "zh-CN"}
+LANG_ARGS = {"english": Language.EN, "中文": Language.ZH_CN}
 
 
 def opt_command(text: str | None) -> OptCommand | None:

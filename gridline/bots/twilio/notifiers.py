@@ -78,7 +78,7 @@ class SmsNotifier:
             return Delivery(state="failed", error=f"not a phone number: {notice.target!r}", unreachable=True)
         if await self._opted_out(target, notice.message_id):
             log.info("not texting %s: opted out (message %s)", target, notice.message_id)
-            return Delivery(state="failed", error="recipient opted out (退订)")
+            return Delivery(state="failed", error="recipient opted out (STOP)")
         cap = self.services.settings.twilio.max_auto_replies_per_hour
         sent_this_hour = await self.services.state.hit(f"twilio:auto-replies:{target}", 3600)
         if cap and sent_this_hour > cap:
@@ -129,6 +129,19 @@ class VoiceNotifier:
         return _delivery(result)
 
     async def send_message(self, notice: MessageNotice) -> Delivery:
+        if notice.options:
+            # A question by phone (a 平安守护 check-in): a call that says it and takes a key (voice_ask).
+            target = to_e164(notice.target, self.services.settings.twilio.default_region)
+            if target is None:
+                return Delivery(state="failed", error=f"not a phone number: {notice.target!r}", unreachable=True)
+            settings = self.services.settings
+            result = await self.gateway.create_call(
+                target,
+                url=webhook_url(settings, f"/voice/ask/{notice.message_id}"),
+                status_callback=webhook_url(settings, "/status"),
+                timeout_seconds=settings.twilio.dial_timeout_seconds,
+            )
+            return _delivery(result)
         # A call cannot carry a message later; the same number gets it as a text.
         return await self.sms.send_message(notice)
 

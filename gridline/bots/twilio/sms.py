@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from gridline.bots.twilio.keywords import OptCommand, opt_command, resident_command
 from gridline.bots.twilio.notifiers import OPT_OUT_EXEMPT_TTL_SECONDS, opt_out_exempt_key
 from gridline.bots.twilio.phone import to_e164
+from gridline.bots.twilio.staff_mms import handle_staff_mms
 from gridline.bots.twilio.staff_sms import handle_staff_sms
 from gridline.core.conversation import handle_inbound
 from gridline.edge.text import ascii_int
@@ -76,6 +77,9 @@ async def process_sms(services: Services, event: InboundEvent) -> None:
     outcome = await handle_inbound(services, msg)
     if outcome.staff_id is not None:
         body = str(payload.get("Body") or "")
+        if msg.media:  # photos from staff are evidence of the fix (staff_mms)
+            await handle_staff_mms(services, outcome.staff_id, phone, body, msg.media, outcome.message_id)
+            return
         await handle_staff_sms(services, outcome.staff_id, phone, body, outcome.message_id)
 
 

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
-from gridline.bots.twilio.visit_sms import visit_answer
-from gridline.i18n import t
+from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case, relay_staff_reply
 from gridline.routing.pages import open_pages_for_phone, page_by_code
 from gridline.routing.visit_grammar import is_visit_text
+from gridline.routing.visits import answer_visit_text
 from gridline.storage import people
 from gridline.storage.models import Case, Message, Page, Staff
 
@@ -61,7 +61,7 @@ class _Target:
 
 def _target(work: Work, staff_id: int, phone: str, reply: StaffReply | None) -> _Target:
     staff = work.session.get(Staff, staff_id)
-    lang = staff.lang if staff else "zh-CN"
+    lang = staff.lang if staff else DEFAULT_LANGUAGE
     if reply is None:
         return _Target(lang, StaffAnswer(t("twilio.staff.not_understood", lang)))
     if reply.action == "help":
@@ -78,8 +78,8 @@ def _target(work: Work, staff_id: int, phone: str, reply: StaffReply | None) -> 
 async def answer_for(services: Services, staff_id: int, phone: str, text: str) -> StaffAnswer:
     """What to text back to a staff member's SMS, after doing what it asks."""
     if is_visit_text(text):
-        answer, case_id = await visit_answer(services, staff_id, text)
-        return StaffAnswer(answer, case_id)
+        logged = await answer_visit_text(services, staff_id, text, "sms")
+        return StaffAnswer(logged.text, logged.case_id)
     reply = parse_staff_reply(text)
     target = await in_transaction(services, _target, staff_id, phone, reply)
     if target.answer is not None or reply is None or reply.action == "help":
@@ -101,13 +101,13 @@ async def handle_staff_sms(
 ) -> None:
     """Act on a staff member's text, log it, and queue the answer to their phone."""
     answer = await answer_for(services, staff_id, phone, text)
-    await in_transaction(services, _queue_answer, staff_id, phone, answer, message_id)
+    await in_transaction(services, queue_answer, staff_id, phone, answer, message_id)
 
 
-def _queue_answer(work: Work, staff_id: int, phone: str, answer: StaffAnswer, message_id: int | None) -> None:
+def queue_answer(work: Work, staff_id: int, phone: str, answer: StaffAnswer, message_id: int | None) -> None:
     identity = people.find_identity(work.session, "sms", phone)
     staff = work.session.get(Staff, staff_id)
-    lang = staff.lang if staff else "zh-CN"
+    lang = staff.lang if staff else DEFAULT_LANGUAGE
     stored = work.session.get(Message, message_id) if message_id else None
     if stored is not None and stored.case_id is None:
         # The core stored the text; which case it was about is known only here.

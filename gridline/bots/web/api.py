@@ -8,7 +8,7 @@ Malformed input gets a 4xx with a JSON body saying what is wrong; nothing here a
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
@@ -20,14 +20,14 @@ from gridline.bots.web.mapview import grid_map
 from gridline.bots.web.payloads import ResidentMessageIn, StaffActionIn
 from gridline.core.inbox import receive_event
 from gridline.edge.params import RowId
-from gridline.i18n import t
+from gridline.i18n import DEFAULT_LANGUAGE, Language, t
 from gridline.kernel.services import Services
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case
 from gridline.storage.models import Case, Page, Resident, Staff
 
 API_PREFIX = "/sandbox/api"
-Lang = Annotated[Literal["zh-CN", "en"], Query()]
+Lang = Annotated[Language, Query()]
 
 
 def problem(status: int, code: str, lang: str, **params: Any) -> HTTPException:
@@ -41,11 +41,11 @@ def build_api(services: Services) -> APIRouter:
     clock = queries.Clockface(services.settings.timezone)
 
     @router.get("/residents")
-    async def residents(lang: Lang = "zh-CN") -> dict[str, Any]:
+    async def residents(lang: Lang = DEFAULT_LANGUAGE) -> dict[str, Any]:
         return await in_transaction(services, lambda work: {"residents": queries.demo_residents(work.session, lang)})
 
     @router.get("/staff")
-    async def staff(lang: Lang = "zh-CN") -> dict[str, Any]:
+    async def staff(lang: Lang = DEFAULT_LANGUAGE) -> dict[str, Any]:
         return await in_transaction(services, lambda work: {"staff": queries.web_staff(work.session, lang)})
 
     @router.get("/map")
@@ -54,7 +54,7 @@ def build_api(services: Services) -> APIRouter:
 
     @router.post("/messages", status_code=202)
     async def post_message(body: ResidentMessageIn) -> dict[str, Any]:
-        lang = body.lang or "zh-CN"
+        lang = body.lang or services.settings.default_language
         if body.resident_id is not None:
             resident_id = body.resident_id
             if await in_transaction(services, lambda work: work.session.get(Resident, resident_id)) is None:
@@ -72,7 +72,7 @@ def build_api(services: Services) -> APIRouter:
     async def get_conversation(
         resident_id: Annotated[int | None, Query(ge=1)] = None,
         session_id: Annotated[str | None, Query(pattern=SESSION_RE.pattern)] = None,
-        lang: Lang = "zh-CN",
+        lang: Lang = DEFAULT_LANGUAGE,
     ) -> dict[str, Any]:
         if (resident_id is None) == (session_id is None):
             raise problem(422, "who_is_chatting", lang)
@@ -81,7 +81,7 @@ def build_api(services: Services) -> APIRouter:
         return await in_transaction(services, lambda work: queries.conversation(work.session, external_id, clock, lang))
 
     @router.get("/inbox/{staff_id}")
-    async def get_inbox(staff_id: RowId, lang: Lang = "zh-CN") -> dict[str, Any]:
+    async def get_inbox(staff_id: RowId, lang: Lang = DEFAULT_LANGUAGE) -> dict[str, Any]:
         def read(work: Work) -> dict[str, Any]:
             member = work.session.get(Staff, staff_id)
             if member is None:
@@ -93,7 +93,7 @@ def build_api(services: Services) -> APIRouter:
         return await in_transaction(services, read)
 
     @router.post("/actions")
-    async def post_action(body: StaffActionIn, lang: Lang = "zh-CN") -> JSONResponse:
+    async def post_action(body: StaffActionIn, lang: Lang = DEFAULT_LANGUAGE) -> JSONResponse:
         def check(work: Work) -> int:
             page = work.session.get(Page, body.page_id)
             if page is None or page.staff_id != body.staff_id:
@@ -110,7 +110,7 @@ def build_api(services: Services) -> APIRouter:
                              "case_ref": result.case_ref, "by_staff_name": result.by_staff_name}, status_code=status)
 
     @router.get("/cases/{case_id}")
-    async def get_case(case_id: RowId, lang: Lang = "zh-CN") -> dict[str, Any]:
+    async def get_case(case_id: RowId, lang: Lang = DEFAULT_LANGUAGE) -> dict[str, Any]:
         def read(work: Work) -> dict[str, Any]:
             case = work.session.get(Case, case_id)
             if case is None:

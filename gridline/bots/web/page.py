@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from gridline.i18n import catalogue, normalise_language, t
+from gridline.i18n import catalogue, normalise_language, other_language, t
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -42,7 +42,7 @@ def ui_texts(lang: str) -> dict[str, str]:
 def render_sandbox(lang: str) -> str:
     texts = ui_texts(lang)
     context: dict[str, Any] = {
-        "lang": lang, "other_lang": "en" if lang == "zh-CN" else "zh-CN", "ui": texts,
+        "lang": lang, "other_lang": other_language(lang), "ui": texts,
         "static": STATIC_PATH, "texts": texts,
     }
     return _env.get_template("sandbox.html").render(**context)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from gridline.bots.web.identities import SESSION_RE
 from gridline.edge.params import MAX_ROW_ID
 from gridline.edge.text import clean_payload, clean_text
+from gridline.i18n import Language
 
 Command = Literal["start", "lang", "status", "help"]
 StaffActionName = Literal["acknowledge", "resolve", "escalate", "reassign"]
@@ -42,7 +43,7 @@ class ResidentMessageIn(BaseModel):
     location: Location | None = None
     command: Command | None = None
     command_args: str = Field(default="", max_length=16)
-    lang: Literal["zh-CN", "en"] | None = None
+    lang: Language | None = None
 
     @model_validator(mode="after")
     def _one_sender_one_action(self) -> ResidentMessageIn:

@@ -27,7 +27,7 @@ from gridline.routing import evidence
 from gridline.storage import evidence as evidence_rows
 from gridline.storage import staff_inbox
 from gridline.storage.audit import record
-from gridline.storage.models import Case, Evidence
+from gridline.storage.models import Case, Evidence, Staff
 
 router = APIRouter()
 
@@ -88,7 +88,8 @@ async def upload_in_inbox(request: Request, case_id: RowId) -> Response:
             raise Forbidden()
         if staff_inbox.inbox_case(ctx.session, staff_id, case_id) is None:
             raise NotFound()
-        return staff_id, f"staff:{staff_id}"
+        staff = ctx.session.get(Staff, staff_id)
+        return staff_id, f"staff:{staff.code if staff else staff_id}"
 
     staff_id, actor = await in_console(request, check, form=form)
     result = await evidence.attach(

@@ -14,6 +14,7 @@ from gridline.storage.models.cases import (
     EscalationStep,
     Page,
 )
+from gridline.storage.models.checkins import CheckIn, CheckInEvent, CheckInStep, Sweep
 from gridline.storage.models.console import ConsoleSession
 from gridline.storage.models.conversations import Conversation, InboundEvent, Message, NluCorrection
 from gridline.storage.models.evidence import Evidence, FollowUpCall
@@ -40,6 +41,9 @@ __all__ = [
     "Case",
     "CaseEvent",
     "ChannelIdentity",
+    "CheckIn",
+    "CheckInEvent",
+    "CheckInStep",
     "ConsoleSession",
     "ConsoleUser",
     "ContactMethod",
@@ -64,6 +68,7 @@ __all__ = [
     "Resident",
     "Staff",
     "StaffLinkCode",
+    "Sweep",
     "Transfer",
     "TransferTimer",
     "Visit",

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
+from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.storage.types import JSONType, UTCDateTime
 
 
@@ -32,7 +33,7 @@ class ConsoleUser(SQLModel, table=True):
     role: str = Field(max_length=16, description="admin | supervisor | leader | auditor")
     grid_code: str | None = Field(default=None, max_length=64)
     staff_code: str | None = Field(default=None, max_length=64)
-    lang: str = Field(default="zh-CN", max_length=8)
+    lang: str = Field(default=DEFAULT_LANGUAGE.value, max_length=8)
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.storage.types import JSONType, UTCDateTime
 
 
@@ -69,7 +70,7 @@ class Message(SQLModel, table=True):
     nlu: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     intent: str | None = Field(default=None, index=True, max_length=64)
     confidence: float | None = None
-    lang: str = Field(default="zh-CN", max_length=8)
+    lang: str = Field(default=DEFAULT_LANGUAGE.value, max_length=8)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     # Delivery of outbound messages.
     status: str = Field(

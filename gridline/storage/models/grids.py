@@ -16,7 +16,8 @@ class Grid(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(index=True, unique=True, max_length=64)
     name: str = Field(max_length=200)
-    level: int = Field(ge=1, le=3, description="1 = 一级网格, 2 = 二级网格, 3 = base grid (三级网格)")
+    # level: 1 = 一级网格, 2 = 二级网格, 3 = base grid (三级网格)
+    level: int = Field(ge=1, le=3)
     parent_code: str | None = Field(default=None, index=True, max_length=64)
     # GeoJSON geometry (Polygon or MultiPolygon), lon/lat, as text so both databases agree.
     geometry: str = Field(sa_column=Column(Text, nullable=False))
@@ -28,10 +29,12 @@ class Address(SQLModel, table=True):
     __tablename__ = "addresses"
 
     id: int | None = Field(default=None, primary_key=True)
-    address: str = Field(max_length=300, description="canonical form, e.g. 郑州市高新区桐柏路199号院")
+    # address: canonical form, e.g. 郑州市高新区桐柏路199号院
+    address: str = Field(max_length=300)
     normalized: str = Field(index=True, max_length=300)
     aliases: list[str] = Field(default_factory=list, sa_type=JSONType)
-    compound: str | None = Field(default=None, max_length=200, description="common name of the 小区/院")
+    # compound: common name of the 小区/院
+    compound: str | None = Field(default=None, max_length=200)
     grid_code: str = Field(index=True, max_length=64)
     lat: float | None = None
     lon: float | None = None

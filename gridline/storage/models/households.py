@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.storage.types import JSONType, UTCDateTime
 
 
@@ -23,9 +24,12 @@ class Household(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     grid_code: str = Field(index=True, max_length=64)
-    building: str = Field(default="", max_length=32, description="楼/栋 ('' for a bungalow compound)")
-    unit: str = Field(default="", max_length=32, description="单元 ('' when the building has none)")
-    room: str = Field(max_length=32, description="室/户")
+    # building: 楼/栋 ('' for a bungalow compound)
+    building: str = Field(default="", max_length=32)
+    # unit: 单元 ('' when the building has none)
+    unit: str = Field(default="", max_length=32)
+    # room: 室/户
+    room: str = Field(max_length=32)
     address_id: int | None = Field(default=None, foreign_key="addresses.id")
     address_text: str | None = Field(default=None, max_length=300)
     # Tag codes (``roster.tags``): elderly_alone, very_old, hardship, disabled, left_behind_child …
@@ -37,7 +41,7 @@ class Household(SQLModel, table=True):
     helper_name: str | None = Field(default=None, max_length=100)
     helper_phone: str | None = Field(default=None, max_length=32, description="E.164")
     notes: str | None = Field(default=None, max_length=2000)
-    lang: str = Field(default="zh-CN", max_length=8)
+    lang: str = Field(default=DEFAULT_LANGUAGE.value, max_length=8)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     # Moved away or deceased: kept (out of every list) until the retention period has passed.
@@ -59,6 +63,13 @@ class HouseholdPerson(SQLModel, table=True):
     kind: str = Field(max_length=16, description="member | family")
     name: str = Field(max_length=100)
     phone: str | None = Field(default=None, max_length=32, description="E.164")
-    relation: str | None = Field(default=None, max_length=50, description="family: 儿子, 女儿 …")
+    # relation, for family: 儿子, 女儿 …
+    relation: str | None = Field(default=None, max_length=50)
     resident_id: int | None = Field(default=None, foreign_key="residents.id")
     position: int = 0
+    # 平安守护 opt-in of a member (the household's ``consent_checkin`` must be given too):
+    # the channel (sms | voice | telegram; None = not opted in), the local time and the weekdays
+    # (0 = Monday; empty = every day). See docs/checkins.md.
+    checkin_channel: str | None = Field(default=None, max_length=16)
+    checkin_time: str | None = Field(default=None, max_length=5, description="HH:MM local")
+    checkin_days: list[int] = Field(default_factory=list, sa_type=JSONType)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.storage.types import JSONType, UTCDateTime
 
 
@@ -24,7 +25,7 @@ class Staff(SQLModel, table=True):
     # Issue categories (NLU intents) a department person handles.
     categories: list[str] = Field(default_factory=list, sa_type=JSONType)
     phone: str | None = Field(default=None, max_length=32, description="E.164")
-    lang: str = Field(default="zh-CN", max_length=8)
+    lang: str = Field(default=DEFAULT_LANGUAGE.value, max_length=8)
     active: bool = True
 
 
@@ -94,7 +95,7 @@ class Resident(SQLModel, table=True):
     address_text: str | None = Field(default=None, max_length=300)
     lat: float | None = None
     lon: float | None = None
-    lang: str = Field(default="zh-CN", max_length=8)
+    lang: str = Field(default=DEFAULT_LANGUAGE.value, max_length=8)
     sms_opted_out: bool = False
     created_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -1,0 +1,438 @@
+"""The check-in store: the only module that queries ``checkins``, ``checkin_steps``, ``checkin_events``
+and ``sweeps`` (and reads the roster's opt-ins for planning and the households a sweep targets).
+
+Steps are claimed pending → running by one conditional UPDATE, like escalation steps.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from gridline.domain.lifecycle import STEP, StepStatus
+from gridline.storage.bulk import chunks
+from gridline.storage.models import (
+    Case,
+    ChannelIdentity,
+    CheckIn,
+    CheckInEvent,
+    CheckInStep,
+    Household,
+    HouseholdPerson,
+    Message,
+    Sweep,
+)
+
+# Check-in statuses in which a bare "1"/"2" from the person answers it (routing.checkin_states).
+WAITING = ("asked", "retried", "escalated")
+
+
+def get(session: Session, checkin_id: int, *, fresh: bool = False) -> CheckIn | None:
+    return session.get(CheckIn, checkin_id, populate_existing=fresh)
+
+
+def add_event(session: Session, checkin_id: int, *, at: datetime, kind: str, actor: str, data: dict[str, Any]) -> None:
+    session.add(CheckInEvent(checkin_id=checkin_id, at=at, kind=kind, actor=actor, data=data))
+
+
+def events_of(session: Session, checkin_id: int) -> list[CheckInEvent]:
+    return list(
+        session.exec(select(CheckInEvent).where(CheckInEvent.checkin_id == checkin_id).order_by(col(CheckInEvent.id)))
+    )
+
+
+# --- planning -------------------------------------------------------------------------------
+
+
+def opted_in_members(session: Session) -> list[tuple[Household, HouseholdPerson]]:
+    """Members who chose a check-in channel, in households that consented and are on the roster."""
+    rows = session.exec(
+        select(Household, HouseholdPerson)
+        .join(HouseholdPerson, col(HouseholdPerson.household_id) == col(Household.id))
+        .where(
+            col(Household.removed_at).is_(None),
+            Household.consent_checkin == True,  # noqa: E712
+            col(HouseholdPerson.checkin_channel).is_not(None),
+            HouseholdPerson.kind == "member",
+        )
+        .order_by(col(HouseholdPerson.id))
+    )
+    return [(h, p) for h, p in rows]
+
+
+def planned_cycles(session: Session, person_ids: Sequence[int], cycles: Sequence[str]) -> set[tuple[int, str]]:
+    """Which (person, local day) daily check-ins exist already."""
+    found: set[tuple[int, str]] = set()
+    for batch in chunks(list(person_ids)):
+        rows = session.exec(
+            select(CheckIn.person_id, CheckIn.cycle).where(
+                CheckIn.kind == "daily", col(CheckIn.person_id).in_(batch), col(CheckIn.cycle).in_(list(cycles))
+            )
+        )
+        found.update((int(p or 0), c) for p, c in rows)
+    return found
+
+
+def add_planned(session: Session, checkin: CheckIn, first_stage: str) -> CheckInStep | None:
+    """Insert a check-in with its first step; None when another planner inserted it first."""
+    try:
+        with session.begin_nested():
+            session.add(checkin)
+            session.flush()
+            step = CheckInStep(checkin_id=checkin.id or 0, stage=first_stage, due_at=checkin.due_at)
+            session.add(step)
+            session.flush()
+    except IntegrityError:
+        return None
+    return step
+
+
+def previous_daily(session: Session, person_id: int, before_cycle: str) -> CheckIn | None:
+    """The member's latest daily check-in before ``before_cycle`` (a local date)."""
+    return session.exec(
+        select(CheckIn)
+        .where(CheckIn.kind == "daily", CheckIn.person_id == person_id, col(CheckIn.cycle) < before_cycle)
+        .order_by(col(CheckIn.cycle).desc())
+    ).first()
+
+
+def cancel_open_of_person(session: Session, person_id: int, *, now: datetime) -> list[CheckIn]:
+    """The member's daily check-ins not asked yet (opted out: the caller cancels them)."""
+    return list(
+        session.exec(
+            select(CheckIn).where(
+                CheckIn.kind == "daily", CheckIn.person_id == person_id, CheckIn.status == "scheduled"
+            )
+        )
+    )
+
+
+# --- steps ----------------------------------------------------------------------------------
+
+
+def add_step(session: Session, checkin_id: int, stage: str, due_at: datetime) -> CheckInStep:
+    step = CheckInStep(checkin_id=checkin_id, stage=stage, due_at=due_at)
+    session.add(step)
+    session.flush()
+    return step
+
+
+def claim_step(session: Session, step_id: int, *, now: datetime, worker: str) -> CheckInStep | None:
+    """The step, claimed for ``worker`` when it is pending and due; None when someone else has it."""
+    result = session.execute(
+        update(CheckInStep)
+        .where(
+            col(CheckInStep.id) == step_id,
+            col(CheckInStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.RUNNING),
+            col(CheckInStep.due_at) <= now,
+        )
+        .values(status=StepStatus.RUNNING.value, claimed_at=now, claimed_by=worker)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.get(CheckInStep, step_id, populate_existing=True)
+
+
+def cancel_pending_steps(session: Session, checkin_id: int, *, now: datetime, outcome: str) -> int:
+    result = session.execute(
+        update(CheckInStep)
+        .where(
+            col(CheckInStep.checkin_id) == checkin_id,
+            col(CheckInStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.CANCELLED),
+        )
+        .values(status=StepStatus.CANCELLED.value, done_at=now, outcome=outcome[:300])
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def steps_of(session: Session, checkin_id: int) -> list[CheckInStep]:
+    return list(
+        session.exec(
+            select(CheckInStep)
+            .where(CheckInStep.checkin_id == checkin_id)
+            .order_by(col(CheckInStep.due_at), col(CheckInStep.id))
+        )
+    )
+
+
+def release_lapsed_steps(session: Session, *, before: datetime) -> None:
+    """Steps whose worker vanished (claimed before ``before``) go back to pending."""
+    session.execute(
+        update(CheckInStep)
+        .where(
+            col(CheckInStep.status) == STEP.guard(StepStatus.RUNNING, StepStatus.PENDING),
+            col(CheckInStep.claimed_at) < before,
+        )
+        .values(status=StepStatus.PENDING.value)
+    )
+
+
+def due_step_ids(session: Session, *, horizon: datetime, limit: int) -> list[int]:
+    return [
+        int(i)
+        for i in session.exec(
+            select(CheckInStep.id)
+            .where(CheckInStep.status == "pending", col(CheckInStep.due_at) <= horizon)
+            .order_by(col(CheckInStep.due_at))
+            .limit(limit)
+        )
+        if i is not None
+    ]
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+def waiting_question(session: Session, *, identity_id: int | None, resident_id: int | None) -> CheckIn | None:
+    """The latest question still waiting for this person's "1"/"2" (on this identity or for this resident)."""
+    conditions = []
+    if identity_id is not None:
+        conditions.append(col(CheckIn.identity_id) == identity_id)
+    if resident_id is not None:
+        conditions.append(col(CheckIn.resident_id) == resident_id)
+    if not conditions:
+        return None
+    from sqlalchemy import or_
+
+    return session.exec(
+        select(CheckIn)
+        .where(col(CheckIn.status).in_(WAITING), or_(*conditions))
+        .order_by(col(CheckIn.asked_at).desc(), col(CheckIn.id).desc())
+    ).first()
+
+
+# --- sweeps ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepTarget:
+    household_id: int
+    grid_code: str
+    person_id: int | None
+    phone: str | None
+    resident_id: int | None
+    lang: str
+    channel: str
+
+
+def sweep_targets(session: Session, grid_codes: Sequence[str], tags: Sequence[str]) -> list[SweepTarget]:
+    """Every household on the roster in the grids (with one of the tags, when tags are given) and
+    the member who is asked: the first one with a phone (a household with none is still targeted)."""
+    households: list[Household] = []
+    for batch in chunks(sorted(set(grid_codes))):
+        households.extend(
+            session.exec(
+                select(Household)
+                .where(col(Household.removed_at).is_(None), col(Household.grid_code).in_(list(batch)))
+                .order_by(col(Household.id))
+            )
+        )
+    wanted = set(tags)
+    if wanted:
+        households = [h for h in households if wanted & set(h.tags or [])]
+    members: dict[int, HouseholdPerson] = {}
+    ids = [h.id or 0 for h in households]
+    for id_batch in chunks(ids):
+        for person in session.exec(
+            select(HouseholdPerson)
+            .where(col(HouseholdPerson.household_id).in_(list(id_batch)), HouseholdPerson.kind == "member")
+            .order_by(col(HouseholdPerson.household_id), col(HouseholdPerson.position))
+        ):
+            if person.household_id not in members and (person.phone or person.resident_id):
+                members[person.household_id] = person
+    targets = []
+    for household in households:
+        member = members.get(household.id or 0)
+        channel = (member.checkin_channel or "sms") if member is not None else "none"
+        targets.append(
+            SweepTarget(
+                household_id=household.id or 0,
+                grid_code=household.grid_code,
+                person_id=member.id if member else None,
+                phone=member.phone if member else None,
+                resident_id=member.resident_id if member else None,
+                lang=household.lang,
+                channel=channel,
+            )
+        )
+    return targets
+
+
+def add_sweep(session: Session, sweep: Sweep) -> Sweep:
+    session.add(sweep)
+    session.flush()
+    return sweep
+
+
+def get_sweep(session: Session, sweep_id: int) -> Sweep | None:
+    return session.get(Sweep, sweep_id)
+
+
+def recent_sweeps(session: Session, limit: int = 50) -> list[Sweep]:
+    return list(session.exec(select(Sweep).order_by(col(Sweep.id).desc()).limit(limit)))
+
+
+def identities_by_target(session: Session, channel: str, external_ids: Iterable[str]) -> dict[str, ChannelIdentity]:
+    """The identities (without a bot name) of these numbers on ``channel``."""
+    found: dict[str, ChannelIdentity] = {}
+    for batch in chunks(sorted(set(external_ids))):
+        for identity in session.exec(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == channel,
+                col(ChannelIdentity.external_id).in_(list(batch)),
+                ChannelIdentity.bot_name == "",
+            )
+        ):
+            found.setdefault(identity.external_id, identity)
+    return found
+
+
+def insert_returning_ids(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT ``rows`` in batches and return their ids in order (one statement per batch)."""
+    ids: list[int] = []
+    table = model.__table__
+    for batch in chunks(rows, 1000):
+        result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), list(batch))
+        ids.extend(int(row[0]) for row in result)
+    return ids
+
+
+def insert_plain(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    for batch in chunks(rows, 1000):
+        session.execute(insert(model.__table__), list(batch))
+
+
+def set_message_ids(session: Session, pairs: Sequence[tuple[int, int]]) -> None:
+    """Record the question message of each check-in (checkin id, message id)."""
+    from sqlalchemy import bindparam
+
+    table = CheckIn.__table__  # type: ignore[attr-defined]
+    statement = update(table).where(table.c.id == bindparam("cid")).values(message_ids=bindparam("mids"))
+    for batch in chunks(list(pairs), 1000):
+        session.execute(statement, [{"cid": c, "mids": [m]} for c, m in batch])
+
+
+def sweep_coverage(session: Session, sweep_id: int) -> dict[str, int]:
+    """How many of the sweep's questions are in each status."""
+    counts = Counter(s for s in session.exec(select(CheckIn.status).where(CheckIn.sweep_id == sweep_id)))
+    return dict(counts)
+
+
+def sweep_questions(session: Session, sweep_id: int, *, status: str | None = None, limit: int = 200) -> list[CheckIn]:
+    query = select(CheckIn).where(CheckIn.sweep_id == sweep_id)
+    if status:
+        query = query.where(CheckIn.status == status)
+    return list(session.exec(query.order_by(col(CheckIn.grid_code), col(CheckIn.id)).limit(limit)))
+
+
+def questions_sent(session: Session, message_ids: Sequence[int]) -> dict[str, int]:
+    """Delivery statuses of the given outbound messages (a sweep's questions)."""
+    counts: Counter[str] = Counter()
+    for batch in chunks(list(message_ids)):
+        counts.update(s for s in session.exec(select(Message.status).where(col(Message.id).in_(list(batch)))))
+    return dict(counts)
+
+
+# --- measures -------------------------------------------------------------------------------
+
+
+def daily_since(session: Session, since: datetime) -> list[CheckIn]:
+    return list(session.exec(select(CheckIn).where(CheckIn.kind == "daily", col(CheckIn.due_at) >= since)))
+
+
+def case_acknowledged_at(session: Session, case_ids: Sequence[int]) -> dict[int, datetime]:
+    found: dict[int, datetime] = {}
+    for batch in chunks(list(case_ids)):
+        for case_id, at in session.exec(select(Case.id, Case.acknowledged_at).where(col(Case.id).in_(list(batch)))):
+            if at is not None and case_id is not None:
+                found[case_id] = at
+    return found
+
+
+# --- who is asked ---------------------------------------------------------------------------
+
+
+def identity_for(
+    session: Session,
+    channel: str,
+    external_id: str,
+    now: datetime,
+    *,
+    bot_name: str = "",
+    resident_id: int | None = None,
+    staff_id: int | None = None,
+) -> ChannelIdentity:
+    """The identity of ``external_id`` on ``channel``, created (for this resident or staff member) if new."""
+    from gridline.storage import people
+
+    identity = people.find_identity(session, channel, external_id, bot_name)
+    if identity is None:
+        identity = ChannelIdentity(
+            channel=channel,
+            external_id=external_id,
+            bot_name=bot_name,
+            resident_id=resident_id,
+            staff_id=staff_id,
+            created_at=now,
+        )
+        session.add(identity)
+        session.flush()
+    elif identity.resident_id is None and identity.staff_id is None and (resident_id or staff_id):
+        identity.resident_id, identity.staff_id = resident_id, staff_id
+    return identity
+
+
+def resident_for_member(session: Session, household: Household, person: HouseholdPerson, now: datetime) -> int | None:
+    """The resident record behind a household member (adopted by phone, or created), linked to the member."""
+    from gridline.storage import people
+    from gridline.storage.models import Resident
+
+    if person.resident_id is not None:
+        return person.resident_id
+    if not person.phone:
+        return None
+    known = people.find_identity(session, "sms", person.phone, "")
+    resident_id = known.resident_id if known is not None else None
+    if resident_id is None:
+        existing = people.first_resident_with_phone(session, person.phone)
+        resident_id = existing.id if existing is not None else None
+    if resident_id is None:
+        resident = Resident(
+            name=person.name,
+            phone=person.phone,
+            grid_code=household.grid_code,
+            address_id=household.address_id,
+            address_text=household.address_text,
+            lang=household.lang,
+            created_at=now,
+        )
+        session.add(resident)
+        session.flush()
+        resident_id = resident.id
+    person.resident_id = resident_id
+    return resident_id
+
+
+def household_of(session: Session, household_id: int) -> Household | None:
+    return session.get(Household, household_id)
+
+
+def person_of(session: Session, person_id: int | None) -> HouseholdPerson | None:
+    return session.get(HouseholdPerson, person_id) if person_id is not None else None
+
+
+def family_of(session: Session, household_id: int) -> list[HouseholdPerson]:
+    return list(
+        session.exec(
+            select(HouseholdPerson)
+            .where(HouseholdPerson.household_id == household_id, HouseholdPerson.kind == "family")
+            .order_by(col(HouseholdPerson.position))
+        )
+    )
