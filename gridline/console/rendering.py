@@ -19,6 +19,7 @@ from gridline.clock import as_utc
 from gridline.domain import privacy
 from gridline.i18n import has, other_language, t
 from gridline.i18n.case_events import describe_event, event_title
+from gridline.i18n.explanations import explain
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -58,7 +59,9 @@ def duration_text(delta: timedelta | float | None, lang: str) -> str:
 
 
 # Keys of event data and explanations that the page shows elsewhere, or that only machines read.
-HIDDEN_KEYS = frozenset({"decision", "reason", "explanation", "policy", "page_id", "text", "evidence_id"})
+HIDDEN_KEYS = frozenset(
+    {"decision", "reason", "code", "params", "people", "explanation", "policy", "page_id", "text", "evidence_id"}
+)
 
 
 def describe(value: Any) -> str:
@@ -151,6 +154,7 @@ class Renderer:
             # One renderer per case-event kind, shared with the sandbox (gridline.i18n.case_events).
             "event_title": lambda kind: event_title(kind, lang),
             "event_text": lambda e: describe_event(e.kind, e.data, e.actor, lang),
+            "explain": lambda entry: explain(entry, lang),
         }
         base.update(context)
         return self.env.get_template(template).render(**base)

@@ -13,6 +13,7 @@ import socket
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from gridline.domain.explanations import Reason, because
 from gridline.domain.lifecycle import STEP, UNACKNOWLEDGED_STATUSES, CaseStatus, StepStatus
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction
@@ -156,16 +157,12 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
             "triage": triage,
         },
     )
-    case.explanation = [
-        *case.explanation,
-        {
-            "decision": kind,
-            "round": step.round,
-            "step": step.step_index,
-            "reason": "; ".join(f"{p['name']}: {p['why']}" for p in paged)
-            or "nobody found for " + ",".join(spec.notify),
-        },
-    ]
+    if paged:
+        entry = because(kind, Reason.STEP_PAGED, round=step.round + 1, step=step.step_index + 1)
+        entry["people"] = [{"name": p["name"], "why": p["why"]} for p in paged]
+    else:
+        entry = because(kind, Reason.NOBODY_FOR, targets=list(spec.notify))
+    case.explanation = [*case.explanation, {**entry, "round": step.round, "step": step.step_index}]
     if reached and not first:
         tell_resident(work, case, "case.escalated", names=[str(p["name"]) for p in reached])
     nxt = _next_position(policy, step.round, step.step_index, offset)

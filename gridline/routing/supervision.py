@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gridline.clock import as_utc
+from gridline.domain.explanations import Reason, because
 from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.kernel.outbox import tell_resident
@@ -43,7 +44,7 @@ def recategorise_case(work: Work, settings: Settings, case_id: int, category: st
     case.resolve_due_at = resolve_deadline(settings, category, case.priority, as_utc(case.created_at))
     case.explanation = [
         *case.explanation,
-        {"decision": "category", "category": category, "reason": f"re-categorised by {actor} (was {previous})"},
+        {**because("category", Reason.RECATEGORISED_BY, actor=actor, previous=previous), "category": category},
     ]
     record_event(work, case_id, "recategorised", actor, {"from": previous, "to": category})
     if case.status in (CaseStatus.NEW, CaseStatus.PAGED, CaseStatus.ESCALATED, CaseStatus.TRIAGE):
