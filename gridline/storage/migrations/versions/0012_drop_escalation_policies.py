@@ -4,7 +4,7 @@ Policies come from config and are snapshotted onto each case (``cases.policy``);
 or wrote this table.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ import gridline.storage.types
 
 
 revision = '0012'
-down_revision = '0007'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
