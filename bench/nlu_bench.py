@@ -152,11 +152,26 @@ async def measure_embedded(
     return result, loaded
 
 
-async def cross_validation(data: TrainingData, k: int, names: list[str], threshold: float) -> dict[str, Any]:
-    """Every method on the same K folds, with what the unknown-characters rule caught and cost."""
-    out: dict[str, Any] = {"examples": len(data.examples), "intents": len(data.intents)}
+async def cross_validation(
+    data: TrainingData,
+    k: int,
+    names: list[str],
+    threshold: float,
+    *,
+    grouped: bool = False,
+    rasa: bool = False,
+) -> dict[str, Any]:
+    """Every method on the same K folds, with what the unknown-characters rule caught and cost.
+
+    Each row carries a bootstrap 95 % interval of its macro-F1 and accuracy, and the paired interval
+    of its difference to the baseline (and to Rasa, with ``rasa``: DIET trained per fold on the same
+    folds by bench/rasa_folds.py).
+    """
+    out: dict[str, Any] = {"examples": len(data.examples), "intents": len(data.intents), "grouped": grouped}
+    evaluations: dict[str, Evaluation] = {}
     for method in names:
-        evaluation, seconds = await cross_validated(data, k, method)
+        evaluation, seconds = await cross_validated(data, k, method, grouped=grouped)
+        evaluations[method] = evaluation
         row = score(method, evaluation, seconds, threshold).as_dict()
         fired = [p for p in evaluation.predictions if (p.result.note or "").startswith("not_understood:unknown")]
         row["unknown_characters_rule"] = {
@@ -168,7 +183,29 @@ async def cross_validation(data: TrainingData, k: int, names: list[str], thresho
         }
         row["confidence"] = evaluation.confidence_report((threshold, 0.6))
         out[method] = row
+    if rasa:
+        from rasa_folds import rasa_cross_validated
+
+        with_fallback, top1, seconds = rasa_cross_validated(data, k, grouped=grouped)
+        for name, evaluation in (("rasa", with_fallback), ("rasa_diet_top1", top1)):
+            evaluations[name] = _in_order(evaluation, evaluations[names[0]])
+            out[name] = score(name, evaluations[name], seconds, threshold).as_dict()
+    for name, evaluation in evaluations.items():
+        out[name]["interval"] = evaluation.interval()
+        against = {
+            other: evaluation.interval(evaluations[other])["difference"]
+            for other in (methods.BASELINE_METHOD, "rasa")
+            if other in evaluations and other != name
+        }
+        if against:
+            out[name]["difference_to"] = against
     return out
+
+
+def _in_order(evaluation: Evaluation, like: Evaluation) -> Evaluation:
+    """``evaluation``'s predictions in the order of ``like``'s (same folds, same examples)."""
+    by_text = {(p.example.text, p.example.intent): p for p in evaluation.predictions}
+    return Evaluation(predictions=[by_text[(p.example.text, p.example.intent)] for p in like.predictions])
 
 
 def cold_start_seconds(model: Path) -> float | None:
@@ -229,6 +266,12 @@ async def main() -> dict[str, Any]:
     parser.add_argument("--public", default=str(PUBLIC_DATA), help="a second data set to cross-validate on")
     parser.add_argument("--methods", nargs="*", default=[], help=f"also measure: {', '.join(methods.METHODS)}")
     parser.add_argument("--cv", type=int, default=5, help="K-fold cross-validation on --train and --public (0: off)")
+    parser.add_argument(
+        "--grouped", action="store_true", help="cross-validate on paraphrase-grouped folds too (evaluate.folds)"
+    )
+    parser.add_argument(
+        "--rasa-folds", action="store_true", help="Rasa DIET trained per fold on the same folds (bench/rasa_folds.py)"
+    )
     parser.add_argument("--threshold", type=float, default=0.45, help="confidence threshold (settings.nlu)")
     parser.add_argument("--rasa-url", default="")
     parser.add_argument("--rasa-token", default="")
@@ -261,16 +304,21 @@ async def main() -> dict[str, Any]:
         out["methods"] = {m: (await measure_embedded(train, heldout, m, args.threshold))[0] for m in others}
     if args.cv:
         names = [methods.DEFAULT_METHOD, methods.BASELINE_METHOD, *others]
-        out["cross_validation"] = {
-            "folds": args.cv,
-            "gridline": await cross_validation(train, args.cv, names, args.threshold),
-        }
+        sets = {"gridline": train}
         if args.public and Path(args.public).is_file():
-            public = load_nlu_yaml(args.public)
-            out["cross_validation"]["public"] = {
-                "file": args.public,
-                **(await cross_validation(public, args.cv, names, args.threshold)),
-            }
+            sets["public"] = load_nlu_yaml(args.public)
+        out["cross_validation"] = {"folds": args.cv}
+        for grouped in (False, True) if args.grouped else (False,):
+            for name, data in sets.items():
+                section = f"{name}_grouped" if grouped else name
+                out["cross_validation"][section] = {
+                    "file": args.public if name == "public" else args.train,
+                    **(
+                        await cross_validation(
+                            data, args.cv, names, args.threshold, grouped=grouped, rasa=args.rasa_folds
+                        )
+                    ),
+                }
     if args.rasa_url:
         out["rasa"] = await measure_rasa(args.rasa_url, args.rasa_token, heldout, args.rasa_timeout)
         rasa_p50 = out["rasa"]["latency_ms"]["p50_ms"]

@@ -60,6 +60,7 @@ class CaseFact:
     confirmed: bool = False
     reopened: bool = False  # the resident said it was not solved
     resolved_level: str | None = None  # base | level2 | level1 | department | supervisor
+    proactive: bool = False  # 主动发现: found on a visit (routing.visits), not reported
 
     @property
     def tta(self) -> float | None:
@@ -119,6 +120,7 @@ def load_facts(session: Session, viewer: Viewer, period: Period, tz: ZoneInfo) -
                 confirmed="resident_confirmed" in answers.get(row.id, ()),
                 reopened="reopened_by_resident" in answers.get(row.id, ()),
                 resolved_level=levels.get(row.resolved_by) if row.resolved_by else None,
+                proactive=bool(row.proactive),
             )
         )
     return facts
@@ -170,6 +172,12 @@ class Summary:
     answered: int = 0  # the resident said solved or not solved
     overdue: int = 0  # past the resolution deadline, unresolved or resolved late
     levels: dict[str, int] = field(default_factory=dict)
+    proactive: int = 0  # 主动发现
+
+    @property
+    def proactive_share(self) -> float | None:
+        """Cases found proactively on visits, among all cases of the period."""
+        return self.proactive / self.cases if self.cases else None
 
     @property
     def response_rate(self) -> float | None:
@@ -229,6 +237,7 @@ def summarise(facts: Iterable[CaseFact], now: datetime) -> Summary:
         answered=sum(1 for f in facts if f.confirmed or f.reopened),
         overdue=sum(1 for f in facts if f.resolve_due_at is not None and f.resolve_late(now)),
         levels=dict(Counter(f.resolved_level for f in facts if f.resolved_level and f.resolved_at)),
+        proactive=sum(1 for f in facts if f.proactive),
     )
 
 

@@ -42,6 +42,7 @@ class NluView:
     engine: str
     model_version: str
     note: str | None
+    data_hash: str = ""
 
     @classmethod
     def of(cls, message: Message) -> NluView | None:
@@ -62,6 +63,7 @@ class NluView:
             engine=str(data.get("engine") or ""),
             model_version=str(data.get("model_version") or ""),
             note=data.get("note"),
+            data_hash=str(data.get("data_hash") or ""),
         )
 
 

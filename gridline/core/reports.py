@@ -113,6 +113,7 @@ def decide_report(
                 "category": category,
                 "engine": nlu.engine,
                 "model_version": nlu.model_version,
+                "data_hash": nlu.data_hash,
                 "ranking": [{"name": s.name, "confidence": round(s.confidence, 4)} for s in nlu.ranking[:5]],
             },
             {**priority_because(priority.reasons), "priority": priority.priority},

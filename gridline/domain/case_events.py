@@ -42,8 +42,7 @@ class CaseEventKind(StrEnum):
     RATED = "rated"
     FOLLOW_UP_CREATED = "follow_up_created"
     FOLLOW_UP_CALLED = "follow_up_called"
-    FOLLOW_UP_CALL_PLACED = "follow_up_call_placed"
-    FOLLOW_UP_CALL_ENDED = "follow_up_call_ended"
+    FOLLOW_UP_CALL = "follow_up_call"  # the 回访 call by phone changed status (routing.followup_calls)
     # The department loop (transfer → accept → reply → review, or return)
     TRANSFER_REQUESTED = "transfer_requested"
     TRANSFER_ESCALATED = "transfer_escalated"
@@ -90,8 +89,7 @@ PAYLOADS: dict[CaseEventKind, tuple[str, ...]] = {
     CaseEventKind.RATED: ("rating",),
     CaseEventKind.FOLLOW_UP_CREATED: ("reason", "follow_up_id"),
     CaseEventKind.FOLLOW_UP_CALLED: ("outcome", "rating"),
-    CaseEventKind.FOLLOW_UP_CALL_PLACED: ("placed_by", "follow_up_id"),
-    CaseEventKind.FOLLOW_UP_CALL_ENDED: ("call_status", "outcome", "rating"),
+    CaseEventKind.FOLLOW_UP_CALL: ("call_status", "placed_by", "digits", "outcome", "rating"),
     CaseEventKind.TRANSFER_REQUESTED: ("department", "transfer_id", "reason", "accept_due"),
     CaseEventKind.TRANSFER_ESCALATED: ("department", "transfer_id", "paged"),
     CaseEventKind.TRANSFER_ACCEPTED: ("name", "channel", "due", "transfer_id"),

@@ -153,7 +153,8 @@ class InboundStatus(StrEnum):
 
 
 INBOUND_TRANSITIONS: dict[InboundStatus, frozenset[InboundStatus]] = {
-    InboundStatus.RECEIVED: frozenset({InboundStatus.PROCESSING}),
+    # RECEIVED → PROCESSED: the worker finished after its lease had lapsed (the work is done).
+    InboundStatus.RECEIVED: frozenset({InboundStatus.PROCESSING, InboundStatus.PROCESSED}),
     InboundStatus.PROCESSING: frozenset(
         {InboundStatus.PROCESSED, InboundStatus.RECEIVED, InboundStatus.FAILED, InboundStatus.RESCUED}
     ),

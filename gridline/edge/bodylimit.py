@@ -101,5 +101,6 @@ def install_body_limit(app: Any, settings: Any) -> None:
         # Evidence photos: twice the largest accepted photo still reaches the view, which answers
         # "too large" in the page; beyond that the upload is refused before it is read.
         BodyCap("/console/evidence", 2 * settings.evidence.max_bytes + 65536),
+        BodyCap("/sandbox/api/evidence", 2 * settings.evidence.max_bytes + 65536),
     ]
     app.add_middleware(BodyLimit, caps=caps, default_bytes=limits.body_bytes, max_json_depth=limits.json_depth)

@@ -12,24 +12,11 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, update
-from sqlmodel import col, select
-
-from gridline.domain.lifecycle import (
-    INBOUND,
-    MESSAGE,
-    PAGE,
-    STEP,
-    InboundStatus,
-    MessageStatus,
-    PageStatus,
-    StepStatus,
-)
 from gridline.engine.maintenance import daily_maintenance
 from gridline.engine.modules import run_due_modules
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.claims import INTERRUPTED, send_lease_seconds
-from gridline.storage.models import EscalationStep, InboundEvent, Message, Page
+from gridline.storage import inbox, outbox, pages, steps
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -64,77 +51,20 @@ def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: fl
     # Work whose worker vanished (SIGKILL) goes back to its queue after the lease. A send whose claim
     # lapsed was cut off mid-call: marked, so the next attempt asks the provider first (routing.claims).
     send_expired = now - timedelta(seconds=send_lease)
-    session.execute(
-        update(Page)
-        .where(
-            col(Page.status) == PAGE.guard(PageStatus.SENDING, PageStatus.SCHEDULED),
-            col(Page.claimed_at) < send_expired,
-        )
-        .values(status=PageStatus.SCHEDULED.value, error=INTERRUPTED)
-    )
-    session.execute(
-        update(Message)
-        .where(
-            col(Message.status) == MESSAGE.guard(MessageStatus.SENDING, MessageStatus.QUEUED),
-            col(Message.claimed_at) < send_expired,
-        )
-        .values(status=MessageStatus.QUEUED.value, error=INTERRUPTED)
-    )
-    session.execute(
-        update(EscalationStep)
-        .where(
-            col(EscalationStep.status) == STEP.guard(StepStatus.RUNNING, StepStatus.PENDING),
-            col(EscalationStep.claimed_at) < now - lease,
-        )
-        .values(status=StepStatus.PENDING.value)
-    )
-    session.execute(
-        update(InboundEvent)
-        .where(
-            col(InboundEvent.status) == INBOUND.guard(InboundStatus.PROCESSING, InboundStatus.RECEIVED),
-            col(InboundEvent.processed_at) < now - lease,
-        )
-        .values(status=InboundStatus.RECEIVED.value)
-    )
-    steps = session.exec(
-        select(EscalationStep.id)
-        .where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= horizon)
-        .order_by(col(EscalationStep.due_at))
-        .limit(limit)
-    ).all()
-    pages = session.exec(
-        select(Page.id, Page.attempts)
-        .where(
-            Page.status == PageStatus.SCHEDULED.value,
-            or_(col(Page.next_attempt_at).is_(None), col(Page.next_attempt_at) <= horizon),
-            col(Page.created_at) <= horizon,
-        )
-        .limit(limit)
-    ).all()
-    messages = session.exec(
-        select(Message.id, Message.attempts)
-        .where(
-            Message.status == "queued",
-            or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= horizon),
-            col(Message.created_at) <= horizon,
-        )
-        .limit(limit)
-    ).all()
-    events = session.exec(
-        select(InboundEvent.id)
-        .where(
-            InboundEvent.status == "received",
-            or_(col(InboundEvent.processed_at).is_(None), col(InboundEvent.processed_at) <= horizon),
-            col(InboundEvent.received_at) <= horizon,
-        )
-        .limit(limit)
-    ).all()
-    for step_id in steps:
+    pages.release_lapsed_sends(session, claimed_before=send_expired, error=INTERRUPTED)
+    outbox.release_lapsed_sends(session, claimed_before=send_expired, error=INTERRUPTED)
+    steps.release_lapsed(session, claimed_before=now - lease)
+    inbox.release_lapsed(session, claimed_before=now - lease)
+    due_steps = steps.due_ids(session, horizon=horizon, limit=limit)
+    due_pages = pages.due_for_sending(session, horizon=horizon, limit=limit)
+    due_messages = outbox.due_for_sending(session, horizon=horizon, limit=limit)
+    due_events = inbox.due_ids(session, horizon=horizon, limit=limit)
+    for step_id in due_steps:
         work.job("run_escalation_step", f"step:{step_id}", None, step_id=step_id)
-    for page_id, attempts in pages:
+    for page_id, attempts in due_pages:
         work.job("deliver_page", f"page:{page_id}:{attempts}", None, page_id=page_id)
-    for message_id, attempts in messages:
+    for message_id, attempts in due_messages:
         work.job("deliver_message", f"msg:{message_id}:{attempts}", None, message_id=message_id)
-    for event_id in events:
+    for event_id in due_events:
         work.job("process_inbound", f"inbound:{event_id}", None, event_id=event_id)
     return len(work.jobs)

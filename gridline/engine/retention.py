@@ -14,16 +14,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.kernel.services import Services
 from gridline.storage import evidence as evidence_rows
 from gridline.storage import households
+from gridline.storage import retention as kept_rows
 from gridline.storage.audit import record
 from gridline.storage.blobs import BlobStore
 from gridline.storage.db import Database
-from gridline.storage.models import AuditLog, Case, CaseEvent, ChannelIdentity, InboundEvent, Message, Resident
 
 BATCH = 500
 
@@ -112,19 +112,11 @@ async def purge_removed_households(services: Services) -> int:
 def purge_text_before(db: Database, cutoff: datetime, *, now: datetime | None = None) -> int:
     """Remove the texts of everything older than ``cutoff`` (see the module docstring)."""
     now = now or cutoff
-    open_cases = select(Case.id).where(col(Case.status).in_(sorted(OPEN_CASE_STATUSES)))
+    open_statuses = [s.value for s in OPEN_CASE_STATUSES]
     purged = 0
     while True:
         with db.session() as session:
-            batch = session.exec(
-                select(Message)
-                .where(
-                    col(Message.created_at) < cutoff,
-                    col(Message.text_purged).is_(False),
-                    (col(Message.case_id).is_(None)) | (col(Message.case_id).not_in(open_cases)),
-                )
-                .limit(BATCH)
-            ).all()
+            batch = kept_rows.messages_with_text(session, before=cutoff, open_statuses=open_statuses, limit=BATCH)
             for message in batch:
                 message.text = None
                 message.nlu = _strip_nlu(message.nlu)
@@ -136,25 +128,19 @@ def purge_text_before(db: Database, cutoff: datetime, *, now: datetime | None = 
             break
 
     with db.session() as session:
-        cases = session.exec(
-            select(Case).where(
-                col(Case.created_at) < cutoff,
-                col(Case.status).not_in(sorted(OPEN_CASE_STATUSES)),
-                (col(Case.summary) != "") | col(Case.rating_comment).is_not(None) | col(Case.address_text).is_not(None),
-            )
-        ).all()
+        cases = kept_rows.closed_cases_with_text(session, before=cutoff, open_statuses=open_statuses)
         for case in cases:
             case.summary = ""
             case.rating_comment = None
             case.address_text = None
             session.add(case)
             case.explanation = [_without_quotes(e) for e in case.explanation or []]
-            for event in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)).all():
+            for event in kept_rows.events_of_case(session, case.id or 0):
                 if any(key in event.data for key in _EVENT_TEXT_KEYS):
                     event.data = {k: v for k, v in event.data.items() if k not in _EVENT_TEXT_KEYS}
                     session.add(event)
         # Every status: a payload that was never processed holds the same words as one that was.
-        events = session.exec(select(InboundEvent).where(col(InboundEvent.received_at) < cutoff)).all()
+        events = kept_rows.inbound_events(session, before=cutoff)
         raw = 0
         for inbound in events:
             if inbound.payload != {"purged": True} or inbound.error is not None:
@@ -172,27 +158,11 @@ def purge_text_before(db: Database, cutoff: datetime, *, now: datetime | None = 
 
 def _purge_names(session: Session, cutoff: datetime) -> int:
     """Display names of identities, and names of never-registered residents, silent since ``cutoff``."""
-    active = select(Message.identity_id).where(col(Message.created_at) >= cutoff, col(Message.identity_id).is_not(None))
-    identities = session.exec(
-        select(ChannelIdentity).where(
-            col(ChannelIdentity.display).is_not(None),
-            col(ChannelIdentity.created_at) < cutoff,
-            col(ChannelIdentity.id).not_in(active),
-        )
-    ).all()
+    identities = kept_rows.named_identities_silent_since(session, cutoff)
     for identity in identities:
         identity.display = None
         session.add(identity)
-    spoke = select(Message.resident_id).where(col(Message.created_at) >= cutoff, col(Message.resident_id).is_not(None))
-    unregistered = session.exec(
-        select(Resident).where(
-            col(Resident.name).is_not(None),
-            col(Resident.grid_code).is_(None),
-            col(Resident.phone).is_(None),
-            col(Resident.created_at) < cutoff,
-            col(Resident.id).not_in(spoke),
-        )
-    ).all()
+    unregistered = kept_rows.unregistered_named_residents_silent_since(session, cutoff)
     for resident in unregistered:
         resident.name = None
         session.add(resident)
@@ -200,7 +170,7 @@ def _purge_names(session: Session, cutoff: datetime) -> int:
 
 
 def _purge_audit_details(session: Session, cutoff: datetime) -> None:
-    for entry in session.exec(select(AuditLog).where(col(AuditLog.at) < cutoff)).all():
+    for entry in kept_rows.audit_entries(session, before=cutoff):
         if any(key in (entry.detail or {}) for key in _AUDIT_TEXT_KEYS):
             entry.detail = {k: v for k, v in entry.detail.items() if k not in _AUDIT_TEXT_KEYS}
             session.add(entry)

@@ -55,6 +55,7 @@ class MessageNotice:
     options: tuple[Option, ...] = ()
     case_ref: str | None = None
     media: tuple[dict[str, Any], ...] = ()
+    kind: str = "reply"  # the message's ``storage.pacing.MessageKind``
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,9 @@ def register(app: typer.Typer) -> None:
             None, min=0.0, max=1.0, help="test on speech-like variants of DATA: share of words heard as homophones"
         ),
         seed: int = typer.Option(0, help="seed of the cross-validation folds (and of --speech variants)"),
+        grouped: bool = typer.Option(
+            False, "--grouped", help="keep near-paraphrases in one fold (no reworded copy of a test sentence trains)"
+        ),
     ) -> None:
         """Evaluate an engine on DATA, or cross-validate the embedded engine on DATA's own folds.
 
@@ -156,16 +159,17 @@ def register(app: typer.Typer) -> None:
         for path in extra:
             extra_data = extra_data.merge(load_documents(path))
         if compare:
-            _compare(settings, test_data, compare, cross_validation, extra_data, seed)
+            _compare(settings, test_data, compare, cross_validation, extra_data, seed, grouped)
             return
         if cross_validation and settings.nlu.engine == "rasa":
             _say(settings, "rasa_cv_unsupported")
             raise typer.Exit(2)
-        evaluation = asyncio.run(_evaluation(settings, test_data, cross_validation, method, extra_data, seed))
+        evaluation = asyncio.run(_evaluation(settings, test_data, cross_validation, method, extra_data, seed, grouped))
         summary: dict[str, Any] = {
             "data": str(data),
             "engine": settings.nlu.engine,
             "cross_validation": cross_validation,
+            "grouped_folds": grouped if cross_validation else None,
             "speech_variant_rate": speech,
             **evaluation.summary(),
             "answered_by": dict(Counter(p.result.engine for p in evaluation.predictions)),
@@ -231,7 +235,7 @@ def register(app: typer.Typer) -> None:
 
 
 async def _evaluation(
-    settings: Settings, test_data: Any, k: int | None, method: str | None, extra: Any, seed: int
+    settings: Settings, test_data: Any, k: int | None, method: str | None, extra: Any, seed: int, grouped: bool
 ) -> Any:
     from gridline.nlu import evaluate as ev
     from gridline.nlu.engines import build_engine
@@ -240,7 +244,9 @@ async def _evaluation(
         from gridline.nlu.compare import cross_validated
         from gridline.nlu.methods import DEFAULT_METHOD
 
-        evaluation, _ = await cross_validated(test_data, k, method or DEFAULT_METHOD, seed=seed, extra=extra)
+        evaluation, _ = await cross_validated(
+            test_data, k, method or DEFAULT_METHOD, seed=seed, extra=extra, grouped=grouped
+        )
         return evaluation
     if extra.examples and settings.nlu.engine == "embedded":
         from gridline.nlu.embedded import EmbeddedEngine, load_training, training_files
@@ -256,7 +262,9 @@ async def _evaluation(
         await _close(nlu)
 
 
-def _compare(settings: Settings, test_data: Any, names: str, k: int | None, extra: Any, seed: int) -> None:
+def _compare(
+    settings: Settings, test_data: Any, names: str, k: int | None, extra: Any, seed: int, grouped: bool = False
+) -> None:
     """``evaluate --compare``: the table on stderr (for people), the rows as JSON on stdout."""
     from gridline.nlu import compare as cmp
     from gridline.nlu.methods import METHODS
@@ -269,7 +277,10 @@ def _compare(settings: Settings, test_data: Any, names: str, k: int | None, extr
 
     async def run() -> tuple[list[cmp.MethodScore], bool]:
         if k:
-            return await cmp.compare_folds(test_data, k, methods, threshold=threshold, seed=seed, extra=extra), False
+            rows = await cmp.compare_folds(
+                test_data, k, methods, threshold=threshold, seed=seed, extra=extra, grouped=grouped
+            )
+            return rows, False
         from gridline.nlu.embedded import load_training, training_files
         from gridline.nlu.engines import resolve_path
 
@@ -296,6 +307,7 @@ def _compare(settings: Settings, test_data: Any, names: str, k: int | None, extr
             "examples": len(test_data.examples),
             "cross_validation": k,
             "seed": seed,
+            "grouped_folds": grouped if k else None,
             "threshold": threshold,
             "rasa": with_rasa,
             "methods": [r.as_dict() for r in rows],

@@ -68,14 +68,20 @@ def _without(extra: TrainingData, test: Sequence[TrainingExample]) -> TrainingDa
 
 
 async def cross_validated(
-    data: TrainingData, k: int, method: str, *, seed: int = 0, extra: TrainingData | None = None
+    data: TrainingData,
+    k: int,
+    method: str,
+    *,
+    seed: int = 0,
+    extra: TrainingData | None = None,
+    grouped: bool = False,
 ) -> tuple[Evaluation, float]:
     """One method over the K folds; returns the evaluation of all folds and the total training time."""
     from gridline.nlu.embedded import EmbeddedEngine
 
     combined = Evaluation()
     seconds = 0.0
-    for fold_train, fold_test in folds(data, k, seed=seed):
+    for fold_train, fold_test in folds(data, k, seed=seed, grouped=grouped):
         train = fold_train.merge(_without(extra, fold_test)) if extra else fold_train
         started = time.perf_counter()
         engine = EmbeddedEngine.fit(train, method)
@@ -92,11 +98,12 @@ async def compare_folds(
     threshold: float,
     seed: int = 0,
     extra: TrainingData | None = None,
+    grouped: bool = False,
 ) -> list[MethodScore]:
     """Every method cross-validated on the same K folds of ``data``."""
     rows = []
     for method in methods:
-        evaluation, seconds = await cross_validated(data, k, method, seed=seed, extra=extra)
+        evaluation, seconds = await cross_validated(data, k, method, seed=seed, extra=extra, grouped=grouped)
         rows.append(score(method, evaluation, seconds, threshold))
     return rows
 

@@ -74,6 +74,9 @@ def load_training(files: Sequence[str | Path]) -> TrainingData:
         data = data.merge(load_documents(file))
     return data
 
+# The data fingerprint's prefix that results carry (``NluResult.data_hash``).
+DATA_HASH_LENGTH = 12
+
 
 def model_version(data: TrainingData, method: str = DEFAULT_METHOD) -> str:
     """The version a model trained on ``data`` with ``method`` gets (12 hex digits)."""
@@ -101,6 +104,8 @@ class EmbeddedEngine:
     def __init__(self, model: EmbeddedModel) -> None:
         self.model = model
         self.version = model.version
+        # Shown beside the version on the case timeline: which training data the model learnt.
+        self.data_hash = str(model.metadata.get("data_fingerprint") or "")[:DATA_HASH_LENGTH]
         self.extractor = EntityExtractor(Gazetteer.from_tables(model.lookups, model.synonyms))
         self.scorer = model.scorer
         # The first message would otherwise pay for lazy imports and tables (pypinyin's dictionary,
@@ -192,6 +197,7 @@ class EmbeddedEngine:
             entities=entities,
             engine=ENGINE_NAME,
             model_version=self.version,
+            data_hash=self.data_hash,
         )
 
     def _not_understood(
@@ -206,6 +212,7 @@ class EmbeddedEngine:
             engine=ENGINE_NAME,
             model_version=self.version,
             note=f"not_understood:{reason}",
+            data_hash=self.data_hash,
         )
 
 

@@ -122,6 +122,16 @@ class Evaluation:
     def gold_report(self) -> dict[str, Any]:
         return gold_report([p.example.intent for p in self.predictions], [p.result.intent for p in self.predictions])
 
+    def interval(self, baseline: Evaluation | None = None, *, seed: int = 0) -> dict[str, Any]:
+        """Bootstrap 95 % intervals (:func:`bootstrap_interval`); paired with ``baseline`` on the same texts."""
+        gold = [p.example.intent for p in self.predictions]
+        other = None
+        if baseline is not None:
+            if [p.example.text for p in baseline.predictions] != [p.example.text for p in self.predictions]:
+                raise ValueError("a paired interval needs both evaluations on the same examples in the same order")
+            other = [p.result.intent for p in baseline.predictions]
+        return bootstrap_interval(gold, [p.result.intent for p in self.predictions], baseline=other, seed=seed)
+
     def coverage_report(self, thresholds: Sequence[float] = DEFAULT_THRESHOLDS) -> list[dict[str, Any]]:
         return coverage_report(
             [p.example.intent for p in self.predictions],
@@ -247,6 +257,79 @@ def gold_report(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
     }
 
 
+# Bootstrap resamples behind every confidence interval; seeded, so a report is reproducible.
+BOOTSTRAP_RESAMPLES = 1000
+
+
+def _label_codes(y_true: Sequence[str], *others: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray], int]:
+    names = {label: i for i, label in enumerate(sorted(set(y_true).union(*others)))}
+    return (
+        np.array([names[y] for y in y_true], dtype=np.int64),
+        [np.array([names[y] for y in other], dtype=np.int64) for other in others],
+        len(names),
+    )
+
+
+def _macro_and_accuracy(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gold-label macro-F1 and accuracy of each row of index-coded resamples (``gold_report``'s rule)."""
+    rows = gold.shape[0]
+    offset = (np.arange(rows) * n_labels)[:, None]
+    hit = gold == pred
+    support = np.bincount((gold + offset).ravel(), minlength=rows * n_labels).reshape(rows, n_labels)
+    predicted = np.bincount((pred + offset).ravel(), minlength=rows * n_labels).reshape(rows, n_labels)
+    tp = np.bincount((gold + offset)[hit], minlength=rows * n_labels).reshape(rows, n_labels)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(support + predicted > 0, 2 * tp / (support + predicted), 0.0)
+    is_gold = support > 0
+    macro = (f1 * is_gold).sum(axis=1) / np.maximum(is_gold.sum(axis=1), 1)
+    return macro, hit.mean(axis=1)
+
+
+def bootstrap_interval(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    *,
+    baseline: Sequence[str] | None = None,
+    level: float = 0.95,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Percentile bootstrap intervals of gold-label macro-F1 and accuracy (examples resampled).
+
+    With ``baseline`` (another engine's predictions for the *same* examples) also the paired
+    interval of the difference ``y_pred − baseline``: both are scored on each resample, so the
+    interval reflects how much the two differ on these examples, not each one's own noise. A
+    difference interval that contains 0 is a tie on this data. (F1 is 2·TP / (gold + predicted),
+    the same as ``gold_report``.)
+    """
+    others = [y_pred] if baseline is None else [y_pred, baseline]
+    if any(len(o) != len(y_true) for o in others):
+        raise ValueError("gold and predicted labels differ in length")
+    gold, coded, n_labels = _label_codes(y_true, *others)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(gold), size=(resamples, len(gold)))
+    low, high = (1 - level) / 2 * 100, (1 + level) / 2 * 100
+
+    def interval(values: np.ndarray) -> list[float]:
+        return [round(float(np.percentile(values, low)), 4), round(float(np.percentile(values, high)), 4)]
+
+    macro, accuracy = _macro_and_accuracy(gold[picks], coded[0][picks], n_labels)
+    out: dict[str, Any] = {
+        "level": level,
+        "resamples": resamples,
+        "macro_f1": interval(macro),
+        "accuracy": interval(accuracy),
+    }
+    if baseline is not None:
+        base_macro, base_accuracy = _macro_and_accuracy(gold[picks], coded[1][picks], n_labels)
+        out["difference"] = {
+            "macro_f1": interval(macro - base_macro),
+            "accuracy": interval(accuracy - base_accuracy),
+            "macro_f1_share_better": round(float((macro > base_macro).mean()), 3),
+        }
+    return out
+
+
 def coverage_report(
     y_true: Sequence[str],
     y_pred: Sequence[str],
@@ -327,13 +410,20 @@ def _average(rows: list[dict[str, Any]], weights: list[float], support: int) -> 
     return out
 
 
-def folds(data: TrainingData, k: int, *, seed: int = 0) -> list[tuple[TrainingData, list[TrainingExample]]]:
+def folds(
+    data: TrainingData, k: int, *, seed: int = 0, grouped: bool = False
+) -> list[tuple[TrainingData, list[TrainingExample]]]:
     """K (training set, test examples) pairs: stratified by intent, seeded, independent of file order.
 
     Within each intent the examples are ordered by a seeded hash of their text, then dealt to the
     folds in turn, the dealing continuing from intent to intent (intents in name order) so that fold
     sizes differ by at most one. The same sentences therefore land in the same folds however the
     file is ordered, and an intent with fewer than K examples is still spread over several folds.
+
+    ``grouped``: near-paraphrases (:func:`paraphrase_groups`) stay together in one fold, so a test
+    sentence never has a reworded copy of itself in the training side. Within each intent the groups
+    are ordered by a seeded hash and each goes to the fold holding fewest examples of that intent
+    (then fewest in all, then the lowest number): still stratified, seeded and order-independent.
     """
     if k < 2:
         raise ValueError("cross-validation needs at least 2 folds")
@@ -344,12 +434,29 @@ def folds(data: TrainingData, k: int, *, seed: int = 0) -> list[tuple[TrainingDa
     for index, example in enumerate(examples):
         by_intent[example.intent].append(index)
     assignment = [0] * len(examples)
-    dealt = 0
-    for intent in sorted(by_intent):
-        ordered = sorted(by_intent[intent], key=lambda i: (_fold_key(examples[i], seed), i))
-        for index in ordered:
-            assignment[index] = dealt % k
-            dealt += 1
+    if grouped:
+        sizes = [0] * k
+        for intent in sorted(by_intent):
+            members = by_intent[intent]
+            groups = paraphrase_groups([examples[i] for i in members])
+            keyed = sorted(
+                ([members[j] for j in group] for group in groups),
+                key=lambda g: min((_fold_key(examples[i], seed), i) for i in g),
+            )
+            here = [0] * k
+            for group in keyed:
+                fold = min(range(k), key=lambda f: (here[f], sizes[f], f))
+                for index in group:
+                    assignment[index] = fold
+                here[fold] += len(group)
+                sizes[fold] += len(group)
+    else:
+        dealt = 0
+        for intent in sorted(by_intent):
+            ordered = sorted(by_intent[intent], key=lambda i: (_fold_key(examples[i], seed), i))
+            for index in ordered:
+                assignment[index] = dealt % k
+                dealt += 1
     out = []
     for fold in range(k):
         train = TrainingData(
@@ -360,6 +467,53 @@ def folds(data: TrainingData, k: int, *, seed: int = 0) -> list[tuple[TrainingDa
         )
         out.append((train, [ex for ex, f in zip(examples, assignment, strict=True) if f == fold]))
     return out
+
+
+# Two sentences of one intent are paraphrases of each other when the Jaccard similarity of their
+# character-bigram sets (entity spans, digits and punctuation removed) is at least this.
+PARAPHRASE_SIMILARITY = 0.5
+
+
+def _skeleton(example: TrainingExample) -> str:
+    from gridline.nlu.text import normalise_for_classifier
+
+    text = example.text
+    for entity in sorted(example.entities, key=lambda e: -e.start):
+        text = text[: entity.start] + text[entity.end :]
+    return "".join(ch for ch in normalise_for_classifier(text) if ch.isalpha())
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1)) or frozenset({text})
+
+
+def paraphrase_groups(examples: Sequence[TrainingExample]) -> list[list[int]]:
+    """Indices of ``examples`` in groups of near-paraphrases (connected components of similarity).
+
+    Two sentences are linked when their character-bigram sets, without entity spans, digits and
+    punctuation (the address and room numbers a template varies), overlap with a Jaccard similarity
+    of at least :data:`PARAPHRASE_SIMILARITY`: 「冬青小区4号楼下水道堵了」 and 「下水道堵了」, 「已经处理了」
+    and 「已经处理了呀」 (not 「没收到消息」 and 「没收到信息」: 2 of 6 bigrams). Groups are ordered by
+    their first index, indices ascending.
+    """
+    grams = [_bigrams(_skeleton(ex)) for ex in examples]
+    parent = list(range(len(examples)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(examples)):
+        for j in range(i):
+            a, b = grams[i], grams[j]
+            if len(a & b) >= PARAPHRASE_SIMILARITY * len(a | b):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(examples)):
+        groups[root(i)].append(i)
+    return sorted(groups.values())
 
 
 def _fold_key(example: TrainingExample, seed: int) -> str:
@@ -377,11 +531,13 @@ def embedded_trainer(method: str | None = None) -> TrainFn:
     return train
 
 
-async def cross_validate(data: TrainingData, k: int, train: TrainFn | None = None, *, seed: int = 0) -> Evaluation:
+async def cross_validate(
+    data: TrainingData, k: int, train: TrainFn | None = None, *, seed: int = 0, grouped: bool = False
+) -> Evaluation:
     """Train on K-1 folds, test on the held-back fold, K times; one evaluation over all folds."""
     trainer = train or embedded_trainer()
     combined = Evaluation()
-    for fold_train, fold_test in folds(data, k, seed=seed):
+    for fold_train, fold_test in folds(data, k, seed=seed, grouped=grouped):
         parse = trainer(fold_train)
         part = await evaluate(fold_test, parse)
         combined.predictions.extend(part.predictions)

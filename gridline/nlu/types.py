@@ -69,6 +69,9 @@ class NluResult:
     model_version: str = ""
     # Set when the result came from a fallback (e.g. Rasa down → embedded) or the text was not usable.
     note: str | None = None
+    # The first 12 hex digits of the training data's fingerprint (embedded engine; empty for Rasa,
+    # whose model file name is already a hash of its data and pipeline).
+    data_hash: str = ""
 
     @property
     def is_issue(self) -> bool:
@@ -81,7 +84,7 @@ class NluResult:
         return None
 
     def to_rasa(self) -> dict[str, Any]:
-        """Rasa ``/model/parse`` shape plus ``engine`` / ``model_version`` / ``note``."""
+        """Rasa ``/model/parse`` shape plus ``engine`` / ``model_version`` / ``data_hash`` / ``note``."""
         return {
             "text": self.text,
             "intent": {"name": self.intent, "confidence": self.confidence},
@@ -89,6 +92,7 @@ class NluResult:
             "entities": [asdict(e) for e in self.entities],
             "engine": self.engine,
             "model_version": self.model_version,
+            "data_hash": self.data_hash,
             "note": self.note,
         }
 
@@ -116,6 +120,7 @@ class NluResult:
             engine=data.get("engine", engine),
             model_version=data.get("model_version", model_version),
             note=data.get("note"),
+            data_hash=str(data.get("data_hash") or ""),
         )
 
 

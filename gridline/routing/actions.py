@@ -21,6 +21,7 @@ from gridline.domain.lifecycle import (
     StaffRole,
     StepStatus,
 )
+from gridline.domain.transfers import OPEN_TRANSFER_STATUSES
 from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction
@@ -30,6 +31,7 @@ from gridline.routing.escalation import cancel_pending_steps, restart_escalation
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.timeline import publish_case, record_event, transition
 from gridline.storage import cases, pages, steps
+from gridline.storage import transfers as transfer_store
 from gridline.storage.models import Case, Message, Page, Staff
 
 if TYPE_CHECKING:
@@ -139,6 +141,11 @@ def act(
             case.ref,
             closer.name if closer else None,
         )
+    if staff.role == StaffRole.DEPARTMENT.value and transfer_store.latest_in(
+        session, case.id or 0, [s.value for s in OPEN_TRANSFER_STATUSES]
+    ):
+        # A transferred case is the department's by 签收 / 回单 / 退单, reviewed by the grid (routing.transfers).
+        return ActionResult(False, "transferred", t("transfer.refused.use_loop", lang, ref=case.ref), case.ref)
     actor = f"staff:{staff.code}"
     if action == "acknowledge":
         return _acknowledge(work, case, staff, channel, page_id, actor)

@@ -21,6 +21,7 @@ from gridline.kernel.work import Work, in_transaction
 from gridline.routing import chasing
 from gridline.routing.claims import INTERRUPTED, earlier_send, renewed_claim
 from gridline.routing.closure import REOPENED, reopen_words
+from gridline.routing.deadlines import due_text
 from gridline.routing.escalation import WORKER_ID
 from gridline.routing.loop_pages import PAGE_REASONS as LOOP_REASONS
 from gridline.routing.loop_pages import LoopTexts, loop_texts
@@ -40,7 +41,13 @@ def backoff(attempt: int, retry_after: float | None) -> float:
 
 
 def render_page(
-    case: Case, staff: Staff, grid: Grid | None, page: Page, note: str | None = None, loop: LoopTexts | None = None
+    case: Case,
+    staff: Staff,
+    grid: Grid | None,
+    page: Page,
+    note: str | None = None,
+    loop: LoopTexts | None = None,
+    due: str = "",
 ) -> PageNotice:
     """``note``: what the page must say first (a reopened case: the resident's words); ``loop``: the
     texts of a department-loop or extension page (``routing.loop_pages``)."""
@@ -78,6 +85,8 @@ def render_page(
     short = chase_short + short
     if loop is not None:
         text, short = loop.headline + "\n" + text, loop.short
+    if due:  # 限时 12月3日 17:00（2个工作日）
+        text = text + "\n" + due
     return PageNotice(
         page_id=page.id or 0,
         case_id=case.id or 0,
@@ -155,7 +164,8 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
     try:
         note = reopen_words(work.session, case, page) or chasing.chase_note(work.session, case, page)
         loop = loop_texts(work.session, settings, case, page, staff.lang) if settings is not None else None
-        notice = render_page(case, staff, grid, page, note, loop)
+        due = due_text(settings, case.resolve_due_at, work.now, staff.lang) if settings is not None else ""
+        notice = render_page(case, staff, grid, page, note, loop, due)
         return ClaimedPage(notice, interrupted, page.created_at)
     except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
         log.exception("page %s cannot be rendered", page_id)

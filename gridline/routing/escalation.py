@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from gridline.domain.explanations import Reason, because
 from gridline.domain.lifecycle import STEP, UNACKNOWLEDGED_STATUSES, CaseStatus, StepStatus
 from gridline.kernel.outbox import tell_resident
-from gridline.kernel.work import Work, in_transaction
+from gridline.kernel.work import Work, in_transaction, replayable
 from gridline.routing.directory import Directory
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.policy import EscalationPolicy
@@ -109,6 +109,7 @@ async def run_escalation_step(services: Services, step_id: int) -> str:
     return await in_transaction(services, run_step, step_id, directory, services.settings.timezone)
 
 
+@replayable
 def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
     """Claim the step and do all of it (pages, the next step, the case's status) in this transaction."""
     session = work.session

@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import io
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -237,6 +239,47 @@ async def read_bytes(services: Services, row: Evidence) -> bytes | None:
         return await asyncio.to_thread(store_of(services).get, row.sha256)
     except BlobStoreError:
         return None
+
+
+# --- thumbnails ---------------------------------------------------------------------------------
+
+THUMB_PX = 320
+_THUMBS: OrderedDict[str, bytes] = OrderedDict()
+_THUMBS_KEPT = 128
+
+
+def make_thumbnail(data: bytes, px: int = THUMB_PX) -> bytes | None:
+    """A JPEG at most ``px`` on its longer side (blocking: run it in a thread); None if it cannot be read."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.draft("RGB", (px, px))  # JPEG: decode at a reduced scale, far cheaper
+            picture = image.convert("RGB")
+            picture.thumbnail((px, px))
+            out = io.BytesIO()
+            picture.save(out, "JPEG", quality=80)  # a new file: no EXIF carried over
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+async def thumbnail(services: Services, row: Evidence) -> tuple[bytes, str] | None:
+    """The photo's thumbnail (kept in memory for the most recent ones), or the photo itself when it
+    cannot be decoded; None when the bytes are gone."""
+    if row.sha256 and row.sha256 in _THUMBS:
+        _THUMBS.move_to_end(row.sha256)
+        return _THUMBS[row.sha256], "image/jpeg"
+    data = await read_bytes(services, row)
+    if data is None or not row.sha256:
+        return None
+    small = await asyncio.to_thread(make_thumbnail, data)
+    if small is None:
+        return data, row.content_type
+    _THUMBS[row.sha256] = small
+    while len(_THUMBS) > _THUMBS_KEPT:
+        _THUMBS.popitem(last=False)
+    return small, "image/jpeg"
 
 
 # --- signed links (Open311 media_url) -------------------------------------------------------------

@@ -13,13 +13,21 @@ is paged and approves or refuses it (on a channel or in the console). Approval m
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
 from gridline.domain.explanations import Reason, why
 from gridline.domain.lifecycle import CaseStatus, ForbiddenTransition
+from gridline.domain.transfers import (
+    EXTENSION_DECIDED,
+    EXTENSION_PAGES,
+    EXTENSION_TO_DECIDE,
+    EXTENSION_TRANSITIONS,
+    OPEN_TRANSFER_STATUSES,
+    ExtensionStatus,
+    TransferStatus,
+)
 from gridline.i18n import t
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import CHAIN_ROLES, ActionResult, may_act
@@ -29,7 +37,7 @@ from gridline.routing.directory import Directory
 from gridline.routing.escalation import page_targets
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
-from gridline.routing.transfers import OPEN_TRANSFER_STATUSES, Actor, TransferStatus, _local
+from gridline.routing.transfers import Actor, _local
 from gridline.settings import Settings
 from gridline.storage import audit, cases, steps
 from gridline.storage import transfers as store
@@ -39,21 +47,9 @@ if TYPE_CHECKING:
     from gridline.kernel.services import Services
 
 
-class ExtensionStatus(StrEnum):
-    REQUESTED = "requested"  # waiting for the level above
-    APPROVED = "approved"  # the deadline moved
-    REFUSED = "refused"  # the deadline stays
-
-
-EXTENSION_TRANSITIONS: dict[ExtensionStatus, frozenset[ExtensionStatus]] = {
-    ExtensionStatus.REQUESTED: frozenset({ExtensionStatus.APPROVED, ExtensionStatus.REFUSED}),
-    ExtensionStatus.APPROVED: frozenset(),
-    ExtensionStatus.REFUSED: frozenset(),
-}
-
-TO_DECIDE = "extension_requested"  # the page to the level above
-DECIDED = "extension_decided"  # the page back to the holder
-PAGE_REASONS = frozenset({TO_DECIDE, DECIDED})
+TO_DECIDE = EXTENSION_TO_DECIDE
+DECIDED = EXTENSION_DECIDED
+PAGE_REASONS = EXTENSION_PAGES
 
 
 def transition(work: Work, extension: Extension, wanted: ExtensionStatus, actor: str,
@@ -198,8 +194,8 @@ def decide(work: Work, services: Services, case_id: int, actor: Actor, *, approv
     case.updated_at = work.now
     publish_case(work, case)
     key = "extension.done.approved" if approve else "extension.done.refused"
-    return ActionResult(True, wanted.value, t(key, lang, ref=case.ref, due=_local(settings, extension.new_due_at)),
-                        case.ref)  # fmt: skip
+    text = t(key, lang, ref=case.ref, due=new_due)
+    return ActionResult(True, f"extension_{wanted.value}", text, case.ref)
 
 
 def last_moved_at(session: Session, case_id: int) -> datetime | None:

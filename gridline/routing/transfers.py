@@ -21,7 +21,6 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
@@ -41,7 +40,18 @@ from gridline.domain.lifecycle import (
     StaffRole,
     StepStatus,
 )
-from gridline.i18n import has, t
+from gridline.domain.transfers import (
+    OPEN_TRANSFER_STATUSES,
+    REJECTED,
+    RETURNED,
+    TO_DEPARTMENT,
+    TO_REVIEW,
+    TRANSFER_ESCALATED,
+    TRANSFER_PAGES,
+    TRANSFER_TRANSITIONS,
+    TransferStatus,
+)
+from gridline.i18n import DEFAULT_LANGUAGE, has, t
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import ActionResult, expire_other_pages, mark_resolved, may_act
@@ -61,30 +71,6 @@ if TYPE_CHECKING:
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
-class TransferStatus(StrEnum):
-    REQUESTED = "requested"  # sent to the department, nobody has accepted it yet
-    ESCALATED = "escalated"  # not accepted in time: the department's others and the supervisors paged
-    ACCEPTED = "accepted"  # 签收: the department has it, its deadline runs
-    REPLIED = "replied"  # 回单: the department reported the result; the grid reviews it
-    REJECTED = "rejected"  # the grid's review said no: back to the department
-    APPROVED = "approved"  # the grid's review said yes: the case is resolved, the resident is asked
-    RETURNED = "returned"  # 退单: the department sent it back to the grid, with a reason
-    CANCELLED = "cancelled"  # the case was closed while the transfer was open
-
-
-TRANSFER_TRANSITIONS: dict[TransferStatus, frozenset[TransferStatus]] = {
-    TransferStatus.REQUESTED: frozenset(
-        {TransferStatus.ACCEPTED, TransferStatus.RETURNED, TransferStatus.ESCALATED, TransferStatus.CANCELLED}
-    ),
-    TransferStatus.ESCALATED: frozenset({TransferStatus.ACCEPTED, TransferStatus.RETURNED, TransferStatus.CANCELLED}),
-    TransferStatus.ACCEPTED: frozenset({TransferStatus.REPLIED, TransferStatus.RETURNED, TransferStatus.CANCELLED}),
-    TransferStatus.REPLIED: frozenset({TransferStatus.APPROVED, TransferStatus.REJECTED, TransferStatus.CANCELLED}),
-    TransferStatus.REJECTED: frozenset({TransferStatus.REPLIED, TransferStatus.RETURNED, TransferStatus.CANCELLED}),
-    TransferStatus.APPROVED: frozenset(),
-    TransferStatus.RETURNED: frozenset(),
-    TransferStatus.CANCELLED: frozenset(),
-}
-OPEN_TRANSFER_STATUSES = frozenset(s for s, moves in TRANSFER_TRANSITIONS.items() if moves)
 # When each status is reached, stamped by transition().
 _STAMPS = {
     TransferStatus.ACCEPTED: "accepted_at",
@@ -95,15 +81,8 @@ _STAMPS = {
     TransferStatus.RETURNED: "returned_at",
 }
 
-# Page reasons of the loop: what the page is about decides its text and its buttons.
-TO_DEPARTMENT = "transfer"  # a new transfer, to the department's first contact
-ESCALATED = "transfer_escalated"  # nobody accepted in time: the department's others, the supervisors
-TO_REVIEW = "transfer_replied"  # the department replied: the grid reviews
-RETURNED = "transfer_returned"  # the department sent it back: the grid's leader, with the reason
-REJECTED = "transfer_rejected"  # the review said no: back to the department holder
-DEPARTMENT_PAGES = frozenset({TO_DEPARTMENT, ESCALATED, REJECTED})
-GRID_PAGES = frozenset({TO_REVIEW, RETURNED})
-PAGE_REASONS = DEPARTMENT_PAGES | GRID_PAGES
+ESCALATED = TRANSFER_ESCALATED
+PAGE_REASONS = TRANSFER_PAGES
 
 
 def allowed(current: str, wanted: str) -> bool:
@@ -267,6 +246,10 @@ def request(
     choices = departments_for(session, settings, index, case, work.now)
     if not choices:
         return _refuse("no_department", lang, case, category=t(f"category.{case.category}", lang))
+    named = next((name for name in choices if note.strip().startswith(name)), None)
+    if not (department or "").strip() and named is not None:
+        # "转办12 郑州自来水中原营业所 主管破裂": the department first, then the note.
+        department, note = named, note.strip()[len(named):]
     chosen = (department or "").strip() or choices[0]
     if chosen not in choices:
         return _refuse("unknown_department", lang, case, department=chosen, choices=list(choices))
@@ -310,7 +293,7 @@ def _department_target(
     work: Work, case: Case | None, staff: Staff | None
 ) -> tuple[Transfer | None, ActionResult | None]:
     """The case's open transfer, if ``staff`` is of its department; else the refusal."""
-    lang = staff.lang if staff else "zh-CN"
+    lang = staff.lang if staff else DEFAULT_LANGUAGE
     if staff is None:
         return None, _refuse("not_allowed", lang)
     if case is None:
@@ -600,3 +583,50 @@ async def staff_actor(services: Services, staff_id: int) -> Actor | None:
         return Actor.of_staff(staff) if staff is not None else None
 
     return await in_transaction(services, body)
+
+
+# -- what the console's case page shows ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferView:
+    transfer: Transfer
+    status_label: str
+    reason_label: str  # the return reason, in the viewer's language ("" if none)
+    accepted_by: str  # names ("" if nobody)
+    replied_by: str
+
+
+@dataclass(frozen=True)
+class LoopPanel:
+    transfers: list[TransferView]
+    open: Transfer | None
+    choices: list[str]  # departments a new transfer may go to
+    can_transfer: bool
+    pending_extension: Any  # an Extension waiting for a decision, or None
+    extensions: list[Any]
+
+
+def panel(session: Session, settings: Settings, index: Any, case: Case, now: datetime, lang: str) -> LoopPanel:
+    """The department loop and extensions of one case, for its console page."""
+    rows = store.for_case(session, case.id or 0)
+    names = directory.staff_names(session, {sid for r in rows for sid in (r.accepted_by, r.replied_by) if sid})
+    views = [
+        TransferView(
+            transfer=r,
+            status_label=_status_label(r.status, lang),
+            reason_label=return_reason_label(r.return_reason, lang) if r.return_reason else "",
+            accepted_by=names.get(r.accepted_by or 0, ""),
+            replied_by=names.get(r.replied_by or 0, ""),
+        )
+        for r in rows
+    ]
+    current = next((r for r in reversed(rows) if r.status in OPEN_TRANSFER_STATUSES), None)
+    choices = departments_for(session, settings, index, case, now)
+    extensions = store.extensions_of(session, case.id or 0)
+    pending = next((e for e in reversed(extensions) if e.status == "requested"), None)
+    return LoopPanel(
+        transfers=views, open=current, choices=choices,
+        can_transfer=current is None and bool(choices) and case.status in OPEN_CASE_STATUSES,
+        pending_extension=pending, extensions=extensions,
+    )  # fmt: skip

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -121,7 +122,7 @@ def next_due(settings: Settings, tags: list[str], anchor: datetime) -> tuple[dat
         rule = cadence.get(key)
         if not rule:
             continue
-        occurrence = rrulestr(rule, dtstart=start, ignoretz=True).after(start)  # type: ignore[union-attr]
+        occurrence = _first_after(rule, start)
         if occurrence is None:
             continue
         due = occurrence.replace(hour=hour, minute=minute).replace(tzinfo=tz).astimezone(UTC)
@@ -130,14 +131,30 @@ def next_due(settings: Settings, tags: list[str], anchor: datetime) -> tuple[dat
     return best
 
 
-def assignee_for(session: Session, household: Household) -> Staff | None:
+@lru_cache(maxsize=4096)
+def _first_after(rule: str, start: datetime) -> datetime | None:
+    """The rule's first occurrence after the (naive, local) day ``start`` — cached: a sweep plans many
+    households from the same day."""
+    occurrence: datetime | None = rrulestr(rule, dtstart=start, ignoretz=True).after(start)  # type: ignore[union-attr]
+    return occurrence
+
+
+def assignee_for(
+    session: Session, household: Household, *, cache: tuple[list[Staff], list[Staff]] | None = None
+) -> Staff | None:
     """Who owes the household's visits: one of its grid's members (spread by household), else the leader."""
-    members = directory.active_staff_in_grid(session, StaffRole.MEMBER.value, household.grid_code)
+    members, leaders = cache if cache is not None else staff_of_cache(session, household.grid_code)
     if members:
-        members.sort(key=lambda s: s.id or 0)
         return members[(household.id or 0) % len(members)]
-    leaders = directory.active_staff_in_grid(session, StaffRole.LEADER.value, household.grid_code)
     return leaders[0] if leaders else None
+
+
+def staff_of_cache(session: Session, grid_code: str) -> tuple[list[Staff], list[Staff]]:
+    """The grid's active members (by id) and leaders."""
+    members = sorted(
+        directory.active_staff_in_grid(session, StaffRole.MEMBER.value, grid_code), key=lambda s: s.id or 0
+    )
+    return members, directory.active_staff_in_grid(session, StaffRole.LEADER.value, grid_code)
 
 
 def schedule_visit(
@@ -201,14 +218,41 @@ def plan_next(work: Work, settings: Settings, household: Household, anchor: date
 
 
 def plan_visits(work: Work, settings: Settings, limit: int = PLAN_BATCH) -> int:
-    """A visit for every household on the roster that owes none (new households); returns how many."""
-    planned = 0
-    for household in store.unplanned_households(work.session, limit):
-        last = store.last_done(work.session, household.id or 0)
-        anchor = last.done_at if last is not None and last.done_at is not None else work.now
-        if plan_next(work, settings, household, anchor) is not None:
-            planned += 1
-    return planned
+    """A visit for every household on the roster that owes none (new households); returns how many.
+
+    In batches (the sweep runs once a minute): the batch's last visits and each grid's members are
+    read once, the new rows flushed together.
+    """
+    session = work.session
+    households = store.unplanned_households(session, limit)
+    if not households:
+        return 0
+    last = store.last_done_at(session, [h.id or 0 for h in households])
+    staff_of: dict[str, tuple[list[Staff], list[Staff]]] = {}
+    planned: list[tuple[Visit, str, Staff | None]] = []
+    for household in households:
+        due = next_due(settings, household.tags or [], last.get(household.id or 0, work.now))
+        if due is None:
+            continue
+        if household.grid_code not in staff_of:
+            staff_of[household.grid_code] = staff_of_cache(session, household.grid_code)
+        staff = assignee_for(session, household, cache=staff_of[household.grid_code])
+        visit = Visit(
+            household_id=household.id or 0, grid_code=household.grid_code, staff_id=staff.id if staff else None,
+            status=VisitStatus.DUE.value, reason="cadence", rule=due[1], due_at=due[0], next_at=due[0],
+            created_at=work.now, updated_at=work.now,
+        )  # fmt: skip
+        session.add(visit)
+        planned.append((visit, due[1], staff))
+    session.flush()
+    for visit, rule, staff in planned:
+        store.add_event(
+            session, visit.id or 0, at=work.now, kind="scheduled", actor="system",
+            data={"reason": "cadence", "rule": rule, "due_at": visit.due_at.isoformat(),
+                  "staff": staff.code if staff else None},
+        )  # fmt: skip
+        _queue_timer(work, visit)
+    return len(planned)
 
 
 # -- logging a visit ----------------------------------------------------------------------------------
@@ -253,7 +297,7 @@ def _local_date(settings: Settings, at: datetime) -> str:
 
 def log_visit(
     work: Work, settings: Settings, report: VisitReport, *, staff_id: int | None,
-    actor: str | None = None, grid_scope: RosterScope | None = None,
+    actor: str | None = None, grid_scope: RosterScope | None = None, lang: str | None = None,
 ) -> VisitLogged:
     """Log a visit for the staff member (or a console user with ``grid_scope``); refuses clearly.
 
@@ -262,7 +306,7 @@ def log_visit(
     """
     session = work.session
     staff = session.get(Staff, staff_id) if staff_id else None
-    lang = staff.lang if staff else settings.default_language
+    lang = lang or (staff.lang if staff else settings.default_language)
     if staff is None and grid_scope is None:
         return VisitLogged("not_staff", t("visits.log.not_staff", lang))
     household, visit = _find(session, report, staff, grid_scope)
@@ -614,7 +658,7 @@ def requeue_due(work: Work, horizon: datetime, limit: int) -> int:
 
 async def record_visit(
     services: Services, report: VisitReport, *, staff_id: int | None, actor: str | None = None,
-    grid_scope: RosterScope | None = None,
+    grid_scope: RosterScope | None = None, lang: str | None = None,
 ) -> VisitLogged:
     """Log a visit from any channel: the note of a problem is classified first (the case's category,
     outside the transaction), then :func:`log_visit` in one unit of work."""
@@ -623,7 +667,8 @@ async def record_visit(
         if understood.is_issue:
             report = replace(report, category=understood.intent)
     return await in_transaction(
-        services, log_visit, services.settings, report, staff_id=staff_id, actor=actor, grid_scope=grid_scope
+        services, log_visit, services.settings, report, staff_id=staff_id, actor=actor, grid_scope=grid_scope,
+        lang=lang,
     )
 
 
@@ -692,3 +737,31 @@ def parse_button(data: str) -> tuple[int, Outcome] | None:
     if len(parts) != 3 or parts[0] != "visit" or not parts[1].isdigit() or parts[2] not in ("ok", "problem"):
         return None
     return int(parts[1]), "ok" if parts[2] == "ok" else "problem"
+
+
+# -- the console ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HouseholdVisits:
+    """A household's page: the visit owed (if any), the latest visits, open 主动发现 cases."""
+
+    owed: Visit | None
+    past: list[Visit]
+    open_cases: list[str]
+    owner: str | None
+
+
+def household_visits(session: Session, household: Household) -> HouseholdVisits:
+    owed = store.open_for_household(session, household.id or 0)
+    past = [v for v in store.history(session, household.id or 0, limit=11) if owed is None or v.id != owed.id][:10]
+    owner = session.get(Staff, owed.staff_id) if owed is not None and owed.staff_id else None
+    return HouseholdVisits(owed, past, household_history(session, household).open_cases, owner.name if owner else None)
+
+
+def owed_for_inbox(session: Session, staff_id: int, settings: Settings, now: datetime) -> list[tuple[Visit, Household]]:
+    """The visits a staff member's inbox lists (as the Telegram list: due within a few days, or overdue)."""
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        return []
+    return owed_for(session, staff, now + timedelta(days=settings.visits.digest_days_ahead))

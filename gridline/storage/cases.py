@@ -289,6 +289,7 @@ class FigureColumns(NamedTuple):
     resolve_due_at: datetime | None
     rating: int | None
     resolved_by: int | None
+    proactive: bool
 
 
 def figure_columns(

@@ -104,7 +104,7 @@ def previous_daily(session: Session, person_id: int, before_cycle: str) -> Check
 
 
 def cancel_open_of_person(session: Session, person_id: int, *, now: datetime) -> list[CheckIn]:
-    """The member's daily check-ins not asked yet (opted out: the caller cancels them)."""
+    """The member's daily check-ins not asked yet (their opt-in changed: the caller re-plans them)."""
     return list(
         session.exec(
             select(CheckIn).where(

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import PAGE, PageStatus
 from gridline.storage.bulk import chunks
+from gridline.storage.claiming import claimed
 from gridline.storage.models import Case, Page, Staff
 
 
@@ -31,14 +32,10 @@ def get(session: Session, page_id: int, *, fresh: bool = False) -> Page | None:
 
 def claim_for_sending(session: Session, page_id: int, *, now: datetime, worker: str) -> Page | None:
     """The page, claimed (scheduled → sending) for ``worker``; None when it is not scheduled."""
-    claimed = session.execute(
-        update(Page)
-        .where(col(Page.id) == page_id, col(Page.status) == PAGE.guard(PageStatus.SCHEDULED, PageStatus.SENDING))
-        .values(status=PageStatus.SENDING.value, claimed_at=now, claimed_by=worker)
-    ).rowcount  # type: ignore[attr-defined]
-    if claimed != 1:
-        return None
-    return session.get(Page, page_id, populate_existing=True)
+    return claimed(session, Page, update(Page)
+                   .where(col(Page.id) == page_id,
+                          col(Page.status) == PAGE.guard(PageStatus.SCHEDULED, PageStatus.SENDING))
+                   .values(status=PageStatus.SENDING.value, claimed_at=now, claimed_by=worker))
 
 
 def codes_in_use(
@@ -180,3 +177,31 @@ def newest_for_staff(session: Session, staff_id: int, limit: int) -> list[Page]:
         select(Page).where(Page.staff_id == staff_id)
         .order_by(col(Page.created_at).desc(), col(Page.id).desc()).limit(limit)
     ))
+
+
+def release_lapsed_sends(session: Session, *, claimed_before: datetime, error: str) -> int:
+    """Pages whose send claim lapsed (claimed before ``claimed_before``: the worker vanished mid-call)
+    go back to scheduled, marked with ``error``; how many."""
+    released = session.execute(
+        update(Page)
+        .where(
+            col(Page.status) == PAGE.guard(PageStatus.SENDING, PageStatus.SCHEDULED),
+            col(Page.claimed_at) < claimed_before,
+        )
+        .values(status=PageStatus.SCHEDULED.value, error=error)
+    ).rowcount  # type: ignore[attr-defined]
+    return int(released or 0)
+
+
+def due_for_sending(session: Session, *, horizon: datetime, limit: int) -> list[tuple[int, int]]:
+    """(page id, attempts) of scheduled pages due by ``horizon`` (created by then, no retry waiting after it)."""
+    rows = session.exec(
+        select(Page.id, Page.attempts)
+        .where(
+            Page.status == "scheduled",
+            or_(col(Page.next_attempt_at).is_(None), col(Page.next_attempt_at) <= horizon),
+            col(Page.created_at) <= horizon,
+        )
+        .limit(limit)
+    ).all()
+    return [(page_id or 0, attempts) for page_id, attempts in rows]

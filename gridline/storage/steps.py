@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import STEP, StepStatus
+from gridline.storage.claiming import claimed
 from gridline.storage.models import EscalationStep
 
 
@@ -25,18 +26,11 @@ def add(session: Session, *, case_id: int, round_: int, step_index: int, due_at:
 
 def claim(session: Session, step_id: int, *, now: datetime, worker: str) -> EscalationStep | None:
     """The step, claimed for ``worker`` when it is pending and due; None when someone else has it."""
-    result = session.execute(
-        update(EscalationStep)
-        .where(
-            col(EscalationStep.id) == step_id,
-            col(EscalationStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.RUNNING),
-            col(EscalationStep.due_at) <= now,
-        )
-        .values(status=StepStatus.RUNNING.value, claimed_at=now, claimed_by=worker)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.get(EscalationStep, step_id, populate_existing=True)
+    return claimed(session, EscalationStep, update(EscalationStep)
+                   .where(col(EscalationStep.id) == step_id,
+                          col(EscalationStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.RUNNING),
+                          col(EscalationStep.due_at) <= now)
+                   .values(status=StepStatus.RUNNING.value, claimed_at=now, claimed_by=worker))
 
 
 def cancel_pending(session: Session, case_id: int, *, now: datetime, outcome: str) -> int:
@@ -105,3 +99,29 @@ def first_pending(session: Session, case_id: int) -> EscalationStep | None:
         .where(EscalationStep.case_id == case_id, EscalationStep.status == "pending")
         .order_by(col(EscalationStep.due_at))
     ).first()
+
+
+def release_lapsed(session: Session, *, claimed_before: datetime) -> int:
+    """Running steps claimed before ``claimed_before`` (their worker vanished) go back to pending; how many."""
+    released = session.execute(
+        update(EscalationStep)
+        .where(
+            col(EscalationStep.status) == STEP.guard(StepStatus.RUNNING, StepStatus.PENDING),
+            col(EscalationStep.claimed_at) < claimed_before,
+        )
+        .values(status=StepStatus.PENDING.value)
+    ).rowcount  # type: ignore[attr-defined]
+    return int(released or 0)
+
+
+def due_ids(session: Session, *, horizon: datetime, limit: int) -> list[int]:
+    """Ids of pending steps due by ``horizon``, the most overdue first."""
+    return [
+        step_id or 0
+        for step_id in session.exec(
+            select(EscalationStep.id)
+            .where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= horizon)
+            .order_by(col(EscalationStep.due_at))
+            .limit(limit)
+        ).all()
+    ]

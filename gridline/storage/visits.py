@@ -94,6 +94,20 @@ def last_done(session: Session, household_id: int) -> Visit | None:
     ).first()
 
 
+def last_done_at(session: Session, household_ids: Collection[int]) -> dict[int, datetime]:
+    """When each of these households was last visited (those never visited are left out)."""
+    found: dict[int, datetime] = {}
+    ids = list(household_ids)
+    for start in range(0, len(ids), 500):
+        rows = session.exec(
+            select(Visit.household_id, func.max(Visit.done_at))
+            .where(col(Visit.household_id).in_(ids[start : start + 500]), Visit.status == "done")
+            .group_by(col(Visit.household_id))
+        ).all()
+        found.update({hid: at for hid, at in rows if at is not None})
+    return found
+
+
 def history(session: Session, household_id: int, limit: int = 5) -> list[Visit]:
     """The household's latest visits that are over (done, missed or not), newest first."""
     return list(
@@ -174,27 +188,25 @@ def record_digest(session: Session, staff_id: int, day: str, *, at: datetime, co
     session.flush()
 
 
-def in_period(
-    session: Session, since: datetime, until: datetime, grid_codes: Collection[str] | None
+def owed_in_period(
+    session: Session, since: datetime, until: datetime, now: datetime, grid_codes: Collection[str] | None
 ) -> list[Visit]:
-    """Visits that fell due in [since, until) or are still open and due before ``until`` (measures)."""
+    """Visits (not cancelled) of a period, in these grids (None = all): those that fell due in it (up
+    to ``now``) and those made in it (a visit made early counts in the period it was made)."""
+    due_by = min(until, now)
     query = select(Visit).where(
-        col(Visit.due_at) < until, (col(Visit.due_at) >= since) | col(Visit.status).in_(OPEN)
+        col(Visit.status) != "cancelled",
+        ((col(Visit.due_at) >= since) & (col(Visit.due_at) < due_by))
+        | ((col(Visit.done_at) >= since) & (col(Visit.done_at) < until)),
     )
     if grid_codes is not None:
         query = query.where(col(Visit.grid_code).in_(sorted(grid_codes)))
     return list(session.exec(query))
 
 
-def proactive_counts(
-    session: Session, since: datetime, until: datetime, grid_codes: Collection[str] | None
-) -> tuple[int, int]:
-    """(cases found proactively, all cases) created in [since, until)."""
-    query = select(Case.proactive, func.count()).where(
-        col(Case.created_at) >= since, col(Case.created_at) < until, col(Case.duplicate_of_id).is_(None)
-    )
+def overdue(session: Session, now: datetime, grid_codes: Collection[str] | None) -> list[Visit]:
+    """Visits still owed whose deadline has passed."""
+    query = select(Visit).where(col(Visit.status).in_(OPEN), col(Visit.due_at) < now)
     if grid_codes is not None:
-        query = query.where(col(Case.grid_code).in_(sorted(grid_codes)))
-    counts = dict(session.exec(query.group_by(col(Case.proactive))).all())
-    found = int(counts.get(True, 0))
-    return found, found + int(counts.get(False, 0))
+        query = query.where(col(Visit.grid_code).in_(sorted(grid_codes)))
+    return list(session.exec(query))

@@ -79,7 +79,7 @@ def _writes() -> tuple[list[str], list[str]]:
                     (f for f in functions if f.lineno <= node.lineno <= (f.end_lineno or f.lineno)), None
                 )
                 guarded = function is not None and any(
-                    isinstance(n, ast.Attribute) and n.attr == "guard" for n in ast.walk(function)
+                    isinstance(n, ast.Attribute) and n.attr in ("guard", "sources") for n in ast.walk(function)
                 )
                 if not guarded:
                     updates.append(f"{where}:{node.lineno}")
@@ -95,7 +95,7 @@ def test_no_code_assigns_a_status_outside_a_transition() -> None:
 
 def test_every_conditional_update_of_a_status_is_guarded_by_its_table() -> None:
     _, updates = _writes()
-    assert not updates, "UPDATE … SET status without LIFECYCLE.guard(current, wanted):\n" + "\n".join(updates)
+    assert not updates, "UPDATE … SET status without LIFECYCLE.guard / .sources:\n" + "\n".join(updates)
 
 
 @pytest.mark.parametrize("lifecycle", [CASE, PAGE, STEP, MESSAGE, INBOUND], ids=lambda lc: lc.name)

@@ -9,6 +9,7 @@ import pytest
 
 from gridline.nlu.embedded import EmbeddedEngine
 from gridline.nlu.evaluate import (
+    bootstrap_interval,
     coverage_report,
     cross_validate,
     entity_report,
@@ -16,6 +17,7 @@ from gridline.nlu.evaluate import (
     folds,
     gold_report,
     intent_report,
+    paraphrase_groups,
 )
 from gridline.nlu.training_data import TrainingData, TrainingExample, load_nlu_yaml
 from gridline.nlu.types import Entity, NluResult
@@ -150,8 +152,8 @@ async def test_the_summary_leads_with_the_gold_label_macro_f1() -> None:
     assert summary["abstained"] == 2 and summary["predicted_only_labels"] == {"nlu_fallback": 2}
 
 
-def _fold_texts(data: TrainingData, k: int, seed: int = 0) -> list[set[str]]:
-    return [{ex.text for ex in test} for _, test in folds(data, k, seed=seed)]
+def _fold_texts(data: TrainingData, k: int, seed: int = 0, grouped: bool = False) -> list[set[str]]:
+    return [{ex.text for ex in test} for _, test in folds(data, k, seed=seed, grouped=grouped)]
 
 
 def test_folds_do_not_depend_on_file_order_and_are_stratified(train_file: Path) -> None:
@@ -172,3 +174,47 @@ def test_an_intent_smaller_than_k_is_spread_over_folds() -> None:
     pieces = folds(TrainingData(examples=examples), 5)
     assert sum(1 for _, test in pieces if any(ex.intent == "dog" for ex in test)) == 3
     assert sorted(len(test) for _, test in pieces) == [2, 2, 3, 3, 3]
+
+
+def test_paraphrases_are_grouped_without_their_addresses() -> None:
+    examples = [
+        TrainingExample("下水道堵了", "drainage"),
+        TrainingExample(
+            "冬青小区4号楼下水道堵了",
+            "drainage",
+            (Entity("compound", "冬青小区", 0, 4), Entity("building", "4号楼", 4, 7)),
+        ),
+        TrainingExample("已经处理了", "x"),
+        TrainingExample("已经处理了呀", "x"),
+        TrainingExample("楼上天天半夜吵", "noise"),
+    ]
+    assert paraphrase_groups(examples) == [[0, 1], [2, 3], [4]]
+
+
+def test_grouped_folds_keep_paraphrases_together_and_stay_stratified(train_file: Path) -> None:
+    data = load_nlu_yaml(train_file)
+    shuffled = TrainingData(examples=random.Random(7).sample(data.examples, len(data.examples)))
+    assert _fold_texts(data, 5, grouped=True) == _fold_texts(shuffled, 5, grouped=True)
+    fold_of = {text: i for i, texts in enumerate(_fold_texts(data, 5, grouped=True)) for text in texts}
+    for intent in data.intents:
+        examples = data.examples_for(intent)
+        for group in paraphrase_groups(examples):
+            assert len({fold_of[examples[i].text] for i in group}) == 1, [examples[i].text for i in group]
+    sizes = [len(test) for _, test in folds(data, 5, grouped=True)]
+    assert max(sizes) - min(sizes) <= 0.05 * len(data.examples) / 5
+    for _, test in folds(data, 5, grouped=True):
+        assert {ex.intent for ex in test} == set(data.intents)  # every intent is tested in every fold
+
+
+def test_bootstrap_intervals_hold_the_score_and_pair_the_difference() -> None:
+    gold = ["a"] * 50 + ["b"] * 50
+    perfect = list(gold)
+    half = ["a"] * 100  # every b missed: macro-F1 (2/3 + 0) / 2, accuracy 0.5
+    assert bootstrap_interval(gold, perfect)["macro_f1"] == [1.0, 1.0]
+    out = bootstrap_interval(gold, half, baseline=perfect)
+    low, high = out["accuracy"]
+    assert low < 0.5 < high
+    assert out["macro_f1"][0] <= gold_report(gold, half)["macro_f1"] <= out["macro_f1"][1]
+    assert out["difference"]["macro_f1"][1] < 0  # always worse than the baseline on every resample
+    assert out["difference"]["macro_f1_share_better"] == 0.0
+    assert bootstrap_interval(gold, half, seed=3) == bootstrap_interval(gold, half, seed=3)

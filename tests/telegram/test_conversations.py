@@ -46,7 +46,7 @@ async def test_resident_report_reaches_the_leader_who_acknowledges_and_the_resid
     assert "接单" in leader.last_answer["text"]
     assert "廖志强" in resident.last_message.text and "接单" in resident.last_message.text
     # The page now says who has it and keeps only the follow-up buttons.
-    assert page.edits and page.button_labels == ["已解决", "上报", "转交"]
+    assert page.edits and page.button_labels == ["已解决", "上报", "转交", "转办部门", "延期"]
     case = only_case(world.services)
     assert case.status == "acknowledged"
     assert [p.status for p in pages(world.services)] == ["acknowledged"]

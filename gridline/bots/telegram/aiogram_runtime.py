@@ -83,6 +83,15 @@ class ReassignButton(CallbackData, prefix=callbacks.REASSIGN_PREFIX, sep=callbac
     mac: str
 
 
+class LoopButton(CallbackData, prefix=callbacks.LOOP_PREFIX, sep=callbacks.PAGE_SEP):
+    """``tr:<page>:<act>:<arg>:<mac>`` — a department-loop or extension action."""
+
+    page: int
+    act: str
+    arg: int
+    mac: str
+
+
 class OptionButton(CallbackData, prefix=callbacks.OPTION_PREFIX, sep=callbacks.OPTION_SEP):
     """``op|<data>|<mac>`` — an Option offered by the core."""
 
@@ -116,6 +125,7 @@ class AiogramRuntime:
         router.message.register(self._on_unsupported)
         router.callback_query.register(self._on_callback, PageButton.filter())
         router.callback_query.register(self._on_callback, ReassignButton.filter())
+        router.callback_query.register(self._on_callback, LoopButton.filter())
         router.callback_query.register(self._on_callback, OptionButton.filter())
         # Anything else (forged, stale formats) still reaches the flows, which refuse it politely.
         router.callback_query.register(self._on_callback)

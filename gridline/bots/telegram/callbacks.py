@@ -10,6 +10,8 @@ Formats (the separators match the aiogram ``CallbackData`` classes in ``aiogram_
 
     pg:<page id>:<ack|res|esc|fwd>:<mac>     a staff page action
     to:<page id>:<staff id>:<mac>             whom to reassign the page's case to (0 = cancel)
+    tr:<page id>:<act>:<arg>:<mac>            a department-loop or extension action (``LOOP_ACTIONS``;
+                                              ``arg``: a return reason's number, 0 = none / ask)
     op|<option data>|<mac>                    an Option the core offered (e.g. ``cat:water``)
 """
 
@@ -25,6 +27,7 @@ MAX_CALLBACK_BYTES = 64
 MAC_BYTES = 9  # 72 bits, 12 base64url characters
 PAGE_PREFIX = "pg"
 REASSIGN_PREFIX = "to"
+LOOP_PREFIX = "tr"
 OPTION_PREFIX = "op"
 PAGE_SEP = ":"
 OPTION_SEP = "|"
@@ -40,6 +43,21 @@ PAGE_ACTIONS: dict[str, StaffAction] = {
     "fwd": "reassign",
 }
 ACTION_CODES = {action: code for code, action in PAGE_ACTIONS.items()}
+
+# The department loop (routing.transfers) and extensions (routing.extensions), short codes on the wire.
+LoopAction = Literal["accept", "reply", "return", "approve", "reject", "extend", "grant", "refuse", "transfer"]
+LOOP_ACTIONS: dict[str, LoopAction] = {
+    "acc": "accept",
+    "rep": "reply",
+    "ret": "return",
+    "apv": "approve",
+    "rej": "reject",
+    "ext": "extend",
+    "xok": "grant",
+    "xno": "refuse",
+    "trf": "transfer",
+}
+LOOP_CODES = {action: code for code, action in LOOP_ACTIONS.items()}
 
 
 class CallbackTooLong(ValueError):
@@ -73,7 +91,16 @@ class OptionCallback:
     data: str
 
 
-VerifiedCallback = PageCallback | ReassignCallback | OptionCallback
+@dataclass(frozen=True)
+class LoopCallback:
+    """A verified tap on a department-loop or extension button of a page."""
+
+    page_id: int
+    action: LoopAction
+    arg: int = 0
+
+
+VerifiedCallback = PageCallback | ReassignCallback | LoopCallback | OptionCallback
 
 
 def derive_key(bot_token: str, secret_token: str, server_secret: str) -> bytes:
@@ -102,6 +129,11 @@ class CallbackSigner:
         body = PAGE_SEP.join((REASSIGN_PREFIX, str(int(page_id)), str(int(staff_id))))
         return _checked(f"{body}{PAGE_SEP}{self._mac(chat_id, body)}")
 
+    def loop_button(self, chat_id: int | str, page_id: int, action: LoopAction, arg: int = 0) -> str:
+        """``callback_data`` for a department-loop action on a page (``arg``: a return reason's number)."""
+        body = PAGE_SEP.join((LOOP_PREFIX, str(int(page_id)), LOOP_CODES[action], str(int(arg))))
+        return _checked(f"{body}{PAGE_SEP}{self._mac(chat_id, body)}")
+
     def option_button(self, chat_id: int | str, data: str) -> str:
         """``callback_data`` for an Option (``cat:...``, ``rate:...``) sent to ``chat_id``."""
         if OPTION_SEP in data:
@@ -126,6 +158,15 @@ class CallbackSigner:
             if last not in PAGE_ACTIONS:
                 return None
             return PageCallback(page_id=int(page_id), action=PAGE_ACTIONS[last])
+        if data.startswith(LOOP_PREFIX + PAGE_SEP):
+            body, sep, mac = data.rpartition(PAGE_SEP)
+            parts = body.split(PAGE_SEP)
+            if not sep or len(parts) != 4 or not self._same(chat_id, body, mac):
+                return None
+            _, page_id, code, arg = parts
+            if not page_id.isdigit() or not arg.isdigit() or code not in LOOP_ACTIONS:
+                return None
+            return LoopCallback(page_id=int(page_id), action=LOOP_ACTIONS[code], arg=int(arg))
         if data.startswith(OPTION_PREFIX + OPTION_SEP):
             body, sep, mac = data.rpartition(OPTION_SEP)
             if not sep or body.count(OPTION_SEP) != 1 or not self._same(chat_id, body, mac):

@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gridline.bots.telegram import linking
-from gridline.bots.telegram.callbacks import OptionCallback, PageCallback, ReassignCallback
+from gridline.bots.telegram.callbacks import LoopCallback, OptionCallback, PageCallback, ReassignCallback
 from gridline.bots.telegram.context import BotContext
 from gridline.bots.telegram.inputs import (
+    LOOP_COMMANDS,
     CallbackInput,
     CommandInput,
     ContactInput,
@@ -24,6 +25,7 @@ from gridline.bots.telegram.inputs import (
     TextInput,
     UnsupportedInput,
 )
+from gridline.bots.telegram.loop import LoopDesk
 from gridline.bots.telegram.runtime import TelegramSendError
 from gridline.bots.telegram.staff import StaffDesk
 from gridline.i18n import t
@@ -42,6 +44,7 @@ class TelegramFlows:
     def __init__(self, ctx: BotContext) -> None:
         self.ctx = ctx
         self.staff = StaffDesk(ctx)
+        self.loop = LoopDesk(ctx, self.staff)
         self._handlers: dict[type, Callable[[Any], Awaitable[None]]] = {
             CommandInput: self.on_command,
             TextInput: self.on_text,
@@ -64,7 +67,9 @@ class TelegramFlows:
         outcome = await self.ctx.to_core(
             event.sender, event.message_id, command=event.command, command_args=event.args
         )
-        if outcome.staff_id is not None:
+        if outcome.staff_id is not None and event.command in LOOP_COMMANDS:
+            await self.loop.command(event.sender, outcome.staff_id, event.command, event.args)
+        elif outcome.staff_id is not None:
             await self.staff.command(event.sender, outcome.staff_id, event.command)
 
     async def on_text(self, event: TextInput) -> None:
@@ -73,6 +78,8 @@ class TelegramFlows:
         outcome = await self.ctx.to_core(event.sender, event.message_id, text=event.text, reply_to_case_ref=ref)
         if outcome.staff_id is None:
             return
+        if page is not None and await self.loop.reply_to_page(event.sender, outcome.staff_id, page, event.text):
+            return  # a department's reply to its transfer page is its 回单
         if page is not None:
             await self.staff.relay(event.sender, outcome.staff_id, page, ref or "", event.text)
         elif is_visit_text(event.text):
@@ -135,6 +142,8 @@ class TelegramFlows:
             await self.staff.page_action(event, verified)
         elif isinstance(verified, ReassignCallback):
             await self.staff.reassign_chosen(event, verified)
+        elif isinstance(verified, LoopCallback):
+            await self.loop.button(event, verified)
         else:
             await self._option_chosen(event, verified)
 

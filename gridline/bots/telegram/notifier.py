@@ -46,7 +46,8 @@ class TelegramNotifier:
         bot = self.bots.for_notice(notice.bot_name, audience="staff")
         if bot is None:
             return _no_bot(notice.bot_name)
-        keyboard = render.page_keyboard(bot.signer, notice.target, notice.page_id, notice.lang)
+        rows = render.rows_for(notice.reason)
+        keyboard = render.page_keyboard(bot.signer, notice.target, notice.page_id, notice.lang, rows)
         return await self._deliver(bot, notice.target, render.page_text(notice), keyboard)
 
     async def send_message(self, notice: MessageNotice) -> Delivery:
@@ -84,11 +85,13 @@ class TelegramNotifier:
 
     async def _follow_up_keyboard(self, bot: TelegramBot, update: PageUpdate) -> Keyboard:
         """The acknowledger keeps 已解决/上报/转交 while the case is open; everyone else loses the buttons."""
-        lang = await in_transaction(self.services, _follow_up_lang, update.page_id)
-        if lang is None:
+        found = await in_transaction(self.services, _follow_up_lang, update.page_id)
+        if found is None:
             return ()
+        lang, reason = found
         lang = lang or self.services.settings.default_language
-        return render.page_keyboard(bot.signer, update.target, update.page_id, lang, render.FOLLOW_UP_ACTIONS)
+        rows = render.rows_for(reason, follow_up=True)
+        return render.page_keyboard(bot.signer, update.target, update.page_id, lang, rows)
 
     async def _deliver(self, bot: TelegramBot, chat_id: str, text: str, keyboard: Keyboard) -> Delivery:
         parts = render.split_text(text)
@@ -123,8 +126,9 @@ class TelegramNotifier:
             log.warning("could not forward photo %s: %s", file_id, exc)
 
 
-def _follow_up_lang(work: Work, page_id: int) -> str | None:
-    """The acknowledger's language ("" if unknown) when their page keeps buttons; None when it loses them."""
+def _follow_up_lang(work: Work, page_id: int) -> tuple[str, str] | None:
+    """The acknowledger's language ("" if unknown) and the page's reason when their page keeps
+    buttons; None when it loses them."""
     page = work.session.get(Page, page_id)
     case = work.session.get(Case, page.case_id) if page else None
     if page is None or case is None or page.status != PageStatus.ACKNOWLEDGED:
@@ -132,7 +136,7 @@ def _follow_up_lang(work: Work, page_id: int) -> str | None:
     if case.status not in OPEN_CASE_STATUSES:
         return None
     staff = work.session.get(Staff, page.staff_id)
-    return staff.lang if staff else ""
+    return (staff.lang if staff else ""), page.reason
 
 
 def _no_bot(name: str) -> Delivery:

@@ -8,16 +8,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gridline.bots.telegram.callbacks import ACTION_CODES, CallbackSigner, StaffAction
+from gridline.bots.telegram.callbacks import ACTION_CODES, LOOP_CODES, CallbackSigner, LoopAction, StaffAction
 from gridline.bots.telegram.runtime import MAX_TEXT_LENGTH, Button, Keyboard
 from gridline.i18n import t
 from gridline.kernel.messages import Option
 from gridline.kernel.notify import PageNotice
 
 # The buttons of a fresh page, in rows; after acknowledgement the acknowledger keeps the follow-ups.
-ActionRows = tuple[tuple[StaffAction, ...], ...]
+ActionRows = tuple[tuple[StaffAction | LoopAction, ...], ...]
 PAGE_ACTIONS: ActionRows = (("acknowledge", "resolve"), ("escalate", "reassign"))
-FOLLOW_UP_ACTIONS: ActionRows = (("resolve",), ("escalate", "reassign"))
+FOLLOW_UP_ACTIONS: ActionRows = (("resolve",), ("escalate", "reassign"), ("transfer", "extend"))
+# Pages of the department loop and of extensions (by the page's reason): fresh, then after 签收.
+LOOP_ROWS: dict[str, tuple[ActionRows, ActionRows]] = {
+    "transfer": ((("accept", "return"),), (("reply", "return"), ("extend",))),
+    "transfer_escalated": ((("accept", "return"),), (("reply", "return"), ("extend",))),
+    "transfer_rejected": ((("reply", "return"), ("extend",)), (("reply", "return"), ("extend",))),
+    "transfer_replied": ((("approve", "reject"),), ()),
+    "transfer_returned": ((("resolve", "transfer"), ("escalate", "reassign")), FOLLOW_UP_ACTIONS),
+    "extension_requested": ((("grant", "refuse"),), ()),
+    "extension_decided": ((), ()),
+}
+
+
+def rows_for(reason: str, *, follow_up: bool = False) -> ActionRows:
+    """The buttons a page about ``reason`` carries (``follow_up``: after its person acknowledged it)."""
+    fresh, after = LOOP_ROWS.get(reason, (PAGE_ACTIONS, FOLLOW_UP_ACTIONS))
+    return after if follow_up else fresh
 
 # Options whose labels are this short (ratings 1–5) share one row; longer ones get a row each.
 SHORT_LABEL = 3
@@ -35,17 +51,18 @@ def page_keyboard(
     lang: str,
     actions: ActionRows = PAGE_ACTIONS,
 ) -> Keyboard:
-    """接单 / 已解决 / 上报 / 转交, each bound to this page and this chat."""
-    return tuple(
-        tuple(
-            Button(
-                label=t(f"telegram.page.button.{ACTION_CODES[action]}", lang),
-                data=signer.page_button(chat_id, page_id, action),
-            )
-            for action in row
-        )
-        for row in actions
-    )
+    """接单 / 已解决 / 上报 / 转交 (or the loop's 签收 / 回单 / 退单 …), each bound to this page and this chat."""
+    return tuple(tuple(_button(signer, chat_id, page_id, lang, action) for action in row) for row in actions)
+
+
+def _button(signer: CallbackSigner, chat_id: int | str, page_id: int, lang: str, action: str) -> Button:
+    if action in LOOP_CODES:
+        loop_action: LoopAction = action  # type: ignore[assignment]
+        label = t(f"telegram.page.button.{LOOP_CODES[loop_action]}", lang)
+        return Button(label=label, data=signer.loop_button(chat_id, page_id, loop_action))
+    staff_action: StaffAction = action  # type: ignore[assignment]
+    label = t(f"telegram.page.button.{ACTION_CODES[staff_action]}", lang)
+    return Button(label=label, data=signer.page_button(chat_id, page_id, staff_action))
 
 
 def option_keyboard(signer: CallbackSigner, chat_id: int | str, options: Sequence[Option]) -> Keyboard:

@@ -15,12 +15,16 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from gridline.bots.twilio.loop_sms import loop_answer
 from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
+from gridline.domain.transfers import DEPARTMENT_PAGES
 from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case, relay_staff_reply
+from gridline.routing.loop_grammar import parse_loop_text
 from gridline.routing.pages import open_pages_for_phone, page_by_code
+from gridline.routing.transfers import accept_transfer
 from gridline.routing.visit_grammar import is_visit_text
 from gridline.routing.visits import answer_visit_text
 from gridline.storage import people
@@ -57,6 +61,7 @@ class _Target:
     case_id: int = 0
     page_id: int = 0
     ref: str = "?"
+    reason: str = ""
 
 
 def _target(work: Work, staff_id: int, phone: str, reply: StaffReply | None) -> _Target:
@@ -72,7 +77,7 @@ def _target(work: Work, staff_id: int, phone: str, reply: StaffReply | None) -> 
             return _Target(lang, StaffAnswer(t("twilio.staff.unknown_code", lang, code=reply.code)))
         return _Target(lang, StaffAnswer(t("twilio.staff.no_open_page", lang)))
     case = work.session.get(Case, page.case_id)
-    return _Target(lang, case_id=page.case_id, page_id=page.id or 0, ref=case.ref if case else "?")
+    return _Target(lang, case_id=page.case_id, page_id=page.id or 0, ref=case.ref if case else "?", reason=page.reason)
 
 
 async def answer_for(services: Services, staff_id: int, phone: str, text: str) -> StaffAnswer:
@@ -80,6 +85,10 @@ async def answer_for(services: Services, staff_id: int, phone: str, text: str) -
     if is_visit_text(text):
         logged = await answer_visit_text(services, staff_id, text, "sms")
         return StaffAnswer(logged.text, logged.case_id)
+    loop = parse_loop_text(text)
+    if loop is not None:
+        answer, case_id = await loop_answer(services, staff_id, phone, loop)
+        return StaffAnswer(answer, case_id)
     reply = parse_staff_reply(text)
     target = await in_transaction(services, _target, staff_id, phone, reply)
     if target.answer is not None or reply is None or reply.action == "help":
@@ -88,6 +97,10 @@ async def answer_for(services: Services, staff_id: int, phone: str, text: str) -
         relayed = await relay_staff_reply(services, target.case_id, staff_id, reply.text, "sms")
         key = "twilio.staff.relayed" if relayed else "twilio.staff.not_relayed"
         return StaffAnswer(t(key, target.lang, ref=target.ref), target.case_id)
+    if reply.action == "acknowledge" and target.reason in DEPARTMENT_PAGES:
+        # A bare code (or 确认12) on a transfer page means 签收.
+        accepted = await accept_transfer(services, target.case_id, staff_id, channel="sms", page_id=target.page_id)
+        return StaffAnswer(accepted.text, target.case_id)
     result = await act_on_case(
         services, case_id=target.case_id, staff_id=staff_id, action=reply.action, channel="sms",
         page_id=target.page_id,

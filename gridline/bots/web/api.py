@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import UploadFile
 
 from gridline.bots.web import queries
 from gridline.bots.web.identities import CHANNEL, SESSION_RE, anonymous_external_id, resident_external_id
@@ -20,10 +21,13 @@ from gridline.bots.web.mapview import grid_map
 from gridline.bots.web.payloads import ResidentMessageIn, StaffActionIn
 from gridline.core.inbox import receive_event
 from gridline.edge.params import RowId
+from gridline.edge.text import ascii_int
 from gridline.i18n import DEFAULT_LANGUAGE, Language, t
 from gridline.kernel.services import Services
 from gridline.kernel.work import Work, in_transaction
+from gridline.routing import evidence
 from gridline.routing.actions import act_on_case
+from gridline.storage import evidence as evidence_rows
 from gridline.storage.models import Case, Page, Resident, Staff
 
 API_PREFIX = "/sandbox/api"
@@ -108,6 +112,41 @@ def build_api(services: Services) -> APIRouter:
         status = 200 if result.ok else 403 if result.code == "not_allowed" else 409
         return JSONResponse({"ok": result.ok, "code": result.code, "text": result.text, "case_id": case_id,
                              "case_ref": result.case_ref, "by_staff_name": result.by_staff_name}, status_code=status)
+
+    @router.post("/evidence")
+    async def post_evidence(request: Request, lang: Lang = DEFAULT_LANGUAGE) -> JSONResponse:
+        """A photo of the fix from the staff side (multipart: staff_id, page_id, photo, note)."""
+        limit = services.settings.evidence.max_bytes
+        form = await request.form(max_files=1, max_fields=10)
+        staff_id = ascii_int(str(form.get("staff_id") or ""), lowest=1)
+        page_id = ascii_int(str(form.get("page_id") or ""), lowest=1)
+        photo = form.get("photo")
+        data = await photo.read(limit + 1) if isinstance(photo, UploadFile) else b""
+        if staff_id is None or page_id is None:
+            raise problem(400, "bad_evidence", lang)
+
+        def check(work: Work) -> tuple[int, str]:
+            page = work.session.get(Page, page_id)
+            staff = work.session.get(Staff, staff_id)
+            if page is None or staff is None or page.staff_id != staff_id:
+                raise problem(404, "unknown_page", lang, id=page_id)
+            return page.case_id, staff.code
+
+        case_id, code = await in_transaction(services, check)
+        result = await evidence.attach(services, data=data, uploader=evidence.Uploader(f"staff:{code}", staff_id),
+                                       channel="inbox", case_id=case_id, note=str(form.get("note") or "") or None)
+        text = t(f"evidence.result.{result.code}", lang, ref=result.ref, mb=round(limit / 1_000_000, 1))
+        return JSONResponse({"ok": result.ok, "code": result.code, "text": text, "evidence_id": result.evidence_id},
+                            status_code=200 if result.ok else 403 if result.code == "not_allowed" else 400)
+
+    @router.get("/evidence/{evidence_id}")
+    async def get_evidence(evidence_id: RowId, lang: Lang = DEFAULT_LANGUAGE) -> Response:
+        """The photo (the sandbox has no sign-in: it is a demo, mounted only with --demo)."""
+        row = await in_transaction(services, lambda work: evidence_rows.get(work.session, evidence_id))
+        data = await evidence.read_bytes(services, row) if row is not None else None
+        if row is None or data is None:
+            raise problem(404, "unknown_evidence", lang, id=evidence_id)
+        return Response(data, media_type=row.content_type, headers={"x-content-type-options": "nosniff"})
 
     @router.get("/cases/{case_id}")
     async def get_case(case_id: RowId, lang: Lang = DEFAULT_LANGUAGE) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from gridline.i18n import t
 from gridline.i18n.explanations import explain
 from gridline.storage import cases as cases_store
 from gridline.storage import conversations, directory, people
+from gridline.storage import evidence as evidence_rows
 from gridline.storage import pages as pages_store
 from gridline.storage.models import Case, Message, Resident, Staff
 
@@ -30,6 +31,9 @@ ACTION_BUTTON_KEYS = {
     "acknowledge": "page.button_ack", "resolve": "page.button_resolve",
     "escalate": "page.button_escalate", "reassign": "page.button_reassign",
 }
+
+# Evidence photos on the timeline, served by the sandbox API (api.py).
+EVIDENCE_PATH = "/sandbox/api/evidence"
 
 
 class Clockface:
@@ -182,10 +186,14 @@ def case_timeline(session: Session, case: Case, clock: Clockface, lang: str) -> 
     staff_names = directory.staff_names(session, {m.staff_id for m in messages if m.staff_id})
     # Events before messages of the same instant: "paged" reads before the reply that announces it.
     keyed: list[tuple[tuple[datetime, int, int], dict[str, Any]]] = []
+    photos = {row.id for row in evidence_rows.for_case(session, case.id or 0)}
     for event in events:
-        keyed.append(((event.at, 0, event.id or 0),
-                      {"kind": "event", "event": event.kind, "actor": event.actor, "at": clock.stamp(event.at),
-                       "text": describe_event(event, lang)}))
+        item = {"kind": "event", "event": event.kind, "actor": event.actor, "at": clock.stamp(event.at),
+                "text": describe_event(event, lang)}
+        if event.kind == "evidence" and event.data.get("evidence_id") in photos:
+            item["photo_url"] = f"{EVIDENCE_PATH}/{event.data['evidence_id']}"
+            item["note"] = str(event.data.get("text") or "")
+        keyed.append(((event.at, 0, event.id or 0), item))
     for message in messages:
         keyed.append(((message.created_at, 1, message.id or 0),
                       {"kind": "message", **_message_json(message, clock, staff_names)}))

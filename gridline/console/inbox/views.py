@@ -18,6 +18,8 @@ from gridline.edge.params import RowId
 from gridline.edge.text import ascii_int
 from gridline.i18n import t
 from gridline.routing.actions import ActionResult, act_on_case, note_case
+from gridline.routing.roster import tag_label
+from gridline.routing.visits import VisitReport, owed_for_inbox, record_visit
 from gridline.storage import staff_inbox as store
 
 router = APIRouter()
@@ -32,8 +34,14 @@ EVIDENCE_OK = frozenset({"evidence_attached", "evidence_already_attached"})
 EVIDENCE_REFUSED = frozenset({"evidence_too_large", "evidence_not_an_image", "evidence_empty", "evidence_not_allowed",
                               "evidence_unknown_case", "evidence_store_failed"})
 OK_CODES = OK_CODES | EVIDENCE_OK
-RESULT_CODES = OK_CODES | EVIDENCE_REFUSED | {"already_acknowledged", "not_allowed", "case_closed", "unknown_case",
-                                              "unknown_staff", "unreachable", "bad_action", "empty_note"}
+# 走千家: a visit logged from the inbox (routing.visits.VisitLogged codes).
+VISIT_OK = frozenset({"visit_logged"})
+VISIT_REFUSED = frozenset({"visit_not_your_grid", "visit_already_done", "visit_unknown_visit", "visit_bad_outcome"})
+OK_CODES = OK_CODES | VISIT_OK
+RESULT_CODES = OK_CODES | EVIDENCE_REFUSED | VISIT_REFUSED | {
+    "already_acknowledged", "not_allowed", "case_closed", "unknown_case", "unknown_staff", "unreachable", "bad_action",
+    "empty_note",
+}
 BUTTON_KEYS = {"acknowledge": "page.button_ack", "resolve": "page.button_resolve",
                "escalate": "page.button_escalate", "reassign": "page.button_reassign"}
 T = TypeVar("T")
@@ -60,13 +68,15 @@ async def inbox_page(request: Request) -> Response:
     def body(ctx: ConsoleContext) -> Response:
         staff_id = ctx.viewer.staff_id
         pages, held = load_inbox(ctx.session, staff_id, ctx.tree) if staff_id is not None else ([], [])
+        owed = owed_for_inbox(ctx.session, staff_id, ctx.services.settings, ctx.now) if staff_id is not None else []
         done, ref = request.query_params.get("done", ""), request.query_params.get("ref", "")
         # Only a case reference is echoed back: a crafted link cannot put words in the notice.
         ref = ref if REF_RE.fullmatch(ref) else ""
         return ctx.render("inbox.html", pages=pages, held=held, linked=staff_id is not None,
                           read_only=ctx.viewer.role == "auditor", done=done if done in RESULT_CODES else "",
                           ref=ref, vapid_public_key=public_key or "", result_codes=RESULT_CODES,
-                          ok_codes=OK_CODES, button_keys=BUTTON_KEYS,
+                          ok_codes=OK_CODES, button_keys=BUTTON_KEYS, visits=owed,
+                          tag_label=lambda code: tag_label(ctx.services.settings, code, ctx.lang),
                           t_global=lambda key, **params: t(key, ctx.lang, **params))
 
     return await in_context(request, body)
@@ -116,6 +126,29 @@ async def note(request: Request, case_id: RowId) -> Response:
     result = await note_case(state_of(request).services, case_id=case_id, staff_id=staff_id, text=text,
                              channel=CHANNEL)
     return _result_redirect(result, case_id)
+
+
+@router.post("/inbox/visits/{visit_id}/log")
+async def log_owed_visit(request: Request, visit_id: RowId) -> Response:
+    """走千家 from the inbox: 正常 / 有问题 (with an optional note) for a visit this staff member owes."""
+    form = await request.form()
+    outcome = str(form.get("outcome", ""))
+    note_text = str(form.get("note", "")).strip()[:MAX_NOTE]
+
+    def check(ctx: ConsoleContext) -> tuple[int, str]:
+        staff_id = acting_staff(ctx)
+        owed = owed_for_inbox(ctx.session, staff_id, ctx.services.settings, ctx.now)
+        if all(visit.id != visit_id for visit, _ in owed):
+            raise NotFound()
+        return staff_id, ctx.lang
+
+    staff_id, lang = await in_context(request, check, form)
+    if outcome not in ("ok", "problem"):
+        return redirect(INBOX, done="visit_bad_outcome")
+    report = VisitReport(outcome="ok" if outcome == "ok" else "problem", note=note_text, visit_id=visit_id,
+                         channel=CHANNEL)
+    logged = await record_visit(state_of(request).services, report, staff_id=staff_id, lang=lang)
+    return redirect(INBOX, done=f"visit_{logged.code}", ref=logged.case_ref or "")
 
 
 def _subscription_fields(raw: bytes) -> tuple[str, str, str] | None:

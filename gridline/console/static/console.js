@@ -92,4 +92,23 @@
     });
     body.setAttribute("data-live-connected", "1");
   }
+
+  // A broadcast's delivery counts, refreshed while it is being sent.
+  var counts = document.querySelector("[data-broadcast-counts][data-live-counts]");
+  if (counts && window.fetch) {
+    var poll = function () {
+      fetch(counts.getAttribute("data-broadcast-counts"), { headers: { accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          Object.keys(data).forEach(function (name) {
+            var cell = counts.querySelector('[data-count="' + name + '"]');
+            if (cell) cell.textContent = String(data[name]);
+          });
+          if (data.status === "sending") window.setTimeout(poll, 3000);
+        })
+        .catch(function () { window.setTimeout(poll, 10000); });
+    };
+    window.setTimeout(poll, 3000);
+  }
 })();

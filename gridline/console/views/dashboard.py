@@ -13,6 +13,7 @@ from gridline.console.dashboard import Dashboard, build_dashboard, choose_period
 from gridline.console.export import csv_response, write_csv
 from gridline.console.http import ConsoleContext, client_ip, in_console
 from gridline.console.metrics import LEVELS, Comparison, Summary
+from gridline.console.visit_metrics import VisitBoard, VisitFigures, build_visit_board
 from gridline.storage.audit import record
 
 router = APIRouter()
@@ -34,6 +35,28 @@ def _dashboard(ctx: ConsoleContext, request: Request) -> Dashboard:
         triage_label=ctx.text("grid.triage"),
         category_label=lambda c: ctx.text(f"category.{c}"),
     )
+
+
+def _visit_board(ctx: ConsoleContext, board: Dashboard) -> VisitBoard:
+    return build_visit_board(ctx.session, ctx.viewer, ctx.tree, period=board.period, now=ctx.now, tz=ctx.tz,
+                             overall_label=ctx.text("dash.overall"), nobody_label=ctx.text("visits.nobody"))
+
+
+VISIT_FIGURES: tuple[tuple[str, str], ...] = (
+    ("due", "dash.visits_due"),
+    ("done", "dash.visits_done"),
+    ("coverage", "dash.visit_coverage_pct"),
+    ("on_time_share", "dash.visit_on_time_pct"),
+    ("problems", "dash.visit_problems"),
+    ("overdue", "dash.visits_overdue"),
+)
+
+
+def visit_value(figures: VisitFigures, name: str) -> str:
+    value = getattr(figures, name)
+    if value is None:
+        return ""
+    return f"{value * 100:.1f}" if isinstance(value, float) else str(value)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -61,6 +84,7 @@ async def dashboard_page(request: Request) -> Response:
             levels=LEVELS,
             export_query=urlencode(query),
             days=request.query_params.get("days", "" if "from" in request.query_params else "7"),
+            visits=_visit_board(ctx, board),
         )
 
     return await in_console(request, body)
@@ -81,6 +105,8 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("solve_coverage", "dash.solve_coverage_pct"),
     ("satisfaction_coverage", "dash.satisfaction_coverage_pct"),
     ("overdue", "dash.overdue"),
+    ("proactive", "dash.proactive"),
+    ("proactive_share", "dash.proactive_pct"),
 )
 
 
@@ -91,7 +117,7 @@ def figure_value(summary: Summary, name: str) -> str:
         return ""
     if name.startswith(("tta", "ttr")):
         return f"{value / 60:.1f}"
-    if name in ("breach_rate", "satisfied_share") or name.endswith(("_rate", "_coverage")):
+    if name in ("breach_rate", "satisfied_share", "proactive_share") or name.endswith(("_rate", "_coverage")):
         return f"{value * 100:.1f}"
     if name == "rating_mean":
         return f"{value:.2f}"
@@ -129,6 +155,13 @@ async def dashboard_export(request: Request) -> Response:
             for category, count in sorted(board.daily.counts[day].items()):
                 rows.append([ctx.text("dash.per_day"), day.isoformat(), ctx.text(f"category.{category}"),
                              ctx.text("dash.cases"), count, ""])
+        visits = _visit_board(ctx, board)
+        for section, group in ((ctx.text("dash.visits_overall"), [visits.overall]),
+                               (ctx.text("dash.visits_by_grid"), visits.by_grid),
+                               (ctx.text("dash.visits_by_member"), visits.by_member)):
+            for figures in group:
+                for name, label in VISIT_FIGURES:
+                    rows.append([section, figures.key, figures.label, ctx.text(label), visit_value(figures, name), ""])
         record(ctx.session, at=ctx.now, actor=ctx.viewer.actor, action="console.export_dashboard",
                target_kind="dashboard", detail={"from": str(board.period.start), "to": str(board.period.end)},
                ip=client_ip(request))

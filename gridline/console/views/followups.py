@@ -10,17 +10,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gridline.bots.twilio.voice_followup import place_follow_up_call
 from gridline.console.access import case_scope
-from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect
+from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect, state_of
 from gridline.domain.lifecycle import CaseStatus
 from gridline.edge.params import RowId
 from gridline.routing import closure
 from gridline.routing.actions import rate_case
 from gridline.routing.directory import Directory
 from gridline.routing.timeline import record_event
-from gridline.storage import cases
+from gridline.storage import cases, follow_up_calls
 from gridline.storage.audit import record
-from gridline.storage.models import Case, FollowUp, Staff
+from gridline.storage.models import Case, FollowUp, FollowUpCall, Staff
 
 router = APIRouter()
 OUTCOMES = ("satisfied", "not_solved", "unreachable")
@@ -35,12 +36,17 @@ def _open_tasks(ctx: ConsoleContext) -> list[tuple[FollowUp, Case, str]]:
     return tasks
 
 
+def _latest_calls(ctx: ConsoleContext, tasks: list[tuple[FollowUp, Case, str]]) -> dict[int, FollowUpCall]:
+    return follow_up_calls.latest_for_tasks(ctx.session, [task.id for task, _case, _holder in tasks if task.id])
+
+
 @router.get("/follow-ups", response_class=HTMLResponse)
 async def follow_up_list(request: Request) -> Response:
     def body(ctx: ConsoleContext) -> Response:
+        tasks = _open_tasks(ctx)
         return ctx.render(
-            "followups.html", tasks=_open_tasks(ctx), done=request.query_params.get("done", ""),
-            error=request.query_params.get("error", ""), outcomes=OUTCOMES,
+            "followups.html", tasks=tasks, done=request.query_params.get("done", ""),
+            error=request.query_params.get("error", ""), outcomes=OUTCOMES, calls=_latest_calls(ctx, tasks),
         )  # fmt: skip
 
     return await in_console(request, body)
@@ -83,3 +89,33 @@ async def follow_up_record(request: Request, task_id: RowId) -> Response:
         return redirect("/console/follow-ups", done="recorded")
 
     return await in_console(request, body, form=form)
+
+
+@router.post("/follow-ups/{task_id}/call")
+async def follow_up_call(request: Request, task_id: RowId) -> Response:
+    """The voice channel places the 回访 call (bots/twilio/voice_followup.py); the keys are recorded."""
+    form = await request.form()
+
+    def check(ctx: ConsoleContext) -> str:
+        if not ctx.viewer.can_manage_cases:
+            raise Forbidden()
+        found = cases.follow_up_with_case(ctx.session, task_id, scope=case_scope(ctx.viewer))
+        if found is None:
+            raise NotFound()
+        task, case = found
+        if task.called_at is not None:
+            return "already_recorded"
+        if ctx.viewer.staff_id is not None and ctx.viewer.staff_id in (task.handled_by or []):
+            return "own_case"
+        record(ctx.session, at=ctx.now, actor=ctx.viewer.actor, action="follow_up.call", target_kind="case",
+               target_id=case.id or 0, detail={"follow_up_id": task.id}, ip=client_ip(request))  # fmt: skip
+        return ""
+
+    refused = await in_console(request, check, form=form)
+    if refused:
+        return redirect("/console/follow-ups", error=refused)
+    actor = await in_console(request, lambda ctx: ctx.viewer.actor, form=form)
+    code = await place_follow_up_call(state_of(request).services, task_id, actor)
+    if code == "call_placed":
+        return redirect("/console/follow-ups", done=code)
+    return redirect("/console/follow-ups", error=code)

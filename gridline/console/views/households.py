@@ -5,19 +5,29 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect
+from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect, state_of
 from gridline.console.roster_access import can_edit_roster, roster_scope
 from gridline.domain.privacy import mask_phone
 from gridline.edge.params import RowId
 from gridline.importers import Invalid
 from gridline.importers.fields import normalize_phone
 from gridline.routing.roster import known_tags, tag_label
+from gridline.routing.visits import VisitReport, household_visits, record_visit
 from gridline.storage import households as roster
 from gridline.storage.audit import record
+from gridline.storage.households import RosterScope
 from gridline.storage.models import Household
 
 router = APIRouter()
 PAGE_SIZE = 50
+DONE_CODES = frozenset({"saved", "removed", "visit_logged"})
+ERROR_CODES = frozenset({"bad_phone", "helper_needs_name", "visit_not_your_grid", "visit_already_done",
+                         "visit_bad_outcome", "visit_not_staff", "visit_unknown_visit"})
+
+
+def _known(code: str, known: frozenset[str]) -> str:
+    """Only codes the page has a text for are shown (a crafted link cannot make it say anything)."""
+    return code if code in known else ""
 
 
 def _page_number(raw: str | None) -> int:
@@ -65,8 +75,9 @@ async def household_page(request: Request, household_id: RowId) -> Response:
         household = _household(ctx, household_id)
         return ctx.render(
             "household.html", h=household, people=roster.people_of(ctx.session, household_id), tags=_tags(ctx),
-            can_edit=can_edit_roster(ctx.viewer), done=request.query_params.get("done", ""),
-            error=request.query_params.get("error", ""),
+            can_edit=can_edit_roster(ctx.viewer), done=_known(request.query_params.get("done", ""), DONE_CODES),
+            error=_known(request.query_params.get("error", ""), ERROR_CODES),
+            visits=household_visits(ctx.session, household), can_log_visit=can_edit_roster(ctx.viewer),
         )  # fmt: skip
 
     return await in_console(request, body)
@@ -115,6 +126,35 @@ async def household_edit(request: Request, household_id: RowId) -> Response:
         return redirect(target, done="saved")
 
     return await in_console(request, body, form=form)
+
+
+@router.post("/households/{household_id}/visit")
+async def household_visit(request: Request, household_id: RowId) -> Response:
+    """走千家 from the console: a visit logged (正常 / 有问题 with a note). A console user linked to a
+    staff record must be staff of the household's grid; an administrator or supervisor records it for
+    the grid (their roster scope must cover it); auditors log nothing."""
+    form = await request.form()
+    outcome = str(form.get("outcome") or "")
+    note = str(form.get("note") or "").strip()[:2000]
+    target = f"/console/households/{household_id}"
+
+    def check(ctx: ConsoleContext) -> tuple[int | None, RosterScope | None, str, str]:
+        if not can_edit_roster(ctx.viewer):
+            raise Forbidden()
+        household = _household(ctx, household_id)
+        scope = None if ctx.viewer.staff_id else RosterScope(frozenset({household.grid_code}))
+        return ctx.viewer.staff_id, scope, ctx.viewer.actor, ctx.lang
+
+    staff_id, scope, actor, lang = await in_console(request, check, form=form)
+    if outcome not in ("ok", "problem"):
+        return redirect(target, error="visit_bad_outcome")
+    report = VisitReport(outcome="ok" if outcome == "ok" else "problem", note=note, household_id=household_id,
+                         channel="web")
+    logged = await record_visit(state_of(request).services, report, staff_id=staff_id, actor=actor,
+                                grid_scope=scope, lang=lang)
+    if logged.ok:
+        return redirect(target, done="visit_logged")
+    return redirect(target, error=f"visit_{logged.code}")
 
 
 @router.post("/households/{household_id}/remove")

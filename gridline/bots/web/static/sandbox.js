@@ -328,7 +328,29 @@
     page.actions.length ? el("div", { class: "actions" }, page.actions.map((a) =>
       el("button", { type: "button", class: a.action, text: a.label,
         onclick: (event) => { event.stopPropagation(); act(page, a.action); } }))) : null,
+    closed ? null : el("label", { class: "photo", onclick: (event) => event.stopPropagation() },
+      el("span", { text: T.add_photo }),
+      el("input", { type: "file", accept: "image/jpeg,image/png,image/webp",
+        onchange: (event) => uploadPhoto(page, event.target.files[0]) })),
     result ? el("div", { class: `result${result.ok ? "" : " bad"}`, text: result.text }) : null);
+  }
+
+  async function uploadPhoto(page, file) {
+    if (!file) return;
+    const form = new FormData();
+    form.append("staff_id", state.staffId);
+    form.append("page_id", String(page.page_id));
+    form.append("photo", file);
+    try {
+      const response = await fetch(`${API}/evidence?lang=${LANG}`, { method: "POST", body: form });
+      const result = await response.json().catch(() => ({}));
+      state.results[page.page_id] = { ok: response.ok, text: result.text || (result.detail && result.detail.message) || "" };
+    } catch (error) {
+      state.results[page.page_id] = { ok: false, text: String(error.message || error) };
+    }
+    state.lastInbox = "";
+    selectCase(page.case.id);
+    await pollInbox().catch(offline);
   }
 
   async function act(page, action, toStaffId) {
@@ -401,6 +423,11 @@
 
   function entry(e) {
     const time = el("time", { datetime: e.at ? e.at.utc : "", text: e.at ? e.at.local.slice(6) : "" });
+    if (e.kind === "event" && e.photo_url) {
+      return el("li", { class: "event" }, time, e.text, e.note ? ` — ${e.note}` : "",
+        el("a", { href: e.photo_url, target: "_blank", rel: "noopener" },
+          el("img", { class: "evidence", src: e.photo_url, alt: e.text, loading: "lazy" })));
+    }
     if (e.kind === "event") return el("li", { class: "event" }, time, e.text);
     const who = e.sender_kind === "staff" ? (e.staff_name || T.from_staff)
       : e.direction === "in" ? T.from_resident : `${T.from_system} → ${T.from_resident}`;
