@@ -27,6 +27,8 @@ from gridline.storage.models import Case, Page, Staff
 log = logging.getLogger(__name__)
 
 DUTY_DAYS = 7
+# How long the case named by one photo of an album is remembered for its other photos.
+ALBUM_SECONDS = 600
 
 
 class StaffDesk:
@@ -117,6 +119,13 @@ class StaffDesk:
         if ref is None:
             replied_to = await self.page_replied_to(event.sender, event.reply_to_message_id)
             ref = replied_to[1] if replied_to is not None else None
+        album = f"telegram-album:{self.ctx.bot_name}:{event.sender.chat_id}:{event.media_group_id}"
+        if ref is None and event.media_group_id:
+            # The other photos of an album: the case the captioned one named (Telegram sends each alone).
+            remembered = await self.services.state.get(album)
+            ref = str(remembered["ref"]) if remembered else None
+        elif ref is not None and event.media_group_id:
+            await self.services.state.set(album, {"ref": ref}, ALBUM_SECONDS)
         limit = self.services.settings.evidence.max_bytes
         mb = round(limit / 1_000_000, 1)
         if ref is None:
