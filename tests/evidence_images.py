@@ -30,3 +30,19 @@ def png(seed: int = 1) -> bytes:
     raw = b"\x00" + bytes([seed % 256, 0, 0])
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))  # fmt: skip
+
+
+def photo(width: int = 1600, height: int = 1200, *, gps: bytes = GPS_MARK) -> bytes:
+    """A real, decodable JPEG (made with Pillow) whose EXIF carries ``gps`` in its description."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height), (30, 120, 200))
+    for x in range(0, width, 40):  # some structure, so the JPEG is not trivially small
+        image.paste((200, 80, 40), (x, 0, x + 10, height))
+    exif = Image.Exif()
+    exif[0x010E] = gps.decode()
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85, exif=exif.tobytes())
+    return out.getvalue()

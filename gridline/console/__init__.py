@@ -57,13 +57,14 @@ def build_router() -> APIRouter:
         evidence,
         followups,
         households,
+        transfers,
     )
 
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
     router.add_api_route("", cases.home, methods=["GET"])
     router.add_api_route("/", cases.home, methods=["GET"])
     for module in (auth, cases, conversations, dashboard, actions, admin, households, followups, evidence, broadcasts,
-                   checkins):
+                   checkins, transfers):
         router.include_router(module.router)
     from gridline.console.inbox import build_router as build_inbox_router
 

@@ -13,7 +13,6 @@ from gridline.clock import as_utc
 from gridline.console.access import Viewer, case_scope, message_scope
 from gridline.console.filters import PAGE_SIZE, CaseFilters
 from gridline.console.grids import GridTree
-from gridline.domain.lifecycle import UNACKNOWLEDGED_STATUSES
 from gridline.storage import case_search, directory
 from gridline.storage.models import Case, Staff
 
@@ -89,7 +88,6 @@ def case_search_for(
         now=now,
         tz=tz,
         confidence_threshold=confidence_threshold,
-        unacknowledged_statuses=UNACKNOWLEDGED_STATUSES,
     )
 
 

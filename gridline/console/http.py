@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
 from gridline.console import security
@@ -119,6 +119,12 @@ class ConsoleContext:
 
         return console_text(key, self.lang, **params)
 
+    def due(self, at: datetime | None) -> str:
+        """``限时 12月3日 17:00（2个工作日）`` in the viewer's language (routing.deadlines.due_text)."""
+        from gridline.routing.deadlines import due_text
+
+        return due_text(self.services.settings, at, self.now, self.lang)
+
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         html = self.renderer.render(
             template,
@@ -128,6 +134,7 @@ class ConsoleContext:
             tree=self.tree,
             now=self.now,
             path=self.request.url.path,
+            due=self.due,
             full_path=str(self.request.url.path)
             + (f"?{self.request.url.query}" if self.request.url.query else ""),
             **context,
@@ -192,10 +199,4 @@ def redirect(path: str, **query: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def wants_html(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return "text/html" in accept or not accept or ("*/*" in accept and "event-stream" not in accept)
 
-
-def plain_error(status_code: int, text: str) -> Response:
-    return Response(text, status_code=status_code, media_type="text/plain; charset=utf-8")

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from gridline.domain.lifecycle import ForbiddenTransition
 from gridline.i18n import t
-from gridline.kernel.outbox import queue_bulk
+from gridline.kernel.outbox import BulkMessage, queue_bulk
 from gridline.kernel.work import Work
 from gridline.settings import Settings
 from gridline.storage import audit, broadcasts, pacing
@@ -217,17 +217,12 @@ def confirm(work: Work, broadcast_id: int, actor: str, settings: Settings, ip: s
     for person in people:
         identity = person.identity
         assert identity is not None
-        channel = "sms" if identity.channel == "voice" else identity.channel
         if identity.channel == "voice":
             identity = _texting_identity(work, identity)
-        messages.append(Message(
-            direction="out", channel=channel, sender_kind="system",
-            resident_id=identity.resident_id or person.resident.id, identity_id=identity.id,
-            text=render(broadcast, person.resident.lang, settings.timezone),
-            lang=person.resident.lang, created_at=work.now, status="queued", kind=MessageKind.BROADCAST.value,
-            broadcast_id=broadcast.id,
-        ))
-    queue_bulk(work, settings, messages)
+        lang = person.resident.lang
+        messages.append(BulkMessage(identity, render(broadcast, lang, settings.timezone), lang,
+                                    identity.resident_id or person.resident.id))
+    queue_bulk(work, settings, messages, kind=MessageKind.BROADCAST, broadcast_id=broadcast.id)
     broadcast.recipient_count = len(messages)
     transition(work, broadcast, BroadcastStatus.SENDING, actor, {"recipients": len(messages)}, ip)
     return broadcast

@@ -21,17 +21,19 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from gridline.domain.lifecycle import STEP, StepStatus
 from gridline.i18n import has, t
 from gridline.kernel.messages import Option
-from gridline.kernel.outbox import queue_message
+from gridline.kernel.outbox import message_lane, queue_message
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.cases import CaseDraft, open_case
 from gridline.routing.checkin_states import ANSWERABLE, OPEN_STATUSES, CheckInStatus, transition
 from gridline.routing.rota import who_is_on_duty
 from gridline.settings import Settings
 from gridline.storage import checkins as store
-from gridline.storage import directory, people
+from gridline.storage import directory, pacing, people
 from gridline.storage.models import ChannelIdentity, CheckIn, Household, HouseholdPerson, Staff
+from gridline.storage.pacing import MessageKind
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -148,8 +150,9 @@ def replan_member(work: Work, settings: Settings, person: HouseholdPerson) -> in
             checkin.due_at = checkin.updated_at = local_due(settings, day, person.checkin_time)
             for step in pending:
                 step.due_at = checkin.due_at
-                work.job("run_checkin_step", f"chkstep:{step.id}:{checkin.due_at.isoformat()}", step.due_at,
-                         step_id=step.id)
+                work.job(
+                    "run_checkin_step", f"chkstep:{step.id}:{checkin.due_at.isoformat()}", step.due_at, step_id=step.id
+                )
         changed += 1
     return changed
 
@@ -173,15 +176,23 @@ def stages_of(settings: Settings, checkin: CheckIn) -> list[str]:
     return ["ask", *settings.checkins.chain, "close"]
 
 
-def schedule_next(work: Work, settings: Settings, checkin: CheckIn, stage: str, *, reached: bool) -> None:
-    """The stage after ``stage``, an answer window later (at once when ``stage`` reached nobody)."""
+def schedule_next(work: Work, settings: Settings, checkin: CheckIn, stage: str, *, reached: int) -> None:
+    """The stage after ``stage``: an answer window later (counted from when a paced question leaves,
+    ``reached`` > 1 being the seconds it waits in its lane), at once when ``stage`` reached nobody."""
     stages = stages_of(settings, checkin)
     if stage not in stages or stage == stages[-1]:
         return
     nxt = stages[stages.index(stage) + 1]
-    wait = settings.checkins.answer_window_minutes if reached else 0
-    step = store.add_step(work.session, checkin.id or 0, nxt, work.now + timedelta(minutes=wait))
+    wait = timedelta(minutes=settings.checkins.answer_window_minutes) if reached else timedelta(0)
+    if reached > 1:
+        wait += timedelta(seconds=reached - 1)
+    step = store.add_step(work.session, checkin.id or 0, nxt, work.now + wait)
     work.job("run_checkin_step", f"chkstep:{step.id}", step.due_at, step_id=step.id)
+
+
+def _window_from(work: Work, sent_at: datetime) -> int:
+    """A stage's result for ``schedule_next``: 1 (reached), plus the seconds its question waits to leave."""
+    return 1 + max(0, int((sent_at - work.now).total_seconds()))
 
 
 async def run_checkin_step(services: Services, step_id: int) -> str:
@@ -197,20 +208,22 @@ def run_step(work: Work, settings: Settings, step_id: int) -> str:
     checkin = store.get(work.session, step.checkin_id, fresh=True)
     assert checkin is not None
     if CheckInStatus(checkin.status) not in OPEN_STATUSES:
-        step.status, step.outcome = "cancelled", f"check-in {checkin.status}"
+        STEP.move(step, StepStatus.CANCELLED, work.now)
+        step.outcome = f"check-in {checkin.status}"
         return step.outcome
     household = store.household_of(work.session, checkin.household_id)
     assert household is not None
     person = store.person_of(work.session, checkin.person_id)
     if household.removed_at is not None:
         transition(work, checkin, CheckInStatus.CANCELLED, data={"why": "household removed"})
-        step.status, step.outcome = "done", "household removed"
+        STEP.move(step, StepStatus.DONE, work.now)
+        step.outcome = "household removed"
         return step.outcome
     handler = _STAGES[step.stage]
     reached = handler(work, settings, checkin, household, person)
-    step.status = "done"
-    step.outcome = f"{step.stage}: {reached} reached"
-    schedule_next(work, settings, checkin, step.stage, reached=reached > 0)
+    STEP.move(step, StepStatus.DONE, work.now)
+    step.outcome = f"{step.stage}: {'reached' if reached else 'nobody reached'}"
+    schedule_next(work, settings, checkin, step.stage, reached=reached)
     publish_checkin(work, checkin)
     return step.outcome
 
@@ -247,18 +260,25 @@ def question_identity(
     return None if identity.unreachable else identity
 
 
-def ask_question(work: Work, checkin: CheckIn, identity: ChannelIdentity, lang: str, text: str) -> None:
+def question_lane(settings: Settings, identity: ChannelIdentity) -> str:
+    """The sender lane a question leaves by: a call from the voice number, else the channel's own."""
+    if identity.channel == "voice":
+        return pacing.lane_of("call", "", settings.twilio.sms_number, settings.twilio.voice_number)
+    return message_lane(settings, identity.channel, identity)
+
+
+def ask_question(
+    work: Work, settings: Settings, checkin: CheckIn, identity: ChannelIdentity, lang: str, text: str
+) -> datetime:
+    """Queue the question (a paced ``checkin`` message: many fall due at 09:00); returns its send time."""
     message = queue_message(
-        work,
-        channel=identity.channel,
-        identity=identity,
-        text=text,
-        lang=lang,
-        options=question_options(checkin.id or 0, lang),
-        resident_id=checkin.resident_id,
-    )
+        work, channel=identity.channel, identity=identity, text=text, lang=lang,
+        options=question_options(checkin.id or 0, lang), resident_id=checkin.resident_id,
+        kind=MessageKind.CHECKIN, settings=settings, lane=question_lane(settings, identity),
+    )  # fmt: skip
     checkin.identity_id = identity.id
     checkin.message_ids = [*checkin.message_ids, message.id or 0]
+    return max(message.next_attempt_at or work.now, work.now)
 
 
 def _ask_text(checkin: CheckIn, person: HouseholdPerson | None, lang: str, *, again: bool) -> str:
@@ -282,9 +302,11 @@ def _stage_ask(
             data={"channel": checkin.channel},
         )
         return 0
-    ask_question(work, checkin, identity, household.lang, _ask_text(checkin, person, household.lang, again=False))
+    sent_at = ask_question(
+        work, settings, checkin, identity, household.lang, _ask_text(checkin, person, household.lang, again=False)
+    )
     transition(work, checkin, CheckInStatus.ASKED, data={"channel": identity.channel})
-    return 1
+    return _window_from(work, sent_at)
 
 
 def _stage_retry(
@@ -293,9 +315,11 @@ def _stage_retry(
     identity = question_identity(work, checkin, household, person)
     if checkin.status == CheckInStatus.SCHEDULED or identity is None:
         return 0
-    ask_question(work, checkin, identity, household.lang, _ask_text(checkin, person, household.lang, again=True))
+    sent_at = ask_question(
+        work, settings, checkin, identity, household.lang, _ask_text(checkin, person, household.lang, again=True)
+    )
     transition(work, checkin, CheckInStatus.RETRIED, data={"channel": identity.channel})
-    return 1
+    return _window_from(work, sent_at)
 
 
 def _escalated(work: Work, checkin: CheckIn, stage: str, told: list[dict[str, object]]) -> None:
@@ -323,6 +347,7 @@ def _stage_helper(
         lang=lang,
         options=(Option(t("checkins.option.going", lang), choice_data(checkin.id or 0, "going")),),
         resident_id=identity.resident_id,
+        kind=MessageKind.NOTICE,
     )
     _escalated(work, checkin, "helper", [{"who": "helper", "name": household.helper_name}])
     return 1
@@ -366,11 +391,19 @@ def _stage_leader(
             asked=len(checkin.message_ids),
             helper=household.helper_name or t("checkins.notify.no_helper", staff.lang),
         )
-        queue_message(work, channel=identity.channel, identity=identity, text=text, lang=staff.lang, staff_id=staff.id)
+        queue_message(
+            work,
+            channel=identity.channel,
+            identity=identity,
+            text=text,
+            lang=staff.lang,
+            staff_id=staff.id,
+            kind=MessageKind.NOTICE,
+        )
         told.append({"who": "on_duty_leader", "staff": staff.code, "name": staff.name, "channel": identity.channel})
     if told:
         _escalated(work, checkin, "on_duty_leader", told)
-    return len(told)
+    return 1 if told else 0
 
 
 def _stage_family(
@@ -385,11 +418,19 @@ def _stage_family(
         identity = store.identity_for(work.session, "sms", relative.phone, work.now)
         lang = people.lang_of(work.session, identity) or household.lang
         text = t("checkins.notify.family", lang, name=_name(person), room=household.room_key)
-        queue_message(work, channel="sms", identity=identity, text=text, lang=lang, resident_id=identity.resident_id)
+        queue_message(
+            work,
+            channel="sms",
+            identity=identity,
+            text=text,
+            lang=lang,
+            resident_id=identity.resident_id,
+            kind=MessageKind.NOTICE,
+        )
         told.append({"who": "family", "name": relative.name, "relation": relative.relation})
     if told:
         _escalated(work, checkin, "family", told)
-    return len(told)
+    return 1 if told else 0
 
 
 def _stage_close(

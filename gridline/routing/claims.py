@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from gridline.kernel.notify import Delivery, PageNotice
+from gridline.kernel.notify import Delivery, MessageNotice, PageNotice
 from gridline.kernel.work import Work, in_transaction
 from gridline.settings import Settings
 from gridline.storage import claims
@@ -55,10 +55,21 @@ async def renewed_claim(services: Services, model: Any, row_id: int, status: str
     task = asyncio.create_task(renew())
     try:
         yield
+    except asyncio.CancelledError:
+        # The process is stopping (SIGTERM) mid-call: give the row back now, marked interrupted, so
+        # the next worker asks the provider before sending again, instead of waiting for the lease.
+        # (The call may still reach the provider from its thread: that is what the mark is for.)
+        with contextlib.suppress(Exception):
+            await asyncio.shield(in_transaction(services, _release, model, row_id, status))
+        raise
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _release(work: Work, model: Any, row_id: int, status: str) -> None:
+    claims.release_interrupted(work.session, model, row_id, status=status, error=INTERRUPTED)
 
 
 def _touch(work: Work, model: Any, row_id: int, status: str) -> None:
@@ -82,6 +93,26 @@ async def earlier_send(services: Services, notifier: Any, notice: PageNotice, si
     return None
 
 
-def _record_possible_duplicate(work: Work, page_id: int, channel: str) -> None:
-    work.session.add(AuditLog(at=work.now, actor="system", action=POSSIBLY_TWICE, target_kind="page",
+def _record_possible_duplicate(work: Work, page_id: int, channel: str, kind: str = "page") -> None:
+    work.session.add(AuditLog(at=work.now, actor="system", action=POSSIBLY_TWICE, target_kind=kind,
                               target_id=str(page_id), detail={"channel": channel}))
+
+
+async def earlier_message_send(
+    services: Services, notifier: Any, notice: MessageNotice, since: datetime
+) -> Delivery | None:
+    """After an interrupted send of an outbox message: the provider's record of it, or None to send
+    (again; counted as possibly sent twice when the provider cannot be asked)."""
+    find = getattr(notifier, "find_message", None)
+    if find is not None:
+        try:
+            found: Delivery | None = await find(notice, since)
+            if found is not None:
+                log.info("message %s: the interrupted send had gone out (%s); not sending it again",
+                         notice.message_id, found.provider_message_id)
+            return found
+        except Exception:
+            log.warning("message %s: could not ask %s about the interrupted send", notice.message_id,
+                        notice.channel, exc_info=True)
+    await in_transaction(services, _record_possible_duplicate, notice.message_id, notice.channel, "message")
+    return None

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from gridline.i18n import t
 from gridline.settings import TIME_LIMIT_RE, Settings
 
 log = logging.getLogger(__name__)
@@ -87,3 +88,41 @@ def deadline_after(settings: Settings, limit: Limit, start: datetime) -> datetim
     last_day = WorkingCalendar(settings.deadlines.calendar).add_working_days(local_day, limit.amount)
     end_of_day = datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=zone)
     return end_of_day.astimezone(start.tzinfo)
+
+
+def time_left(settings: Settings, due: datetime, now: datetime) -> tuple[int, str] | None:
+    """What is left before ``due``: (n, "wd") whole working days after today, else (n, "h") hours;
+    None when it has passed."""
+    if due <= now:
+        return None
+    if due - now < timedelta(hours=24):
+        return int((due - now).total_seconds() // 3600), "h"
+    zone = ZoneInfo(settings.timezone)
+    calendar = WorkingCalendar(settings.deadlines.calendar)
+    today = now.astimezone(zone).date()
+    last = (due - timedelta(microseconds=1)).astimezone(zone).date()
+    days, day = 0, today
+    while day < last:
+        day += timedelta(days=1)
+        days += calendar.is_workday(day)
+    if days == 0:
+        return int((due - now).total_seconds() // 3600), "h"
+    return days, "wd"
+
+
+def due_text(settings: Settings, due: datetime | None, now: datetime, lang: str) -> str:
+    """``限时 12月3日 17:00（2个工作日）`` / ``Due Dec 3 17:00 (2 working days)``; "" without a deadline."""
+    if due is None:
+        return ""
+    local = due.astimezone(ZoneInfo(settings.timezone))
+    when = t("deadline.date", lang, month=local.month, day=local.day, mon=local.strftime("%b"),
+             hm=local.strftime("%H:%M"))  # fmt: skip
+    left = time_left(settings, due, now)
+    if left is None:
+        return t("deadline.overdue", lang, when=when)
+    amount, unit = left
+    if unit == "wd":
+        span = t("deadline.working_day", lang) if amount == 1 else t("deadline.working_days", lang, n=amount)
+    else:
+        span = t("deadline.under_hour", lang) if amount < 1 else t("deadline.hours", lang, n=amount)
+    return t("deadline.shown", lang, when=when, left=span)

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from gridline.domain.lifecycle import OPEN_CASE_STATUSES, UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, PAGE, UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
 from gridline.i18n import t
-from gridline.kernel.messages import Option
 from gridline.kernel.notify import Delivery, PageNotice, PageUpdate
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import chasing
 from gridline.routing.claims import INTERRUPTED, earlier_send, renewed_claim
 from gridline.routing.closure import REOPENED, reopen_words
+from gridline.routing.deadlines import due_text
 from gridline.routing.escalation import WORKER_ID
 from gridline.routing.loop_pages import PAGE_REASONS as LOOP_REASONS
 from gridline.routing.loop_pages import LoopTexts, loop_texts
@@ -41,7 +41,13 @@ def backoff(attempt: int, retry_after: float | None) -> float:
 
 
 def render_page(
-    case: Case, staff: Staff, grid: Grid | None, page: Page, note: str | None = None, loop: LoopTexts | None = None
+    case: Case,
+    staff: Staff,
+    grid: Grid | None,
+    page: Page,
+    note: str | None = None,
+    loop: LoopTexts | None = None,
+    due: str = "",
 ) -> PageNotice:
     """``note``: what the page must say first (a reopened case: the resident's words); ``loop``: the
     texts of a department-loop or extension page (``routing.loop_pages``)."""
@@ -79,12 +85,8 @@ def render_page(
     short = chase_short + short
     if loop is not None:
         text, short = loop.headline + "\n" + text, loop.short
-    options = (
-        Option(t("page.button_ack", lang), f"ack:{page.id}"),
-        Option(t("page.button_resolve", lang), f"res:{page.id}"),
-        Option(t("page.button_escalate", lang), f"esc:{page.id}"),
-        Option(t("page.button_reassign", lang), f"rea:{page.id}"),
-    )
+    if due:  # 限时 12月3日 17:00（2个工作日）
+        text = text + "\n" + due
     return PageNotice(
         page_id=page.id or 0,
         case_id=case.id or 0,
@@ -104,7 +106,6 @@ def render_page(
         grid_name=grid.name if grid else "—",
         address=case.address_text,
         report_count=case.report_count,
-        options=options,
         reason=page.reason,
     )
 
@@ -146,7 +147,7 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
         return "not claimed"
     interrupted = page.error == INTERRUPTED
     if page.next_attempt_at and page.next_attempt_at > work.now:
-        page.status = PageStatus.SCHEDULED.value
+        PAGE.move(page, PageStatus.SCHEDULED, work.now)
         return "not due"
     case = cases.get(work.session, page.case_id)
     staff = work.session.get(Staff, page.staff_id)
@@ -157,13 +158,14 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
     if case.status not in UNACKNOWLEDGED_STATUSES and page.reason != "reassigned" and not loop_page and (
         page.reason not in chasing.CHASE_REASONS or case.status != CaseStatus.ACKNOWLEDGED
     ):
-        page.status, page.expired_at = PageStatus.EXPIRED.value, work.now
+        PAGE.move(page, PageStatus.EXPIRED, work.now)
         return f"expired: case {case.status}"
     grid = directory.grid(work.session, case.grid_code)
     try:
         note = reopen_words(work.session, case, page) or chasing.chase_note(work.session, case, page)
         loop = loop_texts(work.session, settings, case, page, staff.lang) if settings is not None else None
-        notice = render_page(case, staff, grid, page, note, loop)
+        due = due_text(settings, case.resolve_due_at, work.now, staff.lang) if settings is not None else ""
+        notice = render_page(case, staff, grid, page, note, loop, due)
         return ClaimedPage(notice, interrupted, page.created_at)
     except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
         log.exception("page %s cannot be rendered", page_id)
@@ -189,19 +191,15 @@ def record_page_delivery(work: Work, page_id: int, delivery: Delivery, max_attem
     if page.status != PageStatus.SENDING:
         return f"already {page.status}"  # acknowledged or expired meanwhile
     if delivery.state in ("sent", "delivered"):
-        page.status = PageStatus.SENT.value if delivery.state == "sent" else PageStatus.DELIVERED.value
-        page.sent_at = work.now
-        if delivery.state == "delivered":
-            page.delivered_at = work.now
-        return page.status
+        page.sent_at = page.sent_at or work.now
+        return PAGE.move(page, PageStatus(delivery.state), work.now).value
     if delivery.state == "retry" and page.attempts < max_attempts:
         delay = backoff(page.attempts, delivery.retry_after)
-        page.status = PageStatus.SCHEDULED.value
+        PAGE.move(page, PageStatus.SCHEDULED, work.now)
         page.next_attempt_at = work.now + timedelta(seconds=delay)
         work.job("deliver_page", f"page:{page.id}:{page.attempts}", page.next_attempt_at, page_id=page.id)
         return f"retry in {delay:.0f}s"
-    page.status = PageStatus.FAILED.value
-    page.failed_at = work.now
+    PAGE.move(page, PageStatus.FAILED, work.now)
     fall_back(work, page, unreachable=delivery.unreachable, reason=delivery.error or delivery.state)
     return "failed"
 

@@ -13,15 +13,17 @@ time too. Nothing else waits for the lanes.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from gridline.domain.lifecycle import MESSAGE, MessageStatus
 from gridline.kernel.messages import Option
 from gridline.kernel.notify import Delivery, MessageNotice
 from gridline.kernel.outbox import pace
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import broadcasts
-from gridline.routing.claims import renewed_claim
+from gridline.routing.claims import INTERRUPTED, earlier_message_send, renewed_claim
 from gridline.routing.delivery import backoff
 from gridline.storage import cases, outbox, pacing
 from gridline.storage.models import ChannelIdentity, Message
@@ -35,16 +37,20 @@ log = logging.getLogger(__name__)
 
 async def deliver_message(services: Services, message_id: int) -> str:
     """Claim the message, send it outside any transaction, then record what the provider said."""
-    notice = await in_transaction(services, claim_message, message_id, services.settings)
-    if isinstance(notice, str):
-        return notice
+    claimed = await in_transaction(services, claim_message, message_id, services.settings)
+    if isinstance(claimed, str):
+        return claimed
+    notice = claimed.notice
     notifier = services.notifiers.get(notice.channel)
     if notifier is None:
         delivery = Delivery("sent", error="no notifier: kept in the conversation log only")
     else:
+        earlier = (
+            await earlier_message_send(services, notifier, notice, claimed.created_at) if claimed.interrupted else None
+        )
         try:
             async with renewed_claim(services, Message, message_id, "sending"):
-                delivery = await notifier.send_message(notice)
+                delivery = earlier or await notifier.send_message(notice)
         except Exception as exc:
             log.exception("notifier %s failed on message %s", notice.channel, message_id)
             delivery = Delivery("retry", error=f"{type(exc).__name__}: {exc}"[:300])
@@ -54,7 +60,14 @@ async def deliver_message(services: Services, message_id: int) -> str:
     )
 
 
-def claim_message(work: Work, message_id: int, settings: Settings | None = None) -> MessageNotice | str:
+@dataclass(frozen=True)
+class ClaimedMessage:
+    notice: MessageNotice
+    interrupted: bool  # an earlier send was cut off: ask the provider before sending again
+    created_at: datetime
+
+
+def claim_message(work: Work, message_id: int, settings: Settings | None = None) -> ClaimedMessage | str:
     """Claim a queued message that is due and say what to send; else why not (someone else has it,
     it is not due yet, or — a bulk message — it was given a later send time in its lane)."""
     message = outbox.claim_for_sending(work.session, message_id, now=work.now)
@@ -72,14 +85,16 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         slot = message.next_attempt_at
         assert slot is not None
         if slot > work.now:
-            message.status, message.claimed_at = "queued", None
+            MESSAGE.move(message, MessageStatus.QUEUED, work.now)
+            message.claimed_at = None
             work.job("deliver_message", f"msg:{message_id}:{message.attempts}@{slot.timestamp():.3f}", slot,
                      message_id=message_id)
             return "paced"
+    interrupted = message.error == INTERRUPTED
     identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
     case = cases.get(work.session, message.case_id) if message.case_id else None
     target = (identity.chat_id or identity.external_id) if identity else ""
-    return MessageNotice(
+    notice = MessageNotice(
         message_id=message_id,
         channel=message.channel,
         target=target,
@@ -88,7 +103,9 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         lang=message.lang,
         options=tuple(Option(o["label"], o["data"]) for o in message.options),
         case_ref=case.ref if case else None,
+        kind=message.kind,
     )
+    return ClaimedMessage(notice, interrupted, message.created_at)
 
 
 def _needs_new_time(message: Message, work: Work, settings: Settings) -> bool:
@@ -109,12 +126,12 @@ def record_message_delivery(
     if delivery.provider_message_id:
         message.provider_message_id = delivery.provider_message_id
     if delivery.state in ("sent", "delivered"):
-        message.status = delivery.state
+        MESSAGE.move(message, MessageStatus(delivery.state), work.now)
         broadcasts.after_delivery(work, message)
         return message.status
     if delivery.state == "retry" and message.attempts < max_attempts:
         delay = backoff(message.attempts, delivery.retry_after)
-        message.status = "queued"
+        MESSAGE.move(message, MessageStatus.QUEUED, work.now)
         if settings is not None and pacing.is_paced(message.kind):
             pace(work, settings, [message], earliest=work.now + timedelta(seconds=delay))
             return f"retry at {message.next_attempt_at}"
@@ -126,7 +143,7 @@ def record_message_delivery(
             message_id=message.id,
         )
         return f"retry in {delay:.0f}s"
-    message.status = "failed"
+    MESSAGE.move(message, MessageStatus.FAILED, work.now)
     if delivery.unreachable and message.identity_id:
         identity = work.session.get(ChannelIdentity, message.identity_id)
         if identity is not None:

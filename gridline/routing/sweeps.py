@@ -19,13 +19,22 @@ from zoneinfo import ZoneInfo
 from gridline.i18n import t
 from gridline.kernel.work import Work
 from gridline.routing.checkin_states import CheckInStatus
-from gridline.routing.checkins import choice_data, known_reasons, publish_checkin, question_options, reason_label
+from gridline.routing.checkins import (
+    choice_data,
+    known_reasons,
+    parse_choice,
+    publish_checkin,
+    question_lane,
+    question_options,
+    reason_label,
+)
 from gridline.routing.roster import known_tags
 from gridline.routing.visits import schedule_visit
 from gridline.settings import Settings
 from gridline.storage import checkins as store
-from gridline.storage import people
+from gridline.storage import pacing, people
 from gridline.storage.models import ChannelIdentity, CheckIn, CheckInEvent, CheckInStep, Household, Message, Sweep
+from gridline.storage.pacing import MessageKind
 
 if TYPE_CHECKING:
     pass
@@ -100,7 +109,8 @@ def start_sweep(
             "status": (CheckInStatus.ASKED if identity else CheckInStatus.SCHEDULED).value, "due_at": now,
             "asked_at": now if identity else None, "message_ids": [], "created_at": now, "updated_at": now,
         })  # fmt: skip
-    checkin_ids = store.insert_returning_ids(session, CheckIn, checkin_rows)
+    by_household = {hid: cid for cid, hid in store.insert_returning(session, CheckIn, checkin_rows, ["household_id"])}
+    checkin_ids = [by_household[tg.household_id] for tg in targets]
     message_rows: list[dict[str, Any]] = []
     asked: list[int] = []
     for i, tg in enumerate(targets):
@@ -115,29 +125,45 @@ def start_sweep(
             "resident_id": identity.resident_id, "identity_id": identity.id, "text": text,
             "options": [{"label": o.label, "data": o.data} for o in question_options(checkin_ids[i], lang, sweep=True)],
             "media": [], "lang": lang, "created_at": now, "status": "queued", "status_seq": 0, "attempts": 0,
-            "text_purged": False,
+            "text_purged": False, "kind": MessageKind.SWEEP.value, "lane": question_lane(settings, identity),
         })  # fmt: skip
         asked.append(checkin_ids[i])
-    message_ids = store.insert_returning_ids(session, Message, message_rows)
+    # Paced like every bulk message (storage.pacing): each sender lane reserves its send times at once.
+    by_lane: dict[str, list[dict[str, Any]]] = {}
+    for row in message_rows:
+        by_lane.setdefault(row["lane"], []).append(row)
+    for lane, rows in by_lane.items():
+        interval = 1.0 / settings.pacing.per_second(pacing.lane_channel(lane))
+        for row, when in zip(rows, pacing.reserve(session, lane, len(rows), interval, now), strict=True):
+            row["next_attempt_at"] = when
+    # A question's options name its check-in (chk:<id>:ok): that maps each new message to its question.
+    by_checkin = {
+        parse_choice(options[0]["data"])[0]: mid  # type: ignore[index]
+        for mid, options in store.insert_returning(session, Message, message_rows, ["options"])
+    }
+    message_ids = [by_checkin[cid] for cid in asked]
     store.set_message_ids(session, list(zip(asked, message_ids, strict=True)))
-    close_at = now + timedelta(minutes=window)
-    asked_ids = set(asked)
-    # Nobody to ask (no number on the roster): the visit is due at once.
+    # Each question's answer window starts when it leaves, not when the sweep was written.
+    window_ends = {
+        cid: row["next_attempt_at"] + timedelta(minutes=window) for cid, row in zip(asked, message_rows, strict=True)
+    }
     step_rows: list[dict[str, Any]] = [
-        {"checkin_id": cid, "stage": "close", "due_at": close_at if cid in asked_ids else now, "status": "pending"}
+        {"checkin_id": cid, "stage": "close", "due_at": window_ends.get(cid, now), "status": "pending"}
         for cid in checkin_ids
     ]
-    step_ids = store.insert_returning_ids(session, CheckInStep, step_rows)
+    step_of = {cid: sid for sid, cid in store.insert_returning(session, CheckInStep, step_rows, ["checkin_id"])}
+    step_ids = [step_of[row["checkin_id"]] for row in step_rows]
     events = [
         {"checkin_id": cid, "at": now, "kind": CheckInStatus.ASKED.value, "actor": f"sweep:{sweep.id}",
          "data": {"from": CheckInStatus.SCHEDULED.value, "to": CheckInStatus.ASKED.value, "sweep": sweep.id}}
         for cid in asked
     ]  # fmt: skip
     store.insert_plain(session, CheckInEvent, events)
-    for message_id in message_ids:
-        work.job("deliver_message", f"msg:{message_id}:0", message_id=message_id)
-    for step_id, cid in zip(step_ids, checkin_ids, strict=True):
-        work.job("run_checkin_step", f"chkstep:{step_id}", close_at if cid in asked_ids else now, step_id=step_id)
+    for message_id, row in zip(message_ids, message_rows, strict=True):
+        when = row["next_attempt_at"]
+        work.job("deliver_message", f"msg:{message_id}:0@{when.timestamp():.3f}", when, message_id=message_id)
+    for step_id, row in zip(step_ids, step_rows, strict=True):
+        work.job("run_checkin_step", f"chkstep:{step_id}", row["due_at"], step_id=step_id)
     work.event("checkins", {"type": "sweep.started", "sweep_id": sweep.id, "grid_code": None, "status": "asked"})
     return SweepStarted(sweep, len(asked), len(targets) - len(asked), message_ids)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -38,6 +39,7 @@ from gridline.storage import households as roster
 from gridline.storage import visits as store
 from gridline.storage.households import RosterScope
 from gridline.storage.models import ChannelIdentity, Household, Staff, Visit
+from gridline.storage.pacing import MessageKind
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -121,7 +123,7 @@ def next_due(settings: Settings, tags: list[str], anchor: datetime) -> tuple[dat
         rule = cadence.get(key)
         if not rule:
             continue
-        occurrence = rrulestr(rule, dtstart=start, ignoretz=True).after(start)  # type: ignore[union-attr]
+        occurrence = _first_after(rule, start)
         if occurrence is None:
             continue
         due = occurrence.replace(hour=hour, minute=minute).replace(tzinfo=tz).astimezone(UTC)
@@ -130,14 +132,30 @@ def next_due(settings: Settings, tags: list[str], anchor: datetime) -> tuple[dat
     return best
 
 
-def assignee_for(session: Session, household: Household) -> Staff | None:
+@lru_cache(maxsize=4096)
+def _first_after(rule: str, start: datetime) -> datetime | None:
+    """The rule's first occurrence after the (naive, local) day ``start`` — cached: a sweep plans many
+    households from the same day."""
+    occurrence: datetime | None = rrulestr(rule, dtstart=start, ignoretz=True).after(start)  # type: ignore[union-attr]
+    return occurrence
+
+
+def assignee_for(
+    session: Session, household: Household, *, cache: tuple[list[Staff], list[Staff]] | None = None
+) -> Staff | None:
     """Who owes the household's visits: one of its grid's members (spread by household), else the leader."""
-    members = directory.active_staff_in_grid(session, StaffRole.MEMBER.value, household.grid_code)
+    members, leaders = cache if cache is not None else staff_of_cache(session, household.grid_code)
     if members:
-        members.sort(key=lambda s: s.id or 0)
         return members[(household.id or 0) % len(members)]
-    leaders = directory.active_staff_in_grid(session, StaffRole.LEADER.value, household.grid_code)
     return leaders[0] if leaders else None
+
+
+def staff_of_cache(session: Session, grid_code: str) -> tuple[list[Staff], list[Staff]]:
+    """The grid's active members (by id) and leaders."""
+    members = sorted(
+        directory.active_staff_in_grid(session, StaffRole.MEMBER.value, grid_code), key=lambda s: s.id or 0
+    )
+    return members, directory.active_staff_in_grid(session, StaffRole.LEADER.value, grid_code)
 
 
 def schedule_visit(
@@ -201,14 +219,41 @@ def plan_next(work: Work, settings: Settings, household: Household, anchor: date
 
 
 def plan_visits(work: Work, settings: Settings, limit: int = PLAN_BATCH) -> int:
-    """A visit for every household on the roster that owes none (new households); returns how many."""
-    planned = 0
-    for household in store.unplanned_households(work.session, limit):
-        last = store.last_done(work.session, household.id or 0)
-        anchor = last.done_at if last is not None and last.done_at is not None else work.now
-        if plan_next(work, settings, household, anchor) is not None:
-            planned += 1
-    return planned
+    """A visit for every household on the roster that owes none (new households); returns how many.
+
+    In batches (the sweep runs once a minute): the batch's last visits and each grid's members are
+    read once, the new rows flushed together.
+    """
+    session = work.session
+    households = store.unplanned_households(session, limit)
+    if not households:
+        return 0
+    last = store.last_done_at(session, [h.id or 0 for h in households])
+    staff_of: dict[str, tuple[list[Staff], list[Staff]]] = {}
+    planned: list[tuple[Visit, str, Staff | None]] = []
+    for household in households:
+        due = next_due(settings, household.tags or [], last.get(household.id or 0, work.now))
+        if due is None:
+            continue
+        if household.grid_code not in staff_of:
+            staff_of[household.grid_code] = staff_of_cache(session, household.grid_code)
+        staff = assignee_for(session, household, cache=staff_of[household.grid_code])
+        visit = Visit(
+            household_id=household.id or 0, grid_code=household.grid_code, staff_id=staff.id if staff else None,
+            status=VisitStatus.DUE.value, reason="cadence", rule=due[1], due_at=due[0], next_at=due[0],
+            created_at=work.now, updated_at=work.now,
+        )  # fmt: skip
+        session.add(visit)
+        planned.append((visit, due[1], staff))
+    session.flush()
+    for visit, rule, staff in planned:
+        store.add_event(
+            session, visit.id or 0, at=work.now, kind="scheduled", actor="system",
+            data={"reason": "cadence", "rule": rule, "due_at": visit.due_at.isoformat(),
+                  "staff": staff.code if staff else None},
+        )  # fmt: skip
+        _queue_timer(work, visit)
+    return len(planned)
 
 
 # -- logging a visit ----------------------------------------------------------------------------------
@@ -500,10 +545,14 @@ def _log_options(visit: Visit, household: Household, lang: str) -> tuple[Option,
     )
 
 
-def tell_staff(work: Work, staff: Staff, text: str, options: tuple[Option, ...] = ()) -> str | None:
+def tell_staff(
+    work: Work, staff: Staff, text: str, options: tuple[Option, ...] = (), *, kind: str = MessageKind.REPLY,
+    settings: Settings | None = None,
+) -> str | None:
     """Queue ``text`` to the staff member's first reachable texting channel; the channel, or None.
 
-    Telegram gets the buttons; a phone gets the text (voice-first people are texted).
+    Telegram gets the buttons; a phone gets the text (voice-first people are texted). Digests are
+    ``MessageKind.VISIT`` (bulk: paced with the other bulk sends); missed-visit notices are not.
     """
     for method in directory.contact_methods(work.session, staff.id or 0):
         if method.unreachable or method.channel == "web":
@@ -514,7 +563,7 @@ def tell_staff(work: Work, staff: Staff, text: str, options: tuple[Option, ...] 
         channel = "telegram" if method.channel == "telegram" else "sms"
         queue_message(
             work, channel=channel, identity=identity, text=text, lang=staff.lang,
-            options=options if channel == "telegram" else (), staff_id=staff.id,
+            options=options if channel == "telegram" else (), staff_id=staff.id, kind=kind, settings=settings,
         )
         return channel
     return None
@@ -586,7 +635,10 @@ def send_digests(work: Work, settings: Settings) -> int:
         if not owed:
             continue
         options = tuple(o for visit, household in owed[:10] for o in _log_options(visit, household, staff.lang))
-        channel = tell_staff(work, staff, owed_text(settings, owed, staff.lang, work.now), options)
+        channel = tell_staff(
+            work, staff, owed_text(settings, owed, staff.lang, work.now), options, kind=MessageKind.VISIT,
+            settings=settings,
+        )
         store.record_digest(work.session, staff_id, day, at=work.now, count=len(owed), channel=channel)
         sent += 1
     return sent

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from gridline.clock import local_day_bounds
+from gridline.domain.lifecycle import UNACKNOWLEDGED_STATUSES
 from gridline.storage.models import Case, Message, Staff
 from gridline.storage.types import UTCDateTime
 
@@ -71,8 +72,6 @@ class CaseSearch:
     now: datetime
     tz: ZoneInfo
     confidence_threshold: float
-    # The case statuses that count as "not acknowledged yet".
-    unacknowledged_statuses: Collection[str]
 
 
 def ack_breached(now: datetime) -> ColumnElement[bool]:
@@ -128,7 +127,7 @@ def conditions(search: CaseSearch) -> list[ColumnElement[bool]]:
         found.append(col(Case.created_at) < hi)
     if filters.unacknowledged:
         found.append(col(Case.acknowledged_at).is_(None))
-        found.append(col(Case.status).in_(sorted(search.unacknowledged_statuses)))
+        found.append(col(Case.status).in_(sorted(UNACKNOWLEDGED_STATUSES)))
     if filters.acknowledged:
         found.append(col(Case.acknowledged_at).is_not(None))
     if filters.resolved:

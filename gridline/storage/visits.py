@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, func, update
 from sqlmodel import Session, col, select
 
 from gridline.storage.models import Case, Household, Visit, VisitDigest, VisitEvent
@@ -94,6 +94,20 @@ def last_done(session: Session, household_id: int) -> Visit | None:
     ).first()
 
 
+def last_done_at(session: Session, household_ids: Collection[int]) -> dict[int, datetime]:
+    """When each of these households was last visited (those never visited are left out)."""
+    found: dict[int, datetime] = {}
+    ids = list(household_ids)
+    for start in range(0, len(ids), 500):
+        rows = session.exec(
+            select(Visit.household_id, func.max(Visit.done_at))
+            .where(col(Visit.household_id).in_(ids[start : start + 500]), Visit.status == "done")
+            .group_by(col(Visit.household_id))
+        ).all()
+        found.update({hid: at for hid, at in rows if at is not None})
+    return found
+
+
 def history(session: Session, household_id: int, limit: int = 5) -> list[Visit]:
     """The household's latest visits that are over (done, missed or not), newest first."""
     return list(
@@ -126,7 +140,10 @@ def owed_by_staff(session: Session, staff_id: int, *, until: datetime) -> list[t
         session.exec(
             select(Visit, Household)
             .join(Household, col(Household.id) == col(Visit.household_id))
-            .where(Visit.staff_id == staff_id, col(Visit.status).in_(OPEN), col(Visit.due_at) <= until)
+            .where(
+                Visit.staff_id == staff_id, col(Visit.status).in_(OPEN), col(Visit.due_at) <= until,
+                col(Household.removed_at).is_(None),
+            )
             .order_by(col(Visit.due_at), col(Visit.id))
         )
     )  # type: ignore[arg-type]
@@ -139,7 +156,7 @@ def owed_in_grids(
     query = (
         select(Visit, Household)
         .join(Household, col(Household.id) == col(Visit.household_id))
-        .where(col(Visit.status).in_(OPEN), col(Visit.due_at) <= until)
+        .where(col(Visit.status).in_(OPEN), col(Visit.due_at) <= until, col(Household.removed_at).is_(None))
     )
     if grid_codes is not None:
         query = query.where(col(Visit.grid_code).in_(sorted(grid_codes)))

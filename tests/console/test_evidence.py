@@ -4,16 +4,18 @@ once by content hash, shown on the timeline and served only to viewers who may s
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from datetime import timedelta
 from pathlib import Path
 
+from PIL import Image
 from sqlmodel import select
 
 from gridline.storage.models import AuditLog, CaseEvent, Evidence
 from tests.console.conftest import csrf_of
 from tests.console.factories import CaseFactory
-from tests.evidence_images import GPS_MARK, jpeg, png
+from tests.evidence_images import GPS_MARK, jpeg, photo, png
 
 
 def held(factory: CaseFactory, grid: str = "GX01-01-1", staff: str = "LDR-GX01-01-1"):
@@ -56,7 +58,7 @@ async def test_a_supervisor_adds_a_photo_it_is_on_the_timeline_and_served_to_who
     assert row.sha256 == hashlib.sha256(kept).hexdigest() == path.name and row.size == len(kept)
 
     page = (await supervisor.get(f"/console/cases/{case.id}")).text
-    assert f'src="/console/evidence/{row.id}"' in page and "阀门已更换" in page
+    assert f'src="/console/evidence/{row.id}/thumb"' in page and "阀门已更换" in page
     served = await supervisor.get(f"/console/evidence/{row.id}")
     assert served.status_code == 200 and served.content == kept and served.headers["content-type"] == "image/jpeg"
     other_grid = await client_for("sup-fengyang")
@@ -143,3 +145,21 @@ async def test_a_leader_adds_a_photo_from_the_staff_inbox(client_for, factory, c
                                 files={"photo": ("a.jpg", jpeg(6))})
     assert refused.status_code == 404
     assert len(rows(console_services)) == 1
+
+
+async def test_a_real_photo_gets_a_small_thumbnail_without_its_exif(client_for, factory, console_services, anonymous):
+    case = held(factory)
+    supervisor = await client_for("sup-lianhua")
+    original = photo(1600, 1200)
+    assert GPS_MARK in original
+    await upload(supervisor, case.id, original)
+    (row,) = rows(console_services)
+    full = await supervisor.get(f"/console/evidence/{row.id}")
+    thumb = await supervisor.get(f"/console/evidence/{row.id}/thumb")
+    assert full.status_code == thumb.status_code == 200 and GPS_MARK not in full.content
+    with Image.open(io.BytesIO(full.content)) as big, Image.open(io.BytesIO(thumb.content)) as small:
+        assert big.size == (1600, 1200) and small.format == "JPEG" and max(small.size) == 320
+    assert len(thumb.content) < len(full.content) and GPS_MARK not in thumb.content
+    other_grid = await client_for("sup-fengyang")
+    assert (await other_grid.get(f"/console/evidence/{row.id}/thumb")).status_code == 404
+    assert (await anonymous.get(f"/console/evidence/{row.id}/thumb")).content != thumb.content

@@ -233,7 +233,9 @@ async def coverage(world: TwilioWorld, sweep_id: int):
 async def test_a_sweep_over_two_grids_with_mixed_answers(world: TwilioWorld) -> None:
     started = await start(world)
     assert started.questions == 6 and started.unreachable == 0
-    await world.settle()
+    for _ in range(6):  # paced: one text a second from the SMS number (pacing.sms_per_second)
+        world.clock.advance(seconds=1)
+        await world.settle()
     phones = {n: world.phone(n) for n in (LI, WANG, LIU, ZHAO, SUN, CHEN)}
     for phone in phones.values():
         phone.expect_sms("【寒潮】", "回复1 平安", "回复2 需要帮助")

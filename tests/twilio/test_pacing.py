@@ -7,6 +7,7 @@ goes out only when the clock reaches it. Replies and pages never wait behind the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,9 @@ from sqlmodel import col, select
 from gridline.composition import build_services, install_channels
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
-from gridline.storage.models import ChannelIdentity, Message, Resident
+from gridline.routing.claims import POSSIBLY_TWICE
+from gridline.routing.message_delivery import deliver_message
+from gridline.storage.models import AuditLog, ChannelIdentity, Message, Resident
 from gridline.storage.pacing import MessageKind
 from tests.conftest import BACKENDS
 from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, SMS_NUMBER, TwilioWorld
@@ -167,3 +170,35 @@ async def test_two_processes_never_get_the_same_send_time(world: TwilioWorld) ->
     finally:
         await other.aclose()
 
+
+
+@pytest.mark.parametrize("twilio_can_be_asked", [True, False], ids=["twilio-asked", "twilio-cannot-be-asked"])
+async def test_a_bulk_send_cut_off_mid_call_is_not_sent_twice(world: TwilioWorld, twilio_can_be_asked: bool) -> None:
+    number = NUMBERS[0]
+    [message_id] = await queue_bulk(world, [number], kind=MessageKind.BROADCAST)
+    world.fake.answer_delay_seconds = 3.0  # Twilio keeps the text at once; its answer comes late
+    world.fake.lookups_available = twilio_can_be_asked
+    send = asyncio.create_task(deliver_message(world.services, message_id))
+    for _ in range(200):
+        if world.fake.messages_to(number):
+            break
+        await asyncio.sleep(0.05)
+    send.cancel()  # the worker dies mid-call: it never learns that Twilio has the text
+    with contextlib.suppress(asyncio.CancelledError):
+        await send
+    world.fake.answer_delay_seconds = 0.0
+    [stuck] = outbound(world, [message_id])
+    assert stuck.status == "sending"
+
+    await step(world, 30)  # past the send lease: the reconciler hands it to the next worker
+    [done] = outbound(world, [message_id])
+    assert done.status in ("sent", "delivered")
+    with world.services.db.session() as session:
+        flagged = session.exec(select(AuditLog).where(AuditLog.action == POSSIBLY_TWICE)).all()
+    if twilio_can_be_asked:
+        assert len(world.fake.messages_to(number)) == 1, "Twilio had the text: not sent again"
+        assert done.provider_message_id == world.fake.messages_to(number)[0].sid
+        assert flagged == []
+    else:
+        assert len(world.fake.messages_to(number)) == 2, "Gridline could not know, so it sent again"
+        assert [(a.target_kind, a.target_id) for a in flagged] == [("message", str(message_id))]

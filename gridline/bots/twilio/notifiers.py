@@ -20,6 +20,7 @@ from gridline.bots.twilio.twiml import webhook_url
 from gridline.kernel.notify import Delivery, MessageNotice, PageNotice, PageUpdate
 from gridline.kernel.work import Work, in_transaction
 from gridline.storage import people
+from gridline.storage.pacing import MessageKind
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -27,13 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30.0
-OPT_OUT_EXEMPT_TTL_SECONDS = 24 * 3600
-
-
-def opt_out_exempt_key(message_id: int) -> str:
-    return f"twilio:optout-confirmation:{message_id}"
-
-
 def _delivery(result: SendResult) -> Delivery:
     if result.ok:
         return Delivery(state="sent", provider_message_id=result.sid)
@@ -76,7 +70,7 @@ class SmsNotifier:
         target = self._target(notice.target)
         if target is None:
             return Delivery(state="failed", error=f"not a phone number: {notice.target!r}", unreachable=True)
-        if await self._opted_out(target, notice.message_id):
+        if notice.kind != MessageKind.OPT_CONFIRMATION and await self._opted_out(target):
             log.info("not texting %s: opted out (message %s)", target, notice.message_id)
             return Delivery(state="failed", error="recipient opted out (STOP)")
         cap = self.services.settings.twilio.max_auto_replies_per_hour
@@ -87,13 +81,20 @@ class SmsNotifier:
         body = render_message(notice.text, notice.options, notice.lang)
         return _delivery(await self.gateway.send_sms(target, body, status_callback=self._status_callback()))
 
+    async def find_message(self, notice: MessageNotice, since: datetime) -> Delivery | None:
+        """Whether Twilio already has this message's text (an interrupted send); None when it has not."""
+        target = self._target(notice.target)
+        if target is None:
+            return None
+        body = render_message(notice.text, notice.options, notice.lang)
+        sid = await self.gateway.find_sms(target, body, since=since)
+        return Delivery(state="sent", provider_message_id=sid) if sid else None
+
     async def update_page(self, update: PageUpdate) -> None:
         # A text cannot be edited, and another text saying "someone else has it" is only noise.
         return None
 
-    async def _opted_out(self, phone: str, message_id: int) -> bool:
-        if await self.services.state.get(opt_out_exempt_key(message_id)) is not None:
-            return False
+    async def _opted_out(self, phone: str) -> bool:
         return await in_transaction(self.services, _opted_out, phone)
 
 

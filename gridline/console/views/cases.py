@@ -13,6 +13,8 @@ from gridline.console.filters import CaseFilters
 from gridline.console.http import ConsoleContext, NotFound, client_ip, in_console, redirect
 from gridline.console.timeline import load_case_detail
 from gridline.edge.params import RowId
+from gridline.routing.directory import Directory
+from gridline.routing.transfers import panel as loop_panel
 from gridline.storage import case_search
 from gridline.storage import evidence as evidence_rows
 from gridline.storage.audit import record
@@ -104,6 +106,7 @@ async def case_page(request: Request, case_id: RowId) -> Response:
         if case is None:
             raise NotFound()
         detail = load_case_detail(ctx.session, ctx.viewer, case, ctx.now)
+        index = Directory.for_services(ctx.services).grid_index(ctx.session)
         detail.grid_chain = ctx.tree.ancestors(case.grid_code)
         return ctx.render(
             "case.html",
@@ -113,6 +116,7 @@ async def case_page(request: Request, case_id: RowId) -> Response:
             error=request.query_params.get("error", ""),
             threshold=ctx.services.settings.nlu.confidence_threshold,
             evidence_live={row.id for row in evidence_rows.for_case(ctx.session, case.id or 0)},
+            dept=loop_panel(ctx.session, ctx.services.settings, index, case, ctx.now, ctx.lang),
         )
 
     return await in_console(request, body)

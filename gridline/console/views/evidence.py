@@ -107,20 +107,37 @@ async def _audit(request: Request, form: Any, case_id: int, evidence_id: int | N
     await in_console(request, body, form=form)
 
 
-@router.get("/evidence/{evidence_id}")
-async def photo(request: Request, evidence_id: RowId) -> Response:
-    """The photo, for a viewer who may see its case (404 otherwise, as for the case itself)."""
-
+async def _visible_row(request: Request, evidence_id: int) -> Evidence:
     def find(ctx: ConsoleContext) -> Evidence:
         row = evidence_rows.get(ctx.session, evidence_id)
         if row is None or can_see_case(ctx.session, ctx.viewer, row.case_id) is None:
             raise NotFound()
         return row
 
-    row = await in_console(request, find)
+    return await in_console(request, find)
+
+
+def _image(data: bytes, content_type: str) -> Response:
+    return Response(data, media_type=content_type, headers={
+        "cache-control": "private, max-age=3600", "content-disposition": "inline", "x-content-type-options": "nosniff",
+    })  # fmt: skip
+
+
+@router.get("/evidence/{evidence_id}")
+async def photo(request: Request, evidence_id: RowId) -> Response:
+    """The photo, for a viewer who may see its case (404 otherwise, as for the case itself)."""
+    row = await _visible_row(request, evidence_id)
     data = await evidence.read_bytes(state_of(request).services, row)
     if data is None:
         raise NotFound()
-    return Response(data, media_type=row.content_type, headers={
-        "cache-control": "private, max-age=3600", "content-disposition": "inline", "x-content-type-options": "nosniff",
-    })  # fmt: skip
+    return _image(data, row.content_type)
+
+
+@router.get("/evidence/{evidence_id}/thumb")
+async def photo_thumbnail(request: Request, evidence_id: RowId) -> Response:
+    """The timeline's thumbnail (at most 320 px), under the same rule as the photo."""
+    row = await _visible_row(request, evidence_id)
+    found = await evidence.thumbnail(state_of(request).services, row)
+    if found is None:
+        raise NotFound()
+    return _image(*found)
