@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
+from gridline.domain.lifecycle import MessageStatus
 from gridline.i18n import t
 from gridline.kernel.messages import Option
 from gridline.kernel.work import Work
@@ -42,8 +43,10 @@ def queue_message(
     settings: Settings | None = None,
     broadcast_id: int | None = None,
     lane: str | None = None,
+    hold: bool = False,
 ) -> Message:
-    """Store an outbound message; with ``deliver`` it is queued for the channel's notifier.
+    """Store an outbound message; with ``deliver`` it is queued for the channel's notifier (its
+    job queued now, or with ``hold`` by the caller later); without, it is recorded as sent.
 
     A bulk ``kind`` is paced: with ``settings`` its send time is reserved in its lane now (the job
     runs then); without, when its job first claims it (``routing.message_delivery``). ``lane``
@@ -62,7 +65,7 @@ def queue_message(
         options=[{"label": o.label, "data": o.data} for o in options],
         lang=lang,
         created_at=work.now,
-        status="queued" if deliver else "sent",
+        status=MessageStatus.QUEUED if deliver or hold else MessageStatus.SENT,
         kind=str(kind),
         lane=lane,
         broadcast_id=broadcast_id,

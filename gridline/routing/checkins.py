@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from gridline.domain.lifecycle import STEP, StepStatus
 from gridline.i18n import has, t
 from gridline.kernel.messages import Option
 from gridline.kernel.outbox import message_lane, queue_message
@@ -207,18 +208,20 @@ def run_step(work: Work, settings: Settings, step_id: int) -> str:
     checkin = store.get(work.session, step.checkin_id, fresh=True)
     assert checkin is not None
     if CheckInStatus(checkin.status) not in OPEN_STATUSES:
-        step.status, step.outcome = "cancelled", f"check-in {checkin.status}"
+        STEP.move(step, StepStatus.CANCELLED, work.now)
+        step.outcome = f"check-in {checkin.status}"
         return step.outcome
     household = store.household_of(work.session, checkin.household_id)
     assert household is not None
     person = store.person_of(work.session, checkin.person_id)
     if household.removed_at is not None:
         transition(work, checkin, CheckInStatus.CANCELLED, data={"why": "household removed"})
-        step.status, step.outcome = "done", "household removed"
+        STEP.move(step, StepStatus.DONE, work.now)
+        step.outcome = "household removed"
         return step.outcome
     handler = _STAGES[step.stage]
     reached = handler(work, settings, checkin, household, person)
-    step.status = "done"
+    STEP.move(step, StepStatus.DONE, work.now)
     step.outcome = f"{step.stage}: {'reached' if reached else 'nobody reached'}"
     schedule_next(work, settings, checkin, step.stage, reached=reached)
     publish_checkin(work, checkin)

@@ -39,6 +39,7 @@ from gridline.storage import households as roster
 from gridline.storage import visits as store
 from gridline.storage.households import RosterScope
 from gridline.storage.models import ChannelIdentity, Household, Staff, Visit
+from gridline.storage.pacing import MessageKind
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -544,10 +545,14 @@ def _log_options(visit: Visit, household: Household, lang: str) -> tuple[Option,
     )
 
 
-def tell_staff(work: Work, staff: Staff, text: str, options: tuple[Option, ...] = ()) -> str | None:
+def tell_staff(
+    work: Work, staff: Staff, text: str, options: tuple[Option, ...] = (), *, kind: str = MessageKind.REPLY,
+    settings: Settings | None = None,
+) -> str | None:
     """Queue ``text`` to the staff member's first reachable texting channel; the channel, or None.
 
-    Telegram gets the buttons; a phone gets the text (voice-first people are texted).
+    Telegram gets the buttons; a phone gets the text (voice-first people are texted). Digests are
+    ``MessageKind.VISIT`` (bulk: paced with the other bulk sends); missed-visit notices are not.
     """
     for method in directory.contact_methods(work.session, staff.id or 0):
         if method.unreachable or method.channel == "web":
@@ -558,7 +563,7 @@ def tell_staff(work: Work, staff: Staff, text: str, options: tuple[Option, ...] 
         channel = "telegram" if method.channel == "telegram" else "sms"
         queue_message(
             work, channel=channel, identity=identity, text=text, lang=staff.lang,
-            options=options if channel == "telegram" else (), staff_id=staff.id,
+            options=options if channel == "telegram" else (), staff_id=staff.id, kind=kind, settings=settings,
         )
         return channel
     return None
@@ -630,7 +635,10 @@ def send_digests(work: Work, settings: Settings) -> int:
         if not owed:
             continue
         options = tuple(o for visit, household in owed[:10] for o in _log_options(visit, household, staff.lang))
-        channel = tell_staff(work, staff, owed_text(settings, owed, staff.lang, work.now), options)
+        channel = tell_staff(
+            work, staff, owed_text(settings, owed, staff.lang, work.now), options, kind=MessageKind.VISIT,
+            settings=settings,
+        )
         store.record_digest(work.session, staff_id, day, at=work.now, count=len(owed), channel=channel)
         sent += 1
     return sent

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gridline.composition import build_services
 from gridline.domain.lifecycle import ForbiddenTransition
 from gridline.kernel.work import in_transaction
 from gridline.routing.visits import (
@@ -16,6 +17,7 @@ from gridline.routing.visits import (
     check_visit_transition,
     log_visit,
     next_due,
+    run_visit_timer,
     schedule_visit,
 )
 from gridline.settings import Settings
@@ -135,3 +137,35 @@ async def test_a_problem_logged_opens_a_proactive_case_and_plans_the_next_visit(
 
     found = case(services, done.case_id)
     assert found.proactive and found.grid_code == "ZY01-01-1" and "1-1-101" in (found.address_text or "")
+
+
+async def test_a_timer_runs_once_however_many_jobs_ask(make_services, drain, clock):
+    services = await make_services(visits=VISITS_ON)
+    record_all_channels(services)
+    await drain(services)
+    visit = open_visit(services, ALONE)
+    clock.set(visit.due_at + timedelta(minutes=5))
+    first, second = await run_visit_timer(services, visit.id), await run_visit_timer(services, visit.id)
+    assert first.startswith("missed") and second == "not claimed"
+    assert [e.kind for e in events_of(services, visit.id)] == ["scheduled", "missed"]
+
+
+async def test_after_a_restart_an_overdue_visit_of_any_age_runs_its_step_once(make_services, drain, clock):
+    services = await make_services(visits=VISITS_ON)
+    record_all_channels(services)
+    await drain(services)  # planned; the in-process queue holds the deadlines' jobs
+    visit = open_visit(services, ALONE)
+    # The process stops; a new one starts on the same database three days after the deadline.
+    restarted = build_services(services.settings, clock)
+    record_all_channels(restarted)
+    try:
+        clock.set(visit.due_at + timedelta(days=3))
+        await drain(restarted)
+        await drain(restarted)
+        late = open_visit(restarted, ALONE)
+        assert late.status == "missed" and late.step == 1  # step 1 once, not every step it slept through
+        kinds = [e.kind for e in events_of(restarted, visit.id)]
+        assert kinds == ["scheduled", "missed"]
+        assert late.next_at is not None and late.next_at > clock.now()  # the leader after the member's day
+    finally:
+        await restarted.aclose()
