@@ -294,14 +294,18 @@ def identities_by_target(session: Session, channel: str, external_ids: Iterable[
     return found
 
 
-def insert_returning_ids(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> list[int]:
-    """INSERT ``rows`` in batches and return their ids in order (one statement per batch)."""
-    ids: list[int] = []
+def insert_returning(
+    session: Session, model: type[Any], rows: list[dict[str, Any]], columns: Sequence[str]
+) -> list[Any]:
+    """INSERT ``rows`` in batches (one statement per 1,000 rows on SQLite and PostgreSQL) and return
+    ``id`` plus ``columns`` of every row, in no particular order: the caller maps them back by a key
+    unique among the rows (asking for the parameters' order costs one statement per row on SQLite)."""
+    found: list[Any] = []
     table = model.__table__
+    returned = [table.c.id, *(table.c[name] for name in columns)]
     for batch in chunks(rows, 1000):
-        result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), list(batch))
-        ids.extend(int(row[0]) for row in result)
-    return ids
+        found.extend(session.execute(insert(table).returning(*returned), list(batch)).all())
+    return found
 
 
 def insert_plain(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
