@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from gridline.domain.lifecycle import ForbiddenTransition
 from gridline.i18n import t
-from gridline.kernel.outbox import BulkMessage, queue_bulk
+from gridline.kernel.outbox import BulkMessage, message_lane, queue_bulk
 from gridline.kernel.work import Work
 from gridline.settings import Settings
 from gridline.storage import audit, broadcasts, pacing
@@ -177,6 +177,32 @@ def recipients(work: Work, broadcast: Broadcast, *, create: bool) -> list[Recipi
                 reach.resident_id = who.id
         out.append(Recipient(who or Resident(name=person.name, phone=phone, created_at=work.now), reach, phone))
     return out
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What confirming a draft would send: recipients per channel, and when the last would go."""
+
+    by_channel: dict[str, int]
+    seconds: float
+
+
+def estimate(work: Work, broadcast: Broadcast, settings: Settings) -> Estimate:
+    """Recipients per channel and how long sending them would take at the lanes' rates (after what
+    the lanes already have queued)."""
+    by_lane: dict[str, int] = {}
+    by_channel: dict[str, int] = {}
+    for person in recipients(work, broadcast, create=False):
+        channel = "sms" if person.identity is None or person.identity.channel == "voice" else person.identity.channel
+        by_channel[channel] = by_channel.get(channel, 0) + 1
+        lane = message_lane(settings, channel, person.identity)
+        by_lane[lane] = by_lane.get(lane, 0) + 1
+    seconds = 0.0
+    for lane, count in by_lane.items():
+        backlog = pacing.next_free(work.session, lane)
+        wait = max(0.0, (backlog - work.now).total_seconds()) if backlog else 0.0
+        seconds = max(seconds, wait + count / settings.pacing.per_second(pacing.lane_channel(lane)))
+    return Estimate(by_channel, seconds)
 
 
 def _preferred(identities: list[ChannelIdentity]) -> ChannelIdentity | None:

@@ -21,6 +21,7 @@ from gridline.routing.visits import (
     schedule_visit,
 )
 from gridline.settings import Settings
+from gridline.storage.models import Household
 from tests.core.support import record_all_channels
 from tests.visits.support import ALONE, VISITS_ON, all_visits, events_of, household, open_visit, staff
 
@@ -169,3 +170,31 @@ async def test_after_a_restart_an_overdue_visit_of_any_age_runs_its_step_once(ma
         assert late.next_at is not None and late.next_at > clock.now()  # the leader after the member's day
     finally:
         await restarted.aclose()
+
+
+async def test_a_household_that_left_the_roster_drops_out_of_the_lists_and_its_visit_is_cancelled(
+    make_services, drain, clock
+):
+    services = await make_services(visits=VISITS_ON)
+    notifiers = record_all_channels(services)
+    await drain(services)
+    visit = open_visit(services, ALONE)
+    clock.set(visit.due_at - timedelta(days=1))
+    owner = visit.staff_id
+    assert any(v.id == visit.id for v, _ in await in_transaction(services, _owed, owner))
+    with services.db.session() as session:
+        row = session.get(Household, visit.household_id)
+        row.removed_at = clock.now()
+        session.add(row)
+    assert not any(v.id == visit.id for v, _ in await in_transaction(services, _owed, owner))
+    clock.set(visit.due_at + timedelta(minutes=1))
+    await drain(services)
+    kinds = [e.kind for e in events_of(services, visit.id)]
+    assert kinds == ["scheduled", "cancelled"]
+    assert not [m for n in notifiers.values() for m in n.messages if "走访逾期" in m.text and ALONE in m.text]
+
+
+def _owed(work, staff_id):
+    from gridline.storage import visits as store
+
+    return store.owed_by_staff(work.session, staff_id, until=work.now + timedelta(days=3))
