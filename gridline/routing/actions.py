@@ -228,6 +228,9 @@ def mark_resolved(work: Work, case: Case, staff: Staff, channel: str, actor: str
     cancel_pending_steps(work, case.id or 0, "resolved")
     expire_other_pages(work, case, None, "page.note_resolved_by", name=staff.name)
     record_event(work, case.id or 0, "resolved", actor, {"channel": channel, "name": staff.name})
+    from gridline.routing.transfers import cancel_open  # the loop builds on these actions
+
+    cancel_open(work, case, actor, "resolved")
     # "Resolved" is the holder's word: the resident is asked whether it really is (routing.closure).
     ask_if_solved(work, case, staff.name, staff.lang)
     publish_case(work, case)
