@@ -143,7 +143,7 @@ def act(
         session, case.id or 0, [s.value for s in OPEN_TRANSFER_STATUSES]
     ):
         # A transferred case is the department's by 签收 / 回单 / 退单, reviewed by the grid (routing.transfers).
-        return ActionResult(False, "transferred", t("transfer.refused.use_loop", lang, ref=case.ref), case.ref)
+        return ActionResult(False, "use_loop", t("transfer.refused.use_loop", lang, ref=case.ref), case.ref)
     actor = f"staff:{staff.code}"
     if action == "acknowledge":
         return _acknowledge(work, case, staff, channel, page_id, actor)

@@ -125,6 +125,9 @@ async def test_bad_texts_get_clear_answers_and_store_nothing(world: TwilioWorld)
     await stranger.reply(f"签收 {case.ref}")
     await world.settle()
     stranger.expect_sms("不是您的部门")
+    await stranger.reply("帮助")  # a department's help is the loop's grammar
+    await world.settle()
+    stranger.expect_sms("签收12", "退单12")
     await leader.reply(f"通过{code}")  # nothing to review yet
     await world.settle()
     leader.expect_sms("没有待审核的回单")
