@@ -101,13 +101,21 @@ class TimingNotifier:
 
 
 def _patch_create_app(pages: bool) -> None:
+    """``gridline serve`` builds its app with ``create_app``; ``gridline worker`` only installs the
+    channels (``composition.install_channels``): the timing notifiers and the lag ticker go in after
+    whichever of the two runs (once per services object)."""
     import gridline.app as app_module
+    import gridline.composition as composition
 
     original = app_module.create_app
+    original_install = composition.install_channels
     tasks: list[asyncio.Task[None]] = []
+    done: set[int] = set()
 
-    def create_app(services: Any, *args: Any, **kwargs: Any) -> Any:
-        app = original(services, *args, **kwargs)
+    def instrument(services: Any) -> None:
+        if id(services) in done:
+            return
+        done.add(id(services))
         if pages:
             for channel in ("telegram", "sms", "voice", "web"):
                 services.notifiers.register(TimingNotifier(channel))
@@ -117,9 +125,19 @@ def _patch_create_app(pages: bool) -> None:
                 tasks.append(asyncio.get_running_loop().create_task(_watch_lag()))
 
         services.startup_hooks.append(start_watching)
+
+    def create_app(services: Any, *args: Any, **kwargs: Any) -> Any:
+        app = original(services, *args, **kwargs)
+        instrument(services)
         return app
 
+    def install_channels(services: Any) -> Any:
+        unconfigured = original_install(services)
+        instrument(services)
+        return unconfigured
+
     app_module.create_app = create_app  # type: ignore[assignment]
+    composition.install_channels = install_channels  # type: ignore[assignment]
 
 
 def _flush_forever(out: Path) -> None:

@@ -2,8 +2,9 @@
 per run, ``gridline serve`` / ``gridline worker`` (optionally through ``instrumented.py``), the
 fast fake providers, the bare baseline app, and their clean shutdown.
 
-Ports come from the range 19200-19299 on 127.0.0.1; databases are named ``bench_*`` (dropped at
-the end); Redis is database 12 (``GRIDLINE_BENCH_REDIS_URL``), flushed per run.
+Ports come from the range 19200-19299 on 127.0.0.1 (``GRIDLINE_BENCH_PORT_BASE`` moves it);
+databases are named ``bench_*`` (dropped at the end); Redis is database 12
+(``GRIDLINE_BENCH_REDIS_URL``), flushed per run.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from bench_support import PG_ADMIN_URL, REDIS_URL, ROOT, flush_redis, pg_admin, 
 BENCH = ROOT / "bench"
 PYTHON = sys.executable
 # ingest_bench.py; report_to_page_bench.py uses its own (below) so the two can run side by side.
-FAKE_PORT = 19201
-BARE_PORT = 19210
-SERVE_PORT = 19220
-RTP_FAKE_PORT, RTP_BARE_PORT, RTP_SERVE_PORT = 19231, 19232, 19230
+# ``GRIDLINE_BENCH_PORT_BASE`` moves the whole range (two people benchmarking on one machine).
+_BASE = int(os.environ.get("GRIDLINE_BENCH_PORT_BASE", "19200"))
+FAKE_PORT = _BASE + 1
+BARE_PORT = _BASE + 10
+SERVE_PORT = _BASE + 20
+RTP_FAKE_PORT, RTP_BARE_PORT, RTP_SERVE_PORT = _BASE + 31, _BASE + 32, _BASE + 30
 SECRET = "bench-secret"
 BOT = "bench"
 TWILIO_SID = "AC" + "b" * 32

@@ -39,9 +39,7 @@ VOCABULARY: dict[str, str] = {
     "gridline/core/case_lookup.py": "the 查询 <ref> command grammar",
     # Spreadsheets as districts fill them in: Chinese column headers, weekdays, yes/no, separators.
     "gridline/importers/csvfile.py": "CSV header aliases",
-    "gridline/importers/fields.py": "field grammars (weekdays, languages, time ranges)",
-    "gridline/importers/households.py": "roster field words (是/否, separators)",
-    "gridline/importers/staff.py": "staff field words (否)",
+    "gridline/importers/fields.py": "cell grammars (weekdays, languages, yes/no, separators, time ranges)",
     # The synthetic benchmark city is Chinese data (grid, street and person names), like config/.
     "gridline/demo/synthetic.py": "synthetic city data",
     # Grid names carry their boundary in full-width brackets: （…） is data being parsed.

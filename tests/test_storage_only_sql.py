@@ -6,8 +6,8 @@ of code needs from the database by the store functions it calls. This test walks
 
 - it imports a statement builder (``select``, ``update``, ``delete``, ``insert``, ``text``, ``func``)
   from ``sqlalchemy`` / ``sqlmodel`` (or uses it through a module alias: ``sa.select``);
-- it calls ``.exec(...)`` / ``.execute(...)`` / ``.query(...)`` / ``.scalar(s)(...)`` on a session
-  or connection.
+- it runs a statement: ``.exec(...)`` / ``.execute(...)`` / ``.scalar(s)(...)`` on anything, or
+  ``.query(...)`` on a session.
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ PACKAGE = ROOT / "gridline"
 STORAGE = PACKAGE / "storage"
 
 STATEMENT_BUILDERS = frozenset({"select", "update", "delete", "insert", "text", "func"})
-SESSION_CALLS = frozenset({"exec", "execute", "query", "scalar", "scalars"})
+# Running a statement, on whatever holds the session (``session``, ``work.session``, a connection).
+STATEMENT_CALLS = frozenset({"exec", "execute", "scalar", "scalars"})
+# ``.query(`` is also a spatial index's method (shapely's STRtree): only a session's counts.
+SESSION_ONLY_CALLS = frozenset({"query"})
 SQL_MODULES = ("sqlalchemy", "sqlmodel")
 
 
@@ -81,8 +84,10 @@ def findings_in(path: Path, root: Path = ROOT) -> list[Finding]:
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
-            and node.func.attr in SESSION_CALLS
-            and _looks_like_session(_receiver_name(node.func.value))
+            and (
+                node.func.attr in STATEMENT_CALLS
+                or (node.func.attr in SESSION_ONLY_CALLS and _looks_like_session(_receiver_name(node.func.value)))
+            )
         ):
             receiver = _receiver_name(node.func.value)
             found.append(Finding(name, node.lineno, f"calls {receiver}.{node.func.attr}(...)"))
@@ -97,7 +102,7 @@ def test_no_sql_outside_storage() -> None:
     findings = [f for path in modules_outside_storage() for f in findings_in(path)]
     assert not findings, (
         "SQL belongs in a named function of the store module of its concept under gridline/storage/ "
-        "(e.g. storage.cases.overdue_for_grid(session, grid_ids, now=...)); found outside it:\n"
+        "(e.g. storage.cases.due_by(session, by, statuses=..., limit=...)); found outside it:\n"
         + "\n".join(str(f) for f in sorted(findings, key=lambda f: (f.path, f.line)))
     )
 
@@ -112,6 +117,7 @@ def test_the_check_sees_a_query(tmp_path: Path) -> None:
         "def load(session, ids):\n"
         "    session.exec(select(1))\n"
         "    session.execute(sa.text('select 1'))\n"
+        "    tree.query(ids)\n"
         "    return self.session.query(ids)\n",
         encoding="utf-8",
     )
@@ -122,3 +128,4 @@ def test_the_check_sees_a_query(tmp_path: Path) -> None:
     assert "calls session.exec(...)" in whats
     assert "calls session.execute(...)" in whats
     assert "calls session.query(...)" in whats
+    assert "calls tree.query(...)" not in whats  # a spatial index, not a session

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from gridline.clock import as_utc
 from gridline.core.api_requests import ApiRequest, file_api_request
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES
-from gridline.edge.params import FIRST_TIME, LAST_TIME, sane_time
+from gridline.edge.params import FIRST_TIME, LAST_TIME, RowId, sane_time
 from gridline.edge.ratelimit import client_ip, enforce
 from gridline.edge.text import clean_text
 from gridline.i18n import DEFAULT_LANGUAGE, normalise_language, t
@@ -175,7 +175,7 @@ async def request_detail(ref: str, request: Request) -> JSONResponse:
 
 
 @router.get("/media/{evidence_id}")
-async def media(evidence_id: int, request: Request, expires: int = 0, sig: str = "") -> Response:
+async def media(evidence_id: RowId, request: Request, expires: int = 0, sig: str = "") -> Response:
     """The photo behind a ``media_url``: only with its signature, only until it expires."""
     services = _services(request)
     now_ts = int(services.clock.now().timestamp())

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from gridline.core.inbox_writer import writer_for
 from gridline.core.rescue import RESCUE_AFTER_ATTEMPTS, Unprocessable, rescue_inbound
 from gridline.edge.text import clean_payload, clean_text
-from gridline.kernel.work import Work, in_transaction
+from gridline.kernel.work import Work, in_transaction, replayable
 from gridline.storage import inbox
 from gridline.storage.models import InboundEvent
 
@@ -39,14 +39,17 @@ async def receive_event(
     return await writer_for(services).store(provider, event_key, payload)
 
 
+@replayable
 def _claim(work: Work, event_id: int) -> InboundEvent | None:
     return inbox.claim(work.session, event_id, work.now)
 
 
+@replayable
 def _finish(work: Work, event_id: int) -> None:
     inbox.finish(work.session, event_id, work.now)
 
 
+@replayable
 def _retry_later(work: Work, event_id: int, error: str) -> None:
     inbox.retry_later(work.session, event_id, error, work.now, MAX_ATTEMPTS)
 

@@ -5,7 +5,9 @@ Every webhook still waits for the commit of the transaction that holds its row b
 answered (stored before 200). Up to ``MAX_IN_FLIGHT`` transactions are in flight at once; a webhook
 that finds one free is stored at once, as before, and only when all are busy do arrivals wait for
 the next free one, together: under load, the webhooks that arrive during a commit then cost one
-commit — one WAL flush on PostgreSQL, one write lock on SQLite — instead of one each. A transaction
+commit — one WAL flush on PostgreSQL, one write lock on SQLite — instead of one each. On PostgreSQL
+the batch and its ``process_inbound`` jobs are one autocommitted statement (``inbox.store_once_queued``):
+one round trip per batch, where BEGIN, two INSERTs and COMMIT took four. A transaction
 that waits on a lock (a provider's retry of an update still being stored elsewhere) therefore holds
 up only the events in its own batch, never the webhooks after it. One bad event (say, a payload the
 database refuses) does not fail the others: a batch that fails is stored again one event at a time.
@@ -19,6 +21,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import DBAPIError
 
 from gridline.kernel.work import Work, in_transaction
 from gridline.storage import inbox
@@ -75,7 +79,12 @@ class InboxWriter:
             task = self.loop.create_task(self._drain(), name="gridline-inbox-writer")
             self._drainers.add(task)  # a reference, so the task is not collected mid-way
             task.add_done_callback(self._drainers.discard)
-        return await waiting.future
+        jobs = self._services.jobs
+        jobs.ingesting(+1)  # embedded: processing makes way while webhooks are being stored
+        try:
+            return await waiting.future
+        finally:
+            jobs.ingesting(-1)
 
     async def _drain(self) -> None:
         try:
@@ -85,10 +94,23 @@ class InboxWriter:
         finally:
             self._in_flight -= 1
 
-    async def _write(self, batch: list[_Waiting]) -> None:
+    async def _write(self, batch: list[_Waiting], *, again: bool = False) -> None:
+        services = self._services
+        arrivals = [w.arrival for w in batch]
         try:
-            results = await in_transaction(self._services, _store, [w.arrival for w in batch])
+            if services.jobs.transactional:  # PostgreSQL: rows and their jobs in one autocommitted statement
+                from gridline.storage.pg_jobs import QUEUE
+
+                results = await services.db.run(inbox.store_once_queued, services.db.engine, arrivals,
+                                                services.clock.now(), QUEUE)
+            else:
+                results = await in_transaction(services, _store, arrivals)
         except Exception as exc:
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated and not again:
+                # The connection was cut under it (a database restart): storing is idempotent, so
+                # store the batch again once on a fresh connection rather than answer 500.
+                await self._write(batch, again=True)
+                return
             if len(batch) == 1:
                 _settle(batch[0], error=exc)
                 return

@@ -21,6 +21,13 @@ _WEEKDAYS = {
     "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6,
 }  # fmt: skip
 _WEEKDAY_PREFIX = re.compile(r"^(?:周|星期|礼拜)")
+# Yes/no cells (consents, "active"), as districts fill them in; an empty cell is no.
+YES_WORDS = frozenset({"yes", "y", "true", "1", "是", "同意", "有"})
+NO_WORDS = frozenset({"no", "n", "false", "0", "否", "不同意", "无", ""})
+# The staff file's ``active`` column: anything but these (an empty cell included) is active.
+INACTIVE_WORDS = frozenset({"0", "false", "no", "否"})
+# Cells listing several tags or people: ``独居老人、高龄``, ``a;b``, ``a|b`` (a comma may be inside a name).
+ROSTER_LIST_SPLIT = re.compile(r"[;；、|]")
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 

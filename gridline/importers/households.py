@@ -9,14 +9,13 @@ on the roster (same grid and room) is updated and its people replaced.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Invalid, Source
 from gridline.importers.csvfile import CsvRow, read_csv
-from gridline.importers.fields import normalize_lang, normalize_phone
+from gridline.importers.fields import NO_WORDS, ROSTER_LIST_SPLIT, YES_WORDS, normalize_lang, normalize_phone
 from gridline.routing.addresses import AddressMatcher
 from gridline.routing.roster import known_tags, tag_code
 from gridline.settings import Settings
@@ -30,9 +29,6 @@ OPTIONAL = (
     "building", "unit", "address", "tags", "members", "family", "helper_name", "helper_phone",
     "consent_checkin", "consent_family", "lang", "notes",
 )  # fmt: skip
-LIST_SPLIT = re.compile(r"[;；、|]")
-YES = {"yes", "y", "true", "1", "是", "同意", "有"}
-NO = {"no", "n", "false", "0", "否", "不同意", "无", ""}
 MIN_ADDRESS_SCORE = 0.8
 
 
@@ -104,7 +100,7 @@ def _parse_row(
     if not row.get("room"):
         errors.append(row.problem("roster.import.needs_room"))
     tags: list[str] = []
-    for given in filter(None, (part.strip() for part in LIST_SPLIT.split(row.get("tags")))):
+    for given in filter(None, (part.strip() for part in ROSTER_LIST_SPLIT.split(row.get("tags")))):
         code = tag_code(settings, given)
         if code is None:
             errors.append(row.problem("roster.import.unknown_tag", tag=given, known=known_tags(settings)))
@@ -139,9 +135,9 @@ def _parse_row(
 
 def _flag(row: CsvRow, column: str, errors: list[ImportProblem]) -> bool:
     value = row.get(column).lower()
-    if value in YES:
+    if value in YES_WORDS:
         return True
-    if value not in NO:
+    if value not in NO_WORDS:
         errors.append(row.problem("roster.import.bad_flag", column=column, value=row.get(column)))
     return False
 
@@ -159,7 +155,7 @@ def _phone(row: CsvRow, value: str, errors: list[ImportProblem]) -> str | None:
 def _people(row: CsvRow, column: str, errors: list[ImportProblem]) -> list[HouseholdPerson]:
     kind = "member" if column == "members" else "family"
     people: list[HouseholdPerson] = []
-    for entry in filter(None, (part.strip() for part in LIST_SPLIT.split(row.get(column)))):
+    for entry in filter(None, (part.strip() for part in ROSTER_LIST_SPLIT.split(row.get(column)))):
         parts = [part.strip() for part in entry.split("/")]
         if not parts[0] or len(parts) > 3:
             errors.append(row.problem("roster.import.bad_person", value=entry))

@@ -16,7 +16,7 @@ from gridline.domain.lifecycle import StaffRole
 from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Invalid, Source
 from gridline.importers.csvfile import CsvRow, read_csv
-from gridline.importers.fields import normalize_lang, normalize_phone, split_list
+from gridline.importers.fields import INACTIVE_WORDS, normalize_lang, normalize_phone, split_list
 from gridline.nlu.types import ISSUE_CATEGORIES
 from gridline.storage import directory, pages
 from gridline.storage.bulk import insert_rows
@@ -100,7 +100,7 @@ def _parse_row(row: CsvRow, grid_codes: set[str]) -> tuple[_StaffRow | None, lis
         channels = parse_channels(row.get("channels") or "web", phone)
     except Invalid as exc:
         errors.append(row.invalid(exc))
-    active = row.get("active").lower() not in ("0", "false", "no", "否")
+    active = row.get("active").lower() not in INACTIVE_WORDS
     if errors:
         return None, errors
     values: dict[str, object] = {

@@ -37,7 +37,6 @@ class PageNotice:
     grid_name: str
     address: str | None
     report_count: int
-    options: tuple[Option, ...] = ()
     # Why this person is paged (the policy target, ``transfer``, ``extension_requested``, ...):
     # channels pick the page's buttons by it.
     reason: str = ""
@@ -56,6 +55,7 @@ class MessageNotice:
     options: tuple[Option, ...] = ()
     case_ref: str | None = None
     media: tuple[dict[str, Any], ...] = ()
+    kind: str = "reply"  # the message's ``storage.pacing.MessageKind``
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,29 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from sqlmodel import Session
 
+from gridline.storage.db import relax_commit
+
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
 
 P = ParamSpec("P")
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def replayable(body: F) -> F:
+    """Mark a unit of work whose commit need not wait for the disk (PostgreSQL: ``synchronous_commit
+    = off`` for its transaction; SQLite already commits without an fsync in WAL mode).
+
+    Only for bodies whose effects stay inside the database and are redone from durable rows if a
+    database crash forgets the last fraction of a second of commits: claiming or finishing a stored
+    event (it is processed again, and the "already handled?" check makes that a no-op), running an
+    escalation step (its claim lapses and the step runs again). Nothing leaves Gridline on the
+    strength of such a commit: every send first claims its row in a normal, durable transaction,
+    and that commit flushes everything committed before it. A webhook's store is never one of these.
+    """
+    body.replayable = True  # type: ignore[attr-defined]
+    return body
 
 
 @dataclass
@@ -47,11 +65,14 @@ async def in_transaction(
 
     def run() -> tuple[T, Work]:
         with services.db.session() as session:
+            if relaxed:
+                relax_commit(session)
             work = Work(session=session, now=services.clock.now())
             result = body(work, *args, **kwargs)
             stage_jobs(services, work)
         return result, work
 
+    relaxed = getattr(body, "replayable", False) and not services.db.is_sqlite
     result, work = await services.db.run(run)
     await after_commit(services, work)
     return result

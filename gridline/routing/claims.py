@@ -55,10 +55,21 @@ async def renewed_claim(services: Services, model: Any, row_id: int, status: str
     task = asyncio.create_task(renew())
     try:
         yield
+    except asyncio.CancelledError:
+        # The process is stopping (SIGTERM) mid-call: give the row back now, marked interrupted, so
+        # the next worker asks the provider before sending again, instead of waiting for the lease.
+        # (The call may still reach the provider from its thread: that is what the mark is for.)
+        with contextlib.suppress(Exception):
+            await asyncio.shield(in_transaction(services, _release, model, row_id, status))
+        raise
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _release(work: Work, model: Any, row_id: int, status: str) -> None:
+    claims.release_interrupted(work.session, model, row_id, status=status, error=INTERRUPTED)
 
 
 def _touch(work: Work, model: Any, row_id: int, status: str) -> None:

@@ -12,14 +12,17 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, SQLModel, create_engine
 
 import gridline.storage.models  # noqa: F401  (registers every table on the metadata)
@@ -52,12 +55,21 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            # One connection per worker thread plus a few for the reconciler and the CLI.
-            kwargs.update(pool_size=threads, max_overflow=10, pool_pre_ping=True)
+            # One connection per worker thread plus a few for the reconciler and the CLI. No
+            # ``pool_pre_ping``: it costs a round trip per unit of work; connections are pinged only
+            # after they sat idle (``_ping_if_idle``).
+            kwargs.update(pool_size=threads, max_overflow=10)
             kwargs["connect_args"] = {"options": f"-c lock_timeout={int(lock_timeout_ms)}"}
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            writer = _SqliteWriter()
+            event.listen(self.engine, "before_cursor_execute", writer.before_execute)
+            event.listen(self.engine, "checkin", writer.checkin)
+        else:
+            event.listen(self.engine, "connect", _note_checkin)
+            event.listen(self.engine, "checkin", _note_checkin)
+            event.listen(self.engine, "checkout", _ping_if_idle)
         self._threads = threads
         self._executor: ThreadPoolExecutor | None = None
 
@@ -96,6 +108,63 @@ class Database:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         self.engine.dispose()
+
+
+def relax_commit(session: Session) -> None:
+    """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk (see
+    ``kernel.work.replayable``). A database crash can forget it; nothing else can, and the next
+    durable commit of any transaction flushes it."""
+    session.execute(text("SET LOCAL synchronous_commit TO off"))
+
+
+# A connection that sat in the pool longer than this is pinged before it is handed out (a database
+# restart or failover while it was idle is found there, and it is replaced without failing the unit
+# of work). A connection in steady use is not: one cut under it fails that one unit of work, and
+# SQLAlchemy then replaces every older connection of the pool; jobs are retried, and the inbox
+# writer stores a batch again (``core.inbox_writer``).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    if time.monotonic() - record.info.get("checked_in", 0.0) < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except Exception as exc:  # the pool then throws this connection away and tries a fresh one
+        raise DisconnectionError(str(exc)) from exc
+
+
+class _SqliteWriter:
+    """SQLite has one writer at a time. Within this process, writers queue on a lock instead of on
+    SQLite's busy handler, which polls by sleeping (1, 2, 5 … 100 ms) and so left a webhook's
+    one-row INSERT waiting up to a tenth of a second after the lock was free. A transaction takes
+    the lock at its first write and gives it back when its connection returns to the pool (after
+    the commit or rollback); reads never take it (WAL: readers do not wait for the writer). Other
+    processes on the same file (the CLI) still meet ``busy_timeout``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def before_execute(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        info = conn.connection.info  # the pooled connection's: it outlives this Connection object
+        if info.get("writing") or not _is_write(statement):
+            return
+        # Bounded like busy_timeout: past it, SQLite's own wait (and its error) decide, as before.
+        info["writing"] = self._lock.acquire(timeout=30)
+
+    def checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop("writing", False):
+            self._lock.release()
+
+
+def _is_write(statement: str) -> bool:
+    word = statement.lstrip()[:7].upper()
+    return not (word.startswith("SELECT") or word.startswith("PRAGMA") or word.startswith("WITH"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -28,6 +28,9 @@ class MessageKind(StrEnum):
     SWEEP = "sweep"  # a sweep question (寒潮, 暴雨 …: 1 平安 2 需要帮助)
     CHECKIN = "checkin"  # a 平安守护 check-in
     VISIT = "visit"  # 走千家 reminders and digests
+    # The confirmation of STOP / START: the one text a number that just opted out still gets
+    # (the SMS notifier lets it through by this kind, read from the row: no Redis needed).
+    OPT_CONFIRMATION = "opt_confirm"
 
 
 PACED_KINDS = frozenset({MessageKind.BROADCAST, MessageKind.SWEEP, MessageKind.CHECKIN, MessageKind.VISIT})

@@ -127,6 +127,9 @@ async def test_sigterm_under_backlog_with_the_provider_down_exits_and_the_next_w
                     pytest.fail(f"SIGTERM: the worker had not exited after 10 s\n{first.log_tail()}")
                 assert first.process.returncode == 0, first.log_tail()
                 assert fake.messages == [], "the provider was down: nothing was sent yet"
+                # Its sends in flight were given back on the way out (marked interrupted), not left
+                # claimed until their lease ran out.
+                assert count_pages(services.db, "sending") == 0, "the stopped worker released its sends"
 
                 second = start_worker(up_config, url, tmp_path / "worker-2.log", redis=False)
                 workers.append(second)

@@ -224,6 +224,28 @@ async def test_stop_is_respected_until_start(world: TwilioWorld) -> None:
     resident.expect_sms(case.ref)
 
 
+@pytest.mark.parametrize("world", [b for b in BACKENDS if b == "postgres"], indirect=True)
+async def test_the_stop_confirmation_goes_out_from_another_worker_without_redis(world: TwilioWorld) -> None:
+    """PostgreSQL without Redis, two workers: one processes the STOP, the other sends its
+    confirmation. What lets that one text reach a number that just opted out is on the message's
+    row (its kind), not in the memory of the process that processed the STOP."""
+    from gridline.composition import build_services, install_channels
+    from gridline.core.inbox import process_inbound
+
+    resident = world.phone(LI_XIUYING)
+    await resident.text("退订")
+    [event] = world.inbox()
+    assert await process_inbound(world.services, event.id or 0) == "processed"  # the first worker
+    other = build_services(world.services.settings, world.clock)  # the second worker's process
+    try:
+        install_channels(other)
+        assert await other.jobs.run_due(other.handlers) >= 1
+        await world.fake.settle()
+    finally:
+        await other.aclose()
+    resident.expect_sms("退订", "订阅")
+
+
 async def test_automatic_replies_to_a_number_are_capped_per_hour(world: TwilioWorld) -> None:
     """Another robot answering every text with a text must not make Gridline text forever."""
     robot = world.phone("+8613912345678")

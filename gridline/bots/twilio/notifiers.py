@@ -20,6 +20,7 @@ from gridline.bots.twilio.twiml import webhook_url
 from gridline.kernel.notify import Delivery, MessageNotice, PageNotice, PageUpdate
 from gridline.kernel.work import Work, in_transaction
 from gridline.storage import people
+from gridline.storage.pacing import MessageKind
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -27,13 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30.0
-OPT_OUT_EXEMPT_TTL_SECONDS = 24 * 3600
-
-
-def opt_out_exempt_key(message_id: int) -> str:
-    return f"twilio:optout-confirmation:{message_id}"
-
-
 def _delivery(result: SendResult) -> Delivery:
     if result.ok:
         return Delivery(state="sent", provider_message_id=result.sid)
@@ -76,7 +70,7 @@ class SmsNotifier:
         target = self._target(notice.target)
         if target is None:
             return Delivery(state="failed", error=f"not a phone number: {notice.target!r}", unreachable=True)
-        if await self._opted_out(target, notice.message_id):
+        if notice.kind != MessageKind.OPT_CONFIRMATION and await self._opted_out(target):
             log.info("not texting %s: opted out (message %s)", target, notice.message_id)
             return Delivery(state="failed", error="recipient opted out (STOP)")
         cap = self.services.settings.twilio.max_auto_replies_per_hour
@@ -100,9 +94,7 @@ class SmsNotifier:
         # A text cannot be edited, and another text saying "someone else has it" is only noise.
         return None
 
-    async def _opted_out(self, phone: str, message_id: int) -> bool:
-        if await self.services.state.get(opt_out_exempt_key(message_id)) is not None:
-            return False
+    async def _opted_out(self, phone: str) -> bool:
         return await in_transaction(self.services, _opted_out, phone)
 
 

@@ -12,7 +12,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from gridline.bots.twilio.keywords import OptCommand, opt_command, resident_command
-from gridline.bots.twilio.notifiers import OPT_OUT_EXEMPT_TTL_SECONDS, opt_out_exempt_key
 from gridline.bots.twilio.phone import to_e164
 from gridline.bots.twilio.staff_mms import handle_staff_mms
 from gridline.bots.twilio.staff_sms import handle_staff_sms
@@ -24,6 +23,7 @@ from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
 from gridline.storage import people
 from gridline.storage.models import InboundEvent, Message
+from gridline.storage.pacing import MessageKind
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -91,9 +91,8 @@ async def apply_opt_command(services: Services, msg: InboundMessage, opt: OptCom
     confirmation_id = await in_transaction(services, _apply_opt_command, msg, opt)
     if confirmation_id is None:
         return False
-    # The confirmation goes to a number that may just have opted out: the mark that lets it through
-    # is set before its delivery job is queued, so the job can never run without it.
-    await services.state.set(opt_out_exempt_key(confirmation_id), {"reason": opt}, OPT_OUT_EXEMPT_TTL_SECONDS)
+    # The confirmation goes to a number that may just have opted out: its row's kind
+    # (``MessageKind.OPT_CONFIRMATION``, committed with it) is what lets it through.
     await services.jobs.enqueue("deliver_message", f"msg:{confirmation_id}:0", None, message_id=confirmation_id)
     return True
 
@@ -131,8 +130,9 @@ def _apply_opt_command(work: Work, msg: InboundMessage, opt: OptCommand) -> int 
         lang=lang,
         resident_id=sender.resident.id,
         conversation_id=sender.conversation.id,
-        deliver=False,  # queued below; its job waits for the opt-out exemption (apply_opt_command)
+        deliver=False,
+        hold=True,  # its job waits for the opt-out exemption (apply_opt_command)
+        kind=MessageKind.OPT_CONFIRMATION,
     )
-    confirmation.status = "queued"
     log.info("resident %s texted %s", sender.resident.id, opt.upper())
     return confirmation.id
