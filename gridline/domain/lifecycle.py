@@ -63,7 +63,10 @@ class PageStatus(StrEnum):
 OPEN_PAGE_STATUSES = frozenset({PageStatus.SCHEDULED, PageStatus.SENDING, PageStatus.SENT, PageStatus.DELIVERED})
 
 PAGE_TRANSITIONS: dict[PageStatus, frozenset[PageStatus]] = {
-    PageStatus.SCHEDULED: frozenset({PageStatus.SENDING, PageStatus.EXPIRED, PageStatus.FAILED}),
+    # SCHEDULED → ACKNOWLEDGED: its person took the case (another channel, the console) before it went out.
+    PageStatus.SCHEDULED: frozenset(
+        {PageStatus.SENDING, PageStatus.EXPIRED, PageStatus.FAILED, PageStatus.ACKNOWLEDGED}
+    ),
     # SENDING → DELIVERED: the provider says at once that it arrived (a call a person answered).
     PageStatus.SENDING: frozenset(
         {PageStatus.SENT, PageStatus.DELIVERED, PageStatus.FAILED, PageStatus.SCHEDULED, PageStatus.EXPIRED,

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from sqlmodel import Session
 
-from gridline.domain.lifecycle import OPEN_CASE_STATUSES, ForbiddenTransition, StaffRole
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, Lifecycle, StaffRole
 from gridline.i18n import join, t
 from gridline.kernel.messages import Option
 from gridline.kernel.outbox import queue_message
@@ -74,23 +74,22 @@ _STAMPS = {
 }
 
 
+VISIT: Lifecycle[VisitStatus] = Lifecycle("visit", VisitStatus, VISIT_TRANSITIONS, stamps=_STAMPS)
+
+
 def check_visit_transition(current: str, wanted: str) -> VisitStatus:
-    cur, new = VisitStatus(current), VisitStatus(wanted)
-    if new not in VISIT_TRANSITIONS[cur]:
-        raise ForbiddenTransition("visit", cur, new)
-    return new
+    return VISIT.check(current, wanted)
 
 
 def transition(
     work: Work, visit: Visit, wanted: VisitStatus, *, actor: str = "system", data: dict[str, Any] | None = None
 ) -> Visit:
-    """The one way a visit changes status: checked against the table, stamped, and recorded."""
-    new = check_visit_transition(visit.status, wanted)
-    visit.status = new.value
-    visit.updated_at = work.now
-    stamp = _STAMPS.get(new)
-    if stamp is not None:
-        setattr(visit, stamp, work.now)
+    """The one way a visit changes status: checked against the table (staying put is refused too,
+    except a further escalation), written and stamped by ``VISIT.move``, and recorded."""
+    new = VISIT.check(visit.status, wanted)
+    VISIT.move(visit, new, work.now)
+    if new == VisitStatus.ESCALATED:
+        visit.escalated_at = work.now  # the latest step, not only the first
     if new not in OPEN_VISIT_STATUSES:
         visit.next_at = None
     store.add_event(work.session, visit.id or 0, at=work.now, kind=new.value, actor=actor, data=data or {})

@@ -65,6 +65,20 @@ def test_forbidden_visit_transitions_are_refused():
         check_visit_transition("done", "missed")
 
 
+def test_transition_refuses_staying_done_and_changes_nothing(clock):
+    from types import SimpleNamespace
+
+    from gridline.kernel.work import Work
+    from gridline.routing.visits import transition
+
+    visit = SimpleNamespace(id=1, status="done", done_at=clock.now(), updated_at=clock.now(), next_at=None,
+                            missed_at=None, escalated_at=None)  # fmt: skip
+    work = Work(session=None, now=clock.now() + timedelta(hours=1))  # type: ignore[arg-type]
+    with pytest.raises(ForbiddenTransition, match="visit cannot go from 'done' to 'done'"):
+        transition(work, visit, VisitStatus.DONE)  # type: ignore[arg-type]
+    assert (visit.status, visit.updated_at) == ("done", clock.now())
+
+
 async def test_the_reconciler_plans_one_visit_per_household(make_services, drain):
     services = await make_services(visits=VISITS_ON)
     record_all_channels(services)
