@@ -625,8 +625,9 @@ class CheckInMeasures:
         return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
-def measures(work: Work, since: datetime) -> CheckInMeasures:
-    rows = [c for c in store.daily_since(work.session, since) if c.asked_at is not None]
+def measures(work: Work, since: datetime, grid_codes: frozenset[str] | None = None) -> CheckInMeasures:
+    """Check-ins asked since ``since`` (in these grids): response rate, silence to a person at the door."""
+    rows = [c for c in store.daily_since(work.session, since, grid_codes) if c.asked_at is not None]
     answered = [c for c in rows if c.answered_at is not None]
     acks = store.case_acknowledged_at(work.session, [c.case_id for c in rows if c.case_id])
     door: list[float] = []

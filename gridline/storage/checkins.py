@@ -347,8 +347,12 @@ def questions_sent(session: Session, message_ids: Sequence[int]) -> dict[str, in
 # --- measures -------------------------------------------------------------------------------
 
 
-def daily_since(session: Session, since: datetime) -> list[CheckIn]:
-    return list(session.exec(select(CheckIn).where(CheckIn.kind == "daily", col(CheckIn.due_at) >= since)))
+def daily_since(session: Session, since: datetime, grid_codes: frozenset[str] | None = None) -> list[CheckIn]:
+    """Daily check-ins due since ``since`` (of these grids; None = every grid)."""
+    query = select(CheckIn).where(CheckIn.kind == "daily", col(CheckIn.due_at) >= since)
+    if grid_codes is not None:
+        query = query.where(col(CheckIn.grid_code).in_(sorted(grid_codes)))
+    return list(session.exec(query))
 
 
 def case_acknowledged_at(session: Session, case_ids: Sequence[int]) -> dict[int, datetime]:
