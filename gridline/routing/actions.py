@@ -145,7 +145,7 @@ def act(
         session, case.id or 0, [s.value for s in OPEN_TRANSFER_STATUSES]
     ):
         # A transferred case is the department's by 签收 / 回单 / 退单, reviewed by the grid (routing.transfers).
-        return ActionResult(False, "transferred", t("transfer.refused.use_loop", lang, ref=case.ref), case.ref)
+        return ActionResult(False, "use_loop", t("transfer.refused.use_loop", lang, ref=case.ref), case.ref)
     actor = f"staff:{staff.code}"
     if action == "acknowledge":
         return _acknowledge(work, case, staff, channel, page_id, actor)
@@ -220,6 +220,9 @@ def mark_resolved(work: Work, case: Case, staff: Staff, channel: str, actor: str
     case.resolved_by = staff.id
     cancel_pending_steps(work, case.id or 0, "resolved")
     expire_other_pages(work, case, None, "page.note_resolved_by", name=staff.name)
+    from gridline.routing.transfers import cancel_open  # the loop builds on these actions
+
+    cancel_open(work, case, actor, "resolved")
     # "Resolved" is the holder's word: the resident is asked whether it really is (routing.closure).
     ask_if_solved(work, case, staff.name, staff.lang)
     publish_case(work, case)

@@ -121,6 +121,9 @@ def _close(work: Work, case: Case, actor: str, reason: str) -> None:
     transition(work, case, CaseStatus.CLOSED, kind="closed", actor=actor, data={"reason": reason})
     cancel_pending_steps(work, case.id or 0, "closed")
     expire_other_pages(work, case, None, "page.note_closed", name=actor)
+    from gridline.routing.transfers import cancel_open  # the loop builds on these actions
+
+    cancel_open(work, case, actor, "closed")
     publish_case(work, case)
 
 

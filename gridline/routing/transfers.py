@@ -62,6 +62,7 @@ from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
 from gridline.storage import audit, cases, directory, pages, steps
+from gridline.storage import evidence as evidence_rows
 from gridline.storage import transfers as store
 from gridline.storage.models import Case, Page, Staff, Transfer
 
@@ -376,7 +377,7 @@ def reply(work: Work, services: Services, case_id: int, staff_id: int, text: str
         return _refuse("empty_reply", lang, case)
     transfer.replied_by = staff.id
     transfer.reply_text = words[:4000]
-    transfer.evidence_ids = [int(e) for e in evidence_ids]
+    transfer.evidence_ids = _evidence(session, case, staff, transfer, evidence_ids)
     transition(work, transfer, TransferStatus.REPLIED, f"staff:{staff.code}",
                {"name": staff.name, "channel": channel, "text": words[:500], "evidence_ids": transfer.evidence_ids})
     paged = _page(work, case, _grid_side(work, services, case, transfer), TO_REVIEW, because_of(Reason.TRANSFER_REVIEW))
@@ -384,6 +385,25 @@ def reply(work: Work, services: Services, case_id: int, staff_id: int, text: str
     case.updated_at = work.now
     publish_case(work, case)
     return ActionResult(True, "replied", t("transfer.done.replied", lang, ref=case.ref), case.ref, staff.name)
+
+
+def _evidence(session: Session, case: Case, staff: Staff, transfer: Transfer, given: Any) -> list[int]:
+    """The photos a reply cites: those given that are on this case, else the ones this person attached
+    to the case since accepting it (a Telegram photo with the case's #ref, an upload)."""
+    if given:
+        return [e.id for e in evidence_rows.on_case(session, case.id or 0, [int(i) for i in given]) if e.id]
+    since = transfer.accepted_at or transfer.requested_at
+    return [e.id for e in evidence_rows.for_case(session, case.id or 0)
+            if e.id and e.staff_id == staff.id and e.created_at >= since]  # fmt: skip
+
+
+def cancel_open(work: Work, case: Case, actor: str, why: str) -> None:
+    """The case was resolved or closed another way: its open transfer (if any) ends, timers too."""
+    transfer = _open_transfer(work.session, case)
+    if transfer is None or not allowed(transfer.status, TransferStatus.CANCELLED):
+        return
+    store.cancel_timers(work.session, transfer.id or 0, now=work.now, outcome=why)
+    transition(work, transfer, TransferStatus.CANCELLED, actor, {"why": why})
 
 
 def return_(work: Work, services: Services, case_id: int, staff_id: int, reason: str | int | None, *,
