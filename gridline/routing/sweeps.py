@@ -3,8 +3,8 @@
 ``start_sweep`` writes, in one transaction, the sweep, one ``CheckIn`` (kind ``sweep``) per household,
 its question as an outbound message row (delivered by ``deliver_message`` jobs: durable across
 restarts, claimed so never sent twice) and its ``close`` step at the end of the window. Rows are
-written in batches (``storage.checkins.insert_returning_ids``): a sweep of 10,000 households is a few
-dozen statements, not 40,000 (bench/sweep_bench.py). An answer goes through ``routing.checkins``
+written in batches (``storage.checkins.insert_returning``): a sweep of 10,000 households is about 125
+statements, not 50,000 (bench/sweep_bench.py). An answer goes through ``routing.checkins``
 ("2" → an urgent case); silence until the window ends → a visit due today (``visit_due_today``).
 """
 
