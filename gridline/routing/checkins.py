@@ -625,18 +625,22 @@ class CheckInMeasures:
         return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
+def door_minutes(checkin: CheckIn, acks: dict[int, datetime]) -> float | None:
+    """Minutes from the first silent window to a person going to the door (the helper's "1", or staff
+    acknowledging the case the check-in opened); None if it was never silent or nobody went yet."""
+    if checkin.silent_at is None:
+        return None
+    silent = checkin.silent_at
+    moments = [m for m in (checkin.attended_at, acks.get(checkin.case_id or 0)) if m is not None and m >= silent]
+    return (min(moments) - silent).total_seconds() / 60 if moments else None
+
+
 def measures(work: Work, since: datetime, grid_codes: frozenset[str] | None = None) -> CheckInMeasures:
     """Check-ins asked since ``since`` (in these grids): response rate, silence to a person at the door."""
     rows = [c for c in store.daily_since(work.session, since, grid_codes) if c.asked_at is not None]
     answered = [c for c in rows if c.answered_at is not None]
     acks = store.case_acknowledged_at(work.session, [c.case_id for c in rows if c.case_id])
-    door: list[float] = []
-    for c in rows:
-        if c.silent_at is None:
-            continue
-        moments = [m for m in (c.attended_at, acks.get(c.case_id or 0)) if m is not None and m >= c.silent_at]
-        if moments:
-            door.append((min(moments) - c.silent_at).total_seconds() / 60)
+    door = [m for m in (door_minutes(c, acks) for c in rows) if m is not None]
     return CheckInMeasures(
         asked=len(rows), answered=len(answered),
         response_rate=(len(answered) / len(rows)) if rows else None,

@@ -355,6 +355,25 @@ def daily_since(session: Session, since: datetime, grid_codes: frozenset[str] | 
     return list(session.exec(query))
 
 
+def daily_between(
+    session: Session, lo: datetime, hi: datetime, grid_codes: frozenset[str] | None = None
+) -> list[CheckIn]:
+    """Daily check-ins due in [lo, hi) (of these grids; None = every grid)."""
+    query = select(CheckIn).where(CheckIn.kind == "daily", col(CheckIn.due_at) >= lo, col(CheckIn.due_at) < hi)
+    if grid_codes is not None:
+        query = query.where(col(CheckIn.grid_code).in_(sorted(grid_codes)))
+    return list(session.exec(query))
+
+
+def urgent_case_ids(session: Session, case_ids: Sequence[int]) -> set[int]:
+    """Those of these cases opened urgent."""
+    found: set[int] = set()
+    for batch in chunks(list(case_ids)):
+        query = select(Case.id).where(col(Case.id).in_(list(batch)), Case.priority == "urgent")
+        found.update(case_id for case_id in session.exec(query) if case_id is not None)
+    return found
+
+
 def case_acknowledged_at(session: Session, case_ids: Sequence[int]) -> dict[int, datetime]:
     found: dict[int, datetime] = {}
     for batch in chunks(list(case_ids)):

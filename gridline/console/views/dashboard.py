@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gridline.console.chart import category_colours, daily_chart
+from gridline.console.checkin_metrics import CheckInBoard, CheckInFigures, build_checkin_board
 from gridline.console.dashboard import Dashboard, build_dashboard, choose_period
 from gridline.console.export import csv_response, write_csv
 from gridline.console.http import ConsoleContext, client_ip, in_console
@@ -40,6 +41,31 @@ def _dashboard(ctx: ConsoleContext, request: Request) -> Dashboard:
 def _visit_board(ctx: ConsoleContext, board: Dashboard) -> VisitBoard:
     return build_visit_board(ctx.session, ctx.viewer, ctx.tree, period=board.period, now=ctx.now, tz=ctx.tz,
                              overall_label=ctx.text("dash.overall"), nobody_label=ctx.text("visits.nobody"))
+
+
+def _checkin_board(ctx: ConsoleContext, board: Dashboard) -> CheckInBoard:
+    return build_checkin_board(ctx.session, ctx.viewer, ctx.tree, period=board.period, previous=board.previous,
+                               tz=ctx.tz, overall_label=ctx.text("dash.overall"))
+
+
+CHECKIN_FIGURES: tuple[tuple[str, str], ...] = (
+    ("asked", "dash.checkins_asked"),
+    ("answered", "dash.checkins_answered"),
+    ("response_rate", "dash.checkin_response_pct"),
+    ("door_median", "dash.door_median_min"),
+    ("door_p90", "dash.door_p90_min"),
+    ("urgent", "dash.checkin_urgent"),
+)
+
+
+def checkin_value(figures: CheckInFigures, name: str) -> str:
+    """A check-in figure as the CSV shows it: percent for the rate, minutes to one decimal, blank when undefined."""
+    value = getattr(figures, name)
+    if value is None:
+        return ""
+    if name == "response_rate":
+        return f"{value * 100:.1f}"
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
 VISIT_FIGURES: tuple[tuple[str, str], ...] = (
@@ -85,6 +111,7 @@ async def dashboard_page(request: Request) -> Response:
             export_query=urlencode(query),
             days=request.query_params.get("days", "" if "from" in request.query_params else "7"),
             visits=_visit_board(ctx, board),
+            checkins=_checkin_board(ctx, board),
         )
 
     return await in_console(request, body)
@@ -162,6 +189,13 @@ async def dashboard_export(request: Request) -> Response:
             for figures in group:
                 for name, label in VISIT_FIGURES:
                     rows.append([section, figures.key, figures.label, ctx.text(label), visit_value(figures, name), ""])
+        checkins = _checkin_board(ctx, board)
+        for section, crows in ((ctx.text("dash.checkins_overall"), [checkins.overall]),
+                               (ctx.text("dash.checkins_by_grid"), checkins.by_grid)):
+            for crow in crows:
+                for name, label in CHECKIN_FIGURES:
+                    rows.append([section, crow.key, crow.label, ctx.text(label),
+                                 checkin_value(crow.current, name), checkin_value(crow.previous, name)])
         record(ctx.session, at=ctx.now, actor=ctx.viewer.actor, action="console.export_dashboard",
                target_kind="dashboard", detail={"from": str(board.period.start), "to": str(board.period.end)},
                ip=client_ip(request))
