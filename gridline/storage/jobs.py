@@ -12,6 +12,7 @@ whatever is due in the database but has no job — a safety net, no longer the w
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import heapq
 import itertools
@@ -111,26 +112,45 @@ class EmbeddedJobQueue:
         # a flood that never pauses, one at a time, each after waiting ``INGEST_FIRST_SECONDS``.
         self._ingesting = 0
         self._processing = 0
-        self._quiet: asyncio.Event | None = None
+        # Stored messages due, oldest first, with when they came due: one dispatcher starts them.
+        self._inbound: collections.deque[tuple[float, _Entry]] = collections.deque()
+        self._kick: asyncio.Event | None = None
 
     def ingesting(self, delta: int) -> None:
         self._ingesting += delta
-        if self._quiet is not None:
-            if self._ingesting > 0:
-                self._quiet.clear()
-            else:
-                self._quiet.set()
+        if self._ingesting <= 0 and self._kick is not None:
+            self._kick.set()
 
-    async def _turn_to_process(self) -> None:
-        """Wait for a moment with no webhook being stored; under a flood that never comes, go after
-        ``INGEST_FIRST_SECONDS`` when no other message is being processed (one at a time)."""
-        assert self._quiet is not None
-        waited = 0.0
-        while self._ingesting > 0 and (self._processing > 0 or waited < INGEST_FIRST_SECONDS):
-            started = time.monotonic()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._quiet.wait(), timeout=0.05)
-            waited += time.monotonic() - started
+    def _may_process(self, came_due: float) -> bool:
+        """No webhook is being stored; or, under a flood that does not pause, no other message is
+        being processed and this one has waited ``INGEST_FIRST_SECONDS``."""
+        if self._ingesting <= 0:
+            return True
+        return self._processing == 0 and time.monotonic() - came_due >= INGEST_FIRST_SECONDS
+
+    async def _dispatch_inbound(self, handlers: JobHandlers, limit: asyncio.Semaphore) -> None:
+        assert self._kick is not None
+        while True:
+            if not self._inbound or not self._may_process(self._inbound[0][0]):
+                self._kick.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._kick.wait(), timeout=0.05 if self._inbound else None)
+                continue
+            _, entry = self._inbound.popleft()
+            await limit.acquire()
+            self._processing += 1
+            task = asyncio.create_task(self._process(handlers, entry, limit))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _process(self, handlers: JobHandlers, entry: _Entry, limit: asyncio.Semaphore) -> None:
+        try:
+            await handlers.run(entry.name, entry.kwargs)
+        finally:
+            self._processing -= 1
+            limit.release()
+            if self._kick is not None:
+                self._kick.set()
 
     def stage(self, session: Session, jobs: list[Job]) -> None:
         raise NotImplementedError("the in-process scheduler queues jobs after the commit")
@@ -157,7 +177,7 @@ class EmbeddedJobQueue:
         return due
 
     def pending(self) -> int:
-        return len(self._by_key)
+        return len(self._by_key) + len(self._inbound)
 
     async def run_due(self, handlers: JobHandlers) -> int:
         ran = 0
@@ -185,22 +205,13 @@ class EmbeddedJobQueue:
         loop = asyncio.get_running_loop()
         next_reconcile = 0.0
 
-        self._quiet = asyncio.Event()
-        if self._ingesting <= 0:
-            self._quiet.set()
+        self._kick = asyncio.Event()
+        dispatcher = asyncio.create_task(self._dispatch_inbound(handlers, limit), name="gridline-inbound")
+        self._running.add(dispatcher)
 
         async def run(entry: _Entry) -> None:
-            if entry.name != PROCESS_INBOUND:
-                async with limit:
-                    await handlers.run(entry.name, entry.kwargs)
-                return
-            await self._turn_to_process()  # before taking a slot: steps and pages never wait on this
-            self._processing += 1
-            try:
-                async with limit:
-                    await handlers.run(entry.name, entry.kwargs)
-            finally:
-                self._processing -= 1
+            async with limit:
+                await handlers.run(entry.name, entry.kwargs)
 
         while True:
             try:
@@ -208,6 +219,10 @@ class EmbeddedJobQueue:
                     await handlers.reconcile()
                     next_reconcile = loop.time() + self._settings.jobs.reconcile_seconds
                 for entry in self._pop_due():
+                    if entry.name == PROCESS_INBOUND:  # started by the dispatcher (ingest first)
+                        self._inbound.append((time.monotonic(), entry))
+                        self._kick.set()
+                        continue
                     task = asyncio.create_task(run(entry))
                     self._running.add(task)
                     task.add_done_callback(self._running.discard)
