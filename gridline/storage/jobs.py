@@ -12,12 +12,10 @@ whatever is due in the database but has no job — a safety net, no longer the w
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import heapq
 import itertools
 import logging
-import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -77,10 +75,6 @@ class JobQueue(Protocol):
 
     async def close(self) -> None: ...
 
-    def ingesting(self, delta: int) -> None:
-        """Webhooks being stored in this process (+1 when one starts, -1 when it is answered)."""
-        ...
-
 
 @dataclass(order=True)
 class _Entry:
@@ -105,52 +99,6 @@ class EmbeddedJobQueue:
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[Any]] = set()
-        # Webhooks of this process being stored now, and stored messages being processed now: a
-        # message is processed in a moment when no webhook is being stored (all of them at once
-        # then), so a flood of webhooks is stored and answered first — the one SQLite writer and
-        # the one event loop go to ingest — and what it stored is processed as it slows down; under
-        # a flood that never pauses, one at a time, each after waiting ``INGEST_FIRST_SECONDS``.
-        self._ingesting = 0
-        self._processing = 0
-        # Stored messages due, oldest first, with when they came due: one dispatcher starts them.
-        self._inbound: collections.deque[tuple[float, _Entry]] = collections.deque()
-        self._kick: asyncio.Event | None = None
-
-    def ingesting(self, delta: int) -> None:
-        self._ingesting += delta
-        if self._ingesting <= 0 and self._kick is not None:
-            self._kick.set()
-
-    def _may_process(self, came_due: float) -> bool:
-        """No webhook is being stored; or, under a flood that does not pause, no other message is
-        being processed and this one has waited ``INGEST_FIRST_SECONDS``."""
-        if self._ingesting <= 0:
-            return True
-        return self._processing == 0 and time.monotonic() - came_due >= INGEST_FIRST_SECONDS
-
-    async def _dispatch_inbound(self, handlers: JobHandlers, limit: asyncio.Semaphore) -> None:
-        assert self._kick is not None
-        while True:
-            if not self._inbound or not self._may_process(self._inbound[0][0]):
-                self._kick.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._kick.wait(), timeout=0.05 if self._inbound else None)
-                continue
-            _, entry = self._inbound.popleft()
-            await limit.acquire()
-            self._processing += 1
-            task = asyncio.create_task(self._process(handlers, entry, limit))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
-
-    async def _process(self, handlers: JobHandlers, entry: _Entry, limit: asyncio.Semaphore) -> None:
-        try:
-            await handlers.run(entry.name, entry.kwargs)
-        finally:
-            self._processing -= 1
-            limit.release()
-            if self._kick is not None:
-                self._kick.set()
 
     def stage(self, session: Session, jobs: list[Job]) -> None:
         raise NotImplementedError("the in-process scheduler queues jobs after the commit")
@@ -177,7 +125,7 @@ class EmbeddedJobQueue:
         return due
 
     def pending(self) -> int:
-        return len(self._by_key) + len(self._inbound)
+        return len(self._by_key)
 
     async def run_due(self, handlers: JobHandlers) -> int:
         ran = 0
@@ -205,10 +153,6 @@ class EmbeddedJobQueue:
         loop = asyncio.get_running_loop()
         next_reconcile = 0.0
 
-        self._kick = asyncio.Event()
-        dispatcher = asyncio.create_task(self._dispatch_inbound(handlers, limit), name="gridline-inbound")
-        self._running.add(dispatcher)
-
         async def run(entry: _Entry) -> None:
             async with limit:
                 await handlers.run(entry.name, entry.kwargs)
@@ -219,10 +163,6 @@ class EmbeddedJobQueue:
                     await handlers.reconcile()
                     next_reconcile = loop.time() + self._settings.jobs.reconcile_seconds
                 for entry in self._pop_due():
-                    if entry.name == PROCESS_INBOUND:  # started by the dispatcher (ingest first)
-                        self._inbound.append((time.monotonic(), entry))
-                        self._kick.set()
-                        continue
                     task = asyncio.create_task(run(entry))
                     self._running.add(task)
                     task.add_done_callback(self._running.discard)
@@ -251,11 +191,6 @@ class EmbeddedJobQueue:
             task.cancel()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
-
-
-PROCESS_INBOUND = "process_inbound"
-# How long a stored message waits for a pause in a flood of webhooks before it is processed anyway.
-INGEST_FIRST_SECONDS = 1.0
 
 
 def build_job_queue(settings: Settings, clock: Clock, db: Database) -> JobQueue:
