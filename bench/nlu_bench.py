@@ -11,12 +11,19 @@ On the same data, for the chosen method (``methods.DEFAULT_METHOD``) and the bas
 * ``--cv K`` (default 5) cross-validation on the same folds of each data set — Gridline's training
   data and the public set in config/nlu/public/ — with what the "unknown characters" abstention
   rule catches (out-of-scope texts) and costs (texts it would have classified right);
+  ``--folds grouped`` keeps near-paraphrases in one fold (``gridline.nlu.evaluate.paraphrase_groups``),
+  ``--folds both`` reports both; every row has bootstrap 95 % intervals of macro-F1 and accuracy
+  and the paired interval of its difference to the baseline (and to Rasa);
+* ``--rasa-folds``: Rasa 3.6 DIET trained per fold on the *same* folds (``bench/rasa_folds.py``,
+  ``nice -n 10``, parses cached in ~/.cache/gridline/rasa-folds/: minutes per fold the first time),
+  scored with its FallbackClassifier (``rasa``) and without it (``rasa_diet_top1``);
 * optionally the other embedded methods (``--methods``) and a running Rasa server (``--rasa-url URL
   --rasa-token T``), called over HTTP exactly as Gridline calls it, without the fallback;
 * out-of-scope texts (gibberish, emoji, digits, unrelated chat): how many are recognised as not
   understood or fall below the confidence threshold.
 
-    .venv/bin/python bench/nlu_bench.py [--cv 5] [--rasa-url http://127.0.0.1:5005 --rasa-token T]
+    .venv/bin/python bench/nlu_bench.py [--cv 5] [--folds grouped --rasa-folds]
+        [--rasa-url http://127.0.0.1:5005 --rasa-token T]
 """
 
 from __future__ import annotations
@@ -267,7 +274,10 @@ async def main() -> dict[str, Any]:
     parser.add_argument("--methods", nargs="*", default=[], help=f"also measure: {', '.join(methods.METHODS)}")
     parser.add_argument("--cv", type=int, default=5, help="K-fold cross-validation on --train and --public (0: off)")
     parser.add_argument(
-        "--grouped", action="store_true", help="cross-validate on paraphrase-grouped folds too (evaluate.folds)"
+        "--folds",
+        choices=("stratified", "grouped", "both"),
+        default="stratified",
+        help="cross-validation folds: stratified, paraphrase-grouped (evaluate.folds grouped=True) or both",
     )
     parser.add_argument(
         "--rasa-folds", action="store_true", help="Rasa DIET trained per fold on the same folds (bench/rasa_folds.py)"
@@ -308,7 +318,8 @@ async def main() -> dict[str, Any]:
         if args.public and Path(args.public).is_file():
             sets["public"] = load_nlu_yaml(args.public)
         out["cross_validation"] = {"folds": args.cv}
-        for grouped in (False, True) if args.grouped else (False,):
+        modes = {"stratified": (False,), "grouped": (True,), "both": (False, True)}[args.folds]
+        for grouped in modes:
             for name, data in sets.items():
                 section = f"{name}_grouped" if grouped else name
                 out["cross_validation"][section] = {

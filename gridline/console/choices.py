@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from gridline.console.http import ConsoleContext
 from gridline.domain.lifecycle import CaseStatus, Priority
 from gridline.nlu.types import ALL_INTENTS, ISSUE_CATEGORIES, OTHER_CATEGORY
-from gridline.storage import directory
+from gridline.routing.duty import reassignment_candidates
 from gridline.storage.models import Case, Grid, Staff
 
 CHANNELS = ("telegram", "sms", "voice", "web")
@@ -37,5 +37,5 @@ def form_choices(ctx: ConsoleContext, case: Case | None = None) -> Choices:
     choices = Choices(grids=[(g.code, g.name, g.level) for g in grids])
     if case is not None and ctx.viewer.can_manage_cases:
         chain = ctx.tree.ancestors(case.grid_code)
-        choices.staff = directory.reassignable_staff(ctx.session, chain)
+        choices.staff = reassignment_candidates(ctx.session, case, chain)
     return choices

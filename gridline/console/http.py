@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
 from gridline.console import security
@@ -199,10 +199,4 @@ def redirect(path: str, **query: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def wants_html(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return "text/html" in accept or not accept or ("*/*" in accept and "event-stream" not in accept)
 
-
-def plain_error(status_code: int, text: str) -> Response:
-    return Response(text, status_code=status_code, media_type="text/plain; charset=utf-8")

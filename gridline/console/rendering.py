@@ -18,6 +18,8 @@ from markupsafe import Markup, escape
 from gridline.clock import as_utc
 from gridline.domain import privacy
 from gridline.i18n import has, other_language, t
+from gridline.i18n.case_events import describe_event, event_title
+from gridline.i18n.explanations import explain
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -57,7 +59,9 @@ def duration_text(delta: timedelta | float | None, lang: str) -> str:
 
 
 # Keys of event data and explanations that the page shows elsewhere, or that only machines read.
-HIDDEN_KEYS = frozenset({"decision", "reason", "explanation", "policy", "page_id", "text", "evidence_id"})
+HIDDEN_KEYS = frozenset(
+    {"decision", "reason", "code", "params", "people", "explanation", "policy", "page_id", "text", "evidence_id"}
+)
 
 
 def describe(value: Any) -> str:
@@ -147,6 +151,10 @@ class Renderer:
             "tz_name": str(tz),
             "when": lambda v, fmt="%Y-%m-%d %H:%M": local_time(v, tz, fmt),
             "duration": lambda d: duration_text(d, lang),
+            # One renderer per case-event kind, shared with the sandbox (gridline.i18n.case_events).
+            "event_title": lambda kind: event_title(kind, lang),
+            "event_text": lambda e: describe_event(e.kind, e.data, e.actor, lang),
+            "explain": lambda entry: explain(entry, lang),
         }
         base.update(context)
         return self.env.get_template(template).render(**base)

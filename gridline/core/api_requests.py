@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gridline.domain.explanations import Reason, because, priority_because
 from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.priority import assess_priority
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY, NluResult
@@ -32,15 +33,19 @@ async def file_api_request(services: Services, request: ApiRequest) -> tuple[Cas
     """Open (or join) a case for an API request; returns (case, created)."""
     nlu = await services.nlu.parse(request.description)
     if request.service_code in ISSUE_CATEGORIES:
-        category, reason = request.service_code, f"service_code {request.service_code} given by {request.client}"
+        category = request.service_code
+        reason = because("category", Reason.SERVICE_CODE, service_code=request.service_code, client=request.client)
     elif nlu.is_issue and nlu.confidence >= services.settings.nlu.confidence_threshold:
-        category, reason = nlu.intent, f"NLU intent {nlu.intent} ({nlu.confidence:.2f})"
+        category = nlu.intent
+        reason = because("category", Reason.NLU_SURE, intent=nlu.intent, confidence=nlu.confidence,
+                         threshold=services.settings.nlu.confidence_threshold)
     else:
-        category, reason = OTHER_CATEGORY, f"not understood ({nlu.intent} {nlu.confidence:.2f}): other"
+        category = OTHER_CATEGORY
+        reason = because("category", Reason.NOT_UNDERSTOOD, intent=nlu.intent, confidence=nlu.confidence)
     priority = assess_priority(nlu)
     explanation = [
-        {"decision": "category", "category": category, "reason": reason, "engine": nlu.engine},
-        {"decision": "priority", "priority": priority.priority, "reason": "; ".join(priority.reasons) or "default"},
+        {**reason, "category": category, "engine": nlu.engine},
+        {**priority_because(priority.reasons), "priority": priority.priority},
     ]
     draft = CaseDraft(
         category=category,
@@ -61,17 +66,18 @@ async def file_api_request(services: Services, request: ApiRequest) -> tuple[Cas
 def _locate(services: Services, request: ApiRequest, draft: CaseDraft) -> None:
     """The grid from the point, else from the address (the directory may load itself: in the database thread)."""
     directory = Directory.for_services(services)
-    grid_reason = "no location and no known address: triage"
+    grid_reason = because("grid", Reason.NO_ADDRESS)
     if request.lat is not None and request.lon is not None:
         draft.grid_code = directory.locate(request.lon, request.lat)
         if draft.grid_code:
-            grid_reason = f"point {request.lat:.5f},{request.lon:.5f} is in {draft.grid_code}"
+            grid_reason = because("grid", Reason.POINT_IN_GRID, lat=f"{request.lat:.5f}", lon=f"{request.lon:.5f}",
+                                  grid=draft.grid_code)
     if draft.grid_code is None and (request.address or request.description):
         match = directory.match_address(request.address or request.description)
         if match is not None:
             draft.grid_code, draft.address_text = match.grid_code, match.address + (match.detail or "")
-            grid_reason = f"address matched the directory ({match.how}): {match.address}"
-    draft.explanation.append({"decision": "grid", "grid": draft.grid_code, "reason": grid_reason})
+            grid_reason = because("grid", Reason.ADDRESS_MATCHED, how=match.how, address=match.address)
+    draft.explanation.append({**grid_reason, "grid": draft.grid_code})
 
 
 def _file(work: Work, services: Services, request: ApiRequest, nlu: NluResult, draft: CaseDraft) -> tuple[Case, bool]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gridline.core.answers import grid_name
+from gridline.domain.explanations import Reason, because, priority_because
 from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n import t
 from gridline.kernel.messages import InboundMessage
@@ -56,27 +57,21 @@ def _locate_report(
         return (
             match.grid_code,
             match.address + (match.detail or ""),
-            {
-                "decision": "grid",
-                "grid": match.grid_code,
-                "reason": f"address in the report matched the directory ({match.how}): {match.address}",
-            },
+            {**because("grid", Reason.ADDRESS_MATCHED, how=match.how, address=match.address), "grid": match.grid_code},
         )
     if resident is not None and resident.grid_code:
         return (
             resident.grid_code,
             resident.address_text,
             {
-                "decision": "grid",
+                **because("grid", Reason.REGISTERED_GRID, address=resident.address_text or ""),
                 "grid": resident.grid_code,
-                "reason": "the resident's registered grid"
-                + (f" ({resident.address_text})" if resident.address_text else ""),
             },
         )
     return (
         None,
         None,
-        {"decision": "grid", "grid": None, "reason": "no address and the resident is not registered: triage"},
+        {**because("grid", Reason.NO_ADDRESS), "grid": None},
     )
 
 
@@ -88,16 +83,15 @@ def decide_report(
     issue_ranking = [s.name for s in nlu.ranking if s.name in ISSUE_CATEGORIES]
     if nlu.is_issue and nlu.confidence >= threshold:
         category, ask = nlu.intent, False
-        category_reason = f"NLU intent {nlu.intent} ({nlu.confidence:.2f} ≥ {threshold:.2f})"
+        category_reason = because("category", Reason.NLU_SURE, intent=nlu.intent, confidence=nlu.confidence,
+                                  threshold=threshold)
     elif nlu.intent == OTHER_CATEGORY or not issue_ranking:
         category, ask = OTHER_CATEGORY, False
-        category_reason = f"not understood (intent {nlu.intent}, {nlu.confidence:.2f}): other"
+        category_reason = because("category", Reason.NOT_UNDERSTOOD, intent=nlu.intent, confidence=nlu.confidence)
     else:
         category, ask = issue_ranking[0], True
-        category_reason = (
-            f"NLU unsure ({nlu.intent} {nlu.confidence:.2f} < {threshold:.2f}): best guess {category}, "
-            "resident asked to choose"
-        )
+        category_reason = because("category", Reason.NLU_UNSURE, intent=nlu.intent, confidence=nlu.confidence,
+                                  threshold=threshold, guess=category)
     if priority.priority == "emergency":
         ask = False  # never make someone in danger answer a quiz first
     grid_code, address_text, grid_reason = _locate_report(services, sender, nlu, text)
@@ -115,15 +109,14 @@ def decide_report(
         nlu_confidence=nlu.confidence,
         explanation=[
             {
-                "decision": "category",
+                **category_reason,
                 "category": category,
-                "reason": category_reason,
                 "engine": nlu.engine,
                 "model_version": nlu.model_version,
                 "data_hash": nlu.data_hash,
                 "ranking": [{"name": s.name, "confidence": round(s.confidence, 4)} for s in nlu.ranking[:5]],
             },
-            {"decision": "priority", "priority": priority.priority, "reason": "; ".join(priority.reasons) or "default"},
+            {**priority_because(priority.reasons), "priority": priority.priority},
             grid_reason,
         ],
         start_delay_minutes=services.settings.cases.choice_timeout_minutes if ask else 0,
@@ -169,7 +162,7 @@ def apply_category_choice(services: Services, work: Work, case: Case, category: 
     case.updated_at = work.now
     case.explanation = [
         *case.explanation,
-        {"decision": "category", "category": category, "reason": f"chosen by the resident (was {previous})"},
+        {**because("category", Reason.CHOSEN_BY_RESIDENT, previous=previous), "category": category},
     ]
     record_event(work, case.id or 0, "recategorised", "resident", {"from": previous, "to": category})
     _page_now(work, case)
@@ -183,7 +176,7 @@ def reroute_after_registration(services: Services, work: Work, case: Case, grid_
     case.updated_at = work.now
     case.explanation = [
         *case.explanation,
-        {"decision": "grid", "grid": grid_code, "reason": "the resident gave their address after reporting"},
+        {**because("grid", Reason.GIVEN_AFTER_REPORT), "grid": grid_code},
     ]
     record_event(work, case.id or 0, "rerouted", "resident", {"grid": grid_code})
     restart_escalation(work, case, "rerouted")

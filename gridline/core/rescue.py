@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from gridline.core.inbound_log import store_inbound
+from gridline.domain.explanations import Reason, because
 from gridline.edge.text import clean_text
 from gridline.i18n import t
 from gridline.kernel.messages import InboundMessage
@@ -73,7 +74,7 @@ def _rescue(work: Work, services: Services, msg: InboundMessage, error: str) -> 
         summary=msg.text or t("core.rescue.no_text", lang),
         channel=msg.channel,
         resident_id=sender.resident.id,
-        explanation=[{"decision": "grid", "grid": None, "reason": f"processing failed, sent to triage: {error}"[:500]}],
+        explanation=[{**because("grid", Reason.PROCESSING_FAILED, error=error[:400]), "grid": None}],
     )
     case = find_duplicate(work.session, services.settings, draft, work.now)
     if case is not None:

@@ -134,7 +134,7 @@ def purge_text_before(db: Database, cutoff: datetime, *, now: datetime | None = 
             case.rating_comment = None
             case.address_text = None
             session.add(case)
-            case.explanation = [{k: v for k, v in e.items() if k != "reason"} for e in case.explanation or []]
+            case.explanation = [_without_quotes(e) for e in case.explanation or []]
             for event in kept_rows.events_of_case(session, case.id or 0):
                 if any(key in event.data for key in _EVENT_TEXT_KEYS):
                     event.data = {k: v for k, v in event.data.items() if k not in _EVENT_TEXT_KEYS}
@@ -174,3 +174,15 @@ def _purge_audit_details(session: Session, cutoff: datetime) -> None:
         if any(key in (entry.detail or {}) for key in _AUDIT_TEXT_KEYS):
             entry.detail = {k: v for k, v in entry.detail.items() if k not in _AUDIT_TEXT_KEYS}
             session.add(entry)
+
+
+# An explanation's facts that quote what the resident wrote (the matched address, an error message).
+_QUOTING_PARAMS = frozenset({"address", "error"})
+
+
+def _without_quotes(entry: dict[str, Any]) -> dict[str, Any]:
+    """An explanation entry without the resident's words: the old prose ``reason``, quoting facts."""
+    kept = {k: v for k, v in entry.items() if k != "reason"}
+    if isinstance(kept.get("params"), dict):
+        kept["params"] = {k: v for k, v in kept["params"].items() if k not in _QUOTING_PARAMS}
+    return kept

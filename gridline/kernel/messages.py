@@ -60,9 +60,6 @@ class Reply:
     text: str
     options: tuple[Option, ...] = ()
     message_id: int | None = None  # the stored outbound Message row
-    # A hint for voice channels: what the call should do next ("gather", "hangup", "dial_leader").
-    next_action: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

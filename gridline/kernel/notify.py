@@ -37,7 +37,6 @@ class PageNotice:
     grid_name: str
     address: str | None
     report_count: int
-    options: tuple[Option, ...] = ()
     # Why this person is paged (the policy target, ``transfer``, ``extension_requested``, ...):
     # channels pick the page's buttons by it.
     reason: str = ""

@@ -8,15 +8,17 @@ resident's own case and pages are never paced — they go out at once, however l
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
+from gridline.domain.lifecycle import MessageStatus
 from gridline.i18n import t
 from gridline.kernel.messages import Option
 from gridline.kernel.work import Work
-from gridline.storage import pacing, people
+from gridline.storage import outbox, pacing, people
 from gridline.storage.models import Case, ChannelIdentity, Message, Resident
 from gridline.storage.pacing import MessageKind
 
@@ -41,8 +43,10 @@ def queue_message(
     settings: Settings | None = None,
     broadcast_id: int | None = None,
     lane: str | None = None,
+    hold: bool = False,
 ) -> Message:
-    """Store an outbound message; with ``deliver`` it is queued for the channel's notifier.
+    """Store an outbound message; with ``deliver`` it is queued for the channel's notifier (its
+    job queued now, or with ``hold`` by the caller later); without, it is recorded as sent.
 
     A bulk ``kind`` is paced: with ``settings`` its send time is reserved in its lane now (the job
     runs then); without, when its job first claims it (``routing.message_delivery``). ``lane``
@@ -61,7 +65,7 @@ def queue_message(
         options=[{"label": o.label, "data": o.data} for o in options],
         lang=lang,
         created_at=work.now,
-        status="queued" if deliver else "sent",
+        status=MessageStatus.QUEUED if deliver or hold else MessageStatus.SENT,
         kind=str(kind),
         lane=lane,
         broadcast_id=broadcast_id,
@@ -84,15 +88,47 @@ def message_lane(settings: Settings, channel: str, identity: ChannelIdentity | N
     return pacing.lane_of(channel, bot_name, settings.twilio.sms_number, settings.twilio.voice_number)
 
 
-def queue_bulk(work: Work, settings: Settings, messages: list[Message]) -> None:
-    """Store many queued bulk messages at once and pace them (one lane reservation per sender)."""
-    for message in messages:
-        if message.lane is None:
-            identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
-            message.lane = message_lane(settings, message.channel, identity)
-        work.session.add(message)
-    work.session.flush()
-    pace(work, settings, messages)
+@dataclass(frozen=True)
+class BulkMessage:
+    """One message of a bulk send (a broadcast, a sweep): who gets what."""
+
+    identity: ChannelIdentity
+    text: str
+    lang: str
+    resident_id: int | None = None
+    channel: str | None = None  # default: the identity's (a voice identity is texted: pass "sms")
+
+
+def queue_bulk(
+    work: Work, settings: Settings, messages: list[BulkMessage], *, kind: str, broadcast_id: int | None = None
+) -> list[int]:
+    """Store many paced messages in one batch insert, each with its send time in its sender's lane
+    (one reservation per lane, in the order given), and queue each one's job for its time. Returns
+    the message ids in order. Built as plain rows: thousands of ORM objects cost seconds."""
+    lanes = [message_lane(settings, m.channel or m.identity.channel, m.identity) for m in messages]
+    by_lane: dict[str, list[int]] = defaultdict(list)
+    for index, lane in enumerate(lanes):
+        by_lane[lane].append(index)
+    times: list[datetime] = [work.now] * len(messages)
+    for lane, indexes in by_lane.items():
+        interval = 1.0 / settings.pacing.per_second(pacing.lane_channel(lane))
+        for index, when in zip(indexes, pacing.reserve(work.session, lane, len(indexes), interval, work.now),
+                               strict=True):
+            times[index] = when
+    rows: list[dict[str, Any]] = [
+        {
+            "direction": "out", "channel": m.channel or m.identity.channel, "sender_kind": "system",
+            "resident_id": m.resident_id, "identity_id": m.identity.id, "text": m.text, "options": [], "media": [],
+            "lang": m.lang, "created_at": work.now, "status": "queued", "status_seq": 0, "attempts": 0,
+            "next_attempt_at": when, "text_purged": False, "kind": str(kind), "lane": lane,
+            "broadcast_id": broadcast_id,
+        }
+        for m, lane, when in zip(messages, lanes, times, strict=True)
+    ]  # fmt: skip
+    ids = outbox.insert_many(work.session, rows)
+    for message_id, when in zip(ids, times, strict=True):
+        work.job("deliver_message", f"msg:{message_id}:0@{when.timestamp():.3f}", when, message_id=message_id)
+    return ids
 
 
 def pace(

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from gridline.domain.lifecycle import (
+    CASE,
     OPEN_PAGE_STATUSES,
+    PAGE,
+    STEP,
     CaseStatus,
     PageStatus,
     StaffRole,
-    check_case_transition,
+    StepStatus,
 )
 from gridline.domain.transfers import OPEN_TRANSFER_STATUSES
 from gridline.i18n import DEFAULT_LANGUAGE, t
@@ -26,7 +29,7 @@ from gridline.routing.closure import ask_if_solved, open_follow_up
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
 from gridline.routing.pages import create_page, next_contact_method
-from gridline.routing.timeline import publish_case, record_event
+from gridline.routing.timeline import publish_case, record_event, transition
 from gridline.storage import cases, pages, steps
 from gridline.storage import transfers as transfer_store
 from gridline.storage.models import Case, Message, Page, Staff
@@ -69,8 +72,7 @@ def expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_ke
         if page.id == keep_page_id:
             continue
         was_delivered = page.status in (PageStatus.SENT, PageStatus.DELIVERED)
-        page.status = PageStatus.EXPIRED.value
-        page.expired_at = work.now
+        PAGE.move(page, PageStatus.EXPIRED, work.now)
         if was_delivered:
             work.job("update_page", f"pageupd:{page.id}:{note_key}", page_id=page.id, note_key=note_key, params=params)
 
@@ -143,7 +145,7 @@ def act(
         session, case.id or 0, [s.value for s in OPEN_TRANSFER_STATUSES]
     ):
         # A transferred case is the department's by 签收 / 回单 / 退单, reviewed by the grid (routing.transfers).
-        return ActionResult(False, "transferred", t("transfer.refused.use_loop", lang, ref=case.ref), case.ref)
+        return ActionResult(False, "use_loop", t("transfer.refused.use_loop", lang, ref=case.ref), case.ref)
     actor = f"staff:{staff.code}"
     if action == "acknowledge":
         return _acknowledge(work, case, staff, channel, page_id, actor)
@@ -166,22 +168,22 @@ def _acknowledge(work: Work, case: Case, staff: Staff, channel: str, page_id: in
         name = holder.name if holder else "—"
         key = "action.already_yours" if holder and holder.id == staff.id else "action.already_acknowledged"
         return ActionResult(False, "already_acknowledged", t(key, lang, ref=case.ref, name=name), case.ref, name)
-    check_case_transition(case.status, CaseStatus.ACKNOWLEDGED)
+    CASE.check(case.status, CaseStatus.ACKNOWLEDGED)
     page = _staff_page(work, case, staff, page_id)
     _mark_acknowledged(work, case, staff, channel, page, actor)
     return ActionResult(True, "acknowledged", t("action.acknowledged", lang, ref=case.ref), case.ref, staff.name)
 
 
 def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page: Page | None, actor: str) -> None:
-    case.status = CaseStatus.ACKNOWLEDGED.value
-    case.acknowledged_at = case.acknowledged_at or work.now
+    transition(
+        work, case, CaseStatus.ACKNOWLEDGED, kind="acknowledged", actor=actor,
+        data={"channel": channel, "page_id": page.id if page else None, "name": staff.name},
+    )
     case.acknowledged_by = staff.id
     case.assignee_staff_id = staff.id
-    case.updated_at = work.now
     cancel_pending_steps(work, case.id or 0, f"acknowledged by {staff.code}")
     if page is not None and page.status in OPEN_PAGE_STATUSES:
-        page.status = PageStatus.ACKNOWLEDGED.value
-        page.acknowledged_at = work.now
+        PAGE.move(page, PageStatus.ACKNOWLEDGED, work.now)
         work.job(
             "update_page", f"pageupd:{page.id}:mine", page_id=page.id, note_key="page.note_you_acknowledged", params={}
         )
@@ -193,13 +195,6 @@ def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page:
         staff_id=staff.id or 0,
         channel=channel,
         at=work.now,
-    )
-    record_event(
-        work,
-        case.id or 0,
-        "acknowledged",
-        actor,
-        {"channel": channel, "page_id": page.id if page else None, "name": staff.name},
     )
     tell_resident(work, case, "case.acknowledged", name=staff.name)
     publish_case(work, case)
@@ -220,14 +215,14 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
 def mark_resolved(work: Work, case: Case, staff: Staff, channel: str, actor: str) -> None:
     """The case is resolved by ``staff`` (the holder, or the department whose reply was approved):
     every other page ends and the resident is asked whether it really is solved."""
-    check_case_transition(case.status, CaseStatus.RESOLVED)
-    case.status = CaseStatus.RESOLVED.value
-    case.resolved_at = work.now
+    transition(work, case, CaseStatus.RESOLVED, kind="resolved", actor=actor,
+               data={"channel": channel, "name": staff.name})
     case.resolved_by = staff.id
-    case.updated_at = work.now
     cancel_pending_steps(work, case.id or 0, "resolved")
     expire_other_pages(work, case, None, "page.note_resolved_by", name=staff.name)
-    record_event(work, case.id or 0, "resolved", actor, {"channel": channel, "name": staff.name})
+    from gridline.routing.transfers import cancel_open  # the loop builds on these actions
+
+    cancel_open(work, case, actor, "resolved")
     # "Resolved" is the holder's word: the resident is asked whether it really is (routing.closure).
     ask_if_solved(work, case, staff.name, staff.lang)
     publish_case(work, case)
@@ -249,7 +244,8 @@ def escalate_case(work: Work, case: Case, reason: str) -> bool:
         case.policy = {**case.policy, "repeat": policy.repeat + 1}
     existing = steps.at_position(work.session, case.id or 0, nxt[0], nxt[1])
     if existing is not None:
-        existing.status, existing.due_at = "pending", work.now
+        STEP.move(existing, StepStatus.PENDING, work.now)
+        existing.due_at = work.now
         work.job("run_escalation_step", f"step:{existing.id}:now", work.now, step_id=existing.id)
         return True
     schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=0)
@@ -257,13 +253,9 @@ def escalate_case(work: Work, case: Case, reason: str) -> bool:
 
 
 def _escalate_now(work: Work, case: Case, staff: Staff, actor: str) -> ActionResult:
-    if case.status != CaseStatus.ESCALATED:
-        check_case_transition(case.status, CaseStatus.ESCALATED)
-        case.status = CaseStatus.ESCALATED.value
-    case.updated_at = work.now
+    transition(work, case, CaseStatus.ESCALATED, kind="escalated_by_staff", actor=actor, data={"name": staff.name})
     expire_other_pages(work, case, None, "page.note_escalated_by", name=staff.name)
     escalate_case(work, case, f"escalated by {staff.code}")
-    record_event(work, case.id or 0, "escalated_by_staff", actor, {"name": staff.name})
     publish_case(work, case)
     return ActionResult(True, "escalated", t("action.escalated", staff.lang, ref=case.ref), case.ref, staff.name)
 
@@ -273,12 +265,10 @@ def reassign_case(work: Work, case: Case, staff: Staff, target: Staff, actor: st
     if method is None:
         return ActionResult(False, "unreachable", t("action.unreachable", staff.lang, name=target.name), case.ref)
     expire_other_pages(work, case, None, "page.note_reassigned", name=target.name)
-    if case.status != CaseStatus.PAGED:
-        check_case_transition(case.status, CaseStatus.PAGED)
-        case.status = CaseStatus.PAGED.value
+    transition(work, case, CaseStatus.PAGED, kind="reassigned", actor=actor,
+               data={"to": target.code, "name": target.name, "by": staff.name})
     case.acknowledged_by = None
     case.assignee_staff_id = target.id
-    case.updated_at = work.now
     # The new person takes the first step's place; the policy carries on from its second step
     # if they do not acknowledge either.
     steps = case.policy.get("steps", [])
@@ -295,7 +285,6 @@ def reassign_case(work: Work, case: Case, staff: Staff, target: Staff, actor: st
         reason="reassigned",
     )
     work.job("deliver_page", f"page:{page.id}:0", page_id=page.id)
-    record_event(work, case.id or 0, "reassigned", actor, {"to": target.code, "name": target.name, "by": staff.name})
     tell_resident(work, case, "case.reassigned", name=target.name)
     publish_case(work, case)
     return ActionResult(
@@ -311,10 +300,7 @@ def rate_case(
         return False
     case.rating = rating
     case.rating_comment = comment
-    case.status = CaseStatus.CLOSED.value
-    case.closed_at = work.now
-    case.updated_at = work.now
-    record_event(work, case.id or 0, "rated", actor, {"rating": rating})
+    transition(work, case, CaseStatus.CLOSED, kind="rated", actor=actor, data={"rating": rating})
     if rating <= low_rating:
         open_follow_up(work, case, "low_rating")
     publish_case(work, case)

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from gridline.domain.lifecycle import ForbiddenTransition
 from gridline.i18n import t
-from gridline.kernel.outbox import queue_bulk
+from gridline.kernel.outbox import BulkMessage, message_lane, queue_bulk
 from gridline.kernel.work import Work
 from gridline.settings import Settings
 from gridline.storage import audit, broadcasts, pacing
@@ -179,6 +179,32 @@ def recipients(work: Work, broadcast: Broadcast, *, create: bool) -> list[Recipi
     return out
 
 
+@dataclass(frozen=True)
+class Estimate:
+    """What confirming a draft would send: recipients per channel, and when the last would go."""
+
+    by_channel: dict[str, int]
+    seconds: float
+
+
+def estimate(work: Work, broadcast: Broadcast, settings: Settings) -> Estimate:
+    """Recipients per channel and how long sending them would take at the lanes' rates (after what
+    the lanes already have queued)."""
+    by_lane: dict[str, int] = {}
+    by_channel: dict[str, int] = {}
+    for person in recipients(work, broadcast, create=False):
+        channel = "sms" if person.identity is None or person.identity.channel == "voice" else person.identity.channel
+        by_channel[channel] = by_channel.get(channel, 0) + 1
+        lane = message_lane(settings, channel, person.identity)
+        by_lane[lane] = by_lane.get(lane, 0) + 1
+    seconds = 0.0
+    for lane, count in by_lane.items():
+        backlog = pacing.next_free(work.session, lane)
+        wait = max(0.0, (backlog - work.now).total_seconds()) if backlog else 0.0
+        seconds = max(seconds, wait + count / settings.pacing.per_second(pacing.lane_channel(lane)))
+    return Estimate(by_channel, seconds)
+
+
 def _preferred(identities: list[ChannelIdentity]) -> ChannelIdentity | None:
     for channel in ("telegram", "sms", "voice"):
         for identity in identities:
@@ -217,17 +243,12 @@ def confirm(work: Work, broadcast_id: int, actor: str, settings: Settings, ip: s
     for person in people:
         identity = person.identity
         assert identity is not None
-        channel = "sms" if identity.channel == "voice" else identity.channel
         if identity.channel == "voice":
             identity = _texting_identity(work, identity)
-        messages.append(Message(
-            direction="out", channel=channel, sender_kind="system",
-            resident_id=identity.resident_id or person.resident.id, identity_id=identity.id,
-            text=render(broadcast, person.resident.lang, settings.timezone),
-            lang=person.resident.lang, created_at=work.now, status="queued", kind=MessageKind.BROADCAST.value,
-            broadcast_id=broadcast.id,
-        ))
-    queue_bulk(work, settings, messages)
+        lang = person.resident.lang
+        messages.append(BulkMessage(identity, render(broadcast, lang, settings.timezone), lang,
+                                    identity.resident_id or person.resident.id))
+    queue_bulk(work, settings, messages, kind=MessageKind.BROADCAST, broadcast_id=broadcast.id)
     broadcast.recipient_count = len(messages)
     transition(work, broadcast, BroadcastStatus.SENDING, actor, {"recipients": len(messages)}, ip)
     return broadcast

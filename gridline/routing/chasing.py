@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from gridline.clock import as_utc
+from gridline.domain.explanations import Reason, why
 from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n import t
 from gridline.kernel.work import Work
@@ -98,7 +99,7 @@ def _contacts(work: Work, index: GridIndex, settings: Settings, case: Case, targ
 
 
 def _page(work: Work, case: Case, people: list[Staff], reason: str, due_local: str, *, level: int) -> None:
-    targets = [Target(person, reason, f"{reason}: level {level or 'holder'}") for person in people]
+    targets = [Target(person, reason, why(Reason.CHASED, kind=reason, level=level or 0)) for person in people]
     done = page_targets(work, case, targets, step_index=0, round_=0)
     paged = [str(entry["name"]) for entry in done if entry.get("page_id")]
     # Recorded even when nobody could be paged: the timeline says the case was due for it.

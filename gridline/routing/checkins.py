@@ -21,7 +21,8 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from gridline.i18n import has, t
+from gridline.domain.lifecycle import STEP, StepStatus
+from gridline.i18n import DEFAULT_LANGUAGE, has, t
 from gridline.kernel.messages import Option
 from gridline.kernel.outbox import message_lane, queue_message
 from gridline.kernel.work import Work, in_transaction
@@ -207,18 +208,20 @@ def run_step(work: Work, settings: Settings, step_id: int) -> str:
     checkin = store.get(work.session, step.checkin_id, fresh=True)
     assert checkin is not None
     if CheckInStatus(checkin.status) not in OPEN_STATUSES:
-        step.status, step.outcome = "cancelled", f"check-in {checkin.status}"
+        STEP.move(step, StepStatus.CANCELLED, work.now)
+        step.outcome = f"check-in {checkin.status}"
         return step.outcome
     household = store.household_of(work.session, checkin.household_id)
     assert household is not None
     person = store.person_of(work.session, checkin.person_id)
     if household.removed_at is not None:
         transition(work, checkin, CheckInStatus.CANCELLED, data={"why": "household removed"})
-        step.status, step.outcome = "done", "household removed"
+        STEP.move(step, StepStatus.DONE, work.now)
+        step.outcome = "household removed"
         return step.outcome
     handler = _STAGES[step.stage]
     reached = handler(work, settings, checkin, household, person)
-    step.status = "done"
+    STEP.move(step, StepStatus.DONE, work.now)
     step.outcome = f"{step.stage}: {'reached' if reached else 'nobody reached'}"
     schedule_next(work, settings, checkin, step.stage, reached=reached)
     publish_checkin(work, checkin)
@@ -482,11 +485,11 @@ def open_checkin_case(
     """An urgent case at the household's address (its grid's policy pages the leader on duty)."""
     room, name = household.room_key, _name(person)
     if why == "help" and checkin.kind == "sweep":
-        summary = t("checkins.case.sweep_help", "zh-CN", reason=reason, room=room, name=name)
+        summary = t("checkins.case.sweep_help", DEFAULT_LANGUAGE, reason=reason, room=room, name=name)
     elif why == "help":
-        summary = t("checkins.case.help", "zh-CN", room=room, name=name)
+        summary = t("checkins.case.help", DEFAULT_LANGUAGE, room=room, name=name)
     else:
-        summary = t("checkins.case.missed", "zh-CN", room=room, name=name, cycles=cycles)
+        summary = t("checkins.case.missed", DEFAULT_LANGUAGE, room=room, name=name, cycles=cycles)
     address = " ".join(p for p in (household.address_text or "", room) if p)
     draft = CaseDraft(
         category=settings.checkins.case_category, priority="urgent", grid_code=household.grid_code, summary=summary,
@@ -580,7 +583,7 @@ def answer(
     reason = ""
     if checkin.kind == "sweep" and checkin.sweep_id is not None:
         sweep = store.get_sweep(work.session, checkin.sweep_id)
-        reason = reason_label(settings, sweep.reason, "zh-CN") if sweep else ""
+        reason = reason_label(settings, sweep.reason, DEFAULT_LANGUAGE) if sweep else ""
     if checkin.case_id is None:
         open_checkin_case(work, settings, checkin, household, person, "help", reason=reason)
     case_id = checkin.case_id
@@ -622,8 +625,9 @@ class CheckInMeasures:
         return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
-def measures(work: Work, since: datetime) -> CheckInMeasures:
-    rows = [c for c in store.daily_since(work.session, since) if c.asked_at is not None]
+def measures(work: Work, since: datetime, grid_codes: frozenset[str] | None = None) -> CheckInMeasures:
+    """Check-ins asked since ``since`` (in these grids): response rate, silence to a person at the door."""
+    rows = [c for c in store.daily_since(work.session, since, grid_codes) if c.asked_at is not None]
     answered = [c for c in rows if c.answered_at is not None]
     acks = store.case_acknowledged_at(work.session, [c.case_id for c in rows if c.case_id])
     door: list[float] = []

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from gridline.clock import as_utc
-from gridline.domain.lifecycle import CaseStatus, check_case_transition
+from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.kernel.messages import Option
 from gridline.kernel.outbox import tell_resident
@@ -21,7 +21,7 @@ from gridline.kernel.work import Work
 from gridline.routing.escalation import page_targets, restart_escalation
 from gridline.routing.grids import GridIndex
 from gridline.routing.targets import Target, resolve_targets
-from gridline.routing.timeline import publish_case, record_event
+from gridline.routing.timeline import publish_case, record_event, transition
 from gridline.storage import cases
 from gridline.storage.models import Case, FollowUp, Page, Resident
 
@@ -67,12 +67,11 @@ def not_solved(
     """The resident says it is not solved: reopen one level up. Returns the names of those paged."""
     if case.status != CaseStatus.RESOLVED:
         return []
-    check_case_transition(case.status, CaseStatus.PAGED)
-    case.status = CaseStatus.PAGED.value
     previous_holder = case.resolved_by
+    event = transition(work, case, CaseStatus.PAGED, kind=REOPENED, actor=actor, data={"words": (words or "")[:500]})
+    # Reopened: whoever takes it now acknowledges and resolves it afresh.
     case.resolved_at = case.resolved_by = case.acknowledged_by = case.acknowledged_at = None
     case.assignee_staff_id = None
-    case.updated_at = work.now
     steps = [step.get("notify", []) for step in case.policy.get("steps", [])]
     # The first level up that has someone to page: level 2, else level 1, else the supervisors.
     chosen: str | None = None
@@ -88,7 +87,7 @@ def not_solved(
     reopened = [Target(t.staff, REOPENED, t.explanation) for t in found if t.staff.id != previous_holder]
     done = page_targets(work, case, reopened, step_index=theirs, round_=round_)
     paged = [str(entry["name"]) for entry in done if entry.get("page_id")]
-    record_event(work, case.id or 0, REOPENED, actor, {"words": (words or "")[:500], "paged": paged, "level": chosen})
+    event.data = {**event.data, "paged": paged, "level": chosen}
     tell_resident(work, case, "case.reopened", name=paged or "—")
     publish_case(work, case)
     return paged

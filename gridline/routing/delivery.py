@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from gridline.domain.lifecycle import OPEN_CASE_STATUSES, UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, PAGE, UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
 from gridline.i18n import t
-from gridline.kernel.messages import Option
 from gridline.kernel.notify import Delivery, PageNotice, PageUpdate
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import chasing
@@ -88,12 +87,6 @@ def render_page(
         text, short = loop.headline + "\n" + text, loop.short
     if due:  # 限时 12月3日 17:00（2个工作日）
         text = text + "\n" + due
-    options = (
-        Option(t("page.button_ack", lang), f"ack:{page.id}"),
-        Option(t("page.button_resolve", lang), f"res:{page.id}"),
-        Option(t("page.button_escalate", lang), f"esc:{page.id}"),
-        Option(t("page.button_reassign", lang), f"rea:{page.id}"),
-    )
     return PageNotice(
         page_id=page.id or 0,
         case_id=case.id or 0,
@@ -113,7 +106,6 @@ def render_page(
         grid_name=grid.name if grid else "—",
         address=case.address_text,
         report_count=case.report_count,
-        options=options,
         reason=page.reason,
     )
 
@@ -155,7 +147,7 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
         return "not claimed"
     interrupted = page.error == INTERRUPTED
     if page.next_attempt_at and page.next_attempt_at > work.now:
-        page.status = PageStatus.SCHEDULED.value
+        PAGE.move(page, PageStatus.SCHEDULED, work.now)
         return "not due"
     case = cases.get(work.session, page.case_id)
     staff = work.session.get(Staff, page.staff_id)
@@ -166,7 +158,7 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
     if case.status not in UNACKNOWLEDGED_STATUSES and page.reason != "reassigned" and not loop_page and (
         page.reason not in chasing.CHASE_REASONS or case.status != CaseStatus.ACKNOWLEDGED
     ):
-        page.status, page.expired_at = PageStatus.EXPIRED.value, work.now
+        PAGE.move(page, PageStatus.EXPIRED, work.now)
         return f"expired: case {case.status}"
     grid = directory.grid(work.session, case.grid_code)
     try:
@@ -199,19 +191,15 @@ def record_page_delivery(work: Work, page_id: int, delivery: Delivery, max_attem
     if page.status != PageStatus.SENDING:
         return f"already {page.status}"  # acknowledged or expired meanwhile
     if delivery.state in ("sent", "delivered"):
-        page.status = PageStatus.SENT.value if delivery.state == "sent" else PageStatus.DELIVERED.value
-        page.sent_at = work.now
-        if delivery.state == "delivered":
-            page.delivered_at = work.now
-        return page.status
+        page.sent_at = page.sent_at or work.now
+        return PAGE.move(page, PageStatus(delivery.state), work.now).value
     if delivery.state == "retry" and page.attempts < max_attempts:
         delay = backoff(page.attempts, delivery.retry_after)
-        page.status = PageStatus.SCHEDULED.value
+        PAGE.move(page, PageStatus.SCHEDULED, work.now)
         page.next_attempt_at = work.now + timedelta(seconds=delay)
         work.job("deliver_page", f"page:{page.id}:{page.attempts}", page.next_attempt_at, page_id=page.id)
         return f"retry in {delay:.0f}s"
-    page.status = PageStatus.FAILED.value
-    page.failed_at = work.now
+    PAGE.move(page, PageStatus.FAILED, work.now)
     fall_back(work, page, unreachable=delivery.unreachable, reason=delivery.error or delivery.state)
     return "failed"
 

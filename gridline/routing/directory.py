@@ -102,10 +102,6 @@ class Directory:
         """The directory entry named in ``text`` (an address or a whole report)."""
         return self.addresses.match(text)
 
-    def chain_codes(self, grid_code: str) -> list[str]:
-        """``grid_code`` and its ancestors' codes, nearest first."""
-        return [g.code for g in self.grids.chain(grid_code)]
-
 
 def invalidate_directories(db: Database | None = None) -> None:
     """Invalidate every live directory of this process (of ``db`` only, when given)."""

@@ -13,14 +13,15 @@ import socket
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from gridline.domain.lifecycle import UNACKNOWLEDGED_STATUSES, CaseStatus, check_case_transition
+from gridline.domain.explanations import Reason, because
+from gridline.domain.lifecycle import STEP, UNACKNOWLEDGED_STATUSES, CaseStatus, StepStatus
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction, replayable
 from gridline.routing.directory import Directory
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.policy import EscalationPolicy
 from gridline.routing.targets import Target, resolve_targets
-from gridline.routing.timeline import publish_case, record_event
+from gridline.routing.timeline import publish_case, record_event, transition
 from gridline.storage import cases, steps
 from gridline.storage.models import Case, EscalationStep
 
@@ -119,7 +120,7 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
     assert case is not None
     step.done_at = work.now
     if case.status not in UNACKNOWLEDGED_STATUSES:
-        step.status = "cancelled"
+        STEP.move(step, StepStatus.CANCELLED, work.now)
         step.outcome = f"case {case.status}"
         return step.outcome
     policy = EscalationPolicy.from_snapshot(case.policy)
@@ -143,17 +144,13 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
         new_status = CaseStatus.PAGED if reached else CaseStatus.ESCALATED
     else:
         new_status = CaseStatus.ESCALATED
-    if case.status != new_status:
-        check_case_transition(case.status, new_status)
-        case.status = new_status.value
-    case.updated_at = work.now
     kind = "paged" if first else "escalated"
-    record_event(
+    transition(
         work,
-        case.id,
-        kind,
-        "system",
-        {
+        case,
+        new_status,
+        kind=kind,
+        data={
             "round": step.round,
             "step": step.step_index,
             "notify": list(spec.notify),
@@ -161,16 +158,12 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
             "triage": triage,
         },
     )
-    case.explanation = [
-        *case.explanation,
-        {
-            "decision": kind,
-            "round": step.round,
-            "step": step.step_index,
-            "reason": "; ".join(f"{p['name']}: {p['why']}" for p in paged)
-            or "nobody found for " + ",".join(spec.notify),
-        },
-    ]
+    if paged:
+        entry = because(kind, Reason.STEP_PAGED, round=step.round + 1, step=step.step_index + 1)
+        entry["people"] = [{"name": p["name"], "why": p["why"]} for p in paged]
+    else:
+        entry = because(kind, Reason.NOBODY_FOR, targets=list(spec.notify))
+    case.explanation = [*case.explanation, {**entry, "round": step.round, "step": step.step_index}]
     if reached and not first:
         tell_resident(work, case, "case.escalated", names=[str(p["name"]) for p in reached])
     nxt = _next_position(policy, step.round, step.step_index, offset)
@@ -180,7 +173,7 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
         schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=wait)
     else:
         record_event(work, case.id, "escalation_exhausted")
-    step.status = "done"
+    STEP.move(step, StepStatus.DONE, work.now)
     step.outcome = f"{kind}: {len(reached)} reached"
     publish_case(work, case)
     return step.outcome

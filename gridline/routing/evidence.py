@@ -5,8 +5,9 @@ the staff inbox and the console case page all call it, and so can the department
 the evidence id a reply can cite; :func:`evidence_on_case` checks such ids). In order:
 
 1. the bytes are checked: not empty, at most ``[evidence] max_bytes``, a JPEG, PNG or WebP by their
-   magic bytes (the declared type is not trusted); a JPEG loses its metadata segments (EXIF carries
-   the GPS position of the phone, often a resident's home);
+   magic bytes (the declared type is not trusted); their metadata goes (JPEG APP1…APP15 and comments,
+   PNG text/EXIF chunks, WebP EXIF/XMP): EXIF carries the GPS position of the phone, often a
+   resident's home;
 2. the case is found (by reference or id) and the uploader checked: a staff member who may act on
    it (``routing.actions.may_act``: paged, the grid's leader, the grid chain, supervisors) or a
    console user the console let through;
@@ -84,6 +85,49 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
     return data
 
 
+# PNG chunks that carry text or EXIF (a position, a name, a device), dropped; the picture's are kept.
+PNG_METADATA = frozenset({b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"})
+WEBP_METADATA = frozenset({b"EXIF", b"XMP "})
+
+
+def strip_png_metadata(data: bytes) -> bytes:
+    """A PNG without its text and EXIF chunks; unreadable structure is returned unchanged."""
+    out, i = bytearray(data[:8]), 8
+    while i + 12 <= len(data):
+        length = int.from_bytes(data[i : i + 4], "big")
+        end = i + 12 + length
+        if end > len(data):
+            return data
+        if data[i + 4 : i + 8] not in PNG_METADATA:
+            out += data[i:end]
+        i = end
+    return bytes(out) if i == len(data) else data
+
+
+def strip_webp_metadata(data: bytes) -> bytes:
+    """A WebP without its EXIF and XMP chunks (and their flags in VP8X); else unchanged."""
+    chunks, i = [], 12
+    while i + 8 <= len(data):
+        size = int.from_bytes(data[i + 4 : i + 8], "little")
+        end = i + 8 + size + (size & 1)
+        if end > len(data):
+            return data
+        kind = data[i : i + 4]
+        if kind not in WEBP_METADATA:
+            chunk = bytearray(data[i:end])
+            if kind == b"VP8X" and len(chunk) > 8:
+                chunk[8] &= ~0x0C & 0xFF  # the EXIF (0x08) and XMP (0x04) flags
+            chunks.append(bytes(chunk))
+        i = end
+    if i != len(data):
+        return data
+    body = b"WEBP" + b"".join(chunks)
+    return b"RIFF" + len(body).to_bytes(4, "little") + body
+
+
+STRIPPERS = {"image/jpeg": strip_jpeg_metadata, "image/png": strip_png_metadata, "image/webp": strip_webp_metadata}
+
+
 def caption_ref(text: str | None) -> str | None:
     """The case reference tagged in a caption or text (``#W4RGMD``), upper case."""
     found = REF_TAG.search(text or "")
@@ -137,7 +181,7 @@ def checked_image(data: bytes, max_bytes: int) -> tuple[bytes, str] | str:
     kind = image_type(data)
     if kind is None:
         return NOT_IMAGE
-    return (strip_jpeg_metadata(data) if kind == "image/jpeg" else data), kind
+    return STRIPPERS[kind](data), kind
 
 
 def staff_may_attach(services: Services, staff_id: int) -> Permission:

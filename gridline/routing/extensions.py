@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
+from gridline.domain.explanations import Reason, why
 from gridline.domain.lifecycle import CaseStatus, ForbiddenTransition
 from gridline.domain.transfers import (
     EXTENSION_DECIDED,
@@ -124,7 +125,7 @@ def request(work: Work, services: Services, case_id: int, actor: Actor, *, amoun
         amount=f"{limit.amount}{limit.unit}", old_due_at=old, new_due_at=new_due,
     ))  # fmt: skip
     approvers = _approvers(work, services, case, staff)
-    targets = [Target(p, TO_DECIDE, "the level above decides an extension") for p in approvers]
+    targets = [Target(p, TO_DECIDE, why(Reason.DECIDES_EXTENSION)) for p in approvers]
     done = page_targets(work, case, targets, step_index=0, round_=steps.last_round(session, case.id or 0))
     paged = [str(e["name"]) for e in done if e.get("page_id")]
     details = {"extension_id": extension.id, "reason": extension.reason, "amount": extension.amount,
@@ -188,7 +189,7 @@ def decide(work: Work, services: Services, case_id: int, actor: Actor, *, approv
     transition(work, extension, wanted, actor.label, data)
     asker = session.get(Staff, extension.requested_by_staff_id) if extension.requested_by_staff_id else None
     if asker is not None:
-        page_targets(work, case, [Target(asker, DECIDED, "the extension was decided")], step_index=0,
+        page_targets(work, case, [Target(asker, DECIDED, why(Reason.EXTENSION_DECIDED))], step_index=0,
                      round_=steps.last_round(session, case.id or 0))  # fmt: skip
     case.updated_at = work.now
     publish_case(work, case)

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from gridline.domain.lifecycle import CaseStatus, ForbiddenTransition
+from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.kernel.work import Work
 from gridline.routing import closure
 from gridline.routing.actions import rate_case
@@ -90,7 +91,7 @@ class CallStart:
     refused: str = ""  # already_recorded | call_in_progress | no_phone | unknown_task
     call_id: int = 0
     phone: str = ""
-    lang: str = "zh-CN"
+    lang: str = DEFAULT_LANGUAGE
 
 
 def start_call(work: Work, follow_up_id: int, actor: str) -> CallStart:

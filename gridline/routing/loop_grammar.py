@@ -16,9 +16,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from gridline.i18n import t
+from gridline.i18n import LANGUAGES, t
 
-LANGS = ("zh-CN", "en")
+LANGS = LANGUAGES
 LoopVerb = Literal["transfer", "accept", "reply", "return", "approve", "reject", "extend", "grant", "refuse"]
 VERB_NAMES: tuple[LoopVerb, ...] = (
     "transfer", "accept", "reply", "return", "approve", "reject", "extend", "grant", "refuse",

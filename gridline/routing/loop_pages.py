@@ -35,6 +35,6 @@ def loop_texts(session: Session, settings: Settings, case: Case, page: Page, lan
     params = extensions.page_params(session, settings, case, page, lang)
     if params is not None:
         kind = params["kind"]
-        return LoopTexts(t(f"page.extension.{kind}", lang, **params), t(f"page.extension_short.{kind}", lang,
-                                                                          **{**params, **base}))
+        short = t(f"page.extension_short.{kind}", lang, **{**params, **base, "reason": params["reason"][:30]})
+        return LoopTexts(t(f"page.extension.{kind}", lang, **params), short)
     return None

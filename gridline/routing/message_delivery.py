@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from gridline.domain.lifecycle import MESSAGE, MessageStatus
 from gridline.kernel.messages import Option
 from gridline.kernel.notify import Delivery, MessageNotice
 from gridline.kernel.outbox import pace
@@ -84,7 +85,8 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         slot = message.next_attempt_at
         assert slot is not None
         if slot > work.now:
-            message.status, message.claimed_at = "queued", None
+            MESSAGE.move(message, MessageStatus.QUEUED, work.now)
+            message.claimed_at = None
             work.job("deliver_message", f"msg:{message_id}:{message.attempts}@{slot.timestamp():.3f}", slot,
                      message_id=message_id)
             return "paced"
@@ -124,12 +126,12 @@ def record_message_delivery(
     if delivery.provider_message_id:
         message.provider_message_id = delivery.provider_message_id
     if delivery.state in ("sent", "delivered"):
-        message.status = delivery.state
+        MESSAGE.move(message, MessageStatus(delivery.state), work.now)
         broadcasts.after_delivery(work, message)
         return message.status
     if delivery.state == "retry" and message.attempts < max_attempts:
         delay = backoff(message.attempts, delivery.retry_after)
-        message.status = "queued"
+        MESSAGE.move(message, MessageStatus.QUEUED, work.now)
         if settings is not None and pacing.is_paced(message.kind):
             pace(work, settings, [message], earliest=work.now + timedelta(seconds=delay))
             return f"retry at {message.next_attempt_at}"
@@ -141,7 +143,7 @@ def record_message_delivery(
             message_id=message.id,
         )
         return f"retry in {delay:.0f}s"
-    message.status = "failed"
+    MESSAGE.move(message, MessageStatus.FAILED, work.now)
     if delivery.unreachable and message.identity_id:
         identity = work.session.get(ChannelIdentity, message.identity_id)
         if identity is not None:

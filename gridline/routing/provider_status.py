@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gridline.domain.lifecycle import PageStatus
+from gridline.domain.lifecycle import MESSAGE, PAGE, MessageStatus, PageStatus
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.delivery import fall_back
 from gridline.storage import outbox, pages
@@ -58,14 +58,12 @@ def record_status(work: Work, provider_message_id: str, status: str, rank: int, 
         page.provider_status = status
         if status in FAILED_STATUSES:
             if page.status in (PageStatus.SENT, PageStatus.DELIVERED, PageStatus.SENDING):
-                page.status = PageStatus.FAILED.value
-                page.failed_at = work.now
+                PAGE.move(page, PageStatus.FAILED, work.now)
                 page.error = (error or status)[:500]
                 fall_back(work, page, unreachable=False, reason=error or status)
             return "failed"
         if status in ("delivered", "answered", "read") and page.status == PageStatus.SENT:
-            page.status = PageStatus.DELIVERED.value
-            page.delivered_at = work.now
+            PAGE.move(page, PageStatus.DELIVERED, work.now)
         return page.status
     message = outbox.by_provider_message_id(work.session, provider_message_id)
     if message is None:
@@ -73,7 +71,12 @@ def record_status(work: Work, provider_message_id: str, status: str, rank: int, 
     if seq <= message.status_seq:
         return "stale"
     message.status_seq = seq
-    message.status = "failed" if status in FAILED_STATUSES else ("delivered" if rank >= 4 else "sent")
+    wanted = MessageStatus.FAILED if status in FAILED_STATUSES else (
+        MessageStatus.DELIVERED if rank >= 4 else MessageStatus.SENT
+    )
+    if not MESSAGE.allows(message.status, wanted):
+        return f"ignored: {message.status} → {wanted}"  # e.g. a callback about a cancelled message
+    MESSAGE.move(message, wanted, work.now)
     if error:
         message.error = error[:500]
     return message.status

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gridline.clock import as_utc
-from gridline.domain.lifecycle import CaseStatus, check_case_transition
+from gridline.domain.explanations import Reason, because
+from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction
@@ -18,7 +19,7 @@ from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
 from gridline.routing.actions import ActionResult, expire_other_pages, reassign_case
 from gridline.routing.deadlines import resolve_deadline
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation
-from gridline.routing.timeline import publish_case, record_event
+from gridline.routing.timeline import publish_case, record_event, transition
 from gridline.settings import Settings
 from gridline.storage import audit, cases
 from gridline.storage.models import Case, CaseEvent, Staff
@@ -43,7 +44,7 @@ def recategorise_case(work: Work, settings: Settings, case_id: int, category: st
     case.resolve_due_at = resolve_deadline(settings, category, case.priority, as_utc(case.created_at))
     case.explanation = [
         *case.explanation,
-        {"decision": "category", "category": category, "reason": f"re-categorised by {actor} (was {previous})"},
+        {**because("category", Reason.RECATEGORISED_BY, actor=actor, previous=previous), "category": category},
     ]
     record_event(work, case_id, "recategorised", actor, {"from": previous, "to": category})
     if case.status in (CaseStatus.NEW, CaseStatus.PAGED, CaseStatus.ESCALATED, CaseStatus.TRIAGE):
@@ -117,13 +118,12 @@ def close_by_supervisor(work: Work, case_id: int, actor: str, reason: str) -> Ca
 def _close(work: Work, case: Case, actor: str, reason: str) -> None:
     if case.status == CaseStatus.CLOSED:
         raise ValueError("the case is already closed")
-    check_case_transition(case.status, CaseStatus.CLOSED)
-    case.status = CaseStatus.CLOSED.value
-    case.closed_at = work.now
-    case.updated_at = work.now
+    transition(work, case, CaseStatus.CLOSED, kind="closed", actor=actor, data={"reason": reason})
     cancel_pending_steps(work, case.id or 0, "closed")
     expire_other_pages(work, case, None, "page.note_closed", name=actor)
-    record_event(work, case.id or 0, "closed", actor, {"reason": reason})
+    from gridline.routing.transfers import cancel_open  # the loop builds on these actions
+
+    cancel_open(work, case, actor, "closed")
     publish_case(work, case)
 
 

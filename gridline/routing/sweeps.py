@@ -3,8 +3,8 @@
 ``start_sweep`` writes, in one transaction, the sweep, one ``CheckIn`` (kind ``sweep``) per household,
 its question as an outbound message row (delivered by ``deliver_message`` jobs: durable across
 restarts, claimed so never sent twice) and its ``close`` step at the end of the window. Rows are
-written in batches (``storage.checkins.insert_returning_ids``): a sweep of 10,000 households is a few
-dozen statements, not 40,000 (bench/sweep_bench.py). An answer goes through ``routing.checkins``
+written in batches (``storage.checkins.insert_returning``): a sweep of 10,000 households is about 125
+statements, not 50,000 (bench/sweep_bench.py). An answer goes through ``routing.checkins``
 ("2" → an urgent case); silence until the window ends → a visit due today (``visit_due_today``).
 """
 
@@ -22,6 +22,7 @@ from gridline.routing.checkin_states import CheckInStatus
 from gridline.routing.checkins import (
     choice_data,
     known_reasons,
+    parse_choice,
     publish_checkin,
     question_lane,
     question_options,
@@ -108,7 +109,8 @@ def start_sweep(
             "status": (CheckInStatus.ASKED if identity else CheckInStatus.SCHEDULED).value, "due_at": now,
             "asked_at": now if identity else None, "message_ids": [], "created_at": now, "updated_at": now,
         })  # fmt: skip
-    checkin_ids = store.insert_returning_ids(session, CheckIn, checkin_rows)
+    by_household = {hid: cid for cid, hid in store.insert_returning(session, CheckIn, checkin_rows, ["household_id"])}
+    checkin_ids = [by_household[tg.household_id] for tg in targets]
     message_rows: list[dict[str, Any]] = []
     asked: list[int] = []
     for i, tg in enumerate(targets):
@@ -134,7 +136,12 @@ def start_sweep(
         interval = 1.0 / settings.pacing.per_second(pacing.lane_channel(lane))
         for row, when in zip(rows, pacing.reserve(session, lane, len(rows), interval, now), strict=True):
             row["next_attempt_at"] = when
-    message_ids = store.insert_returning_ids(session, Message, message_rows)
+    # A question's options name its check-in (chk:<id>:ok): that maps each new message to its question.
+    by_checkin = {
+        parse_choice(options[0]["data"])[0]: mid  # type: ignore[index]
+        for mid, options in store.insert_returning(session, Message, message_rows, ["options"])
+    }
+    message_ids = [by_checkin[cid] for cid in asked]
     store.set_message_ids(session, list(zip(asked, message_ids, strict=True)))
     # Each question's answer window starts when it leaves, not when the sweep was written.
     window_ends = {
@@ -144,7 +151,8 @@ def start_sweep(
         {"checkin_id": cid, "stage": "close", "due_at": window_ends.get(cid, now), "status": "pending"}
         for cid in checkin_ids
     ]
-    step_ids = store.insert_returning_ids(session, CheckInStep, step_rows)
+    step_of = {cid: sid for sid, cid in store.insert_returning(session, CheckInStep, step_rows, ["checkin_id"])}
+    step_ids = [step_of[row["checkin_id"]] for row in step_rows]
     events = [
         {"checkin_id": cid, "at": now, "kind": CheckInStatus.ASKED.value, "actor": f"sweep:{sweep.id}",
          "data": {"from": CheckInStatus.SCHEDULED.value, "to": CheckInStatus.ASKED.value, "sweep": sweep.id}}

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
+from gridline.domain.explanations import Reason, why
 from gridline.domain.lifecycle import StaffRole
 from gridline.routing.grids import GridIndex
 from gridline.routing.rota import supervisors_on_duty, who_is_on_duty
@@ -21,7 +23,7 @@ from gridline.storage.models import Case, Staff
 class Target:
     staff: Staff
     reason: str  # the policy target that chose this person
-    explanation: str  # human-readable, for the case timeline
+    explanation: dict[str, Any]  # why (gridline.domain.explanations.why), rendered where it is read
 
 
 def _staff_with_role(session: Session, role: StaffRole, grid_code: str | None) -> list[Staff]:
@@ -43,12 +45,13 @@ def resolve_targets(session: Session, index: GridIndex, case: Case, target: str,
             return []
         role = "primary" if target == "on_duty_leader" else "backup"
         people = who_is_on_duty(session, grid, at, tz, role=role)
-        label = "leader" if role == "primary" else "backup"
-        return [Target(p, target, f"{label} on duty in {grid} at {at.isoformat()}") for p in people]
+        code = Reason.ON_DUTY if role == "primary" else Reason.BACKUP_ON_DUTY
+        return [Target(p, target, why(code, grid=grid, at=at.isoformat())) for p in people]
     if target == "leader":
         if grid is None:
             return []
-        return [Target(p, target, f"grid leader of {grid}") for p in _staff_with_role(session, StaffRole.LEADER, grid)]
+        leaders = _staff_with_role(session, StaffRole.LEADER, grid)
+        return [Target(p, target, why(Reason.GRID_LEADER, grid=grid)) for p in leaders]
     if target in ("level2_contact", "level1_contact"):
         if grid is None:
             return []
@@ -58,15 +61,16 @@ def resolve_targets(session: Session, index: GridIndex, case: Case, target: str,
         if parent is None:
             return []
         return [
-            Target(p, target, f"level-{level} contact of {parent}") for p in _staff_with_role(session, role, parent)
+            Target(p, target, why(Reason.LEVEL_CONTACT, level=level, grid=parent))
+            for p in _staff_with_role(session, role, parent)
         ]
     if target == "department":
         people = _department_staff(session, index, case)
-        return [Target(p, target, f"department staff for {case.category}") for p in people]
+        return [Target(p, target, why(Reason.DEPARTMENT_FOR, category=case.category)) for p in people]
     if target == "supervisors":
         chain = [g.code for g in index.chain(grid)] if grid else []
         people = supervisors_on_duty(session, chain, at, tz)
-        return [Target(p, target, "supervisor on duty" + (f" for {grid}" if grid else " (triage)")) for p in people]
+        return [Target(p, target, why(Reason.SUPERVISOR_ON_DUTY, grid=grid or "")) for p in people]
     raise ValueError(f"unknown escalation target {target!r}")
 
 

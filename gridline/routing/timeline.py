@@ -4,16 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
+from gridline.domain.case_events import CaseEventKind
+from gridline.domain.lifecycle import CASE, CaseStatus
 from gridline.kernel.work import Work
 from gridline.storage import cases
 from gridline.storage.models import Case, CaseEvent
 
 
 def record_event(
-    work: Work, case_id: int | None, kind: str, actor: str = "system", data: dict[str, Any] | None = None
+    work: Work,
+    case_id: int | None,
+    kind: CaseEventKind | str,
+    actor: str = "system",
+    data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    """Add a timeline entry (``created``, ``paged``, ``acknowledged``, ``note``, ...) to the case."""
-    return cases.add_event(work.session, case_id or 0, at=work.now, kind=kind, actor=actor, data=data or {})
+    """Add a timeline entry to the case; ``kind`` must be a :class:`CaseEventKind` (ValueError if not)."""
+    typed = CaseEventKind(kind)  # an unknown kind is refused before anything is written
+    return cases.add_event(work.session, case_id or 0, at=work.now, kind=typed.value, actor=actor, data=data or {})
+
+
+def transition(
+    work: Work,
+    case: Case,
+    to: CaseStatus,
+    *,
+    kind: CaseEventKind | str,
+    actor: str = "system",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """The one writer of a case's status: checks ``CASE``'s table (``ForbiddenTransition``), stamps
+    the time (``acknowledged_at`` … once, ``updated_at`` always) and records ``kind`` on the timeline."""
+    CASE.move(case, to, work.now)
+    return record_event(work, case.id, kind, actor, data)
 
 
 def publish_case(work: Work, case: Case, kind: str = "case.updated") -> None:

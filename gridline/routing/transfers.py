@@ -25,15 +25,20 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
+from gridline.domain.explanations import Reason
+from gridline.domain.explanations import why as because_of
 from gridline.domain.lifecycle import (
+    CASE,
     OPEN_CASE_STATUSES,
     OPEN_PAGE_STATUSES,
+    PAGE,
+    STEP,
     UNACKNOWLEDGED_STATUSES,
     CaseStatus,
     ForbiddenTransition,
     PageStatus,
     StaffRole,
-    check_case_transition,
+    StepStatus,
 )
 from gridline.domain.transfers import (
     OPEN_TRANSFER_STATUSES,
@@ -57,6 +62,7 @@ from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
 from gridline.storage import audit, cases, directory, pages, steps
+from gridline.storage import evidence as evidence_rows
 from gridline.storage import transfers as store
 from gridline.storage.models import Case, Page, Staff, Transfer
 
@@ -180,7 +186,7 @@ def _round(work: Work, case: Case) -> int:
     return steps.last_round(work.session, case.id or 0)
 
 
-def _page(work: Work, case: Case, people: list[Staff], reason: str, why: str) -> list[str]:
+def _page(work: Work, case: Case, people: list[Staff], reason: str, why: dict[str, Any]) -> list[str]:
     targets = [Target(person, reason, why) for person in people if person.active]
     done = page_targets(work, case, targets, step_index=0, round_=_round(work, case))
     return [str(entry["name"]) for entry in done if entry.get("page_id")]
@@ -258,7 +264,8 @@ def request(
     cancel_pending_steps(work, case.id or 0, f"transferred to {chosen}")
     expire_other_pages(work, case, None, "page.note_transferred", name=chosen)
     first = _first_reachable(session, store.department_staff(session, chosen))
-    paged = _page(work, case, first, TO_DEPARTMENT, f"department {chosen}: first contact") if first else []
+    first_contact = because_of(Reason.TRANSFER_FIRST_CONTACT, department=chosen)
+    paged = _page(work, case, first, TO_DEPARTMENT, first_contact) if first else []
     timer = store.add_timer(session, transfer_id=transfer.id or 0, kind="accept", due_at=transfer.accept_due_at)
     work.job("run_transfer_timer", f"transfer-timer:{timer.id}", timer.due_at, timer_id=timer.id)
     # The request itself is the first step of the machine: recorded like every other.
@@ -324,15 +331,13 @@ def accept(work: Work, services: Services, case_id: int, staff_id: int, *, chann
     store.cancel_timers(session, transfer.id or 0, now=work.now, outcome=f"accepted by {staff.code}")
     page = _own_page(session, case, staff, page_id)
     if page is not None and page.status in OPEN_PAGE_STATUSES:
-        page.status, page.acknowledged_at = PageStatus.ACKNOWLEDGED.value, work.now
+        PAGE.move(page, PageStatus.ACKNOWLEDGED, work.now)
         work.job("update_page", f"pageupd:{page.id}:accepted", page_id=page.id, note_key="page.note_you_accepted",
                  params={})  # fmt: skip
     expire_other_pages(work, case, page.id if page else None, "page.note_accepted_by", name=staff.name)
     if case.status in UNACKNOWLEDGED_STATUSES:
         # Nobody in the grid had it: the department's acceptance is the case's acknowledgement.
-        check_case_transition(case.status, CaseStatus.ACKNOWLEDGED)
-        case.status = CaseStatus.ACKNOWLEDGED.value
-        case.acknowledged_at = case.acknowledged_at or work.now
+        CASE.move(case, CaseStatus.ACKNOWLEDGED, work.now)  # the transfer's own event says why
         case.acknowledged_by = staff.id
         cases.add_acknowledgement(session, case_id=case.id or 0, page_id=page.id if page else None,
                                   staff_id=staff.id or 0, channel=channel, at=work.now)  # fmt: skip
@@ -372,14 +377,33 @@ def reply(work: Work, services: Services, case_id: int, staff_id: int, text: str
         return _refuse("empty_reply", lang, case)
     transfer.replied_by = staff.id
     transfer.reply_text = words[:4000]
-    transfer.evidence_ids = [int(e) for e in evidence_ids]
+    transfer.evidence_ids = _evidence(session, case, staff, transfer, evidence_ids)
     transition(work, transfer, TransferStatus.REPLIED, f"staff:{staff.code}",
                {"name": staff.name, "channel": channel, "text": words[:500], "evidence_ids": transfer.evidence_ids})
-    paged = _page(work, case, _grid_side(work, services, case, transfer), TO_REVIEW, "review the department's reply")
+    paged = _page(work, case, _grid_side(work, services, case, transfer), TO_REVIEW, because_of(Reason.TRANSFER_REVIEW))
     record_event(work, case.id, "transfer_review_paged", "system", {"transfer_id": transfer.id, "paged": paged})
     case.updated_at = work.now
     publish_case(work, case)
     return ActionResult(True, "replied", t("transfer.done.replied", lang, ref=case.ref), case.ref, staff.name)
+
+
+def _evidence(session: Session, case: Case, staff: Staff, transfer: Transfer, given: Any) -> list[int]:
+    """The photos a reply cites: those given that are on this case, else the ones this person attached
+    to the case since accepting it (a Telegram photo with the case's #ref, an upload)."""
+    if given:
+        return [e.id for e in evidence_rows.on_case(session, case.id or 0, [int(i) for i in given]) if e.id]
+    since = transfer.accepted_at or transfer.requested_at
+    return [e.id for e in evidence_rows.for_case(session, case.id or 0)
+            if e.id and e.staff_id == staff.id and e.created_at >= since]  # fmt: skip
+
+
+def cancel_open(work: Work, case: Case, actor: str, why: str) -> None:
+    """The case was resolved or closed another way: its open transfer (if any) ends, timers too."""
+    transfer = _open_transfer(work.session, case)
+    if transfer is None or not allowed(transfer.status, TransferStatus.CANCELLED):
+        return
+    store.cancel_timers(work.session, transfer.id or 0, now=work.now, outcome=why)
+    transition(work, transfer, TransferStatus.CANCELLED, actor, {"why": why})
 
 
 def return_(work: Work, services: Services, case_id: int, staff_id: int, reason: str | int | None, *,
@@ -409,15 +433,14 @@ def return_(work: Work, services: Services, case_id: int, staff_id: int, reason:
         case.assignee_staff_id = holder.id  # the leader who had it has it again
     elif case.status == CaseStatus.ACKNOWLEDGED:
         # The department had acknowledged it: the case is the grid's again, unacknowledged.
-        check_case_transition(case.status, CaseStatus.PAGED)
-        case.status = CaseStatus.PAGED.value
+        CASE.move(case, CaseStatus.PAGED, work.now)  # the transfer's own event says why
         case.acknowledged_by = case.assignee_staff_id = None
     if case.status in UNACKNOWLEDGED_STATUSES:
         # If the grid does not take it up, its policy carries on after the first step.
         policy_steps = case.policy.get("steps", [])
         wait = float(policy_steps[0].get("wait_minutes", 5)) if policy_steps else 5.0
         restart_escalation(work, case, "returned by the department", from_step=1, delay_minutes=wait)
-    paged = _page(work, case, back_to, RETURNED, f"returned by {transfer.department}")
+    paged = _page(work, case, back_to, RETURNED, because_of(Reason.TRANSFER_RETURNED, department=transfer.department))
     record_event(work, case.id, "transfer_return_paged", "system", {"transfer_id": transfer.id, "paged": paged})
     case.updated_at = work.now
     publish_case(work, case)
@@ -448,7 +471,7 @@ def review(work: Work, services: Services, case_id: int, actor: Actor, *, approv
         mark_resolved(work, case, replier, channel, f"staff:{replier.code}")
         done = ActionResult(True, "approved", t("transfer.done.approved", lang, ref=case.ref), case.ref)
     else:
-        paged = _page(work, case, [replier] if replier else [], REJECTED, "the grid rejected the reply")
+        paged = _page(work, case, [replier] if replier else [], REJECTED, because_of(Reason.TRANSFER_REJECTED))
         record_event(work, case.id, "transfer_rework_paged", "system", {"transfer_id": transfer.id, "paged": paged})
         done = ActionResult(True, "rejected", t("transfer.done.rejected", lang, ref=case.ref), case.ref)
     case.updated_at = work.now
@@ -465,8 +488,7 @@ def run_timer(work: Work, services: Services, timer_id: int) -> str:
     timer = store.claim_timer(session, timer_id, now=work.now, worker=WORKER_ID)
     if timer is None:
         return "not claimed"
-    timer.done_at = work.now
-    timer.status = "done"
+    STEP.move(timer, StepStatus.DONE, work.now)
     transfer = store.get(session, timer.transfer_id, fresh=True)
     case = cases.get(session, transfer.case_id, fresh=True) if transfer else None
     if transfer is None or case is None:
@@ -484,7 +506,8 @@ def run_timer(work: Work, services: Services, timer_id: int) -> str:
     index = Directory.for_services(services).grid_index(session)
     supervisors = [x.staff for x in resolve_targets(session, index, case, "supervisors", work.now,
                                                     services.settings.timezone)]  # fmt: skip
-    paged = _page(work, case, others + supervisors, ESCALATED, f"nobody of {transfer.department} accepted in time")
+    not_accepted = because_of(Reason.TRANSFER_NOT_ACCEPTED, department=transfer.department)
+    paged = _page(work, case, others + supervisors, ESCALATED, not_accepted)
     hours = services.settings.deadlines.transfer_accept_hours
     transition(work, transfer, TransferStatus.ESCALATED, "system", {"paged": paged, "after_hours": hours})
     case.updated_at = work.now

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from sqlmodel import Session
 
-from gridline.domain.lifecycle import OPEN_CASE_STATUSES, ForbiddenTransition, StaffRole
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, Lifecycle, StaffRole
 from gridline.i18n import join, t
 from gridline.kernel.messages import Option
 from gridline.kernel.outbox import queue_message
@@ -39,6 +39,7 @@ from gridline.storage import households as roster
 from gridline.storage import visits as store
 from gridline.storage.households import RosterScope
 from gridline.storage.models import ChannelIdentity, Household, Staff, Visit
+from gridline.storage.pacing import MessageKind
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -73,23 +74,22 @@ _STAMPS = {
 }
 
 
+VISIT: Lifecycle[VisitStatus] = Lifecycle("visit", VisitStatus, VISIT_TRANSITIONS, stamps=_STAMPS)
+
+
 def check_visit_transition(current: str, wanted: str) -> VisitStatus:
-    cur, new = VisitStatus(current), VisitStatus(wanted)
-    if new not in VISIT_TRANSITIONS[cur]:
-        raise ForbiddenTransition("visit", cur, new)
-    return new
+    return VISIT.check(current, wanted)
 
 
 def transition(
     work: Work, visit: Visit, wanted: VisitStatus, *, actor: str = "system", data: dict[str, Any] | None = None
 ) -> Visit:
-    """The one way a visit changes status: checked against the table, stamped, and recorded."""
-    new = check_visit_transition(visit.status, wanted)
-    visit.status = new.value
-    visit.updated_at = work.now
-    stamp = _STAMPS.get(new)
-    if stamp is not None:
-        setattr(visit, stamp, work.now)
+    """The one way a visit changes status: checked against the table (staying put is refused too,
+    except a further escalation), written and stamped by ``VISIT.move``, and recorded."""
+    new = VISIT.check(visit.status, wanted)
+    VISIT.move(visit, new, work.now)
+    if new == VisitStatus.ESCALATED:
+        visit.escalated_at = work.now  # the latest step, not only the first
     if new not in OPEN_VISIT_STATUSES:
         visit.next_at = None
     store.add_event(work.session, visit.id or 0, at=work.now, kind=new.value, actor=actor, data=data or {})
@@ -544,10 +544,14 @@ def _log_options(visit: Visit, household: Household, lang: str) -> tuple[Option,
     )
 
 
-def tell_staff(work: Work, staff: Staff, text: str, options: tuple[Option, ...] = ()) -> str | None:
+def tell_staff(
+    work: Work, staff: Staff, text: str, options: tuple[Option, ...] = (), *, kind: str = MessageKind.REPLY,
+    settings: Settings | None = None,
+) -> str | None:
     """Queue ``text`` to the staff member's first reachable texting channel; the channel, or None.
 
-    Telegram gets the buttons; a phone gets the text (voice-first people are texted).
+    Telegram gets the buttons; a phone gets the text (voice-first people are texted). Digests are
+    ``MessageKind.VISIT`` (bulk: paced with the other bulk sends); missed-visit notices are not.
     """
     for method in directory.contact_methods(work.session, staff.id or 0):
         if method.unreachable or method.channel == "web":
@@ -558,7 +562,7 @@ def tell_staff(work: Work, staff: Staff, text: str, options: tuple[Option, ...] 
         channel = "telegram" if method.channel == "telegram" else "sms"
         queue_message(
             work, channel=channel, identity=identity, text=text, lang=staff.lang,
-            options=options if channel == "telegram" else (), staff_id=staff.id,
+            options=options if channel == "telegram" else (), staff_id=staff.id, kind=kind, settings=settings,
         )
         return channel
     return None
@@ -630,7 +634,10 @@ def send_digests(work: Work, settings: Settings) -> int:
         if not owed:
             continue
         options = tuple(o for visit, household in owed[:10] for o in _log_options(visit, household, staff.lang))
-        channel = tell_staff(work, staff, owed_text(settings, owed, staff.lang, work.now), options)
+        channel = tell_staff(
+            work, staff, owed_text(settings, owed, staff.lang, work.now), options, kind=MessageKind.VISIT,
+            settings=settings,
+        )
         store.record_digest(work.session, staff_id, day, at=work.now, count=len(owed), channel=channel)
         sent += 1
     return sent

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from gridline.domain.lifecycle import MESSAGE, MessageStatus
 from gridline.storage.models import Broadcast, Case, ChannelIdentity, Household, HouseholdPerson, Message, Resident
 
 # Channels a broadcast reaches residents on (the web sandbox is not a channel residents live on).
@@ -147,7 +148,10 @@ def cancel_queued(session: Session, broadcast_id: int, now: datetime) -> tuple[i
     }
     cancelled = session.execute(
         update(Message)
-        .where(col(Message.broadcast_id) == broadcast_id, col(Message.status) == "queued")
-        .values(status="cancelled", error="broadcast cancelled", claimed_at=now)
+        .where(
+            col(Message.broadcast_id) == broadcast_id,
+            col(Message.status) == MESSAGE.guard(MessageStatus.QUEUED, MessageStatus.CANCELLED),
+        )
+        .values(status=MessageStatus.CANCELLED.value, error="broadcast cancelled", claimed_at=now)
     ).rowcount  # type: ignore[attr-defined]
     return int(cancelled), lanes

@@ -16,6 +16,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from gridline.domain.lifecycle import STEP, StepStatus
 from gridline.storage.bulk import chunks
 from gridline.storage.models import (
     Case,
@@ -127,8 +128,12 @@ def claim_step(session: Session, step_id: int, *, now: datetime, worker: str) ->
     """The step, claimed for ``worker`` when it is pending and due; None when someone else has it."""
     result = session.execute(
         update(CheckInStep)
-        .where(col(CheckInStep.id) == step_id, col(CheckInStep.status) == "pending", col(CheckInStep.due_at) <= now)
-        .values(status="running", claimed_at=now, claimed_by=worker)
+        .where(
+            col(CheckInStep.id) == step_id,
+            col(CheckInStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.RUNNING),
+            col(CheckInStep.due_at) <= now,
+        )
+        .values(status=StepStatus.RUNNING.value, claimed_at=now, claimed_by=worker)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
@@ -138,8 +143,11 @@ def claim_step(session: Session, step_id: int, *, now: datetime, worker: str) ->
 def cancel_pending_steps(session: Session, checkin_id: int, *, now: datetime, outcome: str) -> int:
     result = session.execute(
         update(CheckInStep)
-        .where(col(CheckInStep.checkin_id) == checkin_id, col(CheckInStep.status) == "pending")
-        .values(status="cancelled", done_at=now, outcome=outcome[:300])
+        .where(
+            col(CheckInStep.checkin_id) == checkin_id,
+            col(CheckInStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.CANCELLED),
+        )
+        .values(status=StepStatus.CANCELLED.value, done_at=now, outcome=outcome[:300])
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -158,8 +166,11 @@ def release_lapsed_steps(session: Session, *, before: datetime) -> None:
     """Steps whose worker vanished (claimed before ``before``) go back to pending."""
     session.execute(
         update(CheckInStep)
-        .where(col(CheckInStep.status) == "running", col(CheckInStep.claimed_at) < before)
-        .values(status="pending")
+        .where(
+            col(CheckInStep.status) == STEP.guard(StepStatus.RUNNING, StepStatus.PENDING),
+            col(CheckInStep.claimed_at) < before,
+        )
+        .values(status=StepStatus.PENDING.value)
     )
 
 
@@ -283,14 +294,18 @@ def identities_by_target(session: Session, channel: str, external_ids: Iterable[
     return found
 
 
-def insert_returning_ids(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> list[int]:
-    """INSERT ``rows`` in batches and return their ids in order (one statement per batch)."""
-    ids: list[int] = []
+def insert_returning(
+    session: Session, model: type[Any], rows: list[dict[str, Any]], columns: Sequence[str]
+) -> list[Any]:
+    """INSERT ``rows`` in batches (one statement per 1,000 rows on SQLite and PostgreSQL) and return
+    ``id`` plus ``columns`` of every row, in no particular order: the caller maps them back by a key
+    unique among the rows (asking for the parameters' order costs one statement per row on SQLite)."""
+    found: list[Any] = []
     table = model.__table__
+    returned = [table.c.id, *(table.c[name] for name in columns)]
     for batch in chunks(rows, 1000):
-        result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), list(batch))
-        ids.extend(int(row[0]) for row in result)
-    return ids
+        found.extend(session.execute(insert(table).returning(*returned), list(batch)).all())
+    return found
 
 
 def insert_plain(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
@@ -332,8 +347,12 @@ def questions_sent(session: Session, message_ids: Sequence[int]) -> dict[str, in
 # --- measures -------------------------------------------------------------------------------
 
 
-def daily_since(session: Session, since: datetime) -> list[CheckIn]:
-    return list(session.exec(select(CheckIn).where(CheckIn.kind == "daily", col(CheckIn.due_at) >= since)))
+def daily_since(session: Session, since: datetime, grid_codes: frozenset[str] | None = None) -> list[CheckIn]:
+    """Daily check-ins due since ``since`` (of these grids; None = every grid)."""
+    query = select(CheckIn).where(CheckIn.kind == "daily", col(CheckIn.due_at) >= since)
+    if grid_codes is not None:
+        query = query.where(col(CheckIn.grid_code).in_(sorted(grid_codes)))
+    return list(session.exec(query))
 
 
 def case_acknowledged_at(session: Session, case_ids: Sequence[int]) -> dict[int, datetime]:

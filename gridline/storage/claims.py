@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from gridline.domain.lifecycle import MESSAGE, PAGE, MessageStatus, PageStatus
 from gridline.storage.models import Message, Page
 
 
@@ -31,8 +32,12 @@ def release_interrupted(
 ) -> bool:
     """Give back a send this process claimed and could not finish (it is stopping): waiting again,
     marked ``error`` (interrupted), as the reconciler marks a claim whose lease lapsed."""
+    if model is Page:
+        current = PAGE.guard(PageStatus(status), PageStatus.SCHEDULED)
+    else:
+        current = MESSAGE.guard(MessageStatus(status), MessageStatus.QUEUED)
     released = session.execute(
-        update(model).where(col(model.id) == row_id, col(model.status) == status)
+        update(model).where(col(model.id) == row_id, col(model.status) == current)
         .values(status=_WAITING[model.__tablename__], error=error)  # type: ignore[attr-defined]
     ).rowcount  # type: ignore[attr-defined]
     return bool(released)

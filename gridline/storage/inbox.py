@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from gridline.domain.lifecycle import INBOUND, InboundStatus
 from gridline.storage.claiming import claimed
 from gridline.storage.models import InboundEvent
 from gridline.storage.types import UTCDateTime
@@ -136,14 +137,16 @@ def find(session: Session, provider: str, event_key: str) -> InboundEvent | None
 def claim(session: Session, event_id: int, now: datetime) -> InboundEvent | None:
     """Take a received event for processing (one worker wins); None if it is not waiting."""
     return claimed(session, InboundEvent, update(InboundEvent)
-                   .where(col(InboundEvent.id) == event_id, col(InboundEvent.status) == "received")
-                   .values(status="processing", attempts=InboundEvent.attempts + 1, processed_at=now))
+                   .where(col(InboundEvent.id) == event_id,
+                          col(InboundEvent.status) == INBOUND.guard(InboundStatus.RECEIVED, InboundStatus.PROCESSING))
+                   .values(status=InboundStatus.PROCESSING.value, attempts=InboundEvent.attempts + 1, processed_at=now))
 
 
 def finish(session: Session, event_id: int, now: datetime) -> None:
     """The processor succeeded (one UPDATE, no read first)."""
     session.execute(update(InboundEvent).where(col(InboundEvent.id) == event_id)
-                    .values(status="processed", processed_at=now, error=None))
+                    .where(col(InboundEvent.status).in_(INBOUND.sources(InboundStatus.PROCESSED)))
+                    .values(status=InboundStatus.PROCESSED.value, processed_at=now, error=None))
 
 
 def note_error(session: Session, event_id: int, error: str) -> None:
@@ -157,7 +160,8 @@ def rescued(session: Session, event_id: int, error: str, now: datetime) -> None:
     """The processor kept failing and ``core.rescue`` kept, answered and triaged the message instead."""
     row = session.get(InboundEvent, event_id)
     assert row is not None
-    row.status, row.processed_at, row.error = "rescued", now, error[:2000]
+    INBOUND.move(row, InboundStatus.RESCUED, now)
+    row.processed_at, row.error = now, error[:2000]
 
 
 def retry_later(session: Session, event_id: int, error: str, now: datetime, max_attempts: int) -> None:
@@ -165,7 +169,7 @@ def retry_later(session: Session, event_id: int, error: str, now: datetime, max_
     row = session.get(InboundEvent, event_id)
     assert row is not None
     row.error = error[:2000]
-    row.status = "failed" if row.attempts >= max_attempts else "received"
+    INBOUND.move(row, InboundStatus.FAILED if row.attempts >= max_attempts else InboundStatus.RECEIVED, now)
     # processed_at doubles as "not before" for the retry.
     row.processed_at = now + timedelta(seconds=min(600, 5 * 2**row.attempts))
 
@@ -174,8 +178,11 @@ def release_lapsed(session: Session, *, claimed_before: datetime) -> int:
     """Events being processed since before ``claimed_before`` (their worker vanished) go back to received."""
     released = session.execute(
         update(InboundEvent)
-        .where(col(InboundEvent.status) == "processing", col(InboundEvent.processed_at) < claimed_before)
-        .values(status="received")
+        .where(
+            col(InboundEvent.status) == INBOUND.guard(InboundStatus.PROCESSING, InboundStatus.RECEIVED),
+            col(InboundEvent.processed_at) < claimed_before,
+        )
+        .values(status=InboundStatus.RECEIVED.value)
     ).rowcount  # type: ignore[attr-defined]
     return int(released or 0)
 

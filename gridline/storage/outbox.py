@@ -6,10 +6,12 @@ Like pages, a message is claimed (queued → sending) by one conditional UPDATE.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import insert, or_, update
 from sqlmodel import Session, col, select
 
+from gridline.domain.lifecycle import MESSAGE, MessageStatus
 from gridline.storage.claiming import claimed
 from gridline.storage.models import Message
 
@@ -21,9 +23,10 @@ def get(session: Session, message_id: int) -> Message | None:
 def claim_for_sending(session: Session, message_id: int, *, now: datetime) -> Message | None:
     """The message, claimed (queued → sending); None when it is not queued or not due yet."""
     return claimed(session, Message, update(Message)
-                   .where(col(Message.id) == message_id, col(Message.status) == "queued",
+                   .where(col(Message.id) == message_id,
+                          col(Message.status) == MESSAGE.guard(MessageStatus.QUEUED, MessageStatus.SENDING),
                           or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now))
-                   .values(status="sending", claimed_at=now))
+                   .values(status=MessageStatus.SENDING.value, claimed_at=now))
 
 
 def by_provider_message_id(session: Session, provider_message_id: str) -> Message | None:
@@ -37,8 +40,11 @@ def release_lapsed_sends(session: Session, *, claimed_before: datetime, error: s
     """Outgoing messages whose send claim lapsed go back to queued, marked with ``error``; how many."""
     released = session.execute(
         update(Message)
-        .where(col(Message.status) == "sending", col(Message.claimed_at) < claimed_before)
-        .values(status="queued", error=error)
+        .where(
+            col(Message.status) == MESSAGE.guard(MessageStatus.SENDING, MessageStatus.QUEUED),
+            col(Message.claimed_at) < claimed_before,
+        )
+        .values(status=MessageStatus.QUEUED.value, error=error)
     ).rowcount  # type: ignore[attr-defined]
     return int(released or 0)
 
@@ -55,3 +61,12 @@ def due_for_sending(session: Session, *, horizon: datetime, limit: int) -> list[
         .limit(limit)
     ).all()
     return [(message_id or 0, attempts) for message_id, attempts in rows]
+
+
+def insert_many(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert outgoing messages (complete column values) in one batch; their ids, in order."""
+    if not rows:
+        return []
+    table = Message.__table__  # type: ignore[attr-defined]  # Core, not the ORM's slower bulk path
+    result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    return [int(row[0]) for row in result]

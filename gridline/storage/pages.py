@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
+from gridline.domain.lifecycle import PAGE, PageStatus
 from gridline.storage.bulk import chunks
 from gridline.storage.claiming import claimed
 from gridline.storage.models import Case, Page, Staff
@@ -32,8 +33,9 @@ def get(session: Session, page_id: int, *, fresh: bool = False) -> Page | None:
 def claim_for_sending(session: Session, page_id: int, *, now: datetime, worker: str) -> Page | None:
     """The page, claimed (scheduled → sending) for ``worker``; None when it is not scheduled."""
     return claimed(session, Page, update(Page)
-                   .where(col(Page.id) == page_id, col(Page.status) == "scheduled")
-                   .values(status="sending", claimed_at=now, claimed_by=worker))
+                   .where(col(Page.id) == page_id,
+                          col(Page.status) == PAGE.guard(PageStatus.SCHEDULED, PageStatus.SENDING))
+                   .values(status=PageStatus.SENDING.value, claimed_at=now, claimed_by=worker))
 
 
 def codes_in_use(
@@ -182,8 +184,11 @@ def release_lapsed_sends(session: Session, *, claimed_before: datetime, error: s
     go back to scheduled, marked with ``error``; how many."""
     released = session.execute(
         update(Page)
-        .where(col(Page.status) == "sending", col(Page.claimed_at) < claimed_before)
-        .values(status="scheduled", error=error)
+        .where(
+            col(Page.status) == PAGE.guard(PageStatus.SENDING, PageStatus.SCHEDULED),
+            col(Page.claimed_at) < claimed_before,
+        )
+        .values(status=PageStatus.SCHEDULED.value, error=error)
     ).rowcount  # type: ignore[attr-defined]
     return int(released or 0)
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from gridline.domain.lifecycle import STEP, StepStatus
 from gridline.storage.claiming import claimed
 from gridline.storage.models import EscalationStep
 
@@ -26,17 +27,21 @@ def add(session: Session, *, case_id: int, round_: int, step_index: int, due_at:
 def claim(session: Session, step_id: int, *, now: datetime, worker: str) -> EscalationStep | None:
     """The step, claimed for ``worker`` when it is pending and due; None when someone else has it."""
     return claimed(session, EscalationStep, update(EscalationStep)
-                   .where(col(EscalationStep.id) == step_id, col(EscalationStep.status) == "pending",
+                   .where(col(EscalationStep.id) == step_id,
+                          col(EscalationStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.RUNNING),
                           col(EscalationStep.due_at) <= now)
-                   .values(status="running", claimed_at=now, claimed_by=worker))
+                   .values(status=StepStatus.RUNNING.value, claimed_at=now, claimed_by=worker))
 
 
 def cancel_pending(session: Session, case_id: int, *, now: datetime, outcome: str) -> int:
     """Cancel every pending step of the case; returns how many."""
     result = session.execute(
         update(EscalationStep)
-        .where(col(EscalationStep.case_id) == case_id, col(EscalationStep.status) == "pending")
-        .values(status="cancelled", done_at=now, outcome=outcome)
+        .where(
+            col(EscalationStep.case_id) == case_id,
+            col(EscalationStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.CANCELLED),
+        )
+        .values(status=StepStatus.CANCELLED.value, done_at=now, outcome=outcome)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -100,8 +105,11 @@ def release_lapsed(session: Session, *, claimed_before: datetime) -> int:
     """Running steps claimed before ``claimed_before`` (their worker vanished) go back to pending; how many."""
     released = session.execute(
         update(EscalationStep)
-        .where(col(EscalationStep.status) == "running", col(EscalationStep.claimed_at) < claimed_before)
-        .values(status="pending")
+        .where(
+            col(EscalationStep.status) == STEP.guard(StepStatus.RUNNING, StepStatus.PENDING),
+            col(EscalationStep.claimed_at) < claimed_before,
+        )
+        .values(status=StepStatus.PENDING.value)
     ).rowcount  # type: ignore[attr-defined]
     return int(released or 0)
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from gridline.domain.lifecycle import STEP, StepStatus
 from gridline.storage.models import Extension, Staff, Transfer, TransferTimer
 
 
@@ -83,10 +84,10 @@ def claim_timer(session: Session, timer_id: int, *, now: datetime, worker: str) 
         update(TransferTimer)
         .where(
             col(TransferTimer.id) == timer_id,
-            col(TransferTimer.status) == "pending",
+            col(TransferTimer.status) == STEP.guard(StepStatus.PENDING, StepStatus.RUNNING),
             col(TransferTimer.due_at) <= now,
         )
-        .values(status="running", claimed_at=now, claimed_by=worker)
+        .values(status=StepStatus.RUNNING.value, claimed_at=now, claimed_by=worker)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
@@ -97,8 +98,11 @@ def cancel_timers(session: Session, transfer_id: int, *, now: datetime, outcome:
     """Cancel the transfer's pending timers; returns how many."""
     result = session.execute(
         update(TransferTimer)
-        .where(col(TransferTimer.transfer_id) == transfer_id, col(TransferTimer.status) == "pending")
-        .values(status="cancelled", done_at=now, outcome=outcome)
+        .where(
+            col(TransferTimer.transfer_id) == transfer_id,
+            col(TransferTimer.status) == STEP.guard(StepStatus.PENDING, StepStatus.CANCELLED),
+        )
+        .values(status=StepStatus.CANCELLED.value, done_at=now, outcome=outcome)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -107,8 +111,11 @@ def release_stale_timers(session: Session, *, claimed_before: datetime) -> None:
     """Timers whose worker vanished go back to pending (the reconciler, after the lease)."""
     session.execute(
         update(TransferTimer)
-        .where(col(TransferTimer.status) == "running", col(TransferTimer.claimed_at) < claimed_before)
-        .values(status="pending")
+        .where(
+            col(TransferTimer.status) == STEP.guard(StepStatus.RUNNING, StepStatus.PENDING),
+            col(TransferTimer.claimed_at) < claimed_before,
+        )
+        .values(status=StepStatus.PENDING.value)
     )
 
 

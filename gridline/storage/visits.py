@@ -140,7 +140,10 @@ def owed_by_staff(session: Session, staff_id: int, *, until: datetime) -> list[t
         session.exec(
             select(Visit, Household)
             .join(Household, col(Household.id) == col(Visit.household_id))
-            .where(Visit.staff_id == staff_id, col(Visit.status).in_(OPEN), col(Visit.due_at) <= until)
+            .where(
+                Visit.staff_id == staff_id, col(Visit.status).in_(OPEN), col(Visit.due_at) <= until,
+                col(Household.removed_at).is_(None),
+            )
             .order_by(col(Visit.due_at), col(Visit.id))
         )
     )  # type: ignore[arg-type]
@@ -153,7 +156,7 @@ def owed_in_grids(
     query = (
         select(Visit, Household)
         .join(Household, col(Household.id) == col(Visit.household_id))
-        .where(col(Visit.status).in_(OPEN), col(Visit.due_at) <= until)
+        .where(col(Visit.status).in_(OPEN), col(Visit.due_at) <= until, col(Household.removed_at).is_(None))
     )
     if grid_codes is not None:
         query = query.where(col(Visit.grid_code).in_(sorted(grid_codes)))

@@ -90,3 +90,16 @@ async def test_another_supervisors_broadcast_is_not_found(bworld: BroadcastWorld
     assert (await theirs.post(path + "/cancel")).status_code == 404
     admin = await bworld.console("admin")
     assert (await admin.client.get(path)).status_code == 200
+
+
+async def test_the_pages_and_errors_read_in_english_too(bworld: BroadcastWorld) -> None:
+    console = await bworld.console("sup-zhongyuan")
+    console.client.cookies.set("gridline_console_lang", "en")
+    listing = await console.client.get("/console/broadcasts")
+    assert listing.status_code == 200 and "Preview recipients" in listing.text
+    refused = await console.draft(**{**WATER, "body": ""})
+    assert refused.status_code == 400 and "The notice has no text." in refused.text
+    path = (await console.draft(**WATER)).headers["location"]
+    page = await console.client.get(path)
+    assert "It will go to 5 residents." in page.text and "Confirm and send" in page.text
+    assert "【通知】停水通知" in page.text, "the preview is in the resident's language (theirs is zh-CN)"

@@ -62,6 +62,7 @@ async def test_a_broadcast_to_two_grids_is_counted_and_a_reply_becomes_a_case(bw
     path = response.headers["location"]
     page = await console.client.get(path)
     assert "将发送给 4 位住户" in page.text and "时间：12-02 08:00 至 12-02 18:00" in page.text
+    assert "短信 2" in page.text and "Telegram 2" in page.text and "约 1 分钟内发完" in page.text
     assert messages_of(world) == [], "a draft sends nothing"
 
     assert (await console.post(path + "/confirm")).status_code == 303
@@ -95,14 +96,15 @@ async def test_a_broadcast_to_two_grids_is_counted_and_a_reply_becomes_a_case(bw
 @pytest.mark.parametrize("bworld", ["sqlite", "postgres"], indirect=True)
 async def test_sms_is_paced_and_a_page_is_not_delayed_behind_the_broadcast(bworld: BroadcastWorld) -> None:
     world = bworld
-    world.services.settings.pacing.sms_per_second = 0.5  # one text every two seconds
+    world.services.settings.pacing.sms_per_second = 0.01  # one text every 100 seconds
     console = await world.console("sup-zhongyuan")
     path = (await console.draft(**WATER)).headers["location"]
+    assert "约 5 分钟内发完" in (await console.client.get(path)).text  # 3 texts × 100 s
     assert (await console.post(path + "/confirm")).status_code == 303
     sms = [m for m in messages_of(world) if m.channel == "sms"]
     start = sms[0].next_attempt_at
     assert start is not None
-    assert [m.next_attempt_at for m in sms] == [start + timedelta(seconds=2 * i) for i in range(len(sms))]
+    assert [m.next_attempt_at for m in sms] == [start + timedelta(seconds=100 * i) for i in range(len(sms))]
     assert {m.lane for m in sms} == {f"sms:{SMS_NUMBER}"}
     await world.settle()
     assert sum(len(broadcast_texts(world, n)) for n in (ZHAO_DEMING, SUN_GUILAN, WANG_GUIZHI)) == 1

@@ -10,6 +10,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 from gridline.console.metrics import CaseFact, Period, percentile, summarise
+from tests.conftest import SHANGHAI
 from tests.console.factories import CaseFactory, populate_city
 
 
@@ -75,7 +76,10 @@ async def test_the_previous_period_is_shown_beside_the_current_one(client_for, f
     factory.case(created=factory.now - timedelta(days=1))
     admin = await client_for("admin")
     rows = csv_rows((await admin.get("/console/dashboard.csv", params={"days": "7"})).content)
-    assert rows[0][4] == "本期（2026-11-20~2026-11-26）" and rows[0][5] == "上期（2026-11-13~2026-11-19）"
+    today = factory.now.astimezone(SHANGHAI).date()
+    week = timedelta(days=7)
+    assert rows[0][4] == f"本期（{today - week + timedelta(days=1)}~{today}）"
+    assert rows[0][5] == f"上期（{today - 2 * week + timedelta(days=1)}~{today - week}）"
     overall = next(r for r in rows if r[0] == "总体" and r[3] == "工单数")
     assert overall[4:] == ["1", "2"]
 

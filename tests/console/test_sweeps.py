@@ -41,6 +41,7 @@ async def test_a_supervisor_starts_a_sweep_of_their_grids_and_sees_its_coverage(
     supervisor = await client_for("sup-lianhua")
     page = await supervisor.get("/console/sweeps")
     assert page.status_code == 200 and 'value="GX01-01-1"' in page.text and 'value="ZY01-01-1"' not in page.text
+    assert 'data-week="asked">0<' in page.text and "回复率" in page.text  # the week's check-in measures
 
     started = await start(supervisor, reason="cold_wave", grids=["GX01-01-1", "GX01-01-2"])
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from gridline.console.metrics import resolver_levels
 from gridline.routing import transfers
 from gridline.storage.models import AuditLog, Case, Extension, Staff, Transfer
 from tests.console.conftest import csrf_of
@@ -59,6 +60,10 @@ async def test_a_supervisor_transfers_then_approves_the_department_reply(client_
         audited = {a.action for a in session.exec(select(AuditLog).where(AuditLog.actor == "console:sup-lianhua"))}
     assert stored is not None and (stored.status, stored.resolved_by) == ("resolved", dept)
     assert {"transfer.requested", "transfer.approved"} <= audited
+    with console_services.db.session() as session:
+        assert resolver_levels(session, {dept}) == {dept: "department"}  # 三率: resolved at the department level
+    page = (await supervisor.get(f"/console/cases/{case.id}")).text
+    assert "回单审核通过" in page and "核实无误" in page  # on the timeline, with the review note
 
 
 async def test_a_supervisor_outside_the_grid_cannot_transfer(client_for, factory, console_services):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -17,6 +18,7 @@ from gridline.app import create_app
 from gridline.core.conversation import handle_inbound
 from gridline.engine.retention import purge_old_text
 from gridline.kernel.messages import InboundMessage
+from gridline.kernel.work import in_transaction
 from gridline.routing import evidence
 from gridline.routing.actions import act_on_case
 from gridline.routing.evidence import Uploader, attach, image_type, strip_jpeg_metadata
@@ -69,8 +71,12 @@ def s3_settings(fake: FakeS3, **extra) -> dict:
 
 
 async def paged_case(services, drain) -> tuple[Case, int]:
-    outcome = await handle_inbound(services, InboundMessage(channel="sms", external_id=LI_XIUYING,
-                                                            text="俺们楼从昨天就没水了咋弄", provider_message_id="E1"))
+    return await paged_case_for(services, drain, LI_XIUYING, "俺们楼从昨天就没水了咋弄", "E1")
+
+
+async def paged_case_for(services, drain, phone: str, text: str, sid: str) -> tuple[Case, int]:
+    outcome = await handle_inbound(services, InboundMessage(channel="sms", external_id=phone, text=text,
+                                                            provider_message_id=sid))  # fmt: skip
     await drain(services)
     with services.db.session() as session:
         case = session.exec(select(Case).where(Case.ref == outcome.case_ref)).one()
@@ -185,3 +191,47 @@ async def test_retention_purges_photos_of_closed_cases_and_keeps_shared_bytes(ma
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         assert (await client.get(f"/open311/v2/requests/{case.ref}.json")).json()[0]["media_url"] is None
         assert (await client.get(f"/open311/v2/requests/{still_open.ref}.json")).json()[0]["media_url"]
+
+
+def test_png_and_webp_lose_their_text_and_exif_and_still_open():
+    from PIL import Image, PngImagePlugin
+
+    image = Image.new("RGB", (64, 48), (10, 200, 90))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", GPS_MARK.decode())
+    exif = Image.Exif()
+    exif[0x010E] = GPS_MARK.decode()
+    png_out, webp_out = io.BytesIO(), io.BytesIO()
+    image.save(png_out, "PNG", pnginfo=info, exif=exif.tobytes())
+    image.save(webp_out, "WEBP", exif=exif.tobytes())
+    for data, kind in ((png_out.getvalue(), "PNG"), (webp_out.getvalue(), "WEBP")):
+        assert GPS_MARK in data
+        checked = evidence.checked_image(data, 10_000_000)
+        assert not isinstance(checked, str)
+        kept, _content_type = checked
+        assert GPS_MARK not in kept and len(kept) < len(data)
+        with Image.open(io.BytesIO(kept)) as reopened:
+            reopened.load()
+            assert (reopened.format, reopened.size) == (kind, (64, 48))
+
+
+async def test_the_department_loop_attaches_with_its_own_rule_and_cites_only_its_cases_photos(services, drain):
+    """What the department loop calls: attach(channel="department", permitted=...) and evidence_on_case."""
+    case, leader = await paged_case(services, drain)
+    other, _ = await paged_case_for(services, drain, "+8617000010002", "桐柏路199号院电梯坏了", "E3")
+    with services.db.session() as session:
+        department = session.exec(select(Staff).where(Staff.code == "DEP-WATER-2")).one()
+
+    def accepted_transfer(work, found: Case) -> bool:  # the department's rule, decided by the loop
+        return found.id == case.id
+
+    done = await attach(services, data=png(61), uploader=Uploader("staff:DEP-WATER-2", department.id),
+                        channel="department", case_id=case.id, note="更换水表", permitted=accepted_transfer)
+    refused = await attach(services, data=png(62), uploader=Uploader("staff:DEP-WATER-2", department.id),
+                           channel="department", case_id=other.id, permitted=accepted_transfer)
+    assert (done.code, refused.code) == ("attached", "not_allowed")
+    theirs = await attach(services, data=png(63), uploader=Uploader("staff:LDR-ZY01-01-1", leader), channel="sms",
+                          case_id=other.id)  # fmt: skip
+    cited = await in_transaction(services, evidence.evidence_on_case, case.id, [done.evidence_id,
+                                                                              theirs.evidence_id, 99999])
+    assert [row.id for row in cited] == [done.evidence_id] and cited[0].channel == "department"

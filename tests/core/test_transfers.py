@@ -3,6 +3,8 @@ and the transitions a transfer may not make."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import select
 
@@ -35,6 +37,18 @@ def events(services, case_id: int) -> list[CaseEvent]:
 def transfer_rows(services, case_id: int) -> list[Transfer]:
     with services.db.session() as session:
         return list(session.exec(select(Transfer).where(Transfer.case_id == case_id).order_by(Transfer.id)))
+
+
+def attach_photo(services, case_id: int, staff_id: int) -> int:
+    from gridline.storage.models import Evidence
+
+    with services.db.session() as session:
+        row = Evidence(case_id=case_id, content_type="image/jpeg", size=1000, sha256="0" * 64, channel="telegram",
+                       actor=f"staff:{staff_id}", staff_id=staff_id, created_at=services.clock.now())  # fmt: skip
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id
 
 
 def case_of(services, case_id: int) -> Case:
@@ -85,8 +99,15 @@ async def test_transfer_accept_reply_approve_asks_the_resident(scenario_services
     (row,) = transfer_rows(services, case.id)
     assert row.status == "accepted" and row.accepted_by == dept.id and row.due_at is not None
 
-    replied = await transfers.reply_transfer(services, case.id, dept.id, "已抢修主管道，恢复供水", channel="sms",
-                                             evidence_ids=(7,))  # fmt: skip
+    photo = attach_photo(services, case.id, dept.id)  # the department's photo of the fix (routing.evidence)
+    wrong = await transfers.reply_transfer(services, case.id, dept.id, "已抢修", channel="sms",
+                                           evidence_ids=(photo + 999,))  # fmt: skip
+    assert wrong.ok  # a photo that is not on this case is left out, the reply stands
+    assert transfer_rows(services, case.id)[0].evidence_ids == []
+    # (the grid rejects it, the department replies again, this time with its photo)
+    leader_actor = Actor.of_staff(staff(services, LEADER))
+    assert (await transfers.review_transfer(services, case.id, leader_actor, approve=False, note="请附照片")).ok
+    replied = await transfers.reply_transfer(services, case.id, dept.id, "已抢修主管道，恢复供水", channel="sms")
     assert replied.ok
     await drain(services)
     review_page = pages_to(sent, "龙小燕", "transfer_replied")[-1]
@@ -103,7 +124,7 @@ async def test_transfer_accept_reply_approve_asks_the_resident(scenario_services
     for kind in ("transfer_requested", "transfer_accepted", "transfer_replied", "transfer_approved", "resolved"):
         assert kind in kinds
     (row,) = transfer_rows(services, case.id)
-    assert row.status == "approved" and row.evidence_ids == [7]
+    assert row.status == "approved" and row.evidence_ids == [photo]
     with services.db.session() as session:
         actions = {a.action for a in session.exec(select(AuditLog))}
     assert {"transfer.requested", "transfer.accepted", "transfer.replied", "transfer.approved"} <= actions
@@ -192,3 +213,47 @@ def test_every_transition_outside_the_table_raises() -> None:
             with pytest.raises(ForbiddenTransition):
                 transfers.transition(None, row, wanted, "test")  # type: ignore[arg-type]
             assert row.status == current.value
+
+
+async def test_chasing_follows_an_approved_extension(scenario_services, drain, clock) -> None:
+    from gridline.clock import as_utc
+    from gridline.routing import extensions
+
+    services = scenario_services
+    sent = record_all_channels(services)
+    case = await water_outage(services, drain)
+    old_due = as_utc(case_of(services, case.id).resolve_due_at)
+    leader, level2 = staff(services, LEADER), staff(services, "L2-ZY01-01")
+    asked = await extensions.request_extension(services, case.id, Actor.of_staff(leader), amount="3",
+                                               reason="需等待管材", channel="sms")  # fmt: skip
+    assert asked.ok, asked.text
+    await drain(services)
+    assert pages_to(sent, "侯霞", "extension_requested")
+    refused = await extensions.decide_extension(services, case.id, Actor.of_staff(leader), approve=True, channel="sms")
+    assert not refused.ok and refused.code == "not_allowed"  # never one's own
+    granted = await extensions.decide_extension(services, case.id, Actor.of_staff(level2), approve=True,
+                                                channel="sms")  # fmt: skip
+    assert granted.ok
+    new_due = as_utc(case_of(services, case.id).resolve_due_at)
+    assert new_due > old_due
+
+    clock.set(old_due + timedelta(hours=1))  # the old deadline has passed: not overdue any more
+    await drain(services)
+    assert "overdue" not in [e.kind for e in events(services, case.id)]
+    clock.set(new_due + timedelta(hours=1))
+    await drain(services)
+    assert [e.kind for e in events(services, case.id)].count("overdue") == 1
+    assert pages_to(sent, "侯霞", "overdue")
+
+
+async def test_closing_or_resolving_ends_an_open_transfer(services, drain) -> None:
+    from gridline.routing.supervision import close_case
+
+    record_all_channels(services)
+    case = await transferred(services, drain)
+    await close_case(services, case.id, "console:admin", "重复工单")
+    await drain(services)
+    (row,) = transfer_rows(services, case.id)
+    assert row.status == "cancelled"
+    late = await transfers.accept_transfer(services, case.id, staff(services, WATER_LOCAL).id, channel="sms")
+    assert not late.ok

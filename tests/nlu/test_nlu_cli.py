@@ -95,6 +95,19 @@ def test_cross_validation_works_on_any_rasa_file(app: typer.Typer, env: dict[str
     assert summary["examples"] == 18 and summary["cross_validation"] == 3
 
 
+def test_grouped_cross_validation_is_said_in_the_report(app: typer.Typer, env: dict[str, str], pets_file: Path) -> None:
+    code, out, _ = run(app, env, "evaluate", "--data", str(pets_file), "--cross-validation", "3", "--grouped")
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["examples"] == 18 and summary["grouped_folds"] is True
+    code, out, _ = run(app, env, "evaluate", "--data", str(pets_file), "--cross-validation", "3")
+    assert json.loads(out)["grouped_folds"] is False
+    code, out, _ = run(
+        app, env, "evaluate", "--data", str(pets_file), "--cross-validation", "3", "--grouped", "--compare", "char_svm"
+    )
+    assert code == 0 and json.loads(out)["grouped_folds"] is True
+
+
 def test_cross_validation_of_rasa_is_refused_clearly(app: typer.Typer, env: dict[str, str], pets_file: Path) -> None:
     code, _, err = run(app, env, "evaluate", "--data", str(pets_file), "--engine", "rasa", "--cross-validation", "3")
     assert code == 2

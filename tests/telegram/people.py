@@ -96,7 +96,8 @@ class TelegramPerson:
         return await self._send_message({"contact": contact})
 
     async def sends_photo(self, caption: str | None = None, *, file_id: str | None = None, content: bytes | None = None,
-                          reply_to: ChatMessage | None = None) -> httpx.Response | None:  # fmt: skip
+                          reply_to: ChatMessage | None = None, album: str | None = None
+                          ) -> httpx.Response | None:  # fmt: skip
         file_id = file_id or f"photo-{self.user_id}-{self.fake.next_update_id()}"
         self.fake.add_file(file_id, content if content is not None else b"\xff\xd8\xff\xe0fake-jpeg")
         sizes = [
@@ -108,6 +109,8 @@ class TelegramPerson:
             message["caption"] = caption
         if reply_to is not None:
             message["reply_to_message"] = reply_to.raw
+        if album is not None:
+            message["media_group_id"] = album
         return await self._send_message(message)
 
     async def sends_sticker(self) -> httpx.Response | None:

@@ -95,3 +95,15 @@ async def test_someone_who_does_not_hold_the_case_cannot_attach(telegram_world: 
     await world.drain()
     assert f"不是工单 {case.ref} 的处理人" in member.last_message.text
     assert evidence(world) == []
+
+
+async def test_the_photos_of_an_album_follow_the_one_that_names_the_case(telegram_world: TelegramWorld):
+    world = telegram_world
+    _resident, leader, case = await acknowledged(world)
+    await leader.sends_photo(f"#{case.ref} 修复前后", file_id="album-1", content=jpeg(17), album="g-1")
+    await leader.sends_photo(file_id="album-2", content=jpeg(18), album="g-1")
+    await leader.sends_photo(file_id="album-3", content=jpeg(19), album="g-2")  # another album, no caption
+    await world.drain()
+    rows = evidence(world)
+    assert [r.case_id for r in rows] == [case.id, case.id]
+    assert "哪个工单" in leader.last_message.text

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from gridline.bots.telegram.linking import hash_code, issue_link_code
 from gridline.storage.models import StaffLinkCode
+from tests.conftest import SHANGHAI, START
 from tests.telegram.conftest import TelegramWorld, telegram_bots
 from tests.telegram.fake_bot_api import ChatMessage
 from tests.telegram.support import contact_methods, identity_of, only_case, pages, staff
@@ -218,7 +219,9 @@ async def test_duty_lists_the_leaders_shifts_in_local_time(telegram_world: Teleg
     await world.drain()
     text = leader.last_message.text
     assert text.startswith("未来 7 天的值班")
-    assert "周四 11-26 08:00–20:00" in text or "周五 11-27 08:00–20:00" in text
+    thursday = START.astimezone(SHANGHAI).date()  # the test clock starts on a Thursday morning
+    friday = thursday + timedelta(days=1)
+    assert f"周四 {thursday:%m-%d} 08:00–20:00" in text or f"周五 {friday:%m-%d} 08:00–20:00" in text
     assert "莲花社区第二网格" in text
 
 

@@ -282,3 +282,17 @@ async def test_a_sweep_refuses_bad_input_with_a_clear_error(world: TwilioWorld) 
         await start(world, grids=("ZY01-01-2",), tags=("disabled",))
     with world.services.db.session() as session:
         assert session.exec(select(CheckIn)).all() == []
+
+
+async def test_the_measures_are_scoped_to_grids(world: TwilioWorld) -> None:
+    from gridline.kernel.work import in_transaction
+    from gridline.routing.checkins import measures
+
+    opt_in(world)
+    await minutes(world, 30)
+    await world.phone(WANG).text("1")
+    await world.settle()
+    mine = await in_transaction(world.services, measures, START, frozenset({"ZY01-01-1"}))
+    elsewhere = await in_transaction(world.services, measures, START, frozenset({"GX01-01-1"}))
+    assert (mine.asked, mine.answered, mine.response_rate) == (1, 1, 1.0)
+    assert (elsewhere.asked, elsewhere.response_rate) == (0, None)

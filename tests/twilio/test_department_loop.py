@@ -125,6 +125,9 @@ async def test_bad_texts_get_clear_answers_and_store_nothing(world: TwilioWorld)
     await stranger.reply(f"签收 {case.ref}")
     await world.settle()
     stranger.expect_sms("不是您的部门")
+    await stranger.reply("帮助")  # a department's help is the loop's grammar
+    await world.settle()
+    stranger.expect_sms("签收12", "退单12")
     await leader.reply(f"通过{code}")  # nothing to review yet
     await world.settle()
     leader.expect_sms("没有待审核的回单")
@@ -156,3 +159,24 @@ async def test_an_extension_approved_by_level_two_moves_the_deadline(world: Twil
     with world.services.db.session() as session:
         (extension,) = session.exec(select(Extension)).all()
     assert extension.status == "approved" and extension.new_due_at == stored.resolve_due_at
+
+
+@pytest.mark.parametrize("world", BACKENDS, indirect=True)
+async def test_an_unaccepted_transfer_escalates_after_the_accept_limit(world: TwilioWorld) -> None:
+    _, leader, code, case = await acknowledged_outage(world)
+    await leader.reply(f"转办{code}")
+    await world.settle()
+    world.phone(WAN_RUIFENG).expect_sms("【转办】")
+    world.clock.advance(hours=1, minutes=50)
+    await world.settle()
+    assert transfers_of(world, case.id)[0].status == "requested"
+    world.clock.advance(minutes=15)  # past deadlines.transfer_accept_hours (2 h)
+    await world.settle()
+    (transfer,) = transfers_of(world, case.id)
+    assert transfer.status == "escalated"
+    assert kinds(world, case.id).count("transfer_escalated") == 1
+    escalated = [p for p in world.pages(case.id) if p.reason == "transfer_escalated"]
+    assert escalated and all(p.staff_id != world.staff("DEP-WATER-2").id for p in escalated)
+    world.clock.advance(hours=3)
+    await world.settle()
+    assert kinds(world, case.id).count("transfer_escalated") == 1  # once

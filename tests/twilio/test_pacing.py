@@ -183,16 +183,15 @@ async def test_a_bulk_send_cut_off_mid_call_is_not_sent_twice(world: TwilioWorld
         if world.fake.messages_to(number):
             break
         await asyncio.sleep(0.05)
-    send.cancel()  # the worker is stopped mid-call: it never learns that Twilio has the text
+    send.cancel()  # the worker dies mid-call: it never learns that Twilio has the text
     with contextlib.suppress(asyncio.CancelledError):
         await send
     world.fake.answer_delay_seconds = 0.0
     [stuck] = outbound(world, [message_id])
-    # Given back on the way out, marked interrupted (a worker killed outright leaves it "sending"
-    # until the send lease lapses, and the reconciler marks it so: tests/core/test_worker_lifecycle.py).
+    # A cancelled send gives its claim back at once (a SIGKILLed one after the lease), marked interrupted.
     assert (stuck.status, stuck.error) == ("queued", INTERRUPTED)
 
-    await step(world, 30)  # the reconciler hands it to the next worker
+    await step(world, 30)  # past the send lease: the reconciler hands it to the next worker
     [done] = outbound(world, [message_id])
     assert done.status in ("sent", "delivered")
     with world.services.db.session() as session:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gridline.composition import build_services
 from gridline.domain.lifecycle import ForbiddenTransition
 from gridline.kernel.work import in_transaction
 from gridline.routing.visits import (
@@ -16,9 +17,11 @@ from gridline.routing.visits import (
     check_visit_transition,
     log_visit,
     next_due,
+    run_visit_timer,
     schedule_visit,
 )
 from gridline.settings import Settings
+from gridline.storage.models import Household
 from tests.core.support import record_all_channels
 from tests.visits.support import ALONE, VISITS_ON, all_visits, events_of, household, open_visit, staff
 
@@ -60,6 +63,20 @@ def test_forbidden_visit_transitions_are_refused():
                     check_visit_transition(current, wanted)
     with pytest.raises(ForbiddenTransition):
         check_visit_transition("done", "missed")
+
+
+def test_transition_refuses_staying_done_and_changes_nothing(clock):
+    from types import SimpleNamespace
+
+    from gridline.kernel.work import Work
+    from gridline.routing.visits import transition
+
+    visit = SimpleNamespace(id=1, status="done", done_at=clock.now(), updated_at=clock.now(), next_at=None,
+                            missed_at=None, escalated_at=None)  # fmt: skip
+    work = Work(session=None, now=clock.now() + timedelta(hours=1))  # type: ignore[arg-type]
+    with pytest.raises(ForbiddenTransition, match="visit cannot go from 'done' to 'done'"):
+        transition(work, visit, VisitStatus.DONE)  # type: ignore[arg-type]
+    assert (visit.status, visit.updated_at) == ("done", clock.now())
 
 
 async def test_the_reconciler_plans_one_visit_per_household(make_services, drain):
@@ -135,3 +152,63 @@ async def test_a_problem_logged_opens_a_proactive_case_and_plans_the_next_visit(
 
     found = case(services, done.case_id)
     assert found.proactive and found.grid_code == "ZY01-01-1" and "1-1-101" in (found.address_text or "")
+
+
+async def test_a_timer_runs_once_however_many_jobs_ask(make_services, drain, clock):
+    services = await make_services(visits=VISITS_ON)
+    record_all_channels(services)
+    await drain(services)
+    visit = open_visit(services, ALONE)
+    clock.set(visit.due_at + timedelta(minutes=5))
+    first, second = await run_visit_timer(services, visit.id), await run_visit_timer(services, visit.id)
+    assert first.startswith("missed") and second == "not claimed"
+    assert [e.kind for e in events_of(services, visit.id)] == ["scheduled", "missed"]
+
+
+async def test_after_a_restart_an_overdue_visit_of_any_age_runs_its_step_once(make_services, drain, clock):
+    services = await make_services(visits=VISITS_ON)
+    record_all_channels(services)
+    await drain(services)  # planned; the in-process queue holds the deadlines' jobs
+    visit = open_visit(services, ALONE)
+    # The process stops; a new one starts on the same database three days after the deadline.
+    restarted = build_services(services.settings, clock)
+    record_all_channels(restarted)
+    try:
+        clock.set(visit.due_at + timedelta(days=3))
+        await drain(restarted)
+        await drain(restarted)
+        late = open_visit(restarted, ALONE)
+        assert late.status == "missed" and late.step == 1  # step 1 once, not every step it slept through
+        kinds = [e.kind for e in events_of(restarted, visit.id)]
+        assert kinds == ["scheduled", "missed"]
+        assert late.next_at is not None and late.next_at > clock.now()  # the leader after the member's day
+    finally:
+        await restarted.aclose()
+
+
+async def test_a_household_that_left_the_roster_drops_out_of_the_lists_and_its_visit_is_cancelled(
+    make_services, drain, clock
+):
+    services = await make_services(visits=VISITS_ON)
+    notifiers = record_all_channels(services)
+    await drain(services)
+    visit = open_visit(services, ALONE)
+    clock.set(visit.due_at - timedelta(days=1))
+    owner = visit.staff_id
+    assert any(v.id == visit.id for v, _ in await in_transaction(services, _owed, owner))
+    with services.db.session() as session:
+        row = session.get(Household, visit.household_id)
+        row.removed_at = clock.now()
+        session.add(row)
+    assert not any(v.id == visit.id for v, _ in await in_transaction(services, _owed, owner))
+    clock.set(visit.due_at + timedelta(minutes=1))
+    await drain(services)
+    kinds = [e.kind for e in events_of(services, visit.id)]
+    assert kinds == ["scheduled", "cancelled"]
+    assert not [m for n in notifiers.values() for m in n.messages if "走访逾期" in m.text and ALONE in m.text]
+
+
+def _owed(work, staff_id):
+    from gridline.storage import visits as store
+
+    return store.owed_by_staff(work.session, staff_id, until=work.now + timedelta(days=3))

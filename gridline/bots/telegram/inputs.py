@@ -71,6 +71,8 @@ class PhotoInput:
     width: int | None = None
     height: int | None = None
     reply_to_message_id: int | None = None
+    # Photos sent together (an album) share this; only one of them carries the caption.
+    media_group_id: str | None = None
 
 
 @dataclass(frozen=True)

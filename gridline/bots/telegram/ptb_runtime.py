@@ -182,6 +182,7 @@ class PtbRuntime:
                 largest.width,
                 largest.height,
                 message.reply_to_message.message_id if message.reply_to_message else None,
+                message.media_group_id,
             )
         )
 

@@ -16,9 +16,10 @@ from gridline.bots.telegram.context import BotContext
 from gridline.bots.telegram.inputs import CallbackInput, PhotoInput, Sender
 from gridline.bots.telegram.runtime import Button, FileTooLarge, TelegramSendError
 from gridline.bots.telegram.staff_texts import cases_text, duty_text
-from gridline.domain.lifecycle import StaffRole
 from gridline.i18n import t
 from gridline.kernel.work import Work, in_transaction
+from gridline.routing.directory import Directory
+from gridline.routing.duty import reassignment_candidates
 from gridline.routing.visits import answer_visit_button, answer_visit_text, owed_list
 from gridline.storage import directory, pages
 from gridline.storage.models import Case, Page, Staff
@@ -26,6 +27,8 @@ from gridline.storage.models import Case, Page, Staff
 log = logging.getLogger(__name__)
 
 DUTY_DAYS = 7
+# How long the case named by one photo of an album is remembered for its other photos.
+ALBUM_SECONDS = 600
 
 
 class StaffDesk:
@@ -116,6 +119,13 @@ class StaffDesk:
         if ref is None:
             replied_to = await self.page_replied_to(event.sender, event.reply_to_message_id)
             ref = replied_to[1] if replied_to is not None else None
+        album = f"telegram-album:{self.ctx.bot_name}:{event.sender.chat_id}:{event.media_group_id}"
+        if ref is None and event.media_group_id:
+            # The other photos of an album: the case the captioned one named (Telegram sends each alone).
+            remembered = await self.services.state.get(album)
+            ref = str(remembered["ref"]) if remembered else None
+        elif ref is not None and event.media_group_id:
+            await self.services.state.set(album, {"ref": ref}, ALBUM_SECONDS)
         limit = self.services.settings.evidence.max_bytes
         mb = round(limit / 1_000_000, 1)
         if ref is None:
@@ -167,7 +177,8 @@ class StaffDesk:
 
     async def _ask_whom(self, event: CallbackInput, staff: Staff, page: Page) -> None:
         """转交: whom to? The other people of the case's grid, as buttons, and 取消."""
-        case, colleagues = await in_transaction(self.services, _case_and_colleagues, page.case_id, staff)
+        grids = Directory.for_services(self.services)
+        case, colleagues = await in_transaction(self.services, _case_and_colleagues, page.case_id, staff, grids)
         if case is None or not colleagues:
             await self.ctx.answer(event, t("telegram.reassign.nobody", staff.lang), alert=True)
             return
@@ -243,18 +254,23 @@ def _page_replied_to(work: Work, provider_message_id: str) -> tuple[Page, str | 
     return page, case.ref if case else None
 
 
-def _case_and_colleagues(work: Work, case_id: int, staff: Staff) -> tuple[Case | None, list[Staff]]:
+def _case_and_colleagues(
+    work: Work, case_id: int, staff: Staff, grids: Directory
+) -> tuple[Case | None, list[Staff]]:
     case = work.session.get(Case, case_id)
-    return case, reassign_candidates(work.session, case, staff) if case else []
+    return case, reassign_candidates(work.session, case, staff, grids) if case else []
 
 
 def _staff_and_page(work: Work, user_id: int, bot_name: str, page_id: int) -> tuple[Staff | None, Page | None]:
     return linking.staff_for_account(work.session, user_id, bot_name), work.session.get(Page, page_id)
 
 
-def reassign_candidates(session: Session, case: Case, staff: Staff) -> list[Staff]:
-    """Whom a case can be handed to from Telegram: the other active leaders and members of its grid."""
-    if case.grid_code is None:
-        return []
-    roles = [StaffRole.LEADER.value, StaffRole.MEMBER.value]
-    return [s for s in directory.active_staff_in_grid_with_roles(session, case.grid_code, roles) if s.id != staff.id]
+# Telegram shows one button per person: the first of them (the case's own grid comes first).
+MAX_REASSIGN_BUTTONS = 8
+
+
+def reassign_candidates(session: Session, case: Case, staff: Staff, grids: Directory) -> list[Staff]:
+    """Whom a case can be handed to (``routing.duty``, the same rule as the console's)."""
+    index = grids.grid_index(session)
+    chain = [g.code for g in index.chain(case.grid_code)] if case.grid_code else []
+    return reassignment_candidates(session, case, chain, handing_over=staff)[:MAX_REASSIGN_BUTTONS]

@@ -130,9 +130,9 @@ def _apply_opt_command(work: Work, msg: InboundMessage, opt: OptCommand) -> int 
         lang=lang,
         resident_id=sender.resident.id,
         conversation_id=sender.conversation.id,
-        deliver=False,  # queued below (apply_opt_command)
+        deliver=False,
+        hold=True,  # its job waits for the opt-out exemption (apply_opt_command)
         kind=MessageKind.OPT_CONFIRMATION,
     )
-    confirmation.status = "queued"
     log.info("resident %s texted %s", sender.resident.id, opt.upper())
     return confirmation.id

@@ -18,7 +18,7 @@ import httpx
 
 from gridline.bots.twilio.staff_sms import StaffAnswer, queue_answer
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
-from gridline.i18n import t
+from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import evidence
 from gridline.routing.pages import PHONE_CHANNELS
@@ -67,7 +67,7 @@ async def fetch_media(services: Services, url: str, max_bytes: int) -> bytes:
 
 def _case_for(work: Work, staff_id: int, phone: str, body: str) -> tuple[str | None, str]:
     staff = work.session.get(Staff, staff_id)
-    lang = staff.lang if staff else "zh-CN"
+    lang = staff.lang if staff else DEFAULT_LANGUAGE
     ref = evidence.caption_ref(body)
     if ref is not None:
         return ref, lang

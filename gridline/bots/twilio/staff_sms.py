@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from gridline.bots.twilio.loop_sms import loop_answer
 from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
+from gridline.domain.lifecycle import StaffRole
 from gridline.domain.transfers import DEPARTMENT_PAGES
 from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.kernel.outbox import queue_message
@@ -70,7 +71,9 @@ def _target(work: Work, staff_id: int, phone: str, reply: StaffReply | None) -> 
     if reply is None:
         return _Target(lang, StaffAnswer(t("twilio.staff.not_understood", lang)))
     if reply.action == "help":
-        return _Target(lang, StaffAnswer(t("twilio.staff.help", lang)))
+        # Department staff answer transfers (签收 / 回单 / 退单): their help is that grammar.
+        key = "loop.sms.help" if staff is not None and staff.role == StaffRole.DEPARTMENT.value else "twilio.staff.help"
+        return _Target(lang, StaffAnswer(t(key, lang)))
     page = find_page(work.session, phone, reply)
     if page is None:
         if reply.code is not None and not (reply.bare_number and reply.code == 1):

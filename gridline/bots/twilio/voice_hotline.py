@@ -35,7 +35,7 @@ from gridline.core.conversation import handle_inbound
 from gridline.i18n import t
 from gridline.kernel.messages import InboundMessage, Option, Outcome
 from gridline.kernel.work import Work, in_transaction
-from gridline.routing.rota import who_is_on_duty
+from gridline.routing.duty import leader_to_put_through
 from gridline.storage import directory, people
 from gridline.storage.models import Resident, Staff
 
@@ -196,14 +196,10 @@ async def caller_turn(request: Request, n: int = 1, mode: str = "menu", s: str =
 
 
 def _leader_on_duty(work: Work, services: Services, grid_code: str) -> tuple[Staff | None, str]:
-    """The person to put the caller through to (primary, else backup) and the grid's name."""
-    tz = services.settings.timezone
+    """The person to put the caller through to (``routing.duty``) and the grid's name."""
     grid = directory.grid(work.session, grid_code)
-    for role in ("primary", "backup"):
-        for staff in who_is_on_duty(work.session, grid_code, work.now, tz, role=role):
-            if staff.phone:
-                return staff, grid.name if grid else grid_code
-    return None, grid.name if grid else grid_code
+    staff = leader_to_put_through(work.session, grid_code, work.now, services.settings.timezone)
+    return staff, grid.name if grid else grid_code
 
 
 async def _connect_leader(services: Services, phone: str, key: str, lang: str) -> str:

@@ -19,6 +19,7 @@ from gridline.bots.web.identities import CHANNEL, web_identity
 from gridline.bots.web.timeline import describe_event
 from gridline.domain.lifecycle import OPEN_PAGE_STATUSES, UNACKNOWLEDGED_STATUSES
 from gridline.i18n import t
+from gridline.i18n.explanations import explain
 from gridline.storage import cases as cases_store
 from gridline.storage import conversations, directory, people
 from gridline.storage import evidence as evidence_rows
@@ -202,6 +203,7 @@ def case_timeline(session: Session, case: Case, clock: Clockface, lang: str) -> 
     return {
         "case": {**_case_json(case, clock, lang), "grid_name": names.get(case.grid_code or "", "—"),
                  "acknowledged_by": holder.name if holder else None,
-                 "explanation": case.explanation},
+                 "explanation": [{"decision": e.get("decision", ""), "text": explain(e, lang)}
+                                 for e in case.explanation or [] if isinstance(e, dict)]},
         "entries": entries,
     }

@@ -16,9 +16,9 @@ from fastapi import APIRouter
 
 
 def build_router() -> APIRouter:
-    from gridline.console.inbox import links, pwa, views
+    from gridline.console.inbox import links, loop, pwa, views
 
     router = APIRouter()
-    for module in (links, views, pwa):
+    for module in (links, views, loop, pwa):
         router.include_router(module.router)
     return router

@@ -21,6 +21,7 @@ from gridline.routing.actions import ActionResult, act_on_case, note_case
 from gridline.routing.roster import tag_label
 from gridline.routing.visits import VisitReport, owed_for_inbox, record_visit
 from gridline.storage import staff_inbox as store
+from gridline.storage.models import Staff
 
 router = APIRouter()
 
@@ -72,10 +73,14 @@ async def inbox_page(request: Request) -> Response:
         done, ref = request.query_params.get("done", ""), request.query_params.get("ref", "")
         # Only a case reference is echoed back: a crafted link cannot put words in the notice.
         ref = ref if REF_RE.fullmatch(ref) else ""
-        return ctx.render("inbox.html", pages=pages, held=held, linked=staff_id is not None,
-                          read_only=ctx.viewer.role == "auditor", done=done if done in RESULT_CODES else "",
-                          ref=ref, vapid_public_key=public_key or "", result_codes=RESULT_CODES,
-                          ok_codes=OK_CODES, button_keys=BUTTON_KEYS, visits=owed,
+        from gridline.console.inbox.loop import LOOP_OK, LOOP_REFUSED, verbs_for
+
+        loop_verbs = verbs_for(ctx.session.get(Staff, staff_id)) if staff_id is not None else ()
+        ok_codes, result_codes = OK_CODES | LOOP_OK, RESULT_CODES | LOOP_OK | LOOP_REFUSED
+        return ctx.render("inbox.html", pages=pages, held=held, linked=staff_id is not None, loop_verbs=loop_verbs,
+                          read_only=ctx.viewer.role == "auditor", done=done if done in result_codes else "",
+                          ref=ref, vapid_public_key=public_key or "", result_codes=result_codes,
+                          ok_codes=ok_codes, button_keys=BUTTON_KEYS, visits=owed,
                           tag_label=lambda code: tag_label(ctx.services.settings, code, ctx.lang),
                           t_global=lambda key, **params: t(key, ctx.lang, **params))
 

@@ -120,9 +120,12 @@ async def broadcast_page(request: Request, broadcast_id: RowId) -> Response:
     def body(ctx: ConsoleContext) -> Response:
         broadcast = _visible(ctx, broadcast_id)
         counts = flow.counts(ctx.work, broadcast)
-        preview = flow.render(broadcast, ctx.lang, ctx.services.settings.timezone)
+        settings = ctx.services.settings  # the preview reads as most residents get it, whatever the console's language
+        preview = flow.render(broadcast, settings.default_language, settings.timezone)
+        estimate = flow.estimate(ctx.work, broadcast, ctx.services.settings) if broadcast.status == "draft" else None
         return ctx.render(
-            "broadcast.html", b=broadcast, counts=counts, preview=preview,
+            "broadcast.html", b=broadcast, counts=counts, preview=preview, estimate=estimate,
+            minutes=max(1, round(estimate.seconds / 60)) if estimate else 0,
             grids=[ctx.tree.name(code) for code in broadcast.grid_codes if code in ctx.tree.grids],
             may_broadcast=ctx.viewer.role in ("admin", "supervisor"), error=request.query_params.get("error", ""),
         )  # fmt: skip

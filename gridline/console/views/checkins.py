@@ -8,6 +8,7 @@ import contextlib
 import json
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,7 +20,15 @@ from gridline.console.sessions import SESSION_COOKIE, lookup_session
 from gridline.edge.params import RowId
 from gridline.kernel.services import Services
 from gridline.kernel.work import Work, in_transaction
-from gridline.routing.checkins import CHANNELS, known_reasons, parse_time, reason_label, replan_member
+from gridline.routing.checkins import (
+    CHANNELS,
+    CheckInMeasures,
+    known_reasons,
+    measures,
+    parse_time,
+    reason_label,
+    replan_member,
+)
 from gridline.routing.roster import known_tags, tag_label
 from gridline.routing.sweeps import SweepRefused, coverage, start_sweep
 from gridline.storage import checkins as store
@@ -44,6 +53,12 @@ def _visible(ctx: ConsoleContext, grid_codes: list[str]) -> bool:
     return any(scope.allows(code) for code in grid_codes)
 
 
+def _week(ctx: ConsoleContext) -> CheckInMeasures:
+    """The 平安守护 measures of the last seven days in the viewer's grids."""
+    scope = roster_scope(ctx.session, ctx.viewer, ctx.tree)
+    return measures(ctx.work, ctx.now - timedelta(days=7), scope.grid_codes)
+
+
 def _form_choices(ctx: ConsoleContext) -> dict[str, Any]:
     settings = ctx.services.settings
     return {
@@ -59,7 +74,7 @@ async def sweep_list(request: Request) -> Response:
         sweeps = [s for s in store.recent_sweeps(ctx.session) if _visible(ctx, s.grid_codes)]
         return ctx.render(
             "sweeps.html", sweeps=sweeps, can_sweep=_can_sweep(ctx), error="", chosen={}, **_form_choices(ctx),
-            label=lambda code: reason_label(ctx.services.settings, code, ctx.lang),
+            label=lambda code: reason_label(ctx.services.settings, code, ctx.lang), week=_week(ctx),
         )  # fmt: skip
 
     return await in_console(request, body)
@@ -87,7 +102,7 @@ async def sweep_start(request: Request) -> Response:
             return ctx.render(
                 "sweeps.html", status_code=400, sweeps=sweeps, can_sweep=True, error=refused.text(ctx.lang),
                 chosen={"reason": reason, "grids": set(grids), "tags": set(tags)}, **_form_choices(ctx),
-                label=lambda code: reason_label(ctx.services.settings, code, ctx.lang),
+                label=lambda code: reason_label(ctx.services.settings, code, ctx.lang), week=_week(ctx),
             )  # fmt: skip
         record(ctx.session, at=ctx.now, actor=ctx.viewer.actor, action="sweep.start", target_kind="sweep",
                target_id=started.sweep.id or 0, detail={"reason": reason, "grids": sorted(set(grids)), "tags": tags,

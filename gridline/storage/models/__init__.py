@@ -11,7 +11,6 @@ from gridline.storage.models.cases import (
     Acknowledgement,
     Case,
     CaseEvent,
-    EscalationPolicyRecord,
     EscalationStep,
     Page,
 )
@@ -51,7 +50,6 @@ __all__ = [
     "Conversation",
     "DutyOverride",
     "DutyShift",
-    "EscalationPolicyRecord",
     "EscalationStep",
     "Evidence",
     "Extension",

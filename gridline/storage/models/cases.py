@@ -137,15 +137,3 @@ class EscalationStep(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=300)
-
-
-class EscalationPolicyRecord(SQLModel, table=True):
-    """The escalation policy per priority, seeded from config; snapshotted onto each case."""
-
-    __tablename__ = "escalation_policies"
-
-    id: int | None = Field(default=None, primary_key=True)
-    priority: str = Field(unique=True, max_length=16)
-    steps: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
-    repeat: int = 0
-    updated_at: datetime = Field(sa_type=UTCDateTime)

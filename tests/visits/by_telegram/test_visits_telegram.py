@@ -39,6 +39,8 @@ async def test_the_digest_lists_visits_owed_and_one_tap_logs_one(make_telegram_w
 
     world.clock.set(visit.due_at - timedelta(days=1, hours=2))  # the morning before it is due
     await world.drain()
+    world.clock.advance(seconds=30)  # digests are bulk: paced in the bot's lane
+    await world.drain()
     digest = phone.last_with_button("1-1-101 正常")
     assert "待走访" in (digest.text or "") and "1-1-101" in (digest.text or "")
     assert "1-1-101 有问题" in digest.button_labels

@@ -417,7 +417,7 @@
         c.rating ? el("span", { text: ` · ${T.rating}: ${"★".repeat(c.rating)}` }) : null),
       c.explanation && c.explanation.length ? el("details", {},
         el("summary", { text: T.why }),
-        el("ul", {}, c.explanation.map((e) => el("li", { text: `${e.decision || ""}: ${e.reason || JSON.stringify(e)}` })))) : null);
+        el("ul", {}, c.explanation.map((e) => el("li", { text: `${e.decision || ""}: ${e.text || ""}` })))) : null);
     $("entries").replaceChildren(...data.entries.map(entry));
   }
 
