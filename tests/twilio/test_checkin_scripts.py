@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlmodel import col, select
 
@@ -296,3 +297,26 @@ async def test_the_measures_are_scoped_to_grids(world: TwilioWorld) -> None:
     elsewhere = await in_transaction(world.services, measures, START, frozenset({"GX01-01-1"}))
     assert (mine.asked, mine.answered, mine.response_rate) == (1, 1, 1.0)
     assert (elsewhere.asked, elsewhere.response_rate) == (0, None)
+
+
+async def test_bad_requests_to_the_question_call_are_clear_4xx_and_change_nothing(world: TwilioWorld) -> None:
+    from twilio.request_validator import RequestValidator
+
+    opt_in(world, channel="voice")
+    await minutes(world, 30)
+    call = world.phone(WANG).expect_call()
+    message_id = checkins(world)[0].message_ids[0]
+    url = f"{world.base_url}/webhooks/twilio/voice/ask/{message_id}/key?n=1&s=ab"
+    form = {"AccountSid": "AC" + "0" * 32, "CallSid": call.sid, "Digits": "2"}
+    forged = RequestValidator("not-the-token").compute_signature(url, form)
+    async with httpx.AsyncClient() as client:
+        assert (await client.post(url, data=form, headers={"X-Twilio-Signature": forged})).status_code == 403
+    no_sid = await world.fake.post_signed(url, {"AccountSid": "AC" + "0" * 32, "Digits": "2"})
+    assert no_sid.status_code == 400
+    not_a_row = await world.fake.post_signed(
+        f"{world.base_url}/webhooks/twilio/voice/ask/0/key", {"AccountSid": "AC" + "0" * 32, "CallSid": call.sid}
+    )
+    assert not_a_row.status_code == 422
+    other_call = await world.fake.post_signed(url, {**form, "CallSid": "CA" + "9" * 32})
+    assert other_call.status_code == 200 and "结束" in other_call.text  # not this call's question: nothing happens
+    assert checkins(world)[0].status == "asked" and world.cases() == []
