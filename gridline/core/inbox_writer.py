@@ -79,12 +79,7 @@ class InboxWriter:
             task = self.loop.create_task(self._drain(), name="gridline-inbox-writer")
             self._drainers.add(task)  # a reference, so the task is not collected mid-way
             task.add_done_callback(self._drainers.discard)
-        jobs = self._services.jobs
-        jobs.ingesting(+1)  # embedded: processing makes way while webhooks are being stored
-        try:
-            return await waiting.future
-        finally:
-            jobs.ingesting(-1)
+        return await waiting.future
 
     async def _drain(self) -> None:
         try:

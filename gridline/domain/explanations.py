@@ -48,6 +48,12 @@ class Reason(StrEnum):
     TRANSFER_RETURNED = "transfer_returned"  # department
     TRANSFER_REJECTED = "transfer_rejected"  # the grid rejected the reply: back to the department
     TRANSFER_NOT_ACCEPTED = "transfer_not_accepted"  # department
+    # grid work: cases Gridline opened itself
+    FOUND_ON_VISIT = "found_on_visit"  # visit, room, by
+    CHECKIN_CASE = "checkin_case"  # checkin, kind, why (help | silence)
+    ASKED_FOR_HELP = "asked_for_help"  # a resident on the care list answered "2"
+    SILENT_CYCLES = "silent_cycles"  # cycles without an answer
+    ROSTER_HOUSEHOLD = "roster_household"  # room
 
 
 def because(decision: str, code: Reason, /, **facts: Any) -> dict[str, Any]:

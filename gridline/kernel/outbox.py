@@ -178,15 +178,25 @@ def resident_identity(
 
 
 def tell_resident(
-    work: Work, case: Case, key: str, *, options: tuple[Option, ...] = (), **params: Any
+    work: Work, case: Case, key: str, *, options: tuple[Option, ...] = (), ask_callers_by_phone: bool = False,
+    **params: Any,
 ) -> Message | None:
-    """Queue catalogue message ``key`` to the case's resident on their channel; None if unreachable."""
+    """Queue catalogue message ``key`` to the case's resident on their channel; None if unreachable.
+
+    Callers (a case that came by voice) are texted, except a question with ``ask_callers_by_phone``:
+    it is a call that says it and takes a key (``bots.twilio.voice_ask``) — someone who phoned the
+    hotline may not read texts."""
     if case.resident_id is None:
         return None
     resident = work.session.get(Resident, case.resident_id)
     if resident is None:
         return None
-    identity = resident_identity(work.session, resident, case.channel, work.now)
+    identity = None
+    if ask_callers_by_phone and options and case.channel == "voice":
+        identity = next(
+            (i for i in people.reachable_identities(work.session, resident.id or 0) if i.channel == "voice"), None
+        )
+    identity = identity or resident_identity(work.session, resident, case.channel, work.now)
     if identity is None:
         return None
     if identity.channel == "sms" and resident.sms_opted_out:

@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from gridline.domain.explanations import Reason, because
 from gridline.domain.lifecycle import STEP, StepStatus
 from gridline.i18n import DEFAULT_LANGUAGE, has, t
 from gridline.kernel.messages import Option
@@ -496,12 +497,11 @@ def open_checkin_case(
         channel=checkin.channel if checkin.channel in CHANNELS else "sms", resident_id=checkin.resident_id,
         address_text=address or None,
         explanation=[
-            {"decision": "category", "category": settings.checkins.case_category,
-             "reason": f"check-in {checkin.id} ({checkin.kind}): {why}"},
-            {"decision": "priority", "priority": "urgent",
-             "reason": "a resident on the care list asked for help" if why == "help"
-             else f"{cycles} check-in cycles in a row without an answer"},
-            {"decision": "grid", "grid": household.grid_code, "reason": f"the household {room} on the roster"},
+            {**because("category", Reason.CHECKIN_CASE, checkin=checkin.id, kind=checkin.kind, why=why),
+             "category": settings.checkins.case_category},
+            {**(because("priority", Reason.ASKED_FOR_HELP) if why == "help"
+                else because("priority", Reason.SILENT_CYCLES, cycles=cycles)), "priority": "urgent"},
+            {**because("grid", Reason.ROSTER_HOUSEHOLD, room=room), "grid": household.grid_code},
         ],
     )  # fmt: skip
     case = open_case(work, settings, draft)

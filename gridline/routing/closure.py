@@ -43,7 +43,8 @@ def _solved_options(work: Work, case: Case, default_lang: str) -> tuple[Option, 
 
 
 def ask_if_solved(work: Work, case: Case, name: str, default_lang: str) -> None:
-    tell_resident(work, case, "case.resolved_ask", options=_solved_options(work, case, default_lang), name=name)
+    tell_resident(work, case, "case.resolved_ask", options=_solved_options(work, case, default_lang), name=name,
+                  ask_callers_by_phone=True)
 
 
 def ask_rating(work: Work, case: Case) -> None:

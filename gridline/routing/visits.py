@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from sqlmodel import Session
 
+from gridline.domain.explanations import Reason, because
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, Lifecycle, StaffRole
 from gridline.i18n import join, t
 from gridline.kernel.messages import Option
@@ -396,11 +397,8 @@ def _open_finding(
         resident_id=resident_id,
         address_text=address or None,
         explanation=[
-            {
-                "decision": "proactive",
-                "reason": f"found on visit {visit.id} to {household.room_key}"
-                + (f" by {staff.name} ({staff.code})" if staff else ""),
-            }
+            because("proactive", Reason.FOUND_ON_VISIT, visit=visit.id, room=household.room_key,
+                    by=f"{staff.name} ({staff.code})" if staff else "")
         ],
     )
     case = open_case(work, settings, draft)

@@ -16,7 +16,6 @@ import contextlib
 import heapq
 import itertools
 import logging
-import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,10 +75,6 @@ class JobQueue(Protocol):
 
     async def close(self) -> None: ...
 
-    def ingesting(self, delta: int) -> None:
-        """Webhooks being stored in this process (+1 when one starts, -1 when it is answered)."""
-        ...
-
 
 @dataclass(order=True)
 class _Entry:
@@ -104,33 +99,6 @@ class EmbeddedJobQueue:
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[Any]] = set()
-        # Webhooks of this process being stored now, and stored messages being processed now: a
-        # message is processed in a moment when no webhook is being stored (all of them at once
-        # then), so a flood of webhooks is stored and answered first — the one SQLite writer and
-        # the one event loop go to ingest — and what it stored is processed as it slows down; under
-        # a flood that never pauses, one at a time, each after waiting ``INGEST_FIRST_SECONDS``.
-        self._ingesting = 0
-        self._processing = 0
-        self._quiet: asyncio.Event | None = None
-
-    def ingesting(self, delta: int) -> None:
-        self._ingesting += delta
-        if self._quiet is not None:
-            if self._ingesting > 0:
-                self._quiet.clear()
-            else:
-                self._quiet.set()
-
-    async def _turn_to_process(self) -> None:
-        """Wait for a moment with no webhook being stored; under a flood that never comes, go after
-        ``INGEST_FIRST_SECONDS`` when no other message is being processed (one at a time)."""
-        assert self._quiet is not None
-        waited = 0.0
-        while self._ingesting > 0 and (self._processing > 0 or waited < INGEST_FIRST_SECONDS):
-            started = time.monotonic()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._quiet.wait(), timeout=0.05)
-            waited += time.monotonic() - started
 
     def stage(self, session: Session, jobs: list[Job]) -> None:
         raise NotImplementedError("the in-process scheduler queues jobs after the commit")
@@ -185,22 +153,9 @@ class EmbeddedJobQueue:
         loop = asyncio.get_running_loop()
         next_reconcile = 0.0
 
-        self._quiet = asyncio.Event()
-        if self._ingesting <= 0:
-            self._quiet.set()
-
         async def run(entry: _Entry) -> None:
-            if entry.name != PROCESS_INBOUND:
-                async with limit:
-                    await handlers.run(entry.name, entry.kwargs)
-                return
-            await self._turn_to_process()  # before taking a slot: steps and pages never wait on this
-            self._processing += 1
-            try:
-                async with limit:
-                    await handlers.run(entry.name, entry.kwargs)
-            finally:
-                self._processing -= 1
+            async with limit:
+                await handlers.run(entry.name, entry.kwargs)
 
         while True:
             try:
@@ -236,11 +191,6 @@ class EmbeddedJobQueue:
             task.cancel()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
-
-
-PROCESS_INBOUND = "process_inbound"
-# How long a stored message waits for a pause in a flood of webhooks before it is processed anyway.
-INGEST_FIRST_SECONDS = 1.0
 
 
 def build_job_queue(settings: Settings, clock: Clock, db: Database) -> JobQueue:

@@ -118,9 +118,6 @@ class PostgresJobQueue:
 
     transactional = True
 
-    def ingesting(self, delta: int) -> None:
-        """Webhooks are stored by ``serve``, messages processed by workers: nothing to balance here."""
-
     def __init__(self, settings: Settings, clock: Clock, db: Database) -> None:
         self._settings = settings
         self._clock = clock

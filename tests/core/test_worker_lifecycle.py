@@ -118,9 +118,10 @@ async def test_sigterm_under_backlog_with_the_provider_down_exits_and_the_next_w
                 case_ids = await open_cases(services, 40, batch=20)
                 first = start_worker(down_config, url, tmp_path / "worker-1.log", redis=False)
                 workers.append(first)
-                # Sends hang at the provider while more pages wait behind them.
+                # Sends hang at the provider while more work waits behind them (pages, or the steps
+                # that make them: page deliveries are taken first, so the backlog may be of steps).
                 await wait_for(lambda: count_pages(services.db, "sending") >= 5, 60, "sends in flight", workers)
-                assert count_pages(services.db, "scheduled") + count_pages(services.db, "sending") > 10
+                assert (count_pages(services.db, "scheduled", "sending") + count_steps(services.db, "pending")) > 10
                 try:
                     first.terminate(timeout=10)
                 except subprocess.TimeoutExpired:

@@ -17,6 +17,7 @@ from tests.twilio.conftest import (
     YAO_XIAOYAN,
     TwilioWorld,
 )
+from tests.twilio.test_sms_scripts import code_in
 
 THURSDAY_NIGHT = START + timedelta(hours=12)  # 22:00 in Zhengzhou: 姚晓燕 on duty
 
@@ -239,3 +240,27 @@ async def test_a_leader_calling_the_hotline_is_told_how_to_work_pages(world: Twi
     await call.say("我想查一下我的工单")
     assert call.ended and "短码" in call.last_heard
     assert world.cases() == []
+
+
+@pytest.mark.parametrize("world", ["sqlite", "postgres"], indirect=True)
+async def test_a_caller_is_asked_by_phone_whether_it_is_solved_and_answers_with_a_key(world: TwilioWorld) -> None:
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    call = await world.phone(LI_XIUYING).call()
+    await call.say("俺家从昨天就停水了，一点水都没有")
+    await call.stay_silent()
+    await world.settle()
+    (case,) = world.cases()
+    leader = world.phone(LONG_XIAOYAN)
+    await leader.reply(f"{code_in(leader.expect_sms('回复').body)}r")
+    await world.settle()
+    assert world.case(case.ref).status == "resolved"
+
+    asked = world.phone(LI_XIUYING).expect_call()  # the resident reported by voice: asked by voice
+    assert "解决了吗" in asked.heard
+    await asked.press("1")
+    await world.settle()
+    with world.services.db.session() as session:
+        from gridline.storage import cases as case_store
+
+        kinds = [event.kind for event in case_store.events(session, case.id)]
+    assert "resident_confirmed" in kinds
