@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from gridline.console.access import Viewer, can_see_event
@@ -25,20 +25,25 @@ def sse_frame(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def scoped_case_events(
+CONNECTED = ": connected"  # what ``watch`` yields once it listens
+KEEPALIVE = ": keep-alive"  # … and when nothing happened for ``keepalive`` seconds
+
+
+async def watch(
     services: Services,
-    viewer: Viewer,
+    topic: str,
     *,
     still_logged_in: Callable[[], Awaitable[bool]],
     keepalive: float = KEEPALIVE_SECONDS,
-) -> AsyncIterator[str]:
-    """SSE frames for ``viewer``: the events they may see, and comments as keep-alives."""
-    subscription = services.events.subscribe("cases").__aiter__()
-    # Start listening before saying "connected", so no event published after that is missed.
+) -> AsyncGenerator[dict[str, Any] | str, None]:
+    """The events of ``topic`` for one console stream: :data:`CONNECTED` once it listens (so no
+    event published after that is missed), then each event, :data:`KEEPALIVE` after a quiet spell;
+    it ends when the login does. Use it with ``contextlib.aclosing`` so a closed stream unsubscribes."""
+    subscription = services.events.subscribe(topic).__aiter__()
     pending: asyncio.Future[dict[str, Any]] | None = asyncio.ensure_future(subscription.__anext__())
     await asyncio.sleep(0)
     try:
-        yield "retry: 5000\n: connected\n\n"
+        yield CONNECTED
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(subscription.__anext__())
@@ -46,7 +51,7 @@ async def scoped_case_events(
             if not done:
                 if not await still_logged_in():
                     return
-                yield ": keep-alive\n\n"
+                yield KEEPALIVE
                 continue
             try:
                 event = pending.result()
@@ -54,8 +59,7 @@ async def scoped_case_events(
                 return
             finally:
                 pending = None
-            if await _visible(services, viewer, event):
-                yield sse_frame(str(event.get("type", "case.updated")), {k: event.get(k) for k in FORWARDED})
+            yield event
     finally:
         if pending is not None:
             pending.cancel()
@@ -65,6 +69,28 @@ async def scoped_case_events(
         if aclose is not None:
             with contextlib.suppress(Exception):
                 await aclose()
+
+
+def comment(marker: str) -> str:
+    """The SSE text of a :func:`watch` marker (``retry`` goes with the first)."""
+    return "retry: 5000\n: connected\n\n" if marker == CONNECTED else f"{marker}\n\n"
+
+
+async def scoped_case_events(
+    services: Services,
+    viewer: Viewer,
+    *,
+    still_logged_in: Callable[[], Awaitable[bool]],
+    keepalive: float = KEEPALIVE_SECONDS,
+) -> AsyncIterator[str]:
+    """SSE frames for ``viewer``: the events they may see, and comments as keep-alives."""
+    events = watch(services, "cases", still_logged_in=still_logged_in, keepalive=keepalive)
+    async with contextlib.aclosing(events):
+        async for event in events:
+            if isinstance(event, str):
+                yield comment(event)
+            elif await _visible(services, viewer, event):
+                yield sse_frame(str(event.get("type", "case.updated")), {k: event.get(k) for k in FORWARDED})
 
 
 async def _visible(services: Services, viewer: Viewer, event: dict[str, Any]) -> bool:

@@ -3,7 +3,6 @@ start one for chosen grids and tags, watch its coverage update live (docs/checki
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import unicodedata
@@ -15,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect, state_of
+from gridline.console.live import CONNECTED, KEEPALIVE_SECONDS, comment, watch
 from gridline.console.roster_access import can_edit_roster, roster_scope
 from gridline.console.sessions import SESSION_COOKIE, lookup_session
 from gridline.edge.params import RowId
@@ -36,7 +36,6 @@ from gridline.storage import households as roster
 from gridline.storage.audit import record
 
 router = APIRouter()
-KEEPALIVE_SECONDS = 15.0
 
 
 def _can_sweep(ctx: ConsoleContext) -> bool:
@@ -155,44 +154,21 @@ async def coverage_events(
     keepalive: float = KEEPALIVE_SECONDS,
 ) -> AsyncIterator[str]:
     """SSE frames: the sweep's coverage now, then again after every change to one of its questions."""
-    subscription = services.events.subscribe("checkins").__aiter__()
-    pending: asyncio.Future[dict[str, Any]] | None = asyncio.ensure_future(subscription.__anext__())
-    await asyncio.sleep(0)
 
     async def frame() -> str:
         found = await in_transaction(services, coverage, sweep_id)
         data = found.as_dict() if found is not None else {}
         return f"event: coverage\ndata: {json.dumps(data)}\n\n"
 
-    try:
-        yield "retry: 5000\n: connected\n\n"
-        yield await frame()
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(subscription.__anext__())
-            done, _ = await asyncio.wait({pending}, timeout=keepalive)
-            if not done:
-                if not await still_logged_in():
-                    return
-                yield ": keep-alive\n\n"
-                continue
-            try:
-                event = pending.result()
-            except StopAsyncIteration:
-                return
-            finally:
-                pending = None
-            if event.get("sweep_id") == sweep_id:
+    events = watch(services, "checkins", still_logged_in=still_logged_in, keepalive=keepalive)
+    async with contextlib.aclosing(events):
+        async for event in events:
+            if isinstance(event, str):
+                yield comment(event)
+                if event == CONNECTED:
+                    yield await frame()
+            elif event.get("sweep_id") == sweep_id:
                 yield await frame()
-    finally:
-        if pending is not None:
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
-                await pending
-        aclose = getattr(subscription, "aclose", None)
-        if aclose is not None:
-            with contextlib.suppress(Exception):
-                await aclose()
 
 
 @router.get("/sweeps/{sweep_id}/events")
