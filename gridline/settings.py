@@ -388,6 +388,10 @@ class CheckinSettings(BaseModel):
 class JobsSettings(BaseModel):
     poll_seconds: float = 1.0
     reconcile_seconds: float = 10.0
+    # Embedded: while a flood of webhooks is being stored, the in-process scheduler starts the
+    # processing of stored messages one at a time, each after a pause in the flood or after this
+    # long at most (so processing never stops; pages and escalation steps never wait).
+    ingest_hold_back_seconds: float = 0.2
     # A claimed step or inbound event whose worker vanished is retried after this lease.
     lease_seconds: float = 60.0
     # A send's claim (page, outbox message) lasts this long and is renewed every third of it while
@@ -424,6 +428,9 @@ class PacingSettings(BaseModel):
 
     # Telegram allows a bot about 30 messages a second (and one a second per chat).
     telegram_per_second: float = 25.0
+    # Seconds between two bulk messages to one Telegram chat (of any kind), and after a reply or
+    # page to it (those never wait).
+    telegram_chat_seconds: float = 1.0
     # Twilio sends 1 SMS a second from a long code (more from a short code or a messaging service).
     sms_per_second: float = 1.0
     # Outbound calls Twilio starts a second for the account (1 by default).

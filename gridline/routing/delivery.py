@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, PAGE, UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
 from gridline.i18n import t
 from gridline.kernel.notify import Delivery, PageNotice, PageUpdate
+from gridline.kernel.outbox import direct_send
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import chasing
 from gridline.routing.claims import INTERRUPTED, earlier_send, renewed_claim
@@ -166,6 +167,8 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
         loop = loop_texts(work.session, settings, case, page, staff.lang) if settings is not None else None
         due = due_text(settings, case.resolve_due_at, work.now, staff.lang) if settings is not None else ""
         notice = render_page(case, staff, grid, page, note, loop, due)
+        if page.channel == "telegram":
+            direct_send(work, settings, page.bot_name, page.target)  # the chat's bulk keeps a second away
         return ClaimedPage(notice, interrupted, page.created_at)
     except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
         log.exception("page %s cannot be rendered", page_id)

@@ -3,16 +3,16 @@
 Each process keeps the grids, staff, contact methods and duty rota in memory and checks these
 tokens once per unit of work (``gridline.storage.directory_cache``).
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
