@@ -22,6 +22,7 @@ pages and the console's case page show, and the async doors). This module is the
 
 from __future__ import annotations
 
+from gridline.domain.transfers import TRANSFER_TRANSITIONS, TransferStatus
 from gridline.routing.transfer_parties import (
     Actor,
     departments_for,
@@ -74,9 +75,11 @@ from gridline.routing.transfer_views import (
 __all__ = [
     "ESCALATED",
     "PAGE_REASONS",
+    "TRANSFER_TRANSITIONS",
     "WORKER_ID",
     "Actor",
     "LoopPanel",
+    "TransferStatus",
     "TransferView",
     "accept",
     "accept_transfer",
