@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -46,7 +47,9 @@ def resolve_targets(session: Session, index: GridIndex, case: Case, target: str,
         role = "primary" if target == "on_duty_leader" else "backup"
         people = who_is_on_duty(session, grid, at, tz, role=role)
         code = Reason.ON_DUTY if role == "primary" else Reason.BACKUP_ON_DUTY
-        return [Target(p, target, why(code, grid=grid, at=at.isoformat())) for p in people]
+        # The moment in the grid's own time: the explanation reads "值班 at 22:00", not a UTC stamp.
+        moment = at.astimezone(ZoneInfo(tz)).isoformat(timespec="minutes")
+        return [Target(p, target, why(code, grid=grid, at=moment)) for p in people]
     if target == "leader":
         if grid is None:
             return []
