@@ -3,10 +3,10 @@ someone going to the door; a bare number answers the question waiting for that p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import Any
 
-from gridline.i18n import DEFAULT_LANGUAGE, t
+from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.kernel.work import Work
 from gridline.routing.checkin_questions import choice_data, parse_choice, publish_checkin, reason_label
 from gridline.routing.checkin_stages import open_checkin_case
@@ -14,13 +14,13 @@ from gridline.routing.checkin_states import ANSWERABLE, CheckInStatus, transitio
 from gridline.settings import Settings
 from gridline.storage import checkins as store
 
-if TYPE_CHECKING:
-    pass
-
 
 @dataclass
 class Answered:
-    text: str
+    """The reply to a check-in answer, as a catalogue key and its facts (the channel renders it)."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
     case_id: int | None = None
     case_ref: str | None = None
 
@@ -50,23 +50,23 @@ def answer(
     parsed = parse_choice(data)
     checkin = store.get(work.session, parsed[0]) if parsed else None
     if parsed is None or checkin is None:
-        return Answered(t("checkins.reply.closed", lang))
+        return Answered("checkins.reply.closed")
     value = parsed[1]
     household = store.household_of(work.session, checkin.household_id)
     assert household is not None
     if value == "going":
         if not phone or phone != household.helper_phone:
-            return Answered(t("checkins.reply.closed", lang))
+            return Answered("checkins.reply.closed")
         if checkin.attended_at is None:
             checkin.attended_at, checkin.attended_by = work.now, actor
             store.add_event(work.session, checkin.id or 0, at=work.now, kind="attended", actor=actor, data={})
             publish_checkin(work, checkin)
-        return Answered(t("checkins.reply.going", lang))
+        return Answered("checkins.reply.going")
     mine = (identity_id is not None and identity_id == checkin.identity_id) or (
         resident_id is not None and resident_id == checkin.resident_id
     )
     if not mine or CheckInStatus(checkin.status) not in ANSWERABLE:
-        return Answered(t("checkins.reply.closed", lang))
+        return Answered("checkins.reply.closed")
     if checkin.resident_id is None:
         checkin.resident_id = resident_id  # a sweep's number nobody had written from before
     late = checkin.status in (CheckInStatus.ESCALATED, CheckInStatus.MISSED)
@@ -75,7 +75,7 @@ def answer(
     if value == "ok":
         transition(work, checkin, CheckInStatus.OK, actor=actor)
         publish_checkin(work, checkin)
-        return Answered(t("checkins.reply.ok_late" if late else "checkins.reply.ok", lang))
+        return Answered("checkins.reply.ok_late" if late else "checkins.reply.ok")
     transition(work, checkin, CheckInStatus.HELP, actor=actor)
     person = store.person_of(work.session, checkin.person_id)
     reason = ""
@@ -89,4 +89,4 @@ def answer(
 
     case = cases.get(work.session, case_id) if case_id else None
     publish_checkin(work, checkin)
-    return Answered(t("checkins.reply.help", lang, ref=case.ref if case else ""), case_id, case.ref if case else None)
+    return Answered("checkins.reply.help", {"ref": case.ref if case else ""}, case_id, case.ref if case else None)

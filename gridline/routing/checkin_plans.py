@@ -4,7 +4,6 @@ days (unique per member and day, so planning twice is harmless), and re-planning
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from gridline.kernel.work import Work
@@ -12,9 +11,6 @@ from gridline.routing.checkin_states import CheckInStatus, transition
 from gridline.settings import Settings
 from gridline.storage import checkins as store
 from gridline.storage.models import CheckIn, HouseholdPerson
-
-if TYPE_CHECKING:
-    pass
 
 
 def parse_time(value: str) -> time | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import socket
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from gridline.i18n import has, t
 from gridline.kernel.messages import Option
@@ -17,10 +16,6 @@ from gridline.storage import checkins as store
 from gridline.storage import pacing, people
 from gridline.storage.models import ChannelIdentity, CheckIn, Household, HouseholdPerson
 from gridline.storage.pacing import MessageKind
-
-if TYPE_CHECKING:
-    pass
-
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 CHANNELS = ("sms", "voice", "telegram")

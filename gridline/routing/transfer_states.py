@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gridline.domain.lifecycle import (
     ForbiddenTransition,
@@ -20,10 +20,6 @@ from gridline.kernel.work import Work
 from gridline.routing.timeline import record_event
 from gridline.storage import audit
 from gridline.storage.models import Transfer
-
-if TYPE_CHECKING:
-    pass
-
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
@@ -21,9 +20,6 @@ from gridline.storage import directory
 from gridline.storage import households as roster
 from gridline.storage import visits as store
 from gridline.storage.models import Household, Staff, Visit
-
-if TYPE_CHECKING:
-    pass
 
 PLAN_BATCH = 500
 

@@ -5,16 +5,13 @@ which also records the visit's event (docs/visits.md)."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gridline.domain.lifecycle import Lifecycle
 from gridline.kernel.work import Work
 from gridline.storage import visits as store
 from gridline.storage.households import RosterScope
 from gridline.storage.models import Visit
-
-if TYPE_CHECKING:
-    pass
 
 EVERYONE = RosterScope(None)  # the roster store's scope for time-driven work: every grid
 
