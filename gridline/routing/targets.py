@@ -16,7 +16,7 @@ from gridline.domain.explanations import Reason, why
 from gridline.domain.lifecycle import StaffRole
 from gridline.routing.grids import GridIndex
 from gridline.routing.rota import supervisors_on_duty, who_is_on_duty
-from gridline.storage import directory
+from gridline.storage import directory_cache
 from gridline.storage.models import Case, Staff
 
 
@@ -28,7 +28,7 @@ class Target:
 
 
 def _staff_with_role(session: Session, role: StaffRole, grid_code: str | None) -> list[Staff]:
-    return directory.active_staff_with_role(session, role.value, grid_code)
+    return directory_cache.active_staff_with_role(session, role.value, grid_code)
 
 
 def _ancestor_of_level(index: GridIndex, grid_code: str, level: int) -> str | None:

@@ -93,7 +93,11 @@ class Database:
 
     def create_all(self) -> None:
         """Create missing tables directly (tests); deployments use ``gridline db upgrade``."""
+        from gridline.storage.directory_cache import install_triggers
+
         SQLModel.metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            install_triggers(connection)
         if not self.is_sqlite:
             from gridline.storage.pg_jobs import install_job_schema
 
