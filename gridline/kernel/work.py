@@ -96,15 +96,15 @@ def finish_inbound_with(work: Work) -> None:
     flight.work = work
 
 
-def _committed(work: Work | None) -> None:
-    """After a unit of work committed (``work``) or rolled back (None)."""
+def _committed(work: Work | None, *, rolled_back: Work | None = None) -> None:
+    """After a unit of work committed (``work``) or rolled back (``rolled_back``)."""
     flight = _in_flight.get()
     if flight is None or flight.finished:
         return
-    if work is None:
-        flight.work = None  # the finish rolled back with it: a later unit of work may finish the event
-    elif flight.work is work:
+    if work is not None and flight.work is work:
         flight.finished = True
+    elif rolled_back is not None and flight.work is rolled_back:
+        flight.work = None  # the finish rolled back with it: a later unit of work may finish the event
 
 
 async def in_transaction(
@@ -112,11 +112,14 @@ async def in_transaction(
 ) -> T:
     """Run ``body(work, *args, **kwargs)`` in one transaction in a database thread; return its result."""
 
+    made: list[Work] = []
+
     def run() -> tuple[T, Work]:
         with services.db.session() as session:
             if relaxed:
                 relax_commit(session)
             work = Work(session=session, now=services.clock.now())
+            made.append(work)
             result = body(work, *args, **kwargs)
             stage_jobs(services, work)
         return result, work
@@ -125,7 +128,7 @@ async def in_transaction(
     try:
         result, work = await services.db.run(run)
     except BaseException:
-        _committed(None)
+        _committed(None, rolled_back=made[0] if made else None)
         raise
     _committed(work)
     await after_commit(services, work)
@@ -150,13 +153,15 @@ async def after_commit(services: Services, work: Work) -> None:
 @asynccontextmanager
 async def unit_of_work(services: Services) -> AsyncIterator[Work]:
     """Deprecated: blocks the event loop while the body runs. Being replaced by ``in_transaction``."""
+    made: list[Work] = []
     try:
         with services.db.session() as session:
             work = Work(session=session, now=services.clock.now())
+            made.append(work)
             yield work
             stage_jobs(services, work)
     except BaseException:
-        _committed(None)
+        _committed(None, rolled_back=made[0] if made else None)
         raise
     _committed(work)
     await after_commit(services, work)
