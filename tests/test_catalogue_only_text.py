@@ -32,6 +32,7 @@ VOCABULARY: dict[str, str] = {
     "gridline/nlu/": "NLU vocabulary and grammars",
     # Addresses as residents write them (郑州市…路…号院, 号楼/单元/室): the parser's grammar.
     "gridline/routing/addresses.py": "address grammar",
+    "gridline/routing/latin_addresses.py": "address grammar (pinyin and English words rewritten into it)",
     "gridline/routing/roster.py": "room-number grammar (号楼/栋/单元/室)",
     # Words staff and residents text in (接单, 办结, 查询, 退订 …): the SMS command grammar.
     "gridline/bots/twilio/keywords.py": "SMS keywords",

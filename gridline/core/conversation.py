@@ -17,12 +17,13 @@ from gridline.core import case_lookup
 from gridline.core.answers import find_leader_text, grid_name, registered_text, status_text
 from gridline.core.inbound_log import store_inbound
 from gridline.core.reports import ReportDecision, decide_report, file_report, reroute_after_registration
-from gridline.domain.lifecycle import OPEN_CASE_STATUSES
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, Priority
 from gridline.edge.text import choice_number
 from gridline.i18n import DEFAULT_LANGUAGE, normalise_language, other_language, t
 from gridline.kernel.messages import InboundMessage, Option, Outcome, Reply
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
+from gridline.nlu.priority import assess_priority
 from gridline.nlu.types import OUT_OF_SCOPE, NluResult
 from gridline.routing import checkins
 from gridline.routing.directory import Directory
@@ -138,8 +139,13 @@ async def _understand(services: Services, turn: Turn) -> Turn:
 
 
 def _fallback_wanted(state: dict[str, Any], text: str) -> bool:
-    """Whether an answer to "what is your address?" is also understood, in case it is not one."""
-    return int(state.get("tries", 0)) + 1 >= 2 or len(text) > 25
+    """Whether an answer to "what is your address?" is also understood, in case it is not one.
+
+    Always: a resident asked for an address may answer with the problem instead (「电梯里困住人了」
+    right after 「在吗」), and that report must be filed, not refused as an unknown address. The
+    embedded engine parses in well under a millisecond, and this runs before the transaction.
+    """
+    return bool(text)
 
 
 def _follow_the_row(turn: Turn, state: dict[str, Any]) -> None:
@@ -298,7 +304,7 @@ def _dispatch(
             replies.append((registered_text(services, work, match.grid_code, lang), ()))
             return _after_registration(services, work, sender, state, replies, outcome)
         tries = int(state.get("tries", 0)) + 1
-        if tries >= 2 or len(text) > 25:
+        if tries >= 2 or len(text) > 25 or _reads_as_report(services, turn.fallback_nlu):
             # Maybe it was a report, not an address: understand it rather than ask a third time.
             assert turn.fallback_nlu is not None, "understood before the transaction (_prepare)"
             turn.nlu = turn.fallback_nlu
@@ -310,6 +316,14 @@ def _dispatch(
     nlu = turn.nlu
     assert nlu is not None
     return _understood(services, work, sender, nlu, text, msg, replies, outcome, state)
+
+
+def _reads_as_report(services: Services, nlu: NluResult | None) -> bool:
+    """An answer to "what is your address?" that the NLU confidently reads as a problem."""
+    if nlu is None or not nlu.is_issue:
+        return False
+    urgent = assess_priority(nlu).priority != Priority.NORMAL
+    return urgent or nlu.confidence >= services.settings.nlu.confidence_threshold
 
 
 def _understood(

@@ -28,6 +28,11 @@ NO_WORDS = frozenset({"no", "n", "false", "0", "否", "不同意", "无", ""})
 INACTIVE_WORDS = frozenset({"0", "false", "no", "否"})
 # Cells listing several tags or people: ``独居老人、高龄``, ``a;b``, ``a|b`` (a comma may be inside a name).
 ROSTER_LIST_SPLIT = re.compile(r"[;；、|]")
+# The 平安守护 channel of a roster row (``checkin_channel``): what Gridline stores for each word.
+CHECKIN_CHANNEL_WORDS = {
+    "sms": "sms", "短信": "sms", "text": "sms", "voice": "voice", "call": "voice", "电话": "voice",
+    "语音": "voice", "telegram": "telegram", "tg": "telegram",
+}  # fmt: skip
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 

@@ -1,10 +1,12 @@
 """Importing the household roster (CSV, UTF-8 or GBK): one household a row, all or nothing.
 
 Columns: ``grid_code, room`` and optionally ``building, unit, address, tags, members, family,
-helper_name, helper_phone, consent_checkin, consent_family, lang, notes`` (docs/roster.md).
+helper_name, helper_phone, consent_checkin, consent_family, lang, notes`` (docs/roster.md) and the
+平安守护 opt-in of one member: ``checkin_channel, checkin_time, checkin_days, checkin_member``.
 ``members`` is ``name/phone; name/phone`` (phone optional), ``family`` is ``name/phone/relation; …``,
 ``tags`` are codes or labels (独居老人、高龄) separated by ``;``, ``；`` or ``、``. A household already
-on the roster (same grid and room) is updated and its people replaced.
+on the roster (same grid and room) is updated and its people replaced; a file without the check-in
+columns keeps the opt-ins set in the console of the members it lists again (same name and phone).
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ from datetime import datetime
 from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.importers import DEFAULT_MAX_BYTES, ImportFailed, ImportProblem, ImportSummary, Invalid, Source
 from gridline.importers.csvfile import CsvRow, read_csv
-from gridline.importers.fields import NO_WORDS, ROSTER_LIST_SPLIT, YES_WORDS, normalize_lang, normalize_phone
+from gridline.importers.fields import (
+    CHECKIN_CHANNEL_WORDS,
+    NO_WORDS,
+    ROSTER_LIST_SPLIT,
+    YES_WORDS,
+    normalize_lang,
+    normalize_phone,
+    parse_weekdays,
+)
 from gridline.routing.addresses import AddressMatcher
+from gridline.routing.checkins import parse_time
 from gridline.routing.roster import known_tags, tag_code
 from gridline.settings import Settings
 from gridline.storage import directory
@@ -25,9 +36,11 @@ from gridline.storage.db import Database
 from gridline.storage.models import Household, HouseholdPerson
 
 COLUMNS = ("grid_code", "room")
+# The 平安守护 opt-in of one member (docs/checkins.md): channel, local time, ISO weekdays, which member.
+CHECKIN_COLUMNS = ("checkin_channel", "checkin_time", "checkin_days", "checkin_member")
 OPTIONAL = (
     "building", "unit", "address", "tags", "members", "family", "helper_name", "helper_phone",
-    "consent_checkin", "consent_family", "lang", "notes",
+    "consent_checkin", "consent_family", "lang", "notes", *CHECKIN_COLUMNS,
 )  # fmt: skip
 MIN_ADDRESS_SCORE = 0.8
 
@@ -84,6 +97,8 @@ def import_households(
             session.add(stored)
             session.flush()
             assert stored.id is not None
+            if "checkin_channel" not in table.columns:
+                _keep_opt_ins(roster.people_of(session, stored.id), one.people)
             roster.replace_people(session, stored.id, one.people)
     return summary
 
@@ -115,7 +130,9 @@ def _parse_row(
     except Invalid as exc:
         errors.append(row.invalid(exc))
         lang = DEFAULT_LANGUAGE
-    people = [*_people(row, "members", errors), *_people(row, "family", errors)]
+    members = _people(row, "members", errors)
+    _checkin_opt_in(row, members, flags["consent_checkin"], errors)
+    people = [*members, *_people(row, "family", errors)]
     address_text = row.get("address") or None
     address_id = None
     if address_text:
@@ -166,3 +183,52 @@ def _people(row: CsvRow, column: str, errors: list[ImportProblem]) -> list[House
         relation = parts[2] if len(parts) > 2 else None
         people.append(HouseholdPerson(household_id=0, kind=kind, name=parts[0], phone=phone, relation=relation))
     return people
+
+
+def _checkin_opt_in(
+    row: CsvRow, members: list[HouseholdPerson], consent: bool, errors: list[ImportProblem]
+) -> None:
+    """Set the row's 平安守护 opt-in on its member (``checkin_member``, else the first one), or say
+    what is wrong: an unknown channel, time or weekday, no consent, no such member, no phone."""
+    raw_channel = row.get("checkin_channel")
+    rest = {column: row.get(column) for column in ("checkin_time", "checkin_days", "checkin_member")}
+    if not raw_channel:
+        if any(rest.values()):
+            errors.append(row.problem("roster.import.checkin_needs_channel"))
+        return
+    channel = CHECKIN_CHANNEL_WORDS.get(raw_channel.lower())
+    if channel is None:
+        errors.append(row.problem("roster.import.bad_checkin_channel", value=raw_channel))
+    if not consent:
+        errors.append(row.problem("roster.import.checkin_needs_consent"))
+    at = rest["checkin_time"]
+    if at and parse_time(at) is None:
+        errors.append(row.problem("roster.import.bad_checkin_time", value=at))
+    days: list[int] = []
+    if rest["checkin_days"]:
+        try:
+            days = [day + 1 for day in parse_weekdays(rest["checkin_days"])]  # stored as ISO: 1 = Monday
+        except Invalid as exc:
+            errors.append(row.invalid(exc))
+    name = rest["checkin_member"]
+    member = next((m for m in members if m.name == name), None) if name else (members[0] if members else None)
+    if member is None:
+        errors.append(row.problem("roster.import.checkin_unknown_member", name=name or "-"))
+        return
+    if channel in ("sms", "voice") and not member.phone:
+        errors.append(row.problem("roster.import.checkin_needs_phone", name=member.name))
+    if channel is not None:
+        parsed = parse_time(at) if at else None
+        member.checkin_channel = channel
+        member.checkin_time = parsed.strftime("%H:%M") if parsed else None
+        member.checkin_days = days if len(days) < 7 else []  # every day is the empty list
+
+
+def _keep_opt_ins(stored: list[HouseholdPerson], people: list[HouseholdPerson]) -> None:
+    """A re-import without check-in columns: the members listed again keep their opt-ins."""
+    by_person = {(p.kind, p.name, p.phone): p for p in stored if p.checkin_channel}
+    for person in people:
+        before = by_person.get((person.kind, person.name, person.phone))
+        if before is not None:
+            person.checkin_channel, person.checkin_time = before.checkin_channel, before.checkin_time
+            person.checkin_days = list(before.checkin_days)

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from gridline.routing.latin_addresses import LatinRoads
 from gridline.storage.models import Address
 
 # Leading administrative parts residents may or may not write; stripped from both sides.
@@ -168,6 +169,7 @@ class AddressMatcher:
         self._by_number: dict[str, list[tuple[str, str, int]]] = {}
         self._aliases: dict[str, list[int]] = {}
         self._alias_bigrams: dict[str, set[str]] = {}
+        self._latin = LatinRoads()
         for row in addresses:
             if row.id is None:
                 continue
@@ -187,6 +189,7 @@ class AddressMatcher:
         if parsed:
             road = bare_road(parsed.group("road"))
             self._by_number.setdefault(parsed.group("number"), []).append((road, road_stem(road), row.id))
+            self._latin.add(road, road_stem(road))
         names = [*(row.aliases or []), *([row.compound] if row.compound else [])]
         if not parsed:
             names.append(row.address)  # an address without a road number is known by its name
@@ -202,6 +205,7 @@ class AddressMatcher:
 
     def match(self, text: str) -> AddressMatch | None:
         """The directory entry ``text`` names: the whole text first, then anything inside it."""
+        text = self._latin.rewrite(text)
         key = normalize_address(text)
         ids = self._exact.get(key)
         if ids:
@@ -210,7 +214,7 @@ class AddressMatcher:
 
     def find_in_text(self, text: str) -> AddressMatch | None:
         """The best directory entry mentioned anywhere in ``text`` (a whole report sentence)."""
-        norm = normalize_text(text)
+        norm = normalize_text(self._latin.rewrite(text))
         candidates = self._road_number_candidates(norm) + self._alias_candidates(norm)
         if not candidates:
             candidates = self._fuzzy_alias_candidates(norm)

@@ -5,8 +5,8 @@ strictest cadence among its tags (``visits.cadence``: RFC 5545 rules), assigned 
 grid (or the leader). A visit is a durable timer: at its deadline a job claims the row with one
 conditional UPDATE and, if nobody logged it, marks it missed and notifies the one who owes it; each
 later step notifies the next people (leader, level-2 contact …) with the household's history, just
-as a page escalates. Logging it (SMS, Telegram button, the console) closes it and plans the next one;
-a problem found on it becomes a case flagged 主动发现 (``Case.proactive``).
+as a page escalates. Logging it (SMS, Telegram button, a key on a reminder call, the console)
+closes it and plans the next one; a problem found on it becomes a case flagged 主动发现 (``Case.proactive``).
 
 Other time-driven work asks for a visit with :func:`schedule_visit` (a 平安守护 sweep's "no answer").
 """
@@ -494,8 +494,11 @@ def notify_missed(
                 owner=owner.name if owner else t("visits.nobody", lang),
                 history=_history_text(settings, history, lang),
             )
-            options = _log_options(visit, household, lang) if staff.grid_code == household.grid_code else ()
-            channel = tell_staff(work, staff, text, options)
+            own_grid = staff.grid_code == household.grid_code
+            options = _log_options(visit, household, lang) if own_grid else ()
+            # Someone of the grid who takes calls first hears it and logs it with a key (voice_visit).
+            call = (_call_text(settings, visit, household, lang), _call_options(visit, lang)) if own_grid else None
+            channel = tell_staff(work, staff, text, options, call=call)
             told.append({"staff": staff.code, "name": staff.name, "why": why, "channel": channel})
     return told
 
@@ -542,18 +545,43 @@ def _log_options(visit: Visit, household: Household, lang: str) -> tuple[Option,
     )
 
 
+def _call_text(settings: Settings, visit: Visit, household: Household, lang: str) -> str:
+    return t(
+        "visits.voice.missed", lang, grid=household.grid_code, room=household.room_key,
+        tags=_tags_text(settings, household, lang), due=_local_time(settings, visit.due_at),
+    )  # fmt: skip
+
+
+def _call_options(visit: Visit, lang: str) -> tuple[Option, ...]:
+    """The keys of a reminder call: 1 正常, 2 有问题 (then the problem is said: ``bots.twilio.voice_visit``)."""
+    return (
+        Option(t("visits.voice.ok", lang), f"visit:{visit.id}:ok"),
+        Option(t("visits.voice.problem", lang), f"visit:{visit.id}:problem"),
+    )
+
+
 def tell_staff(
     work: Work, staff: Staff, text: str, options: tuple[Option, ...] = (), *, kind: str = MessageKind.REPLY,
-    settings: Settings | None = None,
+    settings: Settings | None = None, call: tuple[str, tuple[Option, ...]] | None = None,
 ) -> str | None:
-    """Queue ``text`` to the staff member's first reachable texting channel; the channel, or None.
+    """Queue ``text`` to the staff member's first reachable channel; the channel, or None.
 
-    Telegram gets the buttons; a phone gets the text (voice-first people are texted). Digests are
-    ``MessageKind.VISIT`` (bulk: paced with the other bulk sends); missed-visit notices are not.
+    Telegram gets the buttons. A phone gets the text, except with ``call`` (what a call says and the
+    keys it takes) for someone whose first channel is voice: a call that logs the visit by a key
+    (``bots.twilio.voice_ask``). Digests are ``MessageKind.VISIT`` (bulk: paced with the other bulk
+    sends); missed-visit notices are not.
     """
     for method in directory.contact_methods(work.session, staff.id or 0):
         if method.unreachable or method.channel == "web":
             continue
+        if method.channel == "voice" and call is not None:
+            voice = _staff_identity(work, staff, "call", method.target, "")
+            if voice is not None and not voice.unreachable:
+                queue_message(
+                    work, channel="voice", identity=voice, text=call[0], lang=staff.lang, options=call[1],
+                    staff_id=staff.id, kind=kind, settings=settings,
+                )  # fmt: skip
+                return "voice"
         identity = _staff_identity(work, staff, method.channel, method.target, method.bot_name)
         if identity is None or identity.unreachable:
             continue
@@ -583,12 +611,14 @@ def _staff_identity(work: Work, staff: Staff, channel: str, target: str, bot_nam
     phone = target or staff.phone
     if not phone:
         return None
-    found = people.find_identity(session, "sms", phone)
+    # ``call``: the voice identity of the number (a call); any other channel is texted to it.
+    wanted = "voice" if channel == "call" else "sms"
+    found = people.find_identity(session, wanted, phone)
     if found is not None:
         return found
-    texting = people.new_identity(session, "sms", phone, "", work.now)
-    texting.staff_id = staff.id
-    return texting
+    identity = people.new_identity(session, wanted, phone, "", work.now)
+    identity.staff_id = staff.id
+    return identity
 
 
 # -- what is due: the daily digest --------------------------------------------------------------------

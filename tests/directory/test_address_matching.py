@@ -111,3 +111,29 @@ def test_thousands_of_addresses_are_indexed_not_scanned() -> None:
     assert match is not None and match.grid_code == "G4444" and match.detail == "2栋"
     alias = matcher.find_in_text("合成4321小区停电")
     assert alias is not None and alias.grid_code == "G4321"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tongbai Road 199, building 3",  # the English catalogue's own example
+        "tongbai rd. no. 199",
+        "199 Tongbai Road",
+        "Tongbailu 199",
+        "the elevator at tongbai road 199 building 3 is broken",
+    ],
+)
+def test_an_address_in_pinyin_and_english_words_is_found(matcher: AddressMatcher, text: str) -> None:
+    match = matcher.match(text)
+    assert match is not None and match.address == TONGBAI
+
+
+def test_the_building_unit_and_room_of_an_english_address_are_kept(matcher: AddressMatcher) -> None:
+    match = matcher.match("Tongbai Road 199, building 3, unit 2, room 401")
+    assert match is not None and match.address == TONGBAI
+    assert match.detail == "3栋2单元401室"
+
+
+@pytest.mark.parametrize("text", ["Nowhere Road 199", "hello, is anyone there?", "building 3"])
+def test_latin_words_that_name_no_road_of_the_directory_match_nothing(matcher: AddressMatcher, text: str) -> None:
+    assert matcher.match(text) is None

@@ -259,3 +259,34 @@ async def test_a_residents_bot_and_a_staff_bot_each_carry_their_side(make_telegr
     await world.drain()
     assert only_case(world.services).status == "acknowledged"
     assert "廖志强" in resident.last_message.text
+
+
+async def test_a_report_given_when_asked_for_the_address_is_filed_not_refused_as_an_address(
+    telegram_world: TelegramWorld,
+):
+    """「在吗」 asks for the address; the resident answers with the emergency instead. It is a report."""
+    world = telegram_world
+    resident = world.person(8100000009, "桂芳", last_name="刘")
+    await resident.says("在吗")
+    await world.drain()
+    await resident.says("电梯里困住人了快来人")
+    await world.drain()
+    case = only_case(world.services)
+    assert case.category == "elevator" and case.priority == "emergency"
+    assert case.ref in "\n".join(m.text for m in resident.inbox)
+    assert "没有在网格地址库里找到" not in "\n".join(m.text for m in resident.inbox)
+
+    await resident.says("长椿路14号院1号楼")
+    await world.drain()
+    case = only_case(world.services)
+    assert case.grid_code == GX01_01_2, "the address that follows moves the case to the resident's grid"
+
+
+async def test_a_mistyped_address_is_still_asked_again(telegram_world: TelegramWorld):
+    world = telegram_world
+    resident = world.person(8100000010, "军", last_name="赵")
+    await resident.says("/start")
+    await resident.says("长椿路")
+    await world.drain()
+    assert "没有在网格地址库里找到" in resident.last_message.text
+    assert cases(world.services) == []

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
 
-from gridline.bots.twilio import voice_ask, voice_followup, voice_hotline, voice_page, webhooks
+from gridline.bots.twilio import voice_ask, voice_followup, voice_hotline, voice_page, voice_visit, webhooks
 from gridline.bots.twilio.client import TwilioGateway
 from gridline.bots.twilio.notifiers import SmsNotifier, VoiceNotifier
 from gridline.bots.twilio.sms import process_sms, read_sms
@@ -60,4 +60,5 @@ def install_routes(app: FastAPI, services: Services) -> None:
     router.include_router(voice_page.router)
     router.include_router(voice_followup.router)
     router.include_router(voice_ask.router)
+    router.include_router(voice_visit.router)
     app.include_router(router)

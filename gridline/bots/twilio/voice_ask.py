@@ -4,7 +4,8 @@ The voice notifier places the call (``VoiceNotifier.send_message``); when it is 
 fetches ``/voice/ask/{message_id}``, which says the message and its options inside one
 ``<Gather numDigits="1">`` ("报平安请按1。需要帮助请按2。" for a 平安守护 check-in). A key goes to the
 core as the option's choice (``handle_inbound``, so a check-in is answered exactly as by SMS or a
-Telegram button) and the call says the core's reply and hangs up. An answering machine hears
+Telegram button) and the call says the core's reply and hangs up; a key on a 走千家 reminder call
+logs the visit instead (``voice_visit``). An answering machine hears
 nothing and the delivery is reported failed; silence repeats the question up to ``MAX_PROMPTS``
 times, then the call ends (the check-in's next stage will try again).
 """
@@ -21,6 +22,7 @@ from gridline.bots.twilio import twiml
 from gridline.bots.twilio.signature import read_signed_form
 from gridline.bots.twilio.statuses import MACHINE_VERDICT_SEQ, is_machine
 from gridline.bots.twilio.voice_hotline import step_key, turns_of
+from gridline.bots.twilio.voice_visit import visit_key
 from gridline.bots.twilio.webhooks import TWIML, services_of
 from gridline.core.conversation import handle_inbound
 from gridline.edge.params import RowId
@@ -28,6 +30,7 @@ from gridline.i18n import t
 from gridline.kernel.messages import InboundMessage
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.provider_status import record_provider_status
+from gridline.routing.visits import is_visit_button
 from gridline.storage import outbox
 from gridline.storage.models import ChannelIdentity
 
@@ -118,6 +121,9 @@ async def question_key_pressed(
             return twiml.goodbye(services.settings, default, [t("checkins.voice.gone", default)])
         text, options, lang, phone = question
         index = int(digits[:1]) if digits[:1].isdigit() else 0
+        if 1 <= index <= len(options) and is_visit_button(options[index - 1][1]):
+            # A reminder call of 走千家: the key logs the visit (voice_visit), not a conversation turn.
+            return await visit_key(services, message_id, call_sid, options[index - 1][1], lang)
         if 1 <= index <= len(options):
             msg = InboundMessage(
                 channel="voice", external_id=phone, choice=options[index - 1][1],
