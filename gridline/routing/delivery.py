@@ -16,16 +16,14 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, PAGE, UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
-from gridline.i18n import t
-from gridline.kernel.notify import Delivery, Notifier, PageNotice, PageUpdate
+from gridline.kernel.notify import Delivery, Notifier, PageNotice, PageUpdate, Said
 from gridline.kernel.outbox_engine import DELIVERED_RANK, FAILED_STATUSES, Claimed, backoff, deliver, retry_at
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import chasing
 from gridline.routing.closure import REOPENED, reopen_words
-from gridline.routing.deadlines import due_text
 from gridline.routing.escalation import WORKER_ID
 from gridline.routing.loop_pages import PAGE_REASONS as LOOP_REASONS
-from gridline.routing.loop_pages import LoopTexts, loop_texts
+from gridline.routing.loop_pages import LoopLines, loop_lines
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.settings import Settings
 from gridline.storage import cases, directory, pages
@@ -37,53 +35,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def render_page(
+def page_notice(
     case: Case,
     staff: Staff,
     grid: Grid | None,
     page: Page,
     note: str | None = None,
-    loop: LoopTexts | None = None,
-    due: str = "",
+    loop: LoopLines | None = None,
+    due_at: datetime | None = None,
 ) -> PageNotice:
-    """``note``: what the page must say first (a reopened case: the resident's words); ``loop``: the
-    texts of a department-loop or extension page (``routing.loop_pages``)."""
-    lang = staff.lang
-    category_label = t(f"category.{case.category}", lang)
-    priority_label = t(f"priority.{case.priority}", lang)
-    where = case.address_text or (grid.name if grid else "—")
-    count = t("page.reports", lang, count=case.report_count) if case.report_count > 1 else ""
-    text = t(
-        "page.text",
-        lang,
-        ref=case.ref,
-        priority=priority_label,
-        category=category_label,
-        grid=grid.name if grid else "—",
-        address=where,
-        summary=case.summary[:300],
-        count=count,
-    )
-    if page.reason == REOPENED:
-        text = t("page.reopened", lang, words=note or "") + "\n" + text
-    chase, chase_short = chasing.headline(page, lang, note)
-    if chase:
-        text = chase + "\n" + text
-    short = t(
-        "page.short",
-        lang,
-        code=page.code or "",
-        category=category_label,
-        address=where[:20],
-        priority=priority_label if case.priority != "normal" else "",
-    )
-    if page.reason == REOPENED:
-        short = t("page.reopened_short", lang) + short
-    short = chase_short + short
-    if loop is not None:
-        text, short = loop.headline + "\n" + text, loop.short
-    if due:  # 限时 12月3日 17:00（2个工作日）
-        text = text + "\n" + due
+    """The page's facts for its channel to render (``bots.page_text``). ``note``: what the page must
+    say first (a reopened case: the resident's words; a chasing page: its deadline); ``loop``: the
+    lines of a department-loop or extension page (``routing.loop_pages``); ``due_at``: the deadline
+    the page ends with."""
     return PageNotice(
         page_id=page.id or 0,
         case_id=case.id or 0,
@@ -93,17 +57,20 @@ def render_page(
         bot_name=page.bot_name,
         staff_id=staff.id or 0,
         staff_name=staff.name,
-        lang=lang,
-        text=text,
-        short_text=short,
+        lang=staff.lang,
         code=page.code,
         category=case.category,
-        category_label=category_label,
         priority=case.priority,
         grid_name=grid.name if grid else "—",
         address=case.address_text,
+        summary=case.summary,
         report_count=case.report_count,
         reason=page.reason,
+        reopened_words=note if page.reason == REOPENED else None,
+        chase_due=note if page.reason in chasing.CHASE_REASONS else None,
+        loop_headline=loop.headline if loop else None,
+        loop_short=loop.short if loop else None,
+        due_at=due_at,
     )
 
 
@@ -203,9 +170,9 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
     grid = directory.grid(work.session, case.grid_code)
     try:
         note = reopen_words(work.session, case, page) or chasing.chase_note(work.session, case, page)
-        loop = loop_texts(work.session, settings, case, page, staff.lang) if settings is not None else None
-        due = due_text(settings, case.resolve_due_at, work.now, staff.lang) if settings is not None else ""
-        notice = render_page(case, staff, grid, page, note, loop, due)
+        loop = loop_lines(work.session, settings, case, page, staff.lang) if settings is not None else None
+        due_at = case.resolve_due_at if settings is not None else None
+        notice = page_notice(case, staff, grid, page, note, loop, due_at)
         return Claimed.of(page, page.channel, notice)
     except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
         log.exception("page %s cannot be rendered", page_id)
@@ -256,13 +223,13 @@ def page_update(work: Work, page_id: int, note_key: str, params: dict[str, str])
     case = cases.get(work.session, page.case_id) if page else None
     if page is None or staff is None or case is None:
         return None
-    notice = render_page(case, staff, directory.grid(work.session, case.grid_code), page)
     return PageUpdate(
         page_id=page_id,
         channel=page.channel,
         target=page.target,
         bot_name=page.bot_name,
-        text=notice.text + "\n\n" + t(note_key, staff.lang, ref=case.ref, **params),
+        page=page_notice(case, staff, directory.grid(work.session, case.grid_code), page),
+        note=Said(note_key, params),
         provider_ref=dict(page.provider_ref),
     )
 

@@ -76,7 +76,7 @@ async def transferred(services, drain) -> Case:
     result = await transfers.transfer_case(
         services, case.id, Actor.of_staff(staff(services, LEADER)), note="主管道破裂，需要自来水公司", channel="sms"
     )
-    assert result.ok, result.text
+    assert result.ok, result.said
     await drain(services)
     return case
 
