@@ -424,6 +424,9 @@ class PacingSettings(BaseModel):
 
     # Telegram allows a bot about 30 messages a second (and one a second per chat).
     telegram_per_second: float = 25.0
+    # Seconds between two bulk messages to one Telegram chat (of any kind), and after a reply or
+    # page to it (those never wait).
+    telegram_chat_seconds: float = 1.0
     # Twilio sends 1 SMS a second from a long code (more from a short code or a messaging service).
     sms_per_second: float = 1.0
     # Outbound calls Twilio starts a second for the account (1 by default).

@@ -53,6 +53,22 @@ def normalise_language(lang: str | None) -> Language:
     return DEFAULT_LANGUAGE
 
 
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def language_of_text(text: str | None) -> Language | None:
+    """The language a text is plainly written in: Han characters → zh-CN, Latin words and no Han → en.
+
+    For channels that carry no language (an SMS, a phone number): a stranger who texts in English is
+    answered in English from the first reply. Digits, codes and emoji say nothing (None).
+    """
+    if not text:
+        return None
+    if HAN.search(text):
+        return Language.ZH_CN
+    return Language.EN if _LATIN_WORD.search(text) else None
+
+
 def other_language(lang: str | None) -> Language:
     """The language a "switch language" toggle offers: English from Chinese, Chinese from English."""
     return Language.EN if normalise_language(lang) == Language.ZH_CN else Language.ZH_CN

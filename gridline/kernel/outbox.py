@@ -3,14 +3,17 @@
 Bulk messages (``MessageKind`` broadcast, sweep, check-in, visit) are paced: each gets a send time
 in its sender's lane (``storage.pacing``), and its delivery job runs then. Replies, notices about a
 resident's own case and pages are never paced — they go out at once, however long the bulk queue.
+On Telegram the bulk messages to one chat are also a chat interval apart (``space_chats``: Telegram
+allows about one message a second per chat), whatever their kind, and wait a chat interval after a
+reply or page to that chat (``bulk_wait``, when they are claimed).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlmodel import Session
 
@@ -97,15 +100,23 @@ class BulkMessage:
     lang: str
     resident_id: int | None = None
     channel: str | None = None  # default: the identity's (a voice identity is texted: pass "sms")
+    options: tuple[Option, ...] = ()
+    lane: str | None = None  # default: the channel's (``message_lane``); a call leaves from the voice number
+
+
+class QueuedBulk(NamedTuple):
+    message_id: int
+    send_at: datetime
 
 
 def queue_bulk(
     work: Work, settings: Settings, messages: list[BulkMessage], *, kind: str, broadcast_id: int | None = None
-) -> list[int]:
+) -> list[QueuedBulk]:
     """Store many paced messages in one batch insert, each with its send time in its sender's lane
-    (one reservation per lane, in the order given), and queue each one's job for its time. Returns
-    the message ids in order. Built as plain rows: thousands of ORM objects cost seconds."""
-    lanes = [message_lane(settings, m.channel or m.identity.channel, m.identity) for m in messages]
+    (one reservation per lane, in the order given; Telegram chats spaced too), and queue each one's
+    job for its time. Returns the message ids and send times in order. Built as plain rows:
+    thousands of ORM objects cost seconds."""
+    lanes = [m.lane or message_lane(settings, m.channel or m.identity.channel, m.identity) for m in messages]
     by_lane: dict[str, list[int]] = defaultdict(list)
     for index, lane in enumerate(lanes):
         by_lane[lane].append(index)
@@ -115,10 +126,12 @@ def queue_bulk(
         for index, when in zip(indexes, pacing.reserve(work.session, lane, len(indexes), interval, work.now),
                                strict=True):
             times[index] = when
+    times = space_chats(work, settings, [(m.identity, when) for m, when in zip(messages, times, strict=True)])
     rows: list[dict[str, Any]] = [
         {
             "direction": "out", "channel": m.channel or m.identity.channel, "sender_kind": "system",
-            "resident_id": m.resident_id, "identity_id": m.identity.id, "text": m.text, "options": [], "media": [],
+            "resident_id": m.resident_id, "identity_id": m.identity.id, "text": m.text,
+            "options": [{"label": o.label, "data": o.data} for o in m.options], "media": [],
             "lang": m.lang, "created_at": work.now, "status": "queued", "status_seq": 0, "attempts": 0,
             "next_attempt_at": when, "text_purged": False, "kind": str(kind), "lane": lane,
             "broadcast_id": broadcast_id,
@@ -128,7 +141,57 @@ def queue_bulk(
     ids = outbox.insert_many(work.session, rows)
     for message_id, when in zip(ids, times, strict=True):
         work.job("deliver_message", f"msg:{message_id}:0@{when.timestamp():.3f}", when, message_id=message_id)
-    return ids
+    return [QueuedBulk(message_id, when) for message_id, when in zip(ids, times, strict=True)]
+
+
+def _chat_of(identity: ChannelIdentity | None) -> tuple[str, str] | None:
+    """(bot, chat) of a Telegram identity: the per-chat limit's key."""
+    if identity is None or identity.channel != "telegram":
+        return None
+    return identity.bot_name, identity.chat_id or identity.external_id
+
+
+def space_chats(
+    work: Work, settings: Settings, items: list[tuple[ChannelIdentity | None, datetime]]
+) -> list[datetime]:
+    """The send times of bulk messages given their sender lane times: a Telegram chat's are a chat
+    interval apart (``pacing.telegram_chat_seconds``), in the order given, after that chat's bulk
+    messages already queued — of any kind. Other channels' times are kept."""
+    times = [when for _, when in items]
+    wanted = [(i, pacing.chat_lane(*chat), when) for i, (identity, when) in enumerate(items)
+              if (chat := _chat_of(identity)) is not None]  # fmt: skip
+    spaced = pacing.reserve_each(
+        work.session, [(lane, when) for _, lane, when in wanted], settings.pacing.telegram_chat_seconds
+    )
+    for (index, _, _), when in zip(wanted, spaced, strict=True):
+        times[index] = when
+    return times
+
+
+def bulk_wait(
+    work: Work, settings: Settings | None, message: Message, identity: ChannelIdentity | None
+) -> datetime | None:
+    """At the claim of a message to a Telegram chat: a reply, notice (or page: ``direct_send``) is
+    recorded as the chat's direct send, and never waits; a bulk message that would leave less than
+    a chat interval after one gets a new chat time, returned (the caller re-queues it). Else None."""
+    chat = _chat_of(identity)
+    if chat is None or settings is None:
+        return None
+    if not pacing.is_paced(message.kind):
+        direct_send(work, settings, *chat)
+        return None
+    busy = pacing.next_free(work.session, pacing.direct_lane(*chat))
+    if busy is None or busy <= work.now:
+        return None
+    [when] = pacing.reserve_each(work.session, [(pacing.chat_lane(*chat), busy)], settings.pacing.telegram_chat_seconds)
+    message.next_attempt_at = when
+    return when
+
+
+def direct_send(work: Work, settings: Settings | None, bot_name: str, chat: str) -> None:
+    """A reply or page is leaving for a Telegram chat now: its bulk keeps a chat interval away."""
+    seconds = settings.pacing.telegram_chat_seconds if settings is not None else 1.0
+    pacing.mark_direct(work.session, pacing.direct_lane(bot_name, chat), work.now + timedelta(seconds=seconds))
 
 
 def pace(
@@ -146,6 +209,9 @@ def pace(
     for lane, queued in by_lane.items():
         interval = 1.0 / settings.pacing.per_second(pacing.lane_channel(lane))
         times = pacing.reserve(work.session, lane, len(queued), interval, earliest or work.now)
+        if pacing.lane_channel(lane) == "telegram":
+            identities = [work.session.get(ChannelIdentity, m.identity_id) if m.identity_id else None for m in queued]
+            times = space_chats(work, settings, list(zip(identities, times, strict=True)))
         for message, when in zip(queued, times, strict=True):
             message.next_attempt_at = when
             if jobs:

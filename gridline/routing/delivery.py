@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, PAGE, UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
 from gridline.kernel.notify import Delivery, Notifier, PageNotice, PageUpdate, Said
+from gridline.kernel.outbox import direct_send
 from gridline.kernel.outbox_engine import DELIVERED_RANK, FAILED_STATUSES, Claimed, backoff, deliver, retry_at
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import chasing
@@ -173,6 +174,8 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
         loop = loop_lines(work.session, settings, case, page, staff.lang) if settings is not None else None
         due_at = case.resolve_due_at if settings is not None else None
         notice = page_notice(case, staff, grid, page, note, loop, due_at)
+        if page.channel == "telegram":
+            direct_send(work, settings, page.bot_name, page.target)  # the chat's bulk keeps a second away
         return Claimed.of(page, page.channel, notice)
     except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
         log.exception("page %s cannot be rendered", page_id)

@@ -8,7 +8,8 @@ Bulk messages (broadcasts, sweeps, check-ins: ``storage.pacing``) leave at their
 sender's lane. One without a send time yet, or whose time passed more than ``pacing.late_seconds``
 ago (the workers were down), is given the lane's next free time when its job claims it, so a restart
 spreads the backlog at the lane's rate instead of sending it in one burst. Their retries take a lane
-time too. Nothing else waits for the lanes.
+time too. On Telegram a bulk message also waits a chat interval after a reply or page to the same
+chat (``kernel.outbox.bulk_wait``). Nothing else waits for the lanes.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlmodel import Session
 from gridline.domain.lifecycle import MESSAGE, MessageStatus
 from gridline.kernel.messages import Option
 from gridline.kernel.notify import Delivery, MessageNotice, Notifier
-from gridline.kernel.outbox import pace
+from gridline.kernel.outbox import bulk_wait, pace
 from gridline.kernel.outbox_engine import DELIVERED_RANK, FAILED_STATUSES, Claimed, deliver, retry_at
 from gridline.kernel.work import Work
 from gridline.routing import broadcasts
@@ -126,17 +127,19 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
                      message_id=message_id)
             return "not due"
         return "not claimed"
+    identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
+    slot: datetime | None = None
     if settings is not None and pacing.is_paced(message.kind) and _needs_new_time(message, work, settings):
         pace(work, settings, [message], jobs=False)
         slot = message.next_attempt_at
-        assert slot is not None
-        if slot > work.now:
-            MESSAGE.move(message, MessageStatus.QUEUED, work.now)
-            message.claimed_at = None
-            work.job("deliver_message", f"msg:{message_id}:{message.attempts}@{slot.timestamp():.3f}", slot,
-                     message_id=message_id)
-            return "paced"
-    identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
+    # Telegram's one message a second per chat: bulk waits after a reply or page to the chat.
+    slot = bulk_wait(work, settings, message, identity) or slot
+    if slot is not None and slot > work.now:
+        MESSAGE.move(message, MessageStatus.QUEUED, work.now)
+        message.claimed_at = None
+        work.job("deliver_message", f"msg:{message_id}:{message.attempts}@{slot.timestamp():.3f}", slot,
+                 message_id=message_id)
+        return "paced"
     case = cases.get(work.session, message.case_id) if message.case_id else None
     target = (identity.chat_id or identity.external_id) if identity else ""
     notice = MessageNotice(

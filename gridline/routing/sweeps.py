@@ -1,10 +1,11 @@
 """Sweeps (排查): a supervisor asks every targeted household "1 平安 2 需要帮助" at once.
 
 ``start_sweep`` writes, in one transaction, the sweep, one ``CheckIn`` (kind ``sweep``) per household,
-its question as an outbound message row (delivered by ``deliver_message`` jobs: durable across
-restarts, claimed so never sent twice) and its ``close`` step at the end of the window. Rows are
-written in batches (``storage.checkins.insert_returning``): a sweep of 10,000 households is about 125
-statements, not 50,000 (bench/sweep_bench.py). An answer goes through ``routing.checkins``
+its question as an outbound message row (``kernel.outbox.queue_bulk``, paced like every bulk
+message; delivered by ``deliver_message`` jobs: durable across restarts, claimed so never sent
+twice) and its ``close`` step at the end of the window. Rows are written in batches
+(``storage.checkins.insert_returning``, ``storage.outbox.insert_many``): a sweep of 10,000
+households is about 125 statements, not 50,000 (bench/sweep_bench.py). An answer goes through ``routing.checkins``
 ("2" → an urgent case); silence until the window ends → a visit due today (``visit_due_today``).
 """
 
@@ -13,16 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from gridline.i18n import t
+from gridline.kernel.outbox import BulkMessage, queue_bulk
 from gridline.kernel.work import Work
 from gridline.routing.checkin_states import CheckInStatus
 from gridline.routing.checkins import (
     choice_data,
     known_reasons,
-    parse_choice,
     publish_checkin,
     question_lane,
     question_options,
@@ -32,12 +33,9 @@ from gridline.routing.roster import known_tags
 from gridline.routing.visits import schedule_visit
 from gridline.settings import Settings
 from gridline.storage import checkins as store
-from gridline.storage import pacing, people
-from gridline.storage.models import ChannelIdentity, CheckIn, CheckInEvent, CheckInStep, Household, Message, Sweep
+from gridline.storage import people
+from gridline.storage.models import ChannelIdentity, CheckIn, CheckInEvent, CheckInStep, Household, Sweep
 from gridline.storage.pacing import MessageKind
-
-if TYPE_CHECKING:
-    pass
 
 
 class SweepRefused(ValueError):
@@ -111,7 +109,7 @@ def start_sweep(
         })  # fmt: skip
     by_household = {hid: cid for cid, hid in store.insert_returning(session, CheckIn, checkin_rows, ["household_id"])}
     checkin_ids = [by_household[tg.household_id] for tg in targets]
-    message_rows: list[dict[str, Any]] = []
+    questions: list[BulkMessage] = []
     asked: list[int] = []
     for i, tg in enumerate(targets):
         identity = identities[i]
@@ -120,33 +118,18 @@ def start_sweep(
         lang = tg.lang
         label = reason_label(settings, reason, lang)
         text = t("checkins.sweep.voice" if identity.channel == "voice" else "checkins.sweep.ask", lang, reason=label)
-        message_rows.append({
-            "direction": "out", "channel": identity.channel, "sender_kind": "system",
-            "resident_id": identity.resident_id, "identity_id": identity.id, "text": text,
-            "options": [{"label": o.label, "data": o.data} for o in question_options(checkin_ids[i], lang, sweep=True)],
-            "media": [], "lang": lang, "created_at": now, "status": "queued", "status_seq": 0, "attempts": 0,
-            "text_purged": False, "kind": MessageKind.SWEEP.value, "lane": question_lane(settings, identity),
-        })  # fmt: skip
+        questions.append(BulkMessage(
+            identity, text, lang, resident_id=identity.resident_id, channel=identity.channel,
+            options=question_options(checkin_ids[i], lang, sweep=True), lane=question_lane(settings, identity),
+        ))  # fmt: skip
         asked.append(checkin_ids[i])
-    # Paced like every bulk message (storage.pacing): each sender lane reserves its send times at once.
-    by_lane: dict[str, list[dict[str, Any]]] = {}
-    for row in message_rows:
-        by_lane.setdefault(row["lane"], []).append(row)
-    for lane, rows in by_lane.items():
-        interval = 1.0 / settings.pacing.per_second(pacing.lane_channel(lane))
-        for row, when in zip(rows, pacing.reserve(session, lane, len(rows), interval, now), strict=True):
-            row["next_attempt_at"] = when
-    # A question's options name its check-in (chk:<id>:ok): that maps each new message to its question.
-    by_checkin = {
-        parse_choice(options[0]["data"])[0]: mid  # type: ignore[index]
-        for mid, options in store.insert_returning(session, Message, message_rows, ["options"])
-    }
-    message_ids = [by_checkin[cid] for cid in asked]
+    # Paced like every bulk message (kernel.outbox.queue_bulk): each sender lane reserves its send
+    # times at once, and a Telegram chat's questions keep a second from its other bulk messages.
+    queued = queue_bulk(work, settings, questions, kind=MessageKind.SWEEP)
+    message_ids = [q.message_id for q in queued]
     store.set_message_ids(session, list(zip(asked, message_ids, strict=True)))
     # Each question's answer window starts when it leaves, not when the sweep was written.
-    window_ends = {
-        cid: row["next_attempt_at"] + timedelta(minutes=window) for cid, row in zip(asked, message_rows, strict=True)
-    }
+    window_ends = {cid: q.send_at + timedelta(minutes=window) for cid, q in zip(asked, queued, strict=True)}
     step_rows: list[dict[str, Any]] = [
         {"checkin_id": cid, "stage": "close", "due_at": window_ends.get(cid, now), "status": "pending"}
         for cid in checkin_ids
@@ -159,9 +142,6 @@ def start_sweep(
         for cid in asked
     ]  # fmt: skip
     store.insert_plain(session, CheckInEvent, events)
-    for message_id, row in zip(message_ids, message_rows, strict=True):
-        when = row["next_attempt_at"]
-        work.job("deliver_message", f"msg:{message_id}:0@{when.timestamp():.3f}", when, message_id=message_id)
     for step_id, row in zip(step_ids, step_rows, strict=True):
         work.job("run_checkin_step", f"chkstep:{step_id}", row["due_at"], step_id=step_id)
     work.event("checkins", {"type": "sweep.started", "sweep_id": sweep.id, "grid_code": None, "status": "asked"})

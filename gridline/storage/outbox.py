@@ -12,6 +12,7 @@ from sqlalchemy import insert, or_, update
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import MESSAGE, MessageStatus
+from gridline.storage.bulk import chunks
 from gridline.storage.claiming import claimed
 from gridline.storage.models import Message
 
@@ -64,9 +65,22 @@ def due_for_sending(session: Session, *, horizon: datetime, limit: int) -> list[
 
 
 def insert_many(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert outgoing messages (complete column values) in one batch; their ids, in order."""
+    """Insert outgoing messages (complete column values) in batches; their ids, in order.
+
+    Paced rows are unique by (lane, identity, send time) — a lane's send times differ, and so do a
+    Telegram chat's — which maps the returned ids back to the rows: asking SQLite for the
+    parameters' order instead costs one statement per row. Rows that are not unique so are
+    inserted in the parameters' order."""
     if not rows:
         return []
     table = Message.__table__  # type: ignore[attr-defined]  # Core, not the ORM's slower bulk path
-    result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-    return [int(row[0]) for row in result]
+    keys = [(row.get("lane"), row.get("identity_id"), row.get("next_attempt_at")) for row in rows]
+    if len(set(keys)) != len(keys):
+        result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        return [int(row[0]) for row in result]
+    returning = insert(table).returning(table.c.id, table.c.lane, table.c.identity_id, table.c.next_attempt_at)
+    ids: dict[tuple[Any, Any, Any], int] = {}
+    for batch in chunks(rows, 1000):
+        for message_id, lane, identity_id, when in session.execute(returning, list(batch)):
+            ids[(lane, identity_id, when)] = int(message_id)
+    return [ids[key] for key in keys]

@@ -6,10 +6,16 @@ interval apart, starting at the lane's next free time (or ``earliest``), and mov
 lane's row is locked while it does (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer and
 the ``INSERT`` before it takes the write lock), so reservations in several worker processes never
 overlap, and they are as durable as the messages they are written with.
+
+Telegram also allows about one message a second per chat, whatever the bot's total: each chat a bulk
+message goes to is a lane too (``chat_lane``: its bulk messages a chat interval apart, whatever their
+kind), and ``direct_lane`` keeps when a reply or page to the chat last left (bulk waits after it;
+replies and pages never wait).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -53,6 +59,63 @@ def lane_of(channel: str, bot_name: str, sms_number: str, voice_number: str) -> 
 
 def lane_channel(lane: str) -> str:
     return lane.split(":", 1)[0]
+
+
+def chat_lane(bot_name: str, chat: str) -> str:
+    """The lane of one Telegram chat's bulk messages."""
+    return f"chat:telegram:{bot_name}:{chat}"[:100]
+
+
+def direct_lane(bot_name: str, chat: str) -> str:
+    """Where a Telegram chat's last reply or page is kept (``next_free_at``: a chat interval after it)."""
+    return f"direct:telegram:{bot_name}:{chat}"[:100]
+
+
+BATCH = 500  # lanes a statement (SQLite's bound parameters)
+
+
+def reserve_each(session: Session, wanted: Sequence[tuple[str, datetime]], interval: float) -> list[datetime]:
+    """One send time for each ``(lane, earliest)``, in order: none before its earliest, each lane's
+    times ``interval`` seconds apart. The rows of many lanes (one per chat) in a few statements."""
+    if not wanted:
+        return []
+    table = PacingLane.__table__  # type: ignore[attr-defined]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    lanes = sorted({lane for lane, _ in wanted})  # one lock order for every worker
+    start = min(when for _, when in wanted)
+    rows: dict[str, PacingLane] = {}
+    for i in range(0, len(lanes), BATCH):
+        chunk = lanes[i : i + BATCH]
+        session.execute(
+            dialect.insert(table)
+            .values([{"lane": lane, "next_free_at": start, "updated_at": start} for lane in chunk])
+            .on_conflict_do_nothing(index_elements=["lane"])
+        )
+        query = (
+            select(PacingLane).where(col(PacingLane.lane).in_(chunk)).order_by(col(PacingLane.lane))
+            .with_for_update().execution_options(populate_existing=True)
+        )  # fmt: skip
+        rows.update((row.lane, row) for row in session.exec(query))
+    step = timedelta(seconds=interval)
+    times: list[datetime] = []
+    for lane, earliest in wanted:
+        row = rows[lane]
+        when = max(row.next_free_at, earliest)
+        row.next_free_at, row.updated_at = when + step, earliest
+        times.append(when)
+    session.add_all(rows.values())
+    session.flush()
+    return times
+
+
+def mark_direct(session: Session, lane: str, until: datetime) -> None:
+    """A reply or page left for the chat of ``lane`` (a ``direct_lane``): its bulk waits until ``until``."""
+    table = PacingLane.__table__  # type: ignore[attr-defined]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(lane=lane, next_free_at=until, updated_at=until)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["lane"], set_={"next_free_at": statement.excluded.next_free_at, "updated_at": until}
+    ))  # fmt: skip
 
 
 def reserve(session: Session, lane: str, count: int, interval: float, earliest: datetime) -> list[datetime]:

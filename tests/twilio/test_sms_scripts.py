@@ -303,3 +303,18 @@ async def test_leaders_texts_are_kept_in_the_conversation_log(world: TwilioWorld
             select(Message.text).where(Message.sender_kind == "staff", Message.direction == "in")
         ).all()
     assert texts == [f"ack {code}"]
+
+
+async def test_a_stranger_who_texts_in_english_is_answered_in_english(world: TwilioWorld) -> None:
+    stranger = world.phone("+8617000099001")
+    await stranger.text("Hello, the street light outside my building has been broken for days")
+    await world.settle()
+    answer = stranger.expect_sms("address")
+    assert not re.search("[\u4e00-\u9fff]{4}", answer.body.replace("桐柏", "")), answer.body
+
+
+async def test_a_stranger_who_texts_in_chinese_is_answered_in_chinese(world: TwilioWorld) -> None:
+    stranger = world.phone("+8617000099002")
+    await stranger.text("你好，楼下路灯坏了好几天了")
+    await world.settle()
+    stranger.expect_sms("住址")

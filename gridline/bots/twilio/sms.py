@@ -17,7 +17,7 @@ from gridline.bots.twilio.staff_mms import handle_staff_mms
 from gridline.bots.twilio.staff_sms import handle_staff_sms
 from gridline.core.conversation import handle_inbound
 from gridline.edge.text import ascii_int
-from gridline.i18n import t
+from gridline.i18n import language_of_text, t
 from gridline.kernel.messages import InboundMessage
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
@@ -51,6 +51,8 @@ def inbound_message(payload: dict[str, Any], phone: str) -> InboundMessage:
         command=command[0] if command else None,
         command_args=command[1] if command else "",
         media=media,
+        # An SMS carries no language; the words do (only a new resident's language is set from it).
+        lang=language_of_text(body),
     )
 
 
