@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gridline.i18n import t
-from gridline.kernel.notify import PageNotice, Said
+from gridline.kernel.notify import CannotRender, PageNotice, Said
 from gridline.routing.actions import ActionResult
 from gridline.routing.chasing import CHASE_REASONS
 from gridline.routing.closure import REOPENED
@@ -33,7 +33,15 @@ def said_text(line: Said, lang: str | None = None) -> str:
 
 
 def page_texts(notice: PageNotice, settings: Settings | None = None, now: datetime | None = None) -> PageTexts:
-    """The page's texts; with ``settings`` and ``now`` the full text ends with its deadline (限时 …)."""
+    """The page's texts; with ``settings`` and ``now`` the full text ends with its deadline (限时 …).
+    Raises ``CannotRender`` when the catalogue cannot word its facts (the page then fails over)."""
+    try:
+        return _page_texts(notice, settings, now)
+    except (KeyError, ValueError, IndexError) as exc:
+        raise CannotRender(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _page_texts(notice: PageNotice, settings: Settings | None, now: datetime | None) -> PageTexts:
     lang, reason = notice.lang, notice.reason
     category = t(f"category.{notice.category}", lang)
     priority = t(f"priority.{notice.priority}", lang)

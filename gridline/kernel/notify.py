@@ -67,6 +67,13 @@ class PageNotice:
     due_at: datetime | None = None  # the case's 限时 deadline (UTC)
 
 
+class CannotRender(Exception):
+    """A channel cannot word a page from its facts (a key or a fact the catalogue does not have).
+
+    Sending it again would fail the same way: the outbox engine records the page failed on this
+    channel (``render: …``) and its policy tries the person's next one."""
+
+
 @dataclass(frozen=True)
 class MessageNotice:
     """An outbound message (to a resident or a staff member) waiting in the outbox."""

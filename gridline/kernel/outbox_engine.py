@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from sqlmodel import Session
 
 from gridline.domain.lifecycle import Lifecycle
-from gridline.kernel.notify import Delivery, Notifier
+from gridline.kernel.notify import CannotRender, Delivery, Notifier
 from gridline.kernel.send_claims import INTERRUPTED, record_possible_duplicate, renewed_claim
 from gridline.kernel.work import Work, in_transaction
 
@@ -150,6 +150,9 @@ async def _send(services: Services, policy: SendPolicy[Any], claimed: Claimed[An
     try:
         async with renewed_claim(services, policy.model, claimed.row_id, policy.sending):
             return earlier or await policy.send(notifier, claimed.notice)
+    except CannotRender as exc:  # retrying cannot help: fail over now
+        log.exception("%s %s cannot be worded for %s", policy.kind, claimed.row_id, claimed.channel)
+        return Delivery("failed", error=f"render: {exc}"[:300])
     except Exception as exc:  # a notifier bug must not lose the row: retry, then fall back
         log.exception("notifier %s failed on %s %s", claimed.channel, policy.kind, claimed.row_id)
         return Delivery("retry", error=f"{type(exc).__name__}: {exc}"[:300])
