@@ -10,7 +10,8 @@ On the same data, for the chosen method (``methods.DEFAULT_METHOD``) and the bas
   replaced by homophones), gold-label macro-F1;
 * ``--cv K`` (default 5) cross-validation on the same folds of each data set — Gridline's training
   data and the public set in config/nlu/public/ — with what the "unknown characters" abstention
-  rule catches (out-of-scope texts) and costs (texts it would have classified right);
+  rule catches (out-of-scope texts) and costs (texts it would have classified right), and for the
+  chosen method each label's F1 and the most frequent confusions (``per_label``);
   ``--folds grouped`` keeps near-paraphrases in one fold (``gridline.nlu.evaluate.paraphrase_groups``),
   ``--folds both`` reports both; every row has bootstrap 95 % intervals of macro-F1 and accuracy
   and the paired interval of its difference to the baseline (and to Rasa);
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +191,8 @@ async def cross_validation(
             ),
         }
         row["confidence"] = evaluation.confidence_report((threshold, 0.6))
+        if method == methods.DEFAULT_METHOD:
+            row["per_label"] = per_label(evaluation)
         out[method] = row
     if rasa:
         from rasa_folds import rasa_cross_validated
@@ -207,6 +211,26 @@ async def cross_validation(
         if against:
             out[name]["difference_to"] = against
     return out
+
+
+def per_label(evaluation: Evaluation, confusions: int = 15) -> dict[str, Any]:
+    """F1 and support of each gold label (weakest first) and the most frequent confusions.
+
+    The error analysis behind docs/nlu.md: which labels are hard, and whether the errors are spread
+    or between a few near-synonymous labels.
+    """
+    report = evaluation.gold_report()["per_label"]
+    pairs = Counter(
+        (p.example.intent, p.result.intent) for p in evaluation.predictions if p.result.intent != p.example.intent
+    )
+    return {
+        "f1": {
+            label: [round(row["f1-score"], 3), row["support"]]
+            for label, row in sorted(report.items(), key=lambda item: item[1]["f1-score"])
+        },
+        "errors": sum(pairs.values()),
+        "top_confusions": [[gold, predicted, n] for (gold, predicted), n in pairs.most_common(confusions)],
+    }
 
 
 def _in_order(evaluation: Evaluation, like: Evaluation) -> Evaluation:

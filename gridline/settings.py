@@ -388,6 +388,10 @@ class CheckinSettings(BaseModel):
 class JobsSettings(BaseModel):
     poll_seconds: float = 1.0
     reconcile_seconds: float = 10.0
+    # Embedded: while a flood of webhooks is being stored, the in-process scheduler starts the
+    # processing of stored messages one at a time, each after a pause in the flood or after this
+    # long at most (so processing never stops; pages and escalation steps never wait).
+    ingest_hold_back_seconds: float = 0.2
     # A claimed step or inbound event whose worker vanished is retried after this lease.
     lease_seconds: float = 60.0
     # A send's claim (page, outbox message) lasts this long and is renewed every third of it while

@@ -64,6 +64,34 @@ HIDDEN_KEYS = frozenset(
 )
 
 
+# Event and explanation facts whose stored value is a code with a catalogue label.
+_LABELLED = {
+    "category": "category", "from": "category", "to": "category", "previous": "category", "guess": "category",
+    "intent": "category", "priority": "console.priority", "target": "console.target", "notify": "console.target",
+    "channel": "console.channel",
+}  # fmt: skip
+# Counters stored from 0 that people count from 1 (the page line says 第 1 轮第 1 步 for round 0, step 0).
+_COUNTED_FROM_ZERO = frozenset({"round", "step"})
+
+
+def fact_text(key: str, value: Any, lang: str) -> str:
+    """One stored fact as a supervisor reads it: labels for codes (供水, 值班网格长), rounds from 1."""
+    prefix = _LABELLED.get(key)
+    if prefix and isinstance(value, str) and has(f"{prefix}.{value}"):
+        return t(f"{prefix}.{value}", lang)
+    if key in _COUNTED_FROM_ZERO and isinstance(value, int) and not isinstance(value, bool):
+        return str(value + 1)
+    if isinstance(value, list) and key in ("candidates", "ranking"):
+        return ", ".join(_ranked(v, lang) for v in value[:8]) + (" …" if len(value) > 8 else "")
+    return describe(value)
+
+
+def _ranked(value: Any, lang: str) -> str:
+    if isinstance(value, dict) and isinstance(value.get("name"), str) and has(f"category.{value['name']}"):
+        return f"{t('category.' + value['name'], lang)} {describe(value.get('confidence', ''))}".strip()
+    return describe(value)
+
+
 def describe(value: Any) -> str:
     """A stored JSON value as a person reads it: ``water_supply 1.00, noise 0.12``; ``a, b``; ``k: v``."""
     if value is None:
@@ -82,9 +110,9 @@ def describe(value: Any) -> str:
     return str(value)
 
 
-def visible_items(data: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """The (key, text) pairs of ``data`` worth showing."""
-    return [(k, describe(v)) for k, v in (data or {}).items() if k not in HIDDEN_KEYS]
+def visible_items(data: dict[str, Any] | None, lang: str) -> list[tuple[str, str]]:
+    """The (key, text) pairs of ``data`` worth showing, in ``lang``."""
+    return [(k, fact_text(k, v, lang)) for k, v in (data or {}).items() if k not in HIDDEN_KEYS]
 
 
 def highlight_entities(text: str | None, entities: list[dict[str, Any]] | None, masked: bool) -> Markup:
@@ -127,7 +155,6 @@ def build_environment() -> Environment:
     env.globals["highlight_entities"] = highlight_entities
     env.globals["has_contact_details"] = privacy.has_contact_details
     env.globals["urlencode"] = urlencode
-    env.globals["visible_items"] = visible_items
     return env
 
 
@@ -155,6 +182,7 @@ class Renderer:
             "event_title": lambda kind: event_title(kind, lang),
             "event_text": lambda e: describe_event(e.kind, e.data, e.actor, lang),
             "explain": lambda entry: explain(entry, lang),
+            "visible_items": lambda data: visible_items(data, lang),
         }
         base.update(context)
         return self.env.get_template(template).render(**base)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
-from gridline.i18n import t
+from gridline.i18n.phrases import Lines, Phrase
 from gridline.kernel.work import Work
 from gridline.routing.rota import who_is_on_duty
 from gridline.storage import cases as case_store
@@ -30,42 +30,44 @@ def leader_now(services: Services, work: Work, grid_code: str) -> Staff | None:
     return people.grid_leader(work.session, grid_code)
 
 
-def registered_text(services: Services, work: Work, grid_code: str, lang: str) -> str:
+def registered(services: Services, work: Work, grid_code: str) -> Phrase:
+    """"Registered: you are in grid …; your grid leader is …"."""
     leader = leader_now(services, work, grid_code)
-    return t("registration.done", lang, grid=grid_name(work, grid_code), leader=leader.name if leader else "—")
+    return Phrase("registration.done", {"grid": grid_name(work, grid_code), "leader": leader.name if leader else "—"})
 
 
-def find_leader_text(services: Services, work: Work, grid_code: str | None, lang: str) -> str:
+def find_leader(services: Services, work: Work, grid_code: str | None) -> Phrase:
+    """Which grid the resident is in, who is on duty there and how to reach them."""
     if not grid_code:
-        return t("find_leader.unknown_grid", lang)
+        return Phrase("find_leader.unknown_grid")
     leader = leader_now(services, work, grid_code)
     hotline = services.settings.cases.hotline_display
     contact = leader.phone if leader and services.settings.cases.disclose_leader_phone and leader.phone else hotline
-    return t(
+    return Phrase(
         "find_leader.answer",
-        lang,
-        grid=grid_name(work, grid_code),
-        leader=leader.name if leader else "—",
-        contact=contact,
+        {"grid": grid_name(work, grid_code), "leader": leader.name if leader else "—", "contact": contact},
     )
 
 
-def status_text(work: Work, resident_id: int, lang: str) -> str:
+def open_cases(work: Work, resident_id: int) -> Phrase:
+    """The resident's open cases (up to five), one a line: reference, category, status, who has it."""
     statuses = [s.value for s in OPEN_CASE_STATUSES]
     cases = case_store.open_for_resident(work.session, resident_id, statuses=statuses, limit=5)
     if not cases:
-        return t("status.none", lang)
-    lines = [t("status.header", lang, count=len(cases))]
+        return Phrase("status.none")
+    lines = []
     for case in cases:
         holder = work.session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
         lines.append(
-            t(
+            Phrase(
                 "status.line",
-                lang,
-                ref=case.ref,
-                category=t(f"category.{case.category}", lang),
-                status=t(f"case_status.{CaseStatus(case.status).value}", lang),
-                who=holder.name if holder else "—",
+                {
+                    "ref": case.ref,
+                    "category": Phrase(f"category.{case.category}"),
+                    "status": Phrase(f"case_status.{CaseStatus(case.status).value}"),
+                    "who": holder.name if holder else "—",
+                },
             )
         )
-    return "\n".join(lines)
+    header = Phrase("status.header", {"count": len(cases)})
+    return Phrase("status.open", {"header": header, "cases": Lines(tuple(lines))})

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from gridline.clock import as_utc
 from gridline.domain.lifecycle import CaseStatus
-from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.work import Work
 from gridline.storage import cases
 from gridline.storage.models import Case, Resident, Staff
@@ -30,23 +30,25 @@ def parse_query(text: str) -> tuple[str, str | None] | None:
     return match.group(1).upper(), match.group(2)
 
 
-def reference_status(work: Work, resident_id: int | None, ref: str, last4: str | None, lang: str, tz: str) -> str:
+def reference_status(work: Work, resident_id: int | None, ref: str, last4: str | None, tz: str) -> Phrase:
+    """What the asker may learn of case ``ref``: its category, status, holder and due time."""
     case = cases.by_ref(work.session, ref)
     if case is None or not _may_know(work, case, resident_id, last4):
-        return t("status.by_ref_unknown", lang, ref=ref)
+        return Phrase("status.by_ref_unknown", {"ref": ref})
     holder_id = case.acknowledged_by or case.assignee_staff_id
     holder = work.session.get(Staff, holder_id) if holder_id else None
     due = "—"
     if case.resolve_due_at is not None:
         due = as_utc(case.resolve_due_at).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
-    return t(
+    return Phrase(
         "status.by_ref",
-        lang,
-        ref=case.ref,
-        category=t(f"category.{case.category}", lang),
-        status=t(f"case_status.{CaseStatus(case.status).value}", lang),
-        who=holder.name if holder else "—",
-        due=due,
+        {
+            "ref": case.ref,
+            "category": Phrase(f"category.{case.category}"),
+            "status": Phrase(f"case_status.{CaseStatus(case.status).value}"),
+            "who": holder.name if holder else "—",
+            "due": due,
+        },
     )
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from gridline.kernel.work import Work, in_transaction
 from gridline.storage import inbox
+from gridline.storage.db import WRITES_FIRST
 from gridline.storage.models import InboundEvent
 
 if TYPE_CHECKING:
@@ -79,9 +80,15 @@ class InboxWriter:
             task = self.loop.create_task(self._drain(), name="gridline-inbox-writer")
             self._drainers.add(task)  # a reference, so the task is not collected mid-way
             task.add_done_callback(self._drainers.discard)
-        return await waiting.future
+        gauge = self._services.jobs.ingest  # the in-process scheduler makes way while many wait here
+        gauge.arrive()
+        try:
+            return await waiting.future
+        finally:
+            gauge.settle()
 
     async def _drain(self) -> None:
+        WRITES_FIRST.set(True)  # this task's context only: its stores go before other SQLite writers
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from gridline.core.answers import grid_name
 from gridline.domain.explanations import Reason, because, priority_because
 from gridline.domain.lifecycle import CaseStatus
-from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import InboundMessage
 from gridline.kernel.work import Work
 from gridline.nlu.priority import assess_priority
@@ -151,12 +151,12 @@ def _page_now(work: Work, case: Case) -> None:
         work.job("run_escalation_step", f"step:{step.id}:now", work.now, step_id=step.id)
 
 
-def apply_category_choice(services: Services, work: Work, case: Case, category: str, lang: str) -> str:
-    """The resident picked a category for their unclear report."""
+def apply_category_choice(services: Services, work: Work, case: Case, category: str) -> Phrase:
+    """The resident picked a category for their unclear report; the reply to send them."""
     if category != OTHER_CATEGORY and category not in ISSUE_CATEGORIES:
-        return t("conversation.choice_expired", lang)
+        return Phrase("conversation.choice_expired")
     if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
-        return t("conversation.choice_expired", lang)
+        return Phrase("conversation.choice_expired")
     previous = case.category
     case.category = category
     case.updated_at = work.now
@@ -166,7 +166,7 @@ def apply_category_choice(services: Services, work: Work, case: Case, category: 
     ]
     record_event(work, case.id or 0, "recategorised", "resident", {"from": previous, "to": category})
     _page_now(work, case)
-    return t("case.category_confirmed", lang, ref=case.ref, category=t(f"category.{category}", lang))
+    return Phrase("case.category_confirmed", {"ref": case.ref, "category": Phrase(f"category.{category}")})
 
 
 def reroute_after_registration(services: Services, work: Work, case: Case, grid_code: str) -> None:

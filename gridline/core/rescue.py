@@ -16,6 +16,7 @@ from gridline.core.inbound_log import store_inbound
 from gridline.domain.explanations import Reason, because
 from gridline.edge.text import clean_text
 from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import InboundMessage
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
@@ -86,7 +87,7 @@ def _rescue(work: Work, services: Services, msg: InboundMessage, error: str) -> 
         work,
         channel=msg.channel,
         identity=sender.identity,
-        text=t("core.rescue.apology", lang, ref=case.ref),
+        phrase=Phrase("core.rescue.apology", {"ref": case.ref}),
         lang=lang,
         case_id=case.id,
         resident_id=sender.resident.id,

@@ -42,30 +42,44 @@ class BodyLimit:
             return
         cap = self.cap_for(scope["path"])
         headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > cap):
-            await _refuse(send, 413, f"body larger than {cap} bytes")
+        try:
+            body = await read_capped(headers.get(b"content-length"), receive, cap)
+        except BodyTooLarge as refused:
+            await refuse(send, 413, str(refused))
             return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > cap:
-                await _refuse(send, 413, f"body larger than {cap} bytes")
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        if body is None:
+            return
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if content_type.endswith(b"json") and json_depth(body) > self.max_json_depth:
-            await _refuse(send, 400, f"JSON nested deeper than {self.max_json_depth} levels")
+            await refuse(send, 400, f"JSON nested deeper than {self.max_json_depth} levels")
             return
         await self.app(scope, _replay(body, receive), send)
+
+
+class BodyTooLarge(ValueError):
+    """The body is (or announces itself) larger than its cap."""
+
+
+async def read_capped(content_length: bytes | None, receive: Receive, cap: int) -> bytes | None:
+    """The request's body, refused (:class:`BodyTooLarge`) as soon as it is known to pass ``cap``:
+    before a byte is read when ``Content-Length`` says so, else the moment the chunks pass it.
+    None when the client went away first."""
+    if content_length is not None and (not content_length.isdigit() or int(content_length) > cap):
+        raise BodyTooLarge(f"body larger than {cap} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > cap:
+            raise BodyTooLarge(f"body larger than {cap} bytes")
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -81,7 +95,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _refuse(send: Send, status: int, detail: str) -> None:
+async def refuse(send: Send, status: int, detail: str) -> None:
     body = json.dumps({"detail": detail}).encode()
     headers: list[tuple[bytes, bytes]] = [
         (b"content-type", b"application/json"),

@@ -7,6 +7,7 @@ it is, so old cases still explain themselves.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from string import Formatter
 from typing import Any
 
@@ -18,12 +19,23 @@ def _placeholders(params: Mapping[str, Any], lang: str) -> dict[str, Any]:
     for key, value in params.items():
         if key in ("previous", "intent", "guess", "category") and has(f"category.{value}"):
             value = t(f"category.{value}", lang)
+        elif key == "at" and isinstance(value, str):
+            value = _moment(value)
         elif isinstance(value, float):
             value = f"{value:.2f}"
         elif isinstance(value, list):
             value = join((str(v) for v in value), lang)
         out[key] = "—" if value in (None, "") else value
     return out
+
+
+def _moment(value: str) -> str:
+    """``2026-12-01T22:00:48+08:00`` → ``12-01 22:00``, in the offset it was written with (the
+    grid's local time for new entries)."""
+    try:
+        return f"{datetime.fromisoformat(value):%m-%d %H:%M}"
+    except ValueError:
+        return value
 
 
 def reason_text(item: Mapping[str, Any] | str | None, lang: str) -> str:

@@ -1,15 +1,19 @@
 """Channel-neutral messages: what bots hand to the core and what the core hands back to bots.
 
 Bots translate provider payloads into :class:`InboundMessage`; the core answers with
-:class:`Reply` objects (already stored as outbound messages) and, for staff, pages. Nothing here
+:class:`Reply` objects (message keys and facts, already stored as outbound messages) and, for staff, pages. Nothing here
 knows Telegram or Twilio.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+from gridline.i18n import DEFAULT_LANGUAGE
+from gridline.i18n.phrases import Phrase, Variant, render
 
 Channel = Literal["telegram", "sms", "voice", "web", "api"]
 
@@ -55,11 +59,27 @@ class InboundMessage:
 
 @dataclass(frozen=True)
 class Reply:
-    """Something the core wants said back to the person on the same channel."""
+    """Something the core wants said back to the person on the same channel: a catalogue key and
+    its facts, not text — each channel renders it (``render``, with the channel's variants)."""
 
-    text: str
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
+    lang: str = DEFAULT_LANGUAGE
     message_id: int | None = None  # the stored outbound Message row
+
+    @property
+    def phrase(self) -> Phrase:
+        return Phrase(self.key, self.params)
+
+    @property
+    def text(self) -> str:
+        """The reply as typed channels show it (what the outbound message row stores)."""
+        return render(self.phrase, self.lang)
+
+    def render(self, variant: Variant | None = None) -> str:
+        """The reply in its language, through a channel's ``variant`` of its keys if it has one."""
+        return render(self.phrase, self.lang, variant) if variant is not None else self.text
 
 
 @dataclass

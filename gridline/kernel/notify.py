@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from gridline.i18n.phrases import Phrase, Variant, params_from_json, render
 from gridline.kernel.messages import Option
 
 DeliveryState = Literal["sent", "delivered", "retry", "failed"]
@@ -88,6 +89,19 @@ class MessageNotice:
     case_ref: str | None = None
     media: tuple[dict[str, Any], ...] = ()
     kind: str = "reply"  # the message's ``storage.pacing.MessageKind``
+    # The catalogue key and facts ``text`` was rendered from (``gridline.i18n.phrases``), when the
+    # message has them: a channel with its own variant of the key renders that (``phrase``).
+    key: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def phrase(self) -> Phrase | None:
+        return Phrase(self.key, params_from_json(self.params)) if self.key else None
+
+    def render(self, variant: Variant) -> str:
+        """The message through a channel's ``variant`` of its keys; ``text`` when it has no key."""
+        phrase = self.phrase
+        return render(phrase, self.lang, variant) if phrase is not None else self.text
 
 
 @dataclass(frozen=True)

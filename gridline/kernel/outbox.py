@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlmodel import Session
 
 from gridline.domain.lifecycle import MessageStatus
-from gridline.i18n import t
+from gridline.i18n.phrases import Phrase, params_to_json, render
 from gridline.kernel.messages import Option
 from gridline.kernel.work import Work
 from gridline.storage import outbox, pacing, people
@@ -34,9 +34,10 @@ def queue_message(
     *,
     channel: str,
     identity: ChannelIdentity | None,
-    text: str,
+    text: str | None = None,
     lang: str,
     options: tuple[Option, ...] = (),
+    phrase: Phrase | None = None,
     case_id: int | None = None,
     resident_id: int | None = None,
     staff_id: int | None = None,
@@ -53,8 +54,12 @@ def queue_message(
 
     A bulk ``kind`` is paced: with ``settings`` its send time is reserved in its lane now (the job
     runs then); without, when its job first claims it (``routing.message_delivery``). ``lane``
-    overrides the sender lane (``storage.pacing.lane_of``).
+    overrides the sender lane (``storage.pacing.lane_of``). A ``phrase`` (a catalogue key and its
+    facts) is kept beside its text, which is rendered from it unless given.
     """
+    if text is None:
+        assert phrase is not None, "a message needs its text or its phrase"
+        text = render(phrase, lang)
     message = Message(
         conversation_id=conversation_id,
         case_id=case_id,
@@ -65,6 +70,8 @@ def queue_message(
         staff_id=staff_id,
         identity_id=identity.id if identity else None,
         text=text,
+        text_key=phrase.key if phrase is not None else None,
+        text_params=params_to_json(phrase.params) if phrase is not None else None,
         options=[{"label": o.label, "data": o.data} for o in options],
         lang=lang,
         created_at=work.now,
@@ -267,12 +274,11 @@ def tell_resident(
         return None
     if identity.channel == "sms" and resident.sms_opted_out:
         return None
-    text = t(key, resident.lang, ref=case.ref, **params)
     return queue_message(
         work,
         channel=identity.channel,
         identity=identity,
-        text=text,
+        phrase=Phrase(key, {"ref": case.ref, **params}),
         lang=resident.lang,
         options=options,
         case_id=case.id,

@@ -2,9 +2,12 @@
 
 Lookups happen on every inbound report, so both are kept in memory and rebuilt only after an import
 (:meth:`Directory.invalidate`; the importers call :func:`invalidate_directories`, which reaches every
-directory of this process). Building them reads the database: inside a unit of work pass its
-session (``grid_index(work.session)``); on the event loop ``await directory.ready()`` first, which
-builds them in a database thread, so the in-memory lookups after it never block the loop.
+directory of this process) — or, inside a unit of work, after any process changed the grids or
+addresses: ``grid_index(session)`` and ``address_matcher(session)`` compare the token of
+``storage.directory_cache`` (read once per unit of work) with the one they were built under.
+Building them reads the database: inside a unit of work pass its session
+(``grid_index(work.session)``); on the event loop ``await directory.ready()`` first, which builds
+them in a database thread, so the in-memory lookups after it never block the loop.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlmodel import Session
 from gridline.routing.addresses import AddressMatch, AddressMatcher
 from gridline.routing.grids import GridIndex
 from gridline.storage import directory as store
+from gridline.storage import directory_cache
 from gridline.storage.db import Database
 
 if TYPE_CHECKING:
@@ -34,6 +38,7 @@ class Directory:
         self._lock = threading.Lock()
         self._grids: GridIndex | None = None
         self._addresses: AddressMatcher | None = None
+        self._token: str | None = None  # the grids token the index and matcher were built under
         _live.add(self)
 
     @classmethod
@@ -52,8 +57,21 @@ class Directory:
             self.grid_index(session)
             self.address_matcher(session)
 
+    def _follow(self, session: Session) -> None:
+        """Rebuild from the directory snapshot when another process (or an import) changed the grids."""
+        snapshot = directory_cache.grids(session)
+        if snapshot is None or snapshot.token == self._token:
+            return
+        with self._lock:
+            if snapshot.token != self._token:
+                self._grids = GridIndex.from_grids(snapshot.grids)
+                self._addresses = None  # the same part: rebuilt on its next use
+                self._token = snapshot.token
+
     def grid_index(self, session: Session | None = None) -> GridIndex:
         """The cached grid index, built on first use (from ``session`` when given)."""
+        if session is not None:
+            self._follow(session)
         index = self._grids
         if index is None:
             with self._lock:
@@ -68,6 +86,8 @@ class Directory:
 
     def address_matcher(self, session: Session | None = None) -> AddressMatcher:
         """The cached address matcher, built on first use (from ``session`` when given)."""
+        if session is not None:
+            self._follow(session)
         matcher = self._addresses
         if matcher is None:
             with self._lock:
@@ -93,6 +113,8 @@ class Directory:
         with self._lock:
             self._grids = None
             self._addresses = None
+            self._token = None
+        directory_cache.forget(self.db.engine)
 
     def locate(self, lon: float, lat: float) -> str | None:
         """The base grid code at a point (a resident's shared location)."""

@@ -118,8 +118,8 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
         return "not claimed"
     case = cases.get(session, step.case_id, fresh=True)
     assert case is not None
-    step.done_at = work.now
     if case.status not in UNACKNOWLEDGED_STATUSES:
+        step.done_at = work.now
         STEP.move(step, StepStatus.CANCELLED, work.now)
         step.outcome = f"case {case.status}"
         return step.outcome
@@ -173,6 +173,9 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
         schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=wait)
     else:
         record_event(work, case.id, "escalation_exhausted")
+    # Set last, with the status: the step's row is then written once (the pages' INSERTs flush the
+    # session, and a done_at set before them was an UPDATE of its own).
+    step.done_at = work.now
     STEP.move(step, StepStatus.DONE, work.now)
     step.outcome = f"{kind}: {len(reached)} reached"
     publish_case(work, case)

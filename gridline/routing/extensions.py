@@ -37,7 +37,8 @@ from gridline.routing.directory import Directory
 from gridline.routing.escalation import page_targets
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
-from gridline.routing.transfers import Actor, _local
+from gridline.routing.transfers import Actor
+from gridline.routing.transfers import local_time as _local
 from gridline.settings import Settings
 from gridline.storage import audit, cases, steps
 from gridline.storage import transfers as store

@@ -152,6 +152,8 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         options=tuple(Option(o["label"], o["data"]) for o in message.options),
         case_ref=case.ref if case else None,
         kind=message.kind,
+        key=message.text_key,
+        params=dict(message.text_params or {}),
     )
     return Claimed.of(message, message.channel, notice)
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, PageStatus
-from gridline.storage import directory
+from gridline.storage import directory_cache
 from gridline.storage import pages as page_store
 from gridline.storage.models import Case, ContactMethod, Page, Staff
 
@@ -24,7 +24,7 @@ def next_contact_method(
     session: Session, staff: Staff, *, after: ContactMethod | None = None, exclude_ids: set[int] | None = None
 ) -> ContactMethod | None:
     """The first reachable contact method of ``staff`` after ``after`` (or the first of all)."""
-    methods = directory.contact_methods(session, staff.id or 0)
+    methods = directory_cache.contact_methods(session, staff.id or 0)
     if after is not None:
         methods = [m for m in methods if (m.position, m.id or 0) > (after.position, after.id or 0)]
     for method in methods:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from sqlmodel import Session
 
-from gridline.storage import directory
+from gridline.storage import directory, directory_cache
 from gridline.storage.models import DutyOverride, DutyShift, Staff
 
 WEEK = timedelta(days=7)
@@ -137,9 +137,10 @@ def on_duty_codes(session: Session, grid_code: str, at: datetime, tz: str, role:
     if at.tzinfo is None:
         raise ValueError("who_is_on_duty needs an aware datetime")
     zone = ZoneInfo(tz)
-    shifts = directory.shifts(session, grid_code=grid_code, role=role)
     at_utc = at.astimezone(UTC)
-    overrides = directory.overrides_at(session, grid_code=grid_code, role=role, at=at_utc)
+    # From the process's rota snapshot when it is current (one token read per unit of work), else
+    # from the database: a rota change committed anywhere is seen by the next unit of work.
+    shifts, overrides = directory_cache.rota(session, grid_code, role, at_utc)
     return apply_overrides(scheduled_on_duty(shifts, at_utc, zone), overrides)
 
 
@@ -152,7 +153,7 @@ def who_is_on_duty(session: Session, grid_code: str, at: datetime, tz: str, role
     codes = on_duty_codes(session, grid_code, at, tz, role)
     if not codes:
         return []
-    by_code = directory.staff_by_codes(session, codes, active_only=True)
+    by_code = directory_cache.active_staff_by_codes(session, codes)
     return [by_code[c] for c in codes if c in by_code]
 
 

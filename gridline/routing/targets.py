@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -15,7 +16,7 @@ from gridline.domain.explanations import Reason, why
 from gridline.domain.lifecycle import StaffRole
 from gridline.routing.grids import GridIndex
 from gridline.routing.rota import supervisors_on_duty, who_is_on_duty
-from gridline.storage import directory
+from gridline.storage import directory_cache
 from gridline.storage.models import Case, Staff
 
 
@@ -27,7 +28,7 @@ class Target:
 
 
 def _staff_with_role(session: Session, role: StaffRole, grid_code: str | None) -> list[Staff]:
-    return directory.active_staff_with_role(session, role.value, grid_code)
+    return directory_cache.active_staff_with_role(session, role.value, grid_code)
 
 
 def _ancestor_of_level(index: GridIndex, grid_code: str, level: int) -> str | None:
@@ -46,7 +47,9 @@ def resolve_targets(session: Session, index: GridIndex, case: Case, target: str,
         role = "primary" if target == "on_duty_leader" else "backup"
         people = who_is_on_duty(session, grid, at, tz, role=role)
         code = Reason.ON_DUTY if role == "primary" else Reason.BACKUP_ON_DUTY
-        return [Target(p, target, why(code, grid=grid, at=at.isoformat())) for p in people]
+        # The moment in the grid's own time: the explanation reads "值班 at 22:00", not a UTC stamp.
+        moment = at.astimezone(ZoneInfo(tz)).isoformat(timespec="minutes")
+        return [Target(p, target, why(code, grid=grid, at=moment)) for p in people]
     if target == "leader":
         if grid is None:
             return []

@@ -29,6 +29,7 @@ from gridline.storage.models import (
     Message,
     Sweep,
 )
+from gridline.storage.timers import claim_due
 
 # Check-in statuses in which a bare "1"/"2" from the person answers it (routing.checkin_states).
 WAITING = ("asked", "retried", "escalated")
@@ -126,18 +127,7 @@ def add_step(session: Session, checkin_id: int, stage: str, due_at: datetime) ->
 
 def claim_step(session: Session, step_id: int, *, now: datetime, worker: str) -> CheckInStep | None:
     """The step, claimed for ``worker`` when it is pending and due; None when someone else has it."""
-    result = session.execute(
-        update(CheckInStep)
-        .where(
-            col(CheckInStep.id) == step_id,
-            col(CheckInStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.RUNNING),
-            col(CheckInStep.due_at) <= now,
-        )
-        .values(status=StepStatus.RUNNING.value, claimed_at=now, claimed_by=worker)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.get(CheckInStep, step_id, populate_existing=True)
+    return claim_due(session, CheckInStep, step_id, now=now, worker=worker)
 
 
 def cancel_pending_steps(session: Session, checkin_id: int, *, now: datetime, outcome: str) -> int:

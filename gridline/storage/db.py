@@ -93,7 +93,11 @@ class Database:
 
     def create_all(self) -> None:
         """Create missing tables directly (tests); deployments use ``gridline db upgrade``."""
+        from gridline.storage.directory_cache import install_triggers
+
         SQLModel.metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            install_triggers(connection)
         if not self.is_sqlite:
             from gridline.storage.pg_jobs import install_job_schema
 
@@ -139,27 +143,62 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         raise DisconnectionError(str(exc)) from exc
 
 
+# Set (in a task, before it calls ``Database.run``) for the units of work that store webhooks: on
+# SQLite their transactions take the write lock before any other waiting writer (``_SqliteWriter``).
+WRITES_FIRST: contextvars.ContextVar[bool] = contextvars.ContextVar("gridline_writes_first", default=False)
+
+
 class _SqliteWriter:
     """SQLite has one writer at a time. Within this process, writers queue on a lock instead of on
     SQLite's busy handler, which polls by sleeping (1, 2, 5 … 100 ms) and so left a webhook's
     one-row INSERT waiting up to a tenth of a second after the lock was free. A transaction takes
     the lock at its first write and gives it back when its connection returns to the pool (after
     the commit or rollback); reads never take it (WAL: readers do not wait for the writer). Other
-    processes on the same file (the CLI) still meet ``busy_timeout``."""
+    processes on the same file (the CLI) still meet ``busy_timeout``.
+
+    The webhooks' stores (:data:`WRITES_FIRST`) take the lock before the other waiting writers: a
+    resident's webhook then waits at most for the transaction holding the lock, not behind every
+    processing transaction queued for it (embedded mode runs both in one process). A writer that
+    has waited :data:`FAIR_AFTER` seconds counts as first too, so a flood of webhooks never holds
+    the processing back for longer than that."""
+
+    FAIR_AFTER = 0.1
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._free = threading.Condition()
+        self._held = False
+        self._first_waiting = 0
 
     def before_execute(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         info = conn.connection.info  # the pooled connection's: it outlives this Connection object
         if info.get("writing") or not _is_write(statement):
             return
         # Bounded like busy_timeout: past it, SQLite's own wait (and its error) decide, as before.
-        info["writing"] = self._lock.acquire(timeout=30)
+        info["writing"] = self._acquire(WRITES_FIRST.get(), timeout=30)
+
+    def _acquire(self, first: bool, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._free:
+            if not first and not self._free.wait_for(self._open_to_others, self.FAIR_AFTER):
+                first = True  # waited long enough: from now on it goes with the webhooks' stores
+            if first:
+                self._first_waiting += 1
+                try:
+                    if not self._free.wait_for(lambda: not self._held, max(0.0, deadline - time.monotonic())):
+                        return False
+                finally:
+                    self._first_waiting -= 1
+            self._held = True
+            return True
+
+    def _open_to_others(self) -> bool:
+        return not self._held and not self._first_waiting
 
     def checkin(self, _dbapi_connection: Any, record: Any) -> None:
         if record.info.pop("writing", False):
-            self._lock.release()
+            with self._free:
+                self._held = False
+                self._free.notify_all()
 
 
 def _is_write(statement: str) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, exists, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from gridline.storage import directory_cache
 from gridline.storage.bulk import chunks
 from gridline.storage.models import Address, ChannelIdentity, ContactMethod, DutyOverride, DutyShift, Grid, Staff
 
@@ -37,9 +38,15 @@ def has_grids(session: Session) -> bool:
 
 
 def grid(session: Session, code: str | None) -> Grid | None:
-    """The grid with ``code`` (None for a case without a grid)."""
+    """The grid with ``code`` (None for a case without a grid): a shared, read-only object from the
+    process's directory snapshot when it is current (``storage.directory_cache``)."""
     if code is None:
         return None
+    return directory_cache.grid(session, code)
+
+
+def grid_row(session: Session, code: str) -> Grid | None:
+    """The grid with ``code``, read from the database (in this session)."""
     return session.exec(select(Grid).where(Grid.code == code)).first()
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from gridline.i18n import DEFAULT_LANGUAGE, normalise_language
@@ -61,8 +61,12 @@ class Sender:
 
 
 def identify(session: Session, msg: SenderFacts, now: datetime) -> Sender:
-    """Find or create the identity, resident (or staff member) and conversation of ``msg``'s sender."""
-    identity = find_identity(session, msg.channel, msg.external_id, msg.bot_name)
+    """Find or create the identity, resident (or staff member) and conversation of ``msg``'s sender.
+
+    A known sender costs one SELECT: the identity with its staff member or resident and its latest
+    conversation, joined."""
+    identity, known_staff, known_resident, latest = _identity_with_people(
+        session, msg.channel, msg.external_id, msg.bot_name)
     if identity is None:
         identity = new_identity(session, msg.channel, msg.external_id, msg.bot_name, now,
                                 display=msg.display_name, chat_id=msg.chat_id, flush=False)
@@ -79,10 +83,10 @@ def identify(session: Session, msg: SenderFacts, now: datetime) -> Sender:
         identity.chat_id = msg.chat_id
     if identity.unreachable:
         identity.unreachable = False  # they wrote to us, so we can write back
-    staff = session.get(Staff, identity.staff_id) if identity.staff_id else None
+    staff = known_staff or (session.get(Staff, identity.staff_id) if identity.staff_id else None)
     resident: Resident | None = None
     if staff is None:
-        resident = session.get(Resident, identity.resident_id) if identity.resident_id else None
+        resident = known_resident or (session.get(Resident, identity.resident_id) if identity.resident_id else None)
         if resident is None:
             resident = Resident(
                 name=msg.display_name,
@@ -93,7 +97,7 @@ def identify(session: Session, msg: SenderFacts, now: datetime) -> Sender:
             session.add(resident)
             session.flush()
             identity.resident_id = resident.id
-    conversation = latest_conversation(session, identity.id or 0)
+    conversation = latest if latest is not None else latest_conversation(session, identity.id or 0)
     if conversation is None or conversation.last_message_at < now - CONVERSATION_PAUSE:
         conversation = Conversation(
             channel=msg.channel,
@@ -169,6 +173,33 @@ def find_identity(session: Session, channel: str, external_id: str, bot_name: st
             ChannelIdentity.bot_name == bot_name,
         )
     ).first()
+
+
+def _identity_with_people(
+    session: Session, channel: str, external_id: str, bot_name: str
+) -> tuple[ChannelIdentity | None, Staff | None, Resident | None, Conversation | None]:
+    """``find_identity`` plus, in the same statement, the identity's staff member, resident and
+    latest conversation (each None when there is none)."""
+    newest = (
+        select(func.max(Conversation.id))
+        .where(col(Conversation.identity_id) == col(ChannelIdentity.id))
+        .correlate(ChannelIdentity)
+        .scalar_subquery()
+    )
+    row = session.exec(
+        select(ChannelIdentity, Staff, Resident, Conversation)
+        .outerjoin(Staff, col(Staff.id) == col(ChannelIdentity.staff_id))
+        .outerjoin(Resident, col(Resident.id) == col(ChannelIdentity.resident_id))
+        .outerjoin(Conversation, col(Conversation.id) == newest)
+        .where(
+            ChannelIdentity.channel == channel,
+            ChannelIdentity.external_id == external_id,
+            ChannelIdentity.bot_name == bot_name,
+        )
+    ).first()
+    if row is None:
+        return None, None, None, None
+    return row[0], row[1], row[2], row[3]
 
 
 def latest_conversation(session: Session, identity_id: int) -> Conversation | None:

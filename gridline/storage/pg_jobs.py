@@ -29,7 +29,7 @@ from sqlmodel import Session
 from gridline.clock import Clock
 from gridline.settings import Settings
 from gridline.storage.db import Database
-from gridline.storage.jobs import Job, JobHandlers
+from gridline.storage.jobs import IngestGauge, Job, JobHandlers
 
 if TYPE_CHECKING:
     from procrastinate import App
@@ -126,6 +126,7 @@ class PostgresJobQueue:
         self._burst_ran = [0]  # jobs the burst worker ran (its task functions count them)
         self._in_process: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self.ingest = IngestGauge()  # counted by the inbox writer; workers run in their own processes
 
     # --- queueing ---------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import STEP, StepStatus
-from gridline.storage.claiming import claimed
 from gridline.storage.models import EscalationStep
+from gridline.storage.timers import claim_due
 
 
 def add(session: Session, *, case_id: int, round_: int, step_index: int, due_at: datetime) -> EscalationStep:
@@ -26,11 +26,7 @@ def add(session: Session, *, case_id: int, round_: int, step_index: int, due_at:
 
 def claim(session: Session, step_id: int, *, now: datetime, worker: str) -> EscalationStep | None:
     """The step, claimed for ``worker`` when it is pending and due; None when someone else has it."""
-    return claimed(session, EscalationStep, update(EscalationStep)
-                   .where(col(EscalationStep.id) == step_id,
-                          col(EscalationStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.RUNNING),
-                          col(EscalationStep.due_at) <= now)
-                   .values(status=StepStatus.RUNNING.value, claimed_at=now, claimed_by=worker))
+    return claim_due(session, EscalationStep, step_id, now=now, worker=worker)
 
 
 def cancel_pending(session: Session, case_id: int, *, now: datetime, outcome: str) -> int:

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import STEP, StepStatus
 from gridline.storage.models import Extension, Staff, Transfer, TransferTimer
+from gridline.storage.timers import claim_due
 
 
 def add(session: Session, transfer: Transfer) -> Transfer:
@@ -80,18 +81,7 @@ def add_timer(session: Session, *, transfer_id: int, kind: str, due_at: datetime
 
 def claim_timer(session: Session, timer_id: int, *, now: datetime, worker: str) -> TransferTimer | None:
     """The timer, claimed for ``worker`` when it is pending and due; None when someone else has it."""
-    result = session.execute(
-        update(TransferTimer)
-        .where(
-            col(TransferTimer.id) == timer_id,
-            col(TransferTimer.status) == STEP.guard(StepStatus.PENDING, StepStatus.RUNNING),
-            col(TransferTimer.due_at) <= now,
-        )
-        .values(status=StepStatus.RUNNING.value, claimed_at=now, claimed_by=worker)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.get(TransferTimer, timer_id, populate_existing=True)
+    return claim_due(session, TransferTimer, timer_id, now=now, worker=worker)
 
 
 def cancel_timers(session: Session, transfer_id: int, *, now: datetime, outcome: str) -> int:

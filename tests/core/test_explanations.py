@@ -27,8 +27,8 @@ def test_every_reason_reads_in_every_language(code: Reason, lang: str) -> None:
 
 def test_a_step_lists_whom_it_reached_and_why_in_the_readers_language() -> None:
     entry = because("paged", Reason.STEP_PAGED, round=1, step=1)
-    entry["people"] = [{"name": "龙晓燕", "why": why(Reason.ON_DUTY, grid="ZY01-01-1", at="2026-01-01T10:00")}]
-    assert explain(entry, "en") == "Round 1, step 1: 龙晓燕 (leader on duty in ZY01-01-1 at 2026-01-01T10:00)"
+    entry["people"] = [{"name": "龙晓燕", "why": why(Reason.ON_DUTY, grid="ZY01-01-1", at="2026-01-01T10:00+08:00")}]
+    assert explain(entry, "en") == "Round 1, step 1: 龙晓燕 (leader on duty in ZY01-01-1 at 01-01 10:00)"
     assert "值班网格长" in explain(entry, "zh-CN")
 
 
@@ -52,3 +52,9 @@ def test_an_entry_written_as_prose_before_codes_still_reads() -> None:
 def test_priority_says_which_rules_fired_or_that_none_did() -> None:
     assert explain(priority_because(["fire: 着火 → emergency"]), "en") == "By rule: fire: 着火 → emergency"
     assert explain(priority_because([]), "en") == "No rule matched: normal"
+
+
+def test_the_moment_someone_was_on_duty_reads_as_a_local_time_not_a_stamp() -> None:
+    """A UTC stamp with microseconds was long enough to be masked as a phone number in the console."""
+    moment = why(Reason.ON_DUTY, grid="ZY01-01-1", at="2026-12-01T22:00:48.228602+08:00")
+    assert reason_text(moment, "zh-CN") == "ZY01-01-1 12-01 22:00 值班网格长"

@@ -29,7 +29,7 @@ def install_channel(services: Services) -> None:
 
 
 def install_routes(app: FastAPI, services: Services) -> None:
-    """Add the webhook route (``/webhooks/telegram/{bot}``)."""
-    from gridline.bots.telegram.webhook import webhook_router
+    """Add the webhook (``POST /webhooks/telegram/{bot}``, a lane in front of the routes)."""
+    from gridline.bots.telegram.webhook import install_webhook
 
-    app.include_router(webhook_router(services))
+    install_webhook(app, services)

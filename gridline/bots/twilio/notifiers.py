@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from gridline.bots.page_text import page_texts
 from gridline.bots.twilio.client import SendResult, TwilioGateway
 from gridline.bots.twilio.phone import to_e164
-from gridline.bots.twilio.sms_text import render_message, render_page
+from gridline.bots.twilio.sms_text import render_message, render_page, sms_text
 from gridline.bots.twilio.twiml import webhook_url
 from gridline.kernel.notify import Delivery, MessageNotice, PageNotice, PageUpdate
 from gridline.kernel.work import Work, in_transaction
@@ -85,7 +85,7 @@ class SmsNotifier:
         if cap and sent_this_hour > cap:
             log.warning("not texting %s: %d messages this hour, cap %d", target, sent_this_hour, cap)
             return Delivery(state="failed", error=f"automatic reply cap reached ({cap}/hour)")
-        body = render_message(notice.text, notice.options, notice.lang)
+        body = render_message(sms_text(notice), notice.options, notice.lang)
         return _delivery(await self.gateway.send_sms(target, body, status_callback=self._status_callback()))
 
     async def find_message(self, notice: MessageNotice, since: datetime) -> Delivery | None:
@@ -93,7 +93,7 @@ class SmsNotifier:
         target = self._target(notice.target)
         if target is None:
             return None
-        body = render_message(notice.text, notice.options, notice.lang)
+        body = render_message(sms_text(notice), notice.options, notice.lang)
         sid = await self.gateway.find_sms(target, body, since=since)
         return Delivery(state="sent", provider_message_id=sid) if sid else None
 

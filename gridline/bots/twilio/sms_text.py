@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from gridline.i18n import t
 from gridline.kernel.messages import Option
+from gridline.kernel.notify import MessageNotice
 
 UCS2_SINGLE, UCS2_MULTI = 70, 67
 GSM_SINGLE, GSM_MULTI = 160, 153
@@ -44,6 +45,16 @@ def segments(text: str) -> int:
 def render_options(options: Sequence[Option], lang: str) -> str:
     """``回复1 水电 / 回复2 其他`` — the core maps the number back to the option, in this order."""
     return "\n".join(t("twilio.sms.option_line", lang, n=i, label=o.label) for i, o in enumerate(options, 1))
+
+
+# Keys whose typed text is too long for a text message → their SMS variant (same facts). Every
+# resident reply fits today; a new one that does not gets its short form here, not cut off.
+SMS_VARIANTS: dict[str, str] = {}
+
+
+def sms_text(notice: MessageNotice) -> str:
+    """The message's text as SMS says it: its key's SMS variant where it has one."""
+    return notice.render(SMS_VARIANTS.get)
 
 
 def render_message(text: str, options: Sequence[Option], lang: str) -> str:

@@ -22,6 +22,7 @@ from gridline.bots.twilio import twiml
 from gridline.bots.twilio.signature import read_signed_form
 from gridline.bots.twilio.statuses import MACHINE_VERDICT_SEQ, is_machine
 from gridline.bots.twilio.voice_hotline import step_key, turns_of
+from gridline.bots.twilio.voice_text import spoken, spoken_message
 from gridline.bots.twilio.voice_visit import visit_key
 from gridline.bots.twilio.webhooks import TWIML, services_of
 from gridline.core.conversation import handle_inbound
@@ -57,7 +58,7 @@ def _read_question(work: Work, message_id: int, call_sid: str) -> tuple[str, lis
     if identity is None:
         return None
     options = [(str(o["label"]), str(o["data"])) for o in message.options]
-    return message.text or "", options, message.lang, identity.external_id
+    return spoken_message(message), options, message.lang, identity.external_id
 
 
 def _prompt(services: Services, message_id: int, lang: str, texts: list[str], n: int) -> str:
@@ -131,7 +132,7 @@ async def question_key_pressed(
             )  # fmt: skip
             outcome = await handle_inbound(services, msg, deliver_replies=False)
             log.info("question %s: key %s → %s", message_id, digits, options[index - 1][1])
-            return twiml.goodbye(services.settings, lang, [r.text for r in outcome.replies])
+            return twiml.goodbye(services.settings, lang, [spoken(r) for r in outcome.replies])
         if n >= MAX_PROMPTS:
             return twiml.goodbye(services.settings, lang, [t("checkins.voice.no_key", lang)])
         lead = t("checkins.voice.bad_key", lang) if digits else ""

@@ -29,6 +29,7 @@ from fastapi import APIRouter, Request, Response
 from gridline.bots.twilio import twiml
 from gridline.bots.twilio.phone import to_e164
 from gridline.bots.twilio.signature import SignedForm, read_signed_form
+from gridline.bots.twilio.voice_text import spoken
 from gridline.bots.twilio.voice_turns import VoiceTurns
 from gridline.bots.twilio.webhooks import TWIML, services_of
 from gridline.core.conversation import handle_inbound
@@ -50,11 +51,6 @@ MAX_PROMPTS = 3
 # silence ends the call), "choice" (keys answer the options the core offered), "leader" (the
 # address of a caller who wants their leader).
 MENU_MODES = ("menu", "more")
-# Core texts written for typing; on the phone they are said differently.
-VOICE_VARIANTS = {
-    "registration.ask_location": "twilio.voice.ask_address",
-    "registration.address_not_found": "twilio.voice.address_not_found",
-}
 
 
 def turns_of(services: Services) -> VoiceTurns:
@@ -103,16 +99,10 @@ def menu_prompt(services: Services, lang: str, texts: list[str], *, n: int = 1, 
     )
 
 
-def spoken(text: str, lang: str) -> str:
-    for core_key, voice_key in VOICE_VARIANTS.items():
-        if text == t(core_key, lang):
-            return t(voice_key, lang)
-    return text
-
-
 def render_outcome(services: Services, lang: str, outcome: Outcome) -> str:
-    """The core's replies, said; then the options it offered, or "anything else?"."""
-    texts = [spoken(reply.text, lang) for reply in outcome.replies]
+    """The core's replies, said (their keys' voice variants); then the options it offered, or
+    "anything else?"."""
+    texts = [spoken(reply) for reply in outcome.replies]
     options: tuple[Option, ...] = next((r.options for r in reversed(outcome.replies) if r.options), ())
     if options:
         texts += [t("twilio.voice.option_line", lang, n=i, label=o.label) for i, o in enumerate(options, 1)]
@@ -209,7 +199,7 @@ async def _connect_leader(services: Services, phone: str, key: str, lang: str) -
         # in "leader" mode so that, once the grid is known, the call is put through.
         msg = InboundMessage(channel="voice", external_id=phone, provider_message_id=key, command="start")
         outcome = await handle_inbound(services, msg, deliver_replies=False)
-        texts = [spoken(r.text, lang) for r in outcome.replies] or [t("twilio.voice.ask_address", lang)]
+        texts = [spoken(r) for r in outcome.replies] or [t("twilio.voice.ask_address", lang)]
         step = new_step()
         return twiml.prompt(
             services.settings,

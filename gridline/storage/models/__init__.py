@@ -19,7 +19,7 @@ from gridline.storage.models.console import ConsoleSession
 from gridline.storage.models.conversations import Conversation, InboundEvent, Message, NluCorrection
 from gridline.storage.models.evidence import Evidence, FollowUpCall
 from gridline.storage.models.followups import FollowUp
-from gridline.storage.models.grids import Address, Grid
+from gridline.storage.models.grids import Address, DirectoryVersion, Grid
 from gridline.storage.models.households import Household, HouseholdPerson
 from gridline.storage.models.inbox import InboxLoginLink, PushSubscription
 from gridline.storage.models.people import (
@@ -48,6 +48,7 @@ __all__ = [
     "ConsoleUser",
     "ContactMethod",
     "Conversation",
+    "DirectoryVersion",
     "DutyOverride",
     "DutyShift",
     "EscalationStep",

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from gridline.storage.models.timers import TimerRow
 from gridline.storage.types import JSONType, UTCDateTime
 
 
@@ -115,7 +116,7 @@ class CaseEvent(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
 
 
-class EscalationStep(SQLModel, table=True):
+class EscalationStep(TimerRow, table=True):
     """A durable timer: step ``step_index`` of round ``round`` of the case's policy, due at ``due_at``.
 
     Workers claim a step by moving it from ``pending`` to ``running`` in one conditional UPDATE, so
@@ -129,11 +130,4 @@ class EscalationStep(SQLModel, table=True):
     case_id: int = Field(foreign_key="cases.id", index=True)
     round: int = 0
     step_index: int = 0
-    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    status: str = Field(
-        default="pending", index=True, max_length=16, description="pending | running | done | cancelled"
-    )
-    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    claimed_by: str | None = Field(default=None, max_length=64)
-    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    outcome: str | None = Field(default=None, max_length=300)
+    # due_at, status, claimed_at, claimed_by, done_at, outcome: TimerRow

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from gridline.storage.models.timers import TimerRow
 from gridline.storage.types import JSONType, UTCDateTime
 
 
@@ -71,7 +72,7 @@ class CheckIn(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class CheckInStep(SQLModel, table=True):
+class CheckInStep(TimerRow, table=True):
     """A durable timer of a check-in: stage ``stage`` due at ``due_at`` (pending → running → done)."""
 
     __tablename__ = "checkin_steps"
@@ -80,14 +81,7 @@ class CheckInStep(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     checkin_id: int = Field(foreign_key="checkins.id", index=True)
     stage: str = Field(max_length=16, description="ask | retry | helper | on_duty_leader | family | close")
-    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    status: str = Field(
-        default="pending", index=True, max_length=16, description="pending | running | done | cancelled"
-    )
-    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    claimed_by: str | None = Field(default=None, max_length=64)
-    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    outcome: str | None = Field(default=None, max_length=300)
+    # due_at, status, claimed_at, claimed_by, done_at, outcome: TimerRow
 
 
 class CheckInEvent(SQLModel, table=True):

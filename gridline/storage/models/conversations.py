@@ -64,6 +64,10 @@ class Message(SQLModel, table=True):
     identity_id: int | None = Field(default=None, foreign_key="channel_identities.id")
     provider_message_id: str | None = Field(default=None, index=True, max_length=128)
     text: str | None = Field(default=None, sa_column=Column(Text))
+    # An outbound message's catalogue key and facts (``gridline.i18n.phrases``) beside its text: the
+    # sending channel renders its own variant (voice, SMS), the console shows ``text``.
+    text_key: str | None = Field(default=None, max_length=80)
+    text_params: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     media: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     # Buttons / choices offered with an outbound message: [{"label": ..., "data": ...}]
     options: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)

@@ -39,3 +39,15 @@ class Address(SQLModel, table=True):
     lat: float | None = None
     lon: float | None = None
     extra: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+
+
+class DirectoryVersion(SQLModel, table=True):
+    """One token per part of the directory (``grids``: grids and addresses; ``people``: staff,
+    their contact methods, the duty rota and its overrides). Database triggers give a part a new
+    random token in the same transaction as every write to its tables (``storage.directory_cache``),
+    so a process can tell with one read whether what it keeps in memory is still what is committed."""
+
+    __tablename__ = "directory_versions"
+
+    part: str = Field(primary_key=True, max_length=16)
+    token: str = Field(max_length=64)

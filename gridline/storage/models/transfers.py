@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
+from gridline.storage.models.timers import TimerRow
 from gridline.storage.types import JSONType, UTCDateTime
 
 
@@ -53,7 +54,7 @@ class Transfer(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class TransferTimer(SQLModel, table=True):
+class TransferTimer(TimerRow, table=True):
     """A durable timer of a transfer: ``accept`` — nobody accepted it by ``due_at``: escalate.
 
     Claimed pending → running → done by one conditional UPDATE, like ``escalation_steps``.
@@ -64,14 +65,7 @@ class TransferTimer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     transfer_id: int = Field(foreign_key="transfers.id", index=True)
     kind: str = Field(default="accept", max_length=16)
-    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    status: str = Field(
-        default="pending", index=True, max_length=16, description="pending | running | done | cancelled"
-    )
-    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    claimed_by: str | None = Field(default=None, max_length=64)
-    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    outcome: str | None = Field(default=None, max_length=300)
+    # due_at, status, claimed_at, claimed_by, done_at, outcome: TimerRow
 
 
 class Extension(SQLModel, table=True):

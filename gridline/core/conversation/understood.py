@@ -1,0 +1,109 @@
+"""Words the NLU understood: a question (who is my leader, my cases), an answer to "解决了吗？",
+small talk, or a report that becomes a case."""
+
+from __future__ import annotations
+
+from gridline.core.answers import find_leader, open_cases
+from gridline.core.conversation.states import IDLE, State, asking_address, offering, without_options
+from gridline.core.conversation.step import Step
+from gridline.core.reports import ReportDecision, decide_report, file_report
+from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
+from gridline.kernel.messages import Option
+from gridline.nlu.types import OUT_OF_SCOPE
+from gridline.routing import closure
+from gridline.routing.directory import Directory
+from gridline.storage.models import Case
+
+SMALL_TALK = ("greet", "thanks", "affirm", "deny", "smalltalk")
+
+
+def words(step: Step, state: State) -> State:
+    """What the resident said, as the NLU understood it (before the transaction)."""
+    nlu = step.turn.nlu
+    assert nlu is not None, "understood before the transaction (the table says so)"
+    resident, text, intent = step.resident, step.text, nlu.intent
+    confident = nlu.confidence >= step.services.settings.nlu.confidence_threshold
+    if confident and intent == "find_leader":
+        step.say(find_leader(step.services, step.work, resident.grid_code))
+        return state if resident.grid_code else IDLE
+    if confident and intent == "check_status":
+        step.say(open_cases(step.work, resident.id or 0))
+        return state
+    if intent in ("affirm", "deny") or nlu.is_issue:
+        # An answer to "解决了吗？" in words — "没有解决", or the same problem again ("还是没水") — goes
+        # to that case, with the resident's own words for the level above.
+        pending = closure.awaiting_confirmation(step.work, resident.id or 0)
+        if pending is not None and (intent in ("affirm", "deny") or intent == pending.category):
+            solved_answer(step, pending, intent == "affirm", text)
+            return state
+    if confident and intent in SMALL_TALK:
+        step.say(f"conversation.{intent}")
+        if intent == "greet" and not resident.grid_code:
+            step.say("registration.ask_location")
+            return asking_address(state)
+        return state
+    if not nlu.is_issue and (intent == OUT_OF_SCOPE or not substantive(text)):
+        step.say("conversation.not_understood")
+        return state
+    return file(step, decide_report(step.services, step.work, step.sender, nlu, text, step.turn.msg), state)
+
+
+def file(step: Step, decision: ReportDecision, state: State) -> State:
+    """A report filed: a new case (maybe asking its category or the address), or joined to one."""
+    filed = file_report(step.services, step.work, step.sender, decision)
+    case = filed.case
+    step.about(case.id, case.ref)
+    step.outcome.created_case, step.outcome.joined_case = filed.created, not filed.created
+    if decision.priority == "emergency":
+        step.say("emergency.advice")
+    if not filed.created:
+        step.say("case.joined", ref=case.ref, count=case.report_count)
+        return state
+    state = without_options(state)
+    if decision.ask_category:
+        options = category_options(case, decision.candidates, step.lang)
+        step.say("case.choose_category", options, ref=case.ref)
+        state = offering(state, tuple(o.data for o in options))
+        if case.grid_code is None:
+            step.say("registration.ask_location")
+            return asking_address(state, case.id)
+        return state
+    if case.grid_code is None:
+        step.say("case.created_triage", ref=case.ref)
+        step.say("registration.ask_location")
+        return asking_address(state, case.id)
+    category = Phrase(f"category.{case.category}")
+    if filed.holder_name:
+        step.say("case.created", ref=case.ref, who=filed.holder_name, grid=filed.grid_name, category=category)
+    else:
+        step.say("case.created_nobody", ref=case.ref, grid=filed.grid_name, category=category)
+    return state
+
+
+def category_options(case: Case, candidates: list[str], lang: str) -> tuple[Option, ...]:
+    """The categories an unclear report may be, and "other" (the labels are the buttons')."""
+    return (
+        *(Option(t(f"category.{c}", lang), f"cat:{case.ref}:{c}") for c in candidates),
+        Option(t("category.other", lang), f"cat:{case.ref}:other"),
+    )
+
+
+def solved_answer(step: Step, case: Case, solved: bool, words: str | None) -> None:
+    """The resident's answer to "解决了吗？" (routing.closure)."""
+    actor = f"resident:{step.resident.id}"
+    if solved:
+        ok = closure.confirmed_solved(step.work, case, actor)
+    else:
+        grids = Directory.for_services(step.services).grids
+        tz = step.services.settings.timezone
+        ok = bool(closure.not_solved(step.work, grids, tz, case, actor, words)) or case.status == "paged"
+    if not ok:
+        step.say("case.rating_not_now", ref=case.ref)
+
+
+def substantive(text: str) -> bool:
+    """Enough words to be worth a person's attention (not a stray emoji or 'ok')."""
+    letters = [c for c in text if c.isalpha()]
+    cjk = [c for c in letters if "\u4e00" <= c <= "\u9fff"]
+    return len(cjk) >= 4 or len(letters) >= 12

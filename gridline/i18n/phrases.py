@@ -1,0 +1,87 @@
+"""Phrases: a catalogue key and its facts, rendered where the text is read (render at the edge).
+
+The core says *what* to tell a person — ``Phrase("case.created", {"ref": "W4RGMD", "category":
+Phrase("category.water_supply")})`` — and each channel says it its own way: the same key rendered
+as typed (Telegram, web, SMS) or through a channel's variant of the key (the voice hotline speaks
+``twilio.voice.ask_address`` where a typed channel shows ``registration.ask_location``).
+
+A parameter is a plain value (text, a number), a nested :class:`Phrase` (a category's label, a
+status), a list (joined with the language's separator, as :func:`gridline.i18n.t` joins lists) or
+:class:`Lines` (one item a line). Phrases travel in JSON (the outbound ``Message`` row keeps the key
+and the facts beside the rendered text): :func:`to_json` / :func:`from_json` are each other's inverse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gridline.i18n import join, t
+
+# A channel's variant of a key (``VOICE_VARIANTS.get``): the key to render instead, or None.
+Variant = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Catalogue message ``key`` with its facts ``params``."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Facts said one a line (the open cases of a status answer)."""
+
+    items: tuple[Any, ...]
+
+
+def _no_variant(key: str) -> str | None:
+    return None
+
+
+def render(value: Any, lang: str | None, variant: Variant = _no_variant) -> str:
+    """``value`` as text in ``lang``: a phrase through the catalogue (or its channel ``variant``),
+    lines one a line, a list joined with the language's separator, anything else as ``str``."""
+    if isinstance(value, Phrase):
+        key = variant(value.key) or value.key
+        params = {name: render(param, lang, variant) for name, param in value.params.items()}
+        return t(key, lang, **params)
+    if isinstance(value, Lines):
+        return "\n".join(render(item, lang, variant) for item in value.items)
+    if isinstance(value, list | tuple):
+        return join((render(item, lang, variant) for item in value), lang)
+    return str(value)
+
+
+def to_json(value: Any) -> Any:
+    """``value`` as JSON: a phrase ``{"key", "params"}``, lines ``{"lines": [...]}``, lists as lists."""
+    if isinstance(value, Phrase):
+        return {"key": value.key, "params": {name: to_json(p) for name, p in value.params.items()}}
+    if isinstance(value, Lines):
+        return {"lines": [to_json(item) for item in value.items]}
+    if isinstance(value, list | tuple):
+        return [to_json(item) for item in value]
+    return value
+
+
+def from_json(value: Any) -> Any:
+    """The value :func:`to_json` wrote."""
+    if isinstance(value, dict) and "key" in value:
+        return Phrase(value["key"], {name: from_json(p) for name, p in (value.get("params") or {}).items()})
+    if isinstance(value, dict) and "lines" in value:
+        return Lines(tuple(from_json(item) for item in value["lines"]))
+    if isinstance(value, list):
+        return [from_json(item) for item in value]
+    return value
+
+
+def params_to_json(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A phrase's facts as JSON (what the outbound message row keeps)."""
+    return {name: to_json(value) for name, value in params.items()}
+
+
+def params_from_json(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {name: from_json(value) for name, value in (params or {}).items()}
