@@ -25,13 +25,17 @@ MAX_ATTEMPTS = 8
 
 
 async def receive_event(
-    services: Services, provider: str, event_key: str, payload: dict[str, Any]
+    services: Services, provider: str, event_key: str, payload: dict[str, Any], *, clean: bool = False
 ) -> tuple[InboundEvent, bool]:
-    """Store an inbound provider event once; queue its processing. Returns (event, is_new)."""
+    """Store an inbound provider event once; queue its processing. Returns (event, is_new).
+
+    ``clean``: the caller knows the payload holds no control character (``edge.text.json_text_is_clean``
+    on the JSON it was parsed from), so it is not walked again."""
     event_key = clean_text(event_key)[:128]
     # NUL and the other control characters go here, for every provider, before anything is stored or
     # parsed by a library (PostgreSQL refuses NUL in text; nobody types it).
-    payload = clean_payload(payload)
+    if not clean:
+        payload = clean_payload(payload)
     # One INSERT … ON CONFLICT DO NOTHING in a short transaction shared with the webhooks arriving at
     # the same time (group commit, ``inbox_writer``), and nothing before it: the unique key makes a
     # provider's retry a no-op, as cheap as asking Redis whether the key was seen (which cost a round

@@ -103,8 +103,12 @@ class NluResult:
             text=data.get("text", ""),
             intent=intent.get("name") or OUT_OF_SCOPE,
             confidence=float(intent.get("confidence") or 0.0),
+            # The ranking lists intents a text can be (as the embedded engine's does): a DIET model trained
+            # with the reject class ranks "nlu_fallback" among them, which is a verdict, not an intent.
             ranking=[
-                IntentScore(r["name"], float(r["confidence"])) for r in data.get("intent_ranking") or []
+                IntentScore(r["name"], float(r["confidence"]))
+                for r in data.get("intent_ranking") or []
+                if r.get("name") != OUT_OF_SCOPE
             ],
             entities=[
                 Entity(

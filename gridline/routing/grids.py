@@ -58,8 +58,14 @@ class GridIndex:
 
     @classmethod
     def from_grids(cls, grids: Iterable[Grid]) -> GridIndex:
-        """Build the index from Grid rows (detached rows are fine: only plain columns are read)."""
-        return cls(list(grids))
+        """Build the index from copies of ``grids``.
+
+        The index outlives the session the rows came from; a row that session rolled back would be
+        expired, and the next read of a detached expired row raises (``DetachedInstanceError``: after
+        a lost database connection every escalation step failed on the cached index). Copies are
+        plain values, whatever happens to the session afterwards.
+        """
+        return cls([Grid(**{name: getattr(g, name) for name in Grid.model_fields}) for g in grids])
 
     def __len__(self) -> int:
         return len(self._grids)

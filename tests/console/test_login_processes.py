@@ -4,6 +4,7 @@ exactly as often as the failed-login policy allows (issue 10): the counter is ch
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import subprocess
@@ -91,7 +92,9 @@ async def test_twenty_parallel_wrong_passwords_on_two_processes_get_the_policys_
         with db.session() as session:
             session.add(ConsoleUser(name="admin", password_hash=security.hash_password("the-password"),
                                     role="admin", created_at=START))
+        started = time.monotonic()
         codes = [c for batch in await asyncio.gather(*(wrong_passwords(p, 10) for p in PORTS)) for c in batch]
+        elapsed = time.monotonic() - started
         with db.session() as session:
             def count(action: str) -> int:
                 return session.exec(select(func.count()).select_from(AuditLog).where(AuditLog.action == action)).one()
@@ -103,6 +106,10 @@ async def test_twenty_parallel_wrong_passwords_on_two_processes_get_the_policys_
         for process in processes:
             process.wait(timeout=30)
     allowed = security.FREE_FAILURES + 1  # free mistakes, then the one that starts the first wait
-    assert checked == allowed, f"{checked} passwords checked; the policy allows {allowed}"
-    assert refused == 20 - allowed
+    # On a machine so busy that the twenty answers take longer than the first wait (argon2 per check),
+    # a request that arrives after a wait has ended is rightly checked: the policy allows one per wait.
+    waits_over = itertools.accumulate(security.DELAY_SECONDS)
+    most = allowed + sum(1 for ended in waits_over if ended <= elapsed)
+    assert allowed <= checked <= most, f"{checked} passwords checked in {elapsed:.1f} s; the policy allows {most}"
+    assert refused == 20 - checked
     assert sorted(codes) == [401] * security.FREE_FAILURES + [429] * (20 - security.FREE_FAILURES)

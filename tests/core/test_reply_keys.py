@@ -46,3 +46,18 @@ async def test_the_outbound_row_keeps_the_key_and_facts_beside_the_text(services
         rows = session.exec(select(Message).where(Message.direction == "out").order_by(Message.id)).all()
     assert [(m.text_key, m.text) for m in rows] == [(r.key, r.text) for r in outcome.replies]
     assert spoken_message(rows[-1]) == t("twilio.voice.ask_address", rows[-1].lang)
+
+
+def test_sms_renders_the_keys_sms_variant_and_a_keyless_message_as_its_text(monkeypatch):
+    from gridline.bots.twilio import sms_text
+    from gridline.kernel.notify import MessageNotice
+
+    notice = MessageNotice(
+        message_id=1, channel="sms", target="+8613800000000", bot_name="", text="(as stored)", lang="en",
+        key="registration.ask_location", params={},
+    )  # fmt: skip
+    assert sms_text.sms_text(notice) == t("registration.ask_location", "en")
+    monkeypatch.setitem(sms_text.SMS_VARIANTS, "registration.ask_location", "twilio.voice.ask_address")
+    assert sms_text.sms_text(notice) == t("twilio.voice.ask_address", "en")
+    keyless = MessageNotice(message_id=2, channel="sms", target="", bot_name="", text="hello", lang="en")
+    assert sms_text.sms_text(keyless) == "hello"

@@ -76,3 +76,14 @@ def test_directory_is_kept_on_the_services_and_rebuilt_after_an_import(
     )
     import_grids(demo_db, write_file("new.geojson", geojson))
     assert directory.locate(113.705, 34.70) == "NEW"  # the import invalidated the cached index
+
+
+def test_the_index_outlives_a_rolled_back_session(demo_db: Database) -> None:
+    """A unit of work that fails after building the index rolls back; the cached index still answers."""
+    from gridline.storage import directory as store
+
+    with demo_db.session() as session:
+        index = GridIndex.from_grids(store.all_grids(session))
+        session.rollback()  # expires every row the session loaded
+    base = index.base_codes[0]
+    assert [g.level for g in index.ancestors(base)] == [2, 1], "its parents, nearest first"

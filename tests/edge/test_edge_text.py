@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gridline.edge.jsonbody import BadJson, json_depth, load_json
 from gridline.edge.text import ascii_int, choice_number, clean_payload, clean_text
@@ -53,3 +57,37 @@ def test_a_thousand_deep_body_is_refused_before_parsing() -> None:
     with pytest.raises(BadJson):
         load_json(b'{"a":' * 1000 + b"1" + b"}" * 1000)
     assert load_json(b'{"update_id": 1}') == {"update_id": 1}
+
+
+# -- json_text_is_clean: the webhook's shortcut past clean_payload ------------------------------------
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, derandomize=True)
+@given(_JSON_VALUES, st.booleans())
+def test_a_json_text_said_to_be_clean_parses_to_what_cleaning_would_leave(value, ascii_only) -> None:
+    from gridline.edge.text import json_text_is_clean
+
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    if json_text_is_clean(text):
+        parsed = json.loads(text)
+        assert clean_payload(parsed) == parsed
+
+
+@pytest.mark.parametrize("text", ['{"t": "a\\u0000b"}', '{"t": "\\b"}', '{"t": "\\f"}', '{"t": "\\ud800"}',
+                                  '{"t": "\\uFFFF"}', '{"t": "\x7f"}', '{"t": "\x85"}', '{"\\u0001": 1}'])
+def test_a_json_text_that_may_hold_a_control_character_is_not_clean(text: str) -> None:
+    from gridline.edge.text import json_text_is_clean
+
+    assert not json_text_is_clean(text)
+
+
+def test_a_telegram_update_with_escaped_chinese_and_newlines_is_clean() -> None:
+    from gridline.edge.text import json_text_is_clean
+
+    assert json_text_is_clean('{"update_id": 1, "text": "\\u697c\\u9053\\u706f \\"\\n\\t\\r\\\\ 楼道灯"}')

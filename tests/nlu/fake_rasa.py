@@ -97,6 +97,8 @@ class FakeRasa:
             "intent": {"name": self.intent, "confidence": 0.91},
             "intent_ranking": [
                 {"name": self.intent, "confidence": 0.91},
+                # DIET trained with the reject class ranks it among the intents.
+                {"name": "nlu_fallback", "confidence": 0.04},
                 {"name": "drainage", "confidence": 0.05},
             ],
             "entities": self.entities,

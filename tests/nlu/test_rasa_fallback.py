@@ -84,6 +84,8 @@ async def test_a_healthy_rasa_answers_itself(embedded: EmbeddedEngine, clock: Fa
     assert (result.engine, result.intent, result.note) == ("rasa", "water_supply", None)
     assert result.model_version == MODEL_FILE
     assert result.text == NO_WATER
+    # Like the embedded engine's, the ranking lists intents; the reject class is a verdict, not one.
+    assert [s.name for s in result.ranking] == ["water_supply", "drainage"]
 
 
 async def test_slow_rasa_falls_back_after_the_timeout(

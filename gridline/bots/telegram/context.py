@@ -10,7 +10,7 @@ from gridline.bots.telegram import linking
 from gridline.bots.telegram.callbacks import CallbackSigner
 from gridline.bots.telegram.inputs import CallbackInput, Sender
 from gridline.bots.telegram.runtime import BotRuntime, Rejected, TelegramSendError
-from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import InboundMessage, Option, Outcome
 from gridline.kernel.work import Work, in_transaction
 from gridline.storage import people
@@ -47,7 +47,7 @@ class BotContext:
     async def say(self, sender: Sender, key: str, **params: Any) -> None:
         """Say catalogue message ``key`` in the person's language (see :meth:`say_text`)."""
         lang = await self.lang(sender)
-        await self.say_text(sender, t(key, lang, **params), lang)
+        await in_transaction(self.services, self._say_text, sender, None, lang, (), Phrase(key, params))
 
     async def say_text(self, sender: Sender, text: str, lang: str, options: tuple[Option, ...] = ()) -> None:
         """Something the bot says itself (link results, staff answers, polite refusals).
@@ -57,7 +57,10 @@ class BotContext:
         """
         await in_transaction(self.services, self._say_text, sender, text, lang, options)
 
-    def _say_text(self, work: Work, sender: Sender, text: str, lang: str, options: tuple[Option, ...] = ()) -> None:
+    def _say_text(
+        self, work: Work, sender: Sender, text: str | None, lang: str, options: tuple[Option, ...] = (),
+        phrase: Phrase | None = None,
+    ) -> None:
         from gridline.kernel.outbox import queue_message
 
         identity = people.find_identity(work.session, "telegram", str(sender.user_id), self.bot_name)
@@ -69,6 +72,7 @@ class BotContext:
             channel="telegram",
             identity=identity,
             text=text,
+            phrase=phrase,
             lang=lang,
             options=options,
             resident_id=identity.resident_id,

@@ -17,7 +17,8 @@ from gridline.bots.twilio.staff_mms import handle_staff_mms
 from gridline.bots.twilio.staff_sms import handle_staff_sms
 from gridline.core.conversation import handle_inbound
 from gridline.edge.text import ascii_int
-from gridline.i18n import language_of_text, t
+from gridline.i18n import language_of_text
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import InboundMessage
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
@@ -128,7 +129,7 @@ def _apply_opt_command(work: Work, msg: InboundMessage, opt: OptCommand) -> int 
         work,
         channel="sms",
         identity=sender.identity,
-        text=t("twilio.sms.opted_out" if opt == "stop" else "twilio.sms.opted_in", lang),
+        phrase=Phrase("twilio.sms.opted_out" if opt == "stop" else "twilio.sms.opted_in"),
         lang=lang,
         resident_id=sender.resident.id,
         conversation_id=sender.conversation.id,
