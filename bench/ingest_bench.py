@@ -16,7 +16,9 @@ For each mode (``embedded`` = SQLite; ``postgres``; ``postgres+redis``):
 
 ``gridline serve`` runs as it does in production, with its own process; the processing of the
 updates it stores replies through a fast fake Bot API (``bench/fake_providers.py``). In embedded
-mode that processing runs in the web process, so scenario 1 there includes it; on PostgreSQL it
+mode that processing runs in the web process, so scenario 1 there includes it (held back to a few
+messages a second while a flood of webhooks waits to be stored: ``storage.jobs.IngestGauge``, so the
+backlog scenario's "processed per second" shows that price); on PostgreSQL it
 runs in workers, and no worker runs in scenario 1. wrk's updates come from 16 senders (one per
 connection), so after 20 in a minute each sender is rate-limited: its updates are stored and not
 answered — the cheap path, as in a retry storm. ``gridline serve`` runs through ``instrumented.py``,

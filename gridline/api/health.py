@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from gridline.kernel.send_claims import POSSIBLY_TWICE
 from gridline.kernel.services import Services
 from gridline.kernel.work import Work, in_transaction
-from gridline.routing.claims import POSSIBLY_TWICE
 from gridline.storage import gauges
 
 router = APIRouter()

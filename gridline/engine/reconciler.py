@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from gridline.engine.maintenance import daily_maintenance
 from gridline.engine.modules import run_due_modules
+from gridline.kernel.send_claims import INTERRUPTED, send_lease_seconds
 from gridline.kernel.work import Work, in_transaction
-from gridline.routing.claims import INTERRUPTED, send_lease_seconds
 from gridline.storage import inbox, outbox, pages, steps
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def _requeue_due(work: Work, limit: int, grace_seconds: float, lease_seconds: fl
     horizon = now - timedelta(seconds=grace_seconds)
     lease = timedelta(seconds=lease_seconds)
     # Work whose worker vanished (SIGKILL) goes back to its queue after the lease. A send whose claim
-    # lapsed was cut off mid-call: marked, so the next attempt asks the provider first (routing.claims).
+    # lapsed was cut off mid-call: marked, so the next attempt asks the provider first (kernel.send_claims).
     send_expired = now - timedelta(seconds=send_lease)
     pages.release_lapsed_sends(session, claimed_before=send_expired, error=INTERRUPTED)
     outbox.release_lapsed_sends(session, claimed_before=send_expired, error=INTERRUPTED)

@@ -20,7 +20,7 @@ class LogNotifier:
 
     async def send_page(self, notice: PageNotice) -> Delivery:
         log.warning("page %s on unconfigured channel %s", notice.page_id, self.channel)
-        log.debug("page %s to %s: %s", notice.page_id, notice.staff_name, notice.short_text)
+        log.debug("page %s to %s about case %s", notice.page_id, notice.staff_name, notice.case_ref)
         return Delivery("failed", error=f"channel {self.channel} is not configured")
 
     async def send_message(self, notice: MessageNotice) -> Delivery:

@@ -7,7 +7,9 @@ register theirs; the core brings the web sandbox notifier and a log notifier.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from gridline.i18n.phrases import Phrase, Variant, params_from_json, render
@@ -17,8 +19,27 @@ DeliveryState = Literal["sent", "delivered", "retry", "failed"]
 
 
 @dataclass(frozen=True)
+class Said:
+    """A catalogue key and its facts — a line of a page, the answer to a staff action — that the
+    person's channel renders (``bots.page_text.said_text``), in ``lang`` when it says whose."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    lang: str | None = None
+
+
+def said(key: str, lang: str | None = None, **params: Any) -> Said:
+    """``Said(key, params, lang)`` written the way ``t(key, lang, **params)`` is."""
+    return Said(key, params, lang)
+
+
+@dataclass(frozen=True)
 class PageNotice:
-    """Everything a notifier needs to page one person about one case."""
+    """Everything a notifier needs to page one person about one case: the case's facts, not text.
+
+    Each channel renders it (``bots.page_text``: the full page for Telegram, the web inbox and the
+    phone call; the one-segment SMS with the reply code) in the staff member's language ``lang``.
+    """
 
     page_id: int
     case_id: int
@@ -29,18 +50,29 @@ class PageNotice:
     staff_id: int
     staff_name: str
     lang: str
-    text: str  # rendered in the staff member's language, channel-neutral
-    short_text: str  # fits one SMS segment where possible (with the reply code)
     code: int | None  # SMS reply code
     category: str
-    category_label: str
     priority: str
-    grid_name: str
+    grid_name: str  # "—" for a case without a grid
     address: str | None
+    summary: str
     report_count: int
     # Why this person is paged (the policy target, ``transfer``, ``extension_requested``, ...):
-    # channels pick the page's buttons by it.
+    # channels pick the page's buttons and its first lines by it.
     reason: str = ""
+    reopened_words: str | None = None  # a reopened case: what the resident said
+    chase_due: str | None = None  # a chasing page (催办, 督办): the deadline it is about, local time
+    # A department-loop or extension page: its headline and its own SMS (``routing.loop_pages``).
+    loop_headline: Said | None = None
+    loop_short: Said | None = None
+    due_at: datetime | None = None  # the case's 限时 deadline (UTC)
+
+
+class CannotRender(Exception):
+    """A channel cannot word a page from its facts (a key or a fact the catalogue does not have).
+
+    Sending it again would fail the same way: the outbox engine records the page failed on this
+    channel (``render: …``) and its policy tries the person's next one."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +106,15 @@ class MessageNotice:
 
 @dataclass(frozen=True)
 class PageUpdate:
-    """A change to show on a page already delivered (e.g. Telegram: remove buttons, show who acked)."""
+    """A change to show on a page already delivered (e.g. Telegram: remove buttons, show who acked):
+    the page as it reads now (``page``) and a note of what happened since (``note``)."""
 
     page_id: int
     channel: str
     target: str
     bot_name: str
-    text: str
+    page: PageNotice
+    note: Said
     provider_ref: dict[str, Any] = field(default_factory=dict)
 
 

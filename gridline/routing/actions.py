@@ -22,7 +22,8 @@ from gridline.domain.lifecycle import (
     StepStatus,
 )
 from gridline.domain.transfers import OPEN_TRANSFER_STATUSES
-from gridline.i18n import DEFAULT_LANGUAGE, t
+from gridline.i18n import DEFAULT_LANGUAGE
+from gridline.kernel.notify import Said, said
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.closure import ask_if_solved, open_follow_up
@@ -43,9 +44,13 @@ CHAIN_ROLES = {StaffRole.LEVEL2_CONTACT.value, StaffRole.LEVEL1_CONTACT.value, S
 
 @dataclass(frozen=True)
 class ActionResult:
+    """What came of a staff action: its ``code`` for the channel to branch on, and what the person
+    who acted is told (``said``: a catalogue key and its facts, in their language), which their
+    channel renders (``bots.page_text.said_text``; the console shows its own text by ``code``)."""
+
     ok: bool
     code: str  # acknowledged, already_acknowledged, resolved, escalated, reassigned, not_allowed, case_closed, ...
-    text: str  # for the person who acted, in their language
+    said: Said | None
     case_ref: str = ""
     by_staff_name: str | None = None
 
@@ -124,12 +129,12 @@ def act(
     case = cases.get(session, case_id)
     staff = session.get(Staff, staff_id)
     if staff is None:
-        return ActionResult(False, "not_allowed", t("action.not_allowed", DEFAULT_LANGUAGE))
+        return ActionResult(False, "not_allowed", said("action.not_allowed", DEFAULT_LANGUAGE))
     lang = staff.lang
     if case is None:
-        return ActionResult(False, "unknown_case", t("action.unknown_case", lang))
+        return ActionResult(False, "unknown_case", said("action.unknown_case", lang))
     if not may_act(services, work, case, staff):
-        return ActionResult(False, "not_allowed", t("action.not_allowed", lang, ref=case.ref), case.ref)
+        return ActionResult(False, "not_allowed", said("action.not_allowed", lang, ref=case.ref), case.ref)
     if (
         case.status in (CaseStatus.CLOSED, CaseStatus.RESOLVED) and action != "resolve"
     ) or case.status == CaseStatus.CLOSED:
@@ -137,7 +142,7 @@ def act(
         return ActionResult(
             False,
             "case_closed",
-            t("action.case_closed", lang, ref=case.ref, name=closer.name if closer else "—"),
+            said("action.case_closed", lang, ref=case.ref, name=closer.name if closer else "—"),
             case.ref,
             closer.name if closer else None,
         )
@@ -145,7 +150,7 @@ def act(
         session, case.id or 0, [s.value for s in OPEN_TRANSFER_STATUSES]
     ):
         # A transferred case is the department's by 签收 / 回单 / 退单, reviewed by the grid (routing.transfers).
-        return ActionResult(False, "use_loop", t("transfer.refused.use_loop", lang, ref=case.ref), case.ref)
+        return ActionResult(False, "use_loop", said("transfer.refused.use_loop", lang, ref=case.ref), case.ref)
     actor = f"staff:{staff.code}"
     if action == "acknowledge":
         return _acknowledge(work, case, staff, channel, page_id, actor)
@@ -156,7 +161,7 @@ def act(
     if action == "reassign":
         target = session.get(Staff, to_staff_id) if to_staff_id else None
         if target is None or not target.active:
-            return ActionResult(False, "unknown_staff", t("action.unknown_staff", lang), case.ref)
+            return ActionResult(False, "unknown_staff", said("action.unknown_staff", lang), case.ref)
         return reassign_case(work, case, staff, target, actor)
     raise ValueError(f"unknown action {action!r}")
 
@@ -167,11 +172,11 @@ def _acknowledge(work: Work, case: Case, staff: Staff, channel: str, page_id: in
         holder = work.session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
         name = holder.name if holder else "—"
         key = "action.already_yours" if holder and holder.id == staff.id else "action.already_acknowledged"
-        return ActionResult(False, "already_acknowledged", t(key, lang, ref=case.ref, name=name), case.ref, name)
+        return ActionResult(False, "already_acknowledged", said(key, lang, ref=case.ref, name=name), case.ref, name)
     CASE.check(case.status, CaseStatus.ACKNOWLEDGED)
     page = _staff_page(work, case, staff, page_id)
     _mark_acknowledged(work, case, staff, channel, page, actor)
-    return ActionResult(True, "acknowledged", t("action.acknowledged", lang, ref=case.ref), case.ref, staff.name)
+    return ActionResult(True, "acknowledged", said("action.acknowledged", lang, ref=case.ref), case.ref, staff.name)
 
 
 def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page: Page | None, actor: str) -> None:
@@ -204,12 +209,12 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
     lang = staff.lang
     if case.status == CaseStatus.RESOLVED:
         return ActionResult(
-            False, "case_closed", t("action.case_closed", lang, ref=case.ref, name=staff.name), case.ref
+            False, "case_closed", said("action.case_closed", lang, ref=case.ref, name=staff.name), case.ref
         )
     if case.status != CaseStatus.ACKNOWLEDGED:
         _mark_acknowledged(work, case, staff, channel, _staff_page(work, case, staff, page_id), actor)
     mark_resolved(work, case, staff, channel, actor)
-    return ActionResult(True, "resolved", t("action.resolved", lang, ref=case.ref), case.ref, staff.name)
+    return ActionResult(True, "resolved", said("action.resolved", lang, ref=case.ref), case.ref, staff.name)
 
 
 def mark_resolved(work: Work, case: Case, staff: Staff, channel: str, actor: str) -> None:
@@ -257,13 +262,13 @@ def _escalate_now(work: Work, case: Case, staff: Staff, actor: str) -> ActionRes
     expire_other_pages(work, case, None, "page.note_escalated_by", name=staff.name)
     escalate_case(work, case, f"escalated by {staff.code}")
     publish_case(work, case)
-    return ActionResult(True, "escalated", t("action.escalated", staff.lang, ref=case.ref), case.ref, staff.name)
+    return ActionResult(True, "escalated", said("action.escalated", staff.lang, ref=case.ref), case.ref, staff.name)
 
 
 def reassign_case(work: Work, case: Case, staff: Staff, target: Staff, actor: str) -> ActionResult:
     method = next_contact_method(work.session, target)
     if method is None:
-        return ActionResult(False, "unreachable", t("action.unreachable", staff.lang, name=target.name), case.ref)
+        return ActionResult(False, "unreachable", said("action.unreachable", staff.lang, name=target.name), case.ref)
     expire_other_pages(work, case, None, "page.note_reassigned", name=target.name)
     transition(work, case, CaseStatus.PAGED, kind="reassigned", actor=actor,
                data={"to": target.code, "name": target.name, "by": staff.name})
@@ -288,7 +293,7 @@ def reassign_case(work: Work, case: Case, staff: Staff, target: Staff, actor: st
     tell_resident(work, case, "case.reassigned", name=target.name)
     publish_case(work, case)
     return ActionResult(
-        True, "reassigned", t("action.reassigned", staff.lang, ref=case.ref, name=target.name), case.ref, target.name
+        True, "reassigned", said("action.reassigned", staff.lang, ref=case.ref, name=target.name), case.ref, target.name
     )
 
 
@@ -340,14 +345,14 @@ def _note(work: Work, services: Services, case_id: int, staff_id: int, text: str
     case = cases.get(work.session, case_id)
     staff = work.session.get(Staff, staff_id)
     if staff is None:
-        return ActionResult(False, "not_allowed", t("action.not_allowed", DEFAULT_LANGUAGE))
+        return ActionResult(False, "not_allowed", said("action.not_allowed", DEFAULT_LANGUAGE))
     if case is None:
-        return ActionResult(False, "unknown_case", t("action.unknown_case", staff.lang))
+        return ActionResult(False, "unknown_case", said("action.unknown_case", staff.lang))
     if not may_act(services, work, case, staff):
-        return ActionResult(False, "not_allowed", t("action.not_allowed", staff.lang, ref=case.ref), case.ref)
+        return ActionResult(False, "not_allowed", said("action.not_allowed", staff.lang, ref=case.ref), case.ref)
     record_event(work, case.id or 0, "note", f"staff:{staff.code}",
                  {"text": text[:4000], "channel": channel, "name": staff.name})
-    return ActionResult(True, "noted", t("action.noted", staff.lang, ref=case.ref), case.ref, staff.name)
+    return ActionResult(True, "noted", said("action.noted", staff.lang, ref=case.ref), case.ref, staff.name)
 
 
 async def note_case(services: Services, *, case_id: int, staff_id: int, text: str, channel: str) -> ActionResult:

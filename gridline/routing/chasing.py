@@ -21,7 +21,6 @@ from sqlmodel import Session
 from gridline.clock import as_utc
 from gridline.domain.explanations import Reason, why
 from gridline.domain.lifecycle import CaseStatus
-from gridline.i18n import t
 from gridline.kernel.work import Work
 from gridline.routing.escalation import page_targets
 from gridline.routing.grids import GridIndex
@@ -115,8 +114,4 @@ def chase_note(session: Session, case: Case, page: Page) -> str | None:
     return str(event.data.get("due", "")) if event else ""
 
 
-def headline(page: Page, lang: str, note: str | None) -> tuple[str, str]:
-    """What a chasing page says first, in full and in an SMS."""
-    if page.reason not in CHASE_REASONS:
-        return "", ""
-    return t(f"page.chase.{page.reason}", lang, due=note or "—"), t(f"page.chase.{page.reason}_short", lang)
+

@@ -1,31 +1,30 @@
-"""Delivery of pages through the channel notifiers, with retry, fallback and later edits.
+"""Delivery of pages: their policy on the outbox engine (``kernel.outbox_engine``), and later edits.
 
 A page is claimed (scheduled → sending) in its own short transaction, handed to the notifier, and
 the outcome recorded. Temporary failures are retried with backoff; a permanent failure marks the
 contact method unreachable and pages the same person on their next channel. Before anything is
-sent the case is re-read: a page about an acknowledged case is never sent. Outbox messages are
-delivered by ``message_delivery``; provider status callbacks land in ``provider_status``.
+sent the case is re-read: a page about an acknowledged case is never sent. Outbox messages run on
+the same engine (``message_delivery``); provider status callbacks land in ``provider_status``.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlmodel import Session
+
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, PAGE, UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
-from gridline.i18n import t
-from gridline.kernel.notify import Delivery, PageNotice, PageUpdate
+from gridline.kernel.notify import Delivery, Notifier, PageNotice, PageUpdate, Said
 from gridline.kernel.outbox import direct_send
+from gridline.kernel.outbox_engine import DELIVERED_RANK, FAILED_STATUSES, Claimed, backoff, deliver, retry_at
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import chasing
-from gridline.routing.claims import INTERRUPTED, earlier_send, renewed_claim
 from gridline.routing.closure import REOPENED, reopen_words
-from gridline.routing.deadlines import due_text
 from gridline.routing.escalation import WORKER_ID
 from gridline.routing.loop_pages import PAGE_REASONS as LOOP_REASONS
-from gridline.routing.loop_pages import LoopTexts, loop_texts
+from gridline.routing.loop_pages import LoopLines, loop_lines
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.settings import Settings
 from gridline.storage import cases, directory, pages
@@ -37,57 +36,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def backoff(attempt: int, retry_after: float | None) -> float:
-    return max(retry_after or 0.0, min(300.0, 2.0 * (2**attempt)))
-
-
-def render_page(
+def page_notice(
     case: Case,
     staff: Staff,
     grid: Grid | None,
     page: Page,
     note: str | None = None,
-    loop: LoopTexts | None = None,
-    due: str = "",
+    loop: LoopLines | None = None,
+    due_at: datetime | None = None,
 ) -> PageNotice:
-    """``note``: what the page must say first (a reopened case: the resident's words); ``loop``: the
-    texts of a department-loop or extension page (``routing.loop_pages``)."""
-    lang = staff.lang
-    category_label = t(f"category.{case.category}", lang)
-    priority_label = t(f"priority.{case.priority}", lang)
-    where = case.address_text or (grid.name if grid else "—")
-    count = t("page.reports", lang, count=case.report_count) if case.report_count > 1 else ""
-    text = t(
-        "page.text",
-        lang,
-        ref=case.ref,
-        priority=priority_label,
-        category=category_label,
-        grid=grid.name if grid else "—",
-        address=where,
-        summary=case.summary[:300],
-        count=count,
-    )
-    if page.reason == REOPENED:
-        text = t("page.reopened", lang, words=note or "") + "\n" + text
-    chase, chase_short = chasing.headline(page, lang, note)
-    if chase:
-        text = chase + "\n" + text
-    short = t(
-        "page.short",
-        lang,
-        code=page.code or "",
-        category=category_label,
-        address=where[:20],
-        priority=priority_label if case.priority != "normal" else "",
-    )
-    if page.reason == REOPENED:
-        short = t("page.reopened_short", lang) + short
-    short = chase_short + short
-    if loop is not None:
-        text, short = loop.headline + "\n" + text, loop.short
-    if due:  # 限时 12月3日 17:00（2个工作日）
-        text = text + "\n" + due
+    """The page's facts for its channel to render (``bots.page_text``). ``note``: what the page must
+    say first (a reopened case: the resident's words; a chasing page: its deadline); ``loop``: the
+    lines of a department-loop or extension page (``routing.loop_pages``); ``due_at``: the deadline
+    the page ends with."""
     return PageNotice(
         page_id=page.id or 0,
         case_id=case.id or 0,
@@ -97,56 +58,102 @@ def render_page(
         bot_name=page.bot_name,
         staff_id=staff.id or 0,
         staff_name=staff.name,
-        lang=lang,
-        text=text,
-        short_text=short,
+        lang=staff.lang,
         code=page.code,
         category=case.category,
-        category_label=category_label,
         priority=case.priority,
         grid_name=grid.name if grid else "—",
         address=case.address_text,
+        summary=case.summary,
         report_count=case.report_count,
         reason=page.reason,
+        reopened_words=note if page.reason == REOPENED else None,
+        chase_due=note if page.reason in chasing.CHASE_REASONS else None,
+        loop_headline=loop.headline if loop else None,
+        loop_short=loop.short if loop else None,
+        due_at=due_at,
     )
 
 
 async def deliver_page(services: Services, page_id: int) -> str:
     """Claim the page, send it outside any transaction, then record what the provider said."""
-    claimed = await in_transaction(services, claim_page, page_id, services.settings)
-    if isinstance(claimed, str):
-        return claimed
-    if isinstance(claimed, Delivery):
-        return await _record_page_delivery(services, page_id, claimed)
-    notice, interrupted, created_at = claimed.notice, claimed.interrupted, claimed.created_at
-    notifier = services.notifiers.get(notice.channel)
-    if notifier is None:
-        delivery = Delivery("failed", error=f"no notifier for channel {notice.channel}", unreachable=False)
-    else:
-        earlier = await earlier_send(services, notifier, notice, created_at) if interrupted else None
-        try:
-            async with renewed_claim(services, Page, page_id, PageStatus.SENDING.value):
-                delivery = earlier or await notifier.send_page(notice)
-        except Exception as exc:  # a notifier bug must not lose the page: retry, then fall back
-            log.exception("notifier %s failed on page %s", notice.channel, page_id)
-            delivery = Delivery("retry", error=f"{type(exc).__name__}: {exc}"[:300])
-    return await _record_page_delivery(services, page_id, delivery)
+    return await deliver(services, PAGES, page_id)
 
 
-@dataclass(frozen=True)
-class ClaimedPage:
-    notice: PageNotice
-    interrupted: bool  # an earlier send of this page was cut off: ask the provider before sending again
-    created_at: datetime
+class PagePolicy:
+    """Pages on the outbox engine: a page about a case someone took is never sent, the provider's
+    chat/message ref is kept (to edit the page later), and a page that fails for good pages the same
+    person on their next channel. Twilio is asked about an interrupted SMS page before it is resent."""
+
+    kind = "page"
+    model = Page
+    lifecycle = PAGE
+    sending = PageStatus.SENDING.value
+    waiting = PageStatus.SCHEDULED.value
+
+    def claim(self, work: Work, row_id: int, settings: Settings) -> Claimed[PageNotice] | Delivery | str:
+        return claim_page(work, row_id, settings)
+
+    def get(self, session: Session, row_id: int) -> Page | None:
+        return pages.get(session, row_id)
+
+    def by_provider_message_id(self, session: Session, provider_message_id: str) -> Page | None:
+        return pages.by_provider_message_id(session, provider_message_id)
+
+    def without_notifier(self, channel: str) -> Delivery:
+        return Delivery("failed", error=f"no notifier for channel {channel}", unreachable=False)
+
+    async def send(self, notifier: Notifier, notice: PageNotice) -> Delivery:
+        return await notifier.send_page(notice)
+
+    async def find(self, notifier: Notifier, notice: PageNotice, since: datetime) -> Delivery | None:
+        find = getattr(notifier, "find_page", None)
+        if find is None:
+            raise LookupError(notice.channel)
+        found: Delivery | None = await find(notice, since)
+        return found
+
+    def noted(self, row: Page, delivery: Delivery) -> None:
+        if delivery.provider_ref:
+            row.provider_ref = {**row.provider_ref, **delivery.provider_ref}
+
+    def settled(self, work: Work, row: Page) -> None:
+        if row.status in (PageStatus.SENT, PageStatus.DELIVERED):
+            row.sent_at = row.sent_at or work.now  # delivered at once (a call answered) was sent too
+
+    def retry_later(self, work: Work, row: Page, delay: float, settings: Settings) -> str:
+        return retry_at(work, row, delay, "deliver_page", "page", page_id=row.id)
+
+    def failed(self, work: Work, row: Page, delivery: Delivery) -> None:
+        fall_back(work, row, unreachable=delivery.unreachable, reason=delivery.error or delivery.state)
+
+    def provider_seq(self, row: Page) -> int:
+        return row.provider_seq
+
+    def provider_news(self, work: Work, row: Page, status: str, rank: int, seq: int, error: str | None) -> str:
+        """Failed or undelivered: the next channel; delivered (or a call answered) counts once sent."""
+        row.provider_seq = seq
+        row.provider_status = status
+        if status in FAILED_STATUSES:
+            if row.status in (PageStatus.SENT, PageStatus.DELIVERED, PageStatus.SENDING):
+                PAGE.move(row, PageStatus.FAILED, work.now)
+                row.error = (error or status)[:500]
+                fall_back(work, row, unreachable=False, reason=error or status)
+            return "failed"
+        if rank >= DELIVERED_RANK and row.status == PageStatus.SENT:
+            PAGE.move(row, PageStatus.DELIVERED, work.now)
+        return row.status
 
 
-def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> ClaimedPage | Delivery | str:
+PAGES = PagePolicy()
+
+
+def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Claimed[PageNotice] | Delivery | str:
     """Claim a due page and render it: what to send, a failed delivery to record (the page cannot
     be rendered), or why there is nothing to send."""
     page = pages.claim_for_sending(work.session, page_id, now=work.now, worker=WORKER_ID)
     if page is None:
         return "not claimed"
-    interrupted = page.error == INTERRUPTED
     if page.next_attempt_at and page.next_attempt_at > work.now:
         PAGE.move(page, PageStatus.SCHEDULED, work.now)
         return "not due"
@@ -164,47 +171,15 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
     grid = directory.grid(work.session, case.grid_code)
     try:
         note = reopen_words(work.session, case, page) or chasing.chase_note(work.session, case, page)
-        loop = loop_texts(work.session, settings, case, page, staff.lang) if settings is not None else None
-        due = due_text(settings, case.resolve_due_at, work.now, staff.lang) if settings is not None else ""
-        notice = render_page(case, staff, grid, page, note, loop, due)
+        loop = loop_lines(work.session, settings, case, page, staff.lang) if settings is not None else None
+        due_at = case.resolve_due_at if settings is not None else None
+        notice = page_notice(case, staff, grid, page, note, loop, due_at)
         if page.channel == "telegram":
             direct_send(work, settings, page.bot_name, page.target)  # the chat's bulk keeps a second away
-        return ClaimedPage(notice, interrupted, page.created_at)
+        return Claimed.of(page, page.channel, notice)
     except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
         log.exception("page %s cannot be rendered", page_id)
         return Delivery("failed", error=f"render: {type(exc).__name__}: {exc}"[:300])
-
-
-async def _record_page_delivery(services: Services, page_id: int, delivery: Delivery) -> str:
-    return await in_transaction(
-        services, record_page_delivery, page_id, delivery, services.settings.jobs.max_delivery_attempts
-    )
-
-
-def record_page_delivery(work: Work, page_id: int, delivery: Delivery, max_attempts: int) -> str:
-    """What the provider said about a page: sent, retry later, or failed (then the next channel)."""
-    page = pages.get(work.session, page_id)
-    assert page is not None
-    page.attempts += 1
-    page.error = delivery.error
-    if delivery.provider_message_id:
-        page.provider_message_id = delivery.provider_message_id
-    if delivery.provider_ref:
-        page.provider_ref = {**page.provider_ref, **delivery.provider_ref}
-    if page.status != PageStatus.SENDING:
-        return f"already {page.status}"  # acknowledged or expired meanwhile
-    if delivery.state in ("sent", "delivered"):
-        page.sent_at = page.sent_at or work.now
-        return PAGE.move(page, PageStatus(delivery.state), work.now).value
-    if delivery.state == "retry" and page.attempts < max_attempts:
-        delay = backoff(page.attempts, delivery.retry_after)
-        PAGE.move(page, PageStatus.SCHEDULED, work.now)
-        page.next_attempt_at = work.now + timedelta(seconds=delay)
-        work.job("deliver_page", f"page:{page.id}:{page.attempts}", page.next_attempt_at, page_id=page.id)
-        return f"retry in {delay:.0f}s"
-    PAGE.move(page, PageStatus.FAILED, work.now)
-    fall_back(work, page, unreachable=delivery.unreachable, reason=delivery.error or delivery.state)
-    return "failed"
 
 
 def fall_back(work: Work, page: Page, *, unreachable: bool, reason: str) -> Page | None:
@@ -251,13 +226,13 @@ def page_update(work: Work, page_id: int, note_key: str, params: dict[str, str])
     case = cases.get(work.session, page.case_id) if page else None
     if page is None or staff is None or case is None:
         return None
-    notice = render_page(case, staff, directory.grid(work.session, case.grid_code), page)
     return PageUpdate(
         page_id=page_id,
         channel=page.channel,
         target=page.target,
         bot_name=page.bot_name,
-        text=notice.text + "\n\n" + t(note_key, staff.lang, ref=case.ref, **params),
+        page=page_notice(case, staff, directory.grid(work.session, case.grid_code), page),
+        note=Said(note_key, params),
         provider_ref=dict(page.provider_ref),
     )
 

@@ -28,7 +28,7 @@ from gridline.domain.transfers import (
     ExtensionStatus,
     TransferStatus,
 )
-from gridline.i18n import t
+from gridline.kernel.notify import said
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import CHAIN_ROLES, ActionResult, may_act
 from gridline.routing.closure import LEVEL_UP
@@ -90,7 +90,7 @@ def _hours(limit: Limit) -> float:
 
 def _refuse(code: str, lang: str, case: Case | None = None, **params: Any) -> ActionResult:
     ref = case.ref if case else ""
-    return ActionResult(False, code, t(f"extension.refused.{code}", lang, ref=ref, **params), ref)
+    return ActionResult(False, code, said(f"extension.refused.{code}", lang, ref=ref, **params), ref)
 
 
 def _holder(case: Case) -> int | None:
@@ -136,7 +136,7 @@ def request(work: Work, services: Services, case_id: int, actor: Actor, *, amoun
     audit.record(session, at=work.now, actor=actor.label, action="extension.requested", target_kind="case",
                  target_id=case.id or 0, detail=details)  # fmt: skip
     publish_case(work, case)
-    return ActionResult(True, "extension_requested", t("extension.done.requested", lang, ref=case.ref,
+    return ActionResult(True, "extension_requested", said("extension.done.requested", lang, ref=case.ref,
                         due=_local(settings, new_due)), case.ref)  # fmt: skip
 
 
@@ -195,7 +195,7 @@ def decide(work: Work, services: Services, case_id: int, actor: Actor, *, approv
     case.updated_at = work.now
     publish_case(work, case)
     key = "extension.done.approved" if approve else "extension.done.refused"
-    text = t(key, lang, ref=case.ref, due=new_due)
+    text = said(key, lang, ref=case.ref, due=new_due)
     return ActionResult(True, f"extension_{wanted.value}", text, case.ref)
 
 

@@ -1,7 +1,8 @@
-"""Delivery of outbox messages (replies and notices to residents and staff) through the notifiers.
+"""Delivery of outbox messages (replies and notices to residents and staff): their policy on the
+outbox engine (``kernel.outbox_engine``), the same machine pages run on.
 
-Like pages: claimed (queued → sending), handed to the channel's notifier, then sent, retried with
-backoff, or failed (an unreachable identity is marked so).
+Claimed (queued → sending), handed to the channel's notifier, then sent, retried with backoff, or
+failed (an unreachable identity is marked so).
 
 Bulk messages (broadcasts, sweeps, check-ins: ``storage.pacing``) leave at their send time in their
 sender's lane. One without a send time yet, or whose time passed more than ``pacing.late_seconds``
@@ -14,18 +15,18 @@ chat (``kernel.outbox.bulk_wait``). Nothing else waits for the lanes.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlmodel import Session
+
 from gridline.domain.lifecycle import MESSAGE, MessageStatus
 from gridline.kernel.messages import Option
-from gridline.kernel.notify import Delivery, MessageNotice
+from gridline.kernel.notify import Delivery, MessageNotice, Notifier
 from gridline.kernel.outbox import bulk_wait, pace
-from gridline.kernel.work import Work, in_transaction
+from gridline.kernel.outbox_engine import DELIVERED_RANK, FAILED_STATUSES, Claimed, deliver, retry_at
+from gridline.kernel.work import Work
 from gridline.routing import broadcasts
-from gridline.routing.claims import INTERRUPTED, earlier_message_send, renewed_claim
-from gridline.routing.delivery import backoff
 from gridline.storage import cases, outbox, pacing
 from gridline.storage.models import ChannelIdentity, Message
 
@@ -38,37 +39,82 @@ log = logging.getLogger(__name__)
 
 async def deliver_message(services: Services, message_id: int) -> str:
     """Claim the message, send it outside any transaction, then record what the provider said."""
-    claimed = await in_transaction(services, claim_message, message_id, services.settings)
-    if isinstance(claimed, str):
-        return claimed
-    notice = claimed.notice
-    notifier = services.notifiers.get(notice.channel)
-    if notifier is None:
-        delivery = Delivery("sent", error="no notifier: kept in the conversation log only")
-    else:
-        earlier = (
-            await earlier_message_send(services, notifier, notice, claimed.created_at) if claimed.interrupted else None
+    return await deliver(services, MESSAGES, message_id)
+
+
+class MessagePolicy:
+    """Outbox messages on the outbox engine: a channel without a notifier keeps the message in the
+    conversation log only, bulk messages retry at a time in their lane, an identity that cannot be
+    reached is marked so, and a broadcast learns when its last message is settled."""
+
+    kind = "message"
+    model = Message
+    lifecycle = MESSAGE
+    sending = MessageStatus.SENDING.value
+    waiting = MessageStatus.QUEUED.value
+
+    def claim(self, work: Work, row_id: int, settings: Settings) -> Claimed[MessageNotice] | str:
+        return claim_message(work, row_id, settings)
+
+    def get(self, session: Session, row_id: int) -> Message | None:
+        return outbox.get(session, row_id)
+
+    def by_provider_message_id(self, session: Session, provider_message_id: str) -> Message | None:
+        return outbox.by_provider_message_id(session, provider_message_id)
+
+    def without_notifier(self, channel: str) -> Delivery:
+        return Delivery("sent", error="no notifier: kept in the conversation log only")
+
+    async def send(self, notifier: Notifier, notice: MessageNotice) -> Delivery:
+        return await notifier.send_message(notice)
+
+    async def find(self, notifier: Notifier, notice: MessageNotice, since: datetime) -> Delivery | None:
+        find = getattr(notifier, "find_message", None)
+        if find is None:
+            raise LookupError(notice.channel)
+        found: Delivery | None = await find(notice, since)
+        return found
+
+    def noted(self, row: Message, delivery: Delivery) -> None:
+        return None  # a message is never edited later: its provider id is all it keeps
+
+    def settled(self, work: Work, row: Message) -> None:
+        broadcasts.after_delivery(work, row)
+
+    def retry_later(self, work: Work, row: Message, delay: float, settings: Settings) -> str:
+        if pacing.is_paced(row.kind):
+            pace(work, settings, [row], earliest=work.now + timedelta(seconds=delay))
+            return f"retry at {row.next_attempt_at}"
+        return retry_at(work, row, delay, "deliver_message", "msg", message_id=row.id)
+
+    def failed(self, work: Work, row: Message, delivery: Delivery) -> None:
+        if delivery.unreachable and row.identity_id:
+            identity = work.session.get(ChannelIdentity, row.identity_id)
+            if identity is not None:
+                identity.unreachable = True
+
+    def provider_seq(self, row: Message) -> int:
+        return row.status_seq
+
+    def provider_news(self, work: Work, row: Message, status: str, rank: int, seq: int, error: str | None) -> str:
+        """Sent, delivered or failed as the provider says, where the message's lifecycle allows it
+        (a callback about a cancelled message changes nothing)."""
+        row.status_seq = seq
+        wanted = MessageStatus.FAILED if status in FAILED_STATUSES else (
+            MessageStatus.DELIVERED if rank >= DELIVERED_RANK else MessageStatus.SENT
         )
-        try:
-            async with renewed_claim(services, Message, message_id, "sending"):
-                delivery = earlier or await notifier.send_message(notice)
-        except Exception as exc:
-            log.exception("notifier %s failed on message %s", notice.channel, message_id)
-            delivery = Delivery("retry", error=f"{type(exc).__name__}: {exc}"[:300])
-    return await in_transaction(
-        services, record_message_delivery, message_id, delivery, services.settings.jobs.max_delivery_attempts,
-        services.settings,
-    )
+        if not MESSAGE.allows(row.status, wanted):
+            return f"ignored: {row.status} → {wanted}"
+        MESSAGE.move(row, wanted, work.now)
+        if error:
+            row.error = error[:500]
+        return row.status
 
 
-@dataclass(frozen=True)
-class ClaimedMessage:
-    notice: MessageNotice
-    interrupted: bool  # an earlier send was cut off: ask the provider before sending again
-    created_at: datetime
+MESSAGES = MessagePolicy()
 
 
-def claim_message(work: Work, message_id: int, settings: Settings | None = None) -> ClaimedMessage | str:
+def claim_message(work: Work, message_id: int, settings: Settings | None = None) -> Claimed[MessageNotice] | str:
     """Claim a queued message that is due and say what to send; else why not (someone else has it,
     it is not due yet, or — a bulk message — it was given a later send time in its lane)."""
     message = outbox.claim_for_sending(work.session, message_id, now=work.now)
@@ -94,7 +140,6 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         work.job("deliver_message", f"msg:{message_id}:{message.attempts}@{slot.timestamp():.3f}", slot,
                  message_id=message_id)
         return "paced"
-    interrupted = message.error == INTERRUPTED
     case = cases.get(work.session, message.case_id) if message.case_id else None
     target = (identity.chat_id or identity.external_id) if identity else ""
     notice = MessageNotice(
@@ -110,7 +155,7 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         key=message.text_key,
         params=dict(message.text_params or {}),
     )
-    return ClaimedMessage(notice, interrupted, message.created_at)
+    return Claimed.of(message, message.channel, notice)
 
 
 def _needs_new_time(message: Message, work: Work, settings: Settings) -> bool:
@@ -118,40 +163,3 @@ def _needs_new_time(message: Message, work: Work, settings: Settings) -> bool:
     if message.next_attempt_at is None:
         return True
     return (work.now - message.next_attempt_at).total_seconds() > settings.pacing.late_seconds
-
-
-def record_message_delivery(
-    work: Work, message_id: int, delivery: Delivery, max_attempts: int, settings: Settings | None = None
-) -> str:
-    """Sent, retry later, or failed (an unreachable identity is marked so)."""
-    message = outbox.get(work.session, message_id)
-    assert message is not None
-    message.attempts += 1
-    message.error = delivery.error
-    if delivery.provider_message_id:
-        message.provider_message_id = delivery.provider_message_id
-    if delivery.state in ("sent", "delivered"):
-        MESSAGE.move(message, MessageStatus(delivery.state), work.now)
-        broadcasts.after_delivery(work, message)
-        return message.status
-    if delivery.state == "retry" and message.attempts < max_attempts:
-        delay = backoff(message.attempts, delivery.retry_after)
-        MESSAGE.move(message, MessageStatus.QUEUED, work.now)
-        if settings is not None and pacing.is_paced(message.kind):
-            pace(work, settings, [message], earliest=work.now + timedelta(seconds=delay))
-            return f"retry at {message.next_attempt_at}"
-        message.next_attempt_at = work.now + timedelta(seconds=delay)
-        work.job(
-            "deliver_message",
-            f"msg:{message.id}:{message.attempts}",
-            message.next_attempt_at,
-            message_id=message.id,
-        )
-        return f"retry in {delay:.0f}s"
-    MESSAGE.move(message, MessageStatus.FAILED, work.now)
-    if delivery.unreachable and message.identity_id:
-        identity = work.session.get(ChannelIdentity, message.identity_id)
-        if identity is not None:
-            identity.unreachable = True
-    broadcasts.after_delivery(work, message)
-    return "failed"

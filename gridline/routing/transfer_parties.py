@@ -16,6 +16,7 @@ from gridline.domain.transfers import (
     OPEN_TRANSFER_STATUSES,
 )
 from gridline.i18n import has, t
+from gridline.kernel.notify import said
 from gridline.kernel.work import Work
 from gridline.routing.actions import ActionResult, may_act
 from gridline.routing.directory import Directory
@@ -88,7 +89,7 @@ def reason_code(settings: Settings, given: str | int | None) -> str | None:
 
 def refuse(code: str, lang: str, case: Case | None = None, **params: Any) -> ActionResult:
     ref = case.ref if case else ""
-    return ActionResult(False, code, t(f"transfer.refused.{code}", lang, ref=ref, **params), ref)
+    return ActionResult(False, code, said(f"transfer.refused.{code}", lang, ref=ref, **params), ref)
 
 
 def transfer_status_label(status: str, lang: str) -> str:

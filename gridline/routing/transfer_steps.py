@@ -28,6 +28,7 @@ from gridline.domain.transfers import (
     TransferStatus,
 )
 from gridline.i18n import DEFAULT_LANGUAGE, t
+from gridline.kernel.notify import said
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work
 from gridline.routing.actions import ActionResult, expire_other_pages, mark_resolved, may_act
@@ -113,7 +114,7 @@ def request(
     case.updated_at = work.now
     tell_resident(work, case, "transfer.resident.transferred", department=chosen)
     publish_case(work, case)
-    return ActionResult(True, "transferred", t("transfer.done.transferred", lang, ref=case.ref, department=chosen),
+    return ActionResult(True, "transferred", said("transfer.done.transferred", lang, ref=case.ref, department=chosen),
                         case.ref)  # fmt: skip
 
 
@@ -182,7 +183,7 @@ def accept(work: Work, services: Services, case_id: int, staff_id: int, *, chann
     tell_resident(work, case, "transfer.resident.accepted", department=transfer.department)
     publish_case(work, case)
     due = local_time(services.settings, transfer.due_at)
-    text = t("transfer.done.accepted", lang, ref=case.ref, due=due)
+    text = said("transfer.done.accepted", lang, ref=case.ref, due=due)
     return ActionResult(True, "accepted", text, case.ref, staff.name)
 
 
@@ -221,7 +222,7 @@ def reply(work: Work, services: Services, case_id: int, staff_id: int, text: str
     record_event(work, case.id, "transfer_review_paged", "system", {"transfer_id": transfer.id, "paged": paged})
     case.updated_at = work.now
     publish_case(work, case)
-    return ActionResult(True, "replied", t("transfer.done.replied", lang, ref=case.ref), case.ref, staff.name)
+    return ActionResult(True, "replied", said("transfer.done.replied", lang, ref=case.ref), case.ref, staff.name)
 
 
 def _evidence(session: Session, case: Case, staff: Staff, transfer: Transfer, given: Any) -> list[int]:
@@ -283,7 +284,7 @@ def return_(work: Work, services: Services, case_id: int, staff_id: int, reason:
     case.updated_at = work.now
     publish_case(work, case)
     label = return_reason_label(code, lang)
-    return ActionResult(True, "returned", t("transfer.done.returned", lang, ref=case.ref, reason=label), case.ref)
+    return ActionResult(True, "returned", said("transfer.done.returned", lang, ref=case.ref, reason=label), case.ref)
 
 
 def review(work: Work, services: Services, case_id: int, actor: Actor, *, approve: bool, note: str = "",
@@ -307,11 +308,11 @@ def review(work: Work, services: Services, case_id: int, actor: Actor, *, approv
         assert replier is not None
         # Resolved by the department: its reply is the holder's word, the resident is asked.
         mark_resolved(work, case, replier, channel, f"staff:{replier.code}")
-        done = ActionResult(True, "approved", t("transfer.done.approved", lang, ref=case.ref), case.ref)
+        done = ActionResult(True, "approved", said("transfer.done.approved", lang, ref=case.ref), case.ref)
     else:
         paged = page_people(work, case, [replier] if replier else [], REJECTED, because_of(Reason.TRANSFER_REJECTED))
         record_event(work, case.id, "transfer_rework_paged", "system", {"transfer_id": transfer.id, "paged": paged})
-        done = ActionResult(True, "rejected", t("transfer.done.rejected", lang, ref=case.ref), case.ref)
+        done = ActionResult(True, "rejected", said("transfer.done.rejected", lang, ref=case.ref), case.ref)
     case.updated_at = work.now
     publish_case(work, case)
     return done

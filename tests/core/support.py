@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gridline.bots.page_text import page_texts
 from gridline.kernel.notify import Delivery, MessageNotice, PageNotice, PageUpdate
 from gridline.kernel.services import Services
 
@@ -20,6 +21,7 @@ class RecordingNotifier:
     update_script: list[Delivery | None] = field(default_factory=list)
 
     async def send_page(self, notice: PageNotice) -> Delivery:
+        page_texts(notice)  # worded as a channel words it (a page it cannot word fails over)
         self.pages.append(notice)
         return (
             self.script.pop(0)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from gridline.bots.page_text import page_texts
 from gridline.clock import as_utc
 from gridline.core.conversation import handle_inbound
 from gridline.kernel.messages import InboundMessage
@@ -38,7 +39,8 @@ async def acknowledged_water_outage(services, drain) -> Case:
 
 
 def chased(sent, who: str, mark: str) -> list[str]:
-    return [p.text for channel in sent.values() for p in channel.pages if p.staff_name == who and mark in p.text]
+    said = [page_texts(p).full for channel in sent.values() for p in channel.pages if p.staff_name == who]
+    return [text for text in said if mark in text]
 
 
 def chase_events(services, case_id: int) -> list[tuple[str, int]]:

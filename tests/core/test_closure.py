@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from gridline.bots.page_text import page_texts
 from gridline.core.conversation import handle_inbound
 from gridline.kernel.messages import InboundMessage
 from gridline.routing.actions import act_on_case
@@ -46,7 +47,7 @@ async def test_the_same_problem_in_words_reopens_it_with_those_words_to_level_tw
     assert outcome.case_ref is None or outcome.case_ref == case.ref  # no second case
     await drain(services)
     to_level2 = [p for p in sent["web"].pages if p.staff_name == "侯霞"]
-    assert to_level2 and words in to_level2[-1].text and "未解决" in to_level2[-1].text
+    assert to_level2 and words in page_texts(to_level2[-1]).full and "未解决" in page_texts(to_level2[-1]).full
     with services.db.session() as session:
         stored = session.get(Case, case.id)
         assert stored is not None and stored.status == "paged"

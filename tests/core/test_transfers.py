@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from gridline.bots.page_text import answer_text, page_texts
 from gridline.core.conversation import handle_inbound
 from gridline.domain.lifecycle import ForbiddenTransition
 from gridline.kernel.messages import InboundMessage
@@ -76,7 +77,7 @@ async def transferred(services, drain) -> Case:
     result = await transfers.transfer_case(
         services, case.id, Actor.of_staff(staff(services, LEADER)), note="主管道破裂，需要自来水公司", channel="sms"
     )
-    assert result.ok, result.text
+    assert result.ok, answer_text(result)
     await drain(services)
     return case
 
@@ -91,11 +92,11 @@ async def test_transfer_accept_reply_approve_asks_the_resident(scenario_services
     sent = record_all_channels(services)
     case = await transferred(services, drain)
     (page,) = pages_to(sent, "万瑞峰", "transfer")
-    assert "【转办】" in page.text and "主管道破裂" in page.text
+    assert "【转办】" in page_texts(page).full and "主管道破裂" in page_texts(page).full
     dept = staff(services, WATER_LOCAL)
 
     accepted = await transfers.accept_transfer(services, case.id, dept.id, channel="sms")
-    assert accepted.ok and "签收" in accepted.text
+    assert accepted.ok and "签收" in answer_text(accepted)
     (row,) = transfer_rows(services, case.id)
     assert row.status == "accepted" and row.accepted_by == dept.id and row.due_at is not None
 
@@ -111,7 +112,7 @@ async def test_transfer_accept_reply_approve_asks_the_resident(scenario_services
     assert replied.ok
     await drain(services)
     review_page = pages_to(sent, "龙小燕", "transfer_replied")[-1]
-    assert "已抢修主管道" in review_page.text
+    assert "已抢修主管道" in page_texts(review_page).full
 
     approved = await transfers.review_transfer(services, case.id, Actor.of_staff(staff(services, LEADER)),
                                                approve=True, channel="sms")  # fmt: skip
@@ -136,14 +137,14 @@ async def test_a_return_with_a_reason_pages_the_grid_leader_with_it(scenario_ser
     case = await transferred(services, drain)
     dept = staff(services, WATER_LOCAL)
     bad = await transfers.return_transfer(services, case.id, dept.id, "9", channel="sms")
-    assert not bad.ok and bad.code == "bad_reason" and "非本部门职责" in bad.text
+    assert not bad.ok and bad.code == "bad_reason" and "非本部门职责" in answer_text(bad)
     assert transfer_rows(services, case.id)[0].status == "requested"  # nothing changed
 
     result = await transfers.return_transfer(services, case.id, dept.id, "1", note="应由物业处理", channel="sms")
     assert result.ok
     await drain(services)
     back = pages_to(sent, "龙小燕", "transfer_returned")
-    assert back and "非本部门职责" in back[-1].text and "应由物业处理" in back[-1].text
+    assert back and "非本部门职责" in page_texts(back[-1]).full and "应由物业处理" in page_texts(back[-1]).full
     (row,) = transfer_rows(services, case.id)
     assert (row.status, row.return_reason) == ("returned", "not_our_duty")
     stored = case_of(services, case.id)
@@ -194,7 +195,7 @@ async def test_forbidden_moves_are_refused_and_change_nothing(services, drain) -
 
     assert (await transfers.accept_transfer(services, case.id, dept.id, channel="sms")).ok
     again = await transfers.accept_transfer(services, case.id, dept.id, channel="sms")
-    assert not again.ok and again.code == "already_accepted" and "万瑞峰" in again.text
+    assert not again.ok and again.code == "already_accepted" and "万瑞峰" in answer_text(again)
 
 
 def test_every_transition_outside_the_table_raises() -> None:
@@ -226,7 +227,7 @@ async def test_chasing_follows_an_approved_extension(scenario_services, drain, c
     leader, level2 = staff(services, LEADER), staff(services, "L2-ZY01-01")
     asked = await extensions.request_extension(services, case.id, Actor.of_staff(leader), amount="3",
                                                reason="需等待管材", channel="sms")  # fmt: skip
-    assert asked.ok, asked.text
+    assert asked.ok, answer_text(asked)
     await drain(services)
     assert pages_to(sent, "侯霞", "extension_requested")
     refused = await extensions.decide_extension(services, case.id, Actor.of_staff(leader), approve=True, channel="sms")

@@ -15,8 +15,8 @@ from sqlmodel import col, select
 
 from gridline.composition import build_services, install_channels
 from gridline.kernel.outbox import queue_message
+from gridline.kernel.send_claims import INTERRUPTED, POSSIBLY_TWICE
 from gridline.kernel.work import Work, in_transaction
-from gridline.routing.claims import INTERRUPTED, POSSIBLY_TWICE
 from gridline.routing.message_delivery import deliver_message
 from gridline.storage.models import AuditLog, ChannelIdentity, Message, Resident
 from gridline.storage.pacing import MessageKind

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from gridline.bots.page_text import answer_text
 from gridline.bots.telegram.callbacks import LoopCallback
 from gridline.bots.telegram.inputs import CallbackInput, Sender
 from gridline.bots.telegram.runtime import Button, TelegramSendError
@@ -73,9 +74,9 @@ class LoopDesk:
             )
         else:  # transfer: to the first department for the case's category
             result = await transfers.transfer_case(services, case_id, actor, channel="telegram")
-        await self.ctx.answer(event, result.text, alert=not result.ok)
+        await self.ctx.answer(event, answer_text(result), alert=not result.ok)
         if tap.action == "return" and event.message_id is not None:  # the reason question is answered
-            await self._close_question(event, result.text)
+            await self._close_question(event, answer_text(result))
         elif result.ok and tap.action != "accept" and event.message_id is not None:
             await self.ctx.drop_buttons(event.sender.chat_id, event.message_id)
 
@@ -107,7 +108,7 @@ class LoopDesk:
         if not await in_transaction(self.services, _has_open_transfer, page.case_id):
             return False
         result = await transfers.reply_transfer(self.services, page.case_id, staff_id, text, channel="telegram")
-        await self.ctx.say_text(sender, result.text, await self.ctx.lang(sender))
+        await self.ctx.say_text(sender, answer_text(result), await self.ctx.lang(sender))
         return True
 
     async def command(self, sender: Sender, staff_id: int, command: str, args: str) -> None:
@@ -137,4 +138,4 @@ def _command(work: Work, services: object, staff_id: int, verb: LoopVerb, ref: s
     if case is None:
         return t("telegram.transfer.unknown_ref", lang, ref=ref)
     loop = LoopText(verb, None, ref, rest, channel="telegram")
-    return act_on_loop(work, services, staff, case, None, loop).text  # type: ignore[arg-type]
+    return answer_text(act_on_loop(work, services, staff, case, None, loop))  # type: ignore[arg-type]

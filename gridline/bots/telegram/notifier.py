@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from gridline.bots.page_text import updated_page_text
 from gridline.bots.telegram import render
 from gridline.bots.telegram.runtime import (
     Blocked,
@@ -48,7 +49,8 @@ class TelegramNotifier:
             return _no_bot(notice.bot_name)
         rows = render.rows_for(notice.reason)
         keyboard = render.page_keyboard(bot.signer, notice.target, notice.page_id, notice.lang, rows)
-        return await self._deliver(bot, notice.target, render.page_text(notice), keyboard)
+        text = render.page_text(notice, self.services.settings, self.services.clock.now())
+        return await self._deliver(bot, notice.target, text, keyboard)
 
     async def send_message(self, notice: MessageNotice) -> Delivery:
         bot = self.bots.for_notice(notice.bot_name, audience="residents")
@@ -70,7 +72,7 @@ class TelegramNotifier:
             return None
         keyboard = await self._follow_up_keyboard(bot, update)
         try:
-            await bot.runtime.edit_text(chat_id, int(message_id), update.text, keyboard)
+            await bot.runtime.edit_text(chat_id, int(message_id), updated_page_text(update.page, update.note), keyboard)
         except Rejected as exc:
             if not exc.not_modified:
                 log.warning("page %s: edit refused: %s", update.page_id, exc)

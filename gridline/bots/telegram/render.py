@@ -7,12 +7,15 @@ Texts come from the catalogue (``gridline/i18n/telegram.toml``); button data is 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
+from gridline.bots.page_text import page_texts
 from gridline.bots.telegram.callbacks import ACTION_CODES, LOOP_CODES, CallbackSigner, LoopAction, StaffAction
 from gridline.bots.telegram.runtime import MAX_TEXT_LENGTH, Button, Keyboard
 from gridline.i18n import t
 from gridline.kernel.messages import Option
 from gridline.kernel.notify import PageNotice
+from gridline.settings import Settings
 
 # The buttons of a fresh page, in rows; after acknowledgement the acknowledger keeps the follow-ups.
 ActionRows = tuple[tuple[StaffAction | LoopAction, ...], ...]
@@ -39,9 +42,9 @@ def rows_for(reason: str, *, follow_up: bool = False) -> ActionRows:
 SHORT_LABEL = 3
 
 
-def page_text(notice: PageNotice) -> str:
-    """The page as the staff member reads it: the core's text plus how to answer on Telegram."""
-    return f"{notice.text}\n\n{t('telegram.page.reply_hint', notice.lang)}"
+def page_text(notice: PageNotice, settings: Settings, now: datetime) -> str:
+    """The page as the staff member reads it (with its deadline) plus how to answer on Telegram."""
+    return f"{page_texts(notice, settings, now).full}\n\n{t('telegram.page.reply_hint', notice.lang)}"
 
 
 def page_keyboard(

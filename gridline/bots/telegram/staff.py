@@ -10,6 +10,7 @@ import logging
 
 from sqlmodel import Session
 
+from gridline.bots.page_text import answer_text
 from gridline.bots.telegram import linking
 from gridline.bots.telegram.callbacks import PageCallback, ReassignCallback
 from gridline.bots.telegram.context import BotContext
@@ -171,7 +172,7 @@ class StaffDesk:
             channel="telegram",
             page_id=page.id,
         )
-        await self.ctx.answer(event, result.text, alert=not result.ok)
+        await self.ctx.answer(event, answer_text(result), alert=not result.ok)
         if result.ok and tap.action == "resolve" and event.message_id is not None:
             await self.ctx.drop_buttons(event.sender.chat_id, event.message_id)
 
@@ -208,7 +209,7 @@ class StaffDesk:
                 page_id=page.id,
                 to_staff_id=tap.staff_id,
             )
-            text, ok = result.text, result.ok
+            text, ok = answer_text(result), result.ok
             ref = page.provider_ref
             if ok and ref.get("chat_id") is not None and ref.get("message_id") is not None:
                 await self.ctx.drop_buttons(ref["chat_id"], int(ref["message_id"]))  # no longer theirs

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gridline.bots.page_text import answer_text
 from gridline.domain.transfers import DEPARTMENT_PAGES, EXTENSION_TO_DECIDE, TO_REVIEW
 from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.kernel.work import Work, in_transaction
@@ -65,7 +66,7 @@ def _act(work: Work, services: Services, staff_id: int, phone: str, loop: LoopTe
     if unknown is not None or case is None:
         return unknown or t("transfer.refused.unknown_case", lang), None
     result = act_on_loop(work, services, staff, case, page, loop)
-    return result.text, case.id
+    return answer_text(result), case.id
 
 
 async def loop_answer(services: Services, staff_id: int, phone: str, loop: LoopText) -> tuple[str, int | None]:

@@ -13,6 +13,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from gridline.bots.page_text import page_texts
 from gridline.bots.twilio.client import SendResult, TwilioGateway
 from gridline.bots.twilio.phone import to_e164
 from gridline.bots.twilio.sms_text import render_message, render_page, sms_text
@@ -36,6 +37,12 @@ def _delivery(result: SendResult) -> Delivery:
     return Delivery(state="failed", error=result.error, unreachable=result.permanent)
 
 
+def _page_body(notice: PageNotice) -> str:
+    """A page by SMS: its short text (one segment where possible, with the reply code)."""
+    texts = page_texts(notice)
+    return render_page(texts.short, texts.full)
+
+
 class SmsNotifier:
     """Channel ``sms``: pages with a reply code, and messages with numbered choices."""
 
@@ -55,7 +62,7 @@ class SmsNotifier:
         target = self._target(notice.target)
         if target is None:
             return Delivery(state="failed", error=f"not a phone number: {notice.target!r}", unreachable=True)
-        body = render_page(notice.short_text, notice.text)
+        body = _page_body(notice)
         return _delivery(await self.gateway.send_sms(target, body, status_callback=self._status_callback()))
 
     async def find_page(self, notice: PageNotice, since: datetime) -> Delivery | None:
@@ -63,7 +70,7 @@ class SmsNotifier:
         target = self._target(notice.target)
         if target is None:
             return None
-        sid = await self.gateway.find_sms(target, render_page(notice.short_text, notice.text), since=since)
+        sid = await self.gateway.find_sms(target, _page_body(notice), since=since)
         return Delivery(state="sent", provider_message_id=sid) if sid else None
 
     async def send_message(self, notice: MessageNotice) -> Delivery:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from gridline.bots.page_text import answer_text
 from gridline.bots.twilio.loop_sms import loop_answer
 from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
 from gridline.domain.lifecycle import StaffRole
@@ -103,13 +104,13 @@ async def answer_for(services: Services, staff_id: int, phone: str, text: str) -
     if reply.action == "acknowledge" and target.reason in DEPARTMENT_PAGES:
         # A bare code (or 确认12) on a transfer page means 签收.
         accepted = await accept_transfer(services, target.case_id, staff_id, channel="sms", page_id=target.page_id)
-        return StaffAnswer(accepted.text, target.case_id)
+        return StaffAnswer(answer_text(accepted), target.case_id)
     result = await act_on_case(
         services, case_id=target.case_id, staff_id=staff_id, action=reply.action, channel="sms",
         page_id=target.page_id,
     )
     log.info("staff %s texted %s → %s on case %s", staff_id, reply.action, result.code, result.case_ref)
-    return StaffAnswer(result.text, target.case_id)
+    return StaffAnswer(answer_text(result), target.case_id)
 
 
 async def handle_staff_sms(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 
+from gridline.bots.page_text import answer_text, page_texts
 from gridline.bots.twilio import twiml
 from gridline.bots.twilio.signature import read_signed_form
 from gridline.bots.twilio.statuses import MACHINE_VERDICT_SEQ, is_machine
@@ -24,7 +25,7 @@ from gridline.domain.lifecycle import OPEN_CASE_STATUSES, OPEN_PAGE_STATUSES
 from gridline.i18n import t
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case
-from gridline.routing.delivery import render_page
+from gridline.routing.delivery import page_notice
 from gridline.routing.provider_status import record_provider_status
 from gridline.storage import directory
 from gridline.storage.models import Case, Page, Staff
@@ -61,7 +62,7 @@ def _read_page_script(
     if page.status not in OPEN_PAGE_STATUSES or case.status not in OPEN_CASE_STATUSES:
         return None, lang
     grid = directory.grid(session, case.grid_code)
-    return render_page(case, staff, grid, page).text, lang
+    return page_texts(page_notice(case, staff, grid, page)).full, lang
 
 
 def _page_prompt(services: Services, page_id: int, lang: str, texts: list[str], n: int) -> str:
@@ -125,7 +126,7 @@ async def page_key_pressed(request: Request, page_id: int, n: int = 1, s: str = 
                 channel="voice", page_id=page_id,
             )
             log.info("page %s: key %s → %s", page_id, digits, result.code)
-            return twiml.goodbye(services.settings, lang, [result.text])
+            return twiml.goodbye(services.settings, lang, [answer_text(result)])
         if script is None:
             return twiml.goodbye(services.settings, lang, [t("twilio.page.gone", lang)])
         if n >= MAX_PROMPTS:

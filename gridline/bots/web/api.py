@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
+from gridline.bots.page_text import answer_text
 from gridline.bots.web import queries
 from gridline.bots.web.identities import CHANNEL, SESSION_RE, anonymous_external_id, resident_external_id
 from gridline.bots.web.inbound import PROVIDER
@@ -110,7 +111,7 @@ def build_api(services: Services) -> APIRouter:
         result = await act_on_case(services, case_id=case_id, staff_id=body.staff_id, action=body.action,
                                    channel=CHANNEL, page_id=body.page_id, to_staff_id=body.to_staff_id)
         status = 200 if result.ok else 403 if result.code == "not_allowed" else 409
-        return JSONResponse({"ok": result.ok, "code": result.code, "text": result.text, "case_id": case_id,
+        return JSONResponse({"ok": result.ok, "code": result.code, "text": answer_text(result), "case_id": case_id,
                              "case_ref": result.case_ref, "by_staff_name": result.by_staff_name}, status_code=status)
 
     @router.post("/evidence")

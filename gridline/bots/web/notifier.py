@@ -49,8 +49,9 @@ class WebNotifier:
             return [PushTarget(s.id or 0, s.endpoint, s.p256dh, s.auth)
                     for s in store.subscriptions_of(work.session, notice.staff_id)]
 
+        category = t(f"category.{notice.category}", notice.lang)
         payload = {
-            "title": t("console.inbox.push.title", notice.lang, ref=notice.case_ref, category=notice.category_label),
+            "title": t("console.inbox.push.title", notice.lang, ref=notice.case_ref, category=category),
             "body": t("console.inbox.push.body", notice.lang, grid=notice.grid_name,
                       priority=t(f"priority.{notice.priority}", notice.lang)),
             "url": f"{INBOX_URL}#case-{notice.case_id}",

@@ -62,7 +62,7 @@ async def review(request: Request, case_id: RowId) -> Response:
     def action(ctx: ConsoleContext, form: Any) -> ActionResult:
         decision = _text(form, "decision", 16)
         if decision not in ("approve", "reject"):
-            return ActionResult(False, "action_failed", "")
+            return ActionResult(False, "action_failed", None)
         return transfers.review(ctx.work, ctx.services, case_id, _actor(ctx), approve=decision == "approve",
                                 note=_text(form, "note"), channel="console")  # fmt: skip
 
@@ -83,7 +83,7 @@ async def decide_extension(request: Request, case_id: RowId) -> Response:
     def action(ctx: ConsoleContext, form: Any) -> ActionResult:
         decision = _text(form, "decision", 16)
         if decision not in ("grant", "refuse"):
-            return ActionResult(False, "action_failed", "")
+            return ActionResult(False, "action_failed", None)
         return extensions.decide(ctx.work, ctx.services, case_id, _actor(ctx), approve=decision == "grant",
                                  note=_text(form, "note", 1000), channel="console")  # fmt: skip
 

@@ -5,9 +5,10 @@ A page or message being sent is claimed (``sending``) with ``claimed_at``. The c
 makes a live worker look dead, and a dead worker's sends are retried within seconds. The reconciler
 marks a row whose claim lapsed as interrupted (``error = INTERRUPTED``): the worker died, or stopped,
 somewhere between claiming and recording the outcome, so the text may or may not have gone out.
-Before sending it again, Gridline asks the provider when it can (a notifier with ``find_page``,
-e.g. Twilio's message list); where it cannot, the re-send is recorded as possibly sent twice
-(an audit entry, counted in ``/metrics`` as ``gridline_sends_possibly_twice``).
+Before sending it again the outbox engine (``kernel.outbox_engine``) asks the provider when it can
+(a notifier with ``find_page`` / ``find_message``, e.g. Twilio's message list); where it cannot, the
+re-send is recorded as possibly sent twice (``record_possible_duplicate``: an audit entry, counted
+in ``/metrics`` as ``gridline_sends_possibly_twice``).
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from gridline.kernel.notify import Delivery, MessageNotice, PageNotice
 from gridline.kernel.work import Work, in_transaction
 from gridline.settings import Settings
 from gridline.storage import claims
@@ -76,43 +75,7 @@ def _touch(work: Work, model: Any, row_id: int, status: str) -> None:
     claims.renew(work.session, model, row_id, status=status, now=work.now)
 
 
-async def earlier_send(services: Services, notifier: Any, notice: PageNotice, since: datetime) -> Delivery | None:
-    """After an interrupted send: the provider's record of it, or None to send (again)."""
-    find = getattr(notifier, "find_page", None)
-    if find is not None:
-        try:
-            found: Delivery | None = await find(notice, since)
-            if found is not None:
-                log.info("page %s: the interrupted send had gone out (%s); not sending it again",
-                         notice.page_id, found.provider_message_id)
-            return found
-        except Exception:
-            log.warning("page %s: could not ask %s about the interrupted send", notice.page_id, notice.channel,
-                        exc_info=True)
-    await in_transaction(services, _record_possible_duplicate, notice.page_id, notice.channel)
-    return None
-
-
-def _record_possible_duplicate(work: Work, page_id: int, channel: str, kind: str = "page") -> None:
+def record_possible_duplicate(work: Work, kind: str, row_id: int, channel: str) -> None:
+    """An interrupted send goes out again without the provider's word on the first: audit it."""
     work.session.add(AuditLog(at=work.now, actor="system", action=POSSIBLY_TWICE, target_kind=kind,
-                              target_id=str(page_id), detail={"channel": channel}))
-
-
-async def earlier_message_send(
-    services: Services, notifier: Any, notice: MessageNotice, since: datetime
-) -> Delivery | None:
-    """After an interrupted send of an outbox message: the provider's record of it, or None to send
-    (again; counted as possibly sent twice when the provider cannot be asked)."""
-    find = getattr(notifier, "find_message", None)
-    if find is not None:
-        try:
-            found: Delivery | None = await find(notice, since)
-            if found is not None:
-                log.info("message %s: the interrupted send had gone out (%s); not sending it again",
-                         notice.message_id, found.provider_message_id)
-            return found
-        except Exception:
-            log.warning("message %s: could not ask %s about the interrupted send", notice.message_id,
-                        notice.channel, exc_info=True)
-    await in_transaction(services, _record_possible_duplicate, notice.message_id, notice.channel, "message")
-    return None
+                              target_id=str(row_id), detail={"channel": channel}))
