@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gridline.kernel.messages import InboundMessage
-from gridline.kernel.work import Work
+from gridline.kernel.work import Work, finish_inbound_with
 from gridline.nlu.types import NluResult
 from gridline.storage.models import Message
 from gridline.storage.people import Sender
@@ -36,4 +36,6 @@ def store_inbound(work: Work, sender: Sender, msg: InboundMessage, nlu: NluResul
     )
     work.session.add(message)
     work.session.flush()
+    if msg.provider_message_id:
+        finish_inbound_with(work)  # the event of a message stored for good is finished with it
     return message

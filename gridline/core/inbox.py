@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from gridline.core.inbox_writer import writer_for
 from gridline.core.rescue import RESCUE_AFTER_ATTEMPTS, Unprocessable, rescue_inbound
 from gridline.edge.text import clean_payload, clean_text
-from gridline.kernel.work import Work, in_transaction, replayable
+from gridline.kernel.work import Work, in_transaction, processing_inbound, replayable
 from gridline.storage import inbox
 from gridline.storage.models import InboundEvent
 
@@ -65,23 +65,46 @@ async def process_inbound(services: Services, event_id: int) -> str:
         return "not claimed"
     prefix = event.provider.split(":", 1)[0]
     processor = services.inbound_processors.get(prefix)
-    try:
-        if processor is None:
-            raise LookupError(f"no inbound processor for {prefix!r}")
-        await processor(services, event)
-    except Exception as exc:
-        log.exception("processing inbound event %s (%s) failed", event_id, event.provider)
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        hopeless = isinstance(exc, Unprocessable)
-        if (hopeless or event.attempts >= RESCUE_AFTER_ATTEMPTS) and await _rescue(services, event, error):
-            return "rescued"
-        if hopeless:  # nothing a person said is in it: kept as it came, with the reason
-            await in_transaction(services, _unreadable, event_id, error)
-            return "unreadable"
-        await in_transaction(services, _retry_later, event_id, error)
-        return "failed"
-    await in_transaction(services, _finish, event_id)
+    # The unit of work that stores the event's message finishes the event in its own transaction
+    # (``kernel.work.finish_inbound_with``); only an event whose processing stored no message (a
+    # button, a duplicate, a refusal) is finished by a transaction of its own afterwards.
+    failure: Exception | None = None
+    with processing_inbound(event_id, inbox.finish) as flight:
+        try:
+            if processor is None:
+                raise LookupError(f"no inbound processor for {prefix!r}")
+            await processor(services, event)
+        except Exception as exc:
+            log.exception("processing inbound event %s (%s) failed", event_id, event.provider)
+            failure = exc
+    if failure is not None:  # handled outside the flight: a rescue stores the message anew
+        return await _failed(services, event, failure, stored=flight.finished)
+    if not flight.finished:
+        await in_transaction(services, _finish, event_id)
     return "processed"
+
+
+async def _failed(services: Services, event: InboundEvent, exc: Exception, *, stored: bool) -> str:
+    event_id = event.id or 0
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    if stored:
+        # The message is stored and the event finished with it: processing it again would find the
+        # message already received and do nothing more (as before, when it was retried), so it is
+        # not retried; the error is kept on the event for the operator.
+        await in_transaction(services, _note_error, event_id, error)
+        return "failed after storing"
+    hopeless = isinstance(exc, Unprocessable)
+    if (hopeless or event.attempts >= RESCUE_AFTER_ATTEMPTS) and await _rescue(services, event, error):
+        return "rescued"
+    if hopeless:  # nothing a person said is in it: kept as it came, with the reason
+        await in_transaction(services, _unreadable, event_id, error)
+        return "unreadable"
+    await in_transaction(services, _retry_later, event_id, error)
+    return "failed"
+
+
+def _note_error(work: Work, event_id: int, error: str) -> None:
+    inbox.note_error(work.session, event_id, error)
 
 
 def _unreadable(work: Work, event_id: int, error: str) -> None:

@@ -11,8 +11,9 @@ yet, and a rolled-back change never pages anyone.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -58,22 +59,78 @@ class Work:
         self.events.append((topic, data))
 
 
+@dataclass
+class InboundInFlight:
+    """A stored inbound event being processed (``core.inbox.process_inbound``): the unit of work
+    that stores its message finishes the event in the same transaction (:func:`finish_inbound_with`),
+    instead of a transaction of its own after the processor returns."""
+
+    event_id: int
+    finish: Callable[[Session, int, datetime], None]
+    work: Work | None = None  # the unit of work that finished it …
+    finished: bool = False  # … and it committed
+
+
+_in_flight: ContextVar[InboundInFlight | None] = ContextVar("gridline_inbound_in_flight", default=None)
+
+
+@contextmanager
+def processing_inbound(event_id: int, finish: Callable[[Session, int, datetime], None]) -> Iterator[InboundInFlight]:
+    """While the processor of ``event_id`` runs (in this task and the database threads it calls)."""
+    flight = InboundInFlight(event_id, finish)
+    token = _in_flight.set(flight)
+    try:
+        yield flight
+    finally:
+        _in_flight.reset(token)
+
+
+def finish_inbound_with(work: Work) -> None:
+    """``work`` stores the message of the event being processed, once and for good (it has the
+    provider's message id, so processing the event again would find it already received and do
+    nothing more): finish the event in the same transaction. The first such unit of work only."""
+    flight = _in_flight.get()
+    if flight is None or flight.work is not None:
+        return
+    flight.finish(work.session, flight.event_id, work.now)
+    flight.work = work
+
+
+def _committed(work: Work | None, *, rolled_back: Work | None = None) -> None:
+    """After a unit of work committed (``work``) or rolled back (``rolled_back``)."""
+    flight = _in_flight.get()
+    if flight is None or flight.finished:
+        return
+    if work is not None and flight.work is work:
+        flight.finished = True
+    elif rolled_back is not None and flight.work is rolled_back:
+        flight.work = None  # the finish rolled back with it: a later unit of work may finish the event
+
+
 async def in_transaction(
     services: Services, body: Callable[Concatenate[Work, P], T], *args: P.args, **kwargs: P.kwargs
 ) -> T:
     """Run ``body(work, *args, **kwargs)`` in one transaction in a database thread; return its result."""
+
+    made: list[Work] = []
 
     def run() -> tuple[T, Work]:
         with services.db.session() as session:
             if relaxed:
                 relax_commit(session)
             work = Work(session=session, now=services.clock.now())
+            made.append(work)
             result = body(work, *args, **kwargs)
             stage_jobs(services, work)
         return result, work
 
     relaxed = getattr(body, "replayable", False) and not services.db.is_sqlite
-    result, work = await services.db.run(run)
+    try:
+        result, work = await services.db.run(run)
+    except BaseException:
+        _committed(None, rolled_back=made[0] if made else None)
+        raise
+    _committed(work)
     await after_commit(services, work)
     return result
 
@@ -96,8 +153,15 @@ async def after_commit(services: Services, work: Work) -> None:
 @asynccontextmanager
 async def unit_of_work(services: Services) -> AsyncIterator[Work]:
     """Deprecated: blocks the event loop while the body runs. Being replaced by ``in_transaction``."""
-    with services.db.session() as session:
-        work = Work(session=session, now=services.clock.now())
-        yield work
-        stage_jobs(services, work)
+    made: list[Work] = []
+    try:
+        with services.db.session() as session:
+            work = Work(session=session, now=services.clock.now())
+            made.append(work)
+            yield work
+            stage_jobs(services, work)
+    except BaseException:
+        _committed(None, rolled_back=made[0] if made else None)
+        raise
+    _committed(work)
     await after_commit(services, work)

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, SQLModel, create_engine
@@ -70,6 +70,7 @@ class Database:
             event.listen(self.engine, "connect", _note_checkin)
             event.listen(self.engine, "checkin", _note_checkin)
             event.listen(self.engine, "checkout", _ping_if_idle)
+            event.listen(self.engine, "commit", _commit_relaxed)
         self._threads = threads
         self._executor: ThreadPoolExecutor | None = None
 
@@ -114,11 +115,32 @@ class Database:
         self.engine.dispose()
 
 
+_RELAXED = "gridline.relaxed_commit"
+
+
 def relax_commit(session: Session) -> None:
     """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk (see
     ``kernel.work.replayable``). A database crash can forget it; nothing else can, and the next
-    durable commit of any transaction flushes it."""
-    session.execute(text("SET LOCAL synchronous_commit TO off"))
+    durable commit of any transaction flushes it.
+
+    No round trip of its own: the setting travels with the COMMIT (``_commit_relaxed``), in one
+    simple-protocol query; it used to be a ``SET LOCAL`` statement before the body's first one."""
+    session.connection().info[_RELAXED] = True
+
+
+def _commit_relaxed(connection: Any) -> None:
+    # SQLAlchemy's commit event comes after the last flush and before the driver's commit(), which
+    # then finds the transaction already ended and sends nothing (psycopg: commit() when idle).
+    if not connection.info.pop(_RELAXED, False):
+        return
+    driver = connection.connection.dbapi_connection
+    if driver is None or driver.info.transaction_status != _IN_TRANSACTION:
+        return  # nothing was sent in this transaction (no BEGIN yet): nothing to commit
+    driver.execute("SET LOCAL synchronous_commit TO off; COMMIT", prepare=False)
+
+
+# psycopg.pq.TransactionStatus.INTRANS (the driver is imported only for PostgreSQL).
+_IN_TRANSACTION = 2
 
 
 # A connection that sat in the pool longer than this is pinged before it is handed out (a database
@@ -131,6 +153,7 @@ PING_AFTER_IDLE_SECONDS = 1.0
 
 def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
     record.info["checked_in"] = time.monotonic()
+    record.info.pop(_RELAXED, None)  # however its transaction ended, the next one starts durable
 
 
 def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:

@@ -145,3 +145,70 @@ async def test_a_webhook_right_after_the_database_cut_its_connections_is_stored(
     with services.db.session() as session:
         keys = sorted(session.exec(select(InboundEvent.event_key).where(InboundEvent.provider == "test:bot")).all())
     assert keys == ["1", "2"]
+
+
+async def _sms_processor(services_, event):
+    from gridline.core.conversation import handle_inbound
+    from gridline.kernel.messages import InboundMessage
+
+    msg = InboundMessage(channel="sms", external_id="+8617000010001", text=event.payload["text"],
+                         provider_message_id=event.event_key)
+    await handle_inbound(services_, msg)
+
+
+async def test_the_transaction_that_stores_the_message_finishes_its_event(scenario_services, drain, monkeypatch):
+    import gridline.core.inbox as core_inbox
+    from gridline.storage.models import Message
+
+    services = scenario_services
+
+    def no_transaction_of_its_own(work, event_id):
+        raise AssertionError("the event was finished by a transaction of its own")
+
+    monkeypatch.setattr(core_inbox, "_finish", no_transaction_of_its_own)
+    services.inbound_processors["test"] = _sms_processor
+    event, _ = await receive_event(services, "test:sms", "SMfinish1", {"text": "小区门口的路灯不亮了"})
+    await drain(services)
+    with services.db.session() as session:
+        row = session.exec(select(InboundEvent).where(InboundEvent.id == event.id)).one()
+        stored = session.exec(select(Message).where(Message.provider_message_id == "SMfinish1")).all()
+    assert row.status == "processed" and row.error is None
+    assert len(stored) == 1
+
+
+async def test_an_event_that_stored_no_message_is_finished_afterwards(services, drain):
+    seen: list[int] = []
+
+    async def button(services_, event):  # nothing stored (a button press, a duplicate)
+        seen.append(event.id)
+
+    services.inbound_processors["test"] = button
+    event, _ = await receive_event(services, "test:bot", "8", {})
+    await drain(services)
+    with services.db.session() as session:
+        assert session.exec(select(InboundEvent.status).where(InboundEvent.id == event.id)).one() == "processed"
+    assert seen == [event.id]
+
+
+async def test_a_failure_after_the_message_was_stored_keeps_the_error_and_stores_nothing_twice(services, drain, clock):
+    from gridline.storage.models import Message
+
+    runs: list[int] = []
+
+    async def stores_then_fails(services_, event):  # a staff follow-up failing after the message was kept
+        runs.append(event.id)
+        await _sms_processor(services_, event)
+        raise RuntimeError("the follow-up failed")
+
+    services.inbound_processors["test"] = stores_then_fails
+    event, _ = await receive_event(services, "test:sms", "SMfinish2", {"text": "小区门口的路灯不亮了"})
+    for _ in range(3):
+        await drain(services)
+        clock.advance(minutes=15)
+    with services.db.session() as session:
+        row = session.exec(select(InboundEvent).where(InboundEvent.id == event.id)).one()
+        stored = session.exec(select(Message).where(Message.provider_message_id == "SMfinish2")).all()
+    # As when it was retried (the retry found the message already received and did nothing more):
+    # processed, the message kept once; now the error stays on the event for the operator.
+    assert row.status == "processed" and row.error and "the follow-up failed" in row.error
+    assert len(stored) == 1 and runs == [event.id]

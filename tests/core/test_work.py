@@ -7,11 +7,13 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from gridline.kernel.services import Services
-from gridline.kernel.work import Work, in_transaction
+from gridline.kernel.work import Work, in_transaction, replayable
 from gridline.storage.models import AuditLog
+from gridline.storage.statements import StatementCounter
 
 
 def _write_note(work: Work, note: str, fail: bool = False) -> int:
@@ -83,3 +85,64 @@ async def test_on_postgresql_a_bodys_jobs_commit_and_roll_back_with_its_rows(mak
     assert services.jobs.pending() == 1, "the rolled-back body's job went with it"  # type: ignore[attr-defined]
     await in_transaction(services, _write_note, "kept")
     assert services.jobs.pending() == 1, "one waiting job per key"  # type: ignore[attr-defined]
+
+
+@replayable
+def _relaxed_note(work: Work, note: str, fail: bool = False) -> str:
+    _write_note(work, note, fail)
+    return str(work.session.execute(text("SELECT current_setting('synchronous_commit')")).scalar())
+
+
+async def test_on_postgresql_a_replayable_body_commits_relaxed_without_a_round_trip_of_its_own(
+    make_services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    services = await make_services("postgres")
+    sent: list[str] = []
+    execute = psycopg.Connection.execute
+
+    def noting(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(str(query))
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", noting)
+    with StatementCounter(services.db.engine) as counted:
+        # The setting travels with the COMMIT, so inside the body it still reads "on".
+        assert await in_transaction(services, _relaxed_note, "relaxed") == "on"
+    assert not any("SET LOCAL" in s for s in counted.statements), "no statement of its own"
+    assert sent == ["SET LOCAL synchronous_commit TO off; COMMIT"]
+    assert "relaxed" in _notes(services)
+    with pytest.raises(RuntimeError):
+        await in_transaction(services, _relaxed_note, "lost", fail=True)
+    assert "lost" not in _notes(services)
+
+    def setting(work: Work) -> str:  # the next transactions of every pooled connection are durable again
+        return str(work.session.execute(text("SELECT current_setting('synchronous_commit')")).scalar())
+
+    assert {await in_transaction(services, setting) for _ in range(4)} == {"on"}
+
+
+async def test_a_finish_rolled_back_with_its_unit_of_work_is_left_to_the_next_one(services: Services) -> None:
+    from gridline.kernel.work import finish_inbound_with, processing_inbound
+
+    finished: list[int] = []
+
+    def finish(session, event_id, now):  # type: ignore[no-untyped-def]
+        finished.append(event_id)
+
+    def stores(work: Work, fail: bool) -> None:
+        finish_inbound_with(work)
+        if fail:
+            raise RuntimeError("rolled back")
+
+    with processing_inbound(7, finish) as flight:
+        with pytest.raises(RuntimeError):
+            await in_transaction(services, stores, True)
+        assert flight.work is None and not flight.finished
+        await in_transaction(services, stores, False)
+        assert flight.finished
+        await in_transaction(services, stores, False)  # the first unit of work that stored only
+    assert finished == [7, 7]  # once rolled back, once committed
+    await in_transaction(services, stores, False)  # outside processing: nothing to finish
+    assert finished == [7, 7]
