@@ -9,7 +9,7 @@ open page expires (and is edited on channels that can edit).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from gridline.domain.lifecycle import (
     CASE,
@@ -21,6 +21,7 @@ from gridline.domain.lifecycle import (
     StaffRole,
     StepStatus,
 )
+from gridline.domain.staff_actions import StaffAction
 from gridline.domain.transfers import OPEN_TRANSFER_STATUSES
 from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.kernel.notify import Said, said
@@ -38,7 +39,6 @@ from gridline.storage.models import Case, Message, Page, Staff
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
 
-StaffAction = Literal["acknowledge", "resolve", "escalate", "reassign"]
 CHAIN_ROLES = {StaffRole.LEVEL2_CONTACT.value, StaffRole.LEVEL1_CONTACT.value, StaffRole.SUPERVISOR.value}
 
 

@@ -23,6 +23,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Literal
 
+from gridline.domain.staff_actions import StaffAction
+
 MAX_CALLBACK_BYTES = 64
 MAC_BYTES = 9  # 72 bits, 12 base64url characters
 PAGE_PREFIX = "pg"
@@ -31,9 +33,6 @@ LOOP_PREFIX = "tr"
 OPTION_PREFIX = "op"
 PAGE_SEP = ":"
 OPTION_SEP = "|"
-
-# The core's staff actions (``gridline.routing.actions.StaffAction``).
-StaffAction = Literal["acknowledge", "resolve", "escalate", "reassign"]
 
 # Short codes on the wire ↔ the core's action names.
 PAGE_ACTIONS: dict[str, StaffAction] = {

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from gridline.bots.page_text import page_texts
-from gridline.bots.telegram.callbacks import ACTION_CODES, LOOP_CODES, CallbackSigner, LoopAction, StaffAction
+from gridline.bots.telegram.callbacks import ACTION_CODES, LOOP_CODES, CallbackSigner, LoopAction
 from gridline.bots.telegram.runtime import MAX_TEXT_LENGTH, Button, Keyboard
+from gridline.domain.staff_actions import StaffAction
 from gridline.i18n import t
 from gridline.kernel.messages import Option
 from gridline.kernel.notify import PageNotice

@@ -14,10 +14,13 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-StaffAction = Literal["acknowledge", "resolve", "escalate", "relay", "help"]
+from gridline.domain.staff_actions import StaffAction
+
+# The staff actions an SMS can name, and the SMS-only commands (a message to the resident, the help text).
+SmsAction = Literal[StaffAction, "relay", "help"]
 
 # Every word a leader may use for an action. Keys are compared after NFKC + lower-casing.
-VERBS: dict[str, StaffAction] = {
+VERBS: dict[str, SmsAction] = {
     "a": "acknowledge",
     "ack": "acknowledge",
     "ok": "acknowledge",
@@ -58,7 +61,7 @@ RELAY = re.compile(rf"^(?P<code>{_CODE})\s+(?P<text>\S.*)$", re.DOTALL)
 class StaffReply:
     """A parsed reply: what to do, and to which page (``code``; None = the latest page)."""
 
-    action: StaffAction
+    action: SmsAction
     code: int | None
     # True for a bare number with no verb: ``1`` may also mean "the latest page".
     bare_number: bool = False

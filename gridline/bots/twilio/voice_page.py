@@ -22,6 +22,7 @@ from gridline.bots.twilio.statuses import MACHINE_VERDICT_SEQ, is_machine
 from gridline.bots.twilio.voice_hotline import step_key, turns_of
 from gridline.bots.twilio.webhooks import TWIML, services_of
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, OPEN_PAGE_STATUSES
+from gridline.domain.staff_actions import StaffAction
 from gridline.i18n import t
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 MAX_PROMPTS = 3
-KEY_ACTIONS = {"1": "acknowledge", "2": "escalate"}
+KEY_ACTIONS: dict[str, StaffAction] = {"1": "acknowledge", "2": "escalate"}
 
 
 async def _page_script(services: Services, page_id: int, call_sid: str) -> tuple[str, str] | tuple[None, str]:

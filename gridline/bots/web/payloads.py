@@ -12,12 +12,12 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gridline.bots.web.identities import SESSION_RE
+from gridline.domain.staff_actions import StaffAction
 from gridline.edge.params import MAX_ROW_ID
 from gridline.edge.text import clean_payload, clean_text
 from gridline.i18n import Language
 
 Command = Literal["start", "lang", "status", "help"]
-StaffActionName = Literal["acknowledge", "resolve", "escalate", "reassign"]
 
 
 class Location(BaseModel):
@@ -79,7 +79,7 @@ class StaffActionIn(BaseModel):
 
     staff_id: int = Field(ge=1, le=MAX_ROW_ID)
     page_id: int = Field(ge=1, le=MAX_ROW_ID)
-    action: StaffActionName
+    action: StaffAction
     to_staff_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
 
     @model_validator(mode="after")
