@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gridline.i18n import t
+from gridline.i18n.phrases import render
 from gridline.kernel.notify import CannotRender, PageNotice, Said
 from gridline.routing.actions import ActionResult
 from gridline.routing.chasing import CHASE_REASONS
@@ -29,7 +30,7 @@ class PageTexts:
 
 def said_text(line: Said, lang: str | None = None) -> str:
     """``line`` in ``lang`` (default: the language it was said in: a staff action's actor's)."""
-    return t(line.key, lang or line.lang, **line.params)
+    return render(line, lang or line.lang)
 
 
 def page_texts(notice: PageNotice, settings: Settings | None = None, now: datetime | None = None) -> PageTexts:

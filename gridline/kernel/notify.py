@@ -7,7 +7,6 @@ register theirs; the core brings the web sandbox notifier and a log notifier.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -19,12 +18,10 @@ DeliveryState = Literal["sent", "delivered", "retry", "failed"]
 
 
 @dataclass(frozen=True)
-class Said:
-    """A catalogue key and its facts — a line of a page, the answer to a staff action — that the
-    person's channel renders (``bots.page_text.said_text``), in ``lang`` when it says whose."""
+class Said(Phrase):
+    """A catalogue phrase — a line of a page, the answer to a staff action — that the person's
+    channel renders (``bots.page_text.said_text``), in ``lang`` when it says whose."""
 
-    key: str
-    params: Mapping[str, Any] = field(default_factory=dict)
     lang: str | None = None
 
 
