@@ -234,6 +234,8 @@ class EmbeddedJobQueue:
                     await limit.acquire()
             else:
                 await limit.acquire()
+            if self._by_key.get(entry.key) is entry:  # it starts now: the key may be queued anew
+                del self._by_key[entry.key]
             try:
                 await handlers.run(entry.name, entry.kwargs)
             finally:
@@ -245,6 +247,10 @@ class EmbeddedJobQueue:
                     await handlers.reconcile()
                     next_reconcile = loop.time() + self._settings.jobs.reconcile_seconds
                 for entry in self._pop_due():
+                    if entry.name in YIELDS_TO_INGEST:
+                        # Held back, it keeps its key until it starts: the reconciler, which finds
+                        # its row still waiting, then does not queue it a second (third …) time.
+                        self._by_key.setdefault(entry.key, entry)
                     task = asyncio.create_task(run(entry))
                     self._running.add(task)
                     task.add_done_callback(self._running.discard)

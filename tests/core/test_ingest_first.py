@@ -184,3 +184,22 @@ async def test_the_lane_answers_only_posts_to_a_bot_and_passes_the_rest_on(make_
     with services.db.session() as session:
         keys = session.exec(select(InboundEvent.event_key).where(InboundEvent.provider == "telegram:city")).all()
     assert list(keys) == ["41"]
+
+
+async def test_a_held_back_job_is_not_queued_again_by_the_reconciler_while_it_waits() -> None:
+    settings = Settings.model_validate({"jobs": {"ingest_hold_back_seconds": 0.3, "poll_seconds": 0.01}})
+    queue = EmbeddedJobQueue(settings, SystemClock())
+    for _ in range(IngestGauge.FLOOD_RATE):
+        queue.ingest.arrive()
+    handlers = Recorder()
+    await queue.enqueue("process_inbound", "inbound:1", n=1)
+    await queue.start_in_process(handlers)
+    try:
+        await until(lambda: not queue._heap)  # taken off the heap: waiting at the turnstile
+        await queue.enqueue("process_inbound", "inbound:1", n=1)  # what the reconciler does
+        assert queue.pending() == 1
+        await until(lambda: len(handlers.ran) == 1)
+        await asyncio.sleep(0.5)  # longer than the hold-back: a second copy would have run by now
+    finally:
+        await queue.close()
+    assert handlers.ran == ["process_inbound:1"]
