@@ -5,7 +5,7 @@ the reply (审核)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlmodel import Session
 
@@ -127,33 +127,37 @@ def _first_reachable(session: Session, people: list[Staff]) -> list[Staff]:
     return people[:1]
 
 
-def _department_target(
-    work: Work, case: Case | None, staff: Staff | None
-) -> tuple[Transfer | None, ActionResult | None]:
-    """The case's open transfer, if ``staff`` is of its department; else the refusal."""
+class _Target(NamedTuple):
+    case: Case
+    staff: Staff
+    transfer: Transfer
+
+
+def _department_target(work: Work, case_id: int, staff_id: int) -> _Target | ActionResult:
+    """The case, the acting member and the case's open transfer, if they are of its department; else the refusal."""
+    case = cases.get(work.session, case_id)
+    staff = work.session.get(Staff, staff_id)
     lang = staff.lang if staff else DEFAULT_LANGUAGE
     if staff is None:
-        return None, refuse("not_allowed", lang)
+        return refuse("not_allowed", lang)
     if case is None:
-        return None, refuse("unknown_case", lang)
+        return refuse("unknown_case", lang)
     transfer = open_transfer(work.session, case)
     if transfer is None:
-        return None, refuse("no_transfer", lang, case)
+        return refuse("no_transfer", lang, case)
     if not of_department(staff, transfer):
-        return None, refuse("not_your_transfer", lang, case, department=transfer.department)
-    return transfer, None
+        return refuse("not_your_transfer", lang, case, department=transfer.department)
+    return _Target(case, staff, transfer)
 
 
 def accept(work: Work, services: Services, case_id: int, staff_id: int, *, channel: str,
            page_id: int | None = None) -> ActionResult:  # fmt: skip
     """签收: the department has it; its deadline starts now."""
+    found = _department_target(work, case_id, staff_id)
+    if isinstance(found, ActionResult):
+        return found
+    case, staff, transfer = found
     session = work.session
-    case = cases.get(session, case_id)
-    staff = session.get(Staff, staff_id)
-    transfer, refusal = _department_target(work, case, staff)
-    if refusal is not None:
-        return refusal
-    assert transfer is not None and case is not None and staff is not None
     lang = staff.lang
     if not allowed(transfer.status, TransferStatus.ACCEPTED):
         holder = session.get(Staff, transfer.accepted_by) if transfer.accepted_by else None
@@ -197,13 +201,11 @@ def _own_page(session: Session, case: Case, staff: Staff, page_id: int | None) -
 def reply(work: Work, services: Services, case_id: int, staff_id: int, text: str, *, channel: str,
           evidence_ids: tuple[int, ...] | list[int] = ()) -> ActionResult:  # fmt: skip
     """回单: the department's result (and evidence ids from the evidence store); the grid reviews it."""
+    found = _department_target(work, case_id, staff_id)
+    if isinstance(found, ActionResult):
+        return found
+    case, staff, transfer = found
     session = work.session
-    case = cases.get(session, case_id)
-    staff = session.get(Staff, staff_id)
-    transfer, refusal = _department_target(work, case, staff)
-    if refusal is not None:
-        return refusal
-    assert transfer is not None and case is not None and staff is not None
     lang = staff.lang
     if transfer.status in (TransferStatus.REQUESTED, TransferStatus.ESCALATED):
         return refuse("not_accepted", lang, case)
@@ -247,13 +249,11 @@ def cancel_open(work: Work, case: Case, actor: str, why: str) -> None:
 def return_(work: Work, services: Services, case_id: int, staff_id: int, reason: str | int | None, *,
             note: str = "", channel: str) -> ActionResult:  # fmt: skip
     """退单: back to the grid that sent it, with a reason from the configured list."""
+    found = _department_target(work, case_id, staff_id)
+    if isinstance(found, ActionResult):
+        return found
+    case, staff, transfer = found
     session, settings = work.session, services.settings
-    case = cases.get(session, case_id)
-    staff = session.get(Staff, staff_id)
-    transfer, refusal = _department_target(work, case, staff)
-    if refusal is not None:
-        return refusal
-    assert transfer is not None and case is not None and staff is not None
     lang = staff.lang
     code = reason_code(settings, reason)
     if code is None:
