@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -69,11 +70,11 @@ from processes import (
 
 WEBHOOK = f"/webhooks/telegram/{BOT}"
 SMS_WEBHOOK = "/webhooks/twilio/sms"
-SMS_ROWS_PER_THREAD = 4000
+SMS_ROWS_PER_SECOND_PER_THREAD = 400  # 6,400 texts/s at 16 connections before a thread starts again
 _sms_base = 0
 
 
-def sms_files(directory: Path, connections: int) -> str:
+def sms_files(directory: Path, connections: int, seconds: float) -> str:
     """Signed SMS webhook bodies for one wrk run, a file per thread (see bench/twilio_sms.lua): each
     with its own MessageSid (``SM`` + 32 digits of a number never used before in this run)."""
     from urllib.parse import urlencode
@@ -87,7 +88,7 @@ def sms_files(directory: Path, connections: int) -> str:
     prefix = str(directory / f"sms-{_sms_base}")
     for thread in range(connections):
         with open(f"{prefix}-{thread}", "w", encoding="utf-8") as f:
-            for _ in range(SMS_ROWS_PER_THREAD):
+            for _ in range(int(SMS_ROWS_PER_SECOND_PER_THREAD * seconds) + 100):
                 _sms_base += 1
                 sid = f"SM{_sms_base:032d}"
                 fields = {"MessageSid": sid, "SmsSid": sid, "AccountSid": TWILIO_SID, "From": f"+861390000{thread:04d}",
@@ -102,7 +103,7 @@ def wrk(url: str, seconds: float, connections: int, out: Path, base: int, channe
     script = "telegram_update.lua"
     if channel == "sms":
         script = "twilio_sms.lua"
-        env["BENCH_SMS_FILES"] = sms_files(out.parent, connections)
+        env["BENCH_SMS_FILES"] = sms_files(out.parent, connections, seconds)
     started = time.perf_counter()
     proc = subprocess.run(
         ["wrk", f"-t{connections}", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "--timeout", "5s",
@@ -119,6 +120,8 @@ def wrk(url: str, seconds: float, connections: int, out: Path, base: int, channe
             elif line:
                 ok_ids.append(int(line))
         out.unlink()
+    for thread in range(connections if channel == "sms" else 0):
+        Path(f"{env['BENCH_SMS_FILES']}-{thread}").unlink(missing_ok=True)
 
     def grab(pattern: str) -> str | None:
         m = re.search(pattern, text)
@@ -194,11 +197,21 @@ def serve_figures(samples: Path, start: float, end: float) -> dict[str, Any]:
     return {"serve_event_loop_lag": lag_in(measured["lag"], start, end), "_statements": statements}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used (``/proc/<pid>/stat``): unlike requests per
+    second, the CPU a request costs is barely inflated by the other work on a shared machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def public(result: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in result.items() if not k.startswith("_")}
     if "_statements" in result and result["answered_200"]:
         # Everything the web process sent in the window (its processing too, in embedded mode).
         out["sql_statements_per_200"] = round(result["_statements"] / result["answered_200"], 2)
+    if "_cpu_s" in result and result["answered_200"]:
+        # The web process' CPU in the window per 200 (its processing too, in embedded mode).
+        out["serve_cpu_ms_per_200"] = round(1000 * result["_cpu_s"] / result["answered_200"], 3)
     return out
 
 
@@ -229,9 +242,9 @@ def measure_mode(r: Run, mode: str, seconds: float, connections: int, backlog: i
         samples = r.dir / f"serve-{len(rounds)}.jsonl"
         serve, _ = start_serve(r, mode, database_url, samples)
         warm = wrk(hook_url, 2, connections, out, 1_000_000_000, channel)  # warm-up (stored, not counted)
-        window = time.time()
+        window, cpu = time.time(), cpu_seconds(serve.pid)
         hook_run = wrk(hook_url, seconds, connections, out, 0, channel)
-        window_end = time.time()
+        window_end, hook_run["_cpu_s"] = time.time(), cpu_seconds(serve.pid) - cpu
         time.sleep(0.6)  # one more flush of the samples
         r.stop(serve)
         hook_run.update(serve_figures(samples, window, window_end))
