@@ -257,7 +257,7 @@ def return_(work: Work, services: Services, case_id: int, staff_id: int, reason:
     lang = staff.lang
     code = reason_code(settings, reason)
     if code is None:
-        return refuse("bad_reason", lang, case, reasons=return_reasons_text(settings, lang))
+        return refuse("bad_reason", lang, case, reasons=return_reasons_text(settings))
     if not allowed(transfer.status, TransferStatus.RETURNED):
         return refuse("state", lang, case, status=transfer_status_label(transfer.status, lang))
     transfer.returned_by, transfer.return_reason, transfer.return_note = staff.id, code, note.strip()[:2000] or None

@@ -49,6 +49,10 @@ class BotContext:
         lang = await self.lang(sender)
         await in_transaction(self.services, self._say_text, sender, None, lang, (), Phrase(key, params))
 
+    async def say_phrase(self, sender: Sender, phrase: Phrase, lang: str, options: tuple[Option, ...] = ()) -> None:
+        """Say ``phrase`` (a catalogue key and its facts) in ``lang``, with buttons (see :meth:`say_text`)."""
+        await in_transaction(self.services, self._say_text, sender, None, lang, options, phrase)
+
     async def say_text(self, sender: Sender, text: str, lang: str, options: tuple[Option, ...] = ()) -> None:
         """Something the bot says itself (link results, staff answers, polite refusals).
 

@@ -10,7 +10,7 @@ import logging
 
 from sqlmodel import Session
 
-from gridline.bots.page_text import answer_text
+from gridline.bots.page_text import answer_text, said_text
 from gridline.bots.telegram import linking
 from gridline.bots.telegram.callbacks import PageCallback, ReassignCallback
 from gridline.bots.telegram.context import BotContext
@@ -70,7 +70,7 @@ class StaffDesk:
             text = cases_text(await open_cases_for_staff(self.services, staff_id), staff.lang)
         elif command == "visits":
             owed = await owed_list(self.services, staff_id)
-            await self.ctx.say_text(sender, owed.text, owed.lang, owed.options)
+            await self.ctx.say_phrase(sender, owed.text, owed.lang, owed.options)
             return
         else:
             text = t("telegram.staff.help", staff.lang, name=staff.name)
@@ -82,15 +82,15 @@ class StaffDesk:
         """``走访 3-2-501 正常`` typed to the bot: logged like the SMS, answered in the chat."""
         logged = await answer_visit_text(self.services, staff_id, text, "telegram")
         staff = await self._staff(staff_id)
-        await self.ctx.say_text(sender, logged.text, staff.lang)
+        await self.ctx.say_phrase(sender, logged.said, staff.lang)
 
     async def visit_button(self, event: CallbackInput, staff_id: int, data: str) -> None:
         """A 正常 / 有问题 button under a list of visits owed: logged in one tap."""
         logged = await answer_visit_button(self.services, staff_id, data)
-        await self.ctx.answer(event, logged.text, alert=not logged.ok)
+        await self.ctx.answer(event, said_text(logged.said), alert=not logged.ok)
         if logged.ok:
             staff = await self._staff(staff_id)
-            await self.ctx.say_text(event.sender, logged.text, staff.lang)
+            await self.ctx.say_phrase(event.sender, logged.said, staff.lang)
 
     async def help(self, sender: Sender, staff_id: int) -> None:
         staff = await self._staff(staff_id)

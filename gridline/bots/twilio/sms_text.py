@@ -44,7 +44,9 @@ def segments(text: str) -> int:
 
 def render_options(options: Sequence[Option], lang: str) -> str:
     """``回复1 水电 / 回复2 其他`` — the core maps the number back to the option, in this order."""
-    return "\n".join(t("twilio.sms.option_line", lang, n=i, label=o.label) for i, o in enumerate(options, 1))
+    return "\n".join(
+        t("twilio.sms.option_line", lang, n=i, label=o.text(lang, SMS_VARIANTS.get)) for i, o in enumerate(options, 1)
+    )
 
 
 # Keys whose typed text is too long for a text message → their SMS variant (same facts). Every
