@@ -15,7 +15,7 @@ from gridline.domain.lifecycle import (
 from gridline.domain.transfers import (
     OPEN_TRANSFER_STATUSES,
 )
-from gridline.i18n import has, t
+from gridline.i18n import has
 from gridline.i18n.phrases import Phrase, Spaced, render
 from gridline.kernel.notify import said
 from gridline.kernel.work import Work
@@ -99,7 +99,11 @@ def refuse(code: str, lang: str, case: Case | None = None, **params: Any) -> Act
 
 
 def transfer_status_label(status: str, lang: str) -> str:
-    return t(f"transfer.status.{status}", lang)
+    return render(transfer_status_phrase(status), lang)
+
+
+def transfer_status_phrase(status: str) -> Phrase:
+    return Phrase(f"transfer.status.{status}")
 
 
 def open_transfer(session: Session, case: Case) -> Transfer | None:

@@ -39,7 +39,8 @@ def test_options_become_numbered_choices_in_order() -> None:
 
 
 def test_english_choices() -> None:
-    assert render_message("Which?", (Option(Phrase("category.water_supply"), "x"),), "en") == "Which?\nReply 1: Water supply"
+    water = Option(Phrase("category.water_supply"), "x")
+    assert render_message("Which?", (water,), "en") == "Which?\nReply 1: Water supply"
 
 
 def test_whitespace_is_squeezed_not_the_content() -> None:

@@ -18,6 +18,7 @@ from gridline.bots.telegram.inputs import CallbackInput, PhotoInput, Sender
 from gridline.bots.telegram.runtime import Button, FileTooLarge, TelegramSendError
 from gridline.bots.telegram.staff_texts import cases_text, duty_text
 from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.directory import Directory
 from gridline.routing.duty import reassignment_candidates
@@ -130,27 +131,27 @@ class StaffDesk:
         limit = self.services.settings.evidence.max_bytes
         mb = round(limit / 1_000_000, 1)
         if ref is None:
-            await self.ctx.say_text(event.sender, t("evidence.result.no_case", staff.lang), staff.lang)
+            await self.ctx.say_phrase(event.sender, Phrase("evidence.result.no_case"), staff.lang)
             return
         refused = await evidence.refusal(self.services, ref, staff_id)
         if refused is not None:  # an unknown reference, or not theirs: not even downloaded
-            await self.ctx.say_text(event.sender, t(f"evidence.result.{refused.code}", staff.lang, ref=ref), staff.lang)
+            await self.ctx.say_phrase(event.sender, Phrase(f"evidence.result.{refused.code}", {"ref": ref}), staff.lang)
             return
         try:
             data = await self.ctx.runtime.download_file(event.file_id, limit)
         except FileTooLarge:
-            await self.ctx.say_text(event.sender, t("evidence.result.too_large", staff.lang, mb=mb), staff.lang)
+            await self.ctx.say_phrase(event.sender, Phrase("evidence.result.too_large", {"mb": mb}), staff.lang)
             return
         except TelegramSendError as exc:
             log.warning("could not download photo %s: %s", event.file_id, exc)
-            await self.ctx.say_text(event.sender, t("evidence.result.fetch_failed", staff.lang), staff.lang)
+            await self.ctx.say_phrase(event.sender, Phrase("evidence.result.fetch_failed"), staff.lang)
             return
         result = await evidence.attach(
             self.services, data=data, uploader=evidence.Uploader(f"staff:{staff.code}", staff_id),
             channel="telegram", ref=ref, note=evidence.caption_note(event.caption),
         )  # fmt: skip
-        text = t(f"evidence.result.{result.code}", staff.lang, ref=result.ref or ref, mb=mb)
-        await self.ctx.say_text(event.sender, text, staff.lang)
+        answer = Phrase(f"evidence.result.{result.code}", {"ref": result.ref or ref, "mb": mb})
+        await self.ctx.say_phrase(event.sender, answer, staff.lang)
 
     # -- buttons -------------------------------------------------------------------------------------
 
