@@ -440,6 +440,9 @@ class PacingSettings(BaseModel):
     # A paced message whose send time passed longer ago than this (the workers were down, or busy) is
     # given a new send time in its lane instead of going out at once, so a restart never sends a burst.
     late_seconds: float = 5.0
+    # A Telegram chat's own lanes (``chat:…``, ``direct:…``: one row per chat ever paced) idle for
+    # longer than this are deleted by the engine's retention module; one in use or ahead never is.
+    chat_lane_idle_hours: float = 24.0
 
     def per_second(self, channel: str) -> float:
         rate = {"telegram": self.telegram_per_second, "sms": self.sms_per_second,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from gridline.engine.retention import purge_idle_pacing_lanes
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.chasing import sweep as chase_sweep
 from gridline.routing.checkins import plan as plan_checkins
@@ -72,6 +73,8 @@ MODULES: tuple[Module, ...] = (
     Module("visits", timedelta(seconds=60), _visits),
     Module("transfers", timedelta(seconds=60), _transfers),
     Module("checkins", timedelta(seconds=60), _checkins),
+    # Retention of housekeeping rows: idle Telegram chats' pacing lanes (engine.retention).
+    Module("pacing_lanes", timedelta(hours=1), purge_idle_pacing_lanes),
 )
 
 

@@ -7,6 +7,9 @@ and rating — so the dashboard's figures do not change.
 
 Cases that are still open keep their texts until they are closed: the people handling them need them.
 Corrected NLU labels (``nlu_corrections``) are training data chosen by a supervisor and are kept.
+
+Housekeeping rows that only grow are deleted here too: the per-chat pacing lanes of Telegram chats
+idle longer than ``pacing.chat_lane_idle_hours`` (:func:`purge_idle_pacing_lanes`, an engine module).
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from sqlmodel import Session
 
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.kernel.services import Services
+from gridline.kernel.work import Work
 from gridline.storage import evidence as evidence_rows
-from gridline.storage import households
+from gridline.storage import households, pacing
 from gridline.storage import retention as kept_rows
 from gridline.storage.audit import record
 from gridline.storage.blobs import BlobStore
@@ -107,6 +111,16 @@ async def purge_removed_households(services: Services) -> int:
             return households.purge_removed(session, cutoff)
 
     return await services.db.run(purge)
+
+
+def purge_idle_pacing_lanes(work: Work, services: Services) -> int:
+    """Delete the per-chat pacing lanes idle longer than ``pacing.chat_lane_idle_hours`` (one row per
+    Telegram chat ever paced would otherwise grow for ever); a lane with a send time still ahead is
+    kept. Returns how many were deleted (0 when the setting is 0 or less: keep them)."""
+    hours = services.settings.pacing.chat_lane_idle_hours
+    if hours <= 0:
+        return 0
+    return pacing.purge_idle_chat_lanes(work.session, work.now - timedelta(hours=hours))
 
 
 def purge_text_before(db: Database, cutoff: datetime, *, now: datetime | None = None) -> int:

@@ -87,6 +87,8 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     removed: int = 0
+    # People no longer listed by a roster re-import (marked removed, not deleted).
+    left: int = 0
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -96,6 +98,8 @@ class ImportSummary:
                    updated=self.updated)]  # fmt: skip
         if self.removed:
             parts.append(t("directory.summary.removed", lang, removed=self.removed))
+        if self.left:
+            parts.append(t("directory.summary.left", lang, left=self.left))
         if self.encoding and self.encoding not in ("utf-8", "utf-8-sig"):
             parts.append(t("directory.summary.encoding", lang, encoding=self.encoding))
         return ", ".join(parts) + "".join(f"\n  {note}" for note in self.notes)

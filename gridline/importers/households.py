@@ -5,12 +5,15 @@ helper_name, helper_phone, consent_checkin, consent_family, lang, notes`` (docs/
 平安守护 opt-in of one member: ``checkin_channel, checkin_time, checkin_days, checkin_member``.
 ``members`` is ``name/phone; name/phone`` (phone optional), ``family`` is ``name/phone/relation; …``,
 ``tags`` are codes or labels (独居老人、高龄) separated by ``;``, ``；`` or ``、``. A household already
-on the roster (same grid and room) is updated and its people replaced; a file without the check-in
-columns keeps the opt-ins set in the console of the members it lists again (same name and phone).
+on the roster (same grid and room) is updated, and so are the rows of the people the file lists again
+(:func:`match_people`: same name and phone, else the same name, else the same phone), so the
+check-ins that point at them stay theirs; a file without the check-in columns keeps their opt-ins.
+People no longer listed are marked removed and their check-ins not asked yet are cancelled.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,8 +29,9 @@ from gridline.importers.fields import (
     normalize_phone,
     parse_weekdays,
 )
+from gridline.kernel.work import Work
 from gridline.routing.addresses import AddressMatcher
-from gridline.routing.checkins import parse_time
+from gridline.routing.checkins import parse_time, replan_member
 from gridline.routing.roster import known_tags, tag_code
 from gridline.settings import Settings
 from gridline.storage import directory
@@ -80,13 +84,19 @@ def import_households(
         if problems:
             raise ImportFailed(table.name, problems)
         summary = ImportSummary("households", table.name, encoding=table.encoding)
+        # Check-ins re-timed or cancelled below keep their step rows; the reconciler queues every
+        # pending step when it is due (routing.checkin_stages.requeue_due_steps), so the jobs of this
+        # unit of work are not needed (an import runs outside the job queue's process).
+        work = Work(session, now)
         for one in parsed:
             new = one.household
             stored = roster.by_room(session, new.grid_code, new.building, new.unit, new.room)
+            before: list[HouseholdPerson] = []
             if stored is None:
                 stored = new
                 summary.created += 1
             else:
+                before = roster.people_of(session, stored.id or 0, with_removed=True)
                 for attr in (
                     "address_id", "address_text", "tags", "consent_checkin", "consent_family", "helper_name",
                     "helper_phone", "notes", "lang",
@@ -97,10 +107,77 @@ def import_households(
             session.add(stored)
             session.flush()
             assert stored.id is not None
-            if "checkin_channel" not in table.columns:
-                _keep_opt_ins(roster.people_of(session, stored.id), one.people)
-            roster.replace_people(session, stored.id, one.people)
+            summary.left += _update_people(
+                work, settings, stored, before, one.people, keep_opt_ins="checkin_channel" not in table.columns
+            )
     return summary
+
+
+def _update_people(
+    work: Work, settings: Settings, household: Household, before: list[HouseholdPerson],
+    listed: list[HouseholdPerson], *, keep_opt_ins: bool,
+) -> int:
+    """Write the file's people over the stored ones (the same rows for the same people), mark the rest
+    removed, and make the check-ins not asked yet follow; returns how many people left the roster."""
+    opt_in_before = {p.id: (p.checkin_channel, p.checkin_time, list(p.checkin_days)) for p in before}
+    pairs = match_people(before, listed)
+    rows: list[HouseholdPerson] = []
+    for index, person in enumerate(listed):
+        row = pairs.get(index)
+        if row is None:
+            rows.append(person)
+            continue
+        row.name, row.phone, row.relation, row.removed_at = person.name, person.phone, person.relation, None
+        if not keep_opt_ins:
+            row.checkin_channel, row.checkin_time = person.checkin_channel, person.checkin_time
+            row.checkin_days = list(person.checkin_days)
+        rows.append(row)
+    kept = {id(row) for row in rows}
+    left = [p for p in before if id(p) not in kept and p.removed_at is None]
+    for person in left:
+        person.removed_at = work.now
+    roster.save_people(work.session, household.id or 0, [*rows, *left])
+    for person in left:
+        if person.kind == "member":
+            replan_member(work, settings, person, why="left the roster")
+    for row in rows:
+        if row.id not in opt_in_before or row.kind != "member":
+            continue
+        changed = (row.checkin_channel, row.checkin_time, list(row.checkin_days)) != opt_in_before[row.id]
+        if changed or not household.consent_checkin:
+            replan_member(work, settings, row, consent=household.consent_checkin,
+                          why="opt-in changed" if household.consent_checkin else "consent withdrawn")  # fmt: skip
+    return len(left)
+
+
+# How a listed person is recognised among the stored ones, strictest first: the same name and phone;
+# the same name (a new phone number); the same phone (the name's spelling corrected). The looser two
+# only pair one stored person with one listed person, never guess between several.
+_PERSON_KEYS: tuple[Callable[[HouseholdPerson], Hashable | None], ...] = (
+    lambda p: (p.kind, p.name, p.phone),
+    lambda p: (p.kind, p.name),
+    lambda p: (p.kind, p.phone) if p.phone else None,
+)
+
+
+def match_people(stored: list[HouseholdPerson], listed: list[HouseholdPerson]) -> dict[int, HouseholdPerson]:
+    """The stored row of each listed person who is the same person (by index in ``listed``); people
+    still on the roster are preferred to those who left it earlier (who come back when listed again)."""
+    free = sorted(stored, key=lambda p: p.removed_at is not None)
+    pairs: dict[int, HouseholdPerson] = {}
+    for strict, key in zip((True, False, False), _PERSON_KEYS, strict=True):
+        waiting = [i for i in range(len(listed)) if i not in pairs]
+        for i in waiting:
+            wanted = key(listed[i])
+            if wanted is None:
+                continue
+            same = [p for p in free if key(p) == wanted]
+            rivals = sum(1 for j in waiting if j not in pairs and key(listed[j]) == wanted)
+            if not same or (not strict and (len(same) > 1 or rivals > 1)):
+                continue
+            pairs[i] = same[0]
+            free.remove(same[0])
+    return pairs
 
 
 def _parse_row(
@@ -222,13 +299,3 @@ def _checkin_opt_in(
         member.checkin_channel = channel
         member.checkin_time = parsed.strftime("%H:%M") if parsed else None
         member.checkin_days = days if len(days) < 7 else []  # every day is the empty list
-
-
-def _keep_opt_ins(stored: list[HouseholdPerson], people: list[HouseholdPerson]) -> None:
-    """A re-import without check-in columns: the members listed again keep their opt-ins."""
-    by_person = {(p.kind, p.name, p.phone): p for p in stored if p.checkin_channel}
-    for person in people:
-        before = by_person.get((person.kind, person.name, person.phone))
-        if before is not None:
-            person.checkin_channel, person.checkin_time = before.checkin_channel, before.checkin_time
-            person.checkin_days = list(before.checkin_days)

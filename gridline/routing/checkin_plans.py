@@ -73,17 +73,21 @@ def plan(work: Work, settings: Settings) -> int:
     return created
 
 
-def replan_member(work: Work, settings: Settings, person: HouseholdPerson) -> int:
+def replan_member(
+    work: Work, settings: Settings, person: HouseholdPerson, *, consent: bool = True, why: str = "opt-in changed"
+) -> int:
     """A member's opt-in changed: their check-ins not asked yet follow it (or are cancelled when they
-    opted out); returns how many changed. The next ones are planned by ``plan`` as usual."""
+    opted out, their household withdrew its ``consent``, or they left the roster: ``person.removed_at``);
+    returns how many changed. The next ones are planned by ``plan`` as usual. A check-in already asked
+    runs its course (an answer still counts, silence still reaches the helper and the leader)."""
     changed = 0
     for checkin in store.cancel_open_of_person(work.session, person.id or 0, now=work.now):
         pending = [s for s in store.steps_of(work.session, checkin.id or 0) if s.status == "pending"]
         day = date.fromisoformat(checkin.cycle)
         allowed = not person.checkin_days or day.isoweekday() in person.checkin_days
-        if person.checkin_channel is None or not allowed:
-            store.cancel_pending_steps(work.session, checkin.id or 0, now=work.now, outcome="opt-in changed")
-            transition(work, checkin, CheckInStatus.CANCELLED, data={"why": "opt-in changed"})
+        if person.checkin_channel is None or not allowed or not consent or person.removed_at is not None:
+            store.cancel_pending_steps(work.session, checkin.id or 0, now=work.now, outcome=why)
+            transition(work, checkin, CheckInStatus.CANCELLED, data={"why": why})
         else:
             checkin.channel = person.checkin_channel
             checkin.due_at = checkin.updated_at = local_due(settings, day, person.checkin_time)

@@ -92,6 +92,12 @@ def run_step(work: Work, settings: Settings, step_id: int) -> str:
         STEP.move(step, StepStatus.DONE, work.now)
         step.outcome = "household removed"
         return step.outcome
+    if person is not None and person.removed_at is not None and checkin.status == CheckInStatus.SCHEDULED:
+        # Planned in the moment a roster re-import no longer listed them (the import cancels the rest).
+        transition(work, checkin, CheckInStatus.CANCELLED, data={"why": "left the roster"})
+        STEP.move(step, StepStatus.DONE, work.now)
+        step.outcome = "left the roster"
+        return step.outcome
     handler = _STAGES[step.stage]
     reached = handler(work, settings, checkin, household, person)
     STEP.move(step, StepStatus.DONE, work.now)

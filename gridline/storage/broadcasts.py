@@ -64,6 +64,7 @@ def consenting_members(session: Session, grid_codes: Collection[str]) -> list[tu
                 Household.consent_checkin == True,  # noqa: E712
                 HouseholdPerson.kind == "member",
                 col(HouseholdPerson.phone).is_not(None),
+                col(HouseholdPerson.removed_at).is_(None),
             )
             .order_by(col(Household.id), col(HouseholdPerson.position))
         )

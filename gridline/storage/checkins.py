@@ -62,6 +62,7 @@ def opted_in_members(session: Session) -> list[tuple[Household, HouseholdPerson]
             Household.consent_checkin == True,  # noqa: E712
             col(HouseholdPerson.checkin_channel).is_not(None),
             HouseholdPerson.kind == "member",
+            col(HouseholdPerson.removed_at).is_(None),
         )
         .order_by(col(HouseholdPerson.id))
     )
@@ -232,7 +233,10 @@ def sweep_targets(session: Session, grid_codes: Sequence[str], tags: Sequence[st
     for id_batch in chunks(ids):
         for person in session.exec(
             select(HouseholdPerson)
-            .where(col(HouseholdPerson.household_id).in_(list(id_batch)), HouseholdPerson.kind == "member")
+            .where(
+                col(HouseholdPerson.household_id).in_(list(id_batch)), HouseholdPerson.kind == "member",
+                col(HouseholdPerson.removed_at).is_(None),
+            )
             .order_by(col(HouseholdPerson.household_id), col(HouseholdPerson.position))
         ):
             if person.household_id not in members and (person.phone or person.resident_id):
@@ -449,7 +453,10 @@ def family_of(session: Session, household_id: int) -> list[HouseholdPerson]:
     return list(
         session.exec(
             select(HouseholdPerson)
-            .where(HouseholdPerson.household_id == household_id, HouseholdPerson.kind == "family")
+            .where(
+                HouseholdPerson.household_id == household_id, HouseholdPerson.kind == "family",
+                col(HouseholdPerson.removed_at).is_(None),
+            )
             .order_by(col(HouseholdPerson.position))
         )
     )

@@ -57,14 +57,13 @@ def get(session: Session, scope: RosterScope, household_id: int) -> Household | 
     return session.exec(_visible(scope).where(Household.id == household_id)).first()
 
 
-def people_of(session: Session, household_id: int) -> list[HouseholdPerson]:
-    return list(
-        session.exec(
-            select(HouseholdPerson)
-            .where(HouseholdPerson.household_id == household_id)
-            .order_by(col(HouseholdPerson.kind).desc(), col(HouseholdPerson.position))
-        )
-    )
+def people_of(session: Session, household_id: int, *, with_removed: bool = False) -> list[HouseholdPerson]:
+    """The household's members and family on the roster (``with_removed``: and those a re-import
+    no longer lists, whose rows stay for the check-ins that point at them)."""
+    query = select(HouseholdPerson).where(HouseholdPerson.household_id == household_id)
+    if not with_removed:
+        query = query.where(col(HouseholdPerson.removed_at).is_(None))
+    return list(session.exec(query.order_by(col(HouseholdPerson.kind).desc(), col(HouseholdPerson.position))))
 
 
 def by_room(session: Session, grid_code: str, building: str, unit: str, room: str) -> Household | None:
@@ -76,11 +75,13 @@ def by_room(session: Session, grid_code: str, building: str, unit: str, room: st
     ).first()
 
 
-def replace_people(session: Session, household_id: int, people: Iterable[HouseholdPerson]) -> None:
-    session.execute(delete(HouseholdPerson).where(col(HouseholdPerson.household_id) == household_id))
+def save_people(session: Session, household_id: int, people: Iterable[HouseholdPerson]) -> None:
+    """Write the household's people (new rows and changed ones) in the given order; flushed, so new
+    rows have their ids."""
     for position, person in enumerate(people):
         person.household_id, person.position = household_id, position
         session.add(person)
+    session.flush()
 
 
 def counts_by_tag(session: Session, scope: RosterScope) -> dict[str, int]:

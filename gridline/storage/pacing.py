@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy import delete, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -86,16 +87,22 @@ def reserve_each(session: Session, wanted: Sequence[tuple[str, datetime]], inter
     rows: dict[str, PacingLane] = {}
     for i in range(0, len(lanes), BATCH):
         chunk = lanes[i : i + BATCH]
-        session.execute(
-            dialect.insert(table)
-            .values([{"lane": lane, "next_free_at": start, "updated_at": start} for lane in chunk])
-            .on_conflict_do_nothing(index_elements=["lane"])
-        )
-        query = (
-            select(PacingLane).where(col(PacingLane.lane).in_(chunk)).order_by(col(PacingLane.lane))
-            .with_for_update().execution_options(populate_existing=True)
-        )  # fmt: skip
-        rows.update((row.lane, row) for row in session.exec(query))
+        # Twice at most: a lane the idle-lane purge deleted between the insert and the lock
+        # (PostgreSQL) is inserted again, and this transaction's own row cannot be deleted under it.
+        for _ in range(2):
+            session.execute(
+                dialect.insert(table)
+                .values([{"lane": lane, "next_free_at": start, "updated_at": start} for lane in chunk])
+                .on_conflict_do_nothing(index_elements=["lane"])
+            )
+            query = (
+                select(PacingLane).where(col(PacingLane.lane).in_(chunk)).order_by(col(PacingLane.lane))
+                .with_for_update().execution_options(populate_existing=True)
+            )  # fmt: skip
+            rows.update((row.lane, row) for row in session.exec(query))
+            chunk = [lane for lane in chunk if lane not in rows]
+            if not chunk:
+                break
     step = timedelta(seconds=interval)
     times: list[datetime] = []
     for lane, earliest in wanted:
@@ -156,6 +163,23 @@ def rewind(session: Session, lane: str, interval: float, now: datetime) -> None:
     row.next_free_at = max(now, last + timedelta(seconds=interval)) if last is not None else now
     row.updated_at = now
     session.add(row)
+
+
+CHAT_LANE_PREFIXES = ("chat:", "direct:")
+
+
+def purge_idle_chat_lanes(session: Session, idle_since: datetime) -> int:
+    """Delete the per-chat lanes (``chat_lane``, ``direct_lane``) neither used nor free later than
+    ``idle_since``: a lane whose next free time is still ahead is never deleted. Sender lanes stay.
+
+    A missing lane behaves as one free now (``reserve_each`` and ``mark_direct`` insert it again), so
+    this changes no send time. Returns how many lanes were deleted."""
+    statement = delete(PacingLane).where(
+        or_(*(col(PacingLane.lane).startswith(prefix) for prefix in CHAT_LANE_PREFIXES)),
+        col(PacingLane.next_free_at) < idle_since,
+        col(PacingLane.updated_at) < idle_since,
+    )
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def next_free(session: Session, lane: str) -> datetime | None:

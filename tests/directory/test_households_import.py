@@ -8,6 +8,7 @@ from sqlmodel import select
 from gridline.importers import ImportFailed
 from gridline.importers.households import import_households
 from gridline.settings import Settings
+from gridline.storage import households as roster
 from gridline.storage.db import Database
 from gridline.storage.models import Household, HouseholdPerson
 from tests.directory.conftest import NOW, WriteFile, count
@@ -48,14 +49,22 @@ def test_a_household_with_members_family_and_helper(demo_db: Database, write_fil
     ]
 
 
-def test_reimport_updates_the_room_and_replaces_its_people(demo_db: Database, write_file: WriteFile) -> None:
+def test_reimport_updates_the_room_and_its_people_in_place(demo_db: Database, write_file: WriteFile) -> None:
     import_households(demo_db, write_file("h.csv", HEADER + GOOD), Settings(), now=NOW)
+    household = households(demo_db)[-1]
+    with demo_db.session() as session:
+        grandma_id = roster.people_of(session, household.id or 0)[0].id
     again = GOOD.replace("独居老人、高龄", "困难户").replace("王强/13900139000/儿子", "")
     summary = import_households(demo_db, write_file("h2.csv", HEADER + again), Settings(), now=NOW)
-    assert (summary.created, summary.updated) == (0, 1)
+    assert (summary.created, summary.updated, summary.left) == (0, 1, 1)
+    assert "1 people no longer listed" in summary.text("en")
     household = households(demo_db)[-1]
     assert household.tags == ["hardship"]
-    assert [p[0] for p in people(demo_db, household.id or 0)] == ["member"]
+    with demo_db.session() as session:
+        on_roster = roster.people_of(session, household.id or 0)
+        everyone = roster.people_of(session, household.id or 0, with_removed=True)
+    assert [(p.kind, p.id) for p in on_roster] == [("member", grandma_id)]  # the same row, updated
+    assert [(p.kind, p.removed_at is not None) for p in everyone] == [("member", False), ("family", True)]
 
 
 def test_gbk_files_are_read(demo_db: Database, write_file: WriteFile) -> None:

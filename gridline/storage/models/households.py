@@ -73,3 +73,6 @@ class HouseholdPerson(SQLModel, table=True):
     checkin_channel: str | None = Field(default=None, max_length=16)
     checkin_time: str | None = Field(default=None, max_length=5, description="HH:MM local")
     checkin_days: list[int] = Field(default_factory=list, sa_type=JSONType)
+    # No longer listed by a roster re-import (moved out, died, a family contact dropped): out of every
+    # list and question, kept because check-ins point at it; listed again, the same row comes back.
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
