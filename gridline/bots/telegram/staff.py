@@ -66,16 +66,16 @@ class StaffDesk:
             codes = {grid_code for _, _, grid_code, _ in shifts}
             grids = await in_transaction(self.services, lambda work: directory.grids_by_code(work.session, codes))
             names = {code: grid.name for code, grid in grids.items()}
-            text = duty_text(shifts, staff.lang, DUTY_DAYS, self.services.settings.timezone, names)
+            answer = duty_text(shifts, DUTY_DAYS, self.services.settings.timezone, names)
         elif command in ("cases", "status"):
-            text = cases_text(await open_cases_for_staff(self.services, staff_id), staff.lang)
+            answer = cases_text(await open_cases_for_staff(self.services, staff_id))
         elif command == "visits":
             owed = await owed_list(self.services, staff_id)
             await self.ctx.say_phrase(sender, owed.text, owed.lang, owed.options)
             return
         else:
-            text = t("telegram.staff.help", staff.lang, name=staff.name)
-        await self.ctx.say_text(sender, text, staff.lang)
+            answer = Phrase("telegram.staff.help", {"name": staff.name})
+        await self.ctx.say_phrase(sender, answer, staff.lang)
 
     # -- 走千家 ---------------------------------------------------------------------------------------
 
