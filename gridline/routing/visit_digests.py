@@ -16,7 +16,7 @@ from gridline.i18n.phrases import Phrase
 from gridline.i18n.phrases import lines as lines_of
 from gridline.kernel.messages import Option
 from gridline.kernel.work import Work, in_transaction
-from gridline.routing.visit_escalation import household_history, log_options, tags_text, tell_staff
+from gridline.routing.visit_escalation import household_history, household_tags, log_options, tell_staff
 from gridline.routing.visit_plans import local_time, plan_visits
 from gridline.settings import Settings
 from gridline.storage import directory
@@ -33,7 +33,7 @@ def owed_text(settings: Settings, owed: list[tuple[Visit, Household]], lang: str
     lines = [Phrase("visits.digest.title", {"count": len(owed)})]
     for visit, household in owed:
         key = "visits.digest.overdue" if visit.due_at <= now else "visits.digest.due"
-        lines.append(Phrase(key, {"room": household.room_key, "tags": tags_text(settings, household, lang),
+        lines.append(Phrase(key, {"room": household.room_key, "tags": household_tags(settings, household, lang),
                                   "due": local_time(settings, visit.due_at)}))  # fmt: skip
     lines.append(Phrase("visits.digest.how", {"room": owed[0][1].room_key if owed else "3-2-501"}))
     return lines_of(lines)

@@ -111,10 +111,10 @@ def notify_missed(
             text = Phrase("visits.missed.text", {
                 "room": household.room_key,
                 "grid": household.grid_code,
-                "tags": tags_text(settings, household, lang),
+                "tags": household_tags(settings, household, lang),
                 "due": local_time(settings, visit.due_at),
                 "owner": owner.name if owner else Phrase("visits.nobody"),
-                "history": _history_text(settings, history),
+                "history": _history_lines(settings, history),
             })  # fmt: skip
             own_grid = staff.grid_code == household.grid_code
             options = log_options(visit, household) if own_grid else ()
@@ -139,7 +139,7 @@ def household_history(session: Session, household: Household, *, exclude: int | 
     return HouseholdHistory(past, refs)
 
 
-def _history_text(settings: Settings, history: HouseholdHistory) -> Lines:
+def _history_lines(settings: Settings, history: HouseholdHistory) -> Lines:
     lines: list[Phrase] = []
     for visit in history.visits:
         when = local_date(settings, visit.done_at or visit.due_at)
@@ -151,7 +151,7 @@ def _history_text(settings: Settings, history: HouseholdHistory) -> Lines:
     return Lines(tuple(lines))
 
 
-def tags_text(settings: Settings, household: Household, lang: str) -> list[Phrase | str] | str:
+def household_tags(settings: Settings, household: Household, lang: str) -> list[Phrase | str] | str:
     """The household's tags, joined with the language's separator where said ("-" if none)."""
     return [tag_phrase(settings, tag, lang) for tag in household.tags or []] or "-"
 
@@ -168,7 +168,7 @@ def log_options(visit: Visit, household: Household) -> tuple[Option, ...]:
 def _call_text(settings: Settings, visit: Visit, household: Household, lang: str) -> Phrase:
     return Phrase("visits.voice.missed", {
         "grid": household.grid_code, "room": household.room_key,
-        "tags": tags_text(settings, household, lang), "due": local_time(settings, visit.due_at),
+        "tags": household_tags(settings, household, lang), "due": local_time(settings, visit.due_at),
     })  # fmt: skip
 
 
