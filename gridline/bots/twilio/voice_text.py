@@ -17,6 +17,7 @@ from gridline.storage.models import Message
 VOICE_VARIANTS = {
     "registration.ask_location": "twilio.voice.ask_address",
     "registration.address_not_found": "twilio.voice.address_not_found",
+    "checkins.ask.again": "checkins.ask.voice_again",
 }
 
 
