@@ -3,7 +3,7 @@ small talk, or a report that becomes a case."""
 
 from __future__ import annotations
 
-from gridline.core.answers import find_leader, open_cases
+from gridline.core.answers import find_leader, open_cases, staff_role
 from gridline.core.conversation.states import IDLE, State, asking_address, offering, without_options
 from gridline.core.conversation.step import Step
 from gridline.core.reports import ReportDecision, decide_report, file_report
@@ -75,7 +75,8 @@ def file(step: Step, decision: ReportDecision, state: State) -> State:
         return asking_address(state, case.id)
     category = Phrase(f"category.{case.category}")
     if filed.holder_name:
-        step.say("case.created", ref=case.ref, who=filed.holder_name, grid=filed.grid_name, category=category)
+        step.say("case.created", ref=case.ref, who=filed.holder_name, grid=filed.grid_name, category=category,
+                 role=staff_role(filed.holder_role))  # fmt: skip
     else:
         step.say("case.created_nobody", ref=case.ref, grid=filed.grid_name, category=category)
     return state
