@@ -7,6 +7,7 @@ from gridline.core.answers import find_leader, open_cases, staff_role
 from gridline.core.conversation.states import IDLE, State, asking_address, offering, without_options
 from gridline.core.conversation.step import Step
 from gridline.core.reports import ReportDecision, decide_report, file_report
+from gridline.core.solved_words import solved_in_words
 from gridline.i18n import t
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
@@ -30,12 +31,17 @@ def words(step: Step, state: State) -> State:
     if confident and intent == "check_status":
         step.say(open_cases(step.work, resident.id or 0))
         return state
-    if intent in ("affirm", "deny") or nlu.is_issue:
-        # An answer to "解决了吗？" in words — "没有解决", or the same problem again ("还是没水") — goes
-        # to that case, with the resident's own words for the level above.
+    plain = solved_in_words(text)
+    if plain is not None or intent in ("affirm", "deny", "thanks") or nlu.is_issue:
+        # An answer to "解决了吗？" in words — "解决了，谢谢", "没有解决", or the same problem again
+        # ("还是没水") — goes to that case, with the resident's own words for the level above.
         pending = closure.awaiting_confirmation(step.work, resident.id or 0)
-        if pending is not None and (intent in ("affirm", "deny") or intent == pending.category):
-            solved_answer(step, pending, intent == "affirm", text)
+        if pending is not None and plain is None and intent in ("affirm", "deny", "thanks"):
+            plain = intent != "deny"  # a thank-you for a fixed problem is a yes
+        elif pending is not None and plain is None and intent == pending.category:
+            plain = False
+        if pending is not None and plain is not None:
+            solved_answer(step, pending, plain, text)
             return state
     if confident and intent in SMALL_TALK:
         step.say(f"conversation.{intent}")
