@@ -25,6 +25,12 @@ answered — the cheap path, as in a retry storm. ``gridline serve`` runs throug
 which adds its event-loop lag and SQL statements per stored update to the figures.
 
     .venv/bin/python bench/ingest_bench.py [--seconds 10] [--connections 16] [--modes embedded,postgres]
+                                           [--channels telegram,sms]
+
+``--channels sms`` measures the signed Twilio SMS webhook the same way (``bench/twilio_sms.lua``; the
+signatures are computed beforehand, a file per wrk thread; every 200 is looked up by its MessageSid)
+against the bare SMS endpoint of ``bench/bare_app.py`` (form parsed, no signature, nothing stored);
+its figures are under ``modes["<mode>/sms"]``.
 
 Needs ``wrk`` (Debian: ``apt-get install -y wrk``), PostgreSQL on 127.0.0.1:5432 and, for
 ``postgres+redis``, Redis (database 12, flushed).
@@ -34,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -62,15 +69,45 @@ from processes import (
 )
 
 WEBHOOK = f"/webhooks/telegram/{BOT}"
+SMS_WEBHOOK = "/webhooks/twilio/sms"
+SMS_ROWS_PER_SECOND_PER_THREAD = 400  # 6,400 texts/s at 16 connections before a thread starts again
+_sms_base = 0
 
 
-def wrk(url: str, seconds: float, connections: int, out: Path, base: int) -> dict[str, Any]:
-    """One wrk run; returns its figures and the update_ids answered 200."""
+def sms_files(directory: Path, connections: int, seconds: float) -> str:
+    """Signed SMS webhook bodies for one wrk run, a file per thread (see bench/twilio_sms.lua): each
+    with its own MessageSid (``SM`` + 32 digits of a number never used before in this run)."""
+    from urllib.parse import urlencode
+
+    from processes import TWILIO_SID, TWILIO_TOKEN
+    from twilio.request_validator import RequestValidator
+
+    global _sms_base
+    validator = RequestValidator(TWILIO_TOKEN)
+    url = f"http://127.0.0.1:{SERVE_PORT}{SMS_WEBHOOK}"  # the public URL Twilio signs (serve's base URL)
+    prefix = str(directory / f"sms-{_sms_base}")
+    for thread in range(connections):
+        with open(f"{prefix}-{thread}", "w", encoding="utf-8") as f:
+            for _ in range(int(SMS_ROWS_PER_SECOND_PER_THREAD * seconds) + 100):
+                _sms_base += 1
+                sid = f"SM{_sms_base:032d}"
+                fields = {"MessageSid": sid, "SmsSid": sid, "AccountSid": TWILIO_SID, "From": f"+861390000{thread:04d}",
+                          "To": "+8610000000001", "Body": "楼道灯坏了", "NumMedia": "0"}
+                f.write(f"{_sms_base}\t{validator.compute_signature(url, fields)}\t{urlencode(fields)}\n")
+    return prefix
+
+
+def wrk(url: str, seconds: float, connections: int, out: Path, base: int, channel: str = "telegram") -> dict[str, Any]:
+    """One wrk run; returns its figures and the update_ids (SMS: MessageSid numbers) answered 200."""
     env = {"BENCH_OUT": str(out), "BENCH_BASE": str(base), "BENCH_SECRET": SECRET, "PATH": "/usr/bin:/bin"}
+    script = "telegram_update.lua"
+    if channel == "sms":
+        script = "twilio_sms.lua"
+        env["BENCH_SMS_FILES"] = sms_files(out.parent, connections, seconds)
     started = time.perf_counter()
     proc = subprocess.run(
         ["wrk", f"-t{connections}", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "--timeout", "5s",
-         "-s", str(BENCH / "telegram_update.lua"), url],
+         "-s", str(BENCH / script), url],
         capture_output=True, text=True, env=env, timeout=seconds + 60, check=False,
     )
     text = proc.stdout
@@ -83,6 +120,8 @@ def wrk(url: str, seconds: float, connections: int, out: Path, base: int) -> dic
             elif line:
                 ok_ids.append(int(line))
         out.unlink()
+    for thread in range(connections if channel == "sms" else 0):
+        Path(f"{env['BENCH_SMS_FILES']}-{thread}").unlink(missing_ok=True)
 
     def grab(pattern: str) -> str | None:
         m = re.search(pattern, text)
@@ -103,15 +142,17 @@ def wrk(url: str, seconds: float, connections: int, out: Path, base: int) -> dic
     }
 
 
-def stored_keys(database_url: str) -> set[str]:
+def stored_keys(database_url: str, channel: str = "telegram") -> set[str]:
+    """The stored events' keys: update_ids, or for SMS the numbers of the MessageSids."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url)
+    provider = "twilio:sms" if channel == "sms" else f"telegram:{BOT}"
     with engine.connect() as conn:
         keys = {row[0] for row in conn.execute(text("SELECT event_key FROM inbound_events WHERE provider = :p"),
-                                                {"p": f"telegram:{BOT}"})}
+                                                {"p": provider})}
     engine.dispose()
-    return keys
+    return {str(int(k[2:])) for k in keys} if channel == "sms" else keys
 
 
 def status_counts(database_url: str) -> dict[str, int]:
@@ -156,11 +197,21 @@ def serve_figures(samples: Path, start: float, end: float) -> dict[str, Any]:
     return {"serve_event_loop_lag": lag_in(measured["lag"], start, end), "_statements": statements}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used (``/proc/<pid>/stat``): unlike requests per
+    second, the CPU a request costs is barely inflated by the other work on a shared machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def public(result: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in result.items() if not k.startswith("_")}
     if "_statements" in result and result["answered_200"]:
         # Everything the web process sent in the window (its processing too, in embedded mode).
         out["sql_statements_per_200"] = round(result["_statements"] / result["answered_200"], 2)
+    if "_cpu_s" in result and result["answered_200"]:
+        # The web process' CPU in the window per 200 (its processing too, in embedded mode).
+        out["serve_cpu_ms_per_200"] = round(1000 * result["_cpu_s"] / result["answered_200"], 3)
     return out
 
 
@@ -175,31 +226,35 @@ def start_serve(r: Run, mode: str, database_url: str, samples: Path) -> Any:
     return proc, config
 
 
-def measure_mode(r: Run, mode: str, seconds: float, connections: int, backlog: int) -> dict[str, Any]:
-    bare_url = f"http://127.0.0.1:{BARE_PORT}{WEBHOOK}"
-    hook_url = f"http://127.0.0.1:{SERVE_PORT}{WEBHOOK}"
+def measure_mode(r: Run, mode: str, seconds: float, connections: int, backlog: int,
+                 channel: str = "telegram") -> dict[str, Any]:
+    path = SMS_WEBHOOK if channel == "sms" else WEBHOOK
+    bare_url = f"http://127.0.0.1:{BARE_PORT}{path}"
+    hook_url = f"http://127.0.0.1:{SERVE_PORT}{path}"
     bare = r.start("bare", [PYTHON, str(BENCH / "bare_app.py"), "--port", str(BARE_PORT)])
     wait_http(f"http://127.0.0.1:{BARE_PORT}/healthz", bare)
     out = r.dir / "ids.txt"
     rounds: list[dict[str, Any]] = []
     for _ in range(2):
-        wrk(bare_url, 2, connections, out, 0)  # warm-up, not counted
-        bare_run = wrk(bare_url, seconds, connections, out, 0)
+        wrk(bare_url, 2, connections, out, 0, channel)  # warm-up, not counted
+        bare_run = wrk(bare_url, seconds, connections, out, 0, channel)
         database_url = r.database(mode)
         samples = r.dir / f"serve-{len(rounds)}.jsonl"
         serve, _ = start_serve(r, mode, database_url, samples)
-        wrk(hook_url, 2, connections, out, 1_000_000_000)  # warm-up (stored, not counted)
-        window = time.time()
-        hook_run = wrk(hook_url, seconds, connections, out, 0)
-        window_end = time.time()
+        warm = wrk(hook_url, 2, connections, out, 1_000_000_000, channel)  # warm-up (stored, not counted)
+        window, cpu = time.time(), cpu_seconds(serve.pid)
+        hook_run = wrk(hook_url, seconds, connections, out, 0, channel)
+        window_end, hook_run["_cpu_s"] = time.time(), cpu_seconds(serve.pid) - cpu
         time.sleep(0.6)  # one more flush of the samples
         r.stop(serve)
         hook_run.update(serve_figures(samples, window, window_end))
-        keys = stored_keys(database_url)
+        keys = stored_keys(database_url, channel)
         missing = [i for i in hook_run["_ok_ids"] if str(i) not in keys]
+        not_counted = {str(i) for i in warm["_ok_ids"]} if channel == "sms" else set()
         rounds.append({
             "bare": public(bare_run),
-            "webhook": {**public(hook_run), "rows_stored": sum(1 for k in keys if int(k) < 1_000_000_000),
+            "webhook": {**public(hook_run), "rows_stored": sum(1 for k in keys if int(k) < 1_000_000_000
+                                                               and k not in not_counted),
                         "answered_200_but_not_stored": len(missing), "status_after": status_counts(database_url)},
         })
     r.stop(bare)
@@ -225,7 +280,7 @@ def measure_mode(r: Run, mode: str, seconds: float, connections: int, backlog: i
     before = status_counts(database_url)
     t0 = time.perf_counter()
     window = time.time()
-    hook_run = wrk(hook_url, seconds, connections, out, 0)
+    hook_run = wrk(hook_url, seconds, connections, out, 0, channel)
     window_end = time.time()
     elapsed = time.perf_counter() - t0
     after = status_counts(database_url)
@@ -233,7 +288,7 @@ def measure_mode(r: Run, mode: str, seconds: float, connections: int, backlog: i
     r.stop(serve)
     hook_run.update(serve_figures(samples, window, window_end))
     stopped_worker = r.stop(worker) if has_worker else None
-    keys = stored_keys(database_url)
+    keys = stored_keys(database_url, channel)
     missing = [i for i in hook_run["_ok_ids"] if str(i) not in keys]
     result["ingest_during_backlog"] = {
         "backlog": backlog,
@@ -255,6 +310,7 @@ def main() -> dict[str, Any]:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--backlog", type=int, default=5000)
     parser.add_argument("--modes", default="embedded,postgres")
+    parser.add_argument("--channels", default="telegram", help="telegram, sms or both (telegram,sms)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("ingest_bench.py needs wrk: apt-get install -y wrk")
@@ -276,12 +332,16 @@ def main() -> dict[str, Any]:
         for mode in args.modes.split(","):
             if mode not in MODES:
                 sys.exit(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
-            started = time.perf_counter()
-            try:
-                out["modes"][mode] = measure_mode(r, mode, args.seconds, args.connections, args.backlog)
-            except Exception as exc:  # one broken mode must not hide the others' figures
-                out["modes"][mode] = {"error": f"{type(exc).__name__}: {exc}"[:3000]}
-            out["modes"][mode]["wall_s"] = round(time.perf_counter() - started, 1)
+            for channel in args.channels.split(","):
+                if channel not in ("telegram", "sms"):
+                    sys.exit(f"unknown channel {channel!r}; telegram or sms")
+                key = mode if channel == "telegram" else f"{mode}/sms"
+                started = time.perf_counter()
+                try:
+                    out["modes"][key] = measure_mode(r, mode, args.seconds, args.connections, args.backlog, channel)
+                except Exception as exc:  # one broken mode must not hide the others' figures
+                    out["modes"][key] = {"error": f"{type(exc).__name__}: {exc}"[:3000]}
+                out["modes"][key]["wall_s"] = round(time.perf_counter() - started, 1)
     return out
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from gridline.i18n import DEFAULT_LANGUAGE, normalise_language
@@ -68,17 +70,23 @@ def identify(session: Session, msg: SenderFacts, now: datetime) -> Sender:
     identity, known_staff, known_resident, latest = _identity_with_people(
         session, msg.channel, msg.external_id, msg.bot_name)
     if identity is None:
-        identity = new_identity(session, msg.channel, msg.external_id, msg.bot_name, now,
-                                display=msg.display_name, chat_id=msg.chat_id, flush=False)
+        staff_id = resident_id = None
         if msg.channel in PHONE_CHANNELS:
             staff = active_staff_by_phone(session, msg.external_id)
             if staff is not None:
-                identity.staff_id = staff.id
+                staff_id = staff.id
             else:
                 household = first_resident_with_phone(session, msg.external_id)
-                identity.resident_id = household.id if household else None
-        session.add(identity)
-        session.flush()
+                resident_id = household.id if household else None
+        identity, created = _new_identity(session, msg.channel, msg.external_id, msg.bot_name, now,
+                                          display=msg.display_name, chat_id=msg.chat_id,
+                                          staff_id=staff_id, resident_id=resident_id)
+        if not created:
+            # A second first message of the same sender, processed at the same time, created the
+            # identity (and its resident and conversation) first: go on as with a known sender.
+            identity, known_staff, known_resident, latest = _identity_with_people(
+                session, msg.channel, msg.external_id, msg.bot_name)
+            assert identity is not None
     elif msg.chat_id and identity.chat_id != msg.chat_id:
         identity.chat_id = msg.chat_id
     if identity.unreachable:
@@ -138,22 +146,67 @@ def new_identity(
     *,
     display: str | None = None,
     chat_id: str | None = None,
-    flush: bool = True,
 ) -> ChannelIdentity:
     """A new identity for a person writing to us; on a named Telegram bot it takes over whoever the
-    importers recorded for that user id without a bot name (``telegram:<user id>`` in a CSV)."""
+    importers recorded for that user id without a bot name (``telegram:<user id>`` in a CSV).
+
+    Race-free: if another transaction created the same identity meanwhile, that one is returned."""
+    return _new_identity(session, channel, external_id, bot_name, now, display=display, chat_id=chat_id)[0]
+
+
+def _new_identity(
+    session: Session,
+    channel: str,
+    external_id: str,
+    bot_name: str,
+    now: datetime,
+    *,
+    display: str | None,
+    chat_id: str | None,
+    staff_id: int | None = None,
+    resident_id: int | None = None,
+) -> tuple[ChannelIdentity, bool]:
+    """:func:`new_identity`, and whether this transaction created it.
+
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING id``, then (only when it did nothing) the SELECT of
+    the row that won: two first messages of one sender processed at the same time no longer fail one
+    of them on ``uq_identity`` (an ``IntegrityError``, logged and retried). On PostgreSQL the INSERT
+    waits for a concurrent insert of the same key to commit (or roll back); on SQLite the writers of
+    this process queue for the write lock (``storage.db._SqliteWriter``) and the INSERT's transaction
+    starts after the other's commit, so the SELECT after it sees the winner in both."""
     identity = ChannelIdentity(
-        channel=channel, external_id=external_id, bot_name=bot_name, display=display, chat_id=chat_id, created_at=now
+        channel=channel, external_id=external_id, bot_name=bot_name, display=display, chat_id=chat_id,
+        created_at=now, staff_id=staff_id, resident_id=resident_id,
     )
     if channel == "telegram" and bot_name:
         imported = find_identity(session, channel, external_id, "")
         if imported is not None and (imported.staff_id is not None or imported.resident_id is not None):
             identity.staff_id, identity.resident_id = imported.staff_id, imported.resident_id
             identity.display = display or imported.display
+    session.flush()  # changes pending in this session go first, as a flush before an ORM INSERT did
+    values = {column.key: getattr(identity, column.key) for column in _IDENTITY.columns if column.key != "id"}
+    insert = _IDENTITY_INSERT_POSTGRES if session.get_bind().dialect.name == "postgresql" else _IDENTITY_INSERT_SQLITE
+    new_id = session.execute(insert, values).scalar()
+    if new_id is None:
+        winner = find_identity(session, channel, external_id, bot_name)
+        assert winner is not None, "ON CONFLICT skipped the insert, so the conflicting row exists"
+        return winner, False
+    identity.id = new_id
+    make_transient_to_detached(identity)  # the row is there: the session tracks it from here (UPDATEs)
     session.add(identity)
-    if flush:
-        session.flush()
-    return identity
+    return identity, True
+
+
+_IDENTITY = ChannelIdentity.__table__  # type: ignore[attr-defined]
+
+
+def _identity_insert(dialect: Any) -> Any:
+    return (dialect.insert(_IDENTITY)
+            .on_conflict_do_nothing(index_elements=["channel", "external_id", "bot_name"])
+            .returning(_IDENTITY.c.id))
+
+
+_IDENTITY_INSERT_SQLITE, _IDENTITY_INSERT_POSTGRES = _identity_insert(sqlite), _identity_insert(postgresql)
 
 
 def named_registered_residents(session: Session, limit: int) -> list[Resident]:

@@ -62,3 +62,4 @@ def install_routes(app: FastAPI, services: Services) -> None:
     router.include_router(voice_ask.router)
     router.include_router(voice_visit.router)
     app.include_router(router)
+    webhooks.install_sms_lane(app, services)

@@ -7,6 +7,7 @@ auth token are accepted so a token can be rotated without dropping webhooks in f
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -47,7 +48,12 @@ def public_url(settings: Settings, request: Request) -> str:
 def signature_is_valid(settings: Settings, url: str, fields: dict[str, str], signature: str) -> bool:
     """True if ``signature`` was made with the current or the previous auth token."""
     tokens = [settings.twilio.auth_token, settings.twilio.previous_auth_token]
-    return any(token and RequestValidator(token).validate(url, fields, signature) for token in tokens)
+    return any(token and _validator(token).validate(url, fields, signature) for token in tokens)
+
+
+@functools.lru_cache(maxsize=8)
+def _validator(token: str) -> RequestValidator:
+    return RequestValidator(token)
 
 
 def decode_form(body: bytes) -> list[tuple[str, str]]:
@@ -56,29 +62,48 @@ def decode_form(body: bytes) -> list[tuple[str, str]]:
     return parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
 
 
-async def read_signed_form(request: Request, settings: Settings) -> SignedForm:
-    """The webhook's form fields, or HTTP 403 (bad signature) / 400 / 413 (not a Twilio form).
+class FormRefused(Exception):
+    """Not a signed Twilio form: answer ``status`` with ``{"detail": detail}``, store nothing."""
 
-    Nothing is stored or changed before this returns. The body (already capped by the edge's body
-    limit) is only URL-decoded — the least that checking the signature needs; the form parser is
-    never run, and nothing else is looked at until the signature holds.
-    """
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def check_signed_form(settings: Settings, url: str, signature: str, body: bytes, content_type: str,
+                      path: str) -> SignedForm:
+    """The verified fields of a webhook's (capped) ``body`` signed for ``url``, or
+    :class:`FormRefused` (403 bad or missing signature, 413 too large, 415 not a form, 400 too many
+    fields). Nothing is stored or changed before this returns. The body is only URL-decoded — the
+    least that checking the signature needs; the form parser is never run, and nothing else is
+    looked at until the signature holds."""
+    if not signature:
+        raise FormRefused(403, "missing signature")
+    if len(body) > MAX_FORM_BYTES:
+        raise FormRefused(413, "form too large")
+    if body and not content_type.startswith("application/x-www-form-urlencoded"):
+        raise FormRefused(415, "expected a form")
+    pairs = decode_form(body)
+    fields = dict(pairs)
+    if not signature_is_valid(settings, url, fields, signature):
+        log.warning("twilio webhook with a bad signature refused: %s", path)
+        raise FormRefused(403, "bad signature")
+    if len(pairs) > MAX_FIELDS:
+        raise FormRefused(400, "too many form fields")
+    # Cleaned only after the check: the signature covers the fields exactly as Twilio sent them.
+    return SignedForm(url=url, fields={key: clean_text(value) for key, value in fields.items()})
+
+
+async def read_signed_form(request: Request, settings: Settings) -> SignedForm:
+    """The webhook's form fields, or HTTP 403 (bad signature) / 400 / 413 / 415 (not a Twilio form):
+    :func:`check_signed_form` for a FastAPI route."""
     signature = request.headers.get(SIGNATURE_HEADER, "")
     if not signature:
         raise HTTPException(status_code=403, detail="missing signature")
     body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise HTTPException(status_code=413, detail="form too large")
-    content_type = request.headers.get("content-type", "")
-    if body and not content_type.startswith("application/x-www-form-urlencoded"):
-        raise HTTPException(status_code=415, detail="expected a form")
-    pairs = decode_form(body)
-    fields = dict(pairs)
-    url = public_url(settings, request)
-    if not signature_is_valid(settings, url, fields, signature):
-        log.warning("twilio webhook with a bad signature refused: %s", request.url.path)
-        raise HTTPException(status_code=403, detail="bad signature")
-    if len(pairs) > MAX_FIELDS:
-        raise HTTPException(status_code=400, detail="too many form fields")
-    # Cleaned only after the check: the signature covers the fields exactly as Twilio sent them.
-    return SignedForm(url=url, fields={key: clean_text(value) for key, value in fields.items()})
+    try:
+        return check_signed_form(settings, public_url(settings, request), signature, body,
+                                 request.headers.get("content-type", ""), request.url.path)
+    except FormRefused as refused:
+        raise HTTPException(status_code=refused.status, detail=refused.detail) from None

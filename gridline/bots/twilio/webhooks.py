@@ -1,16 +1,30 @@
 """The SMS webhook and the status callback webhook (the voice ones are in ``voice_hotline`` and
-``voice_page``). Every one checks the signature first (``signature``)."""
+``voice_page``). Every one checks the signature first (``signature``).
+
+``POST /webhooks/twilio/sms`` is a pure ASGI lane (:class:`SmsLane`) in front of the application's
+routing, as the Telegram webhook is (``bots.telegram.webhook``): it is the SMS endpoint a flood hits,
+and the router's walk over every route, dependency solving and a ``Request`` / ``Response`` per text
+were most of its cost (``bench/ingest_bench.py --channels sms``, docs/performance.md). The statuses
+and bodies are the route's: 413 too large (before reading it when ``Content-Length`` says so),
+403 missing or bad signature (nothing stored), 415 not a form, 400 too many fields or no
+``MessageSid`` / ``From``, and the empty TwiML once the text is stored; an error while storing
+propagates to the server's error middleware (500).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 from twilio.twiml.messaging_response import MessagingResponse
 
-from gridline.bots.twilio.signature import read_signed_form
+from gridline.bots.twilio.signature import SIGNATURE_HEADER, FormRefused, check_signed_form, read_signed_form
 from gridline.bots.twilio.statuses import call_update, message_update
 from gridline.core.inbox import receive_event
+from gridline.edge.bodylimit import BodyTooLarge, read_capped, refuse
 from gridline.kernel.services import Services
 from gridline.routing.provider_status import record_provider_status
 
@@ -25,19 +39,104 @@ def services_of(request: Request) -> Services:
     return services
 
 
-@router.post("/sms")
-async def inbound_sms(request: Request) -> Response:
-    """Store the text (once per MessageSid) and answer at once; processing happens afterwards."""
-    services = services_of(request)
-    form = await read_signed_form(request, services.settings)
-    sid = form.get("MessageSid") or form.get("SmsSid")
-    if not sid or not form.get("From"):
-        return Response("missing MessageSid or From", status_code=400)
-    _, is_new = await receive_event(services, "twilio:sms", sid, form.fields)
-    if not is_new:
-        log.info("inbound SMS %s received again; already stored", sid)
-    # The replies go out through the REST API (the outbox), so they are logged and retried.
-    return Response(str(MessagingResponse()), media_type=TWIML)
+SMS_PATH = "/webhooks/twilio/sms"
+_SIGNATURE_HEADER = SIGNATURE_HEADER.lower().encode("latin-1")
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+def _answer(status: int, body: bytes, content_type: bytes | None) -> Answer:
+    # What the FastAPI route sent for the same answer (Starlette's Response), rendered once.
+    headers = [(b"content-length", str(len(body)).encode())]
+    if content_type is not None:
+        headers.append((b"content-type", content_type))
+    return status, headers, body
+
+
+STORED = _answer(200, str(MessagingResponse()).encode(), TWIML.encode())
+NO_SID = _answer(400, b"missing MessageSid or From", None)
+
+
+def _refused(refused: FormRefused) -> Answer:
+    # FastAPI's answer to an HTTPException: {"detail": …} as compact JSON.
+    body = json.dumps({"detail": refused.detail}, ensure_ascii=False, separators=(",", ":")).encode()
+    return _answer(refused.status, body, b"application/json")
+
+
+class SmsLane:
+    """Pure ASGI middleware: ``POST /webhooks/twilio/sms`` is answered here; everything else goes on
+    to the application unchanged."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+        self.cap = services.settings.limits.twilio_body_bytes  # the edge's cap for /webhooks/twilio
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _is_sms_webhook(scope):
+            await self.app(scope, receive, send)
+            return
+        length: bytes | None = None
+        signature = b""
+        content_type = b""
+        for name, value in scope["headers"]:
+            # The first of a repeated header, as Starlette's ``Headers.get`` (the route's) read it.
+            if name == b"content-length" and length is None:
+                length = value
+            elif name == _SIGNATURE_HEADER and not signature:
+                signature = value
+            elif name == b"content-type" and not content_type:
+                content_type = value
+        try:
+            body = await read_capped(length, receive, self.cap)
+        except BodyTooLarge as too_large:
+            await refuse(send, 413, str(too_large))
+            return
+        if body is None:  # the client went away before its body was read: nothing to store
+            return
+        await _send(send, await self.store(scope, body, signature, content_type))
+
+    async def store(self, scope: Scope, body: bytes, signature: bytes, content_type: bytes) -> Answer:
+        """Check the signature, store the text once per MessageSid; the answer to send."""
+        settings = self.services.settings
+        path: str = scope["path"]
+        url = settings.server.public_base_url.rstrip("/") + path  # the URL Twilio signed (``public_url``)
+        query = scope.get("query_string", b"")
+        if query:
+            url += "?" + query.decode("utf-8", "replace")  # undecodable: cannot match, so 403
+        try:
+            form = check_signed_form(settings, url, signature.decode("latin-1"), body,
+                                     content_type.decode("latin-1"), path)
+        except FormRefused as refused:
+            return _refused(refused)
+        sid = form.get("MessageSid") or form.get("SmsSid")
+        if not sid or not form.get("From"):
+            return NO_SID
+        _, is_new = await receive_event(self.services, "twilio:sms", sid, form.fields)
+        if not is_new:
+            log.info("inbound SMS %s received again; already stored", sid)
+        # The replies go out through the REST API (the outbox), so they are logged and retried.
+        return STORED
+
+
+def _is_sms_webhook(scope: Scope) -> bool:
+    if scope["type"] != "http" or scope["method"] != "POST":
+        return False
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return path == SMS_PATH
+
+
+async def _send(send: Send, answer: Answer) -> None:
+    status, headers, body = answer
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def install_sms_lane(app: Any, services: Services) -> None:
+    """Put the SMS lane in front of the application's routing (``app.add_middleware``)."""
+    app.add_middleware(SmsLane, services=services)
 
 
 @router.post("/status")
