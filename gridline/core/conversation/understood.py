@@ -7,10 +7,10 @@ from gridline.core.answers import find_leader, open_cases, staff_role
 from gridline.core.conversation.states import IDLE, State, asking_address, offering, without_options
 from gridline.core.conversation.step import Step
 from gridline.core.reports import ReportDecision, decide_report, file_report
-from gridline.core.solved_words import solved_in_words
 from gridline.i18n import t
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
+from gridline.nlu.solved_words import solved_in_words
 from gridline.nlu.types import OUT_OF_SCOPE
 from gridline.routing import closure
 from gridline.routing.directory import Directory
