@@ -9,7 +9,7 @@ from gridline.i18n.phrases import Lines, Phrase
 from gridline.kernel.work import Work
 from gridline.routing.rota import who_is_on_duty
 from gridline.storage import cases as case_store
-from gridline.storage import directory, people
+from gridline.storage import directory, directory_cache, people
 from gridline.storage.models import Staff
 
 if TYPE_CHECKING:
@@ -38,10 +38,17 @@ def leader_now(services: Services, work: Work, grid_code: str) -> Staff | None:
     return people.grid_leader(work.session, grid_code)
 
 
+def grid_leader(work: Work, grid_code: str) -> Staff | None:
+    """The grid's leader (网格长) on record, from the directory the process keeps."""
+    leaders = directory_cache.active_staff_with_role(work.session, "leader", grid_code)
+    return leaders[0] if leaders else None
+
+
 def registered(services: Services, work: Work, grid_code: str) -> Phrase:
     """"Registered: you are in grid …; your grid leader is …" — the grid's leader on record (at night
     the one on duty may be a team member: "who is my grid leader?" names both)."""
-    leader = people.grid_leader(work.session, grid_code) or leader_now(services, work, grid_code)
+    on_duty = leader_now(services, work, grid_code)
+    leader = grid_leader(work, grid_code) or on_duty
     return Phrase("registration.done", {"grid": grid_name(work, grid_code), "leader": leader.name if leader else "—"})
 
 
@@ -53,7 +60,7 @@ def find_leader(services: Services, work: Work, grid_code: str | None) -> Phrase
     on_duty = leader_now(services, work, grid_code)
     hotline = services.settings.cases.hotline_display
     contact = on_duty.phone if on_duty and services.settings.cases.disclose_leader_phone and on_duty.phone else hotline
-    leader = people.grid_leader(work.session, grid_code)
+    leader = grid_leader(work, grid_code)
     facts: dict[str, object] = {"grid": grid_name(work, grid_code), "contact": contact}
     if on_duty is not None and leader is not None and on_duty.id != leader.id:
         who = {"leader": leader.name, "who": on_duty.name, "role": staff_role(on_duty.role)}
