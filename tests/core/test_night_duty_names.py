@@ -33,4 +33,4 @@ async def test_at_night_the_team_member_on_duty_is_named_as_one_and_the_leader_t
     assert "网格长是龙小燕" in answer and "现在值班的是网格员姚晓燕" in answer
     english = render(Phrase("find_leader.answer_on_duty", {"grid": "G", "contact": "12345", "leader": "龙小燕",
                                                            "who": "姚晓燕", "role": staff_role("member")}), "en")
-    assert "your grid leader is 龙小燕, and on duty now is 姚晓燕 (grid team member)" in english
+    assert "grid leader 龙小燕, on duty now 姚晓燕 (team member)" in english
