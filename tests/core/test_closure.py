@@ -136,7 +136,7 @@ async def test_plain_typed_answers_the_nlu_misreads_still_answer_the_question(se
     with services.db.session() as session:
         kinds = [e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))]
     assert kinds[-1] == "resident_confirmed"
-    assert any("★" in str(o.label) for o in sent["sms"].messages[-1].options)
+    assert any("★" in o.text("zh-CN") for o in sent["sms"].messages[-1].options)
 
 
 async def test_a_plain_not_yet_the_nlu_reads_as_a_greeting_reopens(services, drain) -> None:
