@@ -110,3 +110,90 @@ def test_the_scan_sees_text_and_skips_docstrings_comments_and_escapes(tmp_path: 
         encoding="utf-8",
     )
     assert [line for line, _ in cjk_literals(module)] == [6, 6]
+
+
+# -- rendered at the edge --------------------------------------------------------------------------
+# Below the channels (core/, routing/, kernel/, engine/) nothing is worded: replies, notices, pages,
+# options and answers are catalogue keys with their facts (``gridline.i18n.phrases.Phrase``), and
+# each channel renders them in the reader's language and its own variant (bots/, console/). A call
+# of the catalogue's renderers (``t``, ``join``, ``weekday``, ``phrases.render``) there is allowed
+# only in these modules, each for its reason; a new one passes a phrase instead.
+RENDERERS = {"gridline.i18n": {"t", "join", "weekday"}, "gridline.i18n.phrases": {"render"}}
+BELOW_THE_EDGE = ("core", "routing", "kernel", "engine")
+RENDERS_BELOW_THE_EDGE: dict[str, str] = {
+    # Stored data, not a message: a case's summary is written once, in the catalogue's language.
+    "gridline/core/conversation/media.py": "summary of a case opened by a photo or a voicemail",
+    "gridline/core/rescue.py": "summary of a case rescued without text",
+    "gridline/routing/checkin_stages.py": "summary of a case a check-in opens",
+    "gridline/routing/visit_log.py": "summary of a case a visit finds",
+    # Label helpers the console's screens call in the viewer's language (messages get the phrase:
+    # reason_phrase, tag_phrase, return_reason_phrase, transfer_status_phrase).
+    "gridline/routing/checkin_questions.py": "reason_label, for the console",
+    "gridline/routing/roster.py": "tag_label, for the console and the importers' tag matching",
+    "gridline/routing/transfer_parties.py": "return_reason_label / transfer_status_label, for the console",
+    "gridline/routing/broadcasts.py": "the console's preview of a notice (the message gets the phrase)",
+    "gridline/routing/sweeps.py": "SweepError: a console form's error in the viewer's language",
+    "gridline/routing/deadlines.py": "due_text, the 限时 line the page renderers and the console call",
+    # Words Gridline reads: a grammar built from the catalogue's keywords in every language.
+    "gridline/routing/loop_grammar.py": "the department loop's keywords",
+    "gridline/routing/visit_grammar.py": "the visit grammar's keywords",
+    # The renderer itself: the outbox keeps each message's text beside its key (the console shows
+    # it), and Reply/Option/MessageNotice render through a channel's variants when asked.
+    "gridline/kernel/messages.py": "Reply.text / Option.text, called by the channels",
+    "gridline/kernel/notify.py": "MessageNotice.render, called by the channels",
+    "gridline/kernel/outbox.py": "the stored text beside the key",
+}
+
+
+def renderer_calls(path: Path) -> list[int]:
+    """The lines where ``path`` calls one of the catalogue's renderers (imported by name)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    local = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module in RENDERERS
+        for alias in node.names
+        if alias.name in RENDERERS[node.module]
+    }
+    return sorted(
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in local
+    )
+
+
+def _below_the_edge() -> list[Path]:
+    return sorted(path for layer in BELOW_THE_EDGE for path in (PACKAGE / layer).rglob("*.py"))
+
+
+def test_core_and_routing_hand_the_channels_phrases_not_text() -> None:
+    offending = []
+    for path in _below_the_edge():
+        relative = path.relative_to(ROOT).as_posix()
+        if relative not in RENDERS_BELOW_THE_EDGE:
+            offending.extend(f"{relative}:{line}" for line in renderer_calls(path))
+    assert not offending, (
+        "Below the channels, say what to tell a person as a catalogue key and its facts "
+        "(gridline.i18n.phrases.Phrase: Reply, queue_message(phrase=...), Option(Phrase(...)), said(...)); "
+        "the channel renders it. Found a call of t/join/weekday/render at:\n" + "\n".join(offending)
+    )
+
+
+def test_every_module_allowed_to_render_still_does() -> None:
+    """An allowance for a module that no longer renders would silently allow a new call there."""
+    stale = [entry for entry in RENDERS_BELOW_THE_EDGE
+             if not (ROOT / entry).exists() or not renderer_calls(ROOT / entry)]  # fmt: skip
+    assert not stale, f"RENDERS_BELOW_THE_EDGE names modules that render nothing: {stale}"
+
+
+def test_the_renderer_scan_sees_calls_by_imported_name(tmp_path: Path) -> None:
+    module = tmp_path / "module.py"
+    module.write_text(
+        "from gridline.i18n import t as say\n"
+        "from gridline.i18n.phrases import Phrase, render\n"
+        "def f(lang):\n"
+        "    phrase = Phrase('case.created')\n"
+        "    return say('case.created', lang) + render(phrase, lang)\n",
+        encoding="utf-8",
+    )
+    assert renderer_calls(module) == [5, 5]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gridline.i18n import t
-from gridline.i18n.phrases import render
+from gridline.i18n.phrases import Phrase, as_written, render
 from gridline.kernel.notify import CannotRender, PageNotice, Said
 from gridline.routing.actions import ActionResult
 from gridline.routing.chasing import CHASE_REASONS
@@ -75,3 +75,8 @@ def updated_page_text(notice: PageNotice, note: Said) -> str:
 def answer_text(result: ActionResult) -> str:
     """What the person who acted on a case is told, in their language (the console says it by code)."""
     return said_text(result.said) if result.said is not None else ""
+
+
+def answer_phrase(result: ActionResult) -> Phrase:
+    """:func:`answer_text` as a phrase, for a message that keeps its key (an SMS answer)."""
+    return result.said if result.said is not None else as_written("")

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from gridline.core.inbox import process_inbound
+from gridline.kernel.work import running_a_job
 from gridline.routing.checkins import run_checkin_step
 from gridline.routing.delivery import deliver_page, update_page
 from gridline.routing.escalation import run_escalation_step
@@ -63,7 +64,8 @@ class Engine:
     async def run(self, name: str, kwargs: dict[str, Any]) -> Any:
         """Run one job by name, logging (never raising) failures: the reconciler retries what is due."""
         try:
-            return await self._jobs[name](self._services, **kwargs)
+            with running_a_job():  # the jobs it queues for now run here too (``kernel.work.RUN_HERE``)
+                return await self._jobs[name](self._services, **kwargs)
         except Exception:
             log.exception("job %s %s failed", name, kwargs)
             return None

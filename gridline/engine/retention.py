@@ -37,6 +37,9 @@ INVENTORY: tuple[tuple[str, str, str], ...] = (
     ("messages.text", "what residents and staff wrote, and our replies", "set to NULL"),
     ("messages.nlu", "the text and entity values inside the NLU result", "text and entity values removed"),
     ("messages.media", "photo and voicemail recording URLs", "emptied"),
+    ("messages.text_params", "the facts our replies were worded from (names, addresses, a leader's words)",
+     "set to NULL"),
+    ("messages.options", "the labels of the choices offered (a visit's room number)", "labels removed"),
     ("cases.summary", "the report in the resident's words", "emptied"),
     ("cases.rating_comment", "the resident's comment on their rating", "set to NULL"),
     ("cases.address_text", "the address the resident gave", "set to NULL"),
@@ -135,6 +138,8 @@ def purge_text_before(db: Database, cutoff: datetime, *, now: datetime | None = 
                 message.text = None
                 message.nlu = _strip_nlu(message.nlu)
                 message.media = []
+                message.text_params = None
+                message.options = [{"data": o.get("data", "")} for o in message.options or []]
                 message.text_purged = True
                 session.add(message)
             purged += len(batch)

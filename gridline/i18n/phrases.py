@@ -6,14 +6,15 @@ as typed (Telegram, web, SMS) or through a channel's variant of the key (the voi
 ``twilio.voice.ask_address`` where a typed channel shows ``registration.ask_location``).
 
 A parameter is a plain value (text, a number), a nested :class:`Phrase` (a category's label, a
-status), a list (joined with the language's separator, as :func:`gridline.i18n.t` joins lists) or
-:class:`Lines` (one item a line). Phrases travel in JSON (the outbound ``Message`` row keeps the key
-and the facts beside the rendered text): :func:`to_json` / :func:`from_json` are each other's inverse.
+status), a list (joined with the language's separator, as :func:`gridline.i18n.t` joins lists),
+:class:`Lines` (one item a line) or :class:`Spaced` (items a space apart). Phrases travel in JSON
+(the outbound ``Message`` row keeps the key and the facts beside the rendered text): :func:`to_json`
+/ :func:`from_json` are each other's inverse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,29 @@ class Lines:
     items: tuple[Any, ...]
 
 
+@dataclass(frozen=True)
+class Spaced:
+    """Facts said one after another a space apart, on one line (``1 非本部门职责 2 证据不足``)."""
+
+    items: tuple[Any, ...]
+
+
+# Two keys of the catalogue that word nothing themselves: text kept as a person wrote it (a stored
+# label from before options carried phrases), and a message that is its lines (a digest).
+AS_WRITTEN = "text.as_written"
+LINES = "text.lines"
+
+
+def as_written(text: str) -> Phrase:
+    """``text`` as a phrase, said as it was written (never translated)."""
+    return Phrase(AS_WRITTEN, {"text": text})
+
+
+def lines(items: Iterable[Any]) -> Phrase:
+    """A message made of ``items``, one a line (each a phrase or a fact)."""
+    return Phrase(LINES, {"lines": Lines(tuple(items))})
+
+
 def _no_variant(key: str) -> str | None:
     return None
 
@@ -51,17 +75,22 @@ def render(value: Any, lang: str | None, variant: Variant = _no_variant) -> str:
         return t(key, lang, **params)
     if isinstance(value, Lines):
         return "\n".join(render(item, lang, variant) for item in value.items)
+    if isinstance(value, Spaced):
+        return " ".join(render(item, lang, variant) for item in value.items)
     if isinstance(value, list | tuple):
         return join((render(item, lang, variant) for item in value), lang)
     return str(value)
 
 
 def to_json(value: Any) -> Any:
-    """``value`` as JSON: a phrase ``{"key", "params"}``, lines ``{"lines": [...]}``, lists as lists."""
+    """``value`` as JSON: a phrase ``{"key", "params"}``, lines ``{"lines": [...]}`` (spaced:
+    ``{"spaced": [...]}``), lists as lists."""
     if isinstance(value, Phrase):
         return {"key": value.key, "params": {name: to_json(p) for name, p in value.params.items()}}
     if isinstance(value, Lines):
         return {"lines": [to_json(item) for item in value.items]}
+    if isinstance(value, Spaced):
+        return {"spaced": [to_json(item) for item in value.items]}
     if isinstance(value, list | tuple):
         return [to_json(item) for item in value]
     return value
@@ -73,6 +102,8 @@ def from_json(value: Any) -> Any:
         return Phrase(value["key"], {name: from_json(p) for name, p in (value.get("params") or {}).items()})
     if isinstance(value, dict) and "lines" in value:
         return Lines(tuple(from_json(item) for item in value["lines"]))
+    if isinstance(value, dict) and "spaced" in value:
+        return Spaced(tuple(from_json(item) for item in value["spaced"]))
     if isinstance(value, list):
         return [from_json(item) for item in value]
     return value

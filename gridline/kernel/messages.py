@@ -13,21 +13,41 @@ from datetime import datetime
 from typing import Any, Literal
 
 from gridline.i18n import DEFAULT_LANGUAGE
-from gridline.i18n.phrases import Phrase, Variant, render
+from gridline.i18n.phrases import Phrase, Variant, as_written, from_json, render, to_json
 
 Channel = Literal["telegram", "sms", "voice", "web", "api"]
 
 
 @dataclass(frozen=True)
 class Option:
-    """A choice offered to the person (a Telegram button, a numbered SMS choice, a web button).
+    """A choice offered to the person (a Telegram button, a numbered SMS choice, a spoken menu item,
+    a web button). ``label`` is a phrase each channel renders in the person's language (``text``).
 
     ``data`` comes back as :attr:`InboundMessage.choice` when picked; it is short (≤ 40 bytes) so
     every channel can carry it.
     """
 
-    label: str
+    label: Phrase
     data: str
+
+    def text(self, lang: str | None, variant: Variant | None = None) -> str:
+        """The label in ``lang``, through a channel's ``variant`` of its keys if it has one."""
+        return render(self.label, lang, variant) if variant is not None else render(self.label, lang)
+
+
+def options_to_json(options: tuple[Option, ...] | list[Option], lang: str | None) -> list[dict[str, Any]]:
+    """Options as the outbound message row keeps them: the label as typed channels show it in
+    ``lang`` (the console and the sandbox print it), the data, and the label's phrase."""
+    return [{"label": o.text(lang), "data": o.data, "phrase": to_json(o.label)} for o in options]
+
+
+def options_from_json(stored: list[dict[str, Any]] | None) -> tuple[Option, ...]:
+    """The options :func:`options_to_json` wrote (a row from before phrases: its label as written)."""
+    return tuple(
+        Option(from_json(o["phrase"]) if o.get("phrase") else as_written(str(o.get("label", ""))),
+               str(o.get("data", "")))
+        for o in stored or ()
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from gridline.domain.lifecycle import MessageStatus
 from gridline.i18n.phrases import Phrase, params_to_json, render
-from gridline.kernel.messages import Option
+from gridline.kernel.messages import Option, options_to_json
 from gridline.kernel.work import Work
 from gridline.storage import outbox, pacing, people
 from gridline.storage.models import Case, ChannelIdentity, Message, Resident
@@ -72,7 +72,7 @@ def queue_message(
         text=text,
         text_key=phrase.key if phrase is not None else None,
         text_params=params_to_json(phrase.params) if phrase is not None else None,
-        options=[{"label": o.label, "data": o.data} for o in options],
+        options=options_to_json(options, lang),
         lang=lang,
         created_at=work.now,
         status=MessageStatus.QUEUED if deliver or hold else MessageStatus.SENT,
@@ -100,10 +100,11 @@ def message_lane(settings: Settings, channel: str, identity: ChannelIdentity | N
 
 @dataclass(frozen=True)
 class BulkMessage:
-    """One message of a bulk send (a broadcast, a sweep): who gets what."""
+    """One message of a bulk send (a broadcast, a sweep): who gets what — a catalogue ``phrase``
+    (kept beside its text; each channel renders its own variant)."""
 
     identity: ChannelIdentity
-    text: str
+    phrase: Phrase
     lang: str
     resident_id: int | None = None
     channel: str | None = None  # default: the identity's (a voice identity is texted: pass "sms")
@@ -137,8 +138,9 @@ def queue_bulk(
     rows: list[dict[str, Any]] = [
         {
             "direction": "out", "channel": m.channel or m.identity.channel, "sender_kind": "system",
-            "resident_id": m.resident_id, "identity_id": m.identity.id, "text": m.text,
-            "options": [{"label": o.label, "data": o.data} for o in m.options], "media": [],
+            "resident_id": m.resident_id, "identity_id": m.identity.id, "text": render(m.phrase, m.lang),
+            "text_key": m.phrase.key, "text_params": params_to_json(m.phrase.params),
+            "options": options_to_json(m.options, m.lang), "media": [],
             "lang": m.lang, "created_at": work.now, "status": "queued", "status_seq": 0, "attempts": 0,
             "next_attempt_at": when, "text_purged": False, "kind": str(kind), "lane": lane,
             "broadcast_id": broadcast_id,

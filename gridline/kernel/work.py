@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from sqlmodel import Session
@@ -45,12 +45,44 @@ def replayable(body: F) -> F:
     return body
 
 
+# Jobs that a job may run itself, right after the unit of work that queued them commits, when they
+# are due at once (``run_here``): the chain of a report — its first escalation step, the step's
+# pages, the reply to the resident — then runs in the task that processed the message instead of
+# going back to the queue for each hop (on PostgreSQL each hop was a serial fetch by the worker, two
+# round trips, and a finish: the worker's fetch loop, not its database threads, bounded how many
+# reports a second it processed). The job is still queued with its row, in the same transaction, so
+# a crash between the commit and the run leaves it to a worker as before; the job's own first
+# transaction deletes it from the queue (``JobQueue.unstage``: one statement in a transaction it
+# opens anyway), and if it runs both here and there, the row's claim makes the second a no-op.
+RUN_HERE = frozenset({"run_escalation_step", "deliver_page", "deliver_message"})
+# How long a worker leaves such a job to the task that queued it (PostgreSQL: its ``scheduled_at``),
+# so that a worker woken by the insert does not take it in the moment before that task does; after
+# a crash it is run by a worker this much later than at once.
+RUN_HERE_GRACE_SECONDS = 5.0
+
+_run_here: ContextVar[bool] = ContextVar("gridline_run_here", default=False)
+# The queued copy of the job running here: deleted by its next unit of work's transaction.
+_unstage: ContextVar[list[str] | None] = ContextVar("gridline_unstage", default=None)
+
+
+@contextmanager
+def running_a_job() -> Iterator[None]:
+    """While a job runs (``Engine.run``): the jobs its units of work queue for now run here too."""
+    token = _run_here.set(True)
+    try:
+        yield
+    finally:
+        _run_here.reset(token)
+
+
 @dataclass
 class Work:
     session: Session
     now: datetime
     jobs: list[tuple[str, str, datetime | None, dict[str, Any]]] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Jobs this task runs itself after the commit (``RUN_HERE``), in the order they were queued.
+    here: list[tuple[str, str, datetime | None, dict[str, Any]]] = field(default_factory=list)
 
     def job(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
         self.jobs.append((name, key, run_at, kwargs))
@@ -113,6 +145,10 @@ async def in_transaction(
     """Run ``body(work, *args, **kwargs)`` in one transaction in a database thread; return its result."""
 
     made: list[Work] = []
+    unstage = _unstage.get()
+    done_here: list[str] = []
+    if unstage:  # the first unit of work of a job run here deletes its queued copy (``RUN_HERE``)
+        done_here, unstage[:] = list(unstage), []
 
     def run() -> tuple[T, Work]:
         with services.db.session() as session:
@@ -121,6 +157,8 @@ async def in_transaction(
             work = Work(session=session, now=services.clock.now())
             made.append(work)
             result = body(work, *args, **kwargs)
+            if done_here:
+                services.jobs.unstage(session, done_here)
             stage_jobs(services, work)
         return result, work
 
@@ -136,18 +174,39 @@ async def in_transaction(
 
 
 def stage_jobs(services: Services, work: Work) -> None:
-    """Insert the body's jobs in its own transaction when the queue lives in the database."""
+    """Insert the body's jobs in its own transaction when the queue lives in the database.
+
+    Inside a job, the jobs of :data:`RUN_HERE` due now are kept to run in this task after the
+    commit (``work.here``): on PostgreSQL they are inserted all the same (due a grace period later,
+    for a worker to run should this task not get to them); the in-process scheduler does not get
+    them at all (its queue is this process's memory: a crash loses them either way, and the
+    reconciler finds their rows)."""
+    if _run_here.get() and work.jobs:
+        work.here = [job for job in work.jobs if job[0] in RUN_HERE and (job[2] is None or job[2] <= work.now)]
+    here = {id(job) for job in work.here}
     if services.jobs.transactional and work.jobs:
-        services.jobs.stage(work.session, work.jobs)
+        later = work.now + timedelta(seconds=RUN_HERE_GRACE_SECONDS)
+        services.jobs.stage(work.session, [
+            (name, key, later, kwargs) if id(job) in here else job
+            for job in work.jobs for name, key, _run_at, kwargs in [job]
+        ])
         work.jobs = []
+    elif here:
+        work.jobs = [job for job in work.jobs if id(job) not in here]
 
 
 async def after_commit(services: Services, work: Work) -> None:
-    """Committed: now it is safe to wake workers and consoles."""
+    """Committed: now it is safe to wake workers and consoles, and to run the jobs kept for here."""
     for name, key, run_at, kwargs in work.jobs:
         await services.jobs.enqueue(name, key, run_at, **kwargs)
     for topic, data in work.events:
         await services.events.publish(topic, data)
+    for name, key, _run_at, kwargs in work.here:
+        token = _unstage.set([key] if services.jobs.transactional else None)
+        try:
+            await services.handlers.run(name, kwargs)
+        finally:
+            _unstage.reset(token)
 
 
 @asynccontextmanager

@@ -229,7 +229,7 @@ def mark_resolved(work: Work, case: Case, staff: Staff, channel: str, actor: str
 
     cancel_open(work, case, actor, "resolved")
     # "Resolved" is the holder's word: the resident is asked whether it really is (routing.closure).
-    ask_if_solved(work, case, staff.name, staff.lang)
+    ask_if_solved(work, case, staff.name)
     publish_case(work, case)
 
 

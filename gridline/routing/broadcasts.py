@@ -24,7 +24,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from gridline.domain.lifecycle import ForbiddenTransition
-from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
+from gridline.i18n.phrases import render as render_phrase
 from gridline.kernel.outbox import BulkMessage, message_lane, queue_bulk
 from gridline.kernel.work import Work
 from gridline.settings import Settings
@@ -213,16 +214,23 @@ def _preferred(identities: list[ChannelIdentity]) -> ChannelIdentity | None:
     return None
 
 
-def render(broadcast: Broadcast, lang: str, timezone: str) -> str:
-    """The notice as a resident reads it."""
+def notice(broadcast: Broadcast, timezone: str) -> Phrase:
+    """The notice as a catalogue phrase: the framing (【通知】, its times, how to answer) is the
+    catalogue's, the title and the body are what the supervisor wrote (facts, never translated)."""
     tz = ZoneInfo(timezone)
-    window = ""
+    window: Phrase | str = ""
     if broadcast.starts_at and broadcast.ends_at:
-        window = t("broadcast.window", lang, start=_local(broadcast.starts_at, tz), end=_local(broadcast.ends_at, tz))
+        start, end = _local(broadcast.starts_at, tz), _local(broadcast.ends_at, tz)
+        window = Phrase("broadcast.window", {"start": start, "end": end})
     elif broadcast.starts_at:
-        window = t("broadcast.window_from", lang, start=_local(broadcast.starts_at, tz))
-    title = t("broadcast.title", lang, title=broadcast.title) if broadcast.title else t("broadcast.untitled", lang)
-    return t("broadcast.text", lang, title=title, body=broadcast.body, window=window).strip()
+        window = Phrase("broadcast.window_from", {"start": _local(broadcast.starts_at, tz)})
+    title = Phrase("broadcast.title", {"title": broadcast.title}) if broadcast.title else Phrase("broadcast.untitled")
+    return Phrase("broadcast.text", {"title": title, "body": broadcast.body, "window": window})
+
+
+def render(broadcast: Broadcast, lang: str, timezone: str) -> str:
+    """The notice as a resident reads it (the console's preview)."""
+    return render_phrase(notice(broadcast, timezone), lang)
 
 
 def _local(when: datetime, tz: ZoneInfo) -> str:
@@ -246,7 +254,7 @@ def confirm(work: Work, broadcast_id: int, actor: str, settings: Settings, ip: s
         if identity.channel == "voice":
             identity = _texting_identity(work, identity)
         lang = person.resident.lang
-        messages.append(BulkMessage(identity, render(broadcast, lang, settings.timezone), lang,
+        messages.append(BulkMessage(identity, notice(broadcast, settings.timezone), lang,
                                     identity.resident_id or person.resident.id))
     queue_bulk(work, settings, messages, kind=MessageKind.BROADCAST, broadcast_id=broadcast.id)
     broadcast.recipient_count = len(messages)

@@ -7,7 +7,8 @@ import os
 import socket
 from datetime import datetime
 
-from gridline.i18n import has, t
+from gridline.i18n import has
+from gridline.i18n.phrases import Phrase, render
 from gridline.kernel.messages import Option
 from gridline.kernel.outbox import message_lane, queue_message
 from gridline.kernel.work import Work
@@ -36,11 +37,17 @@ def parse_choice(data: str) -> tuple[int, str] | None:
 
 
 def reason_label(settings: Settings, code: str, lang: str) -> str:
+    return render(reason_phrase(settings, code, lang), lang)
+
+
+def reason_phrase(settings: Settings, code: str, lang: str) -> Phrase | str:
+    """A sweep's reason as said to ``lang``: the catalogue's (寒潮, 暴雨 …), or a configured custom
+    reason's own words in that language (settings data, not catalogue text), else its code."""
     custom = settings.checkins.custom_reasons.get(code)
     if custom:
         return custom.get(lang) or next(iter(custom.values()), code)
     key = f"checkins.reason.{code}"
-    return t(key, lang) if has(key) else code
+    return Phrase(key) if has(key) else code
 
 
 def known_reasons(settings: Settings) -> list[str]:
@@ -59,11 +66,11 @@ def member_name(person: HouseholdPerson | None) -> str:
     return person.name if person is not None else ""
 
 
-def question_options(checkin_id: int, lang: str, *, sweep: bool = False) -> tuple[Option, ...]:
+def question_options(checkin_id: int, *, sweep: bool = False) -> tuple[Option, ...]:
     """报平安 / 需要帮助 (a sweep: 平安 / 需要帮助), answering as ``chk:<id>:ok|help``."""
     return (
-        Option(t("checkins.option.safe" if sweep else "checkins.option.ok", lang), choice_data(checkin_id, "ok")),
-        Option(t("checkins.option.help", lang), choice_data(checkin_id, "help")),
+        Option(Phrase("checkins.option.safe" if sweep else "checkins.option.ok"), choice_data(checkin_id, "ok")),
+        Option(Phrase("checkins.option.help"), choice_data(checkin_id, "help")),
     )
 
 
@@ -95,12 +102,12 @@ def question_lane(settings: Settings, identity: ChannelIdentity) -> str:
 
 
 def ask_question(
-    work: Work, settings: Settings, checkin: CheckIn, identity: ChannelIdentity, lang: str, text: str
+    work: Work, settings: Settings, checkin: CheckIn, identity: ChannelIdentity, lang: str, question: Phrase
 ) -> datetime:
     """Queue the question (a paced ``checkin`` message: many fall due at 09:00); returns its send time."""
     message = queue_message(
-        work, channel=identity.channel, identity=identity, text=text, lang=lang,
-        options=question_options(checkin.id or 0, lang), resident_id=checkin.resident_id,
+        work, channel=identity.channel, identity=identity, phrase=question, lang=lang,
+        options=question_options(checkin.id or 0), resident_id=checkin.resident_id,
         kind=MessageKind.CHECKIN, settings=settings, lane=question_lane(settings, identity),
     )  # fmt: skip
     checkin.identity_id = identity.id
@@ -108,11 +115,12 @@ def ask_question(
     return max(message.next_attempt_at or work.now, work.now)
 
 
-def ask_text(checkin: CheckIn, person: HouseholdPerson | None, lang: str, *, again: bool) -> str:
+def ask_text(checkin: CheckIn, person: HouseholdPerson | None, *, again: bool) -> Phrase:
+    """The question: 今天平安吗 on the check-in's channel (its key per channel), or asked again."""
     name = member_name(person)
     if again:
-        return t("checkins.ask.again", lang, name=name)
-    return t(f"checkins.ask.{checkin.channel if checkin.channel in CHANNELS else 'sms'}", lang, name=name)
+        return Phrase("checkins.ask.again", {"name": name})
+    return Phrase(f"checkins.ask.{checkin.channel if checkin.channel in CHANNELS else 'sms'}", {"name": name})
 
 
 def publish_checkin(work: Work, checkin: CheckIn) -> None:

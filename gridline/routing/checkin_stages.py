@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from gridline.domain.explanations import Reason, because
 from gridline.domain.lifecycle import STEP, StepStatus
 from gridline.i18n import DEFAULT_LANGUAGE, t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
@@ -121,7 +122,7 @@ def _stage_ask(
         )
         return 0
     sent_at = ask_question(
-        work, settings, checkin, identity, household.lang, ask_text(checkin, person, household.lang, again=False)
+        work, settings, checkin, identity, household.lang, ask_text(checkin, person, again=False)
     )
     transition(work, checkin, CheckInStatus.ASKED, data={"channel": identity.channel})
     return window_from(work, sent_at)
@@ -134,7 +135,7 @@ def _stage_retry(
     if checkin.status == CheckInStatus.SCHEDULED or identity is None:
         return 0
     sent_at = ask_question(
-        work, settings, checkin, identity, household.lang, ask_text(checkin, person, household.lang, again=True)
+        work, settings, checkin, identity, household.lang, ask_text(checkin, person, again=True)
     )
     transition(work, checkin, CheckInStatus.RETRIED, data={"channel": identity.channel})
     return window_from(work, sent_at)
@@ -156,14 +157,13 @@ def _stage_helper(
         return 0
     identity = store.identity_for(work.session, "sms", household.helper_phone, work.now)
     lang = people.lang_of(work.session, identity) or household.lang
-    text = t("checkins.notify.helper", lang, room=household.room_key, name=member_name(person))
     queue_message(
         work,
         channel="sms",
         identity=identity,
-        text=text,
+        phrase=Phrase("checkins.notify.helper", {"room": household.room_key, "name": member_name(person)}),
         lang=lang,
-        options=(Option(t("checkins.option.going", lang), choice_data(checkin.id or 0, "going")),),
+        options=(Option(Phrase("checkins.option.going"), choice_data(checkin.id or 0, "going")),),
         resident_id=identity.resident_id,
         kind=MessageKind.NOTICE,
     )
@@ -200,20 +200,18 @@ def _stage_leader(
         identity = _staff_identity(work, staff)
         if identity is None:
             continue
-        text = t(
-            "checkins.notify.leader",
-            staff.lang,
-            grid=grid.name if grid else household.grid_code,
-            room=household.room_key,
-            name=member_name(person),
-            asked=len(checkin.message_ids),
-            helper=household.helper_name or t("checkins.notify.no_helper", staff.lang),
-        )
+        notice = Phrase("checkins.notify.leader", {
+            "grid": grid.name if grid else household.grid_code,
+            "room": household.room_key,
+            "name": member_name(person),
+            "asked": len(checkin.message_ids),
+            "helper": household.helper_name or Phrase("checkins.notify.no_helper"),
+        })  # fmt: skip
         queue_message(
             work,
             channel=identity.channel,
             identity=identity,
-            text=text,
+            phrase=notice,
             lang=staff.lang,
             staff_id=staff.id,
             kind=MessageKind.NOTICE,
@@ -235,12 +233,11 @@ def _stage_family(
             continue
         identity = store.identity_for(work.session, "sms", relative.phone, work.now)
         lang = people.lang_of(work.session, identity) or household.lang
-        text = t("checkins.notify.family", lang, name=member_name(person), room=household.room_key)
         queue_message(
             work,
             channel="sms",
             identity=identity,
-            text=text,
+            phrase=Phrase("checkins.notify.family", {"name": member_name(person), "room": household.room_key}),
             lang=lang,
             resident_id=identity.resident_id,
             kind=MessageKind.NOTICE,

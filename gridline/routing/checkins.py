@@ -53,6 +53,7 @@ from gridline.routing.checkin_questions import (
     question_lane,
     question_options,
     reason_label,
+    reason_phrase,
     window_from,
 )
 from gridline.routing.checkin_stages import (
@@ -90,6 +91,7 @@ __all__ = [
     "question_lane",
     "question_options",
     "reason_label",
+    "reason_phrase",
     "replan_member",
     "requeue_due_steps",
     "run_checkin_step",

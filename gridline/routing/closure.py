@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from gridline.clock import as_utc
 from gridline.domain.lifecycle import CaseStatus
-from gridline.i18n import DEFAULT_LANGUAGE, t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work
@@ -23,32 +23,26 @@ from gridline.routing.grids import GridIndex
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event, transition
 from gridline.storage import cases
-from gridline.storage.models import Case, FollowUp, Page, Resident
+from gridline.storage.models import Case, FollowUp, Page
 
 REOPENED = "reopened_by_resident"
 LEVEL_UP = ("level2_contact", "level1_contact", "supervisors")
 
 
-def _resident_lang(work: Work, case: Case, default: str) -> str:
-    resident = work.session.get(Resident, case.resident_id) if case.resident_id else None
-    return resident.lang if resident else default
-
-
-def _solved_options(work: Work, case: Case, default_lang: str) -> tuple[Option, ...]:
-    lang = _resident_lang(work, case, default_lang)
+def _solved_options(case: Case) -> tuple[Option, ...]:
     return (
-        Option(t("case.solved_yes", lang), f"solved:{case.ref}:yes"),
-        Option(t("case.solved_no", lang), f"solved:{case.ref}:no"),
+        Option(Phrase("case.solved_yes"), f"solved:{case.ref}:yes"),
+        Option(Phrase("case.solved_no"), f"solved:{case.ref}:no"),
     )
 
 
-def ask_if_solved(work: Work, case: Case, name: str, default_lang: str) -> None:
-    tell_resident(work, case, "case.resolved_ask", options=_solved_options(work, case, default_lang), name=name,
+def ask_if_solved(work: Work, case: Case, name: str) -> None:
+    tell_resident(work, case, "case.resolved_ask", options=_solved_options(case), name=name,
                   ask_callers_by_phone=True)
 
 
 def ask_rating(work: Work, case: Case) -> None:
-    options = tuple(Option(f"{'★' * n}", f"rate:{case.ref}:{n}") for n in range(1, 6))
+    options = tuple(Option(Phrase(f"case.rate_option.{n}"), f"rate:{case.ref}:{n}") for n in range(1, 6))
     tell_resident(work, case, "case.rate_ask", options=options)
 
 
@@ -140,7 +134,7 @@ def sweep(work: Work, wait_hours: float, limit: int = 500) -> int:
 
 
 def _remind(work: Work, case: Case) -> None:
-    tell_resident(work, case, "case.resolved_reminder", options=_solved_options(work, case, DEFAULT_LANGUAGE))
+    tell_resident(work, case, "case.resolved_reminder", options=_solved_options(case))
 
 
 def open_follow_up(work: Work, case: Case, reason: str) -> FollowUp:

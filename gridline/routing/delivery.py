@@ -171,7 +171,7 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
     grid = directory.grid(work.session, case.grid_code)
     try:
         note = reopen_words(work.session, case, page) or chasing.chase_note(work.session, case, page)
-        loop = loop_lines(work.session, settings, case, page, staff.lang) if settings is not None else None
+        loop = loop_lines(work.session, settings, case, page) if settings is not None else None
         due_at = case.resolve_due_at if settings is not None else None
         notice = page_notice(case, staff, grid, page, note, loop, due_at)
         if page.channel == "telegram":

@@ -205,7 +205,7 @@ def last_moved_at(session: Session, case_id: int) -> datetime | None:
     return event.at if event is not None else None
 
 
-def page_params(session: Session, settings: Settings, case: Case, page: Page, lang: str) -> dict[str, str] | None:
+def page_params(session: Session, settings: Settings, case: Case, page: Page) -> dict[str, str] | None:
     """What an extension page fills its texts with; ``kind`` picks the text (asked, approved, refused)."""
     if page.reason not in PAGE_REASONS:
         return None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.notify import Said
 from gridline.routing import extensions, transfers
 from gridline.settings import Settings
@@ -23,18 +23,18 @@ class LoopLines:
     short: Said  # the whole SMS, with the reply code
 
 
-def loop_lines(session: Session, settings: Settings, case: Case, page: Page, lang: str) -> LoopLines | None:
-    """The lines of a loop page (their facts in ``lang``), or None for any other page."""
+def loop_lines(session: Session, settings: Settings, case: Case, page: Page) -> LoopLines | None:
+    """The lines of a loop page (keys and facts; the page's channel words them), or None for any other page."""
     if page.reason not in PAGE_REASONS:
         return None
     address = (case.address_text or case.grid_code or "—")[:20]
-    base = {"code": str(page.code or ""), "category": t(f"category.{case.category}", lang), "address": address}
-    params = transfers.page_params(session, settings, case, page, lang)
+    base = {"code": str(page.code or ""), "category": Phrase(f"category.{case.category}"), "address": address}
+    params = transfers.page_params(session, settings, case, page)
     if params is not None:
         head = Said(f"page.transfer.{page.reason}", params)
         short = Said(f"page.transfer_short.{page.reason}", {**params, **base, "reply": params["reply"][:40]})
         return LoopLines(head, short)
-    params = extensions.page_params(session, settings, case, page, lang)
+    params = extensions.page_params(session, settings, case, page)
     if params is not None:
         kind = params["kind"]
         short = Said(f"page.extension_short.{kind}", {**params, **base, "reason": params["reason"][:30]})

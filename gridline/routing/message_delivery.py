@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from gridline.domain.lifecycle import MESSAGE, MessageStatus
-from gridline.kernel.messages import Option
+from gridline.kernel.messages import options_from_json
 from gridline.kernel.notify import Delivery, MessageNotice, Notifier
 from gridline.kernel.outbox import bulk_wait, pace
 from gridline.kernel.outbox_engine import DELIVERED_RANK, FAILED_STATUSES, Claimed, deliver, retry_at
@@ -149,7 +149,7 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         bot_name=identity.bot_name if identity else "",
         text=message.text or "",
         lang=message.lang,
-        options=tuple(Option(o["label"], o["data"]) for o in message.options),
+        options=options_from_json(message.options),
         case_ref=case.ref if case else None,
         kind=message.kind,
         key=message.text_key,

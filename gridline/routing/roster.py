@@ -6,7 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from gridline.i18n import LANGUAGES, has, t
+from gridline.i18n import LANGUAGES, has
+from gridline.i18n.phrases import Phrase, render
 from gridline.settings import Settings
 
 # "3-2-501", "3－2－501", "3号楼2单元501", "3栋2单元501室", "3-501" (no unit), "501".
@@ -44,11 +45,17 @@ def known_tags(settings: Settings) -> list[str]:
 
 
 def tag_label(settings: Settings, code: str, lang: str) -> str:
+    return render(tag_phrase(settings, code, lang), lang)
+
+
+def tag_phrase(settings: Settings, code: str, lang: str) -> Phrase | str:
+    """A tag as said to ``lang``: the catalogue's (独居老人 …), or a configured custom tag's own
+    words in that language (settings data, not catalogue text), else its code."""
     custom = settings.roster.custom_tags.get(code)
     if custom:
         return custom.get(lang) or next(iter(custom.values()), code)
     key = f"roster.tag.{code}"
-    return t(key, lang) if has(key) else code
+    return Phrase(key) if has(key) else code
 
 
 def tag_code(settings: Settings, given: str) -> str | None:

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.outbox import BulkMessage, queue_bulk
 from gridline.kernel.work import Work
 from gridline.routing.checkin_states import CheckInStatus
@@ -27,7 +28,7 @@ from gridline.routing.checkins import (
     publish_checkin,
     question_lane,
     question_options,
-    reason_label,
+    reason_phrase,
 )
 from gridline.routing.roster import known_tags
 from gridline.routing.visits import schedule_visit
@@ -116,11 +117,11 @@ def start_sweep(
         if identity is None:
             continue
         lang = tg.lang
-        label = reason_label(settings, reason, lang)
-        text = t("checkins.sweep.voice" if identity.channel == "voice" else "checkins.sweep.ask", lang, reason=label)
+        key = "checkins.sweep.voice" if identity.channel == "voice" else "checkins.sweep.ask"
+        question = Phrase(key, {"reason": reason_phrase(settings, reason, lang)})
         questions.append(BulkMessage(
-            identity, text, lang, resident_id=identity.resident_id, channel=identity.channel,
-            options=question_options(checkin_ids[i], lang, sweep=True), lane=question_lane(settings, identity),
+            identity, question, lang, resident_id=identity.resident_id, channel=identity.channel,
+            options=question_options(checkin_ids[i], sweep=True), lane=question_lane(settings, identity),
         ))  # fmt: skip
         asked.append(checkin_ids[i])
     # Paced like every bulk message (kernel.outbox.queue_bulk): each sender lane reserves its send

@@ -15,7 +15,8 @@ from gridline.domain.lifecycle import (
 from gridline.domain.transfers import (
     OPEN_TRANSFER_STATUSES,
 )
-from gridline.i18n import has, t
+from gridline.i18n import has
+from gridline.i18n.phrases import Phrase, Spaced, render
 from gridline.kernel.notify import said
 from gridline.kernel.work import Work
 from gridline.routing.actions import ActionResult, may_act
@@ -64,15 +65,20 @@ def departments_for(session: Session, settings: Settings, index: Any, case: Case
 
 
 def return_reason_label(code: str, lang: str) -> str:
+    return render(return_reason_phrase(code), lang)
+
+
+def return_reason_phrase(code: str) -> Phrase | str:
+    """A return reason as the catalogue words it (a configured code it does not know: the code)."""
     key = f"transfer.return_reason.{code}"
-    return t(key, lang) if has(key) else code
+    return Phrase(key) if has(key) else code
 
 
-def return_reasons_text(settings: Settings, lang: str) -> str:
+def return_reasons_text(settings: Settings) -> Spaced:
     """``1 非本部门职责 2 …``: the numbered list staff choose from."""
-    return " ".join(
-        f"{n} {return_reason_label(code, lang)}" for n, code in enumerate(settings.departments.return_reasons, 1)
-    )
+    return Spaced(tuple(
+        Spaced((n, return_reason_phrase(code))) for n, code in enumerate(settings.departments.return_reasons, 1)
+    ))  # fmt: skip
 
 
 def reason_code(settings: Settings, given: str | int | None) -> str | None:
@@ -93,7 +99,11 @@ def refuse(code: str, lang: str, case: Case | None = None, **params: Any) -> Act
 
 
 def transfer_status_label(status: str, lang: str) -> str:
-    return t(f"transfer.status.{status}", lang)
+    return render(transfer_status_phrase(status), lang)
+
+
+def transfer_status_phrase(status: str) -> Phrase:
+    return Phrase(f"transfer.status.{status}")
 
 
 def open_transfer(session: Session, case: Case) -> Transfer | None:

@@ -27,7 +27,8 @@ from gridline.domain.transfers import (
     TO_REVIEW,
     TransferStatus,
 )
-from gridline.i18n import DEFAULT_LANGUAGE, t
+from gridline.i18n import DEFAULT_LANGUAGE
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.notify import said
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work
@@ -48,9 +49,9 @@ from gridline.routing.transfer_parties import (
     page_people,
     reason_code,
     refuse,
-    return_reason_label,
+    return_reason_phrase,
     return_reasons_text,
-    transfer_status_label,
+    transfer_status_phrase,
 )
 from gridline.routing.transfer_states import allowed, transition
 from gridline.storage import audit, cases, pages
@@ -79,11 +80,11 @@ def request(
     current = open_transfer(session, case)
     if current is not None:
         return refuse("already_transferred", lang, case, department=current.department,
-                       status=transfer_status_label(current.status, lang))  # fmt: skip
+                       status=transfer_status_phrase(current.status))  # fmt: skip
     index = Directory.for_services(services).grid_index(session)
     choices = departments_for(session, settings, index, case, work.now)
     if not choices:
-        return refuse("no_department", lang, case, category=t(f"category.{case.category}", lang))
+        return refuse("no_department", lang, case, category=Phrase(f"category.{case.category}"))
     named = next((name for name in choices if note.strip().startswith(name)), None)
     if not (department or "").strip() and named is not None:
         # "转办12 郑州自来水中原营业所 主管破裂": the department first, then the note.
@@ -163,7 +164,7 @@ def accept(work: Work, services: Services, case_id: int, staff_id: int, *, chann
         holder = session.get(Staff, transfer.accepted_by) if transfer.accepted_by else None
         if holder is not None:
             return refuse("already_accepted", lang, case, name=holder.name)
-        return refuse("state", lang, case, status=transfer_status_label(transfer.status, lang))
+        return refuse("state", lang, case, status=transfer_status_phrase(transfer.status))
     transfer.accepted_by = staff.id
     transfer.due_at = deadline_after(services.settings, limit_for(services.settings, case.category, case.priority),
                                      work.now)  # fmt: skip
@@ -210,7 +211,7 @@ def reply(work: Work, services: Services, case_id: int, staff_id: int, text: str
     if transfer.status in (TransferStatus.REQUESTED, TransferStatus.ESCALATED):
         return refuse("not_accepted", lang, case)
     if not allowed(transfer.status, TransferStatus.REPLIED):
-        return refuse("state", lang, case, status=transfer_status_label(transfer.status, lang))
+        return refuse("state", lang, case, status=transfer_status_phrase(transfer.status))
     words = text.strip()
     if not words:
         return refuse("empty_reply", lang, case)
@@ -257,9 +258,9 @@ def return_(work: Work, services: Services, case_id: int, staff_id: int, reason:
     lang = staff.lang
     code = reason_code(settings, reason)
     if code is None:
-        return refuse("bad_reason", lang, case, reasons=return_reasons_text(settings, lang))
+        return refuse("bad_reason", lang, case, reasons=return_reasons_text(settings))
     if not allowed(transfer.status, TransferStatus.RETURNED):
-        return refuse("state", lang, case, status=transfer_status_label(transfer.status, lang))
+        return refuse("state", lang, case, status=transfer_status_phrase(transfer.status))
     transfer.returned_by, transfer.return_reason, transfer.return_note = staff.id, code, note.strip()[:2000] or None
     transition(work, transfer, TransferStatus.RETURNED, f"staff:{staff.code}",
                {"name": staff.name, "channel": channel, "reason": code, "note": transfer.return_note or ""})
@@ -283,7 +284,7 @@ def return_(work: Work, services: Services, case_id: int, staff_id: int, reason:
     record_event(work, case.id, "transfer_return_paged", "system", {"transfer_id": transfer.id, "paged": paged})
     case.updated_at = work.now
     publish_case(work, case)
-    label = return_reason_label(code, lang)
+    label = return_reason_phrase(code)
     return ActionResult(True, "returned", said("transfer.done.returned", lang, ref=case.ref, reason=label), case.ref)
 
 
@@ -298,7 +299,7 @@ def review(work: Work, services: Services, case_id: int, actor: Actor, *, approv
         return refuse("not_allowed", lang, case)
     transfer = open_transfer(session, case)
     if transfer is None or transfer.status != TransferStatus.REPLIED:
-        status = transfer_status_label(transfer.status, lang) if transfer else "—"
+        status = transfer_status_phrase(transfer.status) if transfer else "—"
         return refuse("nothing_to_review", lang, case, status=status)
     wanted = TransferStatus.APPROVED if approve else TransferStatus.REJECTED
     transfer.reviewed_by, transfer.review_note = actor.label, note.strip()[:2000] or None

@@ -22,6 +22,7 @@ from gridline.routing.transfer_parties import (
     departments_for,
     local_time,
     return_reason_label,
+    return_reason_phrase,
     return_reasons_text,
     transfer_status_label,
 )
@@ -36,8 +37,9 @@ if TYPE_CHECKING:
     from gridline.kernel.services import Services
 
 
-def page_params(session: Session, settings: Settings, case: Case, page: Page, lang: str) -> dict[str, str] | None:
-    """What a page of the loop fills its texts with (the department, the note, the reason, the reply)."""
+def page_params(session: Session, settings: Settings, case: Case, page: Page) -> dict[str, Any] | None:
+    """What a page of the loop fills its texts with (the department, the note, the reason, the reply):
+    facts and phrases, worded by the page's channel in the staff member's language."""
     if page.reason not in PAGE_REASONS:
         return None
     transfer = _latest(session, case)
@@ -46,13 +48,13 @@ def page_params(session: Session, settings: Settings, case: Case, page: Page, la
     return {
         "department": transfer.department,
         "note": transfer.note or "—",
-        "reason": return_reason_label(transfer.return_reason or "", lang) if transfer.return_reason else "—",
+        "reason": return_reason_phrase(transfer.return_reason) if transfer.return_reason else "—",
         "return_note": transfer.return_note or "",
         "reply": (transfer.reply_text or "")[:300],
         "review_note": transfer.review_note or "",
         "accept_due": local_time(settings, transfer.accept_due_at),
         "due": local_time(settings, transfer.due_at) if transfer.due_at else "—",
-        "reasons": return_reasons_text(settings, lang),
+        "reasons": return_reasons_text(settings),
     }
 
 

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from gridline.domain.lifecycle import StaffRole
-from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
+from gridline.i18n.phrases import lines as lines_of
 from gridline.kernel.messages import Option
 from gridline.kernel.work import Work, in_transaction
-from gridline.routing.visit_escalation import household_history, log_options, tags_text, tell_staff
+from gridline.routing.visit_escalation import household_history, household_tags, log_options, tell_staff
 from gridline.routing.visit_plans import local_time, plan_visits
 from gridline.settings import Settings
 from gridline.storage import directory
@@ -27,17 +28,15 @@ if TYPE_CHECKING:
     from gridline.kernel.services import Services
 
 
-def owed_text(settings: Settings, owed: list[tuple[Visit, Household]], lang: str, now: datetime) -> str:
+def owed_text(settings: Settings, owed: list[tuple[Visit, Household]], lang: str, now: datetime) -> Phrase:
     """The list of visits owed, one line each, with how to log them."""
-    lines = [t("visits.digest.title", lang, count=len(owed))]
+    lines = [Phrase("visits.digest.title", {"count": len(owed)})]
     for visit, household in owed:
         key = "visits.digest.overdue" if visit.due_at <= now else "visits.digest.due"
-        lines.append(
-            t(key, lang, room=household.room_key, tags=tags_text(settings, household, lang),
-              due=local_time(settings, visit.due_at))
-        )
-    lines.append(t("visits.digest.how", lang, room=owed[0][1].room_key if owed else "3-2-501"))
-    return "\n".join(lines)
+        lines.append(Phrase(key, {"room": household.room_key, "tags": household_tags(settings, household, lang),
+                                  "due": local_time(settings, visit.due_at)}))  # fmt: skip
+    lines.append(Phrase("visits.digest.how", {"room": owed[0][1].room_key if owed else "3-2-501"}))
+    return lines_of(lines)
 
 
 def send_digests(work: Work, settings: Settings) -> int:
@@ -64,7 +63,7 @@ def send_digests(work: Work, settings: Settings) -> int:
         owed = owed_for(work.session, staff, until)
         if not owed:
             continue
-        options = tuple(o for visit, household in owed[:10] for o in log_options(visit, household, staff.lang))
+        options = tuple(o for visit, household in owed[:10] for o in log_options(visit, household))
         channel = tell_staff(
             work, staff, owed_text(settings, owed, staff.lang, work.now), options, kind=MessageKind.VISIT,
             settings=settings,
@@ -94,7 +93,7 @@ def requeue_due(work: Work, horizon: datetime, limit: int) -> int:
 
 @dataclass(frozen=True)
 class OwedList:
-    text: str
+    text: Phrase
     options: tuple[Option, ...]
     lang: str
     count: int
@@ -110,7 +109,7 @@ def _owed_list(work: Work, staff_id: int, settings: Settings) -> OwedList:
     lang = staff.lang if staff else settings.default_language
     until = work.now + timedelta(days=settings.visits.digest_days_ahead)
     owed = owed_for(work.session, staff, until) if staff else []
-    options = tuple(o for visit, household in owed[:10] for o in log_options(visit, household, lang))
+    options = tuple(o for visit, household in owed[:10] for o in log_options(visit, household))
     return OwedList(owed_text(settings, owed, lang, work.now), options, lang, len(owed))
 
 

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, StaffRole
-from gridline.i18n import join, t
+from gridline.i18n.phrases import Lines, Phrase
 from gridline.kernel.messages import Option
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.directory import Directory
 from gridline.routing.grids import GridIndex
-from gridline.routing.roster import tag_label
+from gridline.routing.roster import tag_phrase
 from gridline.routing.visit_plans import local_date, local_time, queue_timer
 from gridline.routing.visit_states import EVERYONE, OPEN_VISIT_STATUSES, VisitStatus, transition
 from gridline.settings import Settings
@@ -108,19 +108,18 @@ def notify_missed(
                 continue
             seen.add(staff.id or 0)
             lang = staff.lang
-            text = t(
-                "visits.missed.text", lang,
-                room=household.room_key,
-                grid=household.grid_code,
-                tags=tags_text(settings, household, lang),
-                due=local_time(settings, visit.due_at),
-                owner=owner.name if owner else t("visits.nobody", lang),
-                history=_history_text(settings, history, lang),
-            )
+            text = Phrase("visits.missed.text", {
+                "room": household.room_key,
+                "grid": household.grid_code,
+                "tags": household_tags(settings, household, lang),
+                "due": local_time(settings, visit.due_at),
+                "owner": owner.name if owner else Phrase("visits.nobody"),
+                "history": _history_lines(settings, history),
+            })  # fmt: skip
             own_grid = staff.grid_code == household.grid_code
-            options = log_options(visit, household, lang) if own_grid else ()
+            options = log_options(visit, household) if own_grid else ()
             # Someone of the grid who takes calls first hears it and logs it with a key (voice_visit).
-            call = (_call_text(settings, visit, household, lang), _call_options(visit, lang)) if own_grid else None
+            call = (_call_text(settings, visit, household, lang), _call_options(visit)) if own_grid else None
             channel = tell_staff(work, staff, text, options, call=call)
             told.append({"staff": staff.code, "name": staff.name, "why": why, "channel": channel})
     return told
@@ -140,51 +139,52 @@ def household_history(session: Session, household: Household, *, exclude: int | 
     return HouseholdHistory(past, refs)
 
 
-def _history_text(settings: Settings, history: HouseholdHistory, lang: str) -> str:
-    lines = []
+def _history_lines(settings: Settings, history: HouseholdHistory) -> Lines:
+    lines: list[Phrase] = []
     for visit in history.visits:
         when = local_date(settings, visit.done_at or visit.due_at)
-        lines.append(t(f"visits.history.{visit.outcome or visit.status}", lang, date=when))
+        lines.append(Phrase(f"visits.history.{visit.outcome or visit.status}", {"date": when}))
     if not lines:
-        lines.append(t("visits.history.none", lang))
+        lines.append(Phrase("visits.history.none"))
     if history.open_cases:
-        lines.append(t("visits.history.open_cases", lang, refs=join(history.open_cases, lang)))
-    return "\n".join(lines)
+        lines.append(Phrase("visits.history.open_cases", {"refs": list(history.open_cases)}))
+    return Lines(tuple(lines))
 
 
-def tags_text(settings: Settings, household: Household, lang: str) -> str:
-    return join((tag_label(settings, tag, lang) for tag in household.tags or []), lang) or "-"
+def household_tags(settings: Settings, household: Household, lang: str) -> list[Phrase | str] | str:
+    """The household's tags, joined with the language's separator where said ("-" if none)."""
+    return [tag_phrase(settings, tag, lang) for tag in household.tags or []] or "-"
 
 
 
-def log_options(visit: Visit, household: Household, lang: str) -> tuple[Option, ...]:
+def log_options(visit: Visit, household: Household) -> tuple[Option, ...]:
     room = household.room_key
     return (
-        Option(t("visits.button.ok", lang, room=room), f"visit:{visit.id}:ok"),
-        Option(t("visits.button.problem", lang, room=room), f"visit:{visit.id}:problem"),
+        Option(Phrase("visits.button.ok", {"room": room}), f"visit:{visit.id}:ok"),
+        Option(Phrase("visits.button.problem", {"room": room}), f"visit:{visit.id}:problem"),
     )
 
 
-def _call_text(settings: Settings, visit: Visit, household: Household, lang: str) -> str:
-    return t(
-        "visits.voice.missed", lang, grid=household.grid_code, room=household.room_key,
-        tags=tags_text(settings, household, lang), due=local_time(settings, visit.due_at),
-    )  # fmt: skip
+def _call_text(settings: Settings, visit: Visit, household: Household, lang: str) -> Phrase:
+    return Phrase("visits.voice.missed", {
+        "grid": household.grid_code, "room": household.room_key,
+        "tags": household_tags(settings, household, lang), "due": local_time(settings, visit.due_at),
+    })  # fmt: skip
 
 
-def _call_options(visit: Visit, lang: str) -> tuple[Option, ...]:
+def _call_options(visit: Visit) -> tuple[Option, ...]:
     """The keys of a reminder call: 1 正常, 2 有问题 (then the problem is said: ``bots.twilio.voice_visit``)."""
     return (
-        Option(t("visits.voice.ok", lang), f"visit:{visit.id}:ok"),
-        Option(t("visits.voice.problem", lang), f"visit:{visit.id}:problem"),
+        Option(Phrase("visits.voice.ok"), f"visit:{visit.id}:ok"),
+        Option(Phrase("visits.voice.problem"), f"visit:{visit.id}:problem"),
     )
 
 
 def tell_staff(
-    work: Work, staff: Staff, text: str, options: tuple[Option, ...] = (), *, kind: str = MessageKind.REPLY,
-    settings: Settings | None = None, call: tuple[str, tuple[Option, ...]] | None = None,
+    work: Work, staff: Staff, text: Phrase, options: tuple[Option, ...] = (), *, kind: str = MessageKind.REPLY,
+    settings: Settings | None = None, call: tuple[Phrase, tuple[Option, ...]] | None = None,
 ) -> str | None:
-    """Queue ``text`` to the staff member's first reachable channel; the channel, or None.
+    """Queue ``text`` (a catalogue phrase) to the staff member's first reachable channel; the channel, or None.
 
     Telegram gets the buttons. A phone gets the text, except with ``call`` (what a call says and the
     keys it takes) for someone whose first channel is voice: a call that logs the visit by a key
@@ -198,7 +198,7 @@ def tell_staff(
             voice = _staff_identity(work, staff, "call", method.target, "")
             if voice is not None and not voice.unreachable:
                 queue_message(
-                    work, channel="voice", identity=voice, text=call[0], lang=staff.lang, options=call[1],
+                    work, channel="voice", identity=voice, phrase=call[0], lang=staff.lang, options=call[1],
                     staff_id=staff.id, kind=kind, settings=settings,
                 )  # fmt: skip
                 return "voice"
@@ -207,7 +207,7 @@ def tell_staff(
             continue
         channel = "telegram" if method.channel == "telegram" else "sms"
         queue_message(
-            work, channel=channel, identity=identity, text=text, lang=staff.lang,
+            work, channel=channel, identity=identity, phrase=text, lang=staff.lang,
             options=options if channel == "telegram" else (), staff_id=staff.id, kind=kind, settings=settings,
         )
         return channel

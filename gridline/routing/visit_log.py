@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from gridline.domain.explanations import Reason, because
 from gridline.i18n import t
+from gridline.kernel.notify import Said, said
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.cases import CaseDraft, open_case
 from gridline.routing.roster import RoomKey
@@ -36,10 +37,11 @@ Outcome = Literal["ok", "problem"]
 
 @dataclass(frozen=True)
 class VisitLogged:
-    """What logging a visit came to: ``code`` and the catalogue text for the person who logged it."""
+    """What logging a visit came to: ``code`` and what the person who logged it is told (a catalogue
+    phrase in their language; their channel words it: ``bots.page_text.said_text``)."""
 
     code: str  # logged | not_your_grid | unknown_room | no_grid | unknown_visit | already_done | not_staff
-    text: str
+    said: Said
     visit_id: int | None = None
     case_ref: str | None = None
     next_due: datetime | None = None
@@ -79,14 +81,14 @@ def log_visit(
     staff = session.get(Staff, staff_id) if staff_id else None
     lang = lang or (staff.lang if staff else settings.default_language)
     if staff is None and grid_scope is None:
-        return VisitLogged("not_staff", t("visits.log.not_staff", lang))
+        return VisitLogged("not_staff", said("visits.log.not_staff", lang))
     household, visit = _find(session, report, staff, grid_scope)
     if household is None:
         return _refusal(session, report, staff, lang)
     if not _may_log(staff, grid_scope, household):
-        return VisitLogged("not_your_grid", t("visits.log.not_your_grid", lang, room=household.room_key))
+        return VisitLogged("not_your_grid", said("visits.log.not_your_grid", lang, room=household.room_key))
     if visit is not None and visit.status not in OPEN_VISIT_STATUSES:
-        return VisitLogged("already_done", t("visits.log.already_done", lang, room=household.room_key), visit.id)
+        return VisitLogged("already_done", said("visits.log.already_done", lang, room=household.room_key), visit.id)
     if visit is None:
         visit = store.open_for_household(session, household.id or 0)
     if visit is None:
@@ -108,9 +110,9 @@ def log_visit(
     nxt = plan_next(work, settings, household, work.now)
     params = {"room": household.room_key, "next": local_date(settings, nxt.due_at) if nxt else "-"}
     if case_ref:
-        text = t("visits.log.problem_logged", lang, ref=case_ref, **params)
+        text = said("visits.log.problem_logged", lang, ref=case_ref, **params)
     else:
-        text = t("visits.log.logged", lang, **params)
+        text = said("visits.log.logged", lang, **params)
     return VisitLogged("logged", text, visit.id, case_ref, nxt.due_at if nxt else None, visit.case_id)
 
 
@@ -131,14 +133,14 @@ def _find(
 
 def _refusal(session: Session, report: VisitReport, staff: Staff | None, lang: str) -> VisitLogged:
     if report.visit_id is not None or report.household_id is not None:
-        return VisitLogged("unknown_visit", t("visits.log.unknown_visit", lang))
+        return VisitLogged("unknown_visit", said("visits.log.unknown_visit", lang))
     if staff is None or not staff.grid_code:
-        return VisitLogged("no_grid", t("visits.log.no_grid", lang))
+        return VisitLogged("no_grid", said("visits.log.no_grid", lang))
     room = str(report.room)
     key = report.room
     if key is not None and roster.room_elsewhere(session, staff.grid_code, key.building, key.unit, key.room):
-        return VisitLogged("not_your_grid", t("visits.log.not_your_grid", lang, room=room))
-    return VisitLogged("unknown_room", t("visits.log.unknown_room", lang, room=room, grid=staff.grid_code))
+        return VisitLogged("not_your_grid", said("visits.log.not_your_grid", lang, room=room))
+    return VisitLogged("unknown_room", said("visits.log.unknown_room", lang, room=room, grid=staff.grid_code))
 
 
 def _may_log(staff: Staff | None, scope: RosterScope | None, household: Household) -> bool:
@@ -199,7 +201,7 @@ async def answer_visit_text(services: Services, staff_id: int, text: str, channe
     if parsed.error is not None or parsed.room is None or parsed.outcome is None:
         lang = await in_transaction(services, _staff_lang, staff_id, services.settings)
         key = f"visits.sms.{parsed.error or 'no_room'}"
-        return VisitLogged(parsed.error or "no_room", t(key, lang, room=parsed.room_text))
+        return VisitLogged(parsed.error or "no_room", said(key, lang, room=parsed.room_text))
     report = VisitReport(outcome=parsed.outcome, note=parsed.note, room=parsed.room, channel=channel)
     return await record_visit(services, report, staff_id=staff_id)
 
@@ -209,7 +211,7 @@ async def answer_visit_button(services: Services, staff_id: int, data: str) -> V
     parsed = parse_button(data)
     if parsed is None:
         lang = await in_transaction(services, _staff_lang, staff_id, services.settings)
-        return VisitLogged("unknown_visit", t("visits.log.unknown_visit", lang))
+        return VisitLogged("unknown_visit", said("visits.log.unknown_visit", lang))
     visit_id, outcome = parsed
     return await record_visit(services, VisitReport(outcome, visit_id=visit_id, channel="telegram"), staff_id=staff_id)
 

@@ -124,6 +124,11 @@ class JobQueue(Protocol):
         """Queue job ``name`` once per ``key``; it runs at ``run_at`` (now when None)."""
         ...
 
+    def unstage(self, session: Session, keys: list[str]) -> None:
+        """Delete the waiting jobs of ``keys`` through ``session``: they run in the task that queued
+        them (``kernel.work.RUN_HERE``; only when ``transactional``)."""
+        ...
+
     async def run_due(self, handlers: JobHandlers) -> int:
         """Run every job due now until none is left; returns how many ran (tests, benchmarks)."""
         ...
@@ -182,6 +187,11 @@ class EmbeddedJobQueue:
         heapq.heappush(self._heap, entry)
         if self._wakeup is not None:
             self._wakeup.set()
+
+    def unstage(self, session: Session, keys: list[str]) -> None:
+        # A job run here was never queued (``kernel.work.stage_jobs``); one the reconciler queued
+        # meanwhile for the same row stays (the row's claim makes the second run a no-op).
+        return None
 
     def _pop_due(self) -> list[_Entry]:
         now = self._clock.now().timestamp()

@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from gridline.clock import Clock
 from gridline.settings import Settings
-from gridline.storage.db import Database
+from gridline.storage.db import PING_AFTER_IDLE_SECONDS, Database
 from gridline.storage.jobs import IngestGauge, Job, JobHandlers
 
 if TYPE_CHECKING:
@@ -54,6 +54,11 @@ _INSERT = text(
     """
 )
 
+# ``unstage``: a job that runs in the task that queued it leaves the queue.
+_UNSTAGE = text(
+    "DELETE FROM procrastinate_jobs WHERE queueing_lock = ANY(:keys) AND status = 'todo' "
+    "AND queue_name = ANY(:queues)"
+)
 
 # Workers take the job of highest priority first (then the oldest): the jobs nearest to a page
 # first, so under a backlog of stored messages a report whose case is open is paged (and answered)
@@ -113,6 +118,31 @@ def conninfo(db: Database) -> str:
     return make_url(db.url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _pool_checked_after_idle(**pool_args: Any) -> Any:
+    """procrastinate's pool, but a connection is checked (an empty query: a round trip) only when it
+    sat in the pool for ``PING_AFTER_IDLE_SECONDS``, as the database's own pool does
+    (``storage.db``), instead of before every query: the worker fetches its jobs one at a time, so
+    that round trip was paid in series, twice per job. A connection cut under steady use fails
+    one query; the worker then starts over with a fresh pool (``run_worker``)."""
+    import weakref
+
+    from psycopg_pool import AsyncConnectionPool
+
+    returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+    loop_time = asyncio.get_running_loop().time
+
+    async def check(connection: Any) -> None:
+        if loop_time() - returned.get(connection, float("-inf")) >= PING_AFTER_IDLE_SECONDS:
+            await AsyncConnectionPool.check_connection(connection)
+
+    async def reset(connection: Any) -> None:
+        returned[connection] = loop_time()
+
+    pool_args["check"] = check
+    pool_args["reset"] = reset
+    return AsyncConnectionPool(**pool_args)
+
+
 class PostgresJobQueue:
     """The job queue of a PostgreSQL deployment (any number of ``serve`` and ``worker`` processes)."""
 
@@ -133,6 +163,12 @@ class PostgresJobQueue:
     def stage(self, session: Session, jobs: list[Job]) -> None:
         if jobs:
             session.execute(_INSERT, _rows(jobs))
+
+    def unstage(self, session: Session, keys: list[str]) -> None:
+        """Delete the waiting jobs of ``keys`` in the session's transaction: they run in the task
+        that queued them (``kernel.work.RUN_HERE``). One a worker fetched meanwhile is not waiting
+        any more and runs there too; its row's claim makes that a no-op."""
+        session.execute(_UNSTAGE, {"keys": keys, "queues": [QUEUE, DUE_NOW_QUEUE]})
 
     async def enqueue(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
         def insert() -> None:
@@ -161,7 +197,8 @@ class PostgresJobQueue:
         # every job claims its row, so it does its work once. That wait (~20 ms on a slow disk) was
         # paid twice per job; the jobs' rows themselves are inserted by the units of work, durably.
         app = App(connector=PsycopgConnector(conninfo=conninfo(self._db), min_size=1, max_size=workers + 4,
-                                             kwargs={"options": "-c synchronous_commit=off"}))
+                                             kwargs={"options": "-c synchronous_commit=off"},
+                                             pool_factory=_pool_checked_after_idle))
 
         def register(name: str) -> None:
             async def job(context: JobContext, **kwargs: Any) -> None:

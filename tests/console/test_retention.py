@@ -51,6 +51,7 @@ async def test_purging_removes_old_texts_but_keeps_statistics(services_30_days):
     with services.db.session() as session:
         old_messages = session.exec(select(Message).where(Message.case_id == old.id)).all()
         assert all(m.text is None and m.text_purged for m in old_messages)
+        assert all(m.text_params is None for m in old_messages)  # the facts the reply was worded from
         inbound = next(m for m in old_messages if m.direction == "in")
         assert inbound.intent == "water_supply" and inbound.confidence == 0.92
         assert "text" not in (inbound.nlu or {})
@@ -90,6 +91,12 @@ async def test_every_copy_in_the_inventory_is_purged(services_30_days):
         resident.phone, resident.name = None, "王芳"  # came from Telegram, never registered
         message = session.exec(select(Message).where(Message.case_id == old.id, Message.direction == "in")).one()
         message.media = [{"kind": "voicemail", "url": "https://api.twilio.com/Recordings/RE1"}]
+        reply = session.exec(select(Message).where(Message.case_id == old.id, Message.direction == "out")).first()
+        assert reply is not None
+        reply.text_key, reply.text_params = "case.leader_says", {"name": "龙小燕", "text": "我十分钟后到王芳家"}
+        reply.options = [{"label": "正常 3-2-501", "data": "visit:1:ok",
+                          "phrase": {"key": "visits.button.ok", "params": {"room": "3-2-501"}}}]
+        reply_id = reply.id
         from gridline.storage.models import CaseEvent
 
         session.add(CaseEvent(case_id=old.id, at=long_ago, kind="note", actor="console:sup",
@@ -112,6 +119,9 @@ async def test_every_copy_in_the_inventory_is_purged(services_30_days):
         assert session.get(Case, old.id).explanation == [{"decision": "grid", "grid": None}]
         message = session.exec(select(Message).where(Message.case_id == old.id, Message.direction == "in")).one()
         assert message.media == []
+        reply = session.get(Message, reply_id)
+        assert reply.text_params is None and reply.options == [{"data": "visit:1:ok"}]
+        assert reply.text_key == "case.leader_says"  # which reply it was stays, not what it said
         resident = session.get(Resident, session.get(Case, old.id).resident_id)
         assert resident.name is None
         events = session.exec(select(CaseEvent).where(CaseEvent.case_id == old.id)).all()

@@ -71,7 +71,7 @@ async def test_no_in_words_reopens_then_yes_after_the_second_resolution_asks_for
     )
     await handle_inbound(services, yes)
     await drain(services)
-    assert any("★" in str(o.label) for m in sent["sms"].messages for o in m.options)
+    assert any("★" in o.text(m.lang) for m in sent["sms"].messages for o in m.options)
     with services.db.session() as session:
         kinds = [e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))]
     assert kinds.count("resolved") == 2 and kinds[-1] == "resident_confirmed"

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
+from gridline.i18n.phrases import as_written
 from gridline.kernel.outbox import BulkMessage, queue_bulk, queue_message
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.visits import tell_staff
@@ -30,14 +31,14 @@ def _bulk_of_every_kind(work: Work, settings: Settings, identity_id: int, others
     identity = work.session.get(ChannelIdentity, identity_id)
     assert identity is not None
     everyone = [identity, *(i for i in (work.session.get(ChannelIdentity, o) for o in others) if i is not None)]
-    broadcast = queue_bulk(work, settings, [BulkMessage(i, "停水通知", "zh-CN") for i in everyone],
+    broadcast = queue_bulk(work, settings, [BulkMessage(i, as_written("停水通知"), "zh-CN") for i in everyone],
                            kind=MessageKind.BROADCAST)  # fmt: skip
     ids = [broadcast[0].message_id]
     for kind in (MessageKind.CHECKIN, MessageKind.VISIT):
         message = queue_message(work, channel="telegram", identity=identity, text=f"{kind}", lang="zh-CN",
                                 kind=kind, settings=settings)  # fmt: skip
         ids.append(message.id or 0)
-    [sweep] = queue_bulk(work, settings, [BulkMessage(identity, "寒潮", "zh-CN")], kind=MessageKind.SWEEP)
+    [sweep] = queue_bulk(work, settings, [BulkMessage(identity, as_written("寒潮"), "zh-CN")], kind=MessageKind.SWEEP)
     return [*ids, sweep.message_id, *(q.message_id for q in broadcast[1:])]
 
 
@@ -87,7 +88,7 @@ async def test_bulk_of_every_kind_to_one_chat_leaves_a_second_apart_other_chats_
 def _queue_to_leader(work: Work, settings: Settings, count: int) -> None:
     leader = work.session.exec(select(Staff).where(Staff.code == LIAO)).one()
     for n in range(count):
-        assert tell_staff(work, leader, f"走访提醒 {n}", kind=MessageKind.VISIT, settings=settings)
+        assert tell_staff(work, leader, as_written(f"走访提醒 {n}"), kind=MessageKind.VISIT, settings=settings)
 
 
 async def test_a_page_goes_out_at_once_behind_nothing_and_the_chats_bulk_keeps_a_second_after_it(
@@ -132,7 +133,7 @@ async def test_a_reply_is_not_delayed_and_bulk_due_at_once_waits_a_second_after_
     def broadcast(work: Work, settings: Settings) -> int:
         found = work.session.get(ChannelIdentity, identity.id)
         assert found is not None
-        return queue_bulk(work, settings, [BulkMessage(found, "停电通知", "zh-CN")],
+        return queue_bulk(work, settings, [BulkMessage(found, as_written("停电通知"), "zh-CN")],
                           kind=MessageKind.BROADCAST)[0].message_id  # fmt: skip
 
     message_id = await in_transaction(world.services, broadcast, world.services.settings)

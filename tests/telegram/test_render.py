@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gridline.bots.telegram.callbacks import CallbackSigner
 from gridline.bots.telegram.render import option_keyboard, page_keyboard, split_text
+from gridline.i18n.phrases import Phrase, as_written
 from gridline.kernel.messages import Option
 
 signer = CallbackSigner(b"k" * 32)
@@ -47,7 +48,15 @@ def test_page_buttons_read_in_the_staff_members_language():
 
 
 def test_rating_options_share_a_row_and_category_options_get_one_each():
-    ratings = option_keyboard(signer, 7, [Option(str(n), f"rate:R1:{n}") for n in range(1, 6)])
+    ratings = option_keyboard(signer, 7, [Option(as_written(str(n)), f"rate:R1:{n}")
+                                          for n in range(1, 6)], "zh-CN")
     assert len(ratings) == 1 and len(ratings[0]) == 5
-    categories = option_keyboard(signer, 7, [Option("供水问题", "cat:water_supply"), Option("其他问题", "cat:other")])
+    categories = option_keyboard(signer, 7, [Option(Phrase("category.gas_heating"), "cat:gas_heating"),
+                                             Option(Phrase("category.other"), "cat:other")], "zh-CN")
     assert [len(row) for row in categories] == [1, 1]
+
+
+def test_option_buttons_are_labelled_in_the_chats_language():
+    options = [Option(Phrase("category.water_supply"), "cat:R1:water_supply")]
+    assert option_keyboard(signer, 7, options, "zh-CN")[0][0].label == "供水"
+    assert option_keyboard(signer, 7, options, "en")[0][0].label == "Water supply"

@@ -19,7 +19,9 @@ Processing counts 14 since the event's finish (one UPDATE) rides in the transact
 message instead of a transaction of its own after it (``kernel.work.finish_inbound_with``): the same
 statements per report, one transaction fewer.
 Processing includes one statement that only the first report of a process pays (the address
-directory is loaded and cached).
+directory is loaded and cached). Since a job runs the jobs it queues for now itself
+(``kernel.work.RUN_HERE``: the first step, its page and the reply run in the task that processed the
+message), processing is counted without them: they are counted in the whole report, as before.
 """
 
 from __future__ import annotations
@@ -49,12 +51,35 @@ async def test_a_typical_telegram_report_stays_within_its_statement_budget(teleg
     processing: list[StatementCounter] = []
     process_telegram = world.services.inbound_processors["telegram"]
 
+    # The jobs the processing task ran after its commit (the step, its page, the reply): counted in
+    # the whole report, not in processing.
+    chained: list[StatementCounter] = []
+    handlers = world.services.handlers
+    run_job = handlers.run
+    inside: list[str] = []  # "processing", then the outermost chained job
+
     async def counted(services, event):
-        with StatementCounter(engine) as counter:
-            await process_telegram(services, event)
+        inside.append("processing")
+        try:
+            with StatementCounter(engine) as counter:
+                await process_telegram(services, event)
+        finally:
+            inside.clear()
         processing.append(counter)
 
+    async def run_counted(name, kwargs):
+        if inside != ["processing"]:
+            return await run_job(name, kwargs)
+        inside.append(name)
+        try:
+            with StatementCounter(engine) as counter:
+                return await run_job(name, kwargs)
+        finally:
+            inside.pop()
+            chained.append(counter)
+
     world.services.inbound_processors["telegram"] = counted
+    handlers.run = run_counted  # type: ignore[method-assign]
     with StatementCounter(engine) as webhook:
         await resident.says("俺们楼从昨天就停水了，咋弄")
     with StatementCounter(engine) as report:
@@ -64,8 +89,10 @@ async def test_a_typical_telegram_report_stays_within_its_statement_budget(teleg
     assert case.ref in resident.last_message.text
     assert case.ref in leader.last_with_button("接单").text
     [processed] = processing
-    print(f"statements per report: webhook {webhook.count}, processing {processed.count} "
-          f"{processed.summary()}, whole report {report.count} {report.summary()}")
+    processing_count = processed.count - sum(c.count for c in chained)
+    print(f"statements per report: webhook {webhook.count}, processing {processing_count} "
+          f"{processed.summary()} (with the {len(chained)} jobs it ran: {processed.count}), "
+          f"whole report {report.count} {report.summary()}")
     assert webhook.count <= WEBHOOK_BOUND, webhook.statements
-    assert processed.count <= PROCESSING_BOUND, processed.statements
+    assert processing_count <= PROCESSING_BOUND, processed.statements
     assert report.count <= REPORT_BOUND, report.summary()

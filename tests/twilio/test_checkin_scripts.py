@@ -177,6 +177,19 @@ async def test_a_voice_check_in_answered_by_pressing_1(world: TwilioWorld) -> No
     assert len(world.fake.calls_to(WANG)) == 1  # answered: never called again
 
 
+async def test_a_voice_check_in_asked_again_is_said_for_the_ear(world: TwilioWorld) -> None:
+    """The retry's question is the typed "asked again" text's voice variant: no 【平安守护】 heading read out."""
+    opt_in(world, channel="voice")
+    await minutes(world, 30)
+    wang = world.phone(WANG)
+    first = wang.expect_call()
+    await minutes(world, WINDOW)  # no key pressed: asked again
+    again = wang.expect_call()
+    assert again is not first
+    assert "您好，这里是平安守护" in again.heard and "还没收到您的回复" in again.heard
+    assert "【" not in again.heard and "报平安请按1" in again.heard
+
+
 async def test_a_check_in_is_only_on_the_chosen_weekdays(world: TwilioWorld) -> None:
     thursday = 4  # START is a Thursday in Zhengzhou
     opt_in(world, days=[thursday + 1])  # Fridays only

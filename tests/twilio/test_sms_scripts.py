@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from gridline.bots.twilio.sms_text import segments
-from gridline.storage.models import Message
+from gridline.storage.models import Message, Resident
 from tests.conftest import BACKENDS
 from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, YAO_XIAOYAN, ZHAO_DEMING, TwilioWorld
 
@@ -318,3 +318,23 @@ async def test_a_stranger_who_texts_in_chinese_is_answered_in_chinese(world: Twi
     await stranger.text("你好，楼下路灯坏了好几天了")
     await world.settle()
     stranger.expect_sms("住址")
+
+
+async def test_an_english_case_confirmation_by_sms_is_its_sms_wording_in_two_segments(world: TwilioWorld) -> None:
+    """The typed English confirmation with a Chinese name and grid can take three UCS-2 segments; the
+    SMS says it shorter (docs/twilio.md), and the stored row keeps the key and the typed text."""
+    with world.services.db.session() as session:
+        for resident_row in session.exec(select(Resident).where(Resident.phone == LI_XIUYING)):
+            resident_row.lang = "en"
+            session.add(resident_row)
+        session.commit()
+    resident = world.phone(LI_XIUYING)
+    await resident.text("桐柏路199号院停水了")
+    await world.settle()
+    received = resident.expect_sms("grid leader of")
+    ref = world.cases()[-1].ref
+    assert f"ref {ref}" in received.body and "is notified and will contact you." in received.body
+    assert segments(received.body) <= 2
+    with world.services.db.session() as session:
+        stored = session.exec(select(Message).where(Message.text_key == "case.created")).one()
+    assert f"reference {ref}" in (stored.text or "")  # the console shows the typed wording

@@ -6,6 +6,7 @@ import pytest
 
 from gridline.bots.twilio.sms_text import render_message, render_page, segments, ucs2_units
 from gridline.i18n import catalogue, t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
 
 
@@ -29,13 +30,17 @@ def test_segments(text: str, expected: int) -> None:
 
 def test_options_become_numbered_choices_in_order() -> None:
     body = render_message(
-        "请问是哪类问题？", (Option("供水", "cat:ABC123:water_supply"), Option("其他", "cat:ABC123:other")), "zh-CN"
+        "请问是哪类问题？",
+        (Option(Phrase("category.water_supply"), "cat:ABC123:water_supply"),
+         Option(Phrase("category.other"), "cat:ABC123:other")),
+        "zh-CN",
     )
     assert body == "请问是哪类问题？\n回复1 供水\n回复2 其他"
 
 
 def test_english_choices() -> None:
-    assert render_message("Which?", (Option("Water", "x"),), "en") == "Which?\nReply 1: Water"
+    water = Option(Phrase("category.water_supply"), "x")
+    assert render_message("Which?", (water,), "en") == "Which?\nReply 1: Water supply"
 
 
 def test_whitespace_is_squeezed_not_the_content() -> None:

@@ -45,22 +45,20 @@ class BotContext:
         return await handle_inbound(self.services, msg)
 
     async def say(self, sender: Sender, key: str, **params: Any) -> None:
-        """Say catalogue message ``key`` in the person's language (see :meth:`say_text`)."""
+        """Say catalogue message ``key`` in the person's language (see :meth:`say_phrase`)."""
         lang = await self.lang(sender)
-        await in_transaction(self.services, self._say_text, sender, None, lang, (), Phrase(key, params))
+        await in_transaction(self.services, self._say, sender, Phrase(key, params), lang, ())
 
-    async def say_text(self, sender: Sender, text: str, lang: str, options: tuple[Option, ...] = ()) -> None:
-        """Something the bot says itself (link results, staff answers, polite refusals).
+    async def say_phrase(self, sender: Sender, phrase: Phrase, lang: str, options: tuple[Option, ...] = ()) -> None:
+        """Something the bot says itself (link results, staff answers, polite refusals): ``phrase`` (a
+        catalogue key and its facts) in ``lang``, with buttons.
 
-        It goes through the outbox like the core's replies: stored in the conversation log, delivered
-        in order after them, retried on flood control.
+        It goes through the outbox like the core's replies: stored in the conversation log with its
+        key, delivered in order after them, retried on flood control.
         """
-        await in_transaction(self.services, self._say_text, sender, text, lang, options)
+        await in_transaction(self.services, self._say, sender, phrase, lang, options)
 
-    def _say_text(
-        self, work: Work, sender: Sender, text: str | None, lang: str, options: tuple[Option, ...] = (),
-        phrase: Phrase | None = None,
-    ) -> None:
+    def _say(self, work: Work, sender: Sender, phrase: Phrase, lang: str, options: tuple[Option, ...]) -> None:
         from gridline.kernel.outbox import queue_message
 
         identity = people.find_identity(work.session, "telegram", str(sender.user_id), self.bot_name)
@@ -71,7 +69,6 @@ class BotContext:
             work,
             channel="telegram",
             identity=identity,
-            text=text,
             phrase=phrase,
             lang=lang,
             options=options,

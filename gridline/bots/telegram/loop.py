@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from gridline.bots.page_text import answer_text
+from gridline.bots.page_text import answer_phrase, answer_text
 from gridline.bots.telegram.callbacks import LoopCallback
 from gridline.bots.telegram.inputs import CallbackInput, Sender
 from gridline.bots.telegram.runtime import Button, TelegramSendError
 from gridline.domain.transfers import DEPARTMENT_PAGES, OPEN_TRANSFER_STATUSES
-from gridline.i18n import DEFAULT_LANGUAGE, t
+from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import extensions, transfers
 from gridline.routing.actions import ActionResult
@@ -108,16 +109,16 @@ class LoopDesk:
         if not await in_transaction(self.services, _has_open_transfer, page.case_id):
             return False
         result = await transfers.reply_transfer(self.services, page.case_id, staff_id, text, channel="telegram")
-        await self.ctx.say_text(sender, answer_text(result), await self.ctx.lang(sender))
+        await self.ctx.say_phrase(sender, answer_phrase(result), await self.ctx.lang(sender))
         return True
 
     async def command(self, sender: Sender, staff_id: int, command: str, args: str) -> None:
         """``/reply W4RGMD 已修复``: the verb, the case's reference, the rest."""
         ref, _, rest = args.strip().partition(" ")
         verb: LoopVerb = command  # type: ignore[assignment]
-        text = await in_transaction(self.services, _command, self.services, staff_id, verb, ref.strip().upper(),
-                                    rest.strip())  # fmt: skip
-        await self.ctx.say_text(sender, text, await self.ctx.lang(sender))
+        answer = await in_transaction(self.services, _command, self.services, staff_id, verb, ref.strip().upper(),
+                                      rest.strip())  # fmt: skip
+        await self.ctx.say_phrase(sender, answer, await self.ctx.lang(sender))
 
 
 def _ref(work: Work, case_id: int) -> str:
@@ -129,13 +130,12 @@ def _has_open_transfer(work: Work, case_id: int) -> bool:
     return transfer_store.latest_in(work.session, case_id, [s.value for s in OPEN_TRANSFER_STATUSES]) is not None
 
 
-def _command(work: Work, services: object, staff_id: int, verb: LoopVerb, ref: str, rest: str) -> str:
+def _command(work: Work, services: object, staff_id: int, verb: LoopVerb, ref: str, rest: str) -> Phrase:
     staff = work.session.get(Staff, staff_id)
-    lang = staff.lang if staff else DEFAULT_LANGUAGE
     if staff is None or not ref:
-        return t("telegram.transfer.usage", lang)
+        return Phrase("telegram.transfer.usage")
     case: Case | None = cases.by_ref(work.session, ref)
     if case is None:
-        return t("telegram.transfer.unknown_ref", lang, ref=ref)
+        return Phrase("telegram.transfer.unknown_ref", {"ref": ref})
     loop = LoopText(verb, None, ref, rest, channel="telegram")
-    return answer_text(act_on_loop(work, services, staff, case, None, loop))  # type: ignore[arg-type]
+    return answer_phrase(act_on_loop(work, services, staff, case, None, loop))  # type: ignore[arg-type]

@@ -56,7 +56,7 @@ class TelegramNotifier:
         bot = self.bots.for_notice(notice.bot_name, audience="residents")
         if bot is None:
             return _no_bot(notice.bot_name)
-        keyboard = render.option_keyboard(bot.signer, notice.target, notice.options)
+        keyboard = render.option_keyboard(bot.signer, notice.target, notice.options, notice.lang)
         delivery = await self._deliver(bot, notice.target, notice.text, keyboard)
         if delivery.state == "sent":
             for item in notice.media:

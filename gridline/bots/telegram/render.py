@@ -69,9 +69,9 @@ def _button(signer: CallbackSigner, chat_id: int | str, page_id: int, lang: str,
     return Button(label=label, data=signer.page_button(chat_id, page_id, staff_action))
 
 
-def option_keyboard(signer: CallbackSigner, chat_id: int | str, options: Sequence[Option]) -> Keyboard:
-    """The core's Options as buttons: short labels on one row, long ones one per row."""
-    buttons = [Button(label=o.label, data=signer.option_button(chat_id, o.data)) for o in options]
+def option_keyboard(signer: CallbackSigner, chat_id: int | str, options: Sequence[Option], lang: str) -> Keyboard:
+    """The core's Options as buttons, labelled in ``lang``: short labels on one row, long ones one per row."""
+    buttons = [Button(label=o.text(lang), data=signer.option_button(chat_id, o.data)) for o in options]
     if not buttons:
         return ()
     if all(len(b.label) <= SHORT_LABEL for b in buttons):

@@ -10,7 +10,7 @@ import logging
 
 from sqlmodel import Session
 
-from gridline.bots.page_text import answer_text
+from gridline.bots.page_text import answer_text, said_text
 from gridline.bots.telegram import linking
 from gridline.bots.telegram.callbacks import PageCallback, ReassignCallback
 from gridline.bots.telegram.context import BotContext
@@ -18,6 +18,7 @@ from gridline.bots.telegram.inputs import CallbackInput, PhotoInput, Sender
 from gridline.bots.telegram.runtime import Button, FileTooLarge, TelegramSendError
 from gridline.bots.telegram.staff_texts import cases_text, duty_text
 from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.directory import Directory
 from gridline.routing.duty import reassignment_candidates
@@ -65,16 +66,16 @@ class StaffDesk:
             codes = {grid_code for _, _, grid_code, _ in shifts}
             grids = await in_transaction(self.services, lambda work: directory.grids_by_code(work.session, codes))
             names = {code: grid.name for code, grid in grids.items()}
-            text = duty_text(shifts, staff.lang, DUTY_DAYS, self.services.settings.timezone, names)
+            answer = duty_text(shifts, DUTY_DAYS, self.services.settings.timezone, names)
         elif command in ("cases", "status"):
-            text = cases_text(await open_cases_for_staff(self.services, staff_id), staff.lang)
+            answer = cases_text(await open_cases_for_staff(self.services, staff_id))
         elif command == "visits":
             owed = await owed_list(self.services, staff_id)
-            await self.ctx.say_text(sender, owed.text, owed.lang, owed.options)
+            await self.ctx.say_phrase(sender, owed.text, owed.lang, owed.options)
             return
         else:
-            text = t("telegram.staff.help", staff.lang, name=staff.name)
-        await self.ctx.say_text(sender, text, staff.lang)
+            answer = Phrase("telegram.staff.help", {"name": staff.name})
+        await self.ctx.say_phrase(sender, answer, staff.lang)
 
     # -- 走千家 ---------------------------------------------------------------------------------------
 
@@ -82,15 +83,15 @@ class StaffDesk:
         """``走访 3-2-501 正常`` typed to the bot: logged like the SMS, answered in the chat."""
         logged = await answer_visit_text(self.services, staff_id, text, "telegram")
         staff = await self._staff(staff_id)
-        await self.ctx.say_text(sender, logged.text, staff.lang)
+        await self.ctx.say_phrase(sender, logged.said, staff.lang)
 
     async def visit_button(self, event: CallbackInput, staff_id: int, data: str) -> None:
         """A 正常 / 有问题 button under a list of visits owed: logged in one tap."""
         logged = await answer_visit_button(self.services, staff_id, data)
-        await self.ctx.answer(event, logged.text, alert=not logged.ok)
+        await self.ctx.answer(event, said_text(logged.said), alert=not logged.ok)
         if logged.ok:
             staff = await self._staff(staff_id)
-            await self.ctx.say_text(event.sender, logged.text, staff.lang)
+            await self.ctx.say_phrase(event.sender, logged.said, staff.lang)
 
     async def help(self, sender: Sender, staff_id: int) -> None:
         staff = await self._staff(staff_id)
@@ -130,27 +131,27 @@ class StaffDesk:
         limit = self.services.settings.evidence.max_bytes
         mb = round(limit / 1_000_000, 1)
         if ref is None:
-            await self.ctx.say_text(event.sender, t("evidence.result.no_case", staff.lang), staff.lang)
+            await self.ctx.say_phrase(event.sender, Phrase("evidence.result.no_case"), staff.lang)
             return
         refused = await evidence.refusal(self.services, ref, staff_id)
         if refused is not None:  # an unknown reference, or not theirs: not even downloaded
-            await self.ctx.say_text(event.sender, t(f"evidence.result.{refused.code}", staff.lang, ref=ref), staff.lang)
+            await self.ctx.say_phrase(event.sender, Phrase(f"evidence.result.{refused.code}", {"ref": ref}), staff.lang)
             return
         try:
             data = await self.ctx.runtime.download_file(event.file_id, limit)
         except FileTooLarge:
-            await self.ctx.say_text(event.sender, t("evidence.result.too_large", staff.lang, mb=mb), staff.lang)
+            await self.ctx.say_phrase(event.sender, Phrase("evidence.result.too_large", {"mb": mb}), staff.lang)
             return
         except TelegramSendError as exc:
             log.warning("could not download photo %s: %s", event.file_id, exc)
-            await self.ctx.say_text(event.sender, t("evidence.result.fetch_failed", staff.lang), staff.lang)
+            await self.ctx.say_phrase(event.sender, Phrase("evidence.result.fetch_failed"), staff.lang)
             return
         result = await evidence.attach(
             self.services, data=data, uploader=evidence.Uploader(f"staff:{staff.code}", staff_id),
             channel="telegram", ref=ref, note=evidence.caption_note(event.caption),
         )  # fmt: skip
-        text = t(f"evidence.result.{result.code}", staff.lang, ref=result.ref or ref, mb=mb)
-        await self.ctx.say_text(event.sender, text, staff.lang)
+        answer = Phrase(f"evidence.result.{result.code}", {"ref": result.ref or ref, "mb": mb})
+        await self.ctx.say_phrase(event.sender, answer, staff.lang)
 
     # -- buttons -------------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Texts for staff commands: ``/duty`` (my shifts) and ``/cases`` (my open cases)."""
+"""What staff commands say: ``/duty`` (my shifts) and ``/cases`` (my open cases), as phrases (each
+line a catalogue key with its facts; the message row keeps them)."""
 
 from __future__ import annotations
 
@@ -6,42 +7,51 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from gridline.i18n import has, t, weekday
+from gridline.i18n import WEEKDAY_KEYS, has
+from gridline.i18n.phrases import Phrase, lines
 from gridline.storage.models import Case
 
 # (start UTC, end UTC, grid code, role) as ``gridline.routing.queries.staff_shifts`` returns them.
 Shift = tuple[datetime, datetime, str, str]
 
 
-def duty_text(shifts: Sequence[Shift], lang: str, days: int, timezone: str, grid_names: dict[str, str]) -> str:
+def duty_text(shifts: Sequence[Shift], days: int, timezone: str, grid_names: dict[str, str]) -> Phrase:
     """One line per shift in local time: ``• 周四 11-26 08:00–20:00 · 莲花社区第二网格``."""
     if not shifts:
-        return t("telegram.staff.duty.empty", lang, days=days)
+        return Phrase("telegram.staff.duty.empty", {"days": days})
     zone = ZoneInfo(timezone)
-    lines = [t("telegram.staff.duty.header", lang, days=days)]
+    said: list[Phrase] = [Phrase("telegram.staff.duty.header", {"days": days})]
     for start_utc, end_utc, grid_code, role in shifts:
         start, end = start_utc.astimezone(zone), end_utc.astimezone(zone)
-        day = weekday(start.weekday(), lang)
-        until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%m-%d %H:%M}"
-        where = grid_names.get(grid_code, grid_code)
-        backup = f" ({t('telegram.staff.duty.backup', lang)})" if role == "backup" else ""
-        lines.append(f"• {day} {start:%m-%d %H:%M}–{until} · {where}{backup}")
-    return "\n".join(lines)
+        facts = {
+            "day": Phrase(f"weekday.{WEEKDAY_KEYS[start.weekday()]}"),
+            "start": f"{start:%m-%d %H:%M}",
+            "until": f"{end:%H:%M}" if end.date() == start.date() else f"{end:%m-%d %H:%M}",
+            "where": grid_names.get(grid_code, grid_code),
+        }
+        if role == "backup":
+            backup = Phrase("telegram.staff.duty.backup")
+            said.append(Phrase("telegram.staff.duty.line_backup", {**facts, "backup": backup}))
+        else:
+            said.append(Phrase("telegram.staff.duty.line", facts))
+    return lines(said)
 
 
-def cases_text(cases: Sequence[Case], lang: str) -> str:
+def cases_text(cases: Sequence[Case]) -> Phrase:
     """One line per case: ``• 75CM89 · 供水 · 已接单 · 红松路30号院``."""
     if not cases:
-        return t("telegram.staff.cases.empty", lang)
-    lines = [t("telegram.staff.cases.header", lang)]
+        return Phrase("telegram.staff.cases.empty")
+    said: list[Phrase] = [Phrase("telegram.staff.cases.header")]
     for case in cases:
-        parts = [case.ref, _label("category", case.category, lang), _label("case_status", case.status, lang)]
+        facts = {"ref": case.ref, "category": _label("category", case.category),
+                 "status": _label("case_status", case.status)}  # fmt: skip
         if case.address_text:
-            parts.append(case.address_text)
-        lines.append("• " + " · ".join(parts))
-    return "\n".join(lines)
+            said.append(Phrase("telegram.staff.cases.line_at", {**facts, "address": case.address_text}))
+        else:
+            said.append(Phrase("telegram.staff.cases.line", facts))
+    return lines(said)
 
 
-def _label(kind: str, value: str, lang: str) -> str:
+def _label(kind: str, value: str) -> Phrase | str:
     key = f"{kind}.{value}"
-    return t(key, lang) if has(key) else value
+    return Phrase(key) if has(key) else value

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gridline.bots.page_text import answer_text
+from gridline.bots.page_text import answer_phrase
 from gridline.domain.transfers import DEPARTMENT_PAGES, EXTENSION_TO_DECIDE, TO_REVIEW
-from gridline.i18n import DEFAULT_LANGUAGE, t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.loop_actions import act_on_loop
 from gridline.routing.loop_grammar import LoopText
@@ -36,39 +36,39 @@ FITTING_PAGES: dict[str, frozenset[str]] = {
 }
 
 
-def _which(work: Work, phone: str, loop: LoopText, lang: str) -> tuple[Case | None, Page | None, str | None]:
+def _which(work: Work, phone: str, loop: LoopText, lang: str) -> tuple[Case | None, Page | None, Phrase | None]:
     """The case (and page) the text means, or the answer saying it is unknown."""
     session = work.session
     if loop.ref is not None:
         case = cases.by_ref(session, loop.ref)
         if case is None:
-            return None, None, t("loop.sms.unknown_ref", lang, ref=loop.ref)
+            return None, None, Phrase("loop.sms.unknown_ref", {"ref": loop.ref})
         return case, None, None
     if loop.code is not None:
         page = page_by_code(session, phone, loop.code)
         if page is None:
-            return None, None, t("loop.sms.unknown_code", lang, code=loop.code)
+            return None, None, Phrase("loop.sms.unknown_code", {"code": loop.code})
         return cases.get(session, page.case_id), page, None
     open_pages = open_pages_for_phone(session, phone)
     fitting = FITTING_PAGES.get(loop.verb)
     page = next((p for p in open_pages if fitting is None or p.reason in fitting), None)
     if page is None:
-        return None, None, t("loop.sms.no_page", lang)
+        return None, None, Phrase("loop.sms.no_page")
     return cases.get(session, page.case_id), page, None
 
 
-def _act(work: Work, services: Services, staff_id: int, phone: str, loop: LoopText) -> tuple[str, int | None]:
+def _act(work: Work, services: Services, staff_id: int, phone: str, loop: LoopText) -> tuple[Phrase, int | None]:
     staff = work.session.get(Staff, staff_id)
     if staff is None:
-        return t("transfer.refused.not_allowed", DEFAULT_LANGUAGE, ref=""), None
+        return Phrase("transfer.refused.not_allowed", {"ref": ""}), None
     lang = staff.lang
     case, page, unknown = _which(work, phone, loop, lang)
     if unknown is not None or case is None:
-        return unknown or t("transfer.refused.unknown_case", lang), None
+        return unknown or Phrase("transfer.refused.unknown_case"), None
     result = act_on_loop(work, services, staff, case, page, loop)
-    return answer_text(result), case.id
+    return answer_phrase(result), case.id
 
 
-async def loop_answer(services: Services, staff_id: int, phone: str, loop: LoopText) -> tuple[str, int | None]:
+async def loop_answer(services: Services, staff_id: int, phone: str, loop: LoopText) -> tuple[Phrase, int | None]:
     """Do what a staff member's loop text asks; the answer to text back and the case it was about."""
     return await in_transaction(services, _act, services, staff_id, phone, loop)

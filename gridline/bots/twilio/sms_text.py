@@ -44,12 +44,34 @@ def segments(text: str) -> int:
 
 def render_options(options: Sequence[Option], lang: str) -> str:
     """``回复1 水电 / 回复2 其他`` — the core maps the number back to the option, in this order."""
-    return "\n".join(t("twilio.sms.option_line", lang, n=i, label=o.label) for i, o in enumerate(options, 1))
+    return "\n".join(
+        t("twilio.sms.option_line", lang, n=i, label=o.text(lang, SMS_VARIANTS.get)) for i, o in enumerate(options, 1)
+    )
 
 
-# Keys whose typed text is too long for a text message → their SMS variant (same facts). Every
-# resident reply fits today; a new one that does not gets its short form here, not cut off.
-SMS_VARIANTS: dict[str, str] = {}
+# Keys whose typed text would take more than SEGMENT_BUDGET segments by SMS → their SMS wording
+# (``sms.<key>`` in gridline/i18n/twilio.toml, same facts). A new text that does not fit gets its
+# short form here, not cut off (tests/twilio/test_sms_budget.py renders every key SMS sends).
+SMS_VARIANTS: dict[str, str] = {
+    "case.created": "sms.case.created",
+    "conversation.welcome": "sms.conversation.welcome",
+    "status.header": "sms.status.header",
+    "status.line": "sms.status.line",
+    "checkins.notify.leader": "sms.checkins.notify.leader",
+}
+
+# Every SMS Gridline writes from a catalogue key fits this many segments (two UCS-2 segments: 134
+# Chinese characters; two GSM-7: 306), with its choices and with the longest facts it carries
+# (the demo city's longest grid name, a four-character name, the longest category label).
+SEGMENT_BUDGET = 2
+# Texts that carry what a person wrote or a list that grows: as long as what they carry.
+UNBOUNDED = {
+    "case.leader_says": "a staff member's words, passed on",
+    "broadcast.text": "a supervisor's notice",
+    "text.as_written": "text kept as written",
+    "text.lines": "a digest: one line per visit owed",
+    "visits.missed.text": "the household's visit history",
+}
 
 
 def sms_text(notice: MessageNotice) -> str:

@@ -19,6 +19,7 @@ import httpx
 from gridline.bots.twilio.staff_sms import StaffAnswer, queue_answer
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.i18n import DEFAULT_LANGUAGE, t
+from gridline.i18n.phrases import Phrase, as_written
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import evidence
 from gridline.routing.pages import PHONE_CHANNELS
@@ -91,10 +92,10 @@ async def handle_staff_mms(
 async def _attach_all(services: Services, staff_id: int, ref: str | None, body: str,
                       media: list[dict[str, Any]], lang: str) -> StaffAnswer:  # fmt: skip
     if ref is None:
-        return StaffAnswer(t("evidence.result.no_case", lang))
+        return StaffAnswer(Phrase("evidence.result.no_case"))
     refused = await evidence.refusal(services, ref, staff_id)
     if refused is not None:
-        return StaffAnswer(t(f"evidence.result.{refused.code}", lang, ref=ref))
+        return StaffAnswer(Phrase(f"evidence.result.{refused.code}", {"ref": ref}))
     limit = services.settings.evidence.max_bytes
     mb = round(limit / 1_000_000, 1)
     code = await in_transaction(services, lambda work: _staff_code(work, staff_id))
@@ -118,7 +119,8 @@ async def _attach_all(services: Services, staff_id: int, ref: str | None, body: 
         result = await evidence.attach(services, data=data, uploader=uploader, channel="sms", ref=ref,
                                        note=evidence.caption_note(body))  # fmt: skip
         texts.append(t(f"evidence.result.{result.code}", lang, ref=result.ref or ref, mb=mb))
-    return StaffAnswer("\n".join(dict.fromkeys(texts)))
+    # One line per different result, worded here (each photo's result, in the staff member's language).
+    return StaffAnswer(as_written("\n".join(dict.fromkeys(texts))))
 
 
 def _staff_code(work: Work, staff_id: int) -> str:

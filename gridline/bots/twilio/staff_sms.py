@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from gridline.bots.page_text import answer_text
+from gridline.bots.page_text import answer_phrase
 from gridline.bots.twilio.loop_sms import loop_answer
 from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
 from gridline.domain.lifecycle import StaffRole
 from gridline.domain.transfers import DEPARTMENT_PAGES
-from gridline.i18n import DEFAULT_LANGUAGE, t
+from gridline.i18n import DEFAULT_LANGUAGE
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case, relay_staff_reply
@@ -50,7 +51,9 @@ def find_page(session: Session, phone: str, reply: StaffReply) -> Page | None:
 
 @dataclass(frozen=True)
 class StaffAnswer:
-    text: str
+    """What the staff member is texted back: a catalogue phrase (stored with its key, worded by SMS)."""
+
+    said: Phrase
     case_id: int | None = None
 
 
@@ -70,16 +73,16 @@ def _target(work: Work, staff_id: int, phone: str, reply: StaffReply | None) -> 
     staff = work.session.get(Staff, staff_id)
     lang = staff.lang if staff else DEFAULT_LANGUAGE
     if reply is None:
-        return _Target(lang, StaffAnswer(t("twilio.staff.not_understood", lang)))
+        return _Target(lang, StaffAnswer(Phrase("twilio.staff.not_understood")))
     if reply.action == "help":
         # Department staff answer transfers (签收 / 回单 / 退单): their help is that grammar.
         key = "loop.sms.help" if staff is not None and staff.role == StaffRole.DEPARTMENT.value else "twilio.staff.help"
-        return _Target(lang, StaffAnswer(t(key, lang)))
+        return _Target(lang, StaffAnswer(Phrase(key)))
     page = find_page(work.session, phone, reply)
     if page is None:
         if reply.code is not None and not (reply.bare_number and reply.code == 1):
-            return _Target(lang, StaffAnswer(t("twilio.staff.unknown_code", lang, code=reply.code)))
-        return _Target(lang, StaffAnswer(t("twilio.staff.no_open_page", lang)))
+            return _Target(lang, StaffAnswer(Phrase("twilio.staff.unknown_code", {"code": reply.code})))
+        return _Target(lang, StaffAnswer(Phrase("twilio.staff.no_open_page")))
     case = work.session.get(Case, page.case_id)
     return _Target(lang, case_id=page.case_id, page_id=page.id or 0, ref=case.ref if case else "?", reason=page.reason)
 
@@ -88,7 +91,7 @@ async def answer_for(services: Services, staff_id: int, phone: str, text: str) -
     """What to text back to a staff member's SMS, after doing what it asks."""
     if is_visit_text(text):
         logged = await answer_visit_text(services, staff_id, text, "sms")
-        return StaffAnswer(logged.text, logged.case_id)
+        return StaffAnswer(logged.said, logged.case_id)
     loop = parse_loop_text(text)
     if loop is not None:
         answer, case_id = await loop_answer(services, staff_id, phone, loop)
@@ -96,21 +99,21 @@ async def answer_for(services: Services, staff_id: int, phone: str, text: str) -
     reply = parse_staff_reply(text)
     target = await in_transaction(services, _target, staff_id, phone, reply)
     if target.answer is not None or reply is None or reply.action == "help":
-        return target.answer or StaffAnswer(t("twilio.staff.help", target.lang))
+        return target.answer or StaffAnswer(Phrase("twilio.staff.help"))
     if reply.action == "relay":
         relayed = await relay_staff_reply(services, target.case_id, staff_id, reply.text, "sms")
         key = "twilio.staff.relayed" if relayed else "twilio.staff.not_relayed"
-        return StaffAnswer(t(key, target.lang, ref=target.ref), target.case_id)
+        return StaffAnswer(Phrase(key, {"ref": target.ref}), target.case_id)
     if reply.action == "acknowledge" and target.reason in DEPARTMENT_PAGES:
         # A bare code (or 确认12) on a transfer page means 签收.
         accepted = await accept_transfer(services, target.case_id, staff_id, channel="sms", page_id=target.page_id)
-        return StaffAnswer(answer_text(accepted), target.case_id)
+        return StaffAnswer(answer_phrase(accepted), target.case_id)
     result = await act_on_case(
         services, case_id=target.case_id, staff_id=staff_id, action=reply.action, channel="sms",
         page_id=target.page_id,
     )
     log.info("staff %s texted %s → %s on case %s", staff_id, reply.action, result.code, result.case_ref)
-    return StaffAnswer(answer_text(result), target.case_id)
+    return StaffAnswer(answer_phrase(result), target.case_id)
 
 
 async def handle_staff_sms(
@@ -133,7 +136,7 @@ def queue_answer(work: Work, staff_id: int, phone: str, answer: StaffAnswer, mes
         work,
         channel="sms",
         identity=identity,
-        text=answer.text,
+        phrase=answer.said,
         lang=lang,
         case_id=answer.case_id,
         staff_id=staff_id,

@@ -22,13 +22,13 @@ from gridline.bots.twilio import twiml
 from gridline.bots.twilio.signature import read_signed_form
 from gridline.bots.twilio.statuses import MACHINE_VERDICT_SEQ, is_machine
 from gridline.bots.twilio.voice_hotline import step_key, turns_of
-from gridline.bots.twilio.voice_text import spoken, spoken_message
+from gridline.bots.twilio.voice_text import spoken, spoken_message, spoken_option
 from gridline.bots.twilio.voice_visit import visit_key
 from gridline.bots.twilio.webhooks import TWIML, services_of
 from gridline.core.conversation import handle_inbound
 from gridline.edge.params import RowId
 from gridline.i18n import t
-from gridline.kernel.messages import InboundMessage
+from gridline.kernel.messages import InboundMessage, options_from_json
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.provider_status import record_provider_status
 from gridline.routing.visits import is_visit_button
@@ -57,7 +57,7 @@ def _read_question(work: Work, message_id: int, call_sid: str) -> tuple[str, lis
     identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
     if identity is None:
         return None
-    options = [(str(o["label"]), str(o["data"])) for o in message.options]
+    options = [(spoken_option(o, message.lang), o.data) for o in options_from_json(message.options)]
     return spoken_message(message), options, message.lang, identity.external_id
 
 

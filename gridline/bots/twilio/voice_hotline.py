@@ -29,7 +29,7 @@ from fastapi import APIRouter, Request, Response
 from gridline.bots.twilio import twiml
 from gridline.bots.twilio.phone import to_e164
 from gridline.bots.twilio.signature import SignedForm, read_signed_form
-from gridline.bots.twilio.voice_text import spoken
+from gridline.bots.twilio.voice_text import spoken, spoken_option
 from gridline.bots.twilio.voice_turns import VoiceTurns
 from gridline.bots.twilio.webhooks import TWIML, services_of
 from gridline.core.conversation import handle_inbound
@@ -105,7 +105,8 @@ def render_outcome(services: Services, lang: str, outcome: Outcome) -> str:
     texts = [spoken(reply) for reply in outcome.replies]
     options: tuple[Option, ...] = next((r.options for r in reversed(outcome.replies) if r.options), ())
     if options:
-        texts += [t("twilio.voice.option_line", lang, n=i, label=o.label) for i, o in enumerate(options, 1)]
+        texts += [t("twilio.voice.option_line", lang, n=i, label=spoken_option(o, lang))
+                  for i, o in enumerate(options, 1)]
         return menu_prompt(services, lang, texts, mode="choice")
     return menu_prompt(services, lang, [*texts, t("twilio.voice.anything_else", lang)], mode="more")
 

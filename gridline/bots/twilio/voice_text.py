@@ -9,19 +9,31 @@ your address"). Nothing here matches rendered text back to a key.
 from __future__ import annotations
 
 from gridline.i18n.phrases import Phrase, params_from_json, render
-from gridline.kernel.messages import Reply
+from gridline.kernel.messages import Option, Reply
+from gridline.kernel.notify import Said
 from gridline.storage.models import Message
 
 # Keys of texts written for typing → their spoken variant (same facts).
 VOICE_VARIANTS = {
     "registration.ask_location": "twilio.voice.ask_address",
     "registration.address_not_found": "twilio.voice.address_not_found",
+    "checkins.ask.again": "checkins.ask.voice_again",
 }
 
 
 def spoken(reply: Reply) -> str:
     """The reply as the call says it."""
     return reply.render(VOICE_VARIANTS.get)
+
+
+def spoken_said(line: Said) -> str:
+    """What a staff member is told (a ``Said``, in their language) as the call says it."""
+    return render(line, line.lang, VOICE_VARIANTS.get)
+
+
+def spoken_option(option: Option, lang: str | None) -> str:
+    """A choice as the call's menu says it (``按1 …``): its label's voice variant."""
+    return option.text(lang, VOICE_VARIANTS.get)
 
 
 def spoken_message(message: Message) -> str:

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request, Response
 from gridline.bots.twilio import twiml
 from gridline.bots.twilio.signature import read_signed_form
 from gridline.bots.twilio.voice_hotline import step_key, turns_of
+from gridline.bots.twilio.voice_text import spoken_said
 from gridline.bots.twilio.webhooks import TWIML, services_of
 from gridline.edge.params import RowId
 from gridline.i18n import t
@@ -68,7 +69,7 @@ async def visit_key(services: Services, message_id: int, call_sid: str, data: st
         services, VisitReport("ok", visit_id=visit_id, channel="voice"), staff_id=found[1], lang=lang
     )
     log.info("visit %s logged by key on call %s: %s", visit_id, call_sid, logged.code)
-    return twiml.goodbye(services.settings, lang, [logged.text])
+    return twiml.goodbye(services.settings, lang, [spoken_said(logged.said)])
 
 
 def _note_prompt(services: Services, message_id: int, lang: str, texts: list[str], n: int) -> str:
@@ -104,7 +105,7 @@ async def problem_said(request: Request, message_id: RowId, n: int = 1, s: str =
         report = VisitReport("problem", note=speech, visit_id=visit_id, channel="voice")
         logged = await record_visit(services, report, staff_id=staff_id, lang=lang)
         log.info("visit %s logged with a problem by call %s: %s", visit_id, call_sid, logged.code)
-        return twiml.goodbye(services.settings, lang, [logged.text])
+        return twiml.goodbye(services.settings, lang, [spoken_said(logged.said)])
 
     key = step_key(call_sid, f"visit:{message_id}:note:{n}", s, quiet)
     return Response(

@@ -20,6 +20,7 @@ from gridline.bots.web.timeline import describe_event
 from gridline.domain.lifecycle import OPEN_PAGE_STATUSES, UNACKNOWLEDGED_STATUSES
 from gridline.i18n import t
 from gridline.i18n.explanations import explain
+from gridline.kernel.messages import options_from_json
 from gridline.storage import cases as cases_store
 from gridline.storage import conversations, directory, people
 from gridline.storage import evidence as evidence_rows
@@ -83,7 +84,7 @@ def _message_json(m: Message, clock: Clockface, staff_names: dict[int, str]) -> 
         # The browser's event id of a resident message, so the page can drop its "sending…" bubble.
         "event_id": m.provider_message_id if m.direction == "in" else None,
         "sender_kind": m.sender_kind, "text": m.text or "",
-        "options": [{"label": o.get("label", ""), "data": o.get("data", "")} for o in m.options],
+        "options": [{"label": o.text(m.lang), "data": o.data} for o in options_from_json(m.options)],
         "status": m.status, "at": clock.stamp(m.created_at), "case_id": m.case_id, "intent": m.intent,
         "confidence": m.confidence, "channel": m.channel,
         "staff_name": staff_names.get(m.staff_id) if m.staff_id else None,

@@ -29,7 +29,7 @@ from gridline.console.http import (
 from gridline.console.rendering import console_text
 from gridline.console.sessions import SESSION_COOKIE, lookup_session, open_session
 from gridline.edge.ratelimit import rate_limits
-from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.services import Services
 from gridline.kernel.work import Work, in_transaction
@@ -149,9 +149,9 @@ def issue_link(work: Work, services: Services, who: str, ip: str | None) -> str 
     store.add_login_link(work.session, staff_id=staff.id, token_hash=security.token_digest(token),
                          channel=method.channel, now=work.now, minutes=settings.inbox.link_minutes)
     url = f"{settings.server.public_base_url.rstrip('/')}{INBOX}/link/{token}"
+    said = Phrase("console.inbox.login.link_message", {"minutes": settings.inbox.link_minutes, "url": url})
     queue_message(work, channel=method.channel, identity=_staff_identity(work, staff, method, target),
-                  text=t("console.inbox.login.link_message", staff.lang, minutes=settings.inbox.link_minutes, url=url),
-                  lang=staff.lang, staff_id=staff.id)
+                  phrase=said, lang=staff.lang, staff_id=staff.id)
     record(work.session, at=work.now, actor=f"staff:{staff.code}", action="inbox.link_sent",
            target_kind="staff", target_id=staff.id, detail={"channel": method.channel}, ip=ip)
     return token

@@ -7,7 +7,6 @@ from gridline.core.answers import find_leader, open_cases
 from gridline.core.conversation.states import IDLE, State, asking_address, offering, without_options
 from gridline.core.conversation.step import Step
 from gridline.core.reports import ReportDecision, decide_report, file_report
-from gridline.i18n import t
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
 from gridline.nlu.types import OUT_OF_SCOPE
@@ -62,7 +61,7 @@ def file(step: Step, decision: ReportDecision, state: State) -> State:
         return state
     state = without_options(state)
     if decision.ask_category:
-        options = category_options(case, decision.candidates, step.lang)
+        options = category_options(case, decision.candidates)
         step.say("case.choose_category", options, ref=case.ref)
         state = offering(state, tuple(o.data for o in options))
         if case.grid_code is None:
@@ -81,11 +80,11 @@ def file(step: Step, decision: ReportDecision, state: State) -> State:
     return state
 
 
-def category_options(case: Case, candidates: list[str], lang: str) -> tuple[Option, ...]:
+def category_options(case: Case, candidates: list[str]) -> tuple[Option, ...]:
     """The categories an unclear report may be, and "other" (the labels are the buttons')."""
     return (
-        *(Option(t(f"category.{c}", lang), f"cat:{case.ref}:{c}") for c in candidates),
-        Option(t("category.other", lang), f"cat:{case.ref}:other"),
+        *(Option(Phrase(f"category.{c}"), f"cat:{case.ref}:{c}") for c in candidates),
+        Option(Phrase("category.other"), f"cat:{case.ref}:other"),
     )
 
 
