@@ -88,6 +88,8 @@ def facts(lang: str) -> dict[str, Any]:
         "reason": _longest("transfer.return_reason.", lang),
         "reasons": numbered,
         "choices": ["高新区城市管理局", "高新区市政园林局", "高新区供电公司"],
+        # who is on duty in a base grid: its leader or a team member (core.answers.staff_role)
+        "role": max((Phrase(f"staff_role.{r}") for r in ("leader", "member")), key=lambda p: len(render(p, lang))),
         # a status answer lists every open case; two are budgeted (each more takes another segment)
         "header": Phrase("status.header", {"count": 2}), "cases": Lines((line, line)),
     }
