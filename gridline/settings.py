@@ -32,6 +32,11 @@ class ServerSettings(BaseModel):
     workers: int = 1
     log_json: bool = False
     log_level: str = "INFO"
+    # How long a thread may hold Python's GIL while another waits for it (``sys.setswitchinterval``),
+    # set by each ``gridline serve`` process; 0 keeps Python's 5 ms. The event loop answers the
+    # webhooks while database threads run units of work: each time it wakes it may wait this long
+    # for them (docs/performance.md, "serve's event loop").
+    switch_interval_ms: float = 1.0
     # Secret used to sign console session cookies and link codes; must be set in production.
     secret_key: str = "change-me-in-production"
 

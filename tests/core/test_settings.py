@@ -38,3 +38,18 @@ def test_unknown_escalation_target_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDLINE_CONFIG", str(config))
     with pytest.raises(PolicyError, match="the_mayor"):
         policy_for(load_settings(), "normal")
+
+
+@pytest.mark.parametrize(("milliseconds", "expected"), [(1.0, 0.001), (0.5, 0.0005), (0, None)])
+def test_serve_sets_the_gil_switch_interval(milliseconds: float, expected: float | None):
+    import sys
+
+    from gridline.commands.serve import apply_switch_interval
+    from gridline.settings import Settings
+
+    before = sys.getswitchinterval()
+    try:
+        apply_switch_interval(Settings(server={"switch_interval_ms": milliseconds}))
+        assert sys.getswitchinterval() == pytest.approx(expected if expected is not None else before)
+    finally:
+        sys.setswitchinterval(before)
