@@ -72,9 +72,10 @@ def updated_page_text(notice: PageNotice, note: Said) -> str:
     return page_texts(notice).full + "\n\n" + t(note.key, notice.lang, ref=notice.case_ref, **note.params)
 
 
-def answer_text(result: ActionResult) -> str:
-    """What the person who acted on a case is told, in their language (the console says it by code)."""
-    return said_text(result.said) if result.said is not None else ""
+def answer_text(result: ActionResult, lang: str | None = None) -> str:
+    """What the person who acted on a case is told, in their language or ``lang`` (a screen's: the
+    sandbox page in English); the console says it by code."""
+    return said_text(result.said, lang) if result.said is not None else ""
 
 
 def answer_phrase(result: ActionResult) -> Phrase:

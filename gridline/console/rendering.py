@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from gridline.clock import as_utc
 from gridline.domain import privacy
-from gridline.i18n import has, other_language, t
+from gridline.i18n import has, join, other_language, t
 from gridline.i18n.case_events import describe_event, event_title
 from gridline.i18n.explanations import explain
 
@@ -79,6 +79,9 @@ def fact_text(key: str, value: Any, lang: str) -> str:
     prefix = _LABELLED.get(key)
     if prefix and isinstance(value, str) and has(f"{prefix}.{value}"):
         return t(f"{prefix}.{value}", lang)
+    if prefix and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        # A step's targets (``notify: ["on_duty_leader", "backup"]``): each code its label.
+        return join((t(f"{prefix}.{v}", lang) if has(f"{prefix}.{v}") else v for v in value), lang)
     if key in _COUNTED_FROM_ZERO and isinstance(value, int) and not isinstance(value, bool):
         return str(value + 1)
     if isinstance(value, list) and key in ("candidates", "ranking"):

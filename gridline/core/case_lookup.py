@@ -22,12 +22,22 @@ QUERY = re.compile(
 )
 
 
+# A reference alone ("W4RGMD", "#W4RGMD"): what a resident pastes from the reply that gave it to them.
+# Letters and digits of the references' alphabet (routing.cases.REF_ALPHABET: no 0/O, 1/I/L), at
+# least one of each, so a six-letter word ("THANKS") or a number is never taken for one.
+BARE_REF = re.compile(
+    r"^\s*[#＃]?\s*((?=[A-Za-z2-9]*[2-9])(?=[A-Za-z2-9]*[A-Za-z])[A-HJ-KM-NP-Za-hj-km-np-z2-9]{6})\s*$"
+)
+
+
 def parse_query(text: str) -> tuple[str, str | None] | None:
-    """(reference, last four digits or None) when ``text`` asks for a case by reference."""
+    """(reference, last four digits or None) when ``text`` asks for a case by reference: "查询 W4RGMD",
+    "status W4RGMD 5678", or the reference alone."""
     match = QUERY.match(text)
-    if match is None:
-        return None
-    return match.group(1).upper(), match.group(2)
+    if match is not None:
+        return match.group(1).upper(), match.group(2)
+    bare = BARE_REF.match(text)
+    return (bare.group(1).upper(), None) if bare is not None else None
 
 
 def reference_status(work: Work, resident_id: int | None, ref: str, last4: str | None, tz: str) -> Phrase:

@@ -41,6 +41,8 @@ class Filed:
     created: bool
     holder_name: str | None
     grid_name: str
+    # The holder's role (``leader``, ``member`` …): at night the one on duty is often a team member.
+    holder_role: str | None = None
 
 
 def _locate_report(
@@ -124,11 +126,12 @@ def decide_report(
     return ReportDecision(draft=draft, priority=priority.priority, ask_category=ask, candidates=issue_ranking[:3])
 
 
-def _holder(services: Services, work: Work, grid_code: str | None) -> str | None:
+def _holder(services: Services, work: Work, grid_code: str | None) -> tuple[str | None, str | None]:
+    """The name and role of who is on duty in ``grid_code`` now (None, None: nobody)."""
     if grid_code is None:
-        return None
+        return None, None
     people = who_is_on_duty(work.session, grid_code, work.now, services.settings.timezone, role="primary")
-    return people[0].name if people else None
+    return (people[0].name, people[0].role) if people else (None, None)
 
 
 def file_report(services: Services, work: Work, sender: Sender, decision: ReportDecision) -> Filed:
@@ -140,7 +143,8 @@ def file_report(services: Services, work: Work, sender: Sender, decision: Report
             join_case(work, duplicate, resident_id=draft.resident_id, summary=draft.summary)
             return Filed(duplicate, False, None, grid_name(work, duplicate.grid_code))
     case = open_case(work, services.settings, draft)
-    return Filed(case, True, _holder(services, work, case.grid_code), grid_name(work, case.grid_code))
+    name, role = _holder(services, work, case.grid_code)
+    return Filed(case, True, name, grid_name(work, case.grid_code), role)
 
 
 def _page_now(work: Work, case: Case) -> None:

@@ -285,4 +285,5 @@ def tell_resident(
         options=options,
         case_id=case.id,
         resident_id=resident.id,
+        kind=MessageKind.NOTICE,  # news of their own case, not an answer to what they just wrote
     )

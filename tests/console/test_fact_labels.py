@@ -22,3 +22,10 @@ def test_an_intent_ranking_shows_category_names_with_confidences() -> None:
 
 def test_a_code_without_a_label_is_shown_as_stored() -> None:
     assert dict(visible_items({"category": "something_new"}, "en")) == {"category": "something_new"}
+
+
+def test_a_list_of_codes_shows_each_label() -> None:
+    """A paging step's targets are stored as a list: 值班网格长, 备班人员 — not on_duty_leader."""
+    data = {"notify": ["on_duty_leader", "backup", "something_new"]}
+    assert dict(visible_items(data, "zh-CN"))["notify"] == "值班网格长、备班人员、something_new"
+    assert dict(visible_items(data, "en"))["notify"] == "leader on duty, backup, something_new"

@@ -125,3 +125,30 @@ async def test_a_low_rating_asks_for_a_follow_up_call(services, drain) -> None:
     await handle_inbound(services, sms("2", "C6"))  # two stars
     (task,) = follow_ups(services)
     assert (task.case_id, task.reason) == (case.id, "low_rating")
+
+
+async def test_plain_typed_answers_the_nlu_misreads_still_answer_the_question(services, drain) -> None:
+    """解决了，谢谢 (the NLU reads thanks) confirms the fix and asks for the rating."""
+    sent = record_all_channels(services)
+    case = await resolved_case(services, drain)
+    await handle_inbound(services, sms("解决了，谢谢！", "P1"))
+    await drain(services)
+    with services.db.session() as session:
+        kinds = [e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))]
+    assert kinds[-1] == "resident_confirmed"
+    assert any("★" in o.text("zh-CN") for o in sent["sms"].messages[-1].options)
+
+
+async def test_a_plain_not_yet_the_nlu_reads_as_a_greeting_reopens(services, drain) -> None:
+    other = await resolved_case(services, drain)
+    await handle_inbound(services, sms("还没好", "P2"))
+    await drain(services)
+    with services.db.session() as session:
+        kinds = [e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == other.id))]
+        assert session.get(Case, other.id).status == "paged"  # type: ignore[union-attr]
+    assert kinds[-1] == "reopened_by_resident"
+
+
+async def test_thanks_with_no_question_pending_is_small_talk(services) -> None:
+    outcome = await handle_inbound(services, sms("解决了，谢谢", "P3"), deliver_replies=False)
+    assert outcome.case_ref is None and "不客气" in outcome.replies[-1].text

@@ -7,6 +7,7 @@ from string import Formatter
 import pytest
 
 from gridline.domain.explanations import Reason, because, priority_because, why
+from gridline.domain.privacy import mask_text
 from gridline.i18n import LANGUAGES, catalogue
 from gridline.i18n.explanations import explain, reason_text
 
@@ -57,4 +58,9 @@ def test_priority_says_which_rules_fired_or_that_none_did() -> None:
 def test_the_moment_someone_was_on_duty_reads_as_a_local_time_not_a_stamp() -> None:
     """A UTC stamp with microseconds was long enough to be masked as a phone number in the console."""
     moment = why(Reason.ON_DUTY, grid="ZY01-01-1", at="2026-12-01T22:00:48.228602+08:00")
-    assert reason_text(moment, "zh-CN") == "ZY01-01-1 12-01 22:00 值班网格长"
+    assert reason_text(moment, "zh-CN") == "ZY01-01-1 网格 12-01 22:00 值班网格长"
+    # The grid code's digits and the time's together were eleven digits: masked as a phone number.
+    for lang in ("zh-CN", "en"):
+        for code in (Reason.ON_DUTY, Reason.BACKUP_ON_DUTY):
+            text = reason_text(why(code, grid="ZY01-01-1", at="2026-12-01T22:00+08:00"), lang)
+            assert mask_text(text) == text

@@ -20,3 +20,19 @@ async def test_status_command_with_and_without_a_reference(services) -> None:
     listing = InboundMessage(channel="sms", external_id=LI_XIUYING, command="status", provider_message_id="S3")
     answer = (await handle_inbound(services, listing, deliver_replies=False)).replies[-1].text
     assert "1 个未办结的工单" in answer and ref in answer
+
+
+async def test_the_reference_alone_answers_that_case_instead_of_opening_another(services) -> None:
+    """A resident pastes the reference the first reply gave them: that is a question about the case."""
+    report = InboundMessage(channel="sms", external_id=LI_XIUYING, text="俺们楼从昨天就没水了咋弄",
+                            provider_message_id="S1")  # fmt: skip
+    ref = (await handle_inbound(services, report, deliver_replies=False)).case_ref
+    assert ref
+    for n, text in enumerate((ref, f"#{ref.lower()}", f" ＃{ref} ")):
+        asked = InboundMessage(channel="sms", external_id=LI_XIUYING, text=text, provider_message_id=f"R{n}")
+        outcome = await handle_inbound(services, asked, deliver_replies=False)
+        assert not outcome.created_case and not outcome.joined_case
+        assert outcome.replies[-1].text.startswith(f"工单 {ref}（供水）")
+    # Six capitals with no digit, or a number, stay words for the NLU.
+    thanks = InboundMessage(channel="sms", external_id=LI_XIUYING, text="THANKS", provider_message_id="T1")
+    assert "工单" not in (await handle_inbound(services, thanks, deliver_replies=False)).replies[-1].text

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from gridline.bots.twilio.sms_text import SEGMENT_BUDGET, SMS_VARIANTS, UNBOUNDED, render_message, segments
+from gridline.bots.twilio.voice_text import VOICE_VARIANTS
 from gridline.i18n import LANGUAGES, catalogue, t
 from gridline.i18n.phrases import Lines, Phrase, Spaced, render
 from gridline.kernel.messages import Option
@@ -87,6 +88,8 @@ def facts(lang: str) -> dict[str, Any]:
         "reason": _longest("transfer.return_reason.", lang),
         "reasons": numbered,
         "choices": ["高新区城市管理局", "高新区市政园林局", "高新区供电公司"],
+        # who is on duty in a base grid: its leader or a team member (core.answers.staff_role)
+        "role": max((Phrase(f"staff_role.{r}") for r in ("leader", "member")), key=lambda p: len(render(p, lang))),
         # a status answer lists every open case; two are budgeted (each more takes another segment)
         "header": Phrase("status.header", {"count": 2}), "cases": Lines((line, line)),
     }
@@ -135,6 +138,12 @@ def test_an_sms_wording_says_the_same_facts_and_is_needed(key: str, variant: str
         typed = {lang: render(Phrase("status.open", {"header": facts(lang)["header"], "cases": facts(lang)["cases"]}),
                               lang) for lang in LANGUAGES}  # fmt: skip
     assert max(segments(text) for text in typed.values()) > SEGMENT_BUDGET
+
+
+@pytest.mark.parametrize(("key", "variant"), sorted(VOICE_VARIANTS.items()))
+def test_a_voice_wording_says_no_fact_the_typed_text_lacks(key: str, variant: str) -> None:
+    """A call renders its variant from the typed key's facts: a fact only the variant names would fail."""
+    assert variant in catalogue() and placeholders(variant) <= placeholders(key)
 
 
 def test_the_case_confirmation_in_chinese_fits_one_segment() -> None:

@@ -320,6 +320,26 @@ async def test_a_stranger_who_texts_in_chinese_is_answered_in_chinese(world: Twi
     stranger.expect_sms("住址")
 
 
+async def test_news_of_the_residents_own_case_does_not_use_up_the_reply_cap(world: TwilioWorld) -> None:
+    """Acknowledged and 解决了吗？ follow what staff did; counting them left a resident who had been
+    kept informed without the reference of their next report."""
+    world.services.settings.twilio.max_auto_replies_per_hour = 2
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    resident, leader = world.phone(LI_XIUYING), world.phone(LONG_XIAOYAN)
+    await resident.text("俺们楼从昨天就没水了咋弄")
+    await world.settle()
+    resident.expect_sms("已受理")  # reply 1
+    code = code_in(leader.expect_sms("回复").body)
+    for command in (code, f"{code}r"):  # acknowledged, then resolved: two notices
+        await leader.reply(command)
+        await world.settle()
+    resident.expect_sms("接单")
+    resident.expect_sms("解决了吗")
+    await resident.text("楼道灯坏了好几天了，晚上看不见")
+    await world.settle()
+    resident.expect_sms("工单")  # reply 2: the new report's reference still arrives
+
+
 async def test_an_english_case_confirmation_by_sms_is_its_sms_wording_in_two_segments(world: TwilioWorld) -> None:
     """The typed English confirmation with a Chinese name and grid can take three UCS-2 segments; the
     SMS says it shorter (docs/twilio.md), and the stored row keeps the key and the typed text."""

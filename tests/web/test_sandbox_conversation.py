@@ -190,3 +190,17 @@ async def test_a_neighbour_reporting_the_same_problem_joins_the_case(sandbox: Sa
     assert "2" in replies(second)[-1]["text"] and first["cases"][0]["ref"] in replies(second)[-1]["text"]
     (page,) = await sandbox.inbox(leader_id)
     assert page["case"]["report_count"] == 2
+
+
+async def test_an_action_on_the_english_page_is_answered_in_english(sandbox: Sandbox) -> None:
+    """The inbox's labels follow the page's language; so does what it says after a tap (it said
+    已接单：工单 … under English buttons)."""
+    resident = {"resident_id": await sandbox.resident_id("李秀英")}
+    leader_id = await sandbox.staff_id(LEADER)
+    await sandbox.say(resident, text="俺们楼从昨天就没水了咋弄")
+    (page,) = await sandbox.inbox(leader_id, lang="en")
+    assert page["actions"][0]["label"] == "Acknowledge"
+    tap = {"staff_id": leader_id, "page_id": page["page_id"], "action": "acknowledge"}
+    response = await sandbox.http.post("/sandbox/api/actions", params={"lang": "en"}, json=tap)
+    assert response.status_code == 200
+    assert response.json()["text"].startswith("Acknowledged") and "已接单" not in response.json()["text"]

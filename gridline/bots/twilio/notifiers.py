@@ -3,8 +3,9 @@
 Both report what Twilio said right away (``sent`` with the sid, ``retry`` on a temporary failure,
 ``failed`` for good); later news arrives as status callbacks (see ``statuses`` and ``webhooks``).
 Texts to opted-out numbers are refused (only the opt-out confirmation passes), and a number gets at
-most ``twilio.max_auto_replies_per_hour`` messages an hour so two robots can never text each other
-forever. Pages are never capped: a leader on duty must get every one.
+most ``twilio.max_auto_replies_per_hour`` replies an hour so two robots can never text each other
+forever. Pages are never capped (a leader on duty must get every one), nor notices about the
+resident's own cases.
 """
 
 from __future__ import annotations
@@ -81,7 +82,11 @@ class SmsNotifier:
             log.info("not texting %s: opted out (message %s)", target, notice.message_id)
             return Delivery(state="failed", error="recipient opted out (STOP)")
         cap = self.services.settings.twilio.max_auto_replies_per_hour
-        sent_this_hour = await self.services.state.hit(f"twilio:auto-replies:{target}", 3600)
+        # Only answers to what the number texted count: a loop of two robots is made of them. News of
+        # the resident's own case (接单, 解决了吗？, the rating) follows what staff did, so a resident
+        # who reported, confirmed and rated still gets the reference of the next report.
+        counted = notice.kind == MessageKind.REPLY
+        sent_this_hour = await self.services.state.hit(f"twilio:auto-replies:{target}", 3600) if counted else 0
         if cap and sent_this_hour > cap:
             log.warning("not texting %s: %d messages this hour, cap %d", target, sent_this_hour, cap)
             return Delivery(state="failed", error=f"automatic reply cap reached ({cap}/hour)")

@@ -58,6 +58,7 @@ SMS_VARIANTS: dict[str, str] = {
     "status.header": "sms.status.header",
     "status.line": "sms.status.line",
     "checkins.notify.leader": "sms.checkins.notify.leader",
+    "find_leader.answer_on_duty": "sms.find_leader.answer_on_duty",
 }
 
 # Every SMS Gridline writes from a catalogue key fits this many segments (two UCS-2 segments: 134

@@ -3,12 +3,13 @@ small talk, or a report that becomes a case."""
 
 from __future__ import annotations
 
-from gridline.core.answers import find_leader, open_cases
+from gridline.core.answers import find_leader, open_cases, staff_role
 from gridline.core.conversation.states import IDLE, State, asking_address, offering, without_options
 from gridline.core.conversation.step import Step
 from gridline.core.reports import ReportDecision, decide_report, file_report
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
+from gridline.nlu.solved_words import solved_in_words
 from gridline.nlu.types import OUT_OF_SCOPE
 from gridline.routing import closure
 from gridline.routing.directory import Directory
@@ -29,12 +30,17 @@ def words(step: Step, state: State) -> State:
     if confident and intent == "check_status":
         step.say(open_cases(step.work, resident.id or 0))
         return state
-    if intent in ("affirm", "deny") or nlu.is_issue:
-        # An answer to "解决了吗？" in words — "没有解决", or the same problem again ("还是没水") — goes
-        # to that case, with the resident's own words for the level above.
+    plain = solved_in_words(text)
+    if plain is not None or intent in ("affirm", "deny", "thanks") or nlu.is_issue:
+        # An answer to "解决了吗？" in words — "解决了，谢谢", "没有解决", or the same problem again
+        # ("还是没水") — goes to that case, with the resident's own words for the level above.
         pending = closure.awaiting_confirmation(step.work, resident.id or 0)
-        if pending is not None and (intent in ("affirm", "deny") or intent == pending.category):
-            solved_answer(step, pending, intent == "affirm", text)
+        if pending is not None and plain is None and intent in ("affirm", "deny", "thanks"):
+            plain = intent != "deny"  # a thank-you for a fixed problem is a yes
+        elif pending is not None and plain is None and intent == pending.category:
+            plain = False
+        if pending is not None and plain is not None:
+            solved_answer(step, pending, plain, text)
             return state
     if confident and intent in SMALL_TALK:
         step.say(f"conversation.{intent}")
@@ -74,7 +80,8 @@ def file(step: Step, decision: ReportDecision, state: State) -> State:
         return asking_address(state, case.id)
     category = Phrase(f"category.{case.category}")
     if filed.holder_name:
-        step.say("case.created", ref=case.ref, who=filed.holder_name, grid=filed.grid_name, category=category)
+        step.say("case.created", ref=case.ref, who=filed.holder_name, grid=filed.grid_name, category=category,
+                 role=staff_role(filed.holder_role))  # fmt: skip
     else:
         step.say("case.created_nobody", ref=case.ref, grid=filed.grid_name, category=category)
     return state

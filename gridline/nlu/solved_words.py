@@ -1,0 +1,40 @@
+"""A plain answer to "问题真的解决了吗？" in words, read without the NLU.
+
+The question offers buttons (and ``回复1 / 回复2`` by SMS), but many residents type the answer. The
+short answers people give — 解决了, 好了, 修好了, 谢谢, 没有, 还没好, yes, not yet — are read here,
+whatever the NLU makes of them (it reads 解决了 as a status question and 还没好 as a greeting).
+Only for a case that awaits the answer (``routing.closure.awaiting_confirmation``); anything longer
+goes to the NLU as before ("还是没水" is the same problem again: not solved).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Punctuation, spaces and the polite words around an answer: 「解决了，谢谢！」 is 解决了.
+_NOISE = re.compile(r"[\s,.!?~，。！？、…～:：;；'\"“”‘’()（）]+")
+_POLITE = re.compile(r"(谢谢(您|你|网格长|了)?|多谢|谢了|辛苦(了|啦)?|thank(s| you)( very much)?)", re.IGNORECASE)
+
+SOLVED = frozenset({
+    "解决了", "已解决", "已经解决了", "已经解决", "解决啦", "好了", "好啦", "修好了", "弄好了", "搞好了",
+    "可以了", "没问题了", "没事了", "是", "是的", "是解决了", "对", "嗯", "嗯嗯", "行了", "中", "中了",
+    "yes", "solved", "fixed", "ok", "okay", "yesitis", "yessolved", "",  # "" = only thanks
+})  # fmt: skip
+NOT_SOLVED = frozenset({
+    "没有", "没", "没解决", "没有解决", "还没解决", "还没有解决", "没好", "还没好", "还没有好", "还没",
+    "还没有", "不行", "还不行", "还是不行", "否", "不是", "没修好", "还没修好",
+    "no", "notyet", "notsolved", "nope", "stillbroken",
+})  # fmt: skip
+
+
+def solved_in_words(text: str | None) -> bool | None:
+    """True for "solved", False for "not solved", None when ``text`` is not such a plain answer."""
+    if not text or len(text) > 24:
+        return None
+    bare = _NOISE.sub("", _POLITE.sub("", text.strip())).lower()
+    if bare in NOT_SOLVED:
+        return False
+    if bare in SOLVED:
+        # "" is a bare thank-you: only when something polite was said (an empty text is nothing).
+        return True if bare or _POLITE.search(text) else None
+    return None
