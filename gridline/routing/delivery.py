@@ -27,7 +27,7 @@ from gridline.routing.loop_pages import PAGE_REASONS as LOOP_REASONS
 from gridline.routing.loop_pages import LoopLines, loop_lines
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.settings import Settings
-from gridline.storage import cases, directory, pages
+from gridline.storage import cases, directory, directory_cache, pages
 from gridline.storage.models import Case, ContactMethod, Grid, Page, Staff
 
 if TYPE_CHECKING:
@@ -158,7 +158,9 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
         PAGE.move(page, PageStatus.SCHEDULED, work.now)
         return "not due"
     case = cases.get(work.session, page.case_id)
-    staff = work.session.get(Staff, page.staff_id)
+    # The directory's copy (``storage.directory_cache``): the page's words need the person's name and
+    # language, and the unit of work reads the directory's token for the grid anyway.
+    staff = directory_cache.staff(work.session, page.staff_id)
     assert case is not None and staff is not None
     # Chasing pages (催办, 督办) and the department loop's are about cases someone may already have;
     # every other page ends there.

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from gridline.bots.twilio.sms_text import SEGMENT_BUDGET, SMS_VARIANTS, UNBOUNDED, render_message, segments
+from gridline.bots.twilio.voice_text import VOICE_VARIANTS
 from gridline.i18n import LANGUAGES, catalogue, t
 from gridline.i18n.phrases import Lines, Phrase, Spaced, render
 from gridline.kernel.messages import Option
@@ -137,6 +138,12 @@ def test_an_sms_wording_says_the_same_facts_and_is_needed(key: str, variant: str
         typed = {lang: render(Phrase("status.open", {"header": facts(lang)["header"], "cases": facts(lang)["cases"]}),
                               lang) for lang in LANGUAGES}  # fmt: skip
     assert max(segments(text) for text in typed.values()) > SEGMENT_BUDGET
+
+
+@pytest.mark.parametrize(("key", "variant"), sorted(VOICE_VARIANTS.items()))
+def test_a_voice_wording_says_no_fact_the_typed_text_lacks(key: str, variant: str) -> None:
+    """A call renders its variant from the typed key's facts: a fact only the variant names would fail."""
+    assert variant in catalogue() and placeholders(variant) <= placeholders(key)
 
 
 def test_the_case_confirmation_in_chinese_fits_one_segment() -> None:
