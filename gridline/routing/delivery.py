@@ -27,7 +27,7 @@ from gridline.routing.loop_pages import PAGE_REASONS as LOOP_REASONS
 from gridline.routing.loop_pages import LoopLines, loop_lines
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.settings import Settings
-from gridline.storage import cases, directory, pages
+from gridline.storage import cases, directory, directory_cache, pages
 from gridline.storage.models import Case, ContactMethod, Grid, Page, Staff
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def page_notice(
         category=case.category,
         priority=case.priority,
         grid_name=grid.name if grid else "—",
-        address=case.address_text,
+        address=case.address_text or _shared_location(case),
         summary=case.summary,
         report_count=case.report_count,
         reason=page.reason,
@@ -158,7 +158,9 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
         PAGE.move(page, PageStatus.SCHEDULED, work.now)
         return "not due"
     case = cases.get(work.session, page.case_id)
-    staff = work.session.get(Staff, page.staff_id)
+    # The directory's copy (``storage.directory_cache``): the page's words need the person's name and
+    # language, and the unit of work reads the directory's token for the grid anyway.
+    staff = directory_cache.staff(work.session, page.staff_id)
     assert case is not None and staff is not None
     # Chasing pages (催办, 督办) and the department loop's are about cases someone may already have;
     # every other page ends there.
@@ -269,3 +271,11 @@ async def update_page(services: Services, page_id: int, note_key: str, params: d
         )
         return "retry"
     return "updated"
+
+
+def _shared_location(case: Case) -> str | None:
+    """Where a resident who shared a location (and typed no address) is: the point, which a leader's
+    map app opens, instead of the grid's name a second time."""
+    if case.lat is None or case.lon is None:
+        return None
+    return f"{case.lat:.5f},{case.lon:.5f}"

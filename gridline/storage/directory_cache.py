@@ -308,6 +308,15 @@ def active_staff_with_role(session: Session, role: str, grid_code: str | None = 
     ]
 
 
+def staff(session: Session, staff_id: int) -> Staff | None:
+    """The person with ``staff_id``, active or not (a copy: not in the session), or None."""
+    snapshot = people(session)
+    if snapshot is None:
+        return session.get(Staff, staff_id)
+    row = snapshot.staff_by_id.get(staff_id)
+    return None if row is None else _copy(Staff, row)
+
+
 def contact_methods(session: Session, staff_id: int) -> list[ContactMethod]:
     """The person's contact methods in the order they are tried (copies)."""
     snapshot = people(session)
