@@ -133,7 +133,6 @@ RENDERS_BELOW_THE_EDGE: dict[str, str] = {
     "gridline/routing/transfer_parties.py": "return_reason_label / transfer_status_label, for the console",
     "gridline/routing/broadcasts.py": "the console's preview of a notice (the message gets the phrase)",
     "gridline/routing/sweeps.py": "SweepError: a console form's error in the viewer's language",
-    "gridline/routing/deadlines.py": "due_text, the 限时 line the page renderers and the console call",
     # Words Gridline reads: a grammar built from the catalogue's keywords in every language.
     "gridline/routing/loop_grammar.py": "the department loop's keywords",
     "gridline/routing/visit_grammar.py": "the visit grammar's keywords",

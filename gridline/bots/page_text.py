@@ -18,7 +18,7 @@ from gridline.kernel.notify import CannotRender, PageNotice, Said
 from gridline.routing.actions import ActionResult
 from gridline.routing.chasing import CHASE_REASONS
 from gridline.routing.closure import REOPENED
-from gridline.routing.deadlines import due_text
+from gridline.routing.deadlines import due_phrase
 from gridline.settings import Settings
 
 
@@ -63,7 +63,7 @@ def _page_texts(notice: PageNotice, settings: Settings | None, now: datetime | N
     if notice.loop_short is not None:
         short = said_text(notice.loop_short, lang)
     if notice.due_at is not None and settings is not None and now is not None:
-        full = full + "\n" + due_text(settings, notice.due_at, now, lang)
+        full = full + "\n" + render(due_phrase(settings, notice.due_at, now), lang)
     return PageTexts(full, short)
 
 

@@ -120,10 +120,12 @@ class ConsoleContext:
         return console_text(key, self.lang, **params)
 
     def due(self, at: datetime | None) -> str:
-        """``限时 12月3日 17:00（2个工作日）`` in the viewer's language (routing.deadlines.due_text)."""
-        from gridline.routing.deadlines import due_text
+        """``限时 12月3日 17:00（2个工作日）`` in the viewer's language ("" without a deadline)."""
+        from gridline.i18n.phrases import render
+        from gridline.routing.deadlines import due_phrase
 
-        return due_text(self.services.settings, at, self.now, self.lang)
+        due = due_phrase(self.services.settings, at, self.now)
+        return render(due, self.lang) if due is not None else ""
 
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         html = self.renderer.render(

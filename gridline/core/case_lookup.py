@@ -23,10 +23,12 @@ QUERY = re.compile(
 
 
 # A reference alone ("W4RGMD", "#W4RGMD"): what a resident pastes from the reply that gave it to them.
-# Letters and digits of the references' alphabet (routing.cases.REF_ALPHABET: no 0/O, 1/I/L), at
-# least one of each, so a six-letter word ("THANKS") or a number is never taken for one.
+# Six characters of the references' alphabet (routing.cases.REF_ALPHABET: no 0/O, 1/I/L) with a
+# letter: as written (capitals), or typed in lower case with a digit among them — so a word typed
+# in lower case ("thanks") or a number is never taken for one.
 BARE_REF = re.compile(
-    r"^\s*[#＃]?\s*((?=[A-Za-z2-9]*[2-9])(?=[A-Za-z2-9]*[A-Za-z])[A-HJ-KM-NP-Za-hj-km-np-z2-9]{6})\s*$"
+    r"^\s*[#＃]?\s*((?=[A-Z2-9]*[A-Z])[A-HJ-KM-NP-Z2-9]{6}"
+    r"|(?=[A-Za-z2-9]*[2-9])(?=[A-Za-z2-9]*[A-Za-z])[A-HJ-KM-NP-Za-hj-km-np-z2-9]{6})\s*$"
 )
 
 

@@ -57,16 +57,20 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def language_of_text(text: str | None) -> Language | None:
-    """The language a text is plainly written in: Han characters → zh-CN, Latin words and no Han → en.
+    """The language a text is plainly written in: Han characters → zh-CN, Latin words and no Han → en;
+    mostly English words around a Chinese address → en.
 
     For channels that carry no language (an SMS, a phone number): a stranger who texts in English is
     answered in English from the first reply. Digits, codes and emoji say nothing (None).
     """
     if not text:
         return None
-    if HAN.search(text):
+    han, words = len(HAN.findall(text)), len(_LATIN_WORD.findall(text))
+    # An English sentence naming a Chinese address ("no water at 颍河路56号院 building 2") is
+    # English; a Chinese one with a word or two of English ("Tongbai Road 199 停水了") is Chinese.
+    if han and not (words >= 3 and 2 * words > han):
         return Language.ZH_CN
-    return Language.EN if _LATIN_WORD.search(text) else None
+    return Language.EN if words else None
 
 
 def other_language(lang: str | None) -> Language:

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from gridline.i18n import t
+from gridline.i18n.phrases import Phrase
 from gridline.settings import TIME_LIMIT_RE, Settings
 
 log = logging.getLogger(__name__)
@@ -110,19 +110,20 @@ def time_left(settings: Settings, due: datetime, now: datetime) -> tuple[int, st
     return days, "wd"
 
 
-def due_text(settings: Settings, due: datetime | None, now: datetime, lang: str) -> str:
-    """``限时 12月3日 17:00（2个工作日）`` / ``Due Dec 3 17:00 (2 working days)``; "" without a deadline."""
+def due_phrase(settings: Settings, due: datetime | None, now: datetime) -> Phrase | None:
+    """``限时 12月3日 17:00（2个工作日）`` / ``Due Dec 3 17:00 (2 working days)`` as a phrase (the reader's
+    channel words it); None without a deadline."""
     if due is None:
-        return ""
+        return None
     local = due.astimezone(ZoneInfo(settings.timezone))
-    when = t("deadline.date", lang, month=local.month, day=local.day, mon=local.strftime("%b"),
-             hm=local.strftime("%H:%M"))  # fmt: skip
+    when = Phrase("deadline.date", {"month": local.month, "day": local.day, "mon": local.strftime("%b"),
+                                    "hm": local.strftime("%H:%M")})  # fmt: skip
     left = time_left(settings, due, now)
     if left is None:
-        return t("deadline.overdue", lang, when=when)
+        return Phrase("deadline.overdue", {"when": when})
     amount, unit = left
     if unit == "wd":
-        span = t("deadline.working_day", lang) if amount == 1 else t("deadline.working_days", lang, n=amount)
+        span = Phrase("deadline.working_day") if amount == 1 else Phrase("deadline.working_days", {"n": amount})
     else:
-        span = t("deadline.under_hour", lang) if amount < 1 else t("deadline.hours", lang, n=amount)
-    return t("deadline.shown", lang, when=when, left=span)
+        span = Phrase("deadline.under_hour") if amount < 1 else Phrase("deadline.hours", {"n": amount})
+    return Phrase("deadline.shown", {"when": when, "left": span})

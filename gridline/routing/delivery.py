@@ -63,7 +63,7 @@ def page_notice(
         category=case.category,
         priority=case.priority,
         grid_name=grid.name if grid else "—",
-        address=case.address_text,
+        address=case.address_text or _shared_location(case),
         summary=case.summary,
         report_count=case.report_count,
         reason=page.reason,
@@ -271,3 +271,11 @@ async def update_page(services: Services, page_id: int, note_key: str, params: d
         )
         return "retry"
     return "updated"
+
+
+def _shared_location(case: Case) -> str | None:
+    """Where a resident who shared a location (and typed no address) is: the point, which a leader's
+    map app opens, instead of the grid's name a second time."""
+    if case.lat is None or case.lon is None:
+        return None
+    return f"{case.lat:.5f},{case.lon:.5f}"

@@ -180,3 +180,24 @@ async def test_the_console_on_a_phone(browser, city):
     await page.wait_for_selector("h1:text('Dashboard')")
     save_screenshot(await page.screenshot(full_page=True), "phone-dashboard-en")
     await context.close()
+
+
+async def test_every_menu_entry_is_in_sight_on_a_laptop_in_english(browser, city):
+    """The English menu is wider than the Chinese one: at 1280 px it ran under the language switch,
+    Audit log cut to "Audi" and Accounts out of sight in a scroll box without a scroll bar."""
+    chromium, server = browser
+    context = await chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await sign_in(page, server, "admin")
+    await page.click("a.lang-switch")
+    await page.wait_for_selector("nav.nav a:text('Accounts')")
+    hidden = await page.evaluate("""() => {
+        const nav = document.querySelector("nav.nav"), box = nav.getBoundingClientRect();
+        return [...nav.querySelectorAll("a")].filter(a => {
+            const r = a.getBoundingClientRect();
+            return r.left < box.left - 1 || r.right > box.right + 1 || r.right > window.innerWidth;
+        }).map(a => a.textContent).concat(nav.scrollWidth > nav.clientWidth + 1 ? ["(scrolls)"] : []);
+    }""")
+    assert hidden == []
+    save_screenshot(await page.screenshot(), "laptop-cases-en")
+    await context.close()

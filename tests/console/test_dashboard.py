@@ -118,3 +118,13 @@ async def test_the_chart_has_a_bar_segment_per_day_and_category_linking_to_its_c
     listed = (await admin.get(htmllib.unescape(url))).text
     assert listed_total(listed) == int(count)
     assert f"category={category}" in htmllib.unescape(url)
+
+
+async def test_cases_nobody_has_taken_yet_are_not_called_no_cases(client_for, factory: CaseFactory):
+    """The per-leader table said 本期没有工单 above a count of six cases: none had a holder yet."""
+    factory.case(created=factory.now - timedelta(hours=1))
+    html = (await (await client_for("admin")).get("/console/dashboard")).text
+    assert "本期的工单还没有人接单或被指派" in html
+    empty = (await (await client_for("admin")).get("/console/dashboard", params={"from": "2020-01-01",
+                                                                                "to": "2020-01-07"})).text
+    assert "本期的工单还没有人接单或被指派" not in empty and "本期没有工单" in empty

@@ -34,3 +34,12 @@ async def test_at_night_the_team_member_on_duty_is_named_as_one_and_the_leader_t
     english = render(Phrase("find_leader.answer_on_duty", {"grid": "G", "contact": "12345", "leader": "龙小燕",
                                                            "who": "姚晓燕", "role": staff_role("member")}), "en")
     assert "grid leader 龙小燕, on duty now 姚晓燕 (team member)" in english
+
+
+async def test_registering_at_night_names_the_grid_leader_not_the_member_on_duty(services, clock) -> None:
+    """A pin dropped at night in GX01-01-2 said 网格长是叶保国 (the team member on night duty)."""
+    clock.advance(timedelta(hours=14))
+    pin = InboundMessage(channel="web", external_id="anon-night-pin-1", location=(34.8030, 113.5545),
+                         provider_message_id="L1")  # fmt: skip
+    said = (await handle_inbound(services, pin, deliver_replies=False)).replies[-1].text
+    assert "网格长是廖志强" in said and "叶保国" not in said

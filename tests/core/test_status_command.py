@@ -28,11 +28,20 @@ async def test_the_reference_alone_answers_that_case_instead_of_opening_another(
                             provider_message_id="S1")  # fmt: skip
     ref = (await handle_inbound(services, report, deliver_replies=False)).case_ref
     assert ref
-    for n, text in enumerate((ref, f"#{ref.lower()}", f" ＃{ref} ")):
+    for n, text in enumerate((ref, f"#{ref}", f" ＃{ref} ")):  # lower case: test_what_reads_as_a_reference_alone
         asked = InboundMessage(channel="sms", external_id=LI_XIUYING, text=text, provider_message_id=f"R{n}")
         outcome = await handle_inbound(services, asked, deliver_replies=False)
         assert not outcome.created_case and not outcome.joined_case
         assert outcome.replies[-1].text.startswith(f"工单 {ref}（供水）")
-    # Six capitals with no digit, or a number, stay words for the NLU.
-    thanks = InboundMessage(channel="sms", external_id=LI_XIUYING, text="THANKS", provider_message_id="T1")
+    # A word in lower case, or a number, stays words for the NLU.
+    thanks = InboundMessage(channel="sms", external_id=LI_XIUYING, text="thanks", provider_message_id="T1")
     assert "工单" not in (await handle_inbound(services, thanks, deliver_replies=False)).replies[-1].text
+
+
+def test_what_reads_as_a_reference_alone() -> None:
+    from gridline.core.case_lookup import parse_query
+
+    for text, ref in (("XCUYBC", "XCUYBC"), ("W4RGMD", "W4RGMD"), ("#w4rgmd", "W4RGMD"), (" ＃UVMDH8 ", "UVMDH8")):
+        assert parse_query(text) == (ref, None)
+    for text in ("thanks", "Thanks", "xcuybc", "123456", "HELLO1", "ABC10X", "W4RGMD 1234", "水水水水水8"):
+        assert parse_query(text) is None, text

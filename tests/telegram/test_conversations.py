@@ -290,3 +290,14 @@ async def test_a_mistyped_address_is_still_asked_again(telegram_world: TelegramW
     await world.drain()
     assert "没有在网格地址库里找到" in resident.last_message.text
     assert cases(world.services) == []
+
+
+async def test_a_resident_known_by_a_shared_location_is_paged_with_that_point(telegram_world: TelegramWorld):
+    """Without a typed address the page said 地点：<the grid's name> again; the leader needs the point."""
+    world = telegram_world
+    resident = await register_by_location(world)
+    leader = world.person(LIAO_ZHIQIANG, "志强")
+    await resident.says("俺们楼从昨天就停水了，咋弄")
+    await world.drain()
+    page = leader.last_with_button("接单")
+    assert "地点：34.80300,113.55450" in page.text

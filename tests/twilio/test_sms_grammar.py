@@ -44,6 +44,11 @@ UNDERSTOOD = [
     ("ack", StaffReply(ACK, None)),
     ("确认", StaffReply(ACK, None)),
     ("收到", StaffReply(ACK, None)),
+    ("收到了", StaffReply(ACK, None)),  # what a leader on the move types; it was "未能识别"
+    ("好的。", StaffReply(ACK, None)),
+    ("已接单12", StaffReply(ACK, 12)),
+    ("已办结12", StaffReply(RES, 12)),
+    ("解决了", StaffReply(RES, None)),
     ("完成", StaffReply(RES, None)),
     ("上报", StaffReply(ESC, None)),
     ("1", StaffReply(ACK, 1, bare_number=True)),

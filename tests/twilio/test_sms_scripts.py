@@ -358,3 +358,11 @@ async def test_an_english_case_confirmation_by_sms_is_its_sms_wording_in_two_seg
     with world.services.db.session() as session:
         stored = session.exec(select(Message).where(Message.text_key == "case.created")).one()
     assert f"reference {ref}" in (stored.text or "")  # the console shows the typed wording
+
+
+async def test_a_stranger_writing_english_around_a_chinese_address_is_answered_in_english(world: TwilioWorld) -> None:
+    stranger = world.phone("+8613700000011")
+    await stranger.text("There is no water at 颍河路56号院 building 2")
+    await world.settle()
+    reply = stranger.expect_sms("Received", "ref")  # it was 已受理…: one Chinese address made it Chinese
+    assert "已受理" not in reply.body

@@ -63,11 +63,11 @@ def decode_form(body: bytes) -> list[tuple[str, str]]:
 
 
 class FormRefused(Exception):
-    """Not a signed Twilio form: answer ``status`` with ``{"detail": detail}``, store nothing."""
+    """Not a signed Twilio form: answer ``http_status`` with ``{"detail": detail}``, store nothing."""
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
-        self.status = status
+        self.http_status = status
         self.detail = detail
 
 
@@ -106,4 +106,4 @@ async def read_signed_form(request: Request, settings: Settings) -> SignedForm:
         return check_signed_form(settings, public_url(settings, request), signature, body,
                                  request.headers.get("content-type", ""), request.url.path)
     except FormRefused as refused:
-        raise HTTPException(status_code=refused.status, detail=refused.detail) from None
+        raise HTTPException(status_code=refused.http_status, detail=refused.detail) from None

@@ -59,7 +59,7 @@ NO_SID = _answer(400, b"missing MessageSid or From", None)
 def _refused(refused: FormRefused) -> Answer:
     # FastAPI's answer to an HTTPException: {"detail": …} as compact JSON.
     body = json.dumps({"detail": refused.detail}, ensure_ascii=False, separators=(",", ":")).encode()
-    return _answer(refused.status, body, b"application/json")
+    return _answer(refused.http_status, body, b"application/json")
 
 
 class SmsLane:
