@@ -52,6 +52,10 @@ def _page_texts(notice: PageNotice, settings: Settings | None, now: datetime | N
              address=where, summary=notice.summary[:300], count=count)  # fmt: skip
     short = t("page.short", lang, code=notice.code or "", category=category, address=where[:20],
               priority=priority if notice.priority != "normal" else "")  # fmt: skip
+    if notice.repeat > 0 and notice.loop_headline is None and reason != REOPENED and reason not in CHASE_REASONS:
+        # The policy went round once and nobody took it: the same people see this is not a new case.
+        full = t("page.repeat", lang, n=notice.repeat + 1) + "\n" + full
+        short = t("page.repeat_short", lang, n=notice.repeat + 1) + short
     if reason == REOPENED:
         full = t("page.reopened", lang, words=notice.reopened_words or "") + "\n" + full
         short = t("page.reopened_short", lang) + short

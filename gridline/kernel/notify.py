@@ -63,6 +63,9 @@ class PageNotice:
     loop_headline: Said | None = None
     loop_short: Said | None = None
     due_at: datetime | None = None  # the case's 限时 deadline (UTC)
+    # The policy's repeat this page belongs to: 0 the first time through its steps, 1 when nobody
+    # acknowledged and the policy starts over (the page then says it is a repeat, 第2次呼叫).
+    repeat: int = 0
 
 
 class CannotRender(Exception):

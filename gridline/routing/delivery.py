@@ -72,6 +72,7 @@ def page_notice(
         loop_headline=loop.headline if loop else None,
         loop_short=loop.short if loop else None,
         due_at=due_at,
+        repeat=max(0, page.round - int(case.policy.get("round_offset", 0))),
     )
 
 

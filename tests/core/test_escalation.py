@@ -52,7 +52,7 @@ async def test_normal_policy_waits_fifteen_minutes_between_steps(services, drain
 
 
 async def test_policy_repeats_then_stops(services, drain, clock):
-    record_all_channels(services)
+    sent = record_all_channels(services)
     outcome = await handle_inbound(services, sms("小区门口的路灯不亮了"))
     for _ in range(40):
         clock.advance(minutes=15)
@@ -69,6 +69,11 @@ async def test_policy_repeats_then_stops(services, drain, clock):
             )
         ]
     assert kinds.count("escalation_exhausted") == 1
+    # The second time round, the same people are told nobody has taken it yet, not paged as if anew.
+    worded = [(n.page_id, n.repeat) for channel in sent.values() for n in channel.pages]
+    rounds = {p.id: p.round for p in pages(services)}
+    assert worded and all(repeat == rounds[page_id] for page_id, repeat in worded)
+    assert {repeat for _, repeat in worded} == {0, 1}
 
 
 async def test_emergency_notifies_several_people_at_once(services, drain):

@@ -55,3 +55,10 @@ def test_an_action_answer_is_a_code_and_facts_worded_in_the_actors_language() ->
     assert answer_text(result) == t("action.acknowledged", "en", ref="W4RGMD")
     assert result.said is not None
     assert said_text(result.said, "zh-CN") == t("action.acknowledged", "zh-CN", ref="W4RGMD")
+
+
+def test_a_page_of_the_policys_second_round_says_nobody_took_it_yet() -> None:
+    first, again = page_texts(notice()), page_texts(notice(repeat=1))
+    assert again.full == t("page.repeat", "zh-CN", n=2) + "\n" + first.full
+    assert again.short == "【第2次】" + first.short and segments(sms_page_body(notice(repeat=1))) == 1
+    assert page_texts(notice(repeat=1, lang="en")).full.startswith("[Page 2: still not acknowledged]\n")
