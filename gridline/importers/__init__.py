@@ -102,7 +102,7 @@ class ImportSummary:
             parts.append(t("directory.summary.left", lang, left=self.left))
         if self.encoding and self.encoding not in ("utf-8", "utf-8-sig"):
             parts.append(t("directory.summary.encoding", lang, encoding=self.encoding))
-        return ", ".join(parts) + "".join(f"\n  {note}" for note in self.notes)
+        return t("list.clause_separator", lang).join(parts) + "".join(f"\n  {note}" for note in self.notes)
 
     def __str__(self) -> str:
         return self.text("en")

@@ -56,10 +56,11 @@ class ActionResult:
 
 
 def may_act(services: Services, work: Work, case: Case, staff: Staff) -> bool:
-    """The paged person, the grid's own leader, or someone above in the grid's chain."""
+    """The paged person (unless they passed the case on since), the grid's own leader, or someone
+    above in the grid's chain."""
     if not staff.active:
         return False
-    if pages.was_paged(work.session, case.id or 0, staff.id or 0):
+    if pages.was_paged(work.session, case.id or 0, staff.id or 0) and not passed_on(work, case, staff):
         return True
     if case.grid_code is None:
         return staff.role == StaffRole.SUPERVISOR.value
@@ -70,6 +71,18 @@ def may_act(services: Services, work: Work, case: Case, staff: Staff) -> bool:
         chain = [g.code for g in index.chain(case.grid_code)]
         return staff.grid_code is None or staff.grid_code in chain
     return False
+
+
+def passed_on(work: Work, case: Case, staff: Staff) -> bool:
+    """Whether ``staff`` handed the case to someone else (转交) and has not been paged about it since:
+    their old page no longer lets them take it back, escalate it or speak for it."""
+    if case.assignee_staff_id in (None, staff.id):
+        return False
+    handed = cases.latest_event(work.session, case.id or 0, "reassigned")
+    if handed is None or handed.actor != f"staff:{staff.code}":
+        return False
+    newest = pages.latest_for_staff(work.session, case.id or 0, staff.id or 0)
+    return newest is None or newest.created_at <= handed.at
 
 
 def expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_key: str, **params: str) -> None:
@@ -134,6 +147,10 @@ def act(
     if case is None:
         return ActionResult(False, "unknown_case", said("action.unknown_case", lang))
     if not may_act(services, work, case, staff):
+        if passed_on(work, case, staff):
+            holder = session.get(Staff, case.assignee_staff_id) if case.assignee_staff_id else None
+            name = holder.name if holder else "—"
+            return ActionResult(False, "passed_on", said("action.passed_on", lang, ref=case.ref, name=name), case.ref)
         return ActionResult(False, "not_allowed", said("action.not_allowed", lang, ref=case.ref), case.ref)
     if (
         case.status in (CaseStatus.CLOSED, CaseStatus.RESOLVED) and action != "resolve"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -460,3 +460,15 @@ def family_of(session: Session, household_id: int) -> list[HouseholdPerson]:
             .order_by(col(HouseholdPerson.position))
         )
     )
+
+
+def delete_for_households(session: Session, household_ids: Sequence[int]) -> int:
+    """Delete the check-ins of purged households with their timers and timelines; returns how many.
+
+    Their cases stay: a case is the city's record, and a check-in only pointed at it."""
+    ids = list(session.exec(select(CheckIn.id).where(col(CheckIn.household_id).in_(household_ids))))
+    for part in chunks(ids, 500):
+        session.execute(delete(CheckInStep).where(col(CheckInStep.checkin_id).in_(part)))
+        session.execute(delete(CheckInEvent).where(col(CheckInEvent.checkin_id).in_(part)))
+        session.execute(delete(CheckIn).where(col(CheckIn.id).in_(part)))
+    return len(ids)

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from gridline.storage import checkins, visits
 from gridline.storage.models import Household, HouseholdPerson
 
 
@@ -93,14 +94,19 @@ def counts_by_tag(session: Session, scope: RosterScope) -> dict[str, int]:
 
 
 def purge_removed(session: Session, before: datetime) -> int:
-    """Delete the households removed before ``before`` with their people; returns how many."""
-    ids = list(
-        session.exec(
+    """Delete the households removed before ``before`` with their people and the check-ins and visits
+    written about them (foreign keys refuse a household they still point at); returns how many."""
+    ids = [
+        household_id
+        for household_id in session.exec(
             select(Household.id).where(col(Household.removed_at).is_not(None), col(Household.removed_at) < before)
         )
-    )
+        if household_id is not None
+    ]
     if not ids:
         return 0
+    checkins.delete_for_households(session, ids)
+    visits.delete_for_households(session, ids)
     session.execute(delete(HouseholdPerson).where(col(HouseholdPerson.household_id).in_(ids)))
     session.execute(delete(Household).where(col(Household.id).in_(ids)))
     return len(ids)

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, update
+from sqlalchemy import and_, delete, func, update
 from sqlmodel import Session, col, select
 
 from gridline.storage.models import Case, Household, Visit, VisitDigest, VisitEvent
@@ -213,3 +213,13 @@ def overdue(session: Session, now: datetime, grid_codes: Collection[str] | None)
     if grid_codes is not None:
         query = query.where(col(Visit.grid_code).in_(sorted(grid_codes)))
     return list(session.exec(query))
+
+
+def delete_for_households(session: Session, household_ids: Collection[int]) -> int:
+    """Delete the visits of purged households with their timelines; returns how many. A visit's
+    note is about the people who lived there; the 主动发现 case a visit opened stays."""
+    ids = list(session.exec(select(Visit.id).where(col(Visit.household_id).in_(household_ids))))
+    if ids:
+        session.execute(delete(VisitEvent).where(col(VisitEvent.visit_id).in_(ids)))
+        session.execute(delete(Visit).where(col(Visit.id).in_(ids)))
+    return len(ids)

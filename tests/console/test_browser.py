@@ -91,7 +91,9 @@ async def test_a_supervisor_reviews_a_case_from_list_to_label(browser, city, con
 
     # Reveal the number (audited) and correct the label.
     await page.locator(".msg-in .reveal-form button").first.click()
-    await page.wait_for_function("document.querySelector('.msg-in .text').textContent.includes('13912345678')")
+    # A locator waits from outside the page: a string predicate polled inside it is an eval, which
+    # the console's CSP (script-src 'self') refuses once the first check comes back false.
+    await page.locator(".msg-in .text", has_text="13912345678").first.wait_for()
     nlu = page.locator(".msg-in details.nlu").first
     assert await nlu.get_attribute("open") is not None  # low confidence: shown open
     await nlu.locator("select[name=intent]").select_option("neighbor_dispute")
@@ -143,7 +145,7 @@ async def test_a_new_case_appears_without_reloading(browser, factory: CaseFactor
     context = await chromium.new_context(viewport={"width": 1400, "height": 900})
     page = await context.new_page()
     await sign_in(page, server, "sup-lianhua")
-    await page.wait_for_function("document.body.dataset.liveConnected === '1'")
+    await page.locator("body[data-live-connected='1']").wait_for(state="attached")
     await page.wait_for_timeout(300)  # let the event stream open before publishing
     elsewhere = factory.case(grid="GX02-01-1", text="别的网格的新工单")
     fresh = factory.case(grid="GX01-01-2", text="刚刚：红松路路口井盖丢了", category="safety_hazard",

@@ -264,3 +264,14 @@ async def test_a_caller_is_asked_by_phone_whether_it_is_solved_and_answers_with_
 
         kinds = [event.kind for event in case_store.events(session, case.id)]
     assert "resident_confirmed" in kinds
+
+
+async def test_a_caller_asking_who_their_leader_is_hears_the_name_not_the_number_they_dialled(
+    world: TwilioWorld,
+) -> None:
+    call = await world.phone(LI_XIUYING).call()
+    await call.say("我们的网格长是谁")
+    assert "龙小燕" in call.last_heard
+    assert world.services.settings.cases.hotline_display not in call.last_heard  # what they just dialled
+    assert "现在就可以说" in call.last_heard
+    assert not world.cases()

@@ -110,7 +110,7 @@ def build_api(services: Services) -> APIRouter:
         case_id = await in_transaction(services, check)
         result = await act_on_case(services, case_id=case_id, staff_id=body.staff_id, action=body.action,
                                    channel=CHANNEL, page_id=body.page_id, to_staff_id=body.to_staff_id)
-        status = 200 if result.ok else 403 if result.code == "not_allowed" else 409
+        status = 200 if result.ok else 403 if result.code in ("not_allowed", "passed_on") else 409
         # Said in the page's language (the inbox's labels are too), not the staff member's.
         said = answer_text(result, lang)
         return JSONResponse({"ok": result.ok, "code": result.code, "text": said, "case_id": case_id,

@@ -40,8 +40,8 @@ VISIT_OK = frozenset({"visit_logged"})
 VISIT_REFUSED = frozenset({"visit_not_your_grid", "visit_already_done", "visit_unknown_visit", "visit_bad_outcome"})
 OK_CODES = OK_CODES | VISIT_OK
 RESULT_CODES = OK_CODES | EVIDENCE_REFUSED | VISIT_REFUSED | {
-    "already_acknowledged", "not_allowed", "case_closed", "unknown_case", "unknown_staff", "unreachable", "bad_action",
-    "empty_note",
+    "already_acknowledged", "not_allowed", "passed_on", "case_closed", "unknown_case", "unknown_staff", "unreachable",
+    "bad_action", "empty_note",
 }
 BUTTON_KEYS = {"acknowledge": "page.button_ack", "resolve": "page.button_resolve",
                "escalate": "page.button_escalate", "reassign": "page.button_reassign"}
