@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gridline.edge.bodylimit import BodyTooLarge, read_capped, refuse
 from gridline.edge.jsonbody import MAX_JSON_DEPTH, BadJson, load_json
+from gridline.edge.lanes import Answer, post_path, send_answer
 from gridline.edge.text import json_text_is_clean
 
 if TYPE_CHECKING:
@@ -51,7 +52,6 @@ UNKNOWN_BOT = _answer_bytes(404, "unknown bot")
 FORBIDDEN = _answer_bytes(403, "forbidden")
 NOT_JSON = _answer_bytes(400, "not JSON, or nested too deeply")
 NOT_AN_UPDATE = _answer_bytes(400, "not a Telegram update")
-Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 class WebhookLane:
@@ -86,16 +86,16 @@ class WebhookLane:
             return
         bot = self.services.settings.telegram.bots.get(bot_name)
         if bot is None:
-            await _send(send, UNKNOWN_BOT)
+            await send_answer(send, UNKNOWN_BOT)
             return
         # A bot without a configured secret accepts nobody: webhooks must be set up with one.
         if not bot.secret_token or not hmac.compare_digest(given, bot.secret_token.encode()):
             client = scope.get("client")
             log.warning("telegram webhook %r: wrong or missing secret token from %s", bot_name,
                         client[0] if client else "?")
-            await _send(send, FORBIDDEN)
+            await send_answer(send, FORBIDDEN)
             return
-        await _send(send, await self.store(bot_name, body))
+        await send_answer(send, await self.store(bot_name, body))
 
     async def store(self, bot_name: str, body: bytes) -> Answer:
         """Parse and store one update's body; the answer to send."""
@@ -132,22 +132,11 @@ def _utf8(body: bytes) -> str | None:
 def _bot_of(scope: Scope) -> str | None:
     """The bot name of a ``POST /webhooks/telegram/<name>`` request, else None (as the route
     ``/webhooks/telegram/{bot_name}`` matched: one non-empty path segment, below any root path)."""
-    if scope["type"] != "http" or scope["method"] != "POST":
-        return None
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root):]
-    if not path.startswith(PATH_PREFIX):
+    path = post_path(scope)
+    if path is None or not path.startswith(PATH_PREFIX):
         return None
     name = path[len(PATH_PREFIX):]
     return name if name and "/" not in name else None
-
-
-async def _send(send: Send, answer: Answer) -> None:
-    status, headers, body = answer
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def install_webhook(app: Any, services: Services) -> None:

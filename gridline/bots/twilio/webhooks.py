@@ -25,6 +25,7 @@ from gridline.bots.twilio.signature import SIGNATURE_HEADER, FormRefused, check_
 from gridline.bots.twilio.statuses import call_update, message_update
 from gridline.core.inbox import receive_event
 from gridline.edge.bodylimit import BodyTooLarge, read_capped, refuse
+from gridline.edge.lanes import Answer, post_path, send_answer
 from gridline.kernel.services import Services
 from gridline.routing.provider_status import record_provider_status
 
@@ -41,7 +42,6 @@ def services_of(request: Request) -> Services:
 
 SMS_PATH = "/webhooks/twilio/sms"
 _SIGNATURE_HEADER = SIGNATURE_HEADER.lower().encode("latin-1")
-Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 def _answer(status: int, body: bytes, content_type: bytes | None) -> Answer:
@@ -93,7 +93,7 @@ class SmsLane:
             return
         if body is None:  # the client went away before its body was read: nothing to store
             return
-        await _send(send, await self.store(scope, body, signature, content_type))
+        await send_answer(send, await self.store(scope, body, signature, content_type))
 
     async def store(self, scope: Scope, body: bytes, signature: bytes, content_type: bytes) -> Answer:
         """Check the signature, store the text once per MessageSid; the answer to send."""
@@ -119,19 +119,7 @@ class SmsLane:
 
 
 def _is_sms_webhook(scope: Scope) -> bool:
-    if scope["type"] != "http" or scope["method"] != "POST":
-        return False
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root):]
-    return path == SMS_PATH
-
-
-async def _send(send: Send, answer: Answer) -> None:
-    status, headers, body = answer
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    return post_path(scope) == SMS_PATH
 
 
 def install_sms_lane(app: Any, services: Services) -> None:
