@@ -76,6 +76,7 @@ def create_page(
     )
     if method.channel in PHONE_CHANNELS and target:
         # Reuse the code this phone already has for this case, so replies stay stable across channels.
+        page_store.lock_codes_of(session, target)
         existing = page_store.code_for_case(session, case.id or 0, target)
         page.code = existing if existing is not None else allocate_code(session, target)
     return page_store.add(session, page)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, or_, text, update
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import PAGE, PageStatus
@@ -36,6 +36,15 @@ def claim_for_sending(session: Session, page_id: int, *, now: datetime, worker: 
                    .where(col(Page.id) == page_id,
                           col(Page.status) == PAGE.guard(PageStatus.SCHEDULED, PageStatus.SENDING))
                    .values(status=PageStatus.SENDING.value, claimed_at=now, claimed_by=worker))
+
+
+def lock_codes_of(session: Session, phone: str) -> None:
+    """Hold the reply codes of ``phone`` until this transaction ends (PostgreSQL): two pages to one
+    phone created at the same time would otherwise both read the codes in use before either commits
+    and both take the same number, and a bare "1" in reply would be ambiguous. The lock is taken
+    before the read, so the second waits and then sees the first one's code. SQLite has one writer."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"page-code:{phone}"})
 
 
 def codes_in_use(
