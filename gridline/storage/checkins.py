@@ -466,7 +466,15 @@ def delete_for_households(session: Session, household_ids: Sequence[int]) -> int
     """Delete the check-ins of purged households with their timers and timelines; returns how many.
 
     Their cases stay: a case is the city's record, and a check-in only pointed at it."""
-    ids = list(session.exec(select(CheckIn.id).where(col(CheckIn.household_id).in_(household_ids))))
+    return _delete(session, list(session.exec(select(CheckIn.id).where(col(CheckIn.household_id).in_(household_ids)))))
+
+
+def delete_for_people(session: Session, person_ids: Sequence[int]) -> int:
+    """Delete the check-ins of purged household members (:func:`delete_for_households`, by person)."""
+    return _delete(session, list(session.exec(select(CheckIn.id).where(col(CheckIn.person_id).in_(person_ids)))))
+
+
+def _delete(session: Session, ids: list[int | None]) -> int:
     for part in chunks(ids, 500):
         session.execute(delete(CheckInStep).where(col(CheckInStep.checkin_id).in_(part)))
         session.execute(delete(CheckInEvent).where(col(CheckInEvent.checkin_id).in_(part)))

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from gridline.storage import checkins, visits
+from gridline.storage.bulk import chunks
 from gridline.storage.models import Household, HouseholdPerson
 
 
@@ -95,7 +96,8 @@ def counts_by_tag(session: Session, scope: RosterScope) -> dict[str, int]:
 
 def purge_removed(session: Session, before: datetime) -> int:
     """Delete the households removed before ``before`` with their people and the check-ins and visits
-    written about them (foreign keys refuse a household they still point at); returns how many."""
+    written about them (foreign keys refuse a household they still point at), and the people removed
+    from a household that stays; returns how many households."""
     ids = [
         household_id
         for household_id in session.exec(
@@ -103,6 +105,7 @@ def purge_removed(session: Session, before: datetime) -> int:
         )
         if household_id is not None
     ]
+    _purge_removed_people(session, before)
     if not ids:
         return 0
     checkins.delete_for_households(session, ids)
@@ -110,6 +113,23 @@ def purge_removed(session: Session, before: datetime) -> int:
     session.execute(delete(HouseholdPerson).where(col(HouseholdPerson.household_id).in_(ids)))
     session.execute(delete(Household).where(col(Household.id).in_(ids)))
     return len(ids)
+
+
+def _purge_removed_people(session: Session, before: datetime) -> None:
+    """Members and family contacts a roster re-import stopped listing before ``before`` (moved out,
+    died): their rows and their check-ins go, as a removed household's do."""
+    people = [
+        person_id
+        for person_id in session.exec(
+            select(HouseholdPerson.id).where(
+                col(HouseholdPerson.removed_at).is_not(None), col(HouseholdPerson.removed_at) < before
+            )
+        )
+        if person_id is not None
+    ]
+    for part in chunks(people, 500):
+        checkins.delete_for_people(session, part)
+        session.execute(delete(HouseholdPerson).where(col(HouseholdPerson.id).in_(part)))
 
 
 def total(session: Session) -> int:

@@ -79,3 +79,35 @@ async def test_a_removed_household_is_purged_with_its_checkins_and_visits(scenar
         assert session.exec(select(CheckInEvent).where(CheckInEvent.checkin_id.in_(checkins))).all() == []
         assert session.exec(select(VisitEvent).where(VisitEvent.visit_id.in_(visits))).all() == []
         assert session.get(Case, checkin_case) is not None and session.get(Case, visit_case) is not None
+
+
+async def test_a_person_a_re_import_stopped_listing_is_purged_after_retention(scenario_services: Services) -> None:
+    services = scenario_services
+    now = services.clock.now()
+    days = services.settings.roster.retention_days
+    with services.db.session() as session:
+        home = Household(grid_code="ZY01-01-1", building="98", unit="1", room="101", consent_checkin=True,
+                         created_at=now, updated_at=now)
+        session.add(home)
+        session.flush()
+        stays = HouseholdPerson(household_id=home.id, kind="member", name="李爷爷", phone="+8613800000098")
+        moved = HouseholdPerson(household_id=home.id, kind="member", name="李奶奶", phone="+8613800000097",
+                                removed_at=now)
+        session.add_all([stays, moved])
+        session.flush()
+        checkin = CheckIn(household_id=home.id, person_id=moved.id, grid_code="ZY01-01-1", channel="sms",
+                          cycle="2026-01-02", status="cancelled", due_at=now, created_at=now, updated_at=now)
+        session.add(checkin)
+        session.flush()
+        session.add(CheckInEvent(checkin_id=checkin.id, at=now, kind="cancelled"))
+        ids = (home.id, stays.id, moved.id, checkin.id)
+    home_id, stays_id, moved_id, checkin_id = ids
+    with services.db.session() as session:
+        households.purge_removed(session, now - timedelta(days=days))
+    with services.db.session() as session:
+        assert session.get(HouseholdPerson, moved_id) is not None  # not yet
+    with services.db.session() as session:
+        assert households.purge_removed(session, now + timedelta(seconds=1)) == 0  # no household went
+    with services.db.session() as session:
+        assert session.get(HouseholdPerson, moved_id) is None and session.get(CheckIn, checkin_id) is None
+        assert session.get(HouseholdPerson, stays_id) is not None and session.get(Household, home_id) is not None
