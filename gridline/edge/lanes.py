@@ -7,7 +7,9 @@ whole answer at once."""
 
 from __future__ import annotations
 
-from starlette.types import Scope, Send
+from starlette.types import Receive, Scope, Send
+
+from gridline.edge.bodylimit import BodyTooLarge, read_capped, refuse
 
 # (status, headers, body): a whole response, sent in one go.
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -28,3 +30,13 @@ async def send_answer(send: Send, answer: Answer) -> None:
     status, headers, body = answer
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def read_body(length: bytes | None, receive: Receive, send: Send, cap: int) -> bytes | None:
+    """The request's body, at most ``cap`` bytes; None when it was refused (413, already sent) or the
+    client went away before it was read (nothing to store, nothing to answer)."""
+    try:
+        return await read_capped(length, receive, cap)
+    except BodyTooLarge as too_large:
+        await refuse(send, 413, str(too_large))
+        return None

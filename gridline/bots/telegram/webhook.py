@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gridline.edge.bodylimit import BodyTooLarge, read_capped, refuse
 from gridline.edge.jsonbody import MAX_JSON_DEPTH, BadJson, load_json
-from gridline.edge.lanes import Answer, post_path, send_answer
+from gridline.edge.lanes import Answer, post_path, read_body, send_answer
 from gridline.edge.text import json_text_is_clean
 
 if TYPE_CHECKING:
@@ -77,12 +76,8 @@ class WebhookLane:
                 length = value
             elif name == _SECRET_HEADER:
                 given = value
-        try:
-            body = await read_capped(length, receive, self.cap)
-        except BodyTooLarge as refused:
-            await refuse(send, 413, str(refused))
-            return
-        if body is None:  # the client went away before its body was read: nothing to store
+        body = await read_body(length, receive, send, self.cap)
+        if body is None:  # refused as too large, or the client went away: nothing to store
             return
         bot = self.services.settings.telegram.bots.get(bot_name)
         if bot is None:

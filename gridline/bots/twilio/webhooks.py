@@ -24,8 +24,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from gridline.bots.twilio.signature import SIGNATURE_HEADER, FormRefused, check_signed_form, read_signed_form
 from gridline.bots.twilio.statuses import call_update, message_update
 from gridline.core.inbox import receive_event
-from gridline.edge.bodylimit import BodyTooLarge, read_capped, refuse
-from gridline.edge.lanes import Answer, post_path, send_answer
+from gridline.edge.lanes import Answer, post_path, read_body, send_answer
 from gridline.kernel.services import Services
 from gridline.routing.provider_status import record_provider_status
 
@@ -86,12 +85,8 @@ class SmsLane:
                 signature = value
             elif name == b"content-type" and not content_type:
                 content_type = value
-        try:
-            body = await read_capped(length, receive, self.cap)
-        except BodyTooLarge as too_large:
-            await refuse(send, 413, str(too_large))
-            return
-        if body is None:  # the client went away before its body was read: nothing to store
+        body = await read_body(length, receive, send, self.cap)
+        if body is None:  # refused as too large, or the client went away: nothing to store
             return
         await send_answer(send, await self.store(scope, body, signature, content_type))
 
