@@ -1,4 +1,4 @@
-"""The SMS webhook's lane (``bots.twilio.webhooks.SmsLane``) answers as the FastAPI route did: the
+"""The SMS webhook's lane (``bots.twilio.webhooks.TwilioLane``) answers as the FastAPI route did: the
 same statuses, bodies and content types; the text stored before the TwiML; a forged signature 403
 with nothing stored; malformed input a 4xx, never a 500; other paths and methods go on to the app."""
 

@@ -53,13 +53,12 @@ def install_channel(services: Services) -> None:
 
 
 def install_routes(app: FastAPI, services: Services) -> None:
-    """Add the webhooks under ``/webhooks/twilio`` (sms, voice, voice/..., status)."""
+    """Add the webhooks under ``/webhooks/twilio``: the voice routes, and the lane for sms and status."""
     router = APIRouter(prefix=WEBHOOK_PREFIX, tags=["twilio"])
-    router.include_router(webhooks.router)
     router.include_router(voice_hotline.router)
     router.include_router(voice_page.router)
     router.include_router(voice_followup.router)
     router.include_router(voice_ask.router)
     router.include_router(voice_visit.router)
     app.include_router(router)
-    webhooks.install_sms_lane(app, services)
+    webhooks.install_lanes(app, services)
