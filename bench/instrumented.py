@@ -9,6 +9,7 @@ The command runs exactly as ``gridline ...`` would, in this process, plus:
 - **statements**: every SQL statement Gridline's SQLAlchemy engines send (``before_cursor_execute``),
   and, separately, every statement sent through psycopg's asyncio cursors (the job queue's own
   connections on PostgreSQL, which do not go through SQLAlchemy);
+- **CPU time** of the process (all its threads), so a benchmark can divide it by the work done;
 - with ``--pages``, a **timing notifier** for every channel in place of the real ones: it notes the
   wall-clock time at which the first page of each case is handed to it and answers "delivered".
 
@@ -157,6 +158,8 @@ def _flush_forever(out: Path) -> None:
                 "statements": int(repr(_statements)[6:-1]),
                 "async_statements": int(repr(_async_statements)[6:-1]),
                 "pages_handed": int(repr(_page_count)[6:-1]),
+                # CPU seconds of the whole process (all threads): the figure a saturated core hides
+                "cpu_s": round(time.process_time(), 4),
                 "lag": [[round(t, 3), round(v * 1000, 2)] for t, v in lag],
                 "first_pages": pages,
             }

@@ -60,7 +60,7 @@ def read_samples(path: Path) -> dict[str, Any]:
     """What an instrumented process measured: lag samples, first pages, statement counts over time."""
     lag: list[tuple[float, float]] = []
     pages: dict[str, float] = {}
-    counts: list[tuple[float, int, int, int]] = []
+    counts: list[tuple[float, int, int, int, float]] = []
     if path.exists():
         for line in path.read_text().splitlines():
             try:
@@ -69,13 +69,14 @@ def read_samples(path: Path) -> dict[str, Any]:
                 continue
             lag.extend((t, v) for t, v in record["lag"])
             pages.update(record["first_pages"])
-            counts.append((record["t"], record["statements"], record["async_statements"], record["pages_handed"]))
+            counts.append((record["t"], record["statements"], record["async_statements"], record["pages_handed"],
+                           record.get("cpu_s", 0.0)))
     return {"lag": lag, "pages": pages, "counts": counts}
 
 
-def count_at(counts: list[tuple[float, int, int, int]], t: float, index: int) -> int:
+def count_at(counts: list[tuple[float, int, int, int, float]], t: float, index: int) -> float:
     """A cumulative counter's value at wall time ``t`` (the last sample before it)."""
-    value = 0
+    value: float = 0
     for sample in counts:
         if sample[0] <= t:
             value = sample[index]
@@ -205,6 +206,11 @@ async def measure(r: Run, mode: str, template: str, rate: float, seconds: float,
     async_statements = sum(count_at(x["counts"], finished, 2) - count_at(x["counts"], sent["start"], 2)
                            for x in (s, w))
     reports = len(sent["scheduled"])
+    # CPU per report, from the start of sending until the last page (or the end of the wait): the
+    # figure that says how far a process is from saturating its core, whatever the machine's load.
+    cpu_ms = {name: round((count_at(x["counts"], finished, 4) - count_at(x["counts"], sent["start"], 4))
+                          * 1000 / reports, 2)
+              for name, x in (("serve", s), ("worker", w)) if x["counts"] and reports}
     result: dict[str, Any] = {
         "processes": "gridline serve + gridline worker" if has_worker else "gridline serve (runs the jobs)",
         "reports": reports,
@@ -225,6 +231,7 @@ async def measure(r: Run, mode: str, template: str, rate: float, seconds: float,
                                           if has_worker else {})},
         "sql_statements_per_report": round(statements / reports, 1) if reports else None,
         "job_queue_statements_per_report_psycopg_async": round(async_statements / reports, 1) if reports else None,
+        "cpu_ms_per_report": cpu_ms,
         "stop": stops,
     }
     if baseline:  # the same rate, at most 15 s of it: the bare endpoint's figure does not drift
@@ -243,7 +250,10 @@ async def highest_rate(r: Run, mode: str, template: str, rates: list[float], sec
         ok = p99 is not None and p99 < 1000 and result["cases_never_paged"] == 0
         tried.append({"rate_per_s": rate, "p50_ms": result["report_to_first_page"]["p50_ms"], "p99_ms": p99,
                       "cases_never_paged": result["cases_never_paged"], "p99_below_1s": ok,
-                      "serve_lag_p99_ms": result["event_loop_lag_during_load"]["serve"]["p99_ms"]})
+                      **{f"{name}_lag_p99_ms": lag["p99_ms"]
+                         for name, lag in result["event_loop_lag_during_load"].items()},
+                      "cpu_ms_per_report": result["cpu_ms_per_report"],
+                      "sql_statements_per_report": result["sql_statements_per_report"]})
         if not ok:
             break
         best = rate
