@@ -23,6 +23,7 @@ from gridline.kernel.messages import Option, options_to_json
 from gridline.kernel.work import Work
 from gridline.storage import outbox, pacing, people
 from gridline.storage.models import Case, ChannelIdentity, Message, Resident
+from gridline.storage.outbox import IdentityFacts
 from gridline.storage.pacing import MessageKind
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ def queue_bulk(
     return [QueuedBulk(message_id, when) for message_id, when in zip(ids, times, strict=True)]
 
 
-def _chat_of(identity: ChannelIdentity | None) -> tuple[str, str] | None:
+def chat_of(identity: ChannelIdentity | IdentityFacts | None) -> tuple[str, str] | None:
     """(bot, chat) of a Telegram identity: the per-chat limit's key."""
     if identity is None or identity.channel != "telegram":
         return None
@@ -168,7 +169,7 @@ def space_chats(
     messages already queued — of any kind. Other channels' times are kept."""
     times = [when for _, when in items]
     wanted = [(i, pacing.chat_lane(*chat), when) for i, (identity, when) in enumerate(items)
-              if (chat := _chat_of(identity)) is not None]  # fmt: skip
+              if (chat := chat_of(identity)) is not None]  # fmt: skip
     spaced = pacing.reserve_each(
         work.session, [(lane, when) for _, lane, when in wanted], settings.pacing.telegram_chat_seconds
     )
@@ -183,7 +184,7 @@ def bulk_wait(
     """At the claim of a message to a Telegram chat: a reply, notice (or page: ``direct_send``) is
     recorded as the chat's direct send, and never waits; a bulk message that would leave less than
     a chat interval after one gets a new chat time, returned (the caller re-queues it). Else None."""
-    chat = _chat_of(identity)
+    chat = chat_of(identity)
     if chat is None or settings is None:
         return None
     if not pacing.is_paced(message.kind):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlmodel import Session
 
@@ -36,11 +36,34 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class PageFacts(Protocol):
+    """What a page's words need of its row (a ``Page``, or the columns its claim returned)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def bot_name(self) -> str: ...
+    @property
+    def code(self) -> int | None: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def round(self) -> int: ...
+
+
+# Pages whose words depend on more than the case and the person (``claim_page`` reads their row).
+WORDED_REASONS = frozenset({REOPENED, *chasing.CHASE_REASONS, *LOOP_REASONS})
+
+
 def page_notice(
     case: Case,
     staff: Staff,
     grid: Grid | None,
-    page: Page,
+    page: PageFacts,
     note: str | None = None,
     loop: LoopLines | None = None,
     due_at: datetime | None = None,
@@ -162,7 +185,7 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
     if page is None:
         return "not claimed"
     if page.next_attempt_at and page.next_attempt_at > work.now:
-        PAGE.move(page, PageStatus.SCHEDULED, work.now)
+        pages.unclaim(work.session, page_id, PageStatus.SCHEDULED, now=work.now)
         return "not due"
     case = cases.get(work.session, page.case_id)
     # The directory's copy (``storage.directory_cache``): the page's words need the person's name and
@@ -175,12 +198,17 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
     if case.status not in UNACKNOWLEDGED_STATUSES and page.reason != "reassigned" and not loop_page and (
         page.reason not in chasing.CHASE_REASONS or case.status != CaseStatus.ACKNOWLEDGED
     ):
-        PAGE.move(page, PageStatus.EXPIRED, work.now)
+        pages.unclaim(work.session, page_id, PageStatus.EXPIRED, now=work.now)
         return f"expired: case {case.status}"
     grid = directory.grid(work.session, case.grid_code)
     try:
-        note = reopen_words(work.session, case, page) or chasing.chase_note(work.session, case, page)
-        loop = loop_lines(work.session, settings, case, page) if settings is not None else None
+        note: str | None = None
+        loop: LoopLines | None = None
+        if page.reason in WORDED_REASONS:  # its words come from the case's timeline: the whole row
+            row = pages.get(work.session, page_id)
+            assert row is not None
+            note = reopen_words(work.session, case, row) or chasing.chase_note(work.session, case, row)
+            loop = loop_lines(work.session, settings, case, row) if settings is not None else None
         due_at = case.resolve_due_at if settings is not None else None
         notice = page_notice(case, staff, grid, page, note, loop, due_at)
         if page.channel == "telegram":

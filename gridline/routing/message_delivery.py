@@ -23,7 +23,7 @@ from sqlmodel import Session
 from gridline.domain.lifecycle import MESSAGE, MessageStatus
 from gridline.kernel.messages import options_from_json
 from gridline.kernel.notify import Delivery, MessageNotice, Notifier
-from gridline.kernel.outbox import bulk_wait, pace
+from gridline.kernel.outbox import bulk_wait, chat_of, direct_send, pace
 from gridline.kernel.outbox_engine import DELIVERED_RANK, FAILED_STATUSES, Claimed, deliver, retry_at
 from gridline.kernel.work import Work
 from gridline.routing import broadcasts
@@ -132,19 +132,14 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
                      message_id=message_id)
             return "not due"
         return "not claimed"
-    identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
-    slot: datetime | None = None
-    if settings is not None and pacing.is_paced(message.kind) and _needs_new_time(message, work, settings):
-        pace(work, settings, [message], jobs=False)
-        slot = message.next_attempt_at
-    # Telegram's one message a second per chat: bulk waits after a reply or page to the chat.
-    slot = bulk_wait(work, settings, message, identity) or slot
-    if slot is not None and slot > work.now:
-        MESSAGE.move(message, MessageStatus.QUEUED, work.now)
-        message.claimed_at = None
-        work.job("deliver_message", f"msg:{message_id}:{message.attempts}@{slot.timestamp():.3f}", slot,
-                 message_id=message_id)
-        return "paced"
+    identity = outbox.identity(work.session, message.identity_id) if message.identity_id else None
+    if pacing.is_paced(message.kind):
+        if _paced_later(work, message_id, settings):
+            return "paced"
+    elif settings is not None and (chat := chat_of(identity)) is not None:
+        # Telegram's one message a second per chat: this reply or notice is the chat's direct send
+        # (its bulk waits a chat interval after it).
+        direct_send(work, settings, *chat)
     case_ref = outbox.case_ref(work.session, message.case_id) if message.case_id else None
     target = (identity.chat_id or identity.external_id) if identity else ""
     notice = MessageNotice(
@@ -161,6 +156,27 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         params=dict(message.text_params or {}),
     )
     return Claimed.of(message, message.channel, notice)
+
+
+def _paced_later(work: Work, message_id: int, settings: Settings | None) -> bool:
+    """A bulk message just claimed: given its lane time when it has none (or a stale one), and a
+    chat time after the chat's last reply or page (Telegram); if that is later than now it goes
+    back to the queue with its job then (True)."""
+    message = outbox.get(work.session, message_id)  # the row itself: its send time may change
+    assert message is not None
+    identity = work.session.get(ChannelIdentity, message.identity_id) if message.identity_id else None
+    slot: datetime | None = None
+    if settings is not None and _needs_new_time(message, work, settings):
+        pace(work, settings, [message], jobs=False)
+        slot = message.next_attempt_at
+    slot = bulk_wait(work, settings, message, identity) or slot
+    if slot is None or slot <= work.now:
+        return False
+    MESSAGE.move(message, MessageStatus.QUEUED, work.now)
+    message.claimed_at = None
+    work.job("deliver_message", f"msg:{message_id}:{message.attempts}@{slot.timestamp():.3f}", slot,
+             message_id=message_id)
+    return True
 
 
 def _needs_new_time(message: Message, work: Work, settings: Settings) -> bool:

@@ -6,31 +6,86 @@ Like pages, a message is claimed (queued → sending) by one conditional UPDATE.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import MESSAGE, MessageStatus
 from gridline.storage.bulk import chunks
-from gridline.storage.claiming import claimed
-from gridline.storage.models import Case, Message
+from gridline.storage.models import Case, ChannelIdentity, Message
 
 
 def get(session: Session, message_id: int) -> Message | None:
     return session.get(Message, message_id)
 
 
-def claim_for_sending(session: Session, message_id: int, *, now: datetime) -> Message | None:
-    """The message, claimed (queued → sending); None when it is not queued or not due yet."""
-    return claimed(session, Message, update(Message)
-                   .where(col(Message.id) == message_id,
-                          col(Message.status) == MESSAGE.guard(MessageStatus.QUEUED, MessageStatus.SENDING),
-                          or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now))
-                   .values(status=MessageStatus.SENDING.value, claimed_at=now))
-
-
 _TABLE = Message.__table__  # type: ignore[attr-defined]
+
+
+class ClaimedMessage(NamedTuple):
+    """What sending a claimed message needs of its row (``claim_for_sending``)."""
+
+    id: int
+    case_id: int | None
+    identity_id: int | None
+    channel: str
+    kind: str
+    text: str | None
+    text_key: str | None
+    text_params: dict[str, Any] | None
+    options: list[dict[str, Any]]
+    lang: str
+    attempts: int
+    next_attempt_at: datetime | None
+    error: str | None
+    created_at: datetime
+
+
+_CLAIMED_COLUMNS = tuple(getattr(_TABLE.c, name) for name in ClaimedMessage._fields)
+_statements: dict[str, Any] = {}
+
+
+def claim_for_sending(session: Session, message_id: int, *, now: datetime) -> ClaimedMessage | None:
+    """The message, claimed (queued → sending); None when it is not queued or not due yet. One
+    ``UPDATE … RETURNING`` of the columns a send needs (Core: no ORM object; a caller that changes
+    the row reads it with ``get``)."""
+    statement = _statements.get("claim")
+    if statement is None:
+        statement = _statements["claim"] = (
+            update(_TABLE)
+            .where(_TABLE.c.id == bindparam("message_id"),
+                   _TABLE.c.status == MESSAGE.guard(MessageStatus.QUEUED, MessageStatus.SENDING),
+                   or_(_TABLE.c.next_attempt_at.is_(None), _TABLE.c.next_attempt_at <= bindparam("now")))
+            .values(status=MessageStatus.SENDING.value, claimed_at=bindparam("now"))
+            .returning(*_CLAIMED_COLUMNS)
+        )
+    rows = session.execute(statement, {"message_id": message_id, "now": now}).all()
+    return ClaimedMessage(*rows[0]) if len(rows) == 1 else None
+
+
+class IdentityFacts(NamedTuple):
+    """Where a message goes (``identity``)."""
+
+    id: int
+    channel: str
+    external_id: str
+    bot_name: str
+    chat_id: str | None
+
+
+def identity(session: Session, identity_id: int) -> IdentityFacts | None:
+    """The columns of a channel identity a send needs (one narrow SELECT, no ORM object)."""
+    table = ChannelIdentity.__table__  # type: ignore[attr-defined]
+    statement = _statements.get("identity")
+    if statement is None:
+        statement = _statements["identity"] = select(
+            *(getattr(table.c, name) for name in IdentityFacts._fields)
+        ).where(table.c.id == bindparam("identity_id"))
+    row = session.execute(statement, {"identity_id": identity_id}).first()
+    return IdentityFacts(*row) if row is not None else None
+
+
 _SENT: dict[str, Any] = {}
 
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, insert, or_, text, update
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import PAGE, PageStatus
 from gridline.storage.bulk import chunks
-from gridline.storage.claiming import claimed
 from gridline.storage.models import Case, Page, Staff
 
 _TABLE = Page.__table__  # type: ignore[attr-defined]
@@ -35,12 +34,59 @@ def get(session: Session, page_id: int, *, fresh: bool = False) -> Page | None:
     return session.get(Page, page_id, populate_existing=fresh)
 
 
-def claim_for_sending(session: Session, page_id: int, *, now: datetime, worker: str) -> Page | None:
-    """The page, claimed (scheduled → sending) for ``worker``; None when it is not scheduled."""
-    return claimed(session, Page, update(Page)
-                   .where(col(Page.id) == page_id,
-                          col(Page.status) == PAGE.guard(PageStatus.SCHEDULED, PageStatus.SENDING))
-                   .values(status=PageStatus.SENDING.value, claimed_at=now, claimed_by=worker))
+class ClaimedPage(NamedTuple):
+    """What sending a claimed page needs of its row (``claim_for_sending``)."""
+
+    id: int
+    case_id: int
+    staff_id: int
+    step_index: int
+    round: int
+    reason: str
+    channel: str
+    target: str
+    bot_name: str
+    code: int | None
+    next_attempt_at: datetime | None
+    error: str | None
+    created_at: datetime
+
+
+_CLAIMED_COLUMNS = tuple(getattr(_TABLE.c, name) for name in ClaimedPage._fields)
+_statements: dict[str, Any] = {}
+
+
+def claim_for_sending(session: Session, page_id: int, *, now: datetime, worker: str) -> ClaimedPage | None:
+    """The page, claimed (scheduled → sending) for ``worker``; None when it is not scheduled. One
+    ``UPDATE … RETURNING`` of the columns a send needs (Core: no ORM object)."""
+    statement = _statements.get("claim")
+    if statement is None:
+        statement = _statements["claim"] = (
+            update(_TABLE)
+            .where(_TABLE.c.id == bindparam("page_id"),
+                   _TABLE.c.status == PAGE.guard(PageStatus.SCHEDULED, PageStatus.SENDING))
+            .values(status=PageStatus.SENDING.value, claimed_at=bindparam("now"), claimed_by=bindparam("worker"))
+            .returning(*_CLAIMED_COLUMNS)
+        )
+    rows = session.execute(statement, {"page_id": page_id, "now": now, "worker": worker}).all()
+    return ClaimedPage(*rows[0]) if len(rows) == 1 else None
+
+
+def unclaim(session: Session, page_id: int, wanted: PageStatus, *, now: datetime) -> None:
+    """A page this transaction claimed is not sent after all: back to scheduled (not due yet) or
+    expired (its case was taken), stamped as ``PAGE.move`` stamps it."""
+    key = f"unclaim:{wanted.value}"
+    statement = _statements.get(key)
+    if statement is None:
+        stamps = {}
+        if wanted == PageStatus.EXPIRED:
+            stamps["expired_at"] = func.coalesce(_TABLE.c.expired_at, bindparam("now"))
+        statement = _statements[key] = (
+            update(_TABLE)
+            .where(_TABLE.c.id == bindparam("page_id"), _TABLE.c.status == PAGE.guard(PageStatus.SENDING, wanted))
+            .values(status=wanted.value, **stamps)
+        )
+    session.execute(statement, {"page_id": page_id, "now": now})
 
 
 _SENT: dict[str, Any] = {}
