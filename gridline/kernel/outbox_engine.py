@@ -145,7 +145,20 @@ async def deliver(services: Services, policy: SendPolicy[Any], row_id: int) -> s
     if isinstance(claimed, str):
         return claimed
     delivery = claimed if isinstance(claimed, Delivery) else await _send(services, policy, claimed)
+    if delivery.state in ("sent", "delivered") and await services.db.run(_record_sent, services, policy, row_id,
+                                                                         delivery):
+        return delivery.state  # the common case, in one statement (as ``record_delivery`` would write it)
     return await in_transaction(services, record_delivery, policy, row_id, delivery, settings)
+
+
+def _record_sent(services: Services, policy: SendPolicy[Any], row_id: int, delivery: Delivery) -> bool:
+    """The provider took the row: record it by one statement committed on its own when the policy
+    can (``SendPolicy.record_sent``: nothing is queued or published for it); else False."""
+    with services.db.statement_session() as session:
+        work = Work(session=session, now=services.clock.now())
+        recorded = policy.record_sent(work, row_id, delivery)
+        assert not (work.jobs or work.events), "record_sent queues nothing"
+        return recorded
 
 
 async def _send(services: Services, policy: SendPolicy[Any], claimed: Claimed[Any]) -> Delivery:
@@ -189,8 +202,6 @@ async def _earlier_send(
 
 def record_delivery(work: Work, policy: SendPolicy[Any], row_id: int, delivery: Delivery, settings: Settings) -> str:
     """What the provider said about a send: sent, retry later, or failed (then the kind's fall-back)."""
-    if delivery.state in ("sent", "delivered") and policy.record_sent(work, row_id, delivery):
-        return delivery.state  # the common case: one UPDATE, as the long way below would have written it
     row = policy.get(work.session, row_id)
     assert row is not None
     row.attempts += 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlmodel import Session
 
@@ -28,12 +28,37 @@ from gridline.routing.loop_pages import LoopLines, loop_lines
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.settings import Settings
 from gridline.storage import cases, directory, directory_cache, pages
-from gridline.storage.models import Case, ContactMethod, Grid, Page, Staff
+from gridline.storage.models import ContactMethod, Grid, Page, Staff
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
+
+
+class CaseFacts(Protocol):
+    """What a page's words need of its case (a ``Case``, or the columns a page's claim read)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def ref(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def address_text(self) -> str | None: ...
+    @property
+    def lat(self) -> float | None: ...
+    @property
+    def lon(self) -> float | None: ...
+    @property
+    def report_count(self) -> int: ...
+    @property
+    def policy(self) -> dict[str, Any]: ...
 
 
 class PageFacts(Protocol):
@@ -60,7 +85,7 @@ WORDED_REASONS = frozenset({REOPENED, *chasing.CHASE_REASONS, *LOOP_REASONS})
 
 
 def page_notice(
-    case: Case,
+    case: CaseFacts,
     staff: Staff,
     grid: Grid | None,
     page: PageFacts,
@@ -187,7 +212,7 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
     if page.next_attempt_at and page.next_attempt_at > work.now:
         pages.unclaim(work.session, page_id, PageStatus.SCHEDULED, now=work.now)
         return "not due"
-    case = cases.get(work.session, page.case_id)
+    case = pages.case_of_page(work.session, page.case_id)
     # The directory's copy (``storage.directory_cache``): the page's words need the person's name and
     # language, and the unit of work reads the directory's token for the grid anyway.
     staff = directory_cache.staff_to_read(work.session, page.staff_id)
@@ -204,11 +229,11 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
     try:
         note: str | None = None
         loop: LoopLines | None = None
-        if page.reason in WORDED_REASONS:  # its words come from the case's timeline: the whole row
-            row = pages.get(work.session, page_id)
-            assert row is not None
-            note = reopen_words(work.session, case, row) or chasing.chase_note(work.session, case, row)
-            loop = loop_lines(work.session, settings, case, row) if settings is not None else None
+        if page.reason in WORDED_REASONS:  # its words come from the case's timeline: the whole rows
+            row, whole = pages.get(work.session, page_id), cases.get(work.session, page.case_id)
+            assert row is not None and whole is not None
+            note = reopen_words(work.session, whole, row) or chasing.chase_note(work.session, whole, row)
+            loop = loop_lines(work.session, settings, whole, row) if settings is not None else None
         due_at = case.resolve_due_at if settings is not None else None
         notice = page_notice(case, staff, grid, page, note, loop, due_at)
         if page.channel == "telegram":
@@ -308,7 +333,7 @@ async def update_page(services: Services, page_id: int, note_key: str, params: d
     return "updated"
 
 
-def _shared_location(case: Case) -> str | None:
+def _shared_location(case: CaseFacts) -> str | None:
     """Where a resident who shared a location (and typed no address) is: the point, which a leader's
     map app opens, instead of the grid's name a second time."""
     if case.lat is None or case.lon is None:

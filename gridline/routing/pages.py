@@ -42,7 +42,10 @@ def _target_of(method: ContactMethod, staff: Staff) -> str:
 
 def allocate_code(session: Session, phone: str) -> int:
     """The smallest positive number not used by an open page to ``phone``."""
-    used = page_store.codes_in_use(session, phone, channels=PHONE_CHANNELS, case_statuses=_OPEN_CASES)
+    return _smallest_free(page_store.codes_in_use(session, phone, channels=PHONE_CHANNELS, case_statuses=_OPEN_CASES))
+
+
+def _smallest_free(used: set[int]) -> int:
     code = 1
     while code in used:
         code += 1
@@ -77,8 +80,9 @@ def create_page(
     if method.channel in PHONE_CHANNELS and target:
         # Reuse the code this phone already has for this case, so replies stay stable across channels.
         page_store.lock_codes_of(session, target)
-        existing = page_store.code_for_case(session, case.id or 0, target)
-        page.code = existing if existing is not None else allocate_code(session, target)
+        existing, used = page_store.codes_of_phone(session, target, case.id or 0, channels=PHONE_CHANNELS,
+                                                   case_statuses=_OPEN_CASES)
+        page.code = existing if existing is not None else _smallest_free(used)
     return page_store.add(session, page)
 
 

@@ -85,6 +85,22 @@ class Database:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def statement_session(self) -> Iterator[Session]:
+        """A session for a unit of work of one statement (blocking: call it in ``run``). On
+        PostgreSQL its connection is in autocommit: the statement commits on its own, without the
+        BEGIN and COMMIT round trips of a transaction (a statement is atomic by itself). On SQLite,
+        where those cost no round trip, it is an ordinary ``session``."""
+        if self.is_sqlite:
+            with self.session() as session:
+                yield session
+            return
+        with self.engine.connect() as connection:
+            alone = connection.execution_options(isolation_level="AUTOCOMMIT")
+            with Session(bind=alone, expire_on_commit=False) as session:
+                yield session
+                session.commit()
+
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking database code in one of the database's threads and await its result."""
         if self._executor is None:

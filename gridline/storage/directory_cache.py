@@ -22,9 +22,10 @@ transaction (it sees its own uncommitted rows through the database, as before): 
 to those tables, a flush of them, or a DML statement on them (``session.execute(insert(DutyShift))``)
 switch the cache off for that session until it commits.
 
-Shifts, overrides and grids are shared, read-only objects; staff and contact methods are handed out
-as fresh copies, since callers pass them on (a copy is never in a session: code that changes a
-person loads them with the queries of ``storage.directory``).
+Shifts, overrides, grids and contact methods are shared, read-only objects; staff are handed out as
+fresh copies, since callers pass them on (a copy is never in a session: code that changes a person
+loads them with the queries of ``storage.directory``), except to read a page's words
+(``staff_to_read``).
 """
 
 from __future__ import annotations
@@ -142,8 +143,9 @@ class People:
     methods_by_staff: dict[int, list[dict[str, Any]]]  # in the order they are tried
     shifts: dict[tuple[str, str], list[DutyShift]]  # (grid code, role) → shared, read-only rows
     overrides: dict[tuple[str, str], list[DutyOverride]]
-    # Shared, read-only Staff objects made on first use (``staff_to_read``), by id.
+    # Shared, read-only objects made on first use (``staff_to_read``, ``contact_methods``), by staff id.
     shared_staff: dict[int, Staff] = field(default_factory=dict)
+    shared_methods: dict[int, list[ContactMethod]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -335,8 +337,13 @@ def staff_to_read(session: Session, staff_id: int) -> Staff | None:
 
 
 def contact_methods(session: Session, staff_id: int) -> list[ContactMethod]:
-    """The person's contact methods in the order they are tried (copies)."""
+    """The person's contact methods in the order they are tried: shared objects of the snapshot, to
+    read only (code that marks a method unreachable loads it with ``session.get``)."""
     snapshot = people(session)
     if snapshot is None:
         return directory.contact_methods(session, staff_id)
-    return [_copy(ContactMethod, row) for row in snapshot.methods_by_staff.get(staff_id, ())]
+    shared = snapshot.shared_methods.get(staff_id)
+    if shared is None:
+        made = [_copy(ContactMethod, row) for row in snapshot.methods_by_staff.get(staff_id, ())]
+        shared = snapshot.shared_methods.setdefault(staff_id, made)
+    return list(shared)

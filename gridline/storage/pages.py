@@ -72,6 +72,37 @@ def claim_for_sending(session: Session, page_id: int, *, now: datetime, worker: 
     return ClaimedPage(*rows[0]) if len(rows) == 1 else None
 
 
+class CaseOfPage(NamedTuple):
+    """The columns of a case a page's words and its claim's checks need (``case_of_page``)."""
+
+    id: int
+    ref: str
+    status: str
+    grid_code: str | None
+    category: str
+    priority: str
+    summary: str
+    address_text: str | None
+    lat: float | None
+    lon: float | None
+    report_count: int
+    policy: dict[str, Any]
+    resolve_due_at: datetime | None
+
+
+def case_of_page(session: Session, case_id: int) -> CaseOfPage | None:
+    """The case a page is about, as its words need it: one narrow SELECT (Core), not the whole row
+    (its timeline explanation grows with every step)."""
+    statement = _statements.get("case")
+    if statement is None:
+        cases = Case.__table__  # type: ignore[attr-defined]
+        statement = _statements["case"] = select(
+            *(getattr(cases.c, name) for name in CaseOfPage._fields)
+        ).where(cases.c.id == bindparam("case_id"))
+    row = session.execute(statement, {"case_id": case_id}).first()
+    return CaseOfPage(*row) if row is not None else None
+
+
 def unclaim(session: Session, page_id: int, wanted: PageStatus, *, now: datetime) -> None:
     """A page this transaction claimed is not sent after all: back to scheduled (not due yet) or
     expired (its case was taken), stamped as ``PAGE.move`` stamps it."""
@@ -139,6 +170,27 @@ def codes_in_use(
         )
     )
     return {code for code in codes if code is not None}
+
+
+def codes_of_phone(
+    session: Session, phone: str, case_id: int, *, channels: Collection[str], case_statuses: Collection[str]
+) -> tuple[int | None, set[int]]:
+    """In one SELECT: the reply code ``phone`` already has for case ``case_id`` (``code_for_case``)
+    and the codes in use on it (``codes_in_use``)."""
+    cases = Case.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(_TABLE.c.code, _TABLE.c.case_id, _TABLE.c.channel, cases.c.status)
+        .join(cases, cases.c.id == _TABLE.c.case_id)
+        .where(
+            _TABLE.c.target == phone,
+            _TABLE.c.code.is_not(None),
+            or_(_TABLE.c.case_id == case_id,
+                _TABLE.c.channel.in_(list(channels)) & cases.c.status.in_(list(case_statuses))),
+        )
+    ).all()
+    existing = next((code for code, of_case, _, _ in rows if of_case == case_id), None)
+    used = {code for code, _, channel, status in rows if channel in channels and status in case_statuses}
+    return existing, used
 
 
 def code_for_case(session: Session, case_id: int, target: str) -> int | None:
