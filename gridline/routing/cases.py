@@ -82,7 +82,7 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
     triage = draft.grid_code is None
     policy = TRIAGE_POLICY if triage else policy_for(settings, draft.priority)
     ack_minutes = settings.cases.ack_sla_minutes.get(draft.priority, 60)
-    case = Case(
+    case = cases.insert(work.session, dict(
         ref=new_ref(work.session),
         resident_id=draft.resident_id,
         grid_code=draft.grid_code,
@@ -101,8 +101,7 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
         updated_at=work.now,
         ack_due_at=work.now + timedelta(minutes=ack_minutes),
         resolve_due_at=resolve_deadline(settings, draft.category, draft.priority, work.now),
-    )
-    cases.add(work.session, case)
+    ))
     record_event(
         work,
         case.id or 0,

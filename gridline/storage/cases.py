@@ -7,11 +7,45 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from sqlalchemy import bindparam, exists
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from gridline.storage.models import Acknowledgement, Case, CaseEvent, FollowUp, Page
+from gridline.storage.rows import insert_row
+from gridline.storage.types import UTCDateTime
+
+# Prebuilt Core statements for what processing every report asks (``storage.rows``: the ORM's
+# statement construction and its wide rows cost more than the round trips).
+_CASES = Case.__table__  # type: ignore[attr-defined]
+_EVENTS = CaseEvent.__table__  # type: ignore[attr-defined]
+_REF_TAKEN = sa_select(_CASES.c.id).where(_CASES.c.ref == bindparam("ref")).limit(1)
+
+
+def _open_duplicate(place: Any) -> Any:
+    return (
+        sa_select(_CASES.c.id)
+        .where(
+            _CASES.c.status.in_(bindparam("statuses", expanding=True)),
+            _CASES.c.created_at >= bindparam("since", type_=UTCDateTime),
+            _CASES.c.duplicate_of_id.is_(None),
+            _CASES.c.category == bindparam("category"),
+            place == bindparam("place"),
+        )
+        .order_by(_CASES.c.created_at.desc())
+        .limit(1)
+    )
+
+
+_DUPLICATE_IN_GRID = _open_duplicate(_CASES.c.grid_code)
+_DUPLICATE_AT_ADDRESS = _open_duplicate(_CASES.c.address_text)
+_LATEST_RESOLVED = (
+    sa_select(_CASES.c.id, exists().where(_EVENTS.c.case_id == _CASES.c.id, _EVENTS.c.kind == bindparam("kind")))
+    .where(_CASES.c.resident_id == bindparam("resident_id"), _CASES.c.status == bindparam("status"))
+    .order_by(_CASES.c.resolved_at.desc())
+    .limit(1)
+)
 
 
 def get(session: Session, case_id: int, *, fresh: bool = False) -> Case | None:
@@ -62,7 +96,7 @@ def for_open311(
 
 
 def ref_taken(session: Session, ref: str) -> bool:
-    return session.exec(select(Case.id).where(Case.ref == ref)).first() is not None
+    return session.connection().execute(_REF_TAKEN, {"ref": ref}).first() is not None
 
 
 def add(session: Session, case: Case) -> Case:
@@ -70,6 +104,12 @@ def add(session: Session, case: Case) -> Case:
     session.add(case)
     session.flush()
     return case
+
+
+def insert(session: Session, values: dict[str, Any]) -> Case:
+    """Store a new case from its column values (one INSERT now, ``storage.rows``): the session's
+    object, with its id, as :func:`add` gives it."""
+    return insert_row(session, Case, values)
 
 
 def newest_open_duplicate(
@@ -82,18 +122,16 @@ def newest_open_duplicate(
     address_text: str | None = None,
 ) -> Case | None:
     """The newest original (not itself a duplicate) case in ``statuses`` created since ``since`` with
-    this category, in ``grid_code`` or at ``address_text`` (whichever is given)."""
-    query = select(Case).where(
-        col(Case.status).in_(list(statuses)),
-        col(Case.created_at) >= since,
-        col(Case.duplicate_of_id).is_(None),
-        Case.category == category,
-    )
-    if grid_code is not None:
-        query = query.where(Case.grid_code == grid_code)
-    if address_text is not None:
-        query = query.where(Case.address_text == address_text)
-    return session.exec(query.order_by(col(Case.created_at).desc())).first()
+    this category, in ``grid_code`` or at ``address_text`` (whichever is given: one of them).
+
+    Its id first (a narrow row), the case itself only when there is one."""
+    statement, place = ((_DUPLICATE_IN_GRID, grid_code) if grid_code is not None
+                        else (_DUPLICATE_AT_ADDRESS, address_text))
+    assert place is not None, "a grid or an address"
+    found = session.connection().execute(
+        statement, {"statuses": list(statuses), "since": since, "category": category, "place": place}
+    ).scalar()
+    return session.get(Case, found) if found is not None else None
 
 
 def originals_without_grid(
@@ -135,10 +173,8 @@ def held_or_paged(session: Session, staff_id: int, *, statuses: Collection[str],
 def add_event(
     session: Session, case_id: int, *, at: datetime, kind: str, actor: str, data: dict[str, Any]
 ) -> CaseEvent:
-    """Add a timeline entry to the case."""
-    event = CaseEvent(case_id=case_id, at=at, kind=kind, actor=actor, data=data)
-    session.add(event)
-    return event
+    """Add a timeline entry to the case (one INSERT now, ``storage.rows``; the case is stored already)."""
+    return insert_row(session, CaseEvent, {"case_id": case_id, "at": at, "kind": kind, "actor": actor, "data": data})
 
 
 def events(session: Session, case_id: int) -> list[CaseEvent]:
@@ -219,6 +255,16 @@ def latest_resolved_of_resident(session: Session, resident_id: int, *, status: s
         .where(Case.resident_id == resident_id, Case.status == status)
         .order_by(col(Case.resolved_at).desc())
     ).first()
+
+
+def latest_resolved_without(session: Session, resident_id: int, *, status: str, kind: str) -> Case | None:
+    """:func:`latest_resolved_of_resident` unless its timeline holds an entry of ``kind`` (then
+    None): one narrow SELECT, the case itself only when there is one to give."""
+    row = session.connection().execute(
+        _LATEST_RESOLVED, {"resident_id": resident_id, "status": status, "kind": kind}).first()
+    if row is None or row[1]:
+        return None
+    return session.get(Case, row[0])
 
 
 def has_event(session: Session, case_id: int, kind: str) -> bool:
