@@ -53,15 +53,12 @@ def find_duplicate(session: Session, settings: Settings, draft: CaseDraft, now: 
     """An open case in the window with the same grid + category, or the same address."""
     since = now - timedelta(minutes=settings.cases.duplicate_window_minutes)
     statuses = [s.value for s in OPEN_CASE_STATUSES]
-    if draft.grid_code is not None and draft.category not in ("other",):
-        same_place = cases.newest_open_duplicate(
-            session, statuses=statuses, since=since, category=draft.category, grid_code=draft.grid_code
-        )
-        if same_place is not None:
-            return same_place
-    if draft.address_text:
+    in_grid = draft.grid_code if draft.grid_code is not None and draft.category not in ("other",) else None
+    if in_grid is not None or draft.address_text:
+        # One query for both: the newest in the grid, else the newest at the address.
         return cases.newest_open_duplicate(
-            session, statuses=statuses, since=since, category=draft.category, address_text=draft.address_text
+            session, statuses=statuses, since=since, category=draft.category, grid_code=in_grid,
+            address_text=draft.address_text or None,
         )
     if draft.grid_code is None and draft.resident_id is not None:
         return _over_triage_cap(session, settings, statuses, since, draft.resident_id)

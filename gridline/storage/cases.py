@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, exists
+from sqlalchemy import case as sa_case
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
@@ -23,23 +24,22 @@ _EVENTS = CaseEvent.__table__  # type: ignore[attr-defined]
 _REF_TAKEN = sa_select(_CASES.c.id).where(_CASES.c.ref == bindparam("ref")).limit(1)
 
 
-def _open_duplicate(place: Any) -> Any:
-    return (
-        sa_select(_CASES.c.id)
-        .where(
-            _CASES.c.status.in_(bindparam("statuses", expanding=True)),
-            _CASES.c.created_at >= bindparam("since", type_=UTCDateTime),
-            _CASES.c.duplicate_of_id.is_(None),
-            _CASES.c.category == bindparam("category"),
-            place == bindparam("place"),
-        )
-        .order_by(_CASES.c.created_at.desc())
-        .limit(1)
-    )
+def _open_duplicate(*places: Any) -> Any:
+    where = [
+        _CASES.c.status.in_(bindparam("statuses", expanding=True)),
+        _CASES.c.created_at >= bindparam("since", type_=UTCDateTime),
+        _CASES.c.duplicate_of_id.is_(None),
+        _CASES.c.category == bindparam("category"),
+        or_(*(column == bindparam(column.key) for column in places)),
+    ]
+    # Both places given: a case in the grid first (the newest of those), else the newest at the address.
+    first = [sa_case((_CASES.c.grid_code == bindparam("grid_code"), 0), else_=1)] if len(places) == 2 else []
+    return sa_select(_CASES.c.id).where(*where).order_by(*first, _CASES.c.created_at.desc()).limit(1)
 
 
 _DUPLICATE_IN_GRID = _open_duplicate(_CASES.c.grid_code)
 _DUPLICATE_AT_ADDRESS = _open_duplicate(_CASES.c.address_text)
+_DUPLICATE_IN_GRID_OR_AT_ADDRESS = _open_duplicate(_CASES.c.grid_code, _CASES.c.address_text)
 _LATEST_RESOLVED = (
     sa_select(_CASES.c.id, exists().where(_EVENTS.c.case_id == _CASES.c.id, _EVENTS.c.kind == bindparam("kind")))
     .where(_CASES.c.resident_id == bindparam("resident_id"), _CASES.c.status == bindparam("status"))
@@ -122,15 +122,19 @@ def newest_open_duplicate(
     address_text: str | None = None,
 ) -> Case | None:
     """The newest original (not itself a duplicate) case in ``statuses`` created since ``since`` with
-    this category, in ``grid_code`` or at ``address_text`` (whichever is given: one of them).
+    this category, in ``grid_code``, else (none there, or no grid given) at ``address_text``.
 
-    Its id first (a narrow row), the case itself only when there is one."""
-    statement, place = ((_DUPLICATE_IN_GRID, grid_code) if grid_code is not None
-                        else (_DUPLICATE_AT_ADDRESS, address_text))
-    assert place is not None, "a grid or an address"
-    found = session.connection().execute(
-        statement, {"statuses": list(statuses), "since": since, "category": category, "place": place}
-    ).scalar()
+    One SELECT of its id (a narrow row), the case itself only when there is one."""
+    params: dict[str, Any] = {"statuses": list(statuses), "since": since, "category": category}
+    if grid_code is not None and address_text is not None:
+        statement = _DUPLICATE_IN_GRID_OR_AT_ADDRESS
+        params.update(grid_code=grid_code, address_text=address_text)
+    elif grid_code is not None:
+        statement, params["grid_code"] = _DUPLICATE_IN_GRID, grid_code
+    else:
+        assert address_text is not None, "a grid or an address"
+        statement, params["address_text"] = _DUPLICATE_AT_ADDRESS, address_text
+    found = session.connection().execute(statement, params).scalar()
     return session.get(Case, found) if found is not None else None
 
 

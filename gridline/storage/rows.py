@@ -92,3 +92,14 @@ def insert_row(session: Session, model: type[M], values: Mapping[str, Any]) -> M
     make_transient_to_detached(obj)  # the row is there: the session tracks it from here (UPDATEs)
     session.add(obj)
     return cast(M, obj)
+
+
+def loaded_into(session: Session, model: type[M], values: Mapping[str, Any]) -> M:
+    """:func:`loaded`, attached to ``session``; the session's own object when it holds that row
+    already (as an ORM query gives it: not refreshed)."""
+    obj = loaded(model, values)
+    existing = session.identity_map.get(sa_inspect(obj).key)
+    if existing is not None:
+        return cast(M, existing)
+    session.add(obj)
+    return obj
