@@ -13,15 +13,14 @@ from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import STEP, StepStatus
 from gridline.storage.models import EscalationStep
+from gridline.storage.rows import insert_row
 from gridline.storage.timers import claim_due
 
 
 def add(session: Session, *, case_id: int, round_: int, step_index: int, due_at: datetime) -> EscalationStep:
-    """A new pending step (flushed, so it has an id for its job)."""
-    step = EscalationStep(case_id=case_id, round=round_, step_index=step_index, due_at=due_at)
-    session.add(step)
-    session.flush()
-    return step
+    """A new pending step, with an id for its job (one INSERT now, ``storage.rows``; the case is stored)."""
+    return insert_row(session, EscalationStep,
+                      {"case_id": case_id, "round": round_, "step_index": step_index, "due_at": due_at})
 
 
 def claim(session: Session, step_id: int, *, now: datetime, worker: str) -> EscalationStep | None:
