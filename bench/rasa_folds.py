@@ -91,9 +91,15 @@ def fold_parses(train: TrainingData, texts: Sequence[str], *, log: Any = sys.std
     return result
 
 
-def diet_top1(result: NluResult) -> NluResult:
-    """DIET's own first intent: the answer without Rasa's FallbackClassifier."""
-    ranking = result.ranking
+def diet_top1(parse: dict[str, Any], result: NluResult) -> NluResult:
+    """DIET's own first intent: the answer without Rasa's FallbackClassifier.
+
+    Read from the raw parse: ``NluResult.from_rasa`` drops ``nlu_fallback`` from the ranking, but a
+    DIET trained with the reject class can rank it first itself — that is DIET's own answer and stays.
+    Only the ``nlu_fallback`` the FallbackClassifier *inserted* before DIET's ten (an 11th entry) goes.
+    """
+    raw = parse.get("intent_ranking") or []
+    ranking = [IntentScore(r["name"], float(r["confidence"])) for r in raw]
     if result.intent == OUT_OF_SCOPE and len(ranking) > DIET_RANKING_LENGTH and ranking[0].name == OUT_OF_SCOPE:
         ranking = ranking[1:]
     if not ranking:
@@ -122,7 +128,7 @@ def rasa_cross_validated(
         for example, parse, took in zip(fold_test, out["parses"], out["seconds"], strict=True):
             result = NluResult.from_rasa(parse, engine="rasa")
             with_fallback.predictions.append(Prediction(example, result, took))
-            top1.predictions.append(Prediction(example, diet_top1(result), took))
+            top1.predictions.append(Prediction(example, diet_top1(parse, result), took))
     return with_fallback, top1, seconds
 
 

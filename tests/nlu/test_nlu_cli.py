@@ -15,6 +15,7 @@ from gridline.nlu.corrections import record_correction
 from gridline.nlu.training_data import load_nlu_yaml
 from gridline.storage.db import Database
 from gridline.storage.models import Message
+from tests.nlu.fake_rasa import FakeRasa
 
 
 @pytest.fixture
@@ -202,3 +203,103 @@ def test_train_takes_extra_documents(app: typer.Typer, env: dict[str, str], pets
     assert code == 0
     meta = json.loads(Path(json.loads(out)["model"]).with_suffix(".json").read_text())
     assert "bird" in meta["intents"]
+
+
+SMALL_TRAINING = """version: "3.1"
+nlu:
+- intent: water_supply
+  examples: |
+    - 停水了
+    - 小区没水了
+    - 水龙头不出水
+    - 家里没有自来水
+    - 水压太低了
+    - 又停水了咋弄
+- intent: power_supply
+  examples: |
+    - 停电了
+    - 家里没电了
+    - 跳闸了
+    - 整栋楼没电
+    - 电闸老是跳
+    - 又停电了咋弄
+"""
+
+
+@pytest.fixture
+def small_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The CLI's settings with a small training file of two of Gridline's intents in its own folder."""
+    folder = tmp_path / "nlu"
+    folder.mkdir()
+    (folder / "train.yml").write_text(SMALL_TRAINING, encoding="utf-8")
+    return env | {"GRIDLINE_NLU__TRAINING_DATA": str(folder / "train.yml")}
+
+
+def test_compare_on_a_file_includes_a_running_rasa_server(
+    app: typer.Typer, small_env: dict[str, str], tmp_path: Path
+) -> None:
+    test_file = tmp_path / "test.yml"
+    test_file.write_text(
+        'version: "3.1"\nnlu:\n- intent: water_supply\n  examples: |\n    - 楼里停水了\n    - 没水了\n'
+        "    - 水龙头没水\n- intent: power_supply\n  examples: |\n    - 楼里停电了\n",
+        encoding="utf-8",
+    )
+    fake = FakeRasa(intent="water_supply").start()  # answers water_supply to everything
+    env = small_env | {"GRIDLINE_NLU__RASA_URL": fake.url, "GRIDLINE_NLU__RASA_TOKEN": fake.token}
+    try:
+        code, out, err = run(app, env, "evaluate", "--data", str(test_file), "--compare", "char_svm")
+    finally:
+        fake.stop()
+    assert code == 0
+    report = json.loads(out)
+    assert report["rasa"] is True
+    rows = {r["method"]: r for r in report["methods"]}
+    assert list(rows) == ["char_svm", "rasa"]
+    # Rasa's row, by hand: 3 of 4 right; water F1 = 2·0.75·1/1.75 = 0.857, power F1 = 0 → macro 0.429.
+    assert rows["rasa"]["accuracy"] == pytest.approx(0.75, abs=1e-3)
+    assert rows["rasa"]["macro_f1"] == pytest.approx(0.4286, abs=1e-3)
+    assert rows["rasa"]["examples"] == 4
+    assert {"楼里停水了", "没水了", "水龙头没水", "楼里停电了"} <= set(fake.texts)
+    assert "rasa" in err
+
+    # The server down: the same comparison without Rasa, and the table says so.
+    code, out, err = run(app, env, "evaluate", "--data", str(test_file), "--compare", "char_svm")
+    assert code == 0
+    assert json.loads(out)["rasa"] is False
+    assert [r["method"] for r in json.loads(out)["methods"]] == ["char_svm"]
+    assert "Rasa is not in this comparison" in err
+
+
+def test_exported_corrections_are_learnt_by_the_next_train(app: typer.Typer, small_env: dict[str, str]) -> None:
+    db = Database(small_env["GRIDLINE_DATABASE__URL"])
+    db.create_all()
+    clock = FakeClock()
+    with db.session() as session:
+        message = Message(
+            direction="in", channel="sms", text="楼道里电动车充电", intent="power_supply", created_at=clock.now()
+        )
+        session.add(message)
+        session.flush()
+        message_id = message.id
+    assert message_id is not None
+
+    class Services:
+        def __init__(self) -> None:
+            self.db, self.clock = db, clock
+
+    code, out, _ = run(app, small_env, "train")
+    before = json.loads(Path(json.loads(out)["model"]).with_suffix(".json").read_text())
+    record_correction(Services(), message_id, "safety_hazard", "console:zhang")
+    db.dispose()
+
+    code, out, _ = run(app, small_env, "export-corrections")  # no --out: the extra/ folder beside train.yml
+    assert code == 0
+    exported = Path(json.loads(out)["path"])
+    assert exported.parent == Path(small_env["GRIDLINE_NLU__TRAINING_DATA"]).parent / "extra"
+
+    code, out, _ = run(app, small_env, "train")
+    assert code == 0
+    after = json.loads(Path(json.loads(out)["model"]).with_suffix(".json").read_text())
+    assert after["examples"] == before["examples"] + 1
+    assert "safety_hazard" in after["intents"] and "safety_hazard" not in before["intents"]
+    assert after["version"] != before["version"] and after["data_fingerprint"] != before["data_fingerprint"]

@@ -204,3 +204,15 @@ async def test_an_action_on_the_english_page_is_answered_in_english(sandbox: San
     response = await sandbox.http.post("/sandbox/api/actions", params={"lang": "en"}, json=tap)
     assert response.status_code == 200
     assert response.json()["text"].startswith("Acknowledged") and "已接单" not in response.json()["text"]
+
+
+async def test_an_api_client_that_names_no_language_is_answered_in_the_language_it_writes(sandbox: Sandbox) -> None:
+    """The page always says which language it shows; a client of the API that leaves ``lang`` out
+    is answered in the language of its words, as an SMS is — English here, Chinese below."""
+    english = await sandbox.say({"session_id": "visitor-en-0001"}, text="hello, who is my grid leader?")
+    chinese = await sandbox.say({"session_id": "visitor-zh-0001"}, text="你好，我的网格长是谁？")
+
+    said_in_english, said_in_chinese = replies(english)[-1]["text"], replies(chinese)[-1]["text"]
+    assert any("a" <= ch.lower() <= "z" for ch in said_in_english)
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in said_in_english.replace("网格", "")), said_in_english
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in said_in_chinese), said_in_chinese

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from gridline.bots.web.identities import ensure_resident_identity
 from gridline.core.conversation import handle_inbound
+from gridline.i18n import language_of_text
 from gridline.kernel.messages import InboundMessage
 from gridline.kernel.work import Work, in_transaction
 from gridline.storage.models import InboundEvent, Resident
@@ -37,7 +38,9 @@ def inbound_message(event: InboundEvent) -> InboundMessage:
         location=(float(location[0]), float(location[1])) if location else None,
         command=payload.get("command"),
         command_args=str(payload.get("command_args") or ""),
-        lang=payload.get("lang"),
+        # The page says which language it shows; an API client that does not is answered in the
+        # language its words are written in, as an SMS is (only a new visitor's language is set so).
+        lang=payload.get("lang") or language_of_text(payload.get("text")),
         provider_message_id=event.event_key,
         received_at=event.received_at,
     )
