@@ -23,11 +23,9 @@ from gridline.storage.models import Case
 REF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
-def new_ref(session: Session) -> str:
-    while True:
-        ref = "".join(secrets.choice(REF_ALPHABET) for _ in range(6))
-        if not cases.ref_taken(session, ref):
-            return ref
+def new_ref() -> str:
+    """A reference code; whether a case has it already is for the INSERT to say (``storage.cases.insert``)."""
+    return "".join(secrets.choice(REF_ALPHABET) for _ in range(6))
 
 
 @dataclass
@@ -80,7 +78,6 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
     policy = TRIAGE_POLICY if triage else policy_for(settings, draft.priority)
     ack_minutes = settings.cases.ack_sla_minutes.get(draft.priority, 60)
     case = cases.insert(work.session, dict(
-        ref=new_ref(work.session),
         resident_id=draft.resident_id,
         grid_code=draft.grid_code,
         category=draft.category,
@@ -98,7 +95,7 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
         updated_at=work.now,
         ack_due_at=work.now + timedelta(minutes=ack_minutes),
         resolve_due_at=resolve_deadline(settings, draft.category, draft.priority, work.now),
-    ))
+    ), new_ref)
     record_event(
         work,
         case.id or 0,

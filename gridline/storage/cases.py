@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, exists
 from sqlalchemy import case as sa_case
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from gridline.storage.models import Acknowledgement, Case, CaseEvent, FollowUp, Page
-from gridline.storage.rows import insert_row
+from gridline.storage.rows import insert_row, inserted, new_row
 from gridline.storage.types import UTCDateTime
 
 # Prebuilt Core statements for what processing every report asks (``storage.rows``: the ORM's
 # statement construction and its wide rows cost more than the round trips).
 _CASES = Case.__table__  # type: ignore[attr-defined]
 _EVENTS = CaseEvent.__table__  # type: ignore[attr-defined]
-_REF_TAKEN = sa_select(_CASES.c.id).where(_CASES.c.ref == bindparam("ref")).limit(1)
 
 
 def _open_duplicate(*places: Any) -> Any:
@@ -95,10 +95,6 @@ def for_open311(
     return list(session.exec(query.order_by(col(Case.created_at).desc()).limit(limit)))
 
 
-def ref_taken(session: Session, ref: str) -> bool:
-    return session.connection().execute(_REF_TAKEN, {"ref": ref}).first() is not None
-
-
 def add(session: Session, case: Case) -> Case:
     """Store a new case (flushed, so it has an id)."""
     session.add(case)
@@ -106,10 +102,25 @@ def add(session: Session, case: Case) -> Case:
     return case
 
 
-def insert(session: Session, values: dict[str, Any]) -> Case:
-    """Store a new case from its column values (one INSERT now, ``storage.rows``): the session's
-    object, with its id, as :func:`add` gives it."""
-    return insert_row(session, Case, values)
+def insert(session: Session, values: dict[str, Any], new_ref: Callable[[], str]) -> Case:
+    """Store a new case from its column values with a reference from ``new_ref`` that no case has
+    (``INSERT … ON CONFLICT (ref) DO NOTHING RETURNING id``, again with another reference when one
+    was taken: no SELECT first, and no ``IntegrityError`` when another transaction takes the same
+    reference meanwhile). The session's object, with its id, as :func:`add` gives it."""
+    statement = _INSERT_NEW_POSTGRES if session.get_bind().dialect.name == "postgresql" else _INSERT_NEW_SQLITE
+    connection = session.connection()
+    while True:
+        row = new_row(Case, {**values, "ref": new_ref()})
+        new_id = connection.execute(statement, row).scalar()
+        if new_id is not None:
+            return inserted(session, Case, row, new_id)
+
+
+def _insert_new(dialect: Any) -> Any:
+    return dialect.insert(_CASES).on_conflict_do_nothing(index_elements=["ref"]).returning(_CASES.c.id)
+
+
+_INSERT_NEW_SQLITE, _INSERT_NEW_POSTGRES = _insert_new(sqlite), _insert_new(postgresql)
 
 
 def newest_open_duplicate(

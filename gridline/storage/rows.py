@@ -85,8 +85,19 @@ def insert_row(session: Session, model: type[M], values: Mapping[str, Any]) -> M
     spec = _model(model)
     row = _values(spec, values)
     row.pop("id", None)
-    new_id = session.connection().execute(spec.insert, row).scalar_one()
-    obj = spec.new_instance()
+    return inserted(session, model, row, session.connection().execute(spec.insert, row).scalar_one())
+
+
+def new_row(model: type[Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with the model's defaults for the columns left out (no id): what to INSERT."""
+    row = _values(_model(model), values)
+    row.pop("id", None)
+    return row
+
+
+def inserted(session: Session, model: type[M], row: Mapping[str, Any], new_id: int) -> M:
+    """The session's object for ``row`` (from :func:`new_row`), just inserted with ``new_id``."""
+    obj = _model(model).new_instance()
     obj.__dict__.update(row)
     obj.__dict__["id"] = new_id
     make_transient_to_detached(obj)  # the row is there: the session tracks it from here (UPDATEs)
