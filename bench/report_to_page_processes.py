@@ -250,7 +250,10 @@ async def highest_rate(r: Run, mode: str, template: str, rates: list[float], sec
         ok = p99 is not None and p99 < 1000 and result["cases_never_paged"] == 0
         tried.append({"rate_per_s": rate, "p50_ms": result["report_to_first_page"]["p50_ms"], "p99_ms": p99,
                       "cases_never_paged": result["cases_never_paged"], "p99_below_1s": ok,
-                      "serve_lag_p99_ms": result["event_loop_lag_during_load"]["serve"]["p99_ms"]})
+                      **{f"{name}_lag_p99_ms": lag["p99_ms"]
+                         for name, lag in result["event_loop_lag_during_load"].items()},
+                      "cpu_ms_per_report": result["cpu_ms_per_report"],
+                      "sql_statements_per_report": result["sql_statements_per_report"]})
         if not ok:
             break
         best = rate

@@ -23,7 +23,7 @@ from gridline.console.grids import GridTree
 from gridline.console.metrics import Period, percentile
 from gridline.console.roster_access import roster_scope
 from gridline.routing.checkins import door_minutes
-from gridline.storage import checkins as store
+from gridline.storage import checkin_measures as store
 from gridline.storage.models import CheckIn
 
 

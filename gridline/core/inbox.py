@@ -27,20 +27,45 @@ MAX_ATTEMPTS = 8
 async def receive_event(
     services: Services, provider: str, event_key: str, payload: dict[str, Any], *, clean: bool = False
 ) -> tuple[InboundEvent, bool]:
-    """Store an inbound provider event once; queue its processing. Returns (event, is_new).
+    """Store an inbound provider event once; queue its processing. Returns (event, is_new): the
+    event as stored now, or (a repeat) the one stored before.
 
     ``clean``: the caller knows the payload holds no control character (``edge.text.json_text_is_clean``
     on the JSON it was parsed from), so it is not walked again."""
     event_key = clean_text(event_key)[:128]
-    # NUL and the other control characters go here, for every provider, before anything is stored or
-    # parsed by a library (PostgreSQL refuses NUL in text; nobody types it).
     if not clean:
+        payload = clean_payload(payload)
+    event_id, is_new = await store_event(services, provider, event_key, payload, clean=True)
+    if not is_new:
+        stored = await in_transaction(services, _get, event_id)
+        assert stored is not None, "a stored event is never deleted while its provider may repeat it"
+        return stored, False
+    return InboundEvent(id=event_id, provider=provider, event_key=event_key, payload=payload,
+                        received_at=services.clock.now(), status="received", attempts=0), True
+
+
+async def store_event(
+    services: Services, provider: str, event_key: str, payload: dict[str, Any], *, clean: bool = False
+) -> tuple[int, bool]:
+    """:func:`receive_event` for the webhook lanes, which need no event back: (its id, is_new).
+
+    ``clean``: the caller knows the payload holds no control character (``edge.text.json_text_is_clean``
+    on the JSON it was parsed from) and ``event_key`` is clean and at most 128 characters, so neither
+    is walked again."""
+    if not clean:
+        event_key = clean_text(event_key)[:128]
+        # NUL and the other control characters go here, for every provider, before anything is stored
+        # or parsed by a library (PostgreSQL refuses NUL in text; nobody types it).
         payload = clean_payload(payload)
     # One INSERT … ON CONFLICT DO NOTHING in a short transaction shared with the webhooks arriving at
     # the same time (group commit, ``inbox_writer``), and nothing before it: the unique key makes a
     # provider's retry a no-op, as cheap as asking Redis whether the key was seen (which cost a round
     # trip before every new row, and another after it) and right even when Redis is down or flushed.
     return await writer_for(services).store(provider, event_key, payload)
+
+
+def _get(work: Work, event_id: int) -> InboundEvent | None:
+    return work.session.get(InboundEvent, event_id)
 
 
 @replayable

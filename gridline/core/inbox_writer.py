@@ -27,7 +27,6 @@ from sqlalchemy.exc import DBAPIError
 from gridline.kernel.work import Work, in_transaction
 from gridline.storage import inbox
 from gridline.storage.db import WRITES_FIRST
-from gridline.storage.models import InboundEvent
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -35,14 +34,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_BATCH = 100
 MAX_IN_FLIGHT = 4  # below the database threads (default 12), so processing keeps threads of its own
-Stored = tuple[InboundEvent, bool]
+Stored = inbox.Receipt  # (the event's id, whether this webhook stored it)
 
 
 def _store(work: Work, arrivals: list[inbox.Arrival]) -> list[Stored]:
     stored = inbox.store_once(work.session, arrivals, work.now)
-    for event, is_new in stored:
+    for event_id, is_new in stored:
         if is_new:
-            work.job("process_inbound", f"inbound:{event.id}", None, event_id=event.id)
+            work.job("process_inbound", f"inbound:{event_id}", None, event_id=event_id)
     return stored
 
 
@@ -105,6 +104,12 @@ class InboxWriter:
 
                 results = await services.db.run(inbox.store_once_queued, services.db.engine, arrivals,
                                                 services.clock.now(), QUEUE)
+            elif services.db.is_sqlite:  # embedded: one INSERT on the driver, the jobs queued in memory after it
+                results = await services.db.run(inbox.store_once_sqlite, services.db.engine, arrivals,
+                                                services.clock.now())
+                for event_id, is_new in results:
+                    if is_new:
+                        await services.jobs.enqueue("process_inbound", f"inbound:{event_id}", None, event_id=event_id)
             else:
                 results = await in_transaction(services, _store, arrivals)
         except Exception as exc:

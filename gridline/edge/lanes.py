@@ -1,5 +1,5 @@
 """What the webhook lanes share: small ASGI middlewares that answer one provider's webhook before
-the application's routing (``bots.telegram.webhook.WebhookLane``, ``bots.twilio.webhooks.SmsLane``).
+the application's routing (``bots.telegram.webhook.WebhookLane``, ``bots.twilio.webhooks.TwilioLane``).
 
 They skip FastAPI's routing and request objects because the webhook is the hottest path there is;
 these are the two pieces of raw ASGI each needs: which POST path a request is for, and sending a

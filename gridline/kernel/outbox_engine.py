@@ -94,6 +94,12 @@ class SendPolicy(Protocol[N_contra]):
 
     def get(self, session: Session, row_id: int) -> Any: ...
 
+    def record_sent(self, work: Work, row_id: int, delivery: Delivery) -> bool:
+        """The provider took the row (sent or delivered): record it in one statement when nothing
+        else is to be done about it (still ``sending``, nothing of the delivery kept but its id);
+        False to record it the long way (read the row, then decide)."""
+        ...
+
     def by_provider_message_id(self, session: Session, provider_message_id: str) -> Any | None: ...
 
     def without_notifier(self, channel: str) -> Delivery:
@@ -183,6 +189,8 @@ async def _earlier_send(
 
 def record_delivery(work: Work, policy: SendPolicy[Any], row_id: int, delivery: Delivery, settings: Settings) -> str:
     """What the provider said about a send: sent, retry later, or failed (then the kind's fall-back)."""
+    if delivery.state in ("sent", "delivered") and policy.record_sent(work, row_id, delivery):
+        return delivery.state  # the common case: one UPDATE, as the long way below would have written it
     row = policy.get(work.session, row_id)
     assert row is not None
     row.attempts += 1

@@ -13,6 +13,7 @@ from gridline.routing.checkin_stages import open_checkin_case
 from gridline.routing.checkin_states import ANSWERABLE, CheckInStatus, transition
 from gridline.settings import Settings
 from gridline.storage import checkins as store
+from gridline.storage import sweeps as sweep_store
 
 
 @dataclass
@@ -80,7 +81,7 @@ def answer(
     person = store.person_of(work.session, checkin.person_id)
     reason = ""
     if checkin.kind == "sweep" and checkin.sweep_id is not None:
-        sweep = store.get_sweep(work.session, checkin.sweep_id)
+        sweep = sweep_store.get_sweep(work.session, checkin.sweep_id)
         reason = reason_label(settings, sweep.reason, DEFAULT_LANGUAGE) if sweep else ""
     if checkin.case_id is None:
         open_checkin_case(work, settings, checkin, household, person, "help", reason=reason)

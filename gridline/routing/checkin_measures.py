@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.checkin_states import CheckInStatus
-from gridline.storage import checkins as store
+from gridline.storage import checkin_measures as store
 from gridline.storage.models import CheckIn
 
 if TYPE_CHECKING:

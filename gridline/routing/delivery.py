@@ -101,6 +101,12 @@ class PagePolicy:
     def by_provider_message_id(self, session: Session, provider_message_id: str) -> Page | None:
         return pages.by_provider_message_id(session, provider_message_id)
 
+    def record_sent(self, work: Work, row_id: int, delivery: Delivery) -> bool:
+        if delivery.provider_ref:  # merged into the row's (``noted``): the long way
+            return False
+        return pages.record_sent(work.session, row_id, state=delivery.state, error=delivery.error,
+                                 provider_message_id=delivery.provider_message_id, now=work.now)
+
     def without_notifier(self, channel: str) -> Delivery:
         return Delivery("failed", error=f"no notifier for channel {channel}", unreachable=False)
 
@@ -161,7 +167,7 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
     case = cases.get(work.session, page.case_id)
     # The directory's copy (``storage.directory_cache``): the page's words need the person's name and
     # language, and the unit of work reads the directory's token for the grid anyway.
-    staff = directory_cache.staff(work.session, page.staff_id)
+    staff = directory_cache.staff_to_read(work.session, page.staff_id)
     assert case is not None and staff is not None
     # Chasing pages (催办, 督办) and the department loop's are about cases someone may already have;
     # every other page ends there.

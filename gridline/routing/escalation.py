@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from gridline.domain.explanations import Reason, because
-from gridline.domain.lifecycle import STEP, UNACKNOWLEDGED_STATUSES, CaseStatus, StepStatus
+from gridline.domain.lifecycle import UNACKNOWLEDGED_STATUSES, CaseStatus, StepStatus
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction, replayable
 from gridline.routing.directory import Directory
@@ -23,7 +23,7 @@ from gridline.routing.policy import EscalationPolicy
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event, transition
 from gridline.storage import cases, steps
-from gridline.storage.models import Case, EscalationStep
+from gridline.storage.models import Case
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -31,11 +31,12 @@ if TYPE_CHECKING:
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
-def schedule_step(work: Work, case: Case, *, round_: int, step_index: int, delay_minutes: float) -> EscalationStep:
+def schedule_step(work: Work, case: Case, *, round_: int, step_index: int, delay_minutes: float) -> int:
+    """A new pending step of the case, with its job for its due time; its id."""
     due_at = work.now + timedelta(minutes=delay_minutes)
-    step = steps.add(work.session, case_id=case.id or 0, round_=round_, step_index=step_index, due_at=due_at)
-    work.job("run_escalation_step", f"step:{step.id}", step.due_at, step_id=step.id)
-    return step
+    step_id = steps.add(work.session, case_id=case.id or 0, round_=round_, step_index=step_index, due_at=due_at)
+    work.job("run_escalation_step", f"step:{step_id}", due_at, step_id=step_id)
+    return step_id
 
 
 def cancel_pending_steps(work: Work, case_id: int, outcome: str) -> int:
@@ -119,10 +120,9 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
     case = cases.get(session, step.case_id, fresh=True)
     assert case is not None
     if case.status not in UNACKNOWLEDGED_STATUSES:
-        step.done_at = work.now
-        STEP.move(step, StepStatus.CANCELLED, work.now)
-        step.outcome = f"case {case.status}"
-        return step.outcome
+        outcome = f"case {case.status}"
+        steps.finish(session, step.id, StepStatus.CANCELLED, now=work.now, outcome=outcome)
+        return outcome
     policy = EscalationPolicy.from_snapshot(case.policy)
     spec = policy.steps[step.step_index]
     index = directory.grid_index(session)
@@ -173,10 +173,8 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
         schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=wait)
     else:
         record_event(work, case.id, "escalation_exhausted")
-    # Set last, with the status: the step's row is then written once (the pages' INSERTs flush the
-    # session, and a done_at set before them was an UPDATE of its own).
-    step.done_at = work.now
-    STEP.move(step, StepStatus.DONE, work.now)
-    step.outcome = f"{kind}: {len(reached)} reached"
+    # The step's row is written once, with its outcome (one UPDATE, no ORM object).
+    outcome = f"{kind}: {len(reached)} reached"
+    steps.finish(session, step.id, StepStatus.DONE, now=work.now, outcome=outcome)
     publish_case(work, case)
-    return step.outcome
+    return outcome

@@ -27,7 +27,7 @@ from gridline.kernel.outbox import bulk_wait, pace
 from gridline.kernel.outbox_engine import DELIVERED_RANK, FAILED_STATUSES, Claimed, deliver, retry_at
 from gridline.kernel.work import Work
 from gridline.routing import broadcasts
-from gridline.storage import cases, outbox, pacing
+from gridline.storage import outbox, pacing
 from gridline.storage.models import ChannelIdentity, Message
 
 if TYPE_CHECKING:
@@ -61,6 +61,11 @@ class MessagePolicy:
 
     def by_provider_message_id(self, session: Session, provider_message_id: str) -> Message | None:
         return outbox.by_provider_message_id(session, provider_message_id)
+
+    def record_sent(self, work: Work, row_id: int, delivery: Delivery) -> bool:
+        # A broadcast's message is left to the long way: its broadcast may be done now (``settled``).
+        return outbox.record_sent(work.session, row_id, state=delivery.state, error=delivery.error,
+                                  provider_message_id=delivery.provider_message_id)
 
     def without_notifier(self, channel: str) -> Delivery:
         return Delivery("sent", error="no notifier: kept in the conversation log only")
@@ -140,7 +145,7 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         work.job("deliver_message", f"msg:{message_id}:{message.attempts}@{slot.timestamp():.3f}", slot,
                  message_id=message_id)
         return "paced"
-    case = cases.get(work.session, message.case_id) if message.case_id else None
+    case_ref = outbox.case_ref(work.session, message.case_id) if message.case_id else None
     target = (identity.chat_id or identity.external_id) if identity else ""
     notice = MessageNotice(
         message_id=message_id,
@@ -150,7 +155,7 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         text=message.text or "",
         lang=message.lang,
         options=options_from_json(message.options),
-        case_ref=case.ref if case else None,
+        case_ref=case_ref,
         kind=message.kind,
         key=message.text_key,
         params=dict(message.text_params or {}),

@@ -4,7 +4,7 @@
 its question as an outbound message row (``kernel.outbox.queue_bulk``, paced like every bulk
 message; delivered by ``deliver_message`` jobs: durable across restarts, claimed so never sent
 twice) and its ``close`` step at the end of the window. Rows are written in batches
-(``storage.checkins.insert_returning``, ``storage.outbox.insert_many``): a sweep of 10,000
+(``storage.sweeps.insert_returning``, ``storage.outbox.insert_many``): a sweep of 10,000
 households is about 125 statements, not 50,000 (bench/sweep_bench.py). An answer goes through ``routing.checkins``
 ("2" → an urgent case); silence until the window ends → a visit due today (``visit_due_today``).
 """
@@ -35,6 +35,7 @@ from gridline.routing.visits import schedule_visit
 from gridline.settings import Settings
 from gridline.storage import checkins as store
 from gridline.storage import people
+from gridline.storage import sweeps as sweep_store
 from gridline.storage.models import ChannelIdentity, CheckIn, CheckInEvent, CheckInStep, Household, Sweep
 from gridline.storage.pacing import MessageKind
 
@@ -88,11 +89,11 @@ def start_sweep(
     """Validate, then write the sweep with every question, message, step and job in this transaction."""
     validate(settings, reason=reason, grid_codes=grid_codes, tags=tags, allowed_grids=allowed_grids)
     session, now = work.session, work.now
-    targets = store.sweep_targets(session, grid_codes, tags)
+    targets = sweep_store.sweep_targets(session, grid_codes, tags)
     if not targets:
         raise SweepRefused("checkins.error.no_households")
     window = settings.checkins.sweep_window_minutes
-    sweep = store.add_sweep(session, Sweep(
+    sweep = sweep_store.add_sweep(session, Sweep(
         reason=reason, grid_codes=sorted(set(grid_codes)), tags=sorted(set(tags)), started_by=started_by[:100],
         created_at=now, window_minutes=window, households=len(targets),
     ))  # fmt: skip
@@ -108,7 +109,8 @@ def start_sweep(
             "status": (CheckInStatus.ASKED if identity else CheckInStatus.SCHEDULED).value, "due_at": now,
             "asked_at": now if identity else None, "message_ids": [], "created_at": now, "updated_at": now,
         })  # fmt: skip
-    by_household = {hid: cid for cid, hid in store.insert_returning(session, CheckIn, checkin_rows, ["household_id"])}
+    inserted = sweep_store.insert_returning(session, CheckIn, checkin_rows, ["household_id"])
+    by_household = {hid: cid for cid, hid in inserted}
     checkin_ids = [by_household[tg.household_id] for tg in targets]
     questions: list[BulkMessage] = []
     asked: list[int] = []
@@ -128,28 +130,30 @@ def start_sweep(
     # times at once, and a Telegram chat's questions keep a second from its other bulk messages.
     queued = queue_bulk(work, settings, questions, kind=MessageKind.SWEEP)
     message_ids = [q.message_id for q in queued]
-    store.set_message_ids(session, list(zip(asked, message_ids, strict=True)))
+    sweep_store.set_message_ids(session, list(zip(asked, message_ids, strict=True)))
     # Each question's answer window starts when it leaves, not when the sweep was written.
     window_ends = {cid: q.send_at + timedelta(minutes=window) for cid, q in zip(asked, queued, strict=True)}
     step_rows: list[dict[str, Any]] = [
         {"checkin_id": cid, "stage": "close", "due_at": window_ends.get(cid, now), "status": "pending"}
         for cid in checkin_ids
     ]
-    step_of = {cid: sid for sid, cid in store.insert_returning(session, CheckInStep, step_rows, ["checkin_id"])}
+    step_of = {cid: sid for sid, cid in sweep_store.insert_returning(session, CheckInStep, step_rows, ["checkin_id"])}
     step_ids = [step_of[row["checkin_id"]] for row in step_rows]
     events = [
         {"checkin_id": cid, "at": now, "kind": CheckInStatus.ASKED.value, "actor": f"sweep:{sweep.id}",
          "data": {"from": CheckInStatus.SCHEDULED.value, "to": CheckInStatus.ASKED.value, "sweep": sweep.id}}
         for cid in asked
     ]  # fmt: skip
-    store.insert_plain(session, CheckInEvent, events)
+    sweep_store.insert_plain(session, CheckInEvent, events)
     for step_id, row in zip(step_ids, step_rows, strict=True):
         work.job("run_checkin_step", f"chkstep:{step_id}", row["due_at"], step_id=step_id)
     work.event("checkins", {"type": "sweep.started", "sweep_id": sweep.id, "grid_code": None, "status": "asked"})
     return SweepStarted(sweep, len(asked), len(targets) - len(asked), message_ids)
 
 
-def _identities(session: Any, targets: Sequence[store.SweepTarget], now: datetime) -> list[ChannelIdentity | None]:
+def _identities(
+    session: Any, targets: Sequence[sweep_store.SweepTarget], now: datetime
+) -> list[ChannelIdentity | None]:
     """The identity each target is asked on: Telegram for those who chose it and wrote to a bot,
     else their number by SMS (or a call for those who chose voice). Missing ones are created."""
     out: list[ChannelIdentity | None] = [None] * len(targets)
@@ -165,16 +169,16 @@ def _identities(session: Any, targets: Sequence[store.SweepTarget], now: datetim
     for channel, indexes in by_channel.items():
         if not indexes:
             continue
-        known = store.identities_by_target(session, channel, [targets[i].phone or "" for i in indexes])
+        known = sweep_store.identities_by_target(session, channel, [targets[i].phone or "" for i in indexes])
         missing = sorted({targets[i].phone or "" for i in indexes if (targets[i].phone or "") not in known})
         if missing:
             first = {tg.phone: tg.resident_id for tg in targets if tg.phone in set(missing)}
-            store.insert_plain(session, ChannelIdentity, [
+            sweep_store.insert_plain(session, ChannelIdentity, [
                 {"channel": channel, "external_id": phone, "bot_name": "", "resident_id": first.get(phone),
                  "unreachable": False, "created_at": now}
                 for phone in missing
             ])  # fmt: skip
-            known.update(store.identities_by_target(session, channel, missing))
+            known.update(sweep_store.identities_by_target(session, channel, missing))
         for i in indexes:
             identity = known.get(targets[i].phone or "")
             out[i] = identity if identity is not None and not identity.unreachable else None
@@ -216,11 +220,11 @@ class Coverage:
 
 
 def coverage(work: Work, sweep_id: int) -> Coverage | None:
-    sweep = store.get_sweep(work.session, sweep_id)
+    sweep = sweep_store.get_sweep(work.session, sweep_id)
     if sweep is None:
         return None
-    counts = store.sweep_coverage(work.session, sweep_id)
-    questions = store.sweep_questions(work.session, sweep_id, limit=100_000)
+    counts = sweep_store.sweep_coverage(work.session, sweep_id)
+    questions = sweep_store.sweep_questions(work.session, sweep_id, limit=100_000)
     message_ids = [m for q in questions for m in q.message_ids]
     unreachable = sum(1 for q in questions if not q.message_ids)
     missed = counts.get(CheckInStatus.MISSED.value, 0)
@@ -228,7 +232,7 @@ def coverage(work: Work, sweep_id: int) -> Coverage | None:
         sweep=sweep, asked=len(questions) - unreachable, ok=counts.get(CheckInStatus.OK.value, 0),
         help=counts.get(CheckInStatus.HELP.value, 0), no_answer=missed,
         waiting=counts.get(CheckInStatus.ASKED.value, 0) + counts.get(CheckInStatus.SCHEDULED.value, 0),
-        unreachable=unreachable, delivery=store.questions_sent(work.session, message_ids),
+        unreachable=unreachable, delivery=sweep_store.questions_sent(work.session, message_ids),
     )  # fmt: skip
 
 

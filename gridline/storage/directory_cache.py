@@ -142,6 +142,8 @@ class People:
     methods_by_staff: dict[int, list[dict[str, Any]]]  # in the order they are tried
     shifts: dict[tuple[str, str], list[DutyShift]]  # (grid code, role) → shared, read-only rows
     overrides: dict[tuple[str, str], list[DutyOverride]]
+    # Shared, read-only Staff objects made on first use (``staff_to_read``), by id.
+    shared_staff: dict[int, Staff] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -315,6 +317,21 @@ def staff(session: Session, staff_id: int) -> Staff | None:
         return session.get(Staff, staff_id)
     row = snapshot.staff_by_id.get(staff_id)
     return None if row is None else _copy(Staff, row)
+
+
+def staff_to_read(session: Session, staff_id: int) -> Staff | None:
+    """The person with ``staff_id``, active or not, to read only (words of a page): a shared object
+    of the snapshot, made once — never change it or add it to a session. None if there is none."""
+    snapshot = people(session)
+    if snapshot is None:
+        return session.get(Staff, staff_id)
+    shared = snapshot.shared_staff.get(staff_id)
+    if shared is None:
+        row = snapshot.staff_by_id.get(staff_id)
+        if row is None:
+            return None
+        shared = snapshot.shared_staff.setdefault(staff_id, _copy(Staff, row))
+    return shared
 
 
 def contact_methods(session: Session, staff_id: int) -> list[ContactMethod]:

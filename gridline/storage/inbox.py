@@ -6,6 +6,7 @@ runs inside a unit of work (``gridline.kernel.work.in_transaction``) and takes i
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,16 +17,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import INBOUND, InboundStatus
-from gridline.storage.claiming import claimed
 from gridline.storage.models import InboundEvent
+from gridline.storage.rows import loaded
 from gridline.storage.types import UTCDateTime
 
 Arrival = tuple[str, str, dict[str, Any]]  # (provider, event_key, payload)
+Receipt = tuple[int, bool]  # (the stored event's id, whether this arrival stored it)
 
 
-def store_once(session: Session, arrivals: list[Arrival], now: datetime) -> list[tuple[InboundEvent, bool]]:
+def store_once(session: Session, arrivals: list[Arrival], now: datetime) -> list[Receipt]:
     """Store each arriving event unless its ``(provider, event_key)`` is there already; for each, in
-    order, ``(event, True)`` when it is new or ``(the stored event, False)`` for a repeat (also a
+    order, ``(id, True)`` when it is new or ``(the stored event's id, False)`` for a repeat (also a
     repeat within ``arrivals``).
 
     One ``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING`` for all of them (SQLAlchemy's
@@ -34,10 +36,16 @@ def store_once(session: Session, arrivals: list[Arrival], now: datetime) -> list
     concurrent insert of the same key waits for the other transaction, then does nothing, and
     ``find`` sees it.
     """
-    rows = _rows(arrivals, now)
     statement = _INSERT_POSTGRES if session.get_bind().dialect.name == "postgresql" else _INSERT_SQLITE
-    new = {(provider, key): event_id for event_id, provider, key in session.execute(statement, list(rows.values()))}
-    return _answers(arrivals, rows, new, lambda provider, key: find(session, provider, key))
+    rows = [{"provider": provider, "event_key": key, "payload": payload, "received_at": now, "status": "received",
+             "attempts": 0} for provider, key, payload in _rows(arrivals).values()]
+    new = {(provider, key): event_id for event_id, provider, key in session.execute(statement, rows)}
+
+    def found(provider: str, key: str) -> int | None:
+        event = find(session, provider, key)
+        return event.id if event is not None else None
+
+    return _answers(arrivals, new, found)
 
 
 def _insert(dialect: Any) -> Any:
@@ -47,6 +55,52 @@ def _insert(dialect: Any) -> Any:
 
 
 _INSERT_SQLITE, _INSERT_POSTGRES = _insert(sqlite), _insert(postgresql)
+
+
+@functools.lru_cache(maxsize=128)
+def _sqlite_insert(rows: int) -> str:
+    """The SQLite text of :func:`store_once_sqlite`'s INSERT for ``rows`` rows (built once per size)."""
+    values = ", ".join(["(?, ?, ?, ?, 'received', 0)"] * rows)
+    return ("INSERT INTO inbound_events (provider, event_key, payload, received_at, status, attempts) "
+            f"VALUES {values} ON CONFLICT (provider, event_key) DO NOTHING RETURNING id, provider, event_key")
+
+
+_SQLITE_FIND = "SELECT id FROM inbound_events WHERE provider = ? AND event_key = ?"
+
+
+@functools.lru_cache(maxsize=4)
+def _binders(dialect: Any) -> tuple[Any, Any]:
+    """The payload's and ``received_at``'s bind processors of ``dialect``: the values the ORM would
+    send for them, so a row stored here reads back exactly as one stored by :func:`store_once`."""
+    table_ = InboundEvent.__table__  # type: ignore[attr-defined]
+    payload, received = (table_.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                         for name in ("payload", "received_at"))
+    return payload or (lambda value: value), received or (lambda value: value)
+
+
+def store_once_sqlite(engine: Engine, arrivals: list[Arrival], now: datetime) -> list[Receipt]:
+    """SQLite: :func:`store_once` in its own short transaction, without a session or the ORM: one
+    INSERT whose text is built once per batch size (:func:`_sqlite_insert`), sent to the driver
+    as it is — the webhooks' batches are the hottest statement there is, and the session, the
+    statement's compilation and caching, and an ``InboundEvent`` per row were most of a stored
+    update's cost in the database thread (docs/performance.md). The write lock is taken as for any
+    other write (``storage.db._SqliteWriter``, which sees every statement on the engine)."""
+    rows = _rows(arrivals)
+    payload_of, time_of = _binders(engine.dialect)
+    received_at = time_of(now)
+    params: list[Any] = []
+    for provider, key, payload in rows.values():
+        params += (provider, key, payload_of(payload), received_at)
+    with engine.begin() as connection:
+        new = {(provider, key): event_id
+               for event_id, provider, key in connection.exec_driver_sql(_sqlite_insert(len(rows)), tuple(params))}
+
+        def found(provider: str, key: str) -> int | None:
+            row = connection.exec_driver_sql(_SQLITE_FIND, (provider, key)).first()
+            return int(row[0]) if row is not None else None
+
+        return _answers(arrivals, new, found)
+
 
 # PostgreSQL: the batch as arrays, so the statement's text is the same for any batch size (psycopg
 # prepares it after a few runs), and the ``process_inbound`` job of each new row in the same statement.
@@ -68,10 +122,11 @@ _STORE_QUEUED = text(
     SELECT id, provider, event_key FROM stored
     """
 ).bindparams(bindparam("received_at", type_=UTCDateTime))
+_PG_FIND = text("SELECT id FROM inbound_events WHERE provider = :provider AND event_key = :key")
 
 
 def store_once_queued(engine: Engine, arrivals: list[Arrival], now: datetime, queue: str,
-                      task: str = "process_inbound") -> list[tuple[InboundEvent, bool]]:
+                      task: str = "process_inbound") -> list[Receipt]:
     """PostgreSQL: :func:`store_once` plus a ``task`` job (procrastinate's ``procrastinate_jobs``; key
     ``inbound:<id>``, args ``{"event_id": id}``) for each new event, in ONE autocommitted statement.
 
@@ -79,51 +134,48 @@ def store_once_queued(engine: Engine, arrivals: list[Arrival], now: datetime, qu
     durable when it returns, but one round trip to the server instead of four (BEGIN, the inbox
     INSERT, the job INSERT, COMMIT): the whole of a webhook's cost in the database.
     """
-    rows = _rows(arrivals, now)
+    rows = _rows(arrivals)
     params = {"received_at": now, "queue": queue, "task": task,
-              "providers": [row["provider"] for row in rows.values()],
-              "event_keys": [row["event_key"] for row in rows.values()],
-              "payloads": [json.dumps(row["payload"]) for row in rows.values()]}
+              "providers": [provider for provider, _, _ in rows.values()],
+              "event_keys": [key for _, key, _ in rows.values()],
+              "payloads": [json.dumps(payload) for _, _, payload in rows.values()]}
     with engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         new = {(provider, key): event_id for event_id, provider, key in connection.execute(_STORE_QUEUED, params)}
-        table_ = InboundEvent.__table__  # type: ignore[attr-defined]
 
-        def found(provider: str, key: str) -> InboundEvent | None:
-            row = connection.execute(
-                select(table_).where(table_.c.provider == provider, table_.c.event_key == key)
-            ).mappings().first()
-            return InboundEvent(**row) if row is not None else None
+        def found(provider: str, key: str) -> int | None:
+            event_id = connection.execute(_PG_FIND, {"provider": provider, "key": key}).scalar()
+            return int(event_id) if event_id is not None else None
 
-        return _answers(arrivals, rows, new, found)
+        return _answers(arrivals, new, found)
 
 
-def _rows(arrivals: list[Arrival], now: datetime) -> dict[tuple[str, str], dict[str, Any]]:
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for provider, event_key, payload in arrivals:
-        rows.setdefault((provider, event_key), {"provider": provider, "event_key": event_key, "payload": payload,
-                                                "received_at": now, "status": "received", "attempts": 0})
+def _rows(arrivals: list[Arrival]) -> dict[tuple[str, str], Arrival]:
+    """The arrivals once per key (the first of repeats within the batch), in order."""
+    rows: dict[tuple[str, str], Arrival] = {}
+    for arrival in arrivals:
+        rows.setdefault((arrival[0], arrival[1]), arrival)
     return rows
 
 
-def _answers(
-    arrivals: list[Arrival], rows: dict[tuple[str, str], dict[str, Any]], new: dict[tuple[str, str], int],
-    find: Any,
-) -> list[tuple[InboundEvent, bool]]:
-    out: list[tuple[InboundEvent, bool]] = []
+def _answers(arrivals: list[Arrival], new: dict[tuple[str, str], int], find: Any) -> list[Receipt]:
+    out: list[Receipt] = []
     told_new: set[tuple[str, str]] = set()
-    stored: dict[tuple[str, str], InboundEvent] = {}
+    stored: dict[tuple[str, str], int] = {}
     for provider, event_key, _ in arrivals:
         key = (provider, event_key)
-        if key in new and key not in told_new:
+        event_id = new.get(key)
+        if event_id is not None and key not in told_new:
             told_new.add(key)
-            out.append((InboundEvent(id=new[key], **rows[key]), True))
+            out.append((event_id, True))
             continue
-        if key not in stored:
-            found = InboundEvent(id=new[key], **rows[key]) if key in new else find(provider, event_key)
-            assert found is not None, "a conflicting row must exist once ON CONFLICT skipped the insert"
-            stored[key] = found
-        out.append((stored[key], False))
+        if event_id is None:
+            event_id = stored.get(key)
+            if event_id is None:
+                event_id = find(provider, event_key)
+                assert event_id is not None, "a conflicting row must exist once ON CONFLICT skipped the insert"
+                stored[key] = event_id
+        out.append((event_id, False))
     return out
 
 
@@ -134,19 +186,37 @@ def find(session: Session, provider: str, event_key: str) -> InboundEvent | None
     ).first()
 
 
+_EVENTS = InboundEvent.__table__  # type: ignore[attr-defined]
+# Prebuilt Core statements on the session's connection: the claim and the finish of every event run
+# these, and the ORM's bulk UPDATE path (statement construction, ORM compile, session
+# synchronisation, an object built through the model) cost several times the round trip.
+_CLAIM = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id == bindparam("event_id"),
+           _EVENTS.c.status == INBOUND.guard(InboundStatus.RECEIVED, InboundStatus.PROCESSING))
+    .values(status=InboundStatus.PROCESSING.value, attempts=_EVENTS.c.attempts + 1,
+            processed_at=bindparam("now", type_=UTCDateTime))
+    .returning(*_EVENTS.columns)
+)
+_FINISH = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id == bindparam("event_id"),
+           _EVENTS.c.status.in_(INBOUND.sources(InboundStatus.PROCESSED)))
+    .values(status=InboundStatus.PROCESSED.value, processed_at=bindparam("now", type_=UTCDateTime), error=None)
+)
+
+
 def claim(session: Session, event_id: int, now: datetime) -> InboundEvent | None:
-    """Take a received event for processing (one worker wins); None if it is not waiting."""
-    return claimed(session, InboundEvent, update(InboundEvent)
-                   .where(col(InboundEvent.id) == event_id,
-                          col(InboundEvent.status) == INBOUND.guard(InboundStatus.RECEIVED, InboundStatus.PROCESSING))
-                   .values(status=InboundStatus.PROCESSING.value, attempts=InboundEvent.attempts + 1, processed_at=now))
+    """Take a received event for processing (one worker wins); None if it is not waiting.
+
+    One ``UPDATE … RETURNING``; the event comes back detached (the session does not track it)."""
+    rows = session.connection().execute(_CLAIM, {"event_id": event_id, "now": now}).mappings().all()
+    return loaded(InboundEvent, dict(rows[0])) if len(rows) == 1 else None
 
 
 def finish(session: Session, event_id: int, now: datetime) -> None:
     """The processor succeeded (one UPDATE, no read first)."""
-    session.execute(update(InboundEvent).where(col(InboundEvent.id) == event_id)
-                    .where(col(InboundEvent.status).in_(INBOUND.sources(InboundStatus.PROCESSED)))
-                    .values(status=InboundStatus.PROCESSED.value, processed_at=now, error=None))
+    session.connection().execute(_FINISH, {"event_id": event_id, "now": now})
 
 
 def note_error(session: Session, event_id: int, error: str) -> None:

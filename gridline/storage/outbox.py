@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, update
+from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import MESSAGE, MessageStatus
 from gridline.storage.bulk import chunks
 from gridline.storage.claiming import claimed
-from gridline.storage.models import Message
+from gridline.storage.models import Case, Message
 
 
 def get(session: Session, message_id: int) -> Message | None:
@@ -28,6 +28,37 @@ def claim_for_sending(session: Session, message_id: int, *, now: datetime) -> Me
                           col(Message.status) == MESSAGE.guard(MessageStatus.QUEUED, MessageStatus.SENDING),
                           or_(col(Message.next_attempt_at).is_(None), col(Message.next_attempt_at) <= now))
                    .values(status=MessageStatus.SENDING.value, claimed_at=now))
+
+
+_TABLE = Message.__table__  # type: ignore[attr-defined]
+_SENT: dict[str, Any] = {}
+
+
+def record_sent(session: Session, message_id: int, *, state: str, error: str | None,
+                provider_message_id: str | None) -> bool:
+    """The provider took the message (``state`` sent or delivered) while it is still ``sending`` and
+    not part of a broadcast: its attempt, error, provider id and status in one conditional UPDATE,
+    without reading the row first. False otherwise (the caller then reads it and decides)."""
+    wanted = MessageStatus(state)
+    statement = _SENT.get(wanted.value)
+    if statement is None:
+        statement = _SENT[wanted.value] = (
+            update(_TABLE)
+            .where(_TABLE.c.id == bindparam("message_id"),
+                   _TABLE.c.status == MESSAGE.guard(MessageStatus.SENDING, wanted),
+                   _TABLE.c.broadcast_id.is_(None))
+            .values(status=wanted.value, attempts=_TABLE.c.attempts + 1, error=bindparam("error"),
+                    provider_message_id=func.coalesce(bindparam("provider_message_id"), _TABLE.c.provider_message_id))
+        )
+    result = session.execute(statement, {"message_id": message_id, "error": error,
+                                         "provider_message_id": provider_message_id})
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def case_ref(session: Session, case_id: int) -> str | None:
+    """The reference of the case a message is about (its notice names it): one column, not the case."""
+    cases = Case.__table__  # type: ignore[attr-defined]
+    return session.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar()
 
 
 def by_provider_message_id(session: Session, provider_message_id: str) -> Message | None:

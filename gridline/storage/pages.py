@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, text, update
+from sqlalchemy import bindparam, func, insert, or_, text, update
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import PAGE, PageStatus
@@ -17,11 +18,15 @@ from gridline.storage.bulk import chunks
 from gridline.storage.claiming import claimed
 from gridline.storage.models import Case, Page, Staff
 
+_TABLE = Page.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_COLUMNS = tuple(c.name for c in _TABLE.columns if c.name != "id")
+
 
 def add(session: Session, page: Page) -> Page:
-    """Store a new page (flushed, so it has an id for its job)."""
-    session.add(page)
-    session.flush()
+    """Store a new page: one INSERT … RETURNING id (Core, not the ORM's flush). The page gets its id
+    but is not in the session: nothing changes a page in the transaction that creates it."""
+    page.id = int(session.execute(_INSERT, {name: getattr(page, name) for name in _COLUMNS}).scalar_one())
     return page
 
 
@@ -36,6 +41,32 @@ def claim_for_sending(session: Session, page_id: int, *, now: datetime, worker: 
                    .where(col(Page.id) == page_id,
                           col(Page.status) == PAGE.guard(PageStatus.SCHEDULED, PageStatus.SENDING))
                    .values(status=PageStatus.SENDING.value, claimed_at=now, claimed_by=worker))
+
+
+_SENT: dict[str, Any] = {}
+
+
+def record_sent(session: Session, page_id: int, *, state: str, error: str | None, provider_message_id: str | None,
+                now: datetime) -> bool:
+    """The provider took the page (``state`` sent or delivered) while it is still ``sending``: its
+    attempt, error, provider id, status and times in one conditional UPDATE, without reading the
+    row first. False when it is not sending any more (the caller then reads it and decides)."""
+    wanted = PageStatus(state)
+    statement = _SENT.get(wanted.value)
+    if statement is None:
+        stamps = {"sent_at": func.coalesce(_TABLE.c.sent_at, bindparam("now"))}
+        if wanted == PageStatus.DELIVERED:
+            stamps["delivered_at"] = func.coalesce(_TABLE.c.delivered_at, bindparam("now"))
+        statement = _SENT[wanted.value] = (
+            update(_TABLE)
+            .where(_TABLE.c.id == bindparam("page_id"), _TABLE.c.status == PAGE.guard(PageStatus.SENDING, wanted))
+            .values(status=wanted.value, attempts=_TABLE.c.attempts + 1, error=bindparam("error"),
+                    provider_message_id=func.coalesce(bindparam("provider_message_id"), _TABLE.c.provider_message_id),
+                    **stamps)
+        )
+    result = session.execute(statement, {"page_id": page_id, "now": now, "error": error,
+                                         "provider_message_id": provider_message_id})
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def lock_codes_of(session: Session, phone: str) -> None:

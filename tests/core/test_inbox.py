@@ -212,3 +212,42 @@ async def test_a_failure_after_the_message_was_stored_keeps_the_error_and_stores
     # processed, the message kept once; now the error stays on the event for the operator.
     assert row.status == "processed" and row.error and "the follow-up failed" in row.error
     assert len(stored) == 1 and runs == [event.id]
+
+
+async def test_the_embedded_store_writes_the_rows_the_orm_wrote(services):
+    """SQLite's webhook batches go to the driver as one INSERT built once per batch size
+    (``storage.inbox.store_once_sqlite``): the rows read back exactly as the ORM's statement stored
+    them (payload JSON text, received_at), repeats answer the stored id, and nothing else changes."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from gridline.storage import inbox
+
+    now = datetime(2026, 12, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    payload = {"update_id": 1, "message": {"text": "楼道灯坏了 \"引号\"", "n": [1, 2.5, None, True]}}
+    orm = [("orm:bot", "1", payload), ("orm:bot", "2", {"update_id": 2}), ("orm:bot", "1", payload)]
+    raw = [(provider.replace("orm", "raw"), key, body) for provider, key, body in orm]
+    with services.db.session() as session:
+        orm_receipts = inbox.store_once(session, orm, now)
+    raw_receipts = inbox.store_once_sqlite(services.db.engine, raw, now)
+    assert [is_new for _, is_new in raw_receipts] == [is_new for _, is_new in orm_receipts] == [True, True, False]
+    assert raw_receipts[0][0] == raw_receipts[2][0] != raw_receipts[1][0]
+
+    def columns(provider: str) -> list[tuple[object, ...]]:
+        with services.db.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(
+                "SELECT event_key, payload, received_at, status, attempts, processed_at, error FROM inbound_events "
+                "WHERE provider = :p ORDER BY id"), {"p": provider})]
+
+    assert columns("raw:bot") == columns("orm:bot")
+    assert len(columns("raw:bot")) == 2
+    with services.db.session() as session:
+        stored = session.exec(select(InboundEvent).where(InboundEvent.provider == "raw:bot")
+                              .order_by(InboundEvent.id)).all()
+    assert [(e.payload, e.received_at, e.status) for e in stored] == [(payload, now, "received"),
+                                                                      ({"update_id": 2}, now, "received")]
+    # A later batch repeating a stored key, with a new one between: the stored id, then the new one's.
+    again = inbox.store_once_sqlite(services.db.engine, [raw[1], ("raw:bot", "3", {"update_id": 3})], now)
+    assert again[0] == (raw_receipts[1][0], False) and again[1][1] is True
+    assert len(columns("raw:bot")) == 3

@@ -94,7 +94,7 @@ class WebhookLane:
 
     async def store(self, bot_name: str, body: bytes) -> Answer:
         """Parse and store one update's body; the answer to send."""
-        from gridline.core.inbox import receive_event
+        from gridline.core.inbox import store_event
 
         # A UTF-8 body (Telegram's) whose text shows no control character is parsed from that text and
         # stored without the walk over its strings; anything else the long way, as before.
@@ -107,8 +107,8 @@ class WebhookLane:
         update_id = update.get("update_id") if isinstance(update, dict) else None
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             return NOT_AN_UPDATE
-        _, is_new = await receive_event(self.services, f"telegram:{bot_name}", str(update_id), update,
-                                        clean=clean)
+        # An update_id's digits are a clean key; the payload is walked unless its text was clean.
+        _, is_new = await store_event(self.services, f"telegram:{bot_name}", str(update_id), update, clean=clean)
         if not is_new:
             log.info("telegram webhook %r: update %s already stored", bot_name, update_id)
         return STORED

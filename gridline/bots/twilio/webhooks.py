@@ -27,7 +27,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from gridline.bots.twilio.signature import SIGNATURE_HEADER, FormRefused, SignedForm, check_signed_form
 from gridline.bots.twilio.statuses import call_update, message_update
-from gridline.core.inbox import receive_event
+from gridline.core.inbox import store_event
 from gridline.edge.lanes import Answer, post_path, read_body, send_answer
 from gridline.kernel.services import Services
 from gridline.routing.provider_status import record_provider_status
@@ -118,7 +118,7 @@ class TwilioLane:
         sid = form.get("MessageSid") or form.get("SmsSid")
         if not sid or not form.get("From"):
             return NO_SID
-        _, is_new = await receive_event(self.services, "twilio:sms", sid, form.fields)
+        _, is_new = await store_event(self.services, "twilio:sms", sid, form.fields)
         if not is_new:
             log.info("inbound SMS %s received again; already stored", sid)
         # The replies go out through the REST API (the outbox), so they are logged and retried.

@@ -31,8 +31,8 @@ from gridline.routing.checkins import (
 )
 from gridline.routing.roster import known_tags, tag_label
 from gridline.routing.sweeps import SweepRefused, coverage, start_sweep
-from gridline.storage import checkins as store
 from gridline.storage import households as roster
+from gridline.storage import sweeps as store
 from gridline.storage.audit import record
 
 router = APIRouter()
