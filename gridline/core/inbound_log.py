@@ -7,6 +7,7 @@ from gridline.kernel.work import Work, finish_inbound_with
 from gridline.nlu.types import NluResult
 from gridline.storage.models import Message
 from gridline.storage.people import Sender
+from gridline.storage.rows import insert_row
 
 
 def store_inbound(work: Work, sender: Sender, msg: InboundMessage, nlu: NluResult | None) -> Message:
@@ -16,7 +17,8 @@ def store_inbound(work: Work, sender: Sender, msg: InboundMessage, nlu: NluResul
         text = f"[{msg.choice}]"
     if text is None and msg.location:
         text = f"[location {msg.location[0]:.5f},{msg.location[1]:.5f}]"
-    message = Message(
+    # One Core INSERT, the row as the session's object (``storage.rows``): no model constructor, no flush.
+    message = insert_row(work.session, Message, dict(
         conversation_id=sender.conversation.id,
         direction="in",
         channel=msg.channel,
@@ -33,9 +35,7 @@ def store_inbound(work: Work, sender: Sender, msg: InboundMessage, nlu: NluResul
         lang=sender.lang,
         created_at=work.now,
         status="received",
-    )
-    work.session.add(message)
-    work.session.flush()
+    ))
     if msg.provider_message_id:
         finish_inbound_with(work)  # the event of a message stored for good is finished with it
     return message

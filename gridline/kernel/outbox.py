@@ -25,6 +25,7 @@ from gridline.storage import outbox, pacing, people
 from gridline.storage.models import Case, ChannelIdentity, Message, Resident
 from gridline.storage.outbox import IdentityFacts
 from gridline.storage.pacing import MessageKind
+from gridline.storage.rows import insert_row
 
 if TYPE_CHECKING:
     from gridline.settings import Settings
@@ -61,7 +62,10 @@ def queue_message(
     if text is None:
         assert phrase is not None, "a message needs its text or its phrase"
         text = render(phrase, lang)
-    message = Message(
+    if pacing.is_paced(kind) and settings is not None and lane is None:
+        lane = message_lane(settings, channel, identity)
+    # One Core INSERT, the row as the session's object (``storage.rows``): no model constructor, no flush.
+    message = insert_row(work.session, Message, dict(
         conversation_id=conversation_id,
         case_id=case_id,
         direction="out",
@@ -80,11 +84,7 @@ def queue_message(
         kind=str(kind),
         lane=lane,
         broadcast_id=broadcast_id,
-    )
-    if pacing.is_paced(kind) and settings is not None and message.lane is None:
-        message.lane = message_lane(settings, channel, identity)
-    work.session.add(message)
-    work.session.flush()
+    ))
     if deliver:
         if pacing.is_paced(kind) and settings is not None:
             pace(work, settings, [message])

@@ -23,11 +23,9 @@ from gridline.storage.models import Case
 REF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
-def new_ref(session: Session) -> str:
-    while True:
-        ref = "".join(secrets.choice(REF_ALPHABET) for _ in range(6))
-        if not cases.ref_taken(session, ref):
-            return ref
+def new_ref() -> str:
+    """A reference code; whether a case has it already is for the INSERT to say (``storage.cases.insert``)."""
+    return "".join(secrets.choice(REF_ALPHABET) for _ in range(6))
 
 
 @dataclass
@@ -53,15 +51,12 @@ def find_duplicate(session: Session, settings: Settings, draft: CaseDraft, now: 
     """An open case in the window with the same grid + category, or the same address."""
     since = now - timedelta(minutes=settings.cases.duplicate_window_minutes)
     statuses = [s.value for s in OPEN_CASE_STATUSES]
-    if draft.grid_code is not None and draft.category not in ("other",):
-        same_place = cases.newest_open_duplicate(
-            session, statuses=statuses, since=since, category=draft.category, grid_code=draft.grid_code
-        )
-        if same_place is not None:
-            return same_place
-    if draft.address_text:
+    in_grid = draft.grid_code if draft.grid_code is not None and draft.category not in ("other",) else None
+    if in_grid is not None or draft.address_text:
+        # One query for both: the newest in the grid, else the newest at the address.
         return cases.newest_open_duplicate(
-            session, statuses=statuses, since=since, category=draft.category, address_text=draft.address_text
+            session, statuses=statuses, since=since, category=draft.category, grid_code=in_grid,
+            address_text=draft.address_text or None,
         )
     if draft.grid_code is None and draft.resident_id is not None:
         return _over_triage_cap(session, settings, statuses, since, draft.resident_id)
@@ -82,8 +77,7 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
     triage = draft.grid_code is None
     policy = TRIAGE_POLICY if triage else policy_for(settings, draft.priority)
     ack_minutes = settings.cases.ack_sla_minutes.get(draft.priority, 60)
-    case = Case(
-        ref=new_ref(work.session),
+    case = cases.insert(work.session, dict(
         resident_id=draft.resident_id,
         grid_code=draft.grid_code,
         category=draft.category,
@@ -101,8 +95,7 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
         updated_at=work.now,
         ack_due_at=work.now + timedelta(minutes=ack_minutes),
         resolve_due_at=resolve_deadline(settings, draft.category, draft.priority, work.now),
-    )
-    cases.add(work.session, case)
+    ), new_ref)
     record_event(
         work,
         case.id or 0,

@@ -95,10 +95,8 @@ def awaiting_confirmation(work: Work, resident_id: int) -> Case | None:
 
 
 def _awaiting(work: Work, resident_id: int) -> Case | None:
-    case = cases.latest_resolved_of_resident(work.session, resident_id, status=CaseStatus.RESOLVED.value)
-    if case is None:
-        return None
-    return None if cases.has_event(work.session, case.id or 0, "resident_confirmed") else case
+    return cases.latest_resolved_without(work.session, resident_id, status=CaseStatus.RESOLVED.value,
+                                         kind="resident_confirmed")
 
 
 def reopen_words(session: Session, case: Case, page: Page) -> str | None:

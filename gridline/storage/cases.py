@@ -3,15 +3,49 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from sqlalchemy import bindparam, exists
+from sqlalchemy import case as sa_case
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from gridline.storage.models import Acknowledgement, Case, CaseEvent, FollowUp, Page
+from gridline.storage.rows import insert_row, inserted, new_row
+from gridline.storage.types import UTCDateTime
+
+# Prebuilt Core statements for what processing every report asks (``storage.rows``: the ORM's
+# statement construction and its wide rows cost more than the round trips).
+_CASES = Case.__table__  # type: ignore[attr-defined]
+_EVENTS = CaseEvent.__table__  # type: ignore[attr-defined]
+
+
+def _open_duplicate(*places: Any) -> Any:
+    where = [
+        _CASES.c.status.in_(bindparam("statuses", expanding=True)),
+        _CASES.c.created_at >= bindparam("since", type_=UTCDateTime),
+        _CASES.c.duplicate_of_id.is_(None),
+        _CASES.c.category == bindparam("category"),
+        or_(*(column == bindparam(column.key) for column in places)),
+    ]
+    # Both places given: a case in the grid first (the newest of those), else the newest at the address.
+    first = [sa_case((_CASES.c.grid_code == bindparam("grid_code"), 0), else_=1)] if len(places) == 2 else []
+    return sa_select(_CASES.c.id).where(*where).order_by(*first, _CASES.c.created_at.desc()).limit(1)
+
+
+_DUPLICATE_IN_GRID = _open_duplicate(_CASES.c.grid_code)
+_DUPLICATE_AT_ADDRESS = _open_duplicate(_CASES.c.address_text)
+_DUPLICATE_IN_GRID_OR_AT_ADDRESS = _open_duplicate(_CASES.c.grid_code, _CASES.c.address_text)
+_LATEST_RESOLVED = (
+    sa_select(_CASES.c.id, exists().where(_EVENTS.c.case_id == _CASES.c.id, _EVENTS.c.kind == bindparam("kind")))
+    .where(_CASES.c.resident_id == bindparam("resident_id"), _CASES.c.status == bindparam("status"))
+    .order_by(_CASES.c.resolved_at.desc())
+    .limit(1)
+)
 
 
 def get(session: Session, case_id: int, *, fresh: bool = False) -> Case | None:
@@ -61,15 +95,32 @@ def for_open311(
     return list(session.exec(query.order_by(col(Case.created_at).desc()).limit(limit)))
 
 
-def ref_taken(session: Session, ref: str) -> bool:
-    return session.exec(select(Case.id).where(Case.ref == ref)).first() is not None
-
-
 def add(session: Session, case: Case) -> Case:
     """Store a new case (flushed, so it has an id)."""
     session.add(case)
     session.flush()
     return case
+
+
+def insert(session: Session, values: dict[str, Any], new_ref: Callable[[], str]) -> Case:
+    """Store a new case from its column values with a reference from ``new_ref`` that no case has
+    (``INSERT … ON CONFLICT (ref) DO NOTHING RETURNING id``, again with another reference when one
+    was taken: no SELECT first, and no ``IntegrityError`` when another transaction takes the same
+    reference meanwhile). The session's object, with its id, as :func:`add` gives it."""
+    statement = _INSERT_NEW_POSTGRES if session.get_bind().dialect.name == "postgresql" else _INSERT_NEW_SQLITE
+    connection = session.connection()
+    while True:
+        row = new_row(Case, {**values, "ref": new_ref()})
+        new_id = connection.execute(statement, row).scalar()
+        if new_id is not None:
+            return inserted(session, Case, row, new_id)
+
+
+def _insert_new(dialect: Any) -> Any:
+    return dialect.insert(_CASES).on_conflict_do_nothing(index_elements=["ref"]).returning(_CASES.c.id)
+
+
+_INSERT_NEW_SQLITE, _INSERT_NEW_POSTGRES = _insert_new(sqlite), _insert_new(postgresql)
 
 
 def newest_open_duplicate(
@@ -82,18 +133,20 @@ def newest_open_duplicate(
     address_text: str | None = None,
 ) -> Case | None:
     """The newest original (not itself a duplicate) case in ``statuses`` created since ``since`` with
-    this category, in ``grid_code`` or at ``address_text`` (whichever is given)."""
-    query = select(Case).where(
-        col(Case.status).in_(list(statuses)),
-        col(Case.created_at) >= since,
-        col(Case.duplicate_of_id).is_(None),
-        Case.category == category,
-    )
-    if grid_code is not None:
-        query = query.where(Case.grid_code == grid_code)
-    if address_text is not None:
-        query = query.where(Case.address_text == address_text)
-    return session.exec(query.order_by(col(Case.created_at).desc())).first()
+    this category, in ``grid_code``, else (none there, or no grid given) at ``address_text``.
+
+    One SELECT of its id (a narrow row), the case itself only when there is one."""
+    params: dict[str, Any] = {"statuses": list(statuses), "since": since, "category": category}
+    if grid_code is not None and address_text is not None:
+        statement = _DUPLICATE_IN_GRID_OR_AT_ADDRESS
+        params.update(grid_code=grid_code, address_text=address_text)
+    elif grid_code is not None:
+        statement, params["grid_code"] = _DUPLICATE_IN_GRID, grid_code
+    else:
+        assert address_text is not None, "a grid or an address"
+        statement, params["address_text"] = _DUPLICATE_AT_ADDRESS, address_text
+    found = session.connection().execute(statement, params).scalar()
+    return session.get(Case, found) if found is not None else None
 
 
 def originals_without_grid(
@@ -135,10 +188,8 @@ def held_or_paged(session: Session, staff_id: int, *, statuses: Collection[str],
 def add_event(
     session: Session, case_id: int, *, at: datetime, kind: str, actor: str, data: dict[str, Any]
 ) -> CaseEvent:
-    """Add a timeline entry to the case."""
-    event = CaseEvent(case_id=case_id, at=at, kind=kind, actor=actor, data=data)
-    session.add(event)
-    return event
+    """Add a timeline entry to the case (one INSERT now, ``storage.rows``; the case is stored already)."""
+    return insert_row(session, CaseEvent, {"case_id": case_id, "at": at, "kind": kind, "actor": actor, "data": data})
 
 
 def events(session: Session, case_id: int) -> list[CaseEvent]:
@@ -219,6 +270,16 @@ def latest_resolved_of_resident(session: Session, resident_id: int, *, status: s
         .where(Case.resident_id == resident_id, Case.status == status)
         .order_by(col(Case.resolved_at).desc())
     ).first()
+
+
+def latest_resolved_without(session: Session, resident_id: int, *, status: str, kind: str) -> Case | None:
+    """:func:`latest_resolved_of_resident` unless its timeline holds an entry of ``kind`` (then
+    None): one narrow SELECT, the case itself only when there is one to give."""
+    row = session.connection().execute(
+        _LATEST_RESOLVED, {"resident_id": resident_id, "status": status, "kind": kind}).first()
+    if row is None or row[1]:
+        return None
+    return session.get(Case, row[0])
 
 
 def has_event(session: Session, case_id: int, kind: str) -> bool:

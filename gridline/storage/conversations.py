@@ -11,7 +11,8 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Exists, exists, func
+from sqlalchemy import Exists, bindparam, exists, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -29,20 +30,21 @@ def latest_options(session: Session, identity_id: int) -> list[str]:
     return [o["data"] for o in last.options] if last is not None and last.options else []
 
 
+_MESSAGES = Message.__table__  # type: ignore[attr-defined]
+_RECEIVED = (
+    sa_select(_MESSAGES.c.id)
+    .where(_MESSAGES.c.channel == bindparam("channel"), _MESSAGES.c.direction == "in",
+           _MESSAGES.c.provider_message_id == bindparam("provider_message_id"))
+    .limit(1)
+)
+
+
 def already_received(session: Session, channel: str, provider_message_id: str) -> bool:
-    """Whether an inbound message with this provider id is in the log already."""
-    return (
-        session.exec(
-            select(Message.id)
-            .where(
-                Message.channel == channel,
-                Message.direction == "in",
-                Message.provider_message_id == provider_message_id,
-            )
-            .limit(1)
-        ).first()
-        is not None
-    )
+    """Whether an inbound message with this provider id is in the log already (a prebuilt Core
+    SELECT: every message processed asks it)."""
+    found = session.connection().execute(
+        _RECEIVED, {"channel": channel, "provider_message_id": provider_message_id}).first()
+    return found is not None
 
 
 def of_identity(session: Session, identity_id: int, channel: str) -> list[Message]:

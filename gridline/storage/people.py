@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from gridline.i18n import DEFAULT_LANGUAGE, normalise_language
 from gridline.storage.models import ChannelIdentity, Conversation, Resident, Staff, StaffLinkCode
+from gridline.storage.rows import loaded_into
 
 PHONE_CHANNELS = ("sms", "voice")
 # A conversation is a run of messages with no pause longer than this.
@@ -228,31 +230,60 @@ def find_identity(session: Session, channel: str, external_id: str, bot_name: st
     ).first()
 
 
+def _with_people() -> tuple[Any, list[tuple[type[Any], list[str], slice]]]:
+    """The prebuilt SELECT of :func:`_identity_with_people`: every column of the four tables, and
+    where each model's columns are in its row."""
+    tables = [ChannelIdentity, Staff, Resident, Conversation]
+    identities, staff, residents, conversations = (model.__table__ for model in tables)  # type: ignore[attr-defined]
+    newest = (
+        sa_select(func.max(conversations.c.id))
+        .where(conversations.c.identity_id == identities.c.id)
+        .correlate(identities)
+        .scalar_subquery()
+    )
+    columns: list[Any] = []
+    layout: list[tuple[type[Any], list[str], slice]] = []
+    for i, model in enumerate(tables):
+        table_columns = list(model.__table__.columns)  # type: ignore[attr-defined]
+        layout.append((model, [c.key for c in table_columns], slice(len(columns), len(columns) + len(table_columns))))
+        columns.extend(c.label(f"t{i}_{c.key}") for c in table_columns)
+    statement = (
+        sa_select(*columns)
+        .select_from(
+            identities.outerjoin(staff, staff.c.id == identities.c.staff_id)
+            .outerjoin(residents, residents.c.id == identities.c.resident_id)
+            .outerjoin(conversations, conversations.c.id == newest)
+        )
+        .where(
+            identities.c.channel == bindparam("channel"),
+            identities.c.external_id == bindparam("external_id"),
+            identities.c.bot_name == bindparam("bot_name"),
+        )
+        .limit(1)
+    )
+    return statement, layout
+
+
+_WITH_PEOPLE, _WITH_PEOPLE_LAYOUT = _with_people()
+
+
 def _identity_with_people(
     session: Session, channel: str, external_id: str, bot_name: str
 ) -> tuple[ChannelIdentity | None, Staff | None, Resident | None, Conversation | None]:
     """``find_identity`` plus, in the same statement, the identity's staff member, resident and
-    latest conversation (each None when there is none)."""
-    newest = (
-        select(func.max(Conversation.id))
-        .where(col(Conversation.identity_id) == col(ChannelIdentity.id))
-        .correlate(ChannelIdentity)
-        .scalar_subquery()
-    )
-    row = session.exec(
-        select(ChannelIdentity, Staff, Resident, Conversation)
-        .outerjoin(Staff, col(Staff.id) == col(ChannelIdentity.staff_id))
-        .outerjoin(Resident, col(Resident.id) == col(ChannelIdentity.resident_id))
-        .outerjoin(Conversation, col(Conversation.id) == newest)
-        .where(
-            ChannelIdentity.channel == channel,
-            ChannelIdentity.external_id == external_id,
-            ChannelIdentity.bot_name == bot_name,
-        )
-    ).first()
+    latest conversation (each None when there is none).
+
+    A prebuilt Core SELECT (every message asks it), its row made into the session's objects as an
+    ORM query would (``storage.rows.loaded_into``)."""
+    row = session.connection().execute(
+        _WITH_PEOPLE, {"channel": channel, "external_id": external_id, "bot_name": bot_name}).first()
     if row is None:
         return None, None, None, None
-    return row[0], row[1], row[2], row[3]
+    found: list[Any] = []
+    for model, keys, where in _WITH_PEOPLE_LAYOUT:
+        values = dict(zip(keys, row[where], strict=True))
+        found.append(loaded_into(session, model, values) if values["id"] is not None else None)
+    return found[0], found[1], found[2], found[3]
 
 
 def latest_conversation(session: Session, identity_id: int) -> Conversation | None:
