@@ -46,7 +46,8 @@ def _store(services: Any, count: int, prefix: str, senders: list[str], texts: li
                                              "Body": texts[i % len(texts)], "NumMedia": "0"}))
     with services.db.session() as session:
         stored = inbox.store_once(session, arrivals, SystemClock().now())
-        ids = [int(e.id or 0) for e, _new in stored]
+        # (id, is_new) receipts; (event, is_new) before the SQLite batch was one driver statement
+        ids = [e if isinstance(e, int) else int(e.id or 0) for e, _new in stored]
         session.commit()
     return ids
 

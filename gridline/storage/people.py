@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import and_, bindparam, exists, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from gridline.i18n import DEFAULT_LANGUAGE, normalise_language
-from gridline.storage.models import ChannelIdentity, Conversation, Resident, Staff, StaffLinkCode
+from gridline.storage.models import ChannelIdentity, Conversation, Message, Resident, Staff, StaffLinkCode
 from gridline.storage.rows import loaded_into
 
 PHONE_CHANNELS = ("sms", "voice")
@@ -69,8 +69,25 @@ def identify(session: Session, msg: SenderFacts, now: datetime) -> Sender:
 
     A known sender costs one SELECT: the identity with its staff member or resident and its latest
     conversation, joined."""
-    identity, known_staff, known_resident, latest = _identity_with_people(
-        session, msg.channel, msg.external_id, msg.bot_name)
+    sender = _identify(session, msg, now, None)
+    assert sender is not None
+    return sender
+
+
+def identify_unless_received(
+    session: Session, msg: SenderFacts, now: datetime, provider_message_id: str
+) -> Sender | None:
+    """:func:`identify`, unless an inbound message on ``msg.channel`` with this provider id is in the
+    log already (``conversations.already_received``): then None, and nothing is written. Asked in
+    the same SELECT as the sender (one round trip for both)."""
+    return _identify(session, msg, now, provider_message_id)
+
+
+def _identify(session: Session, msg: SenderFacts, now: datetime, provider_message_id: str | None) -> Sender | None:
+    identity, known_staff, known_resident, latest, received = _identity_with_people(
+        session, msg.channel, msg.external_id, msg.bot_name, provider_message_id)
+    if received:
+        return None
     if identity is None:
         staff_id = resident_id = None
         if msg.channel in PHONE_CHANNELS:
@@ -86,7 +103,7 @@ def identify(session: Session, msg: SenderFacts, now: datetime) -> Sender:
         if not created:
             # A second first message of the same sender, processed at the same time, created the
             # identity (and its resident and conversation) first: go on as with a known sender.
-            identity, known_staff, known_resident, latest = _identity_with_people(
+            identity, known_staff, known_resident, latest, _ = _identity_with_people(
                 session, msg.channel, msg.external_id, msg.bot_name)
             assert identity is not None
     elif msg.chat_id and identity.chat_id != msg.chat_id:
@@ -230,11 +247,13 @@ def find_identity(session: Session, channel: str, external_id: str, bot_name: st
     ).first()
 
 
-def _with_people() -> tuple[Any, list[tuple[type[Any], list[str], slice]]]:
+def _with_people(*, received: bool) -> tuple[Any, list[tuple[type[Any], list[str], slice]]]:
     """The prebuilt SELECT of :func:`_identity_with_people`: every column of the four tables, and
-    where each model's columns are in its row."""
+    where each model's columns are in its row; with ``received``, first whether the inbound message
+    with the provider id ``:provider_message_id`` on ``:channel`` is stored (always one row then)."""
     tables = [ChannelIdentity, Staff, Resident, Conversation]
     identities, staff, residents, conversations = (model.__table__ for model in tables)  # type: ignore[attr-defined]
+    messages = Message.__table__  # type: ignore[attr-defined]
     newest = (
         sa_select(func.max(conversations.c.id))
         .where(conversations.c.identity_id == identities.c.id)
@@ -243,47 +262,66 @@ def _with_people() -> tuple[Any, list[tuple[type[Any], list[str], slice]]]:
     )
     columns: list[Any] = []
     layout: list[tuple[type[Any], list[str], slice]] = []
+    first = 1 if received else 0
     for i, model in enumerate(tables):
         table_columns = list(model.__table__.columns)  # type: ignore[attr-defined]
-        layout.append((model, [c.key for c in table_columns], slice(len(columns), len(columns) + len(table_columns))))
+        start = first + len(columns)
+        layout.append((model, [c.key for c in table_columns], slice(start, start + len(table_columns))))
         columns.extend(c.label(f"t{i}_{c.key}") for c in table_columns)
-    statement = (
-        sa_select(*columns)
-        .select_from(
-            identities.outerjoin(staff, staff.c.id == identities.c.staff_id)
-            .outerjoin(residents, residents.c.id == identities.c.resident_id)
-            .outerjoin(conversations, conversations.c.id == newest)
-        )
-        .where(
-            identities.c.channel == bindparam("channel"),
-            identities.c.external_id == bindparam("external_id"),
-            identities.c.bot_name == bindparam("bot_name"),
-        )
-        .limit(1)
+    this_sender = and_(
+        identities.c.channel == bindparam("channel"),
+        identities.c.external_id == bindparam("external_id"),
+        identities.c.bot_name == bindparam("bot_name"),
     )
-    return statement, layout
+    people = (
+        identities.outerjoin(staff, staff.c.id == identities.c.staff_id)
+        .outerjoin(residents, residents.c.id == identities.c.resident_id)
+        .outerjoin(conversations, conversations.c.id == newest)
+    )
+    if not received:
+        return sa_select(*columns).select_from(people).where(this_sender).limit(1), layout
+    stored = sa_select(
+        exists().where(messages.c.channel == bindparam("channel"), messages.c.direction == "in",
+                       messages.c.provider_message_id == bindparam("provider_message_id")).label("received")
+    ).subquery("received")
+    # One row whatever is known: the flag, and the sender's columns (NULL for an unknown sender).
+    joined = (
+        stored.outerjoin(identities, this_sender)
+        .outerjoin(staff, staff.c.id == identities.c.staff_id)
+        .outerjoin(residents, residents.c.id == identities.c.resident_id)
+        .outerjoin(conversations, conversations.c.id == newest)
+    )
+    return sa_select(stored.c.received, *columns).select_from(joined).limit(1), layout
 
 
-_WITH_PEOPLE, _WITH_PEOPLE_LAYOUT = _with_people()
+_WITH_PEOPLE, _WITH_PEOPLE_LAYOUT = _with_people(received=False)
+_RECEIVED_OR_PEOPLE, _RECEIVED_OR_PEOPLE_LAYOUT = _with_people(received=True)
 
 
 def _identity_with_people(
-    session: Session, channel: str, external_id: str, bot_name: str
-) -> tuple[ChannelIdentity | None, Staff | None, Resident | None, Conversation | None]:
+    session: Session, channel: str, external_id: str, bot_name: str, provider_message_id: str | None = None
+) -> tuple[ChannelIdentity | None, Staff | None, Resident | None, Conversation | None, bool]:
     """``find_identity`` plus, in the same statement, the identity's staff member, resident and
-    latest conversation (each None when there is none).
+    latest conversation (each None when there is none); with ``provider_message_id``, last, whether
+    that inbound message is stored already (False without it).
 
     A prebuilt Core SELECT (every message asks it), its row made into the session's objects as an
     ORM query would (``storage.rows.loaded_into``)."""
-    row = session.connection().execute(
-        _WITH_PEOPLE, {"channel": channel, "external_id": external_id, "bot_name": bot_name}).first()
-    if row is None:
-        return None, None, None, None
+    params = {"channel": channel, "external_id": external_id, "bot_name": bot_name}
+    if provider_message_id is None:
+        row = session.connection().execute(_WITH_PEOPLE, params).first()
+        layout, received = _WITH_PEOPLE_LAYOUT, False
+    else:
+        row = session.connection().execute(
+            _RECEIVED_OR_PEOPLE, {**params, "provider_message_id": provider_message_id}).first()
+        layout, received = _RECEIVED_OR_PEOPLE_LAYOUT, bool(row[0]) if row is not None else False
+    if row is None or received:
+        return None, None, None, None, received
     found: list[Any] = []
-    for model, keys, where in _WITH_PEOPLE_LAYOUT:
+    for model, keys, where in layout:
         values = dict(zip(keys, row[where], strict=True))
         found.append(loaded_into(session, model, values) if values["id"] is not None else None)
-    return found[0], found[1], found[2], found[3]
+    return found[0], found[1], found[2], found[3], False
 
 
 def latest_conversation(session: Session, identity_id: int) -> Conversation | None:

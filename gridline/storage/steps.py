@@ -26,7 +26,7 @@ def add(session: Session, *, case_id: int, round_: int, step_index: int, due_at:
     values = {"case_id": case_id, "round": round_, "step_index": step_index, "due_at": due_at,
               "status": StepStatus.PENDING.value, "claimed_at": None, "claimed_by": None, "done_at": None,
               "outcome": None}
-    return int(session.execute(_ADD, values).scalar_one())
+    return int(session.connection().execute(_ADD, values).scalar_one())  # Core on the connection: no ORM execute path
 
 
 class ClaimedStep(NamedTuple):

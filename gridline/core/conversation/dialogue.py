@@ -65,9 +65,15 @@ async def handle_inbound(services: Services, msg: InboundMessage, *, deliver_rep
 def _converse(work: Work, services: Services, turn: Turn, deliver_replies: bool) -> Handled:
     """The unit of work of one message: who sent it, what it means for the conversation, the replies."""
     msg = turn.msg
-    if msg.provider_message_id and conversations.already_received(work.session, msg.channel, msg.provider_message_id):
-        return Handled(Outcome())
-    sender = people.identify(work.session, msg, work.now)
+    if msg.provider_message_id:
+        # Stored already (a provider's retry, an event processed again): nothing to do. Asked in the
+        # sender's SELECT.
+        found = people.identify_unless_received(work.session, msg, work.now, msg.provider_message_id)
+        if found is None:
+            return Handled(Outcome())
+        sender = found
+    else:
+        sender = people.identify(work.session, msg, work.now)
     if sender.staff is not None:
         # Staff replies (codes, commands) are the channel's business, but they are logged like any message.
         staff_message = store_inbound(work, sender, msg, None)
