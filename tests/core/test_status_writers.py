@@ -75,11 +75,15 @@ def _writes() -> tuple[list[str], list[str]]:
                 and node.func.attr == "values"
                 and any(k.arg == "status" for k in node.keywords)
             ):
-                function = next(
+                # The function that builds the UPDATE, or, for a statement prebuilt once at import
+                # time (``_CLAIM = update(...)...``), the module-level statement that builds it.
+                scope: ast.AST | None = next(
                     (f for f in functions if f.lineno <= node.lineno <= (f.end_lineno or f.lineno)), None
+                ) or next(
+                    (s for s in tree.body if s.lineno <= node.lineno <= (s.end_lineno or s.lineno)), None  # type: ignore[attr-defined]
                 )
-                guarded = function is not None and any(
-                    isinstance(n, ast.Attribute) and n.attr in ("guard", "sources") for n in ast.walk(function)
+                guarded = scope is not None and any(
+                    isinstance(n, ast.Attribute) and n.attr in ("guard", "sources") for n in ast.walk(scope)
                 )
                 if not guarded:
                     updates.append(f"{where}:{node.lineno}")
