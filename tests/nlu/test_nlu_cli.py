@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -121,24 +122,8 @@ def test_an_unknown_engine_is_a_usage_error(app: typer.Typer, env: dict[str, str
 
 
 def test_export_corrections_writes_the_pending_ones(app: typer.Typer, env: dict[str, str], tmp_path: Path) -> None:
-    db = Database(env["GRIDLINE_DATABASE__URL"])
-    db.create_all()
-    clock = FakeClock()
-    with db.session() as session:
-        message = Message(
-            direction="in", channel="sms", text="楼道里电动车充电", intent="power_supply", created_at=clock.now()
-        )
-        session.add(message)
-        session.flush()
-        message_id = message.id
-    assert message_id is not None
-
-    class Services:
-        def __init__(self) -> None:
-            self.db, self.clock = db, clock
-
-    record_correction(Services(), message_id, "safety_hazard", "console:zhang")
-    db.dispose()
+    correct = _a_misread_message(env)
+    correct()
 
     out = tmp_path / "exported.yml"
     code, stdout, err = run(app, env, "export-corrections", "--out", str(out))
@@ -271,7 +256,28 @@ def test_compare_on_a_file_includes_a_running_rasa_server(
 
 
 def test_exported_corrections_are_learnt_by_the_next_train(app: typer.Typer, small_env: dict[str, str]) -> None:
-    db = Database(small_env["GRIDLINE_DATABASE__URL"])
+    correct = _a_misread_message(small_env)
+    code, out, _ = run(app, small_env, "train")
+    before = json.loads(Path(json.loads(out)["model"]).with_suffix(".json").read_text())
+    correct()
+
+    code, out, _ = run(app, small_env, "export-corrections")  # no --out: the extra/ folder beside train.yml
+    assert code == 0
+    exported = Path(json.loads(out)["path"])
+    assert exported.parent == Path(small_env["GRIDLINE_NLU__TRAINING_DATA"]).parent / "extra"
+
+    code, out, _ = run(app, small_env, "train")
+    assert code == 0
+    after = json.loads(Path(json.loads(out)["model"]).with_suffix(".json").read_text())
+    assert after["examples"] == before["examples"] + 1
+    assert "safety_hazard" in after["intents"] and "safety_hazard" not in before["intents"]
+    assert after["version"] != before["version"] and after["data_fingerprint"] != before["data_fingerprint"]
+
+
+def _a_misread_message(env: dict[str, str]) -> Callable[[], None]:
+    """Store a resident's message the NLU read as power_supply; returns a supervisor's correction of
+    it to safety_hazard (which closes the database afterwards)."""
+    db = Database(env["GRIDLINE_DATABASE__URL"])
     db.create_all()
     clock = FakeClock()
     with db.session() as session:
@@ -287,19 +293,8 @@ def test_exported_corrections_are_learnt_by_the_next_train(app: typer.Typer, sma
         def __init__(self) -> None:
             self.db, self.clock = db, clock
 
-    code, out, _ = run(app, small_env, "train")
-    before = json.loads(Path(json.loads(out)["model"]).with_suffix(".json").read_text())
-    record_correction(Services(), message_id, "safety_hazard", "console:zhang")
-    db.dispose()
+    def correct() -> None:
+        record_correction(Services(), message_id, "safety_hazard", "console:zhang")
+        db.dispose()
 
-    code, out, _ = run(app, small_env, "export-corrections")  # no --out: the extra/ folder beside train.yml
-    assert code == 0
-    exported = Path(json.loads(out)["path"])
-    assert exported.parent == Path(small_env["GRIDLINE_NLU__TRAINING_DATA"]).parent / "extra"
-
-    code, out, _ = run(app, small_env, "train")
-    assert code == 0
-    after = json.loads(Path(json.loads(out)["model"]).with_suffix(".json").read_text())
-    assert after["examples"] == before["examples"] + 1
-    assert "safety_hazard" in after["intents"] and "safety_hazard" not in before["intents"]
-    assert after["version"] != before["version"] and after["data_fingerprint"] != before["data_fingerprint"]
+    return correct
