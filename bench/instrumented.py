@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import sys
 import threading
 import time
@@ -167,6 +168,35 @@ def _flush_forever(out: Path) -> None:
             f.flush()
 
 
+def _maybe_profile() -> None:
+    """``GRIDLINE_BENCH_PROFILE=DIR``: a yappi profile (CPU clock, every thread) of the whole process,
+    saved as ``DIR/<pid>.pstat`` every 10 s and when it exits — where a report's CPU goes, not its
+    waits. A save costs CPU of its own (``instrumented.py:save`` in the profile)."""
+    folder = os.environ.get("GRIDLINE_BENCH_PROFILE")
+    if not folder:
+        return
+    import atexit
+
+    import yappi
+
+    yappi.set_clock_type("cpu")
+    yappi.start(builtins=False)
+
+    path = str(Path(folder) / f"{os.getpid()}.pstat")
+
+    def save() -> None:
+        yappi.get_func_stats().save(path, type="pstat")
+
+    def save_every_10_s() -> None:
+        # uvicorn's SIGTERM ends `serve` without atexit: the last save before it is the profile
+        while True:
+            time.sleep(10)
+            save()
+
+    atexit.register(save)
+    threading.Thread(target=save_every_10_s, daemon=True, name="bench-profile").start()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
@@ -177,6 +207,7 @@ def main() -> None:
     _count_sqlalchemy()
     _count_psycopg_async()
     _patch_create_app(args.pages)
+    _maybe_profile()
     threading.Thread(target=_flush_forever, args=(args.out,), daemon=True, name="bench-flush").start()
     from gridline.cli import main as gridline_main
 
