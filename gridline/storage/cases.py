@@ -58,7 +58,7 @@ _LATEST_RESOLVED = Prepared(
     .limit(1)
 )
 _CASE_COLUMNS = tuple(column.key for column in _CASES.columns)
-_CASE_BY_ID = Prepared(sa_select(_CASES).where(_CASES.c.id == bindparam("case_id")))
+_CASE_BY_ID = Prepared(sa_select(_CASES).where(_CASES.c.id == bindparam("case_id")), flush=True)  # as Session.get
 
 
 def get(session: Session, case_id: int, *, fresh: bool = False) -> Case | None:

@@ -45,14 +45,15 @@ class ClaimedMessage(NamedTuple):
 
 _CLAIMED_COLUMNS = tuple(getattr(_TABLE.c, name) for name in ClaimedMessage._fields)
 # The reply's hot statements (claim, identity, case reference, record), prebuilt and run straight on
-# the driver (``storage.prepared``).
+# the driver (``storage.prepared``); ``flush=True``: as the ``Session.execute`` they replace.
 _CLAIM = Prepared(
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("message_id"),
            _TABLE.c.status == MESSAGE.guard(MessageStatus.QUEUED, MessageStatus.SENDING),
            or_(_TABLE.c.next_attempt_at.is_(None), _TABLE.c.next_attempt_at <= bindparam("now")))
     .values(status=MessageStatus.SENDING.value, claimed_at=bindparam("now"))
-    .returning(*_CLAIMED_COLUMNS)
+    .returning(*_CLAIMED_COLUMNS),
+    flush=True,
 )
 
 
@@ -77,7 +78,8 @@ class IdentityFacts(NamedTuple):
 _IDENTITIES = ChannelIdentity.__table__  # type: ignore[attr-defined]
 _IDENTITY = Prepared(
     select(*(getattr(_IDENTITIES.c, name) for name in IdentityFacts._fields))
-    .where(_IDENTITIES.c.id == bindparam("identity_id"))
+    .where(_IDENTITIES.c.id == bindparam("identity_id")),
+    flush=True,
 )
 
 
@@ -104,7 +106,8 @@ def record_sent(session: Session, message_id: int, *, state: str, error: str | N
                    _TABLE.c.status == MESSAGE.guard(MessageStatus.SENDING, wanted),
                    _TABLE.c.broadcast_id.is_(None))
             .values(status=wanted.value, attempts=_TABLE.c.attempts + 1, error=bindparam("error"),
-                    provider_message_id=func.coalesce(bindparam("provider_message_id"), _TABLE.c.provider_message_id))
+                    provider_message_id=func.coalesce(bindparam("provider_message_id"), _TABLE.c.provider_message_id)),
+            flush=True,
         )
     return bool(statement.run(session, {"message_id": message_id, "error": error,
                                         "provider_message_id": provider_message_id}))
@@ -117,7 +120,7 @@ def case_ref(session: Session, case_id: int) -> str | None:
 
 
 _CASES = Case.__table__  # type: ignore[attr-defined]
-_CASE_REF = Prepared(select(_CASES.c.ref).where(_CASES.c.id == bindparam("case_id")))
+_CASE_REF = Prepared(select(_CASES.c.ref).where(_CASES.c.id == bindparam("case_id")), flush=True)
 
 
 def by_provider_message_id(session: Session, provider_message_id: str) -> Message | None:

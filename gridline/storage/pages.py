@@ -21,7 +21,9 @@ from gridline.storage.prepared import Prepared
 _TABLE = Page.__table__  # type: ignore[attr-defined]
 # The hot statements of a page (its INSERT, claim, case, record and reply codes) are prebuilt and
 # run straight on the driver (``storage.prepared``).
-_INSERT = Prepared(insert(_TABLE).returning(_TABLE.c.id))
+# ``flush=True``: as the ``Session.execute`` they replace, they flush the session's pending changes
+# first (a page's codes are read after a case's change in the same transaction).
+_INSERT = Prepared(insert(_TABLE).returning(_TABLE.c.id), flush=True)
 _COLUMNS = tuple(c.name for c in _TABLE.columns if c.name != "id")
 
 
@@ -60,7 +62,8 @@ _CLAIM = Prepared(
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("page_id"), _TABLE.c.status == PAGE.guard(PageStatus.SCHEDULED, PageStatus.SENDING))
     .values(status=PageStatus.SENDING.value, claimed_at=bindparam("now"), claimed_by=bindparam("worker"))
-    .returning(*_CLAIMED_COLUMNS)
+    .returning(*_CLAIMED_COLUMNS),
+    flush=True,
 )
 _statements: dict[str, Any] = {}
 
@@ -92,7 +95,8 @@ class CaseOfPage(NamedTuple):
 
 _CASES = Case.__table__  # type: ignore[attr-defined]
 _CASE_OF_PAGE = Prepared(
-    select(*(getattr(_CASES.c, name) for name in CaseOfPage._fields)).where(_CASES.c.id == bindparam("case_id"))
+    select(*(getattr(_CASES.c, name) for name in CaseOfPage._fields)).where(_CASES.c.id == bindparam("case_id")),
+    flush=True,
 )
 
 
@@ -115,7 +119,8 @@ def unclaim(session: Session, page_id: int, wanted: PageStatus, *, now: datetime
         statement = _statements[key] = Prepared(
             update(_TABLE)
             .where(_TABLE.c.id == bindparam("page_id"), _TABLE.c.status == PAGE.guard(PageStatus.SENDING, wanted))
-            .values(status=wanted.value, **stamps)
+            .values(status=wanted.value, **stamps),
+            flush=True,
         )
     statement.run(session, {"page_id": page_id, "now": now})
 
@@ -139,7 +144,8 @@ def record_sent(session: Session, page_id: int, *, state: str, error: str | None
             .where(_TABLE.c.id == bindparam("page_id"), _TABLE.c.status == PAGE.guard(PageStatus.SENDING, wanted))
             .values(status=wanted.value, attempts=_TABLE.c.attempts + 1, error=bindparam("error"),
                     provider_message_id=func.coalesce(bindparam("provider_message_id"), _TABLE.c.provider_message_id),
-                    **stamps)
+                    **stamps),
+            flush=True,
         )
     return bool(statement.run(session, {"page_id": page_id, "now": now, "error": error,
                                         "provider_message_id": provider_message_id}))
@@ -154,7 +160,7 @@ def lock_codes_of(session: Session, phone: str) -> None:
         _LOCK_CODES.run(session, {"key": f"page-code:{phone}"})
 
 
-_LOCK_CODES = Prepared(text("SELECT pg_advisory_xact_lock(hashtext(:key))"))
+_LOCK_CODES = Prepared(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), flush=True)
 
 
 def codes_in_use(
@@ -190,7 +196,8 @@ def codes_of_phone(
                 _TABLE.c.code.is_not(None),
                 or_(_TABLE.c.case_id == bindparam("case_id"),
                     _TABLE.c.channel.in_(key[0]) & _CASES.c.status.in_(key[1])),
-            )
+            ),
+            flush=True,
         )
     rows = statement.rows(session, {"phone": phone, "case_id": case_id})
     existing = next((code for code, of_case, _, _ in rows if of_case == case_id), None)

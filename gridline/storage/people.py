@@ -226,8 +226,8 @@ def _identity_insert(dialect: Any) -> Any:
             .returning(_IDENTITY.c.id))
 
 
-_IDENTITY_INSERT_SQLITE = Prepared(_identity_insert(sqlite))
-_IDENTITY_INSERT_POSTGRES = Prepared(_identity_insert(postgresql))
+_IDENTITY_INSERT_SQLITE = Prepared(_identity_insert(sqlite), flush=True)
+_IDENTITY_INSERT_POSTGRES = Prepared(_identity_insert(postgresql), flush=True)
 
 
 def named_registered_residents(session: Session, limit: int) -> list[Resident]:

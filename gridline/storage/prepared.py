@@ -17,9 +17,11 @@ counter, the benchmarks' counting and SQLite's write lock (``storage.db._SqliteW
 statement. A driver error is raised as SQLAlchemy raises it (``sqlalchemy.exc.IntegrityError`` …,
 a lost connection invalidated) by SQLAlchemy's own handler.
 
-Like ``session.connection().execute`` (and ``Session.execute`` of a statement on a ``Table``), a
-run does not flush the session first, and the session does not see the rows it reads or writes:
-callers that need ORM objects build them (``storage.rows``).
+A run flushes the session's pending changes first when the statement is made with ``flush=True``,
+as ``Session.execute`` does for any statement (and ``Session.get`` before it loads); without it,
+like ``session.connection().execute``, it does not (``storage.rows``' INSERTs: a change made
+again later in the transaction is then written once). The session does not see the rows a run
+reads or writes: callers that need ORM objects build them (``storage.rows``).
 
 It leans on a few of SQLAlchemy 2's internals (the compiler's bind and result processors, the
 connection's event and error handling); ``tests/core/test_prepared.py`` holds it to what
@@ -124,10 +126,11 @@ class Prepared:
     ``IN`` lists of fixed values), ``RETURNING``. Not supported (raises when first compiled):
     Python-side column defaults, ``IN`` lists given at run time, callables as values."""
 
-    __slots__ = ("__weakref__", "statement")
+    __slots__ = ("__weakref__", "flush", "statement")
 
-    def __init__(self, statement: ClauseElement) -> None:
+    def __init__(self, statement: ClauseElement, *, flush: bool = False) -> None:
         self.statement = statement
+        self.flush = flush  # flush the session's pending changes first, as Session.execute does
 
     def __repr__(self) -> str:
         return f"Prepared({self.statement})"
@@ -144,7 +147,12 @@ class Prepared:
         return plan
 
     def _execute(self, where: Session | Connection, params: Mapping[str, Any], fetch: bool) -> Any:
-        conn = where.connection() if isinstance(where, Session) else where
+        if isinstance(where, Session):
+            if self.flush:
+                where._autoflush()  # the session's own check (``no_autoflush`` blocks, already flushing)
+            conn = where.connection()
+        else:
+            conn = where
         dialect = conn.dialect
         plan = self._plan(dialect, params)
         sql, parameters = plan.sql, plan.parameters(params)

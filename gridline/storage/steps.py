@@ -48,13 +48,15 @@ _CLAIM = Prepared(
         _TABLE.c.due_at <= bindparam("now"),
     )
     .values(status=StepStatus.RUNNING.value, claimed_at=bindparam("now"), claimed_by=bindparam("worker"))
-    .returning(_TABLE.c.id, _TABLE.c.case_id, _TABLE.c.round, _TABLE.c.step_index)
+    .returning(_TABLE.c.id, _TABLE.c.case_id, _TABLE.c.round, _TABLE.c.step_index),
+    flush=True,  # the claim and the finish flush pending changes first, as the Session.execute they replace
 )
 _FINISH = {
     status: Prepared(
         update(_TABLE)
         .where(_TABLE.c.id == bindparam("step_id"), _TABLE.c.status == STEP.guard(StepStatus.RUNNING, status))
-        .values(status=status.value, done_at=bindparam("now"), outcome=bindparam("outcome"))
+        .values(status=status.value, done_at=bindparam("now"), outcome=bindparam("outcome")),
+        flush=True,
     )
     for status in (StepStatus.DONE, StepStatus.CANCELLED)
 }

@@ -26,6 +26,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.orm import registry
 from sqlmodel import Session
 
 from gridline.storage.db import Database
@@ -54,6 +55,17 @@ LABELLED = Prepared(select(things.c.id.label("thing_id"), func.count().over().la
                     .where(things.c.status.in_(["new", "open"])).order_by(things.c.id))
 CLOSE = Prepared(update(things).where(things.c.name == bindparam("thing"), things.c.status.in_(["new", "open"]))
                  .values(status="closed", at=bindparam("now")))
+
+
+
+class Thing:
+    """The table mapped for the ORM (to see what a run flushes)."""
+
+    name: str
+    status: str
+
+
+registry().map_imperatively(Thing, things)
 
 SHANGHAI = timezone(timedelta(hours=8))
 AT = datetime(2026, 12, 2, 9, 30, 15, 123456, tzinfo=SHANGHAI)
@@ -139,6 +151,23 @@ def test_it_runs_in_the_sessions_transaction(db: Database):
         INSERT.rows(session, _values("alone"))
     with db.session() as session:
         assert BY_NAME.first(session, {"name": "alone"}) is not None
+
+
+def test_a_run_flushes_pending_changes_first_only_when_made_to(db: Database):
+    status_of = select(things.c.status).where(things.c.name == bindparam("thing"))
+    flushing, not_flushing = Prepared(status_of, flush=True), Prepared(status_of)
+    with db.session() as session:
+        INSERT.rows(session, _values("a"))
+        thing = session.get(Thing, 1)
+        assert thing is not None
+        thing.status = "open"  # pending in the session
+        assert not_flushing.scalar(session, {"thing": "a"}) == "new"  # as session.connection().execute
+        assert flushing.scalar(session, {"thing": "a"}) == "open"  # as Session.execute
+        thing.status = "closed"
+        with session.no_autoflush:
+            assert flushing.scalar(session, {"thing": "a"}) == "open"
+    with db.session() as session:
+        assert not_flushing.scalar(session, {"thing": "a"}) == "closed"
 
 
 def test_the_statement_counter_sees_every_statement(db: Database):
