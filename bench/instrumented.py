@@ -170,7 +170,8 @@ def _flush_forever(out: Path) -> None:
 
 def _maybe_profile() -> None:
     """``GRIDLINE_BENCH_PROFILE=DIR``: a yappi profile (CPU clock, every thread) of the whole process,
-    saved as ``DIR/<pid>.pstat`` when it exits — where a report's CPU goes, not its waits."""
+    saved as ``DIR/<pid>.pstat`` every 10 s and when it exits — where a report's CPU goes, not its
+    waits. A save costs CPU of its own (``instrumented.py:save`` in the profile)."""
     folder = os.environ.get("GRIDLINE_BENCH_PROFILE")
     if not folder:
         return
@@ -181,11 +182,19 @@ def _maybe_profile() -> None:
     yappi.set_clock_type("cpu")
     yappi.start(builtins=False)
 
+    path = str(Path(folder) / f"{os.getpid()}.pstat")
+
     def save() -> None:
-        yappi.stop()
-        yappi.get_func_stats().save(str(Path(folder) / f"{os.getpid()}.pstat"), type="pstat")
+        yappi.get_func_stats().save(path, type="pstat")
+
+    def save_every_10_s() -> None:
+        # uvicorn's SIGTERM ends `serve` without atexit: the last save before it is the profile
+        while True:
+            time.sleep(10)
+            save()
 
     atexit.register(save)
+    threading.Thread(target=save_every_10_s, daemon=True, name="bench-profile").start()
 
 
 def main() -> None:
