@@ -140,6 +140,17 @@ def register(app: typer.Typer) -> None:
         grouped: bool = typer.Option(
             False, "--grouped", help="keep near-paraphrases in one fold (no reworded copy of a test sentence trains)"
         ),
+        rasa_folds: bool = typer.Option(
+            False, "--rasa-folds",
+            help="with --cross-validation --compare: retrain the Rasa server at [nlu] rasa_url on each fold "
+            "(a server on this machine that nobody else uses; its own model is loaded again at the end)",
+        ),
+        rasa_model: Path | None = typer.Option(
+            None, exists=True, dir_okay=False, help="--rasa-folds: the model file the server was started with"
+        ),
+        rasa_config: Path | None = typer.Option(
+            None, exists=True, dir_okay=False, help="--rasa-folds: the Rasa pipeline to train (default rasa/config.yml)"
+        ),
     ) -> None:
         """Evaluate an engine on DATA, or cross-validate the embedded engine on DATA's own folds.
 
@@ -158,8 +169,11 @@ def register(app: typer.Typer) -> None:
         extra_data = TrainingData()
         for path in extra:
             extra_data = extra_data.merge(load_documents(path))
+        if rasa_folds and not (compare and cross_validation):
+            raise typer.BadParameter("needs --cross-validation and --compare", param_hint="--rasa-folds")
         if compare:
-            _compare(settings, test_data, compare, cross_validation, extra_data, seed, grouped)
+            folds_of_rasa = RasaFoldsOptions(rasa_model, rasa_config) if rasa_folds else None
+            _compare(settings, test_data, compare, cross_validation, extra_data, seed, grouped, folds_of_rasa)
             return
         if cross_validation and settings.nlu.engine == "rasa":
             _say(settings, "rasa_cv_unsupported")
@@ -262,8 +276,17 @@ async def _evaluation(
         await _close(nlu)
 
 
+@dataclass(frozen=True)
+class RasaFoldsOptions:
+    """``--rasa-folds`` and its two options."""
+
+    own_model: Path | None
+    config: Path | None
+
+
 def _compare(
-    settings: Settings, test_data: Any, names: str, k: int | None, extra: Any, seed: int, grouped: bool = False
+    settings: Settings, test_data: Any, names: str, k: int | None, extra: Any, seed: int, grouped: bool = False,
+    rasa_folds: RasaFoldsOptions | None = None,
 ) -> None:
     """``evaluate --compare``: the table on stderr (for people), the rows as JSON on stdout."""
     from gridline.nlu import compare as cmp
@@ -276,6 +299,8 @@ def _compare(
     threshold = settings.nlu.confidence_threshold
 
     async def run() -> tuple[list[cmp.MethodScore], bool]:
+        if k and rasa_folds is not None:
+            return await _compare_folds_with_rasa(settings, test_data, k, methods, extra, seed, grouped, rasa_folds)
         if k:
             rows = await cmp.compare_folds(
                 test_data, k, methods, threshold=threshold, seed=seed, extra=extra, grouped=grouped
@@ -300,8 +325,10 @@ def _compare(
     headers = [t(f"nlu.compare.{c}", lang) for c in cmp.COLUMNS]
     _say(settings, "compared", examples=len(test_data.examples), folds=k or "—", threshold=threshold)
     typer.echo(cmp.table(rows, headers), err=True)
-    if not k and not with_rasa:
+    if (not k or rasa_folds is not None) and not with_rasa:
         _say(settings, "rasa_not_compared", url=settings.nlu.rasa_url)
+    if k and with_rasa:
+        _say(settings, "rasa_trained_per_fold", folds=k, url=settings.nlu.rasa_url)
     _print_json(
         {
             "examples": len(test_data.examples),
@@ -313,6 +340,35 @@ def _compare(
             "methods": [r.as_dict() for r in rows],
         }
     )
+
+
+async def _compare_folds_with_rasa(
+    settings: Settings, test_data: Any, k: int, methods: list[str], extra: Any, seed: int, grouped: bool,
+    options: RasaFoldsOptions,
+) -> tuple[list[Any], bool]:
+    """The folds with Rasa retrained on each; without it (and said so) when no server answers."""
+    import httpx
+
+    from gridline.nlu import compare as cmp
+    from gridline.nlu.rasa_folds import RASA_CONFIG, RasaFolds, RasaFoldsError
+
+    threshold = settings.nlu.confidence_threshold
+    timeout = max(settings.nlu.rasa_timeout_seconds, 30.0)  # measuring Rasa, not guarding residents
+    rasa = RasaFolds(settings.nlu.rasa_url, settings.nlu.rasa_token, config=options.config or RASA_CONFIG,
+                     own_model=options.own_model, timeout=timeout)
+    try:
+        async with rasa:
+            rows = await cmp.compare_folds(
+                test_data, k, methods, threshold=threshold, seed=seed, extra=extra, grouped=grouped, rasa=rasa
+            )
+            return rows, True
+    except (RasaFoldsError, httpx.HTTPError) as exc:
+        if isinstance(exc, httpx.TransportError) and not rasa.folds_trained:  # no server: compare without it
+            rows = await cmp.compare_folds(test_data, k, methods, threshold=threshold, seed=seed, extra=extra,
+                                           grouped=grouped)
+            return rows, False
+        _say(settings, "rasa_folds_failed", reason=str(exc) or type(exc).__name__)
+        raise typer.Exit(2) from exc
 
 
 def _write_reports(evaluation: Any, report: Path) -> list[Path]:

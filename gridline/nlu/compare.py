@@ -3,10 +3,11 @@
 * :func:`compare_folds` cross-validates each embedded method on the *same* folds
   (:func:`gridline.nlu.evaluate.folds`: stratified, seeded, independent of file order), extra
   documents joining every fold's training set and never its test set.
+  With ``rasa`` (``--rasa-folds``: :mod:`gridline.nlu.rasa_folds`) a running Rasa server is
+  retrained on each fold's training side through its HTTP API and tested on the same test side.
 * :func:`compare_heldout` trains each method on the training data and tests it on a held-out file;
   a running Rasa server is tested on the same file, called over HTTP without Gridline's fallback,
-  so its own answers are measured (Rasa trains in minutes, not once per fold: it is compared on a
-  held-out file only).
+  so its own answers are measured.
 
 Every row has the same columns: gold-label macro-F1, accuracy, abstentions, the share answered
 above the confidence threshold and their accuracy, training seconds, parse p50/p99.
@@ -18,11 +19,14 @@ import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gridline.nlu.evaluate import Evaluation, evaluate, folds
 from gridline.nlu.training_data import TrainingData, TrainingExample
 from gridline.nlu.types import NluResult
+
+if TYPE_CHECKING:
+    from gridline.nlu.rasa_folds import RasaFolds
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,30 @@ def _without(extra: TrainingData, test: Sequence[TrainingExample]) -> TrainingDa
     return TrainingData(examples=[ex for ex in extra.examples if ex.text not in texts])
 
 
+def fold_sides(
+    data: TrainingData, k: int, *, seed: int = 0, extra: TrainingData | None = None, grouped: bool = False
+) -> list[tuple[TrainingData, list[TrainingExample]]]:
+    """The K (training side, test side) pairs every method of one run is scored on; extra documents
+    join each training side, never a test side (nor one of its test sentences)."""
+    return [
+        (fold_train.merge(_without(extra, fold_test)) if extra else fold_train, fold_test)
+        for fold_train, fold_test in folds(data, k, seed=seed, grouped=grouped)
+    ]
+
+
+async def rasa_cross_validated(
+    data: TrainingData, k: int, rasa: RasaFolds, *, seed: int = 0, extra: TrainingData | None = None,
+    grouped: bool = False,
+) -> Evaluation:
+    """Rasa retrained on each fold's training side (through its server), tested on its test side."""
+    combined = Evaluation()
+    for train, fold_test in fold_sides(data, k, seed=seed, extra=extra, grouped=grouped):
+        await rasa.train(train)
+        await rasa.parse(fold_test[0].text)  # the first parse of a model builds its graph
+        combined.predictions.extend((await evaluate(fold_test, rasa.parse)).predictions)
+    return combined
+
+
 async def cross_validated(
     data: TrainingData,
     k: int,
@@ -81,8 +109,7 @@ async def cross_validated(
 
     combined = Evaluation()
     seconds = 0.0
-    for fold_train, fold_test in folds(data, k, seed=seed, grouped=grouped):
-        train = fold_train.merge(_without(extra, fold_test)) if extra else fold_train
+    for train, fold_test in fold_sides(data, k, seed=seed, extra=extra, grouped=grouped):
         started = time.perf_counter()
         engine = EmbeddedEngine.fit(train, method)
         seconds += time.perf_counter() - started
@@ -99,12 +126,16 @@ async def compare_folds(
     seed: int = 0,
     extra: TrainingData | None = None,
     grouped: bool = False,
+    rasa: RasaFolds | None = None,
 ) -> list[MethodScore]:
-    """Every method cross-validated on the same K folds of ``data``."""
+    """Every method cross-validated on the same K folds of ``data`` (and Rasa, when given)."""
     rows = []
     for method in methods:
         evaluation, seconds = await cross_validated(data, k, method, seed=seed, extra=extra, grouped=grouped)
         rows.append(score(method, evaluation, seconds, threshold))
+    if rasa is not None:
+        evaluation = await rasa_cross_validated(data, k, rasa, seed=seed, extra=extra, grouped=grouped)
+        rows.append(score("rasa", evaluation, rasa.train_seconds, threshold))
     return rows
 
 

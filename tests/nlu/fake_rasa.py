@@ -1,7 +1,9 @@
 """A stand-in Rasa server (a real HTTP server on a free loopback port) for the fallback tests.
 
 It answers ``/model/parse`` and ``/status`` like Rasa 3.6 does, or misbehaves on demand: sleeps past
-the client's timeout, answers with an HTTP error. It counts the requests it receives so that tests can
+the client's timeout, answers with an HTTP error. ``POST /model/train`` keeps the YAML it was sent
+and returns a fake model file; ``PUT /model`` records the path it was asked to load (``/status``
+then names that file, as Rasa does). It counts the requests it receives so that tests can
 prove the circuit breaker stops calling it.
 """
 
@@ -31,6 +33,10 @@ class FakeRasa:
     requests: list[tuple[str, str]] = field(default_factory=list)
     # The texts that reached /model/parse.
     texts: list[str] = field(default_factory=list)
+    # The YAML documents sent to /model/train, and the model files loaded with PUT /model.
+    trainings: list[str] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)
+    model_file: str = MODEL_FILE
     _server: ThreadingHTTPServer | None = None
     _released: threading.Event = field(default_factory=threading.Event)
 
@@ -52,10 +58,15 @@ class FakeRasa:
             def do_POST(self) -> None:
                 self._handle("POST")
 
+            def do_PUT(self) -> None:
+                self._handle("PUT")
+
             def _handle(self, method: str) -> None:
                 url = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}") if length else {}
+                raw = self.rfile.read(length) if length else b""
+                yaml_body = self.headers.get("Content-Type") == "application/yaml"
+                body = json.loads(raw or b"{}") if raw and not yaml_body else {}
                 fake.requests.append((method, url.path))
                 if url.path == "/model/parse":
                     fake.texts.append(str(body.get("text", "")))
@@ -67,16 +78,25 @@ class FakeRasa:
                 if parse_qs(url.query).get("token") != [fake.token]:
                     return self._reply(401, {"status": "failure", "reason": "NotAuthenticated"})
                 if url.path == "/status":
-                    return self._reply(200, {"model_file": MODEL_FILE, "model_id": "fake"})
+                    return self._reply(200, {"model_file": fake.model_file.rsplit("/", 1)[-1], "model_id": "fake"})
+                if url.path == "/model/train" and method == "POST":
+                    fake.trainings.append(raw.decode("utf-8"))
+                    return self._reply_bytes(200, f"fake model {len(fake.trainings)}".encode())
+                if url.path == "/model" and method == "PUT":
+                    fake.loaded.append(str(body.get("model_file")))
+                    fake.model_file = str(body.get("model_file"))
+                    return self._reply_bytes(204, b"")
                 if url.path == "/model/parse" and method == "POST":
                     return self._reply(200, fake.parse_answer(str(body.get("text", ""))))
                 return self._reply(404, {"status": "failure"})
 
             def _reply(self, status: int, payload: dict[str, object]) -> None:
-                raw = json.dumps(payload).encode()
+                self._reply_bytes(status, json.dumps(payload).encode(), "application/json")
+
+            def _reply_bytes(self, status: int, raw: bytes, kind: str = "application/x-tar") -> None:
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", kind)
                     self.send_header("Content-Length", str(len(raw)))
                     self.end_headers()
                     self.wfile.write(raw)
