@@ -11,7 +11,7 @@ yet, and a rolled-back change never pages anyone.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -51,9 +51,11 @@ def replayable(body: F) -> F:
 # going back to the queue for each hop (on PostgreSQL each hop was a serial fetch by the worker, two
 # round trips, and a finish: the worker's fetch loop, not its database threads, bounded how many
 # reports a second it processed). The job is still queued with its row, in the same transaction, so
-# a crash between the commit and the run leaves it to a worker as before; the job's own first
-# transaction deletes it from the queue (``JobQueue.unstage``: one statement in a transaction it
-# opens anyway), and if it runs both here and there, the row's claim makes the second a no-op.
+# a crash between the commit and the run leaves it to a worker as before. Once the job's own first
+# transaction committed, its queued copy is deleted: by that transaction's job INSERT when it queues
+# jobs (one statement for both), else by the process's next job INSERT or a DELETE within a second
+# (``JobQueue.unstage_later``: three DELETEs a report were one statement each, now they ride in
+# statements sent anyway). If it runs both here and there, the row's claim makes the second a no-op.
 RUN_HERE = frozenset({"run_escalation_step", "deliver_page", "deliver_message"})
 # How long a worker leaves such a job to the task that queued it (PostgreSQL: its ``scheduled_at``),
 # so that a worker woken by the insert does not take it in the moment before that task does; after
@@ -61,7 +63,7 @@ RUN_HERE = frozenset({"run_escalation_step", "deliver_page", "deliver_message"})
 RUN_HERE_GRACE_SECONDS = 5.0
 
 _run_here: ContextVar[bool] = ContextVar("gridline_run_here", default=False)
-# The queued copy of the job running here: deleted by its next unit of work's transaction.
+# The queued copy of the job running here: taken by its first unit of work (see ``RUN_HERE``).
 _unstage: ContextVar[list[str] | None] = ContextVar("gridline_unstage", default=None)
 
 
@@ -83,6 +85,10 @@ class Work:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # Jobs this task runs itself after the commit (``RUN_HERE``), in the order they were queued.
     here: list[tuple[str, str, datetime | None, dict[str, Any]]] = field(default_factory=list)
+    # Its job INSERT was sent (with the DELETE of the queued copy of the job it is the first unit
+    # of work of), and the keys of other jobs run here that it deleted too (back if it rolls back).
+    staged: bool = False
+    took: list[str] = field(default_factory=list)
 
     def job(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
         self.jobs.append((name, key, run_at, kwargs))
@@ -147,7 +153,7 @@ async def in_transaction(
     made: list[Work] = []
     unstage = _unstage.get()
     done_here: list[str] = []
-    if unstage:  # the first unit of work of a job run here deletes its queued copy (``RUN_HERE``)
+    if unstage:  # the first unit of work of a job run here: its queued copy goes after it (``RUN_HERE``)
         done_here, unstage[:] = list(unstage), []
 
     def run() -> tuple[T, Work]:
@@ -157,9 +163,7 @@ async def in_transaction(
             work = Work(session=session, now=services.clock.now())
             made.append(work)
             result = body(work, *args, **kwargs)
-            if done_here:
-                services.jobs.unstage(session, done_here)
-            stage_jobs(services, work)
+            stage_jobs(services, work, done_here)
         return result, work
 
     relaxed = getattr(body, "replayable", False) and not services.db.is_sqlite
@@ -167,29 +171,35 @@ async def in_transaction(
         result, work = await services.db.run(run)
     except BaseException:
         _committed(None, rolled_back=made[0] if made else None)
+        if made:
+            services.jobs.unstage_later(made[0].took)
         raise
     _committed(work)
+    if done_here and not work.staged:
+        services.jobs.unstage_later(done_here)
     await after_commit(services, work)
     return result
 
 
-def stage_jobs(services: Services, work: Work) -> None:
+def stage_jobs(services: Services, work: Work, unstage: Collection[str] = ()) -> None:
     """Insert the body's jobs in its own transaction when the queue lives in the database.
 
     Inside a job, the jobs of :data:`RUN_HERE` due now are kept to run in this task after the
     commit (``work.here``): on PostgreSQL they are inserted all the same (due a grace period later,
     for a worker to run should this task not get to them); the in-process scheduler does not get
     them at all (its queue is this process's memory: a crash loses them either way, and the
-    reconciler finds their rows)."""
+    reconciler finds their rows). ``unstage``: the queued copy of the job run here whose first unit
+    of work this is, deleted by the same statement when there are jobs to insert."""
     if _run_here.get() and work.jobs:
         work.here = [job for job in work.jobs if job[0] in RUN_HERE and (job[2] is None or job[2] <= work.now)]
     here = {id(job) for job in work.here}
     if services.jobs.transactional and work.jobs:
         later = work.now + timedelta(seconds=RUN_HERE_GRACE_SECONDS)
-        services.jobs.stage(work.session, [
+        work.took = services.jobs.stage(work.session, [
             (name, key, later, kwargs) if id(job) in here else job
             for job in work.jobs for name, key, _run_at, kwargs in [job]
-        ])
+        ], unstage)
+        work.staged = True
         work.jobs = []
     elif here:
         work.jobs = [job for job in work.jobs if id(job) not in here]
@@ -221,6 +231,8 @@ async def unit_of_work(services: Services) -> AsyncIterator[Work]:
             stage_jobs(services, work)
     except BaseException:
         _committed(None, rolled_back=made[0] if made else None)
+        if made:
+            services.jobs.unstage_later(made[0].took)
         raise
     _committed(work)
     await after_commit(services, work)

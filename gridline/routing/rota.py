@@ -140,8 +140,57 @@ def on_duty_codes(session: Session, grid_code: str, at: datetime, tz: str, role:
     at_utc = at.astimezone(UTC)
     # From the process's rota snapshot when it is current (one token read per unit of work), else
     # from the database: a rota change committed anywhere is seen by the next unit of work.
-    shifts, overrides = directory_cache.rota(session, grid_code, role, at_utc)
-    return apply_overrides(scheduled_on_duty(shifts, at_utc, zone), overrides)
+    snapshot = directory_cache.people(session)
+    if snapshot is None:
+        shifts, overrides = directory_cache.rota(session, grid_code, role, at_utc)
+        return apply_overrides(scheduled_on_duty(shifts, at_utc, zone), overrides)
+    # The answer changes only where a shift occurrence or an override starts or ends: remembered
+    # with the snapshot (a rota change is a new token, so a new snapshot) for the UTC interval up
+    # to the next such moment, it is worked out about once per shift change instead of twice per report.
+    key = (grid_code, role, tz)
+    known = snapshot.on_duty.get(key)
+    if known is not None and known[0] <= at_utc < known[1]:
+        return list(known[2])
+    codes, until = on_duty_until(snapshot.shifts.get((grid_code, role), ()),
+                                 snapshot.overrides.get((grid_code, role), ()), at_utc, zone)
+    snapshot.on_duty[key] = (at_utc, until, tuple(codes))
+    return codes
+
+
+# How far ahead ``on_duty_until`` looks for the next change (the answer is re-worked at least this often).
+ON_DUTY_HORIZON = timedelta(days=1)
+
+
+def on_duty_until(
+    shifts: Sequence[DutyShift], overrides: Sequence[DutyOverride], at: datetime, zone: ZoneInfo
+) -> tuple[list[str], datetime]:
+    """Who is on duty at ``at`` (UTC; ``overrides``: all of the rota's, in force or not) as
+    :func:`scheduled_on_duty` then :func:`apply_overrides` say, and until when that holds: the first
+    moment after ``at`` where an occurrence or an override starts or ends (at most ``ON_DUTY_HORIZON``
+    later). Over [at, until) the same occurrences and overrides cover every moment, in the same
+    order, so the answer is the same."""
+    end = at + ON_DUTY_HORIZON
+    until = end
+    hits: list[tuple[datetime, int, str]] = []
+    for shift in shifts:
+        for occ in occurrences(shift, at, end, zone):
+            if occ.start <= at:  # it overlaps [at, end), so it ends after at: it covers at
+                hits.append((occ.start, shift.id or 0, shift.staff_code))
+                until = min(until, occ.end)
+            else:
+                until = min(until, occ.start)
+    in_force: list[DutyOverride] = []
+    for override in overrides:
+        if override.starts_at <= at < override.ends_at:
+            in_force.append(override)
+            until = min(until, override.ends_at)
+        elif override.starts_at > at:
+            until = min(until, override.starts_at)
+    ordered: list[str] = []
+    for _, _, code in sorted(hits):
+        if code not in ordered:
+            ordered.append(code)
+    return apply_overrides(ordered, in_force), until
 
 
 def who_is_on_duty(session: Session, grid_code: str, at: datetime, tz: str, role: str = "primary") -> list[Staff]:

@@ -116,17 +116,20 @@ class JobQueue(Protocol):
     # Webhooks being stored by this process (``IngestGauge``); the in-process scheduler yields to them.
     ingest: IngestGauge
 
-    def stage(self, session: Session, jobs: list[Job]) -> None:
-        """Insert ``jobs`` through ``session`` before it commits (only when ``transactional``)."""
+    def stage(self, session: Session, jobs: list[Job], unstage: Collection[str] = ()) -> list[str]:
+        """Insert ``jobs`` through ``session`` before it commits (only when ``transactional``), and
+        delete the waiting jobs of ``unstage`` and of earlier :meth:`unstage_later` keys in the same
+        statement; returns the latter (give them back to :meth:`unstage_later` on a rollback)."""
         ...
 
     async def enqueue(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
         """Queue job ``name`` once per ``key``; it runs at ``run_at`` (now when None)."""
         ...
 
-    def unstage(self, session: Session, keys: list[str]) -> None:
-        """Delete the waiting jobs of ``keys`` through ``session``: they run in the task that queued
-        them (``kernel.work.RUN_HERE``; only when ``transactional``)."""
+    def unstage_later(self, keys: Collection[str]) -> None:
+        """The jobs of ``keys`` ran in the task that queued them (``kernel.work.RUN_HERE``) and their
+        first unit of work committed: delete their waiting copies soon, with a later statement
+        (only when ``transactional``)."""
         ...
 
     async def run_due(self, handlers: JobHandlers) -> int:
@@ -174,7 +177,7 @@ class EmbeddedJobQueue:
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[Any]] = set()
 
-    def stage(self, session: Session, jobs: list[Job]) -> None:
+    def stage(self, session: Session, jobs: list[Job], unstage: Collection[str] = ()) -> list[str]:
         raise NotImplementedError("the in-process scheduler queues jobs after the commit")
 
     async def enqueue(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
@@ -188,7 +191,7 @@ class EmbeddedJobQueue:
         if self._wakeup is not None:
             self._wakeup.set()
 
-    def unstage(self, session: Session, keys: list[str]) -> None:
+    def unstage_later(self, keys: Collection[str]) -> None:
         # A job run here was never queued (``kernel.work.stage_jobs``); one the reconciler queued
         # meanwhile for the same row stays (the row's claim makes the second run a no-op).
         return None

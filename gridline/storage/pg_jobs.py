@@ -19,6 +19,8 @@ import contextlib
 import json
 import logging
 import os
+import threading
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,37 +44,81 @@ QUEUE = "gridline"
 # runs only it, so a fake clock decides what is due rather than PostgreSQL's ``now()``.
 DUE_NOW_QUEUE = "gridline-due-now"
 
-# One waiting job per key: a second insert keeps the earlier due time (NULL is "now").
-_INSERT = text(
-    """
-    INSERT INTO procrastinate_jobs (queue_name, task_name, priority, queueing_lock, args, scheduled_at)
-    VALUES (:queue, :task, :priority, :key, CAST(:args AS jsonb), :at)
-    ON CONFLICT (queueing_lock) WHERE status = 'todo'
-    DO UPDATE SET scheduled_at = EXCLUDED.scheduled_at
-    WHERE procrastinate_jobs.scheduled_at IS NOT NULL
-      AND (EXCLUDED.scheduled_at IS NULL OR EXCLUDED.scheduled_at < procrastinate_jobs.scheduled_at)
-    """
+# One waiting job per key: a second insert keeps the earlier due time (NULL is "now"). Sent as the
+# driver's SQL on the session's connection (``exec_driver_sql``: no statement to compile or cache-key
+# per call, no ORM execute; still one statement the engine's events see), one statement for all of a
+# unit of work's jobs (the rows deduplicated by key first: one statement cannot insert a key twice).
+_COLUMNS = "(queue_name, task_name, priority, queueing_lock, args, scheduled_at)"
+_ON_CONFLICT = (
+    " ON CONFLICT (queueing_lock) WHERE status = 'todo'"
+    " DO UPDATE SET scheduled_at = EXCLUDED.scheduled_at"
+    " WHERE procrastinate_jobs.scheduled_at IS NOT NULL"
+    " AND (EXCLUDED.scheduled_at IS NULL OR EXCLUDED.scheduled_at < procrastinate_jobs.scheduled_at)"
 )
+# The waiting copies of jobs that ran in the task that queued them (``kernel.work.RUN_HERE``) leave
+# the queue in the same statement: a data-modifying CTE before the INSERT (the two never share a key:
+# ``stage`` sends them apart when they would).
+_UNSTAGE_CTE = (
+    "WITH unstaged AS (DELETE FROM procrastinate_jobs WHERE queueing_lock = ANY(%(unstage)s)"
+    " AND status = 'todo' AND queue_name = ANY(%(queues)s)) "
+)
+_UNSTAGE = (
+    "DELETE FROM procrastinate_jobs WHERE queueing_lock = ANY(%(unstage)s) AND status = 'todo'"
+    " AND queue_name = ANY(%(queues)s)"
+)
+_QUEUES = [QUEUE, DUE_NOW_QUEUE]
+# A job run here whose queued copy no statement of this process took along meanwhile is deleted by
+# a statement of its own this long after (well inside ``kernel.work.RUN_HERE_GRACE_SECONDS``, before
+# which no worker fetches it).
+UNSTAGE_FLUSH_SECONDS = 1.0
 
-# ``unstage``: a job that runs in the task that queued it leaves the queue.
-_UNSTAGE = text(
-    "DELETE FROM procrastinate_jobs WHERE queueing_lock = ANY(:keys) AND status = 'todo' "
-    "AND queue_name = ANY(:queues)"
-)
+_insert_sql: dict[tuple[int, bool], str] = {}
+
+
+def _insert_statement(rows: int, unstaging: bool) -> str:
+    """The INSERT of ``rows`` jobs (params ``q0, t0, p0, k0, a0, s0, q1, …``), with the CTE when
+    ``unstaging``; built once per shape."""
+    found = _insert_sql.get((rows, unstaging))
+    if found is None:
+        values = ", ".join(
+            f"(%(q{i})s, %(t{i})s, %(p{i})s, %(k{i})s, CAST(%(a{i})s AS jsonb), %(s{i})s)" for i in range(rows)
+        )
+        found = (_UNSTAGE_CTE if unstaging else "") + f"INSERT INTO procrastinate_jobs {_COLUMNS} VALUES {values}"
+        found += _ON_CONFLICT
+        _insert_sql[(rows, unstaging)] = found
+    return found
+
+
+def _one_per_key(jobs: list[Job]) -> list[Job]:
+    """What inserting ``jobs`` one after another leaves: per key the first job's task and arguments,
+    due at the earliest of their times (None, "now", is the earliest)."""
+    by_key: dict[str, Job] = {}
+    for job in jobs:
+        _name, key, run_at, _kwargs = job
+        first = by_key.get(key)
+        if first is None:
+            by_key[key] = job
+        elif first[2] is not None and (run_at is None or run_at < first[2]):
+            by_key[key] = (first[0], key, run_at, first[3])
+    return list(by_key.values())
+
+
+def _params(jobs: list[Job], queue: str = QUEUE) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for i, (name, key, run_at, kwargs) in enumerate(jobs):
+        params[f"q{i}"] = queue
+        params[f"t{i}"] = name
+        params[f"p{i}"] = PRIORITY.get(name, 0)
+        params[f"k{i}"] = key
+        params[f"a{i}"] = json.dumps(kwargs)
+        params[f"s{i}"] = run_at
+    return params
 
 # Workers take the job of highest priority first (then the oldest): the jobs nearest to a page
 # first, so under a backlog of stored messages a report whose case is open is paged (and answered)
 # next, instead of after every message stored before its case's step was queued.
 PRIORITY = {"deliver_page": 30, "update_page": 30, "run_escalation_step": 20, "deliver_message": 10,
             "process_inbound": 0}
-
-
-def _rows(jobs: list[Job], queue: str = QUEUE) -> list[dict[str, Any]]:
-    return [
-        {"queue": queue, "task": name, "priority": PRIORITY.get(name, 0), "key": key, "args": json.dumps(kwargs),
-         "at": run_at}
-        for name, key, run_at, kwargs in jobs
-    ]
 
 
 def job_schema_installed(connection: Connection) -> bool:
@@ -157,28 +203,102 @@ class PostgresJobQueue:
         self._in_process: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self.ingest = IngestGauge()  # counted by the inbox writer; workers run in their own processes
+        # Keys of jobs run here whose waiting copies are still to delete (``unstage_later``).
+        self._ran_here: list[str] = []
+        self._ran_here_lock = threading.Lock()
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._flush_task: asyncio.Task[None] | None = None
 
     # --- queueing ---------------------------------------------------------------------------
 
-    def stage(self, session: Session, jobs: list[Job]) -> None:
-        if jobs:
-            session.execute(_INSERT, _rows(jobs))
+    def stage(self, session: Session, jobs: list[Job], unstage: Collection[str] = ()) -> list[str]:
+        """Insert ``jobs`` in the session's transaction, in one statement that also deletes the
+        waiting copies of ``unstage`` (the job running here: ``kernel.work.RUN_HERE``) and of the
+        jobs run here earlier whose copies are still queued (:meth:`unstage_later`). Returns the
+        latter, taken from this process's list: give them back (:meth:`unstage_later`) if the
+        transaction does not commit."""
+        taken = self._take_ran_here()
+        keys = [*unstage, *taken]
+        jobs = _one_per_key(jobs)
+        try:
+            connection = session.connection()
+            if keys and not {job[1] for job in jobs}.isdisjoint(keys):
+                # A key deleted and inserted again: one statement cannot do both to the same row.
+                connection.exec_driver_sql(_UNSTAGE, {"unstage": keys, "queues": _QUEUES})
+                keys = []
+            if jobs:
+                params = _params(jobs)
+                if keys:
+                    params["unstage"], params["queues"] = keys, _QUEUES
+                connection.exec_driver_sql(_insert_statement(len(jobs), bool(keys)), params)
+            elif keys:
+                connection.exec_driver_sql(_UNSTAGE, {"unstage": keys, "queues": _QUEUES})
+        except BaseException:
+            with self._ran_here_lock:  # not deleted after all: for a later statement
+                self._ran_here.extend(taken)
+            raise
+        return taken
 
-    def unstage(self, session: Session, keys: list[str]) -> None:
-        """Delete the waiting jobs of ``keys`` in the session's transaction: they run in the task
-        that queued them (``kernel.work.RUN_HERE``). One a worker fetched meanwhile is not waiting
-        any more and runs there too; its row's claim makes that a no-op."""
-        session.execute(_UNSTAGE, {"keys": keys, "queues": [QUEUE, DUE_NOW_QUEUE]})
+    def unstage_later(self, keys: Collection[str]) -> None:
+        """The jobs of ``keys`` ran here (``kernel.work.RUN_HERE``) and their first unit of work
+        committed: delete their waiting copies with this process's next job INSERT (:meth:`stage`,
+        no statement of their own), or by one DELETE within :data:`UNSTAGE_FLUSH_SECONDS` when no
+        INSERT comes. Until then a copy is due ``RUN_HERE_GRACE_SECONDS`` after its insert, so no
+        worker fetches it; one a worker fetched meanwhile runs there too, and its row's claim makes
+        that a no-op (as for a copy this process never got to delete: a crash, a lost connection)."""
+        if not keys:
+            return
+        with self._ran_here_lock:
+            self._ran_here.extend(keys)
+        if self._flush_timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return  # no loop (a blocking caller): the next INSERT or ``run_due`` takes them
+            self._flush_timer = loop.call_later(UNSTAGE_FLUSH_SECONDS, self._start_flush)
+
+    def _take_ran_here(self) -> list[str]:
+        if not self._ran_here:
+            return []
+        with self._ran_here_lock:
+            taken, self._ran_here = self._ran_here, []
+        return taken
+
+    def _start_flush(self) -> None:
+        self._flush_timer = None
+        if self._ran_here and (self._flush_task is None or self._flush_task.done()):
+            self._flush_task = asyncio.create_task(self.flush_unstaged(), name="gridline-unstage")
+
+    async def flush_unstaged(self) -> None:
+        """Delete now the waiting copies :meth:`unstage_later` holds (one statement, autocommit)."""
+        if self._ran_here:
+            try:
+                await self._db.run(self._delete_ran_here)
+            except Exception as exc:  # their copies run as no-ops after the grace: nothing is lost
+                log.warning("deleting the queued copies of jobs run here failed (%s: %s)", type(exc).__name__, exc)
+
+    def _delete_ran_here(self) -> None:
+        keys = self._take_ran_here()
+        if keys:
+            with self._db.statement_session() as session:
+                session.connection().exec_driver_sql(_UNSTAGE, {"unstage": keys, "queues": _QUEUES})
 
     async def enqueue(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
+        taken: list[str] = []
+
         def insert() -> None:
             with self._db.session() as session:
-                self.stage(session, [(name, key, run_at, kwargs)])
+                taken.extend(self.stage(session, [(name, key, run_at, kwargs)]))
 
-        await self._db.run(insert)
+        try:
+            await self._db.run(insert)
+        except BaseException:
+            self.unstage_later(taken)  # rolled back: their copies are still queued
+            raise
 
     def pending(self) -> int:
         """Jobs waiting to run (tests)."""
+        self._delete_ran_here()
         with self._db.engine.connect() as connection:
             return int(
                 connection.execute(text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'")).scalar()
@@ -230,6 +350,7 @@ class PostgresJobQueue:
         }
 
     async def run_due(self, handlers: JobHandlers) -> int:
+        await self.flush_unstaged()  # a fake clock moved on may make their copies due: gone first
         if self._burst_app is None:
             self._burst_app = self._app(handlers, counter=self._burst_ran)
             await self._burst_app.open_async()
@@ -367,6 +488,11 @@ class PostgresJobQueue:
         return await self._db.run(check)
 
     async def close(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        with contextlib.suppress(Exception):
+            await self.flush_unstaged()
         if self._in_process is not None:
             self._stop.set()
             with contextlib.suppress(asyncio.CancelledError, Exception):

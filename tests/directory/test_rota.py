@@ -250,3 +250,49 @@ def test_weekday_spellings(demo_db: Database, write_file: WriteFile) -> None:
     assert parse_weekdays("Fri-Mon") == [0, 4, 5, 6]
     assert parse_weekdays("Sat|Sun") == parse_weekdays("6,7") == [5, 6]
     assert parse_weekdays("daily") == list(range(7))
+
+
+def test_the_answer_remembered_between_rota_changes_is_the_answer_at_every_moment(
+    demo_db: Database, write_file: WriteFile
+) -> None:
+    """``on_duty_codes`` remembers an answer until the next moment a shift or an override starts or
+    ends (``rota.on_duty_until``): asked every 10 minutes across both DST changes of another zone, with
+    overrides starting and ending inside shifts, forwards and in a shuffled order, it says what the
+    rota read from the database says at that moment."""
+    import random
+    from zoneinfo import ZoneInfo
+
+    from gridline.routing.rota import apply_overrides, on_duty_codes, scheduled_on_duty
+    from gridline.storage import directory
+
+    text = (
+        "grid_code,staff_code,role,weekday,start,end\n"
+        f"{GRID},{MEMBER},primary,daily,22:00,06:00\n"
+        f"{GRID},{LEADER},primary,daily,06:00,22:00\n"
+        f"{GRID},{MEMBER2},primary,Sat,12:00,13:00\n"  # starts inside the day shift: both on duty
+    )
+    import_shifts_csv(demo_db, write_file("berlin-plus.csv", text), tz=BERLIN)
+    header = "grid_code,role,kind,staff_code,replaces_staff_code,starts_at,ends_at,reason\n"
+    rows = [
+        f"{GRID},primary,leave,{MEMBER},,2026-03-29 01:30,2026-03-29 03:10,",  # inside the short night
+        f"{GRID},primary,cover,{MEMBER2},,2026-03-29 05:50,2026-03-29 07:00,",  # across the hand-over
+        f"{GRID},primary,swap,{MEMBER2},{LEADER},2026-10-25 10:00,2026-10-25 11:00,",
+        f"{GRID},primary,cover,{MEMBER2},{MEMBER},2026-10-25 02:15,2026-10-25 02:45,",  # the repeated hour
+    ]
+    import_overrides(demo_db, write_file("dst-overrides.csv", header + "\n".join(rows) + "\n"), tz=BERLIN)
+    zone = ZoneInfo(BERLIN)
+    moments = [start + timedelta(minutes=10 * i) for start in (utc(2026, 3, 27), utc(2026, 10, 23))
+               for i in range(6 * 24 * 4)]
+    shuffled = random.Random(9).sample(moments, len(moments))
+    with demo_db.session() as session:
+        shifts = directory.shifts(session, grid_code=GRID, role="primary")
+
+        def fresh(at: datetime) -> list[str]:
+            in_force = directory.overrides_at(session, grid_code=GRID, role="primary", at=at)
+            return apply_overrides(scheduled_on_duty(shifts, at, zone), in_force)
+
+        expected = {at: fresh(at) for at in moments}
+        assert {tuple(codes) for codes in expected.values()} >= {(MEMBER,), (LEADER,), (), (MEMBER2,),
+                                                                 (LEADER, MEMBER2)}
+        for at in [*moments, *shuffled]:
+            assert on_duty_codes(session, GRID, at, BERLIN) == expected[at], at
