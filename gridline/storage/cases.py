@@ -15,7 +15,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from gridline.storage.models import Acknowledgement, Case, CaseEvent, FollowUp, Page
-from gridline.storage.rows import insert_row, inserted, new_row
+from gridline.storage.prepared import Prepared
+from gridline.storage.rows import insert_row, inserted, loaded_into, new_row
 from gridline.storage.types import UTCDateTime
 
 # Prebuilt Core statements for what processing every report asks (``storage.rows``: the ORM's
@@ -24,9 +25,9 @@ _CASES = Case.__table__  # type: ignore[attr-defined]
 _EVENTS = CaseEvent.__table__  # type: ignore[attr-defined]
 
 
-def _open_duplicate(*places: Any) -> Any:
+def _open_duplicate(statuses: tuple[str, ...], *places: Any) -> Prepared:
     where = [
-        _CASES.c.status.in_(bindparam("statuses", expanding=True)),
+        _CASES.c.status.in_(statuses),  # fixed in the statement: one per set of statuses (one in practice)
         _CASES.c.created_at >= bindparam("since", type_=UTCDateTime),
         _CASES.c.duplicate_of_id.is_(None),
         _CASES.c.category == bindparam("category"),
@@ -34,23 +35,41 @@ def _open_duplicate(*places: Any) -> Any:
     ]
     # Both places given: a case in the grid first (the newest of those), else the newest at the address.
     first = [sa_case((_CASES.c.grid_code == bindparam("grid_code"), 0), else_=1)] if len(places) == 2 else []
-    return sa_select(_CASES.c.id).where(*where).order_by(*first, _CASES.c.created_at.desc()).limit(1)
+    return Prepared(sa_select(_CASES.c.id).where(*where).order_by(*first, _CASES.c.created_at.desc()).limit(1))
 
 
-_DUPLICATE_IN_GRID = _open_duplicate(_CASES.c.grid_code)
-_DUPLICATE_AT_ADDRESS = _open_duplicate(_CASES.c.address_text)
-_DUPLICATE_IN_GRID_OR_AT_ADDRESS = _open_duplicate(_CASES.c.grid_code, _CASES.c.address_text)
-_LATEST_RESOLVED = (
+_DUPLICATE_PLACES = {"grid": (_CASES.c.grid_code,), "address": (_CASES.c.address_text,),
+                     "grid or address": (_CASES.c.grid_code, _CASES.c.address_text)}
+_duplicates: dict[tuple[str, tuple[str, ...]], Prepared] = {}
+
+
+def _duplicate_statement(places: str, statuses: Collection[str]) -> Prepared:
+    key = (places, tuple(statuses))
+    found = _duplicates.get(key)
+    if found is None:
+        found = _duplicates[key] = _open_duplicate(key[1], *_DUPLICATE_PLACES[places])
+    return found
+
+
+_LATEST_RESOLVED = Prepared(
     sa_select(_CASES.c.id, exists().where(_EVENTS.c.case_id == _CASES.c.id, _EVENTS.c.kind == bindparam("kind")))
     .where(_CASES.c.resident_id == bindparam("resident_id"), _CASES.c.status == bindparam("status"))
     .order_by(_CASES.c.resolved_at.desc())
     .limit(1)
 )
+_CASE_COLUMNS = tuple(column.key for column in _CASES.columns)
+_CASE_BY_ID = Prepared(sa_select(_CASES).where(_CASES.c.id == bindparam("case_id")), flush=True)  # as Session.get
 
 
 def get(session: Session, case_id: int, *, fresh: bool = False) -> Case | None:
-    """The case; ``fresh`` re-reads it even when the session already holds it."""
-    return session.get(Case, case_id, populate_existing=fresh)
+    """The case; ``fresh`` re-reads it even when the session already holds it.
+
+    When the session does not hold it, one prebuilt SELECT (``storage.prepared``), its row made into
+    the session's object as the ORM's loader would (``storage.rows.loaded_into``)."""
+    if (Case, (case_id,), None) in session.identity_map:  # its identity key
+        return session.get(Case, case_id, populate_existing=fresh)
+    row = _CASE_BY_ID.first(session, {"case_id": case_id})
+    return loaded_into(session, Case, dict(zip(_CASE_COLUMNS, row, strict=True))) if row is not None else None
 
 
 def by_ref(session: Session, ref: str) -> Case | None:
@@ -108,16 +127,15 @@ def insert(session: Session, values: dict[str, Any], new_ref: Callable[[], str])
     was taken: no SELECT first, and no ``IntegrityError`` when another transaction takes the same
     reference meanwhile). The session's object, with its id, as :func:`add` gives it."""
     statement = _INSERT_NEW_POSTGRES if session.get_bind().dialect.name == "postgresql" else _INSERT_NEW_SQLITE
-    connection = session.connection()
     while True:
         row = new_row(Case, {**values, "ref": new_ref()})
-        new_id = connection.execute(statement, row).scalar()
+        new_id = statement.scalar(session, row)
         if new_id is not None:
             return inserted(session, Case, row, new_id)
 
 
-def _insert_new(dialect: Any) -> Any:
-    return dialect.insert(_CASES).on_conflict_do_nothing(index_elements=["ref"]).returning(_CASES.c.id)
+def _insert_new(dialect: Any) -> Prepared:
+    return Prepared(dialect.insert(_CASES).on_conflict_do_nothing(index_elements=["ref"]).returning(_CASES.c.id))
 
 
 _INSERT_NEW_SQLITE, _INSERT_NEW_POSTGRES = _insert_new(sqlite), _insert_new(postgresql)
@@ -136,16 +154,16 @@ def newest_open_duplicate(
     this category, in ``grid_code``, else (none there, or no grid given) at ``address_text``.
 
     One SELECT of its id (a narrow row), the case itself only when there is one."""
-    params: dict[str, Any] = {"statuses": list(statuses), "since": since, "category": category}
+    params: dict[str, Any] = {"since": since, "category": category}
     if grid_code is not None and address_text is not None:
-        statement = _DUPLICATE_IN_GRID_OR_AT_ADDRESS
+        statement = _duplicate_statement("grid or address", statuses)
         params.update(grid_code=grid_code, address_text=address_text)
     elif grid_code is not None:
-        statement, params["grid_code"] = _DUPLICATE_IN_GRID, grid_code
+        statement, params["grid_code"] = _duplicate_statement("grid", statuses), grid_code
     else:
         assert address_text is not None, "a grid or an address"
-        statement, params["address_text"] = _DUPLICATE_AT_ADDRESS, address_text
-    found = session.connection().execute(statement, params).scalar()
+        statement, params["address_text"] = _duplicate_statement("address", statuses), address_text
+    found = statement.scalar(session, params)
     return session.get(Case, found) if found is not None else None
 
 
@@ -275,8 +293,7 @@ def latest_resolved_of_resident(session: Session, resident_id: int, *, status: s
 def latest_resolved_without(session: Session, resident_id: int, *, status: str, kind: str) -> Case | None:
     """:func:`latest_resolved_of_resident` unless its timeline holds an entry of ``kind`` (then
     None): one narrow SELECT, the case itself only when there is one to give."""
-    row = session.connection().execute(
-        _LATEST_RESOLVED, {"resident_id": resident_id, "status": status, "kind": kind}).first()
+    row = _LATEST_RESOLVED.first(session, {"resident_id": resident_id, "status": status, "kind": kind})
     if row is None or row[1]:
         return None
     return session.get(Case, row[0])

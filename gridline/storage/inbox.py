@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import INBOUND, InboundStatus
 from gridline.storage.models import InboundEvent
+from gridline.storage.prepared import Prepared
 from gridline.storage.rows import loaded
 from gridline.storage.types import UTCDateTime
 
@@ -187,9 +188,9 @@ def find(session: Session, provider: str, event_key: str) -> InboundEvent | None
 
 
 _EVENTS = InboundEvent.__table__  # type: ignore[attr-defined]
-# Prebuilt Core statements on the session's connection: the claim and the finish of every event run
-# these, and the ORM's bulk UPDATE path (statement construction, ORM compile, session
-# synchronisation, an object built through the model) cost several times the round trip.
+# Prebuilt Core statements, run by ``storage.prepared`` on the session's connection: the claim and
+# the finish of every event run these, and the ORM's bulk UPDATE path (statement construction, ORM
+# compile, session synchronisation, an object built through the model) cost several times the round trip.
 _CLAIM = (
     update(_EVENTS)
     .where(_EVENTS.c.id == bindparam("event_id"),
@@ -204,19 +205,21 @@ _FINISH = (
            _EVENTS.c.status.in_(INBOUND.sources(InboundStatus.PROCESSED)))
     .values(status=InboundStatus.PROCESSED.value, processed_at=bindparam("now", type_=UTCDateTime), error=None)
 )
+_CLAIMED_KEYS = tuple(column.key for column in _EVENTS.columns)
+_PREPARED_CLAIM, _PREPARED_FINISH = Prepared(_CLAIM), Prepared(_FINISH)
 
 
 def claim(session: Session, event_id: int, now: datetime) -> InboundEvent | None:
     """Take a received event for processing (one worker wins); None if it is not waiting.
 
     One ``UPDATE … RETURNING``; the event comes back detached (the session does not track it)."""
-    rows = session.connection().execute(_CLAIM, {"event_id": event_id, "now": now}).mappings().all()
-    return loaded(InboundEvent, dict(rows[0])) if len(rows) == 1 else None
+    rows = _PREPARED_CLAIM.rows(session, {"event_id": event_id, "now": now})
+    return loaded(InboundEvent, dict(zip(_CLAIMED_KEYS, rows[0], strict=True))) if len(rows) == 1 else None
 
 
 def finish(session: Session, event_id: int, now: datetime) -> None:
     """The processor succeeded (one UPDATE, no read first)."""
-    session.connection().execute(_FINISH, {"event_id": event_id, "now": now})
+    _PREPARED_FINISH.run(session, {"event_id": event_id, "now": now})
 
 
 def note_error(session: Session, event_id: int, error: str) -> None:

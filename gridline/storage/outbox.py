@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from gridline.domain.lifecycle import MESSAGE, MessageStatus
 from gridline.storage.bulk import chunks
 from gridline.storage.models import Case, ChannelIdentity, Message
+from gridline.storage.prepared import Prepared
 
 
 def get(session: Session, message_id: int) -> Message | None:
@@ -43,24 +44,24 @@ class ClaimedMessage(NamedTuple):
 
 
 _CLAIMED_COLUMNS = tuple(getattr(_TABLE.c, name) for name in ClaimedMessage._fields)
-_statements: dict[str, Any] = {}
+# The reply's hot statements (claim, identity, case reference, record), prebuilt and run straight on
+# the driver (``storage.prepared``); ``flush=True``: as the ``Session.execute`` they replace.
+_CLAIM = Prepared(
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("message_id"),
+           _TABLE.c.status == MESSAGE.guard(MessageStatus.QUEUED, MessageStatus.SENDING),
+           or_(_TABLE.c.next_attempt_at.is_(None), _TABLE.c.next_attempt_at <= bindparam("now")))
+    .values(status=MessageStatus.SENDING.value, claimed_at=bindparam("now"))
+    .returning(*_CLAIMED_COLUMNS),
+    flush=True,
+)
 
 
 def claim_for_sending(session: Session, message_id: int, *, now: datetime) -> ClaimedMessage | None:
     """The message, claimed (queued → sending); None when it is not queued or not due yet. One
     ``UPDATE … RETURNING`` of the columns a send needs (Core: no ORM object; a caller that changes
     the row reads it with ``get``)."""
-    statement = _statements.get("claim")
-    if statement is None:
-        statement = _statements["claim"] = (
-            update(_TABLE)
-            .where(_TABLE.c.id == bindparam("message_id"),
-                   _TABLE.c.status == MESSAGE.guard(MessageStatus.QUEUED, MessageStatus.SENDING),
-                   or_(_TABLE.c.next_attempt_at.is_(None), _TABLE.c.next_attempt_at <= bindparam("now")))
-            .values(status=MessageStatus.SENDING.value, claimed_at=bindparam("now"))
-            .returning(*_CLAIMED_COLUMNS)
-        )
-    rows = session.execute(statement, {"message_id": message_id, "now": now}).all()
+    rows = _CLAIM.rows(session, {"message_id": message_id, "now": now})
     return ClaimedMessage(*rows[0]) if len(rows) == 1 else None
 
 
@@ -74,19 +75,21 @@ class IdentityFacts(NamedTuple):
     chat_id: str | None
 
 
+_IDENTITIES = ChannelIdentity.__table__  # type: ignore[attr-defined]
+_IDENTITY = Prepared(
+    select(*(getattr(_IDENTITIES.c, name) for name in IdentityFacts._fields))
+    .where(_IDENTITIES.c.id == bindparam("identity_id")),
+    flush=True,
+)
+
+
 def identity(session: Session, identity_id: int) -> IdentityFacts | None:
     """The columns of a channel identity a send needs (one narrow SELECT, no ORM object)."""
-    table = ChannelIdentity.__table__  # type: ignore[attr-defined]
-    statement = _statements.get("identity")
-    if statement is None:
-        statement = _statements["identity"] = select(
-            *(getattr(table.c, name) for name in IdentityFacts._fields)
-        ).where(table.c.id == bindparam("identity_id"))
-    row = session.execute(statement, {"identity_id": identity_id}).first()
+    row = _IDENTITY.first(session, {"identity_id": identity_id})
     return IdentityFacts(*row) if row is not None else None
 
 
-_SENT: dict[str, Any] = {}
+_SENT: dict[str, Prepared] = {}
 
 
 def record_sent(session: Session, message_id: int, *, state: str, error: str | None,
@@ -97,23 +100,27 @@ def record_sent(session: Session, message_id: int, *, state: str, error: str | N
     wanted = MessageStatus(state)
     statement = _SENT.get(wanted.value)
     if statement is None:
-        statement = _SENT[wanted.value] = (
+        statement = _SENT[wanted.value] = Prepared(
             update(_TABLE)
             .where(_TABLE.c.id == bindparam("message_id"),
                    _TABLE.c.status == MESSAGE.guard(MessageStatus.SENDING, wanted),
                    _TABLE.c.broadcast_id.is_(None))
             .values(status=wanted.value, attempts=_TABLE.c.attempts + 1, error=bindparam("error"),
-                    provider_message_id=func.coalesce(bindparam("provider_message_id"), _TABLE.c.provider_message_id))
+                    provider_message_id=func.coalesce(bindparam("provider_message_id"), _TABLE.c.provider_message_id)),
+            flush=True,
         )
-    result = session.execute(statement, {"message_id": message_id, "error": error,
-                                         "provider_message_id": provider_message_id})
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(statement.run(session, {"message_id": message_id, "error": error,
+                                        "provider_message_id": provider_message_id}))
 
 
 def case_ref(session: Session, case_id: int) -> str | None:
     """The reference of the case a message is about (its notice names it): one column, not the case."""
-    cases = Case.__table__  # type: ignore[attr-defined]
-    return session.execute(select(cases.c.ref).where(cases.c.id == case_id)).scalar()
+    ref = _CASE_REF.scalar(session, {"case_id": case_id})
+    return str(ref) if ref is not None else None
+
+
+_CASES = Case.__table__  # type: ignore[attr-defined]
+_CASE_REF = Prepared(select(_CASES.c.ref).where(_CASES.c.id == bindparam("case_id")), flush=True)
 
 
 def by_provider_message_id(session: Session, provider_message_id: str) -> Message | None:

@@ -16,16 +16,21 @@ from sqlmodel import Session, col, select
 from gridline.domain.lifecycle import PAGE, PageStatus
 from gridline.storage.bulk import chunks
 from gridline.storage.models import Case, Page, Staff
+from gridline.storage.prepared import Prepared
 
 _TABLE = Page.__table__  # type: ignore[attr-defined]
-_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+# The hot statements of a page (its INSERT, claim, case, record and reply codes) are prebuilt and
+# run straight on the driver (``storage.prepared``).
+# ``flush=True``: as the ``Session.execute`` they replace, they flush the session's pending changes
+# first (a page's codes are read after a case's change in the same transaction).
+_INSERT = Prepared(insert(_TABLE).returning(_TABLE.c.id), flush=True)
 _COLUMNS = tuple(c.name for c in _TABLE.columns if c.name != "id")
 
 
 def add(session: Session, page: Page) -> Page:
     """Store a new page: one INSERT … RETURNING id (Core, not the ORM's flush). The page gets its id
     but is not in the session: nothing changes a page in the transaction that creates it."""
-    page.id = int(session.execute(_INSERT, {name: getattr(page, name) for name in _COLUMNS}).scalar_one())
+    page.id = int(_INSERT.scalar(session, {name: getattr(page, name) for name in _COLUMNS}))
     return page
 
 
@@ -53,22 +58,20 @@ class ClaimedPage(NamedTuple):
 
 
 _CLAIMED_COLUMNS = tuple(getattr(_TABLE.c, name) for name in ClaimedPage._fields)
+_CLAIM = Prepared(
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("page_id"), _TABLE.c.status == PAGE.guard(PageStatus.SCHEDULED, PageStatus.SENDING))
+    .values(status=PageStatus.SENDING.value, claimed_at=bindparam("now"), claimed_by=bindparam("worker"))
+    .returning(*_CLAIMED_COLUMNS),
+    flush=True,
+)
 _statements: dict[str, Any] = {}
 
 
 def claim_for_sending(session: Session, page_id: int, *, now: datetime, worker: str) -> ClaimedPage | None:
     """The page, claimed (scheduled → sending) for ``worker``; None when it is not scheduled. One
     ``UPDATE … RETURNING`` of the columns a send needs (Core: no ORM object)."""
-    statement = _statements.get("claim")
-    if statement is None:
-        statement = _statements["claim"] = (
-            update(_TABLE)
-            .where(_TABLE.c.id == bindparam("page_id"),
-                   _TABLE.c.status == PAGE.guard(PageStatus.SCHEDULED, PageStatus.SENDING))
-            .values(status=PageStatus.SENDING.value, claimed_at=bindparam("now"), claimed_by=bindparam("worker"))
-            .returning(*_CLAIMED_COLUMNS)
-        )
-    rows = session.execute(statement, {"page_id": page_id, "now": now, "worker": worker}).all()
+    rows = _CLAIM.rows(session, {"page_id": page_id, "now": now, "worker": worker})
     return ClaimedPage(*rows[0]) if len(rows) == 1 else None
 
 
@@ -90,16 +93,17 @@ class CaseOfPage(NamedTuple):
     resolve_due_at: datetime | None
 
 
+_CASES = Case.__table__  # type: ignore[attr-defined]
+_CASE_OF_PAGE = Prepared(
+    select(*(getattr(_CASES.c, name) for name in CaseOfPage._fields)).where(_CASES.c.id == bindparam("case_id")),
+    flush=True,
+)
+
+
 def case_of_page(session: Session, case_id: int) -> CaseOfPage | None:
     """The case a page is about, as its words need it: one narrow SELECT (Core), not the whole row
     (its timeline explanation grows with every step)."""
-    statement = _statements.get("case")
-    if statement is None:
-        cases = Case.__table__  # type: ignore[attr-defined]
-        statement = _statements["case"] = select(
-            *(getattr(cases.c, name) for name in CaseOfPage._fields)
-        ).where(cases.c.id == bindparam("case_id"))
-    row = session.execute(statement, {"case_id": case_id}).first()
+    row = _CASE_OF_PAGE.first(session, {"case_id": case_id})
     return CaseOfPage(*row) if row is not None else None
 
 
@@ -112,15 +116,16 @@ def unclaim(session: Session, page_id: int, wanted: PageStatus, *, now: datetime
         stamps = {}
         if wanted == PageStatus.EXPIRED:
             stamps["expired_at"] = func.coalesce(_TABLE.c.expired_at, bindparam("now"))
-        statement = _statements[key] = (
+        statement = _statements[key] = Prepared(
             update(_TABLE)
             .where(_TABLE.c.id == bindparam("page_id"), _TABLE.c.status == PAGE.guard(PageStatus.SENDING, wanted))
-            .values(status=wanted.value, **stamps)
+            .values(status=wanted.value, **stamps),
+            flush=True,
         )
-    session.execute(statement, {"page_id": page_id, "now": now})
+    statement.run(session, {"page_id": page_id, "now": now})
 
 
-_SENT: dict[str, Any] = {}
+_SENT: dict[str, Prepared] = {}
 
 
 def record_sent(session: Session, page_id: int, *, state: str, error: str | None, provider_message_id: str | None,
@@ -134,16 +139,16 @@ def record_sent(session: Session, page_id: int, *, state: str, error: str | None
         stamps = {"sent_at": func.coalesce(_TABLE.c.sent_at, bindparam("now"))}
         if wanted == PageStatus.DELIVERED:
             stamps["delivered_at"] = func.coalesce(_TABLE.c.delivered_at, bindparam("now"))
-        statement = _SENT[wanted.value] = (
+        statement = _SENT[wanted.value] = Prepared(
             update(_TABLE)
             .where(_TABLE.c.id == bindparam("page_id"), _TABLE.c.status == PAGE.guard(PageStatus.SENDING, wanted))
             .values(status=wanted.value, attempts=_TABLE.c.attempts + 1, error=bindparam("error"),
                     provider_message_id=func.coalesce(bindparam("provider_message_id"), _TABLE.c.provider_message_id),
-                    **stamps)
+                    **stamps),
+            flush=True,
         )
-    result = session.execute(statement, {"page_id": page_id, "now": now, "error": error,
-                                         "provider_message_id": provider_message_id})
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(statement.run(session, {"page_id": page_id, "now": now, "error": error,
+                                        "provider_message_id": provider_message_id}))
 
 
 def lock_codes_of(session: Session, phone: str) -> None:
@@ -152,7 +157,10 @@ def lock_codes_of(session: Session, phone: str) -> None:
     and both take the same number, and a bare "1" in reply would be ambiguous. The lock is taken
     before the read, so the second waits and then sees the first one's code. SQLite has one writer."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"page-code:{phone}"})
+        _LOCK_CODES.run(session, {"key": f"page-code:{phone}"})
+
+
+_LOCK_CODES = Prepared(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), flush=True)
 
 
 def codes_in_use(
@@ -177,20 +185,27 @@ def codes_of_phone(
 ) -> tuple[int | None, set[int]]:
     """In one SELECT: the reply code ``phone`` already has for case ``case_id`` (``code_for_case``)
     and the codes in use on it (``codes_in_use``)."""
-    cases = Case.__table__  # type: ignore[attr-defined]
-    rows = session.execute(
-        select(_TABLE.c.code, _TABLE.c.case_id, _TABLE.c.channel, cases.c.status)
-        .join(cases, cases.c.id == _TABLE.c.case_id)
-        .where(
-            _TABLE.c.target == phone,
-            _TABLE.c.code.is_not(None),
-            or_(_TABLE.c.case_id == case_id,
-                _TABLE.c.channel.in_(list(channels)) & cases.c.status.in_(list(case_statuses))),
+    key = (tuple(channels), tuple(case_statuses))
+    statement = _CODES_OF_PHONE.get(key)
+    if statement is None:  # prebuilt per set of channels and statuses (one in practice)
+        statement = _CODES_OF_PHONE[key] = Prepared(
+            select(_TABLE.c.code, _TABLE.c.case_id, _TABLE.c.channel, _CASES.c.status)
+            .join(_CASES, _CASES.c.id == _TABLE.c.case_id)
+            .where(
+                _TABLE.c.target == bindparam("phone"),
+                _TABLE.c.code.is_not(None),
+                or_(_TABLE.c.case_id == bindparam("case_id"),
+                    _TABLE.c.channel.in_(key[0]) & _CASES.c.status.in_(key[1])),
+            ),
+            flush=True,
         )
-    ).all()
+    rows = statement.rows(session, {"phone": phone, "case_id": case_id})
     existing = next((code for code, of_case, _, _ in rows if of_case == case_id), None)
     used = {code for code, _, channel, status in rows if channel in channels and status in case_statuses}
     return existing, used
+
+
+_CODES_OF_PHONE: dict[tuple[tuple[str, ...], tuple[str, ...]], Prepared] = {}
 
 
 def code_for_case(session: Session, case_id: int, target: str) -> int | None:

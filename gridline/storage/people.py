@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from gridline.i18n import DEFAULT_LANGUAGE, normalise_language
 from gridline.storage.models import ChannelIdentity, Conversation, Message, Resident, Staff, StaffLinkCode
+from gridline.storage.prepared import Prepared
 from gridline.storage.rows import loaded_into
 
 PHONE_CHANNELS = ("sms", "voice")
@@ -205,7 +206,7 @@ def _new_identity(
     session.flush()  # changes pending in this session go first, as a flush before an ORM INSERT did
     values = {column.key: getattr(identity, column.key) for column in _IDENTITY.columns if column.key != "id"}
     insert = _IDENTITY_INSERT_POSTGRES if session.get_bind().dialect.name == "postgresql" else _IDENTITY_INSERT_SQLITE
-    new_id = session.execute(insert, values).scalar()
+    new_id = insert.scalar(session, values)
     if new_id is None:
         winner = find_identity(session, channel, external_id, bot_name)
         assert winner is not None, "ON CONFLICT skipped the insert, so the conflicting row exists"
@@ -225,7 +226,8 @@ def _identity_insert(dialect: Any) -> Any:
             .returning(_IDENTITY.c.id))
 
 
-_IDENTITY_INSERT_SQLITE, _IDENTITY_INSERT_POSTGRES = _identity_insert(sqlite), _identity_insert(postgresql)
+_IDENTITY_INSERT_SQLITE = Prepared(_identity_insert(sqlite), flush=True)
+_IDENTITY_INSERT_POSTGRES = Prepared(_identity_insert(postgresql), flush=True)
 
 
 def named_registered_residents(session: Session, limit: int) -> list[Resident]:
@@ -296,6 +298,7 @@ def _with_people(*, received: bool) -> tuple[Any, list[tuple[type[Any], list[str
 
 _WITH_PEOPLE, _WITH_PEOPLE_LAYOUT = _with_people(received=False)
 _RECEIVED_OR_PEOPLE, _RECEIVED_OR_PEOPLE_LAYOUT = _with_people(received=True)
+_PREPARED_WITH_PEOPLE, _PREPARED_RECEIVED_OR_PEOPLE = Prepared(_WITH_PEOPLE), Prepared(_RECEIVED_OR_PEOPLE)
 
 
 def _identity_with_people(
@@ -305,15 +308,14 @@ def _identity_with_people(
     latest conversation (each None when there is none); with ``provider_message_id``, last, whether
     that inbound message is stored already (False without it).
 
-    A prebuilt Core SELECT (every message asks it), its row made into the session's objects as an
-    ORM query would (``storage.rows.loaded_into``)."""
+    A prebuilt Core SELECT (every message asks it; ``storage.prepared``), its row made into the
+    session's objects as an ORM query would (``storage.rows.loaded_into``)."""
     params = {"channel": channel, "external_id": external_id, "bot_name": bot_name}
     if provider_message_id is None:
-        row = session.connection().execute(_WITH_PEOPLE, params).first()
+        row = _PREPARED_WITH_PEOPLE.first(session, params)
         layout, received = _WITH_PEOPLE_LAYOUT, False
     else:
-        row = session.connection().execute(
-            _RECEIVED_OR_PEOPLE, {**params, "provider_message_id": provider_message_id}).first()
+        row = _PREPARED_RECEIVED_OR_PEOPLE.first(session, {**params, "provider_message_id": provider_message_id})
         layout, received = _RECEIVED_OR_PEOPLE_LAYOUT, bool(row[0]) if row is not None else False
     if row is None or received:
         return None, None, None, None, received

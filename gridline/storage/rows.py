@@ -3,9 +3,10 @@
 Building a table model through its constructor (SQLModel's ``__init__``: defaults, validation
 hooks, an attribute event per field) and inserting it through the unit of work (``add`` + ``flush``)
 cost far more CPU than the INSERT itself. :func:`insert_row` sends one prebuilt Core ``INSERT …
-RETURNING id`` and hands back the object as if the session had loaded it: attached, its id set,
-later changes to it flushed as UPDATEs like any loaded object's. :func:`loaded` builds such an
-object from a row read by a Core statement (the way the ORM's loader does, without ``__init__``).
+RETURNING id`` (``storage.prepared``: straight to the driver) and hands back the object as if the
+session had loaded it: attached, its id set, later changes to it flushed as UPDATEs like any
+loaded object's. :func:`loaded` builds such an object from a row read by a Core statement (the way
+the ORM's loader does, without ``__init__``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from pydantic_core import PydanticUndefined
 from sqlalchemy import Table, insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
+
+from gridline.storage.prepared import Prepared
 
 M = TypeVar("M")
 
@@ -27,7 +29,7 @@ M = TypeVar("M")
 @dataclass
 class _Model:
     table: Table
-    insert: Insert
+    insert: Prepared
     new_instance: Callable[[], Any]
     columns: tuple[str, ...]
     defaults: dict[str, Any]
@@ -52,7 +54,7 @@ def _model(model: type[Any]) -> _Model:
             factories[name] = cast(Callable[[], Any], info.default_factory)
         elif info.default is not PydanticUndefined:
             defaults[name] = info.default
-    found = _Model(table, insert(table).returning(table.c.id), sa_inspect(model).class_manager.new_instance,
+    found = _Model(table, Prepared(insert(table).returning(table.c.id)), sa_inspect(model).class_manager.new_instance,
                    columns, defaults, factories)
     _models[model] = found
     return found
@@ -85,7 +87,9 @@ def insert_row(session: Session, model: type[M], values: Mapping[str, Any]) -> M
     spec = _model(model)
     row = _values(spec, values)
     row.pop("id", None)
-    return inserted(session, model, row, session.connection().execute(spec.insert, row).scalar_one())
+    rows = spec.insert.rows(session, row)
+    assert len(rows) == 1
+    return inserted(session, model, row, rows[0][0])
 
 
 def new_row(model: type[Any], values: Mapping[str, Any]) -> dict[str, Any]:

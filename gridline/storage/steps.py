@@ -7,18 +7,20 @@ it, one runs it. The reconciler's queries over all steps live with the engine's 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import STEP, StepStatus
 from gridline.storage.models import EscalationStep
+from gridline.storage.prepared import Prepared
 
 _TABLE = EscalationStep.__table__  # type: ignore[attr-defined]
-# Core statements, built once: a step is added, claimed and finished for every report, and neither
-# needs an ORM object (nothing re-reads the row in the same transaction).
-_ADD = insert(_TABLE).returning(_TABLE.c.id)
+# Core statements, built once and run straight on the driver (``storage.prepared``): a step is
+# added, claimed and finished for every report, and neither needs an ORM object (nothing re-reads
+# the row in the same transaction).
+_ADD = Prepared(insert(_TABLE).returning(_TABLE.c.id))
 
 
 def add(session: Session, *, case_id: int, round_: int, step_index: int, due_at: datetime) -> int:
@@ -26,7 +28,7 @@ def add(session: Session, *, case_id: int, round_: int, step_index: int, due_at:
     values = {"case_id": case_id, "round": round_, "step_index": step_index, "due_at": due_at,
               "status": StepStatus.PENDING.value, "claimed_at": None, "claimed_by": None, "done_at": None,
               "outcome": None}
-    return int(session.connection().execute(_ADD, values).scalar_one())  # Core on the connection: no ORM execute path
+    return int(_ADD.scalar(session, values))
 
 
 class ClaimedStep(NamedTuple):
@@ -38,29 +40,32 @@ class ClaimedStep(NamedTuple):
     step_index: int
 
 
-_statements: dict[str, Any] = {}
-
-
-def _claim_statement() -> Any:
-    statement = _statements.get("claim")
-    if statement is None:
-        statement = _statements["claim"] = (
-            update(_TABLE)
-            .where(
-                _TABLE.c.id == bindparam("step_id"),
-                _TABLE.c.status == STEP.guard(StepStatus.PENDING, StepStatus.RUNNING),
-                _TABLE.c.due_at <= bindparam("now"),
-            )
-            .values(status=StepStatus.RUNNING.value, claimed_at=bindparam("now"), claimed_by=bindparam("worker"))
-            .returning(_TABLE.c.id, _TABLE.c.case_id, _TABLE.c.round, _TABLE.c.step_index)
-        )
-    return statement
+_CLAIM = Prepared(
+    update(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("step_id"),
+        _TABLE.c.status == STEP.guard(StepStatus.PENDING, StepStatus.RUNNING),
+        _TABLE.c.due_at <= bindparam("now"),
+    )
+    .values(status=StepStatus.RUNNING.value, claimed_at=bindparam("now"), claimed_by=bindparam("worker"))
+    .returning(_TABLE.c.id, _TABLE.c.case_id, _TABLE.c.round, _TABLE.c.step_index),
+    flush=True,  # the claim and the finish flush pending changes first, as the Session.execute they replace
+)
+_FINISH = {
+    status: Prepared(
+        update(_TABLE)
+        .where(_TABLE.c.id == bindparam("step_id"), _TABLE.c.status == STEP.guard(StepStatus.RUNNING, status))
+        .values(status=status.value, done_at=bindparam("now"), outcome=bindparam("outcome")),
+        flush=True,
+    )
+    for status in (StepStatus.DONE, StepStatus.CANCELLED)
+}
 
 
 def claim(session: Session, step_id: int, *, now: datetime, worker: str) -> ClaimedStep | None:
     """The step, claimed (pending → running) for ``worker`` when it is pending and due; None when
     someone else has it. One ``UPDATE … RETURNING`` of the four columns a run needs."""
-    rows = session.execute(_claim_statement(), {"step_id": step_id, "now": now, "worker": worker}).all()
+    rows = _CLAIM.rows(session, {"step_id": step_id, "now": now, "worker": worker})
     if len(rows) != 1:
         return None
     step_id_, case_id, round_, step_index = rows[0]
@@ -69,15 +74,7 @@ def claim(session: Session, step_id: int, *, now: datetime, worker: str) -> Clai
 
 def finish(session: Session, step_id: int, status: StepStatus, *, now: datetime, outcome: str) -> None:
     """The claimed (running) step ends ``done`` or ``cancelled`` with ``outcome``: one UPDATE."""
-    key = f"finish:{status.value}"
-    statement = _statements.get(key)
-    if statement is None:
-        statement = _statements[key] = (
-            update(_TABLE)
-            .where(_TABLE.c.id == bindparam("step_id"), _TABLE.c.status == STEP.guard(StepStatus.RUNNING, status))
-            .values(status=status.value, done_at=bindparam("now"), outcome=bindparam("outcome"))
-        )
-    session.execute(statement, {"step_id": step_id, "now": now, "outcome": outcome})
+    _FINISH[status].run(session, {"step_id": step_id, "now": now, "outcome": outcome})
 
 
 def cancel_pending(session: Session, case_id: int, *, now: datetime, outcome: str) -> int:
