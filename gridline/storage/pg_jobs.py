@@ -135,6 +135,38 @@ def install_job_schema(connection: Connection) -> None:
     cursor = connection.connection.cursor()
     cursor.execute(SchemaManager.get_schema())
     cursor.close()
+    quiet_future_inserts(connection)
+
+
+# procrastinate's trigger NOTIFYs the workers of every job inserted, and each notified worker with a
+# free slot fetches at once. A job due later is not fetched then (the fetch finds nothing due: one
+# wasted statement and wake-up per job, two or three a report — the copies of the jobs run here, due
+# ``RUN_HERE_GRACE_SECONDS`` later, and each case's next escalation step); the worker's poll
+# (``jobs.queue_poll_seconds``) finds it when it is due, as it did anyway. So only a job due within a
+# second of the inserting statement (the second absorbs the app's and the database's clocks
+# disagreeing) wakes anyone. Same trigger name and function as procrastinate's: only its WHEN changed.
+_NOTIFY_TRIGGER = "procrastinate_jobs_notify_queue_job_inserted_v1"
+_NOTIFY_ALWAYS = "new.status = 'todo'::procrastinate_job_status"
+_NOTIFY_WHEN_DUE = (_NOTIFY_ALWAYS + " AND (new.scheduled_at IS NULL"
+                    " OR new.scheduled_at <= statement_timestamp() + interval '1 second')")
+
+
+def _notify_trigger(when: str) -> str:
+    return (f"DROP TRIGGER IF EXISTS {_NOTIFY_TRIGGER} ON procrastinate_jobs; "
+            f"CREATE TRIGGER {_NOTIFY_TRIGGER} AFTER INSERT ON procrastinate_jobs FOR EACH ROW "
+            f"WHEN ({when}) EXECUTE PROCEDURE procrastinate_notify_queue_job_inserted_v1()")
+
+
+def quiet_future_inserts(connection: Connection) -> None:
+    """Inserting a job due later NOTIFYs nobody (migration 0016; see ``_NOTIFY_WHEN_DUE``)."""
+    for statement in _notify_trigger(_NOTIFY_WHEN_DUE).split("; "):
+        connection.execute(text(statement))
+
+
+def notify_every_insert(connection: Connection) -> None:
+    """procrastinate's own trigger back (migration 0016's downgrade)."""
+    for statement in _notify_trigger(_NOTIFY_ALWAYS).split("; "):
+        connection.execute(text(statement))
 
 
 def uninstall_job_schema(connection: Connection) -> None:

@@ -6,6 +6,7 @@ once its first unit of work committed, its queued copy leaves the queue — in a
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -129,3 +130,33 @@ async def test_a_statement_that_fails_gives_the_copies_back_for_a_later_one(make
         await in_transaction(services, unserialisable)
     await services.jobs.flush_unstaged()  # type: ignore[attr-defined]
     assert _queued(services) == {}, "given back to the list, then deleted"
+
+
+async def test_only_a_job_due_now_wakes_the_workers(make_services, clock) -> None:
+    """procrastinate's insert trigger NOTIFYs only for a job due within a second (migration 0016):
+    a job due later — the copy of a job run here, a step minutes away — is found by the poll."""
+    import psycopg
+
+    from gridline.storage.pg_jobs import conninfo
+
+    services = await make_services("postgres")
+    with psycopg.connect(conninfo(services.db), autocommit=True) as listener:
+        listener.execute("LISTEN procrastinate_any_queue_v1")
+
+        def queue(work: Work, key: str, due_in: timedelta | None) -> None:
+            at = None if due_in is None else work.now + due_in
+            work.job("run_transfer_timer", key, at, transfer_id=1)
+
+        def woken() -> set[str]:
+            ids = {int(json.loads(n.payload)["job_id"]) for n in listener.notifies(timeout=0.5)}
+            with services.db.engine.connect() as connection:
+                rows = connection.execute(text("SELECT id, queueing_lock FROM procrastinate_jobs")).all()
+            return {key for job_id, key in rows if job_id in ids}
+
+        # The test clock is not the database's: due times relative to the database's now.
+        with services.db.engine.connect() as connection:
+            clock_skew = clock.now() - connection.execute(text("SELECT now()")).scalar()
+        await in_transaction(services, queue, "now", None)
+        await in_transaction(services, queue, "later", timedelta(seconds=RUN_HERE_GRACE_SECONDS) - clock_skew)
+        await in_transaction(services, queue, "due", timedelta(0) - clock_skew)
+        assert woken() == {"now", "due"}
