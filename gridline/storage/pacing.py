@@ -18,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import bindparam, delete, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from gridline.storage.models import Message, PacingLane
+from gridline.storage.prepared import Prepared
 
 
 class MessageKind(StrEnum):
@@ -116,13 +118,23 @@ def reserve_each(session: Session, wanted: Sequence[tuple[str, datetime]], inter
 
 
 def mark_direct(session: Session, lane: str, until: datetime) -> None:
-    """A reply or page left for the chat of ``lane`` (a ``direct_lane``): its bulk waits until ``until``."""
+    """A reply or page left for the chat of ``lane`` (a ``direct_lane``): its bulk waits until ``until``.
+    One prebuilt upsert (``storage.prepared``; every Telegram reply and page records one)."""
+    statement = _MARK_DIRECT_POSTGRES if session.get_bind().dialect.name == "postgresql" else _MARK_DIRECT_SQLITE
+    statement.run(session, {"b_lane": lane, "b_until": until})
+
+
+def _mark_direct(dialect: Any) -> Prepared:
     table = PacingLane.__table__  # type: ignore[attr-defined]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(lane=lane, next_free_at=until, updated_at=until)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["lane"], set_={"next_free_at": statement.excluded.next_free_at, "updated_at": until}
-    ))  # fmt: skip
+    statement = dialect.insert(table).values(lane=bindparam("b_lane"), next_free_at=bindparam("b_until"),
+                                             updated_at=bindparam("b_until"))
+    upsert = statement.on_conflict_do_update(
+        index_elements=["lane"],
+        set_={"next_free_at": statement.excluded.next_free_at, "updated_at": bindparam("b_until")})
+    return Prepared(upsert, flush=True)
+
+
+_MARK_DIRECT_SQLITE, _MARK_DIRECT_POSTGRES = _mark_direct(sqlite), _mark_direct(postgresql)
 
 
 def reserve(session: Session, lane: str, count: int, interval: float, earliest: datetime) -> list[datetime]:

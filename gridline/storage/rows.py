@@ -11,15 +11,19 @@ the ORM's loader does, without ``__init__``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, event, insert, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import make_transient_to_detached
-from sqlmodel import Session
+from sqlalchemy.orm.base import NO_VALUE
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, SQLModel
 
 from gridline.storage.prepared import Prepared
 
@@ -118,3 +122,85 @@ def loaded_into(session: Session, model: type[M], values: Mapping[str, Any]) -> 
         return cast(M, existing)
     session.add(obj)
     return obj
+
+
+# -- the changes of loaded rows, written without the ORM's flush ---------------------------------------
+
+# The models whose changed objects a flush writes by one prebuilt UPDATE each (``storage.prepared``)
+# instead of the unit of work's machinery (dependency sort, per-mapper save, ``Connection.execute``):
+# the rows a report changes after loading or inserting them (the case's transition, the message's
+# case, the conversation's time and state, the identity's chat). Not the directory's models: their
+# flushes are noticed by ``storage.directory_cache`` (``after_flush``), which this would hide.
+_UPDATED_DIRECTLY: set[type[Any]] = set()
+
+
+def update_directly(*models: type[Any]) -> None:
+    """Write the changes of ``models``' objects at a flush by :func:`_write_changes`."""
+    _UPDATED_DIRECTLY.update(models)
+
+
+_updates: dict[tuple[Table, tuple[str, ...]], Prepared] = {}
+_FEW = 8  # dirty objects at most in a flush written here
+
+
+def _flush_order(state: Any) -> tuple[int, Any]:
+    return _table_order().get(state.class_.__table__, 0), state.key[1] if state.key is not None else ()
+
+
+@functools.cache
+def _table_order() -> dict[Table, int]:
+    return {table: i for i, table in enumerate(SQLModel.metadata.sorted_tables)}
+
+
+def _update(table: Table, keys: tuple[str, ...]) -> Prepared:
+    found = _updates.get((table, keys))
+    if found is None:
+        # The columns to SET come from the parameters' names, as SQLAlchemy's own UPDATE does.
+        found = _updates[(table, keys)] = Prepared(update(table).where(table.c.id == bindparam("row_id")))
+    return found
+
+
+def _write_changes(session: OrmSession, _context: Any, instances: Any) -> None:
+    """``before_flush``: the changed columns of each dirty object of :data:`_UPDATED_DIRECTLY`, by one
+    ``UPDATE … WHERE id = ?`` of those columns, then the object marked as flushed (as the flush marks
+    it). Only when the flush has nothing else to do but UPDATEs (no new or deleted objects, not a
+    flush of chosen objects) of a few rows (the ORM sends many rows' like changes as one
+    ``executemany``); the ORM then flushes what is left, as always. In the ORM's order (tables by
+    their dependencies, then rows by id: concurrent transactions lock rows in one order). Like the
+    ORM, an attribute set to the value it had is not written, and a row that is not there any more
+    is a ``StaleDataError``."""
+    if instances is not None or session.new or session.deleted or not _UPDATED_DIRECTLY:
+        return
+    dirty = session.dirty
+    if len(dirty) > _FEW:
+        return
+    states = sorted((sa_inspect(obj) for obj in dirty if type(obj) in _UPDATED_DIRECTLY), key=_flush_order)
+    for state in states:
+        if state.key is None or not state.committed_state:
+            continue
+        changes: dict[str, Any] = {}
+        for key in sorted(state.committed_state):
+            old, new = state.committed_state[key], state.dict.get(key, NO_VALUE)
+            if new is NO_VALUE or key == "id":
+                break  # unloaded or the key itself: the ORM's own flush
+            if old is NO_VALUE or old != new:
+                changes[key] = new
+        else:
+            if changes:
+                table = cast(Table, state.class_.__table__)
+                changed = _update(table, tuple(changes)).run(session, {**changes, "row_id": state.key[1][0]})
+                if changed != 1:
+                    raise StaleDataError(f"UPDATE of {table.name} {state.key[1][0]} matched {changed} rows, not 1")
+            state._commit_all(state.dict, session.identity_map)
+
+
+event.listen(OrmSession, "before_flush", _write_changes)
+
+
+def _hot_models() -> None:
+    from gridline.storage.models import Case, ChannelIdentity, Conversation, InboundEvent, Message, Page, Resident
+
+    update_directly(Case, ChannelIdentity, Conversation, InboundEvent, Message, Page, Resident)
+
+
+_hot_models()

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.orm import persistence
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import select
 
 from gridline.kernel.services import Services
 from gridline.kernel.work import Work, in_transaction
 from gridline.storage import cases, rows
 from gridline.storage.models import Case, CaseEvent, Message
+from gridline.storage.statements import StatementCounter
 
 
 def _case_values(work: Work) -> dict[str, object]:
@@ -67,3 +72,53 @@ async def test_a_taken_case_reference_is_drawn_again(scenario_services: Services
         assert stored["FRESH3"].report_count == 1 and stored["FRESH3"].explanation == []
         events = session.exec(select(CaseEvent).where(CaseEvent.case_id == stored["FRESH3"].id)).all()
         assert [e.kind for e in events] == ["created"]
+
+
+async def test_changes_of_loaded_rows_are_written_by_one_update_without_the_orms_flush(
+    scenario_services: Services, monkeypatch: pytest.MonkeyPatch
+):
+    services = scenario_services
+    emitted: list[object] = []
+    real_emit = persistence._emit_update_statements
+    monkeypatch.setattr(persistence, "_emit_update_statements", lambda *a, **k: (emitted.append(a), real_emit(*a, **k)))
+
+    def write(work: Work) -> int:
+        case = cases.insert(work.session, _case_values(work), lambda: "DIRECT1")
+        message = rows.insert_row(work.session, Message, {
+            "direction": "in", "channel": "sms", "sender_kind": "resident", "text": "楼道灯坏了", "status": "received",
+            "created_at": work.now})
+        message.case_id = case.id
+        case.status, case.explanation = "paged", [{"why": "测试", "n": 1}]
+        case.priority = "normal"  # the value it had: not written
+        return case.id or 0
+
+    with StatementCounter(services.db.engine) as counted:
+        case_id = await in_transaction(services, write)
+    updates = [s for s in counted.statements if s.lstrip().upper().startswith("UPDATE")]
+    # The changed columns only (the priority was set to the value it had), one UPDATE a row.
+    assert sorted(s.split(" WHERE ")[0].replace("::VARCHAR", "").replace("::JSON", "") for s in updates) == [
+        "UPDATE cases SET status=%(status)s, explanation=%(explanation)s"
+        if "%(" in updates[0] else "UPDATE cases SET status=?, explanation=?",
+        "UPDATE messages SET case_id=%(case_id)s::INTEGER" if "%(" in updates[0] else "UPDATE messages SET case_id=?",
+    ]
+    assert emitted == []  # not the unit of work's UPDATE
+    with services.db.session() as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.status == "paged" and case.explanation == [{"why": "测试", "n": 1}]
+        message = session.exec(select(Message).where(Message.case_id == case_id)).one()
+        assert message.text == "楼道灯坏了"
+
+
+async def test_a_changed_row_that_is_gone_fails_the_flush(scenario_services: Services):
+    services = scenario_services
+
+    def write(work: Work) -> None:
+        case = cases.insert(work.session, _case_values(work), lambda: "GONE1")
+        events, table = CaseEvent.__table__, Case.__table__  # type: ignore[attr-defined]
+        work.session.execute(delete(events).where(events.c.case_id == case.id))  # Core: the session keeps the case
+        work.session.execute(delete(table).where(table.c.id == case.id))
+        case.status = "paged"
+        work.session.flush()
+
+    with pytest.raises(StaleDataError):
+        await in_transaction(services, write)
