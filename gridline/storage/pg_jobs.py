@@ -32,6 +32,7 @@ from gridline.clock import Clock
 from gridline.settings import Settings
 from gridline.storage.db import PING_AFTER_IDLE_SECONDS, Database
 from gridline.storage.jobs import IngestGauge, Job, JobHandlers
+from gridline.storage.prepared import Prepared
 
 if TYPE_CHECKING:
     from procrastinate import App
@@ -44,10 +45,10 @@ QUEUE = "gridline"
 # runs only it, so a fake clock decides what is due rather than PostgreSQL's ``now()``.
 DUE_NOW_QUEUE = "gridline-due-now"
 
-# One waiting job per key: a second insert keeps the earlier due time (NULL is "now"). Sent as the
-# driver's SQL on the session's connection (``exec_driver_sql``: no statement to compile or cache-key
-# per call, no ORM execute; still one statement the engine's events see), one statement for all of a
-# unit of work's jobs (the rows deduplicated by key first: one statement cannot insert a key twice).
+# One waiting job per key: a second insert keeps the earlier due time (NULL is "now"). Run as a
+# ``storage.prepared.Prepared`` statement on the unit of work's connection (compiled once; no ORM
+# execute; still one statement the engine's events see), one statement for all of a unit of work's
+# jobs (the rows deduplicated by key first: one statement cannot insert a key twice).
 _COLUMNS = "(queue_name, task_name, priority, queueing_lock, args, scheduled_at)"
 _ON_CONFLICT = (
     " ON CONFLICT (queueing_lock) WHERE status = 'todo'"
@@ -59,33 +60,30 @@ _ON_CONFLICT = (
 # the queue in the same statement: a data-modifying CTE before the INSERT (the two never share a key:
 # ``stage`` sends them apart when they would).
 _UNSTAGE_CTE = (
-    "WITH unstaged AS (DELETE FROM procrastinate_jobs WHERE queueing_lock = ANY(%(unstage)s)"
-    " AND status = 'todo' AND queue_name = ANY(%(queues)s)) "
+    "WITH unstaged AS (DELETE FROM procrastinate_jobs WHERE queueing_lock = ANY(:unstage)"
+    " AND status = 'todo' AND queue_name = ANY(:queues)) "
 )
-_UNSTAGE = (
-    "DELETE FROM procrastinate_jobs WHERE queueing_lock = ANY(%(unstage)s) AND status = 'todo'"
-    " AND queue_name = ANY(%(queues)s)"
-)
+_UNSTAGE = Prepared(text(
+    "DELETE FROM procrastinate_jobs WHERE queueing_lock = ANY(:unstage) AND status = 'todo'"
+    " AND queue_name = ANY(:queues)"
+))
 _QUEUES = [QUEUE, DUE_NOW_QUEUE]
 # A job run here whose queued copy no statement of this process took along meanwhile is deleted by
 # a statement of its own this long after (well inside ``kernel.work.RUN_HERE_GRACE_SECONDS``, before
 # which no worker fetches it).
 UNSTAGE_FLUSH_SECONDS = 1.0
 
-_insert_sql: dict[tuple[int, bool], str] = {}
+_insert_sql: dict[tuple[int, bool], Prepared] = {}
 
 
-def _insert_statement(rows: int, unstaging: bool) -> str:
+def _insert_statement(rows: int, unstaging: bool) -> Prepared:
     """The INSERT of ``rows`` jobs (params ``q0, t0, p0, k0, a0, s0, q1, …``), with the CTE when
     ``unstaging``; built once per shape."""
     found = _insert_sql.get((rows, unstaging))
     if found is None:
-        values = ", ".join(
-            f"(%(q{i})s, %(t{i})s, %(p{i})s, %(k{i})s, CAST(%(a{i})s AS jsonb), %(s{i})s)" for i in range(rows)
-        )
-        found = (_UNSTAGE_CTE if unstaging else "") + f"INSERT INTO procrastinate_jobs {_COLUMNS} VALUES {values}"
-        found += _ON_CONFLICT
-        _insert_sql[(rows, unstaging)] = found
+        values = ", ".join(f"(:q{i}, :t{i}, :p{i}, :k{i}, CAST(:a{i} AS jsonb), :s{i})" for i in range(rows))
+        sql = (_UNSTAGE_CTE if unstaging else "") + f"INSERT INTO procrastinate_jobs {_COLUMNS} VALUES {values}"
+        found = _insert_sql[(rows, unstaging)] = Prepared(text(sql + _ON_CONFLICT))
     return found
 
 
@@ -253,18 +251,17 @@ class PostgresJobQueue:
         keys = [*unstage, *taken]
         jobs = _one_per_key(jobs)
         try:
-            connection = session.connection()
             if keys and not {job[1] for job in jobs}.isdisjoint(keys):
                 # A key deleted and inserted again: one statement cannot do both to the same row.
-                connection.exec_driver_sql(_UNSTAGE, {"unstage": keys, "queues": _QUEUES})
+                _UNSTAGE.run(session, {"unstage": keys, "queues": _QUEUES})
                 keys = []
             if jobs:
                 params = _params(jobs)
                 if keys:
                     params["unstage"], params["queues"] = keys, _QUEUES
-                connection.exec_driver_sql(_insert_statement(len(jobs), bool(keys)), params)
+                _insert_statement(len(jobs), bool(keys)).run(session, params)
             elif keys:
-                connection.exec_driver_sql(_UNSTAGE, {"unstage": keys, "queues": _QUEUES})
+                _UNSTAGE.run(session, {"unstage": keys, "queues": _QUEUES})
         except BaseException:
             with self._ran_here_lock:  # not deleted after all: for a later statement
                 self._ran_here.extend(taken)
@@ -313,7 +310,7 @@ class PostgresJobQueue:
         keys = self._take_ran_here()
         if keys:
             with self._db.statement_session() as session:
-                session.connection().exec_driver_sql(_UNSTAGE, {"unstage": keys, "queues": _QUEUES})
+                _UNSTAGE.run(session, {"unstage": keys, "queues": _QUEUES})
 
     async def enqueue(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
         taken: list[str] = []
