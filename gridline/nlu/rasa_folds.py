@@ -16,7 +16,6 @@ model that cannot be found stops the run before the server is touched.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -25,10 +24,10 @@ from typing import Any
 
 import httpx
 
+from gridline.nlu.rasa_runtime import REPO_ROOT, rasa_models_folder
 from gridline.nlu.training_data import TrainingData, dump_nlu_yaml
 from gridline.nlu.types import NluResult
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 RASA_CONFIG = REPO_ROOT / "rasa" / "config.yml"
 # DIET on ~1,400 sentences takes minutes on two cores; a busy machine more.
 TRAIN_TIMEOUT_SECONDS = 1800.0
@@ -36,12 +35,6 @@ TRAIN_TIMEOUT_SECONDS = 1800.0
 
 class RasaFoldsError(RuntimeError):
     """The server cannot be retrained per fold (its model cannot be found, or training failed)."""
-
-
-def rasa_models_folder() -> Path:
-    """Where ``scripts/rasa-setup.sh`` keeps trained models."""
-    configured = os.environ.get("GRIDLINE_RASA_MODELS")
-    return Path(configured) if configured else Path.home() / ".cache" / "gridline" / "rasa-models"
 
 
 def training_document(config_yaml: str, data: TrainingData) -> str:

@@ -32,10 +32,20 @@ class RasaSetupError(RuntimeError):
     """The Rasa environment could not be built, or the model could not be trained or served."""
 
 
+def _cached(variable: str, name: str) -> Path:
+    """``$variable`` when set, else ``~/.cache/gridline/<name>`` (as ``scripts/rasa-setup.sh`` decides)."""
+    configured = os.environ.get(variable)
+    return Path(configured) if configured else Path.home() / ".cache" / "gridline" / name
+
+
 def rasa_venv() -> Path:
     """Where the Rasa virtual environment lives."""
-    configured = os.environ.get("GRIDLINE_RASA_VENV")
-    return Path(configured) if configured else Path.home() / ".cache" / "gridline" / "rasa-venv"
+    return _cached("GRIDLINE_RASA_VENV", "rasa-venv")
+
+
+def rasa_models_folder() -> Path:
+    """Where ``scripts/rasa-setup.sh`` keeps trained models."""
+    return _cached("GRIDLINE_RASA_MODELS", "rasa-models")
 
 
 def rasa_installed() -> bool:

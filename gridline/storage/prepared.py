@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import TextClause
 
 _NO_PARAMS: Mapping[str, Any] = {}
 _CACHE = "_gridline_prepared"  # the dialect's attribute: {(Prepared, parameter names): _Plan}
@@ -92,7 +93,9 @@ class _Plan:
         else:
             self.fixed = {str(slot): value for slot, value in fixed}
         self.columns = [entry.type for entry in compiled._result_columns]
-        self.returns = bool(compiled._result_columns)
+        # A ``text()`` statement names no columns: whether it returns rows is the driver's to say
+        # (None), and its values come back as the driver gives them.
+        self.returns: bool | None = None if isinstance(statement, TextClause) else bool(compiled._result_columns)
         # Resolved on the first run, from the cursor's description (the driver's column types).
         self.result_processors: list[tuple[int, Callable[[Any], Any]]] | None = None
 
@@ -119,7 +122,7 @@ class _Plan:
 
 
 class Prepared:
-    """A Core statement (``select``/``insert``/``update``/``delete``, bind parameters by name) run
+    """A Core statement (``select``/``insert``/``update``/``delete`` or ``text()``, bind parameters by name) run
     with :meth:`rows`, :meth:`first`, :meth:`scalar` or :meth:`run` on a session's connection.
 
     Supported: bind parameters given by name at each run, fixed values in the statement (also
@@ -173,7 +176,8 @@ class Prepared:
                 count = cursor.rowcount
                 cursor.close()
                 return count
-            rows = cursor.fetchall() if plan.returns else []
+            returns = plan.returns if plan.returns is not None else cursor.description is not None
+            rows = cursor.fetchall() if returns else []
             processors = plan.result_processors
             if processors is None and plan.returns:
                 processors = plan.resolve_results(dialect, cursor.description)

@@ -200,6 +200,10 @@ def test_text_statements_run(db: Database):
         INSERT.rows(session, _values("a"))
         assert Prepared(text("UPDATE prepared_things SET note = :note")).run(session, {"note": "x"}) == 1
         assert BY_NAME.first(session, {"name": "a"})[7] == "x"  # type: ignore[index]
+        # No columns named: the rows as the driver gives them.
+        assert Prepared(text("SELECT id, note FROM prepared_things WHERE name = :n")).rows(session, {"n": "a"}) == [
+            (1, "x")]
+        assert Prepared(text("SELECT id FROM prepared_things WHERE name = :n")).scalar(session, {"n": "b"}) is None
 
 
 def _sqlite_dialect():
