@@ -116,7 +116,7 @@ class Database:
         with self.engine.begin() as connection:
             install_triggers(connection)
         if not self.is_sqlite:
-            from gridline.storage.pg_jobs import install_job_schema
+            from gridline.storage.pg_job_schema import install_job_schema
 
             with self.engine.begin() as connection:
                 install_job_schema(connection)

@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 
 from gridline.storage.db import Database
 from gridline.storage.migrate import current_revision, upgrade
-from gridline.storage.pg_jobs import is_job_table
+from gridline.storage.pg_job_schema import is_job_table
 from tests.conftest import _pg_admin, _pg_url, _postgres_available, need_service
 
 

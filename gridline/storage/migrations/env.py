@@ -45,7 +45,7 @@ def run_migrations_online() -> None:
 
 def _include_name(name: str | None, type_: str, _parent: Any) -> bool:
     # procrastinate's tables are installed by the job queue migration (0004) from procrastinate's own schema.
-    from gridline.storage.pg_jobs import is_job_table
+    from gridline.storage.pg_job_schema import is_job_table
 
     return not (type_ == "table" and is_job_table(name))
 

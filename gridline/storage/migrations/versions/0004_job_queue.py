@@ -11,7 +11,7 @@ SQLite deployments keep jobs in the process and need nothing.
 """
 from alembic import op
 
-from gridline.storage.pg_jobs import install_job_schema, uninstall_job_schema
+from gridline.storage.pg_job_schema import install_job_schema, uninstall_job_schema
 
 revision = '0004'
 down_revision = '0003'
