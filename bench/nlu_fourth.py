@@ -167,10 +167,7 @@ class NBSVM:
         return self
 
     def scores(self, texts: list[str], classes: np.ndarray) -> np.ndarray:
-        raw = self._x(texts, fit=False) @ self.w + self.b
-        out = np.full((len(texts), len(classes)), -5.0)
-        out[:, np.searchsorted(classes, self.classes_)] = raw
-        return out
+        return ns.in_classes(self._x(texts, fit=False) @ self.w + self.b, self.classes_, classes)
 
 
 class FamilySVM:
@@ -257,10 +254,7 @@ class EmbeddingSVM:
         return self
 
     def scores(self, texts: list[str], classes: np.ndarray) -> np.ndarray:
-        raw = self.model.decision_function(self._x(texts, False))
-        out = np.full((len(texts), len(classes)), -5.0)
-        out[:, np.searchsorted(classes, self.model.classes_)] = raw
-        return out
+        return ns.in_classes(self.model.decision_function(self._x(texts, False)), self.model.classes_, classes)
 
 
 def _temperature(scores: np.ndarray, gold: np.ndarray) -> float:

@@ -101,19 +101,32 @@ class E5Features:
         return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-class WithE5:
+class DenseBeside:
+    """TF-IDF blocks (``self.blocks``) plus ``gamma`` × a dense text vector (``self.dense``, set by a
+    subclass's ``fit``), one balanced linear SVM."""
+
+    gamma: float
+    blocks: list[Any]
+    dense: Any
+    model: LinearSVC
+
+    def _x(self, texts: list[str], fit: bool) -> csr_matrix:
+        sparse = [b.fit_transform(texts) if fit else b.transform(texts) for b in self.blocks]
+        return hstack([*sparse, csr_matrix(self.gamma * self.dense.transform(texts))]).tocsr()
+
+    def scores(self, texts: list[str], classes: np.ndarray) -> np.ndarray:
+        return ns.in_classes(self.model.decision_function(self._x(texts, False)), self.model.classes_, classes)
+
+
+class WithE5(DenseBeside):
     """TF-IDF blocks (``blocks``: ``"cp"`` char 1–2 + pinyin, ``"char"`` char 1–3, ``""`` none) plus
     ``gamma`` × the e5 vector, one balanced linear SVM."""
 
     def __init__(self, blocks: str, gamma: float) -> None:
         self.kind, self.gamma = blocks, gamma
 
-    def _x(self, texts: list[str], fit: bool) -> csr_matrix:
-        sparse = [b.fit_transform(texts) if fit else b.transform(texts) for b in self.blocks]
-        return hstack([*sparse, csr_matrix(self.gamma * self.e5.transform(texts))]).tocsr()
-
     def fit(self, texts: list[str], labels: np.ndarray) -> WithE5:
-        self.e5 = E5Features().fit(texts)
+        self.dense = E5Features().fit(texts)
         self.blocks = {
             "cp": lambda: [ns._chars((1, 2)), ns._tokens(pinyin_grams)],
             "char": lambda: [ns._chars((1, 3))],
@@ -121,12 +134,6 @@ class WithE5:
         }[self.kind]()
         self.model = LinearSVC(C=1.0, class_weight="balanced", random_state=0).fit(self._x(texts, True), labels)
         return self
-
-    def scores(self, texts: list[str], classes: np.ndarray) -> np.ndarray:
-        raw = self.model.decision_function(self._x(texts, False))
-        out = np.full((len(texts), len(classes)), -5.0)
-        out[:, np.searchsorted(classes, self.model.classes_)] = raw
-        return out
 
 
 PRETRAINED = {

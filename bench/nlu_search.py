@@ -93,9 +93,15 @@ class Base:
             raw = raw - raw.mean(axis=1, keepdims=True)
         else:
             raw = self.model.decision_function(x)
-        out = np.full((len(texts), len(classes)), -5.0)  # a label absent from this training side
-        out[:, np.searchsorted(classes, self.model.classes_)] = raw
-        return out
+        return in_classes(raw, self.model.classes_, classes)
+
+
+def in_classes(raw: np.ndarray, fitted: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Scores over ``fitted`` labels as a matrix over ``classes``; a label absent from this training
+    side scores -5 (below any real decision score)."""
+    out = np.full((raw.shape[0], len(classes)), -5.0)
+    out[:, np.searchsorted(classes, fitted)] = raw
+    return out
 
 
 def _svm(balanced: bool) -> Callable[[], LinearSVC]:

@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
 from sklearn.svm import LinearSVC
 
 REPO = Path(__file__).resolve().parents[1]
@@ -133,27 +132,18 @@ class StaticFeatures:
         return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-class WithStatic:
+class WithStatic(npre.DenseBeside):
     """Char 1–2 + pinyin TF-IDF (``cp``) or nothing, plus ``gamma`` × a static block; one balanced SVM."""
 
     def __init__(self, blocks: str, gamma: float, table: str = "w20k") -> None:
         self.kind, self.gamma, self.table = blocks, gamma, table
 
-    def _x(self, texts: list[str], fit: bool) -> csr_matrix:
-        sparse = [b.fit_transform(texts) if fit else b.transform(texts) for b in self.blocks]
-        return hstack([*sparse, csr_matrix(self.gamma * self.static.transform(texts))]).tocsr()
-
     def fit(self, texts: list[str], labels: np.ndarray) -> WithStatic:
-        self.static = StaticFeatures(self.table).fit(texts)
+        self.dense = StaticFeatures(self.table).fit(texts)
         self.blocks = [ns._chars((1, 2)), ns._tokens(pinyin_grams)] if self.kind == "cp" else []
         self.model = LinearSVC(C=1.0, class_weight="balanced", random_state=0).fit(self._x(texts, True), labels)
         return self
 
-    def scores(self, texts: list[str], classes: np.ndarray) -> np.ndarray:
-        raw = self.model.decision_function(self._x(texts, False))
-        out = np.full((len(texts), len(classes)), -5.0)
-        out[:, np.searchsorted(classes, self.model.classes_)] = raw
-        return out
 
 
 STATIC = {
