@@ -135,7 +135,15 @@ _UPDATED_DIRECTLY: set[type[Any]] = set()
 
 
 def update_directly(*models: type[Any]) -> None:
-    """Write the changes of ``models``' objects at a flush by :func:`_write_changes`."""
+    """Write the changes of ``models``' objects at a flush by :func:`_write_changes`.
+
+    Refuses a model with a column the ORM fills in at an UPDATE (``onupdate``, a version counter):
+    the direct UPDATE writes only the changed attributes and would leave it stale."""
+    for model in models:
+        mapper = sa_inspect(model)
+        filled = [c.name for c in model.__table__.columns if c.onupdate is not None or c.server_onupdate is not None]
+        if filled or mapper.version_id_col is not None:
+            raise ValueError(f"{model.__name__} cannot be updated directly: {filled or 'a version counter'}")
     _UPDATED_DIRECTLY.update(models)
 
 

@@ -122,3 +122,21 @@ async def test_a_changed_row_that_is_gone_fails_the_flush(scenario_services: Ser
 
     with pytest.raises(StaleDataError):
         await in_transaction(services, write)
+
+
+def test_a_model_with_a_column_filled_at_update_is_not_written_directly() -> None:
+    from sqlalchemy import DateTime, Integer, func
+    from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+    from gridline.storage.rows import update_directly
+
+    class Base(DeclarativeBase):  # its own metadata: nothing joins Gridline's tables
+        pass
+
+    class Stamped(Base):
+        __tablename__ = "stamped_probe"
+        id = mapped_column(Integer, primary_key=True)
+        changed_at = mapped_column(DateTime, onupdate=func.now())
+
+    with pytest.raises(ValueError, match="changed_at"):
+        update_directly(Stamped)
