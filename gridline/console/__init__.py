@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
@@ -24,6 +25,7 @@ from gridline.console.http import (
     NotFound,
     redirect,
     request_language,
+    safe_next,
     state_of,
 )
 from gridline.console.rendering import Renderer
@@ -109,6 +111,22 @@ def _error_page(request: Request, status_code: int, key: str) -> Response:
     return HTMLResponse(html, status_code=status_code)
 
 
+def _browser_form(request: Request) -> bool:
+    """A form the browser navigates with (not a fetch/JSON call): it accepts HTML and posts a form."""
+    content_type = request.headers.get("content-type", "")
+    return "text/html" in request.headers.get("accept", "") and content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
+def _referring_page(request: Request) -> str:
+    """The console page a form was sent from (its Referer, when it is this server's), else the case list."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return safe_next(None)
+    page = referer.path + (f"?{referer.query}" if referer.query else "")
+    return safe_next(page) if referer.path != f"{PREFIX}/login" else safe_next(None)
+
+
 def install_routes(app: FastAPI, services: Services) -> None:
     """Mount the console on ``app``."""
     app.state.console = ConsoleState(services=services, renderer=Renderer(services.settings.timezone))
@@ -118,12 +136,19 @@ def install_routes(app: FastAPI, services: Services) -> None:
 
     async def login_required(request: Request, exc: Exception) -> Response:
         accept = request.headers.get("accept", "")
+        inbox = request.url.path.startswith(f"{PREFIX}/inbox")
         if request.method == "GET" and "text/event-stream" not in accept and "application/json" not in accept:
-            if request.url.path.startswith(f"{PREFIX}/inbox"):
+            if inbox:
                 # Staff on a phone land on the inbox's own sign-in page (password or one-time link).
                 return redirect(f"{PREFIX}/inbox/login")
             return redirect(f"{PREFIX}/login", next=str(request.url.path)
                             + (f"?{request.url.query}" if request.url.query else ""))
+        if request.method == "POST" and _browser_form(request):
+            # A form sent after the session ended: the sign-in page (not the browser's bare "401"
+            # error), saying that nothing was saved, then back to the page the form was on.
+            if inbox:
+                return redirect(f"{PREFIX}/inbox/login", expired="1")
+            return redirect(f"{PREFIX}/login", next=_referring_page(request), expired="1")
         return Response(status_code=401)
 
     async def forbidden(request: Request, exc: Exception) -> Response:
