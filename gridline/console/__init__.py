@@ -12,8 +12,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import gridline.storage.models.console  # noqa: F401  (registers console_sessions on the metadata)
 from gridline.console.http import (
@@ -160,6 +163,26 @@ def install_routes(app: FastAPI, services: Services) -> None:
     async def csrf_failed(request: Request, exc: Exception) -> Response:
         return _error_page(request, 403, "error.csrf")
 
+    async def unmatched(request: Request, exc: Exception) -> Response:
+        # Starlette's 404 (no such route) and 405 (a GET of a form-only address), and FastAPI's 422
+        # for a path id that is not a number: inside the console, its own error page, not JSON.
+        path = request.url.path
+        inside = path.startswith(PREFIX) and not path.startswith(f"{PREFIX}/static")
+        if isinstance(exc, RequestValidationError):
+            if inside and all(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+                return _error_page(request, 404, "error.not_found")
+            return await request_validation_exception_handler(request, exc)
+        assert isinstance(exc, StarletteHTTPException)
+        if inside and exc.status_code in (404, 405):
+            response = _error_page(request, exc.status_code,
+                                   "error.not_found" if exc.status_code == 404 else "error.method")
+            if exc.headers:
+                response.headers.update(exc.headers)
+            return response
+        return await http_exception_handler(request, exc)
+
+    app.add_exception_handler(StarletteHTTPException, unmatched)
+    app.add_exception_handler(RequestValidationError, unmatched)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(Forbidden, forbidden)
     app.add_exception_handler(NotFound, not_found)

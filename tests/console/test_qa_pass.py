@@ -72,3 +72,25 @@ async def test_a_form_sent_after_the_session_ended_leads_to_the_sign_in_page(
     assert (await admin.post(f"/console/cases/{case.id}/note", data={"text": "x"})).status_code == 401
     assert (await admin.post("/console/inbox/push/subscribe", json={},
                              headers={"accept": "application/json"})).status_code == 401
+
+
+async def test_a_console_address_that_does_not_exist_gets_the_console_error_page(client_for: ClientFor) -> None:
+    """Unknown console paths, ids that are not numbers and a GET of a form-only address answered
+    FastAPI's JSON ({"detail": "Not Found"}, a pydantic error list) in the middle of the console."""
+    admin = await client_for("admin")
+    browser = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for path in ("/console/nonexistent", "/console/cases/abc", "/console/households/x1", "/console/cases/3/nope"):
+        response = await admin.get(path, headers=browser)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("text/html"), path
+        assert "找不到该记录" in response.text and 'href="/console/cases"' in response.text, path
+        assert "detail" not in response.text, path
+    logout = await admin.get("/console/logout", headers=browser)
+    assert logout.status_code == 405 and logout.headers["content-type"].startswith("text/html")
+    assert "请使用页面上的按钮" in logout.text
+    english = await admin.get("/console/nonexistent", headers=browser, cookies={"gridline_console_lang": "en"})
+    assert "Not found, or outside the grids you may see." in english.text
+
+    # JSON callers and the other apps keep FastAPI's JSON answers.
+    assert (await admin.get("/console/nonexistent", headers={"accept": "application/json"})).status_code == 404
+    assert (await admin.get("/nowhere", headers=browser)).json() == {"detail": "Not Found"}
