@@ -65,7 +65,7 @@ SMS_VARIANTS: dict[str, str] = {
 # SMS wordings needed for what they say, not for their length: the typed text names something a
 # text message cannot do.
 SMS_WORDINGS: dict[str, str] = {
-    "conversation.help": "the typed help names Telegram's /status and /lang; a text names 状态 and English",
+    "conversation.help": "the typed help names Telegram's /status and /lang; a text names the SMS keywords",
 }
 
 # Every SMS Gridline writes from a catalogue key fits this many segments (two UCS-2 segments: 134
