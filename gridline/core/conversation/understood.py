@@ -26,7 +26,8 @@ def words(step: Step, state: State) -> State:
     confident = nlu.confidence >= step.services.settings.nlu.confidence_threshold
     if confident and intent == "find_leader":
         step.say(find_leader(step.services, step.work, resident.grid_code))
-        return state if resident.grid_code else IDLE
+        # Without a grid the answer asks for the address: the next words are the answer to it.
+        return state if resident.grid_code else asking_address(IDLE)
     if confident and intent == "check_status":
         step.say(open_cases(step.work, resident.id or 0))
         return state
