@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import gridline.storage.models.console  # noqa: F401  (registers console_sessions on the metadata)
 from gridline.console.http import (
@@ -24,6 +28,7 @@ from gridline.console.http import (
     NotFound,
     redirect,
     request_language,
+    safe_next,
     state_of,
 )
 from gridline.console.rendering import Renderer
@@ -109,6 +114,22 @@ def _error_page(request: Request, status_code: int, key: str) -> Response:
     return HTMLResponse(html, status_code=status_code)
 
 
+def _browser_form(request: Request) -> bool:
+    """A form the browser navigates with (not a fetch/JSON call): it accepts HTML and posts a form."""
+    content_type = request.headers.get("content-type", "")
+    return "text/html" in request.headers.get("accept", "") and content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
+def _referring_page(request: Request) -> str:
+    """The console page a form was sent from (its Referer, when it is this server's), else the case list."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return safe_next(None)
+    page = referer.path + (f"?{referer.query}" if referer.query else "")
+    return safe_next(page) if referer.path != f"{PREFIX}/login" else safe_next(None)
+
+
 def install_routes(app: FastAPI, services: Services) -> None:
     """Mount the console on ``app``."""
     app.state.console = ConsoleState(services=services, renderer=Renderer(services.settings.timezone))
@@ -118,12 +139,19 @@ def install_routes(app: FastAPI, services: Services) -> None:
 
     async def login_required(request: Request, exc: Exception) -> Response:
         accept = request.headers.get("accept", "")
+        inbox = request.url.path.startswith(f"{PREFIX}/inbox")
         if request.method == "GET" and "text/event-stream" not in accept and "application/json" not in accept:
-            if request.url.path.startswith(f"{PREFIX}/inbox"):
+            if inbox:
                 # Staff on a phone land on the inbox's own sign-in page (password or one-time link).
                 return redirect(f"{PREFIX}/inbox/login")
             return redirect(f"{PREFIX}/login", next=str(request.url.path)
                             + (f"?{request.url.query}" if request.url.query else ""))
+        if request.method == "POST" and _browser_form(request):
+            # A form sent after the session ended: the sign-in page (not the browser's bare "401"
+            # error), saying that nothing was saved, then back to the page the form was on.
+            if inbox:
+                return redirect(f"{PREFIX}/inbox/login", expired="1")
+            return redirect(f"{PREFIX}/login", next=_referring_page(request), expired="1")
         return Response(status_code=401)
 
     async def forbidden(request: Request, exc: Exception) -> Response:
@@ -135,6 +163,26 @@ def install_routes(app: FastAPI, services: Services) -> None:
     async def csrf_failed(request: Request, exc: Exception) -> Response:
         return _error_page(request, 403, "error.csrf")
 
+    async def unmatched(request: Request, exc: Exception) -> Response:
+        # Starlette's 404 (no such route) and 405 (a GET of a form-only address), and FastAPI's 422
+        # for a path id that is not a number: inside the console, its own error page, not JSON.
+        path = request.url.path
+        inside = path.startswith(PREFIX) and not path.startswith(f"{PREFIX}/static")
+        if isinstance(exc, RequestValidationError):
+            if inside and all(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+                return _error_page(request, 404, "error.not_found")
+            return await request_validation_exception_handler(request, exc)
+        assert isinstance(exc, StarletteHTTPException)
+        if inside and exc.status_code in (404, 405):
+            response = _error_page(request, exc.status_code,
+                                   "error.not_found" if exc.status_code == 404 else "error.method")
+            if exc.headers:
+                response.headers.update(exc.headers)
+            return response
+        return await http_exception_handler(request, exc)
+
+    app.add_exception_handler(StarletteHTTPException, unmatched)
+    app.add_exception_handler(RequestValidationError, unmatched)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(Forbidden, forbidden)
     app.add_exception_handler(NotFound, not_found)

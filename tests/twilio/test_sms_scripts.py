@@ -366,3 +366,21 @@ async def test_a_stranger_writing_english_around_a_chinese_address_is_answered_i
     await world.settle()
     reply = stranger.expect_sms("Received", "ref")  # it was 已受理…: one Chinese address made it Chinese
     assert "已受理" not in reply.body
+
+
+async def test_a_stranger_asking_for_the_grid_leader_is_registered_by_the_address_they_give(
+    world: TwilioWorld,
+) -> None:
+    """"还不知道您住在哪个网格…告诉我您的住址" is a question: the answer is the address, not a report."""
+    stranger = world.phone("+8613700000019")
+    await stranger.text("谁是我的网格长")
+    await world.settle()
+    stranger.expect_sms("住址")
+
+    await stranger.text("桐柏路199号院5号楼")
+    await world.settle()
+    stranger.expect_sms("龙小燕")  # registered: the grid and its leader
+    assert world.cases() == []
+    with world.services.db.session() as session:
+        resident = session.exec(select(Resident).where(Resident.phone == stranger.number)).one()
+    assert resident.grid_code == "ZY01-01-1"

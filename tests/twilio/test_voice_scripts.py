@@ -275,3 +275,15 @@ async def test_a_caller_asking_who_their_leader_is_hears_the_name_not_the_number
     assert world.services.settings.cases.hotline_display not in call.last_heard  # what they just dialled
     assert "现在就可以说" in call.last_heard
     assert not world.cases()
+
+
+async def test_an_unknown_caller_asking_who_their_leader_is_is_asked_to_say_the_address(world: TwilioWorld) -> None:
+    """A call cannot share a location: the caller is asked to say the address, and what they say next
+    registers them (it was filed as a report)."""
+    call = await world.phone("+8613700000029").call()
+    await call.say("我们的网格长是谁")
+    assert "说出您的住址" in call.last_heard and "位置" not in call.last_heard
+
+    await call.say("桐柏路199号院5号楼")
+    assert "龙小燕" in call.last_heard
+    assert not world.cases()

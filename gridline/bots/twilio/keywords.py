@@ -1,7 +1,8 @@
 """Keywords residents text that Gridline handles before understanding anything.
 
 ``退订``/``STOP`` and ``订阅``/``START`` are carrier conventions (``TD`` is the Chinese carriers'
-"退订"); ``状态``/``STATUS`` and ``帮助``/``HELP`` are the core's commands.
+"退订"); ``状态``/``STATUS`` and ``帮助``/``HELP`` are the core's commands, and so are Telegram's
+``/status``, ``/help``, ``/lang`` and ``/start``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ COMMAND_KEYWORDS: dict[str, str] = {
     "中文": "lang",
 }
 LANG_ARGS = {"english": Language.EN, "中文": Language.ZH_CN}
+# The core's commands as Telegram writes them: residents who know the bot text them too, and the typed
+# help names them (without this they were read as reports — "/lang" as an emergency).
+SLASH_COMMANDS = frozenset({"status", "help", "lang", "start"})
 
 
 def opt_command(text: str | None) -> OptCommand | None:
@@ -52,6 +56,8 @@ def opt_command(text: str | None) -> OptCommand | None:
 def resident_command(text: str | None) -> tuple[str, str] | None:
     """(command, args) if the whole text is one of the core's commands."""
     word = normalise(text or "")
+    if word.startswith("/") and word[1:] in SLASH_COMMANDS:
+        return word[1:], ""
     command = COMMAND_KEYWORDS.get(word)
     if command is None:
         return None

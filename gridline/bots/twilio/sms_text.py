@@ -55,10 +55,17 @@ def render_options(options: Sequence[Option], lang: str) -> str:
 SMS_VARIANTS: dict[str, str] = {
     "case.created": "sms.case.created",
     "conversation.welcome": "sms.conversation.welcome",
+    "conversation.help": "sms.conversation.help",
     "status.header": "sms.status.header",
     "status.line": "sms.status.line",
     "checkins.notify.leader": "sms.checkins.notify.leader",
     "find_leader.answer_on_duty": "sms.find_leader.answer_on_duty",
+}
+
+# SMS wordings needed for what they say, not for their length: the typed text names something a
+# text message cannot do.
+SMS_WORDINGS: dict[str, str] = {
+    "conversation.help": "the typed help names Telegram's /status and /lang; a text names the SMS keywords",
 }
 
 # Every SMS Gridline writes from a catalogue key fits this many segments (two UCS-2 segments: 134

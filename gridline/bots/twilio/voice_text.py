@@ -18,6 +18,7 @@ VOICE_VARIANTS = {
     "registration.ask_location": "twilio.voice.ask_address",
     "registration.address_not_found": "twilio.voice.address_not_found",
     "checkins.ask.again": "checkins.ask.voice_again",
+    "find_leader.unknown_grid": "twilio.voice.find_leader.unknown_grid",
     "find_leader.answer": "twilio.voice.find_leader.answer",
     "find_leader.answer_on_duty": "twilio.voice.find_leader.answer_on_duty",
 }

@@ -87,7 +87,9 @@ async def login_page(request: Request) -> Response:
 
     if await services.db.run(signed_in):
         return RedirectResponse(INBOX, status_code=303)
-    return _page(request, "inbox_login.html")
+    lang = request_language(request)
+    expired = request.query_params.get("expired") == "1"
+    return _page(request, "inbox_login.html", notice=console_text("login.expired", lang) if expired else None)
 
 
 def find_staff(session: Session, who: str, region: str = "CN") -> Staff | None:

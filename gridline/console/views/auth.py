@@ -40,6 +40,7 @@ def _login_page(request: Request, *, error: str = "", name: str = "", status_cod
         "login.html",
         lang,
         error=error,
+        notice=_t("login.expired", lang) if request.query_params.get("expired") == "1" else "",
         name=name,
         next=safe_next(request.query_params.get("next")),
         login_csrf=security.sign(secret, LOGIN_CSRF_PURPOSE + ":form", token),

@@ -1,0 +1,96 @@
+"""Exploratory QA pass of the console (2026-12-02): what a supervisor, a leader and an operator run
+into — paging with filters, error pages for URLs that do not exist, search with wildcards."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+from tests.console.conftest import ClientFor, csrf_of
+from tests.console.factories import CaseFactory
+
+
+def refs_in(html: str) -> list[str]:
+    return re.findall(r'class="ref"[^>]*>(T\d{5})<', html)
+
+
+async def test_paging_keeps_the_filters_and_every_case_is_on_exactly_one_page(
+        client_for: ClientFor, factory: CaseFactory) -> None:
+    for i in range(120):
+        factory.case(grid="GX01-01-1" if i % 2 else "GX02-01-1", category="noise" if i % 3 else "water_supply",
+                     created=factory.now - timedelta(minutes=i))
+    admin = await client_for("admin")
+    first = (await admin.get("/console/cases", params={"grid": "GX01-01", "category": "noise"})).text
+    total = len([i for i in range(120) if i % 2 and i % 3])
+    assert f"共 {total} 条" in first
+    seen = refs_in(first)
+    page = 1
+    while (nxt := re.search(r'href="\?([^"]+)" rel="next"', first)):
+        page += 1
+        query = nxt.group(1).replace("&amp;", "&")
+        assert "grid=GX01-01" in query and "category=noise" in query and f"page={page}" in query
+        first = (await admin.get(f"/console/cases?{query}")).text
+        seen += refs_in(first)
+    assert len(seen) == len(set(seen)) == total
+
+
+BROWSER_FORM = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                "content-type": "application/x-www-form-urlencoded"}
+
+
+async def test_a_form_sent_after_the_session_ended_leads_to_the_sign_in_page(
+        client_for: ClientFor, factory: CaseFactory) -> None:
+    """A browser form (Accept: text/html) posted with an expired session used to get a bare 401,
+    which Chromium shows as "This page isn't working". It now leads to the sign-in page, which says
+    the action was not saved and comes back to the page the form was on."""
+    case = factory.case(grid="GX01-01-1")
+    admin = await client_for("admin")
+    await admin.post("/console/logout", data={"csrf_token": csrf_of((await admin.get("/console/cases")).text)})
+    referer = f"http://console.test/console/cases/{case.id}?done=noted"
+    response = await admin.post(f"/console/cases/{case.id}/note", content="text=x&csrf_token=y",
+                                headers={**BROWSER_FORM, "referer": referer})
+    assert response.status_code == 303
+    target = response.headers["location"]
+    assert target.startswith("/console/login?")
+    assert parse_qs(urlsplit(target).query) == {"next": [f"/console/cases/{case.id}?done=noted"], "expired": ["1"]}
+    page = await admin.get(target)
+    assert "登录已过期" in page.text and f'name="next" value="/console/cases/{case.id}?done=noted"' in page.text
+    english = await admin.get(target, cookies={"gridline_console_lang": "en"})
+    assert "Your session has ended and what you just sent was not saved" in english.text
+
+    # Another site as the referrer is not followed; the staff inbox has its own sign-in page.
+    elsewhere = await admin.post(f"/console/cases/{case.id}/note", content="text=x",
+                                 headers={**BROWSER_FORM, "referer": "https://evil.example/console/cases"})
+    assert parse_qs(urlsplit(elsewhere.headers["location"]).query)["next"] == ["/console/cases"]
+    inbox = await admin.post(f"/console/inbox/cases/{case.id}/act", content="action=acknowledge",
+                             headers={**BROWSER_FORM, "referer": "http://console.test/console/inbox"})
+    assert inbox.status_code == 303 and inbox.headers["location"].startswith("/console/inbox/login")
+    assert "登录已过期" in (await admin.get(inbox.headers["location"])).text
+
+    # fetch, JSON and event-stream callers still get a plain 401.
+    assert (await admin.post(f"/console/cases/{case.id}/note", data={"text": "x"})).status_code == 401
+    assert (await admin.post("/console/inbox/push/subscribe", json={},
+                             headers={"accept": "application/json"})).status_code == 401
+
+
+async def test_a_console_address_that_does_not_exist_gets_the_console_error_page(client_for: ClientFor) -> None:
+    """Unknown console paths, ids that are not numbers and a GET of a form-only address answered
+    FastAPI's JSON ({"detail": "Not Found"}, a pydantic error list) in the middle of the console."""
+    admin = await client_for("admin")
+    browser = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for path in ("/console/nonexistent", "/console/cases/abc", "/console/households/x1", "/console/cases/3/nope"):
+        response = await admin.get(path, headers=browser)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("text/html"), path
+        assert "找不到该记录" in response.text and 'href="/console/cases"' in response.text, path
+        assert "detail" not in response.text, path
+    logout = await admin.get("/console/logout", headers=browser)
+    assert logout.status_code == 405 and logout.headers["content-type"].startswith("text/html")
+    assert "请使用页面上的按钮" in logout.text
+    english = await admin.get("/console/nonexistent", headers=browser, cookies={"gridline_console_lang": "en"})
+    assert "Not found, or outside the grids you may see." in english.text
+
+    # JSON callers and the other apps keep FastAPI's JSON answers.
+    assert (await admin.get("/console/nonexistent", headers={"accept": "application/json"})).status_code == 404
+    assert (await admin.get("/nowhere", headers=browser)).json() == {"detail": "Not Found"}
