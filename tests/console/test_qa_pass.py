@@ -94,3 +94,17 @@ async def test_a_console_address_that_does_not_exist_gets_the_console_error_page
     # JSON callers and the other apps keep FastAPI's JSON answers.
     assert (await admin.get("/console/nonexistent", headers={"accept": "application/json"})).status_code == 404
     assert (await admin.get("/nowhere", headers=browser)).json() == {"detail": "Not Found"}
+
+
+async def test_a_sweeps_delivery_states_are_in_the_pages_language(client_for: ClientFor, console_services) -> None:
+    """The sweep page listed its questions' delivery states as raw codes ("发送状态: queued 3")."""
+    admin = await client_for("admin")
+    token = csrf_of((await admin.get("/console/sweeps")).text)
+    started = await admin.post("/console/sweeps", data={"csrf_token": token, "reason": "cold_wave",
+                                                        "grids": ["GX01-01-1", "GX01-01-2"]})
+    assert started.status_code == 303
+    page = (await admin.get(started.headers["location"])).text
+    line = re.search(r"发送状态: ([^<]*)<", page)
+    assert line and line.group(1).strip() == "排队中 3", line
+    english = (await admin.get(started.headers["location"], cookies={"gridline_console_lang": "en"})).text
+    assert re.search(r": queued 3<", english)
