@@ -108,3 +108,26 @@ async def test_a_sweeps_delivery_states_are_in_the_pages_language(client_for: Cl
     assert line and line.group(1).strip() == "排队中 3", line
     english = (await admin.get(started.headers["location"], cookies={"gridline_console_lang": "en"})).text
     assert re.search(r": queued 3<", english)
+
+
+async def test_a_category_has_one_name_in_the_console_the_inbox_and_the_residents_reply(
+        client_for: ClientFor, factory: CaseFactory) -> None:
+    """The console called property_management 物业管理 while the staff inbox, the page sent to the
+    leader and the reply to the resident said 物业服务 (噪音 / 噪音扰民, 老人关爱 / 老人帮扶, 治安秩序 /
+    社会治安, 紧急情况 / 紧急事件): two names for one category on the same case page."""
+    from gridline.i18n import t
+
+    cases = {code: factory.case(grid="GX01-01-1", category=code, staff="LDR-GX01-01-1")
+             for code in ("property_management", "noise", "elderly_care", "public_order", "emergency", "elevator")}
+    admin = await client_for("admin")
+    leader = await client_for("leader-cheng")
+    for lang in ("zh-CN", "en"):
+        cookies = {"gridline_console_lang": lang}
+        listed = (await admin.get("/console/cases", cookies=cookies)).text
+        inbox = (await leader.get("/console/inbox", cookies=cookies)).text
+        for code, case in cases.items():
+            name = t(f"category.{code}", lang)  # what the resident and the paged leader read
+            assert f'<span class="cat">{name}</span>' in listed, (lang, code, name)
+            page = (await admin.get(f"/console/cases/{case.id}", cookies=cookies)).text
+            assert f'<dd>{name}</dd>' in page or f'<span class="cat">{name}</span>' in page, (lang, code, name)
+            assert name in inbox, (lang, code, name)
