@@ -202,13 +202,14 @@ async def main_processes(args: argparse.Namespace) -> dict[str, Any]:
     from report_to_page_processes import measure as measure_processes
 
     texts = heldout_texts()
+    overrides = {**OVERRIDES, "jobs": {"run_in_serve": True}} if args.serve_runs_jobs else OVERRIDES
     out: dict[str, Any] = {
         "benchmark": "report_to_page", "topology": "processes",
         "what": "time from a resident's SMS webhook (its scheduled send) to the first page of its case handed to "
                 "the notifier, one gridline serve + one gridline worker process; open loop at a fixed rate",
         "baseline": "the same client and schedule against a bare FastAPI endpoint parsing the same form "
                     "(bench/bare_app.py), same run",
-        "rate_per_s": args.rate, "seconds": args.seconds, "distinct_texts": len(texts), "settings": OVERRIDES,
+        "rate_per_s": args.rate, "seconds": args.seconds, "distinct_texts": len(texts), "settings": overrides,
         "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(), "modes": {},
     }
@@ -221,10 +222,10 @@ async def main_processes(args: argparse.Namespace) -> dict[str, Any]:
             try:
                 if args.find_max:
                     rates = [float(x) for x in args.ladder.split(",")]
-                    out["modes"][mode] = await highest_rate(r, mode, template, rates, args.seconds, texts, OVERRIDES)
+                    out["modes"][mode] = await highest_rate(r, mode, template, rates, args.seconds, texts, overrides)
                 else:
                     out["modes"][mode] = await measure_processes(r, mode, template, args.rate, args.seconds, texts,
-                                                                 OVERRIDES)
+                                                                 overrides)
             except Exception as exc:  # one broken mode must not hide the others' figures
                 out["modes"][mode] = {"error": f"{type(exc).__name__}: {exc}"[:3000]}
             out["modes"][mode]["wall_s"] = round(time.perf_counter() - started, 1)
@@ -240,6 +241,9 @@ async def main() -> dict[str, Any]:
                                                        "embedded,postgres+redis (in-process)")
     parser.add_argument("--find-max", action="store_true", help="processes: the highest rate with p99 < 1 s")
     parser.add_argument("--ladder", default="25,50,100,150,200", help="the rates --find-max tries, ascending")
+    parser.add_argument("--serve-runs-jobs", action="store_true",
+                        help="processes, PostgreSQL: jobs.run_in_serve, so serve takes jobs from the queue "
+                             "beside the worker (two processes share the jobs' CPU)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("arq").setLevel(logging.WARNING)

@@ -212,7 +212,9 @@ async def measure(r: Run, mode: str, template: str, rate: float, seconds: float,
                           * 1000 / reports, 2)
               for name, x in (("serve", s), ("worker", w)) if x["counts"] and reports}
     result: dict[str, Any] = {
-        "processes": "gridline serve + gridline worker" if has_worker else "gridline serve (runs the jobs)",
+        "processes": ("gridline serve + gridline worker" + (" (serve takes jobs too)"
+                                                            if overrides.get("jobs", {}).get("run_in_serve") else "")
+                      if has_worker else "gridline serve (runs the jobs)"),
         "reports": reports,
         "achieved_rate_per_s": sent["achieved_rate_per_s"],
         "webhook_answers": sent["statuses"],

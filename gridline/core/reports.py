@@ -13,7 +13,7 @@ from gridline.kernel.messages import InboundMessage
 from gridline.kernel.work import Work
 from gridline.nlu.priority import assess_priority
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY, NluResult
-from gridline.routing.cases import CaseDraft, find_duplicate, join_case, open_case
+from gridline.routing.cases import CaseDraft, already_reported, find_duplicate, join_case, open_case
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import restart_escalation
 from gridline.routing.policy import policy_for
@@ -43,6 +43,8 @@ class Filed:
     grid_name: str
     # The holder's role (``leader``, ``member`` …): at night the one on duty is often a team member.
     holder_role: str | None = None
+    # Joined a case this resident had reported already (a follow-up): not counted as another reporter.
+    again: bool = False
 
 
 def _locate_report(
@@ -140,8 +142,9 @@ def file_report(services: Services, work: Work, sender: Sender, decision: Report
     if not decision.ask_category:
         duplicate = find_duplicate(work.session, services.settings, draft, work.now)
         if duplicate is not None:
+            again = already_reported(work.session, duplicate, draft.resident_id)
             join_case(work, duplicate, resident_id=draft.resident_id, summary=draft.summary)
-            return Filed(duplicate, False, None, grid_name(work, duplicate.grid_code))
+            return Filed(duplicate, False, None, grid_name(work, duplicate.grid_code), again=again)
     case = open_case(work, services.settings, draft)
     name, role = _holder(services, work, case.grid_code)
     return Filed(case, True, name, grid_name(work, case.grid_code), role)

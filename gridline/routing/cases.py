@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from gridline.domain.case_events import CaseEventKind
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.kernel.work import Work
 from gridline.routing.deadlines import resolve_deadline
@@ -114,9 +115,21 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
     return case
 
 
+def already_reported(session: Session, case: Case, resident_id: int | None) -> bool:
+    """Whether ``resident_id`` has reported ``case`` already: opened it, or joined it since."""
+    if resident_id is None:
+        return False
+    if case.resident_id == resident_id:
+        return True
+    joined = cases.events_of_kinds(session, case.id or 0, [CaseEventKind.REPORTED_AGAIN.value])
+    return any(event.data.get("resident_id") == resident_id for event in joined)
+
+
 def join_case(work: Work, case: Case, *, resident_id: int | None, summary: str) -> Case:
-    """A second report of the same problem: counted on the case, nobody paged again."""
-    case.report_count += 1
+    """A report of the same problem, nobody paged again. A new reporter is counted on the case
+    (「已有 2 人反映」); the same one again (a follow-up, 「电梯什么时候能修好？」) is logged, not counted."""
+    if not already_reported(work.session, case, resident_id):
+        case.report_count += 1
     case.updated_at = work.now
     record_event(
         work,

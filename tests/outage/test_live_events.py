@@ -48,7 +48,10 @@ async def test_postgresql_alone_carries_events_between_processes(make_services):
     worker = shared(build_event_bus(services.settings))  # another process's bus on the same database
     listener, own = Listener(web), Listener(worker)
     try:
+        # Both listening first: NOTIFY reaches only a LISTEN already in place (the worker's bus
+        # opens its own connection; on a loaded machine that can take longer than a publish).
         await asyncio.wait_for(web.postgres_listening.wait(), 10)
+        await asyncio.wait_for(worker.postgres_listening.wait(), 10)
         await worker.publish("cases", {"type": "case.created", "ref": "A1"})
         await web.publish("cases", {"type": "case.updated", "ref": "A2"})
         # Across processes there is no order: the local event may overtake the one from PostgreSQL.

@@ -86,3 +86,29 @@ async def test_status_callback_for_an_unknown_message_is_accepted_and_ignored(wo
         world.base_url + "/webhooks/twilio/status", {"MessageSid": "SM404", "MessageStatus": "delivered"}
     )
     assert response.status_code == 204
+
+
+@pytest.mark.parametrize("path", ["/webhooks/twilio/voice/turn?n=abc&s=ab", "/webhooks/twilio/voice/page/abc",
+                                  "/webhooks/twilio/voice/follow-up/0/key?step=solved&n=x",
+                                  "/webhooks/twilio/voice/wait?key=k&n=abc"])
+async def test_the_signature_is_checked_before_the_url_parameters(world: TwilioWorld, path: str) -> None:
+    """An unsigned request is 403 whatever its URL says: the parameters' 422 (with FastAPI's account
+    of what was expected) is only for requests Twilio signed."""
+    form = {"CallSid": "CA" + "1" * 32, "From": LI_XIUYING}
+    forged = RequestValidator("not-the-token").compute_signature(world.base_url + path, form)
+    assert (await post(world, path, form, None)).status_code == 403
+    assert (await post(world, path, form, forged)).status_code == 403
+    assert world.inbox() == []
+
+
+@pytest.mark.parametrize("path", ["/webhooks/twilio/voice/page/99999999999999999999",
+                                  "/webhooks/twilio/voice/page/99999999999999999999/key?n=1&s=ab",
+                                  "/webhooks/twilio/voice/follow-up/99999999999999999999",
+                                  "/webhooks/twilio/voice/follow-up/99999999999999999999/status"])
+async def test_a_signed_voice_url_with_an_id_that_cannot_exist_is_a_422(world: TwilioWorld, path: str) -> None:
+    """Ids in paths fit the column or are 422 (docs/operations.md) — not a database error said as
+    "sorry" to a caller."""
+    form = {"CallSid": "CA" + "2" * 32, "From": LI_XIUYING, "CallStatus": "in-progress", "Digits": "1"}
+    response = await world.fake.post_signed(world.base_url + path, form)
+    assert response.status_code == 422
+    assert world.inbox() == []

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from gridline.bots.twilio import voice_ask, voice_followup, voice_hotline, voice_page, voice_visit, webhooks
 from gridline.bots.twilio.client import TwilioGateway
 from gridline.bots.twilio.notifiers import SmsNotifier, VoiceNotifier
+from gridline.bots.twilio.signature import require_signed_form
 from gridline.bots.twilio.sms import process_sms, read_sms
 from gridline.bots.twilio.twiml import WEBHOOK_PREFIX
 from gridline.bots.twilio.voice_hotline import turns_of
@@ -54,7 +55,8 @@ def install_channel(services: Services) -> None:
 
 def install_routes(app: FastAPI, services: Services) -> None:
     """Add the webhooks under ``/webhooks/twilio``: the voice routes, and the lane for sms and status."""
-    router = APIRouter(prefix=WEBHOOK_PREFIX, tags=["twilio"])
+    # The signature first, before the routes' parameters are even parsed (403, never 422 unsigned).
+    router = APIRouter(prefix=WEBHOOK_PREFIX, tags=["twilio"], dependencies=[Depends(require_signed_form)])
     router.include_router(voice_hotline.router)
     router.include_router(voice_page.router)
     router.include_router(voice_followup.router)

@@ -95,9 +95,24 @@ def check_signed_form(settings: Settings, url: str, signature: str, body: bytes,
     return SignedForm(url=url, fields={key: clean_text(value) for key, value in fields.items()})
 
 
+async def require_signed_form(request: Request) -> None:
+    """The voice routes' router dependency: the signature is checked (and the form kept for the
+    route) before FastAPI validates the URL's parameters, so an unsigned request is 403 whatever its
+    path and query say, never a 422 that describes the route."""
+    settings: Settings = request.app.state.services.settings
+    request.state.twilio_form = await _signed_form(request, settings)
+
+
 async def read_signed_form(request: Request, settings: Settings) -> SignedForm:
     """The webhook's form fields, or HTTP 403 (bad signature) / 400 / 413 / 415 (not a Twilio form):
-    :func:`check_signed_form` for a FastAPI route."""
+    :func:`check_signed_form` for a FastAPI route (once: :func:`require_signed_form` may have)."""
+    form = getattr(request.state, "twilio_form", None)
+    if isinstance(form, SignedForm):
+        return form
+    return await _signed_form(request, settings)
+
+
+async def _signed_form(request: Request, settings: Settings) -> SignedForm:
     signature = request.headers.get(SIGNATURE_HEADER, "")
     if not signature:
         raise HTTPException(status_code=403, detail="missing signature")

@@ -26,6 +26,7 @@ from gridline.bots.twilio.signature import read_signed_form
 from gridline.bots.twilio.statuses import is_machine
 from gridline.bots.twilio.voice_hotline import step_key, turns_of
 from gridline.bots.twilio.webhooks import TWIML, services_of
+from gridline.edge.params import RowId
 from gridline.i18n import t
 from gridline.kernel.work import in_transaction
 from gridline.routing import followup_calls
@@ -84,7 +85,7 @@ def _intro(script: followup_calls.Script, lang: str) -> str:
 
 
 @router.post(PATH)
-async def follow_up_answered(request: Request, call_id: int) -> Response:
+async def follow_up_answered(request: Request, call_id: RowId) -> Response:
     services = services_of(request)
     form = await read_signed_form(request, services.settings)
     call_sid = form.get("CallSid")
@@ -108,7 +109,7 @@ async def follow_up_answered(request: Request, call_id: int) -> Response:
 
 
 @router.post(PATH + "/key")
-async def follow_up_key(request: Request, call_id: int, step: str = "solved", n: int = 1, s: str = "",
+async def follow_up_key(request: Request, call_id: RowId, step: str = "solved", n: int = 1, s: str = "",
                         quiet: int = 0) -> Response:  # fmt: skip
     services = services_of(request)
     form = await read_signed_form(request, services.settings)
@@ -145,7 +146,7 @@ async def follow_up_key(request: Request, call_id: int, step: str = "solved", n:
 
 
 @router.post(PATH + "/status")
-async def follow_up_status(request: Request, call_id: int) -> Response:
+async def follow_up_status(request: Request, call_id: RowId) -> Response:
     services = services_of(request)
     form = await read_signed_form(request, services.settings)
     call_sid, status = form.get("CallSid"), form.get("CallStatus")

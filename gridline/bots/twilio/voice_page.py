@@ -23,6 +23,7 @@ from gridline.bots.twilio.voice_hotline import step_key, turns_of
 from gridline.bots.twilio.webhooks import TWIML, services_of
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, OPEN_PAGE_STATUSES
 from gridline.domain.staff_actions import StaffAction
+from gridline.edge.params import RowId
 from gridline.i18n import t
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case
@@ -80,7 +81,7 @@ def _page_prompt(services: Services, page_id: int, lang: str, texts: list[str], 
 
 
 @router.post("/voice/page/{page_id}")
-async def page_call_answered(request: Request, page_id: int) -> Response:
+async def page_call_answered(request: Request, page_id: RowId) -> Response:
     services = services_of(request)
     form = await read_signed_form(request, services.settings)
     call_sid = form.get("CallSid")
@@ -107,7 +108,7 @@ async def page_call_answered(request: Request, page_id: int) -> Response:
 
 
 @router.post("/voice/page/{page_id}/key")
-async def page_key_pressed(request: Request, page_id: int, n: int = 1, s: str = "", quiet: int = 0) -> Response:
+async def page_key_pressed(request: Request, page_id: RowId, n: int = 1, s: str = "", quiet: int = 0) -> Response:
     services = services_of(request)
     form = await read_signed_form(request, services.settings)
     call_sid = form.get("CallSid")

@@ -22,6 +22,10 @@ from gridline.storage.models import Case
 # Answers that are not an address: after this many, or one this long, the words are understood.
 TRIES_BEFORE_UNDERSTANDING = 2
 LONGEST_ADDRESS = 25
+# What a resident says to us rather than where they live (「你好」「谢谢」「谁是我的网格长」): answered,
+# and the question about the address stays open. Greetings and "who is my leader?" ask it themselves.
+CONVERSATION = ("greet", "thanks", "smalltalk", "find_leader", "check_status")
+ASKS_FOR_THE_ADDRESS = ("greet", "find_leader")
 
 
 def understand_instead(step: Step, state: AwaitingAddress, nlu: NluResult | None) -> bool:
@@ -31,6 +35,14 @@ def understand_instead(step: Step, state: AwaitingAddress, nlu: NluResult | None
     if state.tries + 1 >= TRIES_BEFORE_UNDERSTANDING or len(step.text) > LONGEST_ADDRESS:
         return True
     return _reads_as_report(step, nlu)
+
+
+def reads_as_conversation(step: Step, nlu: NluResult | None) -> bool:
+    """An answer to "what is your address?" that the NLU confidently reads as talk to us (a greeting,
+    thanks, "who is my grid leader?") — not an address that could not be found."""
+    if nlu is None or nlu.intent not in CONVERSATION:
+        return False
+    return nlu.confidence >= step.services.settings.nlu.confidence_threshold
 
 
 def _reads_as_report(step: Step, nlu: NluResult | None) -> bool:
@@ -77,16 +89,30 @@ def address_answer(step: Step, state: AwaitingAddress) -> State:
         step.say(registered(step.services, step.work, match.grid_code))
         return after_registration(step, state)
     turn = step.turn
+    if reads_as_conversation(step, turn.fallback_nlu):
+        _understood_instead(step)
+        after = words(step, settled(state.options, state.triage_case_id))
+        if step.resident.grid_code:
+            return after
+        if turn.nlu is None or turn.nlu.intent not in ASKS_FOR_THE_ADDRESS:
+            step.say("registration.ask_location")
+        return AwaitingAddress(state.tries, after.options, state.triage_case_id)
     if not understand_instead(step, state, turn.fallback_nlu):
         step.say("registration.address_not_found")
         return AwaitingAddress(state.tries + 1, state.options, state.triage_case_id)
     # Maybe it was a report, not an address: understand it rather than ask a third time.
+    _understood_instead(step)
+    return words(step, settled(state.options, state.triage_case_id))
+
+
+def _understood_instead(step: Step) -> None:
+    """Take the NLU's reading of an answer that is not an address as what the resident said."""
+    turn = step.turn
     assert turn.fallback_nlu is not None, "understood before the transaction (the table says so)"
     turn.nlu = turn.fallback_nlu
     step.inbound.nlu, step.inbound.intent, step.inbound.confidence = (
         turn.nlu.to_rasa(), turn.nlu.intent, turn.nlu.confidence
     )
-    return words(step, settled(state.options, state.triage_case_id))
 
 
 def after_registration(step: Step, state: State) -> State:

@@ -13,7 +13,7 @@ from gridline.nlu.solved_words import solved_in_words
 from gridline.nlu.types import OUT_OF_SCOPE
 from gridline.routing import closure
 from gridline.routing.directory import Directory
-from gridline.storage.models import Case
+from gridline.storage.models import Case, Staff
 
 SMALL_TALK = ("greet", "thanks", "affirm", "deny", "smalltalk")
 
@@ -63,6 +63,10 @@ def file(step: Step, decision: ReportDecision, state: State) -> State:
     step.outcome.created_case, step.outcome.joined_case = filed.created, not filed.created
     if decision.priority == "emergency":
         step.say("emergency.advice")
+    if filed.again:
+        step.say("case.followed_up", ref=case.ref, status=Phrase(f"case_status.{case.status}"),
+                 who=holder_name(step, case))  # fmt: skip
+        return state
     if not filed.created:
         step.say("case.joined", ref=case.ref, count=case.report_count)
         return state
@@ -86,6 +90,13 @@ def file(step: Step, decision: ReportDecision, state: State) -> State:
     else:
         step.say("case.created_nobody", ref=case.ref, grid=filed.grid_name, category=category)
     return state
+
+
+def holder_name(step: Step, case: Case) -> str:
+    """Who has the case now (who acknowledged it, or to whom it is assigned), or a dash."""
+    holder_id = case.acknowledged_by or case.assignee_staff_id
+    holder = step.work.session.get(Staff, holder_id) if holder_id else None
+    return holder.name if holder is not None else "—"
 
 
 def category_options(case: Case, candidates: list[str]) -> tuple[Option, ...]:

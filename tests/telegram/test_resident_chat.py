@@ -1,0 +1,132 @@
+"""What a resident reads in the chat, on python-telegram-bot and on aiogram alike: small talk while we
+wait for their address, following up on their own case, and commands meant for staff."""
+
+from __future__ import annotations
+
+from tests.telegram.conftest import TelegramWorld
+from tests.telegram.support import cases, only_case
+
+INSIDE_GX01_01_2 = (34.8030, 113.5545)  # 红松路30号院, 高新花园 — leader 廖志强
+NOT_FOUND = "没有在网格地址库里找到"
+ASK_ADDRESS = "请发送您的位置，或告诉我您的住址"
+
+
+async def test_a_greeting_or_thanks_after_start_is_answered_not_refused_as_an_address(
+    telegram_world: TelegramWorld,
+):
+    """/start asks for the address; 「你好」 and 「谢谢」 are small talk, not a mistyped address."""
+    world = telegram_world
+    resident = world.person(8100000301, "秀兰", last_name="孙")
+    await resident.says("/start")
+    await world.drain()
+    asked = len(resident.inbox)
+
+    await resident.says("你好")
+    await world.drain()
+    greeting = [m.text for m in resident.inbox[asked:]]
+    assert any("您好" in text for text in greeting), greeting
+    assert not any(NOT_FOUND in text for text in greeting), greeting
+    assert ASK_ADDRESS in greeting[-1], "the address question stays open"
+
+    asked = len(resident.inbox)
+    await resident.says("谢谢")
+    await world.drain()
+    thanked = [m.text for m in resident.inbox[asked:]]
+    assert any("不客气" in text for text in thanked), thanked
+    assert not any(NOT_FOUND in text for text in thanked), thanked
+    assert ASK_ADDRESS in thanked[-1], "the address question stays open"
+
+    await resident.says("桐柏路199号院3号楼")
+    await world.drain()
+    assert "龙小燕" in resident.last_message.text, "the address that follows still registers the resident"
+    assert cases(world.services) == []
+
+
+async def test_a_resident_following_up_on_their_own_case_is_not_counted_as_a_second_reporter(
+    telegram_world: TelegramWorld,
+):
+    """「电梯什么时候能修好？」 from the one who reported the lift is a follow-up of their own case:
+    not 「已有人反映过……已有 2 人反映」."""
+    world = telegram_world
+    resident = world.person(8100000302, "建国", last_name="王")
+    await resident.says("/start")
+    await resident.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await resident.says("电梯坏了")
+    await world.drain()
+    case = only_case(world.services)
+
+    await resident.says("电梯什么时候能修好？")
+    await world.drain()
+    follow_up = resident.last_message.text
+    assert case.ref in follow_up
+    assert "已有人反映" not in follow_up and "2 人" not in follow_up, follow_up
+    assert only_case(world.services).report_count == 1
+
+    neighbour = world.person(8100000303, "桂英", last_name="贺")
+    await neighbour.says("/start")
+    await neighbour.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await neighbour.says("电梯坏了，一直不动")
+    await world.drain()
+    assert "已有 2 人反映" in neighbour.last_message.text, "a second resident is still counted"
+    await neighbour.says("电梯还是不动")
+    await world.drain()
+    assert "已有人反映" not in neighbour.last_message.text, "…and only once"
+    assert only_case(world.services).report_count == 2
+
+
+async def test_repeated_reports_of_an_unplaced_resident_are_not_told_others_reported_them(
+    telegram_world: TelegramWorld,
+):
+    """Reports merged into one triage case (the cap per sender) are all the same person's."""
+    world = telegram_world
+    resident = world.person(8100000304, "陌生人")
+    await resident.says("停电了，整栋楼都黑了")
+    await world.drain()
+    await resident.sends_photo("楼道里堆满了垃圾")
+    await world.drain()
+    await resident.says("下水道也堵了")
+    await world.drain()
+    said = "\n".join(resident.texts)
+    assert "已有人反映" not in said and "人反映" not in said, said
+
+
+async def test_staff_commands_from_a_resident_get_a_clear_answer_not_the_welcome(telegram_world: TelegramWorld):
+    """BotFather's menu shows every command to everyone: /cases (「我的工单」) lists a resident's own
+    cases; /duty and /visits say they are for staff instead of welcoming the resident back."""
+    world = telegram_world
+    resident = world.person(8100000305, "建国", last_name="王")
+    await resident.says("/start")
+    await resident.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await resident.says("电梯坏了")
+    await world.drain()
+    case = only_case(world.services)
+
+    await resident.says("/cases")
+    await world.drain()
+    assert case.ref in resident.last_message.text, resident.last_message.text
+
+    for command in ("/duty", "/visits", "/accept"):
+        await resident.says(command)
+        await world.drain()
+        answer = resident.last_message.text
+        assert "工作人员" in answer and "您登记在" not in answer, (command, answer)
+
+
+async def test_lang_switches_a_staff_members_language(telegram_world: TelegramWorld):
+    """/lang is in the menu for everyone; for staff it switched nothing and answered the help text."""
+    world = telegram_world
+    leader = world.person(7000000002, "志强")
+    await leader.says("/lang")
+    await world.drain()
+    assert leader.last_message.text == "Language set to English."
+    await leader.says("/cases")
+    await world.drain()
+    assert leader.last_message.text.startswith("You have no open cases") or "Your open cases" in (
+        leader.last_message.text
+    ), leader.last_message.text
+    await leader.says("/lang")
+    await world.drain()
+    assert leader.last_message.text == "已切换为中文。"
