@@ -94,3 +94,40 @@ async def test_a_console_address_that_does_not_exist_gets_the_console_error_page
     # JSON callers and the other apps keep FastAPI's JSON answers.
     assert (await admin.get("/console/nonexistent", headers={"accept": "application/json"})).status_code == 404
     assert (await admin.get("/nowhere", headers=browser)).json() == {"detail": "Not Found"}
+
+
+async def test_a_sweeps_delivery_states_are_in_the_pages_language(client_for: ClientFor, console_services) -> None:
+    """The sweep page listed its questions' delivery states as raw codes ("发送状态: queued 3")."""
+    admin = await client_for("admin")
+    token = csrf_of((await admin.get("/console/sweeps")).text)
+    started = await admin.post("/console/sweeps", data={"csrf_token": token, "reason": "cold_wave",
+                                                        "grids": ["GX01-01-1", "GX01-01-2"]})
+    assert started.status_code == 303
+    page = (await admin.get(started.headers["location"])).text
+    line = re.search(r"发送状态: ([^<]*)<", page)
+    assert line and line.group(1).strip() == "排队中 3", line
+    english = (await admin.get(started.headers["location"], cookies={"gridline_console_lang": "en"})).text
+    assert re.search(r": queued 3<", english)
+
+
+async def test_a_category_has_one_name_in_the_console_the_inbox_and_the_residents_reply(
+        client_for: ClientFor, factory: CaseFactory) -> None:
+    """The console called property_management 物业管理 while the staff inbox, the page sent to the
+    leader and the reply to the resident said 物业服务 (噪音 / 噪音扰民, 老人关爱 / 老人帮扶, 治安秩序 /
+    社会治安, 紧急情况 / 紧急事件): two names for one category on the same case page."""
+    from gridline.i18n import t
+
+    cases = {code: factory.case(grid="GX01-01-1", category=code, staff="LDR-GX01-01-1")
+             for code in ("property_management", "noise", "elderly_care", "public_order", "emergency", "elevator")}
+    admin = await client_for("admin")
+    leader = await client_for("leader-cheng")
+    for lang in ("zh-CN", "en"):
+        cookies = {"gridline_console_lang": lang}
+        listed = (await admin.get("/console/cases", cookies=cookies)).text
+        inbox = (await leader.get("/console/inbox", cookies=cookies)).text
+        for code, case in cases.items():
+            name = t(f"category.{code}", lang)  # what the resident and the paged leader read
+            assert f'<span class="cat">{name}</span>' in listed, (lang, code, name)
+            page = (await admin.get(f"/console/cases/{case.id}", cookies=cookies)).text
+            assert f'<dd>{name}</dd>' in page or f'<span class="cat">{name}</span>' in page, (lang, code, name)
+            assert name in inbox, (lang, code, name)
