@@ -82,7 +82,7 @@ def check_signed_form(settings: Settings, url: str, signature: str, body: bytes,
         raise FormRefused(403, "missing signature")
     if len(body) > MAX_FORM_BYTES:
         raise FormRefused(413, "form too large")
-    if body and not content_type.startswith("application/x-www-form-urlencoded"):
+    if body and not content_type.lower().startswith("application/x-www-form-urlencoded"):  # any case (RFC 9110)
         raise FormRefused(415, "expected a form")
     pairs = decode_form(body)
     fields = dict(pairs)
