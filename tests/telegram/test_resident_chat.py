@@ -130,3 +130,38 @@ async def test_lang_switches_a_staff_members_language(telegram_world: TelegramWo
     await leader.says("/lang")
     await world.drain()
     assert leader.last_message.text == "已切换为中文。"
+
+
+async def test_a_button_of_a_question_already_answered_in_words_says_so(telegram_world: TelegramWorld):
+    """「解决了，谢谢」 and 「5」 typed instead of tapped leave the buttons on the questions; a late tap
+    on them said 「现在还不能评价」 (not yet) about a case that was closed and rated."""
+    world = telegram_world
+    resident = world.person(8100000306, "建国", last_name="王")
+    leader = world.person(7000000002, "志强")
+    await resident.says("/start")
+    await resident.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await resident.says("电梯坏了")
+    await world.drain()
+    await leader.taps("已解决")
+    await world.drain()
+    solved_question = resident.last_with_button("是，解决了")
+    await resident.says("解决了，谢谢")
+    await world.drain()
+    stars = resident.last_with_button("★★★★★")
+    await resident.says("5")
+    await world.drain()
+    case = only_case(world.services)
+    assert case.status == "closed" and case.rating == 5
+
+    await resident.taps("★★", stars)
+    await world.drain()
+    late = resident.last_message.text
+    assert "还不能" not in late and "已经" in late and case.ref in late, late
+    await resident.taps("没有解决", solved_question)
+    await world.drain()
+    late = resident.last_message.text
+    assert "评价" not in late or "已经" in late, late
+    assert "还不能" not in late and case.ref in late, late
+    case = only_case(world.services)
+    assert case.status == "closed" and case.rating == 5, "a late tap changes nothing"
