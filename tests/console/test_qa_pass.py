@@ -131,3 +131,43 @@ async def test_a_category_has_one_name_in_the_console_the_inbox_and_the_resident
             page = (await admin.get(f"/console/cases/{case.id}", cookies=cookies)).text
             assert f'<dd>{name}</dd>' in page or f'<span class="cat">{name}</span>' in page, (lang, code, name)
             assert name in inbox, (lang, code, name)
+
+
+def facts_of(html: str) -> list[tuple[str, str]]:
+    """The (label, value) pairs of the timeline's event facts."""
+    timeline = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    return re.findall(r"<dt>([^<]*)</dt><dd>([^<]*)</dd>", timeline)
+
+
+async def test_a_transfers_timeline_facts_are_written_for_people(
+        client_for: ClientFor, factory: CaseFactory, console_services) -> None:
+    """The timeline of a transferred case showed raw stored values: 签收时限
+    2026-12-02T08:53:05.621437+00:00, 原为 requested, 渠道 console, note …, 延长 3wd, and the actor
+    'system' in the middle of a Chinese page."""
+    from sqlmodel import select
+
+    from gridline.routing import transfers
+    from gridline.storage.models import Staff
+
+    case = factory.case(grid="GX01-01-1", staff="LDR-GX01-01-1", ack_after=timedelta(minutes=5))
+    supervisor = await client_for("sup-lianhua")
+    token = csrf_of((await supervisor.get(f"/console/cases/{case.id}")).text)
+    await supervisor.post(f"/console/cases/{case.id}/transfer",
+                          data={"csrf_token": token, "department": "郑州自来水投资控股有限公司", "note": "主管道"})
+    with console_services.db.session() as session:
+        dept = session.exec(select(Staff.id).where(Staff.code == "DEP-WATER-1")).one()
+    assert (await transfers.accept_transfer(console_services, case.id, dept, channel="web")).ok
+    await supervisor.post(f"/console/cases/{case.id}/extension",
+                          data={"csrf_token": token, "amount": "3", "reason": "等配件"})
+    page = (await supervisor.get(f"/console/cases/{case.id}")).text
+    facts = facts_of(page)
+    values = [v for _, v in facts]
+    assert not [v for v in values if re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", v)], facts  # no ISO timestamps
+    assert not {"requested", "console", "3wd", "72h"} & set(values), facts
+    assert "note" not in [k for k, _ in facts], facts
+    labels = dict(facts)
+    assert labels["渠道"] in ("管理台", "网页") and "3个工作日" in values
+    assert re.fullmatch(r"\d\d-\d\d \d\d:\d\d", labels["签收时限"]), labels
+    assert "待签收" in values  # the transfer's status before it was accepted
+    timeline = page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    assert '<span class="muted">system</span>' not in timeline and '<span class="muted">系统</span>' in timeline
