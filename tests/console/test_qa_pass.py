@@ -171,3 +171,25 @@ async def test_a_transfers_timeline_facts_are_written_for_people(
     assert "待签收" in values  # the transfer's status before it was accepted
     timeline = page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
     assert '<span class="muted">system</span>' not in timeline and '<span class="muted">系统</span>' in timeline
+
+
+async def test_the_case_export_names_the_channel_in_the_pages_language(
+        client_for: ClientFor, factory: CaseFactory) -> None:
+    """cases.csv translated the category, priority and status but left the channel a code (web, sms), and
+    the case list showed a 主动发现 or Open311 case's channel as "visit" / "api"."""
+    import csv
+    import io
+
+    factory.case(grid="GX01-01-1", channel="sms")
+    factory.case(grid="GX01-01-1", channel="web")
+    factory.case(grid="GX01-01-1", channel="visit")  # 主动发现
+    factory.case(grid="GX01-01-1", channel="api")  # Open311
+    admin = await client_for("admin")
+    listed = (await admin.get("/console/cases")).text
+    assert '<span class="chan chan-api">Open311 接口</span>' in listed
+    for lang, expected in (("zh-CN", {"短信", "网页", "走访", "Open311 接口"}),
+                           ("en", {"SMS", "Web", "Visit", "Open311"})):
+        export = await admin.get("/console/cases.csv", cookies={"gridline_console_lang": lang})
+        rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+        column = rows[0].index("渠道" if lang == "zh-CN" else "Channel")
+        assert {row[column] for row in rows[1:]} == expected, lang
