@@ -193,3 +193,17 @@ async def test_the_case_export_names_the_channel_in_the_pages_language(
         rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
         column = rows[0].index("渠道" if lang == "zh-CN" else "Channel")
         assert {row[column] for row in rows[1:]} == expected, lang
+
+
+async def test_the_audit_log_shows_chinese_details_as_chinese(client_for: ClientFor, factory: CaseFactory) -> None:
+    """An audit entry's details were JSON with every Chinese character escaped
+    ("department": "\\u90d1\\u5dde…"), unreadable for the auditor they are kept for."""
+    case = factory.case(grid="GX01-01-1", staff="LDR-GX01-01-1", ack_after=timedelta(minutes=5))
+    supervisor = await client_for("sup-lianhua")
+    token = csrf_of((await supervisor.get(f"/console/cases/{case.id}")).text)
+    await supervisor.post(f"/console/cases/{case.id}/transfer",
+                          data={"csrf_token": token, "department": "郑州自来水投资控股有限公司",
+                                "note": "主管道<script>x</script>"})
+    audit = (await (await client_for("auditor")).get("/console/audit", params={"action": "transfer.requested"})).text
+    assert "郑州自来水投资控股有限公司" in audit and "主管道&lt;script&gt;x&lt;/script&gt;" in audit
+    assert "\\u90d1" not in audit and "\\u003c" not in audit
