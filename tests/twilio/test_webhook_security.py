@@ -125,3 +125,18 @@ async def test_the_form_content_type_is_recognised_in_any_case(world: TwilioWorl
             "X-Twilio-Signature": signature, "Content-Type": "Application/X-WWW-Form-Urlencoded; Charset=UTF-8"})
     assert response.status_code == 200
     assert len(world.inbox()) == 1
+
+
+@pytest.mark.parametrize(("path", "field"), [("/webhooks/twilio/sms", "MessageSid"), ("/webhooks/twilio/sms", "SmsSid"),
+                                             ("/webhooks/twilio/voice", "CallSid"),
+                                             ("/webhooks/twilio/voice/turn?n=1&s=ab", "CallSid")])
+async def test_a_sid_longer_than_twilios_is_a_400_not_a_failure_later(
+    world: TwilioWorld, path: str, field: str
+) -> None:
+    """Twilio's sids are 34 characters. A much longer one was stored cut to the inbox key's 128 and then
+    failed the message's processing (its column) — or made every step of a call the same step."""
+    form = {**sms_form(), "CallSid": "CA" + "1" * 32, field: "SM" + "7" * 300}
+    response = await world.fake.post_signed(world.base_url + path, form)
+    assert response.status_code == 400
+    await world.settle()
+    assert world.inbox() == []
