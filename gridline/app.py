@@ -39,7 +39,11 @@ def create_app(services: Services, *, run_jobs: bool = True, sandbox: bool | Non
         finally:
             await services.aclose()
 
-    app = FastAPI(title="Gridline", version="0.1.0", lifespan=lifespan)
+    # FastAPI's /docs, /redoc and /openapi.json describe every route and parameter: a demo's, not
+    # production's, to publish (the schema is still built on demand: ``app.openapi()``).
+    app = FastAPI(title="Gridline", version="0.1.0", lifespan=lifespan,
+                  docs_url="/docs" if mount_sandbox else None, redoc_url="/redoc" if mount_sandbox else None,
+                  openapi_url="/openapi.json" if mount_sandbox else None)
     app.state.services = services
     from gridline.edge.bodylimit import install_body_limit
 

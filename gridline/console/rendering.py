@@ -6,6 +6,8 @@ that build markup in Python (entity highlighting, the chart) escape every piece 
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -74,8 +76,28 @@ _LABELLED = {
 _COUNTED_FROM_ZERO = frozenset({"round", "step"})
 
 
-def fact_text(key: str, value: Any, lang: str) -> str:
-    """One stored fact as a supervisor reads it: labels for codes (供水, 值班网格长), rounds from 1."""
+# A stored moment (``2026-12-02T08:53:05.621437+00:00``), shown in local time.
+_STORED_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
+# An extension's length as stored (``3wd``, ``48h``).
+_LIMIT = re.compile(r"^(\d+)(wd|h)$")
+
+
+def fact_text(key: str, value: Any, lang: str, tz: ZoneInfo | None = None, status_of: str | None = None) -> str:
+    """One stored fact as a supervisor reads it: labels for codes (供水, 值班网格长), rounds from 1,
+    moments in local time, an extension's ``3wd`` as 3个工作日. ``status_of`` names the catalogue of
+    a ``from``/``to`` status (a transfer's or an extension's) when the event is about one."""
+    if isinstance(value, str) and tz is not None and _STORED_MOMENT.match(value):
+        try:
+            return local_time(datetime.fromisoformat(value), tz, "%m-%d %H:%M")
+        except ValueError:
+            pass
+    if key == "amount" and isinstance(value, str) and (limit := _LIMIT.match(value)):
+        n, unit = int(limit.group(1)), limit.group(2)
+        if unit == "wd":
+            return t("deadline.working_day", lang) if n == 1 else t("deadline.working_days", lang, n=n)
+        return t("deadline.hours", lang, n=n)
+    if status_of and key in ("from", "to") and isinstance(value, str) and has(f"{status_of}.{value}"):
+        return t(f"{status_of}.{value}", lang)
     prefix = _LABELLED.get(key)
     if prefix and isinstance(value, str) and has(f"{prefix}.{value}"):
         return t(f"{prefix}.{value}", lang)
@@ -113,9 +135,17 @@ def describe(value: Any) -> str:
     return str(value)
 
 
-def visible_items(data: dict[str, Any] | None, lang: str) -> list[tuple[str, str]]:
-    """The (key, text) pairs of ``data`` worth showing, in ``lang``."""
-    return [(k, fact_text(k, v, lang)) for k, v in (data or {}).items() if k not in HIDDEN_KEYS]
+def visible_items(data: dict[str, Any] | None, lang: str, tz: ZoneInfo | None = None) -> list[tuple[str, str]]:
+    """The (key, text) pairs of ``data`` worth showing, in ``lang`` (moments in ``tz``)."""
+    data = data or {}
+    status_of = ("console.extension_status" if "extension_id" in data
+                 else "console.transfer_status" if "transfer_id" in data else None)
+    return [(k, fact_text(k, v, lang, tz, status_of)) for k, v in data.items() if k not in HIDDEN_KEYS]
+
+
+def actor_text(actor: str, lang: str) -> str:
+    """Who did it, on the timeline: Gridline itself is 系统, not ``system``; people keep their code."""
+    return console_text("sender.system", lang) if actor == "system" else actor
 
 
 def highlight_entities(text: str | None, entities: list[dict[str, Any]] | None, masked: bool) -> Markup:
@@ -154,6 +184,8 @@ def build_environment() -> Environment:
     env.filters["mask_phone"] = privacy.mask_phone
     env.filters["mask_text"] = privacy.mask_text
     env.filters["mask_handle"] = privacy.mask_handle
+    # Stored details as people read them: Chinese stays Chinese (not \u90d1…); autoescape escapes HTML.
+    env.filters["readable_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     env.globals["mask_identity"] = privacy.mask_identity
     env.globals["highlight_entities"] = highlight_entities
     env.globals["has_contact_details"] = privacy.has_contact_details
@@ -185,7 +217,8 @@ class Renderer:
             "event_title": lambda kind: event_title(kind, lang),
             "event_text": lambda e: describe_event(e.kind, e.data, e.actor, lang),
             "explain": lambda entry: explain(entry, lang),
-            "visible_items": lambda data: visible_items(data, lang),
+            "visible_items": lambda data: visible_items(data, lang, tz),
+            "actor_text": lambda actor: actor_text(actor, lang),
         }
         base.update(context)
         return self.env.get_template(template).render(**base)

@@ -94,3 +94,116 @@ async def test_a_console_address_that_does_not_exist_gets_the_console_error_page
     # JSON callers and the other apps keep FastAPI's JSON answers.
     assert (await admin.get("/console/nonexistent", headers={"accept": "application/json"})).status_code == 404
     assert (await admin.get("/nowhere", headers=browser)).json() == {"detail": "Not Found"}
+
+
+async def test_a_sweeps_delivery_states_are_in_the_pages_language(client_for: ClientFor, console_services) -> None:
+    """The sweep page listed its questions' delivery states as raw codes ("发送状态: queued 3")."""
+    admin = await client_for("admin")
+    token = csrf_of((await admin.get("/console/sweeps")).text)
+    started = await admin.post("/console/sweeps", data={"csrf_token": token, "reason": "cold_wave",
+                                                        "grids": ["GX01-01-1", "GX01-01-2"]})
+    assert started.status_code == 303
+    page = (await admin.get(started.headers["location"])).text
+    line = re.search(r"发送状态: ([^<]*)<", page)
+    assert line and line.group(1).strip() == "排队中 3", line
+    english = (await admin.get(started.headers["location"], cookies={"gridline_console_lang": "en"})).text
+    assert re.search(r": queued 3<", english)
+
+
+async def test_a_category_has_one_name_in_the_console_the_inbox_and_the_residents_reply(
+        client_for: ClientFor, factory: CaseFactory) -> None:
+    """The console called property_management 物业管理 while the staff inbox, the page sent to the
+    leader and the reply to the resident said 物业服务 (噪音 / 噪音扰民, 老人关爱 / 老人帮扶, 治安秩序 /
+    社会治安, 紧急情况 / 紧急事件): two names for one category on the same case page."""
+    from gridline.i18n import t
+
+    cases = {code: factory.case(grid="GX01-01-1", category=code, staff="LDR-GX01-01-1")
+             for code in ("property_management", "noise", "elderly_care", "public_order", "emergency", "elevator")}
+    admin = await client_for("admin")
+    leader = await client_for("leader-cheng")
+    for lang in ("zh-CN", "en"):
+        cookies = {"gridline_console_lang": lang}
+        listed = (await admin.get("/console/cases", cookies=cookies)).text
+        inbox = (await leader.get("/console/inbox", cookies=cookies)).text
+        for code, case in cases.items():
+            name = t(f"category.{code}", lang)  # what the resident and the paged leader read
+            assert f'<span class="cat">{name}</span>' in listed, (lang, code, name)
+            page = (await admin.get(f"/console/cases/{case.id}", cookies=cookies)).text
+            assert f'<dd>{name}</dd>' in page or f'<span class="cat">{name}</span>' in page, (lang, code, name)
+            assert name in inbox, (lang, code, name)
+
+
+def facts_of(html: str) -> list[tuple[str, str]]:
+    """The (label, value) pairs of the timeline's event facts."""
+    timeline = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    return re.findall(r"<dt>([^<]*)</dt><dd>([^<]*)</dd>", timeline)
+
+
+async def test_a_transfers_timeline_facts_are_written_for_people(
+        client_for: ClientFor, factory: CaseFactory, console_services) -> None:
+    """The timeline of a transferred case showed raw stored values: 签收时限
+    2026-12-02T08:53:05.621437+00:00, 原为 requested, 渠道 console, note …, 延长 3wd, and the actor
+    'system' in the middle of a Chinese page."""
+    from sqlmodel import select
+
+    from gridline.routing import transfers
+    from gridline.storage.models import Staff
+
+    case = factory.case(grid="GX01-01-1", staff="LDR-GX01-01-1", ack_after=timedelta(minutes=5))
+    supervisor = await client_for("sup-lianhua")
+    token = csrf_of((await supervisor.get(f"/console/cases/{case.id}")).text)
+    await supervisor.post(f"/console/cases/{case.id}/transfer",
+                          data={"csrf_token": token, "department": "郑州自来水投资控股有限公司", "note": "主管道"})
+    with console_services.db.session() as session:
+        dept = session.exec(select(Staff.id).where(Staff.code == "DEP-WATER-1")).one()
+    assert (await transfers.accept_transfer(console_services, case.id, dept, channel="web")).ok
+    await supervisor.post(f"/console/cases/{case.id}/extension",
+                          data={"csrf_token": token, "amount": "3", "reason": "等配件"})
+    page = (await supervisor.get(f"/console/cases/{case.id}")).text
+    facts = facts_of(page)
+    values = [v for _, v in facts]
+    assert not [v for v in values if re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", v)], facts  # no ISO timestamps
+    assert not {"requested", "console", "3wd", "72h"} & set(values), facts
+    assert "note" not in [k for k, _ in facts], facts
+    labels = dict(facts)
+    assert labels["渠道"] in ("管理台", "网页") and "3个工作日" in values
+    assert re.fullmatch(r"\d\d-\d\d \d\d:\d\d", labels["签收时限"]), labels
+    assert "待签收" in values  # the transfer's status before it was accepted
+    timeline = page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    assert '<span class="muted">system</span>' not in timeline and '<span class="muted">系统</span>' in timeline
+
+
+async def test_the_case_export_names_the_channel_in_the_pages_language(
+        client_for: ClientFor, factory: CaseFactory) -> None:
+    """cases.csv translated the category, priority and status but left the channel a code (web, sms), and
+    the case list showed a 主动发现 or Open311 case's channel as "visit" / "api"."""
+    import csv
+    import io
+
+    factory.case(grid="GX01-01-1", channel="sms")
+    factory.case(grid="GX01-01-1", channel="web")
+    factory.case(grid="GX01-01-1", channel="visit")  # 主动发现
+    factory.case(grid="GX01-01-1", channel="api")  # Open311
+    admin = await client_for("admin")
+    listed = (await admin.get("/console/cases")).text
+    assert '<span class="chan chan-api">Open311 接口</span>' in listed
+    for lang, expected in (("zh-CN", {"短信", "网页", "走访", "Open311 接口"}),
+                           ("en", {"SMS", "Web", "Visit", "Open311"})):
+        export = await admin.get("/console/cases.csv", cookies={"gridline_console_lang": lang})
+        rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+        column = rows[0].index("渠道" if lang == "zh-CN" else "Channel")
+        assert {row[column] for row in rows[1:]} == expected, lang
+
+
+async def test_the_audit_log_shows_chinese_details_as_chinese(client_for: ClientFor, factory: CaseFactory) -> None:
+    """An audit entry's details were JSON with every Chinese character escaped
+    ("department": "\\u90d1\\u5dde…"), unreadable for the auditor they are kept for."""
+    case = factory.case(grid="GX01-01-1", staff="LDR-GX01-01-1", ack_after=timedelta(minutes=5))
+    supervisor = await client_for("sup-lianhua")
+    token = csrf_of((await supervisor.get(f"/console/cases/{case.id}")).text)
+    await supervisor.post(f"/console/cases/{case.id}/transfer",
+                          data={"csrf_token": token, "department": "郑州自来水投资控股有限公司",
+                                "note": "主管道<script>x</script>"})
+    audit = (await (await client_for("auditor")).get("/console/audit", params={"action": "transfer.requested"})).text
+    assert "郑州自来水投资控股有限公司" in audit and "主管道&lt;script&gt;x&lt;/script&gt;" in audit
+    assert "\\u90d1" not in audit and "\\u003c" not in audit

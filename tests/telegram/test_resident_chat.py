@@ -90,3 +90,78 @@ async def test_repeated_reports_of_an_unplaced_resident_are_not_told_others_repo
     await world.drain()
     said = "\n".join(resident.texts)
     assert "已有人反映" not in said and "人反映" not in said, said
+
+
+async def test_staff_commands_from_a_resident_get_a_clear_answer_not_the_welcome(telegram_world: TelegramWorld):
+    """BotFather's menu shows every command to everyone: /cases (「我的工单」) lists a resident's own
+    cases; /duty and /visits say they are for staff instead of welcoming the resident back."""
+    world = telegram_world
+    resident = world.person(8100000305, "建国", last_name="王")
+    await resident.says("/start")
+    await resident.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await resident.says("电梯坏了")
+    await world.drain()
+    case = only_case(world.services)
+
+    await resident.says("/cases")
+    await world.drain()
+    assert case.ref in resident.last_message.text, resident.last_message.text
+
+    for command in ("/duty", "/visits", "/accept"):
+        await resident.says(command)
+        await world.drain()
+        answer = resident.last_message.text
+        assert "工作人员" in answer and "您登记在" not in answer, (command, answer)
+
+
+async def test_lang_switches_a_staff_members_language(telegram_world: TelegramWorld):
+    """/lang is in the menu for everyone; for staff it switched nothing and answered the help text."""
+    world = telegram_world
+    leader = world.person(7000000002, "志强")
+    await leader.says("/lang")
+    await world.drain()
+    assert leader.last_message.text == "Language set to English."
+    await leader.says("/cases")
+    await world.drain()
+    assert leader.last_message.text.startswith("You have no open cases") or "Your open cases" in (
+        leader.last_message.text
+    ), leader.last_message.text
+    await leader.says("/lang")
+    await world.drain()
+    assert leader.last_message.text == "已切换为中文。"
+
+
+async def test_a_button_of_a_question_already_answered_in_words_says_so(telegram_world: TelegramWorld):
+    """「解决了，谢谢」 and 「5」 typed instead of tapped leave the buttons on the questions; a late tap
+    on them said 「现在还不能评价」 (not yet) about a case that was closed and rated."""
+    world = telegram_world
+    resident = world.person(8100000306, "建国", last_name="王")
+    leader = world.person(7000000002, "志强")
+    await resident.says("/start")
+    await resident.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await resident.says("电梯坏了")
+    await world.drain()
+    await leader.taps("已解决")
+    await world.drain()
+    solved_question = resident.last_with_button("是，解决了")
+    await resident.says("解决了，谢谢")
+    await world.drain()
+    stars = resident.last_with_button("★★★★★")
+    await resident.says("5")
+    await world.drain()
+    case = only_case(world.services)
+    assert case.status == "closed" and case.rating == 5
+
+    await resident.taps("★★", stars)
+    await world.drain()
+    late = resident.last_message.text
+    assert "还不能" not in late and "已经" in late and case.ref in late, late
+    await resident.taps("没有解决", solved_question)
+    await world.drain()
+    late = resident.last_message.text
+    assert "评价" not in late or "已经" in late, late
+    assert "还不能" not in late and case.ref in late, late
+    case = only_case(world.services)
+    assert case.status == "closed" and case.rating == 5, "a late tap changes nothing"

@@ -287,3 +287,10 @@ async def test_an_unknown_caller_asking_who_their_leader_is_is_asked_to_say_the_
     await call.say("桐柏路199号院5号楼")
     assert "龙小燕" in call.last_heard
     assert not world.cases()
+
+
+async def test_the_emergency_advice_on_a_call_is_said_without_an_emoji(world: TwilioWorld) -> None:
+    call = await world.phone(LI_XIUYING).call()
+    await call.say("楼下着火了，好多烟")
+    assert "119" in call.last_heard
+    assert "⚠" not in call.heard

@@ -112,3 +112,31 @@ async def test_a_signed_voice_url_with_an_id_that_cannot_exist_is_a_422(world: T
     response = await world.fake.post_signed(world.base_url + path, form)
     assert response.status_code == 422
     assert world.inbox() == []
+
+
+async def test_the_form_content_type_is_recognised_in_any_case(world: TwilioWorld) -> None:
+    """Media types are case-insensitive (RFC 9110): a proxy writing ``Application/X-WWW-Form-Urlencoded``
+    must not turn a resident's text into a 415 that Twilio does not retry."""
+    url = world.base_url + "/webhooks/twilio/sms"
+    form = sms_form()
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, form)
+    async with httpx.AsyncClient() as client:
+        response = await client.post(url, content=httpx.QueryParams(form).__str__().encode(), headers={
+            "X-Twilio-Signature": signature, "Content-Type": "Application/X-WWW-Form-Urlencoded; Charset=UTF-8"})
+    assert response.status_code == 200
+    assert len(world.inbox()) == 1
+
+
+@pytest.mark.parametrize(("path", "field"), [("/webhooks/twilio/sms", "MessageSid"), ("/webhooks/twilio/sms", "SmsSid"),
+                                             ("/webhooks/twilio/voice", "CallSid"),
+                                             ("/webhooks/twilio/voice/turn?n=1&s=ab", "CallSid")])
+async def test_a_sid_longer_than_twilios_is_a_400_not_a_failure_later(
+    world: TwilioWorld, path: str, field: str
+) -> None:
+    """Twilio's sids are 34 characters. A much longer one was stored cut to the inbox key's 128 and then
+    failed the message's processing (its column) — or made every step of a call the same step."""
+    form = {**sms_form(), "CallSid": "CA" + "1" * 32, field: "SM" + "7" * 300}
+    response = await world.fake.post_signed(world.base_url + path, form)
+    assert response.status_code == 400
+    await world.settle()
+    assert world.inbox() == []

@@ -70,7 +70,7 @@ class TelegramFlows:
         if outcome.staff_id is not None and event.command in LOOP_COMMANDS:
             await self.loop.command(event.sender, outcome.staff_id, event.command, event.args)
         elif outcome.staff_id is not None:
-            await self.staff.command(event.sender, outcome.staff_id, event.command)
+            await self.staff.command(event.sender, outcome.staff_id, event.command, event.args)
 
     async def on_text(self, event: TextInput) -> None:
         replied_to = await self.staff.page_replied_to(event.sender, event.reply_to_message_id)

@@ -17,7 +17,7 @@ from gridline.bots.telegram.context import BotContext
 from gridline.bots.telegram.inputs import CallbackInput, PhotoInput, Sender
 from gridline.bots.telegram.runtime import Button, FileTooLarge, TelegramSendError
 from gridline.bots.telegram.staff_texts import cases_text, duty_text
-from gridline.i18n import t
+from gridline.i18n import Language, normalise_language, other_language, t
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.directory import Directory
@@ -57,10 +57,14 @@ class StaffDesk:
 
     # -- messages ------------------------------------------------------------------------------------
 
-    async def command(self, sender: Sender, staff_id: int, command: str) -> None:
+    async def command(self, sender: Sender, staff_id: int, command: str, args: str = "") -> None:
         from gridline.routing.queries import open_cases_for_staff, staff_shifts
 
         staff = await self._staff(staff_id)
+        if command == "lang":
+            lang = await in_transaction(self.services, _switch_language, staff_id, args.strip())
+            await self.ctx.say_phrase(sender, Phrase("conversation.language_set"), lang)
+            return
         if command == "duty":
             shifts = await staff_shifts(self.services, staff_id, days=DUTY_DAYS)
             codes = {grid_code for _, _, grid_code, _ in shifts}
@@ -238,6 +242,17 @@ class StaffDesk:
         if staff is None:
             raise LookupError(f"staff {staff_id} vanished")
         return staff
+
+
+def _switch_language(work: Work, staff_id: int, wanted: str) -> Language:
+    """/lang [zh|en] for a staff member: the language asked for, else the other one; stored on the row."""
+    staff = work.session.get(Staff, staff_id)
+    if staff is None:
+        raise LookupError(f"staff {staff_id} vanished")
+    lang = normalise_language(wanted) if wanted else other_language(staff.lang)
+    staff.lang = lang.value
+    work.session.add(staff)
+    return lang
 
 
 def _redeem_link_code(work: Work, code: str, account: linking.TelegramAccount, secret_key: str) -> linking.LinkResult:

@@ -24,6 +24,10 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 # A Twilio form has a few dozen short fields; anything much bigger is not Twilio.
 MAX_FORM_BYTES = 64 * 1024
 MAX_FIELDS = 200
+# Twilio's sids are 34 characters ("SM" + 32 hex); far longer is not Twilio, and would not fit the
+# columns that keep it (cut to the inbox key's 128, a text failed processing later, a call's steps merged).
+MAX_SID_LENGTH = 64
+SID_FIELDS = ("MessageSid", "SmsSid", "CallSid")
 
 
 @dataclass(frozen=True)
@@ -75,14 +79,14 @@ def check_signed_form(settings: Settings, url: str, signature: str, body: bytes,
                       path: str) -> SignedForm:
     """The verified fields of a webhook's (capped) ``body`` signed for ``url``, or
     :class:`FormRefused` (403 bad or missing signature, 413 too large, 415 not a form, 400 too many
-    fields). Nothing is stored or changed before this returns. The body is only URL-decoded — the
-    least that checking the signature needs; the form parser is never run, and nothing else is
-    looked at until the signature holds."""
+    fields or a sid far longer than Twilio's). Nothing is stored or changed before this returns. The
+    body is only URL-decoded — the least that checking the signature needs; the form parser is never
+    run, and nothing else is looked at until the signature holds."""
     if not signature:
         raise FormRefused(403, "missing signature")
     if len(body) > MAX_FORM_BYTES:
         raise FormRefused(413, "form too large")
-    if body and not content_type.startswith("application/x-www-form-urlencoded"):
+    if body and not content_type.lower().startswith("application/x-www-form-urlencoded"):  # any case (RFC 9110)
         raise FormRefused(415, "expected a form")
     pairs = decode_form(body)
     fields = dict(pairs)
@@ -91,6 +95,8 @@ def check_signed_form(settings: Settings, url: str, signature: str, body: bytes,
         raise FormRefused(403, "bad signature")
     if len(pairs) > MAX_FIELDS:
         raise FormRefused(400, "too many form fields")
+    if any(len(fields.get(name, "")) > MAX_SID_LENGTH for name in SID_FIELDS):
+        raise FormRefused(400, "not a Twilio sid")
     # Cleaned only after the check: the signature covers the fields exactly as Twilio sent them.
     return SignedForm(url=url, fields={key: clean_text(value) for key, value in fields.items()})
 

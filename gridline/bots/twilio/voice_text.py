@@ -19,6 +19,7 @@ VOICE_VARIANTS = {
     "registration.address_not_found": "twilio.voice.address_not_found",
     "checkins.ask.again": "checkins.ask.voice_again",
     "find_leader.unknown_grid": "twilio.voice.find_leader.unknown_grid",
+    "emergency.advice": "twilio.voice.emergency.advice",  # no "⚠️" for the speech engine to read out
     "find_leader.answer": "twilio.voice.find_leader.answer",
     "find_leader.answer_on_duty": "twilio.voice.find_leader.answer_on_duty",
 }

@@ -7,7 +7,7 @@ import re
 
 from gridline.core.conversation.states import IDLE, State
 from gridline.core.conversation.step import Step
-from gridline.core.conversation.understood import solved_answer
+from gridline.core.conversation.understood import not_now, solved_answer
 from gridline.core.reports import apply_category_choice
 from gridline.i18n.phrases import Phrase
 from gridline.routing import checkins
@@ -41,7 +41,7 @@ def choice(step: Step, state: State) -> State:
     if kind == "rate":
         low = step.services.settings.closure.low_rating
         ok = rate_case(step.work, case, int(value), actor=f"resident:{resident.id}", low_rating=low)
-        step.say("case.rating_thanks" if ok else "case.rating_not_now", ref=case.ref)
+        step.say("case.rating_thanks" if ok else not_now(case), ref=case.ref)
     elif kind == "solved":
         solved_answer(step, case, value == "yes", None)
     else:

@@ -20,6 +20,9 @@ def command(step: Step, state: State) -> State:
         resident.lang = normalise_language(wanted)
         step.say("conversation.language_set")  # in the language just chosen (the sender's)
         return IDLE
+    if name == "cases":  # 「我的工单」 in the bot's menu: for a resident, their own cases
+        step.say(open_cases(step.work, resident.id or 0))
+        return IDLE
     if name == "status":
         asked = case_lookup.parse_query(f"status {msg.command_args}") if msg.command_args.strip() else None
         step.say(by_reference(step, asked) if asked is not None else open_cases(step.work, resident.id or 0))
@@ -27,7 +30,10 @@ def command(step: Step, state: State) -> State:
     if name == "help":
         step.say("conversation.help")
         return IDLE
-    # start (and anything unknown): welcome, then registration if needed
+    if name != "start":  # /duty, /visits, the department loop's commands: staff's, not a resident's
+        step.say("conversation.staff_command")
+        return IDLE
+    # start: welcome, then registration if needed
     if resident.grid_code:
         step.say("conversation.welcome_back", grid=grid_name(step.work, resident.grid_code))
         return IDLE

@@ -7,6 +7,7 @@ from gridline.core.answers import find_leader, open_cases, staff_role
 from gridline.core.conversation.states import IDLE, State, asking_address, offering, without_options
 from gridline.core.conversation.step import Step
 from gridline.core.reports import ReportDecision, decide_report, file_report
+from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
 from gridline.nlu.solved_words import solved_in_words
@@ -117,7 +118,13 @@ def solved_answer(step: Step, case: Case, solved: bool, words: str | None) -> No
         tz = step.services.settings.timezone
         ok = bool(closure.not_solved(step.work, grids, tz, case, actor, words)) or case.status == "paged"
     if not ok:
-        step.say("case.rating_not_now", ref=case.ref)
+        step.say(not_now(case), ref=case.ref)
+
+
+def not_now(case: Case) -> str:
+    """What to say to an answer about a case that no longer waits for it (a button tapped after the
+    question was answered in words, or after the case moved on): closed already, or still in hand."""
+    return "case.answered_already" if case.status == CaseStatus.CLOSED else "case.rating_not_now"
 
 
 def substantive(text: str) -> bool:

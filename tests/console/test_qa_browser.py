@@ -1,0 +1,66 @@
+"""Exploratory QA pass of the console in a real headless Chromium (2026-12-02): layout a person sees."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from gridline.kernel.services import Services
+from gridline.storage.models import Household
+from tests.console.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, require_browser, save_screenshot
+from tests.console.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+async def browser(app: Any) -> AsyncIterator[tuple[Any, LiveServer]]:
+    require_browser()
+    from playwright.async_api import async_playwright
+
+    server = LiveServer(app)
+    await server.start()
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium, server
+        finally:
+            await chromium.close()
+    await server.stop()
+
+
+async def sign_in(page: Any, server: LiveServer, name: str, target: str = "/console/cases") -> None:
+    await page.goto(f"{server.url}/console/login?next={target}")
+    await page.fill("input[name=name]", name)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("form button[type=submit]")
+    await page.wait_for_url(f"{server.url}{target}")
+
+
+async def test_every_checkbox_sits_beside_its_words(browser, console_services: Services) -> None:
+    """On the household, sweep and broadcast forms the tick boxes floated in the middle of the form,
+    a line above the words they belong to (``label.check`` was laid out only inside the filters)."""
+    with console_services.db.session() as session:
+        household = session.exec(select(Household).order_by(Household.id)).first()
+        assert household is not None
+    chromium, server = browser
+    context = await chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await sign_in(page, server, "admin")
+    for path in (f"/console/households/{household.id}", "/console/sweeps", "/console/broadcasts"):
+        await page.goto(f"{server.url}{path}")
+        labels = page.locator("label.check")
+        assert await labels.count() > 0, path
+        for i in range(await labels.count()):
+            label = labels.nth(i)
+            box = await label.bounding_box()
+            tick = await label.locator("input[type=checkbox]").bounding_box()
+            assert box and tick
+            # One line: the box at the label's left edge, the words right of it on the same line.
+            assert tick["x"] - box["x"] < 8, (path, i, box, tick)
+            assert box["height"] < 2.2 * tick["height"] + 8, (path, i, box, tick)
+        save_screenshot(await page.screenshot(full_page=True), "checks-" + path.strip("/").replace("/", "-"))
+    await context.close()
