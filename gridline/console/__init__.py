@@ -12,9 +12,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -32,6 +33,7 @@ from gridline.console.http import (
     state_of,
 )
 from gridline.console.rendering import Renderer
+from gridline.edge.text import clean_payload
 from gridline.kernel.services import Services
 
 STATIC = Path(__file__).parent / "static"
@@ -163,6 +165,11 @@ def install_routes(app: FastAPI, services: Services) -> None:
     async def csrf_failed(request: Request, exc: Exception) -> Response:
         return _error_page(request, 403, "error.csrf")
 
+    def _validation_errors(exc: RequestValidationError) -> Response:
+        # FastAPI's 422, with the input it echoes cleaned: a lone surrogate ("\ud800" in the JSON)
+        # cannot be encoded as UTF-8, and the answer to a malformed body became a 500.
+        return JSONResponse(status_code=422, content={"detail": clean_payload(jsonable_encoder(exc.errors()))})
+
     async def unmatched(request: Request, exc: Exception) -> Response:
         # Starlette's 404 (no such route) and 405 (a GET of a form-only address), and FastAPI's 422
         # for a path id that is not a number: inside the console, its own error page, not JSON.
@@ -171,7 +178,7 @@ def install_routes(app: FastAPI, services: Services) -> None:
         if isinstance(exc, RequestValidationError):
             if inside and all(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
                 return _error_page(request, 404, "error.not_found")
-            return await request_validation_exception_handler(request, exc)
+            return _validation_errors(exc)
         assert isinstance(exc, StarletteHTTPException)
         if inside and exc.status_code in (404, 405):
             response = _error_page(request, exc.status_code,

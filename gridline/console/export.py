@@ -69,7 +69,7 @@ def cases_csv(rows: Sequence[CaseRow], tree: GridTree, tz: ZoneInfo, lang: str) 
             console_text(f"category.{c.category}", lang),
             console_text(f"priority.{c.priority}", lang),
             console_text(f"status.{c.status}", lang),
-            c.channel,
+            console_text(f"channel.{c.channel}", lang),
             row.staff_name,
             local_time(c.acknowledged_at, tz),
             _minutes(time_to_acknowledge(c)),

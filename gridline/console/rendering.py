@@ -6,6 +6,7 @@ that build markup in Python (entity highlighting, the chart) escape every piece 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -183,6 +184,8 @@ def build_environment() -> Environment:
     env.filters["mask_phone"] = privacy.mask_phone
     env.filters["mask_text"] = privacy.mask_text
     env.filters["mask_handle"] = privacy.mask_handle
+    # Stored details as people read them: Chinese stays Chinese (not \u90d1…); autoescape escapes HTML.
+    env.filters["readable_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     env.globals["mask_identity"] = privacy.mask_identity
     env.globals["highlight_entities"] = highlight_entities
     env.globals["has_contact_details"] = privacy.has_contact_details

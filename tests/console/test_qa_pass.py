@@ -171,3 +171,39 @@ async def test_a_transfers_timeline_facts_are_written_for_people(
     assert "待签收" in values  # the transfer's status before it was accepted
     timeline = page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
     assert '<span class="muted">system</span>' not in timeline and '<span class="muted">系统</span>' in timeline
+
+
+async def test_the_case_export_names_the_channel_in_the_pages_language(
+        client_for: ClientFor, factory: CaseFactory) -> None:
+    """cases.csv translated the category, priority and status but left the channel a code (web, sms), and
+    the case list showed a 主动发现 or Open311 case's channel as "visit" / "api"."""
+    import csv
+    import io
+
+    factory.case(grid="GX01-01-1", channel="sms")
+    factory.case(grid="GX01-01-1", channel="web")
+    factory.case(grid="GX01-01-1", channel="visit")  # 主动发现
+    factory.case(grid="GX01-01-1", channel="api")  # Open311
+    admin = await client_for("admin")
+    listed = (await admin.get("/console/cases")).text
+    assert '<span class="chan chan-api">Open311 接口</span>' in listed
+    for lang, expected in (("zh-CN", {"短信", "网页", "走访", "Open311 接口"}),
+                           ("en", {"SMS", "Web", "Visit", "Open311"})):
+        export = await admin.get("/console/cases.csv", cookies={"gridline_console_lang": lang})
+        rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+        column = rows[0].index("渠道" if lang == "zh-CN" else "Channel")
+        assert {row[column] for row in rows[1:]} == expected, lang
+
+
+async def test_the_audit_log_shows_chinese_details_as_chinese(client_for: ClientFor, factory: CaseFactory) -> None:
+    """An audit entry's details were JSON with every Chinese character escaped
+    ("department": "\\u90d1\\u5dde…"), unreadable for the auditor they are kept for."""
+    case = factory.case(grid="GX01-01-1", staff="LDR-GX01-01-1", ack_after=timedelta(minutes=5))
+    supervisor = await client_for("sup-lianhua")
+    token = csrf_of((await supervisor.get(f"/console/cases/{case.id}")).text)
+    await supervisor.post(f"/console/cases/{case.id}/transfer",
+                          data={"csrf_token": token, "department": "郑州自来水投资控股有限公司",
+                                "note": "主管道<script>x</script>"})
+    audit = (await (await client_for("auditor")).get("/console/audit", params={"action": "transfer.requested"})).text
+    assert "郑州自来水投资控股有限公司" in audit and "主管道&lt;script&gt;x&lt;/script&gt;" in audit
+    assert "\\u90d1" not in audit and "\\u003c" not in audit

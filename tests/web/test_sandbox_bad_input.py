@@ -112,3 +112,23 @@ async def test_bad_staff_actions_are_4xx(sandbox: Sandbox) -> None:
                       "to_staff_id": 999_999}) == 404
     (page,) = await sandbox.inbox(leader_id)
     assert page["case"]["status"] == "paged"  # none of it touched the case
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param('"text": "\\ud800"', id="only a lone surrogate"),
+        pytest.param('"text": "\\udfff\\u0000 "', id="surrogate and NUL"),
+        pytest.param('"text": "x", "session_id": "\\ud800\\ud800\\ud800"', id="surrogates in the session id"),
+    ],
+)
+async def test_a_lone_surrogate_in_a_refused_body_is_a_422_not_a_500(sandbox: Sandbox, fields: str) -> None:
+    """The 422 echoes what was wrong; a lone surrogate in it could not be encoded and became a 500."""
+    sender = "" if "session_id" in fields else '"session_id": "abcdefgh", '
+    body = '{"event_id": "' + EVENT + '", ' + sender + fields + "}"
+    response = await sandbox.http.post(f"{API}/messages", content=body.encode(),
+                                       headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"]
+    with sandbox.services.db.session() as session:
+        assert session.exec(select(InboundEvent)).all() == []
