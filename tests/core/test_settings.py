@@ -53,3 +53,25 @@ def test_serve_sets_the_gil_switch_interval(milliseconds: float, expected: float
         assert sys.getswitchinterval() == pytest.approx(expected if expected is not None else before)
     finally:
         sys.setswitchinterval(before)
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_a_started_process_takes_what_it_holds_out_of_the_collectors_sight(freeze: bool):
+    import gc
+
+    from gridline.commands.serve import settle_heap
+    from gridline.settings import Settings
+
+    held = [{"model": i} for i in range(1000)]  # what start-up loaded: the NLU model, the indexes
+    before = gc.get_freeze_count()
+    try:
+        settle_heap(Settings(server={"freeze_heap": freeze}))
+        if freeze:
+            assert gc.get_freeze_count() > before + len(held), "start-up's objects are frozen"
+            assert not any(obj is held[0] for obj in gc.get_objects()), "a full collection no longer walks them"
+            made_later = [{"case": 1}]
+            assert any(obj is made_later for obj in gc.get_objects()), "what comes later is collected as ever"
+        else:
+            assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()

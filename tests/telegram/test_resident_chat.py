@@ -3,6 +3,8 @@ wait for their address, following up on their own case, and commands meant for s
 
 from __future__ import annotations
 
+import re
+
 from tests.telegram.conftest import TelegramWorld
 from tests.telegram.support import cases, only_case
 
@@ -165,3 +167,18 @@ async def test_a_button_of_a_question_already_answered_in_words_says_so(telegram
     assert "还不能" not in late and case.ref in late, late
     case = only_case(world.services)
     assert case.status == "closed" and case.rating == 5, "a late tap changes nothing"
+
+
+async def test_a_working_day_deadline_on_the_page_ends_at_24_00_of_its_last_day(telegram_world: TelegramWorld):
+    """「限时 12月8日 00:00（3个工作日）」 read as a day more than the limit gives: it is the end of 12月7日."""
+    world = telegram_world
+    resident = world.person(8100000307, "建国", last_name="王")
+    leader = world.person(7000000002, "志强")
+    await resident.says("/start")
+    await resident.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await resident.says("电梯坏了")
+    await world.drain()
+    page = leader.last_with_button("接单").text
+    assert re.search(r"限时 \d+月\d+日 24:00（3个工作日）", page), page
+    assert "日 00:00" not in page, page
