@@ -220,3 +220,26 @@ async def test_the_extension_heading_is_shown_only_with_something_under_it(
     assert "<h3>延期</h3>" in page and f'action="/console/cases/{held.id}/extension"' in page
     leader = await client_for("leader-cheng")  # reads, may not ask: nothing under the heading
     assert "<h3>延期</h3>" not in (await leader.get(f"/console/cases/{held.id}")).text
+
+
+async def test_an_entity_in_a_residents_words_is_named_in_the_pages_language(
+        client_for: ClientFor, factory: CaseFactory, console_services) -> None:
+    """An address marked in the resident's message carried the model's code ("address") under it in
+    the middle of a Chinese page; the facts below said 地址."""
+    from sqlmodel import select
+
+    from gridline.storage.models import Message
+    from tests.console.factories import nlu_result
+
+    text = "桐柏路199号院停水了"
+    case = factory.case(grid="GX01-01-1", text=text)
+    with console_services.db.session() as session:
+        message = session.exec(select(Message).where(Message.case_id == case.id, Message.direction == "in")).one()
+        message.nlu = nlu_result(text, "water_supply", 0.9,
+                                 [{"entity": "address", "value": "桐柏路199号院", "start": 0, "end": 8}])
+        session.add(message)
+    admin = await client_for("admin")
+    page = (await admin.get(f"/console/cases/{case.id}")).text
+    assert '<mark class="entity" title="地址">桐柏路199号院<sub>地址</sub></mark>' in page
+    english = (await admin.get(f"/console/cases/{case.id}", cookies={"gridline_console_lang": "en"})).text
+    assert '<sub>Address</sub>' in english
