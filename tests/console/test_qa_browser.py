@@ -64,3 +64,20 @@ async def test_every_checkbox_sits_beside_its_words(browser, console_services: S
             assert box["height"] < 2.2 * tick["height"] + 8, (path, i, box, tick)
         save_screenshot(await page.screenshot(full_page=True), "checks-" + path.strip("/").replace("/", "-"))
     await context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+async def test_a_very_long_unbroken_resident_text_stays_inside_the_page(browser, factory, width) -> None:
+    """A resident who pastes a long link or holds a key down must not push the page sideways."""
+    text = "楼道灯坏了" + "A" * 1500 + " https://example.com/" + "x" * 400
+    case = factory.case(grid="GX01-01-1", text=text, staff="LDR-GX01-01-1")
+    chromium, server = browser
+    context = await chromium.new_context(viewport={"width": width, "height": 900})
+    page = await context.new_page()
+    await sign_in(page, server, "admin")
+    for path in ("/console/cases", f"/console/cases/{case.id}", "/console/conversations"):
+        await page.goto(f"{server.url}{path}")
+        scroll_width = await page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= width + 1, (path, width, scroll_width)
+        save_screenshot(await page.screenshot(full_page=True), f"long-text-{width}-" + path.strip("/").replace("/", "-"))
+    await context.close()
