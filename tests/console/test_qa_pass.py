@@ -207,3 +207,16 @@ async def test_the_audit_log_shows_chinese_details_as_chinese(client_for: Client
     audit = (await (await client_for("auditor")).get("/console/audit", params={"action": "transfer.requested"})).text
     assert "郑州自来水投资控股有限公司" in audit and "主管道&lt;script&gt;x&lt;/script&gt;" in audit
     assert "\\u90d1" not in audit and "\\u003c" not in audit
+
+
+async def test_the_extension_heading_is_shown_only_with_something_under_it(
+        client_for: ClientFor, factory: CaseFactory) -> None:
+    """A case nobody holds showed an empty 延期 heading at the foot of the transfer card."""
+    waiting = factory.case(grid="GX01-01-1", staff="LDR-GX01-01-1")
+    held = factory.case(grid="GX01-01-1", staff="LDR-GX01-01-1", ack_after=timedelta(minutes=5))
+    admin = await client_for("admin")
+    assert "<h3>延期</h3>" not in (await admin.get(f"/console/cases/{waiting.id}")).text
+    page = (await admin.get(f"/console/cases/{held.id}")).text
+    assert "<h3>延期</h3>" in page and f'action="/console/cases/{held.id}/extension"' in page
+    leader = await client_for("leader-cheng")  # reads, may not ask: nothing under the heading
+    assert "<h3>延期</h3>" not in (await leader.get(f"/console/cases/{held.id}")).text
