@@ -182,3 +182,17 @@ async def test_a_working_day_deadline_on_the_page_ends_at_24_00_of_its_last_day(
     page = leader.last_with_button("接单").text
     assert re.search(r"限时 \d+月\d+日 24:00（3个工作日）", page), page
     assert "日 00:00" not in page, page
+
+
+async def test_the_grid_is_named_once_not_followed_by_another_网格(telegram_world: TelegramWorld):
+    """Grid names end in 网格 (「莲花社区第二网格（…）」): 「您属于「…网格（…）」网格」 said it twice."""
+    world = telegram_world
+    resident = world.person(8100000308, "建国", last_name="王")
+    await resident.says("/start")
+    await resident.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await resident.says("/start")
+    await world.drain()
+    said = "\n".join(resident.texts)
+    assert "莲花社区第二网格" in said
+    assert "」网格" not in said, said
