@@ -79,5 +79,6 @@ async def test_a_very_long_unbroken_resident_text_stays_inside_the_page(browser,
         await page.goto(f"{server.url}{path}")
         scroll_width = await page.evaluate("document.documentElement.scrollWidth")
         assert scroll_width <= width + 1, (path, width, scroll_width)
-        save_screenshot(await page.screenshot(full_page=True), f"long-text-{width}-" + path.strip("/").replace("/", "-"))
+        name = f"long-text-{width}-" + path.strip("/").replace("/", "-")
+        save_screenshot(await page.screenshot(full_page=True), name)
     await context.close()

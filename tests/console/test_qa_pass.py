@@ -243,3 +243,23 @@ async def test_an_entity_in_a_residents_words_is_named_in_the_pages_language(
     assert '<mark class="entity" title="地址">桐柏路199号院<sub>地址</sub></mark>' in page
     english = (await admin.get(f"/console/cases/{case.id}", cookies={"gridline_console_lang": "en"})).text
     assert '<sub>Address</sub>' in english
+
+
+async def test_a_web_visitor_without_a_name_is_named_by_the_channel_in_the_pages_language(
+        client_for: ClientFor, factory: CaseFactory, console_services) -> None:
+    """A sandbox / web visitor with no display name was listed as "web" (the channel's code)."""
+    from sqlmodel import select
+
+    from gridline.storage.models import Message
+
+    case = factory.case(grid="GX01-01-1", channel="web")
+    with console_services.db.session() as session:
+        conversation_id = session.exec(select(Message.conversation_id).where(Message.case_id == case.id)).first()
+    admin = await client_for("admin")
+    listed = (await admin.get("/console/conversations")).text
+    who = re.findall(r'<td data-label="居民">([^<]*)</td>', listed)
+    assert who == ["网页"], who
+    page = (await admin.get(f"/console/conversations/{conversation_id}")).text
+    assert '<span class="masked" data-reveal-target>网页</span>' in page
+    english = (await admin.get("/console/conversations", cookies={"gridline_console_lang": "en"})).text
+    assert re.findall(r'<td data-label="Resident">([^<]*)</td>', english) == ["Web"]
