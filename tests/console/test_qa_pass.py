@@ -263,3 +263,14 @@ async def test_a_web_visitor_without_a_name_is_named_by_the_channel_in_the_pages
     assert '<span class="masked" data-reveal-target>网页</span>' in page
     english = (await admin.get("/console/conversations", cookies={"gridline_console_lang": "en"})).text
     assert re.findall(r'<td data-label="Resident">([^<]*)</td>', english) == ["Web"]
+
+
+async def test_dashboard_dates_given_the_wrong_way_round_are_taken_the_right_way_round(
+        client_for: ClientFor, factory: CaseFactory) -> None:
+    """从 12-05 到 12-01 silently showed the last 7 days instead, with the custom dates gone."""
+    today = factory.now.date()
+    start, end = today - timedelta(days=10), today - timedelta(days=3)
+    admin = await client_for("admin")
+    page = (await admin.get("/console/dashboard", params={"from": end.isoformat(), "to": start.isoformat()})).text
+    assert f"本期 {start.isoformat()} 至 {end.isoformat()}" in page
+    assert f'name="from" value="{start.isoformat()}"' in page and f'name="to" value="{end.isoformat()}"' in page
