@@ -254,3 +254,21 @@ async def test_status_with_a_reference_answers_that_case_for_staff_who_may_see_i
     await other.says(f"/status {case.ref}")
     await world.drain()
     assert "电梯" not in other.last_message.text and "没有找到" in other.last_message.text
+
+
+async def test_a_deep_link_start_parameter_that_is_no_link_code_welcomes_the_resident(
+    telegram_world: TelegramWorld,
+):
+    """A poster's QR code opens the bot as `/start tongbai_poster`: that is a resident's first contact,
+    not a staff member's mistyped link code (「绑定码不对」)."""
+    world = telegram_world
+    resident = world.person(8100000311, "秀英", last_name="李")
+    await resident.says("/start tongbai_poster")
+    await world.drain()
+    said = "\n".join(resident.texts)
+    assert "绑定码" not in said and "有事找网格长" in said and ASK_ADDRESS in said, said
+
+    staff_typo = world.person(8100000312, "新同事")
+    await staff_typo.says("/start ABCDEFGHJK")
+    await world.drain()
+    assert "绑定码不对" in staff_typo.last_message.text

@@ -64,7 +64,7 @@ class TelegramFlows:
         await self._handlers[type(event)](event)
 
     async def on_command(self, event: CommandInput) -> None:
-        if event.command == "start" and event.args.strip():
+        if event.command == "start" and linking.may_be_link_code(event.args):
             await self.staff.redeem_link_code(event.sender, event.args.strip())
             return
         outcome = await self.ctx.to_core(

@@ -64,6 +64,13 @@ class TelegramAccount:
     display: str | None = None
 
 
+def may_be_link_code(text: str) -> bool:
+    """Whether a `/start` parameter could be a link code, mistyped or not (8–12 letters and digits,
+    dashes and spaces aside) — not a deep link's own parameter (`/start tongbai_poster` from a QR code)."""
+    normalised = text.strip().replace("-", "").replace(" ", "")
+    return 8 <= len(normalised) <= 12 and normalised.isascii() and normalised.isalnum()
+
+
 def hash_code(code: str, secret_key: str) -> str:
     """The stored form of a link code (keyed, so a database dump does not reveal usable codes)."""
     normalised = code.strip().upper().replace("-", "").replace(" ", "")
