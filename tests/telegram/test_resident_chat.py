@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.telegram.conftest import TelegramWorld
-from tests.telegram.support import cases, only_case
+from tests.telegram.support import cases, inbound_messages, only_case
 
 INSIDE_GX01_01_2 = (34.8030, 113.5545)  # 红松路30号院, 高新花园 — leader 廖志强
 NOT_FOUND = "没有在网格地址库里找到"
@@ -196,3 +196,34 @@ async def test_the_grid_is_named_once_not_followed_by_another_网格(telegram_wo
     said = "\n".join(resident.texts)
     assert "莲花社区第二网格" in said
     assert "」网格" not in said, said
+
+
+async def test_a_residents_reply_to_the_leaders_message_stays_on_the_case(telegram_world: TelegramWorld):
+    """The leader writes 「下午三点派人去看」 through the page; the resident answers it with Telegram's
+    reply. That answer opened a new case (「已记录，工单号 …。请问是哪类问题？」) and paged again."""
+    world = telegram_world
+    resident = world.person(8100000309, "建国", last_name="王")
+    leader = world.person(7000000002, "志强")
+    await resident.says("/start")
+    await resident.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await resident.says("电梯坏了")
+    await world.drain()
+    await leader.taps("接单")
+    await world.drain()
+    page = leader.last_with_button("已解决")
+    await leader.says("您好，我们下午三点派人去看电梯", reply_to=page)
+    await world.drain()
+    relayed = resident.last_message
+    assert "下午三点" in relayed.text
+    pages_before = len(world.fake.calls_of("sendMessage", chat_id=leader.chat_id))
+
+    await resident.says("好的，我下午三点在家等着", reply_to=relayed)
+    await world.drain()
+    case = only_case(world.services)
+    answer = resident.last_message.text
+    assert case.ref in answer and "请问是哪类问题" not in answer, answer
+    assert case.report_count == 1
+    assert len(world.fake.calls_of("sendMessage", chat_id=leader.chat_id)) == pages_before, "nobody paged again"
+    said = [m for m in inbound_messages(world.services) if m.text == "好的，我下午三点在家等着"]
+    assert said and said[0].case_id == case.id, "the answer is on the case's log"
