@@ -227,3 +227,30 @@ async def test_a_residents_reply_to_the_leaders_message_stays_on_the_case(telegr
     assert len(world.fake.calls_of("sendMessage", chat_id=leader.chat_id)) == pages_before, "nobody paged again"
     said = [m for m in inbound_messages(world.services) if m.text == "好的，我下午三点在家等着"]
     assert said and said[0].case_id == case.id, "the answer is on the case's log"
+
+
+async def test_status_with_a_reference_answers_that_case_for_staff_who_may_see_it(telegram_world: TelegramWorld):
+    """`/status W4RGMD` (docs/telegram.md) listed a staff member's open cases and ignored the reference."""
+    world = telegram_world
+    resident = world.person(8100000310, "建国", last_name="王")
+    leader = world.person(7000000002, "志强")
+    await resident.says("/start")
+    await resident.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await resident.says("电梯坏了")
+    await world.drain()
+    case = only_case(world.services)
+
+    await leader.says(f"/status {case.ref}")
+    await world.drain()
+    answer = leader.last_message.text
+    assert answer.startswith(f"工单 {case.ref}（电梯）") and "办理时限" in answer, answer
+
+    await leader.says("/status ZZZZZ9")
+    await world.drain()
+    assert "ZZZZZ9" in leader.last_message.text and "没有找到" in leader.last_message.text
+
+    other = world.person(7000000005, "思远")  # 钟思远 leads GX01-02-2: not his grid, never paged
+    await other.says(f"/status {case.ref}")
+    await world.drain()
+    assert "电梯" not in other.last_message.text and "没有找到" in other.last_message.text
