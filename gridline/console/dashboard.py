@@ -31,9 +31,11 @@ TRIAGE_KEY = "-"
 
 
 def choose_period(params: Mapping[str, str], today: date) -> Period:
-    """``from``/``to`` when given (at most a year), else the last ``days`` days (7 by default) up to today."""
+    """``from``/``to`` when given (at most a year; the wrong way round, the right way round), else the
+    last ``days`` days (7 by default) up to today."""
     start, end = parse_date(params.get("from")), parse_date(params.get("to"))
-    if start and end and start <= end:
+    if start and end:
+        start, end = min(start, end), max(start, end)
         return Period(max(start, end - timedelta(days=MAX_DAYS - 1)), end)
     days_text = params.get("days", "7")
     days = min(max(ascii_int(days_text) or 7, 1), MAX_DAYS)

@@ -148,14 +148,26 @@ def actor_text(actor: str, lang: str) -> str:
     return console_text("sender.system", lang) if actor == "system" else actor
 
 
-def highlight_entities(text: str | None, entities: list[dict[str, Any]] | None, masked: bool) -> Markup:
-    """The message text with NLU entities marked; every piece is escaped, offsets out of range are ignored."""
+def identity_text(channel: str, external_id: str | None, display: str | None, lang: str) -> str:
+    """A channel identity as the console shows it (masked), and a nameless web visitor by the channel's
+    name in ``lang`` (网页), not its code."""
+    shown = privacy.mask_identity(channel, external_id, display)
+    return console_text(f"channel.{channel}", lang) if shown == channel else shown
+
+
+def highlight_entities(text: str | None, entities: list[dict[str, Any]] | None, masked: bool,
+                       lang: str | None = None) -> Markup:
+    """The message text with NLU entities marked; every piece is escaped, offsets out of range are ignored.
+    With ``lang`` an entity is named in it (地址, not the model's ``address``) when the catalogue knows it."""
     text = text or ""
     spans = []
     for ent in entities or []:
         start, end = ent.get("start"), ent.get("end")
         if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
-            spans.append((start, end, str(ent.get("entity", ""))))
+            name = str(ent.get("entity", ""))
+            if lang and has(f"console.entity.{name}"):
+                name = t(f"console.entity.{name}", lang)
+            spans.append((start, end, name))
     spans.sort()
     out: list[str] = []
     pos = 0
@@ -219,6 +231,9 @@ class Renderer:
             "explain": lambda entry: explain(entry, lang),
             "visible_items": lambda data: visible_items(data, lang, tz),
             "actor_text": lambda actor: actor_text(actor, lang),
+            "highlight_entities": lambda text, entities, masked: highlight_entities(text, entities, masked, lang),
+            "mask_identity": lambda channel, external_id, display=None: identity_text(
+                channel, external_id, display, lang),
         }
         base.update(context)
         return self.env.get_template(template).render(**base)

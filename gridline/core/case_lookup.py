@@ -47,6 +47,11 @@ def reference_status(work: Work, resident_id: int | None, ref: str, last4: str |
     case = cases.by_ref(work.session, ref)
     if case is None or not _may_know(work, case, resident_id, last4):
         return Phrase("status.by_ref_unknown", {"ref": ref})
+    return case_status(work, case, tz)
+
+
+def case_status(work: Work, case: Case, tz: str) -> Phrase:
+    """Case ``case``'s category, status, holder and due time, for someone who may know them."""
     holder_id = case.acknowledged_by or case.assignee_staff_id
     holder = work.session.get(Staff, holder_id) if holder_id else None
     due = "—"

@@ -116,8 +116,13 @@ def due_phrase(settings: Settings, due: datetime | None, now: datetime) -> Phras
     if due is None:
         return None
     local = due.astimezone(ZoneInfo(settings.timezone))
+    hm = local.strftime("%H:%M")
+    if hm == "00:00":
+        # A working-day limit ends when its last day is over: 「12月7日 24:00」, which people read
+        # right, not 「12月8日 00:00」, which reads as a day later than the day it is.
+        local, hm = local - timedelta(days=1), "24:00"
     when = Phrase("deadline.date", {"month": local.month, "day": local.day, "mon": local.strftime("%b"),
-                                    "hm": local.strftime("%H:%M")})  # fmt: skip
+                                    "hm": hm})  # fmt: skip
     left = time_left(settings, due, now)
     if left is None:
         return Phrase("deadline.overdue", {"when": when})

@@ -64,3 +64,43 @@ async def test_every_checkbox_sits_beside_its_words(browser, console_services: S
             assert box["height"] < 2.2 * tick["height"] + 8, (path, i, box, tick)
         save_screenshot(await page.screenshot(full_page=True), "checks-" + path.strip("/").replace("/", "-"))
     await context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+async def test_a_very_long_unbroken_resident_text_stays_inside_the_page(browser, factory, width) -> None:
+    """A resident who pastes a long link or holds a key down must not push the page sideways."""
+    text = "楼道灯坏了" + "A" * 1500 + " https://example.com/" + "x" * 400
+    case = factory.case(grid="GX01-01-1", text=text, staff="LDR-GX01-01-1")
+    chromium, server = browser
+    context = await chromium.new_context(viewport={"width": width, "height": 900})
+    page = await context.new_page()
+    await sign_in(page, server, "admin")
+    for path in ("/console/cases", f"/console/cases/{case.id}", "/console/conversations"):
+        await page.goto(f"{server.url}{path}")
+        scroll_width = await page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= width + 1, (path, width, scroll_width)
+        name = f"long-text-{width}-" + path.strip("/").replace("/", "-")
+        save_screenshot(await page.screenshot(full_page=True), name)
+    await context.close()
+
+
+async def test_keyboard_focus_is_visible_on_the_dark_menu_bar(browser, factory) -> None:
+    """Tabbing through the menu showed no focus at all: the browser's dark focus ring on the dark blue
+    bar. A keyboard user could not tell where they were."""
+    chromium, server = browser
+    context = await chromium.new_context(viewport={"width": 1280, "height": 600})
+    page = await context.new_page()
+    await sign_in(page, server, "admin")
+    seen = []
+    for _ in range(14):
+        await page.keyboard.press("Tab")
+        seen.append(await page.evaluate(
+            "() => { const e = document.activeElement, s = getComputedStyle(e);"
+            " return [e.closest('.topbar') !== null, e.textContent.trim(), s.outlineStyle, s.outlineColor,"
+            " parseFloat(s.outlineWidth)]; }"))
+    in_bar = [s for s in seen if s[0]]
+    assert len(in_bar) >= 10, seen  # brand, every menu entry, the language switch, log out
+    for _, name, style, colour, width in in_bar:
+        assert style == "solid" and width >= 2 and colour == "rgb(255, 213, 79)", (name, style, colour, width)
+    save_screenshot(await page.screenshot(), "focus-menu")
+    await context.close()

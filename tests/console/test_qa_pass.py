@@ -207,3 +207,70 @@ async def test_the_audit_log_shows_chinese_details_as_chinese(client_for: Client
     audit = (await (await client_for("auditor")).get("/console/audit", params={"action": "transfer.requested"})).text
     assert "郑州自来水投资控股有限公司" in audit and "主管道&lt;script&gt;x&lt;/script&gt;" in audit
     assert "\\u90d1" not in audit and "\\u003c" not in audit
+
+
+async def test_the_extension_heading_is_shown_only_with_something_under_it(
+        client_for: ClientFor, factory: CaseFactory) -> None:
+    """A case nobody holds showed an empty 延期 heading at the foot of the transfer card."""
+    waiting = factory.case(grid="GX01-01-1", staff="LDR-GX01-01-1")
+    held = factory.case(grid="GX01-01-1", staff="LDR-GX01-01-1", ack_after=timedelta(minutes=5))
+    admin = await client_for("admin")
+    assert "<h3>延期</h3>" not in (await admin.get(f"/console/cases/{waiting.id}")).text
+    page = (await admin.get(f"/console/cases/{held.id}")).text
+    assert "<h3>延期</h3>" in page and f'action="/console/cases/{held.id}/extension"' in page
+    leader = await client_for("leader-cheng")  # reads, may not ask: nothing under the heading
+    assert "<h3>延期</h3>" not in (await leader.get(f"/console/cases/{held.id}")).text
+
+
+async def test_an_entity_in_a_residents_words_is_named_in_the_pages_language(
+        client_for: ClientFor, factory: CaseFactory, console_services) -> None:
+    """An address marked in the resident's message carried the model's code ("address") under it in
+    the middle of a Chinese page; the facts below said 地址."""
+    from sqlmodel import select
+
+    from gridline.storage.models import Message
+    from tests.console.factories import nlu_result
+
+    text = "桐柏路199号院停水了"
+    case = factory.case(grid="GX01-01-1", text=text)
+    with console_services.db.session() as session:
+        message = session.exec(select(Message).where(Message.case_id == case.id, Message.direction == "in")).one()
+        message.nlu = nlu_result(text, "water_supply", 0.9,
+                                 [{"entity": "address", "value": "桐柏路199号院", "start": 0, "end": 8}])
+        session.add(message)
+    admin = await client_for("admin")
+    page = (await admin.get(f"/console/cases/{case.id}")).text
+    assert '<mark class="entity" title="地址">桐柏路199号院<sub>地址</sub></mark>' in page
+    english = (await admin.get(f"/console/cases/{case.id}", cookies={"gridline_console_lang": "en"})).text
+    assert '<sub>Address</sub>' in english
+
+
+async def test_a_web_visitor_without_a_name_is_named_by_the_channel_in_the_pages_language(
+        client_for: ClientFor, factory: CaseFactory, console_services) -> None:
+    """A sandbox / web visitor with no display name was listed as "web" (the channel's code)."""
+    from sqlmodel import select
+
+    from gridline.storage.models import Message
+
+    case = factory.case(grid="GX01-01-1", channel="web")
+    with console_services.db.session() as session:
+        conversation_id = session.exec(select(Message.conversation_id).where(Message.case_id == case.id)).first()
+    admin = await client_for("admin")
+    listed = (await admin.get("/console/conversations")).text
+    who = re.findall(r'<td data-label="居民">([^<]*)</td>', listed)
+    assert who == ["网页"], who
+    page = (await admin.get(f"/console/conversations/{conversation_id}")).text
+    assert '<span class="masked" data-reveal-target>网页</span>' in page
+    english = (await admin.get("/console/conversations", cookies={"gridline_console_lang": "en"})).text
+    assert re.findall(r'<td data-label="Resident">([^<]*)</td>', english) == ["Web"]
+
+
+async def test_dashboard_dates_given_the_wrong_way_round_are_taken_the_right_way_round(
+        client_for: ClientFor, factory: CaseFactory) -> None:
+    """从 12-05 到 12-01 silently showed the last 7 days instead, with the custom dates gone."""
+    today = factory.now.date()
+    start, end = today - timedelta(days=10), today - timedelta(days=3)
+    admin = await client_for("admin")
+    page = (await admin.get("/console/dashboard", params={"from": end.isoformat(), "to": start.isoformat()})).text
+    assert f"本期 {start.isoformat()} 至 {end.isoformat()}" in page
+    assert f'name="from" value="{start.isoformat()}"' in page and f'name="to" value="{end.isoformat()}"' in page

@@ -56,6 +56,9 @@ def test_sms_renders_the_keys_sms_variant_and_a_keyless_message_as_its_text(monk
         message_id=1, channel="sms", target="+8613800000000", bot_name="", text="(as stored)", lang="en",
         key="registration.ask_location", params={},
     )  # fmt: skip
+    # Its SMS wording asks for the address only (a text cannot share a location).
+    assert sms_text.sms_text(notice) == t("sms.registration.ask_location", "en")
+    monkeypatch.delitem(sms_text.SMS_VARIANTS, "registration.ask_location")
     assert sms_text.sms_text(notice) == t("registration.ask_location", "en")
     monkeypatch.setitem(sms_text.SMS_VARIANTS, "registration.ask_location", "twilio.voice.ask_address")
     assert sms_text.sms_text(notice) == t("twilio.voice.ask_address", "en")

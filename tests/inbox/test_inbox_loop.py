@@ -63,3 +63,23 @@ async def test_transfer_accept_reply_approve_in_the_inbox(city: City, client_for
     assert stored.status == "resolved" and stored.resolved_by == city.staff_id(CITY_WATER)
     with city.services.db.session() as session:
         assert [t.status for t in session.exec(select(Transfer))] == ["approved"]
+
+
+async def test_a_department_is_offered_only_what_it_may_do_on_a_transferred_case(city: City, client_for) -> None:
+    """The department's inbox showed 已解决 and 上报 as the big buttons of a transferred case, and both
+    always answered "请用签收、回单或退单" — the loop form (签收 / 回单 / 退单 / 延期) is what it may use."""
+    web_first(city, CITY_WATER)
+    add_account(city.services, "dep-water", "leader", staff=CITY_WATER)
+    case = await city.report("GX01-01-1", "小区主管道破裂停水")
+    leader = await client_for("leader-cheng")
+    token = csrf_in((await leader.get("/console/inbox")).text)
+    await leader.post(f"/console/inbox/cases/{case.id}/act", data={"csrf_token": token, "action": "acknowledge"})
+    await leader.post(f"/console/inbox/cases/{case.id}/loop", data={"csrf_token": token, "verb": "transfer"})
+    await city.drain(city.services)
+
+    page = (await (await client_for("dep-water")).get("/console/inbox")).text
+    card = page.split(f'id="case-{case.id}"', 1)[1].split("</article>", 1)[0]
+    assert 'name="action" value="resolve"' not in card and 'name="action" value="escalate"' not in card
+    assert f'action="/console/inbox/cases/{case.id}/loop"' in card and 'value="accept"' in card
+    assert f'action="/console/inbox/cases/{case.id}/note"' in card
+    assert '<details class="inbox-more" open>' in card  # the loop form is the card's main action: in sight

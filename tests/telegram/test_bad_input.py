@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from gridline.i18n import t
-from gridline.storage.models import Case, ChannelIdentity, InboundEvent, Resident
+from gridline.storage.models import Case, CaseEvent, ChannelIdentity, InboundEvent, Resident
 from tests.telegram.conftest import BOT_NAME, MakeWorld, TelegramWorld
 from tests.telegram.support import inbound_events, inbound_messages
 
@@ -100,6 +100,9 @@ async def test_a_second_broken_message_joins_the_same_triage_case(telegram_world
     assert statuses(world) == ["rescued", "rescued"]
     with world.services.db.session() as session:
         (case,) = session.exec(select(Case)).all()
-        assert case.report_count == 2
+        # Joined, and counted once: report_count counts the people who reported it (one, twice).
+        assert case.report_count == 1
+        assert [e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))
+                if e.kind == "reported_again"] == ["reported_again"]
         assert session.exec(select(InboundEvent).where(InboundEvent.status != "rescued")).all() == []
     assert resident.texts.count(t("core.rescue.apology", "zh-CN", ref=case.ref)) == 2

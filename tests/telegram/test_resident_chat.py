@@ -3,8 +3,10 @@ wait for their address, following up on their own case, and commands meant for s
 
 from __future__ import annotations
 
+import re
+
 from tests.telegram.conftest import TelegramWorld
-from tests.telegram.support import cases, only_case
+from tests.telegram.support import cases, inbound_messages, only_case
 
 INSIDE_GX01_01_2 = (34.8030, 113.5545)  # 红松路30号院, 高新花园 — leader 廖志强
 NOT_FOUND = "没有在网格地址库里找到"
@@ -165,3 +167,90 @@ async def test_a_button_of_a_question_already_answered_in_words_says_so(telegram
     assert "还不能" not in late and case.ref in late, late
     case = only_case(world.services)
     assert case.status == "closed" and case.rating == 5, "a late tap changes nothing"
+
+
+async def test_a_working_day_deadline_on_the_page_ends_at_24_00_of_its_last_day(telegram_world: TelegramWorld):
+    """「限时 12月8日 00:00（3个工作日）」 read as a day more than the limit gives: it is the end of 12月7日."""
+    world = telegram_world
+    resident = world.person(8100000307, "建国", last_name="王")
+    leader = world.person(7000000002, "志强")
+    await resident.says("/start")
+    await resident.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await resident.says("电梯坏了")
+    await world.drain()
+    page = leader.last_with_button("接单").text
+    assert re.search(r"限时 \d+月\d+日 24:00（3个工作日）", page), page
+    assert "日 00:00" not in page, page
+
+
+async def test_the_grid_is_named_once_not_followed_by_another_网格(telegram_world: TelegramWorld):
+    """Grid names end in 网格 (「莲花社区第二网格（…）」): 「您属于「…网格（…）」网格」 said it twice."""
+    world = telegram_world
+    resident = world.person(8100000308, "建国", last_name="王")
+    await resident.says("/start")
+    await resident.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await resident.says("/start")
+    await world.drain()
+    said = "\n".join(resident.texts)
+    assert "莲花社区第二网格" in said
+    assert "」网格" not in said, said
+
+
+async def test_a_residents_reply_to_the_leaders_message_stays_on_the_case(telegram_world: TelegramWorld):
+    """The leader writes 「下午三点派人去看」 through the page; the resident answers it with Telegram's
+    reply. That answer opened a new case (「已记录，工单号 …。请问是哪类问题？」) and paged again."""
+    world = telegram_world
+    resident = world.person(8100000309, "建国", last_name="王")
+    leader = world.person(7000000002, "志强")
+    await resident.says("/start")
+    await resident.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await resident.says("电梯坏了")
+    await world.drain()
+    await leader.taps("接单")
+    await world.drain()
+    page = leader.last_with_button("已解决")
+    await leader.says("您好，我们下午三点派人去看电梯", reply_to=page)
+    await world.drain()
+    relayed = resident.last_message
+    assert "下午三点" in relayed.text
+    pages_before = len(world.fake.calls_of("sendMessage", chat_id=leader.chat_id))
+
+    await resident.says("好的，我下午三点在家等着", reply_to=relayed)
+    await world.drain()
+    case = only_case(world.services)
+    answer = resident.last_message.text
+    assert case.ref in answer and "请问是哪类问题" not in answer, answer
+    assert case.report_count == 1
+    assert len(world.fake.calls_of("sendMessage", chat_id=leader.chat_id)) == pages_before, "nobody paged again"
+    said = [m for m in inbound_messages(world.services) if m.text == "好的，我下午三点在家等着"]
+    assert said and said[0].case_id == case.id, "the answer is on the case's log"
+
+
+async def test_status_with_a_reference_answers_that_case_for_staff_who_may_see_it(telegram_world: TelegramWorld):
+    """`/status W4RGMD` (docs/telegram.md) listed a staff member's open cases and ignored the reference."""
+    world = telegram_world
+    resident = world.person(8100000310, "建国", last_name="王")
+    leader = world.person(7000000002, "志强")
+    await resident.says("/start")
+    await resident.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
+    await resident.says("电梯坏了")
+    await world.drain()
+    case = only_case(world.services)
+
+    await leader.says(f"/status {case.ref}")
+    await world.drain()
+    answer = leader.last_message.text
+    assert answer.startswith(f"工单 {case.ref}（电梯）") and "办理时限" in answer, answer
+
+    await leader.says("/status ZZZZZ9")
+    await world.drain()
+    assert "ZZZZZ9" in leader.last_message.text and "没有找到" in leader.last_message.text
+
+    other = world.person(7000000005, "思远")  # 钟思远 leads GX01-02-2: not his grid, never paged
+    await other.says(f"/status {case.ref}")
+    await world.drain()
+    assert "电梯" not in other.last_message.text and "没有找到" in other.last_message.text

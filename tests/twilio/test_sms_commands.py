@@ -39,3 +39,22 @@ async def test_slash_lang_by_sms_switches_the_language(world: TwilioWorld) -> No
     await resident.text("/lang")
     await world.settle()
     resident.expect_sms("中文")
+
+
+@pytest.mark.parametrize(("number", "words", "lang"), [("+8613700000031", "停水了，一点水都没有", "zh-CN"),
+                                                       ("+8613700000032", "Hello, there is no water at all", "en"),
+                                                       ("+8613700000033", "谁是我的网格长", "zh-CN")])
+async def test_by_sms_the_address_is_asked_for_without_a_location_to_share(
+    world: TwilioWorld, number: str, words: str, lang: str
+) -> None:
+    """A text cannot share a location (SMS reads none): the question asks for the address only."""
+    stranger = world.phone(number)
+    await stranger.text(words)
+    await world.settle()
+    asked = stranger.expect_sms("住址" if lang == "zh-CN" else "address")
+    assert "位置" not in asked.body and "location" not in asked.body, asked.body
+
+    await stranger.text("没有这个地方路88号" if lang == "zh-CN" else "Nowhere Road 88")
+    await world.settle()
+    again = stranger.expect_sms()
+    assert "位置" not in again.body and "location" not in again.body, again.body

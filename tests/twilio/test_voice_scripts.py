@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import select
 
 from gridline.bots.twilio.voice_hotline import turns_of
+from gridline.i18n import t
 from gridline.storage.models import Message
 from tests.conftest import BACKENDS, START
 from tests.twilio.conftest import (
@@ -294,3 +295,21 @@ async def test_the_emergency_advice_on_a_call_is_said_without_an_emoji(world: Tw
     await call.say("楼下着火了，好多烟")
     assert "119" in call.last_heard
     assert "⚠" not in call.heard
+
+
+async def test_a_key_that_is_no_option_asks_the_options_again(world: TwilioWorld) -> None:
+    """Offered 社会治安 1 … 其他 4, an elderly caller presses 9: the options are said again and keys
+    keep answering them — 2 was read as "查询进度" once the call had fallen back to the menu."""
+    call = await world.phone(LI_XIUYING).call()
+    await call.say("有个事情想反映一下楼里的情况，门口")
+    offered = call.last_heard
+    assert "请按1" in offered and "请按2" in offered, offered
+    second = offered.split("请按2")[0].splitlines()[-1]  # "道路设施请按2。" → "道路设施"
+
+    await call.press("9")
+    assert "请按2" in call.last_heard and second in call.last_heard, call.last_heard
+
+    await call.press("2")
+    assert "未办结" not in call.last_heard, call.last_heard  # not the status menu
+    (case,) = world.cases()
+    assert t(f"category.{case.category}", "zh-CN") == second

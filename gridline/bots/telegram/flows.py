@@ -29,8 +29,11 @@ from gridline.bots.telegram.loop import LoopDesk
 from gridline.bots.telegram.runtime import TelegramSendError
 from gridline.bots.telegram.staff import StaffDesk
 from gridline.i18n import t
+from gridline.kernel.work import Work, in_transaction
 from gridline.routing.visit_grammar import is_visit_text
 from gridline.routing.visits import is_visit_button
+from gridline.storage import outbox
+from gridline.storage.models import Case
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,12 @@ class TelegramFlows:
     async def on_text(self, event: TextInput) -> None:
         replied_to = await self.staff.page_replied_to(event.sender, event.reply_to_message_id)
         page, ref = replied_to if replied_to is not None else (None, None)
+        if page is None and event.reply_to_message_id is not None:
+            # A resident answering one of our messages about a case (the leader's words relayed, a
+            # notice): the core keeps the answer on that case instead of reading it as a new report.
+            ref = await in_transaction(
+                self.ctx.services, _case_of_message, f"{event.sender.chat_id}:{event.reply_to_message_id}"
+            )
         outcome = await self.ctx.to_core(event.sender, event.message_id, text=event.text, reply_to_case_ref=ref)
         if outcome.staff_id is None:
             return
@@ -159,3 +168,10 @@ class TelegramFlows:
         if outcome.staff_id is None and event.message_id is not None:
             # One answer per question: the buttons go once the choice is stored.
             await self.ctx.drop_buttons(event.sender.chat_id, event.message_id)
+
+
+def _case_of_message(work: Work, provider_message_id: str) -> str | None:
+    """The reference of the case one of the bot's messages in a chat was about, if any."""
+    message = outbox.by_provider_message_id(work.session, provider_message_id)
+    case = work.session.get(Case, message.case_id) if message is not None and message.case_id else None
+    return case.ref if case is not None else None

@@ -7,6 +7,7 @@ in the grid's chain); this module only finds who tapped and which page the butto
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
@@ -17,14 +18,18 @@ from gridline.bots.telegram.context import BotContext
 from gridline.bots.telegram.inputs import CallbackInput, PhotoInput, Sender
 from gridline.bots.telegram.runtime import Button, FileTooLarge, TelegramSendError
 from gridline.bots.telegram.staff_texts import cases_text, duty_text
+from gridline.core import case_lookup
 from gridline.i18n import Language, normalise_language, other_language, t
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.directory import Directory
 from gridline.routing.duty import reassignment_candidates
 from gridline.routing.visits import answer_visit_button, answer_visit_text, owed_list
-from gridline.storage import directory, pages
+from gridline.storage import cases, directory, pages
 from gridline.storage.models import Case, Page, Staff
+
+if TYPE_CHECKING:
+    from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +66,7 @@ class StaffDesk:
         from gridline.routing.queries import open_cases_for_staff, staff_shifts
 
         staff = await self._staff(staff_id)
+        asked = case_lookup.parse_query(f"status {args}") if command == "status" and args.strip() else None
         if command == "lang":
             lang = await in_transaction(self.services, _switch_language, staff_id, args.strip())
             await self.ctx.say_phrase(sender, Phrase("conversation.language_set"), lang)
@@ -71,6 +77,8 @@ class StaffDesk:
             grids = await in_transaction(self.services, lambda work: directory.grids_by_code(work.session, codes))
             names = {code: grid.name for code, grid in grids.items()}
             answer = duty_text(shifts, DUTY_DAYS, self.services.settings.timezone, names)
+        elif asked is not None:  # /status W4RGMD: that case
+            answer = await in_transaction(self.services, _case_status, self.services, staff_id, asked[0])
         elif command in ("cases", "status"):
             answer = cases_text(await open_cases_for_staff(self.services, staff_id))
         elif command == "visits":
@@ -242,6 +250,18 @@ class StaffDesk:
         if staff is None:
             raise LookupError(f"staff {staff_id} vanished")
         return staff
+
+
+def _case_status(work: Work, services: Services, staff_id: int, ref: str) -> Phrase:
+    """`/status REF` from staff: the case, if they may act on it (paged, its grid's leader, the chain
+    above); otherwise the same answer as for a reference that does not exist."""
+    from gridline.routing.actions import may_act
+
+    case = cases.by_ref(work.session, ref)
+    staff = work.session.get(Staff, staff_id)
+    if case is None or staff is None or not may_act(services, work, case, staff):
+        return Phrase("telegram.staff.case_unknown", {"ref": ref})
+    return case_lookup.case_status(work, case, services.settings.timezone)
 
 
 def _switch_language(work: Work, staff_id: int, wanted: str) -> Language:

@@ -56,6 +56,9 @@ SMS_VARIANTS: dict[str, str] = {
     "case.created": "sms.case.created",
     "conversation.welcome": "sms.conversation.welcome",
     "conversation.help": "sms.conversation.help",
+    "registration.ask_location": "sms.registration.ask_location",
+    "registration.address_not_found": "sms.registration.address_not_found",
+    "find_leader.unknown_grid": "sms.find_leader.unknown_grid",
     "status.header": "sms.status.header",
     "status.line": "sms.status.line",
     "checkins.notify.leader": "sms.checkins.notify.leader",
@@ -66,6 +69,9 @@ SMS_VARIANTS: dict[str, str] = {
 # text message cannot do.
 SMS_WORDINGS: dict[str, str] = {
     "conversation.help": "the typed help names Telegram's /status and /lang; a text names the SMS keywords",
+    "registration.ask_location": "a text cannot share a location: it asks for the address only",
+    "registration.address_not_found": "a text cannot share a location: it asks for the address only",
+    "find_leader.unknown_grid": "a text cannot share a location: it asks for the address only",
 }
 
 # Every SMS Gridline writes from a catalogue key fits this many segments (two UCS-2 segments: 134

@@ -51,6 +51,8 @@ MAX_PROMPTS = 3
 # silence ends the call), "choice" (keys answer the options the core offered), "leader" (the
 # address of a caller who wants their leader).
 MENU_MODES = ("menu", "more")
+# How long the options said at a step can be asked again (as long as a step's answer is kept).
+OPTIONS_TTL_SECONDS = 900
 
 
 def turns_of(services: Services) -> VoiceTurns:
@@ -87,9 +89,10 @@ def step_key(call_sid: str, name: str, step: str, quiet: int = 0) -> str:
     return f"{call_sid}:{name}:{step}" + (":quiet" if quiet else "")
 
 
-def menu_prompt(services: Services, lang: str, texts: list[str], *, n: int = 1, mode: str = "menu") -> str:
+def menu_prompt(services: Services, lang: str, texts: list[str], *, n: int = 1, mode: str = "menu",
+                step: str | None = None) -> str:
     """Say ``texts`` and listen for speech or a key; silence comes back with ``quiet=1``."""
-    step = new_step()
+    step = step or new_step()
     return twiml.prompt(
         services.settings,
         lang,
@@ -99,16 +102,38 @@ def menu_prompt(services: Services, lang: str, texts: list[str], *, n: int = 1, 
     )
 
 
-def render_outcome(services: Services, lang: str, outcome: Outcome) -> str:
+def _options_key(step: str) -> str:
+    return f"twilio:voice:options:{step}"
+
+
+async def choice_prompt(services: Services, lang: str, texts: list[str], lines: list[str], *, n: int = 1) -> str:
+    """Say ``texts`` and the option ``lines`` ("社会治安请按1。"), and listen in ``choice`` mode; the
+    lines are kept with the step, so that a key that is no option can ask them again."""
+    step = new_step()
+    await services.state.set(_options_key(step), {"lines": lines}, OPTIONS_TTL_SECONDS)
+    return menu_prompt(services, lang, [*texts, *lines], n=n, mode="choice", step=step)
+
+
+async def render_outcome(services: Services, lang: str, outcome: Outcome) -> str:
     """The core's replies, said (their keys' voice variants); then the options it offered, or
     "anything else?"."""
     texts = [spoken(reply) for reply in outcome.replies]
     options: tuple[Option, ...] = next((r.options for r in reversed(outcome.replies) if r.options), ())
     if options:
-        texts += [t("twilio.voice.option_line", lang, n=i, label=spoken_option(o, lang))
-                  for i, o in enumerate(options, 1)]
-        return menu_prompt(services, lang, texts, mode="choice")
+        lines = [t("twilio.voice.option_line", lang, n=i, label=spoken_option(o, lang))
+                 for i, o in enumerate(options, 1)]
+        return await choice_prompt(services, lang, texts, lines)
     return menu_prompt(services, lang, [*texts, t("twilio.voice.anything_else", lang)], mode="more")
+
+
+async def _options_again(services: Services, lang: str, step: str, digits: str, n: int) -> str | None:
+    """A key that is none of the options offered at ``step``: the options again (None when the key is
+    one of them, or they are no longer known — then the core reads the key as it would)."""
+    kept = await services.state.get(_options_key(step)) if step else None
+    lines = list(kept["lines"]) if kept else []
+    if not lines or n >= MAX_PROMPTS or (digits.isdigit() and 1 <= int(digits) <= len(lines)):
+        return None
+    return await choice_prompt(services, lang, [t("twilio.voice.no_such_option", lang)], lines, n=n + 1)
 
 
 async def core_turn(services: Services, phone: str, key: str, lang: str, **fields: object) -> str:
@@ -118,7 +143,7 @@ async def core_turn(services: Services, phone: str, key: str, lang: str, **field
     if outcome.staff_id is not None and not outcome.replies:
         # Staff work their pages by text or on the page call; the hotline is for residents.
         return twiml.goodbye(services.settings, lang, [t("twilio.voice.staff_caller", lang)])
-    return render_outcome(services, lang, outcome)
+    return await render_outcome(services, lang, outcome)
 
 
 @dataclass(frozen=True)
@@ -174,6 +199,10 @@ async def caller_turn(request: Request, n: int = 1, mode: str = "menu", s: str =
             return await _connect_leader(services, phone, key, lang)
         if mode in MENU_MODES and digits == "2":
             return await core_turn(services, phone, key, lang, command="status")
+        if mode == "choice" and digits and not speech:
+            again = await _options_again(services, lang, s, digits, n)
+            if again is not None:
+                return again
         if speech or (mode == "choice" and digits):
             return await core_turn(services, phone, key, lang, text=speech or digits)
         if mode == "more" and not digits:
@@ -218,7 +247,7 @@ async def _address_then_dial(services: Services, phone: str, key: str, lang: str
     resident = await caller_resident(services, phone)
     if resident is not None and resident.grid_code:
         return await _dial_or_voicemail(services, lang, resident.grid_code)
-    return render_outcome(services, lang, outcome)
+    return await render_outcome(services, lang, outcome)
 
 
 async def _dial_or_voicemail(services: Services, lang: str, grid_code: str) -> str:

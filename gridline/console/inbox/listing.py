@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlmodel import Session
 
 from gridline.console.grids import GridTree
-from gridline.domain.lifecycle import UNACKNOWLEDGED_STATUSES
+from gridline.domain.lifecycle import UNACKNOWLEDGED_STATUSES, StaffRole
+from gridline.domain.transfers import OPEN_TRANSFER_STATUSES
 from gridline.storage import staff_inbox as store
+from gridline.storage import transfers as transfer_store
 from gridline.storage.models import Case, Staff
 
 STAFF_ACTIONS = ("acknowledge", "resolve", "escalate", "reassign")
@@ -49,12 +51,20 @@ def load_inbox(session: Session, staff_id: int, tree: GridTree) -> tuple[list[In
     return pages, held
 
 
+def _in_the_loop(session: Session, staff_id: int, case: Case) -> bool:
+    """A department's case while it is transferred: it answers by 签收 / 回单 / 退单 (the loop form), and
+    every button of ``act_on_case`` would only say so (``use_loop``)."""
+    staff = session.get(Staff, staff_id)
+    return bool(staff and staff.role == StaffRole.DEPARTMENT.value and transfer_store.latest_in(
+        session, case.id or 0, [s.value for s in OPEN_TRANSFER_STATUSES]))
+
+
 def _item(session: Session, tree: GridTree, case: Case, staff_id: int, page_id: int | None,
           channel: str | None, at: datetime | None) -> InboxItem:
     chain = tree.ancestors(case.grid_code) if case.grid_code else []
     return InboxItem(
         case=case, page_id=page_id, page_channel=channel, paged_at=at,
         grid_name=tree.name(case.grid_code) if case.grid_code else "—",
-        actions=actions_for(case),
+        actions=() if _in_the_loop(session, staff_id, case) else actions_for(case),
         reassign_to=tuple(store.reassign_choices(session, chain, exclude_staff_id=staff_id)),
     )

@@ -7,13 +7,15 @@ from gridline.core.answers import find_leader, open_cases, staff_role
 from gridline.core.conversation.states import IDLE, State, asking_address, offering, without_options
 from gridline.core.conversation.step import Step
 from gridline.core.reports import ReportDecision, decide_report, file_report
-from gridline.domain.lifecycle import CaseStatus
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
 from gridline.nlu.solved_words import solved_in_words
 from gridline.nlu.types import OUT_OF_SCOPE
 from gridline.routing import closure
+from gridline.routing.cases import already_reported, join_case
 from gridline.routing.directory import Directory
+from gridline.storage import cases as case_store
 from gridline.storage.models import Case, Staff
 
 SMALL_TALK = ("greet", "thanks", "affirm", "deny", "smalltalk")
@@ -25,6 +27,12 @@ def words(step: Step, state: State) -> State:
     assert nlu is not None, "understood before the transaction (the table says so)"
     resident, text, intent = step.resident, step.text, nlu.intent
     confident = nlu.confidence >= step.services.settings.nlu.confidence_threshold
+    plain = solved_in_words(text)
+    if plain is not None and (asked := closure.awaiting_confirmation(step.work, resident.id or 0)) is not None:
+        # A plain 解决了 / 没解决 answers "解决了吗？" whatever the model makes of it (it reads a bare
+        # 解决了 as check_status).
+        solved_answer(step, asked, plain, text)
+        return state
     if confident and intent == "find_leader":
         step.say(find_leader(step.services, step.work, resident.grid_code))
         # Without a grid the answer asks for the address: the next words are the answer to it.
@@ -32,7 +40,6 @@ def words(step: Step, state: State) -> State:
     if confident and intent == "check_status":
         step.say(open_cases(step.work, resident.id or 0))
         return state
-    plain = solved_in_words(text)
     if plain is not None or intent in ("affirm", "deny", "thanks") or nlu.is_issue:
         # An answer to "解决了吗？" in words — "解决了，谢谢", "没有解决", or the same problem again
         # ("还是没水") — goes to that case, with the resident's own words for the level above.
@@ -50,10 +57,41 @@ def words(step: Step, state: State) -> State:
             step.say("registration.ask_location")
             return asking_address(state)
         return state
+    answered = replied_case(step, confident)
+    if answered is not None:
+        return follow_up(step, answered, state)
     if not nlu.is_issue and (intent == OUT_OF_SCOPE or not substantive(text)):
         step.say("conversation.not_understood")
         return state
     return file(step, decide_report(step.services, step.work, step.sender, nlu, text, step.turn.msg), state)
+
+
+def replied_case(step: Step, confident: bool) -> Case | None:
+    """The open case the resident answers by replying to one of our messages about it (the leader's
+    words relayed: 「好的，我下午三点在家」) — unless the words are clearly another problem."""
+    ref, nlu = step.turn.msg.reply_to_case_ref, step.turn.nlu
+    case = case_store.by_ref(step.work.session, ref) if ref else None
+    if case is None or case.status not in OPEN_CASE_STATUSES:
+        return None
+    if not already_reported(step.work.session, case, step.resident.id):
+        return None
+    if nlu is not None and nlu.is_issue and confident and nlu.intent != case.category:
+        return None
+    return case
+
+
+def follow_up(step: Step, case: Case, state: State) -> State:
+    """More words about a case the resident reported: logged on it, not a new case or a second reporter."""
+    join_case(step.work, case, resident_id=step.resident.id, summary=step.text)
+    step.about(case.id, case.ref)
+    say_followed_up(step, case)
+    return state
+
+
+def say_followed_up(step: Step, case: Case) -> None:
+    """「您已反映过这个问题（工单 …：stage，处理人：…）」."""
+    step.say("case.followed_up", ref=case.ref, status=Phrase(f"case_status.{case.status}"),
+             who=holder_name(step, case))  # fmt: skip
 
 
 def file(step: Step, decision: ReportDecision, state: State) -> State:
@@ -65,8 +103,7 @@ def file(step: Step, decision: ReportDecision, state: State) -> State:
     if decision.priority == "emergency":
         step.say("emergency.advice")
     if filed.again:
-        step.say("case.followed_up", ref=case.ref, status=Phrase(f"case_status.{case.status}"),
-                 who=holder_name(step, case))  # fmt: skip
+        say_followed_up(step, case)
         return state
     if not filed.created:
         step.say("case.joined", ref=case.ref, count=case.report_count)

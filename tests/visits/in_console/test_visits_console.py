@@ -110,3 +110,13 @@ async def test_the_dashboard_and_its_csv_count_visit_coverage_overdue_and_proact
     assert figure("走千家·按网格", "ZY01-01-1", "走访覆盖率（%）") == "0.0"
     assert figure("总体", "all", "主动发现（件）") == "1"
     assert float(figure("总体", "all", "主动发现占比（%）")) > 0
+
+
+async def test_the_visit_owed_is_said_once(console_services, client_for, drain):
+    """The household page read "待走访: 待走访 2026-12-09 20:00 前": the label and a badge saying the same."""
+    await drain(console_services)
+    hid = household(console_services, ROOM, GRID).id
+    page = (await (await client_for("leader-cheng")).get(f"/console/households/{hid}")).text
+    owed = page.split('id="visits"', 1)[1].split("</p>", 1)[0]
+    assert owed.count("待走访") == 1, owed
+    assert "前" in owed and "负责人" in owed
