@@ -8,7 +8,9 @@ as signed SMS webhooks from an open-loop client; the figure includes the webhook
 the processing job, the escalation step and the page job. It also reports the event-loop lag of
 both processes under the load, SQL statements per report, and (``--find-max``) the highest rate at
 which p99 stays below 1 s. Baseline: the same client and schedule against a bare FastAPI endpoint.
-Modes: ``embedded``, ``postgres``, ``postgres+redis``.
+Modes: ``embedded``, ``postgres``, ``postgres+redis``. ``--serve-runs-jobs`` (PostgreSQL): serve takes
+jobs from the queue beside the worker (``jobs.run_in_serve``), so the two processes share the jobs'
+CPU — the single-machine deployment of docs/operations.md with a worker added.
 
 ``--topology in-process`` (the original benchmark, described below): everything in this process.
 
@@ -32,6 +34,7 @@ rate limit is lifted and ``nlu.confidence_threshold = 0`` (no category question 
 
     .venv/bin/python bench/report_to_page_bench.py [--rate 100] [--seconds 60] [--modes embedded,postgres]
     .venv/bin/python bench/report_to_page_bench.py --find-max --ladder 25,50,100,150,200 --seconds 20
+    .venv/bin/python bench/report_to_page_bench.py --find-max --modes postgres --serve-runs-jobs
     .venv/bin/python bench/report_to_page_bench.py --topology in-process --rate 100 --seconds 10
 """
 

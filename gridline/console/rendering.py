@@ -98,6 +98,11 @@ def fact_text(key: str, value: Any, lang: str, tz: ZoneInfo | None = None, statu
         return t("deadline.hours", lang, n=n)
     if status_of and key in ("from", "to") and isinstance(value, str) and has(f"{status_of}.{value}"):
         return t(f"{status_of}.{value}", lang)
+    if key == "outcome" and isinstance(value, str):
+        # A 回访 call's outcome (fu.outcome_satisfied), or a visit's (visits.outcome.ok).
+        for label in (f"console.fu.outcome_{value}", f"console.visits.outcome.{value}"):
+            if has(label):
+                return t(label, lang)
     prefix = _LABELLED.get(key)
     if prefix and isinstance(value, str) and has(f"{prefix}.{value}"):
         return t(f"{prefix}.{value}", lang)

@@ -104,3 +104,31 @@ async def test_keyboard_focus_is_visible_on_the_dark_menu_bar(browser, factory) 
         assert style == "solid" and width >= 2 and colour == "rgb(255, 213, 79)", (name, style, colour, width)
     save_screenshot(await page.screenshot(), "focus-menu")
     await context.close()
+
+
+async def test_a_household_on_a_phone_uses_the_whole_width(browser, console_services: Services) -> None:
+    """On a phone the household's tables (members, family, visits, 平安守护) turned into cards with an
+    empty label column: every name and number pushed 6.5 rem to the right of nothing."""
+    with console_services.db.session() as session:
+        household = session.exec(select(Household).where(Household.grid_code == "ZY01-01-1",
+                                                         Household.room == "101")).first()
+        assert household is not None
+    chromium, server = browser
+    context = await chromium.new_context(viewport={"width": 390, "height": 844})
+    page = await context.new_page()
+    await sign_in(page, server, "admin")
+    await page.goto(f"{server.url}/console/households/{household.id}")
+    # Where the words start, not the cell: the cell spans the card, its label column comes first.
+    offsets = await page.evaluate("""() => [...document.querySelectorAll('section.card table.responsive td')]
+        .filter(td => td.textContent.trim()).map(td => {
+            const text = [...td.childNodes].find(n => n.nodeType === 3 && n.textContent.trim())
+                || td.querySelector('a, button, span, select, input');
+            if (!text) return null;
+            let left;
+            if (text.nodeType === 3) { const r = document.createRange(); r.selectNodeContents(text);
+                left = r.getBoundingClientRect().left; } else { left = text.getBoundingClientRect().left; }
+            return [td.textContent.trim().slice(0, 12), left - td.getBoundingClientRect().left];
+        }).filter(Boolean)""")
+    assert offsets and all(offset < 24 for _, offset in offsets), offsets
+    save_screenshot(await page.screenshot(full_page=True), "household-phone")
+    await context.close()

@@ -274,3 +274,19 @@ async def test_dashboard_dates_given_the_wrong_way_round_are_taken_the_right_way
     page = (await admin.get("/console/dashboard", params={"from": end.isoformat(), "to": start.isoformat()})).text
     assert f"本期 {start.isoformat()} 至 {end.isoformat()}" in page
     assert f'name="from" value="{start.isoformat()}"' in page and f'name="to" value="{end.isoformat()}"' in page
+
+
+async def test_a_follow_up_calls_facts_are_named(client_for: ClientFor, factory: CaseFactory, console_services) -> None:
+    """The timeline showed a 回访's facts as codes: 'follow_up_id 1', 结果 'satisfied'; a visit's 'ok'."""
+    from gridline.storage.models import CaseEvent
+
+    case = factory.case(grid="GX01-01-1", staff="LDR-GX01-01-1", resolve_after=timedelta(hours=2), rating=1)
+    with console_services.db.session() as session:
+        for kind, data in (("follow_up_created", {"reason": "low_rating", "follow_up_id": 1}),
+                           ("follow_up_called", {"outcome": "satisfied", "rating": 4}),
+                           ("follow_up_called", {"outcome": "unreachable"})):
+            session.add(CaseEvent(case_id=case.id, at=factory.now, kind=kind, actor="console:admin", data=data))
+    page = (await (await client_for("admin")).get(f"/console/cases/{case.id}")).text
+    facts = facts_of(page)
+    assert ("回访任务", "1") in facts and ("结果", "已解决，满意") in facts and ("结果", "联系不上") in facts, facts
+    assert not {"satisfied", "unreachable", "follow_up_id"} & {x for pair in facts for x in pair}, facts

@@ -152,3 +152,17 @@ async def test_a_plain_not_yet_the_nlu_reads_as_a_greeting_reopens(services, dra
 async def test_thanks_with_no_question_pending_is_small_talk(services) -> None:
     outcome = await handle_inbound(services, sms("解决了，谢谢", "P3"), deliver_replies=False)
     assert outcome.case_ref is None and "不客气" in outcome.replies[-1].text
+
+
+async def test_a_bare_solved_the_nlu_reads_as_check_status_still_answers_the_question(services, drain) -> None:
+    """A plain 解决了 — listed as a yes in docs/deadlines.md — is read by the embedded model as
+    check_status (0.79) and was answered 「您目前没有未办结的工单」 with the question left open."""
+    sent = record_all_channels(services)
+    case = await resolved_case(services, drain)
+    await handle_inbound(services, sms("解决了", "P4"))
+    await drain(services)
+    with services.db.session() as session:
+        kinds = [e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))]
+    assert kinds[-1] == "resident_confirmed"
+    assert "没有未办结" not in sent["sms"].messages[-1].text
+    assert any("★" in o.text("zh-CN") for o in sent["sms"].messages[-1].options)

@@ -27,6 +27,12 @@ def words(step: Step, state: State) -> State:
     assert nlu is not None, "understood before the transaction (the table says so)"
     resident, text, intent = step.resident, step.text, nlu.intent
     confident = nlu.confidence >= step.services.settings.nlu.confidence_threshold
+    plain = solved_in_words(text)
+    if plain is not None and (asked := closure.awaiting_confirmation(step.work, resident.id or 0)) is not None:
+        # A plain 解决了 / 没解决 answers "解决了吗？" whatever the model makes of it (it reads a bare
+        # 解决了 as check_status).
+        solved_answer(step, asked, plain, text)
+        return state
     if confident and intent == "find_leader":
         step.say(find_leader(step.services, step.work, resident.grid_code))
         # Without a grid the answer asks for the address: the next words are the answer to it.
@@ -34,7 +40,6 @@ def words(step: Step, state: State) -> State:
     if confident and intent == "check_status":
         step.say(open_cases(step.work, resident.id or 0))
         return state
-    plain = solved_in_words(text)
     if plain is not None or intent in ("affirm", "deny", "thanks") or nlu.is_issue:
         # An answer to "解决了吗？" in words — "解决了，谢谢", "没有解决", or the same problem again
         # ("还是没水") — goes to that case, with the resident's own words for the level above.
