@@ -12,7 +12,8 @@ import os
 import shutil
 import socket
 import threading
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,31 @@ def save_screenshot(png: bytes, name: str) -> Path:
         DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOC_SCREENSHOTS / f"{name}.png")
     return path
+
+
+@asynccontextmanager
+async def chromium_serving(app: FastAPI) -> AsyncIterator[tuple[Any, LiveServer]]:
+    """Chromium, and ``app`` served on a loopback port: what the browser tests' ``browser`` fixtures yield."""
+    require_browser()
+    from playwright.async_api import async_playwright
+
+    server = LiveServer(app)
+    await server.start()
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium, server
+        finally:
+            await chromium.close()
+    await server.stop()
+
+
+async def sign_in(page: Any, server: LiveServer, name: str, target: str = "/console/cases") -> None:
+    """Sign in to the console as ``name`` (the console fixtures' password) and land on ``target``."""
+    from tests.console.conftest import PASSWORD
+
+    await page.goto(f"{server.url}/console/login?next={target}")
+    await page.fill("input[name=name]", name)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("form button[type=submit]")
+    await page.wait_for_url(f"{server.url}{target}")

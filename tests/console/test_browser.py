@@ -14,8 +14,7 @@ import pytest
 from sqlmodel import select
 
 from gridline.storage.models import AuditLog, Case, NluCorrection
-from tests.console.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, require_browser, save_screenshot
-from tests.console.conftest import PASSWORD
+from tests.console.browser import LiveServer, chromium_serving, save_screenshot, sign_in
 from tests.console.factories import CaseFactory, populate_city
 
 pytestmark = pytest.mark.browser
@@ -39,26 +38,8 @@ async def city(factory: CaseFactory) -> dict[str, Case]:
 
 @pytest.fixture
 async def browser(app: Any) -> AsyncIterator[tuple[Any, LiveServer]]:
-    require_browser()
-    from playwright.async_api import async_playwright
-
-    server = LiveServer(app)
-    await server.start()
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium, server
-        finally:
-            await chromium.close()
-    await server.stop()
-
-
-async def sign_in(page: Any, server: LiveServer, name: str, target: str = "/console/cases") -> None:
-    await page.goto(f"{server.url}/console/login?next={target}")
-    await page.fill("input[name=name]", name)
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("form button[type=submit]")
-    await page.wait_for_url(f"{server.url}{target}")
+    async with chromium_serving(app) as served:
+        yield served
 
 
 async def test_a_supervisor_reviews_a_case_from_list_to_label(browser, city, console_services):

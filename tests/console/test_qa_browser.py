@@ -10,34 +10,15 @@ from sqlmodel import select
 
 from gridline.kernel.services import Services
 from gridline.storage.models import Household
-from tests.console.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, require_browser, save_screenshot
-from tests.console.conftest import PASSWORD
+from tests.console.browser import LiveServer, chromium_serving, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 async def browser(app: Any) -> AsyncIterator[tuple[Any, LiveServer]]:
-    require_browser()
-    from playwright.async_api import async_playwright
-
-    server = LiveServer(app)
-    await server.start()
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium, server
-        finally:
-            await chromium.close()
-    await server.stop()
-
-
-async def sign_in(page: Any, server: LiveServer, name: str, target: str = "/console/cases") -> None:
-    await page.goto(f"{server.url}/console/login?next={target}")
-    await page.fill("input[name=name]", name)
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("form button[type=submit]")
-    await page.wait_for_url(f"{server.url}{target}")
+    async with chromium_serving(app) as served:
+        yield served
 
 
 async def test_every_checkbox_sits_beside_its_words(browser, console_services: Services) -> None:

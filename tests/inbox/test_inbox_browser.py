@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlmodel import select
 
 from gridline.storage.models import Acknowledgement
-from tests.console.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, require_browser, save_screenshot
+from tests.console.browser import LiveServer, chromium_serving, save_screenshot
 from tests.console.conftest import PASSWORD
 from tests.inbox.conftest import CHENG, City
 
@@ -23,18 +23,8 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 async def browser(app: FastAPI) -> AsyncIterator[tuple[Any, LiveServer]]:
-    require_browser()
-    from playwright.async_api import async_playwright
-
-    server = LiveServer(app)
-    await server.start()
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium, server
-        finally:
-            await chromium.close()
-    await server.stop()
+    async with chromium_serving(app) as served:
+        yield served
 
 
 async def test_a_leader_acknowledges_a_page_from_the_phone_inbox(browser: tuple[Any, LiveServer], city: City) -> None:
