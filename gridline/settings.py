@@ -37,11 +37,12 @@ class ServerSettings(BaseModel):
     # webhooks while database threads run units of work: each time it wakes it may wait this long
     # for them (docs/performance.md, "serve's event loop").
     switch_interval_ms: float = 1.0
-    # Each ``gridline serve`` and ``gridline worker`` process, once started (the NLU model, the
-    # address index, the libraries' tables loaded: ~400,000 objects), collects once and moves what
-    # it holds then out of the garbage collector's sight (``gc.freeze``): a full collection walked
-    # all of it, ~0.25 s with the GIL held, every few seconds under load (docs/performance.md).
-    freeze_heap: bool = True
+    # ``gc.freeze`` of what a started ``gridline serve`` / ``gridline worker`` process holds (the NLU
+    # model, the address index, the libraries: ~400,000 objects, a 0.25 s full collection). Off by
+    # default: it cut the event-loop stalls of a webhook flood (p99 254–350 → 43–84 ms) but raised the
+    # CPU of a report (12.7 → 15.9–18.6 ms at 60/s embedded): Python then runs a full collection of
+    # the objects made since on every tenth middle one (docs/performance.md, "Eighth session").
+    freeze_heap: bool = False
     # Secret used to sign console session cookies and link codes; must be set in production.
     secret_key: str = "change-me-in-production"
 
