@@ -4,6 +4,7 @@ wait for their address, following up on their own case, and commands meant for s
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from tests.telegram.conftest import TelegramWorld
 from tests.telegram.support import cases, inbound_messages, only_case
@@ -11,6 +12,13 @@ from tests.telegram.support import cases, inbound_messages, only_case
 INSIDE_GX01_01_2 = (34.8030, 113.5545)  # 红松路30号院, 高新花园 — leader 廖志强
 NOT_FOUND = "没有在网格地址库里找到"
 ASK_ADDRESS = "请发送您的位置，或告诉我您的住址"
+
+
+async def settle_in(world: TelegramWorld, person: Any) -> None:
+    """/start, then the resident's location inside GX01-01-2: a resident with a known grid."""
+    await person.says("/start")
+    await person.shares_location(*INSIDE_GX01_01_2)
+    await world.drain()
 
 
 async def test_a_greeting_or_thanks_after_start_is_answered_not_refused_as_an_address(
@@ -51,9 +59,7 @@ async def test_a_resident_following_up_on_their_own_case_is_not_counted_as_a_sec
     not 「已有人反映过……已有 2 人反映」."""
     world = telegram_world
     resident = world.person(8100000302, "建国", last_name="王")
-    await resident.says("/start")
-    await resident.shares_location(*INSIDE_GX01_01_2)
-    await world.drain()
+    await settle_in(world, resident)
     await resident.says("电梯坏了")
     await world.drain()
     case = only_case(world.services)
@@ -66,9 +72,7 @@ async def test_a_resident_following_up_on_their_own_case_is_not_counted_as_a_sec
     assert only_case(world.services).report_count == 1
 
     neighbour = world.person(8100000303, "桂英", last_name="贺")
-    await neighbour.says("/start")
-    await neighbour.shares_location(*INSIDE_GX01_01_2)
-    await world.drain()
+    await settle_in(world, neighbour)
     await neighbour.says("电梯坏了，一直不动")
     await world.drain()
     assert "已有 2 人反映" in neighbour.last_message.text, "a second resident is still counted"
@@ -99,9 +103,7 @@ async def test_staff_commands_from_a_resident_get_a_clear_answer_not_the_welcome
     cases; /duty and /visits say they are for staff instead of welcoming the resident back."""
     world = telegram_world
     resident = world.person(8100000305, "建国", last_name="王")
-    await resident.says("/start")
-    await resident.shares_location(*INSIDE_GX01_01_2)
-    await world.drain()
+    await settle_in(world, resident)
     await resident.says("电梯坏了")
     await world.drain()
     case = only_case(world.services)
@@ -140,9 +142,7 @@ async def test_a_button_of_a_question_already_answered_in_words_says_so(telegram
     world = telegram_world
     resident = world.person(8100000306, "建国", last_name="王")
     leader = world.person(7000000002, "志强")
-    await resident.says("/start")
-    await resident.shares_location(*INSIDE_GX01_01_2)
-    await world.drain()
+    await settle_in(world, resident)
     await resident.says("电梯坏了")
     await world.drain()
     await leader.taps("已解决")
@@ -174,9 +174,7 @@ async def test_a_working_day_deadline_on_the_page_ends_at_24_00_of_its_last_day(
     world = telegram_world
     resident = world.person(8100000307, "建国", last_name="王")
     leader = world.person(7000000002, "志强")
-    await resident.says("/start")
-    await resident.shares_location(*INSIDE_GX01_01_2)
-    await world.drain()
+    await settle_in(world, resident)
     await resident.says("电梯坏了")
     await world.drain()
     page = leader.last_with_button("接单").text
@@ -188,9 +186,7 @@ async def test_the_grid_is_named_once_not_followed_by_another_网格(telegram_wo
     """Grid names end in 网格 (「莲花社区第二网格（…）」): 「您属于「…网格（…）」网格」 said it twice."""
     world = telegram_world
     resident = world.person(8100000308, "建国", last_name="王")
-    await resident.says("/start")
-    await resident.shares_location(*INSIDE_GX01_01_2)
-    await world.drain()
+    await settle_in(world, resident)
     await resident.says("/start")
     await world.drain()
     said = "\n".join(resident.texts)
@@ -204,9 +200,7 @@ async def test_a_residents_reply_to_the_leaders_message_stays_on_the_case(telegr
     world = telegram_world
     resident = world.person(8100000309, "建国", last_name="王")
     leader = world.person(7000000002, "志强")
-    await resident.says("/start")
-    await resident.shares_location(*INSIDE_GX01_01_2)
-    await world.drain()
+    await settle_in(world, resident)
     await resident.says("电梯坏了")
     await world.drain()
     await leader.taps("接单")
@@ -234,9 +228,7 @@ async def test_status_with_a_reference_answers_that_case_for_staff_who_may_see_i
     world = telegram_world
     resident = world.person(8100000310, "建国", last_name="王")
     leader = world.person(7000000002, "志强")
-    await resident.says("/start")
-    await resident.shares_location(*INSIDE_GX01_01_2)
-    await world.drain()
+    await settle_in(world, resident)
     await resident.says("电梯坏了")
     await world.drain()
     case = only_case(world.services)
