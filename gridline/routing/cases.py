@@ -125,10 +125,13 @@ def already_reported(session: Session, case: Case, resident_id: int | None) -> b
     return any(event.data.get("resident_id") == resident_id for event in joined)
 
 
-def join_case(work: Work, case: Case, *, resident_id: int | None, summary: str) -> Case:
+def join_case(work: Work, case: Case, *, resident_id: int | None, summary: str, again: bool | None = None) -> Case:
     """A report of the same problem, nobody paged again. A new reporter is counted on the case
-    (「已有 2 人反映」); the same one again (a follow-up, 「电梯什么时候能修好？」) is logged, not counted."""
-    if not already_reported(work.session, case, resident_id):
+    (「已有 2 人反映」); the same one again (a follow-up, 「电梯什么时候能修好？」) is logged, not counted.
+    ``again``: :func:`already_reported`, when the caller asked it already."""
+    if again is None:
+        again = already_reported(work.session, case, resident_id)
+    if not again:
         case.report_count += 1
     case.updated_at = work.now
     record_event(
