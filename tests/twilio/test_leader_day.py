@@ -51,3 +51,37 @@ async def test_the_resident_reads_who_is_writing_a_member_is_not_called_the_grid
     await world.settle()
     said = resident.expect_sms("十分钟后到")
     assert said.body.startswith("网格员姚晓燕"), said.body
+
+
+WAN_RUIFENG = "+8617000000051"  # 万瑞峰, 郑州自来水中原营业所
+
+
+async def test_approving_a_reply_twice_says_it_is_approved_already(world: TwilioWorld) -> None:
+    """A leader's second 通过12 (a repeated text) is told the reply was approved — not 「（—）」."""
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    world.prefer_channels("DEP-WATER-2", "sms", "web")
+    resident, leader, department = world.phone(LI_XIUYING), world.phone(LONG_XIAOYAN), world.phone(WAN_RUIFENG)
+    await leader.reply("通过1")  # nothing paged yet: unknown code
+    await resident.text("俺们楼从昨天就没水了咋弄")
+    await world.settle()
+    await leader.reply("1")
+    await world.settle()
+    await leader.reply("通过1")  # acknowledged, never transferred
+    await world.settle()
+    leader.expect_sms("核对")
+    never = leader.expect_sms("没有待办的转办")
+    assert "—" not in never.body, never.body
+
+    await leader.reply("转办1 水管爆了")
+    await world.settle()
+    await department.reply("签收1")
+    await world.settle()
+    await department.reply("回单1 已更换管道，恢复供水")
+    await world.settle()
+    await leader.reply("通过1")
+    await world.settle()
+    leader.expect_sms("审核通过")
+    await leader.reply("通过1")
+    await world.settle()
+    again = leader.unread()[-1].body
+    assert "审核通过" in again and "—" not in again, again
