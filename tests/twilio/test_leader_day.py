@@ -118,3 +118,26 @@ async def test_deadlines_in_the_department_and_extension_texts_end_at_24_00_of_t
     await world.settle()
     accepted = department.expect_sms("已签收")
     assert "24:00" in accepted.body and "00:00" not in accepted.body, accepted.body
+
+
+async def test_a_department_that_texts_the_grid_grammar_is_told_words_that_work(world: TwilioWorld) -> None:
+    """12r on a transfer page is refused with what to text instead — concrete words (签收W4RGMD), no
+    template braces 「签收{码}」 — and what it names works."""
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    world.prefer_channels("DEP-WATER-2", "sms", "web")
+    resident, leader, department = world.phone(LI_XIUYING), world.phone(LONG_XIAOYAN), world.phone(WAN_RUIFENG)
+    await resident.text("俺们楼从昨天就没水了咋弄")
+    await world.settle()
+    await leader.reply("1")
+    await leader.reply("转办1 水管爆了")
+    await world.settle()
+    department.expect_sms("回复签收1")
+    await department.reply("1r")
+    await world.settle()
+    [case] = world.cases()
+    told = department.expect_sms("转办")
+    assert "{" not in told.body and f"签收{case.ref}" in told.body, told.body
+
+    await department.reply(f"签收{case.ref}")
+    await world.settle()
+    department.expect_sms("已签收")
