@@ -193,11 +193,14 @@ def _acknowledge(work: Work, case: Case, staff: Staff, channel: str, page_id: in
         return ActionResult(False, "already_acknowledged", said(key, lang, ref=case.ref, name=name), case.ref, name)
     CASE.check(case.status, CaseStatus.ACKNOWLEDGED)
     page = _staff_page(work, case, staff, page_id)
-    _mark_acknowledged(work, case, staff, channel, page, actor)
-    return ActionResult(True, "acknowledged", said("action.acknowledged", lang, ref=case.ref), case.ref, staff.name)
+    told = _mark_acknowledged(work, case, staff, channel, page, actor)
+    # A case with nobody to tell (主动发现 on a visit) does not claim the resident was told.
+    key = "action.acknowledged" if told else "action.acknowledged_quiet"
+    return ActionResult(True, "acknowledged", said(key, lang, ref=case.ref), case.ref, staff.name)
 
 
-def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page: Page | None, actor: str) -> None:
+def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page: Page | None, actor: str) -> bool:
+    """Acknowledge ``case`` for ``staff``; whether its resident was told."""
     transition(
         work, case, CaseStatus.ACKNOWLEDGED, kind="acknowledged", actor=actor,
         data={"channel": channel, "page_id": page.id if page else None, "name": staff.name},
@@ -219,8 +222,9 @@ def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page:
         channel=channel,
         at=work.now,
     )
-    tell_resident(work, case, "case.acknowledged", name=staff.name)
+    told = tell_resident(work, case, "case.acknowledged", name=staff.name)
     publish_case(work, case)
+    return told is not None
 
 
 def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | None, actor: str) -> ActionResult:
@@ -231,13 +235,14 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
         )
     if case.status != CaseStatus.ACKNOWLEDGED:
         _mark_acknowledged(work, case, staff, channel, _staff_page(work, case, staff, page_id), actor)
-    mark_resolved(work, case, staff, channel, actor)
-    return ActionResult(True, "resolved", said("action.resolved", lang, ref=case.ref), case.ref, staff.name)
+    asked = mark_resolved(work, case, staff, channel, actor)
+    key = "action.resolved" if asked else "action.resolved_quiet"
+    return ActionResult(True, "resolved", said(key, lang, ref=case.ref), case.ref, staff.name)
 
 
-def mark_resolved(work: Work, case: Case, staff: Staff, channel: str, actor: str) -> None:
+def mark_resolved(work: Work, case: Case, staff: Staff, channel: str, actor: str) -> bool:
     """The case is resolved by ``staff`` (the holder, or the department whose reply was approved):
-    every other page ends and the resident is asked whether it really is solved."""
+    every other page ends and the resident is asked whether it really is solved (False: nobody to ask)."""
     transition(work, case, CaseStatus.RESOLVED, kind="resolved", actor=actor,
                data={"channel": channel, "name": staff.name})
     case.resolved_by = staff.id
@@ -247,8 +252,9 @@ def mark_resolved(work: Work, case: Case, staff: Staff, channel: str, actor: str
 
     cancel_open(work, case, actor, "resolved")
     # "Resolved" is the holder's word: the resident is asked whether it really is (routing.closure).
-    ask_if_solved(work, case, staff.name)
+    asked = ask_if_solved(work, case, staff.name)
     publish_case(work, case)
+    return asked
 
 
 def escalate_case(work: Work, case: Case, reason: str) -> bool:

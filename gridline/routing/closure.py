@@ -36,9 +36,11 @@ def _solved_options(case: Case) -> tuple[Option, ...]:
     )
 
 
-def ask_if_solved(work: Work, case: Case, name: str) -> None:
-    tell_resident(work, case, "case.resolved_ask", options=_solved_options(case), name=name,
-                  ask_callers_by_phone=True)
+def ask_if_solved(work: Work, case: Case, name: str) -> bool:
+    """Ask the case's resident 解决了吗？; False when there is nobody to ask (a case found on a visit)."""
+    asked = tell_resident(work, case, "case.resolved_ask", options=_solved_options(case), name=name,
+                          ask_callers_by_phone=True)
+    return asked is not None
 
 
 def ask_rating(work: Work, case: Case) -> None:

@@ -311,8 +311,9 @@ def review(work: Work, services: Services, case_id: int, actor: Actor, *, approv
     if approve:
         assert replier is not None
         # Resolved by the department: its reply is the holder's word, the resident is asked.
-        mark_resolved(work, case, replier, channel, f"staff:{replier.code}")
-        done = ActionResult(True, "approved", said("transfer.done.approved", lang, ref=case.ref), case.ref)
+        asked = mark_resolved(work, case, replier, channel, f"staff:{replier.code}")
+        key = "transfer.done.approved" if asked else "transfer.done.approved_quiet"
+        done = ActionResult(True, "approved", said(key, lang, ref=case.ref), case.ref)
     else:
         paged = page_people(work, case, [replier] if replier else [], REJECTED, because_of(Reason.TRANSFER_REJECTED))
         record_event(work, case.id, "transfer_rework_paged", "system", {"transfer_id": transfer.id, "paged": paged})

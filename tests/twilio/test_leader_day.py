@@ -141,3 +141,24 @@ async def test_a_department_that_texts_the_grid_grammar_is_told_words_that_work(
     await department.reply(f"签收{case.ref}")
     await world.settle()
     department.expect_sms("已签收")
+
+
+async def test_a_case_found_on_a_visit_has_no_resident_to_tell_and_the_answers_do_not_say_so(
+    world: TwilioWorld,
+) -> None:
+    """主动发现: the leader's own case has no resident. 接单 and 办结 say what was done — not
+    「居民已收到通知」 / 「已请居民确认」, which nobody was."""
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    leader = world.phone(LONG_XIAOYAN)
+    await leader.reply("走访 1-1-101 有问题 楼道灯坏了")
+    await world.settle()
+    leader.expect_sms("主动发现")
+    leader.expect_sms("回复1接单")
+    await leader.reply("1")
+    await world.settle()
+    acknowledged = leader.expect_sms("已接单")
+    assert "居民" not in acknowledged.body, acknowledged.body
+    await leader.reply("1r")
+    await world.settle()
+    resolved = leader.expect_sms("解决")
+    assert "居民" not in resolved.body, resolved.body
