@@ -24,6 +24,7 @@ from gridline.domain.lifecycle import (
 from gridline.domain.staff_actions import StaffAction
 from gridline.domain.transfers import OPEN_TRANSFER_STATUSES
 from gridline.i18n import DEFAULT_LANGUAGE
+from gridline.i18n.phrases import Phrase
 from gridline.kernel.notify import Said, said
 from gridline.kernel.outbox import tell_resident
 from gridline.kernel.work import Work, in_transaction
@@ -354,7 +355,10 @@ def relay_reply(work: Work, services: Services, case_id: int, staff_id: int, tex
         )
     )
     record_event(work, case.id or 0, "staff_reply", f"staff:{staff.code}", {"text": text[:500], "name": staff.name})
-    sent = tell_resident(work, case, "case.leader_says", name=staff.name, text=text)
+    # Who is writing as the resident reads it (网格长, 网格员 …): a member is not a second 网格长.
+    known = staff.role in {r.value for r in StaffRole}
+    role = Phrase(f"staff_role.{staff.role if known else StaffRole.MEMBER.value}")
+    sent = tell_resident(work, case, "case.leader_says", name=staff.name, role=role, text=text)
     return sent is not None
 
 

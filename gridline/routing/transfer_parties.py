@@ -150,8 +150,17 @@ def may_review(work: Work, services: Services, case: Case, actor: Actor) -> bool
     return staff is not None and not is_department(staff) and may_act(services, work, case, staff)
 
 def local_time(settings: Settings, at: datetime | None) -> str:
+    """A deadline of the department loop and of extensions, ``2026-12-01 17:00``.
+
+    One that ends at midnight (every working-day limit) is 24:00 of its last day, as on pages
+    (``deadlines.due_phrase``): 「2026-12-01 24:00」, not 「2026-12-02 00:00」, which reads a day late.
+    """
+    from datetime import timedelta
     from zoneinfo import ZoneInfo
 
     if at is None:
         return "—"
-    return at.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
+    local = at.astimezone(ZoneInfo(settings.timezone))
+    if local.strftime("%H:%M") == "00:00":
+        return (local - timedelta(days=1)).strftime("%Y-%m-%d 24:00")
+    return local.strftime("%Y-%m-%d %H:%M")

@@ -299,8 +299,11 @@ def review(work: Work, services: Services, case_id: int, actor: Actor, *, approv
         return refuse("not_allowed", lang, case)
     transfer = open_transfer(session, case)
     if transfer is None or transfer.status != TransferStatus.REPLIED:
-        status = transfer_status_phrase(transfer.status) if transfer else "—"
-        return refuse("nothing_to_review", lang, case, status=status)
+        # A repeated 通过12 finds the transfer closed: name where it ended (审核通过, 已退单 …).
+        last = transfer or store.latest_in(session, case.id or 0, [s.value for s in TransferStatus])
+        if last is None:
+            return refuse("no_transfer", lang, case)
+        return refuse("nothing_to_review", lang, case, status=transfer_status_phrase(last.status))
     wanted = TransferStatus.APPROVED if approve else TransferStatus.REJECTED
     transfer.reviewed_by, transfer.review_note = actor.label, note.strip()[:2000] or None
     transition(work, transfer, wanted, actor.label, {"note": transfer.review_note or "", "channel": channel})

@@ -32,6 +32,9 @@ class MessageKind(StrEnum):
     """What an outbound message is. Bulk kinds are paced; the others never wait behind them."""
 
     REPLY = "reply"  # an answer to what a resident or staff member just wrote
+    # The answer to a staff member's recognised command (12 接单, 走访 3-2-501 正常, 转办12 …): the
+    # outcome of their work, so the SMS cap against robot loops does not count it.
+    STAFF_ANSWER = "staff_answer"
     NOTICE = "notice"  # about the resident's own case (acknowledged, resolved, 解决了吗？)
     BROADCAST = "broadcast"  # 通知 to the residents of some grids
     SWEEP = "sweep"  # a sweep question (寒潮, 暴雨 …: 1 平安 2 需要帮助)

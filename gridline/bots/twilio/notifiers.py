@@ -5,7 +5,7 @@ Both report what Twilio said right away (``sent`` with the sid, ``retry`` on a t
 Texts to opted-out numbers are refused (only the opt-out confirmation passes), and a number gets at
 most ``twilio.max_auto_replies_per_hour`` replies an hour so two robots can never text each other
 forever. Pages are never capped (a leader on duty must get every one), nor notices about the
-resident's own cases.
+resident's own cases, nor a staff member's answers to a recognised command (``staff_sms``).
 """
 
 from __future__ import annotations

@@ -32,11 +32,17 @@ from gridline.routing.visit_grammar import is_visit_text
 from gridline.routing.visits import answer_visit_text
 from gridline.storage import people
 from gridline.storage.models import Case, Message, Page, Staff
+from gridline.storage.pacing import MessageKind
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
 
 log = logging.getLogger(__name__)
+
+# Answers to a text that was not a command: what an auto-responder on a staff phone would be sent
+# again and again, so they count toward ``twilio.max_auto_replies_per_hour``. Every other answer is
+# the outcome of a command (接单, 走访, 转办 …) and is never capped: a busy leader gets them all.
+LOOP_PRONE_ANSWERS = frozenset({"twilio.staff.not_understood", "twilio.staff.help", "loop.sms.help"})
 
 
 def find_page(session: Session, phone: str, reply: StaffReply) -> Page | None:
@@ -140,4 +146,5 @@ def queue_answer(work: Work, staff_id: int, phone: str, answer: StaffAnswer, mes
         lang=lang,
         case_id=answer.case_id,
         staff_id=staff_id,
+        kind=MessageKind.REPLY if answer.said.key in LOOP_PRONE_ANSWERS else MessageKind.STAFF_ANSWER,
     )
