@@ -44,14 +44,12 @@ def page_texts(notice: PageNotice, settings: Settings | None = None, now: dateti
 
 def _page_texts(notice: PageNotice, settings: Settings | None, now: datetime | None) -> PageTexts:
     lang, reason = notice.lang, notice.reason
-    category = t(f"category.{notice.category}", lang)
-    priority = t(f"priority.{notice.priority}", lang)
     where = notice.address or notice.grid_name
     count = t("page.reports", lang, count=notice.report_count) if notice.report_count > 1 else ""
-    full = t("page.text", lang, ref=notice.case_ref, priority=priority, category=category, grid=notice.grid_name,
+    full = t("page.text", lang, ref=notice.case_ref, headline=headline(notice, lang), grid=notice.grid_name,
              address=where, summary=notice.summary[:300], count=count)  # fmt: skip
-    short = t("page.short", lang, code=notice.code or "", category=category, address=where[:20],
-              priority=priority if notice.priority != "normal" else "")  # fmt: skip
+    short = t("page.short", lang, code=notice.code or "", headline=headline(notice, lang, short=True),
+              address=where[:20])  # fmt: skip
     if notice.repeat > 0 and notice.loop_headline is None and reason != REOPENED and reason not in CHASE_REASONS:
         # The policy went round once and nobody took it: the same people see this is not a new case.
         full = t("page.repeat", lang, n=notice.repeat + 1) + "\n" + full
@@ -69,6 +67,16 @@ def _page_texts(notice: PageNotice, settings: Settings | None, now: datetime | N
     if notice.due_at is not None and settings is not None and now is not None:
         full = full + "\n" + render(due_phrase(settings, notice.due_at, now), lang)
     return PageTexts(full, short)
+
+
+def headline(notice: PageNotice, lang: str, *, short: bool = False) -> str:
+    """How urgent and what: 「紧急 供水」 (the SMS 「紧急供水」, a normal one just 「供水」). A category
+    whose word says the priority already (紧急事件 / Emergency) is said alone, not 「紧急紧急事件」."""
+    category = t(f"category.{notice.category}", lang)
+    priority = t(f"priority.{notice.priority}", lang)
+    if (short and notice.priority == "normal") or priority.casefold() in category.casefold():
+        return category
+    return t("page.headline_short" if short else "page.headline", lang, priority=priority, category=category)
 
 
 def updated_page_text(notice: PageNotice, note: Said) -> str:

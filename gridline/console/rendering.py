@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from gridline.clock import as_utc
+from gridline.console.delivery_errors import read_delivery_error
 from gridline.domain import privacy
 from gridline.i18n import has, join, other_language, t
 from gridline.i18n.case_events import describe_event, event_title
@@ -82,6 +83,14 @@ _STORED_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 _LIMIT = re.compile(r"^(\d+)(wd|h)$")
 
 
+def delivery_error_text(error: str, lang: str) -> str:
+    """A provider's stored error (``twilio 400 21610 …``) as the supervisor reads it: what it means
+    in ``lang``, with the provider's code (``console.delivery_error.*``)."""
+    read = read_delivery_error(error)
+    text = console_text(f"delivery_error.{read.reason}", lang)
+    return console_text("delivery_error.with_code", lang, text=text, code=read.code) if read.code else text
+
+
 def fact_text(key: str, value: Any, lang: str, tz: ZoneInfo | None = None, status_of: str | None = None) -> str:
     """One stored fact as a supervisor reads it: labels for codes (供水, 值班网格长), rounds from 1,
     moments in local time, an extension's ``3wd`` as 3个工作日. ``status_of`` names the catalogue of
@@ -91,6 +100,8 @@ def fact_text(key: str, value: Any, lang: str, tz: ZoneInfo | None = None, statu
             return local_time(datetime.fromisoformat(value), tz, "%m-%d %H:%M")
         except ValueError:
             pass
+    if key == "error" and isinstance(value, str) and value:
+        return delivery_error_text(value, lang)  # a 回访 call's failure: the provider's words explained
     if key == "amount" and isinstance(value, str) and (limit := _LIMIT.match(value)):
         n, unit = int(limit.group(1)), limit.group(2)
         if unit == "wd":
@@ -235,6 +246,7 @@ class Renderer:
             "event_text": lambda e: describe_event(e.kind, e.data, e.actor, lang),
             "explain": lambda entry: explain(entry, lang),
             "visible_items": lambda data: visible_items(data, lang, tz),
+            "delivery_error": lambda error: delivery_error_text(error, lang),
             "actor_text": lambda actor: actor_text(actor, lang),
             "highlight_entities": lambda text, entities, masked: highlight_entities(text, entities, masked, lang),
             "mask_identity": lambda channel, external_id, display=None: identity_text(

@@ -69,9 +69,10 @@ def find_leader(services: Services, work: Work, grid_code: str | None) -> Phrase
 
 
 def open_cases(work: Work, resident_id: int) -> Phrase:
-    """The resident's open cases (up to five), one a line: reference, category, status, who has it."""
+    """The open cases the resident reported (opened or joined), up to five, one a line: reference,
+    category, status, who has it."""
     statuses = [s.value for s in OPEN_CASE_STATUSES]
-    cases = case_store.open_for_resident(work.session, resident_id, statuses=statuses, limit=5)
+    cases = case_store.open_reported_by(work.session, resident_id, statuses=statuses, limit=5)
     if not cases:
         return Phrase("status.none")
     lines = []

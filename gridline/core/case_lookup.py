@@ -14,6 +14,7 @@ from gridline.clock import as_utc
 from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.work import Work
+from gridline.routing.cases import already_reported
 from gridline.storage import cases
 from gridline.storage.models import Case, Resident, Staff
 
@@ -70,7 +71,7 @@ def case_status(work: Work, case: Case, tz: str) -> Phrase:
 
 
 def _may_know(work: Work, case: Case, resident_id: int | None, last4: str | None) -> bool:
-    if resident_id is not None and case.resident_id == resident_id:
+    if already_reported(work.session, case, resident_id):  # opened it, or joined it
         return True
     if last4 is None or case.resident_id is None:
         return False

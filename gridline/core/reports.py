@@ -143,7 +143,8 @@ def file_report(services: Services, work: Work, sender: Sender, decision: Report
         duplicate = find_duplicate(work.session, services.settings, draft, work.now)
         if duplicate is not None:
             again = already_reported(work.session, duplicate, draft.resident_id)
-            join_case(work, duplicate, resident_id=draft.resident_id, summary=draft.summary, again=again)
+            join_case(work, duplicate, resident_id=draft.resident_id, summary=draft.summary, channel=draft.channel,
+                      again=again)  # fmt: skip
             return Filed(duplicate, False, None, grid_name(work, duplicate.grid_code), again=again)
     case = open_case(work, services.settings, draft)
     name, role = _holder(services, work, case.grid_code)

@@ -21,6 +21,7 @@ from gridline.domain.lifecycle import MessageStatus
 from gridline.i18n.phrases import Phrase, params_to_json, render
 from gridline.kernel.messages import Option, options_to_json
 from gridline.kernel.work import Work
+from gridline.storage import cases as case_store
 from gridline.storage import outbox, pacing, people
 from gridline.storage.models import Case, ChannelIdentity, Message, Resident
 from gridline.storage.outbox import IdentityFacts
@@ -255,24 +256,27 @@ def resident_identity(
 
 def tell_resident(
     work: Work, case: Case, key: str, *, options: tuple[Option, ...] = (), ask_callers_by_phone: bool = False,
-    **params: Any,
+    reporter: case_store.Reporter | None = None, **params: Any,
 ) -> Message | None:
-    """Queue catalogue message ``key`` to the case's resident on their channel; None if unreachable.
+    """Queue catalogue message ``key`` about ``case`` to one of its reporters — ``reporter``, by
+    default the resident who opened it — on the channel they reported on; None if unreachable.
 
-    Callers (a case that came by voice) are texted, except a question with ``ask_callers_by_phone``:
+    Callers (a report that came by voice) are texted, except a question with ``ask_callers_by_phone``:
     it is a call that says it and takes a key (``bots.twilio.voice_ask``) — someone who phoned the
     hotline may not read texts."""
-    if case.resident_id is None:
-        return None
-    resident = work.session.get(Resident, case.resident_id)
+    if reporter is None:
+        if case.resident_id is None:
+            return None
+        reporter = case_store.Reporter(case.resident_id, case.channel)
+    resident = work.session.get(Resident, reporter.resident_id)
     if resident is None:
         return None
     identity = None
-    if ask_callers_by_phone and options and case.channel == "voice":
+    if ask_callers_by_phone and options and reporter.channel == "voice":
         identity = next(
             (i for i in people.reachable_identities(work.session, resident.id or 0) if i.channel == "voice"), None
         )
-    identity = identity or resident_identity(work.session, resident, case.channel, work.now)
+    identity = identity or resident_identity(work.session, resident, reporter.channel, work.now)
     if identity is None:
         return None
     if identity.channel == "sms" and resident.sms_opted_out:
@@ -288,3 +292,26 @@ def tell_resident(
         resident_id=resident.id,
         kind=MessageKind.NOTICE,  # news of their own case, not an answer to what they just wrote
     )
+
+
+def tell_reporters(
+    work: Work, case: Case, key: str, *, options: tuple[Option, ...] = (), ask_callers_by_phone: bool = False,
+    **params: Any,
+) -> list[Message]:
+    """:func:`tell_resident` to everyone who reported the case — who opened it and each resident whose
+    report of the same problem joined it (``storage.cases.reporters``) — once each, in their own
+    language, on the channel they reported on. Returns the messages queued."""
+    sent = (
+        tell_resident(work, case, key, options=options, ask_callers_by_phone=ask_callers_by_phone,
+                      reporter=reporter, **params)
+        for reporter in case_store.reporters(work.session, case)
+    )  # fmt: skip
+    return [message for message in sent if message is not None]
+
+
+def reporter_of(work: Work, case: Case, resident_id: int | None) -> case_store.Reporter | None:
+    """``resident_id`` as a reporter of ``case`` (with the channel they reported on), or None when
+    they did not report it (then :func:`tell_resident` tells the one who opened it)."""
+    if resident_id is None:
+        return None
+    return next((r for r in case_store.reporters(work.session, case) if r.resident_id == resident_id), None)

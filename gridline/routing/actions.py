@@ -26,7 +26,7 @@ from gridline.domain.transfers import OPEN_TRANSFER_STATUSES
 from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.notify import Said, said
-from gridline.kernel.outbox import tell_resident
+from gridline.kernel.outbox import tell_reporters, tell_resident
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.closure import ask_if_solved, open_follow_up
 from gridline.routing.directory import Directory
@@ -222,9 +222,9 @@ def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page:
         channel=channel,
         at=work.now,
     )
-    told = tell_resident(work, case, "case.acknowledged", name=staff.name)
+    told = tell_reporters(work, case, "case.acknowledged", name=staff.name)
     publish_case(work, case)
-    return told is not None
+    return bool(told)
 
 
 def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | None, actor: str) -> ActionResult:
@@ -314,7 +314,7 @@ def reassign_case(work: Work, case: Case, staff: Staff, target: Staff, actor: st
         reason="reassigned",
     )
     work.job("deliver_page", f"page:{page.id}:0", page_id=page.id)
-    tell_resident(work, case, "case.reassigned", name=target.name)
+    tell_reporters(work, case, "case.reassigned", name=target.name)
     publish_case(work, case)
     return ActionResult(
         True, "reassigned", said("action.reassigned", staff.lang, ref=case.ref, name=target.name), case.ref, target.name

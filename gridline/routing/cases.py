@@ -125,10 +125,14 @@ def already_reported(session: Session, case: Case, resident_id: int | None) -> b
     return any(event.data.get("resident_id") == resident_id for event in joined)
 
 
-def join_case(work: Work, case: Case, *, resident_id: int | None, summary: str, again: bool | None = None) -> Case:
+def join_case(
+    work: Work, case: Case, *, resident_id: int | None, summary: str, channel: str | None = None,
+    again: bool | None = None,
+) -> Case:
     """A report of the same problem, nobody paged again. A new reporter is counted on the case
-    (「已有 2 人反映」); the same one again (a follow-up, 「电梯什么时候能修好？」) is logged, not counted.
-    ``again``: :func:`already_reported`, when the caller asked it already."""
+    (「已有 2 人反映」) and hears its news from now on, on ``channel`` (the one they reported on:
+    ``kernel.outbox.tell_reporters``); the same one again (a follow-up, 「电梯什么时候能修好？」) is
+    logged, not counted. ``again``: :func:`already_reported`, when the caller asked it already."""
     if again is None:
         again = already_reported(work.session, case, resident_id)
     if not again:
@@ -139,7 +143,7 @@ def join_case(work: Work, case: Case, *, resident_id: int | None, summary: str, 
         case.id or 0,
         "reported_again",
         "system",
-        {"resident_id": resident_id, "summary": summary[:500], "count": case.report_count},
+        {"resident_id": resident_id, "summary": summary[:500], "count": case.report_count, "channel": channel},
     )
     publish_case(work, case)
     return case

@@ -16,7 +16,7 @@ from gridline.clock import as_utc
 from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
-from gridline.kernel.outbox import tell_resident
+from gridline.kernel.outbox import reporter_of, tell_reporters, tell_resident
 from gridline.kernel.work import Work
 from gridline.routing.escalation import page_targets, restart_escalation
 from gridline.routing.grids import GridIndex
@@ -37,31 +37,36 @@ def _solved_options(case: Case) -> tuple[Option, ...]:
 
 
 def ask_if_solved(work: Work, case: Case, name: str) -> bool:
-    """Ask the case's resident 解决了吗？; False when there is nobody to ask (a case found on a visit)."""
-    asked = tell_resident(work, case, "case.resolved_ask", options=_solved_options(case), name=name,
-                          ask_callers_by_phone=True)
-    return asked is not None
+    """"解决了吗？" to everyone who reported the problem (whoever of them answers first decides);
+    False when there is nobody to ask (a case found on a visit)."""
+    asked = tell_reporters(work, case, "case.resolved_ask", options=_solved_options(case), name=name,
+                           ask_callers_by_phone=True)
+    return bool(asked)
 
 
-def ask_rating(work: Work, case: Case) -> None:
+def ask_rating(work: Work, case: Case, resident_id: int | None = None) -> None:
+    """The rating question to the reporter who said it is solved (by default the one who opened it)."""
     options = tuple(Option(Phrase(f"case.rate_option.{n}"), f"rate:{case.ref}:{n}") for n in range(1, 6))
-    tell_resident(work, case, "case.rate_ask", options=options)
+    tell_resident(work, case, "case.rate_ask", options=options, reporter=reporter_of(work, case, resident_id))
 
 
-def confirmed_solved(work: Work, case: Case, actor: str) -> bool:
-    """The resident says it is solved: that is what the 解决率 counts; the rating follows."""
+def confirmed_solved(work: Work, case: Case, actor: str, resident_id: int | None = None) -> bool:
+    """A reporter (``resident_id``; by default the one who opened it) says it is solved: that is
+    what the 解决率 counts; the rating question follows, to them."""
     if case.status != CaseStatus.RESOLVED:
         return False
     record_event(work, case.id or 0, "resident_confirmed", actor, {})
     publish_case(work, case)
-    ask_rating(work, case)
+    ask_rating(work, case, resident_id)
     return True
 
 
 def not_solved(
-    work: Work, index: GridIndex, tz: str, case: Case, actor: str, words: str | None = None
+    work: Work, index: GridIndex, tz: str, case: Case, actor: str, words: str | None = None,
+    resident_id: int | None = None,
 ) -> list[str]:
-    """The resident says it is not solved: reopen one level up. Returns the names of those paged."""
+    """A reporter (``resident_id``; by default the one who opened it) says it is not solved: reopen
+    one level up, and tell them so. Returns the names of those paged."""
     if case.status != CaseStatus.RESOLVED:
         return []
     previous_holder = case.resolved_by
@@ -85,20 +90,21 @@ def not_solved(
     done = page_targets(work, case, reopened, step_index=theirs, round_=round_)
     paged = [str(entry["name"]) for entry in done if entry.get("page_id")]
     event.data = {**event.data, "paged": paged, "level": chosen}
-    tell_resident(work, case, "case.reopened", name=paged or "—")
+    tell_resident(work, case, "case.reopened", name=paged or "—", reporter=reporter_of(work, case, resident_id))
     publish_case(work, case)
     return paged
 
 
 def awaiting_confirmation(work: Work, resident_id: int) -> Case | None:
-    """The resident's latest resolved case that they have not yet said is solved or not."""
+    """The latest resolved case the resident reported (opened or joined) that they have not yet
+    said is solved since it was resolved."""
     with work.session.no_autoflush:  # asked in the middle of a turn whose rows are not complete yet
         return _awaiting(work, resident_id)
 
 
 def _awaiting(work: Work, resident_id: int) -> Case | None:
     return cases.latest_resolved_without(work.session, resident_id, status=CaseStatus.RESOLVED.value,
-                                         kind="resident_confirmed")
+                                         kind="resident_confirmed", actor=f"resident:{resident_id}")
 
 
 def reopen_words(session: Session, case: Case, page: Page) -> str | None:
@@ -134,7 +140,7 @@ def sweep(work: Work, wait_hours: float, limit: int = 500) -> int:
 
 
 def _remind(work: Work, case: Case) -> None:
-    tell_resident(work, case, "case.resolved_reminder", options=_solved_options(case))
+    tell_reporters(work, case, "case.resolved_reminder", options=_solved_options(case))
 
 
 def open_follow_up(work: Work, case: Case, reason: str) -> FollowUp:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from gridline.domain.explanations import Reason, because
 from gridline.domain.lifecycle import UNACKNOWLEDGED_STATUSES, CaseStatus, StepStatus
-from gridline.kernel.outbox import tell_resident
+from gridline.kernel.outbox import tell_reporters
 from gridline.kernel.work import Work, in_transaction, replayable
 from gridline.routing.directory import Directory
 from gridline.routing.pages import create_page, next_contact_method
@@ -165,7 +165,7 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
         entry = because(kind, Reason.NOBODY_FOR, targets=list(spec.notify))
     case.explanation = [*case.explanation, {**entry, "round": step.round, "step": step.step_index}]
     if reached and not first:
-        tell_resident(work, case, "case.escalated", names=[str(p["name"]) for p in reached])
+        tell_reporters(work, case, "case.escalated", names=[str(p["name"]) for p in reached])
     nxt = _next_position(policy, step.round, step.step_index, offset)
     if nxt is not None:
         # A step that reached nobody does not make the resident wait for its timeout.

@@ -13,7 +13,7 @@ from gridline.clock import as_utc
 from gridline.domain.explanations import Reason, because
 from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n import DEFAULT_LANGUAGE
-from gridline.kernel.outbox import tell_resident
+from gridline.kernel.outbox import tell_reporters
 from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
 from gridline.routing.actions import ActionResult, expire_other_pages, reassign_case
@@ -87,7 +87,7 @@ def merge_cases(work: Work, case_id: int, into_case_id: int, actor: str) -> Case
     into.report_count += case.report_count
     _close(work, case, actor, f"merged into {into.ref}")
     record_event(work, into_case_id, "merged_in", actor, {"from": case.ref})
-    tell_resident(work, case, "case.merged", into=into.ref)
+    tell_reporters(work, case, "case.merged", into=into.ref)
     _audit(work, actor, "case.merge", case_id, {"into": into.ref})
     publish_case(work, into)
     return into

@@ -30,7 +30,7 @@ from gridline.domain.transfers import (
 from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.notify import said
-from gridline.kernel.outbox import tell_resident
+from gridline.kernel.outbox import tell_reporters
 from gridline.kernel.work import Work
 from gridline.routing.actions import ActionResult, expire_other_pages, mark_resolved, may_act
 from gridline.routing.deadlines import deadline_after, limit_for
@@ -113,7 +113,7 @@ def request(
     audit.record(session, at=work.now, actor=actor.label, action="transfer.requested", target_kind="case",
                  target_id=case.id or 0, detail=details)  # fmt: skip
     case.updated_at = work.now
-    tell_resident(work, case, "transfer.resident.transferred", department=chosen)
+    tell_reporters(work, case, "transfer.resident.transferred", department=chosen)
     publish_case(work, case)
     return ActionResult(True, "transferred", said("transfer.done.transferred", lang, ref=case.ref, department=chosen),
                         case.ref)  # fmt: skip
@@ -185,7 +185,7 @@ def accept(work: Work, services: Services, case_id: int, staff_id: int, *, chann
                                   staff_id=staff.id or 0, channel=channel, at=work.now)  # fmt: skip
     case.assignee_staff_id = staff.id
     case.updated_at = work.now
-    tell_resident(work, case, "transfer.resident.accepted", department=transfer.department)
+    tell_reporters(work, case, "transfer.resident.accepted", department=transfer.department)
     publish_case(work, case)
     due = local_time(services.settings, transfer.due_at)
     text = said("transfer.done.accepted", lang, ref=case.ref, due=due)

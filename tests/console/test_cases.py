@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import select
+
 from gridline.console.filters import PAGE_SIZE, like_pattern
+from gridline.console.http import LANG_COOKIE
+from gridline.storage.models import CaseEvent, Page, Staff
 from tests.console.factories import CaseFactory
 
 
@@ -150,3 +154,34 @@ async def test_merged_duplicates_show_in_the_surviving_case(client_for, factory:
     html = (await admin.get(f"/console/cases/{keep.id}")).text
     assert "红松嘉园5号楼也停水了" in html and f"来自 {duplicate.ref}" in html
     assert f'href="/console/cases/{duplicate.id}">{duplicate.ref}' in html
+
+
+async def test_a_provider_error_reads_in_the_supervisors_language_with_the_raw_error_kept(
+    client_for, factory: CaseFactory, console_services
+):
+    """「twilio 400 21610 Attempt to send to unsubscribed recipient」 is the provider's English: the
+    case page says what it means (对方已退订短信) and keeps the raw error in the cell's title."""
+    case = factory.case(text="颍河路56号院2号楼停电了", category="power_supply",
+                        paged=["MBR-GX01-01-1", "LDR-GX01-01-1"])  # fmt: skip
+    raw = {"MBR-GX01-01-1": "twilio 400 21610 Attempt to send to unsubscribed recipient",
+           "LDR-GX01-01-1": "Forbidden: bot was blocked by the user"}  # fmt: skip
+    with console_services.db.session() as session:
+        for page in session.exec(select(Page).where(Page.case_id == case.id)):
+            page.status, page.error = "failed", raw[session.get(Staff, page.staff_id).code]  # type: ignore[union-attr]
+            session.add(page)
+        session.add(CaseEvent(case_id=case.id, at=factory.now, kind="follow_up_call", actor="sup-lianhua",
+                              data={"call_status": "failed", "error": "call no-answer"}))  # fmt: skip
+        session.commit()
+    admin = await client_for("admin")
+    html = (await admin.get(f"/console/cases/{case.id}")).text
+    shown = re.sub(r'title="[^"]*"', "", html)
+    assert "对方已退订短信" in shown and "21610" in shown  # the explanation, and the provider's code
+    assert "对方已屏蔽" in shown
+    assert "无人接听" in shown
+    for words in (*raw.values(), "call no-answer"):
+        assert words not in shown, words  # only in a title
+    assert f'title="{raw["MBR-GX01-01-1"]}"' in html
+
+    admin.cookies.set(LANG_COOKIE, "en")
+    english = re.sub(r'title="[^"]*"', "", (await admin.get(f"/console/cases/{case.id}")).text)
+    assert "opted out" in english and "blocked the bot" in english

@@ -62,3 +62,25 @@ def test_a_page_of_the_policys_second_round_says_nobody_took_it_yet() -> None:
     assert again.full == t("page.repeat", "zh-CN", n=2) + "\n" + first.full
     assert again.short == "【第2次】" + first.short and segments(sms_page_body(notice(repeat=1))) == 1
     assert page_texts(notice(repeat=1, lang="en")).full.startswith("[Page 2: still not acknowledged]\n")
+
+
+def test_every_priority_and_category_reads_without_a_doubled_word() -> None:
+    """「紧急紧急事件」: the priority word is not said again when the category already says it
+    (紧急事件 / Emergency), in the page and in its SMS, for every priority × category in both languages."""
+    from gridline.i18n import Language
+    from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
+
+    for lang in Language:
+        for priority in ("emergency", "urgent", "normal"):
+            for category in (*ISSUE_CATEGORIES, OTHER_CATEGORY):
+                texts = page_texts(notice(lang=lang.value, priority=priority, category=category, summary="…"))
+                word = t(f"category.{category}", lang.value).casefold()
+                level = t(f"priority.{priority}", lang.value).casefold()
+                for text in (texts.full.splitlines()[0], texts.short):
+                    said = text.casefold()
+                    assert said.count(word) == 1, (lang, priority, category, text)
+                    assert said.count(level) <= 1, (lang, priority, category, text)
+                    assert "  " not in text and level + level not in said, text
+                assert level in texts.full.casefold(), "the page always says how urgent it is"
+    zh = page_texts(notice(priority="emergency", category="emergency"))
+    assert "紧急紧急" not in zh.full + zh.short and "紧急事件" in zh.short

@@ -10,7 +10,7 @@ from sqlmodel import select
 from gridline.bots.twilio.sms_text import segments
 from gridline.storage.models import Message, Resident
 from tests.conftest import BACKENDS
-from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, YAO_XIAOYAN, ZHAO_DEMING, TwilioWorld
+from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, VOICE_NUMBER, YAO_XIAOYAN, ZHAO_DEMING, TwilioWorld
 
 
 def code_in(text: str) -> str:
@@ -198,6 +198,16 @@ async def test_escalate_by_text_pages_the_next_step_now(world: TwilioWorld) -> N
     await leader.reply(f"上报{code}")
     await world.settle()
     backup.expect_sms("回复")  # no fifteen-minute wait
+
+
+async def test_the_stop_reply_names_the_voice_hotline_when_it_is_another_number(world: TwilioWorld) -> None:
+    """「拨打本号码仍可反映问题」 is only true when the SMS and voice hotlines are one number; here the
+    voice hotline is VOICE_NUMBER, so the confirmation says which number to call."""
+    resident = world.phone(LI_XIUYING)
+    await resident.text("退订")
+    await world.settle()
+    body = resident.expect_sms("退订", "订阅").body
+    assert "本号码" not in body and f"拨打 {VOICE_NUMBER}" in body, body
 
 
 async def test_stop_is_respected_until_start(world: TwilioWorld) -> None:

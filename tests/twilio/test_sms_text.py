@@ -55,5 +55,5 @@ def test_page_uses_the_short_text_with_its_code() -> None:
 
 @pytest.mark.parametrize("key", sorted(k for k in catalogue() if k.startswith(("twilio.sms.", "twilio.staff."))))
 def test_twilio_sms_texts_fit_one_segment(key: str) -> None:
-    text = t(key, "zh-CN", n=9, label="供水问题", code=123, ref="ABC123")
+    text = t(key, "zh-CN", n=9, label="供水问题", code=123, ref="ABC123", number="0371 1234 5678")
     assert ucs2_units(text) <= 70, f"{key} takes {ucs2_units(text)} characters"

@@ -102,6 +102,16 @@ async def test_silence_is_met_with_prompts_then_a_goodbye_never_dead_air(world: 
     assert world.cases() == []
 
 
+async def test_the_goodbye_names_the_sms_hotline_when_it_is_not_the_number_dialled(world: TwilioWorld) -> None:
+    """The SMS hotline (SMS_NUMBER) is another number than the voice hotline the caller dialled: 「发短信到
+    本号码」 would send them to a number that takes no texts, so the goodbye reads the SMS number out."""
+    call = await world.phone(LI_XIUYING).call()
+    for _ in range(3):
+        await call.stay_silent()
+    assert call.ended and "本号码" not in call.last_heard
+    assert "发短信到" in call.last_heard and "1 0 6 9 0 0 0 0 0 0 1" in call.last_heard, call.last_heard
+
+
 async def test_an_unknown_caller_who_wants_the_leader_is_asked_for_the_address_first(world: TwilioWorld) -> None:
     call = await world.phone("+8613700000009").call()
     await call.press("1")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from gridline.bots.twilio.hotlines import opted_out_phrase
 from gridline.bots.twilio.keywords import OptCommand, opt_command, resident_command
 from gridline.bots.twilio.phone import to_e164
 from gridline.bots.twilio.staff_mms import handle_staff_mms
@@ -28,6 +29,7 @@ from gridline.storage.pacing import MessageKind
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
+    from gridline.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_MEDIA = 10
@@ -91,7 +93,7 @@ async def apply_opt_command(services: Services, msg: InboundMessage, opt: OptCom
 
     False for staff: duty pages cannot be unsubscribed by text, their text goes to the staff grammar.
     """
-    confirmation_id = await in_transaction(services, _apply_opt_command, msg, opt)
+    confirmation_id = await in_transaction(services, _apply_opt_command, msg, opt, services.settings)
     if confirmation_id is None:
         return False
     # The confirmation goes to a number that may just have opted out: its row's kind
@@ -100,7 +102,7 @@ async def apply_opt_command(services: Services, msg: InboundMessage, opt: OptCom
     return True
 
 
-def _apply_opt_command(work: Work, msg: InboundMessage, opt: OptCommand) -> int | None:
+def _apply_opt_command(work: Work, msg: InboundMessage, opt: OptCommand, settings: Settings) -> int | None:
     sender = people.identify(work.session, msg, work.now)
     if sender.staff is not None:
         return None
@@ -129,7 +131,7 @@ def _apply_opt_command(work: Work, msg: InboundMessage, opt: OptCommand) -> int 
         work,
         channel="sms",
         identity=sender.identity,
-        phrase=Phrase("twilio.sms.opted_out" if opt == "stop" else "twilio.sms.opted_in"),
+        phrase=opted_out_phrase(settings) if opt == "stop" else Phrase("twilio.sms.opted_in"),
         lang=lang,
         resident_id=sender.resident.id,
         conversation_id=sender.conversation.id,

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Request, Response
 
 from gridline.bots.twilio import twiml
+from gridline.bots.twilio.hotlines import text_us_goodbye
 from gridline.bots.twilio.phone import to_e164
 from gridline.bots.twilio.signature import SignedForm, read_signed_form
 from gridline.bots.twilio.voice_text import spoken, spoken_option
@@ -209,7 +210,8 @@ async def caller_turn(request: Request, n: int = 1, mode: str = "menu", s: str =
             # "Anything else?" met with silence: the caller is done.
             return twiml.goodbye(services.settings, lang, [t("twilio.voice.goodbye", lang)])
         if n >= MAX_PROMPTS:
-            return twiml.goodbye(services.settings, lang, [t("twilio.voice.no_input_goodbye", lang)])
+            goodbye = text_us_goodbye(services.settings, "twilio.voice.no_input_goodbye", lang)
+            return twiml.goodbye(services.settings, lang, [goodbye])
         return menu_prompt(services, lang, [t("twilio.voice.reprompt", lang)], n=n + 1)
 
     return Response(await turns_of(services).answer(key, form.fields, lang, step), media_type=TWIML)
@@ -258,7 +260,7 @@ async def _dial_or_voicemail(services: Services, lang: str, grid_code: str) -> s
             lang,
             t("twilio.voice.nobody_on_duty", lang),
             action=_url(services, "/voice/voicemail", s=new_step()),
-            nothing_recorded=t("twilio.voice.no_voicemail", lang),
+            nothing_recorded=text_us_goodbye(services.settings, "twilio.voice.no_voicemail", lang),
         )
     return twiml.dial(
         services.settings,
@@ -286,7 +288,7 @@ async def dial_finished(request: Request, s: str = "") -> Response:
             lang,
             t("twilio.voice.leave_voicemail", lang),
             action=_url(services, "/voice/voicemail", s=new_step()),
-            nothing_recorded=t("twilio.voice.no_voicemail", lang),
+            nothing_recorded=text_us_goodbye(services.settings, "twilio.voice.no_voicemail", lang),
         )
 
     twiml_text = await turns_of(services).answer(step_key(call_sid, "dialled", s), form.fields, lang, step)
@@ -304,7 +306,8 @@ async def voicemail(request: Request, s: str = "") -> Response:
 
     async def step() -> str:
         if not url:
-            return twiml.goodbye(services.settings, lang, [t("twilio.voice.no_voicemail", lang)])
+            nothing = text_us_goodbye(services.settings, "twilio.voice.no_voicemail", lang)
+            return twiml.goodbye(services.settings, lang, [nothing])
         media = {"kind": "voicemail", "url": url, "duration": form.get("RecordingDuration"), "call_sid": call_sid}
         msg = InboundMessage(channel="voice", external_id=phone, provider_message_id=key, media=[media])
         outcome = await handle_inbound(services, msg, deliver_replies=False)

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from gridline.bots.twilio import twiml
+from gridline.bots.twilio.hotlines import text_us_goodbye
 from gridline.core.inbox import receive_event
 from gridline.i18n import t
 
@@ -80,7 +81,8 @@ class VoiceTurns:
             result = await make()
         except Exception:
             log.exception("voice step %s failed", key)
-            result = twiml.goodbye(self.services.settings, lang, [t("twilio.voice.failed", lang)])
+            settings = self.services.settings
+            result = twiml.goodbye(settings, lang, [text_us_goodbye(settings, "twilio.voice.failed", lang)])
         await self.services.state.set(_result_key(key), {"twiml": result}, RESULT_TTL_SECONDS)
         self._tasks.pop(key, None)
         return result

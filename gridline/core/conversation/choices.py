@@ -12,6 +12,7 @@ from gridline.core.reports import apply_category_choice
 from gridline.i18n.phrases import Phrase
 from gridline.routing import checkins
 from gridline.routing.actions import rate_case
+from gridline.routing.cases import already_reported
 from gridline.storage import cases
 
 CHOICE_RE = re.compile(r"^(cat|rate|solved):([A-Z0-9]{6}):([a-z_]+|[1-5])$")
@@ -33,7 +34,7 @@ def choice(step: Step, state: State) -> State:
         return IDLE
     match = CHOICE_RE.match(data)
     case = cases.by_ref(step.work.session, match.group(2)) if match else None
-    if match is None or case is None or case.resident_id != resident.id:
+    if match is None or case is None or not already_reported(step.work.session, case, resident.id):
         step.say("conversation.choice_expired")
         return IDLE
     step.about(case.id, case.ref)

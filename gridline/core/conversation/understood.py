@@ -82,7 +82,7 @@ def replied_case(step: Step, confident: bool) -> Case | None:
 
 def follow_up(step: Step, case: Case, state: State) -> State:
     """More words about a case the resident reported: logged on it, not a new case or a second reporter."""
-    join_case(step.work, case, resident_id=step.resident.id, summary=step.text)
+    join_case(step.work, case, resident_id=step.resident.id, summary=step.text, channel=step.turn.msg.channel)
     step.about(case.id, case.ref)
     say_followed_up(step, case)
     return state
@@ -149,11 +149,12 @@ def solved_answer(step: Step, case: Case, solved: bool, words: str | None) -> No
     """The resident's answer to "解决了吗？" (routing.closure)."""
     actor = f"resident:{step.resident.id}"
     if solved:
-        ok = closure.confirmed_solved(step.work, case, actor)
+        ok = closure.confirmed_solved(step.work, case, actor, resident_id=step.resident.id)
     else:
         grids = Directory.for_services(step.services).grids
         tz = step.services.settings.timezone
-        ok = bool(closure.not_solved(step.work, grids, tz, case, actor, words)) or case.status == "paged"
+        paged = closure.not_solved(step.work, grids, tz, case, actor, words, resident_id=step.resident.id)
+        ok = bool(paged) or case.status == "paged"
     if not ok:
         step.say(not_now(case), ref=case.ref)
 
