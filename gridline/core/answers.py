@@ -10,7 +10,7 @@ from gridline.kernel.work import Work
 from gridline.routing.rota import who_is_on_duty
 from gridline.storage import cases as case_store
 from gridline.storage import directory, directory_cache, people
-from gridline.storage.models import Staff
+from gridline.storage.models import Case, Staff
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -77,7 +77,6 @@ def open_cases(work: Work, resident_id: int) -> Phrase:
         return Phrase("status.none")
     lines = []
     for case in cases:
-        holder = work.session.get(Staff, case.acknowledged_by) if case.acknowledged_by else None
         lines.append(
             Phrase(
                 "status.line",
@@ -85,9 +84,17 @@ def open_cases(work: Work, resident_id: int) -> Phrase:
                     "ref": case.ref,
                     "category": Phrase(f"category.{case.category}"),
                     "status": Phrase(f"case_status.{CaseStatus(case.status).value}"),
-                    "who": holder.name if holder else "—",
+                    "who": holder(work, case),
                 },
             )
         )
     header = Phrase("status.header", {"count": len(cases)})
     return Phrase("status.open", {"header": header, "cases": Lines(tuple(lines))})
+
+
+def holder(work: Work, case: Case) -> str | Phrase:
+    """Who has the case now (who acknowledged it, else to whom it is assigned), or 「待接单」 while
+    the page is still out — a resident reads 处理人：待接单, never a bare dash."""
+    holder_id = case.acknowledged_by or case.assignee_staff_id
+    person = work.session.get(Staff, holder_id) if holder_id else None
+    return person.name if person is not None else Phrase("case.holder_pending")

@@ -8,15 +8,15 @@ gets the same answer as for a reference that does not exist, so references can't
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo
 
-from gridline.clock import as_utc
+from gridline.core.answers import holder
 from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.work import Work
 from gridline.routing.cases import already_reported
+from gridline.routing.deadlines import local_deadline
 from gridline.storage import cases
-from gridline.storage.models import Case, Resident, Staff
+from gridline.storage.models import Case, Resident
 
 QUERY = re.compile(
     r"^\s*(?:查询|查|进度|状态|status|check)\s*[#＃]?\s*([A-Za-z0-9]{6})(?:\s*[/，,\s]\s*(\d{4}))?\s*$", re.IGNORECASE
@@ -53,18 +53,16 @@ def reference_status(work: Work, resident_id: int | None, ref: str, last4: str |
 
 def case_status(work: Work, case: Case, tz: str) -> Phrase:
     """Case ``case``'s category, status, holder and due time, for someone who may know them."""
-    holder_id = case.acknowledged_by or case.assignee_staff_id
-    holder = work.session.get(Staff, holder_id) if holder_id else None
-    due = "—"
+    due: str | Phrase = Phrase("case.no_deadline")
     if case.resolve_due_at is not None:
-        due = as_utc(case.resolve_due_at).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+        due = local_deadline(tz, case.resolve_due_at)
     return Phrase(
         "status.by_ref",
         {
             "ref": case.ref,
             "category": Phrase(f"category.{case.category}"),
             "status": Phrase(f"case_status.{CaseStatus(case.status).value}"),
-            "who": holder.name if holder else "—",
+            "who": holder(work, case),
             "due": due,
         },
     )

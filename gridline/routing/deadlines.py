@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from gridline.clock import as_utc
 from gridline.i18n.phrases import Phrase
 from gridline.settings import TIME_LIMIT_RE, Settings
 
@@ -108,6 +109,16 @@ def time_left(settings: Settings, due: datetime, now: datetime) -> tuple[int, st
     if days == 0:
         return int((due - now).total_seconds() // 3600), "h"
     return days, "wd"
+
+
+def local_deadline(tz: str, at: datetime) -> str:
+    """A deadline as written in texts, ``2026-12-01 17:00`` in the rota's zone; one that ends at
+    midnight (every working-day limit) is 24:00 of its last day — 「2026-12-01 24:00」, not
+    「2026-12-02 00:00」, which reads a day late (as :func:`due_phrase` on pages)."""
+    local = as_utc(at).astimezone(ZoneInfo(tz))
+    if local.strftime("%H:%M") == "00:00":
+        return (local - timedelta(days=1)).strftime("%Y-%m-%d 24:00")
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def due_phrase(settings: Settings, due: datetime | None, now: datetime) -> Phrase | None:

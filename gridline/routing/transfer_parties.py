@@ -20,6 +20,7 @@ from gridline.i18n.phrases import Phrase, Spaced, render
 from gridline.kernel.notify import said
 from gridline.kernel.work import Work
 from gridline.routing.actions import ActionResult, may_act
+from gridline.routing.deadlines import local_deadline
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import page_targets
 from gridline.routing.targets import Target, resolve_targets
@@ -150,17 +151,8 @@ def may_review(work: Work, services: Services, case: Case, actor: Actor) -> bool
     return staff is not None and not is_department(staff) and may_act(services, work, case, staff)
 
 def local_time(settings: Settings, at: datetime | None) -> str:
-    """A deadline of the department loop and of extensions, ``2026-12-01 17:00``.
-
-    One that ends at midnight (every working-day limit) is 24:00 of its last day, as on pages
-    (``deadlines.due_phrase``): 「2026-12-01 24:00」, not 「2026-12-02 00:00」, which reads a day late.
-    """
-    from datetime import timedelta
-    from zoneinfo import ZoneInfo
-
+    """A deadline of the department loop and of extensions, ``2026-12-01 17:00`` (midnight is 24:00
+    of the last day: ``deadlines.local_deadline``)."""
     if at is None:
         return "—"
-    local = at.astimezone(ZoneInfo(settings.timezone))
-    if local.strftime("%H:%M") == "00:00":
-        return (local - timedelta(days=1)).strftime("%Y-%m-%d 24:00")
-    return local.strftime("%Y-%m-%d %H:%M")
+    return local_deadline(settings.timezone, at)

@@ -3,7 +3,7 @@ small talk, or a report that becomes a case."""
 
 from __future__ import annotations
 
-from gridline.core.answers import find_leader, open_cases, staff_role
+from gridline.core.answers import find_leader, holder, open_cases, staff_role
 from gridline.core.conversation.states import IDLE, State, asking_address, offering, without_options
 from gridline.core.conversation.step import Step
 from gridline.core.reports import ReportDecision, decide_report, file_report
@@ -16,7 +16,7 @@ from gridline.routing import closure
 from gridline.routing.cases import already_reported, join_case
 from gridline.routing.directory import Directory
 from gridline.storage import cases as case_store
-from gridline.storage.models import Case, Staff
+from gridline.storage.models import Case
 
 SMALL_TALK = ("greet", "thanks", "affirm", "deny", "smalltalk")
 
@@ -130,11 +130,9 @@ def file(step: Step, decision: ReportDecision, state: State) -> State:
     return state
 
 
-def holder_name(step: Step, case: Case) -> str:
-    """Who has the case now (who acknowledged it, or to whom it is assigned), or a dash."""
-    holder_id = case.acknowledged_by or case.assignee_staff_id
-    holder = step.work.session.get(Staff, holder_id) if holder_id else None
-    return holder.name if holder is not None else "—"
+def holder_name(step: Step, case: Case) -> str | Phrase:
+    """Who has the case now, or 「待接单」 (:func:`core.answers.holder`)."""
+    return holder(step.work, case)
 
 
 def category_options(case: Case, candidates: list[str]) -> tuple[Option, ...]:
