@@ -57,14 +57,20 @@ async def three_reports(services, drain) -> str:
     return ref
 
 
+
+async def reported_three_times(services, drain) -> Case:  # type: ignore[no-untyped-def]
+    """The case of :func:`three_reports`, loaded."""
+    ref = await three_reports(services, drain)
+    with services.db.session() as session:
+        return session.exec(select(Case).where(Case.ref == ref)).one()
+
 async def test_every_reporter_hears_once_that_the_case_is_taken_and_is_asked_if_it_is_solved(
     scenario_services, drain
 ) -> None:
     services = scenario_services
     sent = record_all_channels(services)
-    ref = await three_reports(services, drain)
-    with services.db.session() as session:
-        case = session.exec(select(Case).where(Case.ref == ref)).one()
+    case = await reported_three_times(services, drain)
+    ref = case.ref
     leader = staff_id(services, "LDR-ZY01-01-1")
 
     assert (await act_on_case(services, case_id=case.id, staff_id=leader, action="acknowledge", channel="web")).ok
@@ -85,9 +91,8 @@ async def test_every_reporter_hears_once_that_the_case_is_taken_and_is_asked_if_
 
 async def test_a_neighbour_who_joined_says_it_is_not_solved_and_the_case_reopens(services, drain) -> None:
     sent = record_all_channels(services)
-    ref = await three_reports(services, drain)
-    with services.db.session() as session:
-        case = session.exec(select(Case).where(Case.ref == ref)).one()
+    case = await reported_three_times(services, drain)
+    ref = case.ref
     leader = staff_id(services, "LDR-ZY01-01-1")
     await act_on_case(services, case_id=case.id, staff_id=leader, action="resolve", channel="web")
     await drain(services)
@@ -105,9 +110,8 @@ async def test_a_neighbour_who_joined_says_it_is_solved_in_words_and_is_asked_fo
 ) -> None:
     services = scenario_services
     sent = record_all_channels(services)
-    ref = await three_reports(services, drain)
-    with services.db.session() as session:
-        case = session.exec(select(Case).where(Case.ref == ref)).one()
+    case = await reported_three_times(services, drain)
+    ref = case.ref
     await act_on_case(services, case_id=case.id, staff_id=staff_id(services, "LDR-ZY01-01-1"), action="resolve",
                       channel="web")  # fmt: skip
     await drain(services)
