@@ -86,14 +86,39 @@ def passed_on(work: Work, case: Case, staff: Staff) -> bool:
     return newest is None or newest.created_at <= handed.at
 
 
-def expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_key: str, **params: str) -> None:
+def expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_key: str, **params: str) -> set[int]:
+    """End every open page but ``keep_page_id``; the ids of those already delivered, which are
+    edited to say ``note_key``."""
+    edited: set[int] = set()
     for page in pages.for_case_with_status(work.session, case.id or 0, [s.value for s in OPEN_PAGE_STATUSES]):
         if page.id == keep_page_id:
             continue
         was_delivered = page.status in (PageStatus.SENT, PageStatus.DELIVERED)
         PAGE.move(page, PageStatus.EXPIRED, work.now)
-        if was_delivered:
+        if was_delivered and page.id is not None:
+            edited.add(page.id)
             work.job("update_page", f"pageupd:{page.id}:{note_key}", page_id=page.id, note_key=note_key, params=params)
+    return edited
+
+
+def tell_earlier_pages_who_took_it(work: Work, case: Case, staff: Staff, skip: set[int]) -> None:
+    """Pages delivered and ended since the case was last taken (their person passed it up with 上报,
+    or it went past them) still read 「…已上报」: when ``staff`` takes it they read 「已由…接单」 too,
+    so nobody else goes out. Pages that ended before an earlier acknowledgement said so then."""
+    earlier = [a.at for a in cases.acknowledgements(work.session, case.id or 0)]
+    since = max(earlier) if earlier else None
+    for page in pages.for_case_with_status(work.session, case.id or 0, [PageStatus.EXPIRED.value]):
+        if page.id is None or page.id in skip or page.staff_id == staff.id or page.sent_at is None:
+            continue
+        if since is not None and (page.expired_at is None or page.expired_at <= since):
+            continue
+        work.job(
+            "update_page",
+            f"pageupd:{page.id}:taken:{staff.id}:{work.now.isoformat()}",
+            page_id=page.id,
+            note_key="page.note_acknowledged_by",
+            params={"name": staff.name},
+        )
 
 
 def _staff_page(work: Work, case: Case, staff: Staff, page_id: int | None) -> Page | None:
@@ -213,7 +238,8 @@ def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page:
         work.job(
             "update_page", f"pageupd:{page.id}:mine", page_id=page.id, note_key="page.note_you_acknowledged", params={}
         )
-    expire_other_pages(work, case, page.id if page else None, "page.note_acknowledged_by", name=staff.name)
+    edited = expire_other_pages(work, case, page.id if page else None, "page.note_acknowledged_by", name=staff.name)
+    tell_earlier_pages_who_took_it(work, case, staff, edited)
     cases.add_acknowledgement(
         work.session,
         case_id=case.id or 0,
