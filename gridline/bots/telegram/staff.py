@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session
-
 from gridline.bots.page_text import answer_text, said_text
 from gridline.bots.telegram import linking
 from gridline.bots.telegram.callbacks import PageCallback, ReassignCallback
@@ -25,6 +23,7 @@ from gridline.kernel.work import Work, in_transaction
 from gridline.routing.directory import Directory
 from gridline.routing.duty import reassignment_candidates
 from gridline.routing.visits import answer_visit_button, answer_visit_text, owed_list
+from gridline.settings import Settings
 from gridline.storage import cases, directory, pages
 from gridline.storage.models import Case, Page, Staff
 
@@ -190,9 +189,11 @@ class StaffDesk:
             await self.ctx.drop_buttons(event.sender.chat_id, event.message_id)
 
     async def _ask_whom(self, event: CallbackInput, staff: Staff, page: Page) -> None:
-        """转交: whom to? The other people of the case's grid, as buttons, and 取消."""
+        """转交: whom to? The people who can take the case (``routing.duty``), as buttons, and 取消."""
         grids = Directory.for_services(self.services)
-        case, colleagues = await in_transaction(self.services, _case_and_colleagues, page.case_id, staff, grids)
+        case, colleagues = await in_transaction(
+            self.services, _case_and_colleagues, page.case_id, staff, grids, self.services.settings
+        )
         if case is None or not colleagues:
             await self.ctx.answer(event, t("telegram.reassign.nobody", staff.lang), alert=True)
             return
@@ -292,10 +293,16 @@ def _page_replied_to(work: Work, provider_message_id: str) -> tuple[Page, str | 
 
 
 def _case_and_colleagues(
-    work: Work, case_id: int, staff: Staff, grids: Directory
+    work: Work, case_id: int, staff: Staff, grids: Directory, settings: Settings
 ) -> tuple[Case | None, list[Staff]]:
+    """The case and whom it can be handed to (``routing.duty``, the same rule as the console's)."""
     case = work.session.get(Case, case_id)
-    return case, reassign_candidates(work.session, case, staff, grids) if case else []
+    if case is None:
+        return None, []
+    found = reassignment_candidates(
+        work.session, settings, grids.grid_index(work.session), case, work.now, handing_over=staff
+    )
+    return case, found[:MAX_REASSIGN_BUTTONS]
 
 
 def _staff_and_page(work: Work, user_id: int, bot_name: str, page_id: int) -> tuple[Staff | None, Page | None]:
@@ -305,9 +312,3 @@ def _staff_and_page(work: Work, user_id: int, bot_name: str, page_id: int) -> tu
 # Telegram shows one button per person: the first of them (the case's own grid comes first).
 MAX_REASSIGN_BUTTONS = 8
 
-
-def reassign_candidates(session: Session, case: Case, staff: Staff, grids: Directory) -> list[Staff]:
-    """Whom a case can be handed to (``routing.duty``, the same rule as the console's)."""
-    index = grids.grid_index(session)
-    chain = [g.code for g in index.chain(case.grid_code)] if case.grid_code else []
-    return reassignment_candidates(session, case, chain, handing_over=staff)[:MAX_REASSIGN_BUTTONS]
