@@ -1,4 +1,5 @@
-"""What staff do on Telegram: link their account, tap page buttons, ask /duty and /cases, reply.
+"""What staff do on Telegram: link their account, tap page buttons, ask /duty and /cases, hand over a
+shift (/cover), reply.
 
 Whether a tap is allowed is decided by the core (``act_on_case``: the paged person or someone above
 in the grid's chain); this module only finds who tapped and which page the button belongs to.
@@ -20,8 +21,10 @@ from gridline.core import case_lookup
 from gridline.i18n import Language, normalise_language, other_language, t
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.work import Work, in_transaction
+from gridline.routing.cover_grammar import parse_cover
 from gridline.routing.directory import Directory
 from gridline.routing.duty import reassignment_candidates
+from gridline.routing.handover import hand_over
 from gridline.routing.visits import answer_visit_button, answer_visit_text, owed_list
 from gridline.settings import Settings
 from gridline.storage import cases, directory, pages
@@ -76,6 +79,8 @@ class StaffDesk:
             grids = await in_transaction(self.services, lambda work: directory.grids_by_code(work.session, codes))
             names = {code: grid.name for code, grid in grids.items()}
             answer = duty_text(shifts, DUTY_DAYS, self.services.settings.timezone, names)
+        elif command == "cover":  # /cover MBR-GX01-01-2 12-05 08:00 20:00 理由: hand over my shift
+            answer = await in_transaction(self.services, _cover, self.services.settings, staff_id, args)
         elif asked is not None:  # /status W4RGMD: that case
             answer = await in_transaction(self.services, _case_status, self.services, staff_id, asked[0])
         elif command in ("cases", "status"):
@@ -303,6 +308,14 @@ def _case_and_colleagues(
         work.session, settings, grids.grid_index(work.session), case, work.now, handing_over=staff
     )
     return case, found[:MAX_REASSIGN_BUTTONS]
+
+
+def _cover(work: Work, settings: Settings, staff_id: int, args: str) -> Phrase:
+    staff = work.session.get(Staff, staff_id)
+    ask = parse_cover(args, work.now, settings.timezone)
+    if staff is None or ask is None:
+        return Phrase("telegram.staff.cover_usage")
+    return hand_over(work, settings, staff, ask).said
 
 
 def _staff_and_page(work: Work, user_id: int, bot_name: str, page_id: int) -> tuple[Staff | None, Page | None]:
