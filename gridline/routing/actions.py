@@ -30,6 +30,7 @@ from gridline.kernel.outbox import tell_reporters, tell_resident
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.closure import ask_if_solved, open_follow_up
 from gridline.routing.directory import Directory
+from gridline.routing.duty import reassignment_candidates
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.timeline import publish_case, record_event, transition
@@ -72,6 +73,16 @@ def may_act(services: Services, work: Work, case: Case, staff: Staff) -> bool:
         chain = [g.code for g in index.chain(case.grid_code)]
         return staff.grid_code is None or staff.grid_code in chain
     return False
+
+
+def may_take(services: Services, work: Work, case: Case, target: Staff, handing_over: Staff) -> bool:
+    """Whether ``target`` is one of the people a channel offers for 转交 (``routing.duty``): a signed
+    button or a form names only them, and no other channel may hand a case further afield."""
+    index = Directory.for_services(services).grid_index(work.session)
+    offered = reassignment_candidates(
+        work.session, services.settings, index, case, work.now, handing_over=handing_over
+    )
+    return any(person.id == target.id for person in offered)
 
 
 def passed_on(work: Work, case: Case, staff: Staff) -> bool:
@@ -205,6 +216,9 @@ def act(
         target = session.get(Staff, to_staff_id) if to_staff_id else None
         if target is None or not target.active:
             return ActionResult(False, "unknown_staff", said("action.unknown_staff", lang), case.ref)
+        if not may_take(services, work, case, target, staff):
+            return ActionResult(False, "cannot_take", said("action.cannot_take", lang, ref=case.ref, name=target.name),
+                                case.ref)
         return reassign_case(work, case, staff, target, actor)
     raise ValueError(f"unknown action {action!r}")
 
