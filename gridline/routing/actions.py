@@ -26,7 +26,7 @@ from gridline.domain.transfers import OPEN_TRANSFER_STATUSES
 from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.notify import Said, said
-from gridline.kernel.outbox import tell_reporters, tell_resident
+from gridline.kernel.outbox import tell_reporters
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.closure import ask_if_solved, open_follow_up
 from gridline.routing.directory import Directory
@@ -376,17 +376,19 @@ def rate_case(
     return True
 
 
-async def relay_staff_reply(services: Services, case_id: int, staff_id: int, text: str, channel: str) -> bool:
-    """A leader's reply about a case, relayed to the resident and logged on the case."""
+async def relay_staff_reply(services: Services, case_id: int, staff_id: int, text: str, channel: str) -> int:
+    """A staff member's words about a case, logged on it and relayed to everyone who reported it — who
+    opened it and each neighbour whose report joined it: they follow the case, as they hear its
+    news. How many were told (0: not theirs to speak for, or nobody reachable)."""
     return await in_transaction(services, relay_reply, services, case_id, staff_id, text, channel)
 
 
-def relay_reply(work: Work, services: Services, case_id: int, staff_id: int, text: str, channel: str) -> bool:
+def relay_reply(work: Work, services: Services, case_id: int, staff_id: int, text: str, channel: str) -> int:
     """The body of :func:`relay_staff_reply`."""
     case = cases.get(work.session, case_id)
     staff = work.session.get(Staff, staff_id)
     if case is None or staff is None or not may_act(services, work, case, staff):
-        return False
+        return 0
     work.session.add(
         Message(
             case_id=case.id,
@@ -404,8 +406,7 @@ def relay_reply(work: Work, services: Services, case_id: int, staff_id: int, tex
     # Who is writing as the resident reads it (网格长, 网格员 …): a member is not a second 网格长.
     known = staff.role in {r.value for r in StaffRole}
     role = Phrase(f"staff_role.{staff.role if known else StaffRole.MEMBER.value}")
-    sent = tell_resident(work, case, "case.leader_says", name=staff.name, role=role, text=text)
-    return sent is not None
+    return len(tell_reporters(work, case, "case.leader_says", name=staff.name, role=role, text=text))
 
 
 def _note(work: Work, services: Services, case_id: int, staff_id: int, text: str, channel: str) -> ActionResult:

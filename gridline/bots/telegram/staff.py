@@ -114,11 +114,14 @@ class StaffDesk:
         await self.ctx.say(sender, "telegram.staff.help", name=staff.name)
 
     async def relay(self, sender: Sender, staff_id: int, page: Page, ref: str, text: str) -> None:
-        """A reply to a page message goes to the resident (the core checks the person may)."""
+        """A reply to a page message goes to everyone who reported the case (the core checks the person may)."""
         from gridline.routing.actions import relay_staff_reply
 
-        if await relay_staff_reply(self.services, page.case_id, staff_id, text, "telegram"):
-            await self.ctx.say(sender, "telegram.staff.relayed", ref=ref)
+        told = await relay_staff_reply(self.services, page.case_id, staff_id, text, "telegram")
+        if told:
+            # Neighbours who joined the case hear it too: the leader is told how many.
+            await self.ctx.say(sender, "telegram.staff.relayed_many" if told > 1 else "telegram.staff.relayed",
+                               ref=ref, n=told)
         else:
             await self.ctx.say(sender, "telegram.staff.relay_failed", ref=ref)
 

@@ -9,7 +9,8 @@ from sqlmodel import col, select
 from gridline.storage.models import CaseEvent, Message, Resident
 from tests.console.conftest import add_account, login
 from tests.evidence_images import jpeg
-from tests.twilio.conftest import LI_XIUYING, ZHAO_DEMING, TwilioWorld
+from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, ZHAO_DEMING, TwilioWorld
+from tests.twilio.test_sms_scripts import code_in
 
 
 def media_events(world: TwilioWorld, case_id: int | None) -> list[CaseEvent]:
@@ -49,3 +50,28 @@ async def test_a_neighbours_mms_goes_on_the_case_they_joined_not_on_their_own_ol
         assert (await login(console, "sup-zhongyuan")).status_code == 303
         page = (await console.get(f"/console/cases/{water.id}")).text
     assert "居民发送附件" in page and f"resident:{zhao.id}" in page and "附件 1 个" in page
+
+
+async def test_a_leaders_words_after_the_code_reach_every_neighbour_who_reported_it(world: TwilioWorld) -> None:
+    """「12 已联系自来水公司…」 is passed on to everyone who reported the problem, each in their language;
+    it reached only the one who opened the case."""
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    with world.services.db.session() as session:
+        zhao = session.exec(select(Resident).where(Resident.phone == ZHAO_DEMING)).one()
+        zhao.lang = "en"
+        session.add(zhao)
+        session.commit()
+    first, neighbour, leader = world.phone(LI_XIUYING), world.phone(ZHAO_DEMING), world.phone(LONG_XIAOYAN)
+    await first.text("俺们楼从昨天就没水了咋弄")
+    await world.settle()
+    code = code_in(leader.expect_sms("回复").body)
+    await neighbour.text("5号楼也停水了，一滴水都没有")
+    await world.settle()
+    ref = world.cases()[-1].ref
+    assert world.case(ref).report_count == 2
+
+    await leader.reply(f"{code} 已联系自来水公司，下午两点前恢复")
+    await world.settle()
+    first.expect_sms("网格长龙小燕", ref, "已联系自来水公司，下午两点前恢复")
+    neighbour.expect_sms(f"case {ref}", "已联系自来水公司，下午两点前恢复")
+    leader.expect_sms("2 位居民", ref)
