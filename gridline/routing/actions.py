@@ -55,6 +55,13 @@ class ActionResult:
     said: Said | None
     case_ref: str = ""
     by_staff_name: str | None = None
+    nobody_told: bool = False  # a case with no resident (主动发现): nobody was told or asked
+
+    @property
+    def notice(self) -> str:
+        """The code the web inbox and the console show their notice by (``console.inbox.result.<notice>``,
+        ``console.done.<notice>``): ``<code>_quiet`` when nobody was told, so the notice does not say so."""
+        return f"{self.code}_quiet" if self.nobody_told else self.code
 
 
 def may_act(services: Services, work: Work, case: Case, staff: Staff) -> bool:
@@ -235,7 +242,7 @@ def _acknowledge(work: Work, case: Case, staff: Staff, channel: str, page_id: in
     told = _mark_acknowledged(work, case, staff, channel, page, actor)
     # A case with nobody to tell (主动发现 on a visit) does not claim the resident was told.
     key = "action.acknowledged" if told else "action.acknowledged_quiet"
-    return ActionResult(True, "acknowledged", said(key, lang, ref=case.ref), case.ref, staff.name)
+    return ActionResult(True, "acknowledged", said(key, lang, ref=case.ref), case.ref, staff.name, nobody_told=not told)
 
 
 def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page: Page | None, actor: str) -> bool:
@@ -277,7 +284,7 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
         _mark_acknowledged(work, case, staff, channel, _staff_page(work, case, staff, page_id), actor)
     asked = mark_resolved(work, case, staff, channel, actor)
     key = "action.resolved" if asked else "action.resolved_quiet"
-    return ActionResult(True, "resolved", said(key, lang, ref=case.ref), case.ref, staff.name)
+    return ActionResult(True, "resolved", said(key, lang, ref=case.ref), case.ref, staff.name, nobody_told=not asked)
 
 
 def mark_resolved(work: Work, case: Case, staff: Staff, channel: str, actor: str) -> bool:

@@ -30,7 +30,9 @@ INBOX = "/console/inbox"
 CHANNEL = "web"
 MAX_NOTE = 2000
 REF_RE = re.compile(r"[A-Z0-9]{4,16}")
-OK_CODES = frozenset({"acknowledged", "resolved", "escalated", "reassigned", "noted"})
+# ``_quiet``: the same on a case with no resident to tell (routing.actions.ActionResult.notice).
+OK_CODES = frozenset({"acknowledged", "acknowledged_quiet", "resolved", "resolved_quiet", "escalated", "reassigned",
+                      "noted"})
 # Evidence uploads (console.views.evidence) come back here with "evidence_<code>".
 EVIDENCE_OK = frozenset({"evidence_attached", "evidence_already_attached"})
 EVIDENCE_REFUSED = frozenset({"evidence_too_large", "evidence_not_an_image", "evidence_empty", "evidence_not_allowed",
@@ -95,7 +97,7 @@ async def inbox_page(request: Request) -> Response:
 
 
 def _result_redirect(result: ActionResult, case_id: int) -> Response:
-    return redirect(INBOX, done=result.code, ref=result.case_ref, case=str(case_id))
+    return redirect(INBOX, done=result.notice, ref=result.case_ref, case=str(case_id))
 
 
 @router.post("/inbox/cases/{case_id}/act")
