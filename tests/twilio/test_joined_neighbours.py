@@ -6,10 +6,12 @@ from __future__ import annotations
 import httpx
 from sqlmodel import col, select
 
-from gridline.storage.models import CaseEvent, Message, Resident
+from gridline.routing.actions import act_on_case
+from gridline.storage.models import CaseEvent, FollowUp, Message, Resident
 from tests.console.conftest import add_account, login
 from tests.evidence_images import jpeg
 from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, ZHAO_DEMING, TwilioWorld
+from tests.twilio.test_follow_up_call import click_call, supervisor
 from tests.twilio.test_sms_scripts import code_in
 
 
@@ -75,3 +77,37 @@ async def test_a_leaders_words_after_the_code_reach_every_neighbour_who_reported
     first.expect_sms("网格长龙小燕", ref, "已联系自来水公司，下午两点前恢复")
     neighbour.expect_sms(f"case {ref}", "已联系自来水公司，下午两点前恢复")
     leader.expect_sms("2 位居民", ref)
+
+
+async def test_a_low_rating_from_a_neighbour_who_joined_gets_its_follow_up_call(world: TwilioWorld) -> None:
+    """docs/deadlines.md: the 回访 task of a low rating is about whoever gave it — the call rang the
+    resident who opened the case, who may never have answered and been satisfied."""
+    first, neighbour = world.phone(LI_XIUYING), world.phone(ZHAO_DEMING)
+    await first.text("俺们楼从昨天就没水了咋弄")
+    await world.settle()
+    await neighbour.text("5号楼也停水了，一滴水都没有")
+    await world.settle()
+    case = world.cases()[-1]
+    leader = world.staff("LDR-ZY01-01-1").id
+    for action in ("acknowledge", "resolve"):
+        assert (await act_on_case(world.services, case_id=case.id, staff_id=leader, action=action,
+                                  channel="web")).ok  # fmt: skip
+    await world.settle()
+    await neighbour.text("解决了")
+    await world.settle()
+    neighbour.expect_sms("打分")
+    await neighbour.text("1")
+    await world.settle()
+    assert world.case(case.ref).rating == 1
+    with world.services.db.session() as session:
+        (task,) = session.exec(select(FollowUp).where(FollowUp.case_id == case.id))
+    assert task.reason == "low_rating"
+
+    client = await supervisor(world)
+    try:
+        placed = await click_call(client, task.id or 0)
+        assert placed.status_code == 303 and "done=call_placed" in placed.headers["location"]
+    finally:
+        await client.aclose()
+    await world.settle()
+    assert world.fake.calls_to(ZHAO_DEMING) and not world.fake.calls_to(LI_XIUYING)
