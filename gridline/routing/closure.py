@@ -90,7 +90,13 @@ def not_solved(
     done = page_targets(work, case, reopened, step_index=theirs, round_=round_)
     paged = [str(entry["name"]) for entry in done if entry.get("page_id")]
     event.data = {**event.data, "paged": paged, "level": chosen}
-    tell_resident(work, case, "case.reopened", name=paged or "—", reporter=reporter_of(work, case, resident_id))
+    said_so = reporter_of(work, case, resident_id)
+    tell_resident(work, case, "case.reopened", name=paged or "—", reporter=said_so)
+    # The others who reported it were asked 解决了吗？ too: their answer is moot now, and they follow the case.
+    said_by = said_so.resident_id if said_so is not None else case.resident_id
+    for other in cases.reporters(work.session, case):
+        if other.resident_id != said_by:
+            tell_resident(work, case, "case.reopened_by_other", name=paged or "—", reporter=other)
     publish_case(work, case)
     return paged
 

@@ -111,3 +111,32 @@ async def test_a_low_rating_from_a_neighbour_who_joined_gets_its_follow_up_call(
         await client.aclose()
     await world.settle()
     assert world.fake.calls_to(ZHAO_DEMING) and not world.fake.calls_to(LI_XIUYING)
+
+
+async def test_when_a_neighbour_says_it_is_not_solved_the_others_who_reported_it_are_told(
+    world: TwilioWorld,
+) -> None:
+    """Everyone was asked 解决了吗？; one neighbour's 「还是没水」 reopens the case. The others heard
+    nothing, and 李秀英's 「解决了」 then got a bare status list (「已通知网格长（处理人：待接单）」)."""
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    first, neighbour = world.phone(LI_XIUYING), world.phone(ZHAO_DEMING)
+    await first.text("俺们楼从昨天就没水了咋弄")
+    await world.settle()
+    await neighbour.text("5号楼也停水了，一滴水都没有")
+    await world.settle()
+    case = world.cases()[-1]
+    leader = world.staff("LDR-ZY01-01-1").id
+    for action in ("acknowledge", "resolve"):
+        assert (await act_on_case(world.services, case_id=case.id, staff_id=leader, action=action,
+                                  channel="web")).ok  # fmt: skip
+    await world.settle()
+    first.expect_sms("真的解决了吗")
+    neighbour.expect_sms("真的解决了吗")
+
+    await neighbour.text("还是没水")
+    await world.settle()
+    assert world.case(case.ref).status == "paged"
+    neighbour.expect_sms("已重新打开", "侯霞", "您可以直接回复")
+    told = first.expect_sms("已重新打开", case.ref).body
+    assert "另一位" in told and "侯霞" in told and "您可以直接回复" not in told, told
+    assert not [m for m in first.unread() if "重新打开" in m.body], "told once"
