@@ -140,3 +140,32 @@ async def test_when_a_neighbour_says_it_is_not_solved_the_others_who_reported_it
     told = first.expect_sms("已重新打开", case.ref).body
     assert "另一位" in told and "侯霞" in told and "您可以直接回复" not in told, told
     assert not [m for m in first.unread() if "重新打开" in m.body], "told once"
+
+
+async def test_when_a_neighbour_confirms_it_is_solved_the_others_who_reported_it_are_told(
+    world: TwilioWorld,
+) -> None:
+    """The first 「解决了」 decides and its rating closes the case; the others, asked 解决了吗？ too,
+    heard nothing, and a late answer was told 「已经办结，这个问题不用再回答了」."""
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    first, neighbour = world.phone(LI_XIUYING), world.phone(ZHAO_DEMING)
+    await first.text("俺们楼从昨天就没水了咋弄")
+    await world.settle()
+    await neighbour.text("5号楼也停水了，一滴水都没有")
+    await world.settle()
+    case = world.cases()[-1]
+    leader = world.staff("LDR-ZY01-01-1").id
+    for action in ("acknowledge", "resolve"):
+        assert (await act_on_case(world.services, case_id=case.id, staff_id=leader, action=action,
+                                  channel="web")).ok  # fmt: skip
+    await world.settle()
+
+    await neighbour.text("解决了")
+    await world.settle()
+    neighbour.expect_sms("打分")
+    told = first.expect_sms("另一位", case.ref).body
+    assert "已确认" in told and "打分" not in told, told
+    await first.text("解决了")
+    await world.settle()
+    first.expect_sms("打分")  # while the case waits, her own yes is still hers to give
+    assert not [m for m in neighbour.unread() if "另一位" in m.body], "told once, by the first yes only"
