@@ -49,15 +49,22 @@ class Filed:
 
 
 def _locate_report(
-    services: Services, sender: Sender, nlu: NluResult, text: str
+    services: Services, sender: Sender, nlu: NluResult, text: str, place: str | None = None
 ) -> tuple[str | None, str | None, dict[str, Any]]:
-    """The grid a report is about: an address named in it, else where the resident lives."""
+    """The grid a report is about: an address named in it, else the ``place`` the resident sent
+    just before it (only an address, then the problem), else where the resident lives."""
     directory = Directory.for_services(services)
     resident = sender.resident
     named = nlu.entity("address") or nlu.entity("compound")
     match = directory.match_address(named) if named else None
     if match is None:
         match = directory.addresses.find_in_text(text)
+    # The report's own words name no place: the one sent before it is where the problem is.
+    place = place if match is None and not named else None
+    if place:
+        match = directory.match_address(place) or directory.addresses.find_in_text(place)
+    # A place the directory does not know still tells the leader where to go (the grid: the resident's).
+    text_place = place if match is None else None
     if match is not None:
         return (
             match.grid_code,
@@ -67,7 +74,7 @@ def _locate_report(
     if resident is not None and resident.grid_code:
         return (
             resident.grid_code,
-            resident.address_text,
+            text_place or resident.address_text,
             {
                 **because("grid", Reason.REGISTERED_GRID, address=resident.address_text or ""),
                 "grid": resident.grid_code,
@@ -75,14 +82,22 @@ def _locate_report(
         )
     return (
         None,
-        None,
+        text_place,
         {**because("grid", Reason.NO_ADDRESS), "grid": None},
     )
 
 
 def decide_report(
-    services: Services, work: Work, sender: Sender, nlu: NluResult, text: str, msg: InboundMessage
+    services: Services,
+    work: Work,
+    sender: Sender,
+    nlu: NluResult,
+    text: str,
+    msg: InboundMessage,
+    *,
+    place: str | None = None,
 ) -> ReportDecision:
+    """Category, priority and grid of a report; ``place``: where it is when the resident sent that first."""
     threshold = services.settings.nlu.confidence_threshold
     priority = assess_priority(nlu)
     issue_ranking = [s.name for s in nlu.ranking if s.name in ISSUE_CATEGORIES]
@@ -99,7 +114,7 @@ def decide_report(
                                   threshold=threshold, guess=category)
     if priority.priority == "emergency":
         ask = False  # never make someone in danger answer a quiz first
-    grid_code, address_text, grid_reason = _locate_report(services, sender, nlu, text)
+    grid_code, address_text, grid_reason = _locate_report(services, sender, nlu, text, place)
     resident = sender.resident
     draft = CaseDraft(
         category=category,

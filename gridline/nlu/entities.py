@@ -56,7 +56,7 @@ _GENERIC_NAMES = (
 )
 
 # Words that never occur in a compound's name: 「物业不管小区」 and 「一下雨小区」 are not names.
-_NOT_IN_NAMES = (
+NOT_IN_NAMES = (
     "物业",
     "下雨",
     "雨后",
@@ -160,17 +160,17 @@ class EntityExtractor:
         for length in range(min(self._max_road, road_end), 1, -1):
             if norm[road_end - length : road_end] in self._roads:
                 return road_end - length
-        start = _walk_left(norm, suffix_start, limit=5)
+        start = walk_left(norm, suffix_start, limit=5)
         return start if suffix_start - start >= 1 else None
 
     def _suffix_compounds(self, norm: str) -> list[Entity]:
         out = []
         for m in _COMPOUND_SUFFIX.finditer(norm):
-            start = _walk_left(norm, m.start(), limit=6)
+            start = walk_left(norm, m.start(), limit=6)
             name = norm[start : m.start()]
             if len(name) < 2 or any(name.endswith(g) for g in _GENERIC_NAMES):
                 continue
-            if any(word in name for word in _NOT_IN_NAMES):
+            if any(word in name for word in NOT_IN_NAMES):
                 continue
             out.append(Entity("compound", norm[start : m.end()], start, m.end()))
         return out
@@ -182,7 +182,7 @@ def _alternation(names: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(n) for n in names))
 
 
-def _walk_left(norm: str, end: int, *, limit: int) -> int:
+def walk_left(norm: str, end: int, *, limit: int) -> int:
     start = end
     while start > 0 and end - start < limit:
         ch = norm[start - 1]

@@ -2,29 +2,52 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.kernel.work import Work, in_transaction
-from gridline.routing.rota import shifts_for_staff
-from gridline.storage import cases
+from gridline.routing.rota import covered_for, handed_over, shifts_for_staff
+from gridline.storage import cases, directory
 from gridline.storage.models import Case, Staff
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
 
 
-async def staff_shifts(services: Services, staff_id: int, days: int = 7) -> list[tuple[datetime, datetime, str, str]]:
-    """(start_utc, end_utc, grid_code, role) of the person's duty from now for ``days`` days."""
-    return await in_transaction(services, shifts_of_staff, staff_id, days, services.settings.timezone)
+Shift = tuple[datetime, datetime, str, str]
 
 
-def shifts_of_staff(work: Work, staff_id: int, days: int, tz: str) -> list[tuple[datetime, datetime, str, str]]:
+@dataclass(frozen=True)
+class Duty:
+    """A person's duty for ``/duty``: their shifts, whose place they hold in some (a /cover or a
+    swap: shift → that person's name), and their own shifts someone else holds (shift → name)."""
+
+    shifts: list[Shift]
+    held_for: dict[Shift, str]
+    handed_to: dict[Shift, str]
+
+
+async def staff_duty(services: Services, staff_id: int, days: int = 7) -> Duty:
+    """The person's :class:`Duty` from now for ``days`` days (start_utc, end_utc, grid_code, role)."""
+    return await in_transaction(services, duty_of_staff, staff_id, days, services.settings.timezone)
+
+
+def duty_of_staff(work: Work, staff_id: int, days: int, tz: str) -> Duty:
     staff = work.session.get(Staff, staff_id)
     if staff is None:
-        return []
-    return shifts_for_staff(work.session, staff.code, work.now, work.now + timedelta(days=days), tz)
+        return Duty([], {}, {})
+    start, end = work.now, work.now + timedelta(days=days)
+    shifts = shifts_for_staff(work.session, staff.code, start, end, tz)
+    held = covered_for(work.session, staff.code, shifts)
+    handed = dict(handed_over(work.session, staff.code, start, end, tz))
+    people = directory.staff_by_codes(work.session, sorted({*held.values(), *handed.values()}))
+
+    def name(code: str) -> str:
+        return people[code].name if code in people else code
+
+    return Duty(shifts, {s: name(c) for s, c in held.items()}, {s: name(c) for s, c in handed.items()})
 
 
 async def open_cases_for_staff(services: Services, staff_id: int) -> list[Case]:

@@ -9,6 +9,7 @@ from gridline.core.conversation.inputs import Input
 from gridline.core.conversation.states import (
     IDLE,
     AwaitingAddress,
+    AwaitingProblem,
     ChoosingCategory,
     Idle,
     from_dict,
@@ -42,6 +43,14 @@ AwaitingAddress     media        media.attach_media              not needed
 AwaitingAddress     empty        commands.nothing                not needed
 AwaitingAddress     case_query   commands.case_query             not needed
 AwaitingAddress     words        registration.address_answer     in case not an address
+AwaitingProblem     command      commands.command                not needed
+AwaitingProblem     choice       choices.choice                  not needed
+AwaitingProblem     phone        registration.verified_phone     not needed
+AwaitingProblem     location     registration.location           not needed
+AwaitingProblem     media        media.attach_media              not needed
+AwaitingProblem     empty        commands.nothing                not needed
+AwaitingProblem     case_query   commands.case_query             not needed
+AwaitingProblem     words        understood.problem_answer       always
 """
 
 
@@ -61,7 +70,7 @@ def test_the_table_is_the_one_written_above():
 
 
 def test_every_state_handles_every_kind_of_input():
-    assert [s.__name__ for s in STATES] == ["Idle", "ChoosingCategory", "AwaitingAddress"]
+    assert [s.__name__ for s in STATES] == ["Idle", "ChoosingCategory", "AwaitingAddress", "AwaitingProblem"]
     assert len(_rows()) == len(STATES) * len(Input)
 
 
@@ -78,6 +87,7 @@ def test_every_state_handles_every_kind_of_input():
             AwaitingAddress(0, ("cat:W4RGMD:other",), 7),
         ),
         ({"triage_case_id": 7}, Idle(triage_case_id=7)),
+        ({"awaiting": "problem", "place": "红松路12号3单元"}, AwaitingProblem("红松路12号3单元")),
     ],
 )
 def test_the_stored_form_is_the_one_rows_and_redis_copies_already_hold(stored, state):

@@ -42,6 +42,7 @@ SMS_FAMILIES = (
     # to staff: answers to their texts (pages have their own short text: tests/core/test_page_text.py)
     "twilio.staff.", "loop.sms.", "visits.log.", "visits.sms.", "action.", "transfer.done.", "transfer.refused.",
     "extension.done.", "extension.refused.", "evidence.result.",
+    "rota.cover.asked",  # a colleague asked to cover a shift (/cover), on their first channel
     # bulk and notices whose length is what a person wrote (UNBOUNDED)
     "broadcast.text", "visits.missed.text", "text.",
 )
@@ -88,7 +89,9 @@ def facts(lang: str) -> dict[str, Any]:
     return {
         "ref": "W4RGMD", "into": "X7KQ2P", "code": 123, "n": 9, "count": 12, "asked": 3, "mb": 10.0, "most": 30,
         "name": name, "who": name, "leader": name, "helper": name, "names": [name, "李国强"],
-        "contact": "13912345678", "room": "12-3-1501", "next": "2026-12-08", "number": "0371 1234 5678",
+        "contact": "13912345678", "room": "12-3-1501", "next": "2026-12-08 20:00", "number": "0371 1234 5678",
+        # an address sent alone, echoed by conversation.ask_problem
+        "place": "郑州市金水区文化路街道桐柏路199号院3号楼2单元1501室",
         "grid": _longest_grid_name(), "department": "高新区城市管理局",
         "category": _longest("category.", lang), "label": _longest("category.", lang),
         "status": _longest("case_status.", lang), "due": due,
@@ -99,6 +102,10 @@ def facts(lang: str) -> dict[str, Any]:
         "role": max((Phrase(f"staff_role.{r}") for r in ("leader", "member")), key=lambda p: len(render(p, lang))),
         # a status answer lists every open case; two are budgeted (each more takes another segment)
         "header": Phrase("status.header", {"count": 2}), "cases": Lines((line, line)),
+        # a hand-over (/cover): by whom, and one shift (each more shift takes another line)
+        "by": name,
+        "shifts": Lines((Phrase("rota.cover.line_backup", {"day": Phrase("weekday.wed"), "start": "12-30 20:00",
+                                                             "until": "12-31 08:00", "where": _longest_grid_name()}),)),
     }
 
 

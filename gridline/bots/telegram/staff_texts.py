@@ -4,24 +4,25 @@ line a catalogue key with its facts; the message row keeps them)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from gridline.i18n import WEEKDAY_KEYS, has
 from gridline.i18n.phrases import Phrase, lines
+from gridline.routing.queries import Duty
 from gridline.storage.models import Case
 
-# (start UTC, end UTC, grid code, role) as ``gridline.routing.queries.staff_shifts`` returns them.
-Shift = tuple[datetime, datetime, str, str]
 
-
-def duty_text(shifts: Sequence[Shift], days: int, timezone: str, grid_names: dict[str, str]) -> Phrase:
-    """One line per shift in local time: ``• 周四 11-26 08:00–20:00 · 莲花社区第二网格``."""
-    if not shifts:
+def duty_text(duty: Duty, days: int, timezone: str, grid_names: dict[str, str]) -> Phrase:
+    """One line per shift in local time: ``• 周四 11-26 08:00–20:00 · 莲花社区第二网格``; a shift held
+    for someone (a /cover or a swap) says whose, ``…（代廖志强）``, and one's own shift someone else
+    holds says who, ``…（已交叶保国代班）``."""
+    handed = duty.handed_to
+    if not duty.shifts and not handed:
         return Phrase("telegram.staff.duty.empty", {"days": days})
     zone = ZoneInfo(timezone)
     said: list[Phrase] = [Phrase("telegram.staff.duty.header", {"days": days})]
-    for start_utc, end_utc, grid_code, role in shifts:
+    for shift in sorted({*duty.shifts, *handed}):
+        start_utc, end_utc, grid_code, role = shift
         start, end = start_utc.astimezone(zone), end_utc.astimezone(zone)
         facts = {
             "day": Phrase(f"weekday.{WEEKDAY_KEYS[start.weekday()]}"),
@@ -29,9 +30,14 @@ def duty_text(shifts: Sequence[Shift], days: int, timezone: str, grid_names: dic
             "until": f"{end:%H:%M}" if end.date() == start.date() else f"{end:%m-%d %H:%M}",
             "where": grid_names.get(grid_code, grid_code),
         }
-        if role == "backup":
-            backup = Phrase("telegram.staff.duty.backup")
-            said.append(Phrase("telegram.staff.duty.line_backup", {**facts, "backup": backup}))
+        backup = "backup_" if role == "backup" else ""
+        if shift in handed:
+            said.append(Phrase(f"telegram.staff.duty.line_{backup}handed", {**facts, "name": handed[shift]}))
+        elif shift in duty.held_for:
+            said.append(Phrase(f"telegram.staff.duty.line_{backup}for", {**facts, "name": duty.held_for[shift]}))
+        elif role == "backup":
+            label = Phrase("telegram.staff.duty.backup")
+            said.append(Phrase("telegram.staff.duty.line_backup", {**facts, "backup": label}))
         else:
             said.append(Phrase("telegram.staff.duty.line", facts))
     return lines(said)

@@ -8,7 +8,9 @@ SQLite) so the next message knows before its transaction whether to ask the NLU:
 - :class:`ChoosingCategory` — the last report was unclear and its reply offered categories
   (``options``: the option data, ``cat:<ref>:<category>``); a bare number picks one;
 - :class:`AwaitingAddress` — Gridline asked where the resident lives; ``tries`` counts the answers
-  that were not an address.
+  that were not an address;
+- :class:`AwaitingProblem` — the resident sent only a place (「红松路12号3单元」) and Gridline asked
+  what the problem is; ``place`` is where the report that answers it is.
 
 Every state may remember the options still offered and ``triage_case_id``: a report that waits in
 triage for the resident's address (a location or a verified phone shared later still moves it).
@@ -16,7 +18,8 @@ The questions about a case — "解决了吗？", "please rate" — are the case
 the conversation's: their answers come back as choices or words whatever the state.
 
 The stored form is the dict the conversation has always kept (``{"awaiting": "address", "tries":
-1, "options": [...], "triage_case_id": 7}``): :func:`to_dict` / :func:`from_dict` read and write it,
+1, "options": [...], "triage_case_id": 7}``; ``{"awaiting": "problem", "place": "红松路12号3单元"}``):
+:func:`to_dict` / :func:`from_dict` read and write it,
 so rows and Redis copies written before the states were typed read the same.
 """
 
@@ -60,7 +63,16 @@ class AwaitingAddress:
     triage_case_id: int | None = None
 
 
-State = Idle | ChoosingCategory | AwaitingAddress
+@dataclass(frozen=True)
+class AwaitingProblem:
+    """The resident sent only a place and was asked what is wrong there; the next report is at ``place``."""
+
+    place: str = ""
+    options: tuple[str, ...] = ()
+    triage_case_id: int | None = None
+
+
+State = Idle | ChoosingCategory | AwaitingAddress | AwaitingProblem
 IDLE = Idle()
 
 
@@ -75,6 +87,11 @@ def asking_address(state: State, triage_case_id: int | None = None) -> AwaitingA
     """``state`` once Gridline asked for the address (the options offered stay offered)."""
     tries = state.tries if isinstance(state, AwaitingAddress) else 0
     return AwaitingAddress(tries, state.options, triage_case_id or state.triage_case_id)
+
+
+def asking_problem(state: State, place: str) -> AwaitingProblem:
+    """``state`` once Gridline asked what is wrong at ``place`` (the options offered stay offered)."""
+    return AwaitingProblem(place, state.options, state.triage_case_id)
 
 
 def registered(state: State) -> State:
@@ -103,6 +120,8 @@ def to_dict(state: State) -> dict[str, Any]:
         stored["awaiting"] = "address"
         if state.tries:
             stored["tries"] = state.tries
+    if isinstance(state, AwaitingProblem):
+        stored["awaiting"], stored["place"] = "problem", state.place
     if state.options:
         stored["options"] = list(state.options)
     if state.triage_case_id is not None:
@@ -118,6 +137,8 @@ def from_dict(stored: dict[str, Any] | None) -> State:
     triage_case_id = int(triage) if triage else None
     if stored.get("awaiting") == "address":
         return AwaitingAddress(int(stored.get("tries", 0)), options, triage_case_id)
+    if stored.get("awaiting") == "problem":
+        return AwaitingProblem(str(stored.get("place") or ""), options, triage_case_id)
     return settled(options, triage_case_id)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from gridline.core.conversation import choices, commands, media, registration, understood
 from gridline.core.conversation.inputs import Input
-from gridline.core.conversation.states import AwaitingAddress, ChoosingCategory, Idle, State
+from gridline.core.conversation.states import AwaitingAddress, AwaitingProblem, ChoosingCategory, Idle, State
 from gridline.core.conversation.step import Step
 
 Handler = Callable[[Step, Any], State]
@@ -46,6 +46,10 @@ STATES: dict[type[State], dict[Input, Route]] = {
     ChoosingCategory: {},
     AwaitingAddress: {
         Input.WORDS: Route(registration.address_answer, Nlu.IN_CASE_NOT_AN_ADDRESS),
+    },
+    # Only a place was sent and the problem asked: the next report is filed at that place.
+    AwaitingProblem: {
+        Input.WORDS: Route(understood.problem_answer, Nlu.ALWAYS),
     },
 }
 

@@ -1,15 +1,26 @@
 """Words the NLU understood: a question (who is my leader, my cases), an answer to "解决了吗？",
-small talk, or a report that becomes a case."""
+small talk, only a place (the problem is asked), or a report that becomes a case."""
 
 from __future__ import annotations
 
 from gridline.core.answers import find_leader, holder, open_cases, staff_role
-from gridline.core.conversation.states import IDLE, State, asking_address, offering, without_options
+from gridline.core.conversation.states import (
+    IDLE,
+    AwaitingAddress,
+    AwaitingProblem,
+    State,
+    asking_address,
+    asking_problem,
+    offering,
+    settled,
+    without_options,
+)
 from gridline.core.conversation.step import Step
 from gridline.core.reports import ReportDecision, decide_report, file_report
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
+from gridline.nlu.places import only_a_place
 from gridline.nlu.solved_words import solved_in_words
 from gridline.nlu.types import OUT_OF_SCOPE
 from gridline.routing import closure
@@ -33,6 +44,11 @@ def words(step: Step, state: State) -> State:
         # 解决了 as check_status).
         solved_answer(step, asked, plain, text)
         return state
+    place = place_alone(step, confident)
+    if place is not None:
+        # Where, not what: a case filed now would take the category the address's characters resemble.
+        step.say("conversation.ask_problem", place=place)
+        return asking_problem(state, place)
     if confident and intent == "find_leader":
         step.say(find_leader(step.services, step.work, resident.grid_code))
         # Without a grid the answer asks for the address: the next words are the answer to it.
@@ -63,7 +79,30 @@ def words(step: Step, state: State) -> State:
     if not nlu.is_issue and (intent == OUT_OF_SCOPE or not substantive(text)):
         step.say("conversation.not_understood")
         return state
-    return file(step, decide_report(step.services, step.work, step.sender, nlu, text, step.turn.msg), state)
+    place = state.place if isinstance(state, AwaitingProblem) else None
+    decision = decide_report(step.services, step.work, step.sender, nlu, text, step.turn.msg, place=place)
+    return file(step, decision, state)
+
+
+def place_alone(step: Step, confident: bool) -> str | None:
+    """The place the message names when it is only a place (an address, maybe with a greeting) sent
+    unprompted — not the answer to 「您的住址？」 (``registration``), nor a reply about a case of theirs."""
+    nlu = step.turn.nlu
+    if nlu is None or isinstance(step.turn.state, AwaitingAddress):
+        return None
+    place = only_a_place(step.text, nlu.entities)
+    if place is None or replied_case(step, confident) is not None:
+        return None
+    return place
+
+
+def problem_answer(step: Step, state: AwaitingProblem) -> State:
+    """What the resident says after being asked what is wrong at the place they sent: a report is
+    filed there; anything else (a greeting, "who is my leader?") is answered and the question stays."""
+    after = words(step, state)
+    if step.outcome.case_id is not None and isinstance(after, AwaitingProblem):
+        return settled(after.options, after.triage_case_id)  # joined a case: the place was for this report
+    return after
 
 
 def replied_case(step: Step, confident: bool) -> Case | None:

@@ -1,0 +1,63 @@
+"""A resident who sends only an address has said where, not what is wrong: asked, then filed there.
+
+「红松路30号院3号楼2单元」 alone was filed as a case in whatever category the address's characters
+resembled (a road's name reads like 道路设施). Now the conversation keeps the address, asks what the
+problem is, and files the next message's problem at that address.
+"""
+
+from __future__ import annotations
+
+from gridline.i18n import t
+from tests.telegram.conftest import TelegramWorld
+from tests.telegram.support import cases, only_case
+from tests.telegram.test_conversations import GX01_01_2, register_by_location
+
+
+async def test_an_address_alone_is_kept_and_the_problem_asked_then_filed_there(telegram_world: TelegramWorld):
+    world = telegram_world
+    resident = await register_by_location(world, 8100000101, "秀兰")
+
+    await resident.says("红松路30号院3号楼2单元")
+    await world.drain()
+    assert cases(world.services) == [], "an address is not a problem"
+    assert resident.last_message.text == t("conversation.ask_problem", "zh-CN", place="红松路30号院3号楼2单元")
+
+    await resident.says("停水了")
+    await world.drain()
+    case = only_case(world.services)
+    assert case.category == "water_supply"
+    assert case.address_text is not None and "红松路30号院" in case.address_text
+    assert case.grid_code == GX01_01_2
+    assert case.ref in resident.last_message.text
+
+
+async def test_a_greeting_and_an_address_from_someone_not_registered_files_in_that_addresss_grid(
+    telegram_world: TelegramWorld,
+):
+    """Nobody asked where they live: the address is the report's place, and it decides the grid."""
+    world = telegram_world
+    resident = world.person(8100000102, "国强", last_name="孙")
+
+    await resident.says("你好，桐柏路199号院")
+    await world.drain()
+    assert cases(world.services) == []
+    assert resident.last_message.text == t("conversation.ask_problem", "zh-CN", place="桐柏路199号院")
+
+    await resident.says("停水了")
+    await world.drain()
+    case = only_case(world.services)
+    assert case.category == "water_supply"
+    assert case.grid_code == "ZY01-01-1" and case.address_text is not None and "桐柏路199号院" in case.address_text
+
+
+async def test_the_problem_asked_is_answered_once_the_next_report_is_filed(telegram_world: TelegramWorld):
+    """The address is for the report that follows it, not for every report after."""
+    world = telegram_world
+    resident = await register_by_location(world, 8100000103, "红梅")
+    await resident.says("桐柏路199号院")
+    await resident.says("停水了")
+    await resident.says("小区门口的路灯坏了好几天了")
+    await world.drain()
+    water, light = sorted(cases(world.services), key=lambda c: c.id)
+    assert water.category == "water_supply" and water.grid_code == "ZY01-01-1"
+    assert light.category == "road_facility" and light.grid_code == GX01_01_2, "filed where the resident lives"
