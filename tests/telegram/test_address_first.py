@@ -61,3 +61,19 @@ async def test_the_problem_asked_is_answered_once_the_next_report_is_filed(teleg
     water, light = sorted(cases(world.services), key=lambda c: c.id)
     assert water.category == "water_supply" and water.grid_code == "ZY01-01-1"
     assert light.category == "road_facility" and light.grid_code == GX01_01_2, "filed where the resident lives"
+
+
+async def test_an_address_the_directory_cannot_place_is_not_asked_for_again_as_if_never_given(
+    telegram_world: TelegramWorld,
+):
+    """「为了找到您所在的网格，请…告诉我您的住址」 right after the resident gave one reads as if nobody
+    listened: the answer says the address was not found and what would place it."""
+    world = telegram_world
+    resident = world.person(8100000104, "国庆", last_name="孙")
+    await resident.says("红松路12号3单元")  # 红松路 has no number 12 in the directory
+    await resident.says("电梯坏了，老人下不了楼")
+    await world.drain()
+    case = only_case(world.services)
+    assert case.grid_code is None and case.address_text == "红松路12号3单元"
+    assert resident.last_message.text == t("registration.address_not_found", "zh-CN")
+    assert t("registration.ask_location", "zh-CN") not in resident.texts

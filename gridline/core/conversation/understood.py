@@ -153,12 +153,12 @@ def file(step: Step, decision: ReportDecision, state: State) -> State:
         step.say("case.choose_category", options, ref=case.ref)
         state = offering(state, tuple(o.data for o in options))
         if case.grid_code is None:
-            step.say("registration.ask_location")
+            step.say(ask_where(case))
             return asking_address(state, case.id)
         return state
     if case.grid_code is None:
         step.say("case.created_triage", ref=case.ref)
-        step.say("registration.ask_location")
+        step.say(ask_where(case))
         return asking_address(state, case.id)
     category = Phrase(f"category.{case.category}")
     if filed.holder_name:
@@ -167,6 +167,13 @@ def file(step: Step, decision: ReportDecision, state: State) -> State:
     else:
         step.say("case.created_nobody", ref=case.ref, grid=filed.grid_name, category=category)
     return state
+
+
+def ask_where(case: Case) -> str:
+    """What to ask a case that has no grid: where it is — or, when the resident named a place the
+    directory cannot place, that it was not found (asking for "your address" again reads as if
+    nobody listened)."""
+    return "registration.address_not_found" if case.address_text else "registration.ask_location"
 
 
 def holder_name(step: Step, case: Case) -> str | Phrase:
