@@ -136,6 +136,7 @@ RENDERS_BELOW_THE_EDGE: dict[str, str] = {
     # Words Gridline reads: a grammar built from the catalogue's keywords in every language.
     "gridline/routing/loop_grammar.py": "the department loop's keywords",
     "gridline/routing/visit_grammar.py": "the visit grammar's keywords",
+    "gridline/routing/cover_grammar.py": "the shift hand-over's word for now",
     # The renderer itself: the outbox keeps each message's text beside its key (the console shows
     # it), and Reply/Option/MessageNotice render through a channel's variants when asked.
     "gridline/kernel/messages.py": "Reply.text / Option.text, called by the channels",

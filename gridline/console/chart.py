@@ -32,6 +32,11 @@ def nice_max(value: int) -> int:
         step *= 10
 
 
+def grid_steps(ymax: int) -> int:
+    """How many bands the y axis has: each a whole number of cases (``ymax`` is from :func:`nice_max`)."""
+    return next(k for k in (4, 5, 2, 1) if ymax % k == 0)
+
+
 def category_colours(categories: list[str]) -> dict[str, str]:
     return {cat: PALETTE[i % len(PALETTE)] for i, cat in enumerate(categories)}
 
@@ -59,12 +64,11 @@ def daily_chart(
         f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet">',
         f"<title>{e(title)}</title>",
     ]
-    for i in range(5):  # horizontal grid lines with their values
-        value = ymax * i / 4
-        y = top + plot_h - plot_h * i / 4
+    bands = grid_steps(ymax)
+    for i in range(bands + 1):  # horizontal grid lines with their values (whole cases)
+        y = top + plot_h - plot_h * i / bands
         parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        text = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
-        parts.append(f'<text class="axis" x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{text}</text>')
+        parts.append(f'<text class="axis" x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{ymax * i // bands}</text>')
     label_every = max(1, round(n / 10))
     for i, day in enumerate(data.days):
         x = left + slot * i + (slot - bar_w) / 2

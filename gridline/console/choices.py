@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from gridline.console.http import ConsoleContext
 from gridline.domain.lifecycle import CaseStatus, Priority
 from gridline.nlu.types import ALL_INTENTS, ISSUE_CATEGORIES, OTHER_CATEGORY
+from gridline.routing.directory import Directory
 from gridline.routing.duty import reassignment_candidates
 from gridline.storage.models import Case, Grid, Staff
 
@@ -29,13 +30,13 @@ class Choices:
 
 def form_choices(ctx: ConsoleContext, case: Case | None = None) -> Choices:
     """Grids of the viewer's scope for the filters; for a case, the staff it may be reassigned to:
-    people of its grid and the grids above it, and the departments."""
+    people of its grid and the grids above it, and the departments of its category."""
     scope = None if ctx.viewer.grid_codes is None else set(ctx.viewer.grid_codes)
     if ctx.viewer.role == "leader":
         scope = set()
     grids: list[Grid] = ctx.tree.ordered(scope)
     choices = Choices(grids=[(g.code, g.name, g.level) for g in grids])
     if case is not None and ctx.viewer.can_manage_cases:
-        chain = ctx.tree.ancestors(case.grid_code)
-        choices.staff = reassignment_candidates(ctx.session, case, chain)
+        index = Directory.for_services(ctx.services).grid_index(ctx.session)
+        choices.staff = reassignment_candidates(ctx.session, ctx.services.settings, index, case, ctx.now)
     return choices

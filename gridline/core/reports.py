@@ -13,6 +13,7 @@ from gridline.kernel.messages import InboundMessage
 from gridline.kernel.work import Work
 from gridline.nlu.priority import assess_priority
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY, NluResult
+from gridline.routing.actions import expire_other_pages
 from gridline.routing.cases import CaseDraft, already_reported, find_duplicate, join_case, open_case
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import restart_escalation
@@ -192,9 +193,14 @@ def apply_category_choice(services: Services, work: Work, case: Case, category: 
     return Phrase("case.category_confirmed", {"ref": case.ref, "category": Phrase(f"category.{category}")})
 
 
-def reroute_after_registration(services: Services, work: Work, case: Case, grid_code: str) -> None:
-    """A triage case learns its grid: re-snapshot the policy and page that grid's people now."""
+def reroute_after_registration(
+    services: Services, work: Work, case: Case, grid_code: str, address_text: str | None = None
+) -> None:
+    """A triage case learns its grid: re-snapshot the policy and page that grid's people now. The
+    supervisors paged only because nobody knew where it was are told it went to the grid."""
     case.grid_code = grid_code
+    if address_text and not case.address_text:
+        case.address_text = address_text  # where to go, on the page and in the console
     case.policy = policy_for(services.settings, case.priority).snapshot()
     case.updated_at = work.now
     case.explanation = [
@@ -202,4 +208,5 @@ def reroute_after_registration(services: Services, work: Work, case: Case, grid_
         {**because("grid", Reason.GIVEN_AFTER_REPORT), "grid": grid_code},
     ]
     record_event(work, case.id or 0, "rerouted", "resident", {"grid": grid_code})
+    expire_other_pages(work, case, None, "page.note_rerouted", grid=grid_name(work, grid_code))
     restart_escalation(work, case, "rerouted")

@@ -39,7 +39,8 @@ class Reason(StrEnum):
     GRID_LEADER = "grid_leader"  # grid
     LEVEL_CONTACT = "level_contact"  # level, grid
     DEPARTMENT_FOR = "department_for"  # category
-    SUPERVISOR_ON_DUTY = "supervisor_on_duty"  # grid (may be empty: triage)
+    SUPERVISOR_ON_DUTY = "supervisor_on_duty"  # grid
+    SUPERVISOR_TRIAGE = "supervisor_triage"  # a case with no grid yet: the platform's supervisors
     CHASED = "chased"  # kind (deadline_reminder, deadline_due, overdue), level (0: the holder)
     DECIDES_EXTENSION = "decides_extension"  # the level above decides an extension
     EXTENSION_DECIDED = "extension_decided"  # the holder hears the decision

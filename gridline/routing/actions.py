@@ -26,10 +26,11 @@ from gridline.domain.transfers import OPEN_TRANSFER_STATUSES
 from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.notify import Said, said
-from gridline.kernel.outbox import tell_reporters, tell_resident
+from gridline.kernel.outbox import tell_reporters
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.closure import ask_if_solved, open_follow_up
 from gridline.routing.directory import Directory
+from gridline.routing.duty import reassignment_candidates
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation, schedule_step
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.timeline import publish_case, record_event, transition
@@ -54,6 +55,13 @@ class ActionResult:
     said: Said | None
     case_ref: str = ""
     by_staff_name: str | None = None
+    nobody_told: bool = False  # a case with no resident (主动发现): nobody was told or asked
+
+    @property
+    def notice(self) -> str:
+        """The code the web inbox and the console show their notice by (``console.inbox.result.<notice>``,
+        ``console.done.<notice>``): ``<code>_quiet`` when nobody was told, so the notice does not say so."""
+        return f"{self.code}_quiet" if self.nobody_told else self.code
 
 
 def may_act(services: Services, work: Work, case: Case, staff: Staff) -> bool:
@@ -74,6 +82,16 @@ def may_act(services: Services, work: Work, case: Case, staff: Staff) -> bool:
     return False
 
 
+def may_take(services: Services, work: Work, case: Case, target: Staff, handing_over: Staff) -> bool:
+    """Whether ``target`` is one of the people a channel offers for 转交 (``routing.duty``): a signed
+    button or a form names only them, and no other channel may hand a case further afield."""
+    index = Directory.for_services(services).grid_index(work.session)
+    offered = reassignment_candidates(
+        work.session, services.settings, index, case, work.now, handing_over=handing_over
+    )
+    return any(person.id == target.id for person in offered)
+
+
 def passed_on(work: Work, case: Case, staff: Staff) -> bool:
     """Whether ``staff`` handed the case to someone else (转交) and has not been paged about it since:
     their old page no longer lets them take it back, escalate it or speak for it."""
@@ -86,14 +104,39 @@ def passed_on(work: Work, case: Case, staff: Staff) -> bool:
     return newest is None or newest.created_at <= handed.at
 
 
-def expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_key: str, **params: str) -> None:
+def expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_key: str, **params: str) -> set[int]:
+    """End every open page but ``keep_page_id``; the ids of those already delivered, which are
+    edited to say ``note_key``."""
+    edited: set[int] = set()
     for page in pages.for_case_with_status(work.session, case.id or 0, [s.value for s in OPEN_PAGE_STATUSES]):
         if page.id == keep_page_id:
             continue
         was_delivered = page.status in (PageStatus.SENT, PageStatus.DELIVERED)
         PAGE.move(page, PageStatus.EXPIRED, work.now)
-        if was_delivered:
+        if was_delivered and page.id is not None:
+            edited.add(page.id)
             work.job("update_page", f"pageupd:{page.id}:{note_key}", page_id=page.id, note_key=note_key, params=params)
+    return edited
+
+
+def tell_earlier_pages_who_took_it(work: Work, case: Case, staff: Staff, skip: set[int]) -> None:
+    """Pages delivered and ended since the case was last taken (their person passed it up with 上报,
+    or it went past them) still read 「…已上报」: when ``staff`` takes it they read 「已由…接单」 too,
+    so nobody else goes out. Pages that ended before an earlier acknowledgement said so then."""
+    earlier = [a.at for a in cases.acknowledgements(work.session, case.id or 0)]
+    since = max(earlier) if earlier else None
+    for page in pages.for_case_with_status(work.session, case.id or 0, [PageStatus.EXPIRED.value]):
+        if page.id is None or page.id in skip or page.staff_id == staff.id or page.sent_at is None:
+            continue
+        if since is not None and (page.expired_at is None or page.expired_at <= since):
+            continue
+        work.job(
+            "update_page",
+            f"pageupd:{page.id}:taken:{staff.id}:{work.now.isoformat()}",
+            page_id=page.id,
+            note_key="page.note_acknowledged_by",
+            params={"name": staff.name},
+        )
 
 
 def _staff_page(work: Work, case: Case, staff: Staff, page_id: int | None) -> Page | None:
@@ -180,6 +223,9 @@ def act(
         target = session.get(Staff, to_staff_id) if to_staff_id else None
         if target is None or not target.active:
             return ActionResult(False, "unknown_staff", said("action.unknown_staff", lang), case.ref)
+        if not may_take(services, work, case, target, staff):
+            return ActionResult(False, "cannot_take", said("action.cannot_take", lang, ref=case.ref, name=target.name),
+                                case.ref)
         return reassign_case(work, case, staff, target, actor)
     raise ValueError(f"unknown action {action!r}")
 
@@ -196,7 +242,7 @@ def _acknowledge(work: Work, case: Case, staff: Staff, channel: str, page_id: in
     told = _mark_acknowledged(work, case, staff, channel, page, actor)
     # A case with nobody to tell (主动发现 on a visit) does not claim the resident was told.
     key = "action.acknowledged" if told else "action.acknowledged_quiet"
-    return ActionResult(True, "acknowledged", said(key, lang, ref=case.ref), case.ref, staff.name)
+    return ActionResult(True, "acknowledged", said(key, lang, ref=case.ref), case.ref, staff.name, nobody_told=not told)
 
 
 def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page: Page | None, actor: str) -> bool:
@@ -213,7 +259,8 @@ def _mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page:
         work.job(
             "update_page", f"pageupd:{page.id}:mine", page_id=page.id, note_key="page.note_you_acknowledged", params={}
         )
-    expire_other_pages(work, case, page.id if page else None, "page.note_acknowledged_by", name=staff.name)
+    edited = expire_other_pages(work, case, page.id if page else None, "page.note_acknowledged_by", name=staff.name)
+    tell_earlier_pages_who_took_it(work, case, staff, edited)
     cases.add_acknowledgement(
         work.session,
         case_id=case.id or 0,
@@ -237,7 +284,7 @@ def _resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | 
         _mark_acknowledged(work, case, staff, channel, _staff_page(work, case, staff, page_id), actor)
     asked = mark_resolved(work, case, staff, channel, actor)
     key = "action.resolved" if asked else "action.resolved_quiet"
-    return ActionResult(True, "resolved", said(key, lang, ref=case.ref), case.ref, staff.name)
+    return ActionResult(True, "resolved", said(key, lang, ref=case.ref), case.ref, staff.name, nobody_told=not asked)
 
 
 def mark_resolved(work: Work, case: Case, staff: Staff, channel: str, actor: str) -> bool:
@@ -336,17 +383,19 @@ def rate_case(
     return True
 
 
-async def relay_staff_reply(services: Services, case_id: int, staff_id: int, text: str, channel: str) -> bool:
-    """A leader's reply about a case, relayed to the resident and logged on the case."""
+async def relay_staff_reply(services: Services, case_id: int, staff_id: int, text: str, channel: str) -> int:
+    """A staff member's words about a case, logged on it and relayed to everyone who reported it — who
+    opened it and each neighbour whose report joined it: they follow the case, as they hear its
+    news. How many were told (0: not theirs to speak for, or nobody reachable)."""
     return await in_transaction(services, relay_reply, services, case_id, staff_id, text, channel)
 
 
-def relay_reply(work: Work, services: Services, case_id: int, staff_id: int, text: str, channel: str) -> bool:
+def relay_reply(work: Work, services: Services, case_id: int, staff_id: int, text: str, channel: str) -> int:
     """The body of :func:`relay_staff_reply`."""
     case = cases.get(work.session, case_id)
     staff = work.session.get(Staff, staff_id)
     if case is None or staff is None or not may_act(services, work, case, staff):
-        return False
+        return 0
     work.session.add(
         Message(
             case_id=case.id,
@@ -364,8 +413,7 @@ def relay_reply(work: Work, services: Services, case_id: int, staff_id: int, tex
     # Who is writing as the resident reads it (网格长, 网格员 …): a member is not a second 网格长.
     known = staff.role in {r.value for r in StaffRole}
     role = Phrase(f"staff_role.{staff.role if known else StaffRole.MEMBER.value}")
-    sent = tell_resident(work, case, "case.leader_says", name=staff.name, role=role, text=text)
-    return sent is not None
+    return len(tell_reporters(work, case, "case.leader_says", name=staff.name, role=role, text=text))
 
 
 def _note(work: Work, services: Services, case_id: int, staff_id: int, text: str, channel: str) -> ActionResult:

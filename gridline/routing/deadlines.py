@@ -85,7 +85,9 @@ def deadline_after(settings: Settings, limit: Limit, start: datetime) -> datetim
     if limit.unit == "h":
         return start + timedelta(hours=limit.amount)
     zone = ZoneInfo(settings.timezone)
-    local_day = start.astimezone(zone).date()
+    # Counted from the last day ``start`` covers: a deadline at 24:00 (stored as 00:00 of the next
+    # day) that is extended counts its next working day, not the day after it.
+    local_day = (start.astimezone(zone) - timedelta(microseconds=1)).date()
     last_day = WorkingCalendar(settings.deadlines.calendar).add_working_days(local_day, limit.amount)
     end_of_day = datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=zone)
     return end_of_day.astimezone(start.tzinfo)

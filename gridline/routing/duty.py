@@ -8,14 +8,17 @@ leader on duty now" means the same person on every channel as it does for paging
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session
 
 from gridline.domain.lifecycle import StaffRole
+from gridline.routing.grids import GridIndex
 from gridline.routing.rota import who_is_on_duty
+from gridline.routing.targets import resolve_targets
+from gridline.settings import Settings
 from gridline.storage import directory
+from gridline.storage import transfers as transfer_store
 from gridline.storage.models import Case, Staff
 
 # The rota roles a hotline call tries, in order: the same as paging's on_duty_leader, then backup.
@@ -32,13 +35,32 @@ def leader_to_put_through(session: Session, grid_code: str, at: datetime, tz: st
     return None
 
 
+def departments_for(session: Session, settings: Settings, index: GridIndex, case: Case, at: datetime) -> list[str]:
+    """The departments a case of this category can go to: the configured one first, then those whose
+    staff handle the category (attached to the case's grid chain first, then district-wide)."""
+    names: list[str] = []
+    preferred = settings.departments.by_category.get(case.category)
+    if preferred and transfer_store.department_staff(session, preferred):
+        names.append(preferred)
+    for target in resolve_targets(session, index, case, "department", at, settings.timezone):
+        name = target.staff.department
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
 def reassignment_candidates(
-    session: Session, case: Case, grid_chain: Sequence[str], *, handing_over: Staff | None = None
+    session: Session, settings: Settings, index: GridIndex, case: Case, at: datetime,
+    *, handing_over: Staff | None = None,
 ) -> list[Staff]:
-    """Whom ``case`` may be handed to, from any channel: the active people of its grid first (its
-    leaders and members), then the grids above it, then the departments; for a case without a grid,
-    departments and supervisors. Never the person handing it over."""
-    people = directory.reassignable_staff(session, list(grid_chain))
+    """Whom ``case`` may be handed to (转交), from any channel: the people who can take it — the active
+    people of its grid first (its leaders and members), then the contacts and supervisors of the grids
+    above it (its escalation chain), then the staff of the departments its category goes to (the same
+    departments as 转办, :func:`departments_for`); for a case without a grid, supervisors and those
+    departments. Not other grids' leaders, not departments of other categories, never the person
+    handing it over."""
+    chain = [g.code for g in index.chain(case.grid_code)] if case.grid_code else []
+    people = directory.reassignable_staff(session, chain, departments_for(session, settings, index, case, at))
     own = case.grid_code
 
     def rank(staff: Staff) -> tuple[int, int, str]:

@@ -73,7 +73,8 @@ def resolve_targets(session: Session, index: GridIndex, case: Case, target: str,
     if target == "supervisors":
         chain = [g.code for g in index.chain(grid)] if grid else []
         people = supervisors_on_duty(session, chain, at, tz)
-        return [Target(p, target, why(Reason.SUPERVISOR_ON_DUTY, grid=grid or "")) for p in people]
+        reason = why(Reason.SUPERVISOR_ON_DUTY, grid=grid) if grid else why(Reason.SUPERVISOR_TRIAGE)
+        return [Target(p, target, reason) for p in people]
     raise ValueError(f"unknown escalation target {target!r}")
 
 

@@ -22,6 +22,7 @@ from gridline.kernel.work import Work
 from gridline.routing.actions import ActionResult, may_act
 from gridline.routing.deadlines import local_deadline
 from gridline.routing.directory import Directory
+from gridline.routing.duty import departments_for as departments_for  # 转办 offers 转交's departments
 from gridline.routing.escalation import page_targets
 from gridline.routing.targets import Target, resolve_targets
 from gridline.settings import Settings
@@ -49,20 +50,6 @@ class Actor:
     def staff(self, session: Session) -> Staff | None:
         """The staff member acting from a channel (None for a console user)."""
         return session.get(Staff, self.staff_id) if self.staff_id is not None and not self.console else None
-
-
-def departments_for(session: Session, settings: Settings, index: Any, case: Case, at: datetime) -> list[str]:
-    """The departments a case of this category can go to: the configured one first, then those whose
-    staff handle the category (attached to the case's grid chain first, then district-wide)."""
-    names: list[str] = []
-    preferred = settings.departments.by_category.get(case.category)
-    if preferred and store.department_staff(session, preferred):
-        names.append(preferred)
-    for target in resolve_targets(session, index, case, "department", at, settings.timezone):
-        name = target.staff.department
-        if name and name not in names:
-            names.append(name)
-    return names
 
 
 def return_reason_label(code: str, lang: str) -> str:

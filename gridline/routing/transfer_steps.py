@@ -313,7 +313,7 @@ def review(work: Work, services: Services, case_id: int, actor: Actor, *, approv
         # Resolved by the department: its reply is the holder's word, the resident is asked.
         asked = mark_resolved(work, case, replier, channel, f"staff:{replier.code}")
         key = "transfer.done.approved" if asked else "transfer.done.approved_quiet"
-        done = ActionResult(True, "approved", said(key, lang, ref=case.ref), case.ref)
+        done = ActionResult(True, "approved", said(key, lang, ref=case.ref), case.ref, nobody_told=not asked)
     else:
         paged = page_people(work, case, [replier] if replier else [], REJECTED, because_of(Reason.TRANSFER_REJECTED))
         record_event(work, case.id, "transfer_rework_paged", "system", {"transfer_id": transfer.id, "paged": paged})

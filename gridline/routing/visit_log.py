@@ -18,7 +18,7 @@ from gridline.kernel.work import Work, in_transaction
 from gridline.routing.cases import CaseDraft, open_case
 from gridline.routing.roster import RoomKey
 from gridline.routing.visit_grammar import parse_visit_text
-from gridline.routing.visit_plans import local_date, plan_next, schedule_visit
+from gridline.routing.visit_plans import local_time, plan_next, schedule_visit
 from gridline.routing.visit_states import EVERYONE, OPEN_VISIT_STATUSES, VisitStatus, transition
 from gridline.settings import Settings
 from gridline.storage import households as roster
@@ -108,7 +108,8 @@ def log_visit(
         data={"outcome": report.outcome, "channel": report.channel, "note": note, "case": case_ref},
     )
     nxt = plan_next(work, settings, household, work.now)
-    params = {"room": household.room_key, "next": local_date(settings, nxt.due_at) if nxt else "-"}
+    # The next deadline as the overdue notice will say it (a bare date read as "by the day before").
+    params = {"room": household.room_key, "next": local_time(settings, nxt.due_at) if nxt else "-"}
     if case_ref:
         text = said("visits.log.problem_logged", lang, ref=case_ref, **params)
     else:

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from gridline.domain.lifecycle import StaffRole
 from gridline.kernel.work import Work
+from gridline.routing.deadlines import local_deadline
 from gridline.routing.roster import tag_code
 from gridline.routing.visit_states import EVERYONE, VisitStatus
 from gridline.settings import Settings
@@ -186,4 +187,7 @@ def local_date(settings: Settings, at: datetime) -> str:
 
 
 def local_time(settings: Settings, at: datetime) -> str:
-    return at.astimezone(ZoneInfo(settings.timezone)).strftime("%m-%d %H:%M")
+    """A visit's deadline as every text says it — the answer to a logged visit, the overdue notice,
+    the digest, the reminder call — ``2026-12-10 20:00`` as the department loop's, a midnight 24:00
+    of the day before (``deadlines.local_deadline``)."""
+    return local_deadline(settings.timezone, at)

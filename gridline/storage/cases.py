@@ -111,18 +111,6 @@ def by_ref(session: Session, ref: str) -> Case | None:
     return session.exec(select(Case).where(Case.ref == ref)).first()
 
 
-def open_for_resident(session: Session, resident_id: int, *, statuses: Collection[str], limit: int) -> list[Case]:
-    """The resident's cases in ``statuses``, newest first."""
-    return list(
-        session.exec(
-            select(Case)
-            .where(Case.resident_id == resident_id, col(Case.status).in_(list(statuses)))
-            .order_by(col(Case.created_at).desc())
-            .limit(limit)
-        )
-    )
-
-
 def open_reported_by(session: Session, resident_id: int, *, statuses: Collection[str], limit: int) -> list[Case]:
     """The cases in ``statuses`` the resident reported — opened, or joined with a report of the same
     problem (a ``reported_again`` entry with their id) — newest first."""
@@ -134,6 +122,23 @@ def open_reported_by(session: Session, resident_id: int, *, statuses: Collection
             .limit(limit)
         )
     )
+
+
+def last_written_about(session: Session, resident_id: int, *, statuses: Collection[str]) -> Case | None:
+    """The case in ``statuses`` the resident reported (opened or joined) that their newest message
+    is filed on — what a photo sent without words is about; the newest such case when none is."""
+    written = session.exec(
+        select(Case)
+        .join(Message, col(Message.case_id) == col(Case.id))
+        .where(Message.resident_id == resident_id, Message.direction == "in", col(Case.status).in_(list(statuses)),
+               _reported_by(resident_id))
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .limit(1)
+    ).first()
+    if written is not None:
+        return written
+    newest = open_reported_by(session, resident_id, statuses=statuses, limit=1)
+    return newest[0] if newest else None
 
 
 class Reporter(NamedTuple):

@@ -252,14 +252,17 @@ def replace_shifts(session: Session, shifts: list[dict[str, object]], *, source:
     return len(old)
 
 
-def reassignable_staff(session: Session, grid_chain: Sequence[str]) -> list[Staff]:
-    """Active people a case may be handed to: those of its grid chain and the departments (for a
-    case without a grid: departments and supervisors), by grid then name."""
+def reassignable_staff(session: Session, grid_chain: Sequence[str], departments: Collection[str]) -> list[Staff]:
+    """Active people a case may be handed to: those of its grid chain (but no department's staff
+    attached there) and the staff of ``departments`` (for a case without a grid: supervisors and
+    those departments), by grid then name."""
+    of_departments = (col(Staff.role) == "department") & col(Staff.department).in_(list(departments))
     query = select(Staff).where(col(Staff.active).is_(True))
     if grid_chain:
-        query = query.where(col(Staff.grid_code).in_(list(grid_chain)) | (col(Staff.role) == "department"))
+        in_chain = col(Staff.grid_code).in_(list(grid_chain)) & (col(Staff.role) != "department")
+        query = query.where(in_chain | of_departments)
     else:
-        query = query.where(col(Staff.role).in_(["department", "supervisor"]))
+        query = query.where((col(Staff.role) == "supervisor") | of_departments)
     return list(session.exec(query.order_by(col(Staff.grid_code), col(Staff.name))))
 
 

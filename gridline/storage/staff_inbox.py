@@ -9,7 +9,7 @@ from sqlalchemy import exists, func, or_, update
 from sqlmodel import Session, col, select
 
 from gridline.clock import as_utc
-from gridline.storage.models import Case, InboxLoginLink, Message, Page, PushSubscription, Staff
+from gridline.storage.models import Case, InboxLoginLink, Message, Page, PushSubscription
 
 # The status values of gridline.domain.lifecycle (storage sits below routing, so it names them).
 OPEN_PAGE_STATUSES = ("scheduled", "sending", "sent", "delivered")
@@ -51,18 +51,6 @@ def latest_page(session: Session, staff_id: int, case_id: int) -> Page | None:
     return session.exec(
         select(Page).where(Page.case_id == case_id, Page.staff_id == staff_id).order_by(col(Page.id).desc())
     ).first()
-
-
-def reassign_choices(session: Session, grid_codes: list[str], *, exclude_staff_id: int) -> list[Staff]:
-    """Active staff of the case's grid and the grids above it, to hand a case to."""
-    if not grid_codes:
-        return list(session.exec(select(Staff).where(Staff.role == "supervisor", Staff.active == True,  # noqa: E712
-                                                     Staff.id != exclude_staff_id).order_by(col(Staff.id))))
-    return list(session.exec(
-        select(Staff).where(col(Staff.grid_code).in_(grid_codes), Staff.active == True,  # noqa: E712
-                            Staff.id != exclude_staff_id)
-        .order_by(col(Staff.grid_code).desc(), col(Staff.id))
-    ))
 
 
 def save_subscription(session: Session, *, staff_id: int, endpoint: str, p256dh: str, auth: str,

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from gridline.console.filters import PAGE_SIZE, like_pattern
 from gridline.console.http import LANG_COOKIE
-from gridline.storage.models import CaseEvent, Page, Staff
+from gridline.storage.models import CaseEvent, Message, Page, Staff
 from tests.console.factories import CaseFactory
 
 
@@ -185,3 +185,34 @@ async def test_a_provider_error_reads_in_the_supervisors_language_with_the_raw_e
     admin.cookies.set(LANG_COOKIE, "en")
     english = re.sub(r'title="[^"]*"', "", (await admin.get(f"/console/cases/{case.id}")).text)
     assert "opted out" in english and "blocked the bot" in english
+
+
+async def test_a_reply_the_provider_refused_shows_why_in_the_conversation(
+    client_for, factory: CaseFactory, console_services
+):
+    """An outgoing message to the resident that failed at the provider reads 发送失败 and what the
+    error means (对方已退订短信…（21610）) in the conversation view, the raw English in its title."""
+    case = factory.case(text="颍河路56号院2号楼停电了", category="power_supply", channel="sms")
+    raw = "twilio 400 21610 Attempt to send to unsubscribed recipient"
+    with console_services.db.session() as session:
+        first = session.exec(select(Message).where(Message.case_id == case.id, Message.direction == "in")).one()
+        session.add(Message(conversation_id=first.conversation_id, case_id=case.id, direction="out", channel="sms",
+                            sender_kind="system", resident_id=first.resident_id, identity_id=first.identity_id,
+                            text="您反映的问题已受理", created_at=factory.now, status="failed", error=raw))  # fmt: skip
+        # A message that went out in the end keeps a note, not an error to explain.
+        session.add(Message(conversation_id=first.conversation_id, case_id=case.id, direction="out", channel="sms",
+                            sender_kind="system", resident_id=first.resident_id, identity_id=first.identity_id,
+                            text="网格长已接单", created_at=factory.now, status="sent",
+                            error="no notifier: kept in the conversation log only"))  # fmt: skip
+        session.commit()
+        conversation_id = first.conversation_id
+    admin = await client_for("admin")
+    html = (await admin.get(f"/console/conversations/{conversation_id}")).text
+    shown = re.sub(r'title="[^"]*"', "", html)
+    assert "发送失败" in shown and "对方已退订短信" in shown and "21610" in shown
+    assert raw not in shown and f'title="{raw}"' in html
+    assert html.count('class="muted small delivery-error"') == 1
+
+    admin.cookies.set(LANG_COOKIE, "en")
+    english = re.sub(r'title="[^"]*"', "", (await admin.get(f"/console/conversations/{conversation_id}")).text)
+    assert "opted out" in english and raw not in english

@@ -12,7 +12,7 @@ from sqlmodel import select
 from gridline.clock import as_utc
 from gridline.core.conversation import handle_inbound
 from gridline.kernel.messages import InboundMessage
-from gridline.routing.deadlines import WorkingCalendar, resolve_deadline
+from gridline.routing.deadlines import Limit, WorkingCalendar, deadline_after, resolve_deadline
 from gridline.routing.supervision import recategorise
 from gridline.storage.models import Case
 from tests.conftest import base_settings
@@ -38,6 +38,14 @@ def test_three_working_days_skip_the_weekend_but_count_an_adjusted_working_sunda
     # Friday 2026-09-18 evening; Sunday 09-20 is a working day (National Day swap), Saturday is not.
     due = resolve_deadline(settings, "water_supply", "normal", local(2026, 9, 18, 18, 0))
     assert due == local(2026, 9, 23, 0, 0)  # Sunday, Monday, Tuesday: the end of Tuesday
+
+
+def test_three_more_working_days_after_a_deadline_at_24_00_end_three_working_days_later(settings) -> None:
+    # A limit that ends at 24:00 of Tuesday 12-08 is stored as 00:00 of Wednesday: 延期 3 working days
+    # from it is Wednesday, Thursday, Friday — not Thursday to Monday (Wednesday was counted as its start).
+    assert deadline_after(settings, Limit(3, "wd"), local(2026, 12, 9, 0, 0)) == local(2026, 12, 12, 0, 0)
+    # From the middle of a day that day does not count, as before.
+    assert deadline_after(settings, Limit(3, "wd"), local(2026, 12, 8, 15, 0)) == local(2026, 12, 12, 0, 0)
 
 
 def test_the_national_day_week_does_not_count_and_its_working_saturday_does(settings) -> None:

@@ -149,6 +149,35 @@ async def test_unknown_resident_report_is_kept_in_triage_then_rerouted_by_addres
     assert any(p.reason == "on_duty_leader" for p in pages(services))
 
 
+async def test_rerouting_a_triage_case_withdraws_the_supervisors_pages_and_keeps_the_address(services, drain):
+    notifiers = record_all_channels(services)
+    stranger = "+8613800000000"
+    outcome = await handle_inbound(services, sms("楼下垃圾好几天没人清运了，臭得很", sender=stranger))
+    await drain(services)
+    triage = pages(services)
+    with services.db.session() as session:
+        assert {session.get(Staff, p.staff_id).role for p in triage} == {"supervisor"}
+    await handle_inbound(services, sms("颍河路56号院", sender=stranger))
+    await drain(services)
+    by_id = {p.id: p for p in pages(services)}
+    # The supervisors were paged only because nobody knew where it was: now the grid has it.
+    assert {by_id[p.id].status for p in triage} == {"expired"}
+    withdrawn = {u.page_id: u for n in notifiers.values() for u in n.updates}
+    assert set(withdrawn) == {p.id for p in triage}
+    assert all(u.note.key == "page.note_rerouted" for u in withdrawn.values())
+    assert any(p.reason == "on_duty_leader" and p.status != "expired" for p in by_id.values())
+    case = case_by_ref(services, outcome.case_ref)
+    assert case.address_text and "颍河路56号院" in case.address_text  # the leader sees where to go
+
+
+async def test_a_triage_page_does_not_name_a_grid_it_does_not_have(services, drain):
+    record_all_channels(services)
+    outcome = await handle_inbound(services, sms("楼下垃圾好几天没人清运了，臭得很", sender="+8613800000000"))
+    await drain(services)
+    paged = [e for e in case_by_ref(services, outcome.case_ref).explanation if e.get("decision") == "paged"]
+    assert paged and all(p["why"]["code"] == "supervisor_triage" for p in paged[0]["people"])
+
+
 async def test_low_confidence_asks_the_resident_then_pages_with_the_choice(services, drain, clock):
     record_all_channels(services)
     outcome = await handle_inbound(services, sms("那个事情你们管不管啊到底"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from sqlmodel import col, select
 
@@ -245,3 +247,42 @@ async def test_out_of_range_and_odd_ids_are_4xx_not_5xx(city: City, client_for: 
                                     data={"csrf_token": token, "action": "reassign", "to_staff": odd})
         assert response.status_code == 303 and "done=bad_action" in response.headers["location"], odd
     assert city.case(case.id or 0).status == "paged"
+
+
+async def test_reassign_offers_and_accepts_only_people_who_can_take_the_case(city: City, client_for: ClientFor) -> None:
+    # A water case: the grid's team, the grids above it and the water company — not the police station.
+    case = await city.report("GX01-01-1", "莲花街100号院停水了")
+    cheng = await client_for("leader-cheng")
+    html = (await cheng.get("/console/inbox")).text
+    offered = html[html.index('name="to_staff"'):html.index("</select>", html.index('name="to_staff"'))]
+    assert f'value="{city.staff_id("MBR-GX01-01-1")}"' in offered and "武华" in offered
+    assert "彭晓东" not in offered and "廖志强" not in offered
+
+    police = city.staff_id("DEP-POLICE-1")
+    refused = await act(cheng, case.id or 0, "reassign", to_staff=str(police))
+    assert "done=cannot_take" in refused.headers["location"]
+    notice = (await cheng.get(refused.headers["location"])).text
+    assert "只能转交给本网格的人员" in notice
+    assert city.case(case.id or 0).assignee_staff_id != police
+    assert not any(p.staff_id == police for p in city.pages_of(case.id or 0))
+
+
+def notice_in(html: str) -> str:
+    """The result notice at the top of the inbox page."""
+    found = re.search(r'<p class="alert[^"]*" role="status">([^<]*)</p>', html)
+    assert found, "the page shows no result notice"
+    return found.group(1)
+
+
+async def test_acting_on_a_case_with_no_resident_does_not_say_the_resident_was_told(
+    city: City, client_for: ClientFor
+) -> None:
+    """A case nobody reported (a leader's own 主动发现; these cases have no resident): 接单 and 已解决
+    said 「居民已收到通知」 and 「已请居民确认是否真的解决」, though nobody was told or asked."""
+    case = await city.report("GX01-01-1", "巡查发现莲花街100号院消防通道堵塞")
+    cheng = await client_for("leader-cheng")
+    taken = await act(cheng, case.id or 0, "acknowledge")
+    assert notice_in((await cheng.get(taken.headers["location"])).text) == f"已接单：工单 {case.ref}。"
+    done = await act(cheng, case.id or 0, "resolve")
+    english = await cheng.get(done.headers["location"], cookies={"gridline_console_lang": "en"})
+    assert notice_in(english.text) == f"Case {case.ref} marked resolved."

@@ -188,6 +188,20 @@ async def test_status_lists_the_residents_open_cases(telegram_world: TelegramWor
     assert case.ref in resident.last_message.text
 
 
+async def test_status_typed_in_words_lists_the_cases_and_files_nothing(telegram_world: TelegramWorld):
+    # 「状态」 is what the SMS help teaches; a resident who types it here means the same.
+    world = telegram_world
+    resident = await register_by_location(world)
+    await resident.says("小区门口路灯不亮了")
+    await world.drain()
+    case = only_case(world.services)
+    for word in ("状态", "进度。"):
+        await resident.says(word)
+        await world.drain()
+        assert case.ref in resident.last_message.text
+    assert len(cases(world.services)) == 1
+
+
 async def test_when_unsure_the_resident_picks_the_category_with_buttons(make_telegram_world):
     # An NLU that is never sure enough: every report asks the resident to choose.
     world = await make_telegram_world(settings={"nlu": {"confidence_threshold": 1.01}})

@@ -225,6 +225,17 @@ async def test_duty_lists_the_leaders_shifts_in_local_time(telegram_world: Teleg
     assert "莲花社区第二网格" in text
 
 
+async def test_duty_marks_a_backup_shift_with_full_width_brackets_in_chinese(telegram_world: TelegramWorld):
+    world = telegram_world
+    member = world.person(YE_BAOGUO, "保国")  # GX01-01-2's backup on weekdays 08:00–20:00
+    await member.says("/duty")
+    await world.drain()
+    text = member.last_message.text
+    backup_lines = [line for line in text.splitlines() if "备班" in line]
+    assert backup_lines and all(line.endswith("西）（备班）") for line in backup_lines), text
+    assert "(备班)" not in text
+
+
 async def test_cases_lists_the_leaders_open_cases(telegram_world: TelegramWorld):
     world = telegram_world
     await reported_case(world)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from gridline.clock import as_utc
 from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, YAO_XIAOYAN, TwilioWorld
 
 ROOMS = ("3-2-401", "1-1-101", "1-2-302", "5-1-102")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 async def test_a_leader_walking_a_building_gets_every_visit_confirmed(world: TwilioWorld) -> None:
@@ -110,7 +115,10 @@ async def test_deadlines_in_the_department_and_extension_texts_end_at_24_00_of_t
     await world.settle()
     granted = leader.expect_sms("延期已批准")
     texts = [asked.body, request.body, granted.body]
-    assert all("12-07 24:00" in text and "00:00" not in text for text in texts), texts
+    [case] = world.cases()
+    # The last day the extended limit covers, read off the stored deadline (00:00 of the day after it).
+    last_day = (as_utc(case.resolve_due_at).astimezone(SHANGHAI) - timedelta(seconds=1)).strftime("%m-%d")
+    assert all(f"{last_day} 24:00" in text and "00:00" not in text for text in texts), texts
 
     await leader.reply("转办1 水管爆了")
     await world.settle()

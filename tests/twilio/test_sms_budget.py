@@ -88,7 +88,7 @@ def facts(lang: str) -> dict[str, Any]:
     return {
         "ref": "W4RGMD", "into": "X7KQ2P", "code": 123, "n": 9, "count": 12, "asked": 3, "mb": 10.0, "most": 30,
         "name": name, "who": name, "leader": name, "helper": name, "names": [name, "李国强"],
-        "contact": "13912345678", "room": "12-3-1501", "next": "2026-12-08", "number": "0371 1234 5678",
+        "contact": "13912345678", "room": "12-3-1501", "next": "2026-12-08 20:00", "number": "0371 1234 5678",
         # an address sent alone, echoed by conversation.ask_problem
         "place": "郑州市金水区文化路街道桐柏路199号院3号楼2单元1501室",
         "grid": _longest_grid_name(), "department": "高新区城市管理局",

@@ -105,6 +105,16 @@ async def test_demo_resident_chats_through_one_linked_web_identity(sandbox: Sand
     assert [(i.external_id, i.resident_id) for i in identities] == [(f"resident-{resident_id}", resident_id)]
 
 
+async def test_a_resident_who_types_status_gets_their_cases_not_a_new_one(sandbox: Sandbox) -> None:
+    resident_id = await sandbox.resident_id("李秀英")
+    who = {"resident_id": resident_id}
+    reported = await sandbox.say(who, text="小区门口路灯不亮了")
+    ref = reported["cases"][0]["ref"]
+    chat = await sandbox.say(who, text="状态")
+    assert [c["ref"] for c in chat["cases"]] == [ref]  # nothing new was filed for 「状态」
+    assert ref in replies(chat)[-1]["text"]
+
+
 async def test_dropped_pin_registers_the_anonymous_resident_in_the_grid_under_it(sandbox: Sandbox) -> None:
     newcomer = {"session_id": "pin-test-session-1"}
     # 桐柏路199号院 lies in base grid ZY01-01-1.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 # Bot commands Gridline understands; anything else starting with "/" is treated as text.
 # The department loop and extensions (docs/departments.md): /transfer REF note, /reply REF result, …
 LOOP_COMMANDS = ("transfer", "accept", "reply", "return", "approve", "reject", "extend", "grant", "refuse")
-COMMANDS = ("start", "lang", "status", "help", "duty", "cases", "visits", *LOOP_COMMANDS)
+COMMANDS = ("start", "lang", "status", "help", "duty", "cover", "cases", "visits", *LOOP_COMMANDS)
 
 # Message kinds Gridline cannot read; the sender gets a polite answer instead of an error.
 UNSUPPORTED_KINDS = ("sticker", "voice", "video_note", "video", "audio", "document", "animation", "poll", "dice")

@@ -1,4 +1,5 @@
-"""What staff do on Telegram: link their account, tap page buttons, ask /duty and /cases, reply.
+"""What staff do on Telegram: link their account, tap page buttons, ask /duty and /cases, hand over a
+shift (/cover), reply.
 
 Whether a tap is allowed is decided by the core (``act_on_case``: the paged person or someone above
 in the grid's chain); this module only finds who tapped and which page the button belongs to.
@@ -8,8 +9,6 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING
-
-from sqlmodel import Session
 
 from gridline.bots.page_text import answer_text, said_text
 from gridline.bots.telegram import linking
@@ -22,9 +21,12 @@ from gridline.core import case_lookup
 from gridline.i18n import Language, normalise_language, other_language, t
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.work import Work, in_transaction
+from gridline.routing.cover_grammar import parse_cover
 from gridline.routing.directory import Directory
 from gridline.routing.duty import reassignment_candidates
+from gridline.routing.handover import hand_over
 from gridline.routing.visits import answer_visit_button, answer_visit_text, owed_list
+from gridline.settings import Settings
 from gridline.storage import cases, directory, pages
 from gridline.storage.models import Case, Page, Staff
 
@@ -77,6 +79,8 @@ class StaffDesk:
             grids = await in_transaction(self.services, lambda work: directory.grids_by_code(work.session, codes))
             names = {code: grid.name for code, grid in grids.items()}
             answer = duty_text(shifts, DUTY_DAYS, self.services.settings.timezone, names)
+        elif command == "cover":  # /cover MBR-GX01-01-2 12-05 08:00 20:00 理由: hand over my shift
+            answer = await in_transaction(self.services, _cover, self.services.settings, staff_id, args)
         elif asked is not None:  # /status W4RGMD: that case
             answer = await in_transaction(self.services, _case_status, self.services, staff_id, asked[0])
         elif command in ("cases", "status"):
@@ -110,11 +114,14 @@ class StaffDesk:
         await self.ctx.say(sender, "telegram.staff.help", name=staff.name)
 
     async def relay(self, sender: Sender, staff_id: int, page: Page, ref: str, text: str) -> None:
-        """A reply to a page message goes to the resident (the core checks the person may)."""
+        """A reply to a page message goes to everyone who reported the case (the core checks the person may)."""
         from gridline.routing.actions import relay_staff_reply
 
-        if await relay_staff_reply(self.services, page.case_id, staff_id, text, "telegram"):
-            await self.ctx.say(sender, "telegram.staff.relayed", ref=ref)
+        told = await relay_staff_reply(self.services, page.case_id, staff_id, text, "telegram")
+        if told:
+            # Neighbours who joined the case hear it too: the leader is told how many.
+            await self.ctx.say(sender, "telegram.staff.relayed_many" if told > 1 else "telegram.staff.relayed",
+                               ref=ref, n=told)
         else:
             await self.ctx.say(sender, "telegram.staff.relay_failed", ref=ref)
 
@@ -190,9 +197,11 @@ class StaffDesk:
             await self.ctx.drop_buttons(event.sender.chat_id, event.message_id)
 
     async def _ask_whom(self, event: CallbackInput, staff: Staff, page: Page) -> None:
-        """转交: whom to? The other people of the case's grid, as buttons, and 取消."""
+        """转交: whom to? The people who can take the case (``routing.duty``), as buttons, and 取消."""
         grids = Directory.for_services(self.services)
-        case, colleagues = await in_transaction(self.services, _case_and_colleagues, page.case_id, staff, grids)
+        case, colleagues = await in_transaction(
+            self.services, _case_and_colleagues, page.case_id, staff, grids, self.services.settings
+        )
         if case is None or not colleagues:
             await self.ctx.answer(event, t("telegram.reassign.nobody", staff.lang), alert=True)
             return
@@ -292,10 +301,24 @@ def _page_replied_to(work: Work, provider_message_id: str) -> tuple[Page, str | 
 
 
 def _case_and_colleagues(
-    work: Work, case_id: int, staff: Staff, grids: Directory
+    work: Work, case_id: int, staff: Staff, grids: Directory, settings: Settings
 ) -> tuple[Case | None, list[Staff]]:
+    """The case and whom it can be handed to (``routing.duty``, the same rule as the console's)."""
     case = work.session.get(Case, case_id)
-    return case, reassign_candidates(work.session, case, staff, grids) if case else []
+    if case is None:
+        return None, []
+    found = reassignment_candidates(
+        work.session, settings, grids.grid_index(work.session), case, work.now, handing_over=staff
+    )
+    return case, found[:MAX_REASSIGN_BUTTONS]
+
+
+def _cover(work: Work, settings: Settings, staff_id: int, args: str) -> Phrase:
+    staff = work.session.get(Staff, staff_id)
+    ask = parse_cover(args, work.now, settings.timezone)
+    if staff is None or ask is None:
+        return Phrase("telegram.staff.cover_usage")
+    return hand_over(work, settings, staff, ask).said
 
 
 def _staff_and_page(work: Work, user_id: int, bot_name: str, page_id: int) -> tuple[Staff | None, Page | None]:
@@ -305,9 +328,3 @@ def _staff_and_page(work: Work, user_id: int, bot_name: str, page_id: int) -> tu
 # Telegram shows one button per person: the first of them (the case's own grid comes first).
 MAX_REASSIGN_BUTTONS = 8
 
-
-def reassign_candidates(session: Session, case: Case, staff: Staff, grids: Directory) -> list[Staff]:
-    """Whom a case can be handed to (``routing.duty``, the same rule as the console's)."""
-    index = grids.grid_index(session)
-    chain = [g.code for g in index.chain(case.grid_code)] if case.grid_code else []
-    return reassignment_candidates(session, case, chain, handing_over=staff)[:MAX_REASSIGN_BUTTONS]

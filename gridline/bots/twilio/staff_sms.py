@@ -107,9 +107,11 @@ async def answer_for(services: Services, staff_id: int, phone: str, text: str) -
     if target.answer is not None or reply is None or reply.action == "help":
         return target.answer or StaffAnswer(Phrase("twilio.staff.help"))
     if reply.action == "relay":
-        relayed = await relay_staff_reply(services, target.case_id, staff_id, reply.text, "sms")
-        key = "twilio.staff.relayed" if relayed else "twilio.staff.not_relayed"
-        return StaffAnswer(Phrase(key, {"ref": target.ref}), target.case_id)
+        told = await relay_staff_reply(services, target.case_id, staff_id, reply.text, "sms")
+        # Neighbours who joined the case hear it too: the leader is told how many.
+        key = "twilio.staff.not_relayed" if not told else "twilio.staff.relayed_many" if told > 1 \
+            else "twilio.staff.relayed"
+        return StaffAnswer(Phrase(key, {"ref": target.ref, "n": told}), target.case_id)
     if reply.action == "acknowledge" and target.reason in DEPARTMENT_PAGES:
         # A bare code (or 确认12) on a transfer page means 签收.
         accepted = await accept_transfer(services, target.case_id, staff_id, channel="sms", page_id=target.page_id)

@@ -10,6 +10,9 @@ from sqlmodel import Session
 from gridline.console.grids import GridTree
 from gridline.domain.lifecycle import UNACKNOWLEDGED_STATUSES, StaffRole
 from gridline.domain.transfers import OPEN_TRANSFER_STATUSES
+from gridline.routing.duty import reassignment_candidates
+from gridline.routing.grids import GridIndex
+from gridline.settings import Settings
 from gridline.storage import staff_inbox as store
 from gridline.storage import transfers as transfer_store
 from gridline.storage.models import Case, Staff
@@ -37,7 +40,18 @@ def actions_for(case: Case) -> tuple[str, ...]:
     return ("resolve", "escalate", "reassign")
 
 
-def load_inbox(session: Session, staff_id: int, tree: GridTree) -> tuple[list[InboxItem], list[InboxItem]]:
+@dataclass(frozen=True)
+class Handing:
+    """What whom-to-hand-a-case-to needs (``routing.duty.reassignment_candidates``)."""
+
+    settings: Settings
+    index: GridIndex
+    now: datetime
+
+
+def load_inbox(
+    session: Session, staff_id: int, tree: GridTree, handing: Handing
+) -> tuple[list[InboxItem], list[InboxItem]]:
     """(open pages, held cases) of one staff member, newest first."""
     pages: list[InboxItem] = []
     seen: set[int] = set()
@@ -45,8 +59,8 @@ def load_inbox(session: Session, staff_id: int, tree: GridTree) -> tuple[list[In
         if case.id in seen:
             continue
         seen.add(case.id or 0)
-        pages.append(_item(session, tree, case, staff_id, page.id, page.channel, page.created_at))
-    held = [_item(session, tree, case, staff_id, None, None, None)
+        pages.append(_item(session, tree, handing, case, staff_id, page.id, page.channel, page.created_at))
+    held = [_item(session, tree, handing, case, staff_id, None, None, None)
             for case in store.held_cases(session, staff_id, exclude=seen)]
     return pages, held
 
@@ -59,12 +73,13 @@ def _in_the_loop(session: Session, staff_id: int, case: Case) -> bool:
         session, case.id or 0, [s.value for s in OPEN_TRANSFER_STATUSES]))
 
 
-def _item(session: Session, tree: GridTree, case: Case, staff_id: int, page_id: int | None,
+def _item(session: Session, tree: GridTree, handing: Handing, case: Case, staff_id: int, page_id: int | None,
           channel: str | None, at: datetime | None) -> InboxItem:
-    chain = tree.ancestors(case.grid_code) if case.grid_code else []
+    me = session.get(Staff, staff_id)
+    whom = reassignment_candidates(session, handing.settings, handing.index, case, handing.now, handing_over=me)
     return InboxItem(
         case=case, page_id=page_id, page_channel=channel, paged_at=at,
         grid_name=tree.name(case.grid_code) if case.grid_code else "—",
         actions=() if _in_the_loop(session, staff_id, case) else actions_for(case),
-        reassign_to=tuple(store.reassign_choices(session, chain, exclude_staff_id=staff_id)),
+        reassign_to=tuple(whom),
     )

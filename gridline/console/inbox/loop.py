@@ -21,8 +21,8 @@ router = APIRouter()
 DEPARTMENT_VERBS: tuple[LoopVerb, ...] = ("accept", "reply", "return", "extend")
 GRID_VERBS: tuple[LoopVerb, ...] = ("transfer", "approve", "reject", "extend", "grant", "refuse")
 # The result codes the inbox can show after a loop action (``console.inbox.result.<code>``).
-LOOP_OK = frozenset({"transferred", "accepted", "replied", "returned", "approved", "rejected", "extension_requested",
-                     "extension_approved", "extension_refused"})  # fmt: skip
+LOOP_OK = frozenset({"transferred", "accepted", "replied", "returned", "approved", "approved_quiet", "rejected",
+                     "extension_requested", "extension_approved", "extension_refused"})  # fmt: skip
 LOOP_REFUSED = frozenset({"not_accepted", "already_accepted", "not_your_transfer", "no_transfer", "bad_reason",
                           "nothing_to_review", "already_transferred", "no_department", "empty_reply", "no_reason",
                           "bad_amount", "pending", "nothing_pending", "not_holder", "not_held", "state",
@@ -53,7 +53,7 @@ async def loop_action(request: Request, case_id: RowId) -> Response:
             return "bad_action", ""
         loop = LoopText(verb, None, case.ref, text, channel="web")  # type: ignore[arg-type]
         result = act_on_loop(ctx.work, services, staff, case, None, loop)
-        return result.code, result.case_ref
+        return result.notice, result.case_ref
 
     code, ref = await in_context(request, body, form)
     return redirect(INBOX, done=code, ref=ref, case=str(case_id))

@@ -13,11 +13,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, in_console, redirect, state_of
-from gridline.console.inbox.listing import STAFF_ACTIONS, load_inbox
+from gridline.console.inbox.listing import STAFF_ACTIONS, Handing, load_inbox
 from gridline.edge.params import RowId
 from gridline.edge.text import ascii_int
 from gridline.i18n import t
 from gridline.routing.actions import ActionResult, act_on_case, note_case
+from gridline.routing.directory import Directory
 from gridline.routing.roster import tag_label
 from gridline.routing.visits import VisitReport, owed_for_inbox, record_visit
 from gridline.storage import staff_inbox as store
@@ -29,7 +30,9 @@ INBOX = "/console/inbox"
 CHANNEL = "web"
 MAX_NOTE = 2000
 REF_RE = re.compile(r"[A-Z0-9]{4,16}")
-OK_CODES = frozenset({"acknowledged", "resolved", "escalated", "reassigned", "noted"})
+# ``_quiet``: the same on a case with no resident to tell (routing.actions.ActionResult.notice).
+OK_CODES = frozenset({"acknowledged", "acknowledged_quiet", "resolved", "resolved_quiet", "escalated", "reassigned",
+                      "noted"})
 # Evidence uploads (console.views.evidence) come back here with "evidence_<code>".
 EVIDENCE_OK = frozenset({"evidence_attached", "evidence_already_attached"})
 EVIDENCE_REFUSED = frozenset({"evidence_too_large", "evidence_not_an_image", "evidence_empty", "evidence_not_allowed",
@@ -41,6 +44,7 @@ VISIT_REFUSED = frozenset({"visit_not_your_grid", "visit_already_done", "visit_u
 OK_CODES = OK_CODES | VISIT_OK
 RESULT_CODES = OK_CODES | EVIDENCE_REFUSED | VISIT_REFUSED | {
     "already_acknowledged", "not_allowed", "passed_on", "case_closed", "unknown_case", "unknown_staff", "unreachable",
+    "cannot_take",
     "bad_action", "empty_note",
 }
 BUTTON_KEYS = {"acknowledge": "page.button_ack", "resolve": "page.button_resolve",
@@ -60,6 +64,11 @@ def acting_staff(ctx: ConsoleContext) -> int:
     return ctx.viewer.staff_id
 
 
+def _handing(ctx: ConsoleContext) -> Handing:
+    index = Directory.for_services(ctx.services).grid_index(ctx.session)
+    return Handing(ctx.services.settings, index, ctx.now)
+
+
 @router.get("/inbox", response_class=HTMLResponse)
 async def inbox_page(request: Request) -> Response:
     services = state_of(request).services
@@ -68,7 +77,7 @@ async def inbox_page(request: Request) -> Response:
 
     def body(ctx: ConsoleContext) -> Response:
         staff_id = ctx.viewer.staff_id
-        pages, held = load_inbox(ctx.session, staff_id, ctx.tree) if staff_id is not None else ([], [])
+        pages, held = load_inbox(ctx.session, staff_id, ctx.tree, _handing(ctx)) if staff_id is not None else ([], [])
         owed = owed_for_inbox(ctx.session, staff_id, ctx.services.settings, ctx.now) if staff_id is not None else []
         done, ref = request.query_params.get("done", ""), request.query_params.get("ref", "")
         # Only a case reference is echoed back: a crafted link cannot put words in the notice.
@@ -88,7 +97,7 @@ async def inbox_page(request: Request) -> Response:
 
 
 def _result_redirect(result: ActionResult, case_id: int) -> Response:
-    return redirect(INBOX, done=result.code, ref=result.case_ref, case=str(case_id))
+    return redirect(INBOX, done=result.notice, ref=result.case_ref, case=str(case_id))
 
 
 @router.post("/inbox/cases/{case_id}/act")

@@ -39,7 +39,7 @@ async def _run(request: Request, case_id: int, action: Any) -> Response:
     result = await in_console(request, body, form=form)
     url = f"/console/cases/{case_id}"
     if result.ok:
-        return redirect(url, done=result.code)
+        return redirect(url, done=result.notice)
     return redirect(url, error=result.code if has(f"console.fail.{result.code}") else "action_failed")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from gridline.core import case_lookup
 from gridline.core.answers import grid_name, open_cases
+from gridline.core.conversation.keywords import resident_command
 from gridline.core.conversation.states import IDLE, AwaitingAddress, State
 from gridline.core.conversation.step import Step
 from gridline.i18n import normalise_language, other_language
@@ -14,9 +15,10 @@ from gridline.i18n.phrases import Phrase
 def command(step: Step, state: State) -> State:
     """A command answers and forgets the question asked; ``start`` may ask for the address."""
     resident, msg = step.resident, step.turn.msg
-    name = (msg.command or "").lower()
+    name, args = (msg.command, msg.command_args) if msg.command else resident_command(msg.text) or ("", "")
+    name = name.lower()
     if name == "lang":
-        wanted = msg.command_args.strip() or other_language(resident.lang)
+        wanted = args.strip() or other_language(resident.lang)
         resident.lang = normalise_language(wanted)
         step.say("conversation.language_set")  # in the language just chosen (the sender's)
         return IDLE
@@ -24,7 +26,7 @@ def command(step: Step, state: State) -> State:
         step.say(open_cases(step.work, resident.id or 0))
         return IDLE
     if name == "status":
-        asked = case_lookup.parse_query(f"status {msg.command_args}") if msg.command_args.strip() else None
+        asked = case_lookup.parse_query(f"status {args}") if args.strip() else None
         step.say(by_reference(step, asked) if asked is not None else open_cases(step.work, resident.id or 0))
         return IDLE
     if name == "help":

@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from gridline.core import case_lookup
+from gridline.core.conversation.keywords import resident_command
 from gridline.kernel.messages import InboundMessage
 
 
@@ -27,7 +28,7 @@ class Input(StrEnum):
 
 def input_of(msg: InboundMessage, choice: str | None) -> Input:
     """The kind of ``msg``, given the option it picked (``choice``) if any."""
-    if msg.command:
+    if msg.command or resident_command(msg.text):  # 「状态」 typed on any channel is /status
         return Input.COMMAND
     if choice:
         return Input.CHOICE

@@ -1,4 +1,5 @@
-"""A photo or a voicemail without words: it belongs to the resident's latest open case, or opens one."""
+"""A photo or a voicemail without words: it belongs to the open case the resident last wrote about —
+one they opened or one their report joined (「已有 2 人反映」) — or opens one."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from gridline.storage import cases
 
 
 def attach_media(step: Step, state: State) -> State:
-    """Attach the media to the latest open case, or file it as a report of its own."""
+    """Attach the media to the open case the resident last wrote about (``storage.cases.last_written_about``:
+    a neighbour who joined a case has none of their own), or file it as a report of its own."""
     resident, msg = step.resident, step.turn.msg
     statuses = [s.value for s in OPEN_CASE_STATUSES]
-    latest = cases.open_for_resident(step.work.session, resident.id or 0, statuses=statuses, limit=1)
-    if latest:
-        case = latest[0]
+    case = cases.last_written_about(step.work.session, resident.id or 0, statuses=statuses)
+    if case is not None:
         record_event(step.work, case.id or 0, "media", f"resident:{resident.id}", {"media": list(msg.media)})
         step.about(case.id, case.ref)
         step.say("case.media_attached", ref=case.ref)

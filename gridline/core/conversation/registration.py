@@ -122,7 +122,7 @@ def after_registration(step: Step, state: State) -> State:
     if state.triage_case_id:
         case = step.work.session.get(Case, state.triage_case_id)
         if case is not None and case.resident_id == resident.id and case.grid_code is None:
-            reroute_after_registration(step.services, step.work, case, resident.grid_code)
+            reroute_after_registration(step.services, step.work, case, resident.grid_code, resident.address_text)
             step.about(case.id, case.ref)
             step.say("case.rerouted", ref=case.ref, grid=grid_name(step.work, resident.grid_code))
     return registered_state(state)
