@@ -9,6 +9,7 @@ policy carries on from the step after theirs if nobody acknowledges.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -55,10 +56,23 @@ def confirmed_solved(work: Work, case: Case, actor: str, resident_id: int | None
     what the 解决率 counts; the rating question follows, to them."""
     if case.status != CaseStatus.RESOLVED:
         return False
+    since = as_utc(case.resolved_at) if case.resolved_at else work.now
+    first = all(e.kind != "resident_confirmed" for e in cases.events_since(work.session, case.id or 0, since))
     record_event(work, case.id or 0, "resident_confirmed", actor, {})
     publish_case(work, case)
     ask_rating(work, case, resident_id)
+    if first:
+        # The others who reported it were asked 解决了吗？ too: the first yes decides, so they hear it.
+        said_by = resident_id if resident_id is not None else case.resident_id
+        _tell_the_others(work, case, said_by, "case.confirmed_by_other")
     return True
+
+
+def _tell_the_others(work: Work, case: Case, said_by: int | None, key: str, **params: Any) -> None:
+    """``key`` to everyone who reported ``case`` but ``said_by`` (who answered 解决了吗？ for them all)."""
+    for other in cases.reporters(work.session, case):
+        if other.resident_id != said_by:
+            tell_resident(work, case, key, reporter=other, **params)
 
 
 def not_solved(
@@ -90,7 +104,11 @@ def not_solved(
     done = page_targets(work, case, reopened, step_index=theirs, round_=round_)
     paged = [str(entry["name"]) for entry in done if entry.get("page_id")]
     event.data = {**event.data, "paged": paged, "level": chosen}
-    tell_resident(work, case, "case.reopened", name=paged or "—", reporter=reporter_of(work, case, resident_id))
+    said_so = reporter_of(work, case, resident_id)
+    tell_resident(work, case, "case.reopened", name=paged or "—", reporter=said_so)
+    # The others who reported it were asked 解决了吗？ too: their answer is moot now, and they follow the case.
+    _tell_the_others(work, case, said_so.resident_id if said_so is not None else case.resident_id,
+                     "case.reopened_by_other", name=paged or "—")
     publish_case(work, case)
     return paged
 

@@ -28,7 +28,7 @@ from gridline.routing import closure
 from gridline.routing.actions import rate_case
 from gridline.routing.grids import GridIndex
 from gridline.routing.timeline import publish_case, record_event
-from gridline.storage import directory
+from gridline.storage import cases, directory
 from gridline.storage import follow_up_calls as store
 from gridline.storage.models import Case, FollowUp, FollowUpCall, Resident, Staff
 
@@ -94,6 +94,18 @@ class CallStart:
     lang: str = DEFAULT_LANGUAGE
 
 
+def called_resident(work: Work, task: FollowUp, case: Case) -> Resident | None:
+    """Whom the 回访 call rings: for a low rating, the reporter who gave it — a neighbour whose report
+    joined the case may have, and the one who opened it may be satisfied; else who opened the case
+    (every reporter was asked 解决了吗 and reminded in writing: one call per case)."""
+    resident_id = case.resident_id
+    rated = cases.latest_event(work.session, case.id or 0, "rated") if task.reason == "low_rating" else None
+    kind, _, number = (rated.actor if rated else "").partition(":")
+    if kind == "resident" and number.isdigit():
+        resident_id = int(number)
+    return work.session.get(Resident, resident_id) if resident_id else None
+
+
 def start_call(work: Work, follow_up_id: int, actor: str) -> CallStart:
     """Write the call's row (``placing``) if the task is open, has no call going and a number to ring."""
     task = work.session.get(FollowUp, follow_up_id)
@@ -104,7 +116,7 @@ def start_call(work: Work, follow_up_id: int, actor: str) -> CallStart:
         return CallStart("already_recorded")
     if store.in_progress(work.session, follow_up_id, [s.value for s in IN_PROGRESS]) is not None:
         return CallStart("call_in_progress")
-    resident = work.session.get(Resident, case.resident_id) if case.resident_id else None
+    resident = called_resident(work, task, case)
     if resident is None or not resident.phone:
         return CallStart("no_phone")
     call = store.add(work.session, FollowUpCall(

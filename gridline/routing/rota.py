@@ -258,6 +258,26 @@ def shifts_for_staff(
     return sorted(set(intervals))
 
 
+def covered_for(
+    session: Session, staff_code: str, shifts: Sequence[tuple[datetime, datetime, str, str]]
+) -> dict[tuple[datetime, datetime, str, str], str]:
+    """Which of ``shifts`` (from :func:`shifts_for_staff`) the person holds in someone's place (a
+    ``swap`` or a ``cover`` with ``replaces_staff_code``): that shift → the replaced person's code."""
+    if not shifts:
+        return {}
+    overrides = [
+        o for o in directory.overrides_overlapping(session, min(s[0] for s in shifts), max(s[1] for s in shifts))
+        if o.kind in ("swap", "cover") and o.staff_code == staff_code and o.replaces_staff_code
+    ]
+    found: dict[tuple[datetime, datetime, str, str], str] = {}
+    for shift in shifts:
+        start, _, grid, role = shift
+        for o in overrides:
+            if o.grid_code == grid and o.role == role and o.starts_at <= start < o.ends_at:
+                found[shift] = o.replaces_staff_code or ""
+    return found
+
+
 def _subtract(
     intervals: list[tuple[datetime, datetime, str, str]], override: DutyOverride
 ) -> list[tuple[datetime, datetime, str, str]]:

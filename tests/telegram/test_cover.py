@@ -45,7 +45,7 @@ async def test_a_leader_hands_a_shift_to_a_member_of_the_grid_who_is_told_and_du
     await member.says("/duty")
     await world.drain()
     covering = lines_with(member.last_message.text, f"周五 {friday} 08:00–20:00")
-    assert any("备班" not in line for line in covering), member.last_message.text  # on duty, not just backup
+    assert any(line.endswith("西）（代廖志强）") for line in covering), member.last_message.text  # whose shift
 
     await leader.says("/duty")
     await world.drain()
@@ -74,6 +74,11 @@ async def test_a_night_from_now_is_handed_over_until_the_morning(telegram_world:
     thursday = START.astimezone(SHANGHAI).date()
     assert f"周四 {thursday:%m-%d} 21:00–{FRIDAY:%m-%d} 08:00 · 莲花社区第二网格" in answer, answer
     assert "（备班）" in answer
+    member = world.person(YE_BAOGUO, "保国")
+    await member.says("/duty")
+    await world.drain()
+    assert lines_with(member.last_message.text, f"周四 {thursday:%m-%d} 21:00", "（备班，代廖志强）"), (
+        member.last_message.text)  # fmt: skip
 
 
 async def test_a_cover_is_refused_with_a_reason_and_records_nothing(telegram_world: TelegramWorld):

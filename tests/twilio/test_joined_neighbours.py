@@ -6,10 +6,12 @@ from __future__ import annotations
 import httpx
 from sqlmodel import col, select
 
-from gridline.storage.models import CaseEvent, Message, Resident
+from gridline.routing.actions import act_on_case
+from gridline.storage.models import CaseEvent, FollowUp, Message, Resident
 from tests.console.conftest import add_account, login
 from tests.evidence_images import jpeg
 from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, ZHAO_DEMING, TwilioWorld
+from tests.twilio.test_follow_up_call import click_call, supervisor
 from tests.twilio.test_sms_scripts import code_in
 
 
@@ -75,3 +77,95 @@ async def test_a_leaders_words_after_the_code_reach_every_neighbour_who_reported
     first.expect_sms("网格长龙小燕", ref, "已联系自来水公司，下午两点前恢复")
     neighbour.expect_sms(f"case {ref}", "已联系自来水公司，下午两点前恢复")
     leader.expect_sms("2 位居民", ref)
+
+
+async def test_a_low_rating_from_a_neighbour_who_joined_gets_its_follow_up_call(world: TwilioWorld) -> None:
+    """docs/deadlines.md: the 回访 task of a low rating is about whoever gave it — the call rang the
+    resident who opened the case, who may never have answered and been satisfied."""
+    first, neighbour = world.phone(LI_XIUYING), world.phone(ZHAO_DEMING)
+    await first.text("俺们楼从昨天就没水了咋弄")
+    await world.settle()
+    await neighbour.text("5号楼也停水了，一滴水都没有")
+    await world.settle()
+    case = world.cases()[-1]
+    leader = world.staff("LDR-ZY01-01-1").id
+    for action in ("acknowledge", "resolve"):
+        assert (await act_on_case(world.services, case_id=case.id, staff_id=leader, action=action,
+                                  channel="web")).ok  # fmt: skip
+    await world.settle()
+    await neighbour.text("解决了")
+    await world.settle()
+    neighbour.expect_sms("打分")
+    await neighbour.text("1")
+    await world.settle()
+    assert world.case(case.ref).rating == 1
+    with world.services.db.session() as session:
+        (task,) = session.exec(select(FollowUp).where(FollowUp.case_id == case.id))
+    assert task.reason == "low_rating"
+
+    client = await supervisor(world)
+    try:
+        placed = await click_call(client, task.id or 0)
+        assert placed.status_code == 303 and "done=call_placed" in placed.headers["location"]
+    finally:
+        await client.aclose()
+    await world.settle()
+    assert world.fake.calls_to(ZHAO_DEMING) and not world.fake.calls_to(LI_XIUYING)
+
+
+async def test_when_a_neighbour_says_it_is_not_solved_the_others_who_reported_it_are_told(
+    world: TwilioWorld,
+) -> None:
+    """Everyone was asked 解决了吗？; one neighbour's 「还是没水」 reopens the case. The others heard
+    nothing, and 李秀英's 「解决了」 then got a bare status list (「已通知网格长（处理人：待接单）」)."""
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    first, neighbour = world.phone(LI_XIUYING), world.phone(ZHAO_DEMING)
+    await first.text("俺们楼从昨天就没水了咋弄")
+    await world.settle()
+    await neighbour.text("5号楼也停水了，一滴水都没有")
+    await world.settle()
+    case = world.cases()[-1]
+    leader = world.staff("LDR-ZY01-01-1").id
+    for action in ("acknowledge", "resolve"):
+        assert (await act_on_case(world.services, case_id=case.id, staff_id=leader, action=action,
+                                  channel="web")).ok  # fmt: skip
+    await world.settle()
+    first.expect_sms("真的解决了吗")
+    neighbour.expect_sms("真的解决了吗")
+
+    await neighbour.text("还是没水")
+    await world.settle()
+    assert world.case(case.ref).status == "paged"
+    neighbour.expect_sms("已重新打开", "侯霞", "您可以直接回复")
+    told = first.expect_sms("已重新打开", case.ref).body
+    assert "另一位" in told and "侯霞" in told and "您可以直接回复" not in told, told
+    assert not [m for m in first.unread() if "重新打开" in m.body], "told once"
+
+
+async def test_when_a_neighbour_confirms_it_is_solved_the_others_who_reported_it_are_told(
+    world: TwilioWorld,
+) -> None:
+    """The first 「解决了」 decides and its rating closes the case; the others, asked 解决了吗？ too,
+    heard nothing, and a late answer was told 「已经办结，这个问题不用再回答了」."""
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    first, neighbour = world.phone(LI_XIUYING), world.phone(ZHAO_DEMING)
+    await first.text("俺们楼从昨天就没水了咋弄")
+    await world.settle()
+    await neighbour.text("5号楼也停水了，一滴水都没有")
+    await world.settle()
+    case = world.cases()[-1]
+    leader = world.staff("LDR-ZY01-01-1").id
+    for action in ("acknowledge", "resolve"):
+        assert (await act_on_case(world.services, case_id=case.id, staff_id=leader, action=action,
+                                  channel="web")).ok  # fmt: skip
+    await world.settle()
+
+    await neighbour.text("解决了")
+    await world.settle()
+    neighbour.expect_sms("打分")
+    told = first.expect_sms("另一位", case.ref).body
+    assert "已确认" in told and "打分" not in told, told
+    await first.text("解决了")
+    await world.settle()
+    first.expect_sms("打分")  # while the case waits, her own yes is still hers to give
+    assert not [m for m in neighbour.unread() if "另一位" in m.body], "told once, by the first yes only"

@@ -42,6 +42,7 @@ SMS_FAMILIES = (
     # to staff: answers to their texts (pages have their own short text: tests/core/test_page_text.py)
     "twilio.staff.", "loop.sms.", "visits.log.", "visits.sms.", "action.", "transfer.done.", "transfer.refused.",
     "extension.done.", "extension.refused.", "evidence.result.",
+    "rota.cover.asked",  # a colleague asked to cover a shift (/cover), on their first channel
     # bulk and notices whose length is what a person wrote (UNBOUNDED)
     "broadcast.text", "visits.missed.text", "text.",
 )
@@ -101,6 +102,10 @@ def facts(lang: str) -> dict[str, Any]:
         "role": max((Phrase(f"staff_role.{r}") for r in ("leader", "member")), key=lambda p: len(render(p, lang))),
         # a status answer lists every open case; two are budgeted (each more takes another segment)
         "header": Phrase("status.header", {"count": 2}), "cases": Lines((line, line)),
+        # a hand-over (/cover): by whom, and one shift (each more shift takes another line)
+        "by": name,
+        "shifts": Lines((Phrase("rota.cover.line_backup", {"day": Phrase("weekday.wed"), "start": "12-30 20:00",
+                                                             "until": "12-31 08:00", "where": _longest_grid_name()}),)),
     }
 
 

@@ -3,7 +3,7 @@ line a catalogue key with its facts; the message row keeps them)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -11,12 +11,14 @@ from gridline.i18n import WEEKDAY_KEYS, has
 from gridline.i18n.phrases import Phrase, lines
 from gridline.storage.models import Case
 
-# (start UTC, end UTC, grid code, role) as ``gridline.routing.queries.staff_shifts`` returns them.
+# (start UTC, end UTC, grid code, role) as ``gridline.routing.queries.staff_duty`` returns them.
 Shift = tuple[datetime, datetime, str, str]
 
 
-def duty_text(shifts: Sequence[Shift], days: int, timezone: str, grid_names: dict[str, str]) -> Phrase:
-    """One line per shift in local time: ``• 周四 11-26 08:00–20:00 · 莲花社区第二网格``."""
+def duty_text(shifts: Sequence[Shift], days: int, timezone: str, grid_names: dict[str, str],
+              held_for: Mapping[Shift, str] | None = None) -> Phrase:
+    """One line per shift in local time: ``• 周四 11-26 08:00–20:00 · 莲花社区第二网格``; a shift held
+    for someone (``held_for``: a /cover or a swap) says whose: ``…（代廖志强）``."""
     if not shifts:
         return Phrase("telegram.staff.duty.empty", {"days": days})
     zone = ZoneInfo(timezone)
@@ -29,7 +31,11 @@ def duty_text(shifts: Sequence[Shift], days: int, timezone: str, grid_names: dic
             "until": f"{end:%H:%M}" if end.date() == start.date() else f"{end:%m-%d %H:%M}",
             "where": grid_names.get(grid_code, grid_code),
         }
-        if role == "backup":
+        whose = (held_for or {}).get((start_utc, end_utc, grid_code, role))
+        if whose is not None:
+            key = "line_backup_for" if role == "backup" else "line_for"
+            said.append(Phrase(f"telegram.staff.duty.{key}", {**facts, "name": whose}))
+        elif role == "backup":
             backup = Phrase("telegram.staff.duty.backup")
             said.append(Phrase("telegram.staff.duty.line_backup", {**facts, "backup": backup}))
         else:

@@ -85,6 +85,7 @@ UNBOUNDED = {
     "text.as_written": "text kept as written",
     "text.lines": "a digest: one line per visit owed",
     "visits.missed.text": "the household's visit history",
+    "rota.cover.asked": "the reason a staff member gave for handing over a shift",
 }
 
 
