@@ -164,6 +164,10 @@ class CasesSettings(BaseModel):
     duplicate_window_minutes: int = 120
     # A resident asked to pick a category has this long before the case is paged with the best guess.
     choice_timeout_minutes: float = 5
+    # A report nobody can place (no address in it, the sender not registered) waits this long for the
+    # address the resident is asked for before the supervisors are paged to place it (an emergency
+    # never waits): most residents answer within a minute, and the case then goes to its grid.
+    address_wait_minutes: float = 3
     # Beyond this many messages a minute from one sender, messages are stored but not answered
     # (a robot or a stuck client); people never get near it.
     max_messages_per_minute: int = 20

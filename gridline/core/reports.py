@@ -139,9 +139,19 @@ def decide_report(
             {**priority_because(priority.reasons), "priority": priority.priority},
             grid_reason,
         ],
-        start_delay_minutes=services.settings.cases.choice_timeout_minutes if ask else 0,
+        start_delay_minutes=_first_wait(services, ask, grid_code, priority.priority),
     )
     return ReportDecision(draft=draft, priority=priority.priority, ask_category=ask, candidates=issue_ranking[:3])
+
+
+def _first_wait(services: Services, ask: bool, grid_code: str | None, priority: str) -> float:
+    """How long the first step waits: for the resident's category choice, for the address they are
+    asked for (supervisors are paged only when it does not come), or not at all (an emergency)."""
+    cases_settings = services.settings.cases
+    wait = cases_settings.choice_timeout_minutes if ask else 0.0
+    if grid_code is None and priority != "emergency":
+        wait = max(wait, cases_settings.address_wait_minutes)
+    return wait
 
 
 def _holder(services: Services, work: Work, grid_code: str | None) -> tuple[str | None, str | None]:

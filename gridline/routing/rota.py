@@ -278,6 +278,27 @@ def covered_for(
     return found
 
 
+def handed_over(
+    session: Session, staff_code: str, start: datetime, end: datetime, tz: str
+) -> list[tuple[tuple[datetime, datetime, str, str], str]]:
+    """The person's own shifts between ``start`` and ``end`` that someone else holds in their place
+    (a ``swap`` or a ``cover`` replacing them: a /cover): ((start_utc, end_utc, grid, role), who's
+    code), by start — what :func:`shifts_for_staff` subtracted for them."""
+    zone = ZoneInfo(tz)
+    start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
+    found: list[tuple[tuple[datetime, datetime, str, str], str]] = []
+    for override in directory.overrides_overlapping(session, start_utc, end_utc):
+        if override.kind not in ("swap", "cover") or override.replaces_staff_code != staff_code:
+            continue
+        lo, hi = max(override.starts_at, start_utc), min(override.ends_at, end_utc)
+        own = directory.shifts_of(session, staff_code, grid_code=override.grid_code, role=override.role)
+        for occurrence in (o for shift in own for o in occurrences(shift, lo, hi, zone)):
+            a, b = max(occurrence.start, lo), min(occurrence.end, hi)
+            if a < b and override.staff_code:
+                found.append(((a, b, override.grid_code, override.role), override.staff_code))
+    return sorted(set(found))
+
+
 def _subtract(
     intervals: list[tuple[datetime, datetime, str, str]], override: DutyOverride
 ) -> list[tuple[datetime, datetime, str, str]]:

@@ -149,10 +149,32 @@ async def test_unknown_resident_report_is_kept_in_triage_then_rerouted_by_addres
     assert any(p.reason == "on_duty_leader" for p in pages(services))
 
 
-async def test_rerouting_a_triage_case_withdraws_the_supervisors_pages_and_keeps_the_address(services, drain):
+async def test_a_report_nobody_can_place_waits_for_the_address_before_paging_supervisors(services, drain, clock):
+    record_all_channels(services)
+    stranger = "+8613800000000"
+    outcome = await handle_inbound(services, sms("楼下垃圾好几天没人清运了，臭得很", sender=stranger))
+    await drain(services)
+    assert pages(services) == []  # the resident was just asked where
+    clock.advance(minutes=services.settings.cases.address_wait_minutes - 1)
+    await handle_inbound(services, sms("颍河路56号院", sender=stranger))
+    await drain(services)
+    assert [p.reason for p in pages(services)] == ["on_duty_leader"]  # no supervisor was disturbed
+    assert case_by_ref(services, outcome.case_ref).grid_code == "ZY01-01-2"
+
+
+async def test_an_emergency_nobody_can_place_pages_the_supervisors_at_once(services, drain):
+    record_all_channels(services)
+    await handle_inbound(services, sms("楼道里着火了，好多烟", sender="+8613800000000"))
+    await drain(services)
+    with services.db.session() as session:
+        assert "supervisor" in {session.get(Staff, p.staff_id).role for p in pages(services)}
+
+
+async def test_rerouting_a_triage_case_withdraws_the_supervisors_pages_and_keeps_the_address(services, drain, clock):
     notifiers = record_all_channels(services)
     stranger = "+8613800000000"
     outcome = await handle_inbound(services, sms("楼下垃圾好几天没人清运了，臭得很", sender=stranger))
+    clock.advance(minutes=services.settings.cases.address_wait_minutes)  # no answer: the supervisors place it
     await drain(services)
     triage = pages(services)
     with services.db.session() as session:
@@ -170,9 +192,10 @@ async def test_rerouting_a_triage_case_withdraws_the_supervisors_pages_and_keeps
     assert case.address_text and "颍河路56号院" in case.address_text  # the leader sees where to go
 
 
-async def test_a_triage_page_does_not_name_a_grid_it_does_not_have(services, drain):
+async def test_a_triage_page_does_not_name_a_grid_it_does_not_have(services, drain, clock):
     record_all_channels(services)
     outcome = await handle_inbound(services, sms("楼下垃圾好几天没人清运了，臭得很", sender="+8613800000000"))
+    clock.advance(minutes=services.settings.cases.address_wait_minutes)
     await drain(services)
     paged = [e for e in case_by_ref(services, outcome.case_ref).explanation if e.get("decision") == "paged"]
     assert paged and all(p["why"]["code"] == "supervisor_triage" for p in paged[0]["people"])

@@ -13,7 +13,7 @@ REPORTS = ["路灯坏了", "楼道里有人吵架", "水管漏水了", "电梯�
            "下水道堵了", "噪音太大", "小区门口坑洼", "楼上漏水", "停电了"]  # fmt: skip
 
 
-async def test_ten_reports_from_an_unplaced_telegram_user_make_one_triage_case(scenario_services, drain) -> None:
+async def test_ten_reports_from_an_unplaced_telegram_user_make_one_triage_case(scenario_services, drain, clock) -> None:
     services = scenario_services
     record_all_channels(services)
     outcomes = []
@@ -22,6 +22,8 @@ async def test_ten_reports_from_an_unplaced_telegram_user_make_one_triage_case(s
                              provider_message_id=f"u{i}", display_name="陌生人")  # fmt: skip
         outcomes.append(await handle_inbound(services, msg))
         await drain(services)
+    clock.advance(minutes=services.settings.cases.address_wait_minutes)  # no address came: triage pages
+    await drain(services)
     with services.db.session() as session:
         triage = session.exec(select(Case).where(Case.grid_code == None)).all()  # noqa: E711
         pages = session.exec(select(Page)).all()

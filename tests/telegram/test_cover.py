@@ -49,7 +49,8 @@ async def test_a_leader_hands_a_shift_to_a_member_of_the_grid_who_is_told_and_du
 
     await leader.says("/duty")
     await world.drain()
-    assert not lines_with(leader.last_message.text, f"周五 {friday} 08:00–20:00"), leader.last_message.text
+    handed = lines_with(leader.last_message.text, f"周五 {friday} 08:00–20:00")
+    assert handed and all(line.endswith("西）（已交叶保国代班）") for line in handed), leader.last_message.text
     assert lines_with(leader.last_message.text, f"周五 {friday} 20:00"), "his night backup stays his"
 
     friday_morning = START + timedelta(days=1)

@@ -74,11 +74,11 @@ class StaffDesk:
             await self.ctx.say_phrase(sender, Phrase("conversation.language_set"), lang)
             return
         if command == "duty":
-            shifts, held_for = await staff_duty(self.services, staff_id, days=DUTY_DAYS)
-            codes = {grid_code for _, _, grid_code, _ in shifts}
+            duty = await staff_duty(self.services, staff_id, days=DUTY_DAYS)
+            codes = {grid_code for _, _, grid_code, _ in [*duty.shifts, *duty.handed_to]}
             grids = await in_transaction(self.services, lambda work: directory.grids_by_code(work.session, codes))
             names = {code: grid.name for code, grid in grids.items()}
-            answer = duty_text(shifts, DUTY_DAYS, self.services.settings.timezone, names, held_for)
+            answer = duty_text(duty, DUTY_DAYS, self.services.settings.timezone, names)
         elif command == "cover":  # /cover MBR-GX01-01-2 12-05 08:00 20:00 理由: hand over my shift
             answer = await in_transaction(self.services, _cover, self.services.settings, staff_id, args)
         elif asked is not None:  # /status W4RGMD: that case

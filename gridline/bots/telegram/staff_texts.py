@@ -3,41 +3,36 @@ line a catalogue key with its facts; the message row keeps them)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from gridline.i18n import WEEKDAY_KEYS, has
+from gridline.i18n import has
 from gridline.i18n.phrases import Phrase, lines
+from gridline.routing.handover import window_facts
+from gridline.routing.queries import Duty
 from gridline.storage.models import Case
 
-# (start UTC, end UTC, grid code, role) as ``gridline.routing.queries.staff_duty`` returns them.
-Shift = tuple[datetime, datetime, str, str]
 
-
-def duty_text(shifts: Sequence[Shift], days: int, timezone: str, grid_names: dict[str, str],
-              held_for: Mapping[Shift, str] | None = None) -> Phrase:
+def duty_text(duty: Duty, days: int, timezone: str, grid_names: dict[str, str]) -> Phrase:
     """One line per shift in local time: ``• 周四 11-26 08:00–20:00 · 莲花社区第二网格``; a shift held
-    for someone (``held_for``: a /cover or a swap) says whose: ``…（代廖志强）``."""
-    if not shifts:
+    for someone (a /cover or a swap) says whose, ``…（代廖志强）``, and one's own shift someone else
+    holds says who, ``…（已交叶保国代班）``."""
+    handed = duty.handed_to
+    if not duty.shifts and not handed:
         return Phrase("telegram.staff.duty.empty", {"days": days})
     zone = ZoneInfo(timezone)
     said: list[Phrase] = [Phrase("telegram.staff.duty.header", {"days": days})]
-    for start_utc, end_utc, grid_code, role in shifts:
-        start, end = start_utc.astimezone(zone), end_utc.astimezone(zone)
-        facts = {
-            "day": Phrase(f"weekday.{WEEKDAY_KEYS[start.weekday()]}"),
-            "start": f"{start:%m-%d %H:%M}",
-            "until": f"{end:%H:%M}" if end.date() == start.date() else f"{end:%m-%d %H:%M}",
-            "where": grid_names.get(grid_code, grid_code),
-        }
-        whose = (held_for or {}).get((start_utc, end_utc, grid_code, role))
-        if whose is not None:
-            key = "line_backup_for" if role == "backup" else "line_for"
-            said.append(Phrase(f"telegram.staff.duty.{key}", {**facts, "name": whose}))
+    for shift in sorted({*duty.shifts, *handed}):
+        start_utc, end_utc, grid_code, role = shift
+        facts = window_facts(start_utc, end_utc, zone, grid_names.get(grid_code, grid_code))
+        backup = "backup_" if role == "backup" else ""
+        if shift in handed:
+            said.append(Phrase(f"telegram.staff.duty.line_{backup}handed", {**facts, "name": handed[shift]}))
+        elif shift in duty.held_for:
+            said.append(Phrase(f"telegram.staff.duty.line_{backup}for", {**facts, "name": duty.held_for[shift]}))
         elif role == "backup":
-            backup = Phrase("telegram.staff.duty.backup")
-            said.append(Phrase("telegram.staff.duty.line_backup", {**facts, "backup": backup}))
+            label = Phrase("telegram.staff.duty.backup")
+            said.append(Phrase("telegram.staff.duty.line_backup", {**facts, "backup": label}))
         else:
             said.append(Phrase("telegram.staff.duty.line", facts))
     return lines(said)
