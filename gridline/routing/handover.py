@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -106,19 +107,25 @@ def _merged(duty: list[Duty]) -> list[Duty]:
     return sorted(out)
 
 
+def window_facts(start_utc: datetime, end_utc: datetime, zone: ZoneInfo, where: str) -> dict[str, Any]:
+    """A shift's facts as its lines say them: weekday, ``12-04 08:00``, until ``20:00`` (or a date and
+    time on another day), and the grid — the same in /duty and in a handover's texts."""
+    start, end = start_utc.astimezone(zone), end_utc.astimezone(zone)
+    return {
+        "day": Phrase(f"weekday.{WEEKDAY_KEYS[start.weekday()]}"),
+        "start": f"{start:%m-%d %H:%M}",
+        "until": f"{end:%H:%M}" if end.date() == start.date() else f"{end:%m-%d %H:%M}",
+        "where": where,
+    }
+
+
 def windows_text(session: Session, tz: str, duty: list[Duty]) -> Phrase:
     """One line per handed-over piece: ``• 周五 12-04 08:00–20:00 · 莲花社区第二网格（备班）``."""
     zone = ZoneInfo(tz)
     names = {code: g.name for code, g in directory.grids_by_codes(session, {d[2] for d in duty}).items()}
     said = []
     for start_utc, end_utc, grid, role in duty:
-        start, end = start_utc.astimezone(zone), end_utc.astimezone(zone)
-        facts = {
-            "day": Phrase(f"weekday.{WEEKDAY_KEYS[start.weekday()]}"),
-            "start": f"{start:%m-%d %H:%M}",
-            "until": f"{end:%H:%M}" if end.date() == start.date() else f"{end:%m-%d %H:%M}",
-            "where": names.get(grid, grid),
-        }
+        facts = window_facts(start_utc, end_utc, zone, names.get(grid, grid))
         key = "rota.cover.line_backup" if role == "backup" else "rota.cover.line"
         said.append(Phrase(key, facts))
     return lines(said)

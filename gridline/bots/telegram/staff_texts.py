@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from gridline.i18n import WEEKDAY_KEYS, has
+from gridline.i18n import has
 from gridline.i18n.phrases import Phrase, lines
+from gridline.routing.handover import window_facts
 from gridline.routing.queries import Duty
 from gridline.storage.models import Case
 
@@ -23,13 +24,7 @@ def duty_text(duty: Duty, days: int, timezone: str, grid_names: dict[str, str]) 
     said: list[Phrase] = [Phrase("telegram.staff.duty.header", {"days": days})]
     for shift in sorted({*duty.shifts, *handed}):
         start_utc, end_utc, grid_code, role = shift
-        start, end = start_utc.astimezone(zone), end_utc.astimezone(zone)
-        facts = {
-            "day": Phrase(f"weekday.{WEEKDAY_KEYS[start.weekday()]}"),
-            "start": f"{start:%m-%d %H:%M}",
-            "until": f"{end:%H:%M}" if end.date() == start.date() else f"{end:%m-%d %H:%M}",
-            "where": grid_names.get(grid_code, grid_code),
-        }
+        facts = window_facts(start_utc, end_utc, zone, grid_names.get(grid_code, grid_code))
         backup = "backup_" if role == "backup" else ""
         if shift in handed:
             said.append(Phrase(f"telegram.staff.duty.line_{backup}handed", {**facts, "name": handed[shift]}))
