@@ -13,10 +13,11 @@ from gridline.clock import as_utc
 from gridline.domain.explanations import Reason, because
 from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n import DEFAULT_LANGUAGE
+from gridline.kernel.notify import said
 from gridline.kernel.outbox import tell_reporters
 from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
-from gridline.routing.actions import ActionResult, expire_other_pages, reassign_case
+from gridline.routing.actions import ActionResult, expire_other_pages, may_take, reassign_case
 from gridline.routing.deadlines import resolve_deadline
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation
 from gridline.routing.timeline import publish_case, record_event, transition
@@ -55,10 +56,12 @@ def recategorise_case(work: Work, settings: Settings, case_id: int, category: st
 
 
 async def reassign(services: Services, case_id: int, to_staff_id: int, actor: str) -> ActionResult:
-    return await in_transaction(services, reassign_by_supervisor, case_id, to_staff_id, actor)
+    return await in_transaction(services, reassign_by_supervisor, services, case_id, to_staff_id, actor)
 
 
-def reassign_by_supervisor(work: Work, case_id: int, to_staff_id: int, actor: str) -> ActionResult:
+def reassign_by_supervisor(work: Work, services: Services, case_id: int, to_staff_id: int, actor: str) -> ActionResult:
+    """转交 from the console: only to the people its drop-down offers (``routing.duty``) — a crafted
+    form naming anyone else is refused (``cannot_take``) before anything changes or is audited."""
     case = _get_case(work, case_id)
     target = work.session.get(Staff, to_staff_id)
     if target is None:
@@ -66,8 +69,12 @@ def reassign_by_supervisor(work: Work, case_id: int, to_staff_id: int, actor: st
     if case.status == CaseStatus.CLOSED:
         raise ValueError("the case is closed")
     console_actor = Staff(code=actor, name=actor, role="supervisor", lang=DEFAULT_LANGUAGE)
+    if not may_take(services, work, case, target, console_actor):
+        text = said("action.cannot_take", DEFAULT_LANGUAGE, ref=case.ref, name=target.name)
+        return ActionResult(False, "cannot_take", text, case.ref)
     result = reassign_case(work, case, console_actor, target, actor)
-    _audit(work, actor, "case.reassign", case_id, {"to": target.code})
+    if result.ok:
+        _audit(work, actor, "case.reassign", case_id, {"to": target.code})
     return result
 
 

@@ -187,8 +187,13 @@ def page_of_conversations(
         stmt = stmt.where(col(Conversation.last_message_at) >= active_from)
     if started_before is not None:
         stmt = stmt.where(col(Conversation.started_at) < started_before)
+    # A message a supervisor has corrected is done: it neither keeps a conversation in the corrections
+    # queue nor orders it there.
+    uncorrected = ~exists(select(NluCorrection.id).where(NluCorrection.message_id == Message.id))
     if confidence_below is not None:
-        stmt = stmt.where(has_message(col(Message.direction) == "in", col(Message.confidence) < confidence_below))
+        stmt = stmt.where(
+            has_message(col(Message.direction) == "in", col(Message.confidence) < confidence_below, uncorrected)
+        )
     if without_case:
         stmt = stmt.where(~exists(select(Message.id).where(
             Message.conversation_id == Conversation.id, col(Message.case_id).is_not(None))))
@@ -203,7 +208,7 @@ def page_of_conversations(
         # goes where the NLU was least sure (and a correction teaches it most).
         least_confident = (
             select(func.min(Message.confidence))
-            .where(Message.conversation_id == Conversation.id, scope, col(Message.direction) == "in")
+            .where(Message.conversation_id == Conversation.id, scope, col(Message.direction) == "in", uncorrected)
             .scalar_subquery()
         )
         order: tuple[Any, ...] = (least_confident.asc(), *newest_first)

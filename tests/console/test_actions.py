@@ -73,6 +73,23 @@ async def test_reassigning_pages_the_chosen_person(client_for, factory, console_
     assert "case.reassign" in audit_actions(console_services, "console:admin")
 
 
+async def test_reassigning_to_someone_who_cannot_take_the_case_is_refused(client_for, factory, console_services):
+    # 转交 goes only to routing.duty.reassignment_candidates — the drop-down offers no one else, and a
+    # crafted POST naming another district's leader changes nothing and is not audited as done.
+    case = factory.case(grid="GX01-01-1", staff="LDR-GX01-01-1", paged=["LDR-GX01-01-1"])
+    admin = await client_for("admin")
+    response = await post(admin, f"/console/cases/{case.id}/reassign", staff="LDR-GX02-01-1")
+    assert response.headers["location"] == f"/console/cases/{case.id}?error=cannot_take"
+    html = (await admin.get(response.headers["location"])).text
+    assert "只能转交给本网格的人员、上级网格的联系领导和督导员，或负责这类问题的部门" in html
+    with console_services.db.session() as session:
+        leader = session.exec(select(Staff).where(Staff.code == "LDR-GX01-01-1")).one()
+        assert session.get(Case, case.id).assignee_staff_id == leader.id
+        kinds = [e.kind for e in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))]
+    assert "reassigned" not in kinds
+    assert "case.reassign" not in audit_actions(console_services, "console:admin")
+
+
 async def test_merging_a_duplicate_closes_it_into_the_kept_case(client_for, factory, console_services):
     keep = factory.case(text="红松嘉园停水")
     duplicate = factory.case(text="红松嘉园也停水了")

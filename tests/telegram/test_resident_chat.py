@@ -264,3 +264,29 @@ async def test_a_deep_link_start_parameter_that_is_no_link_code_welcomes_the_res
     await staff_typo.says("/start ABCDEFGHJK")
     await world.drain()
     assert "绑定码不对" in staff_typo.last_message.text
+
+
+async def test_a_residents_ok_or_thanks_in_reply_to_the_leaders_words_is_kept_on_the_case(
+    telegram_world: TelegramWorld,
+):
+    """「好的」 or 「谢谢」, as Telegram's reply to the leader's relayed words, is small talk — answered as
+    such — and an answer to the leader: it belongs on the case's log (the console's timeline), where it
+    was missing (filed on no case)."""
+    world = telegram_world
+    resident = world.person(8100000311, "建国", last_name="王")
+    leader = world.person(7000000002, "志强")
+    await settle_in(world, resident)
+    await resident.says("电梯坏了")
+    await world.drain()
+    await leader.taps("接单")
+    await world.drain()
+    await leader.says("您好，我们下午三点派人去看电梯", reply_to=leader.last_with_button("已解决"))
+    await world.drain()
+    relayed = resident.last_message
+    for words in ("好的", "谢谢"):
+        await resident.says(words, reply_to=relayed)
+        await world.drain()
+    case = only_case(world.services)
+    assert case.report_count == 1 and "不客气" in resident.last_message.text
+    said = {m.text: m.case_id for m in inbound_messages(world.services) if m.text in ("好的", "谢谢")}
+    assert said == {"好的": case.id, "谢谢": case.id}, said

@@ -149,6 +149,24 @@ async def test_reassign_moves_the_page_to_the_other_inbox(sandbox: Sandbox) -> N
     assert mine["status"] == "expired"
 
 
+async def test_reassign_offers_the_people_who_can_take_the_case(sandbox: Sandbox) -> None:
+    # The 转交 list is the case's routing.duty.reassignment_candidates (its grid, the grids above
+    # it, its category's departments), not every web user: another district's leader is not offered.
+    resident = {"resident_id": await sandbox.resident_id("李秀英")}
+    leader_id = await sandbox.staff_id(LEADER)
+    contact_id = await sandbox.staff_id("L2-ZY01-01")
+    elsewhere_id = await sandbox.staff_id("LDR-GX01-01-1")  # 程振华, 莲花社区, another district
+    await sandbox.say(resident, text="俺们楼从昨天就没水了咋弄")
+    (page,) = await sandbox.inbox(leader_id)
+
+    offered = {p["id"]: p for p in page["reassign_to"]}
+    assert contact_id in offered and offered[contact_id]["name"] == "侯霞"
+    assert {"name", "role_label", "grid_name"} <= offered[contact_id].keys()
+    assert leader_id not in offered and elsewhere_id not in offered
+    refused = await sandbox.act(leader_id, page["page_id"], "reassign", to_staff_id=elsewhere_id)
+    assert refused.status_code == 409 and refused.json()["code"] == "cannot_take"
+
+
 async def test_someone_else_acknowledging_first_is_a_conflict_not_an_error(sandbox: Sandbox) -> None:
     resident = {"resident_id": await sandbox.resident_id("李秀英")}
     leader_id = await sandbox.staff_id(LEADER)

@@ -28,6 +28,8 @@ from gridline.kernel.services import Services
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import evidence
 from gridline.routing.actions import act_on_case
+from gridline.routing.directory import Directory
+from gridline.routing.duty import reassignment_candidates
 from gridline.storage import evidence as evidence_rows
 from gridline.storage.models import Case, Page, Resident, Staff
 
@@ -91,9 +93,15 @@ def build_api(services: Services) -> APIRouter:
             member = work.session.get(Staff, staff_id)
             if member is None:
                 raise problem(404, "unknown_staff", lang, id=staff_id)
+            index = Directory.for_services(services).grid_index(work.session)
+
+            def whom(case: Case) -> list[Staff]:
+                return reassignment_candidates(work.session, services.settings, index, case, work.now,
+                                               handing_over=member)
+
             return {"staff": {"id": member.id, "name": member.name, "code": member.code, "role": member.role,
                               "role_label": t(f"web.role.{member.role}", lang), "grid_code": member.grid_code},
-                    "pages": queries.inbox(work.session, member, clock, lang)}
+                    "pages": queries.inbox(work.session, member, clock, lang, whom)}
 
         return await in_transaction(services, read)
 

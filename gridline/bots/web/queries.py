@@ -9,6 +9,7 @@ plain JSON-ready dicts, with texts in the viewer's language.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -153,22 +154,36 @@ def _case_json(case: Case, clock: Clockface, lang: str) -> dict[str, Any]:
     }
 
 
-def inbox(session: Session, staff: Staff, clock: Clockface, lang: str) -> list[dict[str, Any]]:
-    """The staff member's pages, newest first, each with its case and the buttons that still apply."""
+def inbox(
+    session: Session, staff: Staff, clock: Clockface, lang: str, whom: Callable[[Case], list[Staff]]
+) -> list[dict[str, Any]]:
+    """The staff member's pages, newest first, each with its case, the buttons that still apply and,
+    where 转交 is one, whom it offers: ``whom(case)``, the case's ``routing.duty.reassignment_candidates``
+    (``act_on_case`` refuses anyone else, so the list offers no one it would refuse)."""
     pages = pages_store.newest_for_staff(session, staff.id or 0, limit=50)
     names = grid_names(session)
     cases = cases_store.by_ids(session, {p.case_id for p in pages})
+    offered: dict[int, list[dict[str, Any]]] = {}
     out = []
     for page in pages:
         case = cases[page.case_id]
+        actions = available_actions(case)
+        if "reassign" in actions and page.case_id not in offered:
+            offered[page.case_id] = [_person_json(s, names, lang) for s in whom(case)]
         out.append({
             "page_id": page.id, "status": page.status, "status_label": t(f"web.page_status.{page.status}", lang),
             "reason": page.reason, "created_at": clock.stamp(page.created_at),
             "channel": page.channel, "channel_label": t(f"web.channel.{page.channel}", lang),
             "case": {**_case_json(case, clock, lang), "grid_name": names.get(case.grid_code or "", "—")},
-            "actions": [{"action": a, "label": t(ACTION_BUTTON_KEYS[a], lang)} for a in available_actions(case)],
+            "actions": [{"action": a, "label": t(ACTION_BUTTON_KEYS[a], lang)} for a in actions],
+            "reassign_to": offered.get(page.case_id, []) if "reassign" in actions else [],
         })
     return out
+
+
+def _person_json(s: Staff, names: dict[str, str], lang: str) -> dict[str, Any]:
+    return {"id": s.id, "code": s.code, "name": s.name, "role": s.role, "role_label": t(f"web.role.{s.role}", lang),
+            "grid_code": s.grid_code, "grid_name": names.get(s.grid_code or "", "—")}
 
 
 def available_actions(case: Case) -> list[str]:

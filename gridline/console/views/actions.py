@@ -23,6 +23,9 @@ from gridline.storage.models import Case, ChannelIdentity, Resident
 
 router = APIRouter()
 
+# Refusals the case page names as they are (``console.fail.<code>``) rather than "that did not work".
+SAID_CODES = frozenset({"cannot_take"})
+
 
 def _case_url(case_id: int) -> str:
     return f"/console/cases/{case_id}"
@@ -52,6 +55,8 @@ async def _run(request: Request, case_id: int, work: Callable[[ConsoleContext, C
 
 def _error_key(exc: Exception) -> str:
     text = str(exc)
+    if text in SAID_CODES:
+        return text
     if "closed" in text:
         return "case_closed"
     if "itself" in text:
@@ -78,7 +83,7 @@ async def reassign(request: Request, case_id: RowId) -> Response:
         staff = directory.staff_by_codes(ctx.session, [code]).get(code)
         if staff is None or staff.id is None:
             raise LookupError("unknown staff member")
-        result = supervision.reassign_by_supervisor(ctx.work, case.id or 0, staff.id, ctx.viewer.actor)
+        result = supervision.reassign_by_supervisor(ctx.work, ctx.services, case.id or 0, staff.id, ctx.viewer.actor)
         if not result.ok:
             raise ValueError(result.code)
         return "reassigned"

@@ -68,6 +68,10 @@ def words(step: Step, state: State) -> State:
             solved_answer(step, pending, plain, text)
             return state
     if confident and intent in SMALL_TALK:
+        replied = replied_case(step, confident)
+        if replied is not None:
+            # 「好的」「谢谢」 in reply to the leader's relayed words answers the leader: on the case's log.
+            step.about(replied.id, replied.ref)
         step.say(f"conversation.{intent}")
         if intent == "greet" and not resident.grid_code:
             step.say("registration.ask_location")

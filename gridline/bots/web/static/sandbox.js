@@ -371,8 +371,14 @@
 
   function askReassign(page) {
     state.reassigning = page.page_id;
-    const choices = state.staff.filter((s) => String(s.id) !== state.staffId)
-      .sort((a, b) => Number(b.grid_code === page.case.grid_code) - Number(a.grid_code === page.case.grid_code));
+    // Only the people who can take the case (the server's list, its own grid first): the core refuses anyone else.
+    const choices = page.reassign_to;
+    if (!choices.length) {
+      state.reassigning = null;
+      state.results[page.page_id] = { ok: false, text: T.reassign_nobody };
+      state.lastInbox = "";
+      return pollInbox().catch(offline);
+    }
     const select = el("select", {}, choices.map((s) =>
       el("option", { value: String(s.id), text: `${s.name}（${s.role_label}）· ${s.grid_name}` })));
     const form = el("div", { class: "reassign-form", onclick: (e) => e.stopPropagation() },
