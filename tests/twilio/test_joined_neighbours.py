@@ -7,10 +7,11 @@ import httpx
 from sqlmodel import col, select
 
 from gridline.routing.actions import act_on_case
-from gridline.storage.models import CaseEvent, FollowUp, Message, Resident
+from gridline.storage.models import Case, CaseEvent, FollowUp, Message, Resident
 from tests.console.conftest import add_account, login
 from tests.evidence_images import jpeg
 from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, ZHAO_DEMING, TwilioWorld
+from tests.twilio.fake_twilio import FakePhone
 from tests.twilio.test_follow_up_call import click_call, supervisor
 from tests.twilio.test_sms_scripts import code_in
 
@@ -18,6 +19,22 @@ from tests.twilio.test_sms_scripts import code_in
 def media_events(world: TwilioWorld, case_id: int | None) -> list[CaseEvent]:
     with world.services.db.session() as session:
         return list(session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "media")))
+
+
+async def resolved_with_a_neighbour(world: TwilioWorld) -> tuple[FakePhone, FakePhone, Case]:
+    """李秀英 reports a water outage, 赵德明 joins it, and the leader takes it and marks it resolved."""
+    first, neighbour = world.phone(LI_XIUYING), world.phone(ZHAO_DEMING)
+    await first.text("俺们楼从昨天就没水了咋弄")
+    await world.settle()
+    await neighbour.text("5号楼也停水了，一滴水都没有")
+    await world.settle()
+    case = world.cases()[-1]
+    leader = world.staff("LDR-ZY01-01-1").id
+    for action in ("acknowledge", "resolve"):
+        assert (await act_on_case(world.services, case_id=case.id, staff_id=leader, action=action,
+                                  channel="web")).ok  # fmt: skip
+    await world.settle()
+    return first, neighbour, case
 
 
 async def test_a_neighbours_mms_goes_on_the_case_they_joined_not_on_their_own_older_case(world: TwilioWorld) -> None:
@@ -82,17 +99,7 @@ async def test_a_leaders_words_after_the_code_reach_every_neighbour_who_reported
 async def test_a_low_rating_from_a_neighbour_who_joined_gets_its_follow_up_call(world: TwilioWorld) -> None:
     """docs/deadlines.md: the 回访 task of a low rating is about whoever gave it — the call rang the
     resident who opened the case, who may never have answered and been satisfied."""
-    first, neighbour = world.phone(LI_XIUYING), world.phone(ZHAO_DEMING)
-    await first.text("俺们楼从昨天就没水了咋弄")
-    await world.settle()
-    await neighbour.text("5号楼也停水了，一滴水都没有")
-    await world.settle()
-    case = world.cases()[-1]
-    leader = world.staff("LDR-ZY01-01-1").id
-    for action in ("acknowledge", "resolve"):
-        assert (await act_on_case(world.services, case_id=case.id, staff_id=leader, action=action,
-                                  channel="web")).ok  # fmt: skip
-    await world.settle()
+    _, neighbour, case = await resolved_with_a_neighbour(world)
     await neighbour.text("解决了")
     await world.settle()
     neighbour.expect_sms("打分")
@@ -119,17 +126,7 @@ async def test_when_a_neighbour_says_it_is_not_solved_the_others_who_reported_it
     """Everyone was asked 解决了吗？; one neighbour's 「还是没水」 reopens the case. The others heard
     nothing, and 李秀英's 「解决了」 then got a bare status list (「已通知网格长（处理人：待接单）」)."""
     world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
-    first, neighbour = world.phone(LI_XIUYING), world.phone(ZHAO_DEMING)
-    await first.text("俺们楼从昨天就没水了咋弄")
-    await world.settle()
-    await neighbour.text("5号楼也停水了，一滴水都没有")
-    await world.settle()
-    case = world.cases()[-1]
-    leader = world.staff("LDR-ZY01-01-1").id
-    for action in ("acknowledge", "resolve"):
-        assert (await act_on_case(world.services, case_id=case.id, staff_id=leader, action=action,
-                                  channel="web")).ok  # fmt: skip
-    await world.settle()
+    first, neighbour, case = await resolved_with_a_neighbour(world)
     first.expect_sms("真的解决了吗")
     neighbour.expect_sms("真的解决了吗")
 
@@ -148,17 +145,7 @@ async def test_when_a_neighbour_confirms_it_is_solved_the_others_who_reported_it
     """The first 「解决了」 decides and its rating closes the case; the others, asked 解决了吗？ too,
     heard nothing, and a late answer was told 「已经办结，这个问题不用再回答了」."""
     world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
-    first, neighbour = world.phone(LI_XIUYING), world.phone(ZHAO_DEMING)
-    await first.text("俺们楼从昨天就没水了咋弄")
-    await world.settle()
-    await neighbour.text("5号楼也停水了，一滴水都没有")
-    await world.settle()
-    case = world.cases()[-1]
-    leader = world.staff("LDR-ZY01-01-1").id
-    for action in ("acknowledge", "resolve"):
-        assert (await act_on_case(world.services, case_id=case.id, staff_id=leader, action=action,
-                                  channel="web")).ok  # fmt: skip
-    await world.settle()
+    first, neighbour, case = await resolved_with_a_neighbour(world)
 
     await neighbour.text("解决了")
     await world.settle()
