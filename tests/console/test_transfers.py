@@ -66,6 +66,27 @@ async def test_a_supervisor_transfers_then_approves_the_department_reply(client_
     assert "回单审核通过" in page and "核实无误" in page  # on the timeline, with the review note
 
 
+async def test_the_review_button_of_a_case_with_no_resident_does_not_promise_to_ask_one(
+    client_for, factory, console_services
+):
+    """A leader's own finding (主动发现) has nobody to ask 解决了吗: its approve button says 通过 only."""
+    case = held(factory)
+    with console_services.db.session() as session:
+        stored = session.get(Case, case.id)
+        stored.resident_id = None
+        session.add(stored)
+        session.commit()
+    supervisor = await client_for("sup-lianhua")
+    token = csrf_of((await supervisor.get(f"/console/cases/{case.id}")).text)
+    await supervisor.post(f"/console/cases/{case.id}/transfer", data={"csrf_token": token, "department": CITY_WATER})
+    dept = staff_id(console_services, "DEP-WATER-1")
+    assert (await transfers.accept_transfer(console_services, case.id, dept, channel="web")).ok
+    assert (await transfers.reply_transfer(console_services, case.id, dept, "已修复", channel="web")).ok
+    page = (await supervisor.get(f"/console/cases/{case.id}")).text
+    assert "已修复" in page and 'value="approve"' in page
+    assert "请居民确认" not in page, "nobody to ask"
+
+
 async def test_a_supervisor_outside_the_grid_cannot_transfer(client_for, factory, console_services):
     case = held(factory)
     other = await client_for("sup-fengyang")

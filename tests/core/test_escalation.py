@@ -164,7 +164,11 @@ async def test_a_report_nobody_can_place_waits_for_the_address_before_paging_sup
 
 async def test_an_emergency_nobody_can_place_pages_the_supervisors_at_once(services, drain):
     record_all_channels(services)
-    await handle_inbound(services, sms("楼道里着火了，好多烟", sender="+8613800000000"))
+    outcome = await handle_inbound(services, sms("楼道里着火了，好多烟", sender="+8613800000000"))
+    # 「我们也已同时通知网格长」 would promise a leader nobody knows yet: the duty staff were alerted.
+    assert outcome.replies[0].key == "emergency.advice_unplaced"
+    placed = await handle_inbound(services, sms("楼道里着火了，好多烟"))
+    assert placed.replies[0].key == "emergency.advice"
     await drain(services)
     with services.db.session() as session:
         assert "supervisor" in {session.get(Staff, p.staff_id).role for p in pages(services)}

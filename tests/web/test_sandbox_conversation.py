@@ -163,6 +163,9 @@ async def test_reassign_offers_the_people_who_can_take_the_case(sandbox: Sandbox
     assert contact_id in offered and offered[contact_id]["name"] == "侯霞"
     assert {"name", "role_label", "grid_name"} <= offered[contact_id].keys()
     assert leader_id not in offered and elsewhere_id not in offered
+    # Department staff have no grid: the list names their department instead of a bare dash.
+    departments = [p for p in offered.values() if p["role"] == "department"]
+    assert departments and all(p["grid_name"] not in ("", "—") for p in departments), departments
     refused = await sandbox.act(leader_id, page["page_id"], "reassign", to_staff_id=elsewhere_id)
     assert refused.status_code == 409 and refused.json()["code"] == "cannot_take"
 

@@ -20,6 +20,7 @@ VOICE_VARIANTS = {
     "checkins.ask.again": "checkins.ask.voice_again",
     "find_leader.unknown_grid": "twilio.voice.find_leader.unknown_grid",
     "emergency.advice": "twilio.voice.emergency.advice",  # no "⚠️" for the speech engine to read out
+    "emergency.advice_unplaced": "twilio.voice.emergency.advice_unplaced",
     "find_leader.answer": "twilio.voice.find_leader.answer",
     "find_leader.answer_on_duty": "twilio.voice.find_leader.answer_on_duty",
 }

@@ -182,8 +182,10 @@ def inbox(
 
 
 def _person_json(s: Staff, names: dict[str, str], lang: str) -> dict[str, Any]:
+    # Department staff have no grid: where they work is their department (「自来水公司」), not 「—」.
+    where = names.get(s.grid_code or "") or s.department or "—"
     return {"id": s.id, "code": s.code, "name": s.name, "role": s.role, "role_label": t(f"web.role.{s.role}", lang),
-            "grid_code": s.grid_code, "grid_name": names.get(s.grid_code or "", "—")}
+            "grid_code": s.grid_code, "grid_name": where}
 
 
 def available_actions(case: Case) -> list[str]:

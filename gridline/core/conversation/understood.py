@@ -159,7 +159,8 @@ def file(step: Step, decision: ReportDecision, state: State) -> State:
     step.about(case.id, case.ref)
     step.outcome.created_case, step.outcome.joined_case = filed.created, not filed.created
     if decision.priority == "emergency":
-        step.say("emergency.advice")
+        # Nobody knows the grid yet: the supervisors on duty were alerted, not "the grid leader".
+        step.say("emergency.advice" if case.grid_code else "emergency.advice_unplaced")
     if filed.again:
         say_followed_up(step, case, step.text)
         return state
