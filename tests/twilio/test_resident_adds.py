@@ -3,6 +3,11 @@ the leader who asked 「请问是几楼？」 by SMS gets the answer by SMS, wit
 
 from __future__ import annotations
 
+import re
+
+from sqlmodel import select
+
+from gridline.storage.models import Staff
 from tests.twilio.conftest import LI_XIUYING, LONG_XIAOYAN, TwilioWorld
 from tests.twilio.test_sms_scripts import code_in
 
@@ -42,3 +47,28 @@ async def test_words_on_a_case_nobody_holds_yet_are_logged_and_not_passed_on(wor
     await world.settle()
     resident.expect_sms("您已反映过", "待接单")
     assert not [m for m in leader.unread() if "居民补充" in m.body]
+
+
+async def test_the_same_problem_again_reaches_who_took_it_in_their_language(world: TwilioWorld) -> None:
+    """「还是没水」 from the resident who reported it is a follow-up too; an English-speaking leader
+    reads it in English, with the code that answers it."""
+    world.prefer_channels("LDR-ZY01-01-1", "sms", "voice", "web")
+    with world.services.db.session() as session:
+        leader_row = session.exec(select(Staff).where(Staff.code == "LDR-ZY01-01-1")).one()
+        leader_row.lang = "en"
+        session.add(leader_row)
+        session.commit()
+    resident, leader = world.phone(LI_XIUYING), world.phone(LONG_XIAOYAN)
+    await resident.text("俺们楼从昨天就没水了咋弄")
+    await world.settle()
+    code = re.search(r"#(\d+)", leader.expect_sms("[Grid]").body)[1]  # type: ignore[index]
+    ref = world.cases()[-1].ref
+    await leader.reply(f"{code}")
+    await world.settle()
+
+    await resident.text("还是没水，5号楼一滴水都没有")
+    await world.settle()
+    told = leader.expect_sms("[Resident adds]", ref, "还是没水，5号楼一滴水都没有").body
+    assert f'reply "{code} your words"' in told, told
+    resident.expect_sms("已转告处理人龙小燕", ref)
+    assert len(world.cases()) == 1
