@@ -5,6 +5,7 @@ a call that takes a key for voice-first staff of the grid, else a text)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -183,13 +184,15 @@ def _call_options(visit: Visit) -> tuple[Option, ...]:
 def tell_staff(
     work: Work, staff: Staff, text: Phrase, options: tuple[Option, ...] = (), *, kind: str = MessageKind.REPLY,
     settings: Settings | None = None, call: tuple[Phrase, tuple[Option, ...]] | None = None,
+    by_phone: Callable[[str], Phrase] | None = None, case_id: int | None = None,
 ) -> str | None:
     """Queue ``text`` (a catalogue phrase) to the staff member's first reachable channel; the channel, or None.
 
     Telegram gets the buttons. A phone gets the text, except with ``call`` (what a call says and the
     keys it takes) for someone whose first channel is voice: a call that logs the visit by a key
-    (``bots.twilio.voice_ask``). Digests are ``MessageKind.VISIT`` (bulk: paced with the other bulk
-    sends); missed-visit notices are not.
+    (``bots.twilio.voice_ask``). ``by_phone``: what a text to that number says instead (a reply code
+    is the phone's own); ``case_id``: the case the message is about (kept on it). Digests are
+    ``MessageKind.VISIT`` (bulk: paced with the other bulk sends); missed-visit notices are not.
     """
     for method in directory.contact_methods(work.session, staff.id or 0):
         if method.unreachable or method.channel == "web":
@@ -206,8 +209,9 @@ def tell_staff(
         if identity is None or identity.unreachable:
             continue
         channel = "telegram" if method.channel == "telegram" else "sms"
+        said = by_phone(identity.external_id) if by_phone is not None and channel == "sms" else text
         queue_message(
-            work, channel=channel, identity=identity, phrase=text, lang=staff.lang,
+            work, channel=channel, identity=identity, phrase=said, lang=staff.lang, case_id=case_id,
             options=options if channel == "telegram" else (), staff_id=staff.id, kind=kind, settings=settings,
         )
         return channel

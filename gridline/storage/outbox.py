@@ -130,6 +130,17 @@ def by_provider_message_id(session: Session, provider_message_id: str) -> Messag
     ).first()
 
 
+def last_to_resident(session: Session, resident_id: int, channel: str) -> tuple[int | None, str | None] | None:
+    """The case and catalogue key of the newest message to a resident on ``channel``, if any."""
+    row = session.exec(
+        select(Message.case_id, Message.text_key)
+        .where(Message.resident_id == resident_id, Message.channel == channel, Message.direction == "out")
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def release_lapsed_sends(session: Session, *, claimed_before: datetime, error: str) -> int:
     """Outgoing messages whose send claim lapsed go back to queued, marked with ``error``; how many."""
     released = session.execute(

@@ -196,7 +196,8 @@ async def test_the_grid_is_named_once_not_followed_by_another_网格(telegram_wo
 
 async def test_a_residents_reply_to_the_leaders_message_stays_on_the_case(telegram_world: TelegramWorld):
     """The leader writes 「下午三点派人去看」 through the page; the resident answers it with Telegram's
-    reply. That answer opened a new case (「已记录，工单号 …。请问是哪类问题？」) and paged again."""
+    reply. That answer opened a new case (「已记录，工单号 …。请问是哪类问题？」) and paged again.
+    Now it is passed on to the leader (居民补充, not a page) — and the leader never got it at all."""
     world = telegram_world
     resident = world.person(8100000309, "建国", last_name="王")
     leader = world.person(7000000002, "志强")
@@ -217,8 +218,11 @@ async def test_a_residents_reply_to_the_leaders_message_stays_on_the_case(telegr
     case = only_case(world.services)
     answer = resident.last_message.text
     assert case.ref in answer and "请问是哪类问题" not in answer, answer
+    assert "已转告处理人" in answer, answer
     assert case.report_count == 1
-    assert len(world.fake.calls_of("sendMessage", chat_id=leader.chat_id)) == pages_before, "nobody paged again"
+    [told] = world.fake.calls_of("sendMessage", chat_id=leader.chat_id)[pages_before:]
+    assert told.params["text"].startswith(f"【居民补充】工单 {case.ref}：好的，我下午三点在家等着"), "not paged again"
+    assert "回复派单消息" in told.params["text"], "how to answer: reply to the page, as before"
     said = [m for m in inbound_messages(world.services) if m.text == "好的，我下午三点在家等着"]
     assert said and said[0].case_id == case.id, "the answer is on the case's log"
 

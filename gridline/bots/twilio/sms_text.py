@@ -81,6 +81,8 @@ SEGMENT_BUDGET = 2
 # Texts that carry what a person wrote or a list that grows: as long as what they carry.
 UNBOUNDED = {
     "case.leader_says": "a staff member's words, passed on",
+    "twilio.staff.resident_adds": "a resident's words, passed on to who holds the case",
+    "twilio.staff.resident_adds_no_code": "a resident's words, passed on to who holds the case",
     "broadcast.text": "a supervisor's notice",
     "text.as_written": "text kept as written",
     "text.lines": "a digest: one line per visit owed",

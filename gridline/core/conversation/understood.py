@@ -23,10 +23,11 @@ from gridline.kernel.messages import Option
 from gridline.nlu.places import only_a_place
 from gridline.nlu.solved_words import solved_in_words
 from gridline.nlu.types import OUT_OF_SCOPE
-from gridline.routing import closure
+from gridline.routing import closure, resident_words
 from gridline.routing.cases import already_reported, join_case
 from gridline.routing.directory import Directory
 from gridline.storage import cases as case_store
+from gridline.storage import outbox
 from gridline.storage.models import Case
 
 SMALL_TALK = ("greet", "thanks", "affirm", "deny", "smalltalk")
@@ -112,7 +113,7 @@ def problem_answer(step: Step, state: AwaitingProblem) -> State:
 def replied_case(step: Step, confident: bool) -> Case | None:
     """The open case the resident answers by replying to one of our messages about it (the leader's
     words relayed: 「好的，我下午三点在家」) — unless the words are clearly another problem."""
-    ref, nlu = step.turn.msg.reply_to_case_ref, step.turn.nlu
+    ref, nlu = step.turn.msg.reply_to_case_ref or replied_by_sms(step), step.turn.nlu
     case = case_store.by_ref(step.work.session, ref) if ref else None
     if case is None or case.status not in OPEN_CASE_STATUSES:
         return None
@@ -123,18 +124,32 @@ def replied_case(step: Step, confident: bool) -> Case | None:
     return case
 
 
+def replied_by_sms(step: Step) -> str | None:
+    """A text has no "reply to": one that comes after the leader's words relayed to this resident
+    by SMS (the newest message they got) answers them — 「请问是几楼？」, then 「5楼，东边那户」."""
+    if step.turn.msg.channel != "sms" or step.resident.id is None:
+        return None
+    last = outbox.last_to_resident(step.work.session, step.resident.id, "sms")
+    if last is None or last[1] != "case.leader_says" or last[0] is None:
+        return None
+    return outbox.case_ref(step.work.session, last[0])
+
+
 def follow_up(step: Step, case: Case, state: State) -> State:
     """More words about a case the resident reported: logged on it, not a new case or a second reporter."""
     join_case(step.work, case, resident_id=step.resident.id, summary=step.text, channel=step.turn.msg.channel)
     step.about(case.id, case.ref)
-    say_followed_up(step, case)
+    say_followed_up(step, case, step.text)
     return state
 
 
-def say_followed_up(step: Step, case: Case) -> None:
-    """「您已反映过这个问题（工单 …：stage，处理人：…）」."""
-    step.say("case.followed_up", ref=case.ref, status=Phrase(f"case_status.{case.status}"),
-             who=holder_name(step, case))  # fmt: skip
+def say_followed_up(step: Step, case: Case, words: str | None = None) -> None:
+    """「您已反映过这个问题（工单 …：stage，处理人：…）」 — or, when the words reached whoever holds
+    the case (``routing.resident_words``), 「已转告处理人…」."""
+    told = resident_words.tell_holder(step.work, case, words) if words else None
+    key = "case.followed_up_told" if told is not None else "case.followed_up"
+    who = told.name if told is not None else holder_name(step, case)
+    step.say(key, ref=case.ref, status=Phrase(f"case_status.{case.status}"), who=who)
 
 
 def file(step: Step, decision: ReportDecision, state: State) -> State:
@@ -147,7 +162,7 @@ def file(step: Step, decision: ReportDecision, state: State) -> State:
         # Nobody knows the grid yet: the supervisors on duty were alerted, not "the grid leader".
         step.say("emergency.advice" if case.grid_code else "emergency.advice_unplaced")
     if filed.again:
-        say_followed_up(step, case)
+        say_followed_up(step, case, step.text)
         return state
     if not filed.created:
         step.say("case.joined", ref=case.ref, count=case.report_count)
