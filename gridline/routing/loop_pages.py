@@ -31,7 +31,9 @@ def loop_lines(session: Session, settings: Settings, case: Case, page: Page) -> 
     base = {"code": str(page.code or ""), "category": Phrase(f"category.{case.category}"), "address": address}
     params = transfers.page_params(session, settings, case, page)
     if params is not None:
-        head = Said(f"page.transfer.{page.reason}", params)
+        # A case with no resident (主动发现): approving resolves it, nobody is asked 解决了吗.
+        quiet = "_quiet" if page.reason == "transfer_replied" and case.resident_id is None else ""
+        head = Said(f"page.transfer.{page.reason}{quiet}", params)
         short = Said(f"page.transfer_short.{page.reason}", {**params, **base, "reply": params["reply"][:40]})
         return LoopLines(head, short)
     params = extensions.page_params(session, settings, case, page)

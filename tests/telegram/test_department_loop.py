@@ -100,3 +100,25 @@ async def test_another_department_and_forged_buttons_are_refused(telegram_world:
     await world.drain()
     assert "没有编号为 ZZZZZZ" in stranger.last_message.text
     assert [t.status for t in transfers(world)] == ["requested"]
+
+
+async def test_the_review_page_of_a_case_with_no_resident_does_not_promise_to_ask_one(
+    telegram_world: TelegramWorld,
+) -> None:
+    """A leader's own finding (主动发现) has nobody to ask 解决了吗: the review page says what 通过 does."""
+    world = telegram_world
+    _, leader = await transferred_heating(world)
+    with world.services.db.session() as session:
+        case = only_case(world.services)
+        case.resident_id = None  # as a case a leader filed from a visit has none
+        session.add(case)
+        session.commit()
+    dept = world.person(YU_GUILAN, "桂兰")
+    page = dept.last_with_button("签收")
+    await dept.taps("签收")
+    await world.drain()
+    await dept.says("已上门检修壁挂炉，暖气恢复", reply_to=page)
+    await world.drain()
+    review = leader.last_with_button("通过")
+    assert "【回单待审核】" in review.text and "暖气恢复" in review.text
+    assert "请居民确认" not in review.text and "通过后办结" in review.text, review.text
