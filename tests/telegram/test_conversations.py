@@ -5,6 +5,7 @@ Resident says X → the on-duty leader receives a page with buttons → taps 接
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from gridline.storage.models import CaseEvent
@@ -177,28 +178,17 @@ async def test_edited_messages_and_channel_posts_are_ignored_without_errors(tele
     assert all(event.status == "processed" for event in inbound_events(world.services))
 
 
-async def test_status_lists_the_residents_open_cases(telegram_world: TelegramWorld):
+@pytest.mark.parametrize("asked", ["/status", "状态", "进度。"])
+async def test_status_lists_the_residents_open_cases_and_files_nothing(telegram_world: TelegramWorld, asked: str):
+    # 「状态」 is what the SMS help teaches; a resident who types it here means what /status means.
     world = telegram_world
     resident = await register_by_location(world)
     await resident.says("小区门口路灯不亮了")
     await world.drain()
     case = only_case(world.services)
-    await resident.says("/status")
+    await resident.says(asked)
     await world.drain()
     assert case.ref in resident.last_message.text
-
-
-async def test_status_typed_in_words_lists_the_cases_and_files_nothing(telegram_world: TelegramWorld):
-    # 「状态」 is what the SMS help teaches; a resident who types it here means the same.
-    world = telegram_world
-    resident = await register_by_location(world)
-    await resident.says("小区门口路灯不亮了")
-    await world.drain()
-    case = only_case(world.services)
-    for word in ("状态", "进度。"):
-        await resident.says(word)
-        await world.drain()
-        assert case.ref in resident.last_message.text
     assert len(cases(world.services)) == 1
 
 
