@@ -21,6 +21,16 @@ async def settle_in(world: TelegramWorld, person: Any) -> None:
     await world.drain()
 
 
+async def elevator_reported(world: TelegramWorld, user_id: int):
+    """A resident (王建国, settled in a grid) reports 电梯坏了; the on-duty leader 志强 is paged."""
+    resident = world.person(user_id, "建国", last_name="王")
+    leader = world.person(7000000002, "志强")
+    await settle_in(world, resident)
+    await resident.says("电梯坏了")
+    await world.drain()
+    return resident, leader
+
+
 async def test_a_greeting_or_thanks_after_start_is_answered_not_refused_as_an_address(
     telegram_world: TelegramWorld,
 ):
@@ -140,11 +150,7 @@ async def test_a_button_of_a_question_already_answered_in_words_says_so(telegram
     """「解决了，谢谢」 and 「5」 typed instead of tapped leave the buttons on the questions; a late tap
     on them said 「现在还不能评价」 (not yet) about a case that was closed and rated."""
     world = telegram_world
-    resident = world.person(8100000306, "建国", last_name="王")
-    leader = world.person(7000000002, "志强")
-    await settle_in(world, resident)
-    await resident.says("电梯坏了")
-    await world.drain()
+    resident, leader = await elevator_reported(world, 8100000306)
     await leader.taps("已解决")
     await world.drain()
     solved_question = resident.last_with_button("是，解决了")
@@ -172,11 +178,7 @@ async def test_a_button_of_a_question_already_answered_in_words_says_so(telegram
 async def test_a_working_day_deadline_on_the_page_ends_at_24_00_of_its_last_day(telegram_world: TelegramWorld):
     """「限时 12月8日 00:00（3个工作日）」 read as a day more than the limit gives: it is the end of 12月7日."""
     world = telegram_world
-    resident = world.person(8100000307, "建国", last_name="王")
-    leader = world.person(7000000002, "志强")
-    await settle_in(world, resident)
-    await resident.says("电梯坏了")
-    await world.drain()
+    _, leader = await elevator_reported(world, 8100000307)
     page = leader.last_with_button("接单").text
     assert re.search(r"限时 \d+月\d+日 24:00（3个工作日）", page), page
     assert "日 00:00" not in page, page
@@ -199,11 +201,7 @@ async def test_a_residents_reply_to_the_leaders_message_stays_on_the_case(telegr
     reply. That answer opened a new case (「已记录，工单号 …。请问是哪类问题？」) and paged again.
     Now it is passed on to the leader (居民补充, not a page) — and the leader never got it at all."""
     world = telegram_world
-    resident = world.person(8100000309, "建国", last_name="王")
-    leader = world.person(7000000002, "志强")
-    await settle_in(world, resident)
-    await resident.says("电梯坏了")
-    await world.drain()
+    resident, leader = await elevator_reported(world, 8100000309)
     await leader.taps("接单")
     await world.drain()
     page = leader.last_with_button("已解决")
@@ -230,11 +228,7 @@ async def test_a_residents_reply_to_the_leaders_message_stays_on_the_case(telegr
 async def test_status_with_a_reference_answers_that_case_for_staff_who_may_see_it(telegram_world: TelegramWorld):
     """`/status W4RGMD` (docs/telegram.md) listed a staff member's open cases and ignored the reference."""
     world = telegram_world
-    resident = world.person(8100000310, "建国", last_name="王")
-    leader = world.person(7000000002, "志强")
-    await settle_in(world, resident)
-    await resident.says("电梯坏了")
-    await world.drain()
+    _, leader = await elevator_reported(world, 8100000310)
     case = only_case(world.services)
 
     await leader.says(f"/status {case.ref}")
@@ -277,11 +271,7 @@ async def test_a_residents_ok_or_thanks_in_reply_to_the_leaders_words_is_kept_on
     such — and an answer to the leader: it belongs on the case's log (the console's timeline), where it
     was missing (filed on no case)."""
     world = telegram_world
-    resident = world.person(8100000311, "建国", last_name="王")
-    leader = world.person(7000000002, "志强")
-    await settle_in(world, resident)
-    await resident.says("电梯坏了")
-    await world.drain()
+    resident, leader = await elevator_reported(world, 8100000311)
     await leader.taps("接单")
     await world.drain()
     await leader.says("您好，我们下午三点派人去看电梯", reply_to=leader.last_with_button("已解决"))
