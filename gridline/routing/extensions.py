@@ -30,7 +30,7 @@ from gridline.domain.transfers import (
 )
 from gridline.kernel.notify import said
 from gridline.kernel.work import Work, in_transaction
-from gridline.routing.actions import CHAIN_ROLES, ActionResult, may_act
+from gridline.routing.action_result import ActionResult
 from gridline.routing.closure import LEVEL_UP
 from gridline.routing.deadlines import Limit, deadline_after
 from gridline.routing.directory import Directory
@@ -39,6 +39,7 @@ from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
 from gridline.routing.transfers import Actor
 from gridline.routing.transfers import local_time as _local
+from gridline.routing.who_may_act import CHAIN_ROLES, may_act
 from gridline.settings import Settings
 from gridline.storage import audit, cases, steps
 from gridline.storage import transfers as store

@@ -25,8 +25,8 @@ from gridline.domain.lifecycle import CaseStatus, ForbiddenTransition
 from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.kernel.work import Work
 from gridline.routing import closure
-from gridline.routing.actions import rate_case
 from gridline.routing.grids import GridIndex
+from gridline.routing.rating import rate_case
 from gridline.routing.timeline import publish_case, record_event
 from gridline.storage import cases, directory
 from gridline.storage import follow_up_calls as store

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from gridline.domain.lifecycle import OPEN_CASE_STATUSES, PageStatus
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, OPEN_PAGE_STATUSES, PAGE, PageStatus
+from gridline.kernel.work import Work
 from gridline.storage import directory_cache
 from gridline.storage import pages as page_store
 from gridline.storage.models import Case, ContactMethod, Page, Staff
@@ -98,3 +99,18 @@ def page_by_code(session: Session, phone: str, code: int) -> Page | None:
 
 def was_paged(session: Session, case_id: int, staff_id: int) -> bool:
     return page_store.was_paged(session, case_id, staff_id)
+
+
+def expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_key: str, **params: str) -> set[int]:
+    """End every open page but ``keep_page_id``; the ids of those already delivered, which are
+    edited to say ``note_key``."""
+    edited: set[int] = set()
+    for page in page_store.for_case_with_status(work.session, case.id or 0, [s.value for s in OPEN_PAGE_STATUSES]):
+        if page.id == keep_page_id:
+            continue
+        was_delivered = page.status in (PageStatus.SENT, PageStatus.DELIVERED)
+        PAGE.move(page, PageStatus.EXPIRED, work.now)
+        if was_delivered and page.id is not None:
+            edited.add(page.id)
+            work.job("update_page", f"pageupd:{page.id}:{note_key}", page_id=page.id, note_key=note_key, params=params)
+    return edited

@@ -32,10 +32,12 @@ from gridline.i18n.phrases import Phrase
 from gridline.kernel.notify import said
 from gridline.kernel.outbox import tell_reporters
 from gridline.kernel.work import Work
-from gridline.routing.actions import ActionResult, expire_other_pages, mark_resolved, may_act
+from gridline.routing.action_result import ActionResult
 from gridline.routing.deadlines import deadline_after, limit_for
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation
+from gridline.routing.pages import expire_other_pages
+from gridline.routing.resolving import mark_resolved
 from gridline.routing.timeline import publish_case, record_event
 from gridline.routing.transfer_parties import (
     Actor,
@@ -54,6 +56,7 @@ from gridline.routing.transfer_parties import (
     transfer_status_phrase,
 )
 from gridline.routing.transfer_states import allowed, transition
+from gridline.routing.who_may_act import may_act
 from gridline.storage import audit, cases, pages
 from gridline.storage import evidence as evidence_rows
 from gridline.storage import transfers as store

@@ -16,8 +16,8 @@ from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip
 from gridline.domain.lifecycle import CaseStatus
 from gridline.edge.params import RowId
 from gridline.routing import closure
-from gridline.routing.actions import rate_case
 from gridline.routing.directory import Directory
+from gridline.routing.rating import rate_case
 from gridline.routing.timeline import record_event
 from gridline.storage import cases, follow_up_calls
 from gridline.storage.audit import record
