@@ -66,7 +66,6 @@ def _next_position(policy: EscalationPolicy, round_: int, step_index: int, offse
     return None
 
 
-
 def escalate_case(work: Work, case: Case, reason: str) -> bool:
     """Run the next escalation step now; False when the policy has no step left."""
     last = steps.last_done(work.session, case.id or 0)
@@ -86,6 +85,7 @@ def escalate_case(work: Work, case: Case, reason: str) -> bool:
         return True
     schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=0)
     return True
+
 
 def page_targets(
     work: Work, case: Case, targets: list[Target], *, step_index: int, round_: int
