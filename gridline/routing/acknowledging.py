@@ -12,7 +12,7 @@ from gridline.routing.action_result import ActionResult
 from gridline.routing.escalation import cancel_pending_steps
 from gridline.routing.pages import expire_other_pages
 from gridline.routing.timeline import publish_case, transition
-from gridline.storage import cases, pages
+from gridline.storage import acknowledgements, pages
 from gridline.storage.models import Case, Page, Staff
 
 
@@ -56,7 +56,7 @@ def mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page: 
         )
     edited = expire_other_pages(work, case, page.id if page else None, "page.note_acknowledged_by", name=staff.name)
     tell_earlier_pages_who_took_it(work, case, staff, edited)
-    cases.add_acknowledgement(
+    acknowledgements.add(
         work.session,
         case_id=case.id or 0,
         page_id=page.id if page else None,
@@ -73,7 +73,7 @@ def tell_earlier_pages_who_took_it(work: Work, case: Case, staff: Staff, skip: s
     """Pages delivered and ended since the case was last taken (their person passed it up with 上报,
     or it went past them) still read 「…已上报」: when ``staff`` takes it they read 「已由…接单」 too,
     so nobody else goes out. Pages that ended before an earlier acknowledgement said so then."""
-    earlier = [a.at for a in cases.acknowledgements(work.session, case.id or 0)]
+    earlier = [a.at for a in acknowledgements.of_case(work.session, case.id or 0)]
     since = max(earlier) if earlier else None
     for page in pages.for_case_with_status(work.session, case.id or 0, [PageStatus.EXPIRED.value]):
         if page.id is None or page.id in skip or page.staff_id == staff.id or page.sent_at is None:

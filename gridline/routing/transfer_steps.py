@@ -57,7 +57,7 @@ from gridline.routing.transfer_parties import (
 )
 from gridline.routing.transfer_states import allowed, transition
 from gridline.routing.who_may_act import may_act
-from gridline.storage import audit, cases, pages
+from gridline.storage import acknowledgements, audit, cases, pages
 from gridline.storage import evidence as evidence_rows
 from gridline.storage import transfers as store
 from gridline.storage.models import Case, Page, Staff, Transfer
@@ -184,7 +184,7 @@ def accept(work: Work, services: Services, case_id: int, staff_id: int, *, chann
         # Nobody in the grid had it: the department's acceptance is the case's acknowledgement.
         CASE.move(case, CaseStatus.ACKNOWLEDGED, work.now)  # the transfer's own event says why
         case.acknowledged_by = staff.id
-        cases.add_acknowledgement(session, case_id=case.id or 0, page_id=page.id if page else None,
+        acknowledgements.add(session, case_id=case.id or 0, page_id=page.id if page else None,
                                   staff_id=staff.id or 0, channel=channel, at=work.now)  # fmt: skip
     case.assignee_staff_id = staff.id
     case.updated_at = work.now
