@@ -10,7 +10,7 @@ from gridline.kernel.outbox import tell_reporters
 from gridline.kernel.work import Work
 from gridline.routing.action_result import ActionResult
 from gridline.routing.escalation import cancel_pending_steps
-from gridline.routing.pages import expire_other_pages
+from gridline.routing.pages import acting_page, expire_other_pages
 from gridline.routing.timeline import publish_case, transition
 from gridline.storage import acknowledgements, pages
 from gridline.storage.models import Case, Page, Staff
@@ -25,19 +25,11 @@ def acknowledge(work: Work, case: Case, staff: Staff, channel: str, page_id: int
         key = "action.already_yours" if holder and holder.id == staff.id else "action.already_acknowledged"
         return ActionResult(False, "already_acknowledged", said(key, lang, ref=case.ref, name=name), case.ref, name)
     CASE.check(case.status, CaseStatus.ACKNOWLEDGED)
-    page = staff_page(work, case, staff, page_id)
+    page = acting_page(work.session, case, staff, page_id)
     told = mark_acknowledged(work, case, staff, channel, page, actor)
     # A case with nobody to tell (主动发现 on a visit) does not claim the resident was told.
     key = "action.acknowledged" if told else "action.acknowledged_quiet"
     return ActionResult(True, "acknowledged", said(key, lang, ref=case.ref), case.ref, staff.name, nobody_told=not told)
-
-
-def staff_page(work: Work, case: Case, staff: Staff, page_id: int | None) -> Page | None:
-    """The page ``staff`` acts from: ``page_id`` if it is theirs about ``case``, else their newest one."""
-    if page_id is not None:
-        page = pages.get(work.session, page_id)
-        return page if page is not None and page.case_id == case.id and page.staff_id == staff.id else None
-    return pages.latest_for_staff(work.session, case.id or 0, staff.id or 0)
 
 
 def mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page: Page | None, actor: str) -> bool:
