@@ -10,9 +10,9 @@ from gridline.kernel.outbox import tell_reporters
 from gridline.kernel.work import Work
 from gridline.routing.action_result import ActionResult
 from gridline.routing.escalation import cancel_pending_steps
-from gridline.routing.pages import expire_other_pages
+from gridline.routing.pages import acting_page, expire_other_pages
 from gridline.routing.timeline import publish_case, transition
-from gridline.storage import cases, pages
+from gridline.storage import acknowledgements, pages
 from gridline.storage.models import Case, Page, Staff
 
 
@@ -25,19 +25,11 @@ def acknowledge(work: Work, case: Case, staff: Staff, channel: str, page_id: int
         key = "action.already_yours" if holder and holder.id == staff.id else "action.already_acknowledged"
         return ActionResult(False, "already_acknowledged", said(key, lang, ref=case.ref, name=name), case.ref, name)
     CASE.check(case.status, CaseStatus.ACKNOWLEDGED)
-    page = staff_page(work, case, staff, page_id)
+    page = acting_page(work.session, case, staff, page_id)
     told = mark_acknowledged(work, case, staff, channel, page, actor)
     # A case with nobody to tell (主动发现 on a visit) does not claim the resident was told.
     key = "action.acknowledged" if told else "action.acknowledged_quiet"
     return ActionResult(True, "acknowledged", said(key, lang, ref=case.ref), case.ref, staff.name, nobody_told=not told)
-
-
-def staff_page(work: Work, case: Case, staff: Staff, page_id: int | None) -> Page | None:
-    """The page ``staff`` acts from: ``page_id`` if it is theirs about ``case``, else their newest one."""
-    if page_id is not None:
-        page = pages.get(work.session, page_id)
-        return page if page is not None and page.case_id == case.id and page.staff_id == staff.id else None
-    return pages.latest_for_staff(work.session, case.id or 0, staff.id or 0)
 
 
 def mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page: Page | None, actor: str) -> bool:
@@ -56,7 +48,7 @@ def mark_acknowledged(work: Work, case: Case, staff: Staff, channel: str, page: 
         )
     edited = expire_other_pages(work, case, page.id if page else None, "page.note_acknowledged_by", name=staff.name)
     tell_earlier_pages_who_took_it(work, case, staff, edited)
-    cases.add_acknowledgement(
+    acknowledgements.add(
         work.session,
         case_id=case.id or 0,
         page_id=page.id if page else None,
@@ -73,7 +65,7 @@ def tell_earlier_pages_who_took_it(work: Work, case: Case, staff: Staff, skip: s
     """Pages delivered and ended since the case was last taken (their person passed it up with 上报,
     or it went past them) still read 「…已上报」: when ``staff`` takes it they read 「已由…接单」 too,
     so nobody else goes out. Pages that ended before an earlier acknowledgement said so then."""
-    earlier = [a.at for a in cases.acknowledgements(work.session, case.id or 0)]
+    earlier = [a.at for a in acknowledgements.of_case(work.session, case.id or 0)]
     since = max(earlier) if earlier else None
     for page in pages.for_case_with_status(work.session, case.id or 0, [PageStatus.EXPIRED.value]):
         if page.id is None or page.id in skip or page.staff_id == staff.id or page.sent_at is None:

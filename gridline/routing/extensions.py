@@ -41,7 +41,7 @@ from gridline.routing.transfers import Actor
 from gridline.routing.transfers import local_time as _local
 from gridline.routing.who_may_act import CHAIN_ROLES, may_act
 from gridline.settings import Settings
-from gridline.storage import audit, cases, steps
+from gridline.storage import audit, case_events, cases, steps
 from gridline.storage import transfers as store
 from gridline.storage.models import Case, Extension, Page, Staff
 
@@ -202,7 +202,7 @@ def decide(work: Work, services: Services, case_id: int, actor: Actor, *, approv
 
 def last_moved_at(session: Session, case_id: int) -> datetime | None:
     """When the case's deadline was last moved by an approved extension (chasing starts over then)."""
-    event = cases.latest_event(session, case_id, "extension_approved")
+    event = case_events.latest_event(session, case_id, "extension_approved")
     return event.at if event is not None else None
 
 

@@ -101,6 +101,15 @@ def was_paged(session: Session, case_id: int, staff_id: int) -> bool:
     return page_store.was_paged(session, case_id, staff_id)
 
 
+
+def acting_page(session: Session, case: Case, staff: Staff, page_id: int | None) -> Page | None:
+    """The page ``staff`` acts on ``case`` from: ``page_id`` if it is theirs about the case (else
+    None), or without one their newest page about it."""
+    if page_id is not None:
+        page = page_store.get(session, page_id)
+        return page if page is not None and page.case_id == case.id and page.staff_id == staff.id else None
+    return page_store.latest_for_staff(session, case.id or 0, staff.id or 0)
+
 def expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_key: str, **params: str) -> set[int]:
     """End every open page but ``keep_page_id``; the ids of those already delivered, which are
     edited to say ``note_key``."""

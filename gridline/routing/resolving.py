@@ -6,11 +6,11 @@ from __future__ import annotations
 from gridline.domain.lifecycle import CaseStatus
 from gridline.kernel.notify import said
 from gridline.kernel.work import Work
-from gridline.routing.acknowledging import mark_acknowledged, staff_page
+from gridline.routing.acknowledging import mark_acknowledged
 from gridline.routing.action_result import ActionResult
 from gridline.routing.closure import ask_if_solved
 from gridline.routing.escalation import cancel_pending_steps
-from gridline.routing.pages import expire_other_pages
+from gridline.routing.pages import acting_page, expire_other_pages
 from gridline.routing.timeline import publish_case, transition
 from gridline.storage.models import Case, Staff
 
@@ -23,7 +23,7 @@ def resolve(work: Work, case: Case, staff: Staff, channel: str, page_id: int | N
             False, "case_closed", said("action.case_closed", lang, ref=case.ref, name=staff.name), case.ref
         )
     if case.status != CaseStatus.ACKNOWLEDGED:
-        mark_acknowledged(work, case, staff, channel, staff_page(work, case, staff, page_id), actor)
+        mark_acknowledged(work, case, staff, channel, acting_page(work.session, case, staff, page_id), actor)
     asked = mark_resolved(work, case, staff, channel, actor)
     key = "action.resolved" if asked else "action.resolved_quiet"
     return ActionResult(True, "resolved", said(key, lang, ref=case.ref), case.ref, staff.name, nobody_told=not asked)

@@ -10,7 +10,7 @@ from gridline.domain.lifecycle import StaffRole
 from gridline.kernel.work import Work
 from gridline.routing.directory import Directory
 from gridline.routing.duty import reassignment_candidates
-from gridline.storage import cases, pages
+from gridline.storage import case_events, pages
 from gridline.storage.models import Case, Staff
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def passed_on(work: Work, case: Case, staff: Staff) -> bool:
     their old page no longer lets them take it back, escalate it or speak for it."""
     if case.assignee_staff_id in (None, staff.id):
         return False
-    handed = cases.latest_event(work.session, case.id or 0, "reassigned")
+    handed = case_events.latest_event(work.session, case.id or 0, "reassigned")
     if handed is None or handed.actor != f"staff:{staff.code}":
         return False
     newest = pages.latest_for_staff(work.session, case.id or 0, staff.id or 0)
