@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gridline.nlu.assertion import asserted_part
 from gridline.nlu.entities import EntityExtractor, Gazetteer
 from gridline.nlu.methods import DEFAULT_METHOD
 from gridline.nlu.scoring import LinearScorer
@@ -36,7 +37,7 @@ from gridline.nlu.types import OUT_OF_SCOPE, IntentScore, NluResult
 ENGINE_NAME = "embedded"
 # Bump when the features or the model change in a way that should invalidate saved models (entity
 # rules live in the code, not in the model file, so they apply to saved models at once).
-CODE_VERSION = "4"
+CODE_VERSION = "5"
 # When fewer than half of a text's characters were ever seen in training (another script, symbols,
 # mash), it is out of scope whatever the classifier says. Measured by 5-fold cross-validation
 # (docs/nlu.md): fires on 4 of 1,700 Gridline sentences (3 of them out of scope) and 3 of 1,606
@@ -122,7 +123,9 @@ class EmbeddedEngine:
         from gridline.nlu import classifier  # scikit-learn is needed for training only
 
         started = time.perf_counter()
-        pipeline = classifier.fit([ex.text for ex in data.examples], [ex.intent for ex in data.examples], method)
+        # The classifier learns from what each example asserts, as it reads messages (parse_sync).
+        texts = [asserted_part(normalise_for_classifier(ex.text)) for ex in data.examples]
+        pipeline = classifier.fit(texts, [ex.intent for ex in data.examples], method)
         version = model_version(data, method)
         metadata = {
             "engine": ENGINE_NAME,
@@ -178,7 +181,8 @@ class EmbeddedEngine:
         cleaned = normalise_for_classifier(text)
         if not has_content(cleaned):
             return self._not_understood(text, entities, "no_words")
-        probs = self.scorer.proba(cleaned)
+        # What the resident denies (「不是自来水，是暖气管漏的」) is not evidence for a category.
+        probs = self.scorer.proba(asserted_part(cleaned))
         order = [i for i in probs.argsort()[::-1] if self.scorer.classes[i] != OUT_OF_SCOPE]
         # The reject class is not an intent a resident can be offered: it stays out of the ranking.
         scores = [IntentScore(self.scorer.classes[i], round(float(probs[i]), 6)) for i in order[:RANKING_SIZE]]

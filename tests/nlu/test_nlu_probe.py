@@ -13,7 +13,8 @@ from gridline.nlu.types import ALL_INTENTS, OUT_OF_SCOPE
 
 PROBE = Path(__file__).parent / "data" / "probe.yml"
 REPO = Path(__file__).resolve().parents[2]
-# Measured 0.982 (130 messages, 3 misses) in session 10; 3 points of margin.
+# Measured 0.982 (130 messages, 3 misses) in session 10 and 1.000 (154 messages, none missed) in
+# session 11; the floor keeps its margin for honest changes to the training data.
 FLOOR = 0.95
 
 

@@ -220,9 +220,33 @@ async def test_a_residents_reply_to_the_leaders_message_stays_on_the_case(telegr
     assert case.report_count == 1
     [told] = world.fake.calls_of("sendMessage", chat_id=leader.chat_id)[pages_before:]
     assert told.params["text"].startswith(f"【居民补充】工单 {case.ref}：好的，我下午三点在家等着"), "not paged again"
-    assert "回复派单消息" in told.params["text"], "how to answer: reply to the page, as before"
+    assert "回复本消息或派单消息" in told.params["text"], "how to answer: reply to this message or the page"
     said = [m for m in inbound_messages(world.services) if m.text == "好的，我下午三点在家等着"]
     assert said and said[0].case_id == case.id, "the answer is on the case's log"
+
+
+async def test_the_leaders_reply_to_the_residents_added_words_reaches_the_resident(telegram_world: TelegramWorld):
+    """The leader replies (Telegram's reply) to 【居民补充】 rather than to the page: that got the staff
+    help text and the resident heard nothing. It is relayed exactly as a reply to the page is."""
+    world = telegram_world
+    resident, leader = await elevator_reported(world, 8100000312)
+    await leader.taps("接单")
+    await world.drain()
+    await leader.says("请问是几号楼几单元？", reply_to=leader.last_with_button("已解决"))
+    await world.drain()
+    await resident.says("3号楼2单元", reply_to=resident.last_message)
+    await world.drain()
+    case = only_case(world.services)
+    added = leader.last_message
+    assert added.text.startswith(f"【居民补充】工单 {case.ref}：3号楼2单元"), added.text
+    assert "回复本消息" in added.text, "the text says a reply to it is answered"
+
+    await leader.says("好的，半小时内到", reply_to=added)
+    await world.drain()
+    relayed = resident.last_message.text
+    assert "好的，半小时内到" in relayed and "廖志强" in relayed and case.ref in relayed, relayed
+    assert leader.last_message.text == f"已转告居民（工单 {case.ref}）。", leader.last_message.text
+    assert only_case(world.services).report_count == 1
 
 
 async def test_status_with_a_reference_answers_that_case_for_staff_who_may_see_it(telegram_world: TelegramWorld):

@@ -90,7 +90,10 @@ class TelegramFlows:
         if page is not None and await self.loop.reply_to_page(event.sender, outcome.staff_id, page, event.text):
             return  # a department's reply to its transfer page is its 回单
         if page is not None:
-            await self.staff.relay(event.sender, outcome.staff_id, page, ref or "", event.text)
+            await self.staff.relay(event.sender, outcome.staff_id, page.case_id, ref or "", event.text)
+        elif (added := await self.staff.words_replied_to(event.sender, outcome.staff_id, event.reply_to_message_id)):
+            # A reply to 【居民补充】 answers the resident as a reply to the page does.
+            await self.staff.relay(event.sender, outcome.staff_id, added[0], added[1], event.text)
         elif is_visit_text(event.text):
             await self.staff.visit_text(event.sender, outcome.staff_id, event.text)
         else:

@@ -27,7 +27,7 @@ from gridline.routing.duty import reassignment_candidates
 from gridline.routing.handover import hand_over
 from gridline.routing.visits import answer_visit_button, answer_visit_text, owed_list
 from gridline.settings import Settings
-from gridline.storage import cases, directory, pages
+from gridline.storage import cases, directory, outbox, pages
 from gridline.storage.models import Case, Page, Staff
 
 if TYPE_CHECKING:
@@ -113,11 +113,12 @@ class StaffDesk:
         staff = await self._staff(staff_id)
         await self.ctx.say(sender, "telegram.staff.help", name=staff.name)
 
-    async def relay(self, sender: Sender, staff_id: int, page: Page, ref: str, text: str) -> None:
-        """A reply to a page message goes to everyone who reported the case (the core checks the person may)."""
-        from gridline.routing.actions import relay_staff_reply
+    async def relay(self, sender: Sender, staff_id: int, case_id: int, ref: str, text: str) -> None:
+        """A reply to a page message (or to a 居民补充 about the case) goes to everyone who reported the
+        case (the core checks the person may)."""
+        from gridline.routing.staff_words import relay_staff_reply
 
-        told = await relay_staff_reply(self.services, page.case_id, staff_id, text, "telegram")
+        told = await relay_staff_reply(self.services, case_id, staff_id, text, "telegram")
         if told:
             # Neighbours who joined the case hear it too: the leader is told how many.
             await self.ctx.say(sender, "telegram.staff.relayed_many" if told > 1 else "telegram.staff.relayed",
@@ -130,6 +131,12 @@ class StaffDesk:
         if message_id is None:
             return None
         return await in_transaction(self.services, _page_replied_to, f"{sender.chat_id}:{message_id}")
+
+    async def words_replied_to(self, sender: Sender, staff_id: int, message_id: int | None) -> tuple[int, str] | None:
+        """The case of a 【居民补充】 message to this staff member that ``message_id`` replies to, and its ref."""
+        if message_id is None:
+            return None
+        return await in_transaction(self.services, _words_replied_to, f"{sender.chat_id}:{message_id}", staff_id)
 
     async def evidence(self, event: PhotoInput, staff_id: int) -> None:
         """A photo from staff: evidence for the case tagged ``#REF`` in the caption or replied to."""
@@ -264,7 +271,7 @@ class StaffDesk:
 def _case_status(work: Work, services: Services, staff_id: int, ref: str) -> Phrase:
     """`/status REF` from staff: the case, if they may act on it (paged, its grid's leader, the chain
     above); otherwise the same answer as for a reference that does not exist."""
-    from gridline.routing.actions import may_act
+    from gridline.routing.who_may_act import may_act
 
     case = cases.by_ref(work.session, ref)
     staff = work.session.get(Staff, staff_id)
@@ -298,6 +305,18 @@ def _page_replied_to(work: Work, provider_message_id: str) -> tuple[Page, str | 
         return None
     case = work.session.get(Case, page.case_id)
     return page, case.ref if case else None
+
+
+# The texts to staff whose Telegram reply is relayed to the case's residents, as a reply to its page is.
+RELAYED_REPLY_KEYS = frozenset({"telegram.staff.resident_adds"})
+
+
+def _words_replied_to(work: Work, provider_message_id: str, staff_id: int) -> tuple[int, str] | None:
+    message = outbox.by_provider_message_id(work.session, provider_message_id)
+    if message is None or message.staff_id != staff_id or message.text_key not in RELAYED_REPLY_KEYS:
+        return None
+    case = work.session.get(Case, message.case_id) if message.case_id else None
+    return (case.id or 0, case.ref) if case is not None else None
 
 
 def _case_and_colleagues(

@@ -13,8 +13,8 @@ from gridline.core.reports import apply_category_choice, decide_report
 from gridline.i18n.phrases import Phrase
 from gridline.nlu.types import IntentScore, NluResult
 from gridline.routing import checkins
-from gridline.routing.actions import rate_case
 from gridline.routing.cases import already_reported
+from gridline.routing.rating import rate_case
 from gridline.routing.timeline import record_event
 from gridline.storage import cases
 from gridline.storage.models import Case

@@ -15,6 +15,7 @@ from gridline.core.conversation.step import Step
 from gridline.domain.case_events import CaseEventKind
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.nlu.priority import assess_priority
+from gridline.storage import case_events as case_event_store
 from gridline.storage import cases as case_store
 from gridline.storage.models import Case, CaseEvent
 
@@ -83,7 +84,7 @@ def recent_case(step: Step) -> Case | None:
 def detail_to_split(step: Step, case: Case, category: str) -> CaseEvent | None:
     """The resident's newest words added to ``case`` that the model read as ``category`` — if they
     are still the newest words they added and were not reported apart already."""
-    events = case_store.events_of_kinds(
+    events = case_event_store.events_of_kinds(
         step.work.session, case.id or 0, [CaseEventKind.REPORTED_AGAIN.value, CaseEventKind.SPLIT_OFF.value]
     )
     mine = [

@@ -1,0 +1,97 @@
+"""Residents correct themselves, name the appliance instead of the outage, and report fraud in many
+words: what they mean is the category (docs/nlu.md, "What residents mean")."""
+
+from __future__ import annotations
+
+import pytest
+
+from gridline.nlu.assertion import asserted_part
+from gridline.nlu.embedded import EmbeddedEngine
+from gridline.nlu.text import normalise_for_classifier
+
+
+@pytest.mark.parametrize(
+    ("message", "meant"),
+    [
+        ("不是自来水，是暖气管漏的", "gas_heating"),
+        ("是暖气片漏水，不是自来水管", "gas_heating"),
+        ("不是燃气，是暖气片不热", "gas_heating"),
+        ("燃气没事，是暖气不热", "gas_heating"),
+        ("水没事，电坏了", "power_supply"),
+        ("下水道没堵，是水管爆了", "water_supply"),
+        ("电梯没问题，就是单元门的门禁坏了", "property_management"),
+    ],
+)
+async def test_a_resident_who_says_what_it_is_not_is_filed_under_what_it_is(
+    engine: EmbeddedEngine, message: str, meant: str
+) -> None:
+    result = await engine.parse(message)
+    assert result.intent == meant, (result.intent, result.confidence)
+
+
+@pytest.mark.parametrize(
+    ("message", "meant"),
+    [
+        ("暖气不是很热", "gas_heating"),  # not very: a complaint, not a denial
+        ("是不是停水了", "water_supply"),  # a question
+        ("不是", "deny"),
+        ("不是这个，弄错了", "deny"),
+    ],
+)
+async def test_a_bu_shi_that_denies_nothing_is_read_as_written(
+    engine: EmbeddedEngine, message: str, meant: str
+) -> None:
+    assert (await engine.parse(message)).intent == meant
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "暖气不是很热",
+        "是不是停水了",
+        "不是停水就是停电，天天这样",
+        "这不是欺负人吗，天天吵",
+        "水压不正常",
+        "不是",
+        "老人没事吧",
+    ],
+)
+def test_the_classifier_reads_the_whole_text_when_nothing_is_denied(message: str) -> None:
+    cleaned = normalise_for_classifier(message)
+    assert asserted_part(cleaned) == cleaned
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "家里没电了电器都停了",
+        "冰箱电视都停了，家里没电了",
+        "跳闸了",
+        "一开电暖气就跳闸，跳了好几回了",
+        "空调和冰箱一下子全停了",
+    ],
+)
+async def test_appliances_cutting_out_are_a_power_problem_not_water(engine: EmbeddedEngine, message: str) -> None:
+    result = await engine.parse(message)
+    assert result.intent == "power_supply", (result.intent, result.confidence)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "我被骗了",
+        "接到诈骗电话",
+        "我要报警，被人骗了钱",
+        "楼上邻居接到电话被骗走了三万块",
+        "有人冒充警察打电话让我转钱",
+    ],
+)
+async def test_fraud_and_wanting_the_police_are_public_order_not_a_neighbour_dispute(
+    engine: EmbeddedEngine, message: str
+) -> None:
+    result = await engine.parse(message)
+    assert result.intent == "public_order", (result.intent, result.confidence)
+
+
+async def test_a_scam_text_itself_is_still_spam_not_a_report(engine: EmbeddedEngine) -> None:
+    assert (await engine.parse("点击链接领取红包")).intent == "nlu_fallback"
