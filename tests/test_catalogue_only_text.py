@@ -46,6 +46,7 @@ VOCABULARY: dict[str, str] = {
     "gridline/demo/synthetic.py": "synthetic city data",
     # Grid names carry their boundary in full-width brackets: （…） is data being parsed.
     "gridline/console/grids.py": "grid-name grammar (full-width bracket)",
+    "gridline/bots/duty_text.py": "grid-name grammar (full-width bracket): a grid's short name",
     # A probe the health check sends to the NLU; what a resident might say, never shown.
     "gridline/api/health.py": "NLU probe utterance",
 }

@@ -9,6 +9,8 @@ is audited (``rota.cover``) and the covering person is told on their first chann
 Who may cover: an active leader or member of the grid whose shift it is — its own team, who know its
 households and are on its rota already — never the person handing over. The window must lie ahead (``现在`` /
 ``now`` starts it at once), last at most :data:`MAX_DAYS` days, and meet a shift of the sender's.
+Someone on the rota of more than one grid names the grid (``/cover GX01-01-2 MBR-… …``); without it,
+shifts of two grids in the window are not guessed at: the answer asks which, and nothing is recorded.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlmodel import Session
 
 from gridline.domain.lifecycle import StaffRole
 from gridline.i18n import WEEKDAY_KEYS
-from gridline.i18n.phrases import Phrase, lines
+from gridline.i18n.phrases import Lines, Phrase, lines
 from gridline.kernel.work import Work
 from gridline.routing.cover_grammar import CoverAsk
 from gridline.routing.rota import shifts_for_staff
@@ -65,6 +67,15 @@ def hand_over(work: Work, settings: Settings, staff: Staff, ask: CoverAsk) -> Ha
     if not duty:
         return Handover(False, Phrase("rota.cover.no_shift", window))
     grid_codes = {grid for _, _, grid, _ in duty}
+    if ask.grid_code is not None and ask.grid_code not in grid_codes:
+        named = directory.grids_by_codes(session, {ask.grid_code}).get(ask.grid_code)
+        return Handover(False, Phrase("rota.cover.no_shift_in_grid",
+                                      {**window, "grid": named.name if named else ask.grid_code}))
+    if ask.grid_code is not None:
+        duty, grid_codes = [d for d in duty if d[2] == ask.grid_code], {ask.grid_code}
+    elif len(grid_codes) > 1:
+        # Shifts on more than one grid: which one? Nothing is recorded until the sender says.
+        return Handover(False, _which_grid(session, tz, duty, ask, cover.grid_code))
     if cover.role not in COVER_ROLES or cover.grid_code not in grid_codes:
         first = min(grid_codes)
         home = directory.grids_by_codes(session, {first}).get(first)
@@ -94,6 +105,33 @@ def hand_over(work: Work, settings: Settings, staff: Staff, ask: CoverAsk) -> Ha
 
 
 Duty = tuple[datetime, datetime, str, str]
+
+
+def _which_grid(session: Session, tz: str, duty: list[Duty], ask: CoverAsk, cover_grid: str | None) -> Phrase:
+    """「这段时间您在不止一个网格有班，交哪个网格的？」: each grid with its code and shifts in the window,
+    and the command again with a grid code in front — the covering colleague's grid when it is one of
+    them, else the first — to send as it is or with another code."""
+    zone = ZoneInfo(tz)
+    codes = sorted({grid for _, _, grid, _ in duty})
+    names = {code: g.name for code, g in directory.grids_by_codes(session, set(codes)).items()}
+    said: list[Phrase] = []
+    for code in codes:
+        pieces = [Phrase("rota.cover.which_grid_shift" if role != "backup" else "rota.cover.which_grid_backup",
+                         window_facts(start, end, zone, ""))
+                  for start, end, grid, role in duty if grid == code]  # fmt: skip
+        said.append(Phrase("rota.cover.which_grid_line", {"code": code, "name": names.get(code, code),
+                                                          "shifts": pieces}))  # fmt: skip
+    example = cover_grid if cover_grid in codes else codes[0]
+    facts = {"grids": Lines(tuple(said)), "example": _example(example, ask, tz)}
+    return Phrase("rota.cover.which_grid", facts)
+
+
+def _example(grid: str, ask: CoverAsk, tz: str) -> str:
+    """The /cover arguments again, with ``grid`` in front (``GX01-01-2 MBR-GX01-01-2 12-05 08:00 20:00 …``)."""
+    zone = ZoneInfo(tz)
+    start, end = ask.starts_at.astimezone(zone), ask.ends_at.astimezone(zone)
+    until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%m-%d %H:%M}"
+    return " ".join(w for w in (grid, ask.staff_code, f"{start:%m-%d %H:%M}", until, ask.reason) if w)
 
 
 def _merged(duty: list[Duty]) -> list[Duty]:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from gridline.routing.rota import who_is_on_duty
-from gridline.storage.models import AuditLog, DutyOverride
+from gridline.storage.models import AuditLog, DutyOverride, DutyShift
 from tests.conftest import SHANGHAI, START
 from tests.telegram.conftest import TelegramWorld
 from tests.telegram.test_conversations import GX01_01_2, LIAO_ZHIQIANG
@@ -126,3 +126,85 @@ async def test_a_resident_is_told_cover_is_for_grid_staff(telegram_world: Telegr
     assert "网格工作人员用的" in resident.last_message.text
     with world.services.db.session() as session:
         assert session.exec(select(DutyOverride)).all() == []
+
+
+def on_two_grids(world: TelegramWorld) -> None:
+    """廖志强 (leader of GX01-01-2) is on the rota of 莲花社区第一网格 too: its backup on Fridays by day."""
+    with world.services.db.session() as session:
+        session.add(DutyShift(grid_code="GX01-01-1", staff_code="LDR-GX01-01-2", role="backup", weekday=4,
+                              start="08:00", end="20:00"))  # fmt: skip
+        session.commit()
+
+
+def overrides(world: TelegramWorld) -> list[tuple[str, str, str]]:
+    with world.services.db.session() as session:
+        return [(o.grid_code, o.role, o.staff_code or "") for o in session.exec(select(DutyOverride))]
+
+
+async def test_a_leader_on_two_grids_is_asked_which_grid_and_nothing_is_recorded(telegram_world: TelegramWorld):
+    """With shifts on two grids in the window, /cover handed over the cover's grid only and said
+    nothing of the other: now it asks, naming the grids, with the command to send (the grid of the
+    colleague named, 叶保国's)."""
+    world = telegram_world
+    on_two_grids(world)
+    leader = world.person(LIAO_ZHIQIANG, "志强")
+    friday = f"{FRIDAY:%m-%d}"
+    await leader.says(f"/cover MBR-GX01-01-2 {friday} 08:00 20:00 家里有事")
+    await world.drain()
+    asked = leader.last_message.text
+    assert "哪个网格" in asked, asked
+    assert lines_with(asked, "GX01-01-1", "莲花社区第一网格") and lines_with(asked, "GX01-01-2", "莲花社区第二网格")
+    assert f"/cover GX01-01-2 MBR-GX01-01-2 {friday} 08:00 20:00 家里有事" in asked, asked
+    assert overrides(world) == []
+
+
+async def test_a_grid_code_before_the_staff_code_hands_over_that_grids_shift(telegram_world: TelegramWorld):
+    world = telegram_world
+    on_two_grids(world)
+    leader = world.person(LIAO_ZHIQIANG, "志强")
+    member = world.person(YE_BAOGUO, "保国")
+    friday = f"{FRIDAY:%m-%d}"
+    await leader.says(f"/cover GX01-01-2 MBR-GX01-01-2 {friday} 08:00 20:00 家里有事")
+    await world.drain()
+    answer = leader.last_message.text
+    assert answer.startswith("已交班，叶保国代您值班"), answer
+    assert "莲花社区第二网格" in answer and "莲花社区第一网格" not in answer, answer
+    assert overrides(world) == [("GX01-01-2", "primary", "MBR-GX01-01-2")]
+    assert member.last_message.text.startswith("廖志强请您代班")
+
+    await leader.says(f"/cover gx01-01-1 MBR-GX01-01-1 {friday} 08:00 20:00")  # 张磊, of 莲花社区第一网格
+    await world.drain()
+    answer = leader.last_message.text
+    assert answer.startswith("已交班，张磊代您值班"), answer
+    assert f"周五 {friday} 08:00–20:00 · 莲花社区第一网格" in answer and "（备班）" in answer, answer
+    assert ("GX01-01-1", "backup", "MBR-GX01-01-1") in overrides(world)
+
+
+async def test_a_grid_code_is_refused_when_it_does_not_fit(telegram_world: TelegramWorld):
+    world = telegram_world
+    on_two_grids(world)
+    leader = world.person(LIAO_ZHIQIANG, "志强")
+    friday = f"{FRIDAY:%m-%d}"
+    refusals = {
+        f"/cover GX01-01-1 MBR-GX01-01-2 {friday} 08:00 20:00": "叶保国不是莲花社区第一网格",
+        f"/cover GX01-02-1 MBR-GX01-02-1 {friday} 08:00 20:00": "没有翠竹社区第一网格",
+        f"/cover NOWHERE-9 MBR-GX01-01-2 {friday} 08:00 20:00": "NOWHERE-9",
+    }
+    for command, said in refusals.items():
+        await leader.says(command)
+        await world.drain()
+        assert said in leader.last_message.text, (command, leader.last_message.text)
+        assert "已交班" not in leader.last_message.text
+    assert overrides(world) == []
+
+
+async def test_cover_in_english_asks_which_grid_too(telegram_world: TelegramWorld):
+    world = telegram_world
+    on_two_grids(world)
+    leader = world.person(LIAO_ZHIQIANG, "志强")
+    await leader.says("/lang en")
+    await world.drain()
+    await leader.says(f"/cover MBR-GX01-01-2 {FRIDAY:%m-%d} 08:00 20:00")
+    await world.drain()
+    asked = leader.last_message.text
+    assert "which grid" in asked and "GX01-01-1" in asked, asked

@@ -43,6 +43,7 @@ SMS_FAMILIES = (
     "twilio.staff.", "loop.sms.", "visits.log.", "visits.sms.", "action.", "transfer.done.", "transfer.refused.",
     "extension.done.", "extension.refused.", "evidence.result.",
     "rota.cover.asked",  # a colleague asked to cover a shift (/cover), on their first channel
+    "rota.duty.",  # 「值班」 by SMS: one's shifts
     # bulk and notices whose length is what a person wrote (UNBOUNDED)
     "broadcast.text", "visits.missed.text", "text.",
 )
@@ -102,8 +103,9 @@ def facts(lang: str) -> dict[str, Any]:
         "role": max((Phrase(f"staff_role.{r}") for r in ("leader", "member")), key=lambda p: len(render(p, lang))),
         # a status answer lists every open case; two are budgeted (each more takes another segment)
         "header": Phrase("status.header", {"count": 2}), "cases": Lines((line, line)),
-        # a hand-over (/cover): by whom, and one shift (each more shift takes another line)
-        "by": name,
+        # a hand-over (/cover): by whom, and one shift (each more shift takes another line); 「值班」 by
+        # SMS shows as many shifts as fit and counts the rest (tests/twilio/test_sms_duty.py)
+        "by": name, "days": 7, "more": 99,
         "shifts": Lines((Phrase("rota.cover.line_backup", {"day": Phrase("weekday.wed"), "start": "12-30 20:00",
                                                              "until": "12-31 08:00", "where": _longest_grid_name()}),)),
     }

@@ -1,10 +1,10 @@
 """What a leader may text back to a page, as a table.
 
 ``12``, ``12a``, ``确认12``, ``ack 12`` acknowledge the page with code 12; ``12r``, ``完成12`` resolve
-it; ``12e``, ``上报12`` escalate it now. A verb without a code (``a``, ``确认``, ``完成``) and a bare
-``1`` mean "the latest page sent to this phone" (a bare ``1`` only when no open page has code 1).
-Full-width digits, case and trailing punctuation do not matter. Any other text after a code
-(``12 马上到``) is relayed to the resident of that case.
+it; ``12e``, ``上报12`` escalate it now; ``值班`` / ``duty`` asks for one's shifts. A verb without
+a code (``a``, ``确认``, ``完成``) and a bare ``1`` mean "the latest page sent to this phone" (a
+bare ``1`` only when no open page has code 1). Full-width digits, case and trailing punctuation do
+not matter. Any other text after a code (``12 马上到``) is relayed to the resident of that case.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from typing import Literal
 
 from gridline.domain.staff_actions import StaffAction
 
-# The staff actions an SMS can name, and the SMS-only commands (a message to the resident, the help text).
-SmsAction = Literal[StaffAction, "relay", "help"]
+# The staff actions an SMS can name, and the SMS-only commands (a message to the resident, the help
+# text, one's shifts: Telegram's /duty).
+SmsAction = Literal[StaffAction, "relay", "help", "duty"]
 
 # Every word a leader may use for an action. Keys are compared after NFKC + lower-casing.
 VERBS: dict[str, SmsAction] = {
@@ -47,7 +48,14 @@ VERBS: dict[str, SmsAction] = {
     "help": "help",
     "帮助": "help",
     "?": "help",
+    "值班": "duty",
+    "我的值班": "duty",
+    "排班": "duty",
+    "duty": "duty",
+    "shifts": "duty",
 }
+# Commands that name no page: with a code after them they are not in the grammar.
+NO_CODE: frozenset[SmsAction] = frozenset({"help", "duty"})
 
 _VERB = "|".join(sorted((re.escape(v) for v in VERBS), key=len, reverse=True))
 _CODE = r"\d{1,4}"
@@ -92,8 +100,8 @@ def parse_staff_reply(text: str | None) -> StaffReply | None:
         verb = groups.get("verb")
         code = int(groups["code"]) if groups.get("code") else None
         action = VERBS[verb] if verb else "acknowledge"
-        if action == "help":
-            return StaffReply(action="help", code=None) if code is None else None
+        if action in NO_CODE:
+            return StaffReply(action=action, code=None) if code is None else None
         return StaffReply(action=action, code=code, bare_number=verb is None)
     # The words are the leader's, as written (no NFKC: it would turn "，" into ",").
     relay = RELAY.match(text.strip())

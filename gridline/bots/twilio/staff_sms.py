@@ -15,22 +15,25 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from gridline.bots.duty_text import duty_lines, short_grid_name
 from gridline.bots.page_text import answer_phrase
 from gridline.bots.twilio.loop_sms import loop_answer
 from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
+from gridline.bots.twilio.sms_text import SEGMENT_BUDGET, SMS_VARIANTS, render_message, segments
 from gridline.domain.lifecycle import StaffRole
 from gridline.domain.transfers import DEPARTMENT_PAGES
 from gridline.i18n import DEFAULT_LANGUAGE
-from gridline.i18n.phrases import Phrase
+from gridline.i18n.phrases import Lines, Phrase, render
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case, relay_staff_reply
 from gridline.routing.loop_grammar import parse_loop_text
 from gridline.routing.pages import open_pages_for_phone, page_by_code
+from gridline.routing.queries import duty_of_staff
 from gridline.routing.transfers import accept_transfer
 from gridline.routing.visit_grammar import is_visit_text
 from gridline.routing.visits import answer_visit_text
-from gridline.storage import people
+from gridline.storage import directory, people
 from gridline.storage.models import Case, Message, Page, Staff
 from gridline.storage.pacing import MessageKind
 
@@ -42,6 +45,9 @@ log = logging.getLogger(__name__)
 # Answers to a text that was not a command: what an auto-responder on a staff phone would be sent
 # again and again, so they count toward ``twilio.max_auto_replies_per_hour``. Every other answer is
 # the outcome of a command (接单, 走访, 转办 …) and is never capped: a busy leader gets them all.
+# 「值班」 lists the shifts of the next days, as Telegram's /duty does.
+DUTY_DAYS = 7
+
 LOOP_PRONE_ANSWERS = frozenset({"twilio.staff.not_understood", "twilio.staff.help", "loop.sms.help"})
 
 
@@ -103,8 +109,10 @@ async def answer_for(services: Services, staff_id: int, phone: str, text: str) -
         answer, case_id = await loop_answer(services, staff_id, phone, loop)
         return StaffAnswer(answer, case_id)
     reply = parse_staff_reply(text)
+    if reply is not None and reply.action == "duty":
+        return StaffAnswer(await in_transaction(services, duty_answer, staff_id, services.settings.timezone))
     target = await in_transaction(services, _target, staff_id, phone, reply)
-    if target.answer is not None or reply is None or reply.action == "help":
+    if target.answer is not None or reply is None or reply.action == "help" or reply.action == "duty":
         return target.answer or StaffAnswer(Phrase("twilio.staff.help"))
     if reply.action == "relay":
         told = await relay_staff_reply(services, target.case_id, staff_id, reply.text, "sms")
@@ -122,6 +130,26 @@ async def answer_for(services: Services, staff_id: int, phone: str, text: str) -
     )
     log.info("staff %s texted %s → %s on case %s", staff_id, reply.action, result.code, result.case_ref)
     return StaffAnswer(answer_phrase(result), target.case_id)
+
+
+def duty_answer(work: Work, staff_id: int, timezone: str) -> Phrase:
+    """「值班」: the next shifts as Telegram's /duty lists them (``bots.duty_text``), the grids by their
+    short names, as many as fit the SMS budget — the rest counted (「另有 9 班」), never cut off."""
+    duty = duty_of_staff(work, staff_id, DUTY_DAYS, timezone)
+    if not duty.shifts and not duty.handed_to:
+        return Phrase("rota.duty.sms_empty", {"days": DUTY_DAYS})
+    codes = {grid_code for _, _, grid_code, _ in [*duty.shifts, *duty.handed_to]}
+    names = {code: short_grid_name(grid.name) for code, grid in directory.grids_by_code(work.session, codes).items()}
+    shifts = duty_lines(duty, timezone, names)
+    staff = work.session.get(Staff, staff_id)
+    lang = staff.lang if staff else DEFAULT_LANGUAGE
+    said = Phrase("rota.duty.sms", {"days": DUTY_DAYS, "shifts": Lines(tuple(shifts))})
+    for shown in range(len(shifts) - 1, 0, -1):
+        if segments(render_message(render(said, lang, SMS_VARIANTS.get), (), lang)) <= SEGMENT_BUDGET:
+            break
+        facts = {"days": DUTY_DAYS, "shifts": Lines(tuple(shifts[:shown])), "more": len(shifts) - shown}
+        said = Phrase("rota.duty.sms_more", facts)
+    return said
 
 
 async def handle_staff_sms(

@@ -23,6 +23,7 @@ VOICE_VARIANTS = {
     "emergency.advice_unplaced": "twilio.voice.emergency.advice_unplaced",
     "find_leader.answer": "twilio.voice.find_leader.answer",
     "find_leader.answer_on_duty": "twilio.voice.find_leader.answer_on_duty",
+    "case.followed_up_told": "twilio.voice.followed_up_told",  # the caller's words reached the holder
 }
 
 

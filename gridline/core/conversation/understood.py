@@ -113,7 +113,7 @@ def problem_answer(step: Step, state: AwaitingProblem) -> State:
 def replied_case(step: Step, confident: bool) -> Case | None:
     """The open case the resident answers by replying to one of our messages about it (the leader's
     words relayed: 「好的，我下午三点在家」) — unless the words are clearly another problem."""
-    ref, nlu = step.turn.msg.reply_to_case_ref or replied_by_sms(step), step.turn.nlu
+    ref, nlu = step.turn.msg.reply_to_case_ref or replied_by_sms(step) or called_again(step), step.turn.nlu
     case = case_store.by_ref(step.work.session, ref) if ref else None
     if case is None or case.status not in OPEN_CASE_STATUSES:
         return None
@@ -133,6 +133,19 @@ def replied_by_sms(step: Step) -> str | None:
     if last is None or last[1] != "case.leader_says" or last[0] is None:
         return None
     return outbox.case_ref(step.work.session, last[0])
+
+
+def called_again(step: Step) -> str | None:
+    """A call has no "reply to" either: a caller with an open case someone holds (who acknowledged
+    it, else its assignee) who speaks again — on a second call, or later in the same one — is talking
+    about that case (the one they last spoke or wrote about): 「在5号楼2单元东边那户，麻烦快点」 goes to
+    its holder, unless it is clearly another problem (``replied_case``)."""
+    if step.turn.msg.channel != "voice" or step.resident.id is None:
+        return None
+    case = case_store.last_written_about(step.work.session, step.resident.id, statuses=OPEN_CASE_STATUSES)
+    if case is None or not (case.acknowledged_by or case.assignee_staff_id):
+        return None
+    return case.ref
 
 
 def follow_up(step: Step, case: Case, state: State) -> State:
