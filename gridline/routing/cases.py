@@ -17,7 +17,7 @@ from gridline.routing.escalation import schedule_step
 from gridline.routing.policy import TRIAGE_POLICY, policy_for
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
-from gridline.storage import cases
+from gridline.storage import case_events, cases
 from gridline.storage.models import Case
 
 # No 0/O, 1/I/L: references are read out over the phone.
@@ -121,7 +121,7 @@ def already_reported(session: Session, case: Case, resident_id: int | None) -> b
         return False
     if case.resident_id == resident_id:
         return True
-    joined = cases.events_of_kinds(session, case.id or 0, [CaseEventKind.REPORTED_AGAIN.value])
+    joined = case_events.events_of_kinds(session, case.id or 0, [CaseEventKind.REPORTED_AGAIN.value])
     return any(event.data.get("resident_id") == resident_id for event in joined)
 
 

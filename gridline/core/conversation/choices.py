@@ -11,8 +11,8 @@ from gridline.core.conversation.understood import not_now, solved_answer
 from gridline.core.reports import apply_category_choice
 from gridline.i18n.phrases import Phrase
 from gridline.routing import checkins
-from gridline.routing.actions import rate_case
 from gridline.routing.cases import already_reported
+from gridline.routing.rating import rate_case
 from gridline.storage import cases
 
 CHOICE_RE = re.compile(r"^(cat|rate|solved):([A-Z0-9]{6}):([a-z_]+|[1-5])$")
