@@ -15,7 +15,7 @@ from datetime import datetime
 from gridline.i18n import t
 from gridline.i18n.phrases import Phrase, as_written, render
 from gridline.kernel.notify import CannotRender, PageNotice, Said
-from gridline.routing.actions import ActionResult
+from gridline.routing.action_result import ActionResult
 from gridline.routing.chasing import CHASE_REASONS
 from gridline.routing.closure import REOPENED
 from gridline.routing.deadlines import due_phrase

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from gridline.clock import as_utc, local_day_bounds
 from gridline.console.access import Viewer, case_scope
-from gridline.storage import cases, directory
+from gridline.storage import case_events, case_figures, directory
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def load_facts(session: Session, viewer: Viewer, period: Period, tz: ZoneInfo) -
     """
     lo, hi = local_day_bounds(period.start, period.end, tz)
     assert lo is not None and hi is not None
-    rows = cases.figure_columns(session, scope=case_scope(viewer), created_from=lo, created_before=hi)
+    rows = case_figures.figure_columns(session, scope=case_scope(viewer), created_from=lo, created_before=hi)
     answers = resident_answers(session, [row.id for row in rows])
     levels = resolver_levels(session, {row.resolved_by for row in rows if row.resolved_by})
     facts = []
@@ -128,7 +128,7 @@ def load_facts(session: Session, viewer: Viewer, period: Period, tz: ZoneInfo) -
 
 def resident_answers(session: Session, case_ids: list[int]) -> dict[int, set[str]]:
     """Per case, which of the resident's answers to "解决了吗？" are on its timeline."""
-    return cases.event_kinds_of(session, case_ids, ["resident_confirmed", "reopened_by_resident"])
+    return case_events.event_kinds_of(session, case_ids, ["resident_confirmed", "reopened_by_resident"])
 
 
 # Which level a case was resolved at, by the role of whoever resolved it ("小事不出社区").

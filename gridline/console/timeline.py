@@ -12,7 +12,7 @@ from sqlmodel import Session
 from gridline.clock import as_utc
 from gridline.console.access import Viewer, message_scope
 from gridline.console.case_list import SlaState, sla_state, staff_names, time_to_acknowledge, time_to_resolve
-from gridline.storage import audit, cases, conversations
+from gridline.storage import acknowledgements, audit, case_events, cases, conversations
 from gridline.storage import pages as page_store
 from gridline.storage import people as people_store
 from gridline.storage import steps as step_store
@@ -116,9 +116,9 @@ def load_case_detail(session: Session, viewer: Viewer, case: Case, now: datetime
 
     messages = conversations.messages_of_cases(session, case_ids, scope=message_scope(viewer))
     corrections = conversations.latest_corrections(session, [m.id for m in messages if m.id is not None])
-    events = cases.events(session, case.id)
+    events = case_events.events(session, case.id)
     pages = page_store.for_case(session, case.id)
-    acks = cases.acknowledgements(session, case.id)
+    acks = acknowledgements.of_case(session, case.id)
     steps = step_store.run_for_case(session, case.id)
     audit_entries = audit.about(session, "case", case.id)
 

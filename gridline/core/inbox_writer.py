@@ -100,7 +100,7 @@ class InboxWriter:
         arrivals = [w.arrival for w in batch]
         try:
             if services.jobs.transactional:  # PostgreSQL: rows and their jobs in one autocommitted statement
-                from gridline.storage.pg_jobs import QUEUE
+                from gridline.storage.pg_job_rows import QUEUE
 
                 results = await services.db.run(inbox.store_once_queued, services.db.engine, arrivals,
                                                 services.clock.now(), QUEUE)

@@ -13,10 +13,10 @@ from gridline.kernel.messages import InboundMessage
 from gridline.kernel.work import Work
 from gridline.nlu.priority import assess_priority
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY, NluResult
-from gridline.routing.actions import expire_other_pages
 from gridline.routing.cases import CaseDraft, already_reported, find_duplicate, join_case, open_case
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import restart_escalation
+from gridline.routing.pages import expire_other_pages
 from gridline.routing.policy import policy_for
 from gridline.routing.rota import who_is_on_duty
 from gridline.routing.timeline import record_event

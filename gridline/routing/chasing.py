@@ -27,7 +27,7 @@ from gridline.routing.grids import GridIndex
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
-from gridline.storage import cases
+from gridline.storage import case_events, cases
 from gridline.storage.models import Case, Page, Staff
 
 REMINDER = "deadline_reminder"  # 催办 before the deadline
@@ -51,7 +51,7 @@ def _chase(work: Work, index: GridIndex, settings: Settings, case: Case) -> int:
     assert case.resolve_due_at is not None
     due = as_utc(case.resolve_due_at)
     # An approved extension (延期) moved the deadline: chasing starts over from it.
-    moved = cases.latest_event(work.session, case.id or 0, "extension_approved")
+    moved = case_events.latest_event(work.session, case.id or 0, "extension_approved")
     since = as_utc(moved.at) if moved is not None else None
     done = _steps_taken(work.session, case.id or 0, since)
     due_local = due.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
@@ -86,7 +86,7 @@ def _chase(work: Work, index: GridIndex, settings: Settings, case: Case) -> int:
 def _steps_taken(session: Session, case_id: int, since: datetime | None = None) -> dict[str, dict[int, datetime]]:
     """Chase events so far (since the deadline last moved): kind → {level: when}."""
     taken: dict[str, dict[int, datetime]] = {}
-    for event in cases.events_of_kinds(session, case_id, CHASE_REASONS):
+    for event in case_events.events_of_kinds(session, case_id, CHASE_REASONS):
         if since is not None and as_utc(event.at) < since:
             continue
         taken.setdefault(event.kind, {})[int(event.data.get("level", 0))] = as_utc(event.at)
@@ -110,7 +110,7 @@ def chase_note(session: Session, case: Case, page: Page) -> str | None:
     """The deadline a chasing page is about (local time, as the sweep recorded it)."""
     if page.reason not in CHASE_REASONS:
         return None
-    event = cases.latest_event(session, case.id or 0, page.reason)
+    event = case_events.latest_event(session, case.id or 0, page.reason)
     return str(event.data.get("due", "")) if event else ""
 
 

@@ -23,7 +23,7 @@ from gridline.routing.escalation import page_targets, restart_escalation
 from gridline.routing.grids import GridIndex
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event, transition
-from gridline.storage import cases
+from gridline.storage import case_events, cases
 from gridline.storage.models import Case, FollowUp, Page
 
 REOPENED = "reopened_by_resident"
@@ -57,7 +57,7 @@ def confirmed_solved(work: Work, case: Case, actor: str, resident_id: int | None
     if case.status != CaseStatus.RESOLVED:
         return False
     since = as_utc(case.resolved_at) if case.resolved_at else work.now
-    first = all(e.kind != "resident_confirmed" for e in cases.events_since(work.session, case.id or 0, since))
+    first = all(e.kind != "resident_confirmed" for e in case_events.events_since(work.session, case.id or 0, since))
     record_event(work, case.id or 0, "resident_confirmed", actor, {})
     publish_case(work, case)
     ask_rating(work, case, resident_id)
@@ -129,7 +129,7 @@ def reopen_words(session: Session, case: Case, page: Page) -> str | None:
     """What the resident said when they reopened the case (for the page to the level above)."""
     if page.reason != REOPENED:
         return None
-    event = cases.latest_event(session, case.id or 0, REOPENED)
+    event = case_events.latest_event(session, case.id or 0, REOPENED)
     return str(event.data.get("words") or "") if event else None
 
 
@@ -143,7 +143,7 @@ def sweep(work: Work, wait_hours: float, limit: int = 500) -> int:
     moved = 0
     for case in waiting:
         since = as_utc(case.resolved_at) if case.resolved_at else work.now
-        kinds = {event.kind: as_utc(event.at) for event in cases.events_since(work.session, case.id or 0, since)}
+        kinds = {event.kind: as_utc(event.at) for event in case_events.events_since(work.session, case.id or 0, since)}
         if "resident_confirmed" in kinds or REOPENED in kinds or "follow_up_created" in kinds:
             continue
         reminded = kinds.get("confirmation_reminded")

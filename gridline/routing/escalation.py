@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from gridline.domain.explanations import Reason, because
-from gridline.domain.lifecycle import UNACKNOWLEDGED_STATUSES, CaseStatus, StepStatus
+from gridline.domain.lifecycle import STEP, UNACKNOWLEDGED_STATUSES, CaseStatus, StepStatus
 from gridline.kernel.outbox import tell_reporters
 from gridline.kernel.work import Work, in_transaction, replayable
 from gridline.routing.directory import Directory
@@ -64,6 +64,27 @@ def _next_position(policy: EscalationPolicy, round_: int, step_index: int, offse
     if round_ - offset < policy.repeat:
         return round_ + 1, 0
     return None
+
+
+def escalate_case(work: Work, case: Case, reason: str) -> bool:
+    """Run the next escalation step now; False when the policy has no step left."""
+    last = steps.last_done(work.session, case.id or 0)
+    cancel_pending_steps(work, case.id or 0, reason)
+    policy = EscalationPolicy.from_snapshot(case.policy)
+    offset = int(case.policy.get("round_offset", 0))
+    nxt = (offset, 0) if last is None else _next_position(policy, last.round, last.step_index, offset)
+    if nxt is None:
+        # Past the last step: one more round of the last step, so 上报 is never a dead end.
+        nxt = (last.round + 1 if last else offset, len(policy.steps) - 1)
+        case.policy = {**case.policy, "repeat": policy.repeat + 1}
+    existing = steps.at_position(work.session, case.id or 0, nxt[0], nxt[1])
+    if existing is not None:
+        STEP.move(existing, StepStatus.PENDING, work.now)
+        existing.due_at = work.now
+        work.job("run_escalation_step", f"step:{existing.id}:now", work.now, step_id=existing.id)
+        return True
+    schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=0)
+    return True
 
 
 def page_targets(

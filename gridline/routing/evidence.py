@@ -9,7 +9,7 @@ the evidence id a reply can cite; :func:`evidence_on_case` checks such ids). In 
    PNG text/EXIF chunks, WebP EXIF/XMP): EXIF carries the GPS position of the phone, often a
    resident's home;
 2. the case is found (by reference or id) and the uploader checked: a staff member who may act on
-   it (``routing.actions.may_act``: paged, the grid's leader, the grid chain, supervisors) or a
+   it (``routing.who_may_act.may_act``: paged, the grid's leader, the grid chain, supervisors) or a
    console user the console let through;
 3. the bytes go to the blob store under their sha256 (outside any transaction; the same bytes are
    kept once), then the row and an ``evidence`` case event are written.
@@ -185,8 +185,8 @@ def checked_image(data: bytes, max_bytes: int) -> tuple[bytes, str] | str:
 
 
 def staff_may_attach(services: Services, staff_id: int) -> Permission:
-    """The holders' rule: whoever may act on the case (``routing.actions.may_act``)."""
-    from gridline.routing.actions import may_act
+    """The holders' rule: whoever may act on the case (``routing.who_may_act.may_act``)."""
+    from gridline.routing.who_may_act import may_act
 
     def check(work: Work, case: Case) -> bool:
         staff = work.session.get(Staff, staff_id)

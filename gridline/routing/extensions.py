@@ -30,7 +30,7 @@ from gridline.domain.transfers import (
 )
 from gridline.kernel.notify import said
 from gridline.kernel.work import Work, in_transaction
-from gridline.routing.actions import CHAIN_ROLES, ActionResult, may_act
+from gridline.routing.action_result import ActionResult
 from gridline.routing.closure import LEVEL_UP
 from gridline.routing.deadlines import Limit, deadline_after
 from gridline.routing.directory import Directory
@@ -39,8 +39,9 @@ from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event
 from gridline.routing.transfers import Actor
 from gridline.routing.transfers import local_time as _local
+from gridline.routing.who_may_act import CHAIN_ROLES, may_act
 from gridline.settings import Settings
-from gridline.storage import audit, cases, steps
+from gridline.storage import audit, case_events, cases, steps
 from gridline.storage import transfers as store
 from gridline.storage.models import Case, Extension, Page, Staff
 
@@ -201,7 +202,7 @@ def decide(work: Work, services: Services, case_id: int, actor: Actor, *, approv
 
 def last_moved_at(session: Session, case_id: int) -> datetime | None:
     """When the case's deadline was last moved by an approved extension (chasing starts over then)."""
-    event = cases.latest_event(session, case_id, "extension_approved")
+    event = case_events.latest_event(session, case_id, "extension_approved")
     return event.at if event is not None else None
 
 

@@ -25,10 +25,10 @@ from gridline.domain.lifecycle import CaseStatus, ForbiddenTransition
 from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.kernel.work import Work
 from gridline.routing import closure
-from gridline.routing.actions import rate_case
 from gridline.routing.grids import GridIndex
+from gridline.routing.rating import rate_case
 from gridline.routing.timeline import publish_case, record_event
-from gridline.storage import cases, directory
+from gridline.storage import case_events, directory
 from gridline.storage import follow_up_calls as store
 from gridline.storage.models import Case, FollowUp, FollowUpCall, Resident, Staff
 
@@ -99,7 +99,7 @@ def called_resident(work: Work, task: FollowUp, case: Case) -> Resident | None:
     joined the case may have, and the one who opened it may be satisfied; else who opened the case
     (every reporter was asked 解决了吗 and reminded in writing: one call per case)."""
     resident_id = case.resident_id
-    rated = cases.latest_event(work.session, case.id or 0, "rated") if task.reason == "low_rating" else None
+    rated = case_events.latest_event(work.session, case.id or 0, "rated") if task.reason == "low_rating" else None
     kind, _, number = (rated.actor if rated else "").partition(":")
     if kind == "resident" and number.isdigit():
         resident_id = int(number)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from gridline.kernel.work import Work
 from gridline.routing import extensions, transfers
-from gridline.routing.actions import ActionResult
+from gridline.routing.action_result import ActionResult
 from gridline.routing.loop_grammar import LoopText
 from gridline.storage.models import Case, Page, Staff
 

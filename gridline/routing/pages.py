@@ -11,7 +11,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from gridline.domain.lifecycle import OPEN_CASE_STATUSES, PageStatus
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, OPEN_PAGE_STATUSES, PAGE, PageStatus
+from gridline.kernel.work import Work
 from gridline.storage import directory_cache
 from gridline.storage import pages as page_store
 from gridline.storage.models import Case, ContactMethod, Page, Staff
@@ -98,3 +99,27 @@ def page_by_code(session: Session, phone: str, code: int) -> Page | None:
 
 def was_paged(session: Session, case_id: int, staff_id: int) -> bool:
     return page_store.was_paged(session, case_id, staff_id)
+
+
+
+def acting_page(session: Session, case: Case, staff: Staff, page_id: int | None) -> Page | None:
+    """The page ``staff`` acts on ``case`` from: ``page_id`` if it is theirs about the case (else
+    None), or without one their newest page about it."""
+    if page_id is not None:
+        page = page_store.get(session, page_id)
+        return page if page is not None and page.case_id == case.id and page.staff_id == staff.id else None
+    return page_store.latest_for_staff(session, case.id or 0, staff.id or 0)
+
+def expire_other_pages(work: Work, case: Case, keep_page_id: int | None, note_key: str, **params: str) -> set[int]:
+    """End every open page but ``keep_page_id``; the ids of those already delivered, which are
+    edited to say ``note_key``."""
+    edited: set[int] = set()
+    for page in page_store.for_case_with_status(work.session, case.id or 0, [s.value for s in OPEN_PAGE_STATUSES]):
+        if page.id == keep_page_id:
+            continue
+        was_delivered = page.status in (PageStatus.SENT, PageStatus.DELIVERED)
+        PAGE.move(page, PageStatus.EXPIRED, work.now)
+        if was_delivered and page.id is not None:
+            edited.add(page.id)
+            work.job("update_page", f"pageupd:{page.id}:{note_key}", page_id=page.id, note_key=note_key, params=params)
+    return edited

@@ -1,7 +1,7 @@
 """What supervisors do to cases from the console: re-categorise (which re-routes), reassign, merge
 duplicates, add internal notes, close. The actor is ``console:<user>``; every action is audited.
 
-Staff actions from the channels (acknowledge, resolve, escalate, reassign) are in
+Staff actions from the channels (acknowledge, resolve, escalate, reassign) are received by
 ``gridline.routing.actions``.
 """
 
@@ -17,10 +17,13 @@ from gridline.kernel.notify import said
 from gridline.kernel.outbox import tell_reporters
 from gridline.kernel.work import Work, in_transaction
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY
-from gridline.routing.actions import ActionResult, expire_other_pages, may_take, reassign_case
+from gridline.routing.action_result import ActionResult
 from gridline.routing.deadlines import resolve_deadline
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation
+from gridline.routing.pages import expire_other_pages
+from gridline.routing.reassigning import reassign_case
 from gridline.routing.timeline import publish_case, record_event, transition
+from gridline.routing.who_may_act import may_take
 from gridline.settings import Settings
 from gridline.storage import audit, cases
 from gridline.storage.models import Case, CaseEvent, Staff

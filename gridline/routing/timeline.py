@@ -7,7 +7,7 @@ from typing import Any
 from gridline.domain.case_events import CaseEventKind
 from gridline.domain.lifecycle import CASE, CaseStatus
 from gridline.kernel.work import Work
-from gridline.storage import cases
+from gridline.storage import case_events
 from gridline.storage.models import Case, CaseEvent
 
 
@@ -20,7 +20,9 @@ def record_event(
 ) -> CaseEvent:
     """Add a timeline entry to the case; ``kind`` must be a :class:`CaseEventKind` (ValueError if not)."""
     typed = CaseEventKind(kind)  # an unknown kind is refused before anything is written
-    return cases.add_event(work.session, case_id or 0, at=work.now, kind=typed.value, actor=actor, data=data or {})
+    return case_events.add_event(
+        work.session, case_id or 0, at=work.now, kind=typed.value, actor=actor, data=data or {}
+    )
 
 
 def transition(

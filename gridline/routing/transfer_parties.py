@@ -19,12 +19,13 @@ from gridline.i18n import has
 from gridline.i18n.phrases import Phrase, Spaced, render
 from gridline.kernel.notify import said
 from gridline.kernel.work import Work
-from gridline.routing.actions import ActionResult, may_act
+from gridline.routing.action_result import ActionResult
 from gridline.routing.deadlines import local_deadline
 from gridline.routing.directory import Directory
 from gridline.routing.duty import departments_for as departments_for  # 转办 offers 转交's departments
 from gridline.routing.escalation import page_targets
 from gridline.routing.targets import Target, resolve_targets
+from gridline.routing.who_may_act import may_act
 from gridline.settings import Settings
 from gridline.storage import directory, steps
 from gridline.storage import transfers as store

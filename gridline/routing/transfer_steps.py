@@ -32,10 +32,12 @@ from gridline.i18n.phrases import Phrase
 from gridline.kernel.notify import said
 from gridline.kernel.outbox import tell_reporters
 from gridline.kernel.work import Work
-from gridline.routing.actions import ActionResult, expire_other_pages, mark_resolved, may_act
+from gridline.routing.action_result import ActionResult
 from gridline.routing.deadlines import deadline_after, limit_for
 from gridline.routing.directory import Directory
 from gridline.routing.escalation import cancel_pending_steps, restart_escalation
+from gridline.routing.pages import acting_page, expire_other_pages
+from gridline.routing.resolving import mark_resolved
 from gridline.routing.timeline import publish_case, record_event
 from gridline.routing.transfer_parties import (
     Actor,
@@ -54,10 +56,11 @@ from gridline.routing.transfer_parties import (
     transfer_status_phrase,
 )
 from gridline.routing.transfer_states import allowed, transition
-from gridline.storage import audit, cases, pages
+from gridline.routing.who_may_act import may_act
+from gridline.storage import acknowledgements, audit, cases
 from gridline.storage import evidence as evidence_rows
 from gridline.storage import transfers as store
-from gridline.storage.models import Case, Page, Staff, Transfer
+from gridline.storage.models import Case, Staff, Transfer
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -171,7 +174,7 @@ def accept(work: Work, services: Services, case_id: int, staff_id: int, *, chann
     transition(work, transfer, TransferStatus.ACCEPTED, f"staff:{staff.code}",
                {"name": staff.name, "channel": channel, "due": transfer.due_at.isoformat()})  # fmt: skip
     store.cancel_timers(session, transfer.id or 0, now=work.now, outcome=f"accepted by {staff.code}")
-    page = _own_page(session, case, staff, page_id)
+    page = acting_page(session, case, staff, page_id)
     if page is not None and page.status in OPEN_PAGE_STATUSES:
         PAGE.move(page, PageStatus.ACKNOWLEDGED, work.now)
         work.job("update_page", f"pageupd:{page.id}:accepted", page_id=page.id, note_key="page.note_you_accepted",
@@ -181,8 +184,8 @@ def accept(work: Work, services: Services, case_id: int, staff_id: int, *, chann
         # Nobody in the grid had it: the department's acceptance is the case's acknowledgement.
         CASE.move(case, CaseStatus.ACKNOWLEDGED, work.now)  # the transfer's own event says why
         case.acknowledged_by = staff.id
-        cases.add_acknowledgement(session, case_id=case.id or 0, page_id=page.id if page else None,
-                                  staff_id=staff.id or 0, channel=channel, at=work.now)  # fmt: skip
+        acknowledgements.add(session, case_id=case.id or 0, page_id=page.id if page else None,
+                             staff_id=staff.id or 0, channel=channel, at=work.now)  # fmt: skip
     case.assignee_staff_id = staff.id
     case.updated_at = work.now
     tell_reporters(work, case, "transfer.resident.accepted", department=transfer.department)
@@ -190,13 +193,6 @@ def accept(work: Work, services: Services, case_id: int, staff_id: int, *, chann
     due = local_time(services.settings, transfer.due_at)
     text = said("transfer.done.accepted", lang, ref=case.ref, due=due)
     return ActionResult(True, "accepted", text, case.ref, staff.name)
-
-
-def _own_page(session: Session, case: Case, staff: Staff, page_id: int | None) -> Page | None:
-    if page_id is not None:
-        page = pages.get(session, page_id)
-        return page if page is not None and page.case_id == case.id and page.staff_id == staff.id else None
-    return pages.latest_for_staff(session, case.id or 0, staff.id or 0)
 
 
 def reply(work: Work, services: Services, case_id: int, staff_id: int, text: str, *, channel: str,

@@ -16,7 +16,7 @@ from gridline.domain.transfers import (
     OPEN_TRANSFER_STATUSES,
 )
 from gridline.kernel.work import Work, in_transaction
-from gridline.routing.actions import ActionResult
+from gridline.routing.action_result import ActionResult
 from gridline.routing.transfer_parties import (
     Actor,
     departments_for,

@@ -1,13 +1,15 @@
-"""Cases, their timeline (``case_events``) and acknowledgements."""
+"""Cases (``cases``): finding them (by id, reference, reporter, place, deadline), storing new ones.
+
+A case's timeline is ``storage.case_events``, its acknowledgements ``storage.acknowledgements``, its
+回访 tasks ``storage.follow_ups``, the dashboard's columns of it ``storage.case_figures``."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, union_all
+from sqlalchemy import and_, bindparam, exists, func, union_all
 from sqlalchemy import case as sa_case
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,9 +17,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from gridline.domain.case_events import CaseEventKind
-from gridline.storage.models import Acknowledgement, Case, CaseEvent, FollowUp, Message, Page
+from gridline.storage.models import Case, CaseEvent, Message, Page
 from gridline.storage.prepared import Prepared
-from gridline.storage.rows import insert_row, inserted, loaded_into, new_row
+from gridline.storage.rows import inserted, loaded_into, new_row
 from gridline.storage.types import UTCDateTime
 
 # Prebuilt Core statements for what processing every report asks (``storage.rows``: the ORM's
@@ -124,19 +126,29 @@ def open_reported_by(session: Session, resident_id: int, *, statuses: Collection
     )
 
 
-def last_written_about(session: Session, resident_id: int, *, statuses: Collection[str]) -> Case | None:
-    """The case in ``statuses`` the resident reported (opened or joined) that their newest message
-    is filed on — what a photo sent without words is about; the newest such case when none is."""
-    written = session.exec(
+def written_about_since(
+    session: Session, resident_id: int, *, statuses: Collection[str], since: datetime | None = None, limit: int = 1
+) -> list[Case]:
+    """The cases in ``statuses`` the resident reported (opened or joined) that their messages filed
+    on a case are on — the one of the newest message first; only messages after ``since`` count."""
+    newest = func.max(col(Message.created_at))
+    query = (
         select(Case)
         .join(Message, col(Message.case_id) == col(Case.id))
         .where(Message.resident_id == resident_id, Message.direction == "in", col(Case.status).in_(list(statuses)),
                _reported_by(resident_id))
-        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
-        .limit(1)
-    ).first()
-    if written is not None:
-        return written
+    )  # fmt: skip
+    if since is not None:
+        query = query.where(col(Message.created_at) > since)
+    return list(session.exec(query.group_by(col(Case.id)).order_by(newest.desc(), col(Case.id).desc()).limit(limit)))
+
+
+def last_written_about(session: Session, resident_id: int, *, statuses: Collection[str]) -> Case | None:
+    """The case in ``statuses`` the resident reported (opened or joined) that their newest message
+    is filed on — what a photo sent without words is about; the newest such case when none is."""
+    written = written_about_since(session, resident_id, statuses=statuses)
+    if written:
+        return written[0]
     newest = open_reported_by(session, resident_id, statuses=statuses, limit=1)
     return newest[0] if newest else None
 
@@ -284,37 +296,6 @@ def held_or_paged(session: Session, staff_id: int, *, statuses: Collection[str],
     )
 
 
-def add_event(
-    session: Session, case_id: int, *, at: datetime, kind: str, actor: str, data: dict[str, Any]
-) -> CaseEvent:
-    """Add a timeline entry to the case (one INSERT now, ``storage.rows``; the case is stored already)."""
-    return insert_row(session, CaseEvent, {"case_id": case_id, "at": at, "kind": kind, "actor": actor, "data": data})
-
-
-def events(session: Session, case_id: int) -> list[CaseEvent]:
-    """The case's timeline, oldest first."""
-    return list(
-        session.exec(
-            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.at), col(CaseEvent.id))
-        )
-    )
-
-
-def latest_event(session: Session, case_id: int, kind: str) -> CaseEvent | None:
-    """The case's most recent timeline entry of ``kind``."""
-    return session.exec(
-        select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == kind).order_by(col(CaseEvent.id).desc())
-    ).first()
-
-
-def add_acknowledgement(
-    session: Session, *, case_id: int, page_id: int | None, staff_id: int, channel: str, at: datetime
-) -> Acknowledgement:
-    ack = Acknowledgement(case_id=case_id, page_id=page_id, staff_id=staff_id, channel=channel, at=at)
-    session.add(ack)
-    return ack
-
-
 def of_resident(session: Session, resident_id: int, limit: int) -> list[Case]:
     """The cases the resident reported (opened or joined), whatever their status, newest first."""
     return list(session.exec(
@@ -337,14 +318,6 @@ def visible(session: Session, case_id: int, *, scope: ColumnElement[bool]) -> Ca
 def duplicates_of(session: Session, case_id: int, *, scope: ColumnElement[bool]) -> list[Case]:
     """The cases merged into this one that ``scope`` lets through, oldest first."""
     return list(session.exec(select(Case).where(Case.duplicate_of_id == case_id, scope).order_by(col(Case.created_at))))
-
-
-def acknowledgements(session: Session, case_id: int) -> list[Acknowledgement]:
-    return list(
-        session.exec(
-            select(Acknowledgement).where(Acknowledgement.case_id == case_id).order_by(col(Acknowledgement.at))
-        )
-    )
 
 
 def refs_by_id(session: Session, case_ids: Collection[int]) -> dict[int, str]:
@@ -384,12 +357,6 @@ def latest_resolved_without(
     return session.get(Case, row[0])
 
 
-def has_event(session: Session, case_id: int, kind: str) -> bool:
-    """Whether the case's timeline holds an entry of ``kind``."""
-    found = session.exec(select(CaseEvent.id).where(CaseEvent.case_id == case_id, CaseEvent.kind == kind)).first()
-    return found is not None
-
-
 def resolved_before(session: Session, cutoff: datetime, *, status: str, limit: int) -> list[Case]:
     """Cases still in ``status`` (resolved, not yet confirmed) resolved at or before ``cutoff``, oldest first."""
     return list(
@@ -399,24 +366,6 @@ def resolved_before(session: Session, cutoff: datetime, *, status: str, limit: i
             .order_by(col(Case.resolved_at))
             .limit(limit)
         )
-    )
-
-
-def events_since(session: Session, case_id: int, since: datetime) -> list[CaseEvent]:
-    """The case's timeline entries at or after ``since``, in the order they were written."""
-    return list(
-        session.exec(
-            select(CaseEvent)
-            .where(CaseEvent.case_id == case_id, col(CaseEvent.at) >= since)
-            .order_by(col(CaseEvent.id))
-        )
-    )
-
-
-def events_of_kinds(session: Session, case_id: int, kinds: Collection[str]) -> list[CaseEvent]:
-    """The case's timeline entries of these kinds (in no particular order)."""
-    return list(
-        session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id, col(CaseEvent.kind).in_(sorted(kinds))))
     )
 
 
@@ -434,70 +383,3 @@ def due_by(session: Session, by: datetime, *, statuses: Collection[str], limit: 
             .limit(limit)
         )
     )
-
-
-class FigureColumns(NamedTuple):
-    """The columns of one case that the dashboard's figures use."""
-
-    id: int
-    created_at: datetime
-    category: str
-    grid_code: str | None
-    acknowledged_by: int | None
-    assignee_staff_id: int | None
-    acknowledged_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    ack_due_at: datetime | None
-    resolve_due_at: datetime | None
-    rating: int | None
-    resolved_by: int | None
-    proactive: bool
-
-
-def figure_columns(
-    session: Session, *, scope: ColumnElement[bool], created_from: datetime, created_before: datetime
-) -> list[FigureColumns]:
-    """The figure columns of the original cases (not merged duplicates) that ``scope`` lets through,
-    created in [``created_from``, ``created_before``)."""
-    stmt = sa_select(*(col(getattr(Case, name)) for name in FigureColumns._fields)).where(
-        scope,
-        col(Case.created_at) >= created_from,
-        col(Case.created_at) < created_before,
-        col(Case.duplicate_of_id).is_(None),
-    )
-    return [FigureColumns(*row) for row in session.execute(stmt).all()]
-
-
-def event_kinds_of(session: Session, case_ids: Sequence[int], kinds: Collection[str]) -> dict[int, set[str]]:
-    """Per case, which of ``kinds`` are on its timeline (cases with none are left out)."""
-    found: dict[int, set[str]] = defaultdict(set)
-    for start in range(0, len(case_ids), 500):
-        chunk = list(case_ids[start : start + 500])
-        stmt = sa_select(col(CaseEvent.case_id), col(CaseEvent.kind)).where(
-            col(CaseEvent.case_id).in_(chunk), col(CaseEvent.kind).in_(list(kinds))
-        )
-        for case_id, kind in session.execute(stmt).all():
-            found[case_id].add(kind)
-    return found
-
-
-def open_follow_ups(session: Session, *, scope: ColumnElement[bool], limit: int) -> list[tuple[FollowUp, Case]]:
-    """回访 tasks not called yet, oldest first, with their cases (those ``scope`` lets through)."""
-    rows = session.exec(
-        select(FollowUp, Case)
-        .join(Case, col(Case.id) == FollowUp.case_id)
-        .where(col(FollowUp.called_at).is_(None), scope)
-        .order_by(col(FollowUp.created_at))
-        .limit(limit)
-    ).all()
-    return [(task, case) for task, case in rows]
-
-
-def follow_up_with_case(session: Session, task_id: int, *, scope: ColumnElement[bool]) -> tuple[FollowUp, Case] | None:
-    """The 回访 task and its case, if ``scope`` lets the case through."""
-    found = session.exec(
-        select(FollowUp, Case).join(Case, col(Case.id) == FollowUp.case_id)
-        .where(FollowUp.id == task_id, scope)
-    ).first()  # fmt: skip
-    return (found[0], found[1]) if found is not None else None

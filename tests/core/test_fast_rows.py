@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from gridline.kernel.services import Services
 from gridline.kernel.work import Work, in_transaction
-from gridline.storage import cases, rows
+from gridline.storage import case_events, cases, rows
 from gridline.storage.models import Case, CaseEvent, Message
 from gridline.storage.statements import StatementCounter
 
@@ -59,7 +59,9 @@ async def test_a_taken_case_reference_is_drawn_again(scenario_services: Services
         first = cases.insert(work.session, _case_values(work), draw(["TAKEN2"]))
         second = cases.insert(work.session, {**_case_values(work), "updated_at": work.now + timedelta(seconds=1)},
                               draw(["TAKEN2", "TAKEN2", "FRESH3"]))
-        event = cases.add_event(work.session, second.id or 0, at=work.now, kind="created", actor="system", data={})
+        event = case_events.add_event(
+            work.session, second.id or 0, at=work.now, kind="created", actor="system", data={}
+        )
         assert event.id is not None and second.id != first.id
         return first.ref, second.ref
 

@@ -12,7 +12,7 @@ from gridline.bots.twilio.notifiers import _page_body as sms_page_body
 from gridline.bots.twilio.sms_text import segments
 from gridline.i18n import t
 from gridline.kernel.notify import PageNotice, said
-from gridline.routing.actions import ActionResult
+from gridline.routing.action_result import ActionResult
 from gridline.routing.chasing import OVERDUE
 from gridline.settings import Settings
 

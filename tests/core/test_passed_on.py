@@ -11,7 +11,8 @@ from sqlmodel import select
 from gridline.core.conversation import handle_inbound
 from gridline.i18n.phrases import render
 from gridline.kernel.messages import InboundMessage
-from gridline.routing.actions import act_on_case, relay_staff_reply
+from gridline.routing.actions import act_on_case
+from gridline.routing.staff_words import relay_staff_reply
 from gridline.storage.models import Case, Staff
 from tests.core.support import record_all_channels
 

@@ -137,7 +137,7 @@ async def test_only_a_job_due_now_wakes_the_workers(make_services, clock) -> Non
     a job due later — the copy of a job run here, a step minutes away — is found by the poll."""
     import psycopg
 
-    from gridline.storage.pg_jobs import conninfo
+    from gridline.storage.pg_job_app import conninfo
 
     services = await make_services("postgres")
     with psycopg.connect(conninfo(services.db), autocommit=True) as listener:

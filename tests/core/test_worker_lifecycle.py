@@ -9,7 +9,6 @@ import asyncio
 import socket
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from gridline.clock import FakeClock, SystemClock
-from gridline.composition import build_services
+from gridline.clock import FakeClock
 from gridline.kernel.services import Services
-from tests.conftest import base_settings
 from tests.core.worker_support import (
     Ledger,
     ShortPolicy,
@@ -31,6 +28,7 @@ from tests.core.worker_support import (
     demo_database,
     escalation_finished,
     open_cases,
+    services_for,
     start_worker,
     wait_for,
     worker_config,
@@ -44,21 +42,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 ONE_STEP = ShortPolicy(notify=("on_duty_leader",), wait_minutes=0.01, repeat=0)
 
 
-def services_for(database_url: str, config: dict[str, Any], clock: Any = None) -> Services:
-    """The test process's own services (PostgreSQL only): it opens cases; only the workers run jobs."""
-    settings = base_settings(database={"url": database_url}, redis={"url": ""},
-                             **{k: v for k, v in config.items() if k != "timezone"})
-    return build_services(settings, clock or SystemClock())
-
-
-@pytest.fixture
-def workers() -> Iterator[list[WorkerProcess]]:
-    started: list[WorkerProcess] = []
-    yield started
-    for worker in started:
-        worker.stop()
-
-
 async def test_a_step_due_three_days_ago_runs_once_when_a_worker_starts(
     postgres_template: str, workers: list[WorkerProcess], tmp_path: Path
 ) -> None:
@@ -67,7 +50,7 @@ async def test_a_step_due_three_days_ago_runs_once_when_a_worker_starts(
     with demo_database(postgres_template) as url:
         # The cases were opened three days ago, while no worker ran: their steps and jobs are that old.
         then = FakeClock(datetime.now(UTC) - timedelta(days=3))
-        services = services_for(url, config, then)
+        services = services_for(url, config, clock=then)
         try:
             case_ids = await open_cases(services, 6, batch=6)
             with services.db.session() as session:

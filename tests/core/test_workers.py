@@ -4,15 +4,11 @@ escalation step and run none twice; two workers racing over 500 cases never page
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gridline.clock import SystemClock
-from gridline.composition import build_services
-from gridline.kernel.services import Services
-from tests.conftest import _redis_available, base_settings, need_service
+from tests.conftest import _redis_available, need_service
 from tests.core.worker_support import (
     WORKERS_REDIS_URL,
     Ledger,
@@ -26,6 +22,7 @@ from tests.core.worker_support import (
     jobs_in_progress,
     lose_the_queue,
     open_cases,
+    services_for,
     start_worker,
     wait_until,
     worker_config,
@@ -35,26 +32,10 @@ from tests.core.worker_support import (
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 
-def services_for(database_url: str, config: dict) -> Services:
-    """The test process's own services: it opens cases; only the workers run jobs."""
-    settings = base_settings(database={"url": database_url}, redis={"url": WORKERS_REDIS_URL},
-                             **{k: v for k, v in config.items() if k != "timezone"})
-    return build_services(settings, SystemClock())
-
-
 @pytest.fixture
 def redis_for_workers() -> None:
     need_service("Redis", _redis_available(), "start redis-server or set GRIDLINE_TEST_REDIS_URL")
     flush_redis()
-
-
-@pytest.fixture
-def workers() -> Iterator[list[WorkerProcess]]:
-    """The worker processes a test starts; whatever is still running is stopped afterwards."""
-    started: list[WorkerProcess] = []
-    yield started
-    for worker in started:
-        worker.stop()
 
 
 async def test_killed_worker_and_flushed_redis_lose_no_step_and_repeat_none(
@@ -67,7 +48,7 @@ async def test_killed_worker_and_flushed_redis_lose_no_step_and_repeat_none(
     with demo_database(postgres_template) as url:
         first = start_worker(config_path, url, tmp_path / "worker-1.log")
         workers.append(first)
-        services = services_for(url, config)
+        services = services_for(url, config, redis_url=WORKERS_REDIS_URL)
         try:
             case_ids = await open_cases(services, 20, batch=5)
             total = len(case_ids) * len(policy.positions())
@@ -104,7 +85,7 @@ async def test_killed_worker_without_redis_flush_is_replaced_promptly(
     with demo_database(postgres_template) as url:
         first = start_worker(config_path, url, tmp_path / "worker-1.log")
         workers.append(first)
-        services = services_for(url, config)
+        services = services_for(url, config, redis_url=WORKERS_REDIS_URL)
         try:
             case_ids = await open_cases(services, 20, batch=5)
             wait_until(lambda: count_steps(services.db, "done") >= 20, 60, "20 steps to run", [first])
@@ -139,7 +120,7 @@ async def test_two_workers_never_page_a_step_twice(
     config_path = write_toml(tmp_path / "gridline.toml", config)
     with demo_database(postgres_template) as url:
         workers.extend(start_worker(config_path, url, tmp_path / f"worker-{n}.log") for n in (1, 2))
-        services = services_for(url, config)
+        services = services_for(url, config, redis_url=WORKERS_REDIS_URL)
         try:
             case_ids = await open_cases(services, 500, batch=50)
             wait_until(lambda: escalation_finished(services.db, len(case_ids)), 120,

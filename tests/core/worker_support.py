@@ -19,17 +19,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from sqlalchemy import text
 from sqlmodel import col, select
 
+from gridline.clock import Clock, SystemClock
+from gridline.composition import build_services
 from gridline.kernel.services import Services
 from gridline.kernel.work import unit_of_work
 from gridline.routing.cases import CaseDraft, open_case
 from gridline.storage.db import Database
 from gridline.storage.models import CaseEvent, EscalationStep, Grid, Page
-from tests.conftest import REDIS_URL, ROOT, _pg_admin, _pg_url
+from tests.conftest import REDIS_URL, ROOT, _pg_admin, _pg_url, base_settings
 
 # A Redis database of its own (state, events; the jobs live in each test's own PostgreSQL database).
 # The worker tests flush this database; it follows GRIDLINE_TEST_REDIS_URL so that two test runs
@@ -172,6 +174,16 @@ class WorkerProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def services_for(
+    database_url: str, config: dict[str, Any], *, redis_url: str = "", clock: Clock | None = None
+) -> Services:
+    """The test process's own services (PostgreSQL; Redis at ``redis_url``, none by default): it
+    opens cases; only the workers run jobs."""
+    settings = base_settings(database={"url": database_url}, redis={"url": redis_url},
+                             **{k: v for k, v in config.items() if k != "timezone"})
+    return build_services(settings, clock or SystemClock())
+
+
 def start_worker(config_path: Path, database_url: str, log_path: Path, *, redis: bool = True) -> WorkerProcess:
     """Start ``gridline worker`` as production does: settings from a TOML file and the environment."""
     script = Path(sys.executable).with_name("gridline")
@@ -190,13 +202,9 @@ async def wait_for(condition: Callable[[], bool], timeout: float, what: str, wor
     while time.monotonic() < deadline:
         if condition():
             return
-        for worker in workers:
-            if worker.process.poll() is not None:
-                raise AssertionError(f"worker {worker.pid} exited ({worker.process.returncode}) while waiting "
-                                     f"for {what}:\n{worker.log_tail()}")
+        _fail_if_one_exited(workers, what)
         await asyncio.sleep(0.2)
-    logs = "\n".join(f"--- worker {w.pid}\n{w.log_tail()}" for w in workers)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{logs}")
+    _timed_out(timeout, what, workers)
 
 
 def count_pages(db: Database, *statuses: str) -> int:
@@ -205,15 +213,24 @@ def count_pages(db: Database, *statuses: str) -> int:
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, workers: list[WorkerProcess]) -> None:
+    """Wait (blocking) until ``condition`` holds; fail at once if a worker exits, or after ``timeout``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
-        for worker in workers:
-            if worker.process.poll() is not None:
-                raise AssertionError(f"worker {worker.pid} exited ({worker.process.returncode}) while waiting "
-                                     f"for {what}:\n{worker.log_tail()}")
+        _fail_if_one_exited(workers, what)
         time.sleep(0.2)
+    _timed_out(timeout, what, workers)
+
+
+def _fail_if_one_exited(workers: list[WorkerProcess], what: str) -> None:
+    for worker in workers:
+        if worker.process.poll() is not None:
+            raise AssertionError(f"worker {worker.pid} exited ({worker.process.returncode}) while waiting "
+                                 f"for {what}:\n{worker.log_tail()}")
+
+
+def _timed_out(timeout: float, what: str, workers: list[WorkerProcess]) -> NoReturn:
     logs = "\n".join(f"--- worker {w.pid}\n{w.log_tail()}" for w in workers)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{logs}")
 

@@ -271,9 +271,9 @@ async def test_a_caller_is_asked_by_phone_whether_it_is_solved_and_answers_with_
     await asked.press("1")
     await world.settle()
     with world.services.db.session() as session:
-        from gridline.storage import cases as case_store
+        from gridline.storage import case_events
 
-        kinds = [event.kind for event in case_store.events(session, case.id)]
+        kinds = [event.kind for event in case_events.events(session, case.id)]
     assert "resident_confirmed" in kinds
 
 

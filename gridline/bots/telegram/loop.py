@@ -21,7 +21,7 @@ from gridline.i18n import t
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import extensions, transfers
-from gridline.routing.actions import ActionResult
+from gridline.routing.action_result import ActionResult
 from gridline.routing.loop_actions import act_on_loop
 from gridline.routing.loop_grammar import LoopText, LoopVerb
 from gridline.storage import cases

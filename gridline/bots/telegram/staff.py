@@ -116,7 +116,7 @@ class StaffDesk:
     async def relay(self, sender: Sender, staff_id: int, case_id: int, ref: str, text: str) -> None:
         """A reply to a page message (or to a 居民补充 about the case) goes to everyone who reported the
         case (the core checks the person may)."""
-        from gridline.routing.actions import relay_staff_reply
+        from gridline.routing.staff_words import relay_staff_reply
 
         told = await relay_staff_reply(self.services, case_id, staff_id, text, "telegram")
         if told:
@@ -271,7 +271,7 @@ class StaffDesk:
 def _case_status(work: Work, services: Services, staff_id: int, ref: str) -> Phrase:
     """`/status REF` from staff: the case, if they may act on it (paged, its grid's leader, the chain
     above); otherwise the same answer as for a reference that does not exist."""
-    from gridline.routing.actions import may_act
+    from gridline.routing.who_may_act import may_act
 
     case = cases.by_ref(work.session, ref)
     staff = work.session.get(Staff, staff_id)

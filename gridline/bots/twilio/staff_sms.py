@@ -26,10 +26,11 @@ from gridline.i18n import DEFAULT_LANGUAGE
 from gridline.i18n.phrases import Lines, Phrase, render
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
-from gridline.routing.actions import act_on_case, relay_staff_reply
+from gridline.routing.actions import act_on_case
 from gridline.routing.loop_grammar import parse_loop_text
 from gridline.routing.pages import open_pages_for_phone, page_by_code
 from gridline.routing.queries import duty_of_staff
+from gridline.routing.staff_words import relay_staff_reply
 from gridline.routing.transfers import accept_transfer
 from gridline.routing.visit_grammar import is_visit_text
 from gridline.routing.visits import answer_visit_text

@@ -22,8 +22,8 @@ from gridline.domain.lifecycle import OPEN_PAGE_STATUSES, UNACKNOWLEDGED_STATUSE
 from gridline.i18n import t
 from gridline.i18n.explanations import explain
 from gridline.kernel.messages import options_from_json
+from gridline.storage import case_events, conversations, directory, people
 from gridline.storage import cases as cases_store
-from gridline.storage import conversations, directory, people
 from gridline.storage import evidence as evidence_rows
 from gridline.storage import pages as pages_store
 from gridline.storage.models import Case, Message, Resident, Staff
@@ -199,7 +199,7 @@ def available_actions(case: Case) -> list[str]:
 
 def case_timeline(session: Session, case: Case, clock: Clockface, lang: str) -> dict[str, Any]:
     """The case and, oldest first, what happened to it (events) and what was said about it (messages)."""
-    events = cases_store.events(session, case.id or 0)
+    events = case_events.events(session, case.id or 0)
     messages = conversations.of_case(session, case.id or 0)
     staff_names = directory.staff_names(session, {m.staff_id for m in messages if m.staff_id})
     # Events before messages of the same instant: "paged" reads before the reply that announces it.

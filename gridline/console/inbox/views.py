@@ -17,9 +17,11 @@ from gridline.console.inbox.listing import STAFF_ACTIONS, Handing, load_inbox
 from gridline.edge.params import RowId
 from gridline.edge.text import ascii_int
 from gridline.i18n import t
-from gridline.routing.actions import ActionResult, act_on_case, note_case
+from gridline.routing.action_result import ActionResult
+from gridline.routing.actions import act_on_case
 from gridline.routing.directory import Directory
 from gridline.routing.roster import tag_label
+from gridline.routing.staff_words import note_case
 from gridline.routing.visits import VisitReport, owed_for_inbox, record_visit
 from gridline.storage import staff_inbox as store
 from gridline.storage.models import Staff
@@ -30,7 +32,7 @@ INBOX = "/console/inbox"
 CHANNEL = "web"
 MAX_NOTE = 2000
 REF_RE = re.compile(r"[A-Z0-9]{4,16}")
-# ``_quiet``: the same on a case with no resident to tell (routing.actions.ActionResult.notice).
+# ``_quiet``: the same on a case with no resident to tell (routing.action_result.ActionResult.notice).
 OK_CODES = frozenset({"acknowledged", "acknowledged_quiet", "resolved", "resolved_quiet", "escalated", "reassigned",
                       "noted"})
 # Evidence uploads (console.views.evidence) come back here with "evidence_<code>".

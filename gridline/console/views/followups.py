@@ -16,10 +16,10 @@ from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip
 from gridline.domain.lifecycle import CaseStatus
 from gridline.edge.params import RowId
 from gridline.routing import closure
-from gridline.routing.actions import rate_case
 from gridline.routing.directory import Directory
+from gridline.routing.rating import rate_case
 from gridline.routing.timeline import record_event
-from gridline.storage import cases, follow_up_calls
+from gridline.storage import follow_up_calls, follow_ups
 from gridline.storage.audit import record
 from gridline.storage.models import Case, FollowUp, FollowUpCall, Staff
 
@@ -28,7 +28,7 @@ OUTCOMES = ("satisfied", "not_solved", "unreachable")
 
 
 def _open_tasks(ctx: ConsoleContext) -> list[tuple[FollowUp, Case, str]]:
-    rows = cases.open_follow_ups(ctx.session, scope=case_scope(ctx.viewer), limit=200)
+    rows = follow_ups.open_with_cases(ctx.session, scope=case_scope(ctx.viewer), limit=200)
     tasks = []
     for task, case in rows:
         holder = ctx.session.get(Staff, case.resolved_by or case.acknowledged_by or 0)
@@ -63,7 +63,7 @@ async def follow_up_record(request: Request, task_id: RowId) -> Response:
     def body(ctx: ConsoleContext) -> Response:
         if not ctx.viewer.can_manage_cases:
             raise Forbidden()
-        found = cases.follow_up_with_case(ctx.session, task_id, scope=case_scope(ctx.viewer))
+        found = follow_ups.with_case(ctx.session, task_id, scope=case_scope(ctx.viewer))
         if found is None:
             raise NotFound()
         task, case = found
@@ -99,7 +99,7 @@ async def follow_up_call(request: Request, task_id: RowId) -> Response:
     def check(ctx: ConsoleContext) -> str:
         if not ctx.viewer.can_manage_cases:
             raise Forbidden()
-        found = cases.follow_up_with_case(ctx.session, task_id, scope=case_scope(ctx.viewer))
+        found = follow_ups.with_case(ctx.session, task_id, scope=case_scope(ctx.viewer))
         if found is None:
             raise NotFound()
         task, case = found

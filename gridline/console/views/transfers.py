@@ -17,7 +17,7 @@ from gridline.console.http import ConsoleContext, Forbidden, NotFound, in_consol
 from gridline.edge.params import RowId
 from gridline.i18n import has
 from gridline.routing import extensions, transfers
-from gridline.routing.actions import ActionResult
+from gridline.routing.action_result import ActionResult
 
 router = APIRouter()
 
