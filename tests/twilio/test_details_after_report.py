@@ -66,6 +66,21 @@ async def test_replying_1_files_the_detail_as_a_new_case_of_its_own(world: Twili
     assert len(world.cases()) == 2, "the same choice twice files it once"
 
 
+async def test_the_choice_to_report_apart_stays_good_after_more_words(world: TwilioWorld) -> None:
+    resident, case = await reported(world)
+    await resident.text("楼上是302的")
+    await world.settle()
+    resident.expect_sms(case.ref, "新问题")
+    await resident.text("我家在三楼")
+    await world.settle()
+    resident.expect_sms(case.ref)
+
+    await resident.text("1")
+    await world.settle()
+
+    assert [c.summary for c in world.cases()][1:] == ["楼上是302的"]
+
+
 async def test_words_that_say_what_is_wrong_are_a_report_of_their_own(world: TwilioWorld) -> None:
     resident, case = await reported(world)
 

@@ -82,19 +82,15 @@ def recent_case(step: Step) -> Case | None:
 
 
 def detail_to_split(step: Step, case: Case, category: str) -> CaseEvent | None:
-    """The resident's newest words added to ``case`` that the model read as ``category`` — if they
-    are still the newest words they added and were not reported apart already."""
+    """The resident's newest words added to ``case`` that the model read as ``category`` and that
+    were not reported apart already (the choice stays good after they wrote more)."""
     events = case_event_store.events_of_kinds(
         step.work.session, case.id or 0, [CaseEventKind.REPORTED_AGAIN.value, CaseEventKind.SPLIT_OFF.value]
     )
-    mine = [
-        e for e in events if e.kind == CaseEventKind.REPORTED_AGAIN and e.data.get("resident_id") == step.resident.id
-    ]
-    if not mine:
-        return None
-    newest = max(mine, key=lambda e: (e.at, e.id or 0))
     split = {e.data.get("event_id") for e in events if e.kind == CaseEventKind.SPLIT_OFF}
-    maybe = newest.data.get("maybe") or {}
-    if newest.id in split or maybe.get("intent") != category:
-        return None
-    return newest
+    candidates = [
+        e for e in events
+        if e.kind == CaseEventKind.REPORTED_AGAIN and e.data.get("resident_id") == step.resident.id
+        and (e.data.get("maybe") or {}).get("intent") == category and e.id not in split
+    ]  # fmt: skip
+    return max(candidates, key=lambda e: (e.at, e.id or 0)) if candidates else None
