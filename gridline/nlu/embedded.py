@@ -29,6 +29,7 @@ from typing import Any
 from gridline.nlu.assertion import asserted_part
 from gridline.nlu.entities import EntityExtractor, Gazetteer
 from gridline.nlu.methods import DEFAULT_METHOD
+from gridline.nlu.names import name_documents
 from gridline.nlu.scoring import LinearScorer
 from gridline.nlu.text import has_content, normalise_for_classifier
 from gridline.nlu.training_data import DOCUMENT_SUFFIXES, TrainingData, load_documents
@@ -37,7 +38,7 @@ from gridline.nlu.types import OUT_OF_SCOPE, IntentScore, NluResult
 ENGINE_NAME = "embedded"
 # Bump when the features or the model change in a way that should invalidate saved models (entity
 # rules live in the code, not in the model file, so they apply to saved models at once).
-CODE_VERSION = "5"
+CODE_VERSION = "6"
 # When fewer than half of a text's characters were ever seen in training (another script, symbols,
 # mash), it is out of scope whatever the classifier says. Measured by 5-fold cross-validation
 # (docs/nlu.md): fires on 4 of 1,700 Gridline sentences (3 of them out of scope) and 3 of 1,606
@@ -125,7 +126,13 @@ class EmbeddedEngine:
         started = time.perf_counter()
         # The classifier learns from what each example asserts, as it reads messages (parse_sync).
         texts = [asserted_part(normalise_for_classifier(ex.text)) for ex in data.examples]
-        pipeline = classifier.fit(texts, [ex.intent for ex in data.examples], method)
+        intents = [ex.intent for ex in data.examples]
+        # Each intent's own name is one more document of it (names.py: chosen by cross-validation).
+        for intent in sorted(set(intents)):
+            for document in name_documents(intent):
+                texts.append(document)
+                intents.append(intent)
+        pipeline = classifier.fit(texts, intents, method)
         version = model_version(data, method)
         metadata = {
             "engine": ENGINE_NAME,

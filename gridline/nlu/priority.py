@@ -14,7 +14,8 @@ fire                   emergency  着火 (not 打不着火), 起火, 失火, 火
 gas_leak               emergency  泄漏, 漏气, 煤气味, 燃气味, 天然气味, 一股煤气, 燃气/天然气/煤气 …漏,
                                   gas leak, smell gas
 person_in_danger       emergency  晕倒, 昏倒, 昏迷, 晕过去, 倒地, 不省人事, 叫不醒, 没呼吸, 没气了,
-                                  喘不上气, 抽搐, 口吐白沫, 心脏病, 中风, 嘴歪, 受伤, 流血, 摔倒,
+                                  喘不上气, 抽搐, 口吐白沫, 心脏病, 中风, 嘴歪, 突然说不出话,
+                                  半边身子不能动 / 动不了, 半身麻木, 受伤, 流血, 摔倒,
                                   救命, 触电, 被车撞, 溺水, 落水, 掉河里/水里, 掉进…了, 跳楼, 跳河, 轻生,
                                   自杀, 割腕, 喝农药, 服毒, 中毒, 锁(在)车里; unconscious, fainted,
                                   collapsed, injured, bleeding, not breathing, heart attack, stroke,
@@ -115,6 +116,11 @@ _IN_DANGER = (
     "心脏病",
     "中风",
     "嘴歪",
+    # the signs of a stroke, as a family describes them
+    "突然说不出话",
+    "半边身子不能动",
+    "半边身子动不了",
+    "半身麻木",
     "受伤",
     "流血",
     "摔倒",

@@ -39,8 +39,16 @@ def _translation_table() -> dict[int, str]:
 _TABLE = _translation_table()
 
 
+# A terminal escape sequence (ESC [ 31 m: a colour code pasted from a console) is not words: its
+# letters and digits would otherwise reach the classifier as text ("[31m").
+_ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
 def normalise_keep_offsets(text: str) -> str:
-    """Full-width → half-width, control/format characters → space; same length as ``text``."""
+    """Full-width → half-width, control/format characters and escape sequences → spaces; same length
+    as ``text``."""
+    if "\x1b" in text:
+        text = _ESCAPE_SEQUENCE.sub(lambda m: " " * len(m.group()), text)
     return text.translate(_TABLE)
 
 

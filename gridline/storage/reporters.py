@@ -5,9 +5,10 @@ report of the same problem joined it (a ``reported_again`` entry on its timeline
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, union_all
+from sqlalchemy import and_, bindparam, exists, func, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
@@ -74,19 +75,29 @@ def open_cases_of(session: Session, resident_id: int, *, statuses: Collection[st
     )
 
 
-def last_written_about(session: Session, resident_id: int, *, statuses: Collection[str]) -> Case | None:
-    """The case in ``statuses`` the resident reported (opened or joined) that their newest message
-    is filed on — what a photo sent without words is about; the newest such case when none is."""
-    written = session.exec(
+def written_about_since(
+    session: Session, resident_id: int, *, statuses: Collection[str], since: datetime | None = None, limit: int = 1
+) -> list[Case]:
+    """The cases in ``statuses`` the resident reported (opened or joined) that their messages filed
+    on a case are on — the one of the newest message first; only messages after ``since`` count."""
+    newest = func.max(col(Message.created_at))
+    query = (
         select(Case)
         .join(Message, col(Message.case_id) == col(Case.id))
         .where(Message.resident_id == resident_id, Message.direction == "in", col(Case.status).in_(list(statuses)),
                _reported_by(resident_id))
-        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
-        .limit(1)
-    ).first()
-    if written is not None:
-        return written
+    )  # fmt: skip
+    if since is not None:
+        query = query.where(col(Message.created_at) > since)
+    return list(session.exec(query.group_by(col(Case.id)).order_by(newest.desc(), col(Case.id).desc()).limit(limit)))
+
+
+def last_written_about(session: Session, resident_id: int, *, statuses: Collection[str]) -> Case | None:
+    """The case in ``statuses`` the resident reported (opened or joined) that their newest message
+    is filed on — what a photo sent without words is about; the newest such case when none is."""
+    written = written_about_since(session, resident_id, statuses=statuses)
+    if written:
+        return written[0]
     newest = open_cases_of(session, resident_id, statuses=statuses, limit=1)
     return newest[0] if newest else None
 

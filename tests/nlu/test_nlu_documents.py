@@ -86,3 +86,26 @@ async def test_compare_runs_every_method_on_the_same_folds(pets_file: Path) -> N
     assert [r.method for r in rows] == ["char_svm", "char_pinyin_svm"]
     assert all(r.examples == len(data.examples) for r in rows)
     assert all(0.0 <= r.macro_f1 <= 1.0 and r.train_seconds is not None for r in rows)
+
+
+def test_an_intent_named_in_chinese_learns_from_its_own_name() -> None:
+    """A label's name is a document of it: 「在忙」 and 「没信号」 (of 在山里+没信号) are taught by their names."""
+    examples = {
+        "在忙": ["我在开车", "现在不方便接", "等会再打过来"],
+        "在山里+没信号": ["这边听不清", "我在外地出差", "断断续续的"],
+        "没钱还": ["手头紧", "最近真的拿不出来", "工资还没发"],
+    }
+    data = TrainingData(examples=[TrainingExample(t, label) for label, texts in examples.items() for t in texts])
+    engine = EmbeddedEngine.fit(data)
+    assert engine.parse_sync("在忙呢").intent == "在忙"
+    assert engine.parse_sync("没信号").intent == "在山里+没信号"
+
+
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [("违章搭建", "illegal_construction"), ("社会治安", "public_order"), ("找网格长", "find_leader")],
+)
+async def test_a_resident_who_writes_only_a_categorys_name_gets_that_category(
+    engine: EmbeddedEngine, message: str, intent: str
+) -> None:
+    assert (await engine.parse(message)).intent == intent

@@ -95,6 +95,8 @@ def test_cues_are_found_in_full_width_and_upper_case_text() -> None:
         ("天然气管子漏了，满屋都是味", "gas_leak"),
         ("I smell gas in the stairwell", "gas_leak"),
         ("有人要跳楼", "person_in_danger"),
+        ("俺爸突然说不出话了", "person_in_danger"),  # a stroke, whatever the category
+        ("奶奶半边身子动不了了", "person_in_danger"),
         ("俺妈心脏病犯了，喘不上气", "person_in_danger"),
         ("小孩被锁车里了", "person_in_danger"),
         ("一氧化碳中毒，一家三口都晕了", "person_in_danger"),

@@ -3,7 +3,10 @@ small talk, only a place (the problem is asked), or a report that becomes a case
 
 from __future__ import annotations
 
+from typing import Any
+
 from gridline.core.answers import find_leader, holder, open_cases, staff_role
+from gridline.core.conversation import details
 from gridline.core.conversation.states import (
     IDLE,
     AwaitingAddress,
@@ -81,6 +84,9 @@ def words(step: Step, state: State) -> State:
     answered = replied_case(step, confident)
     if answered is not None:
         return follow_up(step, answered, state)
+    detail = details.detail_of(step, confident)
+    if detail is not None:
+        return follow_up(step, detail.case, state, detail=True, maybe=detail.maybe)
     if not nlu.is_issue and (intent == OUT_OF_SCOPE or not substantive(text)):
         step.say("conversation.not_understood")
         return state
@@ -148,21 +154,36 @@ def called_again(step: Step) -> str | None:
     return case.ref
 
 
-def follow_up(step: Step, case: Case, state: State) -> State:
-    """More words about a case the resident reported: logged on it, not a new case or a second reporter."""
-    join_case(step.work, case, resident_id=step.resident.id, summary=step.text, channel=step.turn.msg.channel)
+def follow_up(
+    step: Step, case: Case, state: State, *, detail: bool = False, maybe: dict[str, Any] | None = None
+) -> State:
+    """More words about a case the resident reported: logged on it, not a new case or a second
+    reporter. ``detail``: words sent soon after (``details``); ``maybe``: the other problem the
+    model reads in them, offered as a choice to report them apart."""
+    join_case(step.work, case, resident_id=step.resident.id, summary=step.text, channel=step.turn.msg.channel,
+              maybe=maybe)  # fmt: skip
     step.about(case.id, case.ref)
-    say_followed_up(step, case, step.text)
+    options: tuple[Option, ...] = ()
+    if maybe is not None:
+        category = Phrase(f"category.{maybe['intent']}")
+        options = (Option(Phrase("case.split_option", {"category": category}), f"split:{case.ref}:{maybe['intent']}"),)
+        state = offering(state, tuple(o.data for o in options))
+    say_followed_up(step, case, step.text, detail=detail, options=options)
     return state
 
 
-def say_followed_up(step: Step, case: Case, words: str | None = None) -> None:
-    """「您已反映过这个问题（工单 …：stage，处理人：…）」 — or, when the words reached whoever holds
-    the case (``routing.resident_words``), 「已转告处理人…」."""
+def say_followed_up(
+    step: Step, case: Case, words: str | None = None, *, detail: bool = False, options: tuple[Option, ...] = ()
+) -> None:
+    """「您已反映过这个问题（工单 …：stage，处理人：…）」 (「已补充到工单 …」 for a ``detail``) — or,
+    when the words reached whoever holds the case (``routing.resident_words``), 「已转告处理人…」;
+    with ``options``, the choice to report them apart."""
     told = resident_words.tell_holder(step.work, case, words) if words else None
-    key = "case.followed_up_told" if told is not None else "case.followed_up"
+    key = "case.followed_up_told" if told is not None else ("case.detail_added" if detail else "case.followed_up")
     who = told.name if told is not None else holder_name(step, case)
-    step.say(key, ref=case.ref, status=Phrase(f"case_status.{case.status}"), who=who)
+    if options:
+        key = "case.followed_up_told_or_new" if told is not None else "case.detail_added_or_new"
+    step.say(key, options, ref=case.ref, status=Phrase(f"case_status.{case.status}"), who=who)
 
 
 def file(step: Step, decision: ReportDecision, state: State) -> State:
