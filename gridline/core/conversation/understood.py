@@ -20,10 +20,11 @@ from gridline.core.conversation.states import (
 )
 from gridline.core.conversation.step import Step
 from gridline.core.reports import ReportDecision, decide_report, file_report
-from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus, Priority
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
 from gridline.nlu.places import only_a_place
+from gridline.nlu.priority import assess_priority
 from gridline.nlu.solved_words import solved_in_words
 from gridline.nlu.types import OUT_OF_SCOPE
 from gridline.routing import closure, resident_words
@@ -42,6 +43,10 @@ def words(step: Step, state: State) -> State:
     assert nlu is not None, "understood before the transaction (the table says so)"
     resident, text, intent = step.resident, step.text, nlu.intent
     confident = nlu.confidence >= step.services.settings.nlu.confidence_threshold
+    if not nlu.is_issue and assess_priority(nlu).priority == Priority.EMERGENCY:
+        # 「someone is having a heart attack in the lobby」 read as a status question is still a danger:
+        # a report (category emergency, core.reports), never a status list or small talk.
+        return report(step, state)
     plain = solved_in_words(text)
     if plain is not None and (asked := closure.awaiting_confirmation(step.work, resident.id or 0)) is not None:
         # A plain 解决了 / 没解决 answers "解决了吗？" whatever the model makes of it (it reads a bare
@@ -90,8 +95,15 @@ def words(step: Step, state: State) -> State:
     if not nlu.is_issue and (intent == OUT_OF_SCOPE or not substantive(text)):
         step.say("conversation.not_understood")
         return state
+    return report(step, state)
+
+
+def report(step: Step, state: State) -> State:
+    """The words filed as a report — at the place sent before them, when they were asked for."""
+    nlu = step.turn.nlu
+    assert nlu is not None
     place = state.place if isinstance(state, AwaitingProblem) else None
-    decision = decide_report(step.services, step.work, step.sender, nlu, text, step.turn.msg, place=place)
+    decision = decide_report(step.services, step.work, step.sender, nlu, step.text, step.turn.msg, place=place)
     return file(step, decision, state)
 
 
