@@ -16,7 +16,7 @@ from gridline.domain.case_events import CaseEventKind
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.nlu.priority import assess_priority
 from gridline.storage import case_events as case_event_store
-from gridline.storage import cases as case_store
+from gridline.storage import reporters
 from gridline.storage.models import Case, CaseEvent
 
 # Words that say something is wrong. A detail rarely has one; a report nearly always does.
@@ -73,7 +73,7 @@ def recent_case(step: Step) -> Case | None:
     if minutes <= 0 or resident_id is None:
         return None
     since = step.work.now - timedelta(minutes=minutes)
-    recent = case_store.written_about_since(
+    recent = reporters.written_about_since(
         step.work.session, resident_id, statuses=OPEN_CASE_STATUSES, since=since, limit=RECENT_CASES
     )
     ranked = [s.name for s in step.turn.nlu.ranking] if step.turn.nlu is not None else []

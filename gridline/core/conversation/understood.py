@@ -31,7 +31,7 @@ from gridline.routing import closure, resident_words
 from gridline.routing.cases import already_reported, join_case
 from gridline.routing.directory import Directory
 from gridline.storage import cases as case_store
-from gridline.storage import outbox
+from gridline.storage import outbox, reporters
 from gridline.storage.models import Case
 
 SMALL_TALK = ("greet", "thanks", "affirm", "deny", "smalltalk")
@@ -160,7 +160,7 @@ def called_again(step: Step) -> str | None:
     its holder, unless it is clearly another problem (``replied_case``)."""
     if step.turn.msg.channel != "voice" or step.resident.id is None:
         return None
-    case = case_store.last_written_about(step.work.session, step.resident.id, statuses=OPEN_CASE_STATUSES)
+    case = reporters.last_written_about(step.work.session, step.resident.id, statuses=OPEN_CASE_STATUSES)
     if case is None or not (case.acknowledged_by or case.assignee_staff_id):
         return None
     return case.ref
