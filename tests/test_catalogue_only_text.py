@@ -37,6 +37,7 @@ VOCABULARY: dict[str, str] = {
     # Words staff and residents text in (接单, 办结, 查询, 退订 …): the SMS command grammar.
     "gridline/bots/twilio/keywords.py": "SMS keywords",
     "gridline/core/conversation/keywords.py": "the residents' command words (状态, 帮助), read on every channel",
+    "gridline/core/conversation/details.py": "words that say something is wrong (坏, 漏, 吵): a report, not a detail",
     "gridline/bots/twilio/sms_grammar.py": "SMS staff command grammar",
     "gridline/core/case_lookup.py": "the 查询 <ref> command grammar",
     # Spreadsheets as districts fill them in: Chinese column headers, weekdays, yes/no, separators.

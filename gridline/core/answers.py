@@ -8,8 +8,7 @@ from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.i18n.phrases import Lines, Phrase
 from gridline.kernel.work import Work
 from gridline.routing.rota import who_is_on_duty
-from gridline.storage import cases as case_store
-from gridline.storage import directory, directory_cache, people
+from gridline.storage import directory, directory_cache, people, reporters
 from gridline.storage.models import Case, Staff
 
 if TYPE_CHECKING:
@@ -72,7 +71,7 @@ def open_cases(work: Work, resident_id: int) -> Phrase:
     """The open cases the resident reported (opened or joined), up to five, one a line: reference,
     category, status, who has it."""
     statuses = [s.value for s in OPEN_CASE_STATUSES]
-    cases = case_store.open_reported_by(work.session, resident_id, statuses=statuses, limit=5)
+    cases = reporters.open_cases_of(work.session, resident_id, statuses=statuses, limit=5)
     if not cases:
         return Phrase("status.none")
     lines = []

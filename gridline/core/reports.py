@@ -101,7 +101,11 @@ def decide_report(
     threshold = services.settings.nlu.confidence_threshold
     priority = assess_priority(nlu)
     issue_ranking = [s.name for s in nlu.ranking if s.name in ISSUE_CATEGORIES]
-    if nlu.is_issue and nlu.confidence >= threshold:
+    if priority.priority == "emergency" and not nlu.is_issue:
+        # A danger the rules see in words the model read as a question or small talk.
+        category, ask = "emergency", False
+        category_reason = because("category", Reason.DANGER_IN_WORDS, intent=nlu.intent, confidence=nlu.confidence)
+    elif nlu.is_issue and nlu.confidence >= threshold:
         category, ask = nlu.intent, False
         category_reason = because("category", Reason.NLU_SURE, intent=nlu.intent, confidence=nlu.confidence,
                                   threshold=threshold)

@@ -18,6 +18,7 @@ class CaseEventKind(StrEnum):
     REROUTED = "rerouted"
     MERGED_IN = "merged_in"
     MEDIA = "media"
+    SPLIT_OFF = "split_off"  # words added as a detail were another problem: a case of their own
     # Paging and escalation
     PAGED = "paged"
     ESCALATED = "escalated"
@@ -64,11 +65,12 @@ class CaseEventKind(StrEnum):
 # kind → the keys its ``data`` may carry (all optional: old rows may lack newer keys).
 PAYLOADS: dict[CaseEventKind, tuple[str, ...]] = {
     CaseEventKind.CREATED: ("category", "priority", "grid", "policy", "explanation"),
-    CaseEventKind.REPORTED_AGAIN: ("count", "message_id"),
+    CaseEventKind.REPORTED_AGAIN: ("count", "message_id", "maybe"),
     CaseEventKind.RECATEGORISED: ("from", "to"),
     CaseEventKind.REROUTED: ("grid",),
     CaseEventKind.MERGED_IN: ("from",),
     CaseEventKind.MEDIA: ("media",),
+    CaseEventKind.SPLIT_OFF: ("to", "event_id"),
     CaseEventKind.PAGED: ("round", "step", "notify", "people", "triage"),
     CaseEventKind.ESCALATED: ("round", "step", "notify", "people", "triage"),
     CaseEventKind.ESCALATION_EXHAUSTED: (),

@@ -51,6 +51,7 @@ PARAMS: dict[CaseEventKind, Callable[[Mapping[str, Any], str], dict[str, Any]]] 
     K.STAFF_REPLY: lambda d, lang: {"name": d.get("name", "—"), "text": d.get("text", "")},
     K.NOTE: _text,
     K.MERGED_IN: lambda d, lang: {"ref": d.get("from", "?")},
+    K.SPLIT_OFF: lambda d, lang: {"ref": d.get("to", "?")},
     K.CLOSED: lambda d, lang: {"reason": d.get("reason", "")},
     K.EVIDENCE: lambda d, lang: {"channel": d.get("channel", "—")},
 }

@@ -21,8 +21,7 @@ from gridline.domain.lifecycle import MessageStatus
 from gridline.i18n.phrases import Phrase, params_to_json, render
 from gridline.kernel.messages import Option, options_to_json
 from gridline.kernel.work import Work
-from gridline.storage import cases as case_store
-from gridline.storage import outbox, pacing, people
+from gridline.storage import outbox, pacing, people, reporters
 from gridline.storage.models import Case, ChannelIdentity, Message, Resident
 from gridline.storage.outbox import IdentityFacts
 from gridline.storage.pacing import MessageKind
@@ -256,7 +255,7 @@ def resident_identity(
 
 def tell_resident(
     work: Work, case: Case, key: str, *, options: tuple[Option, ...] = (), ask_callers_by_phone: bool = False,
-    reporter: case_store.Reporter | None = None, **params: Any,
+    reporter: reporters.Reporter | None = None, **params: Any,
 ) -> Message | None:
     """Queue catalogue message ``key`` about ``case`` to one of its reporters — ``reporter``, by
     default the resident who opened it — on the channel they reported on; None if unreachable.
@@ -267,7 +266,7 @@ def tell_resident(
     if reporter is None:
         if case.resident_id is None:
             return None
-        reporter = case_store.Reporter(case.resident_id, case.channel)
+        reporter = reporters.Reporter(case.resident_id, case.channel)
     resident = work.session.get(Resident, reporter.resident_id)
     if resident is None:
         return None
@@ -299,19 +298,19 @@ def tell_reporters(
     **params: Any,
 ) -> list[Message]:
     """:func:`tell_resident` to everyone who reported the case — who opened it and each resident whose
-    report of the same problem joined it (``storage.cases.reporters``) — once each, in their own
+    report of the same problem joined it (``storage.reporters.of_case``) — once each, in their own
     language, on the channel they reported on. Returns the messages queued."""
     sent = (
         tell_resident(work, case, key, options=options, ask_callers_by_phone=ask_callers_by_phone,
                       reporter=reporter, **params)
-        for reporter in case_store.reporters(work.session, case)
+        for reporter in reporters.of_case(work.session, case)
     )  # fmt: skip
     return [message for message in sent if message is not None]
 
 
-def reporter_of(work: Work, case: Case, resident_id: int | None) -> case_store.Reporter | None:
+def reporter_of(work: Work, case: Case, resident_id: int | None) -> reporters.Reporter | None:
     """``resident_id`` as a reporter of ``case`` (with the channel they reported on), or None when
     they did not report it (then :func:`tell_resident` tells the one who opened it)."""
     if resident_id is None:
         return None
-    return next((r for r in case_store.reporters(work.session, case) if r.resident_id == resident_id), None)
+    return next((r for r in reporters.of_case(work.session, case) if r.resident_id == resident_id), None)

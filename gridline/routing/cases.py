@@ -127,12 +127,14 @@ def already_reported(session: Session, case: Case, resident_id: int | None) -> b
 
 def join_case(
     work: Work, case: Case, *, resident_id: int | None, summary: str, channel: str | None = None,
-    again: bool | None = None,
+    again: bool | None = None, maybe: dict[str, Any] | None = None,
 ) -> Case:
     """A report of the same problem, nobody paged again. A new reporter is counted on the case
     (「已有 2 人反映」) and hears its news from now on, on ``channel`` (the one they reported on:
     ``kernel.outbox.tell_reporters``); the same one again (a follow-up, 「电梯什么时候能修好？」) is
-    logged, not counted. ``again``: :func:`already_reported`, when the caller asked it already."""
+    logged, not counted. ``again``: :func:`already_reported`, when the caller asked it already.
+    ``maybe``: the other problem the words may be (``{"intent", "confidence"}``), kept so that the
+    resident can still report them apart (``core.conversation.details``)."""
     if again is None:
         again = already_reported(work.session, case, resident_id)
     if not again:
@@ -143,7 +145,8 @@ def join_case(
         case.id or 0,
         "reported_again",
         "system",
-        {"resident_id": resident_id, "summary": summary[:500], "count": case.report_count, "channel": channel},
+        {"resident_id": resident_id, "summary": summary[:500], "count": case.report_count, "channel": channel}
+        | ({"maybe": maybe} if maybe else {}),
     )
     publish_case(work, case)
     return case

@@ -23,7 +23,7 @@ from gridline.routing.escalation import page_targets, restart_escalation
 from gridline.routing.grids import GridIndex
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event, transition
-from gridline.storage import case_events, cases
+from gridline.storage import case_events, cases, reporters
 from gridline.storage.models import Case, FollowUp, Page
 
 REOPENED = "reopened_by_resident"
@@ -70,7 +70,7 @@ def confirmed_solved(work: Work, case: Case, actor: str, resident_id: int | None
 
 def _tell_the_others(work: Work, case: Case, said_by: int | None, key: str, **params: Any) -> None:
     """``key`` to everyone who reported ``case`` but ``said_by`` (who answered 解决了吗？ for them all)."""
-    for other in cases.reporters(work.session, case):
+    for other in reporters.of_case(work.session, case):
         if other.resident_id != said_by:
             tell_resident(work, case, key, reporter=other, **params)
 
@@ -121,8 +121,8 @@ def awaiting_confirmation(work: Work, resident_id: int) -> Case | None:
 
 
 def _awaiting(work: Work, resident_id: int) -> Case | None:
-    return cases.latest_resolved_without(work.session, resident_id, status=CaseStatus.RESOLVED.value,
-                                         kind="resident_confirmed", actor=f"resident:{resident_id}")
+    return reporters.latest_resolved_without(work.session, resident_id, status=CaseStatus.RESOLVED.value,
+                                            kind="resident_confirmed", actor=f"resident:{resident_id}")
 
 
 def reopen_words(session: Session, case: Case, page: Page) -> str | None:

@@ -8,7 +8,7 @@ from gridline.bots.twilio.voice_page import KEY_ACTIONS
 from gridline.bots.web.payloads import StaffActionIn
 from gridline.domain.staff_actions import STAFF_ACTIONS
 
-SMS_ONLY = {"relay", "help"}  # a message to the resident, the help text: not actions on the case
+SMS_ONLY = {"relay", "help", "duty"}  # a message to the resident, the help text, one's shifts: not actions on the case
 
 
 def test_telegram_buttons_offer_every_staff_action_and_nothing_else() -> None:

@@ -42,3 +42,38 @@ async def test_a_report_over_the_threshold_is_filed_without_asking(make_services
     outcome = await handle_inbound(services, sms("桐柏路199号院从昨天就停水了"))
     assert outcome.created_case
     assert all(not r.options for r in outcome.replies)
+
+
+class ReadsEverythingAsAStatusQuestion:
+    """An engine that takes every message for 「我的工单怎么样了」 — as a weak model might a danger."""
+
+    name = "status-reader"
+
+    def __init__(self, engine) -> None:
+        self._engine = engine
+
+    async def parse(self, text: str):
+        from dataclasses import replace
+
+        from gridline.nlu.types import IntentScore
+
+        real = await self._engine.parse(text)
+        return replace(real, intent="check_status", confidence=0.9, ranking=[IntentScore("check_status", 0.9)])
+
+    def __getattr__(self, name: str):
+        return getattr(self._engine, name)
+
+
+async def test_a_danger_the_model_takes_for_a_question_is_still_an_emergency_case(services) -> None:
+    services.nlu = ReadsEverythingAsAStatusQuestion(services.nlu)
+
+    outcome = await handle_inbound(services, sms("楼下有人晕倒了，叫不醒"))
+
+    assert outcome.created_case
+    with services.db.session() as session:
+        from gridline.storage import cases
+
+        case = cases.by_ref(session, outcome.case_ref or "")
+    assert case is not None and case.priority == "emergency" and case.category == "emergency"
+    assert case.explanation[0]["code"] == "danger_in_words"
+    assert "open case" not in " ".join(r.text for r in outcome.replies)

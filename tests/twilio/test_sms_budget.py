@@ -48,8 +48,8 @@ SMS_FAMILIES = (
     "broadcast.text", "visits.missed.text", "text.",
 )
 # Labels said inside other texts (choices, summaries), never an SMS of their own.
-NOT_A_MESSAGE = ("case.rate_option.", "case.solved_", "case.photo_summary", "case.voicemail_summary",
-                 "checkins.notify.no_helper")  # fmt: skip
+NOT_A_MESSAGE = ("case.rate_option.", "case.split_option", "case.solved_", "case.photo_summary",
+                 "case.voicemail_summary", "checkins.notify.no_helper")  # fmt: skip
 
 # The choices a key's SMS carries (numbered lines under the text).
 CATEGORIES = ("illegal_construction", "property_management", "neighbor_dispute")
@@ -63,6 +63,10 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
     "checkins.ask.again": (Option(Phrase("checkins.option.ok"), "ok"), Option(Phrase("checkins.option.help"), "h")),
     "checkins.sweep.ask": (Option(Phrase("checkins.option.safe"), "ok"), Option(Phrase("checkins.option.help"), "h")),
     "checkins.notify.helper": (Option(Phrase("checkins.option.going"), "going"),),
+    "case.detail_added_or_new": (Option(Phrase("case.split_option", {"category": Phrase("category.other")}), "s"),),
+    "case.followed_up_told_or_new": (
+        Option(Phrase("case.split_option", {"category": Phrase("category.other")}), "s"),
+    ),
 }
 
 

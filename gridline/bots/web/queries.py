@@ -22,7 +22,7 @@ from gridline.domain.lifecycle import OPEN_PAGE_STATUSES, UNACKNOWLEDGED_STATUSE
 from gridline.i18n import t
 from gridline.i18n.explanations import explain
 from gridline.kernel.messages import options_from_json
-from gridline.storage import case_events, conversations, directory, people
+from gridline.storage import case_events, conversations, directory, people, reporters
 from gridline.storage import cases as cases_store
 from gridline.storage import evidence as evidence_rows
 from gridline.storage import pages as pages_store
@@ -124,7 +124,7 @@ def conversation(session: Session, external_id: str, clock: Clockface, lang: str
 
 def resident_cases(session: Session, resident_id: int, clock: Clockface, lang: str) -> list[dict[str, Any]]:
     """The resident's cases, newest first, with who was paged (on which channel) to jump to their inbox."""
-    cases = cases_store.of_resident(session, resident_id, limit=10)
+    cases = reporters.cases_of(session, resident_id, limit=10)
     out = []
     for case in cases:
         pages = pages_store.for_case_with_staff_names(session, case.id or 0)

@@ -11,15 +11,15 @@ from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.i18n import DEFAULT_LANGUAGE, t
 from gridline.nlu.types import NluResult
 from gridline.routing.timeline import record_event
-from gridline.storage import cases
+from gridline.storage import reporters
 
 
 def attach_media(step: Step, state: State) -> State:
-    """Attach the media to the open case the resident last wrote about (``storage.cases.last_written_about``:
+    """Attach the media to the open case the resident last wrote about (``storage.reporters.last_written_about``:
     a neighbour who joined a case has none of their own), or file it as a report of its own."""
     resident, msg = step.resident, step.turn.msg
     statuses = [s.value for s in OPEN_CASE_STATUSES]
-    case = cases.last_written_about(step.work.session, resident.id or 0, statuses=statuses)
+    case = reporters.last_written_about(step.work.session, resident.id or 0, statuses=statuses)
     if case is not None:
         record_event(step.work, case.id or 0, "media", f"resident:{resident.id}", {"media": list(msg.media)})
         step.about(case.id, case.ref)

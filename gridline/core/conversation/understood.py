@@ -3,7 +3,10 @@ small talk, only a place (the problem is asked), or a report that becomes a case
 
 from __future__ import annotations
 
+from typing import Any
+
 from gridline.core.answers import find_leader, holder, open_cases, staff_role
+from gridline.core.conversation import details
 from gridline.core.conversation.states import (
     IDLE,
     AwaitingAddress,
@@ -17,17 +20,18 @@ from gridline.core.conversation.states import (
 )
 from gridline.core.conversation.step import Step
 from gridline.core.reports import ReportDecision, decide_report, file_report
-from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
+from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus, Priority
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
 from gridline.nlu.places import only_a_place
+from gridline.nlu.priority import assess_priority
 from gridline.nlu.solved_words import solved_in_words
 from gridline.nlu.types import OUT_OF_SCOPE
 from gridline.routing import closure, resident_words
 from gridline.routing.cases import already_reported, join_case
 from gridline.routing.directory import Directory
 from gridline.storage import cases as case_store
-from gridline.storage import outbox
+from gridline.storage import outbox, reporters
 from gridline.storage.models import Case
 
 SMALL_TALK = ("greet", "thanks", "affirm", "deny", "smalltalk")
@@ -39,6 +43,10 @@ def words(step: Step, state: State) -> State:
     assert nlu is not None, "understood before the transaction (the table says so)"
     resident, text, intent = step.resident, step.text, nlu.intent
     confident = nlu.confidence >= step.services.settings.nlu.confidence_threshold
+    if not nlu.is_issue and assess_priority(nlu).priority == Priority.EMERGENCY:
+        # 「someone is having a heart attack in the lobby」 read as a status question is still a danger:
+        # a report (category emergency, core.reports), never a status list or small talk.
+        return report(step, state)
     plain = solved_in_words(text)
     if plain is not None and (asked := closure.awaiting_confirmation(step.work, resident.id or 0)) is not None:
         # A plain 解决了 / 没解决 answers "解决了吗？" whatever the model makes of it (it reads a bare
@@ -81,11 +89,21 @@ def words(step: Step, state: State) -> State:
     answered = replied_case(step, confident)
     if answered is not None:
         return follow_up(step, answered, state)
+    detail = details.detail_of(step, confident)
+    if detail is not None:
+        return follow_up(step, detail.case, state, detail=True, maybe=detail.maybe)
     if not nlu.is_issue and (intent == OUT_OF_SCOPE or not substantive(text)):
         step.say("conversation.not_understood")
         return state
+    return report(step, state)
+
+
+def report(step: Step, state: State) -> State:
+    """The words filed as a report — at the place sent before them, when they were asked for."""
+    nlu = step.turn.nlu
+    assert nlu is not None
     place = state.place if isinstance(state, AwaitingProblem) else None
-    decision = decide_report(step.services, step.work, step.sender, nlu, text, step.turn.msg, place=place)
+    decision = decide_report(step.services, step.work, step.sender, nlu, step.text, step.turn.msg, place=place)
     return file(step, decision, state)
 
 
@@ -142,27 +160,42 @@ def called_again(step: Step) -> str | None:
     its holder, unless it is clearly another problem (``replied_case``)."""
     if step.turn.msg.channel != "voice" or step.resident.id is None:
         return None
-    case = case_store.last_written_about(step.work.session, step.resident.id, statuses=OPEN_CASE_STATUSES)
+    case = reporters.last_written_about(step.work.session, step.resident.id, statuses=OPEN_CASE_STATUSES)
     if case is None or not (case.acknowledged_by or case.assignee_staff_id):
         return None
     return case.ref
 
 
-def follow_up(step: Step, case: Case, state: State) -> State:
-    """More words about a case the resident reported: logged on it, not a new case or a second reporter."""
-    join_case(step.work, case, resident_id=step.resident.id, summary=step.text, channel=step.turn.msg.channel)
+def follow_up(
+    step: Step, case: Case, state: State, *, detail: bool = False, maybe: dict[str, Any] | None = None
+) -> State:
+    """More words about a case the resident reported: logged on it, not a new case or a second
+    reporter. ``detail``: words sent soon after (``details``); ``maybe``: the other problem the
+    model reads in them, offered as a choice to report them apart."""
+    join_case(step.work, case, resident_id=step.resident.id, summary=step.text, channel=step.turn.msg.channel,
+              maybe=maybe)  # fmt: skip
     step.about(case.id, case.ref)
-    say_followed_up(step, case, step.text)
+    options: tuple[Option, ...] = ()
+    if maybe is not None:
+        category = Phrase(f"category.{maybe['intent']}")
+        options = (Option(Phrase("case.split_option", {"category": category}), f"split:{case.ref}:{maybe['intent']}"),)
+        state = offering(state, tuple(o.data for o in options))
+    say_followed_up(step, case, step.text, detail=detail, options=options)
     return state
 
 
-def say_followed_up(step: Step, case: Case, words: str | None = None) -> None:
-    """「您已反映过这个问题（工单 …：stage，处理人：…）」 — or, when the words reached whoever holds
-    the case (``routing.resident_words``), 「已转告处理人…」."""
+def say_followed_up(
+    step: Step, case: Case, words: str | None = None, *, detail: bool = False, options: tuple[Option, ...] = ()
+) -> None:
+    """「您已反映过这个问题（工单 …：stage，处理人：…）」 (「已补充到工单 …」 for a ``detail``) — or,
+    when the words reached whoever holds the case (``routing.resident_words``), 「已转告处理人…」;
+    with ``options``, the choice to report them apart."""
     told = resident_words.tell_holder(step.work, case, words) if words else None
-    key = "case.followed_up_told" if told is not None else "case.followed_up"
+    key = "case.followed_up_told" if told is not None else ("case.detail_added" if detail else "case.followed_up")
     who = told.name if told is not None else holder_name(step, case)
-    step.say(key, ref=case.ref, status=Phrase(f"case_status.{case.status}"), who=who)
+    if options:
+        key = "case.followed_up_told_or_new" if told is not None else "case.detail_added_or_new"
+    step.say(key, options, ref=case.ref, status=Phrase(f"case_status.{case.status}"), who=who)
 
 
 def file(step: Step, decision: ReportDecision, state: State) -> State:
