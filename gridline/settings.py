@@ -169,7 +169,7 @@ class CasesSettings(BaseModel):
     # never waits): most residents answer within a minute, and the case then goes to its grid.
     address_wait_minutes: float = 3
     # What a resident writes this soon after their last words on an open case is read as more about
-    # it (「楼上是302的」, 「多久能来人？」) unless it is an emergency or clearly the same as another
+    # it (「楼上是302的」, 「我家在三楼」) unless it is an emergency or clearly the same as another
     # case: a detail the model reads as another problem is added, with one reply to split it off.
     follow_up_minutes: float = 30
     # Beyond this many messages a minute from one sender, messages are stored but not answered

@@ -1,5 +1,5 @@
 """Right after a report, what a resident writes is most often more about it — 「楼上是302的」,
-「多久能来人？」 — not a second problem. Within ``cases.follow_up_minutes`` of their last words on an
+「我家在三楼」 — not a second problem. Within ``cases.follow_up_minutes`` of their last words on an
 open case, words that are no clear report of their own are added to that case; words the model
 reads as another problem but say nothing is wrong are added too, with one choice to report them
 apart (``split:`` in ``choices``), because a wrong second case pages a leader for nothing while a
@@ -59,7 +59,7 @@ def detail_of(step: Step, confident: bool) -> Detail | None:
 
 def names_a_problem(text: str) -> bool:
     """Whether the words say what is wrong (broken, leaking, noisy, …), as a report does — not a
-    detail of one (「楼上是302的」, 「我家在三楼」, 「多久能来人？」)."""
+    detail of one (「楼上是302的」, 「我家在三楼」, 「家里一直有人」)."""
     lowered = f" {text.lower()} "
     return any(cue in lowered for cue in PROBLEM_CUES)
 
