@@ -65,7 +65,7 @@ class CaseEventKind(StrEnum):
 # kind → the keys its ``data`` may carry (all optional: old rows may lack newer keys).
 PAYLOADS: dict[CaseEventKind, tuple[str, ...]] = {
     CaseEventKind.CREATED: ("category", "priority", "grid", "policy", "explanation"),
-    CaseEventKind.REPORTED_AGAIN: ("count", "message_id", "maybe"),
+    CaseEventKind.REPORTED_AGAIN: ("count", "message_id", "maybe", "again"),
     CaseEventKind.RECATEGORISED: ("from", "to"),
     CaseEventKind.REROUTED: ("grid",),
     CaseEventKind.MERGED_IN: ("from",),

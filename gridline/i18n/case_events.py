@@ -66,6 +66,8 @@ def event_title(kind: str, lang: str) -> str:
 def describe_event(kind: str, data: Mapping[str, Any] | None, actor: str, lang: str) -> str:
     """A sentence for the timeline in ``lang``."""
     key = f"web.event.{kind}"
+    if kind == CaseEventKind.REPORTED_AGAIN and (data or {}).get("again"):
+        key = "web.event.reported_again_same"  # a follow-up of one who reported it: no new reporter
     if not has(key):
         return event_title(kind, lang)
     make = PARAMS.get(CaseEventKind(kind)) if kind in KINDS else None

@@ -146,7 +146,7 @@ def join_case(
         "reported_again",
         "system",
         {"resident_id": resident_id, "summary": summary[:500], "count": case.report_count, "channel": channel}
-        | ({"maybe": maybe} if maybe else {}),
+        | ({"maybe": maybe} if maybe else {}) | ({"again": True} if again else {}),
     )
     publish_case(work, case)
     return case

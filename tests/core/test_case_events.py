@@ -61,3 +61,10 @@ def test_every_literal_kind_recorded_in_the_code_is_in_the_list() -> None:
                 if isinstance(literal.value, str) and literal.value not in known:
                     unknown.append(f"{path.relative_to(ROOT.parent)}:{node.lineno}: {literal.value}")
     assert not unknown, "case event kinds missing from CaseEventKind:\n" + "\n".join(unknown)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_follow_up_of_one_who_reported_it_does_not_read_as_another_reporter(lang: str) -> None:
+    neighbour = describe_event("reported_again", {"count": 2}, "system", lang)
+    same = describe_event("reported_again", {"count": 1, "again": True}, "system", lang)
+    assert same != neighbour and "1" in same
