@@ -93,6 +93,17 @@ async def test_words_that_say_what_is_wrong_are_a_report_of_their_own(world: Twi
     assert [c.category for c in world.cases()] == [case.category, "road_facility"]
 
 
+async def test_a_whole_report_of_another_problem_is_a_case_of_its_own_even_without_a_word_for_wrong(
+    world: TwilioWorld,
+) -> None:
+    resident, case = await reported(world)
+
+    await resident.text("楼上半夜还在弹钢琴，一弹就是两个钟头")
+    await world.settle()
+
+    assert [c.category for c in world.cases()] == [case.category, "noise"]
+
+
 async def test_after_a_quiet_half_hour_the_same_words_are_a_new_case(world: TwilioWorld) -> None:
     resident, _ = await reported(world)
     world.clock.advance(timedelta(minutes=31))
