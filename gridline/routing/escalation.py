@@ -144,20 +144,42 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
         outcome = f"case {case.status}"
         steps.finish(session, step.id, StepStatus.CANCELLED, now=work.now, outcome=outcome)
         return outcome
+    outcome = _run_claimed(work, case, step.round, step.step_index, directory, tz)
+    # The step's row is written once, with its outcome (one UPDATE, no ORM object).
+    steps.finish(session, step.id, StepStatus.DONE, now=work.now, outcome=outcome)
+    return outcome
+
+
+def run_first_step_now(work: Work, case: Case, directory: Directory, tz: str) -> str:
+    """A new case's first step, due now, run in the unit of work that opens the case: its pages and
+    its next step are written here, and its row is inserted done (one INSERT, where a pending step,
+    its job, the job's claim, a read of the case and the step's finish took five statements and a
+    transaction of their own). Exactly once as before: the step never exists as pending, so no
+    worker or reconciler can run it a second time."""
+    outcome = _run_claimed(work, case, 0, 0, directory, tz)
+    steps.add_done(work.session, case_id=case.id or 0, round_=0, step_index=0, now=work.now, outcome=outcome,
+                    worker=WORKER_ID)
+    return outcome
+
+
+def _run_claimed(work: Work, case: Case, round_: int, step_index: int, directory: Directory, tz: str) -> str:
+    """The step at (``round_``, ``step_index``) of ``case`` (unacknowledged): page its targets, move the
+    case, schedule the next step; its outcome (the caller writes the step's row)."""
+    session = work.session
     policy = EscalationPolicy.from_snapshot(case.policy)
-    spec = policy.steps[step.step_index]
+    spec = policy.steps[step_index]
     index = directory.grid_index(session)
     targets: list[Target] = []
     for name in spec.notify:
         targets.extend(resolve_targets(session, index, case, name, work.now, tz))
     offset = int(case.policy.get("round_offset", 0))
-    first = step.round == offset and step.step_index == 0
+    first = round_ == offset and step_index == 0
     triage = False
     if first and not targets:
         # Nobody on duty (or no grid): the triage queue and the supervisors, never nobody.
         triage = True
         targets = resolve_targets(session, index, case, "supervisors", work.now, tz)
-    paged = page_targets(work, case, targets, step_index=step.step_index, round_=step.round)
+    paged = page_targets(work, case, targets, step_index=step_index, round_=round_)
     reached = [p for p in paged if p.get("channel")]
     if triage:
         new_status = CaseStatus.TRIAGE
@@ -172,30 +194,27 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
         new_status,
         kind=kind,
         data={
-            "round": step.round,
-            "step": step.step_index,
+            "round": round_,
+            "step": step_index,
             "notify": list(spec.notify),
             "people": paged,
             "triage": triage,
         },
     )
     if paged:
-        entry = because(kind, Reason.STEP_PAGED, round=step.round + 1, step=step.step_index + 1)
+        entry = because(kind, Reason.STEP_PAGED, round=round_ + 1, step=step_index + 1)
         entry["people"] = [{"name": p["name"], "why": p["why"]} for p in paged]
     else:
         entry = because(kind, Reason.NOBODY_FOR, targets=list(spec.notify))
-    case.explanation = [*case.explanation, {**entry, "round": step.round, "step": step.step_index}]
+    case.explanation = [*case.explanation, {**entry, "round": round_, "step": step_index}]
     if reached and not first:
         tell_reporters(work, case, "case.escalated", names=[str(p["name"]) for p in reached])
-    nxt = _next_position(policy, step.round, step.step_index, offset)
+    nxt = _next_position(policy, round_, step_index, offset)
     if nxt is not None:
         # A step that reached nobody does not make the resident wait for its timeout.
         wait = spec.wait_minutes if reached else 0
         schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=wait)
     else:
         record_event(work, case.id, "escalation_exhausted")
-    # The step's row is written once, with its outcome (one UPDATE, no ORM object).
-    outcome = f"{kind}: {len(reached)} reached"
-    steps.finish(session, step.id, StepStatus.DONE, now=work.now, outcome=outcome)
     publish_case(work, case)
-    return outcome
+    return f"{kind}: {len(reached)} reached"

@@ -31,6 +31,15 @@ def add(session: Session, *, case_id: int, round_: int, step_index: int, due_at:
     return int(_ADD.scalar(session, values))
 
 
+def add_done(session: Session, *, case_id: int, round_: int, step_index: int, now: datetime, outcome: str,
+             worker: str) -> int:
+    """A step that ran in the unit of work that wrote it (a new case's first step): its row, done."""
+    values = {"case_id": case_id, "round": round_, "step_index": step_index, "due_at": now,
+              "status": StepStatus.DONE.value, "claimed_at": now, "claimed_by": worker, "done_at": now,
+              "outcome": outcome}
+    return int(_ADD.scalar(session, values))
+
+
 class ClaimedStep(NamedTuple):
     """What running a claimed step needs of its row."""
 
