@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from gridline.domain.explanations import Reason, because
 from gridline.domain.lifecycle import STEP, UNACKNOWLEDGED_STATUSES, CaseStatus, StepStatus
 from gridline.kernel.outbox import tell_reporters
-from gridline.kernel.work import Work, in_transaction, replayable
+from gridline.kernel.work import Work, in_transaction, replayable, sends_here
 from gridline.routing.directory import Directory
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.policy import EscalationPolicy
@@ -90,7 +90,13 @@ def escalate_case(work: Work, case: Case, reason: str) -> bool:
 def page_targets(
     work: Work, case: Case, targets: list[Target], *, step_index: int, round_: int
 ) -> list[dict[str, object]]:
-    """Page each target once on their first reachable channel; returns what was done, for the timeline."""
+    """Page each target once on their first reachable channel; returns what was done, for the timeline.
+
+    Inside a job (``kernel.work.sends_here``) each page is written claimed and sent after the commit
+    (``routing.delivery.claim_new_page``): no claim transaction of its own."""
+    from gridline.routing.delivery import WORDED_REASONS, claim_new_page  # delivery imports this module
+
+    settings = sends_here()
     done: list[dict[str, object]] = []
     seen: set[int] = set()
     for target in targets:
@@ -111,8 +117,12 @@ def page_targets(
             step_index=step_index,
             round_=round_,
             reason=target.reason,
+            claimed_by=WORKER_ID if settings is not None and target.reason not in WORDED_REASONS else None,
         )
-        work.job("deliver_page", f"page:{page.id}:0", page_id=page.id)
+        key = f"page:{page.id}:0"
+        work.job("deliver_page", key, page_id=page.id)
+        if page.claimed_by is not None and settings is not None:
+            claim_new_page(work, key, page, case, staff, settings)
         done.append(
             {
                 "staff": staff.code,

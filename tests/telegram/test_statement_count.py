@@ -28,7 +28,11 @@ fewer again since "already received?" is asked in the sender's SELECT (``people.
 Since a new case's first step runs in the unit of work that files it (``routing.escalation.run_first_step_now``:
 its page, its case event and the next step are written there, the step's row inserted done), processing
 counts 16 and the whole report 44: the step's claim, its reads of the case and the directory's token and
-its finish are gone (48 → 44).
+its finish are gone (48 → 44). Since the page and the reply are claimed in that unit of work (written ``sending``,
+sent after its commit: ``kernel.outbox_engine.claim_with_row``), processing counts 21 — the two
+chats' direct-send marks are written in it, and the sends (three statements recording what the
+provider said) run after its commit without the job runner — and the whole report 38: no claim
+transaction, no re-read of the page's case, of the reply's identity or of the case's reference.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ WEBHOOK_BOUND = 1
 # finish the event (in the same transaction). 13 since the case's INSERT checks its reference; 12 since
 # "already received?" rides in the sender's SELECT; 16 since the first escalation step runs in it (its page
 # INSERT, case event, the step's done row, the next step and the case's status, which the step's own job wrote).
-PROCESSING_BOUND = 16
+# 21 since the page and the reply are claimed in it and their sends (made after its commit) count here.
+PROCESSING_BOUND = 21
 # Everything the report causes up to the page on the leader's phone: the jobs' claims and finishes,
 # processing, the reply's delivery, the first escalation step, the page (and the test drain's reconcile pass).
 # 50 + 2: the reply and the page each record their chat's direct send (Telegram's one message a second
@@ -55,7 +60,8 @@ PROCESSING_BOUND = 16
 # 49 since the case's INSERT checks its reference (no SELECT first); 48: "already received?" in the
 # sender's SELECT; 44 since the first step runs in the report's unit of work (no claim, no re-read of the
 # case and of the directory's token, no finish UPDATE).
-REPORT_BOUND = 44
+# 38 since the page and the reply are claimed in that unit of work (no claims, no re-reads for their words).
+REPORT_BOUND = 38
 
 
 async def test_a_typical_telegram_report_stays_within_its_statement_budget(telegram_world: TelegramWorld):
