@@ -244,8 +244,8 @@ async def after_commit(services: Services, work: Work) -> None:
     """Committed: now it is safe to wake workers and consoles, and to run the jobs kept for here."""
     for name, key, run_at, kwargs in work.jobs:
         await services.jobs.enqueue(name, key, run_at, **kwargs)
-    for topic, data in work.events:
-        await services.events.publish(topic, data)
+    if work.events:  # all of them in one message between processes (one NOTIFY, not one each)
+        await services.events.publish_all(work.events)
     try:
         for name, key, _run_at, kwargs in work.here:
             claimed = work.claimed.pop(key, None)
