@@ -154,7 +154,9 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
         outcome = f"case {case.status}"
         steps.finish(session, step.id, StepStatus.CANCELLED, now=work.now, outcome=outcome)
         return outcome
-    outcome = _run_claimed(work, case, step.round, step.step_index, directory, tz)
+    outcome, nxt = _run_claimed(work, case, step.round, step.step_index, directory, tz)
+    if nxt is not None:
+        schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=nxt[2])
     # The step's row is written once, with its outcome (one UPDATE, no ORM object).
     steps.finish(session, step.id, StepStatus.DONE, now=work.now, outcome=outcome)
     return outcome
@@ -166,15 +168,22 @@ def run_first_step_now(work: Work, case: Case, directory: Directory, tz: str) ->
     its job, the job's claim, a read of the case and the step's finish took five statements and a
     transaction of their own). Exactly once as before: the step never exists as pending, so no
     worker or reconciler can run it a second time."""
-    outcome = _run_claimed(work, case, 0, 0, directory, tz)
-    steps.add_done(work.session, case_id=case.id or 0, round_=0, step_index=0, now=work.now, outcome=outcome,
-                    worker=WORKER_ID)
+    outcome, nxt = _run_claimed(work, case, 0, 0, directory, tz)
+    # Its row, done, and the next step's, pending, in one INSERT.
+    later = (nxt[0], nxt[1], work.now + timedelta(minutes=nxt[2])) if nxt is not None else None
+    next_id = steps.add_done(work.session, case_id=case.id or 0, round_=0, step_index=0, now=work.now,
+                             outcome=outcome, worker=WORKER_ID, then=later)
+    if later is not None and next_id is not None:
+        work.job("run_escalation_step", f"step:{next_id}", later[2], step_id=next_id)
     return outcome
 
 
-def _run_claimed(work: Work, case: Case, round_: int, step_index: int, directory: Directory, tz: str) -> str:
+def _run_claimed(
+    work: Work, case: Case, round_: int, step_index: int, directory: Directory, tz: str
+) -> tuple[str, tuple[int, int, float] | None]:
     """The step at (``round_``, ``step_index``) of ``case`` (unacknowledged): page its targets, move the
-    case, schedule the next step; its outcome (the caller writes the step's row)."""
+    case; its outcome and the next step's round, position and wait in minutes (the caller writes the
+    step's row and schedules the next)."""
     session = work.session
     policy = EscalationPolicy.from_snapshot(case.policy)
     spec = policy.steps[step_index]
@@ -219,12 +228,12 @@ def _run_claimed(work: Work, case: Case, round_: int, step_index: int, directory
     case.explanation = [*case.explanation, {**entry, "round": round_, "step": step_index}]
     if reached and not first:
         tell_reporters(work, case, "case.escalated", names=[str(p["name"]) for p in reached])
-    nxt = _next_position(policy, round_, step_index, offset)
-    if nxt is not None:
+    position = _next_position(policy, round_, step_index, offset)
+    nxt: tuple[int, int, float] | None = None
+    if position is not None:
         # A step that reached nobody does not make the resident wait for its timeout.
-        wait = spec.wait_minutes if reached else 0
-        schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=wait)
+        nxt = (position[0], position[1], spec.wait_minutes if reached else 0)
     else:
         record_event(work, case.id, "escalation_exhausted")
     publish_case(work, case)
-    return f"{kind}: {len(reached)} reached"
+    return f"{kind}: {len(reached)} reached", nxt
