@@ -45,7 +45,6 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.svm import LinearSVC
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -166,7 +165,9 @@ def main() -> dict[str, Any]:
     for name, result in results.items():
         out[name] = {k: v for k, v in result.items() if not k.startswith("_")}
         for cand, row in out[name]["candidates"].items():
-            row["vs_ld"] = ns.paired(result["_labels"], result["_assignment"], result["_outer"][cand], result["_outer"]["ld"])
+            row["vs_ld"] = ns.paired(
+                result["_labels"], result["_assignment"], result["_outer"][cand], result["_outer"]["ld"]
+            )
         out[name]["nested_per_set"] = s7.nested(result, every)
     picks = [max(every, key=lambda c: float(np.mean([r["_inner"][c][f] for r in results.values()]))) for f in range(K)]
     out["nested_across_sets"] = {}

@@ -76,6 +76,7 @@ def load_training(files: Sequence[str | Path]) -> TrainingData:
         data = data.merge(load_documents(file))
     return data
 
+
 # The data fingerprint's prefix that results carry (``NluResult.data_hash``).
 DATA_HASH_LENGTH = 12
 
