@@ -4,7 +4,9 @@
 it; ``12e``, ``上报12`` escalate it now; ``值班`` / ``duty`` asks for one's shifts. A verb without
 a code (``a``, ``确认``, ``完成``) and a bare ``1`` mean "the latest page sent to this phone" (a
 bare ``1`` only when no open page has code 1). Full-width digits, case and trailing punctuation do
-not matter. Any other text after a code (``12 马上到``) is relayed to the resident of that case.
+not matter; a question mark only after a command that names no page (``值班？``, ``duty?``, ``帮助？``):
+``12？`` asks something, it acknowledges nothing. Any other text after a code (``12 马上到``) is
+relayed to the resident of that case.
 """
 
 from __future__ import annotations
@@ -92,6 +94,10 @@ def parse_staff_reply(text: str | None) -> StaffReply | None:
     if not text:
         return None
     cleaned = normalise(text)
+    asked = cleaned.rstrip("?" + _TRAILING)
+    if asked != cleaned and VERBS.get(asked) in NO_CODE:
+        # 「值班？」: the question a leader types; with a code (「12？」) it is no command.
+        return StaffReply(action=VERBS[asked], code=None)
     for pattern in PATTERNS:
         match = pattern.match(cleaned)
         if match is None:
