@@ -20,7 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"storage"}),  # tables, sessions, one store per concept, the job queue
     frozenset({"nlu"}),  # classification
     frozenset({"kernel"}),  # unit of work, services' types, messages, notifier port, outbox
-    frozenset({"edge"}),  # input hygiene: text cleaning, body and rate limits, log redaction
+    frozenset({"edge"}),  # input hygiene: text cleaning, body and rate limits, log redaction, photos
     frozenset({"routing"}),  # grids, duty, cases, pages, escalation, follow-through
     frozenset({"core"}),  # the resident conversation
     frozenset({"engine"}),  # time-driven work: jobs, reconciler, declared modules, retention
