@@ -91,3 +91,29 @@ def test_serve_gives_its_worker_processes_time_to_start(
     # A worker answers uvicorn's health check only after importing the command line: 6–8 s on a
     # loaded 2-core machine, past uvicorn's default 5 s.
     assert kwargs["timeout_worker_healthcheck"] >= 30
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("variable", "value", "says"), [
+    ("GRIDLINE_CONFIG", "/nonexistent/gridline.toml", "GRIDLINE_CONFIG points at"),
+    ("GRIDLINE_SERVER__PORT", "abc", "server.port"),
+    ("GRIDLINE_DATABASE__URL", "postgresql+psycopg://postgres@127.0.0.1:1/gridline", "cannot reach the database"),
+])
+def test_a_wrong_setting_is_one_plain_message_not_a_traceback(
+    variable: str, value: str, says: str, tmp_path: Path
+) -> None:
+    config = config_file(tmp_path, f"sqlite:///{tmp_path / 'g.db'}")
+    env = {**os.environ, "GRIDLINE_CONFIG": str(config), variable: value}
+    done = subprocess.run(gridline_command("db", "current"), cwd=ROOT, env=env, capture_output=True, timeout=120)
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert stderr.startswith("gridline: ") and says in stderr, stderr
+    assert "Traceback" not in stderr and "╭" not in stderr and len(stderr.splitlines()) <= 5, stderr
+
+
+def test_a_broken_settings_file_is_named(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[server\nport = 1\n")
+    env = {**os.environ, "GRIDLINE_CONFIG": str(broken)}
+    done = subprocess.run(gridline_command("db", "current"), cwd=ROOT, env=env, capture_output=True, timeout=120)
+    assert done.returncode == 2 and b"not valid TOML" in done.stderr, done.stderr
