@@ -41,7 +41,7 @@ class RedisLink:
     ) -> None:
         import redis.asyncio as aioredis
         from redis.backoff import NoBackoff
-        from redis.retry import Retry
+        from redis.asyncio.retry import Retry
 
         self.url = url
         self.timeout = timeout_seconds

@@ -117,3 +117,15 @@ def test_a_broken_settings_file_is_named(tmp_path: Path) -> None:
     env = {**os.environ, "GRIDLINE_CONFIG": str(broken)}
     done = subprocess.run(gridline_command("db", "current"), cwd=ROOT, env=env, capture_output=True, timeout=120)
     assert done.returncode == 2 and b"not valid TOML" in done.stderr, done.stderr
+
+
+def test_the_redis_client_is_made_without_a_warning() -> None:
+    """Every web process and worker printed redis-py's 'A synchronous redis.retry.Retry was passed to
+    an asyncio client' at start-up: the asyncio client takes redis.asyncio.retry.Retry."""
+    import warnings
+
+    from gridline.storage.redis_link import RedisLink
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        RedisLink("redis://127.0.0.1:6379/0")  # makes the client; connects on first use
