@@ -41,8 +41,12 @@ def operator_error(exc: BaseException) -> str | None:
     import tomllib
 
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
     from sqlalchemy.exc import OperationalError
 
+    if isinstance(exc, SettingsError):
+        return (f"{exc} ({exc.__cause__}); a list or a table in a GRIDLINE_* variable is JSON, "
+                """e.g. GRIDLINE_OPEN311__API_KEYS='["key-1"]'""")
     if isinstance(exc, ValidationError):
         return f"the settings are not valid (config file or GRIDLINE_* variables): {exc}"
     if isinstance(exc, tomllib.TOMLDecodeError):

@@ -97,6 +97,7 @@ def test_serve_gives_its_worker_processes_time_to_start(
 @pytest.mark.parametrize(("variable", "value", "says"), [
     ("GRIDLINE_CONFIG", "/nonexistent/gridline.toml", "GRIDLINE_CONFIG points at"),
     ("GRIDLINE_SERVER__PORT", "abc", "server.port"),
+    ("GRIDLINE_OPEN311__API_KEYS", "key-1", "is JSON"),
     ("GRIDLINE_DATABASE__URL", "postgresql+psycopg://postgres@127.0.0.1:1/gridline", "cannot reach the database"),
 ])
 def test_a_wrong_setting_is_one_plain_message_not_a_traceback(
