@@ -33,6 +33,8 @@ def problems_to_file(step: Step, whole: ReportDecision, place: str | None) -> li
     if not turn.clauses or turn.nlu is None or whole.draft.grid_code is None:
         return []
     problems = problems_in(turn.clauses, services.settings.nlu.confidence_threshold)
+    if not problems:
+        return []
     decided = [
         decide_report(services, step.work, step.sender, p.nlu, p.summary, turn.msg, place=place, message=turn.nlu)
         for p in problems
