@@ -176,14 +176,20 @@ def by_provider_message_id(session: Session, provider_message_id: str) -> Messag
     ).first()
 
 
+# Asked for every text a resident sends (``core.conversation.understood.replied_by_sms``): prebuilt.
+_LAST_TO_RESIDENT = Prepared(
+    select(_TABLE.c.case_id, _TABLE.c.text_key)
+    .where(_TABLE.c.resident_id == bindparam("resident_id"), _TABLE.c.channel == bindparam("channel"),
+           _TABLE.c.direction == "out")
+    .order_by(_TABLE.c.created_at.desc(), _TABLE.c.id.desc())
+    .limit(1),
+    flush=True,
+)
+
+
 def last_to_resident(session: Session, resident_id: int, channel: str) -> tuple[int | None, str | None] | None:
     """The case and catalogue key of the newest message to a resident on ``channel``, if any."""
-    row = session.exec(
-        select(Message.case_id, Message.text_key)
-        .where(Message.resident_id == resident_id, Message.channel == channel, Message.direction == "out")
-        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
-        .limit(1)
-    ).first()
+    row = _LAST_TO_RESIDENT.first(session, {"resident_id": resident_id, "channel": channel})
     return (row[0], row[1]) if row is not None else None
 
 
