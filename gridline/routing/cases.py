@@ -15,12 +15,13 @@ from gridline.kernel.work import Work
 from gridline.routing.case_places import same_place
 from gridline.routing.deadlines import resolve_deadline
 from gridline.routing.directory import Directory
-from gridline.routing.escalation import run_first_step_now, schedule_step
+from gridline.routing.escalation import plan_step, run_first_step_now, schedule_step
 from gridline.routing.policy import TRIAGE_POLICY, policy_for
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
 from gridline.storage import case_events, cases
 from gridline.storage.models import Case
+from gridline.storage.rows import transient
 
 # No 0/O, 1/I/L: references are read out over the phone.
 REF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -84,7 +85,7 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft, directory: Direc
     triage = draft.grid_code is None
     policy = TRIAGE_POLICY if triage else policy_for(settings, draft.priority)
     ack_minutes = settings.cases.ack_sla_minutes.get(draft.priority, 60)
-    case = cases.insert(work.session, dict(
+    values = dict(
         resident_id=draft.resident_id,
         grid_code=draft.grid_code,
         category=draft.category,
@@ -102,7 +103,16 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft, directory: Direc
         updated_at=work.now,
         ack_due_at=work.now + timedelta(minutes=ack_minutes),
         resolve_due_at=resolve_deadline(settings, draft.category, draft.priority, work.now),
-    ), new_ref)
+    )
+    plan = None
+    if directory is not None and draft.start_delay_minutes <= 0:
+        # The first step runs now (``run_first_step_now``): decided before the INSERT, which then
+        # carries the status and explanation it gives the case (no UPDATE of the case after it).
+        planned = transient(Case, values)
+        plan = plan_step(work.session, planned, 0, 0, directory, settings.timezone, work.now)
+        plan.apply(planned, work.now)
+        values.update(status=planned.status, explanation=planned.explanation, updated_at=planned.updated_at)
+    case = cases.insert(work.session, values, new_ref)
     record_event(
         work,
         case.id or 0,
@@ -116,9 +126,9 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft, directory: Direc
             "explanation": draft.explanation,
         },
     )
-    publish_case(work, case, "case.created")
-    if directory is not None and draft.start_delay_minutes <= 0:
-        run_first_step_now(work, case, directory, settings.timezone)
+    publish_case(work, case, "case.created", status=CaseStatus.NEW.value)  # as it was filed, before its step
+    if plan is not None:
+        run_first_step_now(work, case, plan)
     else:
         schedule_step(work, case, round_=0, step_index=0, delay_minutes=draft.start_delay_minutes)
     return case

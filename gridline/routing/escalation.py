@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
 
 from gridline.domain.explanations import Reason, because
-from gridline.domain.lifecycle import STEP, UNACKNOWLEDGED_STATUSES, CaseStatus, StepStatus
+from gridline.domain.lifecycle import CASE, STEP, UNACKNOWLEDGED_STATUSES, CaseStatus, StepStatus
 from gridline.kernel.outbox import tell_reporters
 from gridline.kernel.work import Work, in_transaction, replayable, sends_here
 from gridline.routing.directory import Directory
@@ -23,7 +26,7 @@ from gridline.routing.policy import EscalationPolicy
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event, transition
 from gridline.storage import cases, steps
-from gridline.storage.models import Case
+from gridline.storage.models import Case, ContactMethod
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -94,17 +97,31 @@ def page_targets(
 
     Inside a job (``kernel.work.sends_here``) each page is written claimed and sent after the commit
     (``routing.delivery.claim_new_page``): no claim transaction of its own."""
+    return write_pages(work, case, pick_methods(work.session, targets), step_index=step_index, round_=round_)
+
+
+def pick_methods(session: Session, targets: list[Target]) -> list[tuple[Target, ContactMethod | None]]:
+    """Each target once, with their first reachable channel (None: none)."""
+    picked: list[tuple[Target, ContactMethod | None]] = []
+    seen: set[int] = set()
+    for target in targets:
+        if target.staff.id in seen:
+            continue
+        seen.add(target.staff.id or 0)
+        picked.append((target, next_contact_method(session, target.staff)))
+    return picked
+
+
+def write_pages(
+    work: Work, case: Case, picked: list[tuple[Target, ContactMethod | None]], *, step_index: int, round_: int
+) -> list[dict[str, object]]:
+    """The pages of :func:`pick_methods`' choice; what was done, for the timeline."""
     from gridline.routing.delivery import WORDED_REASONS, claim_new_page  # delivery imports this module
 
     settings = sends_here()
     done: list[dict[str, object]] = []
-    seen: set[int] = set()
-    for target in targets:
+    for target, method in picked:
         staff = target.staff
-        if staff.id in seen:
-            continue
-        seen.add(staff.id or 0)
-        method = next_contact_method(work.session, staff)
         if method is None:
             done.append({"staff": staff.code, "name": staff.name, "why": target.explanation, "channel": None})
             continue
@@ -162,13 +179,14 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
     return outcome
 
 
-def run_first_step_now(work: Work, case: Case, directory: Directory, tz: str) -> str:
+def run_first_step_now(work: Work, case: Case, plan: StepPlan) -> str:
     """A new case's first step, due now, run in the unit of work that opens the case: its pages and
-    its next step are written here, and its row is inserted done (one INSERT, where a pending step,
-    its job, the job's claim, a read of the case and the step's finish took five statements and a
-    transaction of their own). Exactly once as before: the step never exists as pending, so no
-    worker or reconciler can run it a second time."""
-    outcome, nxt = _run_claimed(work, case, 0, 0, directory, tz)
+    its next step are written here, and its row is inserted done (one INSERT, with the next step's,
+    where a pending step, its job, the job's claim, a read of the case and the step's finish took five
+    statements and a transaction of their own). ``plan``: :func:`plan_step`, made before the case's
+    INSERT, which carried the case's new status and explanation (no UPDATE after it). Exactly once as
+    before: the step never exists as pending, so no worker or reconciler can run it a second time."""
+    outcome, nxt = _write_step(work, case, plan, applied=True)
     # Its row, done, and the next step's, pending, in one INSERT.
     later = (nxt[0], nxt[1], work.now + timedelta(minutes=nxt[2])) if nxt is not None else None
     next_id = steps.add_done(work.session, case_id=case.id or 0, round_=0, step_index=0, now=work.now,
@@ -178,28 +196,48 @@ def run_first_step_now(work: Work, case: Case, directory: Directory, tz: str) ->
     return outcome
 
 
-def _run_claimed(
-    work: Work, case: Case, round_: int, step_index: int, directory: Directory, tz: str
-) -> tuple[str, tuple[int, int, float] | None]:
-    """The step at (``round_``, ``step_index``) of ``case`` (unacknowledged): page its targets, move the
-    case; its outcome and the next step's round, position and wait in minutes (the caller writes the
-    step's row and schedules the next)."""
-    session = work.session
+@dataclass
+class StepPlan:
+    """What a step will do, decided before anything is written (:func:`plan_step`)."""
+
+    round: int
+    step_index: int
+    spec: Any
+    policy: EscalationPolicy
+    offset: int
+    first: bool
+    triage: bool
+    picked: list[tuple[Target, ContactMethod | None]]
+    status: CaseStatus
+    kind: str
+    entry: dict[str, Any]
+
+    def apply(self, case: Case, now: datetime) -> None:
+        """The case's new status and explanation (``CASE``'s table checked)."""
+        CASE.move(case, self.status, now)
+        case.explanation = [*case.explanation, self.entry]
+
+
+def plan_step(
+    session: Session, case: Case, round_: int, step_index: int, directory: Directory, tz: str, now: datetime
+) -> StepPlan:
+    """Whom the step at (``round_``, ``step_index``) of ``case`` pages on which channel, and what it
+    makes of the case. ``case`` may not be written yet (a new case's first step: its id is unknown)."""
     policy = EscalationPolicy.from_snapshot(case.policy)
     spec = policy.steps[step_index]
     index = directory.grid_index(session)
     targets: list[Target] = []
     for name in spec.notify:
-        targets.extend(resolve_targets(session, index, case, name, work.now, tz))
+        targets.extend(resolve_targets(session, index, case, name, now, tz))
     offset = int(case.policy.get("round_offset", 0))
     first = round_ == offset and step_index == 0
     triage = False
     if first and not targets:
         # Nobody on duty (or no grid): the triage queue and the supervisors, never nobody.
         triage = True
-        targets = resolve_targets(session, index, case, "supervisors", work.now, tz)
-    paged = page_targets(work, case, targets, step_index=step_index, round_=round_)
-    reached = [p for p in paged if p.get("channel")]
+        targets = resolve_targets(session, index, case, "supervisors", now, tz)
+    picked = pick_methods(session, targets)
+    reached = [method for _, method in picked if method is not None]
     if triage:
         new_status = CaseStatus.TRIAGE
     elif first:
@@ -207,28 +245,42 @@ def _run_claimed(
     else:
         new_status = CaseStatus.ESCALATED
     kind = "paged" if first else "escalated"
-    transition(
-        work,
-        case,
-        new_status,
-        kind=kind,
-        data={
-            "round": round_,
-            "step": step_index,
-            "notify": list(spec.notify),
-            "people": paged,
-            "triage": triage,
-        },
-    )
-    if paged:
+    if picked:
         entry = because(kind, Reason.STEP_PAGED, round=round_ + 1, step=step_index + 1)
-        entry["people"] = [{"name": p["name"], "why": p["why"]} for p in paged]
+        entry["people"] = [{"name": t.staff.name, "why": t.explanation} for t, _ in picked]
     else:
         entry = because(kind, Reason.NOBODY_FOR, targets=list(spec.notify))
-    case.explanation = [*case.explanation, {**entry, "round": round_, "step": step_index}]
-    if reached and not first:
+    return StepPlan(round_, step_index, spec, policy, offset, first, triage, picked, new_status, kind,
+                    {**entry, "round": round_, "step": step_index})
+
+
+def _run_claimed(
+    work: Work, case: Case, round_: int, step_index: int, directory: Directory, tz: str
+) -> tuple[str, tuple[int, int, float] | None]:
+    """The step at (``round_``, ``step_index``) of ``case`` (unacknowledged): page its targets, move the
+    case; its outcome and the next step's round, position and wait in minutes (the caller writes the
+    step's row and schedules the next)."""
+    plan = plan_step(work.session, case, round_, step_index, directory, tz, work.now)
+    return _write_step(work, case, plan, applied=False)
+
+
+def _write_step(
+    work: Work, case: Case, plan: StepPlan, *, applied: bool
+) -> tuple[str, tuple[int, int, float] | None]:
+    """Write what ``plan`` decided: the pages, the case's status and explanation (unless ``applied``
+    to the case before its INSERT), the timeline; its outcome and the next step (round, position, wait)."""
+    round_, step_index, spec = plan.round, plan.step_index, plan.spec
+    paged = write_pages(work, case, plan.picked, step_index=step_index, round_=round_)
+    reached = [p for p in paged if p.get("channel")]
+    data = {"round": round_, "step": step_index, "notify": list(spec.notify), "people": paged, "triage": plan.triage}
+    if applied:
+        record_event(work, case.id, plan.kind, "system", data)
+    else:
+        transition(work, case, plan.status, kind=plan.kind, data=data)
+        case.explanation = [*case.explanation, plan.entry]
+    if reached and not plan.first:
         tell_reporters(work, case, "case.escalated", names=[str(p["name"]) for p in reached])
-    position = _next_position(policy, round_, step_index, offset)
+    position = _next_position(plan.policy, round_, step_index, plan.offset)
     nxt: tuple[int, int, float] | None = None
     if position is not None:
         # A step that reached nobody does not make the resident wait for its timeout.
@@ -236,4 +288,4 @@ def _run_claimed(
     else:
         record_event(work, case.id, "escalation_exhausted")
     publish_case(work, case)
-    return f"{kind}: {len(reached)} reached", nxt
+    return f"{plan.kind}: {len(reached)} reached", nxt

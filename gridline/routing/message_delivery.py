@@ -122,8 +122,8 @@ MESSAGES = MessagePolicy()
 def claim_message(work: Work, message_id: int, settings: Settings | None = None) -> Claimed[MessageNotice] | str:
     """Claim a queued message that is due and say what to send; else why not (someone else has it,
     it is not due yet, or — a bulk message — it was given a later send time in its lane)."""
-    message = outbox.claim_for_sending(work.session, message_id, now=work.now)
-    if message is None:
+    claimed = outbox.claim_with_facts(work.session, message_id, now=work.now)  # with its identity and case ref
+    if claimed is None:
         waiting = outbox.get(work.session, message_id)
         if waiting is not None and waiting.status == "queued" and waiting.next_attempt_at is not None:
             # Run early (a job queued before the message got its send time): run again then.
@@ -132,7 +132,7 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
                      message_id=message_id)
             return "not due"
         return "not claimed"
-    identity = outbox.identity(work.session, message.identity_id) if message.identity_id else None
+    message, identity, case_ref = claimed
     if pacing.is_paced(message.kind):
         if _paced_later(work, message_id, settings):
             return "paced"
@@ -140,7 +140,6 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         # Telegram's one message a second per chat: this reply or notice is the chat's direct send
         # (its bulk waits a chat interval after it).
         direct_send(work, settings, *chat)
-    case_ref = outbox.case_ref(work.session, message.case_id) if message.case_id else None
     target = (identity.chat_id or identity.external_id) if identity else ""
     notice = MessageNotice(
         message_id=message_id,

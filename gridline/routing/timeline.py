@@ -40,8 +40,9 @@ def transition(
     return record_event(work, case.id, kind, actor, data)
 
 
-def publish_case(work: Work, case: Case, kind: str = "case.updated") -> None:
-    """Tell live consoles (after the commit) that the case changed."""
+def publish_case(work: Work, case: Case, kind: str = "case.updated", *, status: str | None = None) -> None:
+    """Tell live consoles (after the commit) that the case changed (``status``: as it was then, when
+    the case's row already holds a later one)."""
     work.event(
         "cases",
         {
@@ -49,7 +50,7 @@ def publish_case(work: Work, case: Case, kind: str = "case.updated") -> None:
             "case_id": case.id,
             "ref": case.ref,
             "grid_code": case.grid_code,
-            "status": case.status,
+            "status": status or case.status,
             "category": case.category,
             "priority": case.priority,
         },

@@ -58,6 +58,29 @@ _CLAIM = Prepared(
 )
 
 
+class ClaimedWithFacts(NamedTuple):
+    """A claimed message with where it goes and the reference of its case (``claim_with_facts``)."""
+
+    message: ClaimedMessage
+    identity: IdentityFacts | None
+    case_ref: str | None
+
+
+def claim_with_facts(session: Session, message_id: int, *, now: datetime) -> ClaimedWithFacts | None:
+    """:func:`claim_for_sending`, returning in the same statement its identity's columns and its case's
+    reference (correlated subqueries in ``RETURNING``), where a claim, the identity's SELECT and the
+    reference's SELECT took three."""
+    rows = _CLAIM_WITH_FACTS.rows(session, {"message_id": message_id, "now": now})
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    claimed = ClaimedMessage(*row[:_CLAIMED_WIDTH])
+    facts = row[_CLAIMED_WIDTH:]
+    found = (IdentityFacts(int(claimed.identity_id), *facts[:4])
+             if claimed.identity_id is not None and facts[0] is not None else None)
+    return ClaimedWithFacts(claimed, found, facts[4])
+
+
 def claim_for_sending(session: Session, message_id: int, *, now: datetime) -> ClaimedMessage | None:
     """The message, claimed (queued → sending); None when it is not queued or not due yet. One
     ``UPDATE … RETURNING`` of the columns a send needs (Core: no ORM object; a caller that changes
@@ -129,6 +152,21 @@ def case_ref_known(session: Session, case_id: int) -> str | None:
 
 _CASES = Case.__table__  # type: ignore[attr-defined]
 _CASE_REF = Prepared(select(_CASES.c.ref).where(_CASES.c.id == bindparam("case_id")), flush=True)
+_CLAIMED_WIDTH = len(ClaimedMessage._fields)
+_CLAIM_WITH_FACTS = Prepared(
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("message_id"),
+           _TABLE.c.status == MESSAGE.guard(MessageStatus.QUEUED, MessageStatus.SENDING),
+           or_(_TABLE.c.next_attempt_at.is_(None), _TABLE.c.next_attempt_at <= bindparam("now")))
+    .values(status=MessageStatus.SENDING.value, claimed_at=bindparam("now"))
+    .returning(
+        *_CLAIMED_COLUMNS,
+        *(select(getattr(_IDENTITIES.c, name)).where(_IDENTITIES.c.id == _TABLE.c.identity_id).scalar_subquery()
+          for name in IdentityFacts._fields[1:]),
+        select(_CASES.c.ref).where(_CASES.c.id == _TABLE.c.case_id).scalar_subquery(),
+    ),
+    flush=True,
+)
 
 
 def by_provider_message_id(session: Session, provider_message_id: str) -> Message | None:
@@ -138,14 +176,20 @@ def by_provider_message_id(session: Session, provider_message_id: str) -> Messag
     ).first()
 
 
+# Asked for every text a resident sends (``core.conversation.understood.replied_by_sms``): prebuilt.
+_LAST_TO_RESIDENT = Prepared(
+    select(_TABLE.c.case_id, _TABLE.c.text_key)
+    .where(_TABLE.c.resident_id == bindparam("resident_id"), _TABLE.c.channel == bindparam("channel"),
+           _TABLE.c.direction == "out")
+    .order_by(_TABLE.c.created_at.desc(), _TABLE.c.id.desc())
+    .limit(1),
+    flush=True,
+)
+
+
 def last_to_resident(session: Session, resident_id: int, channel: str) -> tuple[int | None, str | None] | None:
     """The case and catalogue key of the newest message to a resident on ``channel``, if any."""
-    row = session.exec(
-        select(Message.case_id, Message.text_key)
-        .where(Message.resident_id == resident_id, Message.channel == channel, Message.direction == "out")
-        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
-        .limit(1)
-    ).first()
+    row = _LAST_TO_RESIDENT.first(session, {"resident_id": resident_id, "channel": channel})
     return (row[0], row[1]) if row is not None else None
 
 

@@ -82,6 +82,15 @@ def loaded(model: type[M], values: Mapping[str, Any]) -> M:
     return cast(M, obj)
 
 
+def transient(model: type[M], values: Mapping[str, Any]) -> M:
+    """An object of ``model`` for a row not written yet (``values`` and the model's defaults, no
+    session): to read its attributes before deciding the rest of what to INSERT."""
+    spec = _model(model)
+    obj = spec.new_instance()
+    obj.__dict__.update(_values(spec, values))
+    return cast(M, obj)
+
+
 def insert_row(session: Session, model: type[M], values: Mapping[str, Any]) -> M:
     """INSERT one row of ``model`` now (``values`` by column; the rest take the model's defaults, as
     its constructor would give them) and return it as the session's object, with its id.

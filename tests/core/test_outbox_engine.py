@@ -13,9 +13,13 @@ from sqlmodel import select
 from gridline.core.conversation import handle_inbound
 from gridline.kernel.messages import InboundMessage
 from gridline.kernel.notify import Delivery, MessageNotice, PageNotice
+from gridline.kernel.outbox_engine import Claimed
 from gridline.kernel.send_claims import INTERRUPTED, POSSIBLY_TWICE
+from gridline.kernel.work import Work
+from gridline.routing.message_delivery import claim_message
 from gridline.routing.provider_status import record_provider_status
-from gridline.storage.models import AuditLog, Message, Page
+from gridline.storage.models import AuditLog, Case, Message, Page
+from gridline.storage.statements import StatementCounter
 from tests.core.support import RecordingNotifier, record_all_channels
 
 LI = "+8617000010001"  # 桐柏路199号院 → ZY01-01-1: pages go to 龙小燕 on web first
@@ -117,3 +121,21 @@ async def _mark_interrupted(services) -> None:
             row.error = INTERRUPTED
             session.add(row)
         session.commit()
+
+
+async def test_a_replys_claim_brings_its_identity_and_case_reference_in_one_statement(make_services, backend):
+    """The claim of a reply its job sends (here: reported outside a job, so nothing was claimed with
+    the row) is one ``UPDATE … RETURNING`` with the identity's columns and the case's reference."""
+    services = await make_services(backend)
+    record_all_channels(services)
+    await report(services)
+    [message] = outgoing(services)
+    [case] = rows(services, Case)
+    assert message.status == "queued"
+    with services.db.session() as session, StatementCounter(services.db.engine) as counted:
+        claimed = claim_message(Work(session=session, now=services.clock.now()), message.id or 0, services.settings)
+        session.commit()
+    assert counted.count == 1, counted.statements
+    assert isinstance(claimed, Claimed)
+    assert (claimed.notice.case_ref, claimed.notice.target, claimed.notice.channel) == (case.ref, LI, "sms")
+    assert outgoing(services)[0].status == "sending"

@@ -103,7 +103,7 @@ def _converse(work: Work, services: Services, turn: Turn, deliver_replies: bool)
     outcome = step.outcome
     # Inside a job the replies are claimed as they are written and sent after the commit.
     settings = sends_here() if deliver_replies else None
-    case_ref = _case_ref(work, outcome.case_id) if settings is not None else None
+    case_ref = (outcome.case_ref or _case_ref(work, outcome.case_id)) if settings is not None else None
     for reply in step.replies:
         stored = queue_message(
             work,
