@@ -27,6 +27,21 @@ NOT_SOLVED = frozenset({
 })  # fmt: skip
 
 
+# 「灯还是不亮啊」「还是漏」「it's still broken」: the problem is still there — whatever the model makes of
+# the words' category. 又 (again) is not among them: 「又停水了」 may be a new problem.
+_STILL_WRONG = re.compile(
+    r"(还是|仍然|依然|依旧|照样|还)(没|不|坏|漏|停|堵|黑|吵|臭|那样)"
+    r"|\bstill\b.{0,20}\b(not|no|broken|leak\w*|out|dark|dirty|there|happening)\b",
+    re.IGNORECASE,
+)
+LONGEST_STILL_WRONG = 30
+
+
+def still_wrong(text: str | None) -> bool:
+    """Words saying the problem is still there (「灯还是不亮啊」), short enough to be an answer."""
+    return bool(text) and len(text or "") <= LONGEST_STILL_WRONG and bool(_STILL_WRONG.search(text or ""))
+
+
 def solved_in_words(text: str | None) -> bool | None:
     """True for "solved", False for "not solved", None when ``text`` is not such a plain answer."""
     if not text or len(text) > 24:

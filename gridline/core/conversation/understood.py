@@ -25,7 +25,7 @@ from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import Option
 from gridline.nlu.places import only_a_place
 from gridline.nlu.priority import assess_priority
-from gridline.nlu.solved_words import solved_in_words
+from gridline.nlu.solved_words import solved_in_words, still_wrong
 from gridline.nlu.types import OUT_OF_SCOPE
 from gridline.routing import closure, resident_words
 from gridline.routing.cases import already_reported, join_case
@@ -65,7 +65,7 @@ def words(step: Step, state: State) -> State:
     if confident and intent == "check_status":
         step.say(open_cases(step.work, resident.id or 0))
         return state
-    if plain is not None or intent in ("affirm", "deny", "thanks") or nlu.is_issue:
+    if plain is not None or intent in ("affirm", "deny", "thanks") or nlu.is_issue or still_wrong(text):
         # An answer to "解决了吗？" in words — "解决了，谢谢", "没有解决", or the same problem again
         # ("还是没水") — goes to that case, with the resident's own words for the level above.
         pending = closure.awaiting_confirmation(step.work, resident.id or 0)
@@ -73,6 +73,8 @@ def words(step: Step, state: State) -> State:
             plain = intent != "deny"  # a thank-you for a fixed problem is a yes
         elif pending is not None and plain is None and intent == pending.category:
             plain = False
+        elif pending is not None and plain is None and still_wrong(text) and not (confident and nlu.is_issue):
+            plain = False  # 「灯还是不亮啊」: the model may read another category, but it is still broken
         if pending is not None and plain is not None:
             solved_answer(step, pending, plain, text)
             return state
