@@ -7,6 +7,7 @@ from typing import Any
 
 from gridline.core.answers import find_leader, holder, open_cases, staff_role
 from gridline.core.conversation import details
+from gridline.core.conversation.gone import problem_gone
 from gridline.core.conversation.states import (
     IDLE,
     AwaitingAddress,
@@ -53,6 +54,10 @@ def words(step: Step, state: State) -> State:
         # 解决了 as check_status).
         solved_answer(step, asked, plain, text)
         return state
+    gone = problem_gone(step, state)
+    if gone is not None:
+        # 「不用来了，水已经来了」: filed, it would open a case for a problem that is gone.
+        return gone
     place = place_alone(step, confident)
     if place is not None:
         # Where, not what: a case filed now would take the category the address's characters resemble.
