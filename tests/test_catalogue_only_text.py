@@ -34,6 +34,7 @@ VOCABULARY: dict[str, str] = {
     "gridline/routing/addresses.py": "address grammar",
     "gridline/routing/latin_addresses.py": "address grammar (pinyin and English words rewritten into it)",
     "gridline/routing/roster.py": "room-number grammar (号楼/栋/单元/室)",
+    "gridline/routing/case_places.py": "address grammar (栋): the building a case is in",
     # Words staff and residents text in (接单, 办结, 查询, 退订 …): the SMS command grammar.
     "gridline/bots/twilio/keywords.py": "SMS keywords",
     "gridline/core/conversation/keywords.py": "the residents' command words (状态, 帮助), read on every channel",

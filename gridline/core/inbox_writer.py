@@ -100,10 +100,8 @@ class InboxWriter:
         arrivals = [w.arrival for w in batch]
         try:
             if services.jobs.transactional:  # PostgreSQL: rows and their jobs in one autocommitted statement
-                from gridline.storage.pg_job_rows import QUEUE
-
                 results = await services.db.run(inbox.store_once_queued, services.db.engine, arrivals,
-                                                services.clock.now(), QUEUE)
+                                                services.clock.now())
             elif services.db.is_sqlite:  # embedded: one INSERT on the driver, the jobs queued in memory after it
                 results = await services.db.run(inbox.store_once_sqlite, services.db.engine, arrivals,
                                                 services.clock.now())

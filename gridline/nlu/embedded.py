@@ -38,7 +38,7 @@ from gridline.nlu.types import OUT_OF_SCOPE, IntentScore, NluResult
 ENGINE_NAME = "embedded"
 # Bump when the features or the model change in a way that should invalidate saved models (entity
 # rules live in the code, not in the model file, so they apply to saved models at once).
-CODE_VERSION = "6"
+CODE_VERSION = "7"
 # When fewer than half of a text's characters were ever seen in training (another script, symbols,
 # mash), it is out of scope whatever the classifier says. Measured by 5-fold cross-validation
 # (docs/nlu.md): fires on 4 of 1,700 Gridline sentences (3 of them out of scope) and 3 of 1,606
@@ -75,6 +75,7 @@ def load_training(files: Sequence[str | Path]) -> TrainingData:
     for file in files:
         data = data.merge(load_documents(file))
     return data
+
 
 # The data fingerprint's prefix that results carry (``NluResult.data_hash``).
 DATA_HASH_LENGTH = 12
@@ -189,7 +190,7 @@ class EmbeddedEngine:
         if not has_content(cleaned):
             return self._not_understood(text, entities, "no_words")
         # What the resident denies (「不是自来水，是暖气管漏的」) is not evidence for a category.
-        probs = self.scorer.proba(asserted_part(cleaned))
+        probs = self._asserted_probabilities(cleaned)
         order = [i for i in probs.argsort()[::-1] if self.scorer.classes[i] != OUT_OF_SCOPE]
         # The reject class is not an intent a resident can be offered: it stays out of the ranking.
         scores = [IntentScore(self.scorer.classes[i], round(float(probs[i]), 6)) for i in order[:RANKING_SIZE]]
@@ -210,6 +211,25 @@ class EmbeddedEngine:
             model_version=self.version,
             data_hash=self.data_hash,
         )
+
+    def _asserted_probabilities(self, cleaned: str) -> Any:
+        """The intent probabilities of what ``cleaned`` asserts (``assertion.asserted_part``).
+
+        When a part was taken out and the whole message points at the *same* intent, the part taken
+        out only named the thing the problem is in (「电梯运行正常，就是按钮不灵」: 按钮不灵 alone is
+        ``elevator`` at 0.26, the whole message ``elevator`` too): both parts are evidence for that
+        intent, and the more confident reading of the two is taken. When they point at different
+        intents (「电梯没问题，就是单元门的门禁坏了」, 「不是自来水，是暖气管漏的」), what is asserted decides.
+        """
+        asserted = asserted_part(cleaned)
+        probs = self.scorer.proba(asserted)
+        if asserted == cleaned:
+            return probs
+        whole = self.scorer.proba(cleaned)
+        best = int(probs.argmax())
+        if int(whole.argmax()) == best and whole[best] > probs[best]:
+            return whole
+        return probs
 
     def _not_understood(
         self, text: str, entities: list[Any], reason: str, ranking: Sequence[IntentScore] = ()

@@ -52,9 +52,22 @@ def normalise_keep_offsets(text: str) -> str:
     return text.translate(_TABLE)
 
 
+# A link is not words: its letters (https, www, com, a shortener's code) would reach the classifier as
+# text — a bare link was read as a status question (check_status, 0.39). Printable ASCII only, so a
+# Chinese word written right after a link stays (http://t.cn/A6xyz点击领取 → 点击领取).
+_LINK = re.compile(
+    r"(?:https?://|www\.)[!-~]+"
+    r"|(?<![!-~])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|cn|net|org|top|xyz|cc|vip|info|io|me|co)(?:/[!-~]*)?(?![a-z0-9.])",
+    re.IGNORECASE,
+)
+
+
 def normalise_for_classifier(text: str) -> str:
-    """The form the classifier sees: NFKC, lower case, single spaces, at most ``MAX_CLASSIFIER_CHARS``."""
+    """The form the classifier sees: NFKC, lower case, links as spaces, single spaces, at most
+    ``MAX_CLASSIFIER_CHARS``."""
     cleaned = unicodedata.normalize("NFKC", normalise_keep_offsets(text)).lower()
+    if "." in cleaned:
+        cleaned = _LINK.sub(" ", cleaned)
     cleaned = _WHITESPACE.sub(" ", cleaned).strip()
     return cleaned[:MAX_CLASSIFIER_CHARS]
 

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from gridline.domain.case_events import CaseEventKind
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.kernel.work import Work
+from gridline.routing.case_places import same_place
 from gridline.routing.deadlines import resolve_deadline
 from gridline.routing.escalation import schedule_step
 from gridline.routing.policy import TRIAGE_POLICY, policy_for
@@ -49,7 +50,8 @@ class CaseDraft:
 
 
 def find_duplicate(session: Session, settings: Settings, draft: CaseDraft, now: Any) -> Case | None:
-    """An open case in the window with the same grid + category, or the same address."""
+    """An open case in the window with the same grid + category at the same place
+    (``routing.case_places``: 3号楼's leak is not 5号楼's bare wire), or the same address."""
     since = now - timedelta(minutes=settings.cases.duplicate_window_minutes)
     statuses = [s.value for s in OPEN_CASE_STATUSES]
     in_grid = draft.grid_code if draft.grid_code is not None and draft.category not in ("other",) else None
@@ -58,6 +60,7 @@ def find_duplicate(session: Session, settings: Settings, draft: CaseDraft, now: 
         return cases.newest_open_duplicate(
             session, statuses=statuses, since=since, category=draft.category, grid_code=in_grid,
             address_text=draft.address_text or None,
+            at=lambda other: other == draft.address_text or same_place(draft.category, draft.address_text, other),
         )
     if draft.grid_code is None and draft.resident_id is not None:
         return _over_triage_cap(session, settings, statuses, since, draft.resident_id)

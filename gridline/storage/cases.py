@@ -37,7 +37,13 @@ def _open_duplicate(statuses: tuple[str, ...], *places: Any) -> Prepared:
     ]
     # Both places given: a case in the grid first (the newest of those), else the newest at the address.
     first = [sa_case((_CASES.c.grid_code == bindparam("grid_code"), 0), else_=1)] if len(places) == 2 else []
-    return Prepared(sa_select(_CASES.c.id).where(*where).order_by(*first, _CASES.c.created_at.desc()).limit(1))
+    columns = (_CASES.c.id, _CASES.c.address_text)
+    order = (*first, _CASES.c.created_at.desc())
+    return Prepared(sa_select(*columns).where(*where).order_by(*order).limit(DUPLICATE_CANDIDATES))
+
+
+# Open cases of one category in one grid within the window, looked at for one at the same place.
+DUPLICATE_CANDIDATES = 20
 
 
 _DUPLICATE_PLACES = {"grid": (_CASES.c.grid_code,), "address": (_CASES.c.address_text,),
@@ -133,11 +139,13 @@ def newest_open_duplicate(
     category: str,
     grid_code: str | None = None,
     address_text: str | None = None,
+    at: Callable[[str | None], bool] | None = None,
 ) -> Case | None:
     """The newest original (not itself a duplicate) case in ``statuses`` created since ``since`` with
-    this category, in ``grid_code``, else (none there, or no grid given) at ``address_text``.
+    this category, in ``grid_code``, else (none there, or no grid given) at ``address_text`` — the
+    newest whose address ``at`` accepts, when given (the same place: ``routing.case_places``).
 
-    One SELECT of its id (a narrow row), the case itself only when there is one."""
+    One SELECT of ids and addresses (narrow rows), the case itself only when there is one."""
     params: dict[str, Any] = {"since": since, "category": category}
     if grid_code is not None and address_text is not None:
         statement = _duplicate_statement("grid or address", statuses)
@@ -147,7 +155,7 @@ def newest_open_duplicate(
     else:
         assert address_text is not None, "a grid or an address"
         statement, params["address_text"] = _duplicate_statement("address", statuses), address_text
-    found = statement.scalar(session, params)
+    found = next((row[0] for row in statement.rows(session, params) if at is None or at(row[1])), None)
     return session.get(Case, found) if found is not None else None
 
 

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from gridline.domain.lifecycle import STEP, StepStatus
+from gridline.storage import timers
 from gridline.storage.bulk import chunks
 from gridline.storage.models import (
     ChannelIdentity,
@@ -128,15 +128,8 @@ def claim_step(session: Session, step_id: int, *, now: datetime, worker: str) ->
 
 
 def cancel_pending_steps(session: Session, checkin_id: int, *, now: datetime, outcome: str) -> int:
-    result = session.execute(
-        update(CheckInStep)
-        .where(
-            col(CheckInStep.checkin_id) == checkin_id,
-            col(CheckInStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.CANCELLED),
-        )
-        .values(status=StepStatus.CANCELLED.value, done_at=now, outcome=outcome[:300])
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    """Cancel the check-in's pending steps; how many."""
+    return timers.cancel_pending(session, CheckInStep, CheckInStep.checkin_id, checkin_id, now=now, outcome=outcome)
 
 
 def steps_of(session: Session, checkin_id: int) -> list[CheckInStep]:
@@ -151,27 +144,12 @@ def steps_of(session: Session, checkin_id: int) -> list[CheckInStep]:
 
 def release_lapsed_steps(session: Session, *, before: datetime) -> None:
     """Steps whose worker vanished (claimed before ``before``) go back to pending."""
-    session.execute(
-        update(CheckInStep)
-        .where(
-            col(CheckInStep.status) == STEP.guard(StepStatus.RUNNING, StepStatus.PENDING),
-            col(CheckInStep.claimed_at) < before,
-        )
-        .values(status=StepStatus.PENDING.value)
-    )
+    timers.release_lapsed(session, CheckInStep, claimed_before=before)
 
 
 def due_step_ids(session: Session, *, horizon: datetime, limit: int) -> list[int]:
-    return [
-        int(i)
-        for i in session.exec(
-            select(CheckInStep.id)
-            .where(CheckInStep.status == "pending", col(CheckInStep.due_at) <= horizon)
-            .order_by(col(CheckInStep.due_at))
-            .limit(limit)
-        )
-        if i is not None
-    ]
+    """Pending steps due by ``horizon``, the most overdue first."""
+    return timers.due_ids(session, CheckInStep, horizon=horizon, limit=limit)
 
 
 # --- answers --------------------------------------------------------------------------------

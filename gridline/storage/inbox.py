@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import INBOUND, InboundStatus
+from gridline.storage import pg_job_rows
 from gridline.storage.models import InboundEvent
 from gridline.storage.prepared import Prepared
 from gridline.storage.rows import loaded
@@ -104,7 +105,8 @@ def store_once_sqlite(engine: Engine, arrivals: list[Arrival], now: datetime) ->
 
 
 # PostgreSQL: the batch as arrays, so the statement's text is the same for any batch size (psycopg
-# prepares it after a few runs), and the ``process_inbound`` job of each new row in the same statement.
+# prepares it after a few runs), and the job of each new row in the same statement, written by
+# ``storage.pg_job_rows.job_per_row`` (the one place besides procrastinate that writes its jobs).
 _STORE_QUEUED = text(
     """
     WITH stored AS (
@@ -114,29 +116,28 @@ _STORE_QUEUED = text(
              AS a(provider, event_key, payload)
         ON CONFLICT (provider, event_key) DO NOTHING
         RETURNING id, provider, event_key
-    ), queued AS (
-        INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args, scheduled_at)
-        SELECT :queue, :task, 'inbound:' || stored.id, jsonb_build_object('event_id', stored.id), NULL
-        FROM stored
-        ON CONFLICT DO NOTHING
-    )
+    ), queued AS ("""
+    + pg_job_rows.job_per_row("stored", key_prefix="inbound", arg="event_id")
+    + """)
     SELECT id, provider, event_key FROM stored
     """
 ).bindparams(bindparam("received_at", type_=UTCDateTime))
 _PG_FIND = text("SELECT id FROM inbound_events WHERE provider = :provider AND event_key = :key")
 
 
-def store_once_queued(engine: Engine, arrivals: list[Arrival], now: datetime, queue: str,
+def store_once_queued(engine: Engine, arrivals: list[Arrival], now: datetime, queue: str = pg_job_rows.QUEUE,
                       task: str = "process_inbound") -> list[Receipt]:
     """PostgreSQL: :func:`store_once` plus a ``task`` job (procrastinate's ``procrastinate_jobs``; key
     ``inbound:<id>``, args ``{"event_id": id}``) for each new event, in ONE autocommitted statement.
 
     As atomic as a transaction holding both INSERTs (one statement commits or fails whole), and
     durable when it returns, but one round trip to the server instead of four (BEGIN, the inbox
-    INSERT, the job INSERT, COMMIT): the whole of a webhook's cost in the database.
+    INSERT, the job INSERT, COMMIT): the whole of a webhook's cost in the database. That is why
+    the job is not procrastinate's ``defer`` (its own connection and transaction: a second round
+    trip, and a row without its job if the process dies between them).
     """
     rows = _rows(arrivals)
-    params = {"received_at": now, "queue": queue, "task": task,
+    params = {"received_at": now, **pg_job_rows.job_per_row_params(task, queue),
               "providers": [provider for provider, _, _ in rows.values()],
               "event_keys": [key for _, key, _ in rows.values()],
               "payloads": [json.dumps(payload) for _, _, payload in rows.values()]}

@@ -2,7 +2,16 @@
 and ``procrastinate_workers`` that is not procrastinate's own (``storage.pg_jobs`` runs the queue).
 
 A unit of work inserts its jobs itself, in its own transaction, in one statement; ``queueing_lock``
-is Gridline's job key, so a row has at most one waiting job however often it is queued."""
+is Gridline's job key, so a row has at most one waiting job however often it is queued.
+
+Why not procrastinate's ``defer``: it runs on procrastinate's own connection (its own transaction),
+and its SQL function ``procrastinate_defer_jobs_v1`` has no ``ON CONFLICT``; a job must commit or
+vanish with the row it is about, and a key queued again must keep one waiting job. So Gridline writes
+the same columns that function writes, here and nowhere else: :func:`insert` (a unit of work's jobs)
+and :func:`job_per_row` (a job for each row another statement inserts: the webhooks' inbox,
+``storage.inbox.store_once_queued``). ``tests/core/test_pg_job_rows.py`` holds both against the
+installed procrastinate: the columns its defer function writes, and a row identical to one its
+``defer_async`` writes, fetched and run by its worker."""
 
 from __future__ import annotations
 
@@ -104,6 +113,23 @@ def count_live_workers(connection: Connection, seconds: float) -> int:
         "SELECT count(*) FROM procrastinate_workers "
         "WHERE last_heartbeat > now() - make_interval(secs => :seconds)"), {"seconds": seconds}
     ).scalar() or 0)
+
+
+def job_per_row(rows: str, *, key_prefix: str, arg: str) -> str:
+    """The SQL of an INSERT (for a data-modifying CTE) of one job per row of the CTE ``rows``: key
+    ``<key_prefix>:<id>``, args ``{arg: id}``, due now; the task, queue and priority are the bound
+    parameters :func:`job_per_row_params` gives. With :func:`insert`'s rule for a key already waiting.
+
+    It lets one statement insert rows and their jobs: one round trip, atomic without a transaction."""
+    assert rows.isidentifier() and key_prefix.isidentifier() and arg.isidentifier()
+    return (f"INSERT INTO procrastinate_jobs {_COLUMNS} "
+            f"SELECT :job_queue, :job_task, :job_priority, '{key_prefix}:' || {rows}.id, "
+            f"jsonb_build_object('{arg}', {rows}.id), NULL FROM {rows}" + _ON_CONFLICT)
+
+
+def job_per_row_params(task: str, queue: str = QUEUE) -> dict[str, Any]:
+    """The parameters of a :func:`job_per_row` statement queuing ``task`` on ``queue``."""
+    return {"job_queue": queue, "job_task": task, "job_priority": PRIORITY.get(task, 0)}
 
 
 def _insert_statement(rows: int, unstaging: bool) -> Prepared:

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import STEP, StepStatus
+from gridline.storage import timers
 from gridline.storage.models import EscalationStep
 from gridline.storage.prepared import Prepared
 
@@ -79,15 +80,7 @@ def finish(session: Session, step_id: int, status: StepStatus, *, now: datetime,
 
 def cancel_pending(session: Session, case_id: int, *, now: datetime, outcome: str) -> int:
     """Cancel every pending step of the case; returns how many."""
-    result = session.execute(
-        update(EscalationStep)
-        .where(
-            col(EscalationStep.case_id) == case_id,
-            col(EscalationStep.status) == STEP.guard(StepStatus.PENDING, StepStatus.CANCELLED),
-        )
-        .values(status=StepStatus.CANCELLED.value, done_at=now, outcome=outcome)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return timers.cancel_pending(session, EscalationStep, EscalationStep.case_id, case_id, now=now, outcome=outcome)
 
 
 def last_round(session: Session, case_id: int) -> int:
@@ -147,25 +140,9 @@ def first_pending(session: Session, case_id: int) -> EscalationStep | None:
 
 def release_lapsed(session: Session, *, claimed_before: datetime) -> int:
     """Running steps claimed before ``claimed_before`` (their worker vanished) go back to pending; how many."""
-    released = session.execute(
-        update(EscalationStep)
-        .where(
-            col(EscalationStep.status) == STEP.guard(StepStatus.RUNNING, StepStatus.PENDING),
-            col(EscalationStep.claimed_at) < claimed_before,
-        )
-        .values(status=StepStatus.PENDING.value)
-    ).rowcount  # type: ignore[attr-defined]
-    return int(released or 0)
+    return timers.release_lapsed(session, EscalationStep, claimed_before=claimed_before)
 
 
 def due_ids(session: Session, *, horizon: datetime, limit: int) -> list[int]:
     """Ids of pending steps due by ``horizon``, the most overdue first."""
-    return [
-        step_id or 0
-        for step_id in session.exec(
-            select(EscalationStep.id)
-            .where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= horizon)
-            .order_by(col(EscalationStep.due_at))
-            .limit(limit)
-        ).all()
-    ]
+    return timers.due_ids(session, EscalationStep, horizon=horizon, limit=limit)

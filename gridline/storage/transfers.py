@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from gridline.domain.lifecycle import STEP, StepStatus
+from gridline.storage import timers
 from gridline.storage.models import Extension, Staff, Transfer, TransferTimer
 from gridline.storage.timers import claim_due
 
@@ -86,38 +85,18 @@ def claim_timer(session: Session, timer_id: int, *, now: datetime, worker: str) 
 
 def cancel_timers(session: Session, transfer_id: int, *, now: datetime, outcome: str) -> int:
     """Cancel the transfer's pending timers; returns how many."""
-    result = session.execute(
-        update(TransferTimer)
-        .where(
-            col(TransferTimer.transfer_id) == transfer_id,
-            col(TransferTimer.status) == STEP.guard(StepStatus.PENDING, StepStatus.CANCELLED),
-        )
-        .values(status=StepStatus.CANCELLED.value, done_at=now, outcome=outcome)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return timers.cancel_pending(session, TransferTimer, TransferTimer.transfer_id, transfer_id, now=now,
+                                 outcome=outcome)
 
 
 def release_stale_timers(session: Session, *, claimed_before: datetime) -> None:
     """Timers whose worker vanished go back to pending (the reconciler, after the lease)."""
-    session.execute(
-        update(TransferTimer)
-        .where(
-            col(TransferTimer.status) == STEP.guard(StepStatus.RUNNING, StepStatus.PENDING),
-            col(TransferTimer.claimed_at) < claimed_before,
-        )
-        .values(status=StepStatus.PENDING.value)
-    )
+    timers.release_lapsed(session, TransferTimer, claimed_before=claimed_before)
 
 
 def due_timer_ids(session: Session, *, due_by: datetime, limit: int) -> list[int]:
     """Pending timers due by ``due_by``, oldest first (the reconciler's safety net)."""
-    ids = session.exec(
-        select(TransferTimer.id)
-        .where(TransferTimer.status == "pending", col(TransferTimer.due_at) <= due_by)
-        .order_by(col(TransferTimer.due_at))
-        .limit(limit)
-    ).all()
-    return [i for i in ids if i is not None]
+    return timers.due_ids(session, TransferTimer, horizon=due_by, limit=limit)
 
 
 def timers_of(session: Session, transfer_id: int) -> list[TransferTimer]:

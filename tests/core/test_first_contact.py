@@ -1,5 +1,5 @@
 """Two first messages of a new sender, processed at the same time, make one identity and keep both
-messages (``storage.people``: INSERT … ON CONFLICT DO NOTHING, then the winner's row), on SQLite and
+messages (``storage.people.senders``: INSERT … ON CONFLICT DO NOTHING, then the winner's row), on SQLite and
 PostgreSQL. Before, the second one failed on ``uq_identity`` with an ``IntegrityError`` (logged,
 retried later)."""
 
@@ -16,8 +16,8 @@ from sqlmodel import select
 from gridline.core.conversation import handle_inbound
 from gridline.kernel.messages import InboundMessage
 from gridline.kernel.services import Services
-from gridline.storage import people
 from gridline.storage.models import ChannelIdentity, Message
+from gridline.storage.people import senders
 
 NEWCOMER = "+8613800000077"  # not in the demo city
 
@@ -26,7 +26,7 @@ def _both_look_before_either_writes(monkeypatch: pytest.MonkeyPatch) -> threadin
     """Each unit of work's first identity lookup waits until the other's has run too: both see no
     identity, so both go on to create it (the race, made certain)."""
     barrier = threading.Barrier(2, timeout=10)
-    original = people._identity_with_people
+    original = senders._identity_with_people
     waited: set[int] = set()
 
     def lookup(*args: Any) -> Any:
@@ -36,7 +36,7 @@ def _both_look_before_either_writes(monkeypatch: pytest.MonkeyPatch) -> threadin
             barrier.wait()
         return found
 
-    monkeypatch.setattr(people, "_identity_with_people", lookup)
+    monkeypatch.setattr(senders, "_identity_with_people", lookup)
     return barrier
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from gridline.nlu.embedded import EmbeddedEngine, load
 from gridline.nlu.engines import build_engine, clear_cache
+from gridline.nlu.text import normalise_for_classifier
 from gridline.nlu.types import ALL_INTENTS, OUT_OF_SCOPE
 from gridline.settings import NluSettings, Settings
 from tests.nlu.contract import TYPICAL_SENTENCES
@@ -71,6 +72,30 @@ def test_unusable_text_is_not_understood_rather_than_an_error(engine: EmbeddedEn
     assert result.intent == OUT_OF_SCOPE
     assert result.confidence == 0.0
     assert result.note and result.note.startswith("not_understood")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["https://example.com/abc", "http://t.cn/A6xyz", "www.baidu.com", "example.com/x?a=1 ", "https://b23.tv/AbC"],
+)
+def test_a_link_alone_is_not_understood(engine: EmbeddedEngine, text: str) -> None:
+    # Its letters are not words (a bare link was a status question, check_status 0.39).
+    result = engine.parse_sync(text)
+    assert result.intent == OUT_OF_SCOPE, result.ranking[:3]
+    assert result.note and result.note.startswith("not_understood")
+
+
+def test_words_beside_a_link_are_read_without_it() -> None:
+    assert normalise_for_classifier("http://t.cn/A6xyz点击领取") == "点击领取"
+    assert normalise_for_classifier("俺家停水了 https://example.com/p/1 快来") == "俺家停水了 快来"
+    # Not links: decimals, building numbers, e-mail addresses.
+    for text in ("水压1.5公斤", "3.5号楼", "邮箱 a@qq.com"):
+        assert normalise_for_classifier(text) == text
+
+
+async def test_a_report_with_a_link_is_classified_by_its_words(engine: EmbeddedEngine) -> None:
+    result = await engine.parse("楼下停水两天了，通知在这 https://example.com/notice/12")
+    assert result.intent == "water_supply", result.ranking[:3]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import pytest
 from gridline.nlu.assertion import asserted_part
 from gridline.nlu.embedded import EmbeddedEngine
 from gridline.nlu.text import normalise_for_classifier
+from gridline.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -95,3 +96,27 @@ async def test_fraud_and_wanting_the_police_are_public_order_not_a_neighbour_dis
 
 async def test_a_scam_text_itself_is_still_spam_not_a_report(engine: EmbeddedEngine) -> None:
     assert (await engine.parse("点击链接领取红包")).intent == "nlu_fallback"
+
+
+@pytest.mark.parametrize(
+    ("message", "meant"),
+    [
+        ("电梯运行正常，就是按钮不灵", "elevator"),
+        ("水表正常，就是水龙头出水特别小", "water_supply"),
+        ("电闸好好的，就是插座没电", "power_supply"),
+    ],
+)
+async def test_a_part_called_fine_that_names_the_thing_with_the_problem_is_evidence_for_it(
+    engine: EmbeddedEngine, message: str, meant: str
+) -> None:
+    # 「按钮不灵」 alone is elevator at 0.26 (the resident would be asked); the 电梯 called fine names
+    # the thing the button belongs to, so the whole message — elevator too — is the evidence.
+    result = await engine.parse(message)
+    assert result.intent == meant, (result.intent, result.confidence)
+    assert result.confidence >= Settings().nlu.confidence_threshold, result.confidence
+
+
+async def test_a_part_called_fine_that_names_another_thing_still_does_not_count(engine: EmbeddedEngine) -> None:
+    result = await engine.parse("电梯没问题，就是单元门的门禁坏了")
+    assert result.intent == "property_management", (result.intent, result.confidence)
+    assert all(s.name != "elevator" or s.confidence < 0.1 for s in result.ranking)

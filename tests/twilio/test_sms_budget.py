@@ -42,14 +42,15 @@ SMS_FAMILIES = (
     # to staff: answers to their texts (pages have their own short text: tests/core/test_page_text.py)
     "twilio.staff.", "loop.sms.", "visits.log.", "visits.sms.", "action.", "transfer.done.", "transfer.refused.",
     "extension.done.", "extension.refused.", "evidence.result.",
-    "rota.cover.asked",  # a colleague asked to cover a shift (/cover), on their first channel
+    "rota.cover.",  # a hand-over (交班 by SMS) and its answers; a colleague asked to cover, on their first channel
     "rota.duty.",  # 「值班」 by SMS: one's shifts
     # bulk and notices whose length is what a person wrote (UNBOUNDED)
     "broadcast.text", "visits.missed.text", "text.",
 )
 # Labels said inside other texts (choices, summaries), never an SMS of their own.
 NOT_A_MESSAGE = ("case.rate_option.", "case.split_option", "case.solved_", "case.photo_summary",
-                 "case.voicemail_summary", "checkins.notify.no_helper")  # fmt: skip
+                 "case.voicemail_summary", "checkins.notify.no_helper", "rota.cover.now_words", "rota.cover.line",
+                 "rota.cover.which_grid_")  # fmt: skip
 
 # The choices a key's SMS carries (numbered lines under the text).
 CATEGORIES = ("illegal_construction", "property_management", "neighbor_dispute")
@@ -109,7 +110,14 @@ def facts(lang: str) -> dict[str, Any]:
         "header": Phrase("status.header", {"count": 2}), "cases": Lines((line, line)),
         # a hand-over (/cover): by whom, and one shift (each more shift takes another line); 「值班」 by
         # SMS shows as many shifts as fit and counts the rest (tests/twilio/test_sms_duty.py)
-        "by": name, "days": 7, "more": 99,
+        "by": name, "days": 7, "more": 99, "start": "12-30 20:00", "end": "12-31 08:00",
+        # 交班 by someone on two grids' rotas: each grid with its shifts, and the command again
+        "grids": Lines(tuple(Phrase("rota.cover.which_grid_line", {
+            "code": code, "name": _longest_grid_name(),
+            "shifts": [Phrase("rota.cover.which_grid_backup", {"day": Phrase("weekday.wed"), "start": "12-30 20:00",
+                                                               "until": "12-31 08:00"})]})
+            for code in ("GX01-01-1", "GX01-01-2"))),
+        "example": "GX01-01-2 MBR-GX01-01-2 12-04 08:00 20:00 " + "家里有事" * 3,
         "shifts": Lines((Phrase("rota.cover.line_backup", {"day": Phrase("weekday.wed"), "start": "12-30 20:00",
                                                              "until": "12-31 08:00", "where": _longest_grid_name()}),)),
     }

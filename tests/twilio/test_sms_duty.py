@@ -18,7 +18,7 @@ THURSDAY = START.astimezone(SHANGHAI).date()  # the clock starts on a Thursday, 
 FRIDAY = THURSDAY + timedelta(days=1)
 
 
-@pytest.mark.parametrize("word", ["值班", "我的值班", "值班。", "duty", "DUTY"])
+@pytest.mark.parametrize("word", ["值班", "我的值班", "值班。", "值班？", "值班?", "duty", "DUTY", "duty? "])
 async def test_duty_by_sms_lists_the_next_shifts_within_the_budget(world: TwilioWorld, word: str) -> None:
     """姚晓燕 (member of 桐柏社区第一网格, SMS and calls only): backup today 08:00–20:00, on duty tonight."""
     member = world.phone(YAO_XIAOYAN)

@@ -59,9 +59,21 @@ UNDERSTOOD = [
     ("帮助", StaffReply("help", None)),
     ("help", StaffReply("help", None)),
     ("？", StaffReply("help", None)),
+    ("帮助？", StaffReply("help", None)),
+    # one's shifts: a question mark or a stray space after the word is still the word
+    ("值班", StaffReply("duty", None)),
+    ("值班？", StaffReply("duty", None)),
+    ("值班?", StaffReply("duty", None)),
+    ("值班 ？ ", StaffReply("duty", None)),
+    ("我的值班？？", StaffReply("duty", None)),
+    ("duty?", StaffReply("duty", None)),
+    ("Duty ?\n", StaffReply("duty", None)),
+    ("shifts?", StaffReply("duty", None)),
 ]
 
-NOT_UNDERSTOOD = ["", "   ", "hello", "12x", "a b", "12345", "好的我马上到", "help 3", "12 13", "-12", "1.5"]
+NOT_UNDERSTOOD = ["", "   ", "hello", "12x", "a b", "12345", "好的我马上到", "help 3", "12 13", "-12", "1.5",
+                  # a question mark makes only a command that names no page: 「12？」 is no acknowledgement
+                  "12?", "确认12？", "值班12？"]
 
 
 @pytest.mark.parametrize(("text", "expected"), UNDERSTOOD, ids=[t for t, _ in UNDERSTOOD])

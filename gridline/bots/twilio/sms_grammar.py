@@ -1,10 +1,13 @@
 """What a leader may text back to a page, as a table.
 
 ``12``, ``12a``, ``确认12``, ``ack 12`` acknowledge the page with code 12; ``12r``, ``完成12`` resolve
-it; ``12e``, ``上报12`` escalate it now; ``值班`` / ``duty`` asks for one's shifts. A verb without
-a code (``a``, ``确认``, ``完成``) and a bare ``1`` mean "the latest page sent to this phone" (a
-bare ``1`` only when no open page has code 1). Full-width digits, case and trailing punctuation do
-not matter. Any other text after a code (``12 马上到``) is relayed to the resident of that case.
+it; ``12e``, ``上报12`` escalate it now; ``值班`` / ``duty`` asks for one's shifts; ``交班 MBR-GX01-01-2
+12-05 08:00 20:00 理由`` / ``cover …`` hands one over (Telegram's ``/cover``: ``cover_args``, then
+``routing.cover_grammar``). A verb without a code (``a``, ``确认``, ``完成``) and a bare ``1`` mean "the
+latest page sent to this phone" (a bare ``1`` only when no open page has code 1). Full-width digits,
+case and trailing punctuation do not matter; a question mark only after a command that names no page
+(``值班？``, ``duty?``, ``帮助？``): ``12？`` asks something, it acknowledges nothing. Any other text after
+a code (``12 马上到``) is relayed to the resident of that case.
 """
 
 from __future__ import annotations
@@ -70,6 +73,19 @@ _TRAILING = "。.!！,，;；~～ \t\r\n"
 RELAY = re.compile(rf"^(?P<code>{_CODE})\s+(?P<text>\S.*)$", re.DOTALL)
 
 
+# 「交班 …」 / 「cover …」 (Telegram's /cover, its slash kept by habit): the words after it are /cover's.
+# 交班 may run into its staff code (交班MBR-…); 「交班了」 is a sentence, not the command.
+COVER = re.compile(r"^/?(?:交班(?![\u4e00-\u9fff])|cover(?![a-z]))(?P<args>.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def cover_args(text: str | None) -> str | None:
+    """The hand-over's arguments when ``text`` is 「交班 …」 / 「cover …」 (``""``: the word alone), else None."""
+    if not text:
+        return None
+    found = COVER.match(unicodedata.normalize("NFKC", text).strip())
+    return found["args"].strip().strip("?" + _TRAILING) if found is not None else None
+
+
 @dataclass(frozen=True)
 class StaffReply:
     """A parsed reply: what to do, and to which page (``code``; None = the latest page)."""
@@ -92,6 +108,10 @@ def parse_staff_reply(text: str | None) -> StaffReply | None:
     if not text:
         return None
     cleaned = normalise(text)
+    asked = cleaned.rstrip("?" + _TRAILING)
+    if asked != cleaned and VERBS.get(asked) in NO_CODE:
+        # 「值班？」: the question a leader types; with a code (「12？」) it is no command.
+        return StaffReply(action=VERBS[asked], code=None)
     for pattern in PATTERNS:
         match = pattern.match(cleaned)
         if match is None:

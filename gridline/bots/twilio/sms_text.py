@@ -63,6 +63,9 @@ SMS_VARIANTS: dict[str, str] = {
     "status.line": "sms.status.line",
     "checkins.notify.leader": "sms.checkins.notify.leader",
     "find_leader.answer_on_duty": "sms.find_leader.answer_on_duty",
+    "rota.cover.which_grid": "sms.rota.cover.which_grid",
+    "rota.cover.done": "sms.rota.cover.done",
+    "rota.cover.done_untold": "sms.rota.cover.done_untold",
 }
 
 # SMS wordings needed for what they say, not for their length: the typed text names something a
@@ -72,6 +75,7 @@ SMS_WORDINGS: dict[str, str] = {
     "registration.ask_location": "a text cannot share a location: it asks for the address only",
     "registration.address_not_found": "a text cannot share a location: it asks for the address only",
     "find_leader.unknown_grid": "a text cannot share a location: it asks for the address only",
+    "rota.cover.which_grid": "the typed example names Telegram's /cover; a text names the SMS word",
 }
 
 # Every SMS Gridline writes from a catalogue key fits this many segments (two UCS-2 segments: 134
@@ -88,6 +92,7 @@ UNBOUNDED = {
     "text.lines": "a digest: one line per visit owed",
     "visits.missed.text": "the household's visit history",
     "rota.cover.asked": "the reason a staff member gave for handing over a shift",
+    "rota.cover.which_grid": "one line per grid the sender has shifts on (staff on more than one rota: rare)",
 }
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from gridline.bots.duty_text import duty_lines, short_grid_name
 from gridline.bots.page_text import answer_phrase
 from gridline.bots.twilio.loop_sms import loop_answer
-from gridline.bots.twilio.sms_grammar import StaffReply, parse_staff_reply
+from gridline.bots.twilio.sms_grammar import StaffReply, cover_args, parse_staff_reply
 from gridline.bots.twilio.sms_text import SEGMENT_BUDGET, SMS_VARIANTS, render_message, segments
 from gridline.domain.lifecycle import StaffRole
 from gridline.domain.transfers import DEPARTMENT_PAGES
@@ -27,6 +27,8 @@ from gridline.i18n.phrases import Lines, Phrase, render
 from gridline.kernel.outbox import queue_message
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case
+from gridline.routing.cover_grammar import parse_cover
+from gridline.routing.handover import hand_over
 from gridline.routing.loop_grammar import parse_loop_text
 from gridline.routing.pages import open_pages_for_phone, page_by_code
 from gridline.routing.queries import duty_of_staff
@@ -34,6 +36,7 @@ from gridline.routing.staff_words import relay_staff_reply
 from gridline.routing.transfers import accept_transfer
 from gridline.routing.visit_grammar import is_visit_text
 from gridline.routing.visits import answer_visit_text
+from gridline.settings import Settings
 from gridline.storage import directory, people
 from gridline.storage.models import Case, Message, Page, Staff
 from gridline.storage.pacing import MessageKind
@@ -109,6 +112,9 @@ async def answer_for(services: Services, staff_id: int, phone: str, text: str) -
     if loop is not None:
         answer, case_id = await loop_answer(services, staff_id, phone, loop)
         return StaffAnswer(answer, case_id)
+    cover = cover_args(text)
+    if cover is not None:
+        return StaffAnswer(await in_transaction(services, cover_answer, services.settings, staff_id, cover))
     reply = parse_staff_reply(text)
     if reply is not None and reply.action == "duty":
         return StaffAnswer(await in_transaction(services, duty_answer, staff_id, services.settings.timezone))
@@ -151,6 +157,16 @@ def duty_answer(work: Work, staff_id: int, timezone: str) -> Phrase:
         facts = {"days": DUTY_DAYS, "shifts": Lines(tuple(shifts[:shown])), "more": len(shifts) - shown}
         said = Phrase("rota.duty.sms_more", facts)
     return said
+
+
+def cover_answer(work: Work, settings: Settings, staff_id: int, args: str) -> Phrase:
+    """「交班 MBR-GX01-01-2 12-05 08:00 20:00 理由」: Telegram's /cover (``routing.handover``), by SMS;
+    what does not parse gets the SMS form of the grammar (``twilio.staff.cover_usage``)."""
+    staff = work.session.get(Staff, staff_id)
+    ask = parse_cover(args, work.now, settings.timezone)
+    if staff is None or ask is None:
+        return Phrase("twilio.staff.cover_usage")
+    return hand_over(work, settings, staff, ask).said
 
 
 async def handle_staff_sms(

@@ -40,6 +40,22 @@ def _latest_calls(ctx: ConsoleContext, tasks: list[tuple[FollowUp, Case, str]]) 
     return follow_up_calls.latest_for_tasks(ctx.session, [task.id for task, _case, _holder in tasks if task.id])
 
 
+def _task_to_call(ctx: ConsoleContext, task_id: int) -> tuple[FollowUp, Case] | str:
+    """The 回访 task and its case when this viewer may call about it now, else why not
+    (``already_recorded``, ``own_case``: the call is by someone who did not handle the case)."""
+    if not ctx.viewer.can_manage_cases:
+        raise Forbidden()
+    found = follow_ups.with_case(ctx.session, task_id, scope=case_scope(ctx.viewer))
+    if found is None:
+        raise NotFound()
+    task, _case = found
+    if task.called_at is not None:
+        return "already_recorded"
+    if ctx.viewer.staff_id is not None and ctx.viewer.staff_id in (task.handled_by or []):
+        return "own_case"
+    return found
+
+
 @router.get("/follow-ups", response_class=HTMLResponse)
 async def follow_up_list(request: Request) -> Response:
     def body(ctx: ConsoleContext) -> Response:
@@ -61,16 +77,10 @@ async def follow_up_record(request: Request, task_id: RowId) -> Response:
     note = str(form.get("note") or "").strip()[:2000] or None
 
     def body(ctx: ConsoleContext) -> Response:
-        if not ctx.viewer.can_manage_cases:
-            raise Forbidden()
-        found = follow_ups.with_case(ctx.session, task_id, scope=case_scope(ctx.viewer))
-        if found is None:
-            raise NotFound()
+        found = _task_to_call(ctx, task_id)
+        if isinstance(found, str):
+            return redirect("/console/follow-ups", error=found)
         task, case = found
-        if task.called_at is not None:
-            return redirect("/console/follow-ups", error="already_recorded")
-        if ctx.viewer.staff_id is not None and ctx.viewer.staff_id in (task.handled_by or []):
-            return redirect("/console/follow-ups", error="own_case")  # 回访 is by someone who did not handle it
         if outcome not in OUTCOMES or (outcome == "satisfied" and case.status == CaseStatus.RESOLVED and not rating):
             return redirect("/console/follow-ups", error="bad_outcome")
         actor = ctx.viewer.actor
@@ -97,16 +107,10 @@ async def follow_up_call(request: Request, task_id: RowId) -> Response:
     form = await request.form()
 
     def check(ctx: ConsoleContext) -> str:
-        if not ctx.viewer.can_manage_cases:
-            raise Forbidden()
-        found = follow_ups.with_case(ctx.session, task_id, scope=case_scope(ctx.viewer))
-        if found is None:
-            raise NotFound()
+        found = _task_to_call(ctx, task_id)
+        if isinstance(found, str):
+            return found
         task, case = found
-        if task.called_at is not None:
-            return "already_recorded"
-        if ctx.viewer.staff_id is not None and ctx.viewer.staff_id in (task.handled_by or []):
-            return "own_case"
         record(ctx.session, at=ctx.now, actor=ctx.viewer.actor, action="follow_up.call", target_kind="case",
                target_id=case.id or 0, detail={"follow_up_id": task.id}, ip=client_ip(request))  # fmt: skip
         return ""

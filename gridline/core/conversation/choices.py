@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 from gridline.core.conversation.details import detail_to_split
+from gridline.core.conversation.filing import file
 from gridline.core.conversation.gone import gone_answer
+from gridline.core.conversation.solved import not_now, solved_answer
 from gridline.core.conversation.states import IDLE, State
 from gridline.core.conversation.step import Step
-from gridline.core.conversation.understood import file, not_now, solved_answer
 from gridline.core.reports import apply_category_choice, decide_report
 from gridline.i18n.phrases import Phrase
 from gridline.nlu.types import IntentScore, NluResult

@@ -3,9 +3,9 @@ one they opened or one their report joined (「已有 2 人反映」) — or ope
 
 from __future__ import annotations
 
+from gridline.core.conversation.filing import file
 from gridline.core.conversation.states import IDLE, State
 from gridline.core.conversation.step import Step
-from gridline.core.conversation.understood import file
 from gridline.core.reports import decide_report
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES
 from gridline.i18n import DEFAULT_LANGUAGE, t

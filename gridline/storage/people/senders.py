@@ -1,9 +1,6 @@
-"""People: residents, staff, and the channel identities they write from.
-
-The only module that builds queries on ``residents``, ``staff`` (by phone or role) and
-``channel_identities`` for the conversation side. Every function takes the session of the unit of
-work it runs in (``gridline.kernel.work.in_transaction``).
-"""
+"""Who wrote a message: the channel identity, the resident or staff member behind it and their
+conversation, found in one SELECT for a known sender or created for a new one (``identify``), and a
+verified phone number adopting a household record (``link_resident_by_phone``)."""
 
 from __future__ import annotations
 
@@ -11,14 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, bindparam, exists, func, update
+from sqlalchemy import and_, bindparam, exists, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from gridline.i18n import DEFAULT_LANGUAGE, normalise_language
-from gridline.storage.models import ChannelIdentity, Conversation, Message, Resident, Staff, StaffLinkCode
+from gridline.storage.models import ChannelIdentity, Conversation, Message, Resident, Staff
+from gridline.storage.people.records import (
+    active_staff_by_phone,
+    find_identity,
+    first_resident_with_phone,
+    latest_conversation,
+)
 from gridline.storage.prepared import Prepared
 from gridline.storage.rows import loaded_into
 
@@ -230,25 +233,6 @@ _IDENTITY_INSERT_SQLITE = Prepared(_identity_insert(sqlite), flush=True)
 _IDENTITY_INSERT_POSTGRES = Prepared(_identity_insert(postgresql), flush=True)
 
 
-def named_registered_residents(session: Session, limit: int) -> list[Resident]:
-    """Residents with a name and a grid (household records), by id."""
-    return list(session.exec(
-        select(Resident).where(col(Resident.name).is_not(None), col(Resident.grid_code).is_not(None))
-        .order_by(col(Resident.id)).limit(limit)
-    ))
-
-
-def find_identity(session: Session, channel: str, external_id: str, bot_name: str = "") -> ChannelIdentity | None:
-    """The identity of ``external_id`` on ``channel`` (and ``bot_name`` for Telegram bots)."""
-    return session.exec(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == channel,
-            ChannelIdentity.external_id == external_id,
-            ChannelIdentity.bot_name == bot_name,
-        )
-    ).first()
-
-
 def _with_people(*, received: bool) -> tuple[Any, list[tuple[type[Any], list[str], slice]]]:
     """The prebuilt SELECT of :func:`_identity_with_people`: every column of the four tables, and
     where each model's columns are in its row; with ``received``, first whether the inbound message
@@ -324,101 +308,3 @@ def _identity_with_people(
         values = dict(zip(keys, row[where], strict=True))
         found.append(loaded_into(session, model, values) if values["id"] is not None else None)
     return found[0], found[1], found[2], found[3], False
-
-
-def latest_conversation(session: Session, identity_id: int) -> Conversation | None:
-    return session.exec(
-        select(Conversation).where(Conversation.identity_id == identity_id).order_by(col(Conversation.id).desc())
-    ).first()
-
-
-def staff_by_code(session: Session, code: str) -> Staff | None:
-    return session.exec(select(Staff).where(Staff.code == code)).first()
-
-
-def link_code(session: Session, code_hash: str) -> StaffLinkCode | None:
-    """The one-time staff link code with this keyed hash (the plain code is never stored)."""
-    return session.exec(select(StaffLinkCode).where(StaffLinkCode.code_hash == code_hash)).first()
-
-
-def use_link_code(session: Session, code_id: int, now: datetime) -> bool:
-    """Mark the code used; False if someone used it first (a conditional UPDATE: one use wins)."""
-    claimed = session.execute(
-        update(StaffLinkCode)
-        .where(col(StaffLinkCode.id) == code_id, col(StaffLinkCode.used_at).is_(None))
-        .values(used_at=now)
-    )
-    return getattr(claimed, "rowcount", 0) == 1
-
-
-def active_staff_by_phone(session: Session, phone: str) -> Staff | None:
-    return session.exec(select(Staff).where(Staff.phone == phone, Staff.active == True)).first()  # noqa: E712
-
-
-def first_resident_with_phone(session: Session, phone: str) -> Resident | None:
-    """The oldest household record with this number (the one a new identity on it belongs to)."""
-    return session.exec(select(Resident).where(Resident.phone == phone).order_by(col(Resident.id))).first()
-
-
-def opted_out_of_sms(session: Session, phone: str) -> bool:
-    """Whether any household record with this number texted 退订/STOP."""
-    return (
-        session.exec(
-            select(Resident.id).where(Resident.phone == phone, Resident.sms_opted_out == True)  # noqa: E712
-        ).first()
-        is not None
-    )
-
-
-def residents_with_phone(session: Session, phone: str) -> list[Resident]:
-    """Every household record with this number."""
-    return list(session.exec(select(Resident).where(Resident.phone == phone)))
-
-
-def grid_leader(session: Session, grid_code: str) -> Staff | None:
-    """The grid's leader on record (who answers when the rota names nobody)."""
-    return session.exec(select(Staff).where(Staff.grid_code == grid_code, Staff.role == "leader")).first()
-
-
-def reachable_identities(session: Session, resident_id: int) -> list[ChannelIdentity]:
-    """The resident's identities not marked unreachable, newest first."""
-    return list(
-        session.exec(
-            select(ChannelIdentity)
-            .where(ChannelIdentity.resident_id == resident_id, ChannelIdentity.unreachable == False)  # noqa: E712
-            .order_by(col(ChannelIdentity.id).desc())
-        )
-    )
-
-
-def find_telegram_identity(session: Session, user_id: str, bot_name: str) -> ChannelIdentity | None:
-    """The identity on this bot, else the one the importers recorded without a bot name."""
-    return find_identity(session, "telegram", user_id, bot_name) or find_identity(session, "telegram", user_id, "")
-
-
-def lang_of(session: Session, identity: ChannelIdentity | None) -> str | None:
-    """The stored language of the person behind ``identity`` (staff or resident), if known."""
-    person: Staff | Resident | None = None
-    if identity is not None and identity.staff_id is not None:
-        person = session.get(Staff, identity.staff_id)
-    elif identity is not None and identity.resident_id is not None:
-        person = session.get(Resident, identity.resident_id)
-    return person.lang if person is not None else None
-
-
-def identities_of_resident(session: Session, resident_id: int) -> list[ChannelIdentity]:
-    """Every channel account of the resident."""
-    return list(session.exec(select(ChannelIdentity).where(ChannelIdentity.resident_id == resident_id)))
-
-
-def active_staff_by_code(session: Session, code: str) -> Staff | None:
-    """The active staff member with this code."""
-    return session.exec(select(Staff).where(Staff.code == code, Staff.active == True)).first()  # noqa: E712
-
-
-def identity_reaching(session: Session, channel: str, bot_name: str, target: str) -> ChannelIdentity | None:
-    """The identity on ``channel`` (and ``bot_name``) whose chat id or external id is ``target``."""
-    return session.exec(select(ChannelIdentity).where(
-        ChannelIdentity.channel == channel, ChannelIdentity.bot_name == bot_name,
-        (col(ChannelIdentity.chat_id) == target) | (col(ChannelIdentity.external_id) == target),
-    )).first()
