@@ -11,6 +11,7 @@ from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import InboundMessage
 from gridline.kernel.work import Work
+from gridline.nlu.complaints import COMPLAINT_CATEGORY, complaint_not_otherwise_read
 from gridline.nlu.priority import assess_priority
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY, NluResult
 from gridline.routing.cases import CaseDraft, already_reported, find_duplicate, join_case, open_case
@@ -105,6 +106,10 @@ def decide_report(
         # A danger the rules see in words the model read as a question or small talk.
         category, ask = "emergency", False
         category_reason = because("category", Reason.DANGER_IN_WORDS, intent=nlu.intent, confidence=nlu.confidence)
+    elif complaint_not_otherwise_read(nlu, text, threshold):
+        # 「网格长一直不接电话」: read as "who is my leader?" or a vague report, it went to that leader.
+        category, ask = COMPLAINT_CATEGORY, False
+        category_reason = because("category", Reason.COMPLAINT_IN_WORDS, intent=nlu.intent, confidence=nlu.confidence)
     elif nlu.is_issue and nlu.confidence >= threshold:
         category, ask = nlu.intent, False
         category_reason = because("category", Reason.NLU_SURE, intent=nlu.intent, confidence=nlu.confidence,
@@ -215,7 +220,7 @@ def reroute_after_registration(
     case.grid_code = grid_code
     if address_text and not case.address_text:
         case.address_text = address_text  # where to go, on the page and in the console
-    case.policy = policy_for(services.settings, case.priority).snapshot()
+    case.policy = policy_for(services.settings, case.priority, case.category).snapshot()
     case.updated_at = work.now
     case.explanation = [
         *case.explanation,

@@ -79,7 +79,7 @@ def _over_triage_cap(
 def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
     """Store a new case, snapshot its policy and schedule its first escalation step."""
     triage = draft.grid_code is None
-    policy = TRIAGE_POLICY if triage else policy_for(settings, draft.priority)
+    policy = TRIAGE_POLICY if triage else policy_for(settings, draft.priority, draft.category)
     ack_minutes = settings.cases.ack_sla_minutes.get(draft.priority, 60)
     case = cases.insert(work.session, dict(
         resident_id=draft.resident_id,

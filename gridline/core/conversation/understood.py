@@ -20,6 +20,7 @@ from gridline.core.conversation.states import (
 )
 from gridline.core.conversation.step import Step
 from gridline.domain.lifecycle import Priority
+from gridline.nlu.complaints import complaint_not_otherwise_read
 from gridline.nlu.places import only_a_place
 from gridline.nlu.priority import assess_priority
 from gridline.nlu.solved_words import solved_in_words
@@ -51,6 +52,10 @@ def words(step: Step, state: State) -> State:
         # Where, not what: a case filed now would take the category the address's characters resemble.
         step.say("conversation.ask_problem", place=place)
         return asking_problem(state, place)
+    if complaint_not_otherwise_read(nlu, text, step.services.settings.nlu.confidence_threshold):
+        # 「网格长一直不接电话」 read as "who is my grid leader?" was answered with the very person
+        # complained about: a complaint, filed and routed above them (core.reports).
+        return report(step, state)
     if confident and intent == "find_leader":
         step.say(find_leader(step.services, step.work, resident.grid_code))
         # Without a grid the answer asks for the address: the next words are the answer to it.
