@@ -47,6 +47,8 @@ class Filed:
     holder_role: str | None = None
     # Joined a case this resident had reported already (a follow-up): not counted as another reporter.
     again: bool = False
+    # Its policy starts above the grid (a complaint about staff): nobody of the grid is paged first.
+    above: bool = False
 
 
 def _locate_report(
@@ -163,6 +165,9 @@ def _first_wait(services: Services, ask: bool, grid_code: str | None, priority: 
     return wait
 
 
+GRID_TARGETS = ("on_duty_leader", "backup", "leader")
+
+
 def _holder(services: Services, work: Work, grid_code: str | None) -> tuple[str | None, str | None]:
     """The name and role of who is on duty in ``grid_code`` now (None, None: nobody)."""
     if grid_code is None:
@@ -182,8 +187,17 @@ def file_report(services: Services, work: Work, sender: Sender, decision: Report
                       again=again)  # fmt: skip
             return Filed(duplicate, False, None, grid_name(work, duplicate.grid_code), again=again)
     case = open_case(work, services.settings, draft)
+    if not _first_pages_the_grid(case):
+        # A complaint about the grid's own people goes above them: naming who is on duty there would
+        # tell the resident it went to the very person they complain about.
+        return Filed(case, True, None, grid_name(work, case.grid_code), above=True)
     name, role = _holder(services, work, case.grid_code)
     return Filed(case, True, name, grid_name(work, case.grid_code), role)
+
+
+def _first_pages_the_grid(case: Case) -> bool:
+    steps = case.policy.get("steps") or [{}]
+    return any(target in GRID_TARGETS for target in steps[0].get("notify", ()))
 
 
 def _page_now(work: Work, case: Case) -> None:

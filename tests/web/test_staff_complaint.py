@@ -8,6 +8,7 @@ duty — never to the grid's leader or the worker on duty there.
 
 from __future__ import annotations
 
+from gridline.i18n import t
 from tests.web.support import Sandbox, replies
 
 LEVEL2 = "L2-ZY01-01"  # 侯霞, level-2 contact of 桐柏社区
@@ -19,7 +20,8 @@ async def test_a_complaint_about_the_leader_is_paged_above_the_grid(sandbox: San
     chat = await sandbox.say(resident, text="网格长一直不接电话，太不负责了")
     (case,) = chat["cases"]
     assert case["category"] == "staff_conduct"
-    assert case["ref"] in replies(chat)[-1]["text"]
+    assert replies(chat)[-1]["text"] == t("case.created_above", "zh-CN", ref=case["ref"],
+                                          category=t("category.staff_conduct", "zh-CN"))  # fmt: skip
     paged = {p["staff_id"] for p in case["pages"]}
     assert await sandbox.staff_id(LEVEL2) in paged
     for code in GRID_PEOPLE:
