@@ -21,7 +21,7 @@ _STAFF = re.compile(
 )
 _WRONG = re.compile(
     r"不接电话|电话(打不通|不接|没人接)|挂(我)?电话|不回(消息|复|信息|话)|不理|不管事|从来不管|不负责|不作为|乱作为"
-    r"|态度(差|恶劣|不好|很差|太差|很凶|凶)|很凶|难听|骂人|打人|推诿|推来推去|推脱|踢皮球|敷衍|糊弄|刁难|为难"
+    r"|态度(差|恶劣|不好|很差|太差|很凶|凶)|很凶|爱答不理|爱理不理|难听|骂人|打人|推诿|推来推去|推脱|踢皮球|敷衍|糊弄|刁难|为难"
     r"|吃拿卡要|收(红包|好处|礼|钱)|送礼|没来(过)?就|根本没来|拖拉|拖着不办|不给办|不办事|效率(太)?低|投诉"
     r"|\b(rude|ignor(es|ed|ing)|never (answers?|came|comes|replies)|hung up|won'?t answer|doesn'?t answer"
     r"|complain(t|ing)?|bribe|useless|without (ever )?coming)\b",
