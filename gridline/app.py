@@ -46,7 +46,10 @@ def create_app(services: Services, *, run_jobs: bool = True, sandbox: bool | Non
                   openapi_url="/openapi.json" if mount_sandbox else None)
     app.state.services = services
     from gridline.edge.bodylimit import install_body_limit
+    from gridline.edge.cleaning import install_clean_input
 
+    # Inside the body cap (middlewares added later wrap those added earlier): capped, then cleaned.
+    install_clean_input(app)
     install_body_limit(app, services.settings)
     from gridline.api.health import router as health_router
 

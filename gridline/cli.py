@@ -35,5 +35,37 @@ def _register_all() -> None:
 _register_all()
 
 
+def operator_error(exc: BaseException) -> str | None:
+    """One plain line (or a few) for what an operator got wrong in the settings or the database URL,
+    instead of a 400-line traceback; None for anything else (a bug keeps its traceback)."""
+    import tomllib
+
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, SettingsError):
+        return (f"{exc} ({exc.__cause__}); a list or a table in a GRIDLINE_* variable is JSON, "
+                """e.g. GRIDLINE_OPEN311__API_KEYS='["key-1"]'""")
+    if isinstance(exc, ValidationError):
+        return f"the settings are not valid (config file or GRIDLINE_* variables): {exc}"
+    if isinstance(exc, tomllib.TOMLDecodeError):
+        return f"the settings file (GRIDLINE_CONFIG or config/gridline.toml) is not valid TOML: {exc}"
+    if isinstance(exc, FileNotFoundError) and "GRIDLINE_CONFIG" in str(exc):
+        return str(exc)
+    if isinstance(exc, OperationalError):
+        reason = str(exc.orig or exc).strip().splitlines()
+        return "cannot reach the database ([database] url, GRIDLINE_DATABASE__URL): " + " ".join(
+            line.strip() for line in reason[:2])
+    return None
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:
+        message = operator_error(exc)
+        if message is None:
+            raise
+        typer.echo(f"gridline: {message}", err=True)
+        raise SystemExit(2) from None

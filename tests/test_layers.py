@@ -8,6 +8,7 @@ because an import hidden in a function is still an arrow in the design.
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,7 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"storage"}),  # tables, sessions, one store per concept, the job queue
     frozenset({"nlu"}),  # classification
     frozenset({"kernel"}),  # unit of work, services' types, messages, notifier port, outbox
-    frozenset({"edge"}),  # input hygiene: text cleaning, body and rate limits, log redaction
+    frozenset({"edge"}),  # input hygiene: text cleaning, body and rate limits, log redaction, photos
     frozenset({"routing"}),  # grids, duty, cases, pages, escalation, follow-through
     frozenset({"core"}),  # the resident conversation
     frozenset({"engine"}),  # time-driven work: jobs, reconciler, declared modules, retention
@@ -78,3 +79,26 @@ def test_no_two_packages_import_each_other() -> None:
         arrows[source].add(target)
     circles = sorted({tuple(sorted((a, b))) for a in arrows for b in arrows[a] if a in arrows.get(b, set())})
     assert not circles, f"packages that import each other: {circles}"
+
+
+def _documented_layers() -> dict[int, set[str]]:
+    """The packages of each layer as the diagram in docs/architecture.md draws them."""
+    doc = (ROOT.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    layers: dict[int, set[str]] = {}
+    for line in doc.splitlines():
+        row = re.match(r"^ │ (\d+)\s+(.*?)\s*│$", line)
+        if row is None:
+            continue
+        names = re.split(r"\s{2,}", row.group(2).strip())[0]  # the packages, then what the layer is for
+        names = re.sub(r"\([^)]*\)", "", names)
+        layers[int(row.group(1))] = {name.strip().strip("/") for name in names.split("·")}
+    return layers
+
+
+def test_the_architecture_document_draws_these_layers() -> None:
+    """docs/architecture.md's diagram names each package in the layer this test holds it to."""
+    existing = {path.relative_to(ROOT).parts[0].removesuffix(".py") for path in ROOT.iterdir()}
+    documented = _documented_layers()
+    assert sorted(documented) == list(range(len(LAYERS)))
+    for level, packages in enumerate(LAYERS):
+        assert documented[level] == packages & existing, f"layer {level}"

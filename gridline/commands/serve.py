@@ -18,6 +18,30 @@ from gridline.storage.db import Database
 
 log = logging.getLogger(__name__)
 
+# Uvicorn's supervisor (``--workers`` > 1) kills a worker process that does not answer its health
+# check within this many seconds, and a worker answers only once it has imported the command line
+# (``gridline.cli``: 2 s on a quiet machine, 6–8 s on a loaded 2-core one). Uvicorn's default of
+# 5 s killed every worker of ``gridline serve --workers 2`` there, and the parent went on serving
+# nothing; a worker that really hangs is still replaced, after this long.
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
+def startup_problems(settings: Settings) -> list[str]:
+    """What in the settings would fail every web process or worker at start-up, said plainly."""
+    from gridline.bots.web.push import vapid_key_problem
+
+    problems = [vapid_key_problem(settings.inbox)]
+    return [problem for problem in problems if problem]
+
+
+def refuse_bad_settings(settings: Settings) -> None:
+    """Exit 2 with the problems of :func:`startup_problems`, before anything is started or migrated."""
+    problems = startup_problems(settings)
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(2)
+
 
 def prepare_database(settings: Settings, *, demo: bool) -> None:
     """Migrate the schema; with ``demo``, load the demo city into an empty database."""
@@ -100,6 +124,7 @@ def register(app: typer.Typer) -> None:
         from gridline.bots.web.exposure import DEMO_ENV, SandboxRefused, sandbox_enabled
 
         settings = load_settings()
+        refuse_bad_settings(settings)
         try:
             sandbox = demo or sandbox_enabled(settings)
         except SandboxRefused as refused:
@@ -119,6 +144,7 @@ def register(app: typer.Typer) -> None:
             port=bind_port,
             workers=count,
             proxy_headers=True,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             log_level=settings.server.log_level.lower(),
         )
 
@@ -128,6 +154,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run escalation timers and deliveries from PostgreSQL's job queue (production mode)."""
         settings = load_settings()
+        refuse_bad_settings(settings)
         if Database(settings.database.url).is_sqlite:
             typer.echo("gridline worker needs PostgreSQL ([database] url); on SQLite `gridline serve` runs the jobs.",
                        err=True)

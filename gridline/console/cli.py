@@ -9,7 +9,7 @@ import typer
 
 from gridline.clock import SystemClock
 from gridline.console import security
-from gridline.i18n import DEFAULT_LANGUAGE, t
+from gridline.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from gridline.settings import Settings, load_settings
 from gridline.storage import console, directory
 from gridline.storage.audit import record
@@ -105,6 +105,9 @@ def add_user(
         raise typer.Exit(2)
     if role == "leader" and not staff:
         typer.echo(t("console.cli.staff_required", ui), err=True)
+        raise typer.Exit(2)
+    if lang not in LANGUAGES:
+        typer.echo(f"--lang must be one of {', '.join(LANGUAGES)}", err=True)
         raise typer.Exit(2)
     password = _read_password(password_stdin, ui)
     db = Database(settings.database.url)

@@ -53,7 +53,7 @@ class BodyLimit:
         if content_type.endswith(b"json") and json_depth(body) > self.max_json_depth:
             await refuse(send, 400, f"JSON nested deeper than {self.max_json_depth} levels")
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
 
 class BodyTooLarge(ValueError):
@@ -82,7 +82,7 @@ async def read_capped(content_length: bytes | None, receive: Receive, cap: int) 
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     sent = False
 
     async def replay() -> Message:

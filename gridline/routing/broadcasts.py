@@ -13,14 +13,14 @@ through the ordinary conversation, so a reply that is a report becomes a case as
 broadcast page counts who wrote back and who reported within ``REPLY_WINDOW`` of the start.
 
 Lifecycle: draft → sending → done, draft → cancelled, sending → cancelled; one :func:`transition`
-checks the table, writes the status, stamps the time and writes the audit entry.
+checks the table, writes the status, stamps the time and writes the audit entry
+(``routing.broadcast_states``; its names are importable from here).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from gridline.domain.lifecycle import ForbiddenTransition
@@ -28,6 +28,8 @@ from gridline.i18n.phrases import Phrase
 from gridline.i18n.phrases import render as render_phrase
 from gridline.kernel.outbox import BulkMessage, message_lane, queue_bulk
 from gridline.kernel.work import Work
+from gridline.routing.broadcast_states import BROADCAST_TRANSITIONS as BROADCAST_TRANSITIONS
+from gridline.routing.broadcast_states import BroadcastStatus, transition
 from gridline.settings import Settings
 from gridline.storage import audit, broadcasts, pacing
 from gridline.storage.models import Broadcast, ChannelIdentity, Message, Resident
@@ -39,21 +41,6 @@ REPLY_WINDOW = timedelta(hours=48)
 SYSTEM = "system"
 
 
-class BroadcastStatus(StrEnum):
-    DRAFT = "draft"  # written, recipients previewed, nothing queued
-    SENDING = "sending"  # confirmed: one message per recipient queued, paced
-    DONE = "done"  # every message was handed to its provider (or failed)
-    CANCELLED = "cancelled"  # stopped: what was not yet sent never will be
-
-
-BROADCAST_TRANSITIONS: dict[BroadcastStatus, frozenset[BroadcastStatus]] = {
-    BroadcastStatus.DRAFT: frozenset({BroadcastStatus.SENDING, BroadcastStatus.CANCELLED}),
-    BroadcastStatus.SENDING: frozenset({BroadcastStatus.DONE, BroadcastStatus.CANCELLED}),
-    BroadcastStatus.DONE: frozenset(),
-    BroadcastStatus.CANCELLED: frozenset(),
-}
-
-
 class BroadcastError(ValueError):
     """Input a broadcast cannot be made of; ``key`` names the catalogue text that says why."""
 
@@ -61,26 +48,6 @@ class BroadcastError(ValueError):
         super().__init__(key)
         self.key = key
         self.params = params
-
-
-def transition(work: Work, broadcast: Broadcast, wanted: BroadcastStatus, actor: str,
-               detail: dict[str, object] | None = None, ip: str | None = None) -> None:
-    """Move ``broadcast`` to ``wanted`` (or raise ``ForbiddenTransition``), stamped and audited."""
-    current = BroadcastStatus(broadcast.status)
-    if wanted not in BROADCAST_TRANSITIONS[current]:
-        raise ForbiddenTransition("broadcast", current, wanted)
-    broadcast.status = wanted.value
-    if wanted == BroadcastStatus.SENDING:
-        broadcast.sending_at = work.now
-    elif wanted == BroadcastStatus.DONE:
-        broadcast.done_at = work.now
-    elif wanted == BroadcastStatus.CANCELLED:
-        broadcast.cancelled_at = work.now
-    work.session.add(broadcast)
-    audit.record(work.session, at=work.now, actor=actor, action=f"broadcast.{wanted.value}",
-                 target_kind="broadcast", target_id=broadcast.id or 0,
-                 detail={"from": current.value, **(detail or {})}, ip=ip)
-    work.event("broadcasts", {"type": "status", "broadcast_id": broadcast.id, "status": wanted.value})
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,8 @@ class RedisLink:
         breaker_max_seconds: float = 5.0,
     ) -> None:
         import redis.asyncio as aioredis
+        from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
-        from redis.retry import Retry
 
         self.url = url
         self.timeout = timeout_seconds

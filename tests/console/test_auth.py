@@ -139,6 +139,8 @@ async def test_repeated_failures_bring_a_growing_delay_then_a_lockout(anonymous,
         with console_services.db.session() as session:
             user = session.exec(select(ConsoleUser).where(ConsoleUser.name == "sup-lianhua")).one()
         waits.append((user.locked_until - clock.now()).total_seconds())
+        # A 429 says when to try again (docs/operations.md): the account's own wait, in seconds.
+        assert 1 <= int(refused.headers["retry-after"]) <= waits[-1] + 1, (refused.headers, waits)
         # Even the right password is not checked while the account must wait.
         assert (await login(anonymous, "sup-lianhua")).status_code == 429
         clock.advance(seconds=waits[-1] + 1)
@@ -147,6 +149,7 @@ async def test_repeated_failures_bring_a_growing_delay_then_a_lockout(anonymous,
     locked = await login(anonymous, "sup-lianhua", "wrong-password")
     assert locked.status_code == 429
     assert "锁定" in locked.text
+    assert int(locked.headers["retry-after"]) >= security.LOCKOUT.total_seconds() - 5
     clock.advance(security.LOCKOUT - timedelta(minutes=1))
     assert (await login(anonymous, "sup-lianhua")).status_code == 429
     clock.advance(minutes=2)

@@ -54,6 +54,8 @@ async def test_wrong_accounts_are_refused(services):
         (["users", "add", "c", "--role", "king", "--password-stdin"], 2),
         (["users", "add", "d", "--role", "supervisor", "--grid", "NOPE", "--password-stdin"], 1),
         (["users", "add", "e", "--role", "leader", "--staff", "NOPE", "--password-stdin"], 1),
+        # --lang says "zh-CN | en": an account in French was created and shown in Chinese.
+        (["users", "add", "f", "--role", "admin", "--lang", "fr", "--password-stdin"], 2),
     ]
     for args, code in cases:
         result = runner.invoke(cli, args, input="a long enough secret\n", env=env)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from gridline.storage.blobs import sigv4_headers
+from tests.fake_servers import serve_locally
 
 AUTH_RE = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/s3/aws4_request, "
                      r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})")  # fmt: skip
@@ -32,12 +33,7 @@ class FakeS3:
     async def start(self) -> FakeS3:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{bucket}/{key:.+}", self._object)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._runner, self.base_url = await serve_locally(app)
         return self
 
     async def close(self) -> None:

@@ -63,3 +63,19 @@ async def test_the_sandbox_api_beyond_the_per_ip_limit_is_429(make_services) -> 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
         codes = [(await http.get("/sandbox/api/residents")).status_code for _ in range(6)]
     assert codes == [200] * 5 + [429]
+
+
+@pytest.mark.parametrize(("limit", "names"), [("login_per_ip", ["a", "b", "c", "d"]),
+                                              ("login_per_account", ["admin", "admin", "admin"])])
+async def test_console_logins_beyond_a_limit_are_429_with_retry_after(make_services, limit: str,
+                                                                      names: list[str]) -> None:
+    """docs/operations.md, [limits]: "Over a limit: 429 with Retry-After" — the login page's 429 had none."""
+    import gridline.console  # noqa: F401
+    from tests.console.conftest import login
+
+    services = await make_services(limits=SMALL)
+    app = create_app(services, run_jobs=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        answers = [await login(http, name, "wrong-password-1") for name in names]
+    assert [a.status_code for a in answers] == [401] * (len(names) - 1) + [429], limit
+    assert 1 <= int(answers[-1].headers["retry-after"]) <= 60

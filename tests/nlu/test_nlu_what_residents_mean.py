@@ -120,3 +120,17 @@ async def test_a_part_called_fine_that_names_another_thing_still_does_not_count(
     result = await engine.parse("电梯没问题，就是单元门的门禁坏了")
     assert result.intent == "property_management", (result.intent, result.confidence)
     assert all(s.name != "elevator" or s.confidence < 0.1 for s in result.ranking)
+
+
+@pytest.mark.parametrize("message", ["要报警", "我想报警", "帮俺报警", "这事得报警"])
+async def test_asking_for_the_police_in_few_words_is_public_order(engine: EmbeddedEngine, message: str) -> None:
+    # 报警 was in two training sentences; 「我想报警」 was rejected as chit-chat. The Taxonomy's words
+    # (names.TAXONOMY_WORDS) are documents of their category.
+    result = await engine.parse(message)
+    assert result.intent == "public_order", (result.intent, result.confidence, result.note)
+    assert result.confidence >= Settings().nlu.confidence_threshold, result.confidence
+
+
+@pytest.mark.parametrize("message", ["防盗报警器一直响", "楼下车子报警器老是响"])
+async def test_an_alarm_going_off_is_still_noise(engine: EmbeddedEngine, message: str) -> None:
+    assert (await engine.parse(message)).intent == "noise"

@@ -33,6 +33,7 @@ import httpx
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
+from tests.fake_servers import serve_locally
 from tests.twilio.fake_voice import FakeCall
 
 API = "/2010-04-01/Accounts/{sid}"
@@ -115,14 +116,7 @@ class FakeTwilio:
         app.router.add_post(API.format(sid="{sid}") + "/Calls.json", self._create_call)
         app.router.add_get(API.format(sid="{sid}") + "/Recordings/{rec}", self._recording)
         app.router.add_get(API.format(sid="{sid}") + "/Messages/{msg}/Media/{media}", self._media)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
-        port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._runner, self.base_url = await serve_locally(app)
         self._http = httpx.AsyncClient(timeout=30)
         return self
 

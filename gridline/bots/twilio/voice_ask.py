@@ -13,24 +13,19 @@ times, then the call ends (the check-in's next stage will try again).
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 
 from gridline.bots.twilio import twiml
-from gridline.bots.twilio.signature import read_signed_form
-from gridline.bots.twilio.statuses import MACHINE_VERDICT_SEQ, is_machine
-from gridline.bots.twilio.voice_hotline import step_key, turns_of
+from gridline.bots.twilio.voice_keypad import MAX_PROMPTS, key_prompt, keypad_turn
 from gridline.bots.twilio.voice_text import spoken, spoken_message, spoken_option
 from gridline.bots.twilio.voice_visit import visit_key
-from gridline.bots.twilio.webhooks import TWIML, services_of
 from gridline.core.conversation import handle_inbound
 from gridline.edge.params import RowId
 from gridline.i18n import t
 from gridline.kernel.messages import InboundMessage, options_from_json
 from gridline.kernel.work import Work, in_transaction
-from gridline.routing.provider_status import record_provider_status
 from gridline.routing.visits import is_visit_button
 from gridline.storage import outbox
 from gridline.storage.models import ChannelIdentity
@@ -40,9 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-
-MAX_PROMPTS = 3
-
 
 def _read_question(work: Work, message_id: int, call_sid: str) -> tuple[str, list[tuple[str, str]], str, str] | None:
     """(text, [(label, data)], language, the callee's number) of a voice message, or None."""
@@ -62,14 +54,7 @@ def _read_question(work: Work, message_id: int, call_sid: str) -> tuple[str, lis
 
 
 def _prompt(services: Services, message_id: int, lang: str, texts: list[str], n: int) -> str:
-    step = secrets.token_hex(4)
-    path = f"/voice/ask/{message_id}/key"
-    return twiml.prompt(
-        services.settings, lang, texts,
-        action=twiml.webhook_url(services.settings, path, n=n, s=step),
-        on_silence=twiml.webhook_url(services.settings, path, n=n, s=step, quiet=1),
-        speech=False,
-    )  # fmt: skip
+    return key_prompt(services, f"/voice/ask/{message_id}/key", lang, texts, n)
 
 
 def _option_lines(options: list[tuple[str, str]], lang: str) -> list[str]:
@@ -78,19 +63,7 @@ def _option_lines(options: list[tuple[str, str]], lang: str) -> list[str]:
 
 @router.post("/voice/ask/{message_id}")
 async def question_call_answered(request: Request, message_id: RowId) -> Response:
-    services = services_of(request)
-    form = await read_signed_form(request, services.settings)
-    call_sid = form.get("CallSid")
-    if not call_sid:
-        return Response("missing CallSid", status_code=400)
-    answered_by = form.get("AnsweredBy")
-
-    async def step() -> str:
-        if is_machine(answered_by):
-            await record_provider_status(
-                services, call_sid, "failed", MACHINE_VERDICT_SEQ, f"call answered by {answered_by}"
-            )
-            return twiml.hangup()
+    async def step(services: Services, call_sid: str, digits: str) -> str:
         question = await in_transaction(services, _read_question, message_id, call_sid)
         lang = question[2] if question else services.settings.default_language
         if question is None:
@@ -98,24 +71,14 @@ async def question_call_answered(request: Request, message_id: RowId) -> Respons
         text, options, lang, _ = question
         return _prompt(services, message_id, lang, [text, *_option_lines(options, lang)], n=1)
 
-    key = step_key(call_sid, f"ask:{message_id}", "start")
-    return Response(
-        await turns_of(services).answer(key, form.fields, services.settings.default_language, step), media_type=TWIML
-    )
+    return await keypad_turn(request, f"ask:{message_id}", step, answered=True)
 
 
 @router.post("/voice/ask/{message_id}/key")
 async def question_key_pressed(
     request: Request, message_id: RowId, n: int = 1, s: str = "", quiet: int = 0
 ) -> Response:
-    services = services_of(request)
-    form = await read_signed_form(request, services.settings)
-    call_sid = form.get("CallSid")
-    if not call_sid:
-        return Response("missing CallSid", status_code=400)
-    digits = form.get("Digits").strip()
-
-    async def step() -> str:
+    async def step(services: Services, call_sid: str, digits: str) -> str:
         question = await in_transaction(services, _read_question, message_id, call_sid)
         if question is None:
             default = services.settings.default_language
@@ -138,7 +101,4 @@ async def question_key_pressed(
         lead = t("checkins.voice.bad_key", lang) if digits else ""
         return _prompt(services, message_id, lang, [lead, text, *_option_lines(options, lang)], n=n + 1)
 
-    key = step_key(call_sid, f"ask:{message_id}:key:{n}", s, quiet)
-    return Response(
-        await turns_of(services).answer(key, form.fields, services.settings.default_language, step), media_type=TWIML
-    )
+    return await keypad_turn(request, f"ask:{message_id}:key:{n}", step, s=s, quiet=quiet)

@@ -10,17 +10,13 @@ Silence or another key repeats the case up to ``MAX_PROMPTS`` times.
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 
 from gridline.bots.page_text import answer_text, page_texts
 from gridline.bots.twilio import twiml
-from gridline.bots.twilio.signature import read_signed_form
-from gridline.bots.twilio.statuses import MACHINE_VERDICT_SEQ, is_machine
-from gridline.bots.twilio.voice_hotline import step_key, turns_of
-from gridline.bots.twilio.webhooks import TWIML, services_of
+from gridline.bots.twilio.voice_keypad import MAX_PROMPTS, key_prompt, keypad_turn
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, OPEN_PAGE_STATUSES
 from gridline.domain.staff_actions import StaffAction
 from gridline.edge.params import RowId
@@ -28,7 +24,6 @@ from gridline.i18n import t
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing.actions import act_on_case
 from gridline.routing.delivery import page_notice
-from gridline.routing.provider_status import record_provider_status
 from gridline.storage import directory
 from gridline.storage.models import Case, Page, Staff
 
@@ -38,7 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-MAX_PROMPTS = 3
 KEY_ACTIONS: dict[str, StaffAction] = {"1": "acknowledge", "2": "escalate"}
 
 
@@ -68,55 +62,24 @@ def _read_page_script(
 
 
 def _page_prompt(services: Services, page_id: int, lang: str, texts: list[str], n: int) -> str:
-    step = secrets.token_hex(4)
-    path = f"/voice/page/{page_id}/key"
-    return twiml.prompt(
-        services.settings,
-        lang,
-        texts,
-        action=twiml.webhook_url(services.settings, path, n=n, s=step),
-        on_silence=twiml.webhook_url(services.settings, path, n=n, s=step, quiet=1),
-        speech=False,
-    )
+    return key_prompt(services, f"/voice/page/{page_id}/key", lang, texts, n)
 
 
 @router.post("/voice/page/{page_id}")
 async def page_call_answered(request: Request, page_id: RowId) -> Response:
-    services = services_of(request)
-    form = await read_signed_form(request, services.settings)
-    call_sid = form.get("CallSid")
-    if not call_sid:
-        return Response("missing CallSid", status_code=400)
-    answered_by = form.get("AnsweredBy")
-
-    async def step() -> str:
-        if is_machine(answered_by):
-            # A voicemail box heard the page, the leader did not: not delivered, go on.
-            await record_provider_status(
-                services, call_sid, "failed", MACHINE_VERDICT_SEQ, f"call answered by {answered_by}"
-            )
-            return twiml.hangup()
+    async def step(services: Services, call_sid: str, digits: str) -> str:
         script, lang = await _page_script(services, page_id, call_sid)
         if script is None:
             return twiml.goodbye(services.settings, lang, [t("twilio.page.gone", lang)])
         texts = [t("twilio.page.intro", lang), script, t("twilio.page.keys", lang)]
         return _page_prompt(services, page_id, lang, texts, n=1)
 
-    key = step_key(call_sid, f"page:{page_id}", "start")
-    lang = services.settings.default_language
-    return Response(await turns_of(services).answer(key, form.fields, lang, step), media_type=TWIML)
+    return await keypad_turn(request, f"page:{page_id}", step, answered=True)
 
 
 @router.post("/voice/page/{page_id}/key")
 async def page_key_pressed(request: Request, page_id: RowId, n: int = 1, s: str = "", quiet: int = 0) -> Response:
-    services = services_of(request)
-    form = await read_signed_form(request, services.settings)
-    call_sid = form.get("CallSid")
-    if not call_sid:
-        return Response("missing CallSid", status_code=400)
-    digits = form.get("Digits").strip()
-
-    async def step() -> str:
+    async def step(services: Services, call_sid: str, digits: str) -> str:
         script, lang = await _page_script(services, page_id, call_sid)
         action = KEY_ACTIONS.get(digits[:1])
         if action is not None:
@@ -136,6 +99,4 @@ async def page_key_pressed(request: Request, page_id: RowId, n: int = 1, s: str 
         lead = t("twilio.page.bad_key", lang) if digits else t("twilio.page.repeat", lang)
         return _page_prompt(services, page_id, lang, [lead, script, t("twilio.page.keys", lang)], n=n + 1)
 
-    key = step_key(call_sid, f"page:{page_id}:key:{n}", s, quiet)
-    lang = services.settings.default_language
-    return Response(await turns_of(services).answer(key, form.fields, lang, step), media_type=TWIML)
+    return await keypad_turn(request, f"page:{page_id}:key:{n}", step, s=s, quiet=quiet)

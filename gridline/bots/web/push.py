@@ -57,6 +57,34 @@ def new_vapid_keys() -> tuple[str, str]:
     return private, public_key_of(vapid)
 
 
+def load_vapid(key: str) -> Vapid:
+    """The VAPID key of ``[inbox] vapid_private_key``: base64url (raw 32 bytes or DER), or PEM."""
+    key = key.strip()
+    if "-----BEGIN" in key:  # py_vapid's from_string reads only base64url
+        return Vapid.from_pem(key.encode())
+    return Vapid.from_string(private_key=key)
+
+
+def vapid_key_problem(settings: InboxSettings) -> str | None:
+    """Why ``[inbox] vapid_private_key`` cannot be used (None when it can, or when none is set).
+
+    ``gridline serve`` and ``gridline worker`` ask before they start: a key they cannot read would
+    otherwise fail every web process and worker at start-up with a base64 traceback.
+    """
+    key = settings.vapid_private_key.strip()
+    if not key:
+        return None
+    try:
+        load_vapid(key)
+    except Exception as exc:  # py_vapid raises binascii, ValueError, cryptography errors …
+        return (
+            "[inbox] vapid_private_key (GRIDLINE_INBOX__VAPID_PRIVATE_KEY) is not a VAPID private key "
+            f"({type(exc).__name__}): use the base64url key `gridline inbox vapid-keys` prints, or a PEM "
+            "key, or leave it empty for no web push"
+        )
+    return None
+
+
 class WebPush:
     """Sends pushes with the configured VAPID key; disabled (sends nothing) when none is set."""
 
@@ -64,7 +92,7 @@ class WebPush:
         self.settings = settings
         self._vapid: Vapid | None = None
         if settings.vapid_private_key:
-            self._vapid = Vapid.from_string(private_key=settings.vapid_private_key.strip())
+            self._vapid = load_vapid(settings.vapid_private_key)
 
     @property
     def enabled(self) -> bool:

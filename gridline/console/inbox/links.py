@@ -162,9 +162,12 @@ def issue_link(work: Work, services: Services, who: str, ip: str | None) -> str 
 async def too_many(request: Request, template: str) -> Response | None:
     """A sign-in attempt by link counts against the same per-IP limit as a password (``login_per_ip``)."""
     services = state_of(request).services
-    if (await rate_limits(services).hit("login_per_ip", client_ip(request) or "unknown")).allowed:
+    verdict = await rate_limits(services).hit("login_per_ip", client_ip(request) or "unknown")
+    if verdict.allowed:
         return None
-    return _page(request, template, 429, error=console_text("login.too_many", request_language(request)))
+    response = _page(request, template, 429, error=console_text("login.too_many", request_language(request)))
+    response.headers["Retry-After"] = str(max(1, verdict.retry_after))
+    return response
 
 
 @router.post("/inbox/link")

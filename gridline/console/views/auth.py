@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -60,6 +62,12 @@ def _login_page(request: Request, *, error: str = "", name: str = "", status_cod
     return response
 
 
+def _retry_after(response: Response, seconds: float) -> Response:
+    """A 429 says when to try again (docs/operations.md: "Over a limit: 429 with Retry-After")."""
+    response.headers["Retry-After"] = str(max(1, math.ceil(seconds)))
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request) -> Response:
     state = state_of(request)
@@ -80,8 +88,10 @@ async def login_submit(request: Request) -> Response:
     services = state.services
     secret = services.settings.server.secret_key
     lang = request_language(request)
-    if not (await rate_limits(services).hit("login_per_ip", client_ip(request) or "unknown")).allowed:
-        return _login_page(request, error=_t("login.too_many", lang), status_code=429)
+    verdict = await rate_limits(services).hit("login_per_ip", client_ip(request) or "unknown")
+    if not verdict.allowed:
+        return _retry_after(_login_page(request, error=_t("login.too_many", lang), status_code=429),
+                            verdict.retry_after)
     form = await request.form()
     name = str(form.get("name", "")).strip()[:100]
     password = str(form.get("password", ""))
@@ -89,8 +99,10 @@ async def login_submit(request: Request) -> Response:
     form_token = security.unsign(secret, LOGIN_CSRF_PURPOSE + ":form", str(form.get("csrf_token", "")))
     if not security.same_token(cookie_token, form_token):
         return _login_page(request, error=_t("login.csrf", lang), name=name, status_code=403)
-    if not (await rate_limits(services).hit("login_per_account", name.casefold())).allowed:
-        return _login_page(request, error=_t("login.too_many", lang), name=name, status_code=429)
+    verdict = await rate_limits(services).hit("login_per_account", name.casefold())
+    if not verdict.allowed:
+        return _retry_after(_login_page(request, error=_t("login.too_many", lang), name=name, status_code=429),
+                            verdict.retry_after)
 
     outcome = await log_in(services, name=name, password=password, ip=client_ip(request),
                            user_agent=request.headers.get("user-agent"))
@@ -98,7 +110,8 @@ async def login_submit(request: Request) -> Response:
         if outcome.reason in ("wait", "locked") and outcome.retry_at is not None:
             until = local_time(outcome.retry_at, state.renderer.tz, "%H:%M:%S")
             error = _t(f"login.{outcome.reason}", lang, until=until)
-            return _login_page(request, error=error, name=name, status_code=429)
+            wait = (outcome.retry_at - services.clock.now()).total_seconds()
+            return _retry_after(_login_page(request, error=error, name=name, status_code=429), wait)
         return _login_page(request, error=_t("login.bad_credentials", lang), name=name, status_code=401)
 
     response = RedirectResponse(safe_next(str(form.get("next", ""))), status_code=303)

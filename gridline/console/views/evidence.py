@@ -22,6 +22,7 @@ from starlette.datastructures import UploadFile
 from gridline.console.access import can_see_case
 from gridline.console.http import ConsoleContext, Forbidden, NotFound, client_ip, in_console, redirect, state_of
 from gridline.edge.params import RowId
+from gridline.edge.text import clean_text
 from gridline.kernel.work import Work
 from gridline.routing import evidence
 from gridline.storage import evidence as evidence_rows
@@ -43,7 +44,8 @@ async def _read_upload(request: Request) -> tuple[Any, bytes, str | None]:
     data = b""
     if isinstance(photo, UploadFile):
         data = await photo.read(limit + 1)
-    note = str(form.get("note") or "").strip() or None
+    # A multipart form passes the edge's cleaning (gridline.edge.cleaning) as it is: clean its note here.
+    note = clean_text(str(form.get("note") or "")).strip() or None
     return form, data, note
 
 

@@ -76,6 +76,16 @@ def names_a_problem(text: str) -> bool:
     return any(cue in lowered for cue in PROBLEM_CUES)
 
 
+# How a question ends, in words the model may not place: 「有人管吗？」, 「what's the status?」.
+QUESTION_ENDS = ("?", "？", "吗", "呢", "么")
+
+
+def a_question(text: str) -> bool:
+    """Whether the words ask something (a question mark or 吗 / 呢 at the end) — right after a report,
+    about it: answered with its status, never added to it as a detail."""
+    return text.strip().rstrip("。.!！~～ ").endswith(QUESTION_ENDS)
+
+
 def recent_case(step: Step) -> Case | None:
     """The open case these words are about, among those the resident wrote about within
     ``cases.follow_up_minutes``: the one whose category the model ranks highest in them, else the

@@ -66,6 +66,10 @@ def words(step: Step, state: State) -> State:
     if plain is None and solved.answered_in_words(step, None):
         # "解决了，谢谢", "没有解决", or the same problem again ("还是没水"): that case's answer.
         return state
+    if asks_after_report(step, confident):
+        # 「what's the status?」「有人管吗？」 right after a report is about it: its stage and holder.
+        step.say(open_cases(step.work, resident.id or 0))
+        return state
     if confident and intent in SMALL_TALK:
         replied = replied_case(step, confident)
         if replied is not None:
@@ -86,6 +90,15 @@ def words(step: Step, state: State) -> State:
         step.say("conversation.not_understood")
         return state
     return report(step, state)
+
+
+def asks_after_report(step: Step, confident: bool) -> bool:
+    """A question the model does not place (or reads as a greeting or chat: 「有人管吗？」), within
+    ``cases.follow_up_minutes`` of the resident's words on an open case."""
+    nlu = step.turn.nlu
+    if nlu is None or nlu.is_issue or (confident and nlu.intent not in ("greet", "smalltalk")):
+        return False
+    return details.a_question(step.text) and details.recent_case(step) is not None
 
 
 def place_alone(step: Step, confident: bool) -> str | None:
