@@ -52,16 +52,26 @@ class Filed:
 
 
 def _locate_report(
-    services: Services, sender: Sender, nlu: NluResult, text: str, place: str | None = None
+    services: Services,
+    sender: Sender,
+    nlu: NluResult,
+    text: str,
+    place: str | None = None,
+    message: NluResult | None = None,
 ) -> tuple[str | None, str | None, dict[str, Any]]:
-    """The grid a report is about: an address named in it, else the ``place`` the resident sent
-    just before it (only an address, then the problem), else where the resident lives."""
+    """The grid a report is about: an address named in it, else — when it is one of several
+    problems in one ``message`` — the address the message names, else the ``place`` the resident
+    sent just before it (only an address, then the problem), else where the resident lives."""
     directory = Directory.for_services(services)
     resident = sender.resident
     named = nlu.entity("address") or nlu.entity("compound")
     match = directory.match_address(named) if named else None
     if match is None:
         match = directory.addresses.find_in_text(text)
+    if match is None and not named and message is not None:
+        # 「桐柏路199号院3号楼漏水，还有车堵门」: the car is at 3号楼 too.
+        named = message.entity("address") or message.entity("compound")
+        match = (directory.match_address(named) if named else None) or directory.addresses.find_in_text(message.text)
     # The report's own words name no place: the one sent before it is where the problem is.
     place = place if match is None and not named else None
     if place:
@@ -99,8 +109,11 @@ def decide_report(
     msg: InboundMessage,
     *,
     place: str | None = None,
+    message: NluResult | None = None,
 ) -> ReportDecision:
-    """Category, priority and grid of a report; ``place``: where it is when the resident sent that first."""
+    """Category, priority and grid of a report; ``place``: where it is when the resident sent that
+    first; ``message``: the whole message, when the report is one of the problems it names
+    (``core.conversation.several``)."""
     threshold = services.settings.nlu.confidence_threshold
     priority = assess_priority(nlu)
     issue_ranking = [s.name for s in nlu.ranking if s.name in ISSUE_CATEGORIES]
@@ -125,7 +138,7 @@ def decide_report(
                                   threshold=threshold, guess=category)
     if priority.priority == "emergency":
         ask = False  # never make someone in danger answer a quiz first
-    grid_code, address_text, grid_reason = _locate_report(services, sender, nlu, text, place)
+    grid_code, address_text, grid_reason = _locate_report(services, sender, nlu, text, place, message)
     resident = sender.resident
     draft = CaseDraft(
         category=category,

@@ -19,6 +19,7 @@ class CaseEventKind(StrEnum):
     MERGED_IN = "merged_in"
     MEDIA = "media"
     SPLIT_OFF = "split_off"  # words added as a detail were another problem: a case of their own
+    FILED_TOGETHER = "filed_together"  # one message named several problems: a case each
     # Paging and escalation
     PAGED = "paged"
     ESCALATED = "escalated"
@@ -72,6 +73,7 @@ PAYLOADS: dict[CaseEventKind, tuple[str, ...]] = {
     CaseEventKind.MERGED_IN: ("from",),
     CaseEventKind.MEDIA: ("media",),
     CaseEventKind.SPLIT_OFF: ("to", "event_id"),
+    CaseEventKind.FILED_TOGETHER: ("with", "message_id", "text"),
     CaseEventKind.PAGED: ("round", "step", "notify", "people", "triage"),
     CaseEventKind.ESCALATED: ("round", "step", "notify", "people", "triage"),
     CaseEventKind.ESCALATION_EXHAUSTED: (),

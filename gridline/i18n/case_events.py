@@ -53,6 +53,7 @@ PARAMS: dict[CaseEventKind, Callable[[Mapping[str, Any], str], dict[str, Any]]] 
     K.MERGED_IN: lambda d, lang: {"ref": d.get("from", "?")},
     K.SPLIT_OFF: lambda d, lang: {"ref": d.get("to", "?")},
     K.WITHDRAWN_BY_RESIDENT: lambda d, lang: {"words": d.get("words", "")},
+    K.FILED_TOGETHER: lambda d, lang: {"refs": join(d.get("with") or ["?"], lang), "text": d.get("text", "")},
     K.CLOSED: lambda d, lang: {"reason": d.get("reason", "")},
     K.EVIDENCE: lambda d, lang: {"channel": d.get("channel", "—")},
 }
@@ -69,6 +70,8 @@ def describe_event(kind: str, data: Mapping[str, Any] | None, actor: str, lang: 
     key = f"web.event.{kind}"
     if kind == CaseEventKind.REPORTED_AGAIN and (data or {}).get("again"):
         key = "web.event.reported_again_same"  # a follow-up of one who reported it: no new reporter
+    if kind == CaseEventKind.FILED_TOGETHER and (data or {}).get("text"):
+        key = "web.event.filed_together_text"  # the message itself is on another case's timeline
     if not has(key):
         return event_title(kind, lang)
     make = PARAMS.get(CaseEventKind(kind)) if kind in KINDS else None

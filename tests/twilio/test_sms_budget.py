@@ -48,7 +48,7 @@ SMS_FAMILIES = (
     "broadcast.text", "visits.missed.text", "text.",
 )
 # Labels said inside other texts (choices, summaries), never an SMS of their own.
-NOT_A_MESSAGE = ("case.rate_option.", "case.split_option", "case.solved_", "case.photo_summary",
+NOT_A_MESSAGE = ("case.rate_option.", "case.split_option", "case.filed_item", "case.solved_", "case.photo_summary",
                  "case.voicemail_summary", "checkins.notify.no_helper", "rota.cover.now_words", "rota.cover.line",
                  "rota.cover.which_grid_")  # fmt: skip
 
@@ -101,6 +101,9 @@ def facts(lang: str) -> dict[str, Any]:
         "grid": _longest_grid_name(), "department": "高新区城市管理局",
         "category": _longest("category.", lang), "label": _longest("category.", lang),
         "status": _longest("case_status.", lang), "due": due,
+        # one message that named several problems: at most three cases, each joined by others
+        "filed": [Phrase("case.filed_item_joined", {"category": _longest("category.", lang), "ref": "W4RGMD",
+                                                    "count": 12}) for _ in range(3)],
         "reason": _longest("transfer.return_reason.", lang),
         "reasons": numbered,
         "choices": ["高新区城市管理局", "高新区市政园林局", "高新区供电公司"],

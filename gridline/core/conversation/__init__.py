@@ -9,8 +9,8 @@ message, and it answers with catalogue keys and facts (``Reply``), which each ch
   and its stored form;
 - ``inputs`` — the kinds of input (a command, a choice, a location, words, …);
 - ``table`` — states × inputs → handlers, the one place that says what is handled how;
-- handlers by concept: ``registration``, ``understood`` (words and reports), ``choices``,
-  ``commands``, ``media``;
+- handlers by concept: ``registration``, ``understood`` (words and reports; ``several``: one
+  message, a case per problem), ``choices``, ``commands``, ``media``;
 - ``turns`` (before the transaction: Redis's copy, numbers, the NLU), ``step`` (a turn inside
   it) and ``dialogue`` (the transaction: ``handle_inbound``).
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from gridline.core.answers import staff_role
 from gridline.core.conversation.follow_ups import say_followed_up
+from gridline.core.conversation.several import file_several, problems_to_file
 from gridline.core.conversation.states import AwaitingProblem, State, asking_address, offering, without_options
 from gridline.core.conversation.step import Step
 from gridline.core.reports import ReportDecision, decide_report, file_report
@@ -19,7 +20,10 @@ def report(step: Step, state: State) -> State:
     assert nlu is not None
     place = state.place if isinstance(state, AwaitingProblem) else None
     decision = decide_report(step.services, step.work, step.sender, nlu, step.text, step.turn.msg, place=place)
-    return file(step, decision, state)
+    several = problems_to_file(step, decision, place)
+    if len(several) > 1:
+        return file_several(step, several, state)  # 「停水了，另外电梯也坏了」: a case each
+    return file(step, several[0] if several else decision, state)
 
 
 def file(step: Step, decision: ReportDecision, state: State) -> State:

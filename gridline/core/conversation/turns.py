@@ -3,6 +3,7 @@ the NLU where the conversation table needs it (network calls never wait inside a
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from gridline.core.conversation.states import IDLE, State, from_dict
 from gridline.core.conversation.table import Nlu, nlu_in_some_state, route
 from gridline.edge.text import choice_number
 from gridline.kernel.messages import InboundMessage
+from gridline.nlu.clauses import split_clauses
 from gridline.nlu.types import NluResult
 
 if TYPE_CHECKING:
@@ -28,6 +30,9 @@ class Turn:
     state: State = field(default=IDLE)
     trusted: bool = True
     nlu: NluResult | None = None
+    # When the words name more than one matter (「停水了，另外电梯也坏了」): each clause as the NLU
+    # read it (``nlu.clauses``), so that each problem may become a case (``several``).
+    clauses: list[NluResult] = field(default_factory=list)
     choice: str | None = None
     # A bare number with no options remembered: the database may know what we offered.
     number: int | None = None
@@ -84,15 +89,25 @@ async def understand(services: Services, turn: Turn) -> Turn:
     kind = turn.input
     if not turn.trusted:
         if nlu_in_some_state(kind):
-            turn.nlu = await services.nlu.parse(text)
+            turn.nlu, turn.clauses = await read_words(services, text)
         return turn
     needs = route(turn.state, kind).nlu
     if needs is Nlu.ALWAYS:
-        turn.nlu = await services.nlu.parse(text)
+        turn.nlu, turn.clauses = await read_words(services, text)
     elif needs is Nlu.IN_CASE_NOT_AN_ADDRESS:
         # Whether the words are a report instead is decided in the transaction, with the directory.
         turn.fallback_nlu = await services.nlu.parse(text)
     return turn
+
+
+async def read_words(services: Services, text: str) -> tuple[NluResult, list[NluResult]]:
+    """The words as the NLU reads them and, when they name more than one matter, each clause
+    (``nlu.clauses``; one more NLU call a clause, asked together, before the transaction)."""
+    parts = split_clauses(text)
+    if len(parts) < 2:
+        return await services.nlu.parse(text), []
+    whole, *clauses = await asyncio.gather(services.nlu.parse(text), *(services.nlu.parse(p) for p in parts))
+    return whole, clauses
 
 
 def follow_the_row(turn: Turn, state: State) -> None:
