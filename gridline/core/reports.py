@@ -199,7 +199,7 @@ def file_report(services: Services, work: Work, sender: Sender, decision: Report
             join_case(work, duplicate, resident_id=draft.resident_id, summary=draft.summary, channel=draft.channel,
                       again=again)  # fmt: skip
             return Filed(duplicate, False, None, grid_name(work, duplicate.grid_code), again=again)
-    case = open_case(work, services.settings, draft)
+    case = open_case(work, services.settings, draft, Directory.for_services(services))
     if not _first_pages_the_grid(case):
         # A complaint about the grid's own people goes above them: naming who is on duty there would
         # tell the resident it went to the very person they complain about.
