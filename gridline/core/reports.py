@@ -189,7 +189,7 @@ def file_report(services: Services, work: Work, sender: Sender, decision: Report
             join_case(work, duplicate, resident_id=draft.resident_id, summary=draft.summary, channel=draft.channel,
                       again=again)  # fmt: skip
             return Filed(duplicate, False, None, grid_name(work, duplicate.grid_code), again=again)
-    case = open_case(work, services.settings, draft)
+    case = open_case(work, services.settings, draft, Directory.for_services(services))
     name, role = _holder(services, work, case.grid_code)
     return Filed(case, True, name, grid_name(work, case.grid_code), role)
 

@@ -64,7 +64,8 @@ class Engine:
     async def run(self, name: str, kwargs: dict[str, Any]) -> Any:
         """Run one job by name, logging (never raising) failures: the reconciler retries what is due."""
         try:
-            with running_a_job():  # the jobs it queues for now run here too (``kernel.work.RUN_HERE``)
+            # the jobs it queues for now run here too (``kernel.work.RUN_HERE``)
+            with running_a_job(self._services.settings):
                 return await self._jobs[name](self._services, **kwargs)
         except Exception:
             log.exception("job %s %s failed", name, kwargs)

@@ -50,6 +50,7 @@ def queue_message(
     broadcast_id: int | None = None,
     lane: str | None = None,
     hold: bool = False,
+    claimed: bool = False,
 ) -> Message:
     """Store an outbound message; with ``deliver`` it is queued for the channel's notifier (its
     job queued now, or with ``hold`` by the caller later); without, it is recorded as sent.
@@ -57,7 +58,9 @@ def queue_message(
     A bulk ``kind`` is paced: with ``settings`` its send time is reserved in its lane now (the job
     runs then); without, when its job first claims it (``routing.message_delivery``). ``lane``
     overrides the sender lane (``storage.pacing.lane_of``). A ``phrase`` (a catalogue key and its
-    facts) is kept beside its text, which is rendered from it unless given.
+    facts) is kept beside its text, which is rendered from it unless given. ``claimed`` (an unpaced
+    message to deliver, inside a job): written claimed for sending; the caller makes its send after
+    the commit (``routing.message_delivery.claim_new_message``) in place of its job's claim.
     """
     if text is None:
         assert phrase is not None, "a message needs its text or its phrase"
@@ -80,11 +83,13 @@ def queue_message(
         options=options_to_json(options, lang),
         lang=lang,
         created_at=work.now,
-        status=MessageStatus.QUEUED if deliver or hold else MessageStatus.SENT,
+        status=(MessageStatus.SENDING if claimed else MessageStatus.QUEUED) if deliver or hold else MessageStatus.SENT,
+        claimed_at=work.now if claimed else None,
         kind=str(kind),
         lane=lane,
         broadcast_id=broadcast_id,
     ))
+    assert not claimed or (deliver and not pacing.is_paced(kind)), "only an unpaced message to deliver is claimed"
     if deliver:
         if pacing.is_paced(kind) and settings is not None:
             pace(work, settings, [message])

@@ -23,7 +23,8 @@ from sqlmodel import Session
 from gridline.domain.lifecycle import Lifecycle
 from gridline.kernel.notify import CannotRender, Delivery, Notifier
 from gridline.kernel.send_claims import INTERRUPTED, record_possible_duplicate, renewed_claim
-from gridline.kernel.work import Work, in_transaction
+from gridline.kernel.work import ClaimedSend, Work, in_transaction
+from gridline.storage import claims
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -144,6 +145,30 @@ async def deliver(services: Services, policy: SendPolicy[Any], row_id: int) -> s
     claimed = await in_transaction(services, policy.claim, row_id, settings)
     if isinstance(claimed, str):
         return claimed
+    return await send_claimed(services, policy, row_id, claimed)
+
+
+def claim_with_row(
+    work: Work, policy: SendPolicy[Any], key: str, row_id: int, claimed: Claimed[Any] | Delivery
+) -> None:
+    """The unit of work that created row ``row_id`` claimed it (``sending``) and queued its delivery
+    job ``key``, due now: the send is made after the commit (``kernel.work.Work.claim_send``) without
+    the job's claim transaction; ``claimed``: what to send, or a failed delivery to record."""
+
+    async def send(services: Services) -> str:
+        return await send_claimed(services, policy, row_id, claimed)
+
+    def release(release_work: Work) -> None:
+        claims.release_interrupted(release_work.session, policy.model, row_id, status=policy.sending, error=None)
+
+    work.claim_send(key, ClaimedSend(send, release))
+
+
+async def send_claimed(
+    services: Services, policy: SendPolicy[Any], row_id: int, claimed: Claimed[Any] | Delivery
+) -> str:
+    """Send a claimed row outside any transaction, then record what the provider said."""
+    settings = services.settings
     delivery = claimed if isinstance(claimed, Delivery) else await _send(services, policy, claimed)
     if delivery.state in ("sent", "delivered") and await services.db.run(_record_sent, services, policy, row_id,
                                                                          delivery):

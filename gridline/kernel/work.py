@@ -11,7 +11,10 @@ yet, and a rolled-back change never pages anyone.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection, Iterator
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -24,6 +27,9 @@ from gridline.storage.db import relax_commit
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
+    from gridline.settings import Settings
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -63,18 +69,40 @@ RUN_HERE = frozenset({"run_escalation_step", "deliver_page", "deliver_message"})
 RUN_HERE_GRACE_SECONDS = 5.0
 
 _run_here: ContextVar[bool] = ContextVar("gridline_run_here", default=False)
+# The settings of the job running (``running_a_job``): a send claimed in one of its units of work
+# is made after that commit (``Work.claimed``).
+_job_settings: ContextVar[Settings | None] = ContextVar("gridline_job_settings", default=None)
 # The queued copy of the job running here: taken by its first unit of work (see ``RUN_HERE``).
 _unstage: ContextVar[list[str] | None] = ContextVar("gridline_unstage", default=None)
 
 
 @contextmanager
-def running_a_job() -> Iterator[None]:
+def running_a_job(settings: Settings | None = None) -> Iterator[None]:
     """While a job runs (``Engine.run``): the jobs its units of work queue for now run here too."""
     token = _run_here.set(True)
+    settings_token = _job_settings.set(settings)
     try:
         yield
     finally:
+        _job_settings.reset(settings_token)
         _run_here.reset(token)
+
+
+def sends_here() -> Settings | None:
+    """Inside a job (whose jobs for now run in this task after the commit, ``RUN_HERE``): the
+    settings to claim a page or a reply with in the unit of work that creates it
+    (``Work.claim_send``); None elsewhere (its delivery job claims it)."""
+    return _job_settings.get() if _run_here.get() else None
+
+
+@dataclass
+class ClaimedSend:
+    """A page or message claimed (``sending``) by the unit of work that created it: ``send`` makes
+    it after the commit, as its delivery job would after its own claim; ``release`` gives it back
+    (waiting again, not interrupted: nothing went out) when the task stops before sending it."""
+
+    send: Callable[[Services], Awaitable[Any]]
+    release: Callable[[Work], Any]
 
 
 @dataclass
@@ -89,6 +117,13 @@ class Work:
     # of work of), and the keys of other jobs run here that it deleted too (back if it rolls back).
     staged: bool = False
     took: list[str] = field(default_factory=list)
+    # Sends claimed in this transaction, by their delivery job's key (``claim_send``): made after the
+    # commit in place of that job (which is queued all the same, for a crash before the send).
+    claimed: dict[str, ClaimedSend] = field(default_factory=dict)
+
+    def claim_send(self, key: str, claimed: ClaimedSend) -> None:
+        """The delivery job ``key`` (queued in this unit of work, due now) was claimed here."""
+        self.claimed[key] = claimed
 
     def job(self, name: str, key: str, run_at: datetime | None = None, **kwargs: Any) -> None:
         self.jobs.append((name, key, run_at, kwargs))
@@ -209,14 +244,32 @@ async def after_commit(services: Services, work: Work) -> None:
     """Committed: now it is safe to wake workers and consoles, and to run the jobs kept for here."""
     for name, key, run_at, kwargs in work.jobs:
         await services.jobs.enqueue(name, key, run_at, **kwargs)
-    for topic, data in work.events:
-        await services.events.publish(topic, data)
-    for name, key, _run_at, kwargs in work.here:
-        token = _unstage.set([key] if services.jobs.transactional else None)
-        try:
-            await services.handlers.run(name, kwargs)
-        finally:
-            _unstage.reset(token)
+    if work.events:  # all of them in one message between processes (one NOTIFY, not one each)
+        await services.events.publish_all(work.events)
+    try:
+        for name, key, _run_at, kwargs in work.here:
+            claimed = work.claimed.pop(key, None)
+            if claimed is not None:  # claimed by the unit of work itself: no claim of its own
+                if services.jobs.transactional:
+                    services.jobs.unstage_later([key])
+                try:
+                    await claimed.send(services)
+                except Exception:
+                    log.exception("job %s (claimed with its row) failed", key)
+                continue
+            token = _unstage.set([key] if services.jobs.transactional else None)
+            try:
+                await services.handlers.run(name, kwargs)
+            finally:
+                _unstage.reset(token)
+    except asyncio.CancelledError:
+        # Stopping: the sends claimed here and not begun go back to waiting at once (their queued
+        # jobs or the reconciler send them), not after their lease.
+        for claimed in work.claimed.values():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(in_transaction(services, claimed.release))
+        work.claimed.clear()
+        raise
 
 
 @asynccontextmanager

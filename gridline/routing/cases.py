@@ -14,7 +14,8 @@ from gridline.domain.lifecycle import OPEN_CASE_STATUSES, CaseStatus
 from gridline.kernel.work import Work
 from gridline.routing.case_places import same_place
 from gridline.routing.deadlines import resolve_deadline
-from gridline.routing.escalation import schedule_step
+from gridline.routing.directory import Directory
+from gridline.routing.escalation import run_first_step_now, schedule_step
 from gridline.routing.policy import TRIAGE_POLICY, policy_for
 from gridline.routing.timeline import publish_case, record_event
 from gridline.settings import Settings
@@ -76,8 +77,10 @@ def _over_triage_cap(
     return open_triage[0] if len(open_triage) >= settings.cases.max_open_triage_cases_per_sender else None
 
 
-def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
-    """Store a new case, snapshot its policy and schedule its first escalation step."""
+def open_case(work: Work, settings: Settings, draft: CaseDraft, directory: Directory | None = None) -> Case:
+    """Store a new case, snapshot its policy and schedule its first escalation step. With the
+    process's ``directory``, a first step due now runs in this unit of work (its pages are written
+    here: ``routing.escalation.run_first_step_now``) instead of a job of its own."""
     triage = draft.grid_code is None
     policy = TRIAGE_POLICY if triage else policy_for(settings, draft.priority)
     ack_minutes = settings.cases.ack_sla_minutes.get(draft.priority, 60)
@@ -113,8 +116,11 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft) -> Case:
             "explanation": draft.explanation,
         },
     )
-    schedule_step(work, case, round_=0, step_index=0, delay_minutes=draft.start_delay_minutes)
     publish_case(work, case, "case.created")
+    if directory is not None and draft.start_delay_minutes <= 0:
+        run_first_step_now(work, case, directory, settings.timezone)
+    else:
+        schedule_step(work, case, round_=0, step_index=0, delay_minutes=draft.start_delay_minutes)
     return case
 
 

@@ -18,7 +18,15 @@ from sqlmodel import Session
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES, PAGE, UNACKNOWLEDGED_STATUSES, CaseStatus, PageStatus
 from gridline.kernel.notify import Delivery, Notifier, PageNotice, PageUpdate, Said
 from gridline.kernel.outbox import direct_send
-from gridline.kernel.outbox_engine import DELIVERED_RANK, FAILED_STATUSES, Claimed, backoff, deliver, retry_at
+from gridline.kernel.outbox_engine import (
+    DELIVERED_RANK,
+    FAILED_STATUSES,
+    Claimed,
+    backoff,
+    claim_with_row,
+    deliver,
+    retry_at,
+)
 from gridline.kernel.work import Work, in_transaction
 from gridline.routing import chasing
 from gridline.routing.closure import REOPENED, reopen_words
@@ -28,7 +36,7 @@ from gridline.routing.loop_pages import LoopLines, loop_lines
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.settings import Settings
 from gridline.storage import cases, directory, directory_cache, pages
-from gridline.storage.models import ContactMethod, Grid, Page, Staff
+from gridline.storage.models import Case, ContactMethod, Grid, Page, Staff
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -242,6 +250,24 @@ def claim_page(work: Work, page_id: int, settings: Settings | None = None) -> Cl
     except Exception as exc:  # a page that cannot be rendered must not be retried forever: fail over
         log.exception("page %s cannot be rendered", page_id)
         return Delivery("failed", error=f"render: {type(exc).__name__}: {exc}"[:300])
+
+
+def claim_new_page(work: Work, key: str, page: Page, case: Case, staff: Staff, settings: Settings) -> None:
+    """``page`` was just written claimed (``sending``) for this worker, about ``case`` (unacknowledged)
+    and to ``staff``: render it here, as :func:`claim_page` would, and send it after the commit
+    (``kernel.outbox_engine.claim_with_row``) instead of its job's claim and its reads of the case
+    and the person."""
+    claimed: Claimed[PageNotice] | Delivery
+    try:
+        grid = directory.grid(work.session, case.grid_code)
+        notice = page_notice(case, staff, grid, page, None, None, case.resolve_due_at)
+        if page.channel == "telegram":
+            direct_send(work, settings, page.bot_name, page.target)  # the chat's bulk keeps a second away
+        claimed = Claimed.of(page, page.channel, notice)
+    except Exception as exc:  # as claim_page: a page that cannot be rendered fails over
+        log.exception("page %s cannot be rendered", page.id)
+        claimed = Delivery("failed", error=f"render: {type(exc).__name__}: {exc}"[:300])
+    claim_with_row(work, PAGES, key, page.id or 0, claimed)
 
 
 def fall_back(work: Work, page: Page, *, unreachable: bool, reason: str) -> Page | None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from gridline.domain.explanations import Reason, because
 from gridline.domain.lifecycle import STEP, UNACKNOWLEDGED_STATUSES, CaseStatus, StepStatus
 from gridline.kernel.outbox import tell_reporters
-from gridline.kernel.work import Work, in_transaction, replayable
+from gridline.kernel.work import Work, in_transaction, replayable, sends_here
 from gridline.routing.directory import Directory
 from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.policy import EscalationPolicy
@@ -90,7 +90,13 @@ def escalate_case(work: Work, case: Case, reason: str) -> bool:
 def page_targets(
     work: Work, case: Case, targets: list[Target], *, step_index: int, round_: int
 ) -> list[dict[str, object]]:
-    """Page each target once on their first reachable channel; returns what was done, for the timeline."""
+    """Page each target once on their first reachable channel; returns what was done, for the timeline.
+
+    Inside a job (``kernel.work.sends_here``) each page is written claimed and sent after the commit
+    (``routing.delivery.claim_new_page``): no claim transaction of its own."""
+    from gridline.routing.delivery import WORDED_REASONS, claim_new_page  # delivery imports this module
+
+    settings = sends_here()
     done: list[dict[str, object]] = []
     seen: set[int] = set()
     for target in targets:
@@ -111,8 +117,12 @@ def page_targets(
             step_index=step_index,
             round_=round_,
             reason=target.reason,
+            claimed_by=WORKER_ID if settings is not None and target.reason not in WORDED_REASONS else None,
         )
-        work.job("deliver_page", f"page:{page.id}:0", page_id=page.id)
+        key = f"page:{page.id}:0"
+        work.job("deliver_page", key, page_id=page.id)
+        if page.claimed_by is not None and settings is not None:
+            claim_new_page(work, key, page, case, staff, settings)
         done.append(
             {
                 "staff": staff.code,
@@ -144,20 +154,51 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
         outcome = f"case {case.status}"
         steps.finish(session, step.id, StepStatus.CANCELLED, now=work.now, outcome=outcome)
         return outcome
+    outcome, nxt = _run_claimed(work, case, step.round, step.step_index, directory, tz)
+    if nxt is not None:
+        schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=nxt[2])
+    # The step's row is written once, with its outcome (one UPDATE, no ORM object).
+    steps.finish(session, step.id, StepStatus.DONE, now=work.now, outcome=outcome)
+    return outcome
+
+
+def run_first_step_now(work: Work, case: Case, directory: Directory, tz: str) -> str:
+    """A new case's first step, due now, run in the unit of work that opens the case: its pages and
+    its next step are written here, and its row is inserted done (one INSERT, where a pending step,
+    its job, the job's claim, a read of the case and the step's finish took five statements and a
+    transaction of their own). Exactly once as before: the step never exists as pending, so no
+    worker or reconciler can run it a second time."""
+    outcome, nxt = _run_claimed(work, case, 0, 0, directory, tz)
+    # Its row, done, and the next step's, pending, in one INSERT.
+    later = (nxt[0], nxt[1], work.now + timedelta(minutes=nxt[2])) if nxt is not None else None
+    next_id = steps.add_done(work.session, case_id=case.id or 0, round_=0, step_index=0, now=work.now,
+                             outcome=outcome, worker=WORKER_ID, then=later)
+    if later is not None and next_id is not None:
+        work.job("run_escalation_step", f"step:{next_id}", later[2], step_id=next_id)
+    return outcome
+
+
+def _run_claimed(
+    work: Work, case: Case, round_: int, step_index: int, directory: Directory, tz: str
+) -> tuple[str, tuple[int, int, float] | None]:
+    """The step at (``round_``, ``step_index``) of ``case`` (unacknowledged): page its targets, move the
+    case; its outcome and the next step's round, position and wait in minutes (the caller writes the
+    step's row and schedules the next)."""
+    session = work.session
     policy = EscalationPolicy.from_snapshot(case.policy)
-    spec = policy.steps[step.step_index]
+    spec = policy.steps[step_index]
     index = directory.grid_index(session)
     targets: list[Target] = []
     for name in spec.notify:
         targets.extend(resolve_targets(session, index, case, name, work.now, tz))
     offset = int(case.policy.get("round_offset", 0))
-    first = step.round == offset and step.step_index == 0
+    first = round_ == offset and step_index == 0
     triage = False
     if first and not targets:
         # Nobody on duty (or no grid): the triage queue and the supervisors, never nobody.
         triage = True
         targets = resolve_targets(session, index, case, "supervisors", work.now, tz)
-    paged = page_targets(work, case, targets, step_index=step.step_index, round_=step.round)
+    paged = page_targets(work, case, targets, step_index=step_index, round_=round_)
     reached = [p for p in paged if p.get("channel")]
     if triage:
         new_status = CaseStatus.TRIAGE
@@ -172,30 +213,27 @@ def run_step(work: Work, step_id: int, directory: Directory, tz: str) -> str:
         new_status,
         kind=kind,
         data={
-            "round": step.round,
-            "step": step.step_index,
+            "round": round_,
+            "step": step_index,
             "notify": list(spec.notify),
             "people": paged,
             "triage": triage,
         },
     )
     if paged:
-        entry = because(kind, Reason.STEP_PAGED, round=step.round + 1, step=step.step_index + 1)
+        entry = because(kind, Reason.STEP_PAGED, round=round_ + 1, step=step_index + 1)
         entry["people"] = [{"name": p["name"], "why": p["why"]} for p in paged]
     else:
         entry = because(kind, Reason.NOBODY_FOR, targets=list(spec.notify))
-    case.explanation = [*case.explanation, {**entry, "round": step.round, "step": step.step_index}]
+    case.explanation = [*case.explanation, {**entry, "round": round_, "step": step_index}]
     if reached and not first:
         tell_reporters(work, case, "case.escalated", names=[str(p["name"]) for p in reached])
-    nxt = _next_position(policy, step.round, step.step_index, offset)
-    if nxt is not None:
+    position = _next_position(policy, round_, step_index, offset)
+    nxt: tuple[int, int, float] | None = None
+    if position is not None:
         # A step that reached nobody does not make the resident wait for its timeout.
-        wait = spec.wait_minutes if reached else 0
-        schedule_step(work, case, round_=nxt[0], step_index=nxt[1], delay_minutes=wait)
+        nxt = (position[0], position[1], spec.wait_minutes if reached else 0)
     else:
         record_event(work, case.id, "escalation_exhausted")
-    # The step's row is written once, with its outcome (one UPDATE, no ORM object).
-    outcome = f"{kind}: {len(reached)} reached"
-    steps.finish(session, step.id, StepStatus.DONE, now=work.now, outcome=outcome)
     publish_case(work, case)
-    return outcome
+    return f"{kind}: {len(reached)} reached", nxt

@@ -24,7 +24,7 @@ from gridline.domain.lifecycle import MESSAGE, MessageStatus
 from gridline.kernel.messages import options_from_json
 from gridline.kernel.notify import Delivery, MessageNotice, Notifier
 from gridline.kernel.outbox import bulk_wait, chat_of, direct_send, pace
-from gridline.kernel.outbox_engine import DELIVERED_RANK, FAILED_STATUSES, Claimed, deliver, retry_at
+from gridline.kernel.outbox_engine import DELIVERED_RANK, FAILED_STATUSES, Claimed, claim_with_row, deliver, retry_at
 from gridline.kernel.work import Work
 from gridline.routing import broadcasts
 from gridline.storage import outbox, pacing
@@ -156,6 +156,31 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         params=dict(message.text_params or {}),
     )
     return Claimed.of(message, message.channel, notice)
+
+
+def claim_new_message(
+    work: Work, message: Message, identity: ChannelIdentity, case_ref: str | None, settings: Settings
+) -> None:
+    """``message`` (a reply or notice to ``identity``, due now) was just written claimed
+    (``kernel.outbox.queue_message(claimed=True)``): what :func:`claim_message` would send, made
+    after the commit (``kernel.outbox_engine.claim_with_row``) without the claim's transaction and
+    its reads of the identity and the case's reference."""
+    if (chat := chat_of(identity)) is not None:
+        direct_send(work, settings, *chat)  # the chat's bulk waits a chat interval after it
+    notice = MessageNotice(
+        message_id=message.id or 0,
+        channel=message.channel,
+        target=identity.chat_id or identity.external_id,
+        bot_name=identity.bot_name,
+        text=message.text or "",
+        lang=message.lang,
+        options=options_from_json(message.options),
+        case_ref=case_ref,
+        kind=message.kind,
+        key=message.text_key,
+        params=dict(message.text_params or {}),
+    )
+    claim_with_row(work, MESSAGES, f"msg:{message.id}:0", message.id or 0, Claimed.of(message, message.channel, notice))
 
 
 def _paced_later(work: Work, message_id: int, settings: Settings | None) -> bool:

@@ -63,7 +63,10 @@ def create_page(
     step_index: int,
     round_: int,
     reason: str,
+    claimed_by: str | None = None,
 ) -> Page:
+    """A new page (scheduled); with ``claimed_by``, written claimed for sending by that worker (its
+    send is made after the commit: ``routing.delivery.claim_new_page``)."""
     target = _target_of(method, staff)
     page = Page(
         case_id=case.id or 0,
@@ -75,8 +78,10 @@ def create_page(
         target=target,
         bot_name=method.bot_name,
         contact_method_id=method.id,
-        status=PageStatus.SCHEDULED.value,
+        status=PageStatus.SCHEDULED.value if claimed_by is None else PageStatus.SENDING.value,
         created_at=now,
+        claimed_at=None if claimed_by is None else now,
+        claimed_by=claimed_by,
     )
     if method.channel in PHONE_CHANNELS and target:
         # Reuse the code this phone already has for this case, so replies stay stable across channels.

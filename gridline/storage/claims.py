@@ -28,10 +28,11 @@ _WAITING = {"pages": "scheduled", "messages": "queued"}
 
 
 def release_interrupted(
-    session: Session, model: type[Page] | type[Message], row_id: int, *, status: str, error: str
+    session: Session, model: type[Page] | type[Message], row_id: int, *, status: str, error: str | None
 ) -> bool:
     """Give back a send this process claimed and could not finish (it is stopping): waiting again,
-    marked ``error`` (interrupted), as the reconciler marks a claim whose lease lapsed."""
+    marked ``error`` (interrupted), as the reconciler marks a claim whose lease lapsed; ``None``: a
+    send claimed with its row and never begun (``kernel.outbox_engine.claim_with_row``)."""
     if model is Page:
         current = PAGE.guard(PageStatus(status), PageStatus.SCHEDULED)
     else:

@@ -34,6 +34,10 @@ MAX_NOTIFY_BYTES = 7900
 class EventBus(Protocol):
     async def publish(self, topic: str, event: dict[str, Any]) -> None: ...
 
+    async def publish_all(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Publish a committed transaction's events in order: one message between processes."""
+        ...
+
     def subscribe(self, topic: str) -> AsyncIterator[dict[str, Any]]: ...
 
     async def close(self) -> None: ...
@@ -47,6 +51,10 @@ class MemoryEventBus:
 
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
         self.deliver(topic, event)
+
+    async def publish_all(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        for topic, event in events:
+            self.deliver(topic, event)
 
     def deliver(self, topic: str, event: dict[str, Any]) -> None:
         for queue in list(self._subscribers.get(topic, ())):
@@ -93,7 +101,32 @@ class SharedEventBus:
 
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
         self.local.deliver(topic, event)
-        envelope = json.dumps({"o": self.origin, "t": topic, "e": event}, ensure_ascii=False, default=str)
+        await self._share(json.dumps({"o": self.origin, "t": topic, "e": event}, ensure_ascii=False, default=str))
+
+    async def publish_all(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """A transaction's events, in order: one Redis PUBLISH or one NOTIFY for all of them (an
+        envelope with ``b``, the batch), where one per event cost a round trip each; a batch too
+        large for NOTIFY goes in halves."""
+        if len(events) == 1:
+            await self.publish(*events[0])
+            return
+        for topic, event in events:
+            self.local.deliver(topic, event)
+        await self._share_batch(events)
+
+    async def _share_batch(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        if not events:
+            return
+        envelope = json.dumps({"o": self.origin, "b": [[t, e] for t, e in events]}, ensure_ascii=False, default=str)
+        if len(events) > 1 and len(envelope.encode()) > MAX_NOTIFY_BYTES:
+            half = len(events) // 2
+            await self._share_batch(events[:half])
+            await self._share_batch(events[half:])
+            return
+        await self._share(envelope)
+
+    async def _share(self, envelope: str) -> None:
+        """Tell the other processes: Redis while someone listens there, else PostgreSQL."""
         if self._redis is not None and self._redis.available:
             try:
                 receivers = await self._redis.call(lambda r: r.publish(self._redis_channel, envelope))
@@ -126,6 +159,10 @@ class SharedEventBus:
             envelope = json.loads(raw)
             if envelope.get("o") == self.origin:
                 return  # our own event, delivered locally when it was published
+            if "b" in envelope:  # a transaction's events (``publish_all``)
+                for topic, event in envelope["b"]:
+                    self.local.deliver(str(topic), dict(event))
+                return
             self.local.deliver(str(envelope["t"]), dict(envelope["e"]))
         except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("ignoring a malformed live event: %r", raw[:200])

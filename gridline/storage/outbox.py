@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, insert, or_, update
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from gridline.domain.lifecycle import MESSAGE, MessageStatus
@@ -117,6 +118,13 @@ def case_ref(session: Session, case_id: int) -> str | None:
     """The reference of the case a message is about (its notice names it): one column, not the case."""
     ref = _CASE_REF.scalar(session, {"case_id": case_id})
     return str(ref) if ref is not None else None
+
+
+def case_ref_known(session: Session, case_id: int) -> str | None:
+    """:func:`case_ref`, from the session's own copy of the case when this transaction has one (it
+    filed or read it): no SELECT then."""
+    case = session.identity_map.get(identity_key(Case, case_id))
+    return case.ref if isinstance(case, Case) else case_ref(session, case_id)
 
 
 _CASES = Case.__table__  # type: ignore[attr-defined]

@@ -32,6 +32,36 @@ def add(session: Session, *, case_id: int, round_: int, step_index: int, due_at:
     return int(_ADD.scalar(session, values))
 
 
+def add_done(
+    session: Session, *, case_id: int, round_: int, step_index: int, now: datetime, outcome: str, worker: str,
+    then: tuple[int, int, datetime] | None = None,
+) -> int | None:
+    """A step that ran in the unit of work that writes it (a new case's first step): its row, done,
+    and with ``then`` (round, position, due time) the next step's, pending, in the same INSERT; the
+    next step's id (None without ``then``)."""
+    done = {"case_id": case_id, "round": round_, "step_index": step_index, "due_at": now,
+            "status": StepStatus.DONE.value, "claimed_at": now, "claimed_by": worker, "done_at": now,
+            "outcome": outcome}
+    if then is None:
+        _ADD.scalar(session, done)
+        return None
+    pending = {"case_id": case_id, "round": then[0], "step_index": then[1], "due_at": then[2],
+               "status": StepStatus.PENDING.value, "claimed_at": None, "claimed_by": None, "done_at": None,
+               "outcome": None}
+    rows = _ADD_TWO.rows(session, {f"{key}_{n}": value for n, row in enumerate((done, pending))
+                                   for key, value in row.items()})
+    # RETURNING's order is not promised for a multi-row INSERT: the pending one is the next step.
+    return next(int(row_id) for row_id, status in rows if status == StepStatus.PENDING.value)
+
+
+_ROW_KEYS = ("case_id", "round", "step_index", "due_at", "status", "claimed_at", "claimed_by", "done_at", "outcome")
+_ADD_TWO = Prepared(
+    insert(_TABLE)
+    .values([{key: bindparam(f"{key}_{n}") for key in _ROW_KEYS} for n in range(2)])
+    .returning(_TABLE.c.id, _TABLE.c.status)
+)
+
+
 class ClaimedStep(NamedTuple):
     """What running a claimed step needs of its row."""
 

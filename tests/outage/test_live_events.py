@@ -67,6 +67,43 @@ async def test_postgresql_alone_carries_events_between_processes(make_services):
         await worker.close()
 
 
+async def test_a_transactions_events_cross_in_one_notify_in_order(make_services, monkeypatch):
+    """``publish_all`` (a committed unit of work's events): one NOTIFY for all of them, heard in order
+    by the other process and once by the publisher's own consoles; a batch too big for NOTIFY is split."""
+    services = await make_services("postgres")
+    web = shared(services.events)
+    worker = shared(build_event_bus(services.settings))
+    listener, own = Listener(web), Listener(worker)
+    notified: list[str] = []
+    notify = worker._notify
+
+    async def counted(envelope: str) -> None:
+        notified.append(envelope)
+        await notify(envelope)
+
+    monkeypatch.setattr(worker, "_notify", counted)
+    try:
+        await asyncio.wait_for(web.postgres_listening.wait(), 10)
+        await asyncio.wait_for(worker.postgres_listening.wait(), 10)
+        await worker.publish_all([("cases", {"ref": "B1"}), ("cases", {"ref": "B2"}), ("other", {"ref": "X"}),
+                                  ("cases", {"ref": "B3"})])
+        assert len(notified) == 1, "one NOTIFY for the transaction's events"
+        await eventually(lambda: listener.refs() == ["B1", "B2", "B3"], 20, "the batch on the web process",
+                         lambda: f"web heard {listener.refs()}")
+        assert own.refs() == ["B1", "B2", "B3"], "the publisher's own consoles hear it once, at once"
+        big = [("cases", {"ref": f"C{i}", "summary": "长" * 900}) for i in range(6)]
+        await worker.publish_all(big)
+        assert len(notified) > 2, "too large for one NOTIFY: split"
+        await eventually(lambda: listener.refs()[3:] == [f"C{i}" for i in range(6)], 20, "the split batch, in order",
+                         lambda: f"web heard {listener.refs()}")
+        await asyncio.sleep(0.3)
+        assert len(listener.refs()) == 9, "nobody hears an event twice"
+    finally:
+        await listener.stop()
+        await own.stop()
+        await worker.close()
+
+
 @pytest.mark.redis
 async def test_events_keep_flowing_through_postgresql_while_redis_is_down(make_services, redis_server: RedisServer):
     services = await make_services("postgres")

@@ -19,9 +19,10 @@ from gridline.core.inbound_log import store_inbound
 from gridline.edge.text import choice_number
 from gridline.kernel.messages import InboundMessage, Outcome
 from gridline.kernel.outbox import queue_message
-from gridline.kernel.work import Work, in_transaction
+from gridline.kernel.work import Work, in_transaction, sends_here
 from gridline.routing import checkins
-from gridline.storage import conversations, people
+from gridline.routing.message_delivery import claim_new_message
+from gridline.storage import conversations, outbox, people
 from gridline.storage.people import Sender
 
 if TYPE_CHECKING:
@@ -100,6 +101,9 @@ def _converse(work: Work, services: Services, turn: Turn, deliver_replies: bool)
     step = Step(services, work, sender, turn, inbound, Outcome(resident_id=sender.resident.id, message_id=inbound.id))
     new_state = table.handle(step, turn.state, turn.input)
     outcome = step.outcome
+    # Inside a job the replies are claimed as they are written and sent after the commit.
+    settings = sends_here() if deliver_replies else None
+    case_ref = _case_ref(work, outcome.case_id) if settings is not None else None
     for reply in step.replies:
         stored = queue_message(
             work,
@@ -112,12 +116,21 @@ def _converse(work: Work, services: Services, turn: Turn, deliver_replies: bool)
             resident_id=sender.resident.id,
             conversation_id=sender.conversation.id,
             deliver=deliver_replies,
+            claimed=settings is not None,
         )
+        if settings is not None:
+            claim_new_message(work, stored, sender.identity, case_ref, settings)
         outcome.replies.append(replace(reply, message_id=stored.id))
     if outcome.case_id is not None and inbound.case_id is None:
         inbound.case_id = outcome.case_id
     keep_state(sender.conversation, new_state, work.now, services.settings.redis.state_ttl_seconds)
     return Handled(outcome, new_state)
+
+
+def _case_ref(work: Work, case_id: int | None) -> str | None:
+    """The reference of the case the replies are about: from the session (the case was filed or read
+    in this unit of work), else one narrow SELECT (as the reply's claim would)."""
+    return outbox.case_ref_known(work.session, case_id) if case_id is not None else None
 
 
 def _checkin_answer(work: Work, sender: Sender, turn: Turn) -> None:
