@@ -59,6 +59,7 @@ class CaseFact:
     # The resident said it is solved (routing.closure) — what 解决率 counts, not the holder's word.
     confirmed: bool = False
     reopened: bool = False  # the resident said it was not solved
+    withdrawn: bool = False  # the resident said the problem went away (routing.withdrawal)
     resolved_level: str | None = None  # base | level2 | level1 | department | supervisor
     proactive: bool = False  # 主动发现: found on a visit (routing.visits), not reported
 
@@ -74,6 +75,14 @@ class CaseFact:
         if self.resolved_at is None:
             return None
         return (self.resolved_at - self.created_at).total_seconds()
+
+    @property
+    def withdrawn_before_ack_limit(self) -> bool:
+        """Withdrawn by the resident before anyone had to acknowledge it: no miss of 响应率."""
+        return (
+            self.withdrawn and self.acknowledged_at is None and self.closed_at is not None
+            and self.ack_due_at is not None and self.closed_at <= self.ack_due_at
+        )
 
     def resolve_late(self, now: datetime) -> bool:
         """Past the resolution deadline: resolved after it, or not resolved and it has passed."""
@@ -119,6 +128,7 @@ def load_facts(session: Session, viewer: Viewer, period: Period, tz: ZoneInfo) -
                 rating=row.rating,
                 confirmed="resident_confirmed" in answers.get(row.id, ()),
                 reopened="reopened_by_resident" in answers.get(row.id, ()),
+                withdrawn="withdrawn_by_resident" in answers.get(row.id, ()),
                 resolved_level=levels.get(row.resolved_by) if row.resolved_by else None,
                 proactive=bool(row.proactive),
             )
@@ -128,7 +138,9 @@ def load_facts(session: Session, viewer: Viewer, period: Period, tz: ZoneInfo) -
 
 def resident_answers(session: Session, case_ids: list[int]) -> dict[int, set[str]]:
     """Per case, which of the resident's answers to "解决了吗？" are on its timeline."""
-    return case_events.event_kinds_of(session, case_ids, ["resident_confirmed", "reopened_by_resident"])
+    return case_events.event_kinds_of(
+        session, case_ids, ["resident_confirmed", "reopened_by_resident", "withdrawn_by_resident"]
+    )
 
 
 # Which level a case was resolved at, by the role of whoever resolved it ("小事不出社区").
@@ -228,7 +240,7 @@ def summarise(facts: Iterable[CaseFact], now: datetime) -> Summary:
         rated=len(ratings),
         rating_mean=statistics.fmean(ratings) if ratings else None,
         satisfied=sum(1 for r in ratings if r >= 4),
-        with_ack_limit=sum(1 for f in facts if f.ack_due_at is not None),
+        with_ack_limit=sum(1 for f in facts if f.ack_due_at is not None and not f.withdrawn_before_ack_limit),
         ack_in_time=sum(
             1 for f in facts if f.ack_due_at is not None and f.acknowledged_at is not None
             and f.acknowledged_at <= f.ack_due_at

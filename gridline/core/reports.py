@@ -11,6 +11,7 @@ from gridline.domain.lifecycle import CaseStatus
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import InboundMessage
 from gridline.kernel.work import Work
+from gridline.nlu.complaints import COMPLAINT_CATEGORY, complaint_not_otherwise_read
 from gridline.nlu.priority import assess_priority
 from gridline.nlu.types import ISSUE_CATEGORIES, OTHER_CATEGORY, NluResult
 from gridline.routing.cases import CaseDraft, already_reported, find_duplicate, join_case, open_case
@@ -46,6 +47,8 @@ class Filed:
     holder_role: str | None = None
     # Joined a case this resident had reported already (a follow-up): not counted as another reporter.
     again: bool = False
+    # Its policy starts above the grid (a complaint about staff): nobody of the grid is paged first.
+    above: bool = False
 
 
 def _locate_report(
@@ -118,6 +121,10 @@ def decide_report(
         # A danger the rules see in words the model read as a question or small talk.
         category, ask = "emergency", False
         category_reason = because("category", Reason.DANGER_IN_WORDS, intent=nlu.intent, confidence=nlu.confidence)
+    elif complaint_not_otherwise_read(nlu, text, threshold):
+        # 「网格长一直不接电话」: read as "who is my leader?" or a vague report, it went to that leader.
+        category, ask = COMPLAINT_CATEGORY, False
+        category_reason = because("category", Reason.COMPLAINT_IN_WORDS, intent=nlu.intent, confidence=nlu.confidence)
     elif nlu.is_issue and nlu.confidence >= threshold:
         category, ask = nlu.intent, False
         category_reason = because("category", Reason.NLU_SURE, intent=nlu.intent, confidence=nlu.confidence,
@@ -171,6 +178,9 @@ def _first_wait(services: Services, ask: bool, grid_code: str | None, priority: 
     return wait
 
 
+GRID_TARGETS = ("on_duty_leader", "backup", "leader")
+
+
 def _holder(services: Services, work: Work, grid_code: str | None) -> tuple[str | None, str | None]:
     """The name and role of who is on duty in ``grid_code`` now (None, None: nobody)."""
     if grid_code is None:
@@ -190,8 +200,17 @@ def file_report(services: Services, work: Work, sender: Sender, decision: Report
                       again=again)  # fmt: skip
             return Filed(duplicate, False, None, grid_name(work, duplicate.grid_code), again=again)
     case = open_case(work, services.settings, draft, Directory.for_services(services))
+    if not _first_pages_the_grid(case):
+        # A complaint about the grid's own people goes above them: naming who is on duty there would
+        # tell the resident it went to the very person they complain about.
+        return Filed(case, True, None, grid_name(work, case.grid_code), above=True)
     name, role = _holder(services, work, case.grid_code)
     return Filed(case, True, name, grid_name(work, case.grid_code), role)
+
+
+def _first_pages_the_grid(case: Case) -> bool:
+    steps = case.policy.get("steps") or [{}]
+    return any(target in GRID_TARGETS for target in steps[0].get("notify", ()))
 
 
 def _page_now(work: Work, case: Case) -> None:
@@ -228,7 +247,7 @@ def reroute_after_registration(
     case.grid_code = grid_code
     if address_text and not case.address_text:
         case.address_text = address_text  # where to go, on the page and in the console
-    case.policy = policy_for(services.settings, case.priority).snapshot()
+    case.policy = policy_for(services.settings, case.priority, case.category).snapshot()
     case.updated_at = work.now
     case.explanation = [
         *case.explanation,

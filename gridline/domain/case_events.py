@@ -40,6 +40,7 @@ class CaseEventKind(StrEnum):
     # Closure the resident confirms, and 回访
     RESIDENT_CONFIRMED = "resident_confirmed"
     REOPENED_BY_RESIDENT = "reopened_by_resident"
+    WITHDRAWN_BY_RESIDENT = "withdrawn_by_resident"  # the problem went away before anyone solved it
     CONFIRMATION_REMINDED = "confirmation_reminded"
     RATED = "rated"
     FOLLOW_UP_CREATED = "follow_up_created"
@@ -89,6 +90,7 @@ PAYLOADS: dict[CaseEventKind, tuple[str, ...]] = {
     CaseEventKind.OVERDUE: ("level", "due", "paged"),
     CaseEventKind.RESIDENT_CONFIRMED: ("by",),
     CaseEventKind.REOPENED_BY_RESIDENT: ("words", "paged", "level"),
+    CaseEventKind.WITHDRAWN_BY_RESIDENT: ("words",),
     CaseEventKind.CONFIRMATION_REMINDED: (),
     CaseEventKind.RATED: ("rating",),
     CaseEventKind.FOLLOW_UP_CREATED: ("reason", "follow_up_id"),

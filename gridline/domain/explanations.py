@@ -18,6 +18,7 @@ class Reason(StrEnum):
     NLU_UNSURE = "nlu_unsure"  # intent, confidence, threshold, guess: the resident is asked to choose
     NOT_UNDERSTOOD = "not_understood"  # intent, confidence
     DANGER_IN_WORDS = "danger_in_words"  # intent, confidence: the priority rules saw a danger
+    COMPLAINT_IN_WORDS = "complaint_in_words"  # intent, confidence: a complaint about staff (nlu.complaints)
     SERVICE_CODE = "service_code"  # service_code, client (Open311)
     CHOSEN_BY_RESIDENT = "chosen_by_resident"  # previous
     RECATEGORISED_BY = "recategorised_by"  # actor, previous

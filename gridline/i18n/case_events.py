@@ -52,6 +52,7 @@ PARAMS: dict[CaseEventKind, Callable[[Mapping[str, Any], str], dict[str, Any]]] 
     K.NOTE: _text,
     K.MERGED_IN: lambda d, lang: {"ref": d.get("from", "?")},
     K.SPLIT_OFF: lambda d, lang: {"ref": d.get("to", "?")},
+    K.WITHDRAWN_BY_RESIDENT: lambda d, lang: {"words": d.get("words", "")},
     K.FILED_TOGETHER: lambda d, lang: {"refs": join(d.get("with") or ["?"], lang), "text": d.get("text", "")},
     K.CLOSED: lambda d, lang: {"reason": d.get("reason", "")},
     K.EVIDENCE: lambda d, lang: {"channel": d.get("channel", "—")},

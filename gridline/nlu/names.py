@@ -40,6 +40,7 @@ INTENT_NAMES: dict[str, str] = {
     "public_order": "社会治安",
     "elevator": "电梯",
     "policy_inquiry": "政策咨询",
+    "staff_conduct": "投诉工作人员",
     "emergency": "紧急事件",
     "find_leader": "找网格长",
     "check_status": "查询进度",

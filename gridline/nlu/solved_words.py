@@ -27,6 +27,44 @@ NOT_SOLVED = frozenset({
 })  # fmt: skip
 
 
+# 「灯还是不亮啊」「还是漏」「it's still broken」: the problem is still there — whatever the model makes of
+# the words' category. 又 (again) is not among them: 「又停水了」 may be a new problem.
+_STILL_WRONG = re.compile(
+    r"(还是|仍然|依然|依旧|照样|还)(没|不|坏|漏|停|堵|黑|吵|臭|那样)"
+    r"|\bstill\b.{0,20}\b(not|no|broken|leak\w*|out|dark|dirty|there|happening)\b",
+    re.IGNORECASE,
+)
+LONGEST_STILL_WRONG = 30
+
+
+def still_wrong(text: str | None) -> bool:
+    """Words saying the problem is still there (「灯还是不亮啊」), short enough to be an answer."""
+    return bool(text) and len(text or "") <= LONGEST_STILL_WRONG and bool(_STILL_WRONG.search(text or ""))
+
+
+# 「不用来了，水已经来了」「电来了」「没事了，已经好了」「never mind, the power is back」: the problem went
+# away before anyone solved it. A report in the same breath (「水来了，但是是黄的」) is not.
+_GONE = re.compile(
+    r"没事了|不用(来|管|修|处理|麻烦|派人)了|不需要(来|处理|派人)?了|用不着了|自己好了|(已经|又|现在)(好|修好|弄好|恢复|通|来)了"
+    r"|(水|电|气|暖气|网|信号|灯)(已经|现在|又)?(来|通|恢复|好|亮)了|(来|有)(水|电|气|暖气)了"
+    r"|\bnever ?mind\b|\bno need\b|\bfixed itself\b|\ball good now\b"
+    r"|\b(water|power|electricity|gas|heating|light|lights)\b.{0,12}\b(back|on again|working again)\b"
+    r"|\b(it'?s|it is)\s+(working|fine|ok|back)\s+(now|again)\b",
+    re.IGNORECASE,
+)
+_BUT = re.compile(
+    r"但|可是|不过|就是|还是|又(停|坏|漏|没|不)|\bbut\b|\bstill\b|\bagain\b.{0,8}\b(off|out|broken)", re.IGNORECASE
+)
+LONGEST_GONE = 40
+
+
+def gone_in_words(text: str | None) -> bool:
+    """Words saying the problem went away (「不用来了，水已经来了」), short enough to be that alone."""
+    if not text or len(text) > LONGEST_GONE or _BUT.search(text) or _STILL_WRONG.search(text):
+        return False
+    return bool(_GONE.search(text))
+
+
 def solved_in_words(text: str | None) -> bool | None:
     """True for "solved", False for "not solved", None when ``text`` is not such a plain answer."""
     if not text or len(text) > 24:

@@ -21,6 +21,7 @@ ISSUE_CATEGORIES: tuple[str, ...] = (
     "public_order",
     "elevator",
     "policy_inquiry",
+    "staff_conduct",  # 投诉工作人员: a complaint about a grid worker or official (routed above them)
     "emergency",
 )
 CONVERSATION_INTENTS: tuple[str, ...] = (

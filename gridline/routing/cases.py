@@ -82,7 +82,7 @@ def open_case(work: Work, settings: Settings, draft: CaseDraft, directory: Direc
     process's ``directory``, a first step due now runs in this unit of work (its pages are written
     here: ``routing.escalation.run_first_step_now``) instead of a job of its own."""
     triage = draft.grid_code is None
-    policy = TRIAGE_POLICY if triage else policy_for(settings, draft.priority)
+    policy = TRIAGE_POLICY if triage else policy_for(settings, draft.priority, draft.category)
     ack_minutes = settings.cases.ack_sla_minutes.get(draft.priority, 60)
     case = cases.insert(work.session, dict(
         resident_id=draft.resident_id,

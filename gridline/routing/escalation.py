@@ -22,10 +22,12 @@ from gridline.routing.pages import create_page, next_contact_method
 from gridline.routing.policy import EscalationPolicy
 from gridline.routing.targets import Target, resolve_targets
 from gridline.routing.timeline import publish_case, record_event, transition
-from gridline.storage import cases, steps
+from gridline.storage import case_events, cases, steps
 from gridline.storage.models import Case
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from gridline.kernel.services import Services
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -37,6 +39,12 @@ def schedule_step(work: Work, case: Case, *, round_: int, step_index: int, delay
     step_id = steps.add(work.session, case_id=case.id or 0, round_=round_, step_index=step_index, due_at=due_at)
     work.job("run_escalation_step", f"step:{step_id}", due_at, step_id=step_id)
     return step_id
+
+
+def _names_paged_before(session: Session, case_id: int) -> set[str]:
+    """Whom the case's earlier steps paged (the first page's names were in the resident's reply)."""
+    events = case_events.events_of_kinds(session, case_id, ["paged", "escalated"])
+    return {str(p.get("name")) for e in events for p in (e.data.get("people") or []) if isinstance(p, dict)}
 
 
 def cancel_pending_steps(work: Work, case_id: int, outcome: str) -> int:
@@ -207,6 +215,9 @@ def _run_claimed(
     else:
         new_status = CaseStatus.ESCALATED
     kind = "paged" if first else "escalated"
+    # The resident hears of people they have not heard of yet: a repeat round pages the same people
+    # again, and telling them each time sent six 「暂未得到回应」 in 13 minutes on an emergency.
+    told = set() if first else _names_paged_before(session, case.id or 0)
     transition(
         work,
         case,
@@ -226,8 +237,9 @@ def _run_claimed(
     else:
         entry = because(kind, Reason.NOBODY_FOR, targets=list(spec.notify))
     case.explanation = [*case.explanation, {**entry, "round": round_, "step": step_index}]
-    if reached and not first:
-        tell_reporters(work, case, "case.escalated", names=[str(p["name"]) for p in reached])
+    news = list(dict.fromkeys(str(p["name"]) for p in reached if str(p["name"]) not in told))
+    if news and not first:
+        tell_reporters(work, case, "case.escalated", names=news)
     position = _next_position(policy, round_, step_index, offset)
     nxt: tuple[int, int, float] | None = None
     if position is not None:

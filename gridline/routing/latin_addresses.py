@@ -27,6 +27,15 @@ _ROOM = re.compile(r"\b(?:room|rm|apt|apartment|flat)\.?\s*(?:no\.?\s*)?(\d+)\b"
 _LATIN = re.compile(r"[A-Za-z]")
 
 
+def reads_as_latin_address(text: str) -> bool:
+    """``Mars Road 8``, ``100 Kexue Avenue``: a road word with a house number, in Latin letters —
+    an address in shape, whether or not the directory knows the road."""
+    lowered = text.lower()
+    return any(m.group("number") for m in _ROAD_THEN_NUMBER.finditer(lowered)) or bool(
+        _NUMBER_THEN_ROAD.search(lowered)
+    )
+
+
 def pinyin_key(chinese: str) -> str:
     """``桐柏`` → ``tongbai``: the syllables of the Chinese characters, joined."""
     return "".join(g for g in pinyin_grams(chinese) if "_" not in g)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gridline.settings import Settings
+from gridline.settings.cases import EscalationPolicySettings, default_policy
 
 # Whom a step may notify. Resolved by ``gridline.routing.targets``.
 TARGETS = (
@@ -55,9 +56,18 @@ class PolicyError(ValueError):
     pass
 
 
-def policy_for(settings: Settings, priority: str) -> EscalationPolicy:
-    """The configured policy for ``priority`` (falls back to ``normal``)."""
+def policy_for(settings: Settings, priority: str, category: str | None = None) -> EscalationPolicy:
+    """The configured policy for ``priority`` (falls back to ``normal``), or the one
+    ``cases.escalation_by_category`` names for ``category`` (not for an emergency)."""
+    named = settings.cases.escalation_by_category.get(category or "") if priority != "emergency" else None
+    by_category = (settings.cases.escalation.get(named) or default_policy(named)) if named else None
+    if by_category is not None:
+        return _policy(named or priority, by_category)
     configured = settings.cases.escalation.get(priority) or settings.cases.escalation["normal"]
+    return _policy(priority, configured)
+
+
+def _policy(priority: str, configured: EscalationPolicySettings) -> EscalationPolicy:
     steps = []
     for index, step in enumerate(configured.steps):
         unknown = [t for t in step.notify if t not in TARGETS]

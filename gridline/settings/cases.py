@@ -23,6 +23,9 @@ class EscalationPolicySettings(BaseModel):
     repeat: int = 0
 
 
+COMPLAINT_POLICY = "complaint"
+
+
 def _default_policies() -> dict[str, EscalationPolicySettings]:
     step = EscalationStepSettings
     return {
@@ -51,7 +54,21 @@ def _default_policies() -> dict[str, EscalationPolicySettings]:
             ],
             repeat=3,
         ),
+        # A complaint about the grid's own people (staff_conduct) goes above them: never to the
+        # leader or worker complained about.
+        COMPLAINT_POLICY: EscalationPolicySettings(
+            steps=[
+                step(notify=["level2_contact", "supervisors"], wait_minutes=30),
+                step(notify=["level1_contact", "supervisors"], wait_minutes=60),
+            ],
+            repeat=1,
+        ),
     }
+
+
+def default_policy(name: str) -> EscalationPolicySettings | None:
+    """The built-in policy ``name`` (for a configuration whose own policies leave it out)."""
+    return _default_policies().get(name)
 
 
 class CasesSettings(BaseModel):
@@ -76,6 +93,9 @@ class CasesSettings(BaseModel):
     ack_sla_minutes: dict[str, int] = Field(default_factory=lambda: {"emergency": 5, "urgent": 15, "normal": 60})
     resolve_sla_hours: dict[str, int] = Field(default_factory=lambda: {"emergency": 4, "urgent": 24, "normal": 72})
     escalation: dict[str, EscalationPolicySettings] = Field(default_factory=_default_policies)
+    # Categories whose cases follow a policy of their own instead of their priority's (an emergency
+    # keeps the emergency policy): a complaint about staff goes above the grid.
+    escalation_by_category: dict[str, str] = Field(default_factory=lambda: {"staff_conduct": COMPLAINT_POLICY})
     # Show the leader's personal phone number to residents (off by default: hotline only).
     disclose_leader_phone: bool = False
     hotline_display: str = "12345"
@@ -92,7 +112,9 @@ def _default_resolve_limits() -> dict[str, str]:
         ),
         "3wd",
     )
-    limits.update(property_management="13wd", neighbor_dispute="13wd", illegal_construction="13wd")
+    limits.update(
+        property_management="13wd", neighbor_dispute="13wd", illegal_construction="13wd", staff_conduct="13wd"
+    )
     limits.update(policy_inquiry="1wd", emergency="4h")
     return limits
 

@@ -73,3 +73,22 @@ async def test_unacknowledged_page_escalates_to_backup_then_level2(services, dra
         case = session.exec(select(Case).where(Case.ref == outcome.case_ref)).one()
     assert reasons[:3] == ["on_duty_leader", "backup", "level2_contact"]
     assert case.status == "escalated"
+
+
+async def test_the_resident_hears_of_each_person_the_case_went_up_to_once(services, drain, clock):
+    """An emergency nobody acknowledges repeats its policy three times: the resident was told
+    「暂未得到回应，已上报给…」 at every step of every round (six times in 13 minutes, naming the same
+    people); now only when someone new was paged."""
+    sent = record_all_channels(services)
+    outcome = await handle_inbound(services, sms("我家老人一个人在家摔倒了，起不来"))
+    for _ in range(12):
+        clock.advance(timedelta(minutes=3))
+        await drain(services)
+    with services.db.session() as session:
+        case = session.exec(select(Case).where(Case.ref == outcome.case_ref)).one()
+        rounds = {p.round for p in session.exec(select(Page).where(Page.case_id == case.id))}
+    assert len(rounds) > 1, "the premise: the policy repeated"
+    escalated = [m for m in sent["sms"].messages if m.target == LI_XIUYING and "已上报给" in m.text]
+    names = [m.text.split("已上报给", 1)[1] for m in escalated]
+    assert escalated, "the resident hears that it went up"
+    assert len(names) == len(set(names)), names

@@ -45,11 +45,12 @@ def draft(category: str, address: str, resident_id: int) -> CaseDraft:
 
 
 async def test_a_case_of_the_same_category_elsewhere_in_the_grid_is_not_joined(services) -> None:
-    """The compound report was filed as safety_hazard at 3号楼; a bare wire at 5号楼 read as
-    safety_hazard too is a new case — and a second report at 3号楼 joins the first, not the newer one."""
-    first = await handle_inbound(services, sms(LI_XIUYING, "楼道里漏水，还有车堵门", "P1"))
+    """A report filed as safety_hazard at 3号楼; a bare wire at 5号楼 read as safety_hazard too is a
+    new case — and a second report at 3号楼 joins the first, not the newer one."""
+    first = await handle_inbound(services, sms(LI_XIUYING, "楼道里电线裸露，还有车堵门", "P1"))
     with services.db.session() as session:
         leak = session.exec(select(Case).where(Case.ref == first.case_ref)).one()
+        assert leak.category == "safety_hazard", "the premise: not an outage, which joins anywhere in the grid"
         at_five = draft(leak.category, "桐柏路199号院5号楼1单元102", 0)
         assert find_duplicate(session, services.settings, at_five, leak.created_at) is None
         elsewhere = Case(ref="WIRE05", category=leak.category, priority="normal", status="paged", channel="sms",

@@ -77,3 +77,32 @@ async def test_an_address_the_directory_cannot_place_is_not_asked_for_again_as_i
     assert case.grid_code is None and case.address_text == "红松路12号3单元"
     assert resident.last_message.text == t("registration.address_not_found", "zh-CN")
     assert t("registration.ask_location", "zh-CN") not in resident.texts
+
+
+async def test_an_english_address_the_directory_cannot_place_is_answered_as_an_address_not_a_detail(
+    telegram_world: TelegramWorld,
+):
+    """「Mars Road 8」 after "tell me your address" is an address, whatever a road's name reads like to
+    the model: the resident is told it was not found, not that it was added to the report."""
+    world = telegram_world
+    resident = world.person(8100000105, "Ann", language_code="en")
+    await resident.says("There is a strong gas smell in my stairwell")
+    await world.drain()
+    case = only_case(world.services)
+    assert case.grid_code is None
+
+    for address in ("Mars Road 8", "Kexue Avenue 100, building 3"):
+        await resident.says(address)
+        await world.drain()
+        assert resident.last_message.text == t("registration.address_not_found", "en"), address
+    assert only_case(world.services).report_count == 1
+
+
+async def test_an_english_address_in_the_directory_places_the_waiting_report(telegram_world: TelegramWorld):
+    world = telegram_world
+    resident = world.person(8100000106, "Ben", language_code="en")
+    await resident.says("There is a strong gas smell in my stairwell")
+    await resident.says("Tongbai Road 199, building 3")
+    await world.drain()
+    case = only_case(world.services)
+    assert case.grid_code == "ZY01-01-1"

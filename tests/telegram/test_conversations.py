@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from gridline.i18n import HAN
 from gridline.storage.models import CaseEvent
 from tests.telegram.conftest import TelegramWorld
 from tests.telegram.support import cases, inbound_events, inbound_messages, only_case, pages, resident_of
@@ -134,6 +135,19 @@ async def test_welcome_is_in_chinese_and_lang_switches_to_english(telegram_world
     await resident.sends_sticker()
     await world.drain()
     assert resident.last_message.text.startswith("Sorry")
+
+
+async def test_a_newcomer_who_writes_in_english_is_answered_in_english(telegram_world: TelegramWorld):
+    """Nobody types /lang before their first problem: the first words' language is theirs, as on SMS."""
+    world = telegram_world
+    resident = world.person(8100000007, "Ann", language_code="en")
+    await resident.says("There is a strong gas smell in my stairwell")
+    await world.drain()
+    assert resident.texts and all(not HAN.search(text) for text in resident.texts), resident.texts
+    chinese = world.person(8100000008, "秀梅")
+    await chinese.says("楼道里有很大的煤气味")
+    await world.drain()
+    assert all(HAN.search(text) for text in chinese.texts)
 
 
 async def test_a_photo_with_a_caption_is_attached_to_the_report(telegram_world: TelegramWorld):

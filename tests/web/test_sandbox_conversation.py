@@ -93,6 +93,34 @@ async def test_not_solved_reopens_the_case_one_level_up_with_the_residents_words
     assert [p["status"] for p in await sandbox.inbox(leader_id)] in ([], ["expired"], ["acknowledged"])
 
 
+async def test_still_broken_in_words_answers_solved_as_no_whatever_category_the_model_reads(
+    sandbox: Sandbox,
+) -> None:
+    """「灯还是不亮啊」 right after "问题真的解决了吗？" says it is not solved — the model reads a lamp as a
+    road's street light (道路设施), not the building's property (物业服务) it was filed as."""
+    resident = {"resident_id": await sandbox.resident_id("李秀英")}
+    chat = await sandbox.say(resident, text="我家楼道的灯坏了好几天了，晚上黑漆漆的")
+    (case,) = chat["cases"]
+    (page,) = await sandbox.inbox(await sandbox.staff_id(LEADER))
+    await sandbox.act(await sandbox.staff_id(LEADER), page["page_id"], "resolve")
+
+    chat = await sandbox.say(resident, text="灯还是不亮啊")
+    assert [c["ref"] for c in chat["cases"]] == [case["ref"]], "no new case"
+    assert chat["cases"][0]["status"] == "paged"
+    timeline = await sandbox.timeline(case["id"])
+    assert [e["event"] for e in timeline["entries"] if e["kind"] == "event"][-1] == "reopened_by_resident"
+
+
+async def test_another_problem_right_after_solved_is_asked_is_its_own_case(sandbox: Sandbox) -> None:
+    resident = {"resident_id": await sandbox.resident_id("李秀英")}
+    chat = await sandbox.say(resident, text="我家楼道的灯坏了好几天了，晚上黑漆漆的")
+    (page,) = await sandbox.inbox(await sandbox.staff_id(LEADER))
+    await sandbox.act(await sandbox.staff_id(LEADER), page["page_id"], "resolve")
+
+    chat = await sandbox.say(resident, text="又停水了，一滴水都没有")
+    assert sorted(c["category"] for c in chat["cases"]) == ["property_management", "water_supply"]
+
+
 async def test_demo_resident_chats_through_one_linked_web_identity(sandbox: Sandbox) -> None:
     resident_id = await sandbox.resident_id("李秀英")
     await sandbox.say({"resident_id": resident_id}, command="start")

@@ -10,6 +10,7 @@ from gridline.bots.telegram import linking
 from gridline.bots.telegram.callbacks import CallbackSigner
 from gridline.bots.telegram.inputs import CallbackInput, Sender
 from gridline.bots.telegram.runtime import BotRuntime, Rejected, TelegramSendError
+from gridline.i18n import language_of_text
 from gridline.i18n.phrases import Phrase
 from gridline.kernel.messages import InboundMessage, Option, Outcome
 from gridline.kernel.work import Work, in_transaction
@@ -40,6 +41,9 @@ class BotContext:
             provider_message_id=f"{sender.chat_id}:{message_id}" if message_id is not None else None,
             display_name=sender.name,
             received_at=self.services.clock.now(),
+            # Only a new resident's language is set from this: one who writes to us in English is
+            # answered in English from the first reply, as on SMS and the web (/lang switches later).
+            lang=fields.pop("lang", None) or language_of_text(fields.get("text")),
             **fields,
         )
         return await handle_inbound(self.services, msg)

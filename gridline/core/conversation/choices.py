@@ -7,6 +7,7 @@ import re
 
 from gridline.core.conversation.details import detail_to_split
 from gridline.core.conversation.filing import file
+from gridline.core.conversation.gone import gone_answer
 from gridline.core.conversation.solved import not_now, solved_answer
 from gridline.core.conversation.states import IDLE, State
 from gridline.core.conversation.step import Step
@@ -20,7 +21,7 @@ from gridline.routing.timeline import record_event
 from gridline.storage import cases
 from gridline.storage.models import Case
 
-CHOICE_RE = re.compile(r"^(cat|rate|solved|split):([A-Z0-9]{6}):([a-z_]+|[1-5])$")
+CHOICE_RE = re.compile(r"^(cat|rate|solved|split|gone):([A-Z0-9]{6}):([a-z_]+|[1-5])$")
 VOICE_CHANNELS = ("sms", "voice")
 
 
@@ -50,6 +51,8 @@ def choice(step: Step, state: State) -> State:
         step.say("case.rating_thanks" if ok else not_now(case), ref=case.ref)
     elif kind == "solved":
         solved_answer(step, case, value == "yes", None)
+    elif kind == "gone":
+        gone_answer(step, case, value == "yes")
     elif kind == "split":
         return report_apart(step, case, value)
     else:

@@ -55,7 +55,9 @@ def file(step: Step, decision: ReportDecision, state: State) -> State:
         step.say(ask_where(case))
         return asking_address(state, case.id)
     category = Phrase(f"category.{case.category}")
-    if filed.holder_name:
+    if filed.above:
+        step.say("case.created_above", ref=case.ref, category=category)
+    elif filed.holder_name:
         step.say("case.created", ref=case.ref, who=filed.holder_name, grid=filed.grid_name, category=category,
                  role=staff_role(filed.holder_role))  # fmt: skip
     else:

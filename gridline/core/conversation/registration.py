@@ -16,12 +16,14 @@ from gridline.domain.lifecycle import Priority
 from gridline.nlu.priority import assess_priority
 from gridline.nlu.types import NluResult
 from gridline.routing.directory import Directory
+from gridline.routing.latin_addresses import reads_as_latin_address
 from gridline.storage import people
 from gridline.storage.models import Case
 
 # Answers that are not an address: after this many, or one this long, the words are understood.
 TRIES_BEFORE_UNDERSTANDING = 2
 LONGEST_ADDRESS = 25
+LONGEST_LATIN_ADDRESS = 60
 # What a resident says to us rather than where they live (「你好」「谢谢」「谁是我的网格长」): answered,
 # and the question about the address stays open. Greetings and "who is my leader?" ask it themselves.
 CONVERSATION = ("greet", "thanks", "smalltalk", "find_leader", "check_status")
@@ -31,7 +33,10 @@ ASKS_FOR_THE_ADDRESS = ("greet", "find_leader")
 def understand_instead(step: Step, state: AwaitingAddress, nlu: NluResult | None) -> bool:
     """Whether this answer to "what is your address?", not being one, is understood as words instead
     of asking again: after two tries, a long answer, or one the NLU reads as a problem (「电梯里困住人了」
-    right after 「在吗」 is a report to file, not an unknown address)."""
+    right after 「在吗」 is a report to file, not an unknown address). An address in shape is not
+    (「Mars Road 8」: to the model a road's name reads like a road problem), however often it is tried."""
+    if len(step.text) <= LONGEST_LATIN_ADDRESS and reads_as_latin_address(step.text):
+        return False
     if state.tries + 1 >= TRIES_BEFORE_UNDERSTANDING or len(step.text) > LONGEST_ADDRESS:
         return True
     return _reads_as_report(step, nlu)

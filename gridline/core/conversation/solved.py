@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from gridline.core.conversation.step import Step
 from gridline.domain.lifecycle import CaseStatus
+from gridline.nlu.solved_words import still_wrong
 from gridline.routing import closure
 from gridline.routing.directory import Directory
 from gridline.storage.models import Case
@@ -21,7 +22,8 @@ def answered_in_words(step: Step, plain: bool | None) -> bool:
     nlu = step.turn.nlu
     assert nlu is not None
     intent = nlu.intent
-    if plain is None and intent not in ANSWER_INTENTS and not nlu.is_issue:
+    still = plain is None and still_wrong(step.text)
+    if plain is None and intent not in ANSWER_INTENTS and not nlu.is_issue and not still:
         return False
     pending = closure.awaiting_confirmation(step.work, step.resident.id or 0)
     if pending is None:
@@ -30,6 +32,8 @@ def answered_in_words(step: Step, plain: bool | None) -> bool:
         plain = intent != "deny"  # a thank-you for a fixed problem is a yes
     elif plain is None and intent == pending.category:
         plain = False  # 「还是没水」
+    elif still and not (nlu.is_issue and nlu.confidence >= step.services.settings.nlu.confidence_threshold):
+        plain = False  # 「灯还是不亮啊」: the model may read another category, but it is still broken
     if plain is None:
         return False
     solved_answer(step, pending, plain, step.text)

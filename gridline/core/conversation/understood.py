@@ -8,6 +8,7 @@ from gridline.core.answers import find_leader, open_cases
 from gridline.core.conversation import details, solved
 from gridline.core.conversation.filing import report
 from gridline.core.conversation.follow_ups import follow_up, replied_case
+from gridline.core.conversation.gone import problem_gone
 from gridline.core.conversation.states import (
     IDLE,
     AwaitingAddress,
@@ -19,6 +20,7 @@ from gridline.core.conversation.states import (
 )
 from gridline.core.conversation.step import Step
 from gridline.domain.lifecycle import Priority
+from gridline.nlu.complaints import complaint_not_otherwise_read
 from gridline.nlu.places import only_a_place
 from gridline.nlu.priority import assess_priority
 from gridline.nlu.solved_words import solved_in_words
@@ -41,11 +43,19 @@ def words(step: Step, state: State) -> State:
     if plain is not None and solved.answered_in_words(step, plain):
         # A plain 解决了 / 没解决 answers "解决了吗？" before anything the model makes of it.
         return state
+    gone = problem_gone(step, state)
+    if gone is not None:
+        # 「不用来了，水已经来了」: filed, it would open a case for a problem that is gone.
+        return gone
     place = place_alone(step, confident)
     if place is not None:
         # Where, not what: a case filed now would take the category the address's characters resemble.
         step.say("conversation.ask_problem", place=place)
         return asking_problem(state, place)
+    if complaint_not_otherwise_read(nlu, text, step.services.settings.nlu.confidence_threshold):
+        # 「网格长一直不接电话」 read as "who is my grid leader?" was answered with the very person
+        # complained about: a complaint, filed and routed above them (core.reports).
+        return report(step, state)
     if confident and intent == "find_leader":
         step.say(find_leader(step.services, step.work, resident.grid_code))
         # Without a grid the answer asks for the address: the next words are the answer to it.
