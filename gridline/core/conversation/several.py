@@ -9,14 +9,18 @@ the whole message stays on the first case's timeline (the inbound message is fil
 every case's timeline says which others came from the same message (``filed_together``; the
 others carry the whole text, so a supervisor reading any of them sees what was said).
 
-Not split: a message from someone nobody can place (one triage case, as before: the address asked
-for settles one case), or when any problem would have no grid. An emergency keeps its handling:
-the whole message is the emergency's case (its summary), and every other problem the model is sure
-of that is no emergency itself and not of the emergency's category is filed too.
+Not split — one case as before — when a problem's words say nothing is wrong
+(``details.names_a_problem``: 「地漏老是反臭味，还有小飞虫」 is one problem, though the model reads
+the flies as 安全隐患), for a sender nobody can place (the address asked for settles one case),
+when a problem would have no grid, or when a clause alone reads as an emergency the whole message
+is not (out of context). An emergency keeps its handling: the whole message is the emergency's
+case (its summary), and every other problem the model is sure of that is no emergency itself and
+not of the emergency's category is filed too.
 """
 
 from __future__ import annotations
 
+from gridline.core.conversation.details import names_a_problem
 from gridline.core.conversation.states import State, without_options
 from gridline.core.conversation.step import Step
 from gridline.core.reports import Filed, ReportDecision, decide_report, file_report
@@ -33,7 +37,8 @@ def problems_to_file(step: Step, whole: ReportDecision, place: str | None) -> li
     if not turn.clauses or turn.nlu is None or whole.draft.grid_code is None:
         return []
     problems = problems_in(turn.clauses, services.settings.nlu.confidence_threshold)
-    if not problems:
+    if not all(names_a_problem(p.summary) for p in problems):
+        # 「地漏老是反臭味，还有小飞虫」: the flies are what the smell brings, not a second case.
         return []
     decided = [
         decide_report(services, step.work, step.sender, p.nlu, p.summary, turn.msg, place=place, message=turn.nlu)
@@ -41,16 +46,14 @@ def problems_to_file(step: Step, whole: ReportDecision, place: str | None) -> li
     ]
     if any(d.draft.grid_code is None for d in decided):
         return []
-    danger = whole if whole.priority == Priority.EMERGENCY else None
-    danger = danger or next((d for d in decided if d.priority == Priority.EMERGENCY), None)
-    if danger is None:
-        return decided
-    danger.draft.summary = step.text  # the whole message is the emergency's
+    if whole.priority != Priority.EMERGENCY:
+        # A clause alone may read as an emergency the whole message is not: out of its context,
+        # not a reason to page as one (the emergency rules read the whole message, as before).
+        return [] if any(d.priority == Priority.EMERGENCY for d in decided) else decided
     others = [
-        d for d in decided
-        if d is not danger and d.priority != Priority.EMERGENCY and d.draft.category != danger.draft.category
-    ]  # fmt: skip
-    return [danger, *others][:MOST_PROBLEMS]
+        d for d in decided if d.priority != Priority.EMERGENCY and d.draft.category != whole.draft.category
+    ]  # the whole message is the emergency's case
+    return [whole, *others][:MOST_PROBLEMS]
 
 
 def file_several(step: Step, decisions: list[ReportDecision], state: State) -> State:
