@@ -163,6 +163,9 @@ async def database() -> AsyncIterator[str]:
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+RESIDENT_PROVIDERS = ("twilio:sms", "telegram:city")  # the webhooks the scenario posts to
+
+
 def _rows(db: Database, model: Any) -> list[Any]:
     with db.session() as session:
         return list(session.exec(select(model)))
@@ -239,7 +242,10 @@ async def outage_scenario(deploy: Deployment, redis: RedisServer | None) -> None
         return everything_answered(deploy, people)
 
     await eventually(settled, 180, "every event processed, every resident answered, every case paged", deploy.logs)
-    assert len(_rows(deploy.db, InboundEvent)) == len(deploy.answers), "every webhook answered is stored"
+    # Only what the residents sent: a page by phone to whoever is on duty at this hour of the real
+    # week (陈勇 on Friday and Saturday nights) stores the call's own webhooks too.
+    sent = [e for e in _rows(deploy.db, InboundEvent) if e.provider in RESIDENT_PROVIDERS]
+    assert len(sent) == len(deploy.answers), "every webhook answered is stored"
     assert all(p.running() for p in deploy.processes), deploy.logs()
     assert_nothing_sent_twice(deploy, people)
 
