@@ -29,6 +29,7 @@ from gridline.kernel.work import Work
 from gridline.routing import broadcasts
 from gridline.storage import outbox, pacing
 from gridline.storage.models import ChannelIdentity, Message
+from gridline.storage.outbox import ClaimedMessage, IdentityFacts
 
 if TYPE_CHECKING:
     from gridline.kernel.services import Services
@@ -140,21 +141,7 @@ def claim_message(work: Work, message_id: int, settings: Settings | None = None)
         # Telegram's one message a second per chat: this reply or notice is the chat's direct send
         # (its bulk waits a chat interval after it).
         direct_send(work, settings, *chat)
-    target = (identity.chat_id or identity.external_id) if identity else ""
-    notice = MessageNotice(
-        message_id=message_id,
-        channel=message.channel,
-        target=target,
-        bot_name=identity.bot_name if identity else "",
-        text=message.text or "",
-        lang=message.lang,
-        options=options_from_json(message.options),
-        case_ref=case_ref,
-        kind=message.kind,
-        key=message.text_key,
-        params=dict(message.text_params or {}),
-    )
-    return Claimed.of(message, message.channel, notice)
+    return Claimed.of(message, message.channel, _notice(message_id, message, identity, case_ref))
 
 
 def claim_new_message(
@@ -166,11 +153,20 @@ def claim_new_message(
     its reads of the identity and the case's reference."""
     if (chat := chat_of(identity)) is not None:
         direct_send(work, settings, *chat)  # the chat's bulk waits a chat interval after it
-    notice = MessageNotice(
-        message_id=message.id or 0,
+    notice = _notice(message.id or 0, message, identity, case_ref)
+    claim_with_row(work, MESSAGES, f"msg:{message.id}:0", message.id or 0, Claimed.of(message, message.channel, notice))
+
+
+def _notice(
+    message_id: int, message: Message | ClaimedMessage, identity: ChannelIdentity | IdentityFacts | None,
+    case_ref: str | None,
+) -> MessageNotice:
+    """What the notifier sends for ``message`` to ``identity`` (none: a message whose identity is gone)."""
+    return MessageNotice(
+        message_id=message_id,
         channel=message.channel,
-        target=identity.chat_id or identity.external_id,
-        bot_name=identity.bot_name,
+        target=(identity.chat_id or identity.external_id) if identity else "",
+        bot_name=identity.bot_name if identity else "",
         text=message.text or "",
         lang=message.lang,
         options=options_from_json(message.options),
@@ -179,7 +175,6 @@ def claim_new_message(
         key=message.text_key,
         params=dict(message.text_params or {}),
     )
-    claim_with_row(work, MESSAGES, f"msg:{message.id}:0", message.id or 0, Claimed.of(message, message.channel, notice))
 
 
 def _paced_later(work: Work, message_id: int, settings: Settings | None) -> bool:

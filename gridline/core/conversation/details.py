@@ -98,9 +98,15 @@ def recent_case(step: Step) -> Case | None:
     recent = reporters.written_about_since(
         step.work.session, resident_id, statuses=OPEN_CASE_STATUSES, since=since, limit=RECENT_CASES
     )
+    return ranked_first(step, recent) if recent else None
+
+
+def ranked_first(step: Step, cases: list[Case]) -> Case:
+    """Of ``cases`` (newest first), the one whose category the model ranks highest among its first
+    three readings of the words, else the newest."""
     ranked = [s.name for s in step.turn.nlu.ranking] if step.turn.nlu is not None else []
-    by_rank = sorted((ranked.index(c.category), n) for n, c in enumerate(recent) if c.category in ranked[:3])
-    return recent[by_rank[0][1]] if by_rank else (recent[0] if recent else None)
+    by_rank = sorted((ranked.index(c.category), n) for n, c in enumerate(cases) if c.category in ranked[:3])
+    return cases[by_rank[0][1]] if by_rank else cases[0]
 
 
 def detail_to_split(step: Step, case: Case, category: str) -> CaseEvent | None:

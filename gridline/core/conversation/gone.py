@@ -8,6 +8,7 @@ nothing is filed."""
 
 from __future__ import annotations
 
+from gridline.core.conversation.details import ranked_first
 from gridline.core.conversation.states import State
 from gridline.core.conversation.step import Step
 from gridline.domain.lifecycle import OPEN_CASE_STATUSES
@@ -35,7 +36,7 @@ def problem_gone(step: Step, state: State) -> State | None:
     if not open_cases:
         step.say("conversation.glad_gone")
         return state
-    case = _meant(step, open_cases)
+    case = ranked_first(step, open_cases)
     step.about(case.id, case.ref)
     options = (
         Option(Phrase("case.gone_yes"), f"gone:{case.ref}:yes"),
@@ -53,12 +54,6 @@ def gone_answer(step: Step, case: Case, yes: bool) -> None:
     words = _their_words(step, case)
     outcome = withdraw(step.work, case, step.resident.id or 0, words)
     step.say(WITHDRAWN_REPLIES.get(outcome, "case.gone_kept"), ref=case.ref)
-
-
-def _meant(step: Step, open_cases: list[Case]) -> Case:
-    ranked = [s.name for s in step.turn.nlu.ranking] if step.turn.nlu is not None else []
-    by_rank = sorted((ranked.index(c.category), n) for n, c in enumerate(open_cases) if c.category in ranked[:3])
-    return open_cases[by_rank[0][1]] if by_rank else open_cases[0]
 
 
 def _their_words(step: Step, case: Case) -> str:
